@@ -1,0 +1,56 @@
+/* cli.h — what every `wfplearn` command gets, and the command table.
+ *
+ * main.c parses the global options (--db, --engine), then calls the command's function with the
+ * arguments after the command name (argv[0] is the command name). A command returns WL_OK or a
+ * WL_E_* code after calling wl_err() with one clear line; main prints that line on stderr as
+ * "wfplearn COMMAND: message" and exits 0, 1 (user error) or 2 (internal/platform error).
+ * Commands print results to cli->out; `--help` prints the command's usage with an example.
+ */
+#ifndef WL_CLI_H
+#define WL_CLI_H
+
+#include <stdio.h>
+
+typedef struct wl_cli {
+  const char *db_path;     /* --db, default $WFPLEARN_DB, else "wfplearn.db" */
+  const char *engine_spec; /* --engine, default $WFPLEARN_ENGINE, else the platform's default */
+  FILE *out;
+  FILE *err;
+  int is_tty;              /* stdout/stderr is a terminal: live status lines allowed */
+} wl_cli;
+
+typedef int (*wl_cmd_fn)(wl_cli *cli, int argc, char **argv);
+
+typedef struct wl_cmd {
+  const char *name;
+  wl_cmd_fn fn;
+  const char *summary; /* one line for `wfplearn --help` */
+} wl_cmd;
+
+/* The commands, one file each (cli/cmd_*.c). */
+int wl_cmd_learn(wl_cli *cli, int argc, char **argv);
+int wl_cmd_import(wl_cli *cli, int argc, char **argv);
+int wl_cmd_status(wl_cli *cli, int argc, char **argv);
+int wl_cmd_review(wl_cli *cli, int argc, char **argv);
+int wl_cmd_promote(wl_cli *cli, int argc, char **argv);
+int wl_cmd_rules(wl_cli *cli, int argc, char **argv);
+int wl_cmd_revoke(wl_cli *cli, int argc, char **argv);
+int wl_cmd_verify(wl_cli *cli, int argc, char **argv);
+int wl_cmd_enforce(wl_cli *cli, int argc, char **argv);
+int wl_cmd_confirm(wl_cli *cli, int argc, char **argv);
+int wl_cmd_relax(wl_cli *cli, int argc, char **argv);
+int wl_cmd_export(wl_cli *cli, int argc, char **argv);
+int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv);
+int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv);
+int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv); /* internal: holds enforce's session */
+
+/* Helpers for commands. */
+int wl_cli_wants_help(int argc, char **argv);          /* any "-h"/"--help" among argv */
+/* Value of "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. NULL if not this option.
+ * Sets *missing when the option is present without a value. */
+const char *wl_cli_opt(int argc, char **argv, int *i, const char *name, int *missing);
+/* The platform's default engine spec ("wfp" on Windows, "sim" elsewhere). */
+const char *wl_cli_default_engine(void);
+int wl_cli_isatty(FILE *f);
+
+#endif

@@ -1,0 +1,36 @@
+/* cli_util.c — small helpers shared by the commands: option values, --help detection. */
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+int wl_cli_wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+      return 1;
+  return 0;
+}
+
+const char *wl_cli_opt(int argc, char **argv, int *i, const char *name, int *missing) {
+  size_t n = strlen(name);
+  const char *a = argv[*i];
+  if (strncmp(a, name, n) != 0)
+    return NULL;
+  if (a[n] == '=')
+    return a + n + 1;
+  if (a[n] != '\0')
+    return NULL;
+  if (*i + 1 >= argc) {
+    if (missing)
+      *missing = 1;
+    return NULL;
+  }
+  *i += 1;
+  return argv[*i];
+}
+
+int wl_cli_isatty(FILE *f) { return isatty(fileno(f)); }
+
+/* The engine a command opens unless --engine says otherwise: on Windows the real one.
+ * WL_DEFAULT_ENGINE comes from CMake, which knows the platform. */
+const char *wl_cli_default_engine(void) { return WL_DEFAULT_ENGINE; }

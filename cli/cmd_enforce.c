@@ -1,0 +1,20 @@
+/* cmd_enforce.c — placeholder until its module lands: says so and fails. */
+#include "cli/cli.h"
+#include "common/wl_err.h"
+
+int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
+  (void)cli; (void)argc; (void)argv;
+  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+}
+int wl_cmd_confirm(wl_cli *cli, int argc, char **argv) {
+  (void)cli; (void)argc; (void)argv;
+  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+}
+int wl_cmd_relax(wl_cli *cli, int argc, char **argv) {
+  (void)cli; (void)argc; (void)argv;
+  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+}
+int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv) {
+  (void)cli; (void)argc; (void)argv;
+  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+}

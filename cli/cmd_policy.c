@@ -1,0 +1,12 @@
+/* cmd_policy.c — placeholder until its module lands: says so and fails. */
+#include "cli/cli.h"
+#include "common/wl_err.h"
+
+int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
+  (void)cli; (void)argc; (void)argv;
+  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+}
+int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
+  (void)cli; (void)argc; (void)argv;
+  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+}

@@ -1,0 +1,107 @@
+/* main.c — global options, the command table, and the one place where an error becomes a line
+ * on stderr and an exit code (0 ok, 1 user error, 2 internal or platform error). */
+#include "cli/main.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/wl_err.h"
+
+#define WL_VERSION "0.1.0"
+
+static const wl_cmd commands[] = {
+    {"learn", wl_cmd_learn, "capture connections into the store (wfp, replay:FILE, sim:TRAFFIC)"},
+    {"import", wl_cmd_import, "load Windows logs (secjson, evtxml, pfirewall) into the store"},
+    {"status", wl_cmd_status, "mode, capture state, events, drops, apps, flows, rules, size"},
+    {"review", wl_cmd_review, "numbered proposals: what was seen and is not yet allowed"},
+    {"promote", wl_cmd_promote, "turn proposals into permanent permit rules, atomically"},
+    {"rules", wl_cmd_rules, "list the whitelist rules and their filters"},
+    {"revoke", wl_cmd_revoke, "remove rules and their filters"},
+    {"verify", wl_cmd_verify, "compare the rules with the filters the engine really has"},
+    {"enforce", wl_cmd_enforce, "default block with the whitelist as exceptions"},
+    {"confirm", wl_cmd_confirm, "keep the pending enforce policy"},
+    {"relax", wl_cmd_relax, "remove the default block, back to learn"},
+    {"export", wl_cmd_export, "write the reviewed policy as JSON"},
+    {"import-policy", wl_cmd_import_policy, "merge a policy file, all or nothing"},
+    {"uninstall", wl_cmd_uninstall, "remove every WFP object of wfplearn and restore options"},
+    {"watchdog", wl_cmd_watchdog, NULL}, /* internal */
+};
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: wfplearn [--db PATH] [--engine wfp|sim[:STATE]] COMMAND [ARGS]\n"
+          "\n"
+          "Learn what a Windows machine talks to, review it, and turn it into a WFP whitelist.\n"
+          "\n"
+          "commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (commands[i].summary)
+      fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f,
+          "\n"
+          "options:\n"
+          "  --db PATH        the store (default: $WFPLEARN_DB, else wfplearn.db)\n"
+          "  --engine SPEC    wfp (Windows), sim or sim:STATEFILE (default: %s)\n"
+          "  --version        print the version\n"
+          "  -h, --help       this text; COMMAND --help for each command\n"
+          "\n"
+          "example:\n"
+          "  wfplearn --db week.db learn --source sim:traffic.jsonl && wfplearn --db week.db "
+          "review\n",
+          wl_cli_default_engine());
+}
+
+static const wl_cmd *find_command(const char *name) {
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+int wl_cli_main(int argc, char **argv) {
+  wl_cli cli = {0};
+  cli.out = stdout;
+  cli.err = stderr;
+  cli.db_path = getenv("WFPLEARN_DB") ? getenv("WFPLEARN_DB") : "wfplearn.db";
+  cli.engine_spec = getenv("WFPLEARN_ENGINE") ? getenv("WFPLEARN_ENGINE") : wl_cli_default_engine();
+
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    int missing = 0;
+    const char *v;
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (strcmp(argv[i], "--version") == 0) {
+      printf("wfplearn %s\n", WL_VERSION);
+      return 0;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--db", &missing)) != NULL) {
+      cli.db_path = v;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--engine", &missing)) != NULL) {
+      cli.engine_spec = v;
+    } else {
+      fprintf(stderr, "wfplearn: %s: %s\n", argv[i],
+              missing ? "needs a value" : "unknown option (see wfplearn --help)");
+      return 1;
+    }
+  }
+  if (i >= argc) {
+    usage(stderr);
+    return 1;
+  }
+  const wl_cmd *cmd = find_command(argv[i]);
+  if (!cmd) {
+    fprintf(stderr, "wfplearn: unknown command '%s' (see wfplearn --help)\n", argv[i]);
+    return 1;
+  }
+  cli.is_tty = wl_cli_isatty(stderr);
+  wl_err_clear();
+  int rc = cmd->fn(&cli, argc - i, argv + i);
+  fflush(cli.out);
+  if (rc == WL_OK)
+    return 0;
+  const char *msg = wl_errmsg();
+  fprintf(stderr, "wfplearn %s: %s\n", cmd->name, msg[0] ? msg : wl_strerror(rc));
+  return wl_err_is_user(rc) ? 1 : 2;
+}

@@ -1,0 +1,78 @@
+/* wl_json.h — a small, bounded JSON reader and writer helpers.
+ *
+ * Every file format wfplearn reads (event streams, traffic files, Security-log JSON lines,
+ * policies) is JSON, usually one object per line. wl_json_parse() builds a read-only tree in a
+ * caller-owned arena; nothing is allocated per node with malloc, the arena grows in chunks and
+ * is capped (WL_JSON_MAX_INPUT), nesting is limited to WL_JSON_MAX_DEPTH, strings are unescaped
+ * to UTF-8 (\uXXXX with surrogate pairs; lone surrogates become U+FFFD). Numbers keep their text
+ * so 64-bit integers are exact. On error the column (1-based byte offset) and a reason are given.
+ */
+#ifndef WL_JSON_H
+#define WL_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define WL_JSON_MAX_DEPTH 64
+#define WL_JSON_MAX_INPUT (64u * 1024 * 1024) /* one document; longer is WL_E_TOOBIG */
+
+typedef enum wl_json_type {
+  WL_JSON_NULL,
+  WL_JSON_FALSE,
+  WL_JSON_TRUE,
+  WL_JSON_NUMBER,
+  WL_JSON_STRING,
+  WL_JSON_ARRAY,
+  WL_JSON_OBJECT
+} wl_json_type;
+
+typedef struct wl_json wl_json;
+struct wl_json {
+  wl_json_type type;
+  const char *key;  /* member name when inside an object (NUL-terminated), else NULL */
+  size_t key_len;
+  const char *str;  /* STRING: unescaped UTF-8 (NUL-terminated, may contain NUL); NUMBER: text */
+  size_t len;       /* STRING/NUMBER: byte length; ARRAY/OBJECT: number of children */
+  wl_json *child;   /* first child of ARRAY/OBJECT */
+  wl_json *next;    /* next sibling */
+};
+
+/* Arena owning every node and string of the documents parsed into it. Reset between lines to
+ * reuse the memory; release with wl_json_arena_free (safe on a zeroed or freed arena). */
+typedef struct wl_json_arena {
+  void *chunks;
+  size_t used, cap;
+} wl_json_arena;
+
+typedef struct wl_json_error {
+  size_t column; /* 1-based byte offset in the input where parsing failed */
+  char reason[96];
+} wl_json_error;
+
+void wl_json_arena_reset(wl_json_arena *a);
+void wl_json_arena_free(wl_json_arena *a);
+
+/* Parse exactly one JSON value from text[0..len) (surrounding whitespace allowed).
+ * Returns WL_OK, WL_E_PARSE (err filled, wl_err message set), WL_E_TOOBIG or WL_E_NOMEM. */
+int wl_json_parse(wl_json_arena *a, const char *text, size_t len, const wl_json **out,
+                  wl_json_error *err);
+
+/* Lookups; all accept NULL and return NULL / nonzero error on a missing or mistyped value. */
+const wl_json *wl_json_get(const wl_json *obj, const char *key);        /* exact, first match */
+const wl_json *wl_json_get_ci(const wl_json *obj, const char *key);     /* ASCII case-insensitive */
+const wl_json *wl_json_at(const wl_json *arr, size_t i);
+const char *wl_json_string(const wl_json *v);                           /* STRING only */
+/* Integer from a NUMBER, or from a STRING holding an integer (Security logs send "5156").
+ * Decimal, optional leading '-', or 0x-hex in strings. WL_E_PARSE when not an exact integer. */
+int wl_json_int64(const wl_json *v, int64_t *out);
+int wl_json_uint64(const wl_json *v, uint64_t *out);
+int wl_json_double(const wl_json *v, double *out);
+
+/* Writers: a JSON string literal with escapes (control chars, quote, backslash; UTF-8 passed
+ * through). `s` may be NULL → null. */
+void wl_json_write_string(FILE *f, const char *s);
+/* Same into a buffer; returns the length it needed (like snprintf). */
+size_t wl_json_escape(char *buf, size_t cap, const char *s);
+
+#endif
