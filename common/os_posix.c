@@ -1,0 +1,1 @@
+/* os_posix.c — not yet written. */

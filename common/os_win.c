@@ -1,0 +1,1 @@
+/* os_win.c — not yet written. */

@@ -1,0 +1,1 @@
+/* wl_guid.c — not yet written. */

@@ -1,0 +1,1 @@
+/* wl_json.c — not yet written. */

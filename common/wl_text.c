@@ -1,0 +1,1 @@
+/* wl_text.c — not yet written. */

@@ -1,0 +1,1 @@
+/* wl_time.c — not yet written. */

@@ -1,0 +1,1 @@
+/* event.c — not yet written */
