@@ -1,0 +1,117 @@
+/* sim.h — controls that only a simulated engine has: classify a connection attempt, run a
+ * traffic file, set the drive map. Each takes a wl_engine from wl_engine_open and returns
+ * WL_E_UNSUPPORTED when the backend cannot do it ("wfp" on real Windows; under wine the fwpuclnt
+ * backend forwards them to the test-only exports of our fake fwpuclnt.dll when it finds them).
+ *
+ * Also the sim's fixed facts: the baseline "Windows Firewall" policy every new state file gets
+ * (keys and run-time ids are stable, so review can say "blocked by Windows Firewall's default
+ * inbound rule"), and the default drive map.
+ */
+#ifndef WL_SIM_H
+#define WL_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/wl_text.h"
+#include "monitor/event.h"
+#include "wfp/engine.h"
+
+/* ---- one connection attempt (a line of a traffic file) ---- */
+typedef struct wl_attempt {
+  uint64_t ts;               /* 100 ns ticks since 1601 UTC; the event's timestamp */
+  char app[WL_PATH_MAX];     /* DOS ("C:\\x\\a.exe") or NT ("\\device\\...") path; "" none */
+  uint8_t dir;               /* enum wl_dir: WL_DIR_IN (recv/accept) or WL_DIR_OUT (connect) */
+  uint8_t proto;             /* IPPROTO number */
+  uint8_t ip_version;        /* 4 or 6 (local and remote must agree) */
+  uint8_t has_ports;         /* 1 when the endpoints carried ports (TCP/UDP always do) */
+  uint16_t local_port, remote_port;
+  uint8_t local_addr[16];    /* network byte order, v4 in [0..3] */
+  uint8_t remote_addr[16];
+  char user[WL_SID_STR_MAX];    /* "S-1-5-21-..." or "" */
+  char package[WL_SID_STR_MAX]; /* app container SID or "" */
+} wl_attempt;
+
+/* ---- what the engine decided ---- */
+typedef struct wl_decision {
+  uint32_t action;     /* WL_ACTION_PERMIT or WL_ACTION_BLOCK */
+  uint64_t filter_id;  /* the deciding filter; 0 when no filter matched (layer default) */
+  uint16_t layer_id;   /* WL_LAYER_ALE_AUTH_CONNECT_V4/V6 or _RECV_ACCEPT_V4/V6 */
+  uint8_t matched;     /* 0: no filter matched at all, the layer's default (permit) applied */
+  uint8_t hard;        /* 1: the permit cleared the action right (lower blocks were ignored) */
+  uint32_t event_type; /* WL_RAW_TYPE_CLASSIFY_* emitted, or 0 when options suppressed it */
+} wl_decision;
+
+/* Parse one traffic-file line (JSON object: "ts" RFC 3339, "app", "dir" in|out, "proto" number
+ * or tcp|udp|icmp|icmpv6, "local" and "remote" as addr[:port] ([v6]:port), optional "user" and
+ * "package" SIDs). WL_E_PARSE with a message naming the column or the field. Pure: no engine. */
+int wl_sim_parse_attempt(const char *line, size_t len, wl_attempt *out);
+
+/* Arbitrate the attempt at its layer (see sim_classify.c for the rules), emit the net event
+ * (when the engine options ask for it) into the net event buffer and to subscribers, and say
+ * what happened. Waits, never drops, when the delivery queue is full. */
+int wl_sim_classify(wl_engine *e, const wl_attempt *a, wl_decision *out);
+
+#define WL_SIM_ERRORS_KEPT 5    /* first malformed lines reported in the stats */
+#define WL_SIM_ERROR_MAX 256
+
+typedef struct wl_sim_stats {
+  uint64_t lines;      /* lines read (blank lines and '#' comments included) */
+  uint64_t attempts;   /* lines that parsed and were classified */
+  uint64_t allowed, blocked;
+  uint64_t events;     /* net events emitted (buffered, and queued when someone subscribed) */
+  uint64_t suppressed; /* attempts whose event the options suppressed (collection off/keyword) */
+  uint64_t malformed;  /* lines that did not parse */
+  uint64_t full_waits; /* times a subscriber said WL_E_FULL or the queue was full and we waited */
+  uint32_t errors_kept;
+  char errors[WL_SIM_ERRORS_KEPT][WL_SIM_ERROR_MAX]; /* "FILE:LINE: what was wrong" */
+} wl_sim_stats;
+
+/* Classify every attempt of a traffic file. speed 0: as fast as possible; 1: recorded time
+ * (gaps between the attempts' ts are waited out); X: X times faster. Malformed lines are
+ * counted and skipped. Returns when every event has been delivered to the subscribers
+ * (a file source never loses an event). WL_E_STOPPED when wl_sim_stop was called. */
+int wl_sim_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_stats *stats);
+
+/* Ask a running wl_sim_run_traffic (any thread) to stop after the current attempt. */
+int wl_sim_stop(wl_engine *e);
+
+/* Wait until every emitted event has been handed to the subscribers (tests; the learn source
+ * at the end of a file). WL_E_TIMEOUT after timeout_ms. */
+int wl_sim_drain(wl_engine *e, unsigned timeout_ms);
+
+/* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file.
+ * device NULL or "" removes the letter. Default: C: = \device\harddiskvolume3,
+ * D: = \device\harddiskvolume4. */
+int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
+#define WL_SIM_DEFAULT_DRIVE_C "\\device\\harddiskvolume3"
+#define WL_SIM_DEFAULT_DRIVE_D "\\device\\harddiskvolume4"
+
+/* ---- the baseline policy every new state gets (a sim choice modelled on Windows Firewall) ----
+ * Provider FWPM_PROVIDER_MPSSVC_WF and sublayer FWPM_SUBLAYER_MPSSVC_WF (fwpmu.h GUIDs), both
+ * persistent; in that sublayer: inbound loopback permit and inbound default block on
+ * RECV_ACCEPT_V4/V6, outbound default allow on AUTH_CONNECT_V4/V6. Filters a caller adds
+ * without a sublayer go to FWPM_SUBLAYER_UNIVERSAL. Run-time ids of added filters start at
+ * WL_SIM_FIRST_FILTER_ID. */
+#define WL_SIM_WF_PROVIDER_NAME "Microsoft Windows Firewall (simulated)"
+#define WL_SIM_WF_SUBLAYER_WEIGHT 0x1000u  /* sim choice */
+#define WL_SIM_UNIVERSAL_SUBLAYER_WEIGHT 0x8000u /* sim choice */
+#define WL_SIM_ID_IN_BLOCK_V4 65001u     /* "Windows Firewall: default inbound block (IPv4)" */
+#define WL_SIM_ID_IN_BLOCK_V6 65002u
+#define WL_SIM_ID_OUT_ALLOW_V4 65003u    /* "Windows Firewall: default outbound allow (IPv4)" */
+#define WL_SIM_ID_OUT_ALLOW_V6 65004u
+#define WL_SIM_ID_IN_LOOPBACK_V4 65005u  /* "Windows Firewall: inbound loopback permit" */
+#define WL_SIM_ID_IN_LOOPBACK_V6 65006u
+#define WL_SIM_FIRST_FILTER_ID 70001u
+
+/* {decc16ca-3f33-4346-be1e-8fb4ae0f3d62} FWPM_PROVIDER_MPSSVC_WF (fwpmu.h) */
+#define WL_SIM_WF_PROVIDER_KEY \
+  {0xdecc16ca, 0x3f33, 0x4346, {0xbe, 0x1e, 0x8f, 0xb4, 0xae, 0x0f, 0x3d, 0x62}}
+/* {b3cdd441-af90-41ba-a745-7c6008ff2300} FWPM_SUBLAYER_MPSSVC_WF (fwpmu.h) */
+#define WL_SIM_WF_SUBLAYER_KEY \
+  {0xb3cdd441, 0xaf90, 0x41ba, {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x00}}
+/* {eebecc03-ced4-4380-819a-2734397b2b74} FWPM_SUBLAYER_UNIVERSAL (fwpmu.h) */
+#define WL_SIM_UNIVERSAL_SUBLAYER_KEY \
+  {0xeebecc03, 0xced4, 0x4380, {0x81, 0x9a, 0x27, 0x34, 0x39, 0x7b, 0x2b, 0x74}}
+
+#endif
