@@ -1,1 +1,241 @@
-/* os_posix.c — not yet written. */
+/* os_posix.c — the wl_os.h contract (and the two clocks of wl_text.h) on Linux/POSIX.
+ *
+ * This is the build the tests and the sim engine run on, so it mirrors what os_win.c does:
+ * spawn detaches the child into its own session (double fork, so no zombie is left behind
+ * and wl_os_pid_alive tells the truth), kill is SIGKILL, restrict is mode 0600, and file
+ * identity is st_dev/st_ino. Errors become WL_E_* here, with the call and errno in the message.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* CMake sets it; this keeps a bare compile working */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+
+static int errno_code(int e) {
+  switch (e) {
+  case ENOENT:
+  case ENOTDIR:
+  case ESRCH: return WL_E_NOTFOUND;
+  case EACCES:
+  case EPERM: return WL_E_PERM;
+  case ENOMEM: return WL_E_NOMEM;
+  case ENOSPC: return WL_E_NOSPACE;
+  case EROFS: return WL_E_READONLY;
+  case EEXIST: return WL_E_EXISTS;
+  case EINVAL: return WL_E_INVAL;
+  default: return WL_E_IO;
+  }
+}
+
+static int os_err(const char *call, const char *what, int e) {
+  return wl_err(errno_code(e), "%s(%s): %s (errno %d)", call, what ? what : "", strerror(e), e);
+}
+
+/* ---------------------------------------------------------------- clocks, sleep, pids */
+
+uint64_t wl_time_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return WL_UNIX_EPOCH_TICKS + (uint64_t)ts.tv_sec * WL_TICKS_PER_SEC +
+         (uint64_t)ts.tv_nsec / 100;
+}
+
+uint64_t wl_time_mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void wl_sleep_ms(unsigned ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  }
+}
+
+uint32_t wl_os_pid(void) { return (uint32_t)getpid(); }
+
+int wl_os_pid_alive(uint32_t pid) {
+  if (pid == 0 || pid > (uint32_t)INT32_MAX)
+    return 0;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int wl_os_kill(uint32_t pid) {
+  if (pid == 0 || pid > (uint32_t)INT32_MAX)
+    return wl_err(WL_E_INVAL, "wl_os_kill: bad pid %u", (unsigned)pid);
+  if (kill((pid_t)pid, SIGKILL))
+    return os_err("kill", "SIGKILL", errno);
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- spawn */
+
+/* In the grandchild: stdin from /dev/null, stdout+stderr to the log, exec. Only
+ * async-signal-safe calls: we may have been forked from a threaded process. */
+static void child_exec(char *const argv[], const char *log_path, int report) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL); /* the caller's thread may block some */
+  int in = open("/dev/null", O_RDONLY);
+  int out = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
+                     : open("/dev/null", O_WRONLY);
+  if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+    goto fail;
+  if (in > 2)
+    close(in);
+  if (out > 2)
+    close(out);
+  execv(argv[0], argv);
+fail:;
+  int e = errno;
+  if (write(report, &e, sizeof e) < 0) {
+  }
+  _exit(127);
+}
+
+/* Report pipe protocol: the middle child writes the grandchild's pid; the grandchild writes
+ * errno only if exec fails; EOF (close-on-exec) means exec succeeded. */
+int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
+  int fds[2], rc = WL_OK, st;
+  if (!argv || !argv[0] || !pid)
+    return wl_err(WL_E_INVAL, "wl_os_spawn: NULL argument");
+  if (pipe(fds))
+    return os_err("pipe", argv[0], errno);
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  pid_t mid = fork();
+  if (mid < 0) {
+    rc = os_err("fork", argv[0], errno);
+    goto out;
+  }
+  if (mid == 0) {
+    close(fds[0]);
+    setsid();
+    pid_t g = fork();
+    if (g == 0)
+      child_exec(argv, log_path, fds[1]);
+    int32_t v = g > 0 ? (int32_t)g : -1;
+    _exit(write(fds[1], &v, sizeof v) == (ssize_t)sizeof v ? 0 : 1);
+  }
+  close(fds[1]);
+  fds[1] = -1;
+  while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {
+  }
+  int32_t g = -1;
+  int e = 0;
+  ssize_t n;
+  while ((n = read(fds[0], &g, sizeof g)) < 0 && errno == EINTR) {
+  }
+  if (n != (ssize_t)sizeof g || g <= 0) {
+    rc = wl_err(WL_E_IO, "spawn(%s): fork of the detached child failed", argv[0]);
+    goto out;
+  }
+  while ((n = read(fds[0], &e, sizeof e)) < 0 && errno == EINTR) {
+  }
+  if (n == (ssize_t)sizeof e) {
+    rc = os_err("exec", argv[0], e);
+    goto out;
+  }
+  *pid = (uint32_t)g;
+out:
+  close(fds[0]);
+  if (fds[1] >= 0)
+    close(fds[1]);
+  return rc;
+}
+
+int wl_os_exe_path(char *out, size_t cap) {
+  if (!out || !cap)
+    return wl_err(WL_E_INVAL, "wl_os_exe_path: no buffer");
+  ssize_t n = readlink("/proc/self/exe", out, cap);
+  if (n < 0)
+    return os_err("readlink", "/proc/self/exe", errno);
+  if ((size_t)n >= cap) {
+    out[cap - 1] = 0;
+    return wl_err(WL_E_FULL, "wl_os_exe_path: path longer than %u bytes", (unsigned)cap);
+  }
+  out[n] = 0;
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- interrupt */
+
+static void (*_Atomic intr_fn)(void *);
+static void *_Atomic intr_ctx;
+
+static void on_signal(int sig) {
+  (void)sig;
+  int e = errno;
+  void (*fn)(void *) = atomic_load(&intr_fn);
+  if (fn)
+    fn(atomic_load(&intr_ctx));
+  errno = e;
+}
+
+int wl_os_on_interrupt(void (*fn)(void *ctx), void *ctx) {
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaddset(&sa.sa_mask, sigs[i]); /* the handler is never re-entered */
+  sa.sa_handler = fn ? on_signal : SIG_DFL;
+  sa.sa_flags = SA_RESTART;
+  /* fn is cleared first, so a signal during the update never pairs the old fn with the new
+   * ctx; it is merely missed. */
+  atomic_store(&intr_fn, NULL);
+  atomic_store(&intr_ctx, ctx);
+  atomic_store(&intr_fn, fn);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (sigaction(sigs[i], &sa, NULL))
+      return os_err("sigaction", "interrupt", errno);
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- files */
+
+int wl_os_restrict_file(const char *path) {
+  if (!path)
+    return wl_err(WL_E_INVAL, "wl_os_restrict_file: NULL path");
+  if (chmod(path, S_IRUSR | S_IWUSR))
+    return os_err("chmod", path, errno);
+  return WL_OK;
+}
+
+int wl_os_file_id(const char *path, wl_file_id *out) {
+  struct stat st;
+  if (!path || !out)
+    return wl_err(WL_E_INVAL, "wl_os_file_id: NULL argument");
+  if (stat(path, &st))
+    return os_err("stat", path, errno);
+  out->dev = (uint64_t)st.st_dev;
+  out->ino = (uint64_t)st.st_ino;
+  out->size = (uint64_t)st.st_size;
+  /* ticks, like the Windows side's ftLastWriteTime */
+  out->mtime = WL_UNIX_EPOCH_TICKS + (uint64_t)st.st_mtim.tv_sec * WL_TICKS_PER_SEC +
+               (uint64_t)st.st_mtim.tv_nsec / 100;
+  return WL_OK;
+}
+
+int wl_os_free_bytes(const char *path, uint64_t *out) {
+  struct statvfs sv;
+  if (!path || !out)
+    return wl_err(WL_E_INVAL, "wl_os_free_bytes: NULL argument");
+  if (statvfs(path, &sv))
+    return os_err("statvfs", path, errno);
+  *out = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+  return WL_OK;
+}

@@ -1,1 +1,652 @@
-/* wl_json.c — not yet written. */
+/* wl_json.c — strict RFC 8259 reader into a chunked arena, plus string escaping.
+ *
+ * Every format wfplearn reads is JSON lines, so parsing is on the hot path of imports and
+ * replays: one recursive-descent pass, no per-node malloc (nodes, keys, unescaped strings and
+ * number texts are carved from arena chunks that double in size), and everything bounded:
+ * input <= WL_JSON_MAX_INPUT, nesting <= WL_JSON_MAX_DEPTH, arena <= WL_JSON_ARENA_MAX. A reset
+ * keeps the newest (largest) chunk so a loop over lines settles into zero allocations.
+ * Strings must be valid UTF-8 (RFC 8259 section 8.1); \u escapes decode surrogate pairs and
+ * turn lone surrogates into U+FFFD. Numbers keep their text so 64-bit integers stay exact;
+ * the integer readers also accept strings ("5156", "0x10") because Security logs quote them.
+ */
+#include "common/wl_json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+
+#define WL_JSON_CHUNK_MIN 4096u
+#define WL_JSON_ARENA_MAX (1024u * 1024 * 1024) /* all chunks of one arena together */
+
+typedef struct chunk {
+  struct chunk *prev; /* older, smaller chunk */
+  size_t size;        /* usable bytes after the header */
+  size_t total;       /* sum of sizes of this chunk and all older ones */
+} chunk;
+
+#define CHUNK_HDR ((sizeof(chunk) + 15u) & ~(size_t)15u)
+
+/* ---------------------------------------------------------------- arena */
+
+static void free_chain(chunk *c) {
+  while (c) {
+    chunk *p = c->prev;
+    free(c);
+    c = p;
+  }
+}
+
+void wl_json_arena_reset(wl_json_arena *a) {
+  if (!a)
+    return;
+  chunk *c = a->chunks;
+  if (c) {
+    free_chain(c->prev);
+    c->prev = NULL;
+    c->total = c->size;
+  }
+  a->used = 0;
+}
+
+void wl_json_arena_free(wl_json_arena *a) {
+  if (!a)
+    return;
+  free_chain(a->chunks);
+  a->chunks = NULL;
+  a->used = a->cap = 0;
+}
+
+/* n bytes aligned to 16 from the current chunk, or a new chunk at least twice as large. */
+static void *arena_alloc(wl_json_arena *a, size_t n) {
+  n = (n + 15u) & ~(size_t)15u;
+  chunk *c = a->chunks;
+  if (!c || a->cap - a->used < n) {
+    size_t total = c ? c->total : 0;
+    size_t size = c ? c->size * 2 : WL_JSON_CHUNK_MIN;
+    while (size < n)
+      size *= 2;
+    if (total + size > WL_JSON_ARENA_MAX || size > WL_JSON_ARENA_MAX)
+      return NULL;
+    chunk *nc = malloc(CHUNK_HDR + size);
+    if (!nc)
+      return NULL;
+    nc->prev = c;
+    nc->size = size;
+    nc->total = total + size;
+    a->chunks = nc;
+    a->used = 0;
+    a->cap = size;
+    c = nc;
+  }
+  void *p = (char *)c + CHUNK_HDR + a->used;
+  a->used += n;
+  return p;
+}
+
+/* ---------------------------------------------------------------- parser state */
+
+typedef struct parser {
+  wl_json_arena *a;
+  const unsigned char *s, *end, *p;
+  wl_json_error *err;
+  int rc; /* first error */
+} parser;
+
+static int fail_at(parser *ps, const unsigned char *at, int code, const char *reason) {
+  if (ps->rc)
+    return ps->rc;
+  ps->rc = code;
+  size_t col = (size_t)(at - ps->s) + 1;
+  if (ps->err) {
+    ps->err->column = col;
+    snprintf(ps->err->reason, sizeof ps->err->reason, "%s", reason);
+  }
+  return wl_err(code, "JSON column %u: %s", (unsigned)col, reason);
+}
+
+static int fail(parser *ps, const char *reason) {
+  return fail_at(ps, ps->p, WL_E_PARSE, reason);
+}
+
+static int nomem(parser *ps) {
+  return fail_at(ps, ps->p, WL_E_NOMEM, "out of memory (arena limit reached)");
+}
+
+static void skip_ws(parser *ps) {
+  while (ps->p < ps->end &&
+         (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    ps->p++;
+}
+
+static wl_json *new_node(parser *ps, wl_json_type t) {
+  wl_json *v = arena_alloc(ps->a, sizeof *v);
+  if (!v) {
+    nomem(ps);
+    return NULL;
+  }
+  memset(v, 0, sizeof *v);
+  v->type = t;
+  return v;
+}
+
+/* ---------------------------------------------------------------- strings */
+
+static int hex4(const unsigned char *p, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    unsigned c = p[i], d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return -1;
+    v = v * 16 + d;
+  }
+  *out = v;
+  return 0;
+}
+
+static size_t put_utf8(unsigned char *o, unsigned cp) {
+  if (cp < 0x80) {
+    o[0] = (unsigned char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    o[0] = (unsigned char)(0xC0 | (cp >> 6));
+    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (unsigned char)(0xF0 | (cp >> 18));
+  o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
+ * <= U+10FFFF), or 0 if invalid or cut short by end. */
+static size_t utf8_valid(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0];
+  size_t n;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0)
+      lo = 0xA0;
+    else if (c == 0xED)
+      hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0)
+      lo = 0x90;
+    else if (c == 0xF4)
+      hi = 0x8F;
+  } else
+    return 0;
+  if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+  return n;
+}
+
+/* One escape after the backslash at ps->p; appends UTF-8 to *o. */
+static int parse_escape(parser *ps, unsigned char **o) {
+  const unsigned char *bs = ps->p;
+  if (ps->end - ps->p < 2)
+    return fail(ps, "unterminated string");
+  unsigned char c = ps->p[1];
+  static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+  const char *k = c ? strchr(from, c) : NULL;
+  if (k) {
+    *(*o)++ = (unsigned char)to[k - from];
+    ps->p += 2;
+    return 0;
+  }
+  if (c != 'u')
+    return fail_at(ps, bs, WL_E_PARSE, "invalid escape in string");
+  unsigned cp, lo;
+  if (ps->end - ps->p < 6 || hex4(ps->p + 2, &cp))
+    return fail_at(ps, bs, WL_E_PARSE, "\\u needs four hex digits");
+  ps->p += 6;
+  if (cp >= 0xD800 && cp <= 0xDBFF && ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
+      ps->p[1] == 'u' && !hex4(ps->p + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    ps->p += 6;
+  } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+    cp = 0xFFFD; /* lone surrogate */
+  }
+  *o += put_utf8(*o, cp);
+  return 0;
+}
+
+/* Parses the string at ps->p (opening quote) into the arena; NUL-terminated. */
+static int parse_string(parser *ps, const char **out, size_t *out_len) {
+  const unsigned char *q = ps->p + 1;
+  /* The unescaped form is never longer than the raw text (\uXXXX=6 bytes -> <=3,
+   * a pair of 12 -> 4; U+FFFD from 6 -> 3). Scan to the closing quote to size it. */
+  while (q < ps->end && *q != '"')
+    q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+  if (q >= ps->end)
+    return fail(ps, "unterminated string");
+  unsigned char *buf = arena_alloc(ps->a, (size_t)(q - ps->p));
+  if (!buf)
+    return nomem(ps);
+  unsigned char *o = buf;
+  ps->p++;
+  while (*ps->p != '"') {
+    unsigned char c = *ps->p;
+    if (c == '\\') {
+      if (parse_escape(ps, &o))
+        return ps->rc;
+    } else if (c < 0x20) {
+      return fail(ps, "control character in string (must be escaped)");
+    } else {
+      size_t n = utf8_valid(ps->p, ps->end);
+      if (!n)
+        return fail(ps, "invalid UTF-8 in string");
+      memcpy(o, ps->p, n);
+      o += n;
+      ps->p += n;
+    }
+  }
+  ps->p++;
+  *o = 0;
+  *out = (const char *)buf;
+  *out_len = (size_t)(o - buf);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- numbers, literals */
+
+/* Scans a JSON number at p; returns its length, or 0 with *why set. */
+static size_t scan_number(const unsigned char *p, const unsigned char *end, const char **why,
+                          const unsigned char **at) {
+  const unsigned char *st = p;
+#define DIGITS(q) \
+  do {            \
+    while ((q) < end && *(q) >= '0' && *(q) <= '9') \
+      (q)++;      \
+  } while (0)
+  const unsigned char *q;
+  if (p < end && *p == '-')
+    p++;
+  if (p < end && *p == '0') {
+    p++;
+    if (p < end && *p >= '0' && *p <= '9')
+      return *at = p, *why = "leading zeros are not allowed in numbers", 0;
+  } else {
+    q = p;
+    DIGITS(p);
+    if (p == q)
+      return *at = p, *why = "expected a digit", 0;
+  }
+  if (p < end && *p == '.') {
+    q = ++p;
+    DIGITS(p);
+    if (p == q)
+      return *at = p, *why = "expected a digit after '.'", 0;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < end && (*p == '+' || *p == '-'))
+      p++;
+    q = p;
+    DIGITS(p);
+    if (p == q)
+      return *at = p, *why = "expected a digit in the exponent", 0;
+  }
+#undef DIGITS
+  return (size_t)(p - st);
+}
+
+static int parse_number(parser *ps, wl_json *v) {
+  const char *why = NULL;
+  const unsigned char *at = ps->p;
+  size_t n = scan_number(ps->p, ps->end, &why, &at);
+  if (!n)
+    return fail_at(ps, at, WL_E_PARSE, why);
+  char *t = arena_alloc(ps->a, n + 1);
+  if (!t)
+    return nomem(ps);
+  memcpy(t, ps->p, n);
+  t[n] = 0;
+  ps->p += n;
+  v->str = t;
+  v->len = n;
+  return 0;
+}
+
+static int parse_literal(parser *ps, const char *word, size_t n) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n))
+    return fail(ps, "invalid literal (expected true, false or null)");
+  ps->p += n;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- values */
+
+static int parse_value(parser *ps, wl_json **out, unsigned depth);
+
+static int parse_container(parser *ps, wl_json *v, unsigned depth) {
+  int is_obj = v->type == WL_JSON_OBJECT;
+  char close = is_obj ? '}' : ']';
+  wl_json **tail = &v->child;
+  ps->p++;
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == close) {
+    ps->p++;
+    return 0;
+  }
+  for (;;) {
+    const char *key = NULL;
+    size_t key_len = 0;
+    wl_json *item;
+    if (is_obj) {
+      if (ps->p >= ps->end || *ps->p != '"')
+        return fail(ps, "expected a string key");
+      if (parse_string(ps, &key, &key_len))
+        return ps->rc;
+      skip_ws(ps);
+      if (ps->p >= ps->end || *ps->p != ':')
+        return fail(ps, "expected ':' after key");
+      ps->p++;
+    }
+    if (parse_value(ps, &item, depth + 1))
+      return ps->rc;
+    item->key = key;
+    item->key_len = key_len;
+    *tail = item;
+    tail = &item->next;
+    v->len++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') {
+      ps->p++;
+      skip_ws(ps);
+      continue;
+    }
+    if (ps->p < ps->end && *ps->p == close) {
+      ps->p++;
+      return 0;
+    }
+    return fail(ps, is_obj ? "expected ',' or '}' in object" : "expected ',' or ']' in array");
+  }
+}
+
+static int parse_value(parser *ps, wl_json **out, unsigned depth) {
+  skip_ws(ps);
+  if (ps->p >= ps->end)
+    return fail(ps, "unexpected end of input (expected a value)");
+  unsigned char c = *ps->p;
+  wl_json_type t;
+  switch (c) {
+  case '{': t = WL_JSON_OBJECT; break;
+  case '[': t = WL_JSON_ARRAY; break;
+  case '"': t = WL_JSON_STRING; break;
+  case 't': t = WL_JSON_TRUE; break;
+  case 'f': t = WL_JSON_FALSE; break;
+  case 'n': t = WL_JSON_NULL; break;
+  default:
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      t = WL_JSON_NUMBER;
+      break;
+    }
+    return fail(ps, "unexpected character (expected a value)");
+  }
+  wl_json *v = new_node(ps, t);
+  if (!v)
+    return ps->rc;
+  *out = v;
+  switch (t) {
+  case WL_JSON_OBJECT:
+  case WL_JSON_ARRAY:
+    if (depth > WL_JSON_MAX_DEPTH)
+      return fail(ps, "nesting deeper than WL_JSON_MAX_DEPTH");
+    return parse_container(ps, v, depth);
+  case WL_JSON_STRING: return parse_string(ps, &v->str, &v->len);
+  case WL_JSON_NUMBER: return parse_number(ps, v);
+  case WL_JSON_TRUE: return parse_literal(ps, "true", 4);
+  case WL_JSON_FALSE: return parse_literal(ps, "false", 5);
+  default: return parse_literal(ps, "null", 4);
+  }
+}
+
+int wl_json_parse(wl_json_arena *a, const char *text, size_t len, const wl_json **out,
+                  wl_json_error *err) {
+  if (err) {
+    err->column = 0;
+    err->reason[0] = 0;
+  }
+  if (!a || !out || (!text && len))
+    return wl_err(WL_E_INVAL, "wl_json_parse: NULL argument");
+  *out = NULL;
+  const unsigned char *s = (const unsigned char *)(text ? text : "");
+  parser ps = {a, s, s + len, s, err, 0};
+  if (len > WL_JSON_MAX_INPUT)
+    return fail_at(&ps, s + WL_JSON_MAX_INPUT, WL_E_TOOBIG,
+                   "document longer than WL_JSON_MAX_INPUT");
+  wl_json *root;
+  if (parse_value(&ps, &root, 1))
+    return ps.rc;
+  skip_ws(&ps);
+  if (ps.p != ps.end)
+    return fail(&ps, "unexpected data after the value");
+  *out = root;
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+const wl_json *wl_json_get(const wl_json *obj, const char *key) {
+  if (!obj || obj->type != WL_JSON_OBJECT || !key)
+    return NULL;
+  size_t n = strlen(key);
+  for (const wl_json *c = obj->child; c; c = c->next)
+    if (c->key_len == n && !memcmp(c->key, key, n))
+      return c;
+  return NULL;
+}
+
+static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+const wl_json *wl_json_get_ci(const wl_json *obj, const char *key) {
+  if (!obj || obj->type != WL_JSON_OBJECT || !key)
+    return NULL;
+  size_t n = strlen(key);
+  for (const wl_json *c = obj->child; c; c = c->next) {
+    if (c->key_len != n)
+      continue;
+    size_t i = 0;
+    while (i < n && lower((unsigned char)c->key[i]) == lower((unsigned char)key[i]))
+      i++;
+    if (i == n)
+      return c;
+  }
+  return NULL;
+}
+
+const wl_json *wl_json_at(const wl_json *arr, size_t i) {
+  if (!arr || arr->type != WL_JSON_ARRAY || i >= arr->len)
+    return NULL;
+  const wl_json *c = arr->child;
+  while (c && i--)
+    c = c->next;
+  return c;
+}
+
+const char *wl_json_string(const wl_json *v) {
+  return (v && v->type == WL_JSON_STRING) ? v->str : NULL;
+}
+
+/* ---------------------------------------------------------------- numbers out */
+
+/* Magnitude of an integer text: decimal (or 0x-hex when allow_hex), optional '-'. */
+static int int_text(const wl_json *v, int *neg, uint64_t *mag) {
+  if (!v || (v->type != WL_JSON_NUMBER && v->type != WL_JSON_STRING))
+    return wl_err(WL_E_PARSE, "JSON: expected an integer, found %s", v ? "another type" : "nothing");
+  const char *s = v->str, *e = v->str + v->len;
+  int hex = 0;
+  *neg = 0;
+  *mag = 0;
+  if (s < e && *s == '-') {
+    *neg = 1;
+    s++;
+  } else if (v->type == WL_JSON_STRING && e - s > 2 && s[0] == '0' && (s[1] | 32) == 'x') {
+    hex = 1;
+    s += 2;
+  }
+  if (s == e)
+    return wl_err(WL_E_PARSE, "JSON: \"%.40s\" is not an integer", v->str);
+  for (; s < e; s++) {
+    int c = (unsigned char)*s, d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (hex && (c | 32) >= 'a' && (c | 32) <= 'f')
+      d = (c | 32) - 'a' + 10;
+    else
+      return wl_err(WL_E_PARSE, "JSON: \"%.40s\" is not an integer", v->str);
+    unsigned base = hex ? 16 : 10;
+    if (*mag > (UINT64_MAX - (uint64_t)d) / base)
+      return wl_err(WL_E_PARSE, "JSON: integer \"%.40s\" out of 64-bit range", v->str);
+    *mag = *mag * base + (uint64_t)d;
+  }
+  return 0;
+}
+
+int wl_json_int64(const wl_json *v, int64_t *out) {
+  int neg;
+  uint64_t m;
+  int rc = int_text(v, &neg, &m);
+  if (rc)
+    return rc;
+  if (neg ? m > (uint64_t)INT64_MAX + 1 : m > (uint64_t)INT64_MAX)
+    return wl_err(WL_E_PARSE, "JSON: integer \"%.40s\" out of int64 range", v->str);
+  *out = neg ? (m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m) : (int64_t)m;
+  return WL_OK;
+}
+
+int wl_json_uint64(const wl_json *v, uint64_t *out) {
+  int neg;
+  uint64_t m;
+  int rc = int_text(v, &neg, &m);
+  if (rc)
+    return rc;
+  if (neg && m)
+    return wl_err(WL_E_PARSE, "JSON: negative integer \"%.40s\" for an unsigned value", v->str);
+  *out = m;
+  return WL_OK;
+}
+
+int wl_json_double(const wl_json *v, double *out) {
+  if (!v || (v->type != WL_JSON_NUMBER && v->type != WL_JSON_STRING))
+    return wl_err(WL_E_PARSE, "JSON: expected a number");
+  if (v->type == WL_JSON_STRING) { /* must itself be a JSON number */
+    const unsigned char *p = (const unsigned char *)v->str, *at;
+    const char *why;
+    if (!v->len || scan_number(p, p + v->len, &why, &at) != v->len)
+      return wl_err(WL_E_PARSE, "JSON: \"%.40s\" is not a number", v->str);
+  }
+  errno = 0;
+  char *end;
+  double d = strtod(v->str, &end);
+  if (end != v->str + v->len || !isfinite(d))
+    return wl_err(WL_E_PARSE, "JSON: number \"%.40s\" out of range", v->str);
+  *out = d;
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- writers */
+
+/* Output of the escaper: a bounded buffer or a FILE (through a small staging buffer). */
+typedef struct sink {
+  char *buf;
+  size_t cap, n; /* n counts every byte produced, written or not */
+  FILE *f;
+  char stage[256];
+  size_t staged;
+} sink;
+
+static void sink_put(sink *k, const char *p, size_t len) {
+  for (size_t i = 0; i < len; i++, k->n++) {
+    if (k->f) {
+      if (k->staged == sizeof k->stage) {
+        fwrite(k->stage, 1, k->staged, k->f);
+        k->staged = 0;
+      }
+      k->stage[k->staged++] = p[i];
+    } else if (k->n + 1 < k->cap) {
+      k->buf[k->n] = p[i];
+    }
+  }
+}
+
+/* Invalid UTF-8 bytes are written as \ufffd so the output is always valid JSON. */
+static void escape_to(sink *k, const char *s) {
+  if (!s) {
+    sink_put(k, "null", 4);
+    return;
+  }
+  const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+  sink_put(k, "\"", 1);
+  while (p < end) {
+    unsigned c = *p;
+    size_t run = 0;
+    char esc[8];
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\', esc[1] = (char)c;
+      sink_put(k, esc, 2);
+      run = 1;
+    } else if (c < 0x20) {
+      static const char sh[] = "btn\0fr"; /* \b=8 \t=9 \n=10 \f=12 \r=13 */
+      if (c >= 8 && c <= 13 && sh[c - 8]) {
+        esc[0] = '\\', esc[1] = sh[c - 8];
+        sink_put(k, esc, 2);
+      } else {
+        snprintf(esc, sizeof esc, "\\u%04x", c);
+        sink_put(k, esc, 6);
+      }
+      run = 1;
+    } else if ((run = utf8_valid(p, end)) != 0) {
+      sink_put(k, (const char *)p, run);
+    } else {
+      sink_put(k, "\\ufffd", 6);
+      run = 1;
+    }
+    p += run;
+  }
+  sink_put(k, "\"", 1);
+}
+
+size_t wl_json_escape(char *buf, size_t cap, const char *s) {
+  sink k = {.buf = buf, .cap = buf ? cap : 0};
+  escape_to(&k, s);
+  if (k.cap)
+    buf[k.n < k.cap ? k.n : k.cap - 1] = 0;
+  return k.n;
+}
+
+void wl_json_write_string(FILE *f, const char *s) {
+  if (!f)
+    return;
+  sink k = {.f = f};
+  escape_to(&k, s);
+  if (k.staged)
+    fwrite(k.stage, 1, k.staged, f);
+}

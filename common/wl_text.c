@@ -1,1 +1,508 @@
-/* wl_text.c — not yet written. */
+/* wl_text.c — IP addresses, endpoints and prefixes; UTF-16LE <-> UTF-8; SIDs; string helpers.
+ *
+ * Pure and allocation-free: every function takes explicit lengths and output capacities, so
+ * they are safe on the callback thread and on untrusted blobs (WFP app ids and SIDs come
+ * without terminators, imported logs are arbitrary text). Addresses are written the way
+ * RFC 5952 asks (lower case, longest zero run compressed, v4-mapped as ::ffff:a.b.c.d) and read
+ * in every standard textual form, with a clear error for zone ids, which WFP cannot match.
+ * Timestamps live in wl_time.c and GUIDs in wl_guid.c.
+ */
+#include "common/wl_text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+
+/* ---------------------------------------------------------------- IPv4 / IPv6 parsing */
+
+/* Dotted quad, exactly four decimal parts 0..255 without leading zeros (they read as octal
+ * in some tools, so they are ambiguous). */
+static int parse_v4(const char *s, size_t len, uint8_t out[4]) {
+  size_t i = 0;
+  for (int part = 0; part < 4; part++) {
+    unsigned v = 0, nd = 0;
+    if (part && (i >= len || s[i++] != '.'))
+      return -1;
+    while (i < len && s[i] >= '0' && s[i] <= '9' && nd < 4) {
+      if (nd == 1 && v == 0)
+        return -1; /* leading zero */
+      v = v * 10 + (unsigned)(s[i++] - '0');
+      nd++;
+    }
+    if (!nd || v > 255)
+      return -1;
+    out[part] = (uint8_t)v;
+  }
+  return i == len ? 0 : -1;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  c = (char)(c | 32);
+  return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* RFC 4291 section 2.2: x:x:x:x:x:x:x:x, one "::", optional trailing dotted quad. */
+static int parse_v6(const char *s, size_t len, uint8_t out[16]) {
+  uint16_t g[8] = {0};
+  int n = 0, gap = -1;
+  size_t i = 0;
+  if (len >= 2 && s[0] == ':' && s[1] == ':') {
+    gap = 0;
+    i = 2;
+  } else if (len && s[0] == ':') {
+    return -1;
+  }
+  while (i < len) {
+    size_t st = i;
+    unsigned v = 0;
+    while (i < len && i - st < 5 && hexval(s[i]) >= 0)
+      v = v * 16 + (unsigned)hexval(s[i++]);
+    if (i < len && s[i] == '.') { /* embedded IPv4 takes the last two groups */
+      if (n > 6 || parse_v4(s + st, len - st, out))
+        return -1;
+      g[n++] = (uint16_t)(out[0] << 8 | out[1]);
+      g[n++] = (uint16_t)(out[2] << 8 | out[3]);
+      i = len;
+      break;
+    }
+    if (i == st || i - st > 4 || n == 8)
+      return -1;
+    g[n++] = (uint16_t)v;
+    if (i == len)
+      break;
+    if (s[i] != ':')
+      return -1;
+    i++;
+    if (i < len && s[i] == ':') {
+      if (gap >= 0)
+        return -1; /* a second "::" */
+      gap = n;
+      i++;
+    } else if (i == len) {
+      return -1; /* trailing single ':' */
+    }
+  }
+  if (gap < 0 ? n != 8 : n > 7)
+    return -1;
+  uint16_t full[8] = {0};
+  int tail = gap < 0 ? 0 : n - gap;
+  for (int k = 0; k < n - tail; k++)
+    full[k] = g[k];
+  for (int k = 0; k < tail; k++)
+    full[8 - tail + k] = g[gap + k];
+  for (int k = 0; k < 8; k++) {
+    out[2 * k] = (uint8_t)(full[k] >> 8);
+    out[2 * k + 1] = (uint8_t)full[k];
+  }
+  return 0;
+}
+
+int wl_addr_parse(const char *s, size_t len, uint8_t *ip_version, uint8_t addr[16]) {
+  uint8_t tmp[16] = {0};
+  if (!s || !ip_version || !addr)
+    return wl_err(WL_E_INVAL, "wl_addr_parse: NULL argument");
+  if (memchr(s, '%', len))
+    return wl_err(WL_E_PARSE, "address \"%.*s\": zone ids (%%...) are not supported",
+                  (int)(len > 60 ? 60 : len), s);
+  if (memchr(s, ':', len)) {
+    if (parse_v6(s, len, tmp))
+      return wl_err(WL_E_PARSE, "\"%.*s\" is not an IPv6 address", (int)(len > 60 ? 60 : len),
+                    s);
+    *ip_version = 6;
+  } else {
+    if (parse_v4(s, len, tmp))
+      return wl_err(WL_E_PARSE, "\"%.*s\" is not an IPv4 address", (int)(len > 60 ? 60 : len),
+                    s);
+    memset(tmp + 4, 0, 12);
+    *ip_version = 4;
+  }
+  memcpy(addr, tmp, 16);
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- formatting */
+
+static size_t fmt_v4(const uint8_t a[4], char *buf) {
+  return (size_t)sprintf(buf, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+}
+
+/* RFC 5952: lower case, no leading zeros, the longest run (>= 2) of zero groups as "::"
+ * (the first one on a tie), v4-mapped addresses as ::ffff:a.b.c.d. */
+static size_t fmt_v6(const uint8_t a[16], char *buf) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (!memcmp(a, mapped, 12))
+    return (size_t)sprintf(buf, "::ffff:") + fmt_v4(a + 12, buf + 7);
+  unsigned g[8];
+  int best = -1, best_len = 1, run = 0;
+  for (int k = 0; k < 8; k++) {
+    g[k] = (unsigned)a[2 * k] << 8 | a[2 * k + 1];
+    run = g[k] ? 0 : run + 1;
+    if (run > best_len) {
+      best_len = run;
+      best = k - run + 1;
+    }
+  }
+  size_t n = 0;
+  for (int k = 0; k < 8; k++) {
+    if (k == best) {
+      n += (size_t)sprintf(buf + n, "::");
+      k += best_len - 1;
+      continue;
+    }
+    n += (size_t)sprintf(buf + n, (n && buf[n - 1] != ':') ? ":%x" : "%x", g[k]);
+  }
+  return n;
+}
+
+size_t wl_addr_format(uint8_t ip_version, const uint8_t addr[16], char buf[WL_ADDR_STR_MAX]) {
+  if (ip_version == 4 && addr)
+    return fmt_v4(addr, buf);
+  if (ip_version == 6 && addr)
+    return fmt_v6(addr, buf);
+  buf[0] = 0; /* unknown family: empty */
+  return 0;
+}
+
+size_t wl_endpoint_format(uint8_t ip_version, const uint8_t addr[16], uint16_t port,
+                          char buf[WL_EP_STR_MAX]) {
+  char a[WL_ADDR_STR_MAX];
+  if (!wl_addr_format(ip_version, addr, a)) {
+    buf[0] = 0;
+    return 0;
+  }
+  const char *f = ip_version == 6 ? "[%s]:%u" : "%s:%u";
+  return (size_t)snprintf(buf, WL_EP_STR_MAX, f, a, (unsigned)port);
+}
+
+/* ---------------------------------------------------------------- endpoints, prefixes */
+
+/* Decimal without sign or leading zeros (a lone "0" is fine), <= max. */
+static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out) {
+  unsigned v = 0;
+  if (!len || len > 10 || (len > 1 && s[0] == '0'))
+    return -1;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    v = v * 10 + (unsigned)(s[i] - '0');
+    if (v > max)
+      return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int wl_endpoint_parse(const char *s, size_t len, uint8_t *ip_version, uint8_t addr[16],
+                      uint16_t *port) {
+  if (!s || !port)
+    return wl_err(WL_E_INVAL, "wl_endpoint_parse: NULL argument");
+  const char *host = s, *ps = NULL;
+  size_t hlen = len, plen = 0;
+  int pl = (int)(len > 60 ? 60 : len), bracket = len && s[0] == '[';
+  if (bracket) {
+    const char *rb = memchr(s, ']', len);
+    if (!rb)
+      return wl_err(WL_E_PARSE, "endpoint \"%.*s\": missing ']'", pl, s);
+    host = s + 1;
+    hlen = (size_t)(rb - host);
+    if (rb + 1 < s + len) {
+      if (rb[1] != ':')
+        return wl_err(WL_E_PARSE, "endpoint \"%.*s\": expected ':' after ']'", pl, s);
+      ps = rb + 2;
+      plen = (size_t)(s + len - ps);
+    }
+  } else {
+    const char *c1 = memchr(s, ':', len);
+    if (c1 && !memchr(c1 + 1, ':', (size_t)(s + len - c1 - 1))) { /* one colon: v4:port */
+      hlen = (size_t)(c1 - s);
+      ps = c1 + 1;
+      plen = (size_t)(s + len - ps);
+    } /* several colons: a bare IPv6 address */
+  }
+  unsigned p = 0;
+  if (ps && parse_uint(ps, plen, 65535, &p))
+    return wl_err(WL_E_PARSE, "endpoint \"%.*s\": port must be 0..65535", pl, s);
+  int rc = wl_addr_parse(host, hlen, ip_version, addr);
+  if (rc)
+    return rc;
+  if (bracket && *ip_version != 6)
+    return wl_err(WL_E_PARSE, "endpoint \"%.*s\": brackets are for IPv6 only", pl, s);
+  *port = (uint16_t)p;
+  return WL_OK;
+}
+
+int wl_prefix_parse(const char *s, size_t len, uint8_t *ip_version, uint8_t addr[16],
+                    uint8_t *prefix_len) {
+  if (!s || !prefix_len)
+    return wl_err(WL_E_INVAL, "wl_prefix_parse: NULL argument");
+  const char *slash = memchr(s, '/', len);
+  size_t alen = slash ? (size_t)(slash - s) : len;
+  int rc = wl_addr_parse(s, alen, ip_version, addr);
+  if (rc)
+    return rc;
+  unsigned max = *ip_version == 4 ? 32 : 128, pl = max;
+  if (slash && parse_uint(slash + 1, (size_t)(s + len - slash - 1), max, &pl))
+    return wl_err(WL_E_PARSE, "prefix \"%.*s\": length must be 0..%u",
+                  (int)(len > 60 ? 60 : len), s, max);
+  /* Host bits are cleared: "192.168.1.5/24" means the network 192.168.1.0/24. */
+  for (unsigned bit = pl; bit < max; bit++)
+    addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+  *prefix_len = (uint8_t)pl;
+  return WL_OK;
+}
+
+void wl_addr_from_v4_host(uint32_t host, uint8_t addr[16]) {
+  memset(addr, 0, 16);
+  addr[0] = (uint8_t)(host >> 24);
+  addr[1] = (uint8_t)(host >> 16);
+  addr[2] = (uint8_t)(host >> 8);
+  addr[3] = (uint8_t)host;
+}
+
+uint32_t wl_addr_to_v4_host(const uint8_t addr[16]) {
+  return (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
+}
+
+/* ---------------------------------------------------------------- UTF-16LE <-> UTF-8 */
+
+static size_t enc_utf8(uint32_t cp, char o[4]) {
+  if (cp < 0x80) {
+    o[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    o[0] = (char)(0xC0 | cp >> 6);
+    o[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (char)(0xE0 | cp >> 12);
+    o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    o[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (char)(0xF0 | cp >> 18);
+  o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+  o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+  o[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* Characters are written whole or not at all, so a truncated result is still valid UTF-8. */
+size_t wl_utf16le_to_utf8(const uint8_t *u16, size_t nbytes, char *out, size_t cap) {
+  size_t units = u16 ? nbytes / 2 : 0, n = 0, w = 0;
+  if (!out)
+    cap = 0;
+  int full = 0;
+  for (size_t i = 0; i < units; i++) {
+    uint32_t c = (uint32_t)u16[2 * i] | (uint32_t)u16[2 * i + 1] << 8;
+    if (c == 0)
+      break;
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units) {
+      uint32_t lo = (uint32_t)u16[2 * i + 2] | (uint32_t)u16[2 * i + 3] << 8;
+      if (lo >= 0xDC00 && lo <= 0xDFFF) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+        i++;
+      }
+    }
+    if (c >= 0xD800 && c <= 0xDFFF)
+      c = 0xFFFD;
+    char e[4];
+    size_t k = enc_utf8(c, e);
+    if (!full && cap && w + k <= cap - 1) {
+      memcpy(out + w, e, k);
+      w += k;
+    } else {
+      full = 1;
+    }
+    n += k;
+  }
+  if (cap)
+    out[w] = 0;
+  return n;
+}
+
+/* Next code point of UTF-8 at s[*i..len); invalid bytes give U+FFFD one byte at a time. */
+static uint32_t dec_utf8(const unsigned char *s, size_t len, size_t *i) {
+  unsigned c = s[*i];
+  uint32_t cp;
+  size_t n;
+  if (c < 0x80) {
+    (*i)++;
+    return c;
+  }
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2, cp = c & 0x1F;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3, cp = c & 0x0F;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4, cp = c & 0x07;
+  else
+    goto bad;
+  if (len - *i < n)
+    goto bad;
+  for (size_t k = 1; k < n; k++) {
+    if ((s[*i + k] & 0xC0) != 0x80)
+      goto bad;
+    cp = cp << 6 | (s[*i + k] & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    goto bad;
+  *i += n;
+  return cp;
+bad:
+  (*i)++;
+  return 0xFFFD;
+}
+
+/* Every byte of s[0..len) is converted (a NUL becomes a NUL unit); units are written whole. */
+size_t wl_utf8_to_utf16le(const char *s, size_t len, uint8_t *out, size_t cap) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t n = 0, i = 0;
+  if (!s)
+    return 0;
+  while (i < len) {
+    uint32_t cp = dec_utf8(u, len, &i);
+    uint16_t w[2];
+    size_t k = 1;
+    if (cp >= 0x10000) {
+      w[0] = (uint16_t)(0xD800 + ((cp - 0x10000) >> 10));
+      w[1] = (uint16_t)(0xDC00 + ((cp - 0x10000) & 0x3FF));
+      k = 2;
+    } else {
+      w[0] = (uint16_t)cp;
+    }
+    if (out && n + 2 * k <= cap)
+      for (size_t j = 0; j < k; j++) {
+        out[n + 2 * j] = (uint8_t)w[j];
+        out[n + 2 * j + 1] = (uint8_t)(w[j] >> 8);
+      }
+    else
+      out = NULL; /* once something did not fit, write nothing after it */
+    n += 2 * k;
+  }
+  return n;
+}
+
+/* ---------------------------------------------------------------- SIDs */
+
+#define WL_SID_MAX_SUBAUTH 15 /* SID_MAX_SUB_AUTHORITIES, winnt.h */
+
+int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
+  if (!sid || !out || !cap)
+    return wl_err(WL_E_INVAL, "wl_sid_to_string: NULL argument");
+  out[0] = 0;
+  if (nbytes < 8)
+    return wl_err(WL_E_PARSE, "SID: %u bytes is shorter than the 8-byte header",
+                  (unsigned)nbytes);
+  unsigned count = sid[1];
+  if (sid[0] != 1 || count > WL_SID_MAX_SUBAUTH)
+    return wl_err(WL_E_PARSE, "SID: revision %u with %u subauthorities is not a SID", sid[0],
+                  count);
+  if (nbytes < 8 + 4 * (size_t)count)
+    return wl_err(WL_E_PARSE, "SID: %u bytes, its %u subauthorities need %u",
+                  (unsigned)nbytes, count, 8 + 4 * count);
+  uint64_t auth = 0;
+  for (int k = 2; k < 8; k++)
+    auth = auth << 8 | sid[k];
+  char tmp[WL_SID_STR_MAX];
+  size_t n;
+  if (auth >> 32) /* as ConvertSidToStringSid: large authorities in hex */
+    n = (size_t)sprintf(tmp, "S-1-0x%04X%08X", (unsigned)(auth >> 32), (unsigned)auth);
+  else
+    n = (size_t)sprintf(tmp, "S-1-%u", (unsigned)auth);
+  for (unsigned k = 0; k < count; k++) {
+    const uint8_t *p = sid + 8 + 4 * k;
+    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24;
+    n += (size_t)sprintf(tmp + n, "-%u", (unsigned)v);
+  }
+  if (n >= cap)
+    return wl_err(WL_E_FULL, "SID: %u characters do not fit in %u", (unsigned)n,
+                  (unsigned)cap);
+  memcpy(out, tmp, n + 1);
+  return WL_OK;
+}
+
+/* One '-'-separated decimal field (or 0x-hex when hex_ok) of s at *p, <= max. */
+static int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
+  const char *s = *p;
+  unsigned base = 10;
+  uint64_t v = 0;
+  if (hex_ok && s[0] == '0' && (s[1] | 32) == 'x') {
+    base = 16;
+    s += 2;
+  }
+  const char *st = s;
+  for (int d; (d = hexval(*s)) >= 0 && (unsigned)d < base; s++) {
+    v = v * base + (unsigned)d;
+    if (v > max)
+      return -1;
+  }
+  if (s == st || (*s && *s != '-'))
+    return -1;
+  *out = v;
+  *p = s;
+  return 0;
+}
+
+int wl_sid_from_string(const char *s, uint8_t out[WL_SID_MAX]) {
+  if (!s || !out)
+    return wl_err(WL_E_INVAL, "wl_sid_from_string: NULL argument");
+  const char *p = s + 2;
+  uint64_t auth, v;
+  unsigned count = 0;
+  if ((s[0] != 'S' && s[0] != 's') || s[1] != '-' || p[0] != '1' || p[1] != '-')
+    goto bad;
+  p += 2;
+  if (sid_field(&p, 0xFFFFFFFFFFFFull, 1, &auth))
+    goto bad;
+  for (int k = 0; k < 6; k++)
+    out[2 + k] = (uint8_t)(auth >> (8 * (5 - k)));
+  while (*p == '-') {
+    p++;
+    if (count == WL_SID_MAX_SUBAUTH || sid_field(&p, 0xFFFFFFFFu, 0, &v))
+      goto bad;
+    for (int k = 0; k < 4; k++)
+      out[8 + 4 * count + (unsigned)k] = (uint8_t)(v >> (8 * k));
+    count++;
+  }
+  if (*p)
+    goto bad;
+  out[0] = 1;
+  out[1] = (uint8_t)count;
+  return (int)(8 + 4 * count);
+bad:
+  return wl_err(WL_E_PARSE, "\"%.80s\" is not a SID (S-1-authority-subauthority...)", s);
+}
+
+/* ---------------------------------------------------------------- strings */
+
+int wl_strncasecmp(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    if (ca >= 'A' && ca <= 'Z')
+      ca += 32;
+    if (cb >= 'A' && cb <= 'Z')
+      cb += 32;
+    if (ca != cb)
+      return ca - cb;
+    if (!ca)
+      break;
+  }
+  return 0;
+}
+
+size_t wl_strlcpy(char *dst, const char *src, size_t cap) {
+  size_t n = strlen(src);
+  if (cap) {
+    size_t k = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, src, k);
+    dst[k] = 0;
+  }
+  return n;
+}
