@@ -1,0 +1,10 @@
+# monitor/import.cmake — the log importers (Security-log JSON lines, Event XML, pfirewall.log),
+# the NT <-> DOS path map they share with capture, their tests, fuzz targets (clang,
+# -DWL_FUZZ=ON) and nothing else.
+
+# The path map is its own small library: capture links it too.
+add_library(wl_paths STATIC ${CMAKE_CURRENT_SOURCE_DIR}/paths.c)
+target_include_directories(wl_paths PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(wl_paths PUBLIC wl_common)
+
+wl_add_test(test_paths SOURCES ${CMAKE_SOURCE_DIR}/tests/test_paths.c LIBS wl_paths)
