@@ -1,0 +1,169 @@
+/* capture.h — learn mode's capture: one source feeds the ring, one consumer thread decodes and
+ * writes the store. The whole contract of monitor/'s capture module (the decoder itself is in
+ * monitor/decode.h).
+ *
+ *   source thread / engine thread            consumer thread
+ *   ─────────────────────────────            ───────────────
+ *   wfp          subscriber callback ─┐      pop a batch (≤ WL_CAPTURE_BATCH) → wl_decode
+ *   sim:TRAFFIC  (the sim's thread)   ├─▶ ring ─▶ NT→DOS path, attribution (filter id → name,
+ *   replay:FILE  reader, encodes      ┘        provider, sublayer), live counters → one store
+ *                                               transaction per batch or per 100 ms
+ *
+ * The callback (wl_capture_callback) only copies into the ring: no engine call, no allocation,
+ * no lock. On the live WFP engine a full ring counts a drop (BFE ignores the return value);
+ * file sources (replay, the sim reading a traffic file) wait instead, so they lose nothing.
+ * Drops, skipped event types and backfilled events reach the store's counters with the batch.
+ *
+ * Engine options: at start the subscriber reads FWPM_ENGINE_COLLECT_NET_EVENTS and
+ * FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS, saves them in the store's meta (so `uninstall` can
+ * put them back after a crash: wl_capture_restore_saved_options), switches collection on, sets
+ * the keywords, and on stop restores exactly what it found. If a previous run died with options
+ * still saved, those saved values (not the ones it left behind) are what gets restored.
+ *
+ * Resilience (wfp source): a failing subscribe, or an engine that stops answering (probed every
+ * WL_CAPTURE_PROBE_MS), is retried with backoff (WL_CAPTURE_RETRY_MIN_MS doubling to
+ * WL_CAPTURE_RETRY_MAX_MS), each streak logged once. Before each subscription the engine's net
+ * event buffer is read from the last stored live timestamp (exclusive), marked BACKFILL; the
+ * buffer is read before subscribing, so nothing is counted twice (events in the short gap
+ * between the read and the subscription are lost instead).
+ *
+ * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT), one batch of raw and
+ * decoded events (WL_CAPTURE_BATCH × ~3.8 KB), the attribution cache (WL_CAPTURE_FILTER_CACHE
+ * ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET / WL_CAPTURE_FLOW_SET hashes,
+ * saturating: beyond them the counts stop growing).
+ */
+#ifndef WL_CAPTURE_H
+#define WL_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/wl_json.h"
+#include "db/store.h"
+#include "monitor/event.h"
+#include "monitor/ring.h"
+#include "wfp/engine.h"
+
+#define WL_CAPTURE_RING_DEFAULT (1u << 14)
+#define WL_CAPTURE_BATCH 2048u
+#define WL_CAPTURE_FLUSH_MS 100u
+#define WL_CAPTURE_FILTER_CACHE 4096u
+#define WL_CAPTURE_APP_SET (1u << 16)
+#define WL_CAPTURE_FLOW_SET (1u << 18)
+#define WL_CAPTURE_PROBE_MS 2000u
+#define WL_CAPTURE_RETRY_MIN_MS 100u
+#define WL_CAPTURE_RETRY_MAX_MS 5000u
+#define WL_CAPTURE_MAP_REFRESH_MS 30000u /* NT→DOS map re-read on a miss at most this often */
+
+/* wfplearn's provider name until whitelist/whitelist.h defines the provider key; a filter of
+ * this provider is attributed as "ours". */
+#define WL_CAPTURE_OUR_PROVIDER_NAME "wfplearn"
+
+/* meta keys written by capture */
+#define WL_META_SAVED_OPTIONS "capture_saved_options" /* "collect=N keywords=0xK", "" = none */
+#define WL_META_CAPTURE_STATE "capture_state"         /* "running" | "stopped" */
+#define WL_META_LAST_LIVE_TS "capture_last_ts"        /* newest live/backfilled ts, decimal */
+
+/* ---- the subscriber callback ---- */
+typedef struct wl_capture_sink {
+  wl_ring *ring;
+  int lossy; /* 1: push_or_drop, return WL_OK (live WFP). 0: return WL_E_FULL, the producer
+              * waits and delivers again (the sim, file readers). */
+} wl_capture_sink;
+/* wl_net_event_cb for wl_engine_subscribe / wl_engine_enum_events; ctx is a wl_capture_sink. */
+int wl_capture_callback(void *ctx, const wl_raw_event *ev);
+
+/* ---- the JSON-lines event stream (DESIGN.md "Event stream") ----
+ * One object a line: "ts" (RFC 3339, 100 ns) and "type" (allow|drop|cap-allow|cap-drop)
+ * required; optional "dir" (in|out), "app" (NT or DOS path), "app_dos", "app_truncated"
+ * (bool), "proto" (number), "local"/"remote" ("addr:port", "[v6]:port", or a bare address when
+ * the port is unknown), "local_port"/"remote_port" (when only the port is known),
+ * "ip_version" (4|6, when no address is known), "filter_id", "layer_id", "user", "package"
+ * (SIDs), "loopback" (bool), "reauth" (number). A field absent means unknown. Unknown keys are
+ * ignored; blank lines and lines starting with '#' are not events. */
+#define WL_REPLAY_LINE_MAX (64u * 1024) /* longer lines are malformed */
+#define WL_REPLAY_ERRORS_KEPT 5
+#define WL_REPLAY_ERROR_MAX 256
+
+/* Parse one line (no newline needed). Returns 1 with *ev filled, 0 for a blank or comment
+ * line, WL_E_PARSE with a message naming the field or column. a is reset and reused. */
+int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev);
+/* Format ev as one line ending in '\n'. Returns the length it needed (like snprintf); a line
+ * always fits in WL_REPLAY_LINE_MAX. */
+size_t wl_replay_format(const wl_event *ev, char *buf, size_t cap);
+int wl_replay_write(FILE *f, const wl_event *ev); /* WL_E_IO */
+
+typedef struct wl_replay_reader wl_replay_reader;
+/* path "-" reads stdin. Release with wl_replay_close. */
+int wl_replay_open(const char *path, wl_replay_reader **out);
+void wl_replay_close(wl_replay_reader *r); /* NULL-safe */
+/* Next event: 1 with *ev, 0 at the end, WL_E_IO. Malformed lines are skipped and counted; the
+ * first WL_REPLAY_ERRORS_KEPT are kept as "FILE:LINE: reason". */
+int wl_replay_next(wl_replay_reader *r, wl_event *ev);
+uint64_t wl_replay_lines(const wl_replay_reader *r);
+uint64_t wl_replay_malformed(const wl_replay_reader *r);
+size_t wl_replay_errors(const wl_replay_reader *r, const char **msgs, size_t max);
+
+/* ---- a capture session ---- */
+typedef struct wl_capture wl_capture;
+
+typedef void (*wl_capture_log_fn)(void *ctx, const char *line);
+
+typedef struct wl_capture_opts {
+  const char *source;      /* "wfp" (NULL too), "replay:FILE", "sim:TRAFFIC" */
+  const char *engine_spec; /* for wfp and sim sources: "wfp", "sim", "sim:STATE"; NULL: "sim" */
+  double speed;            /* file sources: 0 as fast as possible, 1 recorded time, X faster */
+  int no_allow;            /* keywords without FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW */
+  int no_inbound;          /* keywords without INBOUND_MCAST / INBOUND_BCAST */
+  const char *record_path; /* write every stored event to this JSON-lines file; NULL: no */
+  size_t ring_capacity;    /* power of two; 0: WL_CAPTURE_RING_DEFAULT */
+  int force_lossy;         /* 1: the callback drops on a full ring whatever the engine (tests) */
+  unsigned retry_min_ms;   /* 0: WL_CAPTURE_RETRY_MIN_MS */
+  wl_capture_log_fn log;   /* one line per notable thing (retries, store errors, bad lines);
+                            * called from capture threads; NULL: stderr */
+  void *log_ctx;
+} wl_capture_opts;
+
+typedef struct wl_capture_stats {
+  uint64_t events;      /* stored by this session (backfilled included) */
+  uint64_t drops;       /* ring drops (the callback found the ring full) */
+  uint64_t skipped;     /* events of other types */
+  uint64_t backfilled;  /* stored events read from the engine's buffer */
+  uint64_t malformed;   /* replay/traffic lines skipped */
+  uint64_t emitted;     /* what the source produced: sim net events (after the run), replay
+                         * events read; for wfp events received + drops */
+  uint64_t apps, flows; /* distinct this session (saturating sets) */
+  uint64_t events_per_s;/* over the last second or so */
+  uint64_t subscribe_failures, reconnects, store_retries;
+  int running;          /* source still producing */
+  int done;             /* the source ended and everything was written (file sources) */
+  int error;            /* first fatal error (WL_E_*), 0 if none */
+} wl_capture_stats;
+
+/* Opens the engine (wfp, sim sources), saves and sets options, subscribes (retrying in the
+ * background if that fails), starts the source and consumer threads. The store is used by the
+ * consumer thread only until wl_capture_stop returns. Release with wl_capture_destroy. */
+int wl_capture_start(const wl_capture_opts *o, wl_store *store, wl_capture **out);
+/* Any thread (not a signal handler: use a flag): ask the source to stop producing. */
+void wl_capture_request_stop(wl_capture *c);
+void wl_capture_stats_get(wl_capture *c, wl_capture_stats *out);
+/* Stop the source, drain the ring, flush the last batch, unsubscribe, restore the engine
+ * options, mark the store stopped. Returns the first error of the session (WL_OK when clean).
+ * Safe to call twice. */
+int wl_capture_stop(wl_capture *c);
+void wl_capture_destroy(wl_capture *c); /* stops first if needed; NULL-safe */
+/* The engine the session opened (NULL for replay); valid until stop; for tests and sim drivers
+ * (a reconnect replaces it). */
+wl_engine *wl_capture_engine(wl_capture *c);
+
+/* Put back the engine options a capture saved in the store's meta and clear them (what
+ * `uninstall` runs after a crash). WL_OK, also when nothing was saved. */
+int wl_capture_restore_saved_options(wl_store *s, wl_engine *e);
+
+/* Test hooks (process-wide): the next n subscribe attempts fail with WL_E_ENGINE; the next n
+ * engine health probes fail, as if BFE had restarted. */
+void wl_capture_test_fail_subscribe(int n);
+void wl_capture_test_fail_probe(int n);
+
+#endif
