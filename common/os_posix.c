@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,10 +68,30 @@ void wl_sleep_ms(unsigned ms) {
 
 uint32_t wl_os_pid(void) { return (uint32_t)getpid(); }
 
+/* A zombie (exited, not yet reaped: containers whose init never reaps) counts as gone. The
+ * state is the field after the ')' closing the command name in /proc/PID/stat (Linux); without
+ * /proc, kill(pid, 0) alone decides. */
+static int is_zombie(uint32_t pid) {
+  char path[40], buf[512];
+  snprintf(path, sizeof path, "/proc/%u/stat", (unsigned)pid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = 0;
+  char *rp = strrchr(buf, ')');
+  return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
 int wl_os_pid_alive(uint32_t pid) {
   if (pid == 0 || pid > (uint32_t)INT32_MAX)
     return 0;
-  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+  if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+    return 0;
+  return !is_zombie(pid);
 }
 
 int wl_os_kill(uint32_t pid) {

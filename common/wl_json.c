@@ -4,7 +4,7 @@
  * replays: one recursive-descent pass, no per-node malloc (nodes, keys, unescaped strings and
  * number texts are carved from arena chunks that double in size), and everything bounded:
  * input <= WL_JSON_MAX_INPUT, nesting <= WL_JSON_MAX_DEPTH, arena <= WL_JSON_ARENA_MAX. A reset
- * keeps the newest (largest) chunk so a loop over lines settles into zero allocations.
+ * coalesces the chunks into one, so a loop over lines settles into zero allocations.
  * Strings must be valid UTF-8 (RFC 8259 section 8.1); \u escapes decode surrogate pairs and
  * turn lone surrogates into U+FFFD. Numbers keep their text so 64-bit integers stay exact;
  * the integer readers also accept strings ("5156", "0x10") because Security logs quote them.
@@ -39,15 +39,23 @@ static void free_chain(chunk *c) {
   }
 }
 
+/* Keeps one chunk as large as everything the last document used, so the next similar
+ * document needs no allocation at all. */
 void wl_json_arena_reset(wl_json_arena *a) {
   if (!a)
     return;
   chunk *c = a->chunks;
-  if (c) {
-    free_chain(c->prev);
-    c->prev = NULL;
-    c->total = c->size;
+  if (c && c->prev) {
+    size_t total = c->total;
+    free_chain(c);
+    c = malloc(CHUNK_HDR + total); /* may fail: the next alloc simply starts over */
+    if (c) {
+      c->prev = NULL;
+      c->size = c->total = total;
+    }
+    a->chunks = c;
   }
+  a->cap = c ? c->size : 0;
   a->used = 0;
 }
 
