@@ -1,4 +1,6 @@
-# Toolchain: cross-build for 64-bit Windows with Debian's mingw-w64; tests run under wine.
+# Toolchain: cross-build for 64-bit Windows with Debian's mingw-w64. Used by the win build and by
+# scripts/win-deps.sh for the third-party libraries. The test emulator (wine, through
+# cmake/wine-run.sh) is set by the top-level CMakeLists.txt, which knows the build's wine prefix.
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 set(triple x86_64-w64-mingw32)
@@ -10,7 +12,3 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-find_program(WL_WINE NAMES wine64 wine)
-if(WL_WINE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${WL_WINE})
-endif()
