@@ -364,7 +364,8 @@ int wl_os_file_id(const char *path, wl_file_id *out) {
   return rc;
 }
 
-/* GetDiskFreeSpaceExW wants a directory; for a file we retry with its parent. */
+/* GetDiskFreeSpaceExW wants a directory; for a file we retry with its parent (or, for a bare
+ * name, the current directory's disk). */
 int wl_os_free_bytes(const char *path, uint64_t *out) {
   ULARGE_INTEGER avail;
   if (!path || !out)
@@ -377,10 +378,9 @@ int wl_os_free_bytes(const char *path, uint64_t *out) {
     wchar_t *slash = wcsrchr(w, L'\\'), *fwd = wcsrchr(w, L'/');
     if (fwd > slash)
       slash = fwd;
-    if (slash) {
+    if (slash)
       slash[1] = 0;
-      ok = GetDiskFreeSpaceExW(w, &avail, NULL, NULL);
-    }
+    ok = GetDiskFreeSpaceExW(slash ? w : NULL, &avail, NULL, NULL); /* NULL: current disk */
   }
   DWORD e = GetLastError();
   free(w);

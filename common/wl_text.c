@@ -44,50 +44,51 @@ static int hexval(char c) {
   return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
-/* RFC 4291 section 2.2: x:x:x:x:x:x:x:x, one "::", optional trailing dotted quad. */
-static int parse_v6(const char *s, size_t len, uint8_t out[16]) {
-  uint16_t g[8] = {0};
-  int n = 0, gap = -1;
+/* The groups of an IPv6 text in order, at most 8; *gap is where "::" stood (-1: none).
+ * RFC 4291 section 2.2: x:x:x:x:x:x:x:x, one "::", optional trailing dotted quad. */
+static int v6_groups(const char *s, size_t len, uint16_t g[8], int *n, int *gap) {
   size_t i = 0;
-  if (len >= 2 && s[0] == ':' && s[1] == ':') {
-    gap = 0;
-    i = 2;
-  } else if (len && s[0] == ':') {
+  uint8_t v4[4];
+  *n = 0;
+  *gap = -1;
+  if (len >= 2 && s[0] == ':' && s[1] == ':')
+    *gap = 0, i = 2;
+  else if (len && s[0] == ':')
     return -1;
-  }
   while (i < len) {
     size_t st = i;
     unsigned v = 0;
     while (i < len && i - st < 5 && hexval(s[i]) >= 0)
       v = v * 16 + (unsigned)hexval(s[i++]);
-    if (i < len && s[i] == '.') { /* embedded IPv4 takes the last two groups */
-      if (n > 6 || parse_v4(s + st, len - st, out))
+    if (i < len && s[i] == '.') { /* embedded IPv4: the last two groups */
+      if (*n > 6 || parse_v4(s + st, len - st, v4))
         return -1;
-      g[n++] = (uint16_t)(out[0] << 8 | out[1]);
-      g[n++] = (uint16_t)(out[2] << 8 | out[3]);
-      i = len;
-      break;
+      g[(*n)++] = (uint16_t)(v4[0] << 8 | v4[1]);
+      g[(*n)++] = (uint16_t)(v4[2] << 8 | v4[3]);
+      return 0;
     }
-    if (i == st || i - st > 4 || n == 8)
+    if (i == st || i - st > 4 || *n == 8)
       return -1;
-    g[n++] = (uint16_t)v;
+    g[(*n)++] = (uint16_t)v;
     if (i == len)
-      break;
-    if (s[i] != ':')
+      return 0;
+    if (s[i++] != ':' || i == len) /* not a separator, or a trailing single ':' */
       return -1;
-    i++;
-    if (i < len && s[i] == ':') {
-      if (gap >= 0)
+    if (s[i] == ':') {
+      if (*gap >= 0)
         return -1; /* a second "::" */
-      gap = n;
+      *gap = *n;
       i++;
-    } else if (i == len) {
-      return -1; /* trailing single ':' */
     }
   }
-  if (gap < 0 ? n != 8 : n > 7)
+  return 0;
+}
+
+static int parse_v6(const char *s, size_t len, uint8_t out[16]) {
+  uint16_t g[8] = {0}, full[8] = {0};
+  int n, gap;
+  if (v6_groups(s, len, g, &n, &gap) || (gap < 0 ? n != 8 : n > 7))
     return -1;
-  uint16_t full[8] = {0};
   int tail = gap < 0 ? 0 : n - gap;
   for (int k = 0; k < n - tail; k++)
     full[k] = g[k];

@@ -1,0 +1,116 @@
+/* fuzz_json.c — libFuzzer target for the JSON reader (and, on the strings it finds, the text
+ * parsers of wl_text.h). Built only with -DWL_FUZZ=ON and clang; see common/CMakeLists.txt.
+ *
+ * Besides "no crash, no sanitizer report", it checks invariants that must hold for any input:
+ * child counts match the lists, strings are NUL-terminated at their length, an escaped string
+ * reads back identically, and every successfully parsed address, endpoint, prefix, time, GUID
+ * and SID formats to text that parses back to the same value.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "common/wl_text.h"
+
+#define CHECK(c) \
+  do {           \
+    if (!(c))    \
+      abort();   \
+  } while (0)
+
+static wl_json_arena arena, side; /* reused across inputs: exercises reset */
+
+static void check_text(const char *s, size_t len) {
+  uint8_t ver, addr[16], ver2, addr2[16], plen;
+  uint16_t port, port2;
+  uint64_t t, t2;
+  char buf[WL_SID_STR_MAX];
+  if (!wl_addr_parse(s, len, &ver, addr)) {
+    size_t n = wl_addr_format(ver, addr, buf);
+    CHECK(n < WL_ADDR_STR_MAX && !wl_addr_parse(buf, n, &ver2, addr2));
+    CHECK(ver == ver2 && !memcmp(addr, addr2, 16));
+  }
+  if (!wl_endpoint_parse(s, len, &ver, addr, &port)) {
+    size_t n = wl_endpoint_format(ver, addr, port, buf);
+    CHECK(n < WL_EP_STR_MAX && !wl_endpoint_parse(buf, n, &ver2, addr2, &port2));
+    CHECK(ver == ver2 && port == port2 && !memcmp(addr, addr2, 16));
+  }
+  wl_prefix_parse(s, len, &ver, addr, &plen);
+  if (!wl_time_parse(s, len, &t)) {
+    size_t n = wl_time_format(t, buf);
+    CHECK(n < WL_TIME_STR_MAX && !wl_time_parse(buf, n, &t2) && t == t2);
+  }
+  if (strlen(s) == len) { /* the NUL-terminated parsers */
+    wl_guid g, g2;
+    uint8_t sid[WL_SID_MAX], sid2[WL_SID_MAX];
+    int n;
+    if (!wl_guid_parse(s, &g)) {
+      wl_guid_format(&g, buf);
+      CHECK(!wl_guid_parse(buf, &g2) && wl_guid_eq(&g, &g2));
+    }
+    if ((n = wl_sid_from_string(s, sid)) > 0) {
+      CHECK(!wl_sid_to_string(sid, (size_t)n, buf, sizeof buf));
+      CHECK(wl_sid_from_string(buf, sid2) == n && !memcmp(sid, sid2, (size_t)n));
+    }
+    wl_duration_parse(s, &t);
+  }
+  uint8_t u16[512];
+  char back[1024];
+  size_t n16 = wl_utf8_to_utf16le(s, len, u16, sizeof u16);
+  if (n16 <= sizeof u16)
+    wl_utf16le_to_utf8(u16, n16, back, sizeof back);
+}
+
+static void walk(const wl_json *v, unsigned depth) {
+  CHECK(depth <= WL_JSON_MAX_DEPTH + 1);
+  int64_t i;
+  uint64_t u;
+  double d;
+  wl_json_int64(v, &i);
+  wl_json_uint64(v, &u);
+  wl_json_double(v, &d);
+  if (v->type == WL_JSON_STRING || v->type == WL_JSON_NUMBER)
+    CHECK(v->str && v->str[v->len] == 0);
+  if (v->type == WL_JSON_STRING) {
+    check_text(v->str, v->len);
+    char esc[256];
+    size_t n = wl_json_escape(esc, sizeof esc, v->str), plain = strlen(v->str);
+    const wl_json *r;
+    if (n < sizeof esc) {
+      wl_json_arena_reset(&side);
+      CHECK(!wl_json_parse(&side, esc, n, &r, NULL) && r->type == WL_JSON_STRING);
+      CHECK(r->len == plain && !memcmp(r->str, v->str, plain)); /* input was valid UTF-8 */
+    }
+  }
+  size_t count = 0;
+  for (const wl_json *c = v->child; c; c = c->next, count++) {
+    CHECK((v->type == WL_JSON_OBJECT) == (c->key != NULL));
+    if (c->key)
+      CHECK(c->key[c->key_len] == 0 && (strlen(c->key) != c->key_len || wl_json_get_ci(v, c->key)));
+    walk(c, depth + 1);
+  }
+  if (v->type == WL_JSON_ARRAY || v->type == WL_JSON_OBJECT)
+    CHECK(count == v->len && (!count || wl_json_at(v, count - 1) || v->type == WL_JSON_OBJECT));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const wl_json *root;
+  wl_json_error err;
+  wl_json_arena_reset(&arena);
+  int rc = wl_json_parse(&arena, (const char *)data, size, &root, &err);
+  if (rc == WL_OK)
+    walk(root, 1);
+  else
+    CHECK(rc == WL_E_PARSE && err.column >= 1 && err.column <= size + 1 && err.reason[0]);
+  /* the raw bytes as text too (bounded so the per-input cost stays small) */
+  if (size < 128) {
+    char s[128];
+    memcpy(s, data, size);
+    s[size] = 0;
+    check_text(s, size);
+  }
+  return 0;
+}
