@@ -105,8 +105,10 @@ int wl_os_kill(uint32_t pid) {
 /* ---------------------------------------------------------------- spawn */
 
 /* In the grandchild: stdin from /dev/null, stdout+stderr to the log, exec. Only
- * async-signal-safe calls: we may have been forked from a threaded process. */
+ * async-signal-safe calls: we may have been forked from a threaded process. On failure it
+ * reports {stage, errno} (stage 1: the log or /dev/null, 2: exec) through the pipe. */
 static void child_exec(char *const argv[], const char *log_path, int report) {
+  int msg[2] = {1, 0};
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL); /* the caller's thread may block some */
@@ -120,17 +122,18 @@ static void child_exec(char *const argv[], const char *log_path, int report) {
   if (out > 2)
     close(out);
   execv(argv[0], argv);
-fail:;
-  int e = errno;
-  if (write(report, &e, sizeof e) < 0) {
+  msg[0] = 2;
+fail:
+  msg[1] = errno;
+  if (write(report, msg, sizeof msg) < 0) {
   }
   _exit(127);
 }
 
 /* Report pipe protocol: the middle child writes the grandchild's pid; the grandchild writes
- * errno only if exec fails; EOF (close-on-exec) means exec succeeded. */
+ * {stage, errno} only if it fails; EOF (close-on-exec) means exec succeeded. */
 int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
-  int fds[2], rc = WL_OK, st;
+  int fds[2], rc = WL_OK, st, msg[2];
   if (!argv || !argv[0] || !pid)
     return wl_err(WL_E_INVAL, "wl_os_spawn: NULL argument");
   if (pipe(fds))
@@ -156,7 +159,6 @@ int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
   while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {
   }
   int32_t g = -1;
-  int e = 0;
   ssize_t n;
   while ((n = read(fds[0], &g, sizeof g)) < 0 && errno == EINTR) {
   }
@@ -164,10 +166,11 @@ int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
     rc = wl_err(WL_E_IO, "spawn(%s): fork of the detached child failed", argv[0]);
     goto out;
   }
-  while ((n = read(fds[0], &e, sizeof e)) < 0 && errno == EINTR) {
+  while ((n = read(fds[0], msg, sizeof msg)) < 0 && errno == EINTR) {
   }
-  if (n == (ssize_t)sizeof e) {
-    rc = os_err("exec", argv[0], e);
+  if (n == (ssize_t)sizeof msg) {
+    rc = msg[0] == 2 ? os_err("exec", argv[0], msg[1])
+                     : os_err("open", log_path ? log_path : "/dev/null", msg[1]);
     goto out;
   }
   *pid = (uint32_t)g;

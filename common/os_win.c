@@ -84,12 +84,16 @@ uint64_t wl_time_now(void) {
 }
 
 uint64_t wl_time_mono_ns(void) {
-  static LARGE_INTEGER freq; /* racing first calls store the same value */
-  LARGE_INTEGER c;
-  if (!freq.QuadPart)
-    QueryPerformanceFrequency(&freq);
+  static _Atomic uint64_t freq; /* racing first calls store the same value */
+  LARGE_INTEGER c, fq;
+  uint64_t f = atomic_load(&freq);
+  if (!f) {
+    QueryPerformanceFrequency(&fq); /* fixed at boot, never 0 on XP and later */
+    f = (uint64_t)fq.QuadPart;
+    atomic_store(&freq, f);
+  }
   QueryPerformanceCounter(&c);
-  uint64_t f = (uint64_t)freq.QuadPart, v = (uint64_t)c.QuadPart;
+  uint64_t v = (uint64_t)c.QuadPart;
   return v / f * 1000000000ULL + v % f * 1000000000ULL / f;
 }
 

@@ -11,7 +11,7 @@
  */
 #include "common/wl_json.h"
 
-#include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,10 +571,22 @@ int wl_json_double(const wl_json *v, double *out) {
     if (!v->len || scan_number(p, p + v->len, &why, &at) != v->len)
       return wl_err(WL_E_PARSE, "JSON: \"%.40s\" is not a number", v->str);
   }
-  errno = 0;
+  /* strtod follows LC_NUMERIC: if someone set a locale with a decimal comma, hand it the
+   * text with that comma (bounded copy; JSON numbers that long are not real data). */
+  char tmp[128];
+  const char *txt = v->str, *dp = localeconv()->decimal_point;
+  if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
+    if (v->len >= sizeof tmp)
+      return wl_err(WL_E_PARSE, "JSON: number \"%.40s...\" too long", v->str);
+    memcpy(tmp, v->str, v->len + 1);
+    char *dot = strchr(tmp, '.');
+    if (dot)
+      *dot = dp[0];
+    txt = tmp;
+  }
   char *end;
-  double d = strtod(v->str, &end);
-  if (end != v->str + v->len || !isfinite(d))
+  double d = strtod(txt, &end);
+  if (end != txt + v->len || !isfinite(d))
     return wl_err(WL_E_PARSE, "JSON: number \"%.40s\" out of range", v->str);
   *out = d;
   return WL_OK;

@@ -9,6 +9,7 @@
  *
  * The executable doubles as the child process of the spawn tests: `test_common --child MODE`.
  */
+#include <locale.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -293,6 +294,19 @@ static void test_json_doubles(void **state) {
       fail_msg("case %zu %s: rc %d val %g", k, json_dbls[k].json, rc, d);
   }
   assert_int_equal(wl_json_double(NULL, NULL), WL_E_PARSE);
+  /* a decimal-comma locale must not change how JSON numbers read (when one is installed) */
+  static const char *const comma[] = {"de_DE.UTF-8", "de_DE", "de-DE", "German"};
+  for (size_t k = 0; k < N_ELEMS(comma); k++) {
+    if (!setlocale(LC_NUMERIC, comma[k]))
+      continue;
+    const wl_json *v;
+    double d = 0;
+    assert_int_equal(wl_json_parse(&a, "[2.5]", 5, &v, NULL), WL_OK);
+    assert_int_equal(wl_json_double(wl_json_at(v, 0), &d), WL_OK);
+    setlocale(LC_NUMERIC, "C");
+    assert_true(d == 2.5);
+    break;
+  }
   wl_json_arena_free(&a);
 }
 
@@ -1089,6 +1103,10 @@ static void test_os_process(void **state) {
   assert_string_equal(text, "<two words><q\"uote><back\\slash\\><>\n");
   remove(log);
 
+  char badlog[4200];
+  snprintf(badlog, sizeof badlog, "%s/no-such-dir-wl/x.log", tmp_dir());
+  assert_int_equal(wl_os_spawn(echo, badlog, &pid), WL_E_NOTFOUND);
+  assert_non_null(strstr(wl_errmsg(), "no-such-dir-wl"));
   char *missing[] = {"/nonexistent/wl-no-such-program", NULL};
   assert_int_not_equal(wl_os_spawn(missing, NULL, &pid), WL_OK);
   assert_int_equal(wl_os_spawn(NULL, NULL, &pid), WL_E_INVAL);
