@@ -1,0 +1,102 @@
+/* attribution.c — which filter decided: for each distinct filter id seen in events, look the
+ * filter up once (wl_engine_filter_get_by_id, then its provider's and sublayer's names), store
+ * it with wl_store_filter_info_put, and remember the id so it is not asked again. The cache is
+ * bounded (WL_CAPTURE_FILTER_CACHE ids; when 3/4 full it starts over, which only costs repeat
+ * lookups). A filter of wfplearn's provider (named "wfplearn", WL_CAPTURE_OUR_PROVIDER_NAME) is
+ * "ours", so review can tell "blocked by wfplearn's default block" from "blocked
+ * by Windows Firewall's default inbound rule". Consumer thread only; replay has no engine and
+ * attributes nothing (its filter ids belong to another machine).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "monitor/capture_impl.h"
+
+struct wl_cap_attrib {
+  uint64_t ids[WL_CAPTURE_FILTER_CACHE]; /* open addressing, 0 = empty (0 is never a filter) */
+  size_t n;
+  int store_err_logged;
+};
+
+int wl_cap_attrib_create(wl_capture *c) {
+  c->attrib = calloc(1, sizeof *c->attrib);
+  return c->attrib ? WL_OK : wl_err(WL_E_NOMEM, "capture: out of memory");
+}
+
+void wl_cap_attrib_destroy(wl_capture *c) {
+  if (!c)
+    return;
+  free(c->attrib);
+  c->attrib = NULL;
+}
+
+/* 1 when id was not cached (and is now). */
+static int remember(wl_cap_attrib *a, uint64_t id) {
+  const size_t mask = WL_CAPTURE_FILTER_CACHE - 1;
+  if (a->n >= WL_CAPTURE_FILTER_CACHE / 4 * 3) {
+    memset(a->ids, 0, sizeof a->ids);
+    a->n = 0;
+  }
+  size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL >> 40) & mask;
+  while (a->ids[i]) {
+    if (a->ids[i] == id)
+      return 0;
+    i = (i + 1) & mask;
+  }
+  a->ids[i] = id;
+  a->n++;
+  return 1;
+}
+
+static int is_ours(const wl_provider *p) {
+  return strcmp(p->name, WL_CAPTURE_OUR_PROVIDER_NAME) == 0;
+}
+
+/* Fill fi from the engine; WL_E_NOTFOUND when the filter is gone. Engine lock held. */
+static int describe(wl_engine *e, uint64_t id, wl_filter_info *fi) {
+  static const wl_guid none;
+  wl_filter *f = malloc(sizeof *f); /* ~4 KB of conditions: not on the stack */
+  if (!f)
+    return wl_err(WL_E_NOMEM, "attribution: out of memory");
+  int rc = wl_engine_filter_get_by_id(e, id, f);
+  if (rc == WL_OK) {
+    wl_provider p;
+    wl_sublayer sl;
+    fi->filter_id = id;
+    wl_strlcpy(fi->name, f->name, sizeof fi->name);
+    if (!wl_guid_eq(&f->provider, &none) && wl_engine_provider_get(e, &f->provider, &p) == 0) {
+      wl_strlcpy(fi->provider, p.name, sizeof fi->provider);
+      fi->ours = is_ours(&p);
+    }
+    if (wl_engine_sublayer_get(e, &f->sublayer, &sl) == WL_OK)
+      wl_strlcpy(fi->sublayer, sl.name, sizeof fi->sublayer);
+    wl_strlcpy(fi->action, f->action == WL_ACTION_BLOCK    ? "block"
+                           : f->action == WL_ACTION_PERMIT ? "permit"
+                                                           : "",
+               sizeof fi->action);
+  }
+  free(f);
+  return rc;
+}
+
+void wl_cap_attribute(wl_capture *c, uint64_t filter_id) {
+  wl_cap_attrib *a = c->attrib;
+  if (c->kind == WL_CAP_REPLAY || filter_id == 0 || !remember(a, filter_id))
+    return;
+  wl_filter_info fi;
+  memset(&fi, 0, sizeof fi);
+  pthread_mutex_lock(&c->engine_lock);
+  int rc = c->engine ? describe(c->engine, filter_id, &fi) : WL_E_NOTFOUND;
+  pthread_mutex_unlock(&c->engine_lock);
+  if (rc != WL_OK) {
+    wl_err_clear(); /* a filter removed since: nothing to say about it */
+    return;
+  }
+  if (wl_store_filter_info_put(c->store, &fi) != WL_OK && !a->store_err_logged) {
+    a->store_err_logged = 1;
+    wl_cap_log(c, "store: attribution of filter %" PRIu64 " not kept: %s", filter_id,
+               wl_errmsg());
+  }
+}
