@@ -4,16 +4,23 @@
 #
 #   scripts/setup.sh [BUILD_ROOT]     (default: ./build)
 #
-# Native build: Debian's gcc, cmake, libsqlite3-dev, libcmocka-dev, libexpat1-dev.
-# Windows build: mingw-w64 and wine from Debian; SQLite, cmocka and expat for mingw come from
-# Debian's *source* packages (apt-get source), cross-compiled once into BUILD_ROOT/win-deps.
+# 1. Debian packages (apt-get, as root or through sudo): native gcc/cmake, libsqlite3-dev,
+#    libcmocka-dev, libexpat1-dev; mingw-w64 and wine for the Windows build; clang for fuzzing.
+# 2. BUILD_ROOT/win-deps: SQLite, cmocka and expat cross-built for mingw from Debian's *source*
+#    packages (scripts/win-deps.sh, which also adds the deb-src entry it needs).
+# 3. BUILD_ROOT/wineprefix: a wine prefix of our own (never the user's ~/.wine).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=${1:-$here/build}
 mkdir -p "$root"
 root=$(cd "$root" && pwd)
 
-sudo_if() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+sudo_if() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "setup: need root (or sudo) for: $*" >&2; return 1
+  fi
+}
 apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
 
 pkgs=(build-essential cmake pkg-config tcl dpkg-dev
@@ -30,27 +37,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
 fi
 
-# deb-src for the same Debian repositories that are already configured (deb822 or one-line).
-if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo "setup: adding deb-src entries"
-  src=/etc/apt/sources.list.d/wfplearn-src.sources
-  for f in /etc/apt/sources.list.d/debian.sources; do
-    [ -f "$f" ] && sed 's/^Types: deb$/Types: deb-src/' "$f" | sudo_if tee "$src" >/dev/null
-  done
-  if [ ! -s "$src" ] && [ -f /etc/apt/sources.list ]; then
-    grep '^deb http' /etc/apt/sources.list | sed 's/^deb /deb-src /' |
-      sudo_if tee /etc/apt/sources.list.d/wfplearn-src.list >/dev/null
-  fi
-  sudo_if apt-get "${apt_opts[@]}" update
-fi
-
 "$here/scripts/win-deps.sh" "$root/win-deps"
 
-# A wine prefix of our own under the build folder (never the user's ~/.wine).
+# The wine prefix. Booted with /dev/null as stdio: wine's service processes outlive the command
+# that boots a prefix and keep its stdio open (a pipe reader would wait for them).
 export WINEPREFIX="$root/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d;mscoree,mshtml="
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
   echo "setup: creating wine prefix $WINEPREFIX"
-  wineboot -i >/dev/null 2>&1 || true
-  wineserver -w || true
+  wineboot -i </dev/null >"$root/wineprefix.log" 2>&1 || true
+  wineserver -w
+  [ -f "$WINEPREFIX/system.reg" ] || {
+    echo "setup: wine prefix creation failed (log: $root/wineprefix.log)" >&2; exit 1; }
 fi
 echo "setup: ok"
