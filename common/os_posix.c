@@ -130,10 +130,28 @@ fail:
   _exit(127);
 }
 
+/* Reads the spawn report (see below) and fills *pid on success. */
+static int read_report(int fd, const char *exe, const char *log_path, uint32_t *pid) {
+  int32_t g = -1;
+  int msg[2];
+  ssize_t n;
+  while ((n = read(fd, &g, sizeof g)) < 0 && errno == EINTR) {
+  }
+  if (n != (ssize_t)sizeof g || g <= 0)
+    return wl_err(WL_E_IO, "spawn(%s): fork of the detached child failed", exe);
+  while ((n = read(fd, msg, sizeof msg)) < 0 && errno == EINTR) {
+  }
+  if (n == (ssize_t)sizeof msg)
+    return msg[0] == 2 ? os_err("exec", exe, msg[1])
+                       : os_err("open", log_path ? log_path : "/dev/null", msg[1]);
+  *pid = (uint32_t)g;
+  return WL_OK;
+}
+
 /* Report pipe protocol: the middle child writes the grandchild's pid; the grandchild writes
  * {stage, errno} only if it fails; EOF (close-on-exec) means exec succeeded. */
 int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
-  int fds[2], rc = WL_OK, st, msg[2];
+  int fds[2], rc = WL_OK, st;
   if (!argv || !argv[0] || !pid)
     return wl_err(WL_E_INVAL, "wl_os_spawn: NULL argument");
   if (pipe(fds))
@@ -158,22 +176,7 @@ int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
   fds[1] = -1;
   while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {
   }
-  int32_t g = -1;
-  ssize_t n;
-  while ((n = read(fds[0], &g, sizeof g)) < 0 && errno == EINTR) {
-  }
-  if (n != (ssize_t)sizeof g || g <= 0) {
-    rc = wl_err(WL_E_IO, "spawn(%s): fork of the detached child failed", argv[0]);
-    goto out;
-  }
-  while ((n = read(fds[0], msg, sizeof msg)) < 0 && errno == EINTR) {
-  }
-  if (n == (ssize_t)sizeof msg) {
-    rc = msg[0] == 2 ? os_err("exec", argv[0], msg[1])
-                     : os_err("open", log_path ? log_path : "/dev/null", msg[1]);
-    goto out;
-  }
-  *pid = (uint32_t)g;
+  rc = read_report(fds[0], argv[0], log_path, pid);
 out:
   close(fds[0]);
   if (fds[1] >= 0)

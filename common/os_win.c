@@ -160,6 +160,30 @@ static int quote_arg(char *cmd, size_t cap, size_t *n, const char *arg) {
   return 0;
 }
 
+/* argv quoted into one newly allocated UTF-16 command line (free()), at most
+ * WL_OS_CMDLINE_MAX characters. */
+static int command_line(char *const argv[], wchar_t **wcmd) {
+  size_t n = 0, cap = 4 * WL_OS_CMDLINE_MAX; /* UTF-8 bytes; re-checked once widened */
+  int rc = WL_OK;
+  char *cmd = malloc(cap);
+  *wcmd = NULL;
+  if (!cmd)
+    return wl_err(WL_E_NOMEM, "wl_os_spawn: out of memory");
+  cmd[0] = 0;
+  for (size_t i = 0; argv[i] && !rc; i++)
+    if (quote_arg(cmd, cap, &n, argv[i]))
+      rc = WL_E_TOOBIG;
+  if (!rc && !(*wcmd = widen(cmd)))
+    rc = WL_E_INVAL;
+  else if (!rc && wcslen(*wcmd) > WL_OS_CMDLINE_MAX)
+    rc = WL_E_TOOBIG;
+  if (rc == WL_E_TOOBIG)
+    wl_err(rc, "wl_os_spawn(%s): command line longer than %d characters", argv[0],
+           WL_OS_CMDLINE_MAX);
+  free(cmd);
+  return rc;
+}
+
 static HANDLE open_inheritable(const wchar_t *path, DWORD access, DWORD disposition) {
   SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
   return CreateFileW(path, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &sa,
@@ -207,30 +231,15 @@ static int create_detached(wchar_t *app, wchar_t *cmd, HANDLE in, HANDLE out, ui
 }
 
 int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
-  char *cmd = NULL;
   wchar_t *wapp = NULL, *wcmd = NULL, *wlog = NULL;
   HANDLE in = INVALID_HANDLE_VALUE, out = INVALID_HANDLE_VALUE;
-  size_t n = 0, cap = 4 * WL_OS_CMDLINE_MAX; /* UTF-8 bytes; re-checked once widened */
   int rc = WL_OK;
   if (!argv || !argv[0] || !pid)
     return wl_err(WL_E_INVAL, "wl_os_spawn: NULL argument");
-  if (!(cmd = malloc(cap))) {
-    rc = wl_err(WL_E_NOMEM, "wl_os_spawn: out of memory");
+  if ((rc = command_line(argv, &wcmd)))
     goto out;
-  }
-  cmd[0] = 0;
-  for (size_t i = 0; argv[i]; i++)
-    if (quote_arg(cmd, cap, &n, argv[i])) {
-      rc = wl_err(WL_E_TOOBIG, "wl_os_spawn(%s): command line too long", argv[0]);
-      goto out;
-    }
-  if (!(wapp = widen(argv[0])) || !(wcmd = widen(cmd)) ||
-      (log_path && !(wlog = widen(log_path)))) {
+  if (!(wapp = widen(argv[0])) || (log_path && !(wlog = widen(log_path)))) {
     rc = WL_E_INVAL;
-    goto out;
-  }
-  if (wcslen(wcmd) > WL_OS_CMDLINE_MAX) {
-    rc = wl_err(WL_E_TOOBIG, "wl_os_spawn(%s): command line too long", argv[0]);
     goto out;
   }
   in = open_inheritable(L"NUL", GENERIC_READ, OPEN_EXISTING);
@@ -251,7 +260,6 @@ out:
   free(wlog);
   free(wcmd);
   free(wapp);
-  free(cmd);
   return rc;
 }
 

@@ -353,6 +353,19 @@ static int parse_literal(parser *ps, const char *word, size_t n) {
 
 static int parse_value(parser *ps, wl_json **out, unsigned depth);
 
+/* "key" and ':' of an object member. */
+static int parse_key(parser *ps, const char **key, size_t *key_len) {
+  if (ps->p >= ps->end || *ps->p != '"')
+    return fail(ps, "expected a string key");
+  if (parse_string(ps, key, key_len))
+    return ps->rc;
+  skip_ws(ps);
+  if (ps->p >= ps->end || *ps->p != ':')
+    return fail(ps, "expected ':' after key");
+  ps->p++;
+  return 0;
+}
+
 static int parse_container(parser *ps, wl_json *v, unsigned depth) {
   int is_obj = v->type == WL_JSON_OBJECT;
   char close = is_obj ? '}' : ']';
@@ -367,16 +380,8 @@ static int parse_container(parser *ps, wl_json *v, unsigned depth) {
     const char *key = NULL;
     size_t key_len = 0;
     wl_json *item;
-    if (is_obj) {
-      if (ps->p >= ps->end || *ps->p != '"')
-        return fail(ps, "expected a string key");
-      if (parse_string(ps, &key, &key_len))
-        return ps->rc;
-      skip_ws(ps);
-      if (ps->p >= ps->end || *ps->p != ':')
-        return fail(ps, "expected ':' after key");
-      ps->p++;
-    }
+    if (is_obj && parse_key(ps, &key, &key_len))
+      return ps->rc;
     if (parse_value(ps, &item, depth + 1))
       return ps->rc;
     item->key = key;
