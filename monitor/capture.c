@@ -26,11 +26,19 @@ void wl_cap_log(wl_capture *c, const char *fmt, ...) {
     fprintf(stderr, "wfplearn: %s\n", line);
 }
 
+/* The first fatal error wins; its message (set on this thread) is kept for the caller. */
 void wl_cap_set_error(wl_capture *c, int rc) {
   int zero = 0;
-  if (rc != WL_OK && atomic_compare_exchange_strong(&c->error, &zero, rc))
-    wl_cap_log(c, "capture stopped by an error: %s", wl_errmsg()[0] ? wl_errmsg()
-                                                                     : wl_strerror(rc));
+  if (rc == WL_OK)
+    return;
+  char msg[sizeof c->errmsg];
+  wl_strlcpy(msg, wl_errmsg()[0] ? wl_errmsg() : wl_strerror(rc), sizeof msg);
+  pthread_mutex_lock(&c->hint_lock); /* orders errmsg with its readers */
+  if (atomic_compare_exchange_strong(&c->error, &zero, rc))
+    wl_strlcpy(c->errmsg, msg, sizeof c->errmsg);
+  pthread_mutex_unlock(&c->hint_lock);
+  if (zero == 0)
+    wl_cap_log(c, "capture stopped by an error: %s", msg);
 }
 
 int wl_cap_sleep(wl_capture *c, unsigned ms) {
@@ -207,7 +215,7 @@ int wl_capture_stop(wl_capture *c) {
   if (!c)
     return WL_OK;
   if (c->stopped)
-    return atomic_load(&c->error);
+    return atomic_load(&c->error) ? atomic_load(&c->error) : c->stop_rc;
   c->stopped = 1;
   wl_capture_request_stop(c);
   if (c->source_started)
@@ -215,7 +223,7 @@ int wl_capture_stop(wl_capture *c) {
   atomic_store(&c->producer_done, 1);
   if (c->consumer_started)
     pthread_join(c->consumer_thread, NULL);
-  int rc = wl_cap_options_restore(c);
+  int rc = c->stop_rc = wl_cap_options_restore(c);
   if (rc != WL_OK)
     wl_cap_log(c, "could not restore the engine options (`wfplearn uninstall` will): %s",
                wl_errmsg());
@@ -225,7 +233,13 @@ int wl_capture_stop(wl_capture *c) {
     wl_cap_set_error(c, wl_err(WL_E_IO, "closing the record file failed"));
   c->record = NULL;
   int err = atomic_load(&c->error);
-  return err ? err : rc;
+  if (err) {
+    pthread_mutex_lock(&c->hint_lock);
+    wl_err(err, "%s", c->errmsg);
+    pthread_mutex_unlock(&c->hint_lock);
+    return err;
+  }
+  return rc;
 }
 
 void wl_capture_destroy(wl_capture *c) {

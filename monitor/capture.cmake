@@ -1,17 +1,21 @@
 # monitor/capture.cmake — capture: the decoder, the subscriber callback, the sources (wfp,
 # replay:FILE, sim:TRAFFIC), the consumer thread that feeds the store, attribution; their tests,
-# the replay fuzz target (clang, -DWL_FUZZ=ON) and the capture benchmark.
-add_library(wl_capture STATIC decode.c replay.c capture.c subscriber.c consumer.c
+# the replay fuzz target (clang, -DWL_FUZZ=ON), the traffic generator and the benchmark.
+add_library(wl_capture STATIC decode.c replay.c sink.c capture.c subscriber.c consumer.c
             attribution.c source_wfp.c source_sim.c source_replay.c)
 target_include_directories(wl_capture PUBLIC ${CMAKE_SOURCE_DIR})
 # wl_wfp and wl_db are defined by folders configured after monitor/ (resolved at generate time).
 target_link_libraries(wl_capture PUBLIC wl_event wl_paths $<TARGET_NAME_IF_EXISTS:wl_wfp>
                       $<TARGET_NAME_IF_EXISTS:wl_db> wl_common Threads::Threads)
 
-# Tests of the pure parts: decoder and event stream (need no engine or store).
-add_library(wl_capture_pure STATIC decode.c replay.c)
-target_include_directories(wl_capture_pure PUBLIC ${CMAKE_SOURCE_DIR})
-target_link_libraries(wl_capture_pure PUBLIC wl_event wl_common)
-wl_add_test(test_decode SOURCES ${CMAKE_SOURCE_DIR}/tests/test_decode.c LIBS wl_capture_pure)
-wl_add_test(test_capture_replay SOURCES ${CMAKE_SOURCE_DIR}/tests/test_capture_replay.c
-            LIBS wl_capture_pure)
+set(WL_CAP_TESTS ${CMAKE_SOURCE_DIR}/tests)
+wl_add_test(test_decode SOURCES ${WL_CAP_TESTS}/test_decode.c LIBS wl_capture)
+wl_add_test(test_capture_replay SOURCES ${WL_CAP_TESTS}/test_capture_replay.c LIBS wl_capture)
+wl_add_test(test_capture_callback SOURCES ${WL_CAP_TESTS}/test_capture_callback.c
+            LIBS wl_capture wl_wfp LABELS tsan)
+
+# A plain 1,000,000-attempt traffic generator (tests call its function; this is the program).
+add_executable(gen_traffic ${WL_CAP_TESTS}/gen_traffic.c)
+target_compile_definitions(gen_traffic PRIVATE WL_GEN_TRAFFIC_MAIN)
+target_include_directories(gen_traffic PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(gen_traffic PRIVATE wl_common)

@@ -8,7 +8,7 @@
  *   consumer thread the store, the record file, the engine for attribution and the drive map
  *   engine thread   wl_capture_callback only: the ring
  * engine_lock guards the engine pointer between the source and consumer threads (never taken by
- * the callback); hint_lock guards the replay's path hints.
+ * the callback); hint_lock guards the replay's path hints and errmsg.
  */
 #ifndef WL_CAPTURE_IMPL_H
 #define WL_CAPTURE_IMPL_H
@@ -50,12 +50,13 @@ struct wl_capture {
   uint32_t found_collect, found_keywords;
 
   pthread_t source_thread, consumer_thread;
-  int source_started, consumer_started, stopped;
+  int source_started, consumer_started, stopped, stop_rc;
 
   _Atomic int stop_req;      /* source: stop producing */
   _Atomic int producer_done; /* source: no more pushes */
   _Atomic int consumer_done;
   _Atomic int error;         /* first fatal error */
+  char errmsg[512];          /* its message (written once, by whoever set error) */
   _Atomic int probe_ok;
 
   _Atomic uint64_t events, skipped, backfilled, malformed, emitted, apps, flows, rate;

@@ -1,7 +1,7 @@
-/* subscriber.c — the engine side of capture: the net event callback (copy into the ring and
- * return), saving/setting/restoring the engine's net event options, connecting (open the
- * engine, backfill from its net event buffer, subscribe) and the health probe. Option values
- * are FWPM_ENGINE_OPTION (fwpmtypes.h): FWPM_ENGINE_COLLECT_NET_EVENTS (0/1) and
+/* subscriber.c — the engine side of capture (the callback itself is in sink.c): saving,
+ * setting and restoring the engine's net event options, connecting (open the engine, backfill
+ * from its net event buffer, subscribe) and the health probe. Option values are
+ * FWPM_ENGINE_OPTION (fwpmtypes.h): FWPM_ENGINE_COLLECT_NET_EVENTS (0/1) and
  * FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS (FWPM_NET_EVENT_KEYWORD_* bits, Windows 8+).
  */
 #include <inttypes.h>
@@ -23,16 +23,6 @@ static int take_hook(_Atomic int *h) {
     if (atomic_compare_exchange_weak(h, &v, v - 1))
       return 1;
   return 0;
-}
-
-/* The callback: runs on a BFE worker (or the sim's delivery thread). Copy, return. */
-int wl_capture_callback(void *ctx, const wl_raw_event *ev) {
-  wl_capture_sink *s = ctx;
-  if (s->lossy) {
-    wl_ring_push_or_drop(s->ring, ev);
-    return WL_OK;
-  }
-  return wl_ring_push(s->ring, ev);
 }
 
 uint32_t wl_cap_keywords(const wl_capture_opts *o) {
