@@ -58,6 +58,18 @@ wl_shared=$(cd "$here/../shared" 2>/dev/null && pwd || echo "$here/../shared")
 export WL_SHARED_DIR=$wl_shared
 export WINEPREFIX=$root/wineprefix WINEDEBUG=-all
 
+# drop_stale BUILD_DIR: after a failed `make -k`, delete the executable of every target make
+# reports as failed or "not remade because of errors" (a dependency failed), so that ctest fails
+# those tests instead of running the binary of an earlier build.
+drop_stale() {
+  local b=$1 t
+  grep -E 'Error [0-9]|not remade because of errors' "$b/build.log" |
+    grep -oE 'CMakeFiles/[A-Za-z0-9_.+-]+\.dir/' | sed -E 's|CMakeFiles/(.*)\.dir/|\1|' | sort -u |
+    while read -r t; do
+      find "$b" \( -name "$t" -o -name "$t.exe" \) -type f -delete
+    done
+}
+
 # flavour NAME TARGET CTEST_ARGS -- CMAKE_ARGS...: configure, build TARGET (or all), run ctest.
 flavour() {
   local name=$1 target=$2 ctest_args=$3
@@ -79,6 +91,7 @@ flavour() {
     build_failed=1
     echo "BUILD FAILED: $name (log: $b/build.log); tests that did not build fail below"
     grep -E 'error|undefined reference|Error [0-9]' "$b/build.log" | head -n 30
+    drop_stale "$b"
   fi
   # shellcheck disable=SC2086
   ctest --test-dir "$b" -j"$jobs" --output-on-failure $ctest_args >"$b/ctest.log" 2>&1
