@@ -1,20 +1,174 @@
-/* cmd_enforce.c — placeholder until its module lands: says so and fails. */
+/* cmd_enforce.c — `wfplearn enforce` (default block, pending until confirmed), `confirm`,
+ * `relax`, and the internal `watchdog` command that holds a pending enforce's dynamic session.
+ * The mechanism is explained in whitelist/enforce.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "whitelist/whitelist.h"
+
+#define ENFORCE_DEFAULT_WITHIN 60u
+#define ENFORCE_MAX_WITHIN 86400u
+
+static int count_rules(void *ctx, const wl_rule_row *r) {
+  (void)r;
+  (*(size_t *)ctx)++;
+  return 0;
+}
+
+static int parse_seconds(const char *v, unsigned *out) {
+  uint64_t t = 0;
+  if (wl_duration_parse(v, &t) || t < WL_TICKS_PER_SEC ||
+      t / WL_TICKS_PER_SEC > ENFORCE_MAX_WITHIN)
+    return wl_err(WL_E_INVAL, "%s: expected a duration from 1s to 1d (30, 90s, 5m)", v);
+  *out = (unsigned)(t / WL_TICKS_PER_SEC);
+  return WL_OK;
+}
+
+static void enforce_usage(FILE *f) {
+  fprintf(f,
+          "usage: wfplearn enforce [--confirm-within S] [--inbound]\n"
+          "\n"
+          "Block everything the whitelist does not allow, except loopback, DHCP, DNS and IPv6\n"
+          "neighbour discovery. The block starts pending: a watchdog process holds it in a\n"
+          "dynamic WFP session, and unless `wfplearn confirm` comes within S, or if the\n"
+          "watchdog dies, Windows removes it by itself, so a bad policy cannot lock you out.\n"
+          "\n"
+          "  --confirm-within S   seconds (or 90s, 5m) to confirm; default %u\n"
+          "  --inbound            block unsolicited inbound too (default: outbound only)\n"
+          "\n"
+          "example:\n"
+          "  wfplearn enforce --confirm-within 120 && wfplearn confirm\n",
+          ENFORCE_DEFAULT_WITHIN);
+}
 
 int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  wl_enforce_opts o = {0};
+  int missing = 0;
+  if (wl_cli_wants_help(argc, argv)) {
+    enforce_usage(cli->out);
+    return WL_OK;
+  }
+  o.within_s = ENFORCE_DEFAULT_WITHIN;
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    if (!strcmp(argv[i], "--inbound")) {
+      o.inbound = 1;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--confirm-within", &missing)) != NULL) {
+      int rc = parse_seconds(v, &o.within_s);
+      if (rc)
+        return rc;
+    } else {
+      return wl_err(WL_E_INVAL, "%s: %s (see enforce --help)", argv[i],
+                    missing ? "needs a value" : "unknown argument");
+    }
+  }
+  o.db_path = cli->db_path;
+  o.engine_spec = cli->engine_spec;
+  o.exe = getenv("WFPLEARN_EXE"); /* NULL: this executable */
+  wl_store *s = NULL;
+  size_t nrules = 0;
+  uint32_t pid = 0;
+  int rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
+  if (!rc)
+    rc = wl_store_rules(s, count_rules, &nrules);
+  if (!rc && nrules == 0)
+    fprintf(cli->err, "wfplearn enforce: warning: no rules: only the essentials (loopback, "
+                      "DHCP, DNS, neighbour discovery) will get through\n");
+  if (!rc)
+    rc = wl_enforce_start(s, &o, &pid);
+  if (!rc)
+    fprintf(cli->out,
+            "enforce pending: the default block is in place (%zu rule%s, %s; watchdog pid %lu).\n"
+            "Check that what you need still works, then run `wfplearn confirm` within %u s;\n"
+            "otherwise it rolls back by itself.\n",
+            nrules, nrules == 1 ? "" : "s", o.inbound ? "outbound and inbound" : "outbound",
+            (unsigned long)pid, o.within_s);
+  wl_store_close(s);
+  return rc;
 }
+
+static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
+                  int (*fn)(wl_engine *, wl_store *), const char *done) {
+  if (wl_cli_wants_help(argc, argv)) {
+    fputs(usage, cli->out);
+    return WL_OK;
+  }
+  if (argc > 1)
+    return wl_err(WL_E_INVAL, "%s: unknown argument (see %s --help)", argv[1], argv[0]);
+  wl_store *s = NULL;
+  wl_engine *e = NULL;
+  int rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+  if (!rc)
+    rc = fn(e, s);
+  if (!rc)
+    fprintf(cli->out, "%s\n", done);
+  wl_engine_close(e);
+  wl_store_close(s);
+  return rc;
+}
+
 int wl_cmd_confirm(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  return simple(cli, argc, argv,
+                "usage: wfplearn confirm\n"
+                "\n"
+                "Keep the pending enforce: the default block becomes persistent (it survives\n"
+                "reboots and the watchdog), and the mode becomes enforce.\n"
+                "\n"
+                "example:\n"
+                "  wfplearn enforce --confirm-within 60 && wfplearn confirm\n",
+                wl_enforce_confirm, "enforce confirmed: the default block is persistent");
 }
+
 int wl_cmd_relax(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  return simple(cli, argc, argv,
+                "usage: wfplearn relax\n"
+                "\n"
+                "Remove the default block (pending or confirmed) and return to learn mode. The\n"
+                "rules stay.\n"
+                "\n"
+                "example:\n"
+                "  wfplearn relax\n",
+                wl_enforce_relax, "relaxed: no default block; mode learn (the rules stay)");
 }
+
+/* Internal: `wfplearn --db DB --engine SPEC watchdog --within S --token T [--inbound]`,
+ * started by enforce. Its output goes to DB.watchdog.log. */
 int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  unsigned within = 0;
+  int inbound = 0, missing = 0;
+  const char *token = NULL, *outcome = NULL;
+  if (wl_cli_wants_help(argc, argv)) {
+    fputs("usage: wfplearn watchdog --within S --token T [--inbound]\n"
+          "\n"
+          "Internal: started by enforce; holds the pending block in a dynamic session.\n"
+          "\n"
+          "example:\n"
+          "  (run by wfplearn enforce)\n",
+          cli->out);
+    return WL_OK;
+  }
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    if (!strcmp(argv[i], "--inbound")) {
+      inbound = 1;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--within", &missing)) != NULL) {
+      int rc = parse_seconds(v, &within);
+      if (rc)
+        return rc;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--token", &missing)) != NULL) {
+      token = v;
+    } else {
+      return wl_err(WL_E_INVAL, "%s: %s", argv[i], missing ? "needs a value" : "unknown argument");
+    }
+  }
+  if (!within || !token || strlen(token) > 48)
+    return wl_err(WL_E_INVAL, "watchdog needs --within S and --token T");
+  fprintf(cli->out, "watchdog %s: holding the block for %u s\n", token, within);
+  fflush(cli->out);
+  int rc = wl_enforce_watchdog(cli->db_path, cli->engine_spec, within, inbound, token, &outcome);
+  fprintf(cli->out, "watchdog %s: %s\n", token, rc ? "failed" : outcome);
+  return rc;
 }

@@ -1,12 +1,369 @@
-/* cmd_review.c — placeholder until its module lands: says so and fails. */
+/* cmd_review.c — `wfplearn review` (numbered proposals with their evidence) and
+ * `wfplearn promote` (proposals → permit rules, atomically). The logic is whitelist/'s; this
+ * file parses arguments and prints, for people or (--json, DESIGN.md) for scripts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "whitelist/whitelist.h"
+
+#define PROMOTE_MAX_IDS 256
+
+static void review_usage(FILE *f) {
+  fprintf(f,
+          "usage: wfplearn review [--since D] [--json]\n"
+          "\n"
+          "Numbered proposals: for each app and direction, the connections no rule allows yet\n"
+          "(allowed or blocked), counted, with who blocked them, the proposed rule scope and\n"
+          "risk flags (temp-path, seen-once, no-app, svchost). Ids are stable: promote ID means\n"
+          "the same app and direction whatever review printed since.\n"
+          "\n"
+          "  --since D   only flows seen within D before the newest event (30m, 12h, 2d, 1w), or\n"
+          "              since an RFC 3339 time\n"
+          "  --json      an array of proposals (id, app, dir, proto, scope, ports, remotes,\n"
+          "              allowed, blocked, first_seen, last_seen, flags, ...)\n"
+          "\n"
+          "example:\n"
+          "  wfplearn review --since 2d\n");
+}
+
+/* D before the newest event in the store (a copied store reads the same), or an absolute time. */
+static int parse_since(wl_store *s, const char *v, uint64_t *since) {
+  uint64_t d = 0;
+  if (wl_time_parse(v, strlen(v), since) == WL_OK)
+    return WL_OK;
+  if (wl_duration_parse(v, &d))
+    return wl_err(WL_E_INVAL, "--since %s: expected a duration (2d, 12h) or an RFC 3339 time", v);
+  wl_store_stats st;
+  int rc = wl_store_stats_get(s, &st);
+  if (rc)
+    return rc;
+  *since = st.last_ts > d ? st.last_ts - d : 0;
+  return WL_OK;
+}
+
+static const char *proto_name(int p) {
+  static char buf[8];
+  switch (p) {
+  case -1: return "any";
+  case 1: return "icmp";
+  case 6: return "tcp";
+  case 17: return "udp";
+  case 58: return "icmpv6";
+  default: snprintf(buf, sizeof buf, "%d", p); return buf;
+  }
+}
+
+static void json_flags(FILE *f, uint32_t flags) {
+  int first = 1;
+  fputc('[', f);
+  for (uint32_t bit = 1; bit <= WL_PF_SVCHOST; bit <<= 1)
+    if (flags & bit) {
+      fprintf(f, "%s\"%s\"", first ? "" : ",", wl_flag_name(bit));
+      first = 0;
+    }
+  fputc(']', f);
+}
+
+static void json_blocked_by(FILE *f, wl_store *s, const wl_evidence *ev) {
+  fputc('[', f);
+  for (uint32_t i = 0; i < ev->n_filters; i++) {
+    wl_filter_info fi;
+    int known = wl_store_filter_info_get(s, ev->filters[i].filter_id, &fi) == WL_OK;
+    fprintf(f, "%s{\"filter_id\":%llu,\"count\":%llu,\"name\":", i ? "," : "",
+            (unsigned long long)ev->filters[i].filter_id,
+            (unsigned long long)ev->filters[i].count);
+    wl_json_write_string(f, known && fi.name[0] ? fi.name : NULL);
+    fputs(",\"provider\":", f);
+    wl_json_write_string(f, known && fi.provider[0] ? fi.provider : NULL);
+    fprintf(f, ",\"ours\":%s}", known && fi.ours ? "true" : "false");
+  }
+  fputc(']', f);
+  wl_err_clear();
+}
+
+static const char *shown_app(const wl_proposal *p) {
+  return p->app_dos[0] ? p->app_dos : p->app[0] ? p->app : NULL;
+}
+
+static void json_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
+  char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
+  int ok = wl_proposal_rule(p, -1, r) == WL_OK;
+  wl_time_format(p->ev.first_seen, t1);
+  wl_time_format(p->ev.last_seen, t2);
+  fprintf(f, "{\"id\":%lld,\"app\":", (long long)p->id);
+  wl_json_write_string(f, shown_app(p));
+  fputs(",\"app_nt\":", f);
+  wl_json_write_string(f, p->app[0] ? p->app : NULL);
+  fprintf(f, ",\"dir\":\"%s\",\"proto\":", p->dir == WL_DIR_IN ? "in" : "out");
+  if (p->proto >= 0)
+    fprintf(f, "%d", (int)p->proto);
+  else
+    fputs("null", f);
+  fprintf(f, ",\"scope\":\"%s\",\"ports\":", wl_scope_name(p->choice.scope));
+  wl_ports_write_json(f, r->ports, ok ? r->n_ports : 0);
+  fputs(",\"remotes\":", f);
+  wl_remotes_write_json(f, r->remotes, ok ? r->n_remotes : 0);
+  fprintf(f, ",\"allowed\":%llu,\"blocked\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
+             "\"flags\":",
+          (unsigned long long)p->ev.allowed, (unsigned long long)p->ev.blocked, t1, t2);
+  json_flags(f, p->flags);
+  fprintf(f, ",\"flows\":%llu,\"remote_count\":%u,\"remotes_more\":%s,\"promotable\":%s,"
+             "\"blocked_by\":",
+          (unsigned long long)p->ev.flows, (unsigned)p->ev.n_addrs,
+          p->ev.addrs_overflow ? "true" : "false", ok ? "true" : "false");
+  json_blocked_by(f, s, &p->ev);
+  fputc('}', f);
+  wl_err_clear();
+}
+
+static void text_scope(FILE *f, const wl_proposal *p, wl_rule *r) {
+  char buf[2048];
+  if (wl_proposal_rule(p, -1, r) != WL_OK) {
+    fprintf(f, "     proposed: nothing narrows it (%s)\n", wl_errmsg());
+    wl_err_clear();
+    return;
+  }
+  fprintf(f, "     proposed: %s, %s", wl_scope_name(r->scope), proto_name(r->proto));
+  if (r->n_ports) {
+    wl_ports_format(r->ports, r->n_ports, buf, sizeof buf);
+    fprintf(f, ", %s port %s", r->dir == WL_DIR_IN ? "local" : "remote", buf);
+  }
+  if (r->n_remotes) {
+    wl_remotes_format(r->remotes, r->n_remotes, buf, sizeof buf);
+    fprintf(f, ", remote %.200s%s", buf, strlen(buf) > 200 ? "..." : "");
+  }
+  fputc('\n', f);
+}
+
+static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
+  char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
+  wl_time_format(p->ev.first_seen, t1);
+  wl_time_format(p->ev.last_seen, t2);
+  fprintf(f, "#%-4lld %-3s %s\n", (long long)p->id, p->dir == WL_DIR_IN ? "in" : "out",
+          shown_app(p) ? shown_app(p) : "(no app)");
+  text_scope(f, p, r);
+  fprintf(f, "     allowed %llu, blocked %llu; %s%u remote address%s; %.19s .. %.19s\n",
+          (unsigned long long)p->ev.allowed, (unsigned long long)p->ev.blocked,
+          p->ev.addrs_overflow ? "more than " : "", (unsigned)p->ev.n_addrs,
+          p->ev.n_addrs == 1 && !p->ev.addrs_overflow ? "" : "es", t1, t2);
+  fputs(p->dir == WL_DIR_IN ? "     from e.g." : "     to e.g.", f);
+  for (uint32_t i = 0; i < p->ev.n_addrs && i < 3; i++) {
+    char ep[WL_EP_STR_MAX];
+    if (p->dir == WL_DIR_IN) /* the port kept is the local one it listened on */
+      wl_addr_format(p->ev.addrs[i].ip_version, p->ev.addrs[i].addr, ep);
+    else
+      wl_endpoint_format(p->ev.addrs[i].ip_version, p->ev.addrs[i].addr, p->ev.addrs[i].port,
+                         ep);
+    fprintf(f, " %s", ep);
+  }
+  fputc('\n', f);
+  for (uint32_t i = 0; i < p->ev.n_filters; i++) {
+    wl_filter_info fi;
+    if (wl_store_filter_info_get(s, p->ev.filters[i].filter_id, &fi) == WL_OK && fi.name[0])
+      fprintf(f, "     blocked by filter %llu \"%s\"%s%s%s x%llu\n",
+              (unsigned long long)fi.filter_id, fi.name, fi.provider[0] ? " (" : "",
+              fi.provider, fi.provider[0] ? ")" : "", (unsigned long long)p->ev.filters[i].count);
+    else
+      fprintf(f, "     blocked by filter %llu x%llu\n",
+              (unsigned long long)p->ev.filters[i].filter_id,
+              (unsigned long long)p->ev.filters[i].count);
+    wl_err_clear();
+  }
+  for (uint32_t bit = 1; bit <= WL_PF_SVCHOST; bit <<= 1)
+    if (p->flags & bit)
+      fprintf(f, "     ! %s: %s\n", wl_flag_name(bit), wl_flag_note(bit));
+}
 
 int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  const char *since_s = NULL;
+  int json = 0, missing = 0;
+  if (wl_cli_wants_help(argc, argv)) {
+    review_usage(cli->out);
+    return WL_OK;
+  }
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    if (!strcmp(argv[i], "--json"))
+      json = 1;
+    else if ((v = wl_cli_opt(argc, argv, &i, "--since", &missing)) != NULL)
+      since_s = v;
+    else
+      return wl_err(WL_E_INVAL, "%s: %s (see review --help)", argv[i],
+                    missing ? "needs a value" : "unknown argument");
+  }
+  wl_store *s = NULL;
+  wl_proposal *p = NULL;
+  size_t n = 0;
+  uint64_t since = 0;
+  wl_rule *r = malloc(sizeof *r);
+  int rc = r ? wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL)
+             : wl_err(WL_E_NOMEM, "out of memory");
+  if (!rc && since_s)
+    rc = parse_since(s, since_s, &since);
+  if (!rc)
+    rc = wl_proposals_build(s, since, &p, &n);
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (json) {
+      fputs(i ? ",\n " : "[", cli->out);
+      json_proposal(cli->out, s, &p[i], r);
+    } else {
+      text_proposal(cli->out, s, &p[i], r);
+    }
+  }
+  if (!rc && json)
+    fputs(n ? "]\n" : "[]\n", cli->out);
+  else if (!rc)
+    fprintf(cli->out, "%s%zu proposal%s. Promote with: wfplearn promote ID... "
+                      "[--scope app|port|remote] [--dry-run]\n",
+            n ? "\n" : "", n, n == 1 ? "" : "s");
+  wl_proposals_free(p);
+  wl_store_close(s);
+  free(r);
+  return rc;
 }
+
+/* ---------------------------------------------------------------- promote */
+
+static void promote_usage(FILE *f) {
+  fprintf(f,
+          "usage: wfplearn promote ID... [--scope app|port|remote] [--dry-run]\n"
+          "\n"
+          "Turn review's proposals into permanent permit rules: hard-permit WFP filters in\n"
+          "wfplearn's sublayer, on the IPv4 and IPv6 layers, all of them in one transaction\n"
+          "(all ids or none). Promoting what a rule already allows adds nothing.\n"
+          "\n"
+          "  --scope S   override the proposed scope for every id: app (the app, any endpoint),\n"
+          "              port (the ports it used), remote (the addresses or prefixes it talked to)\n"
+          "  --dry-run   print the rules and filters that would be added, change nothing\n"
+          "\n"
+          "example:\n"
+          "  wfplearn promote 7 12 --scope port\n");
+}
+
+static void print_filters(FILE *f, wl_engine *e, const wl_rule *r) {
+  wl_filter *fl = calloc(WL_RULE_MAX_FILTERS, sizeof *fl);
+  size_t n = 0;
+  if (fl && wl_rule_filters(e, r, fl, WL_RULE_MAX_FILTERS, &n) == WL_OK)
+    for (size_t i = 0; i < n; i++) {
+      char g[WL_GUID_STR_MAX];
+      wl_guid_format(&fl[i].key, g);
+      fprintf(f, "    filter %s layer %u, %u conditions: %s\n", g, (unsigned)fl[i].layer_id,
+              (unsigned)fl[i].num_conds, fl[i].name);
+    }
+  free(fl);
+}
+
+static void print_rule(FILE *f, const char *what, const wl_rule *r, const wl_rule_row *row) {
+  fprintf(f, "%s %s %s %s%s%s%s%s%s%s\n", what, r->dir == WL_DIR_IN ? "in" : "out",
+          r->app[0] ? r->app : "(any app)", proto_name(r->proto),
+          row->ports[0] ? " ports " : "", row->ports, row->remotes[0] ? " remotes " : "",
+          row->remotes, r->user[0] ? " user " : "", r->user);
+}
+
+typedef struct promote_args {
+  int64_t ids[PROMOTE_MAX_IDS];
+  size_t n;
+  int scope, dry_run;
+} promote_args;
+
+static int promote_parse(int argc, char **argv, promote_args *a) {
+  int missing = 0;
+  a->n = 0;
+  a->scope = -1;
+  a->dry_run = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    char *end = NULL;
+    long long id = argv[i][0] != '-' ? strtoll(argv[i], &end, 10) : 0;
+    if (!strcmp(argv[i], "--dry-run")) {
+      a->dry_run = 1;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--scope", &missing)) != NULL) {
+      int rc = wl_scope_parse(v, &a->scope);
+      if (rc)
+        return rc;
+    } else if (end && end != argv[i] && *end == 0) {
+      if (a->n == PROMOTE_MAX_IDS)
+        return wl_err(WL_E_TOOBIG, "at most %d ids at once", PROMOTE_MAX_IDS);
+      a->ids[a->n++] = id;
+    } else {
+      return wl_err(WL_E_INVAL, "%s: %s (see promote --help)", argv[i],
+                    missing ? "needs a value" : "not a proposal id or option");
+    }
+  }
+  return a->n ? WL_OK : wl_err(WL_E_INVAL, "which proposals? (see wfplearn review)");
+}
+
+/* Proposal → resolved rule + row; *skip when a rule already covers it. */
+static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int scope,
+                       wl_proposal *p, wl_rule *r, wl_rule_row *row, int *skip) {
+  *skip = 0;
+  int rc = wl_proposal_get(s, id, p);
+  if (rc == WL_E_EXISTS) {
+    fprintf(cli->out, "%s; nothing to add\n", wl_errmsg());
+    wl_err_clear();
+    *skip = 1;
+    return WL_OK;
+  }
+  if (!rc)
+    rc = wl_proposal_rule(p, scope, r);
+  if (!rc)
+    rc = wl_rule_resolve(e, s, r);
+  if (rc)
+    return rc;
+  memset(row, 0, sizeof *row);
+  wl_proposal_evidence_json(p, row->evidence, sizeof row->evidence);
+  wl_strlcpy(row->origin, "promote", sizeof row->origin);
+  return wl_rule_to_row(r, row);
+}
+
 int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  if (wl_cli_wants_help(argc, argv)) {
+    promote_usage(cli->out);
+    return WL_OK;
+  }
+  promote_args *a = malloc(sizeof *a);
+  int rc = a ? promote_parse(argc, argv, a) : wl_err(WL_E_NOMEM, "out of memory");
+  if (rc) {
+    free(a);
+    return rc;
+  }
+  wl_store *s = NULL;
+  wl_engine *e = NULL;
+  wl_proposal *p = malloc(sizeof *p);
+  wl_rule *rules = calloc(a->n, sizeof *rules);
+  wl_rule_row *rows = calloc(a->n, sizeof *rows);
+  size_t k = 0;
+  rc = (p && rules && rows) ? wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e)
+                            : wl_err(WL_E_NOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < a->n; i++) {
+    int skip = 0;
+    rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &skip);
+    k += !rc && !skip;
+  }
+  wl_apply_result res = {0};
+  if (!rc && a->dry_run) {
+    for (size_t i = 0; i < k; i++) {
+      print_rule(cli->out, "would add:", &rules[i], &rows[i]);
+      print_filters(cli->out, e, &rules[i]);
+    }
+  } else if (!rc && k) {
+    rc = wl_rules_add(e, s, rules, rows, k, &res);
+    for (size_t i = 0; !rc && i < k; i++) {
+      char what[48];
+      snprintf(what, sizeof what, "rule %lld:", (long long)rows[i].id);
+      print_rule(cli->out, what, &rules[i], &rows[i]);
+    }
+    if (!rc)
+      fprintf(cli->out, "%zu rule%s added (%zu filters), %zu already present\n",
+              res.added_rules, res.added_rules == 1 ? "" : "s",
+              res.added_filters + res.adopted_filters, res.same_rules);
+  }
+  wl_engine_close(e);
+  wl_store_close(s);
+  free(a), free(p), free(rules), free(rows);
+  return rc;
 }

@@ -1,0 +1,451 @@
+/* enforce.c — the default block under the whitelist, and the watchdog that makes trying it safe.
+ *
+ * The block is a set of filters in wfplearn's sublayer: a block at the lowest weight on each
+ * outbound layer (and inbound layer with --inbound), plus hard permits for what a machine needs
+ * to stay reachable and configurable — loopback, the DHCP client, the DNS client, ICMPv6
+ * neighbour discovery — above it. Rules are permits above the block already (filters.c).
+ *
+ * `enforce` does not add the block itself. It starts a watchdog process (`wfplearn watchdog`)
+ * that opens a DYNAMIC session (FWPM_SESSION_FLAG_DYNAMIC) and adds the block there: WFP removes
+ * a dynamic session's objects when the session closes or its process dies, so if the policy
+ * cuts the user off and `confirm` never comes, the watchdog's deadline ends the session; if the
+ * watchdog is killed, the block goes with it. `confirm` adds the same block as persistent
+ * filters under different keys (so there is no moment without a block), flips the mode and
+ * tells the watchdog to leave. Mode changes are compare-and-set inside a store transaction
+ * (BEGIN IMMEDIATE), so a confirm racing the deadline ends either confirmed or rolled back,
+ * never half of each.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "whitelist/whitelist_int.h"
+
+#define WD_POLL_MS 100u
+#define WD_START_WAIT_MS 15000u
+#define WD_LEAVE_WAIT_MS 5000u
+
+enum enf_kind { K_BLOCK, K_LOOPBACK, K_DNS, K_DHCP, K_ND };
+
+typedef struct enf_def {
+  uint8_t kind, inbound, v6;
+} enf_def;
+
+static const char *kind_name[] = {"block", "loopback", "dns", "dhcp", "nd"};
+
+/* The filters of one enforce variant, in a fixed order. */
+static size_t enf_defs(int inbound, enf_def *out) {
+  size_t n = 0;
+  for (int in = 0; in <= (inbound ? 1 : 0); in++)
+    for (int v6 = 0; v6 < 2; v6++)
+      for (int k = K_BLOCK; k <= K_ND; k++) {
+        if ((k == K_DNS && in) || (k == K_ND && !v6))
+          continue; /* DNS is a client's outbound query; ND is ICMPv6 */
+        out[n++] = (enf_def){(uint8_t)k, (uint8_t)in, (uint8_t)v6};
+      }
+  return n;
+}
+
+static void enf_key(const enf_def *d, int persistent, wl_guid *key) {
+  static const wl_guid ns = WL_FILTER_NS_INIT;
+  char name[96];
+  int n = snprintf(name, sizeof name, "wfplearn-enforce-v1|%s|%s-%s-v%d",
+                   persistent ? "persistent" : "dynamic", kind_name[d->kind],
+                   d->inbound ? "in" : "out", d->v6 ? 6 : 4);
+  wl_guid_from_name(&ns, name, (size_t)n, key);
+}
+
+static wl_condition *cond(wl_filter *f, uint8_t field, uint8_t match) {
+  wl_condition *c = &f->conds[f->num_conds++];
+  memset(c, 0, sizeof *c);
+  c->field = field;
+  c->match = match;
+  return c;
+}
+
+static void port_cond(wl_filter *f, uint8_t field, uint16_t lo, uint16_t hi) {
+  wl_condition *c = cond(f, field, lo == hi ? WL_MATCH_EQUAL : WL_MATCH_RANGE);
+  c->port_lo = lo;
+  c->port_hi = hi;
+}
+
+/* Conditions of the exceptions. Ports and protocols: DNS 53 (RFC 1035; UDP and TCP), DHCPv4
+ * client 68 / server 67 (RFC 2131), DHCPv6 client 546 / server 547 (RFC 8415), ICMPv6 (58)
+ * types 133-137 = router solicitation/advertisement, neighbour solicitation/advertisement,
+ * redirect (RFC 4861), matched in the local-port slot because fwpmu.h defines
+ * FWPM_CONDITION_ICMP_TYPE as FWPM_CONDITION_IP_LOCAL_PORT. Loopback: FWPM_CONDITION_FLAGS
+ * with FWP_CONDITION_FLAG_IS_LOOPBACK. */
+static void enf_conds(const enf_def *d, wl_filter *f) {
+  switch (d->kind) {
+  case K_LOOPBACK:
+    cond(f, WL_FIELD_FLAGS, WL_MATCH_FLAGS_ANY_SET)->flags = WL_COND_FLAG_IS_LOOPBACK;
+    break;
+  case K_DNS:
+    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
+    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 6;
+    port_cond(f, WL_FIELD_REMOTE_PORT, 53, 53);
+    break;
+  case K_DHCP:
+    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
+    port_cond(f, WL_FIELD_LOCAL_PORT, d->v6 ? 546 : 68, d->v6 ? 546 : 68);
+    port_cond(f, WL_FIELD_REMOTE_PORT, d->v6 ? 547 : 67, d->v6 ? 547 : 67);
+    break;
+  case K_ND:
+    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 58;
+    port_cond(f, WL_FIELD_LOCAL_PORT, 133, 137);
+    break;
+  default: break;
+  }
+}
+
+int wl_enforce_filters(int inbound, int persistent, wl_filter *out, size_t cap, size_t *n) {
+  enf_def defs[WL_ENFORCE_MAX_FILTERS];
+  size_t nd = enf_defs(inbound, defs);
+  if (nd > cap)
+    return wl_err(WL_E_TOOBIG, "enforce: %u filters do not fit in %u", (unsigned)nd,
+                  (unsigned)cap);
+  for (size_t i = 0; i < nd; i++) {
+    const enf_def *d = &defs[i];
+    wl_filter *f = &out[i];
+    memset(f, 0, sizeof *f);
+    enf_key(d, persistent, &f->key);
+    snprintf(f->name, sizeof f->name, "wfplearn enforce: %s %s IPv%d%s", kind_name[d->kind],
+             d->inbound ? "inbound" : "outbound", d->v6 ? 6 : 4,
+             persistent ? "" : " (pending confirm)");
+    snprintf(f->description, sizeof f->description, "%s",
+             d->kind == K_BLOCK ? "default block under the whitelist"
+                                : "essential exception to the default block");
+    f->provider = wl_provider_key();
+    f->sublayer = wl_sublayer_key();
+    f->layer_id = d->inbound ? (d->v6 ? WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6
+                                      : WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4)
+                             : (d->v6 ? WL_LAYER_ALE_AUTH_CONNECT_V6 : WL_LAYER_ALE_AUTH_CONNECT_V4);
+    int block = d->kind == K_BLOCK;
+    f->action = block ? WL_ACTION_BLOCK : WL_ACTION_PERMIT;
+    f->flags = (persistent ? WL_FILTER_PERSISTENT : 0) | (block ? 0 : WL_FILTER_CLEAR_ACTION_RIGHT);
+    f->weight_type = WL_WEIGHT_EXACT;
+    f->weight = block ? WL_WEIGHT_BLOCK : WL_WEIGHT_EXCEPTION;
+    enf_conds(d, f);
+  }
+  *n = nd;
+  return WL_OK;
+}
+
+int wl_enforce_owns(const wl_guid *key) {
+  enf_def defs[WL_ENFORCE_MAX_FILTERS];
+  size_t nd = enf_defs(1, defs);
+  for (size_t i = 0; i < nd; i++)
+    for (int p = 0; p < 2; p++) {
+      wl_guid k;
+      enf_key(&defs[i], p, &k);
+      if (wl_guid_eq(&k, key))
+        return 1;
+    }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- meta */
+
+uint64_t wl_meta_u64(wl_store *s, const char *key) {
+  char v[32];
+  if (wl_store_meta_get(s, key, v, sizeof v))
+    return 0;
+  return strtoull(v, NULL, 10);
+}
+
+int wl_enforce_mode(wl_store *s, char *out, size_t cap) {
+  int rc = wl_store_meta_get(s, WL_META_MODE, out, cap);
+  if (rc == WL_E_NOTFOUND || (rc == WL_OK && !out[0])) {
+    wl_strlcpy(out, "learn", cap);
+    return WL_OK;
+  }
+  return rc;
+}
+
+/* In one store transaction: when mode is `expect` (and, when token is not NULL, the watchdog
+ * token matches), set mode to `to` and, when cmd is not NULL, the watchdog command.
+ * *done = 1 when it changed. */
+static int mode_cas(wl_store *s, const char *expect, const char *token, const char *to,
+                    const char *cmd, int *done) {
+  char mode[32], tok[64] = "";
+  *done = 0;
+  int rc = wl_store_begin(s);
+  if (rc)
+    return rc;
+  rc = wl_enforce_mode(s, mode, sizeof mode);
+  if (!rc && token && wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_E_TOOBIG)
+    rc = WL_E_TOOBIG;
+  if (!rc && strcmp(mode, expect) == 0 && (!token || strcmp(tok, token) == 0)) {
+    rc = wl_store_meta_set(s, WL_META_MODE, to);
+    if (!rc && cmd)
+      rc = wl_store_meta_set(s, WL_META_WD_CMD, cmd);
+    *done = !rc;
+  }
+  if (rc) {
+    wl_store_rollback(s);
+    *done = 0;
+    return rc;
+  }
+  return wl_store_commit(s);
+}
+
+/* ---------------------------------------------------------------- the watchdog */
+
+static atomic_int wd_interrupted;
+static void wd_on_interrupt(void *ctx) {
+  (void)ctx;
+  atomic_store(&wd_interrupted, 1);
+}
+
+/* The block in this (dynamic) session, then the store says pending. */
+static int wd_install(wl_engine *e, wl_store *s, unsigned within_s, int inbound,
+                      const char *token) {
+  wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
+  size_t n = 0, added = 0, adopted = 0;
+  int rc = f ? wl_enforce_filters(inbound, 0, f, WL_ENFORCE_MAX_FILTERS, &n)
+             : wl_err(WL_E_NOMEM, "watchdog: out of memory");
+  if (!rc)
+    rc = wl_engine_begin(e);
+  if (!rc) {
+    rc = wl_filters_put(e, f, n, &added, &adopted);
+    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
+  }
+  free(f);
+  if (rc)
+    return rc;
+  char v[32];
+  uint64_t deadline = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC;
+  rc = wl_store_begin(s);
+  if (!rc) {
+    snprintf(v, sizeof v, "%lu", (unsigned long)wl_os_pid());
+    rc = wl_store_meta_set(s, WL_META_WD_PID, v);
+    if (!rc)
+      rc = wl_store_meta_set(s, WL_META_WD_TOKEN, token);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)deadline);
+    if (!rc)
+      rc = wl_store_meta_set(s, WL_META_WD_DEADLINE, v);
+    if (!rc)
+      rc = wl_store_meta_set(s, WL_META_INBOUND, inbound ? "1" : "0");
+    if (!rc)
+      rc = wl_store_meta_set(s, WL_META_WD_CMD, "");
+    if (!rc)
+      rc = wl_store_meta_set(s, WL_META_MODE, "pending");
+    rc = rc ? (wl_store_rollback(s), rc) : wl_store_commit(s);
+  }
+  return rc;
+}
+
+/* Wait for a reason to leave. A store that cannot be read for a moment (busy) is not one: the
+ * deadline still holds. */
+static const char *wd_wait(wl_store *s, unsigned within_s, const char *token) {
+  uint64_t end = wl_time_mono_ns() + (uint64_t)within_s * 1000000000ull;
+  char want[80], cmd[80], mode[32], tok[64];
+  snprintf(want, sizeof want, "exit:%s", token);
+  for (;;) {
+    if (atomic_load(&wd_interrupted))
+      return "interrupted";
+    if (wl_store_meta_get(s, WL_META_WD_CMD, cmd, sizeof cmd) == WL_OK && !strcmp(cmd, want))
+      return wl_enforce_mode(s, mode, sizeof mode) == WL_OK && !strcmp(mode, "enforce")
+                 ? "confirmed"
+                 : "released";
+    if (wl_enforce_mode(s, mode, sizeof mode) == WL_OK &&
+        wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_OK &&
+        (strcmp(mode, "pending") || strcmp(tok, token)))
+      return "released"; /* relaxed, uninstalled, or another enforce took over */
+    if (wl_time_mono_ns() >= end)
+      return "expired";
+    wl_sleep_ms(WD_POLL_MS);
+  }
+}
+
+int wl_enforce_watchdog(const char *db_path, const char *engine_spec, unsigned within_s,
+                        int inbound, const char *token, const char **outcome) {
+  wl_engine *e = NULL;
+  wl_store *s = NULL;
+  *outcome = "failed";
+  int rc = wl_whitelist_open(db_path, engine_spec, WL_SESSION_DYNAMIC, &s, &e);
+  if (!rc)
+    rc = wl_os_on_interrupt(wd_on_interrupt, NULL);
+  if (!rc)
+    rc = wd_install(e, s, within_s, inbound, token);
+  if (rc)
+    goto out;
+  *outcome = wd_wait(s, within_s, token);
+  /* Close the session first: the dynamic block is gone before the store says learn. */
+  wl_engine_close(e);
+  e = NULL;
+  int done = 0;
+  if (strcmp(*outcome, "confirmed") != 0) {
+    for (int tries = 0; tries < 50; tries++) {
+      rc = mode_cas(s, "pending", token, "learn", "", &done);
+      if (rc != WL_E_BUSY)
+        break;
+      wl_sleep_ms(WD_POLL_MS);
+    }
+  }
+out:
+  wl_engine_close(e);
+  wl_store_close(s);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- enforce, confirm, relax */
+
+static int wd_alive(wl_store *s, uint32_t *pid) {
+  *pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
+  return *pid && *pid != wl_os_pid() && wl_os_pid_alive(*pid);
+}
+
+static int ensure_objects(wl_engine *e) {
+  int rc = wl_engine_begin(e);
+  if (rc)
+    return rc;
+  rc = wl_objects_ensure(e);
+  return rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
+}
+
+/* Wait until the watchdog says pending with our token, or dies, or WD_START_WAIT_MS pass. */
+static int wait_pending(wl_store *s, uint32_t pid, const char *token, const char *log) {
+  char mode[32], tok[64];
+  for (unsigned waited = 0; waited < WD_START_WAIT_MS; waited += WD_POLL_MS) {
+    if (wl_enforce_mode(s, mode, sizeof mode) == WL_OK && !strcmp(mode, "pending") &&
+        wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_OK && !strcmp(tok, token))
+      return WL_OK;
+    if (!wl_os_pid_alive(pid))
+      return wl_err(WL_E_ENGINE, "the watchdog (pid %lu) exited before holding the block; see %s",
+                    (unsigned long)pid, log);
+    wl_sleep_ms(WD_POLL_MS);
+  }
+  wl_os_kill(pid);
+  return wl_err(WL_E_TIMEOUT, "the watchdog (pid %lu) did not report within %u s; see %s",
+                (unsigned long)pid, WD_START_WAIT_MS / 1000, log);
+}
+
+int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
+  char mode[32], exe[WL_PATH_MAX], log[WL_PATH_MAX], within[16], token[64];
+  uint32_t old;
+  int rc = wl_enforce_mode(s, mode, sizeof mode);
+  if (rc)
+    return rc;
+  if (!strcmp(mode, "enforce"))
+    return wl_err(WL_E_EXISTS, "already enforcing (run relax first to try another policy)");
+  if (!strcmp(mode, "pending") && wd_alive(s, &old))
+    return wl_err(WL_E_EXISTS, "an enforce is already pending (watchdog pid %lu): confirm or "
+                  "relax it first", (unsigned long)old);
+  wl_engine *e = NULL;
+  rc = wl_engine_open(o->engine_spec, 0, &e);
+  if (!rc)
+    rc = ensure_objects(e); /* persistent, before the dynamic filters refer to them */
+  wl_engine_close(e);
+  if (!rc && !o->exe)
+    rc = wl_os_exe_path(exe, sizeof exe);
+  if (rc)
+    return rc;
+  snprintf(log, sizeof log, "%s.watchdog.log", o->db_path);
+  snprintf(within, sizeof within, "%u", o->within_s);
+  snprintf(token, sizeof token, "%lx-%llx", (unsigned long)wl_os_pid(),
+           (unsigned long long)wl_time_now());
+  char *argv[] = {(char *)(o->exe ? o->exe : exe), "--db", (char *)o->db_path, "--engine",
+                  (char *)o->engine_spec, "watchdog", "--within", within, "--token", token,
+                  o->inbound ? "--inbound" : NULL, NULL};
+  const char *logp = o->log_path ? o->log_path : log;
+  rc = wl_os_spawn(argv, logp, pid);
+  return rc ? rc : wait_pending(s, *pid, token, logp);
+}
+
+static int put_block(wl_engine *e, int inbound, int add) {
+  wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
+  size_t n = 0, done = 0, adopted = 0;
+  if (!f)
+    return wl_err(WL_E_NOMEM, "enforce: out of memory");
+  int rc = wl_enforce_filters(inbound, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
+  wl_guid keys[WL_ENFORCE_MAX_FILTERS];
+  for (size_t i = 0; i < n; i++)
+    keys[i] = f[i].key;
+  if (!rc)
+    rc = wl_engine_begin(e);
+  if (!rc) {
+    if (add) {
+      rc = wl_objects_ensure(e);
+      if (!rc)
+        rc = wl_filters_put(e, f, n, &done, &adopted);
+    } else {
+      rc = wl_filters_delete(e, keys, n, &done);
+    }
+    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
+  }
+  free(f);
+  return rc;
+}
+
+static void wait_exit(uint32_t pid, unsigned ms) {
+  for (unsigned w = 0; w < ms && wl_os_pid_alive(pid); w += WD_POLL_MS)
+    wl_sleep_ms(WD_POLL_MS);
+}
+
+int wl_enforce_confirm(wl_engine *e, wl_store *s) {
+  char mode[32], token[64] = "", cmd[80];
+  uint32_t pid;
+  int rc = wl_enforce_mode(s, mode, sizeof mode);
+  if (rc)
+    return rc;
+  if (strcmp(mode, "pending") != 0)
+    return wl_err(WL_E_INVAL, "nothing to confirm: the mode is %s", mode);
+  if (!wd_alive(s, &pid)) {
+    int done;
+    mode_cas(s, "pending", NULL, "learn", NULL, &done);
+    return wl_err(WL_E_NOTFOUND, "too late: the pending enforce already rolled back (its "
+                  "watchdog is gone); run enforce again");
+  }
+  wl_store_meta_get(s, WL_META_WD_TOKEN, token, sizeof token);
+  int inbound = wl_meta_u64(s, WL_META_INBOUND) != 0;
+  rc = put_block(e, inbound, 1); /* persistent block first: no gap */
+  if (rc)
+    return rc;
+  int done = 0;
+  snprintf(cmd, sizeof cmd, "exit:%s", token);
+  rc = mode_cas(s, "pending", token, "enforce", cmd, &done);
+  if (rc || !done) {
+    put_block(e, inbound, 0); /* the watchdog rolled back meanwhile: so do we */
+    return rc ? rc : wl_err(WL_E_NOTFOUND, "too late: the pending enforce rolled back while "
+                            "confirming; run enforce again");
+  }
+  wait_exit(pid, WD_LEAVE_WAIT_MS);
+  return WL_OK;
+}
+
+int wl_watchdog_release(wl_store *s, unsigned wait_ms, int *released) {
+  char mode[32], token[64] = "", cmd[80];
+  uint32_t pid;
+  *released = 0;
+  int rc = wl_enforce_mode(s, mode, sizeof mode);
+  if (rc || strcmp(mode, "pending") != 0)
+    return rc;
+  wl_store_meta_get(s, WL_META_WD_TOKEN, token, sizeof token);
+  snprintf(cmd, sizeof cmd, "exit:%s", token);
+  int done = 0;
+  rc = mode_cas(s, "pending", token, "learn", cmd, &done);
+  if (rc)
+    return rc;
+  if (wd_alive(s, &pid)) {
+    *released = 1;
+    wait_exit(pid, wait_ms);
+    if (wl_os_pid_alive(pid))
+      wl_os_kill(pid); /* its session dies with it */
+    wait_exit(pid, wait_ms);
+  }
+  return WL_OK;
+}
+
+int wl_enforce_relax(wl_engine *e, wl_store *s) {
+  int released = 0;
+  int rc = wl_watchdog_release(s, WD_LEAVE_WAIT_MS, &released);
+  if (!rc)
+    rc = put_block(e, 1, 0); /* both directions: whatever was enforced */
+  if (!rc)
+    rc = wl_store_meta_set(s, WL_META_MODE, "learn");
+  return rc;
+}

@@ -1,0 +1,274 @@
+/* filters.c — a rule becomes FWPM_FILTER0s (as wl_filter): which layers, which conditions,
+ * which key; and the app id and SIDs a rule is resolved to.
+ *
+ * Every permit is a hard permit in wfplearn's sublayer. Why hard (FWPM_FILTER_FLAG_CLEAR_
+ * ACTION_RIGHT): WFP evaluates every sublayer of a layer, highest weight first, and a block
+ * from any sublayer overrides a soft permit from a higher one. Windows Firewall's sublayer blocks
+ * unsolicited inbound by default, so a soft permit of ours for an inbound rule would lose to it;
+ * clearing the action right makes our permit final for lower sublayers (only a callout veto can
+ * override it). Our own default block (enforce.c) lives in the same sublayer at the lowest
+ * weight, so inside the sublayer a matching permit is picked first and the block never sees
+ * the connection.
+ *
+ * Keys are RFC 4122 v5 GUIDs of the rule's identity plus the layer (wl_guid_from_name), so the
+ * same rule always has the same filter keys: promoting twice adds nothing, and verify finds a
+ * rule's filters without any side table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "monitor/paths.h"
+#include "whitelist/whitelist.h"
+
+static int is_nt_path(const char *p) { return p[0] == '\\' && p[1] != '\\'; }
+
+/* The DOS form of an app path: as is, or through the engine's drive map for an NT path. */
+static int dos_path_of(wl_engine *e, const char *app, char *dos, size_t cap) {
+  if (!is_nt_path(app)) {
+    wl_strlcpy(dos, app, cap);
+    return WL_OK;
+  }
+  wl_drive drives[26];
+  size_t n = 0;
+  int rc = wl_engine_drive_map(e, drives, 26, &n);
+  if (rc)
+    return rc;
+  wl_path_map m;
+  wl_path_map_init(&m);
+  for (size_t i = 0; i < n; i++)
+    wl_path_map_add(&m, drives[i].letter, drives[i].device);
+  rc = wl_path_to_dos(&m, app, dos, cap);
+  if (rc < 0)
+    return rc;
+  if (rc == 0)
+    return wl_err(WL_E_NOTFOUND, "app %s: its volume has no drive letter, so it has no app id",
+                  app);
+  return WL_OK;
+}
+
+static int rule_app_id(wl_engine *e, const wl_rule *r, uint8_t *blob, size_t cap, size_t *len) {
+  char dos[WL_PATH_MAX];
+  int rc = dos_path_of(e, r->app[0] ? r->app : r->app_nt, dos, sizeof dos);
+  if (!rc)
+    rc = wl_engine_app_id(e, dos, blob, cap, len);
+  return rc ? wl_err_prefix(rc, "rule for %s", r->app[0] ? r->app : r->app_nt) : WL_OK;
+}
+
+/* ---------------------------------------------------------------- SIDs from the evidence */
+
+typedef struct sid_scan {
+  const wl_rule *r;
+  int user_state, pkg_state; /* 0 none seen, 1 one value, 2 mixed or missing */
+  char user[WL_SID_STR_MAX], pkg[WL_SID_STR_MAX];
+} sid_scan;
+
+static void sid_see(int *state, char *kept, const char *v) {
+  if (*state == 2)
+    return;
+  if (!v[0] || (*state == 1 && strcmp(kept, v) != 0)) {
+    *state = 2;
+    return;
+  }
+  if (*state == 0)
+    wl_strlcpy(kept, v, WL_SID_STR_MAX);
+  *state = 1;
+}
+
+static int sid_cb(void *ctx, const wl_event *ev) {
+  sid_scan *sc = ctx;
+  if (ev->dir != sc->r->dir || !wl_rule_app_matches(sc->r, ev->app, ev->app_dos))
+    return 0;
+  sid_see(&sc->user_state, sc->user, ev->user);
+  sid_see(&sc->pkg_state, sc->pkg, ev->package);
+  return 0;
+}
+
+int wl_rule_resolve(wl_engine *e, wl_store *s, wl_rule *r) {
+  if (!r->app[0] && !r->app_nt[0])
+    return WL_OK; /* any app: nothing to resolve, and SIDs of "no app" mean nothing */
+  uint8_t blob[WL_APP_ID_MAX];
+  size_t len = 0;
+  char dos[WL_PATH_MAX];
+  int rc = dos_path_of(e, r->app[0] ? r->app : r->app_nt, dos, sizeof dos);
+  if (!rc)
+    rc = wl_engine_app_id(e, dos, blob, sizeof blob, &len);
+  if (rc)
+    return wl_err_prefix(rc, "rule for %s", r->app[0] ? r->app : r->app_nt);
+  wl_strlcpy(r->app, dos, sizeof r->app);
+  wl_utf16le_to_utf8(blob, len, r->app_nt, sizeof r->app_nt);
+  if (!s)
+    return WL_OK;
+  sid_scan sc = {r, 0, 0, "", ""};
+  rc = wl_store_events(s, 0, 0, sid_cb, &sc);
+  if (rc)
+    return rc;
+  if (sc.user_state == 1 && !r->user[0])
+    wl_strlcpy(r->user, sc.user, sizeof r->user);
+  if (sc.pkg_state == 1 && !r->package[0])
+    wl_strlcpy(r->package, sc.pkg, sizeof r->package);
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- building */
+
+static wl_condition *cond_add(wl_filter *f, uint8_t field, uint8_t match) {
+  wl_condition *c = &f->conds[f->num_conds++];
+  memset(c, 0, sizeof *c);
+  c->field = field;
+  c->match = match;
+  return c;
+}
+
+static void rule_name(const wl_rule *r, char *buf, size_t cap) {
+  char ports[64];
+  const char *app = r->app[0] ? wl_path_basename(r->app) : "any app";
+  wl_ports_format(r->ports, r->n_ports, ports, sizeof ports);
+  if (r->proto >= 0)
+    snprintf(buf, cap, "wfplearn rule: %s %s proto %d%s%s", app,
+             r->dir == WL_DIR_IN ? "in" : "out", (int)r->proto, r->n_ports ? " port " : "",
+             ports);
+  else
+    snprintf(buf, cap, "wfplearn rule: %s %s%s%s", app, r->dir == WL_DIR_IN ? "in" : "out",
+             r->n_ports ? " port " : "", ports);
+}
+
+/* Conditions of r for one IP version; same-field conditions are ORed by WFP. */
+static void rule_conds(const wl_rule *r, int ipv, const uint8_t *blob, size_t blob_len,
+                       wl_filter *f) {
+  if (blob_len) {
+    cond_add(f, WL_FIELD_APP_ID, WL_MATCH_EQUAL);
+    memcpy(f->app_id, blob, blob_len);
+    f->app_id_len = (uint32_t)blob_len;
+  }
+  if (r->proto >= 0)
+    cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = (uint8_t)r->proto;
+  for (uint32_t i = 0; i < r->n_ports; i++) {
+    wl_condition *c =
+        cond_add(f, r->dir == WL_DIR_IN ? WL_FIELD_LOCAL_PORT : WL_FIELD_REMOTE_PORT,
+                 r->ports[i].lo == r->ports[i].hi ? WL_MATCH_EQUAL : WL_MATCH_RANGE);
+    c->port_lo = r->ports[i].lo;
+    c->port_hi = r->ports[i].hi;
+  }
+  for (uint32_t i = 0; i < r->n_remotes; i++) {
+    if (r->remotes[i].ip_version != ipv)
+      continue; /* a v4 prefix only on the v4 layer */
+    wl_condition *c = cond_add(f, WL_FIELD_REMOTE_ADDR, WL_MATCH_EQUAL);
+    c->ip_version = (uint8_t)ipv;
+    c->prefix_len = r->remotes[i].len;
+    memcpy(c->addr, r->remotes[i].addr, 16);
+  }
+  if (r->user[0]) {
+    cond_add(f, WL_FIELD_USER, WL_MATCH_EQUAL);
+    wl_strlcpy(f->user_sid, r->user, sizeof f->user_sid);
+  }
+  if (r->package[0]) {
+    cond_add(f, WL_FIELD_PACKAGE, WL_MATCH_EQUAL);
+    wl_strlcpy(f->package_sid, r->package, sizeof f->package_sid);
+  }
+}
+
+int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, size_t *n) {
+  uint8_t blob[WL_APP_ID_MAX];
+  size_t blob_len = 0;
+  *n = 0;
+  if (r->app[0] || r->app_nt[0]) {
+    int rc = rule_app_id(e, r, blob, sizeof blob, &blob_len);
+    if (rc)
+      return rc;
+  }
+  int want[2] = {r->n_remotes == 0, r->n_remotes == 0}; /* [0] v4, [1] v6 */
+  for (uint32_t i = 0; i < r->n_remotes; i++)
+    want[r->remotes[i].ip_version == 6] = 1;
+  static const wl_guid ns = WL_FILTER_NS_INIT;
+  char ident[4096];
+  size_t ilen = wl_rule_identity(r, ident, sizeof ident - 16);
+  for (int v = 0; v < 2; v++) {
+    if (!want[v])
+      continue;
+    if (*n == cap)
+      return wl_err(WL_E_TOOBIG, "rule %lld: more than %u filters", (long long)r->id,
+                    (unsigned)cap);
+    wl_filter *f = &out[(*n)++];
+    memset(f, 0, sizeof *f);
+    f->layer_id = r->dir == WL_DIR_IN
+                      ? (v ? WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6 : WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4)
+                      : (v ? WL_LAYER_ALE_AUTH_CONNECT_V6 : WL_LAYER_ALE_AUTH_CONNECT_V4);
+    int kl = snprintf(ident + ilen, sizeof ident - ilen, "|layer=%u", (unsigned)f->layer_id);
+    wl_guid_from_name(&ns, ident, ilen + (size_t)kl, &f->key);
+    rule_name(r, f->name, sizeof f->name);
+    snprintf(f->description, sizeof f->description, "%s", ident);
+    f->provider = wl_provider_key();
+    f->sublayer = wl_sublayer_key();
+    f->action = WL_ACTION_PERMIT;
+    f->flags = WL_FILTER_PERSISTENT | WL_FILTER_CLEAR_ACTION_RIGHT; /* hard: see the top */
+    f->weight_type = WL_WEIGHT_EXACT;
+    f->weight = WL_WEIGHT_RULE;
+    rule_conds(r, v ? 6 : 4, blob, blob_len, f);
+    ident[ilen] = 0;
+  }
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- comparing */
+
+static int cond_eq(const wl_condition *a, const wl_condition *b) {
+  if (a->field != b->field || a->match != b->match)
+    return 0;
+  switch (a->field) {
+  case WL_FIELD_PROTOCOL: return a->proto == b->proto;
+  case WL_FIELD_LOCAL_PORT:
+  case WL_FIELD_REMOTE_PORT:
+    return a->port_lo == b->port_lo &&
+           (a->match != WL_MATCH_RANGE || a->port_hi == b->port_hi);
+  case WL_FIELD_LOCAL_ADDR:
+  case WL_FIELD_REMOTE_ADDR:
+    return a->ip_version == b->ip_version && a->prefix_len == b->prefix_len &&
+           memcmp(a->addr, b->addr, a->ip_version == 4 ? 4 : 16) == 0;
+  case WL_FIELD_FLAGS: return a->flags == b->flags;
+  default: return 1; /* APP_ID, USER, PACKAGE: values live in the filter */
+  }
+}
+
+/* Conditions as multisets: an engine may return them in another order. */
+static int conds_same(const wl_filter *a, const wl_filter *b) {
+  uint8_t used[WL_FILTER_MAX_CONDS] = {0};
+  if (a->num_conds != b->num_conds || a->num_conds > WL_FILTER_MAX_CONDS)
+    return 0;
+  for (uint32_t i = 0; i < a->num_conds; i++) {
+    uint32_t j = 0;
+    while (j < b->num_conds && (used[j] || !cond_eq(&a->conds[i], &b->conds[j])))
+      j++;
+    if (j == b->num_conds)
+      return 0;
+    used[j] = 1;
+  }
+  return 1;
+}
+
+int wl_filter_same(const wl_filter *a, const wl_filter *b) {
+  const uint32_t flag_mask = WL_FILTER_PERSISTENT | WL_FILTER_BOOTTIME |
+                             WL_FILTER_CLEAR_ACTION_RIGHT | WL_FILTER_DISABLED;
+  return a->layer_id == b->layer_id && a->action == b->action &&
+         (a->flags & flag_mask) == (b->flags & flag_mask) && a->weight_type == b->weight_type &&
+         (a->weight_type == WL_WEIGHT_AUTO || a->weight == b->weight) &&
+         wl_guid_eq(&a->provider, &b->provider) && wl_guid_eq(&a->sublayer, &b->sublayer) &&
+         a->app_id_len == b->app_id_len && a->app_id_len <= WL_APP_ID_MAX &&
+         memcmp(a->app_id, b->app_id, a->app_id_len) == 0 &&
+         strcmp(a->user_sid, b->user_sid) == 0 && strcmp(a->package_sid, b->package_sid) == 0 &&
+         conds_same(a, b);
+}
+
+size_t wl_filter_keys_format(const wl_filter *f, size_t n, char *buf, size_t cap) {
+  size_t len = 0;
+  if (cap)
+    buf[0] = 0;
+  for (size_t i = 0; i < n; i++) {
+    char g[WL_GUID_STR_MAX];
+    wl_guid_format(&f[i].key, g);
+    if (len + (i > 0) + strlen(g) < cap)
+      snprintf(buf + len, cap - len, "%s%s", i ? "," : "", g);
+    len += (i > 0) + strlen(g);
+  }
+  return len;
+}

@@ -1,0 +1,180 @@
+/* install.c — wfplearn's own WFP objects: the provider and sublayer every filter of ours lives
+ * in, adding and deleting filters by key with the adopt-or-replace rule, and uninstall.
+ *
+ * Adopt-or-replace: keys are derived from what a filter does, so a key already present is
+ * usually our own earlier filter (a promote whose store commit failed, a second promote, a
+ * confirm retried). Identical → adopted, nothing added; different → replaced.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "whitelist/whitelist_int.h"
+
+/* {b3cdd441-af90-41ba-a745-7c6008ff2300} FWPM_SUBLAYER_MPSSVC_WF, Windows Firewall's sublayer
+ * (fwpmu.h; the sim models it under the same key, wfp/sim.h). */
+static const wl_guid wf_sublayer = {0xb3cdd441, 0xaf90, 0x41ba,
+                                    {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x00}};
+
+int wl_whitelist_open(const char *db, const char *engine_spec, unsigned session_flags,
+                      wl_store **s, wl_engine **e) {
+  int rc = WL_OK;
+  if (s) {
+    *s = NULL;
+    rc = wl_store_open(db, NULL, s);
+  }
+  if (!rc && e) {
+    *e = NULL;
+    rc = wl_engine_open(engine_spec, session_flags, e);
+    if (rc && s) {
+      wl_store_close(*s);
+      *s = NULL;
+    }
+  }
+  return rc;
+}
+
+int wl_objects_ensure(wl_engine *e) {
+  wl_provider p;
+  wl_sublayer sl;
+  wl_guid pk = wl_provider_key(), sk = wl_sublayer_key();
+  int rc = wl_engine_provider_get(e, &pk, &p);
+  if (rc == WL_E_NOTFOUND) {
+    memset(&p, 0, sizeof p);
+    p.key = pk;
+    wl_strlcpy(p.name, WL_PROVIDER_NAME, sizeof p.name);
+    wl_strlcpy(p.description, WL_PROVIDER_DESC, sizeof p.description);
+    p.flags = WL_OBJ_PERSISTENT;
+    rc = wl_engine_provider_add(e, &p);
+  }
+  if (rc)
+    return rc;
+  rc = wl_engine_sublayer_get(e, &sk, &sl);
+  if (rc == WL_E_NOTFOUND) {
+    memset(&sl, 0, sizeof sl);
+    sl.key = sk;
+    wl_strlcpy(sl.name, WL_SUBLAYER_NAME, sizeof sl.name);
+    wl_strlcpy(sl.description, WL_SUBLAYER_DESC, sizeof sl.description);
+    sl.provider = pk;
+    sl.flags = WL_OBJ_PERSISTENT;
+    sl.weight = WL_SUBLAYER_WEIGHT;
+    rc = wl_engine_sublayer_add(e, &sl);
+  }
+  if (rc)
+    return rc;
+  wl_sublayer wf;
+  if (wl_engine_sublayer_get(e, &wf_sublayer, &wf) == WL_OK && wf.weight >= sl.weight)
+    return wl_err(WL_E_CONFLICT,
+                  "Windows Firewall's sublayer weighs 0x%04x, ours 0x%04x: our permits could "
+                  "not win",
+                  (unsigned)wf.weight, (unsigned)sl.weight);
+  wl_err_clear();
+  return WL_OK;
+}
+
+int wl_filters_put(wl_engine *e, wl_filter *f, size_t n, size_t *added, size_t *adopted) {
+  wl_filter *cur = malloc(sizeof *cur);
+  int rc = cur ? WL_OK : wl_err(WL_E_NOMEM, "filters: out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    rc = wl_engine_filter_add(e, &f[i]);
+    if (rc != WL_E_EXISTS) {
+      *added += !rc;
+      continue;
+    }
+    rc = wl_engine_filter_get_by_key(e, &f[i].key, cur);
+    if (!rc && wl_filter_same(&f[i], cur)) {
+      f[i].id = cur->id;
+      (*adopted)++;
+      continue;
+    }
+    if (!rc)
+      rc = wl_engine_filter_delete(e, &f[i].key);
+    if (!rc)
+      rc = wl_engine_filter_add(e, &f[i]);
+    *added += !rc;
+  }
+  free(cur);
+  return rc;
+}
+
+int wl_filters_delete(wl_engine *e, const wl_guid *keys, size_t n, size_t *deleted) {
+  for (size_t i = 0; i < n; i++) {
+    int rc = wl_engine_filter_delete(e, &keys[i]);
+    if (rc == WL_E_NOTFOUND)
+      continue;
+    if (rc)
+      return rc;
+    (*deleted)++;
+  }
+  wl_err_clear();
+  return WL_OK;
+}
+
+int wl_keys_parse(const char *s, wl_guid *out, size_t cap, size_t *n) {
+  *n = 0;
+  for (const char *p = s; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    char one[WL_GUID_STR_MAX];
+    if (len >= sizeof one)
+      return wl_err(WL_E_PARSE, "filter key \"%.*s\": not a GUID", (int)(len > 40 ? 40 : len), p);
+    memcpy(one, p, len);
+    one[len] = 0;
+    if (*n == cap)
+      return wl_err(WL_E_TOOBIG, "more than %u filter keys", (unsigned)cap);
+    int rc = wl_guid_parse(one, &out[*n]);
+    if (rc)
+      return rc;
+    (*n)++;
+    p = end ? end + 1 : p + len;
+  }
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- uninstall */
+
+static int remove_objects(wl_engine *e, wl_uninstall_report *rep) {
+  wl_guid pk = wl_provider_key(), sk = wl_sublayer_key();
+  wl_filter *all = NULL;
+  size_t n = 0;
+  int rc = wl_engine_filter_enum(e, &pk, &all, &n);
+  for (size_t i = 0; !rc && i < n; i++) {
+    rc = wl_engine_filter_delete(e, &all[i].key);
+    if (rc == WL_E_NOTFOUND)
+      rc = WL_OK;
+    else if (!rc)
+      rep->filters++;
+  }
+  wl_engine_free(all);
+  if (!rc) {
+    rc = wl_engine_sublayer_delete(e, &sk);
+    rep->sublayers += !rc;
+    rc = rc == WL_E_NOTFOUND ? WL_OK : rc;
+  }
+  if (!rc) {
+    rc = wl_engine_provider_delete(e, &pk);
+    rep->providers += !rc;
+    rc = rc == WL_E_NOTFOUND ? WL_OK : rc;
+  }
+  return rc;
+}
+
+int wl_uninstall(wl_engine *e, wl_store *s, wl_uninstall_report *rep) {
+  memset(rep, 0, sizeof *rep);
+  int rc = WL_OK;
+  if (s)
+    rc = wl_watchdog_release(s, 5000, &rep->watchdog_released);
+  if (!rc)
+    rc = wl_engine_begin(e);
+  if (!rc) {
+    rc = remove_objects(e, rep);
+    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
+  }
+  if (rc)
+    memset(rep, 0, sizeof *rep);
+  if (!rc && s)
+    rc = wl_store_meta_set(s, WL_META_MODE, "learn");
+  if (!rc)
+    wl_err_clear();
+  return rc;
+}

@@ -1,0 +1,335 @@
+/* policy.c — the whitelist as a JSON document, to review in a diff and carry to another machine.
+ *
+ *   {"format": "wfplearn-policy", "version": 1, "exported": "2026-11-24T10:00:00.0000000Z",
+ *    "rules": [
+ *      {"app": "C:\\Program Files\\Mozilla Firefox\\firefox.exe", "dir": "out", "proto": 6,
+ *       "scope": "port", "ports": [443, "8000-8100"], "remotes": [], "user": null,
+ *       "package": null, "created": "...", "evidence": {"allowed": 812, "blocked": 0, ...}}]}
+ *
+ * "app" is the DOS path (null: any app); the NT path and the filter keys are not exported:
+ * both depend on the machine and are derived again on import. "proto" is a number or null
+ * (any), "ports" numbers or "LO-HI" strings (outbound: remote ports, inbound: local ports),
+ * "remotes" addresses or prefixes, "evidence" what justified the rule where it was made.
+ *
+ * Import is a merge: a rule identical to one already here is "same"; a rule for an app and
+ * direction that already has a different rule is a conflict (the two policies disagree about
+ * that app: revoke or edit first). Any conflict or error and nothing changes; otherwise every
+ * new rule is added in one transaction (wl_rules_add).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "whitelist/whitelist_int.h"
+
+/* ---------------------------------------------------------------- export */
+
+static void write_array(FILE *f, const char *csv, int numbers) {
+  fputc('[', f);
+  for (const char *p = csv; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    char one[64];
+    wl_strlcpy(one, p, len + 1 < sizeof one ? len + 1 : sizeof one);
+    if (p != csv)
+      fputc(',', f);
+    if (numbers && !strchr(one, '-'))
+      fputs(one, f);
+    else
+      wl_json_write_string(f, one);
+    p = end ? end + 1 : p + len;
+  }
+  fputc(']', f);
+}
+
+typedef struct export_ctx {
+  FILE *f;
+  size_t n;
+  wl_json_arena arena;
+} export_ctx;
+
+static int export_cb(void *ctx, const wl_rule_row *r) {
+  export_ctx *x = ctx;
+  char created[WL_TIME_STR_MAX];
+  const wl_json *ev = NULL;
+  wl_json_error err;
+  wl_json_arena_reset(&x->arena);
+  int ev_ok = r->evidence[0] &&
+              wl_json_parse(&x->arena, r->evidence, strlen(r->evidence), &ev, &err) == WL_OK &&
+              ev->type == WL_JSON_OBJECT;
+  wl_time_format(r->created, created);
+  fprintf(x->f, "%s\n  {\"app\": ", x->n++ ? "," : "");
+  wl_json_write_string(x->f, r->app[0] ? r->app : NULL);
+  fprintf(x->f, ", \"dir\": \"%s\", \"proto\": ", r->dir == WL_DIR_IN ? "in" : "out");
+  if (r->proto >= 0)
+    fprintf(x->f, "%d", (int)r->proto);
+  else
+    fputs("null", x->f);
+  fprintf(x->f, ", \"scope\": \"%s\", \"ports\": ", r->scope[0] ? r->scope : "app");
+  write_array(x->f, r->ports, 1);
+  fputs(", \"remotes\": ", x->f);
+  write_array(x->f, r->remotes, 0);
+  fputs(", \"user\": ", x->f);
+  wl_json_write_string(x->f, r->user[0] ? r->user : NULL);
+  fputs(", \"package\": ", x->f);
+  wl_json_write_string(x->f, r->package[0] ? r->package : NULL);
+  fprintf(x->f, ", \"created\": \"%s\", \"evidence\": %s}", created,
+          ev_ok ? r->evidence : "null");
+  wl_err_clear();
+  return ferror(x->f) ? wl_err(WL_E_IO, "export: write failed") : 0;
+}
+
+int wl_policy_export(wl_store *s, FILE *f) {
+  char now[WL_TIME_STR_MAX];
+  export_ctx x = {f, 0, {0}};
+  wl_time_format(wl_time_now(), now);
+  fprintf(f, "{\"format\": \"%s\", \"version\": %d, \"exported\": \"%s\", \"rules\": [",
+          WL_POLICY_FORMAT, WL_POLICY_VERSION, now);
+  int rc = wl_store_rules(s, export_cb, &x);
+  wl_json_arena_free(&x.arena);
+  if (rc)
+    return rc;
+  fprintf(f, "%s]}\n", x.n ? "\n" : "");
+  return ferror(f) ? wl_err(WL_E_IO, "export: write failed") : WL_OK;
+}
+
+/* ---------------------------------------------------------------- import: reading */
+
+/* A JSON value back to compact text, bounded (the evidence column). */
+static size_t json_text(const wl_json *v, char *buf, size_t cap, size_t at) {
+  switch (v->type) {
+  case WL_JSON_NULL: return at + (size_t)snprintf(buf + at, at < cap ? cap - at : 0, "null");
+  case WL_JSON_TRUE: return at + (size_t)snprintf(buf + at, at < cap ? cap - at : 0, "true");
+  case WL_JSON_FALSE: return at + (size_t)snprintf(buf + at, at < cap ? cap - at : 0, "false");
+  case WL_JSON_NUMBER:
+    return at + (size_t)snprintf(buf + at, at < cap ? cap - at : 0, "%.*s", (int)v->len, v->str);
+  case WL_JSON_STRING: /* quotes included */
+    return at + wl_json_escape(at < cap ? buf + at : NULL, at < cap ? cap - at : 0, v->str);
+  default: break;
+  }
+  int obj = v->type == WL_JSON_OBJECT;
+  at += (size_t)snprintf(buf + at, at < cap ? cap - at : 0, obj ? "{" : "[");
+  for (const wl_json *c = v->child; c; c = c->next) {
+    if (c != v->child)
+      at += (size_t)snprintf(buf + at, at < cap ? cap - at : 0, ",");
+    if (obj) {
+      wl_json k = {WL_JSON_STRING, NULL, 0, c->key, c->key_len, NULL, NULL};
+      at = json_text(&k, buf, cap, at);
+      at += (size_t)snprintf(buf + at, at < cap ? cap - at : 0, ":");
+    }
+    at = json_text(c, buf, cap, at);
+  }
+  return at + (size_t)snprintf(buf + at, at < cap ? cap - at : 0, obj ? "}" : "]");
+}
+
+/* "ports"/"remotes" arrays → the row's comma-separated text. */
+static int array_csv(const wl_json *a, int numbers, char *buf, size_t cap, size_t idx) {
+  size_t len = 0;
+  buf[0] = 0;
+  if (!a || a->type == WL_JSON_NULL)
+    return WL_OK;
+  if (a->type != WL_JSON_ARRAY)
+    return wl_err(WL_E_PARSE, "rule %u: \"%s\" must be an array", (unsigned)idx, a->key);
+  for (const wl_json *c = a->child; c; c = c->next) {
+    int ok = c->type == WL_JSON_STRING || (numbers && c->type == WL_JSON_NUMBER);
+    if (!ok || len + c->len + 2 >= cap)
+      return wl_err(WL_E_PARSE, "rule %u: \"%s\" holds a bad or too long entry",
+                    (unsigned)idx, a->key);
+    len += (size_t)snprintf(buf + len, cap - len, "%s%.*s", len ? "," : "", (int)c->len, c->str);
+  }
+  return WL_OK;
+}
+
+static int opt_string(const wl_json *v, char *out, size_t cap, size_t idx, const char *name) {
+  out[0] = 0;
+  if (!v || v->type == WL_JSON_NULL)
+    return WL_OK;
+  if (v->type != WL_JSON_STRING || v->len >= cap)
+    return wl_err(WL_E_PARSE, "rule %u: \"%s\" must be a string or null", (unsigned)idx,
+                  name);
+  memcpy(out, v->str, v->len + 1);
+  return WL_OK;
+}
+
+/* One rule object → a row (rule columns as text, evidence, origin) and a parsed rule. */
+static int read_rule(const wl_json *o, size_t idx, wl_rule_row *row, wl_rule *r) {
+  memset(row, 0, sizeof *row);
+  if (o->type != WL_JSON_OBJECT)
+    return wl_err(WL_E_PARSE, "rule %u: not an object", (unsigned)idx);
+  const char *dir = wl_json_string(wl_json_get(o, "dir"));
+  int d = 0, rc = dir ? wl_dir_parse(dir, &d) : WL_E_PARSE;
+  if (rc || (d != WL_DIR_IN && d != WL_DIR_OUT))
+    return wl_err(WL_E_PARSE, "rule %u: \"dir\" must be \"in\" or \"out\"", (unsigned)idx);
+  row->dir = (uint8_t)d;
+  const wl_json *proto = wl_json_get(o, "proto");
+  int64_t p = -1;
+  if (proto && proto->type != WL_JSON_NULL && (wl_json_int64(proto, &p) || p < 0 || p > 255))
+    return wl_err(WL_E_PARSE, "rule %u: \"proto\" must be 0..255 or null", (unsigned)idx);
+  row->proto = (int16_t)p;
+  const char *scope = wl_json_string(wl_json_get(o, "scope"));
+  wl_strlcpy(row->scope, scope ? scope : "app", sizeof row->scope);
+  rc = opt_string(wl_json_get(o, "app"), row->app, sizeof row->app, idx, "app");
+  if (!rc)
+    rc = opt_string(wl_json_get(o, "user"), row->user, sizeof row->user, idx, "user");
+  if (!rc)
+    rc = opt_string(wl_json_get(o, "package"), row->package, sizeof row->package, idx, "package");
+  if (!rc)
+    rc = array_csv(wl_json_get(o, "ports"), 1, row->ports, sizeof row->ports, idx);
+  if (!rc)
+    rc = array_csv(wl_json_get(o, "remotes"), 0, row->remotes, sizeof row->remotes, idx);
+  if (rc)
+    return rc;
+  const wl_json *ev = wl_json_get(o, "evidence");
+  if (ev && ev->type == WL_JSON_OBJECT &&
+      json_text(ev, row->evidence, sizeof row->evidence, 0) >= sizeof row->evidence)
+    row->evidence[0] = 0; /* too long to keep: the rule matters, not its story */
+  wl_strlcpy(row->origin, "import", sizeof row->origin);
+  rc = wl_rule_from_row(row, r);
+  return rc ? wl_err_prefix(rc, "rule %u", (unsigned)idx) : WL_OK;
+}
+
+/* ---------------------------------------------------------------- import: merging */
+
+typedef struct have_ctx {
+  wl_rule *rules;
+  size_t n, cap;
+} have_ctx;
+
+static int have_cb(void *ctx, const wl_rule_row *row) {
+  have_ctx *h = ctx;
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? 2 * h->cap : 16;
+    wl_rule *r = realloc(h->rules, cap * sizeof *r);
+    if (!r)
+      return wl_err(WL_E_NOMEM, "import-policy: out of memory");
+    h->rules = r;
+    h->cap = cap;
+  }
+  if (wl_rule_from_row(row, &h->rules[h->n]) == WL_OK)
+    h->n++;
+  return 0;
+}
+
+static int same_app(const wl_rule *a, const wl_rule *b) {
+  const char *x = a->app_nt[0] ? a->app_nt : a->app, *y = b->app_nt[0] ? b->app_nt : b->app;
+  return a->dir == b->dir && strlen(x) == strlen(y) && wl_strncasecmp(x, y, strlen(x)) == 0;
+}
+
+/* Count same/conflicting rules; report conflicts. *is_new[i] for the rules to add. */
+static void classify(const have_ctx *h, const wl_rule *in, size_t n, int *is_new,
+                     FILE *report_to, wl_policy_report *rep) {
+  char a[4096], b[4096];
+  for (size_t i = 0; i < n; i++) {
+    int same = 0, conflict = 0;
+    int64_t with = 0;
+    wl_rule_identity(&in[i], a, sizeof a);
+    for (size_t j = 0; j < h->n && !same; j++) {
+      wl_rule_identity(&h->rules[j], b, sizeof b);
+      if (!strcmp(a, b))
+        same = 1;
+      else if (same_app(&in[i], &h->rules[j]) && !conflict)
+        conflict = 1, with = h->rules[j].id;
+    }
+    is_new[i] = !same && !conflict;
+    rep->same += same;
+    if (same || !conflict)
+      continue;
+    rep->conflicts++;
+    char msg[256];
+    snprintf(msg, sizeof msg, "rule %zu (%s %s) differs from rule %lld here", i + 1,
+             in[i].app[0] ? in[i].app : "any app", in[i].dir == WL_DIR_IN ? "in" : "out",
+             (long long)with);
+    if (!rep->first_conflict[0])
+      wl_strlcpy(rep->first_conflict, msg, sizeof rep->first_conflict);
+    if (report_to)
+      fprintf(report_to, "conflict: %s\n", msg);
+  }
+}
+
+static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, char **text) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return wl_err(WL_E_NOTFOUND, "%s: cannot open", path);
+  size_t cap = 1 << 16, len = 0, got;
+  char *buf = malloc(cap);
+  int rc = buf ? WL_OK : wl_err(WL_E_NOMEM, "%s: out of memory", path);
+  while (!rc && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+    len += got;
+    if (len == cap) {
+      char *nb = cap >= WL_JSON_MAX_INPUT ? NULL : realloc(buf, cap * 2);
+      rc = nb ? WL_OK : wl_err(WL_E_TOOBIG, "%s: larger than %u bytes", path, WL_JSON_MAX_INPUT);
+      buf = nb ? nb : buf;
+      cap *= 2;
+    }
+  }
+  if (!rc && ferror(f))
+    rc = wl_err(WL_E_IO, "%s: read error", path);
+  fclose(f);
+  *text = buf;
+  const wl_json *doc = NULL;
+  wl_json_error err;
+  if (!rc && (rc = wl_json_parse(a, buf, len, &doc, &err)) != WL_OK)
+    return wl_err_prefix(rc, "%s", path);
+  const char *fmt = rc ? NULL : wl_json_string(wl_json_get(doc, "format"));
+  int64_t ver = 0;
+  if (!rc && (!fmt || strcmp(fmt, WL_POLICY_FORMAT) ||
+              wl_json_int64(wl_json_get(doc, "version"), &ver)))
+    rc = wl_err(WL_E_PARSE, "%s: not a wfplearn policy (\"format\": \"%s\" missing)", path,
+                WL_POLICY_FORMAT);
+  if (!rc && ver != WL_POLICY_VERSION)
+    rc = wl_err(WL_E_VERSION, "%s: policy version %lld (this wfplearn reads %d)", path,
+                (long long)ver, WL_POLICY_VERSION);
+  *rules = rc ? NULL : wl_json_get(doc, "rules");
+  if (!rc && (!*rules || (*rules)->type != WL_JSON_ARRAY))
+    rc = wl_err(WL_E_PARSE, "%s: \"rules\" must be an array", path);
+  if (!rc && (*rules)->len > WL_POLICY_MAX_RULES)
+    rc = wl_err(WL_E_TOOBIG, "%s: more than %d rules", path, WL_POLICY_MAX_RULES);
+  return rc;
+}
+
+int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
+                     FILE *report_to, wl_policy_report *rep) {
+  wl_json_arena arena = {0};
+  const wl_json *arr = NULL;
+  char *text = NULL;
+  have_ctx have = {0};
+  memset(rep, 0, sizeof *rep);
+  int rc = read_doc(path, &arena, &arr, &text);
+  size_t n = rc ? 0 : arr->len;
+  wl_rule *rules = calloc(n + 1, sizeof *rules);
+  wl_rule_row *rows = calloc(n + 1, sizeof *rows);
+  int *is_new = calloc(n + 1, sizeof *is_new);
+  if (!rc && (!rules || !rows || !is_new))
+    rc = wl_err(WL_E_NOMEM, "import-policy: out of memory");
+  size_t i = 0;
+  for (const wl_json *o = rc ? NULL : arr->child; o && !rc; o = o->next, i++) {
+    rc = read_rule(o, i + 1, &rows[i], &rules[i]);
+    if (!rc)
+      rc = wl_rule_resolve(e, NULL, &rules[i]);
+    if (rc)
+      rc = wl_err_prefix(rc, "%s: rule %u", path, (unsigned)(i + 1));
+  }
+  rep->read = rc ? 0 : n;
+  if (!rc)
+    rc = wl_store_rules(s, have_cb, &have);
+  if (!rc)
+    classify(&have, rules, n, is_new, report_to, rep);
+  if (!rc && rep->conflicts)
+    rc = wl_err(WL_E_CONFLICT, "%s: %u conflicts (first: %s); nothing imported", path,
+                (unsigned)rep->conflicts, rep->first_conflict);
+  size_t k = 0; /* compact the new rules to the front */
+  for (size_t j = 0; !rc && j < n; j++)
+    if (is_new[j]) {
+      rules[k] = rules[j];
+      rows[k++] = rows[j];
+    }
+  wl_apply_result res = {0};
+  if (!rc && !dry_run && k)
+    rc = wl_rules_add(e, s, rules, rows, k, &res);
+  rep->added = rc ? 0 : (dry_run ? k : res.added_rules);
+  rep->same += rc ? 0 : res.same_rules;
+  free(rules), free(rows), free(is_new), free(have.rules), free(text);
+  wl_json_arena_free(&arena);
+  return rc;
+}

@@ -1,0 +1,352 @@
+/* proposals.c — review's numbered proposals: the flows no rule (and no essential exception)
+ * covers, grouped by (app, direction), with their evidence, flags and proposed scope; and the
+ * rule a proposal becomes.
+ *
+ * One pass over the apps (to know paths and which rules name each app) and one over the flows.
+ * Memory: one entry per active app (its paths and the indexes of the rules that can match it)
+ * and one proposal per (app, direction) that has uncovered flows; rules are loaded once. A flow
+ * is only compared with the rules of its app and the any-app rules.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "whitelist/whitelist.h"
+
+int64_t wl_proposal_id(int64_t app_id, int dir) {
+  return 2 * app_id + (dir == WL_DIR_IN) + 1;
+}
+
+int wl_proposal_split(int64_t id, int64_t *app_id, int *dir) {
+  if (id < 1)
+    return wl_err(WL_E_INVAL, "proposal %lld: ids start at 1 (see wfplearn review)",
+                  (long long)id);
+  *app_id = (id - 1) / 2;
+  *dir = ((id - 1) % 2) ? WL_DIR_IN : WL_DIR_OUT;
+  return WL_OK;
+}
+
+typedef struct app_ent {
+  int64_t id;
+  char *path, *dos;
+  size_t *rules, n_rules;   /* indexes into ctx.rules that name this app */
+  wl_proposal *grp[2];      /* [0] out, [1] in */
+  int64_t covered_by[2];    /* a rule that covered one of its flows, per direction */
+} app_ent;
+
+typedef struct build_ctx {
+  wl_rule *rules;
+  size_t n_rules, cap_rules;
+  size_t *any_app;          /* rules with no app */
+  size_t n_any;
+  app_ent *apps;
+  size_t n_apps, cap_apps;
+  int64_t only_app;         /* < 0: all */
+  int rc;
+} build_ctx;
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d)
+    memcpy(d, s, n);
+  return d;
+}
+
+static int rule_cb(void *ctx, const wl_rule_row *row) {
+  build_ctx *c = ctx;
+  if (c->n_rules == c->cap_rules) {
+    size_t cap = c->cap_rules ? 2 * c->cap_rules : 16;
+    wl_rule *r = realloc(c->rules, cap * sizeof *r);
+    if (!r)
+      return c->rc = wl_err(WL_E_NOMEM, "proposals: %u rules", (unsigned)cap);
+    c->rules = r;
+    c->cap_rules = cap;
+  }
+  /* A rule row that does not parse covers nothing (verify reports it). */
+  if (wl_rule_from_row(row, &c->rules[c->n_rules]) == WL_OK)
+    c->n_rules++;
+  return 0;
+}
+
+static int app_cb(void *ctx, const wl_app_summary *a) {
+  build_ctx *c = ctx;
+  if (c->only_app >= 0 && a->app_id != c->only_app)
+    return 0;
+  if (c->n_apps == c->cap_apps) {
+    size_t cap = c->cap_apps ? 2 * c->cap_apps : 64;
+    app_ent *n = realloc(c->apps, cap * sizeof *n);
+    if (!n)
+      return c->rc = wl_err(WL_E_NOMEM, "proposals: %u apps", (unsigned)cap);
+    c->apps = n;
+    c->cap_apps = cap;
+  }
+  app_ent *e = &c->apps[c->n_apps];
+  memset(e, 0, sizeof *e);
+  e->id = a->app_id;
+  e->path = dup_str(a->path);
+  e->dos = dup_str(a->dos_path);
+  e->rules = malloc((c->n_rules ? c->n_rules : 1) * sizeof *e->rules);
+  if (!e->path || !e->dos || !e->rules) {
+    free(e->path), free(e->dos), free(e->rules);
+    return c->rc = wl_err(WL_E_NOMEM, "proposals: app %lld", (long long)a->app_id);
+  }
+  c->n_apps++;
+  for (size_t i = 0; i < c->n_rules; i++)
+    if ((c->rules[i].app[0] || c->rules[i].app_nt[0]) &&
+        wl_rule_app_matches(&c->rules[i], e->path, e->dos))
+      e->rules[e->n_rules++] = i;
+  return 0;
+}
+
+static int app_cmp(const void *a, const void *b) {
+  const app_ent *x = a, *y = b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static app_ent *find_app(build_ctx *c, int64_t id) {
+  app_ent key = {0};
+  key.id = id;
+  return bsearch(&key, c->apps, c->n_apps, sizeof *c->apps, app_cmp);
+}
+
+static int64_t covering_rule(build_ctx *c, const app_ent *a, const wl_flow *f) {
+  for (size_t i = 0; i < a->n_rules; i++)
+    if (wl_rule_covers(&c->rules[a->rules[i]], a->path, a->dos, f))
+      return c->rules[a->rules[i]].id;
+  for (size_t i = 0; i < c->n_any; i++)
+    if (wl_rule_covers(&c->rules[c->any_app[i]], a->path, a->dos, f))
+      return c->rules[c->any_app[i]].id;
+  return 0;
+}
+
+static int flow_cb(void *ctx, const wl_flow *f) {
+  build_ctx *c = ctx;
+  if (f->dir != WL_DIR_IN && f->dir != WL_DIR_OUT)
+    return 0;
+  app_ent *a = find_app(c, f->app_id);
+  if (!a || wl_exception_covers(f))
+    return 0;
+  int64_t by = covering_rule(c, a, f);
+  if (by) {
+    a->covered_by[f->dir == WL_DIR_IN] = by;
+    return 0;
+  }
+  wl_proposal **g = &a->grp[f->dir == WL_DIR_IN];
+  if (!*g) {
+    if (!(*g = calloc(1, sizeof **g)))
+      return c->rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
+    (*g)->id = wl_proposal_id(a->id, f->dir);
+    (*g)->app_id = a->id;
+    (*g)->dir = f->dir;
+    wl_strlcpy((*g)->app, a->path, sizeof (*g)->app);
+    wl_strlcpy((*g)->app_dos, a->dos, sizeof (*g)->app_dos);
+    wl_evidence_init(&(*g)->ev);
+  }
+  wl_evidence_add(&(*g)->ev, f);
+  return 0;
+}
+
+/* Flags, protocol and scope once the evidence is complete. */
+static void finish(wl_proposal *p) {
+  p->flags = wl_path_flags(p->app);
+  if (p->ev.allowed + p->ev.blocked == 1)
+    p->flags |= WL_PF_SEEN_ONCE;
+  p->proto = (p->ev.n_protos == 1 && !p->ev.protos_overflow) ? p->ev.protos[0] : -1;
+  p->choice = wl_scope_choose(&p->ev, p->dir, (p->flags & WL_PF_NO_APP) != 0);
+}
+
+static void ctx_free(build_ctx *c) {
+  for (size_t i = 0; i < c->n_apps; i++) {
+    free(c->apps[i].path), free(c->apps[i].dos), free(c->apps[i].rules);
+    free(c->apps[i].grp[0]), free(c->apps[i].grp[1]);
+  }
+  free(c->apps), free(c->rules), free(c->any_app);
+}
+
+/* Rules, apps (sorted by id), then flows. */
+static int gather(wl_store *s, uint64_t since, int64_t only_app, build_ctx *c) {
+  memset(c, 0, sizeof *c);
+  c->only_app = only_app;
+  int rc = wl_store_rules(s, rule_cb, c);
+  if (!rc)
+    rc = c->rc;
+  if (!rc && !(c->any_app = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->any_app)))
+    rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
+  for (size_t i = 0; !rc && i < c->n_rules; i++)
+    if (!c->rules[i].app[0] && !c->rules[i].app_nt[0])
+      c->any_app[c->n_any++] = i;
+  if (!rc)
+    rc = wl_store_apps(s, since, app_cb, c);
+  if (!rc)
+    rc = c->rc;
+  if (!rc)
+    qsort(c->apps, c->n_apps, sizeof *c->apps, app_cmp);
+  if (!rc)
+    rc = wl_store_flows(s, only_app, since, flow_cb, c);
+  return rc ? rc : c->rc;
+}
+
+static int prop_cmp(const void *a, const void *b) {
+  const wl_proposal *x = a, *y = b;
+  uint64_t tx = x->ev.allowed + x->ev.blocked, ty = y->ev.allowed + y->ev.blocked;
+  if (x->ev.blocked != y->ev.blocked)
+    return x->ev.blocked > y->ev.blocked ? -1 : 1;
+  if (tx != ty)
+    return tx > ty ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n) {
+  build_ctx c;
+  *out = NULL;
+  *n = 0;
+  int rc = gather(s, since, -1, &c);
+  size_t count = 0;
+  for (size_t i = 0; !rc && i < c.n_apps; i++)
+    count += (c.apps[i].grp[0] != NULL) + (c.apps[i].grp[1] != NULL);
+  wl_proposal *arr = NULL;
+  if (!rc && count && !(arr = malloc(count * sizeof *arr)))
+    rc = wl_err(WL_E_NOMEM, "proposals: %u proposals", (unsigned)count);
+  size_t k = 0;
+  for (size_t i = 0; !rc && i < c.n_apps; i++)
+    for (int d = 0; d < 2; d++)
+      if (c.apps[i].grp[d]) {
+        arr[k] = *c.apps[i].grp[d];
+        finish(&arr[k++]);
+      }
+  ctx_free(&c);
+  if (rc) {
+    free(arr);
+    return rc;
+  }
+  if (k)
+    qsort(arr, k, sizeof *arr, prop_cmp);
+  *out = arr;
+  *n = k;
+  return WL_OK;
+}
+
+void wl_proposals_free(wl_proposal *p) { free(p); }
+
+int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
+  int64_t app_id;
+  int dir;
+  int rc = wl_proposal_split(id, &app_id, &dir);
+  if (rc)
+    return rc;
+  build_ctx c;
+  rc = gather(s, 0, app_id, &c);
+  if (!rc && c.n_apps == 0)
+    rc = wl_err(WL_E_NOTFOUND, "proposal %lld: no such proposal (see wfplearn review)",
+                (long long)id);
+  if (!rc && !c.apps[0].grp[dir == WL_DIR_IN]) {
+    int64_t by = c.apps[0].covered_by[dir == WL_DIR_IN];
+    if (by)
+      rc = wl_err(WL_E_EXISTS, "proposal %lld: already covered by rule %lld", (long long)id,
+                  (long long)by);
+    else
+      rc = wl_err(WL_E_NOTFOUND, "proposal %lld: nothing to allow (no uncovered %s flows)",
+                  (long long)id, dir == WL_DIR_IN ? "inbound" : "outbound");
+  }
+  if (!rc) {
+    *out = *c.apps[0].grp[dir == WL_DIR_IN];
+    finish(out);
+  }
+  ctx_free(&c);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- proposal → rule */
+
+static int is_nt_path(const char *p) { return p[0] == '\\' && p[1] != '\\'; }
+
+static int rule_ports(const wl_proposal *p, wl_rule *r) {
+  const wl_evidence *ev = &p->ev;
+  if (ev->ports_overflow || ev->n_ports == 0)
+    return wl_err(WL_E_INVAL, "proposal %lld: %s ports to scope by (use --scope app or remote)",
+                  (long long)p->id, ev->n_ports ? "too many" : "no");
+  r->n_ports = 0;
+  for (uint32_t i = 0; i < ev->n_ports; i++) {
+    if (r->n_ports && ev->ports[i] == r->ports[r->n_ports - 1].hi + 1) {
+      r->ports[r->n_ports - 1].hi = ev->ports[i];
+      continue;
+    }
+    if (r->n_ports == WL_RULE_MAX_PORTS)
+      return wl_err(WL_E_INVAL, "proposal %lld: more than %d port ranges for one rule",
+                    (long long)p->id, WL_RULE_MAX_PORTS);
+    r->ports[r->n_ports++] = (wl_port_range){ev->ports[i], ev->ports[i]};
+  }
+  return WL_OK;
+}
+
+static int rule_remotes(const wl_proposal *p, int use_prefixes, wl_rule *r) {
+  const wl_evidence *ev = &p->ev;
+  int exact_fits = !ev->addrs_overflow && ev->n_addrs > 0 && ev->n_addrs <= WL_RULE_MAX_REMOTES;
+  if (!use_prefixes && exact_fits) {
+    for (uint32_t i = 0; i < ev->n_addrs; i++) {
+      wl_prefix *x = &r->remotes[i];
+      x->ip_version = ev->addrs[i].ip_version;
+      x->len = x->ip_version == 4 ? 32 : 128;
+      memcpy(x->addr, ev->addrs[i].addr, 16);
+    }
+    r->n_remotes = ev->n_addrs;
+  } else if (!ev->prefixes_overflow && ev->n_prefixes > 0) {
+    memcpy(r->remotes, ev->prefixes, ev->n_prefixes * sizeof ev->prefixes[0]);
+    r->n_remotes = ev->n_prefixes;
+  } else {
+    return wl_err(WL_E_INVAL,
+                  "proposal %lld: too many remote addresses to scope by (use --scope app or port)",
+                  (long long)p->id);
+  }
+  char buf[2048]; /* through the text form: sorted and deduplicated as every rule is */
+  wl_remotes_format(r->remotes, r->n_remotes, buf, sizeof buf);
+  return wl_remotes_parse(buf, r->remotes, WL_RULE_MAX_REMOTES, &r->n_remotes);
+}
+
+int wl_proposal_rule(const wl_proposal *p, int scope_override, wl_rule *out) {
+  int no_app = (p->flags & WL_PF_NO_APP) != 0;
+  memset(out, 0, sizeof *out);
+  if (!no_app) {
+    wl_strlcpy(out->app, p->app_dos[0] ? p->app_dos : p->app, sizeof out->app);
+    if (is_nt_path(p->app))
+      wl_strlcpy(out->app_nt, p->app, sizeof out->app_nt);
+  }
+  out->dir = p->dir;
+  out->proto = p->proto;
+  int scope = scope_override >= 0 ? scope_override : p->choice.scope;
+  if (no_app && scope == WL_SCOPE_APP)
+    return wl_err(WL_E_INVAL,
+                  "proposal %lld has no app: an app-scoped rule would allow anything (use "
+                  "--scope port or remote)",
+                  (long long)p->id);
+  out->scope = (uint8_t)scope;
+  if (scope == WL_SCOPE_PORT)
+    return rule_ports(p, out);
+  if (scope == WL_SCOPE_REMOTE)
+    return rule_remotes(p, scope_override < 0 && p->choice.use_prefixes, out);
+  return WL_OK;
+}
+
+size_t wl_proposal_evidence_json(const wl_proposal *p, char *buf, size_t cap) {
+  char first[WL_TIME_STR_MAX], last[WL_TIME_STR_MAX], flags[96] = "", by[96] = "";
+  size_t fl = 0, bl = 0;
+  wl_time_format(p->ev.first_seen, first);
+  wl_time_format(p->ev.last_seen, last);
+  for (uint32_t bit = 1; bit <= WL_PF_SVCHOST; bit <<= 1)
+    if (p->flags & bit)
+      fl += (size_t)snprintf(flags + fl, sizeof flags - fl, "%s\"%s\"", fl ? "," : "",
+                             wl_flag_name(bit));
+  for (uint32_t i = 0; i < p->ev.n_filters && bl < sizeof by; i++)
+    bl += (size_t)snprintf(by + bl, sizeof by - bl, "%s%llu", i ? "," : "",
+                           (unsigned long long)p->ev.filters[i].filter_id);
+  int n = snprintf(buf, cap,
+                   "{\"proposal\":%lld,\"allowed\":%llu,\"blocked\":%llu,\"flows\":%llu,"
+                   "\"remotes\":%u,\"remotes_more\":%s,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
+                   "\"flags\":[%s],\"blocked_by\":[%s]}",
+                   (long long)p->id, (unsigned long long)p->ev.allowed,
+                   (unsigned long long)p->ev.blocked, (unsigned long long)p->ev.flows,
+                   (unsigned)p->ev.n_addrs, p->ev.addrs_overflow ? "true" : "false", first, last,
+                   flags, by);
+  return n < 0 ? 0 : (size_t)n;
+}
