@@ -96,7 +96,8 @@ int wl_sim_app_id_map(const wl_drive *map, size_t n, const char *path, uint8_t *
   if (need + 2 > cap)
     return wl_err(WL_E_TOOBIG, "app id: '%.60s...' needs %u bytes, room for %u", path,
                   (unsigned)(need + 2), (unsigned)cap);
-  for (size_t i = 0; i + 1 < need; i += 2) {
+  int lower = !wl_strncasecmp(nt, "\\device\\", 8); /* paths only: "System" stays */
+  for (size_t i = 0; lower && i + 1 < need; i += 2) {
     uint16_t c = (uint16_t)(out[i] | out[i + 1] << 8);
     c = lower16(c);
     out[i] = (uint8_t)c;
