@@ -8,3 +8,14 @@ target_include_directories(wl_paths PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(wl_paths PUBLIC wl_common)
 
 wl_add_test(test_paths SOURCES ${CMAKE_SOURCE_DIR}/tests/test_paths.c LIBS wl_paths)
+
+add_library(wl_import STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/import_core.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/import_sec.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/import_secjson.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/import_evtxml.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/import_pfw.c)
+target_include_directories(wl_import PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(wl_import PUBLIC wl_paths wl_event wl_common EXPAT::EXPAT)
+
+wl_add_test(test_import SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import.c LIBS wl_import)
