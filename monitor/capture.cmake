@@ -19,3 +19,16 @@ add_executable(gen_traffic ${WL_CAP_TESTS}/gen_traffic.c)
 target_compile_definitions(gen_traffic PRIVATE WL_GEN_TRAFFIC_MAIN)
 target_include_directories(gen_traffic PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(gen_traffic PRIVATE wl_common)
+
+# libFuzzer target for the event stream parser (and the decoder behind it): clang with
+# -DWL_FUZZ=ON; scripts/checks/fuzz-replay.sh runs it for a fixed number of iterations.
+if(WL_FUZZ)
+  add_library(wl_capture_fuzz STATIC decode.c replay.c event.c)
+  target_include_directories(wl_capture_fuzz PUBLIC ${CMAKE_SOURCE_DIR})
+  target_compile_options(wl_capture_fuzz PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  target_link_libraries(wl_capture_fuzz PUBLIC wl_common_fuzz)
+  add_executable(fuzz_replay ${WL_CAP_TESTS}/fuzz_replay.c)
+  target_link_libraries(fuzz_replay PRIVATE wl_capture_fuzz)
+  target_compile_options(fuzz_replay PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_replay PRIVATE -fsanitize=fuzzer,address,undefined)
+endif()

@@ -140,6 +140,17 @@ static int parse_required(const wl_json *o, wl_event *ev) {
   return WL_OK;
 }
 
+/* Copy with truncation at a character boundary (the JSON reader gave valid UTF-8). 1 if cut. */
+static int copy_utf8(char *dst, const char *src, size_t cap) {
+  if (wl_strlcpy(dst, src, cap) < cap)
+    return 0;
+  size_t n = strlen(dst);
+  while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+    n--; /* src[n] continues the character dst would end inside of */
+  dst[n] = '\0';
+  return 1;
+}
+
 /* app, app_dos and app_truncated: paths longer than WL_PATH_MAX are cut and flagged. */
 static int parse_app(const wl_json *o, wl_event *ev) {
   int rc = WL_OK, trunc = 0, found;
@@ -151,11 +162,11 @@ static int parse_app(const wl_json *o, wl_event *ev) {
     return rc;
   if (app && app[0]) {
     ev->has |= WL_HAS_APP;
-    if (wl_strlcpy(ev->app, app, sizeof ev->app) >= sizeof ev->app || trunc)
+    if (copy_utf8(ev->app, app, sizeof ev->app) || trunc)
       ev->has |= WL_HAS_APP_TRUNC;
   }
   if (dos)
-    wl_strlcpy(ev->app_dos, dos, sizeof ev->app_dos);
+    copy_utf8(ev->app_dos, dos, sizeof ev->app_dos);
   return WL_OK;
 }
 
