@@ -30,6 +30,7 @@ typedef struct wl_store_opts {
   int quick_check;          /* run PRAGMA quick_check at open; WL_E_CORRUPT with the reason */
   uint64_t retain_ticks;    /* raw events older than newest-minus-this are pruned; 0 = 7 days */
   uint64_t retain_bytes;    /* raw events beyond this many bytes are pruned; 0 = 1 GiB */
+  uint32_t busy_timeout_ms; /* wait this long for a lock held by another process; 0 = 5000 */
 } wl_store_opts;
 
 /* Creates the file and migrates it to the current schema. WL_E_VERSION when the file was made

@@ -1,0 +1,260 @@
+/* store_bench.c — how fast the store writes and answers review, and what a week costs on disk.
+ *
+ *   store_bench write DB EVENTS FLOWS zipf|uniform [BATCH]   events/s through wl_store_write
+ *   store_bench week DB EVENTS [FLOWS]                        EVENTS spread over 7 days with the
+ *                                                             default retention: bytes per event
+ *   store_bench query DB                                      time of each review query
+ *   store_bench sqlite DB EVENTS [BATCH]                      reference: SQLite's own bulk insert
+ *                                                             of rows shaped like ours, same
+ *                                                             durability settings (WAL, NORMAL)
+ * Events are generated before each batch is timed; only the store call is measured. Output is
+ * "name: value" lines (scripts/bench/store.sh prints them).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "db/store.h"
+#include "tests/test_store_gen.h"
+
+#define WEEK_TICKS (7ull * 86400ull * 10000000ull)
+
+static double now_s(void) { return (double)wl_time_mono_ns() / 1e9; }
+
+static void remove_db(const char *p) {
+  char q[1100];
+  remove(p);
+  snprintf(q, sizeof q, "%s-wal", p);
+  remove(q);
+  snprintf(q, sizeof q, "%s-shm", p);
+  remove(q);
+}
+
+static int die(const char *what) {
+  fprintf(stderr, "store_bench: %s: %s\n", what, wl_errmsg());
+  return 2;
+}
+
+/* Writes `events` events over `flows` flows (Zipf s=1.1 or uniform), timestamps spread evenly
+ * over `span` ticks; returns the seconds spent inside wl_store_write. */
+static int run_writes(wl_store *s, uint64_t events, uint32_t flows, int zipf, size_t batch,
+                      uint64_t span, double *secs) {
+  tsg_zipf z = {0};
+  if (zipf && tsg_zipf_init(&z, flows, 1.1))
+    return wl_err(WL_E_NOMEM, "zipf table");
+  wl_event *ev = malloc(batch * sizeof *ev);
+  uint64_t rng = 1, step = span / (events ? events : 1);
+  uint32_t napps = flows / 10 > 2000 ? 2000 : (flows / 10 ? flows / 10 : 1);
+  int rc = ev ? WL_OK : wl_err(WL_E_NOMEM, "batch");
+  *secs = 0;
+  for (uint64_t done = 0; rc == WL_OK && done < events;) {
+    size_t n = events - done < batch ? (size_t)(events - done) : batch;
+    for (size_t i = 0; i < n; i++) {
+      uint32_t f = zipf ? tsg_zipf_draw(&z, &rng) : (uint32_t)(tsg_next(&rng) % flows);
+      tsg_flow_event(f, napps, TSG_T0 + (done + i) * step, &rng, &ev[i]);
+    }
+    double t = now_s();
+    rc = wl_store_write(s, ev, n, NULL);
+    *secs += now_s() - t;
+    done += n;
+  }
+  free(ev);
+  tsg_zipf_free(&z);
+  return rc;
+}
+
+static int cmd_write(const char *db, uint64_t events, uint32_t flows, int zipf, size_t batch) {
+  wl_store *s = NULL;
+  double secs;
+  remove_db(db);
+  if (wl_store_open(db, NULL, &s) != WL_OK)
+    return die(db);
+  /* one day of span: retention never prunes, so this is the pure write path */
+  int rc = run_writes(s, events, flows, zipf, batch, WEEK_TICKS / 7, &secs);
+  wl_store_stats st;
+  if (rc != WL_OK || wl_store_stats_get(s, &st) != WL_OK)
+    return die("write");
+  printf("write %s %llu events over %u flows, batch %zu: %.0f events/s (%.2f s), "
+         "%llu flows stored, %.1f bytes/event\n",
+         zipf ? "zipf" : "uniform", (unsigned long long)events, flows, batch, events / secs,
+         secs, (unsigned long long)st.flows, (double)st.db_bytes / (double)st.events_kept);
+  wl_store_close(s);
+  return 0;
+}
+
+static int cmd_week(const char *db, uint64_t events, uint32_t flows) {
+  wl_store *s = NULL;
+  double secs;
+  remove_db(db);
+  if (wl_store_open(db, NULL, &s) != WL_OK)
+    return die(db);
+  int rc = run_writes(s, events, flows, 1, 1000, WEEK_TICKS, &secs);
+  wl_store_stats st;
+  if (rc != WL_OK || wl_store_stats_get(s, &st) != WL_OK)
+    return die("week");
+  wl_store_close(s);
+  s = NULL;
+  if (wl_store_open(db, NULL, &s) != WL_OK || wl_store_stats_get(s, &st) != WL_OK)
+    return die("reopen");
+  printf("week %llu events over %u flows (zipf), batch 1000: %.0f events/s; kept %llu events, "
+         "%llu flows, %llu apps; %llu bytes on disk = %.1f bytes/event\n",
+         (unsigned long long)events, flows, events / secs, (unsigned long long)st.events_kept,
+         (unsigned long long)st.flows, (unsigned long long)st.apps,
+         (unsigned long long)st.db_bytes, (double)st.db_bytes / (double)st.events_kept);
+  wl_store_close(s);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+typedef struct qctx {
+  uint64_t n;
+  int64_t top_app;
+} qctx;
+
+static int q_app(void *c, const wl_app_summary *a) {
+  qctx *q = c;
+  if (q->n++ == 0)
+    q->top_app = a->app_id;
+  return 0;
+}
+static int q_flow(void *c, const wl_flow *f) {
+  (void)f;
+  ((qctx *)c)->n++;
+  return 0;
+}
+static int q_drop(void *c, const wl_drop_summary *d) {
+  (void)d;
+  ((qctx *)c)->n++;
+  return 0;
+}
+static int q_event(void *c, const wl_event *e) {
+  (void)e;
+  ((qctx *)c)->n++;
+  return 0;
+}
+
+enum { Q_STATS, Q_APPS, Q_APPS_DAY, Q_FLOWS_TOP, Q_FLOWS_ALL_DAY, Q_FLOWS_ALL, Q_DROPS,
+       Q_DROPS_DAY, Q_EVENTS_HOUR, Q_N };
+static const char *const qname[Q_N] = {
+    "status (stats)", "apps (per-app summary, all)", "apps seen in the last day",
+    "endpoints of the busiest app", "flows of every app, last day", "flows of every app, all",
+    "drops by filter, all", "drops by filter, last day", "raw events of the last hour"};
+
+static int run_query(wl_store *s, int q, uint64_t last, qctx *c) {
+  wl_store_stats st;
+  uint64_t day = last - 86400ull * 10000000ull, hour = last - 3600ull * 10000000ull;
+  switch (q) {
+  case Q_STATS: return wl_store_stats_get(s, &st);
+  case Q_APPS: return wl_store_apps(s, 0, q_app, c);
+  case Q_APPS_DAY: return wl_store_apps(s, day, q_app, c);
+  case Q_FLOWS_TOP: return wl_store_flows(s, c->top_app, 0, q_flow, c);
+  case Q_FLOWS_ALL_DAY: return wl_store_flows(s, -1, day, q_flow, c);
+  case Q_FLOWS_ALL: return wl_store_flows(s, -1, 0, q_flow, c);
+  case Q_DROPS: return wl_store_drops_by_filter(s, 0, q_drop, c);
+  case Q_DROPS_DAY: return wl_store_drops_by_filter(s, day, q_drop, c);
+  default: return wl_store_events(s, hour, 0, q_event, c);
+  }
+}
+
+static int cmd_query(const char *db) {
+  wl_store_opts o = {.read_only = 1};
+  wl_store *s = NULL;
+  wl_store_stats st;
+  if (wl_store_open(db, &o, &s) != WL_OK || wl_store_stats_get(s, &st) != WL_OK)
+    return die(db);
+  qctx top = {0};
+  wl_store_apps(s, 0, q_app, &top);
+  for (int q = 0; q < Q_N; q++) {
+    double best = 1e9, worst = 0;
+    uint64_t rows = 0;
+    for (int rep = 0; rep < 5; rep++) {
+      qctx c = {.top_app = top.top_app};
+      double t = now_s();
+      if (run_query(s, q, st.last_ts, &c) != WL_OK)
+        return die(qname[q]);
+      t = now_s() - t;
+      best = t < best ? t : best;
+      worst = t > worst ? t : worst;
+      rows = c.n;
+    }
+    printf("query %-32s %8.2f ms (worst of 5: %8.2f ms), %llu rows\n", qname[q], best * 1e3,
+           worst * 1e3, (unsigned long long)rows);
+  }
+  wl_store_close(s);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- reference */
+
+/* Rows shaped like the store's events (same table definition), inserted with one reused
+ * statement, one transaction per batch, WAL + synchronous=NORMAL: the ceiling for our write. */
+static int cmd_sqlite(const char *db, uint64_t events, size_t batch) {
+  sqlite3 *h;
+  sqlite3_stmt *st;
+  remove_db(db);
+  if (sqlite3_open(db, &h) != SQLITE_OK ||
+      sqlite3_exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      "CREATE TABLE events(ts INTEGER NOT NULL, id INTEGER NOT NULL,"
+                      " flow INTEGER NOT NULL, port INTEGER, local_addr BLOB, filter_id INTEGER,"
+                      " layer INTEGER, bits INTEGER NOT NULL, reauth INTEGER, user INTEGER,"
+                      " package INTEGER, PRIMARY KEY(ts, id)) WITHOUT ROWID",
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(h, "INSERT INTO events VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", -1,
+                         &st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "store_bench: sqlite: %s\n", sqlite3_errmsg(h));
+    return 2;
+  }
+  static const uint8_t addr[4] = {192, 168, 1, 10};
+  uint64_t rng = 1;
+  double t = now_s();
+  for (uint64_t i = 0; i < events; i++) {
+    if (i % batch == 0)
+      sqlite3_exec(h, i ? "COMMIT; BEGIN" : "BEGIN", NULL, NULL, NULL);
+    uint64_t r = tsg_next(&rng);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)(TSG_T0 + i * 1000));
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(r % 2000));
+    sqlite3_bind_int(st, 4, 49152 + (int)(r >> 20 & 16383));
+    sqlite3_bind_blob(st, 5, addr, 4, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, 65000 + (int)(r >> 40 & 7));
+    sqlite3_bind_int(st, 7, 48);
+    sqlite3_bind_int64(st, 8, 0x1fff0000 | 0x10);
+    sqlite3_bind_int(st, 10, 1 + (int)(r >> 50 & 3));
+    if (sqlite3_step(st) != SQLITE_DONE)
+      return fprintf(stderr, "store_bench: insert: %s\n", sqlite3_errmsg(h)), 2;
+    sqlite3_reset(st);
+  }
+  sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+  t = now_s() - t;
+  printf("sqlite reference: %llu rows, batch %zu, WAL+NORMAL, one prepared INSERT: %.0f rows/s "
+         "(%.2f s)\n", (unsigned long long)events, batch, events / t, t);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 5 && strcmp(argv[1], "write") == 0)
+    return cmd_write(argv[2], strtoull(argv[3], NULL, 10), (uint32_t)strtoul(argv[4], NULL, 10),
+                     argc < 6 || strcmp(argv[5], "uniform") != 0,
+                     argc > 6 ? (size_t)strtoul(argv[6], NULL, 10) : 1000);
+  if (argc >= 4 && strcmp(argv[1], "week") == 0)
+    return cmd_week(argv[2], strtoull(argv[3], NULL, 10),
+                    argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 20000);
+  if (argc == 3 && strcmp(argv[1], "query") == 0)
+    return cmd_query(argv[2]);
+  if (argc >= 4 && strcmp(argv[1], "sqlite") == 0)
+    return cmd_sqlite(argv[2], strtoull(argv[3], NULL, 10),
+                      argc > 4 ? (size_t)strtoul(argv[4], NULL, 10) : 1000);
+  fprintf(stderr,
+          "usage: store_bench write DB EVENTS FLOWS [zipf|uniform] [BATCH]\n"
+          "       store_bench week DB EVENTS [FLOWS]\n"
+          "       store_bench query DB\n"
+          "       store_bench sqlite DB EVENTS [BATCH]\n");
+  return 1;
+}
