@@ -24,5 +24,7 @@ target_include_directories(wl_wfp PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(wl_wfp PUBLIC wl_sim wl_common)
 
 wl_add_test(test_sim SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim.c LIBS wl_wfp)
-#wl_add_test(test_sim_events SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_events.c LIBS wl_wfp)
-#wl_add_test(test_sim_traffic SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_traffic.c LIBS wl_wfp)
+wl_add_test(test_sim_events SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_events.c LIBS wl_wfp
+            LABELS tsan)
+wl_add_test(test_sim_traffic SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_traffic.c LIBS wl_wfp
+            LABELS tsan)

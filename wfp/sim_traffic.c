@@ -206,6 +206,8 @@ static int run_line(void *impl, wl_sim_classify_fn classify, wl_json_arena *aren
     return WL_OK;
   }
   pace_wait(p, a.ts, stop);
+  if (atomic_load(stop))
+    return WL_OK; /* stopped while waiting: this attempt has not happened yet */
   int rc = classify(impl, &a, &d);
   if (rc != WL_OK)
     return wl_err_prefix(rc, "%s:%llu", path, (unsigned long long)st->lines);
