@@ -24,6 +24,9 @@ target_include_directories(wl_wfp PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(wl_wfp PUBLIC wl_sim wl_common)
 
 wl_add_test(test_sim SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim.c LIBS wl_wfp)
+if(NOT WIN32)
+  target_compile_definitions(test_sim PRIVATE WL_TEST_NATIVE=1)
+endif()
 wl_add_test(test_sim_events SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_events.c LIBS wl_wfp
             LABELS tsan)
 wl_add_test(test_sim_traffic SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_traffic.c LIBS wl_wfp
