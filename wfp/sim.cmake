@@ -31,3 +31,7 @@ wl_add_test(test_sim_events SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_events.c 
             LABELS tsan)
 wl_add_test(test_sim_traffic SOURCES ${CMAKE_SOURCE_DIR}/tests/test_sim_traffic.c LIBS wl_wfp
             LABELS tsan)
+
+# The throughput benchmark (scripts/bench/sim.sh).
+add_executable(sim_bench ${CMAKE_CURRENT_LIST_DIR}/sim_bench.c)
+target_link_libraries(sim_bench PRIVATE wl_wfp)
