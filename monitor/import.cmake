@@ -19,3 +19,4 @@ target_include_directories(wl_import PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(wl_import PUBLIC wl_paths wl_event wl_common EXPAT::EXPAT)
 
 wl_add_test(test_import SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import.c LIBS wl_import)
+wl_add_test(test_import_bad SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import_bad.c LIBS wl_import)

@@ -301,10 +301,17 @@ static int feed_piece(imp_xml *x, const char *data, size_t n, size_t *pos) {
   if (x->c->stop_rc)
     return x->c->stop_rc;
   if (st != XML_STATUS_OK) {
+    enum XML_Error e = XML_GetErrorCode(x->p);
     uint64_t line = cur_line(x);
-    size_t at = error_pos(x, before, *pos, n);
-    abandon(x, line, XML_ErrorString(XML_GetErrorCode(x->p)));
-    *pos = at;
+    *pos = error_pos(x, before, *pos, n);
+    if (e == XML_ERROR_TAG_MISMATCH && x->depth == 1 && !x->ev_depth) {
+      /* after a resync: the </Events> of a wrapper we skipped into; nothing is lost */
+      x->active = 0;
+      x->resync = 1;
+      x->match = 0;
+      return WL_OK;
+    }
+    abandon(x, line, XML_ErrorString(e));
     return WL_OK;
   }
   x->quiet = x->cb ? 0 : x->quiet + len;
