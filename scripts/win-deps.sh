@@ -29,6 +29,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" = "$recipe" ]; then
   echo "win-deps: $prefix up to date"
   exit 0
 fi
+# One builder at a time per PREFIX (setup.sh may run from several shells); re-check after waiting.
+exec 8>"$prefix.lock"
+flock -w 1800 8 || { echo "win-deps: $prefix.lock is held by another run" >&2; exit 1; }
+if [ "$(cat "$stamp" 2>/dev/null)" = "$recipe" ]; then
+  echo "win-deps: $prefix up to date"
+  exit 0
+fi
 if [ -f "$stamp" ]; then
   echo "win-deps: recipe changed ($(cat "$stamp") -> $recipe): rebuilding $prefix"
   rm -rf "${prefix:?}/include" "${prefix:?}/lib" "${prefix:?}/bin" "${prefix:?}/share" "$stamp"
