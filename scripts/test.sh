@@ -26,6 +26,7 @@ passed=0
 failed=0
 report=()
 
+exec </dev/null   # CI gives no standard input; nothing here reads one (wine neither)
 mkdir -p "$root"
 exec 9>"$root/.test.lock"
 flock -w 3600 9 || { echo "test: another scripts/test.sh holds $root/.test.lock"; echo "0 passed, 1 failed"; exit 1; }
