@@ -5,7 +5,25 @@
  *
  * Also the sim's fixed facts: the baseline "Windows Firewall" policy every new state file gets
  * (keys and run-time ids are stable, so review can say "blocked by Windows Firewall's default
- * inbound rule"), and the default drive map.
+ * inbound rule"), and the default drive map. Engine options of a new state: net event
+ * collection ON, keywords 0 (classify drops only) — as on current Windows, where BFE collects
+ * net events by default; set WL_OPT_COLLECT_NET_EVENTS to 0 to see "collection off".
+ *
+ * What the sim does not model (WFP does): callouts, vetoes and action types other than
+ * permit/block; layers other than the four ALE auth layers (no ALE flow-established, resource
+ * assignment, transport or packet layers), re-authorisation (reauth reason 0) and per-flow
+ * caching (every attempt is classified); conditions and match types beyond engine.h — the user
+ * condition compares the SID instead of an access check against a security descriptor (no group
+ * membership); BFE's own low 60 weight bits (the sim's specificity order is in sim_check.c) and
+ * its order of equal weights (the sim: lower id first); boot-time filters (refused); a reboot
+ * (non-persistent objects of non-dynamic sessions live until the state file is deleted);
+ * security descriptors, elevation and WL_E_PERM; event types other than classify allow/drop
+ * (capability, IPsec, port-scanning drops), header fields scope id, enterprise id, policy
+ * flags, effective name, and the S-1-0-0 package SID Windows reports for non-container apps;
+ * net event enum templates (subscribers get every event); sharing events between processes
+ * (the event buffer and subscribers belong to the classifying process, per state path string);
+ * subnet masks (inbound broadcast = 255.255.255.255 or a v4 address ending in .255); pid reuse
+ * (a dead owner's pid reused by a new process keeps its dynamic objects alive).
  */
 #ifndef WL_SIM_H
 #define WL_SIM_H

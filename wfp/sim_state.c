@@ -171,7 +171,7 @@ static void base_filter(wl_sim_state *s, uint64_t id, uint16_t layer, uint32_t a
   (void)wl_sim_state_add_filt(s, &f); /* s starts empty: capacity 16 is never exceeded */
 }
 
-void wl_sim_state_baseline(wl_sim_state *s, uint64_t nonce) {
+static void base_objects(wl_sim_state *s) {
   static const wl_guid prov = WL_SIM_WF_PROVIDER_KEY, subl = WL_SIM_WF_SUBLAYER_KEY,
                        univ = WL_SIM_UNIVERSAL_SUBLAYER_KEY;
   wl_sim_prov p;
@@ -196,6 +196,10 @@ void wl_sim_state_baseline(wl_sim_state *s, uint64_t nonce) {
   x.s.flags = WL_OBJ_PERSISTENT;
   x.s.weight = WL_SIM_UNIVERSAL_SUBLAYER_WEIGHT;
   (void)wl_sim_state_add_subl(s, &x);
+}
+
+void wl_sim_state_baseline(wl_sim_state *s, uint64_t nonce) {
+  base_objects(s);
   /* Loopback permits outweigh the default block in the same sublayer. */
   base_filter(s, WL_SIM_ID_IN_BLOCK_V4, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4, WL_ACTION_BLOCK, 1,
               "Windows Firewall: default inbound block (IPv4)", 0);
