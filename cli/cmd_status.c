@@ -1,8 +1,163 @@
-/* cmd_status.c — placeholder until its module lands: says so and fails. */
+/* cmd_status.c — `wfplearn status [--json]`: what the store holds and what state it is in
+ * (mode, capture state, counters, size, time span). Opens the store read-only, so it works
+ * while learn is writing (WAL readers do not block the writer). A store that does not exist
+ * yet is reported as empty rather than created.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "common/wl_text.h"
+#include "db/store.h"
+
+typedef struct status {
+  int exists, schema;
+  char mode[32], capture[32], deadline[32];
+  wl_store_stats st;
+} status;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: wfplearn status [--json]\n"
+          "\n"
+          "Show the store: mode (learn, pending, enforce), capture state, events stored and\n"
+          "kept, ring drops, apps, flows, rules, size on disk, and the time span seen.\n"
+          "\n"
+          "  --json   one object: events, events_kept, drops, backfilled, skipped, duplicates,\n"
+          "           apps, flows, rules, mode, capture_state, db_bytes, first_seen, last_seen\n"
+          "\n"
+          "example:\n"
+          "  wfplearn --db week.db status --json\n");
+}
+
+static void meta_or(wl_store *s, const char *key, char *out, size_t cap, const char *dflt) {
+  if (wl_store_meta_get(s, key, out, cap) != WL_OK || !out[0])
+    wl_strlcpy(out, dflt, cap);
+}
+
+static int load(const char *path, status *x) {
+  memset(x, 0, sizeof *x);
+  wl_strlcpy(x->mode, "learn", sizeof x->mode);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return WL_OK; /* no store yet: empty */
+  fclose(f);
+  wl_store_opts o = {.read_only = 1};
+  wl_store *s = NULL;
+  int rc = wl_store_open(path, &o, &s);
+  if (rc == WL_E_NOTFOUND) /* an empty file: created, never written */
+    return WL_OK;
+  if (rc == WL_OK)
+    rc = wl_store_stats_get(s, &x->st);
+  if (rc == WL_OK) {
+    x->exists = 1;
+    x->schema = wl_store_schema_version(s);
+    meta_or(s, "mode", x->mode, sizeof x->mode, "learn");
+    meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
+    meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
+  }
+  wl_store_close(s);
+  return rc;
+}
+
+static void json_time(FILE *f, const char *key, uint64_t ticks) {
+  char t[WL_TIME_STR_MAX];
+  fprintf(f, ",\"%s\":", key);
+  if (!ticks) {
+    fputs("null", f);
+    return;
+  }
+  wl_time_format(ticks, t);
+  wl_json_write_string(f, t);
+}
+
+static void print_json(FILE *f, const char *path, const status *x) {
+  const wl_store_stats *st = &x->st;
+  fputs("{\"db\":", f);
+  wl_json_write_string(f, path);
+  fprintf(f, ",\"exists\":%s,\"schema_version\":%d,\"mode\":", x->exists ? "true" : "false",
+          x->schema);
+  wl_json_write_string(f, x->mode);
+  fputs(",\"capture_state\":", f);
+  wl_json_write_string(f, x->capture[0] ? x->capture : NULL);
+  fprintf(f,
+          ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
+          "\"skipped\":%llu,\"duplicates\":%llu,\"apps\":%llu,\"flows\":%llu,\"rules\":%llu,"
+          "\"db_bytes\":%llu",
+          (unsigned long long)st->events, (unsigned long long)st->events_kept,
+          (unsigned long long)st->drops, (unsigned long long)st->backfilled,
+          (unsigned long long)st->skipped, (unsigned long long)st->duplicates,
+          (unsigned long long)st->apps, (unsigned long long)st->flows,
+          (unsigned long long)st->rules, (unsigned long long)st->db_bytes);
+  json_time(f, "first_seen", st->first_ts);
+  json_time(f, "last_seen", st->last_ts);
+  fputs("}\n", f);
+}
+
+static void human_size(uint64_t b, char *out, size_t cap) {
+  static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)b;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static void print_human(FILE *f, const char *path, const status *x) {
+  const wl_store_stats *st = &x->st;
+  char size[32], a[WL_TIME_STR_MAX], b[WL_TIME_STR_MAX];
+  if (!x->exists) {
+    fprintf(f, "store     %s: nothing recorded yet (run wfplearn learn)\nmode      learn\n", path);
+    return;
+  }
+  human_size(st->db_bytes, size, sizeof size);
+  fprintf(f, "store     %s (%s, schema %d)\n", path, size, x->schema);
+  fprintf(f, "mode      %s", x->mode);
+  unsigned long long deadline = strtoull(x->deadline, NULL, 10);
+  if (!strcmp(x->mode, "pending") && deadline) {
+    wl_time_format((uint64_t)deadline, a);
+    fprintf(f, " (wfplearn confirm before %s, or it is rolled back)", a);
+  }
+  fprintf(f, "\ncapture   %s\n", x->capture[0] ? x->capture : "never ran");
+  fprintf(f, "events    %llu stored, %llu kept, %llu backfilled, %llu duplicates, %llu skipped\n",
+          (unsigned long long)st->events, (unsigned long long)st->events_kept,
+          (unsigned long long)st->backfilled, (unsigned long long)st->duplicates,
+          (unsigned long long)st->skipped);
+  fprintf(f, "drops     %llu%s\n", (unsigned long long)st->drops,
+          st->drops ? " (events lost while the ring was full)" : "");
+  fprintf(f, "apps      %llu\nflows     %llu\nrules     %llu\n", (unsigned long long)st->apps,
+          (unsigned long long)st->flows, (unsigned long long)st->rules);
+  if (st->first_ts) {
+    wl_time_format(st->first_ts, a);
+    wl_time_format(st->last_ts, b);
+    fprintf(f, "seen      %s .. %s\n", a, b);
+  }
+}
 
 int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  int json = 0;
+  if (wl_cli_wants_help(argc, argv)) {
+    usage(cli->out);
+    return WL_OK;
+  }
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0)
+      json = 1;
+    else
+      return wl_err(WL_E_INVAL, "unknown argument '%s' (see wfplearn status --help)", argv[i]);
+  }
+  status x;
+  int rc = load(cli->db_path, &x);
+  if (rc != WL_OK)
+    return rc;
+  if (json)
+    print_json(cli->out, cli->db_path, &x);
+  else
+    print_human(cli->out, cli->db_path, &x);
+  return WL_OK;
 }

@@ -7,10 +7,11 @@
  * `migrations`, bump WL_STORE_SCHEMA_VERSION in store.h, and keep the old DDL in the tests.
  *
  * Sizes (what a week of traffic costs): events is WITHOUT ROWID keyed by (ts, id), so time
- * order needs no second index; a row holds the flow's id instead of app/direction/protocol/
- * remote address, the one port the flow does not keep, the local address as a 4- or 16-byte
- * blob, and the has/type/origin/loopback bits packed in one integer. Small integers and NULLs
- * cost only their header byte in SQLite's record format.
+ * order needs no second index. A row is five integers: time, sequence, the flow's id (app,
+ * direction, protocol, remote address and the port the flow keeps), the one port the flow
+ * does not keep (stored minus 32768 so an ephemeral port takes 2 bytes, not 3), and the id of
+ * its context in ctx (has/type/origin/loopback bits, filter, layer, local address, reauth,
+ * user and package SIDs: a machine has few distinct ones). About 30 bytes an event on disk.
  *
  * The database, -wal and -shm files are created here, empty and owner-only, before SQLite opens
  * them (SQLite would create them with the process umask; on Windows with the folder's ACL).
@@ -37,9 +38,12 @@ static const char schema_v1[] =
     " count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
     " last_filter_id INTEGER NOT NULL,"
     " UNIQUE(app, dir, proto, ip_version, remote_addr, remote_port, local_port, action));"
+    "CREATE TABLE ctx(id INTEGER PRIMARY KEY, bits INTEGER NOT NULL,"
+    " filter_id INTEGER NOT NULL, layer INTEGER NOT NULL, local_addr BLOB NOT NULL,"
+    " reauth INTEGER NOT NULL, user INTEGER NOT NULL, package INTEGER NOT NULL,"
+    " UNIQUE(bits, filter_id, layer, local_addr, reauth, user, package));"
     "CREATE TABLE events(ts INTEGER NOT NULL, id INTEGER NOT NULL, flow INTEGER NOT NULL,"
-    " port INTEGER, local_addr BLOB, filter_id INTEGER, layer INTEGER, bits INTEGER NOT NULL,"
-    " reauth INTEGER, user INTEGER, package INTEGER, PRIMARY KEY(ts, id)) WITHOUT ROWID;"
+    " port INTEGER, ctx INTEGER NOT NULL, PRIMARY KEY(ts, id)) WITHOUT ROWID;"
     "CREATE TABLE drops_hourly(hour INTEGER NOT NULL, filter_id INTEGER NOT NULL,"
     " count INTEGER NOT NULL, PRIMARY KEY(hour, filter_id)) WITHOUT ROWID;"
     "CREATE TABLE filters_seen(filter_id INTEGER PRIMARY KEY, name TEXT NOT NULL,"

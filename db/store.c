@@ -36,6 +36,10 @@ static const char *const st_sql[ST_COUNT] = {
                    "last_seen=max(last_seen,?6) WHERE id=?1",
     [ST_SID_FIND] = "SELECT id FROM sids WHERE sid=?1",
     [ST_SID_INSERT] = "INSERT INTO sids(sid) VALUES(?1)",
+    [ST_CTX_FIND] = "SELECT id FROM ctx WHERE bits=?1 AND filter_id=?2 AND layer=?3 AND "
+                    "local_addr=?4 AND reauth=?5 AND user=?6 AND package=?7",
+    [ST_CTX_INSERT] = "INSERT INTO ctx(bits,filter_id,layer,local_addr,reauth,user,package) "
+                      "VALUES(?1,?2,?3,?4,?5,?6,?7)",
     [ST_FLOW_UPSERT] =
         "INSERT INTO flows(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
         "count,first_seen,last_seen,last_filter_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
@@ -45,8 +49,7 @@ static const char *const st_sql[ST_COUNT] = {
         "last_filter_id=CASE WHEN excluded.last_seen>=last_seen THEN excluded.last_filter_id "
         "ELSE last_filter_id END, last_seen=max(last_seen,excluded.last_seen) "
         "RETURNING id, count",
-    [ST_EVENT_INSERT] = "INSERT INTO events(ts,id,flow,port,local_addr,filter_id,layer,bits,"
-                        "reauth,user,package) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [ST_EVENT_INSERT] = "INSERT INTO events(ts,id,flow,port,ctx) VALUES(?1,?2,?3,?4,?5)",
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",
@@ -75,11 +78,12 @@ static const char *const st_sql[ST_COUNT] = {
                  "f.action, f.ours FROM drops_hourly d "
                  "LEFT JOIN filters_seen f ON f.filter_id=d.filter_id "
                  "WHERE d.hour>=?1 GROUP BY d.filter_id ORDER BY c DESC, d.filter_id",
-    [ST_EVENTS] = "SELECT e.ts, e.port, e.local_addr, e.filter_id, e.layer, e.bits, e.reauth, "
+    [ST_EVENTS] = "SELECT e.ts, e.port, c.local_addr, c.filter_id, c.layer, c.bits, c.reauth, "
                   "f.dir, f.proto, f.ip_version, f.remote_addr, f.remote_port, f.local_port, "
                   "a.path, a.dos_path, u.sid, p.sid FROM events e "
                   "JOIN flows f ON f.id=e.flow JOIN apps a ON a.id=f.app "
-                  "LEFT JOIN sids u ON u.id=e.user LEFT JOIN sids p ON p.id=e.package "
+                  "JOIN ctx c ON c.id=e.ctx "
+                  "LEFT JOIN sids u ON u.id=c.user LEFT JOIN sids p ON p.id=c.package "
                   "WHERE e.ts>=?1 AND e.ts<?2 ORDER BY e.ts, e.id",
     [ST_RULE_ADD] = "INSERT INTO rules(app,app_nt,dir,proto,scope,ports,remotes,user,package,"
                     "filters,evidence,origin,created) "

@@ -14,6 +14,9 @@ wl_add_test(test_store SOURCES ${WL_STORE_TEST_DIR}/test_store.c ${WL_STORE_TEST
   LIBS wl_db m)
 wl_add_test(test_store_crash SOURCES ${WL_STORE_TEST_DIR}/test_store_crash.c
   ${WL_STORE_TEST_DIR}/test_store_gen.c LIBS wl_db m)
+# `wfplearn status` (cli/cmd_status.c); wl_cli is defined later in cli/, linked by name
+wl_add_test(test_store_status SOURCES ${WL_STORE_TEST_DIR}/test_store_status.c
+  ${WL_STORE_TEST_DIR}/test_store_gen.c LIBS wl_cli wl_db m)
 if(NOT WIN32)
   # read-only file (as another user when root), full disk (RLIMIT_FSIZE): POSIX-only tools
   wl_add_test(test_store_posix SOURCES ${WL_STORE_TEST_DIR}/test_store_posix.c

@@ -20,6 +20,7 @@
 #define WL_STORE_MAP_SLOTS 8192u       /* 2 x chunk, power of two */
 #define WL_STORE_CACHE_SLOTS 1024u     /* app path cache, power of two */
 #define WL_STORE_SID_SLOTS 256u        /* SID string cache, power of two */
+#define WL_STORE_CTX_SLOTS 4096u       /* event context cache, power of two */
 #define WL_STORE_PRUNE_MIN 1024u       /* rows a batch may prune beyond twice its own size */
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
@@ -33,7 +34,7 @@ enum wl_st {
   ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
-  ST_SID_FIND, ST_SID_INSERT,
+  ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
   ST_FLOW_UPSERT, ST_EVENT_INSERT, ST_DROP_ADD, ST_KEY_INSERT,
   ST_OLDEST, ST_BOUNDARY, ST_DEL_AGE_B, ST_DEL_AGE, ST_DEL_B, ST_DEL_ALL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
@@ -67,6 +68,30 @@ typedef struct wl_str_cache {
   uint32_t slots, n;
 } wl_str_cache;
 
+/* Binary key → id cache (event contexts), same policy as wl_str_cache. */
+#define WL_BIN_KEY 56
+typedef struct wl_bin_ent {
+  uint8_t key[WL_BIN_KEY];
+  int64_t id; /* 0 = free slot */
+} wl_bin_ent;
+typedef struct wl_bin_cache {
+  wl_bin_ent *e;
+  uint32_t slots, n;
+} wl_bin_cache;
+
+/* What an event row shares with many others, interned in the ctx table: the has/type/origin/
+ * loopback bits, filter, layer, local address, reauth reason, user and package SIDs. Fields
+ * whose has bit is unset are 0. Zero-filled, so memcmp compares it. */
+typedef struct wl_ctx_key {
+  int64_t bits, user, package;
+  uint64_t filter_id;
+  uint32_t reauth;
+  uint16_t layer;
+  uint8_t alen, pad; /* bytes of local_addr stored: 0, 4 or 16 */
+  uint8_t local_addr[16];
+} wl_ctx_key;
+_Static_assert(sizeof(wl_ctx_key) == WL_BIN_KEY, "context key fills the cache key exactly");
+
 /* The flow key as coalesced in memory: zero-filled, so memcmp compares it. */
 typedef struct wl_flow_key {
   int64_t app;
@@ -81,7 +106,7 @@ _Static_assert(sizeof(wl_flow_key) == WL_AGG_KEY, "flow key fills the map key ex
 typedef struct wl_chunk {
   const wl_event *ev[WL_STORE_CHUNK];
   uint32_t flow_slot[WL_STORE_CHUNK];
-  int64_t user[WL_STORE_CHUNK], package[WL_STORE_CHUNK]; /* sid ids, 0 = none */
+  int64_t ctx[WL_STORE_CHUNK]; /* ctx row ids */
   uint32_t n;
 } wl_chunk;
 
@@ -100,6 +125,7 @@ struct wl_store {
   uint64_t next_id, first_ts, last_ts;
   wl_agg_map flows, apps, drops;
   wl_str_cache app_cache, sid_cache;
+  wl_bin_cache ctx_cache;
   wl_chunk *chunk;
   wl_batch_tot tot;
 };
@@ -134,6 +160,11 @@ void wl_str_cache_clear(wl_str_cache *c);
 wl_str_ent *wl_str_cache_find(wl_str_cache *c, const char *key);
 int wl_str_cache_put(wl_str_cache *c, const char *key, const char *aux, int64_t id);
 int wl_str_ent_set_aux(wl_str_ent *e, const char *aux); /* replace the DOS path */
+int wl_bin_cache_init(wl_bin_cache *c, uint32_t slots);
+void wl_bin_cache_free(wl_bin_cache *c);
+void wl_bin_cache_clear(wl_bin_cache *c);
+int64_t wl_bin_cache_find(const wl_bin_cache *c, const void *key); /* 0 when absent */
+void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id);
 
 /* store_write.c */
 int wl_store_write_init(wl_store *s);

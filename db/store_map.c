@@ -5,8 +5,9 @@
  * linear probing over WL_STORE_MAP_SLOTS slots; a chunk adds at most WL_STORE_CHUNK keys, so
  * the table is at most half full. Reset walks the list of used slots instead of clearing all.
  *
- * wl_str_cache: string → row id (app paths, SIDs), so interning costs a hash lookup instead of
- * a query per event. Bounded: cleared when three quarters full; it is only a cache.
+ * wl_str_cache: string → row id (app paths, SIDs), and wl_bin_cache: fixed-size binary key →
+ * row id (event contexts), so interning costs a hash lookup instead of a query per event.
+ * Bounded: cleared when three quarters full; they are only caches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -150,4 +151,50 @@ int wl_str_ent_set_aux(wl_str_ent *e, const char *aux) {
   free(e->aux);
   e->aux = a;
   return WL_OK;
+}
+
+int wl_bin_cache_init(wl_bin_cache *c, uint32_t slots) {
+  c->slots = slots;
+  c->n = 0;
+  c->e = calloc(slots, sizeof *c->e);
+  return c->e ? WL_OK : wl_err(WL_E_NOMEM, "store: no memory for the context cache");
+}
+
+void wl_bin_cache_free(wl_bin_cache *c) {
+  if (!c)
+    return;
+  free(c->e);
+  c->e = NULL;
+  c->n = 0;
+}
+
+void wl_bin_cache_clear(wl_bin_cache *c) {
+  if (!c || !c->e)
+    return;
+  memset(c->e, 0, c->slots * sizeof *c->e);
+  c->n = 0;
+}
+
+int64_t wl_bin_cache_find(const wl_bin_cache *c, const void *key) {
+  const uint32_t mask = c->slots - 1;
+  uint32_t i = (uint32_t)hash_bytes(key, WL_BIN_KEY) & mask;
+  while (c->e[i].id) {
+    if (memcmp(c->e[i].key, key, WL_BIN_KEY) == 0)
+      return c->e[i].id;
+    i = (i + 1) & mask;
+  }
+  return 0;
+}
+
+/* Insert (key not present, id > 0). Clears the cache first when three quarters full. */
+void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id) {
+  if (c->n >= c->slots / 4 * 3)
+    wl_bin_cache_clear(c);
+  const uint32_t mask = c->slots - 1;
+  uint32_t i = (uint32_t)hash_bytes(key, WL_BIN_KEY) & mask;
+  while (c->e[i].id)
+    i = (i + 1) & mask;
+  memcpy(c->e[i].key, key, WL_BIN_KEY);
+  c->e[i].id = id;
+  c->n++;
 }

@@ -216,7 +216,9 @@ static void fill_event(sqlite3_stmt *st, void *item) {
   ev->proto = (uint8_t)sqlite3_column_int(st, 8);
   ev->ip_version = (uint8_t)sqlite3_column_int(st, 9);
   col_addr(st, 10, ev->remote_addr);
-  uint16_t port = (uint16_t)sqlite3_column_int(st, 1);
+  uint16_t port = sqlite3_column_type(st, 1) == SQLITE_NULL
+                      ? 0
+                      : (uint16_t)(sqlite3_column_int(st, 1) + 32768); /* see store_write.c */
   ev->remote_port = ev->dir == WL_DIR_IN ? port : (uint16_t)sqlite3_column_int(st, 11);
   ev->local_port = ev->dir == WL_DIR_OUT ? port : (uint16_t)sqlite3_column_int(st, 12);
   wl_store_col_text(st, 13, ev->app, sizeof ev->app);

@@ -52,7 +52,8 @@ int wl_store_write_init(wl_store *s) {
   if ((rc = wl_agg_init(&s->flows)) != WL_OK || (rc = wl_agg_init(&s->apps)) != WL_OK ||
       (rc = wl_agg_init(&s->drops)) != WL_OK ||
       (rc = wl_str_cache_init(&s->app_cache, WL_STORE_CACHE_SLOTS)) != WL_OK ||
-      (rc = wl_str_cache_init(&s->sid_cache, WL_STORE_SID_SLOTS)) != WL_OK)
+      (rc = wl_str_cache_init(&s->sid_cache, WL_STORE_SID_SLOTS)) != WL_OK ||
+      (rc = wl_bin_cache_init(&s->ctx_cache, WL_STORE_CTX_SLOTS)) != WL_OK)
     return rc;
   if (!(s->chunk = calloc(1, sizeof *s->chunk)))
     return wl_err(WL_E_NOMEM, "%s: no memory for the batch buffer", s->path);
@@ -66,6 +67,7 @@ int wl_store_write_reset(wl_store *s) {
     return WL_OK;
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
+  wl_bin_cache_clear(&s->ctx_cache);
   return wl_store_write_load(s);
 }
 
@@ -75,6 +77,7 @@ void wl_store_write_free(wl_store *s) {
   wl_agg_free(&s->drops);
   wl_str_cache_free(&s->app_cache);
   wl_str_cache_free(&s->sid_cache);
+  wl_bin_cache_free(&s->ctx_cache);
   free(s->chunk);
   s->chunk = NULL;
 }
@@ -165,6 +168,62 @@ static int intern_sid(wl_store *s, const char *sid, int64_t *id) {
   return wl_str_cache_put(&s->sid_cache, sid, NULL, *id);
 }
 
+static void ctx_key_of(const wl_event *ev, int64_t user, int64_t package, wl_ctx_key *k) {
+  memset(k, 0, sizeof *k);
+  k->bits = BITS_OF(ev);
+  k->user = user;
+  k->package = package;
+  k->filter_id = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  k->reauth = ev->has & WL_HAS_REAUTH ? ev->reauth : 0;
+  k->layer = ev->has & WL_HAS_LAYER ? ev->layer_id : 0;
+  if (ev->has & WL_HAS_LOCAL_ADDR) {
+    k->alen = (ev->has & WL_HAS_IP_VERSION) && ev->ip_version == 4 ? 4 : 16;
+    memcpy(k->local_addr, ev->local_addr, k->alen);
+  }
+}
+
+static void bind_ctx(sqlite3_stmt *st, const wl_ctx_key *k) {
+  sqlite3_bind_int64(st, 1, k->bits);
+  wl_store_bind_u64(st, 2, k->filter_id);
+  sqlite3_bind_int(st, 3, k->layer);
+  sqlite3_bind_blob(st, 4, k->local_addr, k->alen, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, k->reauth);
+  sqlite3_bind_int64(st, 6, k->user);
+  sqlite3_bind_int64(st, 7, k->package);
+}
+
+/* The id of the event's context row (see wl_ctx_key), added when new. */
+static int intern_ctx(wl_store *s, const wl_event *ev, int64_t *id) {
+  int64_t user, package;
+  int rc;
+  if ((rc = intern_sid(s, ev->user, &user)) != WL_OK ||
+      (rc = intern_sid(s, ev->package, &package)) != WL_OK)
+    return rc;
+  wl_ctx_key k;
+  ctx_key_of(ev, user, package, &k);
+  if ((*id = wl_bin_cache_find(&s->ctx_cache, &k)) != 0)
+    return WL_OK;
+  sqlite3_stmt *st = wl_st(s, ST_CTX_FIND);
+  if (!st)
+    return WL_E_DB;
+  bind_ctx(st, &k);
+  rc = sqlite3_step(st);
+  *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return wl_store_sqlerr(s, rc, "finding an event context");
+  if (*id == 0) {
+    if (!(st = wl_st(s, ST_CTX_INSERT)))
+      return WL_E_DB;
+    bind_ctx(st, &k);
+    if ((rc = wl_store_step_done(s, st, "adding an event context")) != WL_OK)
+      return rc;
+    *id = sqlite3_last_insert_rowid(s->db);
+  }
+  wl_bin_cache_put(&s->ctx_cache, &k, *id);
+  return WL_OK;
+}
+
 /* ---------------------------------------------------------------- flows */
 
 static uint8_t action_of(int type) {
@@ -252,8 +311,8 @@ static int apps_add(wl_store *s) {
 
 /* ---------------------------------------------------------------- events */
 
-static int event_insert(wl_store *s, const wl_event *ev, int64_t flow, int64_t user,
-                        int64_t package) {
+/* The port the flow does not keep is stored minus 32768: ephemeral ports fit 2 bytes. */
+static int event_insert(wl_store *s, const wl_event *ev, int64_t flow, int64_t ctx) {
   sqlite3_stmt *st = wl_st(s, ST_EVENT_INSERT);
   if (!st)
     return WL_E_DB;
@@ -262,24 +321,10 @@ static int event_insert(wl_store *s, const wl_event *ev, int64_t flow, int64_t u
   wl_store_bind_u64(st, 2, s->next_id++);
   sqlite3_bind_int64(st, 3, flow);
   if (dir == WL_DIR_OUT && (ev->has & WL_HAS_LOCAL_PORT))
-    sqlite3_bind_int(st, 4, ev->local_port);
+    sqlite3_bind_int(st, 4, (int)ev->local_port - 32768);
   else if (dir == WL_DIR_IN && (ev->has & WL_HAS_REMOTE_PORT))
-    sqlite3_bind_int(st, 4, ev->remote_port);
-  if (ev->has & WL_HAS_LOCAL_ADDR) {
-    int v4 = (ev->has & WL_HAS_IP_VERSION) && ev->ip_version == 4;
-    sqlite3_bind_blob(st, 5, ev->local_addr, v4 ? 4 : 16, SQLITE_STATIC);
-  }
-  if (ev->has & WL_HAS_FILTER)
-    wl_store_bind_u64(st, 6, ev->filter_id);
-  if (ev->has & WL_HAS_LAYER)
-    sqlite3_bind_int(st, 7, ev->layer_id);
-  sqlite3_bind_int64(st, 8, BITS_OF(ev));
-  if (ev->has & WL_HAS_REAUTH)
-    sqlite3_bind_int64(st, 9, ev->reauth);
-  if (user)
-    sqlite3_bind_int64(st, 10, user);
-  if (package)
-    sqlite3_bind_int64(st, 11, package);
+    sqlite3_bind_int(st, 4, (int)ev->remote_port - 32768);
+  sqlite3_bind_int64(st, 5, ctx);
   return wl_store_step_done(s, st, "inserting an event");
 }
 
@@ -325,7 +370,7 @@ static int chunk_flush(wl_store *s) {
     rc = apps_add(s);
   for (uint32_t i = 0; i < c->n && rc == WL_OK; i++) {
     const wl_event *ev = c->ev[i];
-    rc = event_insert(s, ev, s->flows.e[c->flow_slot[i]].id, c->user[i], c->package[i]);
+    rc = event_insert(s, ev, s->flows.e[c->flow_slot[i]].id, c->ctx[i]);
     if (action_of(ev->type) == WL_EVT_DROP)
       drop_count(s, ev);
   }
@@ -349,8 +394,7 @@ static int add_event(wl_store *s, const wl_event *ev) {
   if (c->n == WL_STORE_CHUNK && (rc = chunk_flush(s)) != WL_OK)
     return rc;
   int64_t app = 0;
-  if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_sid(s, ev->user, &c->user[c->n])) ||
-      (rc = intern_sid(s, ev->package, &c->package[c->n])))
+  if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &c->ctx[c->n])) != WL_OK)
     return rc;
   wl_flow_key k;
   flow_key_of(ev, app, action, &k);
@@ -483,6 +527,7 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   s->last_ts = sv->last_ts;
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
+  wl_bin_cache_clear(&s->ctx_cache);
   chunk_reset(s);
 }
 
