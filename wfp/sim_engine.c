@@ -67,6 +67,16 @@ static void drop_cache(wl_sim_engine *e) {
   e->st_valid = 0;
 }
 
+/* Drop dead owners (and `session`'s objects) from the cache; the view borrowed the arrays. */
+static size_t purge_cache(wl_sim_engine *e, uint64_t session) {
+  size_t n = wl_sim_state_purge(&e->st, session);
+  if (n > 0) {
+    wl_sim_view_free(e->view);
+    e->view = NULL;
+  }
+  return n;
+}
+
 /* No state file yet: create one with the baseline policy (under the lock, re-checked). */
 static int create_state(wl_sim_engine *e) {
   wl_sim_lock *lk = NULL;
@@ -130,10 +140,7 @@ int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_sim_lock **lk)
     *lk = NULL;
     return rc;
   }
-  if (wl_sim_state_purge(&e->st, 0) > 0) { /* the cache no longer equals the file */
-    wl_sim_view_free(e->view);
-    e->view = NULL;
-  }
+  purge_cache(e, 0); /* the file keeps them until this write saves */
   *w = &e->st;
   return WL_OK;
 }
@@ -206,7 +213,7 @@ static void end_dynamic(wl_sim_engine *e) {
   wl_sim_lock *lk = NULL;
   if (wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &lk) != WL_OK)
     return; /* they vanish anyway once this process is gone */
-  if (refresh(e) == WL_OK && wl_sim_state_purge(&e->st, e->session) > 0)
+  if (refresh(e) == WL_OK && purge_cache(e, e->session) > 0)
     wl_sim_state_write(e->path, &e->st);
   wl_sim_lock_release(lk);
 }
@@ -249,7 +256,7 @@ static int sim_begin(void *impl) {
     goto out;
   rc = refresh(e);
   if (rc == WL_OK) {
-    wl_sim_state_purge(&e->st, 0);
+    purge_cache(e, 0);
     rc = wl_sim_state_copy(&e->txn, &e->st);
   }
   if (rc != WL_OK) {

@@ -255,8 +255,10 @@ int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, uint64_t *waited) {
         (*waited)++;
       pthread_cond_wait(&b->cv, &b->mu);
     }
-    b->queue[(b->qhead + b->qlen++) % WL_SIM_QUEUE_CAP] = *ev;
-    pthread_cond_broadcast(&b->cv);
+    if (!b->stop) {
+      b->queue[(b->qhead + b->qlen++) % WL_SIM_QUEUE_CAP] = *ev;
+      pthread_cond_broadcast(&b->cv);
+    }
   }
   pthread_mutex_unlock(&b->mu);
   return WL_OK;
