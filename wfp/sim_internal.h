@@ -6,11 +6,13 @@
  * converts with an explicit drive map (wl_sim_default_drives gives the default one).
  *
  * The pieces:
- *   sim_state.c     the model (providers, sublayers, filters, options, drive map), its binary
- *                   state file (header with nonce+generation, FNV-1a checked body), baseline
- *   sim_os_*.c      lock file and atomic replace (the only platform calls of the sim)
- *   sim_engine.c    the backend: sessions, transactions, object calls, options
- *   sim_classify.c  weights, the per-layer view, condition matching, arbitration, the event
+ *   sim_state.c     the model (providers, sublayers, filters, options, drive map), baseline
+ *   sim_store.c     its binary state file (header with nonce+generation, FNV-1a checked body)
+ *   sim_os_*.c      lock file, whole-file reads, atomic replace (the sim's only platform calls)
+ *   sim_engine.c    the backend: sessions, state cache, transactions, options, classify
+ *   sim_objects.c   provider, sublayer and filter calls
+ *   sim_check.c     filter validation and effective weights
+ *   sim_classify.c  the per-layer view, condition matching, arbitration, the event
  *   sim_events.c    the per-process event bus: bounded queue, delivery thread, event buffer
  *   sim_traffic.c   traffic-file lines → wl_attempt, and running a file at a speed
  *   sim_appid.c     DOS path → app id through a drive map
