@@ -14,9 +14,11 @@ add_library(wl_import STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/import_sec.c
   ${CMAKE_CURRENT_SOURCE_DIR}/import_secjson.c
   ${CMAKE_CURRENT_SOURCE_DIR}/import_evtxml.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/import_pfw.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/import_pfw.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/import_store.c)
 target_include_directories(wl_import PUBLIC ${CMAKE_SOURCE_DIR})
-target_link_libraries(wl_import PUBLIC wl_paths wl_event wl_common EXPAT::EXPAT)
+# wl_db is defined by db/, configured after monitor/ (resolved at generate time).
+target_link_libraries(wl_import PUBLIC wl_paths wl_event wl_db wl_common EXPAT::EXPAT)
 
 wl_add_test(test_import SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import.c LIBS wl_import)
 wl_add_test(test_import_bad SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import_bad.c LIBS wl_import)
