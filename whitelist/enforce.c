@@ -156,13 +156,27 @@ uint64_t wl_meta_u64(wl_store *s, const char *key) {
   return strtoull(v, NULL, 10);
 }
 
-int wl_enforce_mode(wl_store *s, char *out, size_t cap) {
+/* The mode as stored ("learn" when unset). */
+static int mode_raw(wl_store *s, char *out, size_t cap) {
   int rc = wl_store_meta_get(s, WL_META_MODE, out, cap);
   if (rc == WL_E_NOTFOUND || (rc == WL_OK && !out[0])) {
+    wl_err_clear();
     wl_strlcpy(out, "learn", cap);
     return WL_OK;
   }
   return rc;
+}
+
+/* A pending mode whose watchdog is dead (killed, crashed, machine rebooted) is learn: its
+ * dynamic block went with it. */
+int wl_enforce_mode(wl_store *s, char *out, size_t cap) {
+  int rc = mode_raw(s, out, cap);
+  if (rc || strcmp(out, "pending") != 0)
+    return rc;
+  uint32_t pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
+  if (!pid || (pid != wl_os_pid() && !wl_os_pid_alive(pid)))
+    wl_strlcpy(out, "learn", cap);
+  return WL_OK;
 }
 
 /* In one store transaction: when mode is `expect` (and, when token is not NULL, the watchdog
@@ -175,7 +189,7 @@ static int mode_cas(wl_store *s, const char *expect, const char *token, const ch
   int rc = wl_store_begin(s);
   if (rc)
     return rc;
-  rc = wl_enforce_mode(s, mode, sizeof mode);
+  rc = mode_raw(s, mode, sizeof mode);
   if (!rc && token && wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_E_TOOBIG)
     rc = WL_E_TOOBIG;
   if (!rc && strcmp(mode, expect) == 0 && (!token || strcmp(tok, token) == 0)) {
@@ -389,7 +403,7 @@ static void wait_exit(uint32_t pid, unsigned ms) {
 int wl_enforce_confirm(wl_engine *e, wl_store *s) {
   char mode[32], token[64] = "", cmd[80];
   uint32_t pid;
-  int rc = wl_enforce_mode(s, mode, sizeof mode);
+  int rc = mode_raw(s, mode, sizeof mode); /* a dead watchdog's pending is "too late" */
   if (rc)
     return rc;
   if (strcmp(mode, "pending") != 0)
@@ -421,7 +435,7 @@ int wl_watchdog_release(wl_store *s, unsigned wait_ms, int *released) {
   char mode[32], token[64] = "", cmd[80];
   uint32_t pid;
   *released = 0;
-  int rc = wl_enforce_mode(s, mode, sizeof mode);
+  int rc = mode_raw(s, mode, sizeof mode); /* a dead watchdog's pending is "too late" */
   if (rc || strcmp(mode, "pending") != 0)
     return rc;
   wl_store_meta_get(s, WL_META_WD_TOKEN, token, sizeof token);

@@ -1,0 +1,388 @@
+/* test_wl_scope.c — the pure parts of the whitelist: the scope chosen from evidence (a table of
+ * evidence patterns with the expected scope), risk flags of app paths, proposal ids, the rule
+ * text forms (ports, remotes) and whether a rule or an essential exception covers a flow.
+ * Evidence is built flow by flow through wl_evidence_add, as review does. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/wl_err.h"
+#include "whitelist/whitelist.h"
+
+/* ---------------------------------------------------------------- evidence builders */
+
+/* Flows to `hosts` remote addresses spread over `nets` /24s (10.N.M.x), cycling through the
+ * given ports; v6 puts the hosts under 2001:db8:N::/48. */
+typedef struct pattern {
+  const char *what;
+  int dir, no_app, v6, proto;
+  unsigned hosts, nets;
+  const uint16_t *ports;
+  unsigned nports;
+  int want_scope, want_prefixes, want_narrowable;
+} pattern;
+
+static void build(const pattern *p, wl_evidence *ev) {
+  wl_evidence_init(ev);
+  unsigned n = p->hosts > p->nports ? p->hosts : p->nports;
+  for (unsigned i = 0; i < n; i++) {
+    wl_flow f = {0};
+    unsigned h = i % (p->hosts ? p->hosts : 1), net = h % (p->nets ? p->nets : 1);
+    f.app_id = 1;
+    f.dir = (uint8_t)p->dir;
+    f.proto = (uint8_t)p->proto;
+    f.action = WL_EVT_ALLOW;
+    f.count = 1 + i % 3;
+    f.first_seen = 1000 + i;
+    f.last_seen = 2000 + i;
+    if (p->v6) {
+      f.ip_version = 6;
+      f.remote_addr[0] = 0x20, f.remote_addr[1] = 0x01, f.remote_addr[2] = 0x0d;
+      f.remote_addr[3] = 0xb8, f.remote_addr[5] = (uint8_t)net;
+      f.remote_addr[14] = (uint8_t)(h >> 8), f.remote_addr[15] = (uint8_t)(h + 1);
+    } else {
+      f.ip_version = 4;
+      f.remote_addr[0] = 10, f.remote_addr[1] = (uint8_t)(net >> 8);
+      f.remote_addr[2] = (uint8_t)net, f.remote_addr[3] = (uint8_t)(h / (p->nets ? p->nets : 1) + 1);
+    }
+    uint16_t port = p->nports ? p->ports[i % p->nports] : 0;
+    if (p->dir == WL_DIR_IN)
+      f.local_port = port;
+    else
+      f.remote_port = port;
+    wl_evidence_add(ev, &f);
+  }
+}
+
+static const uint16_t P443[] = {443};
+static const uint16_t P80_443[] = {80, 443};
+static const uint16_t P_TEAMS[] = {443, 3478, 3479, 3480, 3481};
+static const uint16_t P_ZOOM[] = {8801, 8802, 8803, 8804, 8805, 8806, 8807, 8808, 8809, 8810};
+static const uint16_t P_SCATTER6[] = {21, 25, 110, 143, 993, 995};
+static uint16_t P_SCATTER30[30], P_SCATTER70[70], P_IN20[20];
+static const uint16_t P_NETBIOS[] = {137, 138, 1900, 5353};
+static const uint16_t P3000[] = {3000};
+
+static void init_ports(void) {
+  for (unsigned i = 0; i < 30; i++)
+    P_SCATTER30[i] = (uint16_t)(1000 + 7 * i);
+  for (unsigned i = 0; i < 70; i++)
+    P_SCATTER70[i] = (uint16_t)(20000 + 3 * i);
+  for (unsigned i = 0; i < 20; i++)
+    P_IN20[i] = (uint16_t)(5000 + 10 * i);
+}
+
+#define OUT WL_DIR_OUT
+#define IN WL_DIR_IN
+#define N(a) (unsigned)(sizeof a / sizeof a[0])
+
+static void test_scope_table(void **state) {
+  (void)state;
+  init_ports();
+  const pattern cases[] = {
+      /* what                                dir no v6 pr  hosts nets ports  n   scope   pfx narrow */
+      {"one host, one port", OUT, 0, 0, 6, 1, 1, P443, 1, WL_SCOPE_REMOTE, 0, 1},
+      {"two update hosts", OUT, 0, 0, 6, 2, 2, P443, 1, WL_SCOPE_REMOTE, 0, 1},
+      {"four hosts, six ports", OUT, 0, 0, 6, 4, 4, P_SCATTER6, N(P_SCATTER6), WL_SCOPE_REMOTE, 0,
+       1},
+      {"browser: 300 hosts, 80+443", OUT, 0, 0, 6, 300, 200, P80_443, 2, WL_SCOPE_PORT, 0, 1},
+      {"cdn app: 300 hosts, 443", OUT, 0, 1, 6, 300, 40, P443, 1, WL_SCOPE_PORT, 0, 1},
+      {"teams: 12 hosts, 443 + 3478-3481", OUT, 0, 0, 17, 12, 12, P_TEAMS, N(P_TEAMS),
+       WL_SCOPE_PORT, 0, 1},
+      {"zoom: 20 hosts, 8801-8810 is one run", OUT, 0, 0, 17, 20, 20, P_ZOOM, N(P_ZOOM),
+       WL_SCOPE_PORT, 0, 1},
+      {"mail: 100 hosts in 2 /24s, 30 ports", OUT, 0, 0, 6, 100, 2, P_SCATTER30, 30,
+       WL_SCOPE_REMOTE, 1, 1},
+      {"v6: 100 hosts in one /48, 30 ports", OUT, 0, 1, 6, 100, 1, P_SCATTER30, 30,
+       WL_SCOPE_REMOTE, 1, 1},
+      {"5 hosts in 1 /24, 6 scattered ports", OUT, 0, 0, 6, 5, 1, P_SCATTER6, N(P_SCATTER6),
+       WL_SCOPE_REMOTE, 1, 1},
+      {"p2p: 300 hosts, 30 ports: nothing narrows", OUT, 0, 0, 17, 300, 200, P_SCATTER30, 30,
+       WL_SCOPE_APP, 0, 1},
+      {"icmp to 10 hosts in 10 nets: no ports", OUT, 0, 0, 1, 10, 10, NULL, 0, WL_SCOPE_APP, 0,
+       1},
+      {"listener: local 3000, many peers", IN, 0, 0, 6, 50, 50, P3000, 1, WL_SCOPE_PORT, 0, 1},
+      {"inbound on 20 scattered ports", IN, 0, 0, 6, 5, 5, P_IN20, 20, WL_SCOPE_APP, 0, 1},
+      {"no app: netbios/ssdp/mdns in", IN, 1, 0, 17, 6, 1, P_NETBIOS, 4, WL_SCOPE_PORT, 0, 1},
+      {"no app: 10 hosts, 30 ports out", OUT, 1, 0, 17, 10, 10, P_SCATTER30, 30,
+       WL_SCOPE_REMOTE, 0, 1},
+      {"no app: 300 hosts, 70 ports: refuse", OUT, 1, 0, 17, 300, 200, P_SCATTER70, 70,
+       WL_SCOPE_APP, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wl_evidence ev;
+    build(&cases[i], &ev);
+    wl_scope_choice c = wl_scope_choose(&ev, cases[i].dir, cases[i].no_app);
+    if (c.scope != cases[i].want_scope || c.use_prefixes != cases[i].want_prefixes ||
+        c.narrowable != cases[i].want_narrowable)
+      fail_msg("case %zu (%s): scope %s prefixes %d narrowable %d; want %s %d %d", i,
+               cases[i].what, wl_scope_name(c.scope), c.use_prefixes, c.narrowable,
+               wl_scope_name(cases[i].want_scope), cases[i].want_prefixes,
+               cases[i].want_narrowable);
+  }
+}
+
+/* The rule built from the evidence has the ports/remotes the scope says. */
+static void test_proposal_rule(void **state) {
+  (void)state;
+  init_ports();
+  wl_proposal p;
+  memset(&p, 0, sizeof p);
+  p.id = wl_proposal_id(4, WL_DIR_OUT);
+  p.app_id = 4;
+  p.dir = WL_DIR_OUT;
+  strcpy(p.app, "\\device\\harddiskvolume3\\apps\\teams.exe");
+  strcpy(p.app_dos, "C:\\apps\\teams.exe");
+  pattern teams = {"", OUT, 0, 0, 17, 12, 12, P_TEAMS, N(P_TEAMS), 0, 0, 0};
+  build(&teams, &p.ev);
+  p.proto = 17;
+  p.choice = wl_scope_choose(&p.ev, p.dir, 0);
+  wl_rule r;
+  char buf[2048];
+  assert_int_equal(wl_proposal_rule(&p, -1, &r), WL_OK);
+  assert_int_equal(r.scope, WL_SCOPE_PORT);
+  wl_ports_format(r.ports, r.n_ports, buf, sizeof buf);
+  assert_string_equal(buf, "443,3478-3481");
+  assert_int_equal(r.n_remotes, 0);
+  assert_string_equal(r.app, "C:\\apps\\teams.exe");
+  assert_int_equal(r.proto, 17);
+  /* override: remote → the 12 exact hosts, sorted */
+  assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_REMOTE, &r), WL_OK);
+  assert_int_equal(r.n_remotes, 12);
+  assert_int_equal(r.n_ports, 0);
+  wl_remotes_format(r.remotes, 1, buf, sizeof buf);
+  assert_string_equal(buf, "10.0.0.1");
+  /* override: app → neither */
+  assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_APP, &r), WL_OK);
+  assert_int_equal(r.n_ports + r.n_remotes, 0);
+  /* a no-app proposal never becomes "any app, anything" */
+  p.flags = WL_PF_NO_APP;
+  assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_APP, &r), WL_E_INVAL);
+  assert_string_equal(r.app, "");
+  /* too many hosts for an exact remote scope, and prefixes overflow */
+  pattern p2p = {"", OUT, 0, 0, 17, 300, 200, P_SCATTER30, 30, 0, 0, 0};
+  build(&p2p, &p.ev);
+  p.flags = 0;
+  assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_REMOTE, &r), WL_E_INVAL);
+}
+
+typedef struct flag_case {
+  const char *path;
+  uint32_t want;
+} flag_case;
+
+static void test_flags(void **state) {
+  (void)state;
+  static const flag_case cases[] = {
+      {"C:\\Program Files\\Mozilla Firefox\\firefox.exe", 0},
+      {"C:\\Users\\alice\\AppData\\Local\\Temp\\setup.exe", WL_PF_TEMP_PATH},
+      {"C:\\Windows\\Temp\\x.exe", WL_PF_TEMP_PATH},
+      {"C:\\Users\\alice\\Downloads\\invoice_viewer.exe", WL_PF_TEMP_PATH},
+      {"\\device\\harddiskvolume3\\users\\bob\\appdata\\roaming\\zoom\\bin\\zoom.exe",
+       WL_PF_TEMP_PATH},
+      {"C:\\Users\\alice\\AppData\\Local\\Microsoft\\Teams\\Teams.exe", 0},
+      {"C:\\Windows\\System32\\svchost.exe", WL_PF_SVCHOST},
+      {"\\device\\harddiskvolume3\\windows\\system32\\SVCHOST.EXE", WL_PF_SVCHOST},
+      {"C:\\tools\\notsvchost.exe", 0},
+      {"", WL_PF_NO_APP},
+      {NULL, WL_PF_NO_APP},
+      {"System", WL_PF_NO_APP},
+      {"system", WL_PF_NO_APP},
+      {"C:\\System\\x.exe", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    uint32_t got = wl_path_flags(cases[i].path);
+    if (got != cases[i].want)
+      fail_msg("case %zu (%s): flags 0x%x, want 0x%x", i, cases[i].path ? cases[i].path : "NULL",
+               got, cases[i].want);
+  }
+  assert_string_equal(wl_flag_name(WL_PF_SEEN_ONCE), "seen-once");
+  assert_non_null(strstr(wl_flag_note(WL_PF_SVCHOST), "every service"));
+}
+
+static void test_proposal_ids(void **state) {
+  (void)state;
+  for (int64_t app = 0; app < 1000; app++)
+    for (int d = WL_DIR_IN; d <= WL_DIR_OUT; d++) {
+      int64_t id = wl_proposal_id(app, d), a2;
+      int d2;
+      assert_true(id >= 1);
+      assert_int_equal(wl_proposal_split(id, &a2, &d2), WL_OK);
+      assert_int_equal(a2, app);
+      assert_int_equal(d2, d);
+    }
+  int64_t a;
+  int d;
+  assert_int_equal(wl_proposal_split(0, &a, &d), WL_E_INVAL);
+  assert_int_equal(wl_proposal_split(-3, &a, &d), WL_E_INVAL);
+}
+
+typedef struct text_case {
+  const char *in;
+  int rc;
+  const char *out;
+} text_case;
+
+static void test_ports_text(void **state) {
+  (void)state;
+  static const text_case cases[] = {
+      {"443", WL_OK, "443"},
+      {"443,80", WL_OK, "80,443"},
+      {"8001-8010,8000,8011", WL_OK, "8000-8011"}, /* adjacent ranges merge */
+      {"53,53,53", WL_OK, "53"},
+      {"", WL_OK, ""},
+      {"0-65535", WL_OK, "0-65535"},
+      {"65536", WL_E_PARSE, NULL},
+      {"10-5", WL_E_PARSE, NULL},
+      {"4a3", WL_E_PARSE, NULL},
+      {"1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33", WL_E_TOOBIG, NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wl_port_range p[WL_RULE_MAX_PORTS];
+    uint32_t n = 0;
+    char buf[256];
+    int rc = wl_ports_parse(cases[i].in, p, WL_RULE_MAX_PORTS, &n);
+    if (rc != cases[i].rc)
+      fail_msg("case %zu (%s): rc %d, want %d", i, cases[i].in, rc, cases[i].rc);
+    if (rc == WL_OK) {
+      wl_ports_format(p, n, buf, sizeof buf);
+      assert_string_equal(buf, cases[i].out);
+    }
+  }
+}
+
+static void test_remotes_text(void **state) {
+  (void)state;
+  static const text_case cases[] = {
+      {"1.2.3.4", WL_OK, "1.2.3.4"},
+      {"1.2.3.4/32,1.2.3.0/24", WL_OK, "1.2.3.0/24"}, /* contained entries go */
+      {"10.9.8.7/8", WL_OK, "10.0.0.0/8"},            /* host bits cleared */
+      {"2001:db8::1,1.2.3.4", WL_OK, "1.2.3.4,2001:db8::1"},
+      {"2001:db8:1::/48,2001:db8:1:2::5", WL_OK, "2001:db8:1::/48"},
+      {"1.2.3", WL_E_PARSE, NULL},
+      {"1.2.3.4/33", WL_E_PARSE, NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wl_prefix p[WL_RULE_MAX_REMOTES];
+    uint32_t n = 0;
+    char buf[512];
+    int rc = wl_remotes_parse(cases[i].in, p, WL_RULE_MAX_REMOTES, &n);
+    if (rc != cases[i].rc)
+      fail_msg("case %zu (%s): rc %d, want %d", i, cases[i].in, rc, cases[i].rc);
+    if (rc == WL_OK) {
+      wl_remotes_format(p, n, buf, sizeof buf);
+      assert_string_equal(buf, cases[i].out);
+    }
+  }
+}
+
+static wl_flow flow(int dir, uint8_t proto, const char *remote, uint16_t rport, uint16_t lport) {
+  wl_flow f = {0};
+  f.dir = (uint8_t)dir;
+  f.proto = proto;
+  wl_addr_parse(remote, strlen(remote), &f.ip_version, f.remote_addr);
+  f.remote_port = rport;
+  f.local_port = lport;
+  return f;
+}
+
+typedef struct cover_case {
+  const char *app, *ports, *remotes;
+  int dir, proto;
+  wl_flow f;
+  const char *flow_app;
+  int want;
+} cover_case;
+
+static void test_covers(void **state) {
+  (void)state;
+  const char *chrome = "\\device\\harddiskvolume3\\apps\\chrome.exe";
+  const cover_case cases[] = {
+      {chrome, "443", "", OUT, 6, flow(OUT, 6, "1.2.3.4", 443, 0), chrome, 1},
+      {chrome, "443", "", OUT, 6, flow(OUT, 6, "1.2.3.4", 80, 0), chrome, 0},
+      {chrome, "443", "", OUT, 6, flow(OUT, 17, "1.2.3.4", 443, 0), chrome, 0},
+      {chrome, "443", "", OUT, -1, flow(OUT, 17, "1.2.3.4", 443, 0), chrome, 1},
+      {chrome, "443", "", OUT, 6, flow(IN, 6, "1.2.3.4", 0, 443), chrome, 0},
+      {chrome, "", "1.2.3.0/24", OUT, 6, flow(OUT, 6, "1.2.3.99", 8443, 0), chrome, 1},
+      {chrome, "", "1.2.3.0/24", OUT, 6, flow(OUT, 6, "1.2.4.1", 8443, 0), chrome, 0},
+      {chrome, "", "1.2.3.0/24", OUT, 6, flow(OUT, 6, "2001:db8::1", 8443, 0), chrome, 0},
+      {chrome, "", "", OUT, 6, flow(OUT, 6, "1.2.3.4", 1, 0),
+       "\\DEVICE\\HARDDISKVOLUME3\\APPS\\CHROME.EXE", 1},
+      {chrome, "", "", OUT, 6, flow(OUT, 6, "1.2.3.4", 1, 0),
+       "\\device\\harddiskvolume3\\apps\\chrome.exe2", 0},
+      {"", "3000", "", IN, 6, flow(IN, 6, "192.168.1.5", 0, 3000), "C:\\x.exe", 1},
+      {"", "3000", "", IN, 6, flow(IN, 6, "192.168.1.5", 3000, 80), "C:\\x.exe", 0},
+      {chrome, "8000-8100", "", OUT, 6, flow(OUT, 6, "1.2.3.4", 8100, 0), chrome, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wl_rule_row row;
+    wl_rule r;
+    memset(&row, 0, sizeof row);
+    strcpy(row.app_nt, cases[i].app);
+    strcpy(row.ports, cases[i].ports);
+    strcpy(row.remotes, cases[i].remotes);
+    row.dir = (uint8_t)cases[i].dir;
+    row.proto = (int16_t)cases[i].proto;
+    assert_int_equal(wl_rule_from_row(&row, &r), WL_OK);
+    int got = wl_rule_covers(&r, cases[i].flow_app, "", &cases[i].f);
+    if (got != cases[i].want)
+      fail_msg("case %zu: covers %d, want %d", i, got, cases[i].want);
+  }
+}
+
+static void test_exceptions(void **state) {
+  (void)state;
+  assert_true(wl_exception_covers(&(wl_flow){0}) == 0);
+  wl_flow dns = flow(OUT, 17, "192.168.1.1", 53, 0), dns_tcp = flow(OUT, 6, "8.8.8.8", 53, 0);
+  wl_flow dhcp = flow(OUT, 17, "255.255.255.255", 67, 0), dhcp6 = flow(OUT, 17, "ff02::1:2", 547, 0);
+  wl_flow nd = flow(OUT, 58, "ff02::1", 0, 135), loop = flow(OUT, 6, "127.0.0.1", 8080, 0);
+  wl_flow web = flow(OUT, 6, "1.2.3.4", 443, 0), in53 = flow(IN, 17, "1.2.3.4", 0, 53);
+  wl_flow icmp4 = flow(OUT, 1, "1.2.3.4", 0, 8);
+  assert_true(wl_exception_covers(&dns) && wl_exception_covers(&dns_tcp));
+  assert_true(wl_exception_covers(&dhcp) && wl_exception_covers(&dhcp6));
+  assert_true(wl_exception_covers(&nd) && wl_exception_covers(&loop));
+  assert_false(wl_exception_covers(&web) || wl_exception_covers(&in53) ||
+               wl_exception_covers(&icmp4));
+}
+
+/* The identity (and so the filter keys) does not depend on how a rule was written. */
+static void test_identity(void **state) {
+  (void)state;
+  wl_rule_row a, b;
+  wl_rule ra, rb;
+  char ia[4096], ib[4096];
+  memset(&a, 0, sizeof a);
+  strcpy(a.app_nt, "\\device\\harddiskvolume3\\x.exe");
+  a.dir = WL_DIR_OUT;
+  a.proto = 6;
+  strcpy(a.ports, "443,80");
+  strcpy(a.remotes, "1.2.3.4,10.0.0.0/8");
+  b = a;
+  strcpy(b.app_nt, "\\Device\\HarddiskVolume3\\X.EXE");
+  strcpy(b.ports, "80,443,443");
+  strcpy(b.remotes, "10.1.2.3/8,1.2.3.4/32");
+  assert_int_equal(wl_rule_from_row(&a, &ra), WL_OK);
+  assert_int_equal(wl_rule_from_row(&b, &rb), WL_OK);
+  wl_rule_identity(&ra, ia, sizeof ia);
+  wl_rule_identity(&rb, ib, sizeof ib);
+  assert_string_equal(ia, ib);
+  rb.proto = 17;
+  wl_rule_identity(&rb, ib, sizeof ib);
+  assert_string_not_equal(ia, ib);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_scope_table),   cmocka_unit_test(test_proposal_rule),
+      cmocka_unit_test(test_flags),         cmocka_unit_test(test_proposal_ids),
+      cmocka_unit_test(test_ports_text),    cmocka_unit_test(test_remotes_text),
+      cmocka_unit_test(test_covers),        cmocka_unit_test(test_exceptions),
+      cmocka_unit_test(test_identity),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
