@@ -246,6 +246,12 @@ static void test_stop_scaled_run(void **st) {
   atomic_store(&c.done, 1);
   pthread_join(t, NULL);
   assert_true(s.attempts <= 1);
+  wl_engine_close(e);
+  /* a stop before the run starts is not lost; it is used up by that run */
+  assert_int_equal(wl_engine_open(g_spec, 0, &e), WL_OK);
+  assert_int_equal(wl_sim_stop(e), WL_OK);
+  assert_int_equal(wl_sim_run_traffic(e, g_traffic, 1.0, &s), WL_E_STOPPED);
+  assert_int_equal(s.attempts, 0);
   assert_int_equal(wl_sim_run_traffic(e, g_traffic, 1e6, &s), WL_OK); /* fast-forward */
   assert_int_equal(s.attempts, 2);
   wl_engine_close(e);

@@ -91,7 +91,9 @@ typedef struct wl_sim_stats {
  * (a file source never loses an event). WL_E_STOPPED when wl_sim_stop was called. */
 int wl_sim_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_stats *stats);
 
-/* Ask a running wl_sim_run_traffic (any thread) to stop after the current attempt. */
+/* Ask wl_sim_run_traffic (any thread) to stop after the current attempt: the run in progress,
+ * or else the next one on this handle, returns WL_E_STOPPED (so a stop that comes just before
+ * the run starts is not lost). */
 int wl_sim_stop(wl_engine *e);
 
 /* Wait until every emitted event has been handed to the subscribers (tests; the learn source

@@ -463,7 +463,6 @@ static int sim_stop(void *impl) {
 static int sim_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *stats) {
   wl_sim_engine *e = impl;
   uint64_t full0 = wl_sim_bus_full_waits(e->bus);
-  atomic_store(&e->stop, 0);
   int rc = wl_sim_traffic_run(e, sim_classify, path, speed, &e->stop, stats);
   char msg[512];
   wl_strlcpy(msg, wl_errmsg(), sizeof msg);
@@ -474,7 +473,7 @@ static int sim_run_traffic(void *impl, const char *path, double speed, wl_sim_st
     wl_err(rc, "%s", msg);
   if (stats)
     stats->full_waits += wl_sim_bus_full_waits(e->bus) - full0;
-  if (rc == WL_OK && atomic_load(&e->stop))
+  if (atomic_exchange(&e->stop, 0) && rc == WL_OK) /* the stop is used up by this run */
     rc = wl_err(WL_E_STOPPED, "%s: stopped", path);
   return rc;
 }
