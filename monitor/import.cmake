@@ -22,3 +22,6 @@ target_link_libraries(wl_import PUBLIC wl_paths wl_event wl_db wl_common EXPAT::
 
 wl_add_test(test_import SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import.c LIBS wl_import)
 wl_add_test(test_import_bad SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import_bad.c LIBS wl_import)
+# the store-backed import and the command (wl_cli is defined by cli/, configured later)
+wl_add_test(test_import_store SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import_store.c
+            LIBS wl_cli wl_import)
