@@ -107,6 +107,8 @@ static int app_cmp(const void *a, const void *b) {
 static app_ent *find_app(build_ctx *c, int64_t id) {
   app_ent key = {0};
   key.id = id;
+  if (!c->n_apps)
+    return NULL;
   return bsearch(&key, c->apps, c->n_apps, sizeof *c->apps, app_cmp);
 }
 
@@ -180,7 +182,7 @@ static int gather(wl_store *s, uint64_t since, int64_t only_app, build_ctx *c) {
     rc = wl_store_apps(s, since, app_cb, c);
   if (!rc)
     rc = c->rc;
-  if (!rc)
+  if (!rc && c->n_apps > 1)
     qsort(c->apps, c->n_apps, sizeof *c->apps, app_cmp);
   if (!rc)
     rc = wl_store_flows(s, only_app, since, flow_cb, c);
