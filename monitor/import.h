@@ -94,6 +94,8 @@ typedef struct wl_import_opts {
   int utc_offset_min;       /* minutes east of UTC (+05:45 → 345) */
   size_t line_max;          /* 0 → WL_IMPORT_LINE_MAX; at most WL_JSON_MAX_INPUT */
   FILE *progress;           /* "\rNAME: x / y MB" lines for big files; NULL: none */
+  size_t chunk;             /* bytes read at a time: 0 → WL_IMPORT_CHUNK; 16..WL_IMPORT_CHUNK
+                             * (tests and fuzzers use small ones to cross chunk boundaries) */
 } wl_import_opts;
 
 /* One record handed to the sink. */

@@ -272,7 +272,7 @@ static int src_first(imp_src *s, char *out, size_t cap, size_t *n) {
   return WL_OK;
 }
 
-/* Next piece of UTF-8 text into out[0..cap) (cap >= 64); *n == 0 at the end. */
+/* Next piece of UTF-8 text into out[0..cap) (cap >= 16); *n == 0 at the end. */
 static int src_read(imp_src *s, char *out, size_t cap, size_t *n) {
   if (!s->started)
     return src_first(s, out, cap, n);
@@ -286,9 +286,10 @@ static int src_read(imp_src *s, char *out, size_t cap, size_t *n) {
 typedef struct imp_run {
   imp_ctx *c;
   imp_src *src;
+  size_t chunk_cap;  /* bytes read at a time */
   uint64_t total;    /* file size for progress, 0 unknown */
   unsigned last_pct; /* last progress shown, 101 = none yet */
-  char *chunk;       /* WL_IMPORT_CHUNK bytes */
+  char *chunk;       /* chunk_cap bytes */
   char *acc;         /* a line spanning chunks, up to line_max bytes */
   size_t acc_len, acc_cap;
   int too_long;      /* the current line passed line_max: skip to its end */
@@ -359,7 +360,7 @@ static int run_lines(imp_run *r) {
   uint64_t lineno = 1;
   size_t n;
   int rc;
-  while ((rc = src_read(r->src, r->chunk, WL_IMPORT_CHUNK, &n)) == WL_OK && n > 0) {
+  while ((rc = src_read(r->src, r->chunk, r->chunk_cap, &n)) == WL_OK && n > 0) {
     const char *p = r->chunk, *end = r->chunk + n;
     while (p < end && rc == WL_OK) {
       const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -391,17 +392,25 @@ static int run_lines(imp_run *r) {
   return rc;
 }
 
+/* The XML declaration is only recognised whole in the first piece: gather at least this
+ * much before the first feed, whatever the chunk size. */
+#define XML_HEAD 1024
+
 static int run_xml(imp_run *r) {
   uint64_t line = 1;
-  size_t n;
+  size_t n = 0, got = 0;
   int rc = imp_xml_begin(r->c);
-  while (rc == WL_OK && (rc = src_read(r->src, r->chunk, WL_IMPORT_CHUNK, &n)) == WL_OK &&
-         n > 0) {
+  while (rc == WL_OK && n < XML_HEAD &&
+         (rc = src_read(r->src, r->chunk + n, r->chunk_cap, &got)) == WL_OK && got > 0)
+    n += got; /* the buffer holds chunk_cap + XML_HEAD bytes */
+  while (rc == WL_OK && n > 0) {
     rc = imp_xml_feed(r->c, r->chunk, n, line, 0);
     for (const char *p = r->chunk, *end = r->chunk + n;
          (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
       line++;
     show_progress(r, 0);
+    if (rc == WL_OK)
+      rc = src_read(r->src, r->chunk, r->chunk_cap, &n);
   }
   if (rc == WL_OK)
     rc = imp_xml_feed(r->c, "", 0, line, 1);
@@ -414,7 +423,8 @@ static int run(const wl_import_opts *o, const char *name, imp_src *src, uint64_t
   int rc = WL_OK;
   imp_ctx *c = calloc(1, sizeof *c);
   imp_run r = {.c = c, .src = src, .total = total, .last_pct = 101};
-  if (!c || !(r.chunk = malloc(WL_IMPORT_CHUNK))) {
+  r.chunk_cap = o->chunk ? o->chunk : WL_IMPORT_CHUNK;
+  if (!c || !(r.chunk = malloc(r.chunk_cap + XML_HEAD))) {
     rc = wl_err(WL_E_NOMEM, "%s: out of memory", name);
     goto out;
   }
@@ -446,6 +456,9 @@ static int check_opts(const wl_import_opts *o, wl_import_stats *st) {
     return wl_err(WL_E_INVAL, "import: no options or stats");
   if (o->format < WL_IMPORT_SECJSON || o->format > WL_IMPORT_PFIREWALL)
     return wl_err(WL_E_INVAL, "import: unknown format %d", o->format);
+  if (o->chunk && (o->chunk < 16 || o->chunk > WL_IMPORT_CHUNK))
+    return wl_err(WL_E_INVAL, "import: chunk %zu is outside 16..%u", o->chunk,
+                  (unsigned)WL_IMPORT_CHUNK);
   if (o->line_max > WL_JSON_MAX_INPUT)
     return wl_err(WL_E_INVAL, "import: line_max %zu is above %u", o->line_max,
                   (unsigned)WL_JSON_MAX_INPUT);

@@ -456,6 +456,55 @@ static void test_keys_record_numbers(void **state) {
   free(b);
 }
 
+/* Chunk boundaries anywhere (lines, XML tags, "<Event" matches, UTF-16 code units split
+ * between reads) change nothing: the same records with the same keys in the same order. */
+static coll keys_chunked(int format, const char *data, size_t len, size_t chunk,
+                         wl_import_stats *st) {
+  coll c = {0};
+  wl_import_opts o = {.format = format, .chunk = chunk};
+  memset(st, 0, sizeof *st);
+  assert_int_equal(wl_import_buffer(&o, "x", data, len, coll_sink, &c, st), WL_OK);
+  return c;
+}
+
+static void test_small_chunks(void **state) {
+  (void)state;
+  static const size_t chunks[] = {16, 17, 61, 4099};
+  for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+    size_t len;
+    char *b = slurp(samples[i].file, &len);
+    wl_import_stats ref_st, st;
+    coll ref = keys_chunked(samples[i].format, b, len, 0, &ref_st);
+    assert_int_equal(ref.nkeys, samples[i].delivered);
+    for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+      coll c = keys_chunked(samples[i].format, b, len, chunks[k], &st);
+      print_message("%s, chunk %zu: %llu records\n", samples[i].file, chunks[k],
+                    (unsigned long long)c.nkeys);
+      assert_int_equal(st.read, ref_st.read);
+      assert_int_equal(st.malformed, ref_st.malformed);
+      assert_int_equal(st.unsupported, ref_st.unsupported);
+      assert_int_equal(c.nkeys, ref.nkeys);
+      assert_memory_equal(c.keys, ref.keys, c.nkeys * sizeof *c.keys);
+      free(c.keys);
+    }
+    if (len < 200000) { /* the same file as UTF-16LE with a BOM: same records, same keys */
+      uint8_t *u16 = malloc(2 * len + 2);
+      u16[0] = 0xFF, u16[1] = 0xFE;
+      size_t n = 2 + wl_utf8_to_utf16le(b, len, u16 + 2, 2 * len);
+      for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+        coll c = keys_chunked(samples[i].format, (const char *)u16, n, chunks[k], &st);
+        assert_int_equal(st.read, ref_st.read);
+        assert_int_equal(c.nkeys, ref.nkeys);
+        assert_memory_equal(c.keys, ref.keys, c.nkeys * sizeof *c.keys);
+        free(c.keys);
+      }
+      free(u16);
+    }
+    free(ref.keys);
+    free(b);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_samples),
@@ -470,6 +519,7 @@ int main(void) {
       cmocka_unit_test(test_pfirewall_first),
       cmocka_unit_test(test_keys_pfirewall),
       cmocka_unit_test(test_keys_record_numbers),
+      cmocka_unit_test(test_small_chunks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,17 +37,44 @@ static int sink(void *ctx, const wl_import_rec *r) {
   return WL_OK;
 }
 
-static wl_import_stats run_opts(const wl_import_opts *o, const char *text, size_t len, got *g) {
+static wl_import_stats run_chunk(const wl_import_opts *o, size_t chunk, const char *text,
+                                 size_t len, got *g) {
+  wl_import_opts oc = *o;
+  oc.chunk = chunk;
   wl_import_stats st;
   memset(&st, 0, sizeof st);
   memset(g, 0, sizeof *g);
-  int rc = wl_import_buffer(o, "t.log", text, len, sink, g, &st);
+  int rc = wl_import_buffer(&oc, "t.log", text, len, sink, g, &st);
   if (rc != WL_OK)
     fail_msg("import failed: %s", wl_errmsg());
   assert_int_equal(st.read, st.delivered + st.skipped);
   assert_int_equal(st.skipped, st.malformed + st.unsupported);
   assert_int_equal(st.delivered, g->n);
   return st;
+}
+
+/* Every input also goes through in 16- and 23-byte reads: the outcome must not change. */
+static wl_import_stats run_opts(const wl_import_opts *o, const char *text, size_t len, got *g) {
+  static const size_t small[] = {16, 23};
+  for (size_t i = 0; i < 2; i++) {
+    got *h = malloc(sizeof *h);
+    wl_import_stats a = run_chunk(o, small[i], text, len, h);
+    wl_import_stats b = run_chunk(o, 0, text, len, g);
+    assert_int_equal(a.read, b.read);
+    assert_int_equal(a.delivered, b.delivered);
+    assert_int_equal(a.malformed, b.malformed);
+    assert_int_equal(a.unsupported, b.unsupported);
+    assert_int_equal(a.notes, b.notes);
+    assert_int_equal(a.nproblems, b.nproblems);
+    for (size_t k = 0; k < a.nproblems; k++)
+      assert_string_equal(a.problems[k], b.problems[k]);
+    for (size_t k = 0; k < g->n && k < MAXREC; k++) {
+      assert_int_equal(h->r[k].key, g->r[k].key);
+      assert_int_equal(h->r[k].line, g->r[k].line);
+    }
+    free(h);
+  }
+  return run_chunk(o, 0, text, len, g);
 }
 
 static wl_import_stats run(int format, const char *text, got *g) {
