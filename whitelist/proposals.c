@@ -232,8 +232,8 @@ int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n
 void wl_proposals_free(wl_proposal *p) { free(p); }
 
 int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
-  int64_t app_id;
-  int dir;
+  int64_t app_id = 0;
+  int dir = WL_DIR_OUT;
   int rc = wl_proposal_split(id, &app_id, &dir);
   if (rc)
     return rc;
