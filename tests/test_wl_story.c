@@ -17,6 +17,7 @@
 
 #include "common/wl_err.h"
 #include "common/wl_json.h"
+#include "monitor/capture.h"
 #include "tests/test_wl_world.h"
 #include "whitelist/whitelist.h"
 
@@ -191,6 +192,34 @@ static int replay_cb(void *ctx, const wl_event *ev) {
   return 0;
 }
 
+static void check_rules_json(const world *w, size_t want_filters) {
+  static char out[1 << 16];
+  assert_true(world_read(w->scratch, out, sizeof out) > 0);
+  wl_json_arena a = {0};
+  const wl_json *doc = NULL;
+  wl_json_error err;
+  assert_int_equal(wl_json_parse(&a, out, strlen(out), &doc, &err), WL_OK);
+  assert_int_equal(doc->type, WL_JSON_ARRAY);
+  assert_int_equal(doc->len, 5);
+  static const char *fields[] = {"id", "app", "dir", "proto", "ports", "remotes", "filters"};
+  size_t keys = 0;
+  for (const wl_json *o = doc->child; o; o = o->next) {
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+      if (!wl_json_get(o, fields[f]))
+        fail_msg("rules --json: a rule has no \"%s\"", fields[f]);
+    for (const wl_json *k = wl_json_get(o, "filters")->child; k; k = k->next, keys++) {
+      wl_guid g;
+      assert_int_equal(wl_guid_parse(wl_json_string(k), &g), WL_OK);
+    }
+    int app = world_app_index(wl_json_string(wl_json_get(o, "app")));
+    assert_true(is_promoted(app));
+    const char *dir = wl_json_string(wl_json_get(o, "dir"));
+    assert_string_equal(dir, app >= WORLD_OUT_APPS ? "in" : "out");
+  }
+  assert_int_equal(keys, want_filters);
+  wl_json_arena_free(&a);
+}
+
 static void test_story(void **state) {
   (void)state;
   world w;
@@ -215,6 +244,10 @@ static void test_story(void **state) {
   assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
   assert_int_equal(st.rules, 5);
   wl_store_close(s);
+
+  /* rules --json (child process): five rules with the documented fields, keys as GUIDs. */
+  assert_int_equal(world_spawn_wait(&w, 20000, "rules", "--json", NULL), 0);
+  check_rules_json(&w, before);
 
   /* Enforce (inbound too) and confirm. */
   assert_int_equal(world_run(&w, "enforce", "--confirm-within", "60", "--inbound", NULL), 0);
@@ -408,9 +441,7 @@ static void test_policy_roundtrip(void **state) {
   world_init(&a, "polA", 17);
   learn_and_promote(&a, &pid);
   char policy[WORLD_PATH + 8];
-  snprintf(policy, sizeof policy, "%s.json", a.traffic);
-  policy[strlen(policy) - 13] = 0; /* "<prefix>.json" */
-  strcat(policy, ".json");
+  snprintf(policy, sizeof policy, "%.*s.json", (int)(strlen(a.db) - 3), a.db); /* PREFIX.json */
   assert_int_equal(world_run(&a, "export", "-o", policy, NULL), 0);
   /* Another machine: empty store, fresh engine. */
   world_init(&b, "polB", 17);
@@ -467,6 +498,14 @@ static void test_uninstall(void **state) {
   assert_int_equal(world_run(&w, "enforce", "--confirm-within", "60", NULL), 0);
   assert_int_equal(world_run(&w, "confirm", NULL), 0);
   assert_true(world_count_filters(&w, NULL) > RULE_FILTERS);
+  /* As a capture that died would leave it: collection on, the original options saved. */
+  wl_engine *e0 = world_engine(&w);
+  assert_int_equal(wl_engine_set_option(e0, WL_OPT_COLLECT_NET_EVENTS, 1), WL_OK);
+  assert_int_equal(wl_engine_set_option(e0, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, 0x30), WL_OK);
+  wl_engine_close(e0);
+  wl_store *s0 = open_store(&w);
+  assert_int_equal(wl_store_meta_set(s0, WL_META_SAVED_OPTIONS, "collect=0 keywords=0x4"), WL_OK);
+  wl_store_close(s0);
   assert_int_equal(world_run(&w, "uninstall", NULL), 0);
   assert_int_equal(world_count_filters(&w, NULL), 0);
   wl_engine *e = world_engine(&w);
@@ -475,6 +514,11 @@ static void test_uninstall(void **state) {
   wl_sublayer sl;
   assert_int_equal(wl_engine_provider_get(e, &pk, &p), WL_E_NOTFOUND);
   assert_int_equal(wl_engine_sublayer_get(e, &sk, &sl), WL_E_NOTFOUND);
+  uint32_t collect = 9, kw = 9;
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, &collect), WL_OK);
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, &kw), WL_OK);
+  assert_int_equal(collect, 0);
+  assert_int_equal(kw, 0x4);
   wl_attempt a; /* Windows Firewall's baseline is untouched: outbound allowed again */
   wl_decision d;
   world_attempt(&w, 5, &a);
