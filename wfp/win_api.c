@@ -61,35 +61,49 @@ static void *proc(HMODULE m, const char *name) {
   return v;
 }
 
+/* The first required entry the table lacks, or NULL. */
+static const char *first_missing(const wl_fwp_api *api) {
+#define WL_FWP_CHECK(name, req)   \
+  if ((req) && !api->name)        \
+    return #name;
+  WL_FWP_API_MAP(WL_FWP_CHECK)
+#undef WL_FWP_CHECK
+  return NULL;
+}
+
+static int load_dll(wl_fwp_api *api) {
+  HMODULE m = LoadLibraryW(L"fwpuclnt.dll");
+  if (!m) {
+    DWORD e = GetLastError();
+    const char *name = wl_fwp_code_name(e);
+    return wl_err(WL_E_UNSUPPORTED, "LoadLibraryW(fwpuclnt.dll): %s (%lu): no Windows "
+                  "Filtering Platform here", name ? name : "error", (unsigned long)e);
+  }
+  api->module = m;
+#define WL_FWP_RESOLVE(name, ...)         \
+  {                                       \
+    void *p_ = proc(m, #name);            \
+    memcpy(&api->name, &p_, sizeof p_);   \
+  }
+  WL_FWP_API_MAP(WL_FWP_RESOLVE)
+#define WL_FWP_RESOLVE_FAKE(name) WL_FWP_RESOLVE(name, 0)
+  WL_FWP_FAKE_MAP(WL_FWP_RESOLVE_FAKE)
+#undef WL_FWP_RESOLVE_FAKE
+#undef WL_FWP_RESOLVE
+  return WL_OK;
+}
+
 int wl_fwp_api_load(wl_fwp_api *api) {
   memset(api, 0, sizeof *api);
   if (g_override) {
     *api = *g_override;
     api->module = NULL;
-    return WL_OK;
+  } else {
+    int rc = load_dll(api);
+    if (rc)
+      return rc;
   }
-  HMODULE m = LoadLibraryW(L"fwpuclnt.dll");
-  if (!m)
-    return wl_err(WL_E_UNSUPPORTED, "LoadLibraryW(fwpuclnt.dll): %s (%lu): no Windows Filtering "
-                  "Platform here", wl_fwp_code_name(GetLastError()) ? wl_fwp_code_name(GetLastError())
-                  : "error", (unsigned long)GetLastError());
-  api->module = m;
-  const char *missing = NULL;
-#define WL_FWP_RESOLVE(name, req)                        \
-  {                                                      \
-    void *p_ = proc(m, #name);                           \
-    memcpy(&api->name, &p_, sizeof p_);                  \
-    if (!p_ && (req) && !missing) missing = #name;       \
-  }
-  WL_FWP_API_MAP(WL_FWP_RESOLVE)
-#undef WL_FWP_RESOLVE
-#define WL_FWP_RESOLVE_FAKE(name)                        \
-  {                                                      \
-    void *p_ = proc(m, #name);                           \
-    memcpy(&api->name, &p_, sizeof p_);                  \
-  }
-  WL_FWP_FAKE_MAP(WL_FWP_RESOLVE_FAKE)
-#undef WL_FWP_RESOLVE_FAKE
+  const char *missing = first_missing(api);
   if (missing) {
     wl_fwp_api_unload(api);
     return wl_err(WL_E_UNSUPPORTED, "fwpuclnt.dll: %s not exported (Windows 7 or later needed)",
