@@ -11,6 +11,8 @@
  *    fails, every block handed out is given back to FwpmFreeMemory0 and every handle closed,
  *    and the message names the API and the code;
  *  - missing exports and code names.
+ * Longer than most files: about half of it is the recording fwpuclnt itself (one small fake per
+ * entry point, each building what the engine would hand out as one freeable block).
  */
 #include <setjmp.h>
 #include <stdarg.h>
