@@ -311,13 +311,13 @@ static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int s
   if (!rc)
     rc = wl_proposal_rule(p, scope, r);
   if (!rc)
-    rc = wl_rule_resolve(e, s, r);
+    rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
   if (rc)
     return rc;
   memset(row, 0, sizeof *row);
   wl_proposal_evidence_json(p, row->evidence, sizeof row->evidence);
   wl_strlcpy(row->origin, "promote", sizeof row->origin);
-  return wl_rule_to_row(r, row);
+  return WL_OK;
 }
 
 int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
@@ -344,6 +344,10 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
     rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &skip);
     k += !rc && !skip;
   }
+  if (!rc)
+    rc = wl_rules_sids(s, rules, k);
+  for (size_t i = 0; !rc && i < k; i++)
+    rc = wl_rule_to_row(&rules[i], &rows[i]);
   wl_apply_result res = {0};
   if (!rc && a->dry_run) {
     for (size_t i = 0; i < k; i++) {

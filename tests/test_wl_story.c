@@ -215,6 +215,8 @@ static void check_rules_json(const world *w, size_t want_filters) {
     assert_true(is_promoted(app));
     const char *dir = wl_json_string(wl_json_get(o, "dir"));
     assert_string_equal(dir, app >= WORLD_OUT_APPS ? "in" : "out");
+    /* every event of the app had the same user: the rule is narrowed to it */
+    assert_string_equal(wl_json_string(wl_json_get(o, "user")), WORLD_USER);
   }
   assert_int_equal(keys, want_filters);
   wl_json_arena_free(&a);

@@ -16,7 +16,6 @@
 #include "tests/test_wl_world.h"
 #include "whitelist/whitelist.h"
 
-#define WORLD_USER "S-1-5-21-1000-2000-3000-1001"
 #define WORLD_MAX_ARGS 32
 
 /* ---------------------------------------------------------------- traffic */

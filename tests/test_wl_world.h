@@ -18,6 +18,7 @@
 #define WORLD_APPS 20
 #define WORLD_OUT_APPS 16
 #define WORLD_PATH 512
+#define WORLD_USER "S-1-5-21-1000-2000-3000-1001" /* every attempt's user */
 
 typedef struct world {
   char db[WORLD_PATH], state[WORLD_PATH], spec[WORLD_PATH + 8];

@@ -57,10 +57,15 @@ static int rule_app_id(wl_engine *e, const wl_rule *r, uint8_t *blob, size_t cap
 
 /* ---------------------------------------------------------------- SIDs from the evidence */
 
-typedef struct sid_scan {
-  const wl_rule *r;
+typedef struct sid_state {
   int user_state, pkg_state; /* 0 none seen, 1 one value, 2 mixed or missing */
   char user[WL_SID_STR_MAX], pkg[WL_SID_STR_MAX];
+} sid_state;
+
+typedef struct sid_scan {
+  const wl_rule *rules;
+  sid_state *st;
+  size_t n;
 } sid_scan;
 
 static void sid_see(int *state, char *kept, const char *v) {
@@ -77,11 +82,30 @@ static void sid_see(int *state, char *kept, const char *v) {
 
 static int sid_cb(void *ctx, const wl_event *ev) {
   sid_scan *sc = ctx;
-  if (ev->dir != sc->r->dir || !wl_rule_app_matches(sc->r, ev->app, ev->app_dos))
-    return 0;
-  sid_see(&sc->user_state, sc->user, ev->user);
-  sid_see(&sc->pkg_state, sc->pkg, ev->package);
+  for (size_t i = 0; i < sc->n; i++) {
+    const wl_rule *r = &sc->rules[i];
+    if (ev->dir != r->dir || (!r->app[0] && !r->app_nt[0]) ||
+        !wl_rule_app_matches(r, ev->app, ev->app_dos))
+      continue;
+    sid_see(&sc->st[i].user_state, sc->st[i].user, ev->user);
+    sid_see(&sc->st[i].pkg_state, sc->st[i].pkg, ev->package);
+  }
   return 0;
+}
+
+int wl_rules_sids(wl_store *s, wl_rule *rules, size_t n) {
+  sid_scan sc = {rules, calloc(n ? n : 1, sizeof(sid_state)), n};
+  if (!sc.st)
+    return wl_err(WL_E_NOMEM, "rules: out of memory");
+  int rc = n ? wl_store_events(s, 0, 0, sid_cb, &sc) : WL_OK;
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (sc.st[i].user_state == 1 && !rules[i].user[0])
+      wl_strlcpy(rules[i].user, sc.st[i].user, sizeof rules[i].user);
+    if (sc.st[i].pkg_state == 1 && !rules[i].package[0])
+      wl_strlcpy(rules[i].package, sc.st[i].pkg, sizeof rules[i].package);
+  }
+  free(sc.st);
+  return rc;
 }
 
 int wl_rule_resolve(wl_engine *e, wl_store *s, wl_rule *r) {
@@ -97,17 +121,7 @@ int wl_rule_resolve(wl_engine *e, wl_store *s, wl_rule *r) {
     return wl_err_prefix(rc, "rule for %s", r->app[0] ? r->app : r->app_nt);
   wl_strlcpy(r->app, dos, sizeof r->app);
   wl_utf16le_to_utf8(blob, len, r->app_nt, sizeof r->app_nt);
-  if (!s)
-    return WL_OK;
-  sid_scan sc = {r, 0, 0, "", ""};
-  rc = wl_store_events(s, 0, 0, sid_cb, &sc);
-  if (rc)
-    return rc;
-  if (sc.user_state == 1 && !r->user[0])
-    wl_strlcpy(r->user, sc.user, sizeof r->user);
-  if (sc.pkg_state == 1 && !r->package[0])
-    wl_strlcpy(r->package, sc.pkg, sizeof r->package);
-  return WL_OK;
+  return s ? wl_rules_sids(s, r, 1) : WL_OK;
 }
 
 /* ---------------------------------------------------------------- building */

@@ -253,6 +253,8 @@ size_t wl_proposal_evidence_json(const wl_proposal *p, char *buf, size_t cap);
  * `s` is not NULL, user/package from the raw events of the app when all of them carry the same
  * SID. WL_E_NOTFOUND when the app's volume is unknown. */
 int wl_rule_resolve(wl_engine *e, wl_store *s, wl_rule *r);
+/* The SID part of wl_rule_resolve for n resolved rules at once: one pass over the raw events. */
+int wl_rules_sids(wl_store *s, wl_rule *rules, size_t n);
 /* The permit filters implementing r: ALE_AUTH_CONNECT (out) or ALE_AUTH_RECV_ACCEPT (in), v4
  * and v6 (only the versions its remotes allow), keys from wl_rule_identity. */
 int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, size_t *n);
