@@ -12,8 +12,10 @@
  * BOOL are 4 bytes; pointers 8). A wrong layout cannot compile.
  *
  * Layout certainty: the field lists below are from memory of the documented pages (the team's
- * rules forbade looking them up while this was written). Where a field or its type is less
- * certain it says "UNSURE" next to it; the asserted offsets then show exactly what we assume.
+ * rules forbade looking them up while this was written). Where a field, its type or the Windows
+ * release is less certain it says "UNSURE" next to it; the asserted offsets then show exactly
+ * what we assume. Scalar fields of the structs wfplearn reads (HEADER2/3, CLASSIFY_DROP2,
+ * CLASSIFY_ALLOW0, CAPABILITY_*0) are the confident part; the release notes are not.
  * Only the pointer-typed union members of FWPM_NET_EVENTn whose payloads wfplearn never reads
  * (IKE, IPsec, MAC, LPM) are left as incomplete types: a pointer is 8 bytes whatever it points to.
  */
@@ -62,7 +64,7 @@
 #define FWPM_NET_EVENT_KEYWORD_CAPABILITY_DROP 0x00000004   /* Windows 8 */
 #define FWPM_NET_EVENT_KEYWORD_CAPABILITY_ALLOW 0x00000008  /* Windows 8 */
 #define FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW 0x00000010    /* Windows 8 */
-#define FWPM_NET_EVENT_KEYWORD_PORT_SCANNING_DROP 0x00000020 /* Windows 10 1607 */
+#define FWPM_NET_EVENT_KEYWORD_PORT_SCANNING_DROP 0x00000020 /* Windows 10; UNSURE which release */
 #endif
 
 /* FWPM_ENGINE_OPTION (enumeration page). mingw's enum stops at FWPM_ENGINE_NAME_CACHE (2). */
@@ -82,7 +84,7 @@
 #define FWPM_FILTER_FLAG_CLEAR_ACTION_RIGHT 0x00000008
 #define FWPM_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED 0x00000010
 #define FWPM_FILTER_FLAG_DISABLED 0x00000020
-#define FWPM_FILTER_FLAG_INDEXED 0x00000040 /* Windows 8 */
+#define FWPM_FILTER_FLAG_INDEXED 0x00000040 /* Windows 8; UNSURE, unused by wfplearn */
 #endif
 
 /* FWPM_SESSION0 "flags" (FWPM_SESSION0 structure page). */
@@ -275,7 +277,8 @@ typedef struct FWPM_NET_EVENT3_ {
   };
 } FWPM_NET_EVENT3;
 
-/* FWPM_NET_EVENT4 (Windows 10 1607): IKE MM failure 2, QM failure 1. */
+/* FWPM_NET_EVENT4 (Windows 10; UNSURE which release): IKE MM failure 2, QM failure 1 (UNSURE
+ * which IKE payload versions; pointers either way). */
 typedef struct FWPM_NET_EVENT4_ {
   FWPM_NET_EVENT_HEADER3 header;
   FWPM_NET_EVENT_TYPE type;
@@ -293,7 +296,8 @@ typedef struct FWPM_NET_EVENT4_ {
   };
 } FWPM_NET_EVENT4;
 
-/* FWPM_NET_EVENT5 (Windows 10 1703): adds lpmPacketArrival (LPM packet arrival events). */
+/* FWPM_NET_EVENT5 (Windows 10; UNSURE which release): adds lpmPacketArrival (LPM packet arrival
+ * events). */
 typedef struct FWPM_NET_EVENT5_ {
   FWPM_NET_EVENT_HEADER3 header;
   FWPM_NET_EVENT_TYPE type;
