@@ -50,10 +50,12 @@ static void *sym(const char *name) {
 }
 
 static void remove_state(void) {
-  char lock[600];
-  snprintf(lock, sizeof lock, "%s.lock", g_state);
-  remove(g_state);
-  remove(lock);
+  static const char *const ext[] = {"", ".lock", ".native", ".native.lock"};
+  char path[600];
+  for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+    snprintf(path, sizeof path, "%s%s", g_state, ext[i]);
+    remove(path);
+  }
 }
 
 static int group_setup(void **state) {
