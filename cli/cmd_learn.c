@@ -1,8 +1,185 @@
-/* cmd_learn.c — placeholder until its module lands: says so and fails. */
+/* cmd_learn.c — `wfplearn learn`: capture connections into the store until stopped, until
+ * --duration has passed, or until a file source (replay:FILE, sim:TRAFFIC) is consumed.
+ * Ctrl+C, SIGTERM and console close flush the last batch, restore the engine options and exit
+ * 0. On a terminal a one-line status (events, events/s, drops, apps) is redrawn about once a
+ * second on stderr; a summary line goes to stdout at the end.
+ */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "db/store.h"
+#include "monitor/capture.h"
+
+typedef struct learn_args {
+  wl_capture_opts o;
+  uint64_t duration; /* ticks, 0 = none */
+} learn_args;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: wfplearn learn [--source wfp|replay:FILE|sim:TRAFFIC] [--duration D]\n"
+          "                      [--speed X] [--no-allow] [--no-inbound] [--record FILE]\n"
+          "\n"
+          "Capture every connection the machine makes or refuses into the store.\n"
+          "\n"
+          "  --source S     wfp (default): WFP net events, live, until stopped;\n"
+          "                 replay:FILE: a recorded JSON-lines event stream ('-' = stdin);\n"
+          "                 sim:TRAFFIC: the sim engine classifying a traffic file\n"
+          "  --duration D   stop after D (30s, 15m, 2h, 7d)\n"
+          "  --speed X      file sources: 0 = as fast as possible (default), 1 = recorded\n"
+          "                 time, X = X times faster than recorded\n"
+          "  --no-allow     do not ask WFP for allowed connections (only blocks)\n"
+          "  --no-inbound   do not ask WFP for inbound multicast/broadcast events\n"
+          "  --record FILE  also write every stored event to FILE (JSON lines, replayable)\n"
+          "  --ring N       ring capacity in events, a power of two (default %u)\n"
+          "\n"
+          "Ctrl+C stops cleanly: the last batch is written and the engine options restored.\n"
+          "\n"
+          "example:\n"
+          "  wfplearn --db week.db learn --duration 7d\n"
+          "  wfplearn --db test.db learn --source sim:traffic.jsonl --record events.jsonl\n",
+          WL_CAPTURE_RING_DEFAULT);
+}
+
+static int parse_number(const char *opt, const char *v, double *out) {
+  char *end;
+  *out = strtod(v, &end);
+  if (end == v || *end != '\0' || !(*out >= 0))
+    return wl_err(WL_E_INVAL, "%s '%s': expected a non-negative number", opt, v);
+  return WL_OK;
+}
+
+/* One option at argv[*i]; WL_OK, or WL_E_INVAL with the message set. */
+static int parse_one(int argc, char **argv, int *i, learn_args *a) {
+  int missing = 0;
+  const char *v;
+  double num;
+  if (strcmp(argv[*i], "--no-allow") == 0)
+    a->o.no_allow = 1;
+  else if (strcmp(argv[*i], "--no-inbound") == 0)
+    a->o.no_inbound = 1;
+  else if ((v = wl_cli_opt(argc, argv, i, "--source", &missing)))
+    a->o.source = v;
+  else if ((v = wl_cli_opt(argc, argv, i, "--record", &missing)))
+    a->o.record_path = v;
+  else if ((v = wl_cli_opt(argc, argv, i, "--duration", &missing))) {
+    if (wl_duration_parse(v, &a->duration) != WL_OK || a->duration == 0)
+      return wl_err(WL_E_INVAL, "--duration '%s': expected e.g. 30s, 15m, 2h, 7d", v);
+  } else if ((v = wl_cli_opt(argc, argv, i, "--speed", &missing))) {
+    if (parse_number("--speed", v, &a->o.speed) != WL_OK)
+      return WL_E_INVAL;
+  } else if ((v = wl_cli_opt(argc, argv, i, "--ring", &missing))) {
+    if (parse_number("--ring", v, &num) != WL_OK)
+      return WL_E_INVAL;
+    a->o.ring_capacity = (size_t)num;
+  } else if (missing)
+    return wl_err(WL_E_INVAL, "%s needs a value", argv[*i]);
+  else
+    return wl_err(WL_E_INVAL, "%s: unknown option (see wfplearn learn --help)", argv[*i]);
+  return WL_OK;
+}
+
+static atomic_int interrupted;
+static void on_interrupt(void *ctx) {
+  (void)ctx;
+  atomic_store(&interrupted, 1);
+}
+
+typedef struct status {
+  wl_cli *cli;
+  int shown; /* a status line is on the terminal */
+} status;
+
+static void log_line(void *ctx, const char *line) {
+  status *st = ctx;
+  fprintf(st->cli->err, "%swfplearn learn: %s\n", st->shown ? "\r\033[K" : "", line);
+  fflush(st->cli->err);
+}
+
+static void show_status(status *st, const wl_capture_stats *s) {
+  fprintf(st->cli->err,
+          "\r\033[K%" PRIu64 " events  %" PRIu64 "/s  %" PRIu64 " drops  %" PRIu64 " apps",
+          s->events, s->events_per_s, s->drops, s->apps);
+  fflush(st->cli->err);
+  st->shown = 1;
+}
+
+/* Wait for the end: a file consumed, --duration, an interrupt, or an error. */
+static void wait_for_end(wl_capture *cap, status *st, uint64_t duration) {
+  uint64_t start = wl_time_mono_ns(), last = start;
+  wl_capture_stats s;
+  for (;;) {
+    wl_sleep_ms(50);
+    wl_capture_stats_get(cap, &s);
+    uint64_t now = wl_time_mono_ns();
+    if (s.done || s.error || atomic_load(&interrupted))
+      return;
+    if (duration && (now - start) / 100 >= duration)
+      return;
+    if (st->cli->is_tty && now - last >= 1000000000ULL) {
+      show_status(st, &s);
+      last = now;
+    }
+  }
+}
+
+static void summary(wl_cli *cli, status *st, wl_capture *cap, uint64_t ns) {
+  wl_capture_stats s;
+  wl_capture_stats_get(cap, &s);
+  if (st->shown)
+    fprintf(cli->err, "\r\033[K");
+  fprintf(cli->out,
+          "learn: %" PRIu64 " events stored (%" PRIu64 " dropped, %" PRIu64 " skipped, %" PRIu64
+          " backfilled, %" PRIu64 " malformed), %" PRIu64 " apps, %" PRIu64 " flows, %.1f s\n",
+          s.events, s.drops, s.skipped, s.backfilled, s.malformed, s.apps, s.flows,
+          (double)ns / 1e9);
+}
+
+static int run(wl_cli *cli, learn_args *a) {
+  wl_store *store = NULL;
+  wl_capture *cap = NULL;
+  status st = {cli, 0};
+  int rc = wl_store_open(cli->db_path, NULL, &store);
+  if (rc != WL_OK)
+    return rc;
+  a->o.engine_spec = cli->engine_spec;
+  a->o.log = log_line;
+  a->o.log_ctx = &st;
+  atomic_store(&interrupted, 0);
+  wl_os_on_interrupt(on_interrupt, NULL);
+  uint64_t t0 = wl_time_mono_ns();
+  if ((rc = wl_capture_start(&a->o, store, &cap)) == WL_OK) {
+    wait_for_end(cap, &st, a->duration);
+    rc = wl_capture_stop(cap);
+    summary(cli, &st, cap, wl_time_mono_ns() - t0);
+  }
+  if (rc != WL_OK) { /* keep the message through the cleanup */
+    char msg[512];
+    wl_strlcpy(msg, wl_errmsg(), sizeof msg);
+    wl_capture_destroy(cap);
+    wl_store_close(store);
+    return wl_err(rc, "%s", msg[0] ? msg : wl_strerror(rc));
+  }
+  wl_capture_destroy(cap);
+  wl_store_close(store);
+  return WL_OK;
+}
 
 int wl_cmd_learn(wl_cli *cli, int argc, char **argv) {
-  (void)cli; (void)argc; (void)argv;
-  return wl_err(WL_E_UNSUPPORTED, "not built yet");
+  learn_args a;
+  memset(&a, 0, sizeof a);
+  if (wl_cli_wants_help(argc, argv)) {
+    usage(cli->out);
+    return WL_OK;
+  }
+  for (int i = 1; i < argc; i++)
+    if (parse_one(argc, argv, &i, &a) != WL_OK)
+      return WL_E_INVAL;
+  return run(cli, &a);
 }

@@ -13,6 +13,8 @@ wl_add_test(test_decode SOURCES ${WL_CAP_TESTS}/test_decode.c LIBS wl_capture)
 wl_add_test(test_capture_replay SOURCES ${WL_CAP_TESTS}/test_capture_replay.c LIBS wl_capture)
 wl_add_test(test_capture_callback SOURCES ${WL_CAP_TESTS}/test_capture_callback.c
             LIBS wl_capture wl_wfp LABELS tsan)
+wl_add_test(test_capture SOURCES ${WL_CAP_TESTS}/test_capture.c ${WL_CAP_TESTS}/gen_traffic.c
+            LIBS wl_capture wl_wfp wl_db)
 
 # A plain 1,000,000-attempt traffic generator (tests call its function; this is the program).
 add_executable(gen_traffic ${WL_CAP_TESTS}/gen_traffic.c)
@@ -32,3 +34,7 @@ if(WL_FUZZ)
   target_compile_options(fuzz_replay PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_replay PRIVATE -fsanitize=fuzzer,address,undefined)
 endif()
+
+# The benchmark program (scripts/bench/capture.sh runs it); not a test.
+add_executable(capture_bench ${CMAKE_SOURCE_DIR}/bench/capture_bench.c)
+target_link_libraries(capture_bench PRIVATE wl_capture Threads::Threads)

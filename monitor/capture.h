@@ -50,7 +50,7 @@
 #define WL_CAPTURE_FLUSH_MS 100u
 #define WL_CAPTURE_FILTER_CACHE 4096u
 #define WL_CAPTURE_APP_SET (1u << 16)
-#define WL_CAPTURE_FLOW_SET (1u << 18)
+#define WL_CAPTURE_FLOW_SET (1u << 19)
 #define WL_CAPTURE_PROBE_MS 2000u
 #define WL_CAPTURE_RETRY_MIN_MS 100u
 #define WL_CAPTURE_RETRY_MAX_MS 5000u
@@ -63,7 +63,7 @@
 /* meta keys written by capture */
 #define WL_META_SAVED_OPTIONS "capture_saved_options" /* "collect=N keywords=0xK", "" = none */
 #define WL_META_CAPTURE_STATE "capture_state"         /* "running" | "stopped" */
-#define WL_META_LAST_LIVE_TS "capture_last_ts"        /* newest live/backfilled ts, decimal */
+#define WL_META_LAST_LIVE_TS "capture_last_ts"        /* newest ts from the wfp source */
 
 /* ---- the subscriber callback ---- */
 typedef struct wl_capture_sink {
@@ -136,6 +136,7 @@ typedef struct wl_capture_stats {
   uint64_t apps, flows; /* distinct this session (saturating sets) */
   uint64_t events_per_s;/* over the last second or so */
   uint64_t subscribe_failures, reconnects, store_retries;
+  int subscribed;       /* a net event subscription is in place */
   int running;          /* source still producing */
   int done;             /* the source ended and everything was written (file sources) */
   int error;            /* first fatal error (WL_E_*), 0 if none */

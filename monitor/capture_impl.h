@@ -57,11 +57,11 @@ struct wl_capture {
   _Atomic int consumer_done;
   _Atomic int error;         /* first fatal error */
   char errmsg[512];          /* its message (written once, by whoever set error) */
-  _Atomic int probe_ok;
+  _Atomic int subscribed;
 
   _Atomic uint64_t events, skipped, backfilled, malformed, emitted, apps, flows, rate;
   _Atomic uint64_t sub_failures, reconnects, store_retries;
-  _Atomic uint64_t last_live_ts; /* newest stored live/backfilled ts */
+  _Atomic uint64_t last_live_ts; /* newest stored ts of the wfp source (backfill's bound) */
 
   wl_cap_consumer *cons;
   wl_cap_attrib *attrib;

@@ -237,7 +237,7 @@ static void take(wl_capture *c, wl_cap_consumer *k, size_t popped) {
     count_distinct(c, k, ev);
     if (ev->origin == WL_ORIGIN_BACKFILL)
       k->backfilled++;
-    if ((ev->origin == WL_ORIGIN_LIVE || ev->origin == WL_ORIGIN_BACKFILL) && ev->ts > k->max_ts)
+    if (c->kind == WL_CAP_WFP && ev->ts > k->max_ts) /* the engine's clock: backfill's bound */
       k->max_ts = ev->ts;
     if (k->n++ == 0 && k->batch_ns == 0)
       k->batch_ns = wl_time_mono_ns();

@@ -184,6 +184,8 @@ int wl_cap_connect(wl_capture *c, int do_backfill) {
     rc = backfill(c);
   if (rc == WL_OK && !c->sub)
     rc = subscribe(c);
+  if (rc == WL_OK)
+    atomic_store(&c->subscribed, 1);
   return rc;
 }
 
@@ -193,6 +195,7 @@ void wl_cap_disconnect(wl_capture *c, int close_engine) {
       wl_cap_log(c, "unsubscribe: %s", wl_errmsg());
   }
   c->sub = NULL;
+  atomic_store(&c->subscribed, 0);
   if (close_engine) {
     pthread_mutex_lock(&c->engine_lock);
     wl_engine_close(c->engine);
