@@ -21,3 +21,13 @@ wl_add_test(test_wl_story SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_story.c
             ${CMAKE_SOURCE_DIR}/tests/test_wl_world.c LIBS wl_cli wl_whitelist)
 wl_add_test(test_wl_enforce SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_enforce.c
             ${CMAKE_SOURCE_DIR}/tests/test_wl_world.c LIBS wl_cli wl_whitelist)
+
+# Windows build: the filters through the real fwpuclnt backend and our fake fwpuclnt.dll under
+# wine, compared field by field with what the whitelist meant. The .exe sits beside the DLL.
+if(WIN32 AND TARGET fwpuclnt)
+  wl_add_test(test_wl_wine SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_wine.c LIBS wl_whitelist
+              ENV "WINEDLLOVERRIDES=fwpuclnt=n,b" "WL_SIM_STATE=test_wl_wine.state")
+  set_target_properties(test_wl_wine PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/wfp)
+  set_tests_properties(test_wl_wine PROPERTIES WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/wfp)
+  add_dependencies(test_wl_wine fwpuclnt)
+endif()

@@ -1,0 +1,204 @@
+/* test_wl_wine.c — the whitelist's filters through the real fwpuclnt backend and our fake
+ * fwpuclnt.dll, under wine (Windows build only; the DLL sits beside this .exe and
+ * WINEDLLOVERRIDES / WL_SIM_STATE come from whitelist/whitelist.cmake).
+ *
+ * Rules of every shape (app + ports and a range + user; v4 address and v6 prefix, so one filter
+ * per IP version; inbound with a package SID; no app) and the whole enforce set are added with
+ * the "wfp" engine: the backend turns them into FWPM_FILTER0s (real layouts) and the DLL hands
+ * them to a sim on a state file. A native sim opened on that file must then hold exactly the
+ * intended layer, sublayer, provider, action, weight, flags, conditions, app id and SIDs, field
+ * by field; reading them back through the DLL gives the same; the sublayer has our weight.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/wl_err.h"
+#include "whitelist/whitelist.h"
+
+#define DB "test_wl_wine.db"
+#define USER_SID "S-1-5-21-1004336348-1177238915-682003330-1013"
+#define PKG_SID "S-1-15-2-1-2-3-4-5-6-7"
+
+static char g_state[512], g_native[600];
+
+static void cleanup(void) {
+  char p[600];
+  static const char *sfx[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s%s", DB, sfx[i]);
+    remove(p);
+  }
+  snprintf(p, sizeof p, "%s.lock", g_state);
+  remove(g_state);
+  remove(p);
+}
+
+static int setup(void **state) {
+  (void)state;
+  const char *s = getenv("WL_SIM_STATE");
+  if (!s || !*s) {
+    fprintf(stderr, "WL_SIM_STATE is not set (whitelist/whitelist.cmake sets it)\n");
+    return -1;
+  }
+  snprintf(g_state, sizeof g_state, "%s", s);
+  snprintf(g_native, sizeof g_native, "sim:%s", g_state);
+  cleanup();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  cleanup();
+  return 0;
+}
+
+static void rule(wl_rule *r, const char *app, int dir, int proto, const char *ports,
+                 const char *remotes, const char *user, const char *pkg) {
+  memset(r, 0, sizeof *r);
+  strcpy(r->app, app);
+  r->dir = (uint8_t)dir;
+  r->proto = (int16_t)proto;
+  assert_int_equal(wl_ports_parse(ports, r->ports, WL_RULE_MAX_PORTS, &r->n_ports), WL_OK);
+  assert_int_equal(wl_remotes_parse(remotes, r->remotes, WL_RULE_MAX_REMOTES, &r->n_remotes),
+                   WL_OK);
+  strcpy(r->user, user);
+  strcpy(r->package, pkg);
+}
+
+/* Field by field; conditions in order (the backend and the DLL keep it). */
+static void assert_filter(const wl_filter *want, const wl_filter *got) {
+  assert_true(wl_guid_eq(&want->key, &got->key));
+  assert_true(wl_guid_eq(&want->provider, &got->provider));
+  assert_true(wl_guid_eq(&want->sublayer, &got->sublayer));
+  assert_int_equal(want->layer_id, got->layer_id);
+  assert_int_equal(want->action, got->action);
+  assert_int_equal(want->flags, got->flags);
+  assert_int_equal(want->weight_type, got->weight_type);
+  assert_int_equal(want->weight, got->weight);
+  assert_string_equal(want->name, got->name);
+  assert_int_equal(want->num_conds, got->num_conds);
+  for (uint32_t i = 0; i < want->num_conds; i++) {
+    const wl_condition *a = &want->conds[i], *b = &got->conds[i];
+    assert_int_equal(a->field, b->field);
+    assert_int_equal(a->match, b->match);
+    if (a->field == WL_FIELD_PROTOCOL)
+      assert_int_equal(a->proto, b->proto);
+    if (a->field == WL_FIELD_LOCAL_PORT || a->field == WL_FIELD_REMOTE_PORT) {
+      assert_int_equal(a->port_lo, b->port_lo);
+      if (a->match == WL_MATCH_RANGE)
+        assert_int_equal(a->port_hi, b->port_hi);
+    }
+    if (a->field == WL_FIELD_REMOTE_ADDR) {
+      assert_int_equal(a->ip_version, b->ip_version);
+      assert_int_equal(a->prefix_len, b->prefix_len);
+      assert_memory_equal(a->addr, b->addr, a->ip_version == 4 ? 4 : 16);
+    }
+    if (a->field == WL_FIELD_FLAGS)
+      assert_int_equal(a->flags, b->flags);
+  }
+  assert_int_equal(want->app_id_len, got->app_id_len);
+  assert_memory_equal(want->app_id, got->app_id, want->app_id_len);
+  assert_string_equal(want->user_sid, got->user_sid);
+  assert_string_equal(want->package_sid, got->package_sid);
+  assert_true(wl_filter_same(want, got));
+}
+
+#define NRULES 4
+
+static void test_filters_through_the_dll(void **state) {
+  (void)state;
+  wl_engine *e = NULL;
+  wl_store *s = NULL;
+  assert_int_equal(wl_whitelist_open(DB, "wfp", 0, &s, &e), WL_OK);
+  assert_string_equal(wl_engine_kind(e), "wfp");
+  wl_rule *r = calloc(NRULES, sizeof *r);
+  wl_rule_row *rows = calloc(NRULES, sizeof *rows);
+  rule(&r[0], "C:\\Program Files\\Browser\\b.exe", WL_DIR_OUT, 6, "443,8000-8100", "", USER_SID,
+       "");
+  rule(&r[1], "C:\\Apps\\update.exe", WL_DIR_OUT, 6, "", "203.0.113.7,2001:db8:5::/48", "", "");
+  rule(&r[2], "C:\\Apps\\server.exe", WL_DIR_IN, 6, "3000", "", "", PKG_SID);
+  rule(&r[3], "", WL_DIR_IN, 17, "137-138,5353", "", "", "");
+  for (int i = 0; i < NRULES; i++)
+    assert_int_equal(wl_rule_resolve(e, NULL, &r[i]), WL_OK);
+  assert_string_equal(r[0].app_nt, "\\device\\harddiskvolume3\\program files\\browser\\b.exe");
+  wl_apply_result res;
+  assert_int_equal(wl_rules_add(e, s, r, rows, NRULES, &res), WL_OK);
+  assert_int_equal(res.added_rules, NRULES);
+  assert_int_equal(res.added_filters, 2 + 2 + 2 + 2);
+  /* The enforce set too (persistent variant, inbound included). */
+  wl_filter *enf = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *enf);
+  size_t nenf = 0;
+  assert_int_equal(wl_enforce_filters(1, 1, enf, WL_ENFORCE_MAX_FILTERS, &nenf), WL_OK);
+  assert_int_equal(wl_engine_begin(e), WL_OK);
+  for (size_t i = 0; i < nenf; i++)
+    assert_int_equal(wl_engine_filter_add(e, &enf[i]), WL_OK);
+  assert_int_equal(wl_engine_commit(e), WL_OK);
+
+  /* What we meant, rebuilt; what the DLL's sim holds, read natively and through the DLL. */
+  wl_filter *want = calloc(NRULES * WL_RULE_MAX_FILTERS, sizeof *want), *got = malloc(sizeof *got);
+  size_t nw = 0;
+  for (int i = 0; i < NRULES; i++) {
+    size_t k = 0;
+    assert_int_equal(wl_rule_filters(e, &r[i], want + nw, WL_RULE_MAX_FILTERS, &k), WL_OK);
+    nw += k;
+  }
+  assert_int_equal(nw, 8);
+  for (size_t i = 0; i < nw; i++) { /* through the DLL */
+    assert_int_equal(wl_engine_filter_get_by_key(e, &want[i].key, got), WL_OK);
+    assert_filter(&want[i], got);
+  }
+  wl_verify_report *rep = calloc(1, sizeof *rep);
+  assert_int_equal(wl_rules_verify(e, s, 0, rep), WL_OK);
+  assert_int_equal(rep->issues_total, 0);
+  wl_engine_close(e);
+  wl_store_close(s);
+
+  wl_engine *n = NULL;
+  assert_int_equal(wl_engine_open(g_native, 0, &n), WL_OK);
+  assert_string_equal(wl_engine_kind(n), "sim");
+  for (size_t i = 0; i < nw; i++) {
+    assert_int_equal(wl_engine_filter_get_by_key(n, &want[i].key, got), WL_OK);
+    assert_filter(&want[i], got);
+  }
+  for (size_t i = 0; i < nenf; i++) {
+    assert_int_equal(wl_engine_filter_get_by_key(n, &enf[i].key, got), WL_OK);
+    assert_filter(&enf[i], got);
+  }
+  /* The v4/v6 split: each filter of rule 1 carries only its own version's address. */
+  assert_int_equal(want[2].layer_id, WL_LAYER_ALE_AUTH_CONNECT_V4);
+  assert_int_equal(want[3].layer_id, WL_LAYER_ALE_AUTH_CONNECT_V6);
+  wl_guid sk = wl_sublayer_key(), pk = wl_provider_key();
+  wl_sublayer sl;
+  wl_provider pv;
+  assert_int_equal(wl_engine_sublayer_get(n, &sk, &sl), WL_OK);
+  assert_int_equal(sl.weight, WL_SUBLAYER_WEIGHT);
+  assert_true(wl_guid_eq(&sl.provider, &pk));
+  assert_int_equal(sl.flags & WL_OBJ_PERSISTENT, WL_OBJ_PERSISTENT);
+  assert_int_equal(wl_engine_provider_get(n, &pk, &pv), WL_OK);
+  assert_string_equal(pv.name, WL_PROVIDER_NAME);
+  wl_engine_close(n);
+
+  /* uninstall through the DLL leaves nothing of ours. */
+  assert_int_equal(wl_whitelist_open(DB, "wfp", 0, &s, &e), WL_OK);
+  wl_uninstall_report ur;
+  assert_int_equal(wl_uninstall(e, s, &ur), WL_OK);
+  assert_int_equal(ur.filters, nw + nenf);
+  assert_int_equal(ur.sublayers + ur.providers, 2);
+  wl_engine_close(e);
+  wl_store_close(s);
+  free(r), free(rows), free(enf), free(want), free(got), free(rep);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_filters_through_the_dll, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
