@@ -39,7 +39,9 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
   }
   wl_store *s = NULL;
   FILE *f = cli->out;
-  int rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
+  int rc = wl_whitelist_need_store(cli->db_path);
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc && out && !(f = fopen(out, "w")))
     rc = wl_err(WL_E_IO, "%s: cannot create", out);
   if (!rc)

@@ -200,8 +200,9 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
   size_t n = 0;
   uint64_t since = 0;
   wl_rule *r = malloc(sizeof *r);
-  int rc = r ? wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL)
-             : wl_err(WL_E_NOMEM, "out of memory");
+  int rc = r ? wl_whitelist_need_store(cli->db_path) : wl_err(WL_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc && since_s)
     rc = parse_since(s, since_s, &since);
   if (!rc)
@@ -337,8 +338,10 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   wl_rule *rules = calloc(a->n, sizeof *rules);
   wl_rule_row *rows = calloc(a->n, sizeof *rows);
   size_t k = 0;
-  rc = (p && rules && rows) ? wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e)
+  rc = (p && rules && rows) ? wl_whitelist_need_store(cli->db_path)
                             : wl_err(WL_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
   for (size_t i = 0; !rc && i < a->n; i++) {
     int skip = 0;
     rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &skip);

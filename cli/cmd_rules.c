@@ -111,8 +111,9 @@ int wl_cmd_rules(wl_cli *cli, int argc, char **argv) {
   }
   wl_store *s = NULL;
   list_ctx c = {cli->out, json, 0, malloc(sizeof(wl_rule))};
-  int rc = c.r ? wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL)
-               : wl_err(WL_E_NOMEM, "out of memory");
+  int rc = c.r ? wl_whitelist_need_store(cli->db_path) : wl_err(WL_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc)
     rc = wl_store_rules(s, list_cb, &c);
   if (!rc && json)
@@ -157,7 +158,9 @@ int wl_cmd_revoke(wl_cli *cli, int argc, char **argv) {
     return wl_err(WL_E_INVAL, "which rules? (see wfplearn rules)");
   wl_store *s = NULL;
   wl_engine *e = NULL;
-  int rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+  int rc = wl_whitelist_need_store(cli->db_path);
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
   if (!rc)
     rc = wl_rules_revoke(e, s, ids, n);
   for (size_t i = 0; !rc && i < n; i++)
@@ -222,8 +225,9 @@ int wl_cmd_verify(wl_cli *cli, int argc, char **argv) {
   wl_store *s = NULL;
   wl_engine *e = NULL;
   wl_verify_report *rep = malloc(sizeof *rep);
-  int rc = rep ? wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e)
-               : wl_err(WL_E_NOMEM, "out of memory");
+  int rc = rep ? wl_whitelist_need_store(cli->db_path) : wl_err(WL_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
   if (!rc)
     rc = wl_rules_verify(e, s, repair, rep);
   if (!rc) {

@@ -5,6 +5,7 @@
  * usually our own earlier filter (a promote whose store commit failed, a second promote, a
  * confirm retried). Identical → adopted, nothing added; different → replaced.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,14 @@
  * (fwpmu.h; the sim models it under the same key, wfp/sim.h). */
 static const wl_guid wf_sublayer = {0xb3cdd441, 0xaf90, 0x41ba,
                                     {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x00}};
+
+int wl_whitelist_need_store(const char *db) {
+  FILE *f = db ? fopen(db, "rb") : NULL;
+  if (!f)
+    return wl_err(WL_E_NOTFOUND, "%s: no store yet (run wfplearn learn first)", db ? db : "");
+  fclose(f);
+  return WL_OK;
+}
 
 int wl_whitelist_open(const char *db, const char *engine_spec, unsigned session_flags,
                       wl_store **s, wl_engine **e) {

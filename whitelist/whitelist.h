@@ -65,6 +65,9 @@ static inline wl_guid wl_sublayer_key(void) {
  * WL_E_CONFLICT when Windows Firewall's sublayer outweighs ours. */
 int wl_objects_ensure(wl_engine *e);
 
+/* WL_OK when the store file exists, else WL_E_NOTFOUND "no store yet (run wfplearn learn)":
+ * commands that read what learn recorded call it first instead of creating an empty store. */
+int wl_whitelist_need_store(const char *db);
 /* Open the store and the engine the way every whitelist command does. Either out may be NULL
  * to skip it. Release with wl_store_close / wl_engine_close. */
 int wl_whitelist_open(const char *db, const char *engine_spec, unsigned session_flags,
