@@ -321,6 +321,35 @@ static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int s
   return WL_OK;
 }
 
+/* Dry run: print; else add all in one transaction and print what was added. */
+static int promote_finish(wl_cli *cli, wl_engine *e, wl_store *s, wl_rule *rules,
+                          wl_rule_row *rows, size_t k, int dry_run) {
+  wl_apply_result res = {0};
+  int rc = wl_rules_sids(s, rules, k);
+  for (size_t i = 0; !rc && i < k; i++)
+    rc = wl_rule_to_row(&rules[i], &rows[i]);
+  if (rc || !k)
+    return rc;
+  if (dry_run) {
+    for (size_t i = 0; i < k; i++) {
+      print_rule(cli->out, "would add:", &rules[i], &rows[i]);
+      print_filters(cli->out, e, &rules[i]);
+    }
+    return WL_OK;
+  }
+  if ((rc = wl_rules_add(e, s, rules, rows, k, &res)) != WL_OK)
+    return rc;
+  for (size_t i = 0; i < k; i++) {
+    char what[48];
+    snprintf(what, sizeof what, "rule %lld:", (long long)rows[i].id);
+    print_rule(cli->out, what, &rules[i], &rows[i]);
+  }
+  fprintf(cli->out, "%zu rule%s added (%zu filters), %zu already present\n", res.added_rules,
+          res.added_rules == 1 ? "" : "s", res.added_filters + res.adopted_filters,
+          res.same_rules);
+  return WL_OK;
+}
+
 int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   if (wl_cli_wants_help(argc, argv)) {
     promote_usage(cli->out);
@@ -348,27 +377,7 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
     k += !rc && !skip;
   }
   if (!rc)
-    rc = wl_rules_sids(s, rules, k);
-  for (size_t i = 0; !rc && i < k; i++)
-    rc = wl_rule_to_row(&rules[i], &rows[i]);
-  wl_apply_result res = {0};
-  if (!rc && a->dry_run) {
-    for (size_t i = 0; i < k; i++) {
-      print_rule(cli->out, "would add:", &rules[i], &rows[i]);
-      print_filters(cli->out, e, &rules[i]);
-    }
-  } else if (!rc && k) {
-    rc = wl_rules_add(e, s, rules, rows, k, &res);
-    for (size_t i = 0; !rc && i < k; i++) {
-      char what[48];
-      snprintf(what, sizeof what, "rule %lld:", (long long)rows[i].id);
-      print_rule(cli->out, what, &rules[i], &rows[i]);
-    }
-    if (!rc)
-      fprintf(cli->out, "%zu rule%s added (%zu filters), %zu already present\n",
-              res.added_rules, res.added_rules == 1 ? "" : "s",
-              res.added_filters + res.adopted_filters, res.same_rules);
-  }
+    rc = promote_finish(cli, e, s, rules, rows, k, a->dry_run);
   wl_engine_close(e);
   wl_store_close(s);
   free(a), free(p), free(rules), free(rows);

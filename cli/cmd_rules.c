@@ -199,6 +199,28 @@ static void print_issues(FILE *f, const wl_verify_report *r) {
     fprintf(f, "... and %zu more\n", r->issues_total - r->n_issues);
 }
 
+/* Print the report; after a repair, verify again and report what is left. */
+static int verify_report(wl_cli *cli, wl_engine *e, wl_store *s, int repair,
+                         wl_verify_report *rep) {
+  int rc = WL_OK;
+  print_issues(cli->out, rep);
+  fprintf(cli->out, "%zu rules, %zu of %zu filters present, %zu problem%s\n", rep->rules,
+          rep->filters_found, rep->filters_expected, rep->issues_total,
+          rep->issues_total == 1 ? "" : "s");
+  if (repair && rep->issues_total) {
+    size_t fixed = rep->repaired;
+    if ((rc = wl_rules_verify(e, s, 0, rep)) != WL_OK)
+      return rc;
+    fprintf(cli->out, "repaired %zu; %zu problem%s left\n", fixed, rep->issues_total,
+            rep->issues_total == 1 ? "" : "s");
+  }
+  if (rep->issues_total)
+    rc = wl_err(WL_E_CONFLICT, "%u problem%s between the rules and the engine%s",
+                (unsigned)rep->issues_total, rep->issues_total == 1 ? "" : "s",
+                repair ? " could not be repaired" : " (run verify --repair)");
+  return rc;
+}
+
 int wl_cmd_verify(wl_cli *cli, int argc, char **argv) {
   int repair = 0;
   if (wl_cli_wants_help(argc, argv)) {
@@ -230,23 +252,8 @@ int wl_cmd_verify(wl_cli *cli, int argc, char **argv) {
     rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
   if (!rc)
     rc = wl_rules_verify(e, s, repair, rep);
-  if (!rc) {
-    print_issues(cli->out, rep);
-    fprintf(cli->out, "%zu rules, %zu of %zu filters present, %zu problem%s\n", rep->rules,
-            rep->filters_found, rep->filters_expected, rep->issues_total,
-            rep->issues_total == 1 ? "" : "s");
-  }
-  if (!rc && repair && rep->issues_total) {
-    size_t fixed = rep->repaired;
-    rc = wl_rules_verify(e, s, 0, rep); /* what is left after the repair */
-    if (!rc)
-      fprintf(cli->out, "repaired %zu; %zu problem%s left\n", fixed, rep->issues_total,
-              rep->issues_total == 1 ? "" : "s");
-  }
-  if (!rc && rep->issues_total)
-    rc = wl_err(WL_E_CONFLICT, "%u problem%s between the rules and the engine%s",
-                (unsigned)rep->issues_total, rep->issues_total == 1 ? "" : "s",
-                repair ? " could not be repaired" : " (run verify --repair)");
+  if (!rc)
+    rc = verify_report(cli, e, s, repair, rep);
   wl_engine_close(e);
   wl_store_close(s);
   free(rep);
