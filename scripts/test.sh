@@ -107,6 +107,10 @@ flavour() {
     tail -n 5 "$b/ctest.log"
   fi
   if [ "$nfail" -gt 0 ]; then
+    # each failing test's result line and the start of its output (60 lines), then the list
+    awk '/Test +#[0-9]+:.*(\*\*\*|Not Run)/ { p = 1; n = 0 }
+         /Test +#[0-9]+:.*Passed/ || /^ +Start +[0-9]+:/ || /tests passed,/ { p = 0 }
+         p && n++ < 60' "$b/ctest.log"
     sed -n '/The following tests FAILED/,$p' "$b/ctest.log"
     echo "(full output: $b/ctest.log)"
   fi
