@@ -25,3 +25,23 @@ wl_add_test(test_import_bad SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import_bad.c 
 # the store-backed import and the command (wl_cli is defined by cli/, configured later)
 wl_add_test(test_import_store SOURCES ${CMAKE_SOURCE_DIR}/tests/test_import_store.c
             LIBS wl_cli wl_import)
+
+# libFuzzer targets, one per format (clang, -DWL_FUZZ=ON); scripts/checks/fuzz-import.sh runs
+# them for a fixed number of iterations. The importers are compiled a second time with coverage
+# instrumentation (the store-backed part is not needed); expat is Debian's, uninstrumented.
+if(WL_FUZZ)
+  set(WL_IMP ${CMAKE_CURRENT_SOURCE_DIR})
+  add_library(wl_import_fuzz STATIC ${WL_IMP}/import_core.c ${WL_IMP}/import_sec.c
+              ${WL_IMP}/import_secjson.c ${WL_IMP}/import_evtxml.c ${WL_IMP}/import_pfw.c
+              ${WL_IMP}/paths.c ${WL_IMP}/event.c)
+  target_include_directories(wl_import_fuzz PUBLIC ${CMAKE_SOURCE_DIR})
+  target_compile_options(wl_import_fuzz PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  target_link_libraries(wl_import_fuzz PUBLIC wl_common_fuzz EXPAT::EXPAT)
+  foreach(fmt secjson evtxml pfirewall)
+    add_executable(fuzz_import_${fmt} ${CMAKE_SOURCE_DIR}/tests/fuzz_import_${fmt}.c
+                   ${CMAKE_SOURCE_DIR}/tests/fuzz_import_common.c)
+    target_link_libraries(fuzz_import_${fmt} PRIVATE wl_import_fuzz)
+    target_compile_options(fuzz_import_${fmt} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(fuzz_import_${fmt} PRIVATE -fsanitize=fuzzer,address,undefined)
+  endforeach()
+endif()

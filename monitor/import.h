@@ -60,7 +60,8 @@
  * Bounds: files are read in WL_IMPORT_CHUNK pieces; a line (JSON record, pfirewall line) longer
  * than opts.line_max (default WL_IMPORT_LINE_MAX = 1 MiB) is skipped as "line too long" without
  * being held in memory; in XML, markup that runs longer than line_max bytes without expat
- * reporting anything (a giant tag or attribute) is skipped the same way, and element text is
+ * reporting anything (a giant tag or attribute; checked after each read, so the exact point
+ * depends on the read size) is skipped the same way, and element text is
  * kept up to WL_PATH_MAX (Application, flagged WL_HAS_APP_TRUNC when cut) or
  * WL_IMPORT_VALUE_MAX bytes (other fields; longer is malformed). Files may be UTF-8 (a BOM is
  * skipped) or UTF-16LE with a BOM (PowerShell 5's `>`), converted as they are read.

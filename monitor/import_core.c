@@ -392,8 +392,8 @@ static int run_lines(imp_run *r) {
   return rc;
 }
 
-/* The XML declaration is only recognised whole in the first piece: gather at least this
- * much before the first feed, whatever the chunk size. */
+/* The XML declaration is looked for in the first 1024 bytes (import_evtxml.c, XML_DECL_MAX):
+ * gather at least that much before the first feed, whatever the chunk size. */
 #define XML_HEAD 1024
 
 static int run_xml(imp_run *r) {

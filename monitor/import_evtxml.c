@@ -37,18 +37,23 @@ typedef struct imp_xml {
   XML_Parser p;
   imp_ctx *c;
   int active;        /* a segment is being parsed */
-  int resync;        /* looking for the next "<Event" */
   int match;         /* bytes of "<Event" matched while resyncing */
   int decl_done;     /* the start of the file was checked for an XML declaration */
   int depth;         /* element depth; <wl-root> is 1 */
   int ev_depth;      /* depth of the open <Event>, 0 when none */
   int sect;          /* which child of <Event> we are in */
   int field;         /* enum imp_field receiving text, -1 none */
-  int cb;            /* a handler ran during the current XML_Parse call */
-  uint64_t quiet;    /* bytes fed since a handler last ran */
-  uint64_t fed;      /* bytes given to the current segment's parser */
-  uint64_t seg_line; /* file line of the segment's first byte */
+  uint64_t fed;      /* bytes given to the current segment's parser (its byte index space) */
+  uint64_t cb_idx;   /* byte index of the last token a handler saw */
   uint64_t ev_line, ev_ord;
+  /* The bytes fed since cb_idx (what expat has not finished: an error lies in there), so a
+   * resync can start right at the error even when it was detected a few pieces later.
+   * Bounded: more than line_max of them abandons the segment. */
+  char *hist;
+  size_t hist_len, hist_cap;
+  uint64_t hist_start; /* byte index of hist[0] */
+  uint64_t lpos, lline; /* line lline starts at or before byte index lpos (counted by us, '\n'
+                         * only, like the line formats; expat's own count also takes '\r') */
 } imp_xml;
 
 static const char *local_name(const char *n) {
@@ -56,8 +61,29 @@ static const char *local_name(const char *n) {
   return colon ? colon + 1 : n;
 }
 
-static uint64_t cur_line(const imp_xml *x) {
-  return x->seg_line + (uint64_t)XML_GetCurrentLineNumber(x->p) - 1;
+/* A handler ran: everything before this token is done with. */
+static void seen(imp_xml *x) {
+  XML_Index i = XML_GetCurrentByteIndex(x->p);
+  if (i > 0 && (uint64_t)i > x->cb_idx)
+    x->cb_idx = (uint64_t)i;
+}
+
+/* File line of byte index idx (>= the last one asked; within the history). */
+static uint64_t line_at(imp_xml *x, uint64_t idx) {
+  if (idx <= x->lpos)
+    return x->lline;
+  size_t a = (size_t)(x->lpos - x->hist_start), b = (size_t)(idx - x->hist_start);
+  if (b > x->hist_len)
+    b = x->hist_len;
+  for (size_t i = a; i < b; i++)
+    x->lline += x->hist[i] == '\n';
+  x->lpos = x->hist_start + b;
+  return x->lline;
+}
+
+static uint64_t cur_line(imp_xml *x) {
+  XML_Index i = XML_GetCurrentByteIndex(x->p);
+  return line_at(x, i < 0 ? x->fed : (uint64_t)i);
 }
 
 static void trim(imp_sec *s, int f) {
@@ -151,7 +177,7 @@ static void system_child(imp_xml *x, const char *n, const XML_Char **atts) {
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts) {
   imp_xml *x = ud;
   const char *n = local_name(name);
-  x->cb = 1;
+  seen(x);
   x->depth++;
   if (strcmp(n, "Event") == 0) {
     begin_event(x);
@@ -175,7 +201,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 static void XMLCALL on_end(void *ud, const XML_Char *name) {
   imp_xml *x = ud;
   (void)name;
-  x->cb = 1;
+  seen(x);
   if (x->field >= 0 && x->depth == x->ev_depth + 2) {
     trim(&x->c->sec, x->field);
     x->field = -1;
@@ -189,19 +215,53 @@ static void XMLCALL on_end(void *ud, const XML_Char *name) {
 
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len) {
   imp_xml *x = ud;
-  x->cb = 1;
+  seen(x);
   if (x->field >= 0 && len > 0)
     imp_sec_append(&x->c->sec, x->field, s, (size_t)len);
 }
 
 static void XMLCALL on_other(void *ud, const XML_Char *data) {
-  ((imp_xml *)ud)->cb = 1; /* comments: progress, nothing to keep */
+  seen(ud); /* comments: progress, nothing to keep */
   (void)data;
 }
 
 /* ---------------------------------------------------------------- segments */
 
-/* A fresh parse starting at a file line; the caller feeds the bytes after <wl-root>. */
+static int reserve(imp_ctx *c, char **buf, size_t *cap, size_t need) {
+  if (need <= *cap)
+    return WL_OK;
+  size_t n = *cap ? *cap : 4096;
+  while (n < need)
+    n *= 2;
+  char *b = realloc(*buf, n);
+  if (!b)
+    return wl_err(WL_E_NOMEM, "%s: out of memory (XML history of %zu bytes)", c->name, n);
+  *buf = b;
+  *cap = n;
+  return WL_OK;
+}
+
+/* Feed bytes to the segment's parser, keeping what expat has not finished in the history. */
+static int parse(imp_xml *x, const char *data, size_t n, int final, enum XML_Status *st) {
+  if (x->cb_idx > x->hist_start) {
+    size_t drop = x->cb_idx - x->hist_start > x->hist_len ? x->hist_len
+                                                          : (size_t)(x->cb_idx - x->hist_start);
+    line_at(x, x->hist_start + drop); /* count the lines of what is dropped */
+    memmove(x->hist, x->hist + drop, x->hist_len - drop);
+    x->hist_len -= drop;
+    x->hist_start += drop;
+  }
+  int rc = reserve(x->c, &x->hist, &x->hist_cap, x->hist_len + n);
+  if (rc)
+    return rc;
+  memcpy(x->hist + x->hist_len, data, n);
+  x->hist_len += n;
+  *st = XML_Parse(x->p, data, (int)n, final ? XML_TRUE : XML_FALSE);
+  x->fed += n;
+  return x->c->stop_rc;
+}
+
+/* A fresh parse starting at a file line, already inside our root element. */
 static int start_segment(imp_xml *x, uint64_t line) {
   if (!x->p) {
     x->p = XML_ParserCreate("UTF-8");
@@ -215,18 +275,20 @@ static int start_segment(imp_xml *x, uint64_t line) {
   XML_SetCharacterDataHandler(x->p, on_text);
   XML_SetCommentHandler(x->p, on_other);
   x->active = 1;
-  x->resync = 0;
   x->depth = x->ev_depth = 0;
   x->field = -1;
-  x->quiet = 0;
-  x->seg_line = line;
-  x->fed = sizeof root_open - 1;
-  if (XML_Parse(x->p, root_open, (int)(sizeof root_open - 1), XML_FALSE) != XML_STATUS_OK)
-    return wl_err(WL_E_INTERNAL, "%s: expat rejected the wrapper element", x->c->name);
-  return WL_OK;
+  x->lline = line;
+  x->fed = x->cb_idx = x->hist_start = x->lpos = 0;
+  x->hist_len = 0;
+  enum XML_Status st;
+  int rc = parse(x, root_open, sizeof root_open - 1, 0, &st);
+  if (rc == WL_OK && st != XML_STATUS_OK)
+    rc = wl_err(WL_E_INTERNAL, "%s: expat rejected the wrapper element", x->c->name);
+  x->cb_idx = x->fed;
+  return rc;
 }
 
-/* The segment failed at `line`: count the open event, then look for the next "<Event". */
+/* The segment is given up: count the open event as malformed, or note the error. */
 static void abandon(imp_xml *x, uint64_t line, const char *why) {
   imp_ctx *c = x->c;
   if (x->ev_depth)
@@ -234,13 +296,12 @@ static void abandon(imp_xml *x, uint64_t line, const char *why) {
   else
     imp_note(c, line, "XML error: %s; skipped to the next <Event>", why);
   x->active = 0;
-  x->resync = 1;
   x->match = 0;
   x->ev_depth = 0;
 }
 
-/* Scan data[*pos..n) for "<Event" + terminator. On a find, starts a segment at the '<' and
- * feeds the part of the tag that lay in the previous piece; *pos is then where to continue. */
+/* Scan data[*pos..n) for "<Event" + terminator; on a find, start a segment at the '<' (feeding
+ * the part of the tag that lay in an earlier piece) and set *pos there. */
 static int find_event(imp_xml *x, const char *data, size_t n, size_t *pos, uint64_t at_line) {
   for (size_t i = *pos; i < n; i++) {
     char ch = data[i];
@@ -251,11 +312,12 @@ static int find_event(imp_xml *x, const char *data, size_t n, size_t *pos, uint6
         uint64_t line = at_line;
         for (size_t k = 0; k < here; k++)
           line += data[k] == '\n';
+        enum XML_Status st = XML_STATUS_OK;
         int rc = start_segment(x, line);
-        if (rc == WL_OK && carried &&
-            XML_Parse(x->p, event_tag, (int)carried, XML_FALSE) != XML_STATUS_OK)
+        if (rc == WL_OK && carried)
+          rc = parse(x, event_tag, carried, 0, &st);
+        if (rc == WL_OK && st != XML_STATUS_OK)
           rc = wl_err(WL_E_INTERNAL, "%s: expat rejected \"<Event\"", x->c->name);
-        x->fed += carried;
         *pos = here;
         return rc;
       }
@@ -267,19 +329,107 @@ static int find_event(imp_xml *x, const char *data, size_t n, size_t *pos, uint6
   return WL_OK;
 }
 
-/* Byte position in data where the parser stopped (clamped to [from, n]). */
-static size_t error_pos(imp_xml *x, uint64_t fed_before, size_t from, size_t n) {
-  XML_Index idx = XML_GetCurrentByteIndex(x->p);
-  if (idx < 0 || (uint64_t)idx < fed_before)
-    return from;
-  uint64_t off = (uint64_t)idx - fed_before;
-  return off > n - from ? n : from + (size_t)off;
+typedef struct salvage {
+  char *buf; /* malloc'd: the bytes after an error, to scan for the next <Event> */
+  size_t len;
+  uint64_t line; /* file line of buf[0] */
+} salvage;
+
+/* After an error at the parser's current position: report it, then keep the unparsed bytes
+ * from there on (minus `drop_tail` bytes of our own closing tag) for a rescan. */
+static int fail_segment(imp_xml *x, size_t drop_tail, salvage *sv) {
+  enum XML_Error e = XML_GetErrorCode(x->p);
+  XML_Index at = XML_GetCurrentByteIndex(x->p);
+  uint64_t idx = at < 0 || (uint64_t)at < x->hist_start ? x->hist_start : (uint64_t)at;
+  uint64_t line = line_at(x, idx);
+  /* after a resync into a wrapper: its closing tag; nothing is lost */
+  int quiet = e == XML_ERROR_TAG_MISMATCH && x->depth == 1 && !x->ev_depth;
+  int at_end = drop_tail && idx + drop_tail >= x->fed;
+  if (at_end && x->ev_depth) {
+    imp_malformed(x->c, x->ev_line, "the file ends inside this <Event> (%s: unclosed element)",
+                  XML_ErrorString(e));
+    quiet = 1;
+  } else if (at_end) {
+    imp_note(x->c, line, "the file ends with an unclosed element (%s)", XML_ErrorString(e));
+    quiet = 1;
+  }
+  if (!quiet)
+    abandon(x, line, XML_ErrorString(e));
+  x->active = 0;
+  x->match = 0;
+  x->ev_depth = 0;
+  /* never restart at the '<' this segment began with */
+  uint64_t from = idx < sizeof root_open ? sizeof root_open : idx;
+  size_t off = from - x->hist_start > x->hist_len ? x->hist_len : (size_t)(from - x->hist_start);
+  size_t end = x->hist_len > drop_tail ? x->hist_len - drop_tail : 0;
+  sv->len = end > off ? end - off : 0;
+  sv->line = line_at(x, x->hist_start + off);
+  sv->buf = malloc(sv->len ? sv->len : 1);
+  if (!sv->buf)
+    return wl_err(WL_E_NOMEM, "%s: out of memory", x->c->name);
+  memcpy(sv->buf, x->hist + off, sv->len);
+  return WL_OK;
+}
+
+/* Parse (or, between segments, scan) one buffer of file bytes starting at file line `line`.
+ * An error turns the rest of what expat had into a salvaged buffer that is scanned next. */
+static int feed_buffer(imp_xml *x, const char *data, size_t n, uint64_t line) {
+  salvage sv = {0};
+  char *owned = NULL;
+  size_t pos = 0;
+  int rc = WL_OK;
+  while (rc == WL_OK && pos < n) {
+    if (!x->active) {
+      rc = find_event(x, data, n, &pos, line);
+      continue;
+    }
+    enum XML_Status st;
+    if ((rc = parse(x, data + pos, n - pos, 0, &st)) != WL_OK)
+      break;
+    pos = n;
+    if (st != XML_STATUS_OK) {
+      if ((rc = fail_segment(x, 0, &sv)) != WL_OK)
+        break;
+      free(owned);
+      owned = sv.buf;
+      data = sv.buf, n = sv.len, line = sv.line, pos = 0;
+    } else if (x->fed - x->cb_idx > x->c->line_max) {
+      char why[96];
+      snprintf(why, sizeof why, "markup longer than %zu bytes", x->c->line_max);
+      abandon(x, cur_line(x), why); /* the giant token is skipped, not rescanned */
+    }
+  }
+  free(owned);
+  return rc;
+}
+
+/* End of file: close our root; an error then is either the file ending inside an element or a
+ * real error in the last bytes expat held, after which there may still be an <Event>. */
+static int finish_file(imp_xml *x) {
+  int rc = WL_OK;
+  while (rc == WL_OK && x->active) {
+    enum XML_Status st;
+    salvage sv = {0};
+    if ((rc = parse(x, root_close, sizeof root_close - 1, 1, &st)) != WL_OK ||
+        st == XML_STATUS_OK)
+      break;
+    if ((rc = fail_segment(x, sizeof root_close - 1, &sv)) == WL_OK)
+      rc = feed_buffer(x, sv.buf, sv.len, sv.line);
+    free(sv.buf);
+  }
+  x->active = 0;
+  return rc;
 }
 
 /* Leading whitespace and an XML declaration, which may only come first and we put our root
- * before everything. Returns how many bytes to skip. */
+ * before everything; looked for in the first XML_DECL_MAX bytes (import_core.c gathers at least
+ * that much before the first feed, so the result does not depend on the read size). Returns
+ * how many bytes to skip. */
+#define XML_DECL_MAX 1024
 static size_t skip_declaration(const char *data, size_t n) {
   size_t i = 0;
+  if (n > XML_DECL_MAX)
+    n = XML_DECL_MAX;
   while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
     i++;
   if (n - i < 6 || memcmp(data + i, "<?xml", 5) != 0 ||
@@ -291,80 +441,19 @@ static size_t skip_declaration(const char *data, size_t n) {
   return i; /* unterminated: let expat complain */
 }
 
-/* Parse data[*pos..n) in the active segment. */
-static int feed_piece(imp_xml *x, const char *data, size_t n, size_t *pos) {
-  uint64_t before = x->fed;
-  size_t len = n - *pos;
-  x->cb = 0;
-  enum XML_Status st = XML_Parse(x->p, data + *pos, (int)len, XML_FALSE);
-  x->fed += len;
-  if (x->c->stop_rc)
-    return x->c->stop_rc;
-  if (st != XML_STATUS_OK) {
-    enum XML_Error e = XML_GetErrorCode(x->p);
-    uint64_t line = cur_line(x);
-    *pos = error_pos(x, before, *pos, n);
-    if (e == XML_ERROR_TAG_MISMATCH && x->depth == 1 && !x->ev_depth) {
-      /* after a resync: the </Events> of a wrapper we skipped into; nothing is lost */
-      x->active = 0;
-      x->resync = 1;
-      x->match = 0;
-      return WL_OK;
-    }
-    abandon(x, line, XML_ErrorString(e));
-    return WL_OK;
-  }
-  x->quiet = x->cb ? 0 : x->quiet + len;
-  if (x->quiet > x->c->line_max) {
-    char why[96];
-    snprintf(why, sizeof why, "markup longer than %zu bytes", x->c->line_max);
-    abandon(x, cur_line(x), why);
-  }
-  *pos = n;
-  return WL_OK;
-}
-
-/* End of file: close our root; whatever is still open was cut off. */
-static int finish_file(imp_xml *x) {
-  imp_ctx *c = x->c;
-  if (!x->active)
-    return WL_OK;
-  x->active = 0;
-  if (XML_Parse(x->p, root_close, (int)(sizeof root_close - 1), XML_TRUE) == XML_STATUS_OK ||
-      c->stop_rc)
-    return c->stop_rc;
-  const char *why = XML_ErrorString(XML_GetErrorCode(x->p));
-  if (x->ev_depth)
-    imp_malformed(c, x->ev_line, "the file ends inside this <Event> (%s: unclosed element)",
-                  why);
-  else
-    imp_note(c, cur_line(x), "the file ends with an unclosed element (%s)", why);
-  x->ev_depth = 0;
-  return WL_OK;
-}
-
 int imp_xml_feed(imp_ctx *c, const char *data, size_t n, uint64_t at_line, int final) {
   imp_xml *x = c->xml;
-  size_t pos = 0, min_resume = 0;
   int rc = WL_OK;
   if (!x->decl_done) {
     x->decl_done = 1;
-    pos = skip_declaration(data, n);
-    uint64_t line = at_line;
-    for (size_t k = 0; k < pos; k++)
-      line += data[k] == '\n';
-    rc = start_segment(x, line);
+    size_t skip = skip_declaration(data, n);
+    for (size_t k = 0; k < skip; k++)
+      at_line += data[k] == '\n';
+    data += skip, n -= skip;
+    rc = start_segment(x, at_line);
   }
-  while (rc == WL_OK && pos < n) {
-    if (!x->active) {
-      rc = find_event(x, data, n, &pos, at_line);
-      min_resume = pos + 1; /* never restart at the same "<Event" */
-      continue;
-    }
-    rc = feed_piece(x, data, n, &pos);
-    if (!x->active && pos < min_resume)
-      pos = min_resume;
-  }
+  if (rc == WL_OK)
+    rc = feed_buffer(x, data, n, at_line);
   if (rc == WL_OK && final)
     rc = finish_file(x);
   return rc;
@@ -386,6 +475,7 @@ void imp_xml_end(imp_ctx *c) {
     return;
   if (x->p)
     XML_ParserFree(x->p);
+  free(x->hist);
   free(x);
   c->xml = NULL;
 }

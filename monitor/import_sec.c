@@ -148,6 +148,9 @@ static int is_dos_path(const char *p) {
 
 void imp_set_app(imp_ctx *c, const char *app, size_t len, int truncated) {
   wl_event *ev = &c->rec.ev;
+  const char *nul = memchr(app, '\0', len); /* JSON may carry \u0000: the path ends there */
+  if (nul)
+    len = (size_t)(nul - app);
   if (len == 0 || (len == 1 && app[0] == '-'))
     return; /* no application (5152 packet drops, pfirewall) */
   if (len >= sizeof ev->app) {
@@ -202,10 +205,9 @@ static int sec_time(imp_ctx *c, uint64_t *ts, char *why, size_t cap) {
   return IMP_DELIVER;
 }
 
-static int sec_direction(const char *v, uint8_t *dir) {
+static int sec_direction(const char *v, size_t n, uint8_t *dir) {
   static const char *const in[] = {"%%14592", "14592", "Inbound", "In"};
   static const char *const out[] = {"%%14593", "14593", "Outbound", "Out"};
-  size_t n = strlen(v);
   for (int i = 0; i < 4; i++) {
     if (strlen(in[i]) == n && wl_strncasecmp(v, in[i], n) == 0)
       return *dir = WL_DIR_IN, 0;
@@ -341,7 +343,7 @@ int imp_sec_build(imp_ctx *c, uint64_t ordinal, uint64_t content_hash, char *why
   if (rc != IMP_DELIVER)
     return rc;
   if (V(F_DIR)) {
-    if (sec_direction(V(F_DIR), &ev->dir))
+    if (sec_direction(V(F_DIR), L(F_DIR), &ev->dir))
       return FAIL("Direction \"%.40s\" is neither %%%%14592 (inbound) nor %%%%14593 (outbound)",
                   V(F_DIR));
     ev->has |= WL_HAS_DIR;
