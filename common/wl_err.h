@@ -44,21 +44,23 @@ enum {
 };
 #define WL_OK WL_E_OK
 
+/* printf-style checking: GCC must be told the GNU dialect, or on mingw it assumes MSVCRT's and
+ * rejects %zu even though we build with __USE_MINGW_ANSI_STDIO=1. */
+#if defined(__clang__)
+#define WL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#elif defined(__GNUC__)
+#define WL_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
+#define WL_PRINTF(f, a)
+#endif
+
 /* Record `code` and a message for this thread; returns `code` so callers can
  * `return wl_err(WL_E_PARSE, "%s:%d: expected ':'", file, line);`. */
-int wl_err(int code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+int wl_err(int code, const char *fmt, ...) WL_PRINTF(2, 3);
 int wl_verr(int code, const char *fmt, va_list ap);
 
 /* Prefix the current message with "context: " (e.g. the file name), keeping the code. */
-int wl_err_prefix(int code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+int wl_err_prefix(int code, const char *fmt, ...) WL_PRINTF(2, 3);
 
 const char *wl_errmsg(void);      /* this thread's last message, "" if none */
 void wl_err_clear(void);
