@@ -2,7 +2,9 @@
 # setup.sh — install and prepare everything the builds and tests need. Idempotent: every step
 # checks first and does nothing when its result is already there, so a warm run takes ~1 s.
 #
-#   scripts/setup.sh [BUILD_ROOT]     (default: ./build)
+#   scripts/setup.sh [--native] [BUILD_ROOT]     (default: ./build)
+#
+# --native: only what the native build and the demo need (no mingw, wine or win-deps).
 #
 # 1. Debian packages (apt-get, as root or through sudo): native gcc/cmake, libsqlite3-dev,
 #    libcmocka-dev, libexpat1-dev; mingw-w64 and wine for the Windows build; clang for fuzzing.
@@ -11,6 +13,8 @@
 # 3. BUILD_ROOT/wineprefix: a wine prefix of our own (never the user's ~/.wine).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+native_only=0
+if [ "${1:-}" = "--native" ]; then native_only=1; shift; fi
 root=${1:-$here/build}
 mkdir -p "$root"
 root=$(cd "$root" && pwd)
@@ -23,9 +27,10 @@ sudo_if() {
 }
 apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
 
-pkgs=(build-essential cmake pkg-config tcl dpkg-dev
-      libsqlite3-dev libcmocka-dev libexpat1-dev
-      mingw-w64 wine wine64 clang libclang-rt-14-dev python3)
+pkgs=(build-essential cmake pkg-config libsqlite3-dev libcmocka-dev libexpat1-dev python3)
+if [ "$native_only" = 0 ]; then
+  pkgs+=(tcl dpkg-dev mingw-w64 wine wine64 clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,6 +40,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo_if apt-get "${apt_opts[@]}" update
   sudo_if apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+fi
+
+if [ "$native_only" = 1 ]; then
+  echo "setup: ok (native)"
+  exit 0
 fi
 
 "$here/scripts/win-deps.sh" "$root/win-deps"
