@@ -10,25 +10,28 @@
 #include "common/wl_text.h"
 #include "monitor/import_int.h"
 
+#define FN(name, field) {name, sizeof name - 1, field}
 static const struct {
   const char *name;
+  size_t len;
   int field;
 } field_names[] = {
-    {"EventID", F_EVENTID},           {"event_id", F_EVENTID},
-    {"EventTime", F_TIME_EVENT},      {"TimeCreated", F_TIME_CREATED},
-    {"TimeGenerated", F_TIME_GENERATED}, {"@timestamp", F_TIME_UTC},
-    {"EventReceivedTime", F_RECEIVED}, {"RecordNumber", F_RECORD},
-    {"EventRecordID", F_RECORD},      {"record_id", F_RECORD},
-    {"Hostname", F_COMPUTER},         {"Computer", F_COMPUTER},
-    {"computer_name", F_COMPUTER},    {"ProcessId", F_PID},
-    {"Application", F_APP},           {"Direction", F_DIR},
-    {"SourceAddress", F_SRC},         {"SourcePort", F_SPORT},
-    {"DestAddress", F_DST},           {"DestinationAddress", F_DST},
-    {"DestPort", F_DPORT},            {"DestinationPort", F_DPORT},
-    {"Protocol", F_PROTO},            {"Protocol_string", F_PROTO},
-    {"FilterRTID", F_FILTER},         {"LayerRTID", F_LAYER},
-    {"LayerName", F_LAYERNAME},
+    FN("EventID", F_EVENTID),           FN("event_id", F_EVENTID),
+    FN("EventTime", F_TIME_EVENT),      FN("TimeCreated", F_TIME_CREATED),
+    FN("TimeGenerated", F_TIME_GENERATED), FN("@timestamp", F_TIME_UTC),
+    FN("EventReceivedTime", F_RECEIVED), FN("RecordNumber", F_RECORD),
+    FN("EventRecordID", F_RECORD),      FN("record_id", F_RECORD),
+    FN("Hostname", F_COMPUTER),         FN("Computer", F_COMPUTER),
+    FN("computer_name", F_COMPUTER),    FN("ProcessId", F_PID),
+    FN("Application", F_APP),           FN("Direction", F_DIR),
+    FN("SourceAddress", F_SRC),         FN("SourcePort", F_SPORT),
+    FN("DestAddress", F_DST),           FN("DestinationAddress", F_DST),
+    FN("DestPort", F_DPORT),            FN("DestinationPort", F_DPORT),
+    FN("Protocol", F_PROTO),            FN("Protocol_string", F_PROTO),
+    FN("FilterRTID", F_FILTER),         FN("LayerRTID", F_LAYER),
+    FN("LayerName", F_LAYERNAME),
 };
+#undef FN
 
 /* How each field is named in messages. */
 static const char *const field_label[F_COUNT] = {
@@ -38,7 +41,7 @@ static const char *const field_label[F_COUNT] = {
 
 int imp_sec_field(const char *name, size_t len) {
   for (size_t i = 0; i < sizeof field_names / sizeof field_names[0]; i++)
-    if (strlen(field_names[i].name) == len && wl_strncasecmp(name, field_names[i].name, len) == 0)
+    if (field_names[i].len == len && wl_strncasecmp(name, field_names[i].name, len) == 0)
       return field_names[i].field;
   return -1;
 }
