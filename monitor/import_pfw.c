@@ -131,6 +131,19 @@ static int port_of(const tok *t, uint16_t *port, int *has) {
 
 #define FAIL(...) (snprintf(why, cap, __VA_ARGS__), IMP_MALFORMED)
 
+/* src/dst → local/remote by ev->dir: RECEIVE has dst local, SEND and unknown have src local. */
+static void place(wl_event *ev, const uint8_t *saddr, uint16_t sport, int hs,
+                  const uint8_t *daddr, uint16_t dport, int hd) {
+  int in = ev->dir == WL_DIR_IN;
+  memcpy(ev->local_addr, in ? daddr : saddr, 16);
+  memcpy(ev->remote_addr, in ? saddr : daddr, 16);
+  ev->local_port = in ? dport : sport;
+  ev->remote_port = in ? sport : dport;
+  ev->has |= WL_HAS_PROTO | WL_HAS_IP_VERSION | WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR |
+             (ev->dir ? WL_HAS_DIR : 0) | ((in ? hd : hs) ? WL_HAS_LOCAL_PORT : 0) |
+             ((in ? hs : hd) ? WL_HAS_REMOTE_PORT : 0);
+}
+
 /* Time, addresses, ports, protocol, direction → c->rec.ev. */
 static int build(imp_ctx *c, const pfw_rec *r, char *why, size_t cap) {
   wl_event *ev = &c->rec.ev;
@@ -165,15 +178,8 @@ static int build(imp_ctx *c, const pfw_rec *r, char *why, size_t cap) {
     ev->dir = WL_DIR_OUT;
   else if (path && path->n == 7 && wl_strncasecmp(path->p, "RECEIVE", 7) == 0)
     ev->dir = WL_DIR_IN;
-  int in = ev->dir == WL_DIR_IN;
   ev->ip_version = sv;
-  memcpy(ev->local_addr, in ? daddr : saddr, 16);
-  memcpy(ev->remote_addr, in ? saddr : daddr, 16);
-  ev->local_port = in ? dport : sport;
-  ev->remote_port = in ? sport : dport;
-  ev->has |= WL_HAS_PROTO | WL_HAS_IP_VERSION | WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR |
-             (ev->dir ? WL_HAS_DIR : 0) | ((in ? hd : hs) ? WL_HAS_LOCAL_PORT : 0) |
-             ((in ? hs : hd) ? WL_HAS_REMOTE_PORT : 0);
+  place(ev, saddr, sport, hs, daddr, dport, hd);
   return IMP_DELIVER;
 }
 

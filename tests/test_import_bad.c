@@ -285,7 +285,12 @@ static void test_secjson_apps(void **state) {
     assert_string_equal(g.r[0].ev.app_dos, cases[i].want_dos);
     assert_int_equal(!!(g.r[0].ev.has & WL_HAS_APP), cases[i].has);
   }
-  /* longer than WL_PATH_MAX: kept cut and flagged */
+}
+
+/* An Application longer than WL_PATH_MAX: kept cut and flagged. */
+static void test_secjson_long_app(void **state) {
+  (void)state;
+  wl_import_opts o = {.format = WL_IMPORT_SECJSON};
   size_t n = 3000;
   char *line = malloc(n + 512), *p = line;
   p += sprintf(p, "%s,\"Application\":\"\\\\device\\\\x\\\\", J_HEAD J_NET);
@@ -766,6 +771,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_secjson_table),      cmocka_unit_test(test_secjson_fields),
       cmocka_unit_test(test_secjson_time_zones), cmocka_unit_test(test_secjson_apps),
+      cmocka_unit_test(test_secjson_long_app),
       cmocka_unit_test(test_crlf_bom_blank),     cmocka_unit_test(test_utf16le),
       cmocka_unit_test(test_10mb_line),          cmocka_unit_test(test_line_max_boundary),
       cmocka_unit_test(test_problem_cap),        cmocka_unit_test(test_sink_stops),

@@ -266,7 +266,6 @@ static void test_cmd_reports_lines(void **state) {
 static void test_cmd_refuses(void **state) {
   (void)state;
   fresh_db("test_import_cmd_refuse");
-  const char *pf = sample("pfirewall_BetaHydri_ParseFirewallLog.log");
   static const struct {
     const char *a[5];
     int rc;
@@ -290,6 +289,12 @@ static void test_cmd_refuses(void **state) {
                cases[i].msg);
     assert_false(db_exists()); /* refused before the store was opened */
   }
+}
+
+static void test_cmd_dry_run_and_help(void **state) {
+  (void)state;
+  fresh_db("test_import_cmd_dry");
+  const char *pf = sample("pfirewall_BetaHydri_ParseFirewallLog.log");
   /* a good file and a missing one: nothing is imported */
   run_out r = cmd("--format", "pfirewall", pf, "/nonexistent/pf.log", NULL);
   assert_int_equal(r.rc, WL_E_NOTFOUND);
@@ -311,6 +316,7 @@ int main(void) {
       cmocka_unit_test(test_twice_adds_nothing), cmocka_unit_test(test_app_counts),
       cmocka_unit_test(test_repeat_in_file),     cmocka_unit_test(test_cmd_json_twice),
       cmocka_unit_test(test_cmd_reports_lines),  cmocka_unit_test(test_cmd_refuses),
+      cmocka_unit_test(test_cmd_dry_run_and_help),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
