@@ -62,18 +62,17 @@ static int64_t idents_find(const ident_list *l, const char *s) {
   return 0;
 }
 
-static int ident_cb(void *ctx, const wl_rule_row *row) {
-  ident_list *l = ctx;
-  wl_rule *r = malloc(sizeof *r);
+/* The identities of the rules already in the store. */
+static int idents_load(wl_store *s, ident_list *l) {
+  wl_rule *have = NULL;
+  size_t n = 0;
   char id[4096];
-  if (!r)
-    return wl_err(WL_E_NOMEM, "rules: out of memory");
-  int rc = WL_OK;
-  if (wl_rule_from_row(row, r) == WL_OK) {
-    wl_rule_identity(r, id, sizeof id);
-    rc = idents_push(l, id, row->id);
+  int rc = wl_rules_load(s, &have, &n);
+  for (size_t i = 0; !rc && i < n; i++) {
+    wl_rule_identity(&have[i], id, sizeof id);
+    rc = idents_push(l, id, have[i].id);
   }
-  free(r);
+  free(have);
   return rc;
 }
 
@@ -142,7 +141,7 @@ int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *r
   char id[4096];
   size_t nf = 0;
   memset(res, 0, sizeof *res);
-  int rc = (is_new && f) ? wl_store_rules(s, ident_cb, &have) : wl_err(WL_E_NOMEM, "rules");
+  int rc = (is_new && f) ? idents_load(s, &have) : wl_err(WL_E_NOMEM, "rules: out of memory");
   for (size_t i = 0; !rc && i < n; i++) {
     wl_rule_identity(&rules[i], id, sizeof id);
     int64_t same = idents_find(&have, id);

@@ -58,20 +58,6 @@ static void enf_key(const enf_def *d, int persistent, wl_guid *key) {
   wl_guid_from_name(&ns, name, (size_t)n, key);
 }
 
-static wl_condition *cond(wl_filter *f, uint8_t field, uint8_t match) {
-  wl_condition *c = &f->conds[f->num_conds++];
-  memset(c, 0, sizeof *c);
-  c->field = field;
-  c->match = match;
-  return c;
-}
-
-static void port_cond(wl_filter *f, uint8_t field, uint16_t lo, uint16_t hi) {
-  wl_condition *c = cond(f, field, lo == hi ? WL_MATCH_EQUAL : WL_MATCH_RANGE);
-  c->port_lo = lo;
-  c->port_hi = hi;
-}
-
 /* Conditions of the exceptions. Ports and protocols: DNS 53 (RFC 1035; UDP and TCP), DHCPv4
  * client 68 / server 67 (RFC 2131), DHCPv6 client 546 / server 547 (RFC 8415), ICMPv6 (58)
  * types 133-137 = router solicitation/advertisement, neighbour solicitation/advertisement,
@@ -81,21 +67,21 @@ static void port_cond(wl_filter *f, uint8_t field, uint16_t lo, uint16_t hi) {
 static void enf_conds(const enf_def *d, wl_filter *f) {
   switch (d->kind) {
   case K_LOOPBACK:
-    cond(f, WL_FIELD_FLAGS, WL_MATCH_FLAGS_ANY_SET)->flags = WL_COND_FLAG_IS_LOOPBACK;
+    wl_cond_add(f, WL_FIELD_FLAGS, WL_MATCH_FLAGS_ANY_SET)->flags = WL_COND_FLAG_IS_LOOPBACK;
     break;
   case K_DNS:
-    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
-    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 6;
-    port_cond(f, WL_FIELD_REMOTE_PORT, 53, 53);
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 6;
+    wl_cond_port(f, WL_FIELD_REMOTE_PORT, 53, 53);
     break;
   case K_DHCP:
-    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
-    port_cond(f, WL_FIELD_LOCAL_PORT, d->v6 ? 546 : 68, d->v6 ? 546 : 68);
-    port_cond(f, WL_FIELD_REMOTE_PORT, d->v6 ? 547 : 67, d->v6 ? 547 : 67);
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
+    wl_cond_port(f, WL_FIELD_LOCAL_PORT, d->v6 ? 546 : 68, d->v6 ? 546 : 68);
+    wl_cond_port(f, WL_FIELD_REMOTE_PORT, d->v6 ? 547 : 67, d->v6 ? 547 : 67);
     break;
   case K_ND:
-    cond(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 58;
-    port_cond(f, WL_FIELD_LOCAL_PORT, 133, 137);
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 58;
+    wl_cond_port(f, WL_FIELD_LOCAL_PORT, 133, 137);
     break;
   default: break;
   }

@@ -19,13 +19,11 @@
 
 #include "common/wl_err.h"
 #include "monitor/paths.h"
-#include "whitelist/whitelist.h"
-
-static int is_nt_path(const char *p) { return p[0] == '\\' && p[1] != '\\'; }
+#include "whitelist/whitelist_int.h"
 
 /* The DOS form of an app path: as is, or through the engine's drive map for an NT path. */
 static int dos_path_of(wl_engine *e, const char *app, char *dos, size_t cap) {
-  if (!is_nt_path(app)) {
+  if (!wl_is_nt_path(app)) {
     wl_strlcpy(dos, app, cap);
     return WL_OK;
   }
@@ -126,12 +124,18 @@ int wl_rule_resolve(wl_engine *e, wl_store *s, wl_rule *r) {
 
 /* ---------------------------------------------------------------- building */
 
-static wl_condition *cond_add(wl_filter *f, uint8_t field, uint8_t match) {
+wl_condition *wl_cond_add(wl_filter *f, uint8_t field, uint8_t match) {
   wl_condition *c = &f->conds[f->num_conds++];
   memset(c, 0, sizeof *c);
   c->field = field;
   c->match = match;
   return c;
+}
+
+void wl_cond_port(wl_filter *f, uint8_t field, uint16_t lo, uint16_t hi) {
+  wl_condition *c = wl_cond_add(f, field, lo == hi ? WL_MATCH_EQUAL : WL_MATCH_RANGE);
+  c->port_lo = lo;
+  c->port_hi = hi;
 }
 
 static void rule_name(const wl_rule *r, char *buf, size_t cap) {
@@ -151,33 +155,29 @@ static void rule_name(const wl_rule *r, char *buf, size_t cap) {
 static void rule_conds(const wl_rule *r, int ipv, const uint8_t *blob, size_t blob_len,
                        wl_filter *f) {
   if (blob_len) {
-    cond_add(f, WL_FIELD_APP_ID, WL_MATCH_EQUAL);
+    wl_cond_add(f, WL_FIELD_APP_ID, WL_MATCH_EQUAL);
     memcpy(f->app_id, blob, blob_len);
     f->app_id_len = (uint32_t)blob_len;
   }
   if (r->proto >= 0)
-    cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = (uint8_t)r->proto;
-  for (uint32_t i = 0; i < r->n_ports; i++) {
-    wl_condition *c =
-        cond_add(f, r->dir == WL_DIR_IN ? WL_FIELD_LOCAL_PORT : WL_FIELD_REMOTE_PORT,
-                 r->ports[i].lo == r->ports[i].hi ? WL_MATCH_EQUAL : WL_MATCH_RANGE);
-    c->port_lo = r->ports[i].lo;
-    c->port_hi = r->ports[i].hi;
-  }
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = (uint8_t)r->proto;
+  for (uint32_t i = 0; i < r->n_ports; i++)
+    wl_cond_port(f, r->dir == WL_DIR_IN ? WL_FIELD_LOCAL_PORT : WL_FIELD_REMOTE_PORT,
+                 r->ports[i].lo, r->ports[i].hi);
   for (uint32_t i = 0; i < r->n_remotes; i++) {
     if (r->remotes[i].ip_version != ipv)
       continue; /* a v4 prefix only on the v4 layer */
-    wl_condition *c = cond_add(f, WL_FIELD_REMOTE_ADDR, WL_MATCH_EQUAL);
+    wl_condition *c = wl_cond_add(f, WL_FIELD_REMOTE_ADDR, WL_MATCH_EQUAL);
     c->ip_version = (uint8_t)ipv;
     c->prefix_len = r->remotes[i].len;
     memcpy(c->addr, r->remotes[i].addr, 16);
   }
   if (r->user[0]) {
-    cond_add(f, WL_FIELD_USER, WL_MATCH_EQUAL);
+    wl_cond_add(f, WL_FIELD_USER, WL_MATCH_EQUAL);
     wl_strlcpy(f->user_sid, r->user, sizeof f->user_sid);
   }
   if (r->package[0]) {
-    cond_add(f, WL_FIELD_PACKAGE, WL_MATCH_EQUAL);
+    wl_cond_add(f, WL_FIELD_PACKAGE, WL_MATCH_EQUAL);
     wl_strlcpy(f->package_sid, r->package, sizeof f->package_sid);
   }
 }

@@ -193,23 +193,8 @@ static int read_rule(const wl_json *o, size_t idx, wl_rule_row *row, wl_rule *r)
 
 typedef struct have_ctx {
   wl_rule *rules;
-  size_t n, cap;
+  size_t n;
 } have_ctx;
-
-static int have_cb(void *ctx, const wl_rule_row *row) {
-  have_ctx *h = ctx;
-  if (h->n == h->cap) {
-    size_t cap = h->cap ? 2 * h->cap : 16;
-    wl_rule *r = realloc(h->rules, cap * sizeof *r);
-    if (!r)
-      return wl_err(WL_E_NOMEM, "import-policy: out of memory");
-    h->rules = r;
-    h->cap = cap;
-  }
-  if (wl_rule_from_row(row, &h->rules[h->n]) == WL_OK)
-    h->n++;
-  return 0;
-}
 
 static int same_app(const wl_rule *a, const wl_rule *b) {
   const char *x = a->app_nt[0] ? a->app_nt : a->app, *y = b->app_nt[0] ? b->app_nt : b->app;
@@ -312,7 +297,7 @@ int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
   }
   rep->read = rc ? 0 : n;
   if (!rc)
-    rc = wl_store_rules(s, have_cb, &have);
+    rc = wl_rules_load(s, &have.rules, &have.n);
   if (!rc)
     classify(&have, rules, n, is_new, report_to, rep);
   if (!rc && rep->conflicts)

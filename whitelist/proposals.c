@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/whitelist_int.h"
 
 int64_t wl_proposal_id(int64_t app_id, int dir) {
   return 2 * app_id + (dir == WL_DIR_IN) + 1;
@@ -36,7 +36,7 @@ typedef struct app_ent {
 
 typedef struct build_ctx {
   wl_rule *rules;
-  size_t n_rules, cap_rules;
+  size_t n_rules;
   size_t *any_app;          /* rules with no app */
   size_t n_any;
   app_ent *apps;
@@ -51,22 +51,6 @@ static char *dup_str(const char *s) {
   if (d)
     memcpy(d, s, n);
   return d;
-}
-
-static int rule_cb(void *ctx, const wl_rule_row *row) {
-  build_ctx *c = ctx;
-  if (c->n_rules == c->cap_rules) {
-    size_t cap = c->cap_rules ? 2 * c->cap_rules : 16;
-    wl_rule *r = realloc(c->rules, cap * sizeof *r);
-    if (!r)
-      return c->rc = wl_err(WL_E_NOMEM, "proposals: %u rules", (unsigned)cap);
-    c->rules = r;
-    c->cap_rules = cap;
-  }
-  /* A rule row that does not parse covers nothing (verify reports it). */
-  if (wl_rule_from_row(row, &c->rules[c->n_rules]) == WL_OK)
-    c->n_rules++;
-  return 0;
 }
 
 static int app_cb(void *ctx, const wl_app_summary *a) {
@@ -170,9 +154,7 @@ static void ctx_free(build_ctx *c) {
 static int gather(wl_store *s, uint64_t since, int64_t only_app, build_ctx *c) {
   memset(c, 0, sizeof *c);
   c->only_app = only_app;
-  int rc = wl_store_rules(s, rule_cb, c);
-  if (!rc)
-    rc = c->rc;
+  int rc = wl_rules_load(s, &c->rules, &c->n_rules);
   if (!rc && !(c->any_app = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->any_app)))
     rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
   for (size_t i = 0; !rc && i < c->n_rules; i++)
@@ -261,8 +243,6 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
 
 /* ---------------------------------------------------------------- proposal → rule */
 
-static int is_nt_path(const char *p) { return p[0] == '\\' && p[1] != '\\'; }
-
 static int rule_ports(const wl_proposal *p, wl_rule *r) {
   const wl_evidence *ev = &p->ev;
   if (ev->ports_overflow || ev->n_ports == 0)
@@ -311,7 +291,7 @@ int wl_proposal_rule(const wl_proposal *p, int scope_override, wl_rule *out) {
   memset(out, 0, sizeof *out);
   if (!no_app) {
     wl_strlcpy(out->app, p->app_dos[0] ? p->app_dos : p->app, sizeof out->app);
-    if (is_nt_path(p->app))
+    if (wl_is_nt_path(p->app))
       wl_strlcpy(out->app_nt, p->app, sizeof out->app_nt);
   }
   out->dir = p->dir;

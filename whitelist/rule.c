@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/whitelist_int.h"
 
 const char *wl_scope_name(int scope) {
   switch (scope) {
@@ -240,6 +240,40 @@ size_t wl_rule_identity(const wl_rule *r, char *buf, size_t cap) {
                    r->dir == WL_DIR_IN ? "in" : "out", app, (int)r->proto, ports, remotes,
                    r->user, r->package);
   return n < 0 ? 0 : (size_t)n;
+}
+
+typedef struct load_ctx {
+  wl_rule *r;
+  size_t n, cap;
+} load_ctx;
+
+static int load_cb(void *ctx, const wl_rule_row *row) {
+  load_ctx *c = ctx;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 16;
+    wl_rule *r = realloc(c->r, cap * sizeof *r);
+    if (!r)
+      return wl_err(WL_E_NOMEM, "rules: no memory for %u rules", (unsigned)cap);
+    c->r = r;
+    c->cap = cap;
+  }
+  if (wl_rule_from_row(row, &c->r[c->n]) == WL_OK)
+    c->n++;
+  else
+    wl_err_clear();
+  return 0;
+}
+
+int wl_rules_load(wl_store *s, wl_rule **out, size_t *n) {
+  load_ctx c = {NULL, 0, 0};
+  int rc = wl_store_rules(s, load_cb, &c);
+  if (rc) {
+    free(c.r);
+    c.r = NULL, c.n = 0;
+  }
+  *out = c.r;
+  *n = c.n;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- coverage */

@@ -15,6 +15,16 @@ int wl_filters_delete(wl_engine *e, const wl_guid *keys, size_t n, size_t *delet
 /* Parse a rule row's "{GUID},{GUID}" list (at most cap keys). */
 int wl_keys_parse(const char *s, wl_guid *out, size_t cap, size_t *n);
 
+/* Every rule row that parses, as rules (*out malloc'ed, release with free). Rows that do not
+ * parse are skipped (verify reports them). */
+int wl_rules_load(wl_store *s, wl_rule **out, size_t *n);
+/* An NT device path ("\\device\\..."), as opposed to a DOS or UNC path. */
+static inline int wl_is_nt_path(const char *p) { return p[0] == '\\' && p[1] != '\\'; }
+/* Append a condition (zeroed but for field and match); the caller keeps num_conds in bounds. */
+wl_condition *wl_cond_add(wl_filter *f, uint8_t field, uint8_t match);
+/* A port condition: EQUAL for one port, RANGE for lo < hi. */
+void wl_cond_port(wl_filter *f, uint8_t field, uint16_t lo, uint16_t hi);
+
 /* A meta value as an unsigned integer (0 when absent or not a number). */
 uint64_t wl_meta_u64(wl_store *s, const char *key);
 /* If a watchdog holds a pending enforce: ask it to leave, wait up to wait_ms for it to exit,
