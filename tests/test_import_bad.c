@@ -748,6 +748,38 @@ static void test_pfw_repeats(void **state) {
   assert_true(g.r[0].key != g.r[1].key && g.r[1].key != g.r[2].key && g.r[0].key != g.r[2].key);
 }
 
+/* Files of WL_IMPORT_PROGRESS_MIN bytes and more show "\rNAME: x / y MB (p%)" lines that end
+ * at 100% with a newline; smaller ones show nothing. */
+static void test_progress(void **state) {
+  (void)state;
+  size_t line = strlen(PF_DROP) + 1, n = WL_IMPORT_PROGRESS_MIN / line + 1000;
+  char *text = malloc(n * line);
+  for (size_t i = 0; i < n; i++)
+    memcpy(text + i * line, PF_DROP "\n", line);
+  for (int big = 0; big <= 1; big++) {
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    wl_import_opts o = {.format = WL_IMPORT_PFIREWALL, .progress = f};
+    wl_import_stats st = {0};
+    size_t len = big ? n * line : 100 * line;
+    assert_int_equal(wl_import_buffer(&o, "t.log", text, len, NULL, NULL, &st), WL_OK);
+    assert_int_equal(st.delivered, big ? n : 100);
+    char out[8192] = "";
+    rewind(f);
+    size_t nout = fread(out, 1, sizeof out - 1, f);
+    out[nout] = '\0';
+    fclose(f);
+    if (!big) {
+      assert_int_equal(nout, 0);
+      continue;
+    }
+    assert_true(nout > 0 && out[0] == '\r' && out[nout - 1] == '\n');
+    assert_non_null(strstr(out, "\rt.log: 0.0 / "));
+    assert_non_null(strstr(out, "MB (100%)\n"));
+  }
+  free(text);
+}
+
 static void test_formats_and_errors(void **state) {
   (void)state;
   int f = 0;
@@ -782,6 +814,7 @@ int main(void) {
       cmocka_unit_test(test_pfw_table),          cmocka_unit_test(test_pfw_header_by_name),
       cmocka_unit_test(test_pfw_no_header),      cmocka_unit_test(test_pfw_offset),
       cmocka_unit_test(test_pfw_repeats),        cmocka_unit_test(test_formats_and_errors),
+      cmocka_unit_test(test_progress),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
