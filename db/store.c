@@ -55,7 +55,6 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",
     [ST_OLDEST] = "SELECT ts FROM events ORDER BY ts, id LIMIT 1",
     [ST_BOUNDARY] = "SELECT ts, id FROM events ORDER BY ts, id LIMIT 1 OFFSET ?1",
-    [ST_DEL_AGE_B] = "DELETE FROM events WHERE ts<?1 AND (ts,id)<(?2,?3)",
     [ST_DEL_AGE] = "DELETE FROM events WHERE ts<?1",
     [ST_DEL_B] = "DELETE FROM events WHERE (ts,id)<(?1,?2)",
     [ST_DEL_ALL] = "DELETE FROM events",

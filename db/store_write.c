@@ -453,14 +453,17 @@ static int prune(wl_store *s) {
   sqlite3_bind_int64(st, 1, (int64_t)(2 * s->tot.stored + WL_STORE_PRUNE_MIN));
   if ((rc = step_row(s, st, &have, &bts, &bid)) != WL_OK)
     return rc;
-  if (!(st = wl_st(s, by_size ? (have ? ST_DEL_B : ST_DEL_ALL) : (have ? ST_DEL_AGE_B : ST_DEL_AGE))))
+  /* Rows below the boundary are the slice; by age, when the boundary is not older than the
+   * cutoff, everything older than the cutoff is below it. Both are ranges of the primary key:
+   * a backlog (say, retention just shortened) is never scanned as a whole. */
+  int below = have && (by_size || (uint64_t)bts < cutoff);
+  if (!(st = wl_st(s, below ? ST_DEL_B : by_size ? ST_DEL_ALL : ST_DEL_AGE)))
     return WL_E_DB;
-  int i = 1;
-  if (!by_size)
-    wl_store_bind_u64(st, i++, cutoff);
-  if (have) {
-    sqlite3_bind_int64(st, i++, bts);
-    sqlite3_bind_int64(st, i, bid);
+  if (below) {
+    sqlite3_bind_int64(st, 1, bts);
+    sqlite3_bind_int64(st, 2, bid);
+  } else if (!by_size) {
+    wl_store_bind_u64(st, 1, cutoff);
   }
   if ((rc = wl_store_step_done(s, st, "pruning old events")) == WL_OK)
     s->tot.pruned += (uint64_t)sqlite3_changes(s->db);

@@ -859,6 +859,73 @@ static void test_retention_by_size(void **state) {
   free(ev);
 }
 
+
+/* Retention shortened on a full store: each batch prunes a bounded slice (2 x its size + 1024
+ * rows), never the whole backlog at once, and the backlog drains batch by batch. */
+static void test_retention_backlog_drains_in_slices(void **state) {
+  (void)state;
+  const size_t n = 12000;
+  wl_event *ev = make_stream(n, 100, 10, 21, 2 * 60 * 10000000ull); /* ~8 days */
+  for (size_t i = 1; i < n; i++)
+    if (ev[i].ts < ev[i - 1].ts)
+      ev[i].ts = ev[i - 1].ts;
+  wl_store_opts keep = {.retain_ticks = 30 * DAY}, day = {.retain_ticks = DAY};
+  wl_store *s = open_ok(&keep);
+  write_batches(s, ev, n - 10, 5);
+  wl_store_stats before, st;
+  assert_int_equal(wl_store_stats_get(s, &before), WL_OK);
+  assert_int_equal(before.events_kept, before.events);
+  wl_store_close(s);
+  s = open_ok(&day);
+  size_t stored10 = 0;
+  for (size_t i = n - 10; i < n; i++)
+    stored10 += ev[i].type != WL_EVT_OTHER;
+  assert_int_equal(wl_store_write(s, ev + n - 10, 10, NULL), WL_OK);
+  assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
+  assert_int_equal(st.events_kept, before.events_kept + stored10 - (2 * stored10 + 1024));
+  int batches = 1;
+  uint64_t prev = st.events_kept;
+  for (;; batches++) { /* empty batches prune 1024 each until only the last day is left */
+    assert_int_equal(wl_store_write(s, NULL, 0, NULL), WL_OK);
+    assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
+    assert_true(prev - st.events_kept <= 1024);
+    if (st.events_kept == prev)
+      break;
+    prev = st.events_kept;
+  }
+  assert_true(batches > 3);
+  compare_events(s, ev, n, ev[n - 1].ts - DAY, 0);
+  uint64_t listed = 0;
+  assert_int_equal(wl_store_events(s, 0, 0, count_event, &listed), 0);
+  assert_int_equal(listed, st.events_kept);
+  wl_store_close(s);
+  free(ev);
+}
+
+/* is_new: first seen within 7 days of the newest event (not of the wall clock). */
+static void test_apps_new_this_week(void **state) {
+  (void)state;
+  wl_event ev[3];
+  uint64_t rng = 2;
+  tsg_flow_event(1, 3, TSG_T0, &rng, &ev[0]);                /* app1: 10 days before */
+  tsg_flow_event(2, 3, TSG_T0 + 4 * DAY, &rng, &ev[1]);      /* app2: 6 days before */
+  tsg_flow_event(3, 3, TSG_T0 + 10 * DAY, &rng, &ev[2]);     /* app0: the newest */
+  wl_store *s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, ev, 3, NULL), WL_OK);
+  app_names apps = {0};
+  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
+  assert_int_equal(apps.n, 3);
+  for (int i = 0; i < apps.n; i++) {
+    int want = apps.sum[i].first_seen != TSG_T0;
+    assert_int_equal(apps.sum[i].is_new, want);
+    assert_int_equal(apps.sum[i].endpoints, 1);
+  }
+  app_names recent = {0};
+  assert_int_equal(wl_store_apps(s, TSG_T0 + 4 * DAY, collect_app, &recent), 0);
+  assert_int_equal(recent.n, 2);
+  wl_store_close(s);
+}
+
 /* ---------------------------------------------------------------- locked */
 
 static void test_locked_then_retry(void **state) {
@@ -903,6 +970,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_keyed_duplicates, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_retention_by_age, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_retention_by_size, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_retention_backlog_drains_in_slices, setup_path,
+                                      teardown_path),
+      cmocka_unit_test_setup_teardown(test_apps_new_this_week, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_locked_then_retry, setup_path, teardown_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
