@@ -10,8 +10,10 @@ target_include_directories(wl_db PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(wl_db PUBLIC SQLite::SQLite3 wl_common wl_event)
 
 set(WL_STORE_TEST_DIR ${CMAKE_SOURCE_DIR}/tests)
-wl_add_test(test_store SOURCES ${WL_STORE_TEST_DIR}/test_store.c ${WL_STORE_TEST_DIR}/test_store_gen.c
-  LIBS wl_db m)
+wl_add_test(test_store SOURCES ${WL_STORE_TEST_DIR}/test_store.c
+  ${WL_STORE_TEST_DIR}/test_store_util.c ${WL_STORE_TEST_DIR}/test_store_gen.c LIBS wl_db m)
+wl_add_test(test_store_retain SOURCES ${WL_STORE_TEST_DIR}/test_store_retain.c
+  ${WL_STORE_TEST_DIR}/test_store_util.c ${WL_STORE_TEST_DIR}/test_store_gen.c LIBS wl_db m)
 wl_add_test(test_store_crash SOURCES ${WL_STORE_TEST_DIR}/test_store_crash.c
   ${WL_STORE_TEST_DIR}/test_store_gen.c LIBS wl_db m)
 # `wfplearn status` (cli/cmd_status.c); wl_cli is defined later in cli/, linked by name
