@@ -2,9 +2,9 @@
  * filter up once (wl_engine_filter_get_by_id, then its provider's and sublayer's names), store
  * it with wl_store_filter_info_put, and remember the id so it is not asked again. The cache is
  * bounded (WL_CAPTURE_FILTER_CACHE ids; when 3/4 full it starts over, which only costs repeat
- * lookups). A filter of wfplearn's provider (named "wfplearn", WL_CAPTURE_OUR_PROVIDER_NAME) is
- * "ours", so review can tell "blocked by wfplearn's default block" from "blocked
- * by Windows Firewall's default inbound rule". Consumer thread only; replay has no engine and
+ * lookups). A filter of wfplearn's provider (WL_PROVIDER_KEY_INIT of whitelist/whitelist.h,
+ * or named "wfplearn") is "ours", so review can tell "blocked by wfplearn's default block" from
+ * "blocked by Windows Firewall's default inbound rule". Consumer thread only; replay has no engine and
  * attributes nothing (its filter ids belong to another machine).
  */
 #include <inttypes.h>
@@ -13,6 +13,7 @@
 
 #include "common/wl_err.h"
 #include "monitor/capture_impl.h"
+#include "whitelist/whitelist.h" /* wfplearn's provider key (header only, no link) */
 
 struct wl_cap_attrib {
   uint64_t ids[WL_CAPTURE_FILTER_CACHE]; /* open addressing, 0 = empty (0 is never a filter) */
@@ -51,7 +52,8 @@ static int remember(wl_cap_attrib *a, uint64_t id) {
 }
 
 static int is_ours(const wl_provider *p) {
-  return strcmp(p->name, WL_CAPTURE_OUR_PROVIDER_NAME) == 0;
+  wl_guid ours = wl_provider_key();
+  return wl_guid_eq(&p->key, &ours) || strcmp(p->name, WL_CAPTURE_OUR_PROVIDER_NAME) == 0;
 }
 
 /* Fill fi from the engine; WL_E_NOTFOUND when the filter is gone. Engine lock held. */
