@@ -8,6 +8,7 @@
  *    options win; wl_capture_restore_saved_options; --no-allow / --no-inbound keywords;
  *  - resilience: N injected subscribe failures are retried; a failed health probe reconnects;
  *    backfill on start reads what the engine buffered while nobody captured, never twice;
+ *  - a store locked by another process: the batch is kept and retried, logged once, nothing lost;
  *  - malformed replay lines are skipped, counted and reported with FILE:LINE.
  * Files live in $WL_BUILD_DIR. */
 #include <setjmp.h>
@@ -19,6 +20,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <sqlite3.h>
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
@@ -428,6 +431,57 @@ static void test_reconnect_and_backfill(void **state) {
   fx_done(&f);
 }
 
+/* ---- the store busy: keep the batch, retry with backoff ---- */
+
+static void test_store_busy_retried(void **state) {
+  (void)state;
+  fixture f;
+  char src[1100];
+  wl_capture *c;
+  wl_capture_stats st;
+  wl_store_opts so = {0};
+  sqlite3 *db;
+  fx_init(&f, "busy");
+  wl_store_close(f.store);
+  so.busy_timeout_ms = 20;
+  assert_int_equal(wl_store_open(f.db, &so, &f.store), WL_OK);
+  FILE *fp = fopen(f.record, "wb");
+  assert_non_null(fp);
+  for (int i = 0; i < 3000; i++) /* 3 s of recorded time, replayed at speed 3: ~1 s */
+    fprintf(fp, "{\"ts\":\"2026-01-01T00:00:%02d.%03dZ\",\"type\":\"drop\",\"dir\":\"in\","
+                "\"proto\":6,\"local\":\"10.0.0.1:%d\"}\n", i / 1000, i % 1000, 1000 + i % 50);
+  fclose(fp);
+  snprintf(src, sizeof src, "replay:%s", f.record);
+  wl_capture_opts o = opts_for(&f, src);
+  o.speed = 3;
+  assert_int_equal(sqlite3_open(f.db, &db), SQLITE_OK);
+  assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+  assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+  wl_sleep_ms(400); /* the first flushes find the store locked */
+  assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  do {
+    wl_sleep_ms(10);
+    wl_capture_stats_get(c, &st);
+  } while (!st.done && !st.error);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_stats_get(c, &st);
+  wl_capture_destroy(c);
+  assert_true(st.store_retries > 0);
+  assert_int_equal(st.events, 3000);
+  int retrying = 0, recovered = 0;
+  for (int i = 0; i < f.nlog; i++) {
+    retrying += strstr(f.log[i], "retrying") != NULL;
+    recovered += strstr(f.log[i], "written after") != NULL;
+  }
+  assert_int_equal(retrying, 1); /* logged once per streak */
+  assert_int_equal(recovered, 1);
+  wl_store_stats ss;
+  assert_int_equal(wl_store_stats_get(f.store, &ss), WL_OK);
+  assert_int_equal(ss.events, 3000);
+  fx_done(&f);
+}
+
 /* ---- replay input errors ---- */
 
 static void test_replay_malformed_lines(void **state) {
@@ -476,6 +530,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_reconnect_and_backfill),
       cmocka_unit_test(test_record_replay_same_store),
       cmocka_unit_test(test_sim_lossy_equation),
+      cmocka_unit_test(test_store_busy_retried),
   };
   const struct CMUnitTest e2e[] = {cmocka_unit_test(test_sim_million)};
   if (argc > 1 && strcmp(argv[1], "e2e") == 0)
