@@ -26,7 +26,8 @@ void wl_cap_log(wl_capture *c, const char *fmt, ...) {
     fprintf(stderr, "wfplearn: %s\n", line);
 }
 
-/* The first fatal error wins; its message (set on this thread) is kept for the caller. */
+/* The first fatal error wins; its message (set on this thread) is kept for the caller, who
+ * reports it (wl_capture_stop sets it again on the caller's thread). */
 void wl_cap_set_error(wl_capture *c, int rc) {
   int zero = 0;
   if (rc == WL_OK)
@@ -37,8 +38,6 @@ void wl_cap_set_error(wl_capture *c, int rc) {
   if (atomic_compare_exchange_strong(&c->error, &zero, rc))
     wl_strlcpy(c->errmsg, msg, sizeof c->errmsg);
   pthread_mutex_unlock(&c->hint_lock);
-  if (zero == 0)
-    wl_cap_log(c, "capture stopped by an error: %s", msg);
 }
 
 int wl_cap_sleep(wl_capture *c, unsigned ms) {
@@ -100,6 +99,12 @@ static int open_source(wl_capture *c, const wl_capture_opts *o) {
   if (c->kind == WL_CAP_REPLAY) {
     c->sink.lossy = o->force_lossy != 0;
     return wl_replay_open(c->path, &c->reader);
+  }
+  if (c->kind == WL_CAP_SIM) { /* say so now rather than from the source thread */
+    FILE *f = fopen(c->path, "rb");
+    if (!f)
+      return wl_err(WL_E_NOTFOUND, "%s: cannot open the traffic file", c->path);
+    fclose(f);
   }
   if ((rc = wl_engine_open(c->engine_spec, 0, &c->engine)) != WL_OK)
     return rc;

@@ -186,7 +186,7 @@ static int parse_sid(const wl_json *o, const char *key, char *out, size_t cap, i
 
 static int parse_ids(const wl_json *o, wl_event *ev) {
   uint64_t v;
-  int found, rc, known;
+  int found, rc;
   if ((rc = get_uint(o, "proto", 255, &v, &found)) != WL_OK)
     return rc;
   if (found) {
@@ -218,6 +218,11 @@ static int parse_ids(const wl_json *o, wl_event *ev) {
     ev->is_loopback = (uint8_t)lb;
     ev->has |= WL_HAS_LOOPBACK;
   }
+  return WL_OK;
+}
+
+static int parse_sids(const wl_json *o, wl_event *ev) {
+  int rc, known;
   if ((rc = parse_sid(o, "user", ev->user, sizeof ev->user, &known)) != WL_OK)
     return rc;
   ev->has |= known ? WL_HAS_USER : 0;
@@ -257,7 +262,7 @@ int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_even
     return wl_err(WL_E_PARSE, "expected a JSON object");
   if ((rc = parse_required(o, ev)) != WL_OK || (rc = parse_app(o, ev)) != WL_OK ||
       (rc = parse_endpoints(o, ev)) != WL_OK || (rc = parse_port_fields(o, ev)) != WL_OK ||
-      (rc = parse_ids(o, ev)) != WL_OK)
+      (rc = parse_ids(o, ev)) != WL_OK || (rc = parse_sids(o, ev)) != WL_OK)
     return rc;
   return 1;
 }
