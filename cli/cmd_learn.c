@@ -96,16 +96,29 @@ typedef struct status {
   int shown; /* a status line is on the terminal */
 } status;
 
+/* The status line is overwritten with '\r' and blanks (no escape sequences: a Windows console
+ * without VT processing would print them). */
+#define STATUS_WIDTH 72
+
+static void clear_status(status *st) {
+  if (st->shown)
+    fprintf(st->cli->err, "\r%*s\r", STATUS_WIDTH, "");
+  st->shown = 0;
+}
+
 static void log_line(void *ctx, const char *line) {
   status *st = ctx;
-  fprintf(st->cli->err, "%swfplearn learn: %s\n", st->shown ? "\r\033[K" : "", line);
+  clear_status(st);
+  fprintf(st->cli->err, "wfplearn learn: %s\n", line);
   fflush(st->cli->err);
 }
 
 static void show_status(status *st, const wl_capture_stats *s) {
-  fprintf(st->cli->err,
-          "\r\033[K%" PRIu64 " events  %" PRIu64 "/s  %" PRIu64 " drops  %" PRIu64 " apps",
-          s->events, s->events_per_s, s->drops, s->apps);
+  char line[STATUS_WIDTH + 1];
+  snprintf(line, sizeof line,
+           "%" PRIu64 " events  %" PRIu64 "/s  %" PRIu64 " drops  %" PRIu64 " apps", s->events,
+           s->events_per_s, s->drops, s->apps);
+  fprintf(st->cli->err, "\r%-*s", STATUS_WIDTH, line);
   fflush(st->cli->err);
   st->shown = 1;
 }
@@ -132,8 +145,7 @@ static void wait_for_end(wl_capture *cap, status *st, uint64_t duration) {
 static void summary(wl_cli *cli, status *st, wl_capture *cap, uint64_t ns) {
   wl_capture_stats s;
   wl_capture_stats_get(cap, &s);
-  if (st->shown)
-    fprintf(cli->err, "\r\033[K");
+  clear_status(st);
   fprintf(cli->out,
           "learn: %" PRIu64 " events stored (%" PRIu64 " dropped, %" PRIu64 " skipped, %" PRIu64
           " backfilled, %" PRIu64 " malformed), %" PRIu64 " apps, %" PRIu64 " flows, %.1f s\n",

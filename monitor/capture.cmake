@@ -15,6 +15,9 @@ wl_add_test(test_capture_callback SOURCES ${WL_CAP_TESTS}/test_capture_callback.
             LIBS wl_capture wl_wfp LABELS tsan)
 wl_add_test(test_capture SOURCES ${WL_CAP_TESTS}/test_capture.c ${WL_CAP_TESTS}/gen_traffic.c
             LIBS wl_capture wl_wfp wl_db SQLite::SQLite3 LABELS tsan)
+# `wfplearn learn` itself (wl_cli is defined after monitor/: linked by name).
+wl_add_test(test_capture_cli SOURCES ${WL_CAP_TESTS}/test_capture_cli.c ${WL_CAP_TESTS}/gen_traffic.c
+            LIBS wl_cli)
 # The 1,000,000-attempt end-to-end run as its own entry (100,000 under wine: SQLite is slow there).
 add_test(NAME test_capture_e2e COMMAND test_capture e2e)
 get_test_property(test_capture ENVIRONMENT WL_CAP_ENV)
