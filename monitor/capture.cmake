@@ -18,6 +18,16 @@ wl_add_test(test_capture SOURCES ${WL_CAP_TESTS}/test_capture.c ${WL_CAP_TESTS}/
 # `wfplearn learn` itself (wl_cli is defined after monitor/: linked by name).
 wl_add_test(test_capture_cli SOURCES ${WL_CAP_TESTS}/test_capture_cli.c ${WL_CAP_TESTS}/gen_traffic.c
             LIBS wl_cli)
+# Windows build: capture through the real fwpuclnt backend and the fake fwpuclnt.dll (wfp/
+# windows.cmake builds it in the wfp folder; the test runs beside it, as wfp's own tests do).
+if(WIN32)
+  wl_add_test(test_capture_wfp SOURCES ${WL_CAP_TESTS}/test_capture_wfp.c ${WL_CAP_TESTS}/gen_traffic.c
+              LIBS wl_capture wl_wfp wl_db
+              ENV "WINEDLLOVERRIDES=fwpuclnt=n,b" "WL_SIM_STATE=test_capture_wfp.state")
+  set_target_properties(test_capture_wfp PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/wfp)
+  set_tests_properties(test_capture_wfp PROPERTIES WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/wfp)
+  add_dependencies(test_capture_wfp fwpuclnt)
+endif()
 # The 1,000,000-attempt end-to-end run as its own entry (100,000 under wine: SQLite is slow there).
 add_test(NAME test_capture_e2e COMMAND test_capture e2e)
 get_test_property(test_capture ENVIRONMENT WL_CAP_ENV)
