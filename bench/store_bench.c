@@ -7,6 +7,8 @@
  *   store_bench sqlite DB EVENTS [BATCH]                      reference: SQLite's own bulk insert
  *                                                             into our events table (same rows,
  *                                                             WAL, synchronous=NORMAL)
+ *   store_bench sqlite-upsert DB EVENTS FLOWS [BATCH]         reference for many flows: SQLite's
+ *                                                             upsert + event insert per row
  * BATCH defaults to 2048 (WL_CAPTURE_BATCH, what the consumer writes). Events are generated
  * before each batch is timed; only the store call is measured, in wall time and in CPU time of
  * this process (the machine is shared). One line per measurement.
@@ -249,6 +251,58 @@ static int cmd_sqlite(const char *db, uint64_t events, size_t batch) {
   return 0;
 }
 
+/* Reference for many distinct flows: per row, SQLite's own upsert into a table keyed like our
+ * flows (WITHOUT ROWID, the same key columns) plus the event row, uniform over `flows` keys,
+ * one transaction per batch: the ceiling for the wide case without any coalescing. */
+static int cmd_sqlite_upsert(const char *db, uint64_t events, uint32_t flows, size_t batch) {
+  sqlite3 *h = NULL;
+  sqlite3_stmt *st = NULL, *up = NULL;
+  if (sqlite_open_ref(db, &h, &st))
+    return 2;
+  if (sqlite3_exec(h, "CREATE TABLE flows(app INTEGER, dir INTEGER, proto INTEGER, ipv INTEGER,"
+                      " addr BLOB, rport INTEGER, lport INTEGER, action INTEGER, id INTEGER,"
+                      " count INTEGER, first INTEGER, last INTEGER, filter INTEGER,"
+                      " PRIMARY KEY(app,dir,proto,ipv,addr,rport,lport,action)) WITHOUT ROWID",
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(h, "INSERT INTO flows VALUES(?1,2,6,4,?2,443,0,2,?3,1,?4,?4,65000) "
+                            "ON CONFLICT DO UPDATE SET count=count+1, last=excluded.last "
+                            "RETURNING id", -1, &up, NULL) != SQLITE_OK)
+    return fprintf(stderr, "store_bench: sqlite: %s\n", sqlite3_errmsg(h)), 2;
+  uint64_t rng = 1;
+  double t = now_s(), c = cpu_s();
+  for (uint64_t i = 0; i < events; i++) {
+    if (i % batch == 0)
+      sqlite3_exec(h, i ? "COMMIT; BEGIN" : "BEGIN", NULL, NULL, NULL);
+    uint32_t f = (uint32_t)(tsg_next(&rng) % flows);
+    uint8_t addr[4] = {10, (uint8_t)(f >> 16), (uint8_t)(f >> 8), (uint8_t)f};
+    sqlite3_bind_int(up, 1, (int)(f % 500));
+    sqlite3_bind_blob(up, 2, addr, 4, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(up, 3, (sqlite3_int64)i);
+    sqlite3_bind_int64(up, 4, (sqlite3_int64)(TSG_T0 + i * 1000));
+    int rc = sqlite3_step(up);
+    sqlite3_int64 id = sqlite3_column_int64(up, 0);
+    sqlite3_reset(up);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)(TSG_T0 + i * 1000));
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+    sqlite3_bind_int64(st, 3, id);
+    sqlite3_bind_int(st, 4, 1000);
+    sqlite3_bind_int(st, 5, 1);
+    if (rc != SQLITE_ROW || sqlite3_step(st) != SQLITE_DONE)
+      return fprintf(stderr, "store_bench: upsert: %s\n", sqlite3_errmsg(h)), 2;
+    sqlite3_reset(st);
+  }
+  sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+  t = now_s() - t;
+  c = cpu_s() - c;
+  printf("sqlite upsert reference: %llu rows over %u keys (uniform), batch %zu: %.0f rows/s "
+         "wall (%.2f s), %.0f rows/s of CPU (%.2f s)\n", (unsigned long long)events, flows,
+         batch, events / t, t, events / c, c);
+  sqlite3_finalize(up);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "write") == 0)
     return cmd_write(argv[2], strtoull(argv[3], NULL, 10), (uint32_t)strtoul(argv[4], NULL, 10),
@@ -263,10 +317,15 @@ int main(int argc, char **argv) {
   if (argc >= 4 && strcmp(argv[1], "sqlite") == 0)
     return cmd_sqlite(argv[2], strtoull(argv[3], NULL, 10),
                       argc > 4 ? (size_t)strtoul(argv[4], NULL, 10) : 2048);
+  if (argc >= 5 && strcmp(argv[1], "sqlite-upsert") == 0)
+    return cmd_sqlite_upsert(argv[2], strtoull(argv[3], NULL, 10),
+                             (uint32_t)strtoul(argv[4], NULL, 10),
+                             argc > 5 ? (size_t)strtoul(argv[5], NULL, 10) : 2048);
   fprintf(stderr,
           "usage: store_bench write DB EVENTS FLOWS [zipf|uniform] [BATCH]\n"
           "       store_bench week DB EVENTS [FLOWS] [BATCH]\n"
           "       store_bench query DB\n"
-          "       store_bench sqlite DB EVENTS [BATCH]\n");
+          "       store_bench sqlite DB EVENTS [BATCH]\n"
+          "       store_bench sqlite-upsert DB EVENTS FLOWS [BATCH]\n");
   return 1;
 }

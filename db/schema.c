@@ -6,6 +6,10 @@
  * refused with WL_E_VERSION, never downgraded. To change the schema: append a migration to
  * `migrations`, bump WL_STORE_SCHEMA_VERSION in store.h, and keep the old DDL in the tests.
  *
+ * flows is WITHOUT ROWID keyed by the flow key: the upsert of a repeat touches one b-tree
+ * page, not an index page and a table page. Its id (what events refer to) is assigned by the
+ * writer from meta.flow_seq and indexed (flows_id) in append order.
+ *
  * Sizes (what a week of traffic costs): events is WITHOUT ROWID keyed by (ts, id), so time
  * order needs no second index. A row is five integers: time, sequence, the flow's id (app,
  * direction, protocol, remote address and the port the flow keeps), the one port the flow
@@ -32,12 +36,13 @@ static const char schema_v1[] =
     " last_seen INTEGER NOT NULL, allowed INTEGER NOT NULL DEFAULT 0,"
     " blocked INTEGER NOT NULL DEFAULT 0, endpoints INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE sids(id INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE flows(id INTEGER PRIMARY KEY, app INTEGER NOT NULL, dir INTEGER NOT NULL,"
-    " proto INTEGER NOT NULL, ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL,"
-    " remote_port INTEGER NOT NULL, local_port INTEGER NOT NULL, action INTEGER NOT NULL,"
+    "CREATE TABLE flows(app INTEGER NOT NULL, dir INTEGER NOT NULL, proto INTEGER NOT NULL,"
+    " ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL, remote_port INTEGER NOT NULL,"
+    " local_port INTEGER NOT NULL, action INTEGER NOT NULL, id INTEGER NOT NULL,"
     " count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-    " last_filter_id INTEGER NOT NULL,"
-    " UNIQUE(app, dir, proto, ip_version, remote_addr, remote_port, local_port, action));"
+    " last_filter_id INTEGER NOT NULL, PRIMARY KEY(app, dir, proto, ip_version, remote_addr,"
+    " remote_port, local_port, action)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX flows_id ON flows(id);"
     "CREATE TABLE ctx(id INTEGER PRIMARY KEY, bits INTEGER NOT NULL,"
     " filter_id INTEGER NOT NULL, layer INTEGER NOT NULL, local_addr BLOB NOT NULL,"
     " reauth INTEGER NOT NULL, user INTEGER NOT NULL, package INTEGER NOT NULL,"

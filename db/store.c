@@ -42,13 +42,14 @@ static const char *const st_sql[ST_COUNT] = {
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
     [ST_FLOW_UPSERT] =
         "INSERT INTO flows(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-        "count,first_seen,last_seen,last_filter_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+        "count,first_seen,last_seen,last_filter_id,id) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
         "ON CONFLICT(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action) "
         "DO UPDATE SET count=count+excluded.count, "
         "first_seen=min(first_seen,excluded.first_seen), "
         "last_filter_id=CASE WHEN excluded.last_seen>=last_seen THEN excluded.last_filter_id "
         "ELSE last_filter_id END, last_seen=max(last_seen,excluded.last_seen) "
-        "RETURNING id, count",
+        "RETURNING id",
     [ST_EVENT_INSERT] = "INSERT INTO events(ts,id,flow,port,ctx) VALUES(?1,?2,?3,?4,?5)",
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
@@ -72,7 +73,7 @@ static const char *const st_sql[ST_COUNT] = {
                      "WHERE app=?1 AND last_seen>=?2",
     [ST_FLOWS_ALL] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
                      "count,first_seen,last_seen,last_filter_id FROM flows "
-                     "WHERE last_seen>=?2 ORDER BY id",
+                     "WHERE last_seen>=?2",
     [ST_DROPS] = "SELECT d.filter_id, sum(d.count) AS c, f.name, f.provider, f.sublayer, "
                  "f.action, f.ours FROM drops_hourly d "
                  "LEFT JOIN filters_seen f ON f.filter_id=d.filter_id "

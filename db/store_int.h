@@ -122,7 +122,7 @@ struct wl_store {
   uint64_t retain_ticks, retain_bytes;
   sqlite3_stmt *st[ST_COUNT];
   /* write state, persisted in meta with each batch and restored on rollback */
-  uint64_t next_id, first_ts, last_ts;
+  uint64_t next_id, next_flow, first_ts, last_ts;
   wl_agg_map flows, apps, drops;
   wl_str_cache app_cache, sid_cache;
   wl_bin_cache ctx_cache;
@@ -169,7 +169,7 @@ void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id);
 /* store_write.c */
 int wl_store_write_init(wl_store *s);
 void wl_store_write_free(wl_store *s);
-int wl_store_write_load(wl_store *s); /* next_id, first_ts, last_ts from meta */
+int wl_store_write_load(wl_store *s); /* next ids, first_ts, last_ts from meta */
 int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, state reloaded */
 
 #endif

@@ -2,8 +2,8 @@
  *
  * A batch is cut into chunks of WL_STORE_CHUNK events. For each chunk: app paths and SIDs are
  * interned (through the caches), repeats of a flow are coalesced in memory, then each distinct
- * flow is upserted once (INSERT ... ON CONFLICT DO UPDATE ... RETURNING id, count: a returned
- * count equal to the chunk's count means the flow is new), the per-app totals are added once
+ * flow is upserted once (INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: the id we offered
+ * comes back only when the flow is new), the per-app totals are added once
  * per app, the raw events are inserted referencing their flow, and drops are added to the
  * hourly per-filter rollup. At the end of the batch a bounded slice of raw events is pruned
  * (by age relative to the newest event, and by the database's used size) and the counters go
@@ -28,22 +28,23 @@
    ((int64_t)((ev)->type & 15) << 4) | ((ev)->origin & 15))
 
 typedef struct batch_saved {
-  uint64_t next_id, first_ts, last_ts;
+  uint64_t next_id, next_flow, first_ts, last_ts;
 } batch_saved;
 
 /* ---------------------------------------------------------------- setup */
 
 int wl_store_write_load(wl_store *s) {
-  int64_t v[3];
-  static const char *const keys[3] = {"event_seq", "first_ts", "last_ts"};
-  for (int i = 0; i < 3; i++) {
+  int64_t v[4];
+  static const char *const keys[4] = {"event_seq", "flow_seq", "first_ts", "last_ts"};
+  for (int i = 0; i < 4; i++) {
     int rc = wl_store_counter_get(s, keys[i], &v[i]);
     if (rc != WL_OK)
       return rc;
   }
   s->next_id = (uint64_t)v[0];
-  s->first_ts = (uint64_t)v[1];
-  s->last_ts = (uint64_t)v[2];
+  s->next_flow = (uint64_t)v[1] ? (uint64_t)v[1] : 1;
+  s->first_ts = (uint64_t)v[2];
+  s->last_ts = (uint64_t)v[3];
   return WL_OK;
 }
 
@@ -267,13 +268,15 @@ static int flow_upsert(wl_store *s, wl_agg_ent *f) {
   sqlite3_bind_int(st, 8, k->action);
   for (int i = 0; i < 4; i++)
     wl_store_bind_u64(st, 9 + i, f->v[i]);
+  wl_store_bind_u64(st, 13, s->next_flow); /* used only if the flow is new */
   int rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
     sqlite3_reset(st);
     return wl_store_sqlerr(s, rc, "upserting a flow");
   }
   f->id = sqlite3_column_int64(st, 0);
-  int is_new = wl_store_col_u64(st, 1) == f->v[0];
+  int is_new = (uint64_t)f->id == s->next_flow;
+  s->next_flow += (uint64_t)is_new;
   sqlite3_reset(st);
   uint8_t akey[WL_AGG_KEY] = {0};
   memcpy(akey, &k->app, sizeof k->app);
@@ -492,6 +495,8 @@ static int add_counters(wl_store *s, const wl_batch_counters *c, uint64_t dups,
       rc = wl_store_counter_add(s, add[i].key, add[i].delta);
   if (rc == WL_OK && s->next_id != sv->next_id)
     rc = wl_store_meta_set_int(s, "event_seq", (int64_t)s->next_id);
+  if (rc == WL_OK && s->next_flow != sv->next_flow)
+    rc = wl_store_meta_set_int(s, "flow_seq", (int64_t)s->next_flow);
   if (rc == WL_OK && s->first_ts != sv->first_ts)
     rc = wl_store_meta_set_int(s, "first_ts", (int64_t)s->first_ts);
   if (rc == WL_OK && s->last_ts != sv->last_ts)
@@ -503,6 +508,7 @@ static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
   if (s->read_only)
     return wl_err(WL_E_READONLY, "%s: %s: opened read-only", s->path, fn);
   sv->next_id = s->next_id;
+  sv->next_flow = s->next_flow;
   sv->first_ts = s->first_ts;
   sv->last_ts = s->last_ts;
   memset(&s->tot, 0, sizeof s->tot);
@@ -526,6 +532,7 @@ static int batch_end(wl_store *s, const wl_batch_counters *c, uint64_t dups,
 static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_store_txn_abort(s);
   s->next_id = sv->next_id;
+  s->next_flow = sv->next_flow;
   s->first_ts = sv->first_ts;
   s->last_ts = sv->last_ts;
   wl_str_cache_clear(&s->app_cache);
