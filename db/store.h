@@ -32,6 +32,8 @@ typedef struct wl_store_opts {
   uint64_t retain_bytes;    /* raw events beyond this many bytes are pruned; 0 = 1 GiB */
   uint32_t busy_timeout_ms; /* wait this long for a lock held by another process; 0 = 5000 */
 } wl_store_opts;
+/* retain_bytes is measured on the database's used pages (rollups included): while they exceed
+ * it, the oldest raw events go; flows, apps and rules are never pruned. */
 
 /* Creates the file and migrates it to the current schema. WL_E_VERSION when the file was made
  * by a newer wfplearn (never downgraded), WL_E_CORRUPT, WL_E_READONLY, WL_E_PERM, WL_E_BUSY.
@@ -120,6 +122,7 @@ typedef struct wl_drop_summary {
 } wl_drop_summary;
 typedef int (*wl_drop_cb)(void *ctx, const wl_drop_summary *d);
 int wl_store_drops_by_filter(wl_store *s, uint64_t since, wl_drop_cb cb, void *ctx);
+/* (drops are rolled up per hour: `since` counts from the start of its hour; most drops first) */
 
 /* Raw events in time order within [since, until) (until 0 = no end). */
 typedef int (*wl_event_cb)(void *ctx, const wl_event *ev);
