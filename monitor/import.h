@@ -53,7 +53,9 @@
  *     re-importing a pfirewall.log that has grown adds only the new lines. Because the ordinal is
  *     part of the key, two identical lines in one file are two events (pfirewall logs one line
  *     per packet with one-second times, so repeats are real traffic); the price is that a
- *     repeated record in a file without record numbers cannot be told from a real repeat.
+ *     repeated record in a file without record numbers cannot be told from a real repeat, and
+ *     two different logs that begin with the very same line share an identity (their records
+ *     at equal positions with equal content then count once).
  *   Hash: FNV-1a 64 with a murmur3 finaliser; for n records the chance of any false duplicate
  *   is about n²/2^65 (3e-6 for ten million records).
  *
@@ -61,8 +63,9 @@
  * than opts.line_max (default WL_IMPORT_LINE_MAX = 1 MiB) is skipped as "line too long" without
  * being held in memory; in XML, markup that runs longer than line_max bytes without expat
  * reporting anything (a giant tag or attribute; checked after each read, so the exact point
- * depends on the read size) is skipped the same way, and element text is
- * kept up to WL_PATH_MAX (Application, flagged WL_HAS_APP_TRUNC when cut) or
+ * depends on the read size) is skipped the same way (the XML reader keeps its own copy of what
+ * expat has not finished, at most line_max plus one read, to restart right at an error), and
+ * element text is kept up to WL_PATH_MAX (Application, flagged WL_HAS_APP_TRUNC when cut) or
  * WL_IMPORT_VALUE_MAX bytes (other fields; longer is malformed). Files may be UTF-8 (a BOM is
  * skipped) or UTF-16LE with a BOM (PowerShell 5's `>`), converted as they are read.
  */
