@@ -163,6 +163,11 @@ static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r
   fputc('\n', f);
   for (uint32_t i = 0; i < p->ev.n_filters; i++) {
     wl_filter_info fi;
+    if (p->ev.filters[i].filter_id == 0) { /* the source recorded no filter (pfirewall.log) */
+      fprintf(f, "     blocked, no filter recorded x%llu\n",
+              (unsigned long long)p->ev.filters[i].count);
+      continue;
+    }
     if (wl_store_filter_info_get(s, p->ev.filters[i].filter_id, &fi) == WL_OK && fi.name[0])
       fprintf(f, "     blocked by filter %llu \"%s\"%s%s%s x%llu\n",
               (unsigned long long)fi.filter_id, fi.name, fi.provider[0] ? " (" : "",

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/wl_json.h"
+#include "common/wl_err.h"
 #include "monitor/import.h"
 
 /* ---- Security-event fields, by meaning; both JSON names and <Data Name=...> map here ---- */
@@ -61,17 +62,9 @@ typedef struct imp_ctx {
 enum { IMP_DELIVER = 0, IMP_MALFORMED = 1, IMP_UNSUPPORTED = 2 };
 
 /* A record is malformed: count it, keep "NAME:LINE: reason" among the first few. */
-void imp_malformed(imp_ctx *c, uint64_t line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+void imp_malformed(imp_ctx *c, uint64_t line, const char *fmt, ...) WL_PRINTF(3, 4);
 /* Something worth saying that is not a record (counted in notes, kept like a problem). */
-void imp_note(imp_ctx *c, uint64_t line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+void imp_note(imp_ctx *c, uint64_t line, const char *fmt, ...) WL_PRINTF(3, 4);
 void imp_unsupported(imp_ctx *c);
 /* A new record starts: counts it read and returns its ordinal. */
 uint64_t imp_begin_record(imp_ctx *c);
