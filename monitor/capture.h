@@ -27,8 +27,9 @@
  * buffer is read before subscribing, so nothing is counted twice (events in the short gap
  * between the read and the subscription are lost instead).
  *
- * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT), one batch of raw and
- * decoded events (WL_CAPTURE_BATCH × ~3.8 KB), the attribution cache (WL_CAPTURE_FILTER_CACHE
+ * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT: ~10 MB), one batch of
+ * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because a store
+ * transaction has a fixed cost), WL_CAPTURE_POP raw records, the attribution cache (WL_CAPTURE_FILTER_CACHE
  * ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET / WL_CAPTURE_FLOW_SET hashes,
  * saturating: beyond them the counts stop growing).
  */
@@ -45,8 +46,9 @@
 #include "monitor/ring.h"
 #include "wfp/engine.h"
 
-#define WL_CAPTURE_RING_DEFAULT (1u << 14)
-#define WL_CAPTURE_BATCH 2048u
+#define WL_CAPTURE_RING_DEFAULT (1u << 13)
+#define WL_CAPTURE_BATCH 8192u /* events per store transaction at most (fewer after 100 ms) */
+#define WL_CAPTURE_POP 512u    /* raw records taken from the ring at a time */
 #define WL_CAPTURE_FLUSH_MS 100u
 #define WL_CAPTURE_FILTER_CACHE 4096u
 #define WL_CAPTURE_APP_SET (1u << 16)

@@ -25,7 +25,7 @@ typedef struct hset {
 } hset;
 
 struct wl_cap_consumer {
-  wl_raw_event *raw; /* WL_CAPTURE_BATCH */
+  wl_raw_event *raw; /* WL_CAPTURE_POP */
   wl_event *ev;      /* WL_CAPTURE_BATCH */
   size_t n;          /* decoded events waiting in ev[] */
   uint64_t batch_ns; /* when the first of them arrived */
@@ -72,7 +72,7 @@ int wl_cap_consumer_create(wl_capture *c) {
   if (!k)
     return wl_err(WL_E_NOMEM, "capture: out of memory");
   c->cons = k;
-  k->raw = malloc(WL_CAPTURE_BATCH * sizeof *k->raw);
+  k->raw = malloc(WL_CAPTURE_POP * sizeof *k->raw);
   k->ev = malloc(WL_CAPTURE_BATCH * sizeof *k->ev);
   if (!k->raw || !k->ev)
     return wl_err(WL_E_NOMEM, "capture: out of memory for a batch of %u", WL_CAPTURE_BATCH);
@@ -260,7 +260,7 @@ static void discard_until_done(wl_capture *c, wl_cap_consumer *k) {
   wl_capture_request_stop(c);
   for (;;) {
     int done = atomic_load(&c->producer_done);
-    if (wl_ring_pop(c->ring, k->raw, WL_CAPTURE_BATCH) == 0) {
+    if (wl_ring_pop(c->ring, k->raw, WL_CAPTURE_POP) == 0) {
       if (done)
         return;
       wl_sleep_ms(1);
@@ -275,6 +275,8 @@ void *wl_cap_consumer_main(void *arg) {
   for (;;) {
     int done = atomic_load(&c->producer_done);
     size_t room = WL_CAPTURE_BATCH - k->n;
+    if (room > WL_CAPTURE_POP)
+      room = WL_CAPTURE_POP;
     size_t popped = room ? wl_ring_pop(c->ring, k->raw, room) : 0;
     take(c, k, popped);
     update_rate(c, k);
