@@ -12,6 +12,7 @@
 #include "common/wl_json.h"
 #include "common/wl_text.h"
 #include "db/store.h"
+#include "whitelist/whitelist.h"
 
 typedef struct status {
   int exists, schema;
@@ -55,7 +56,9 @@ static int load(const char *path, status *x) {
   if (rc == WL_OK) {
     x->exists = 1;
     x->schema = wl_store_schema_version(s);
-    meta_or(s, "mode", x->mode, sizeof x->mode, "learn");
+    /* the whitelist's view: a pending mode whose watchdog died reads as learn */
+    if (wl_enforce_mode(s, x->mode, sizeof x->mode) != WL_OK)
+      wl_strlcpy(x->mode, "learn", sizeof x->mode);
     meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
   }
