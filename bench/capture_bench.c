@@ -31,8 +31,8 @@ static void make_raw(wl_raw_event *raw, int i) {
   }
   ev.local_port = (uint16_t)(49152 + i);
   ev.remote_port = 443;
-  snprintf(ev.app, sizeof ev.app, "\\device\\harddiskvolume3\\program files\\vendor%02d\\app%03d.exe",
-           i % 17, i);
+  snprintf(ev.app, sizeof ev.app,
+           "\\device\\harddiskvolume3\\program files\\vendor%02d\\app%03d.exe", i % 17, i);
   strcpy(ev.user, "S-1-5-21-3623811015-3361044348-30300820-1013");
   ev.filter_id = 65001 + (uint64_t)(i % 4);
   ev.layer_id = 48;

@@ -4,8 +4,8 @@
  * bounded (WL_CAPTURE_FILTER_CACHE ids; when 3/4 full it starts over, which only costs repeat
  * lookups). A filter of wfplearn's provider (WL_PROVIDER_KEY_INIT of whitelist/whitelist.h,
  * or named "wfplearn") is "ours", so review can tell "blocked by wfplearn's default block" from
- * "blocked by Windows Firewall's default inbound rule". Consumer thread only; replay has no engine and
- * attributes nothing (its filter ids belong to another machine).
+ * "blocked by Windows Firewall's default inbound rule". Consumer thread only; replay has no engine
+ * and attributes nothing (its filter ids belong to another machine).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -74,9 +74,10 @@ static int describe(wl_engine *e, uint64_t id, wl_filter_info *fi) {
     }
     if (wl_engine_sublayer_get(e, &f->sublayer, &sl) == WL_OK)
       wl_strlcpy(fi->sublayer, sl.name, sizeof fi->sublayer);
-    wl_strlcpy(fi->action, f->action == WL_ACTION_BLOCK    ? "block"
-                           : f->action == WL_ACTION_PERMIT ? "permit"
-                                                           : "",
+    wl_strlcpy(fi->action,
+               f->action == WL_ACTION_BLOCK    ? "block"
+               : f->action == WL_ACTION_PERMIT ? "permit"
+                                               : "",
                sizeof fi->action);
   }
   free(f);
@@ -98,7 +99,6 @@ void wl_cap_attribute(wl_capture *c, uint64_t filter_id) {
   }
   if (wl_store_filter_info_put(c->store, &fi) != WL_OK && !a->store_err_logged) {
     a->store_err_logged = 1;
-    wl_cap_log(c, "store: attribution of filter %" PRIu64 " not kept: %s", filter_id,
-               wl_errmsg());
+    wl_cap_log(c, "store: attribution of filter %" PRIu64 " not kept: %s", filter_id, wl_errmsg());
   }
 }

@@ -120,9 +120,9 @@ static void load_last_ts(wl_capture *c) {
 }
 
 static int start_threads(wl_capture *c) {
-  void *(*body)(void *) = c->kind == WL_CAP_WFP      ? wl_cap_source_wfp
-                          : c->kind == WL_CAP_SIM    ? wl_cap_source_sim
-                                                     : wl_cap_source_replay;
+  void *(*body)(void *) = c->kind == WL_CAP_WFP   ? wl_cap_source_wfp
+                          : c->kind == WL_CAP_SIM ? wl_cap_source_sim
+                                                  : wl_cap_source_replay;
   if (pthread_create(&c->consumer_thread, NULL, wl_cap_consumer_main, c) != 0)
     return wl_err(WL_E_INTERNAL, "cannot start the consumer thread");
   c->consumer_started = 1;

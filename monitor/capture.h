@@ -29,9 +29,9 @@
  *
  * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT: ~10 MB), one batch of
  * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because a store
- * transaction has a fixed cost), WL_CAPTURE_POP raw records, the attribution cache (WL_CAPTURE_FILTER_CACHE
- * ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET / WL_CAPTURE_FLOW_SET hashes,
- * saturating: beyond them the counts stop growing).
+ * transaction has a fixed cost), WL_CAPTURE_POP raw records, the attribution cache
+ * (WL_CAPTURE_FILTER_CACHE ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET /
+ * WL_CAPTURE_FLOW_SET hashes, saturating: beyond them the counts stop growing).
  */
 #ifndef WL_CAPTURE_H
 #define WL_CAPTURE_H
@@ -46,26 +46,26 @@
 #include "monitor/ring.h"
 #include "wfp/engine.h"
 
-#define WL_CAPTURE_RING_DEFAULT (1u << 13)
-#define WL_CAPTURE_BATCH 8192u /* events per store transaction at most (fewer after 100 ms) */
-#define WL_CAPTURE_POP 512u    /* raw records taken from the ring at a time */
-#define WL_CAPTURE_FLUSH_MS 100u
-#define WL_CAPTURE_FILTER_CACHE 4096u
-#define WL_CAPTURE_APP_SET (1u << 16)
-#define WL_CAPTURE_FLOW_SET (1u << 19)
-#define WL_CAPTURE_PROBE_MS 2000u
-#define WL_CAPTURE_RETRY_MIN_MS 100u
-#define WL_CAPTURE_RETRY_MAX_MS 5000u
+#define WL_CAPTURE_RING_DEFAULT   (1u << 13)
+#define WL_CAPTURE_BATCH          8192u /* events per store transaction, at most */
+#define WL_CAPTURE_POP            512u  /* raw records taken from the ring at a time */
+#define WL_CAPTURE_FLUSH_MS       100u
+#define WL_CAPTURE_FILTER_CACHE   4096u
+#define WL_CAPTURE_APP_SET        (1u << 16)
+#define WL_CAPTURE_FLOW_SET       (1u << 19)
+#define WL_CAPTURE_PROBE_MS       2000u
+#define WL_CAPTURE_RETRY_MIN_MS   100u
+#define WL_CAPTURE_RETRY_MAX_MS   5000u
 #define WL_CAPTURE_MAP_REFRESH_MS 30000u /* NT→DOS map re-read on a miss at most this often */
 
-/* wfplearn's provider name until whitelist/whitelist.h defines the provider key; a filter of
- * this provider is attributed as "ours". */
+/* A filter whose provider has whitelist/whitelist.h's key, or this name, is attributed as
+ * wfplearn's own ("ours"). */
 #define WL_CAPTURE_OUR_PROVIDER_NAME "wfplearn"
 
 /* meta keys written by capture */
 #define WL_META_SAVED_OPTIONS "capture_saved_options" /* "collect=N keywords=0xK", "" = none */
 #define WL_META_CAPTURE_STATE "capture_state"         /* "running" | "stopped" */
-#define WL_META_LAST_LIVE_TS "capture_last_ts"        /* newest ts from the wfp source */
+#define WL_META_LAST_LIVE_TS  "capture_last_ts"       /* newest ts from the wfp source */
 
 /* ---- the subscriber callback ---- */
 typedef struct wl_capture_sink {
@@ -84,9 +84,9 @@ int wl_capture_callback(void *ctx, const wl_raw_event *ev);
  * "ip_version" (4|6, when no address is known), "filter_id", "layer_id", "user", "package"
  * (SIDs), "loopback" (bool), "reauth" (number). A field absent means unknown. Unknown keys are
  * ignored; blank lines and lines starting with '#' are not events. */
-#define WL_REPLAY_LINE_MAX (64u * 1024) /* longer lines are malformed */
+#define WL_REPLAY_LINE_MAX    (64u * 1024) /* longer lines are malformed */
 #define WL_REPLAY_ERRORS_KEPT 5
-#define WL_REPLAY_ERROR_MAX 256
+#define WL_REPLAY_ERROR_MAX   256
 
 /* Parse one line (no newline needed). Returns 1 with *ev filled, 0 for a blank or comment
  * line, WL_E_PARSE with a message naming the field or column. a is reset and reused. */
@@ -128,20 +128,20 @@ typedef struct wl_capture_opts {
 } wl_capture_opts;
 
 typedef struct wl_capture_stats {
-  uint64_t events;      /* stored by this session (backfilled included) */
-  uint64_t drops;       /* ring drops (the callback found the ring full) */
-  uint64_t skipped;     /* events of other types */
-  uint64_t backfilled;  /* stored events read from the engine's buffer */
-  uint64_t malformed;   /* replay/traffic lines skipped */
-  uint64_t emitted;     /* what the source produced: sim net events (after the run), replay
-                         * events read; for wfp events received + drops */
-  uint64_t apps, flows; /* distinct this session (saturating sets) */
-  uint64_t events_per_s;/* over the last second or so */
+  uint64_t events;       /* stored by this session (backfilled included) */
+  uint64_t drops;        /* ring drops (the callback found the ring full) */
+  uint64_t skipped;      /* events of other types */
+  uint64_t backfilled;   /* stored events read from the engine's buffer */
+  uint64_t malformed;    /* replay/traffic lines skipped */
+  uint64_t emitted;      /* what the source produced: sim net events (after the run), replay
+                          * events read; for wfp events received + drops */
+  uint64_t apps, flows;  /* distinct this session (saturating sets) */
+  uint64_t events_per_s; /* over the last second or so */
   uint64_t subscribe_failures, reconnects, store_retries;
-  int subscribed;       /* a net event subscription is in place */
-  int running;          /* source still producing */
-  int done;             /* the source ended and everything was written (file sources) */
-  int error;            /* first fatal error (WL_E_*), 0 if none */
+  int subscribed; /* a net event subscription is in place */
+  int running;    /* source still producing */
+  int done;       /* the source ended and everything was written (file sources) */
+  int error;      /* first fatal error (WL_E_*), 0 if none */
 } wl_capture_stats;
 
 /* Opens the engine (wfp, sim sources), saves and sets options, subscribes (retrying in the

@@ -26,18 +26,18 @@ typedef struct wl_cap_consumer wl_cap_consumer; /* consumer.c */
 typedef struct wl_cap_attrib wl_cap_attrib;     /* attribution.c */
 
 struct wl_capture {
-  int kind;                 /* enum wl_cap_kind */
-  char path[1024];          /* replay or traffic file */
+  int kind;        /* enum wl_cap_kind */
+  char path[1024]; /* replay or traffic file */
   char engine_spec[256];
   double speed;
-  uint32_t keywords;        /* what we set */
+  uint32_t keywords; /* what we set */
   unsigned retry_min_ms;
   wl_capture_log_fn log;
   void *log_ctx;
 
   wl_store *store;
   wl_ring *ring;
-  wl_capture_sink sink;     /* the callback's context: ring + lossy */
+  wl_capture_sink sink; /* the callback's context: ring + lossy */
   FILE *record;
   wl_replay_reader *reader;
 
@@ -55,8 +55,8 @@ struct wl_capture {
   _Atomic int stop_req;      /* source: stop producing */
   _Atomic int producer_done; /* source: no more pushes */
   _Atomic int consumer_done;
-  _Atomic int error;         /* first fatal error */
-  char errmsg[512];          /* its message (written once, by whoever set error) */
+  _Atomic int error; /* first fatal error */
+  char errmsg[512];  /* its message (written once, by whoever set error) */
   _Atomic int subscribed;
 
   _Atomic uint64_t events, skipped, backfilled, malformed, emitted, apps, flows, rate;
@@ -82,12 +82,12 @@ void wl_cap_set_error(wl_capture *c, int rc);
 int wl_cap_sleep(wl_capture *c, unsigned ms);
 
 /* subscriber.c */
-int wl_cap_options_apply(wl_capture *c);   /* caller thread, at start: save + set */
-int wl_cap_options_restore(wl_capture *c); /* caller thread, at stop */
-int wl_cap_connect(wl_capture *c, int backfill); /* source thread: open, options, backfill,
-                                                  * subscribe (one attempt) */
+int wl_cap_options_apply(wl_capture *c);                 /* caller thread, at start: save + set */
+int wl_cap_options_restore(wl_capture *c);               /* caller thread, at stop */
+int wl_cap_connect(wl_capture *c, int backfill);         /* source thread: open, options, backfill,
+                                                          * subscribe (one attempt) */
 void wl_cap_disconnect(wl_capture *c, int close_engine); /* unsubscribe (+ close) */
-int wl_cap_probe(wl_capture *c);            /* 1 when the engine answers */
+int wl_cap_probe(wl_capture *c);                         /* 1 when the engine answers */
 uint32_t wl_cap_keywords(const wl_capture_opts *o);
 
 /* source_wfp.c, source_sim.c, source_replay.c: the source thread bodies */

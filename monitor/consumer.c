@@ -31,7 +31,7 @@ struct wl_cap_consumer {
   uint64_t batch_ns; /* when the first of them arrived */
   uint64_t drops_written, skipped, backfilled, max_ts;
   wl_path_map map;
-  uint64_t map_ns;   /* last read of the engine's drive map (0: never) */
+  uint64_t map_ns; /* last read of the engine's drive map (0: never) */
   unsigned hint_gen;
   hset apps, flows;
   uint64_t rate_ns, rate_events;
@@ -120,8 +120,7 @@ static void merge_hints(wl_capture *c, wl_cap_consumer *k) {
 }
 
 static int is_dos_path(const char *p) {
-  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) ||
-         (p[0] == '\\' && p[1] == '\\');
+  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) || (p[0] == '\\' && p[1] == '\\');
 }
 
 /* app_dos from the map; a DOS app (replay files) becomes its NT form when a drive maps. */
@@ -139,7 +138,8 @@ static void map_app(wl_capture *c, wl_cap_consumer *k, wl_event *ev) {
   if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
     return;
   uint64_t now = wl_time_mono_ns();
-  if (c->kind != WL_CAP_REPLAY && (k->map_ns == 0 || now - k->map_ns >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)) {
+  if (c->kind != WL_CAP_REPLAY &&
+      (k->map_ns == 0 || now - k->map_ns >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)) {
     load_drive_map(c, k);
     if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
       return;
@@ -211,8 +211,7 @@ static int flush(wl_capture *c, wl_cap_consumer *k) {
     if (!retryable(rc) || (atomic_load(&c->stop_req) && tries >= STOP_RETRIES))
       return rc;
     if (tries++ == 0)
-      wl_cap_log(c, "store: %s; keeping the batch of %zu events and retrying", wl_errmsg(),
-                 k->n);
+      wl_cap_log(c, "store: %s; keeping the batch of %zu events and retrying", wl_errmsg(), k->n);
     atomic_fetch_add(&c->store_retries, 1);
     wl_sleep_ms(delay);
     delay = delay * 2 < WL_CAPTURE_RETRY_MAX_MS ? delay * 2 : WL_CAPTURE_RETRY_MAX_MS;

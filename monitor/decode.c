@@ -12,11 +12,16 @@
 
 static int map_type(uint32_t raw_type) {
   switch (raw_type) {
-  case WL_RAW_TYPE_CLASSIFY_DROP: return WL_EVT_DROP;
-  case WL_RAW_TYPE_CLASSIFY_ALLOW: return WL_EVT_ALLOW;
-  case WL_RAW_TYPE_CAPABILITY_DROP: return WL_EVT_CAP_DROP;
-  case WL_RAW_TYPE_CAPABILITY_ALLOW: return WL_EVT_CAP_ALLOW;
-  default: return WL_EVT_OTHER;
+  case WL_RAW_TYPE_CLASSIFY_DROP:
+    return WL_EVT_DROP;
+  case WL_RAW_TYPE_CLASSIFY_ALLOW:
+    return WL_EVT_ALLOW;
+  case WL_RAW_TYPE_CAPABILITY_DROP:
+    return WL_EVT_CAP_DROP;
+  case WL_RAW_TYPE_CAPABILITY_ALLOW:
+    return WL_EVT_CAP_ALLOW;
+  default:
+    return WL_EVT_OTHER;
   }
 }
 
@@ -161,11 +166,16 @@ int wl_decode(const wl_raw_event *raw, wl_event *ev) {
 
 static uint32_t unmap_type(int type) {
   switch (type) {
-  case WL_EVT_DROP: return WL_RAW_TYPE_CLASSIFY_DROP;
-  case WL_EVT_ALLOW: return WL_RAW_TYPE_CLASSIFY_ALLOW;
-  case WL_EVT_CAP_DROP: return WL_RAW_TYPE_CAPABILITY_DROP;
-  case WL_EVT_CAP_ALLOW: return WL_RAW_TYPE_CAPABILITY_ALLOW;
-  default: return 0; /* FWPM_NET_EVENT_TYPE_IKEEXT_MM_FAILURE: any type we skip */
+  case WL_EVT_DROP:
+    return WL_RAW_TYPE_CLASSIFY_DROP;
+  case WL_EVT_ALLOW:
+    return WL_RAW_TYPE_CLASSIFY_ALLOW;
+  case WL_EVT_CAP_DROP:
+    return WL_RAW_TYPE_CAPABILITY_DROP;
+  case WL_EVT_CAP_ALLOW:
+    return WL_RAW_TYPE_CAPABILITY_ALLOW;
+  default:
+    return 0; /* FWPM_NET_EVENT_TYPE_IKEEXT_MM_FAILURE: any type we skip */
   }
 }
 

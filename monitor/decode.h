@@ -25,8 +25,8 @@
 
 #include "monitor/event.h"
 
-#define WL_RAW_LAYER_UNKNOWN 0xFFFFu  /* never a FWPS_LAYER_* run-time id */
-#define WL_RAW_LOOPBACK_UNKNOWN 0xFFu /* isLoopback is a 0/1 UINT32 in WFP */
+#define WL_RAW_LAYER_UNKNOWN    0xFFFFu /* never a FWPS_LAYER_* run-time id */
+#define WL_RAW_LOOPBACK_UNKNOWN 0xFFu   /* isLoopback is a 0/1 UINT32 in WFP */
 
 /* Decode raw into ev (cleared first). Returns 1 when ev holds an event to keep, 0 when the
  * event's type is one we skip (ev then holds only ts, type WL_EVT_OTHER and origin). */

@@ -52,8 +52,8 @@ static int get_bool(const wl_json *o, const char *key, int *val, int *found) {
 }
 
 /* "addr:port", "[v6]:port" or a bare address (port unknown). */
-static int parse_ep(const char *key, const char *s, uint8_t *ipv, uint8_t addr[16],
-                    uint16_t *port, int *has_port) {
+static int parse_ep(const char *key, const char *s, uint8_t *ipv, uint8_t addr[16], uint16_t *port,
+                    int *has_port) {
   const char *colon = strchr(s, ':');
   *has_port = s[0] == '[' || (colon && colon == strrchr(s, ':'));
   int rc = *has_port ? wl_endpoint_parse(s, strlen(s), ipv, addr, port)
@@ -376,8 +376,8 @@ int wl_replay_write(FILE *f, const wl_event *ev) {
 
 struct wl_replay_reader {
   FILE *f;
-  int own;             /* we opened f */
-  char name[256];      /* for messages */
+  int own;        /* we opened f */
+  char name[256]; /* for messages */
   uint64_t line, malformed;
   size_t nerr;
   char errors[WL_REPLAY_ERRORS_KEPT][WL_REPLAY_ERROR_MAX];

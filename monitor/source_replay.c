@@ -19,8 +19,8 @@ static void learn_drive(wl_capture *c, wl_path_map *seen, const wl_event *ev) {
   const char *nt = ev->app, *dos = ev->app_dos;
   size_t ln = strlen(nt), ld = strlen(dos);
   if (!(ev->has & WL_HAS_APP) || ld < 3 || dos[1] != ':' || dos[2] != '\\' || ln <= ld ||
-      wl_strncasecmp(nt, "\\device\\", 8) != 0 || wl_strncasecmp(nt + ln - (ld - 2), dos + 2,
-                                                                  ld - 2) != 0)
+      wl_strncasecmp(nt, "\\device\\", 8) != 0 ||
+      wl_strncasecmp(nt + ln - (ld - 2), dos + 2, ld - 2) != 0)
     return;
   char device[sizeof seen->drives[0].device], probe[WL_PATH_MAX];
   size_t dl = ln - (ld - 2);

@@ -75,8 +75,10 @@ int wl_cap_options_apply(wl_capture *c) {
   int rc;
   if (wl_store_meta_get(c->store, WL_META_SAVED_OPTIONS, buf, sizeof buf) == WL_OK && buf[0] &&
       parse_saved(buf, &c->found_collect, &c->keywords_known, &c->found_keywords) == WL_OK) {
-    wl_cap_log(c, "engine options of an earlier run that did not stop cleanly (%s) will be "
-                  "restored at stop", buf);
+    wl_cap_log(c,
+               "engine options of an earlier run that did not stop cleanly (%s) will be "
+               "restored at stop",
+               buf);
   } else {
     if ((rc = wl_engine_get_option(c->engine, WL_OPT_COLLECT_NET_EVENTS, &c->found_collect)))
       return wl_err_prefix(rc, "reading FWPM_ENGINE_COLLECT_NET_EVENTS");
@@ -124,8 +126,7 @@ int wl_capture_restore_saved_options(wl_store *s, wl_engine *e) {
     return WL_OK;
   }
   if (parse_saved(buf, &collect, &known, &kw) != WL_OK)
-    return wl_err(WL_E_CORRUPT, "store meta %s: unreadable value '%s'", WL_META_SAVED_OPTIONS,
-                  buf);
+    return wl_err(WL_E_CORRUPT, "store meta %s: unreadable value '%s'", WL_META_SAVED_OPTIONS, buf);
   int rc = restore(e, collect, known, kw);
   if (rc != WL_OK)
     return rc;

@@ -17,10 +17,10 @@
 #include "monitor/capture.h"
 #include "monitor/decode.h"
 
-#define CHECK(c) \
-  do {           \
-    if (!(c))    \
-      abort();   \
+#define CHECK(c)                                                                                   \
+  do {                                                                                             \
+    if (!(c))                                                                                      \
+      abort();                                                                                     \
   } while (0)
 
 static wl_json_arena arena; /* reused across inputs: exercises reset */

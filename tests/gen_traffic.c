@@ -28,8 +28,8 @@ static void endpoint(char *buf, size_t cap, int v6, uint32_t host, unsigned port
   if (v6)
     snprintf(buf, cap, "[2001:db8:%x::%x]:%u", host >> 8 & 0xff, host & 0xff, port);
   else
-    snprintf(buf, cap, "%u.%u.%u.%u:%u", 10u + (host >> 16 & 0x3f), host >> 8 & 0xff,
-             host & 0xff, 1u + (host >> 3 & 0x7f), port);
+    snprintf(buf, cap, "%u.%u.%u.%u:%u", 10u + (host >> 16 & 0x3f), host >> 8 & 0xff, host & 0xff,
+             1u + (host >> 3 & 0x7f), port);
 }
 
 static void attempt(FILE *f, uint64_t ts, unsigned apps) {
@@ -38,16 +38,16 @@ static void attempt(FILE *f, uint64_t ts, unsigned apps) {
   int v6 = r % 4 == 0, in = r >= 90, udp = r % 3 == 0;
   wl_time_format(ts, t);
   if (a != 0) /* app 0 stands for System: no app id */
-    snprintf(app, sizeof app, "%c:\\\\Apps\\\\v%02u\\\\app%03u.exe",
-             a % 7 ? 'C' : 'D', a % 50, a);
+    snprintf(app, sizeof app, "%c:\\\\Apps\\\\v%02u\\\\app%03u.exe", a % 7 ? 'C' : 'D', a % 50, a);
   unsigned lport = in ? 3000u + a % 20 : 49152u + rnd() % 16000;
   if (v6)
     snprintf(local, sizeof local, "[2001:db8:1::23]:%u", lport);
   else
     snprintf(local, sizeof local, "192.168.1.23:%u", lport);
   endpoint(remote, sizeof remote, v6, host, in ? 40000u + rnd() % 20000 : udp ? 53u : 443u);
-  fprintf(f, "{\"ts\":\"%s\",\"app\":\"%s\",\"dir\":\"%s\",\"proto\":%d,\"local\":\"%s\","
-             "\"remote\":\"%s\"%s}\n",
+  fprintf(f,
+          "{\"ts\":\"%s\",\"app\":\"%s\",\"dir\":\"%s\",\"proto\":%d,\"local\":\"%s\","
+          "\"remote\":\"%s\"%s}\n",
           t, app, in ? "in" : "out", udp ? 17 : 6, local, remote,
           a % 5 == 1 ? ",\"user\":\"S-1-5-21-1-2-3-1001\"" : "");
 }

@@ -306,8 +306,8 @@ static void test_options_restored(void **state) {
     assert_string_equal(buf, "");
   }
   /* a run that died left its options behind and its findings in meta: those win */
-  assert_int_equal(wl_store_meta_set(f.store, WL_META_SAVED_OPTIONS,
-                                     "collect=0 keywords=0x20"), WL_OK);
+  assert_int_equal(wl_store_meta_set(f.store, WL_META_SAVED_OPTIONS, "collect=0 keywords=0x20"),
+                   WL_OK);
   set_opts(f.spec, 1, 0x13);
   options_during(&f, 0, 0, 0x13);
   get_opts(f.spec, &collect, &kw);
@@ -315,8 +315,8 @@ static void test_options_restored(void **state) {
   assert_int_equal(kw, WL_KW_PORT_SCANNING_DROP);
 
   /* what `uninstall` does after a crash */
-  assert_int_equal(wl_store_meta_set(f.store, WL_META_SAVED_OPTIONS,
-                                     "collect=1 keywords=0x4"), WL_OK);
+  assert_int_equal(wl_store_meta_set(f.store, WL_META_SAVED_OPTIONS, "collect=1 keywords=0x4"),
+                   WL_OK);
   set_opts(f.spec, 0, 0x13);
   wl_engine *e;
   assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
@@ -414,8 +414,8 @@ static void test_reconnect_and_backfill(void **state) {
 
   /* nobody captures; the engine still buffers (collection on, allows included) */
   assert_int_equal(wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, 1), WL_OK);
-  assert_int_equal(wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS,
-                                        WL_KW_CLASSIFY_ALLOW), WL_OK);
+  assert_int_equal(
+      wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, WL_KW_CLASSIFY_ALLOW), WL_OK);
   classify(e, 150, 30);
   assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
   wait_for(c, 30, 1);
@@ -448,8 +448,10 @@ static void test_store_busy_retried(void **state) {
   FILE *fp = fopen(f.record, "wb");
   assert_non_null(fp);
   for (int i = 0; i < 3000; i++) /* 3 s of recorded time, replayed at speed 3: ~1 s */
-    fprintf(fp, "{\"ts\":\"2026-01-01T00:00:%02d.%03dZ\",\"type\":\"drop\",\"dir\":\"in\","
-                "\"proto\":6,\"local\":\"10.0.0.1:%d\"}\n", i / 1000, i % 1000, 1000 + i % 50);
+    fprintf(fp,
+            "{\"ts\":\"2026-01-01T00:00:%02d.%03dZ\",\"type\":\"drop\",\"dir\":\"in\","
+            "\"proto\":6,\"local\":\"10.0.0.1:%d\"}\n",
+            i / 1000, i % 1000, 1000 + i % 50);
   fclose(fp);
   snprintf(src, sizeof src, "replay:%s", f.record);
   wl_capture_opts o = opts_for(&f, src);

@@ -20,7 +20,7 @@
 #include "monitor/decode.h"
 #include "wfp/sim.h"
 
-#define CAP 64
+#define CAP          64
 #define PER_PRODUCER 1000
 
 typedef struct producer {
@@ -107,8 +107,8 @@ static void test_stalled_through_sim(void **state) {
   wl_subscription *sub;
   assert_int_equal(wl_engine_open(spec, WL_SESSION_DYNAMIC, &e), WL_OK);
   assert_int_equal(wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, 1), WL_OK);
-  assert_int_equal(wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS,
-                                        WL_KW_CLASSIFY_ALLOW), WL_OK);
+  assert_int_equal(
+      wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, WL_KW_CLASSIFY_ALLOW), WL_OK);
   assert_int_equal(wl_ring_create(C, sizeof(wl_raw_event), &r), WL_OK);
   wl_capture_sink sink = {r, 1};
   assert_int_equal(wl_engine_subscribe(e, wl_capture_callback, &sink, &sub), WL_OK);

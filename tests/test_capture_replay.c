@@ -61,9 +61,11 @@ static void test_good_lines(void **state) {
   /* v6 with and without port; S-1-0-0 package is none; "?" direction is unknown */
   assert_int_equal(parse("{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"cap-drop\",\"dir\":\"?\","
                          "\"remote\":\"[2001:db8::1]:443\",\"local\":\"2001:db8::23\","
-                         "\"package\":\"S-1-0-0\",\"filter_id\":0}", &ev), 1);
-  assert_int_equal(ev.has, WL_HAS_IP_VERSION | WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR |
-                               WL_HAS_REMOTE_PORT);
+                         "\"package\":\"S-1-0-0\",\"filter_id\":0}",
+                         &ev),
+                   1);
+  assert_int_equal(ev.has,
+                   WL_HAS_IP_VERSION | WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR | WL_HAS_REMOTE_PORT);
   assert_int_equal(ev.ip_version, 6);
   assert_int_equal(ev.remote_port, 443);
   assert_int_equal(ev.remote_addr[15], 1);
@@ -165,20 +167,34 @@ static void full_event(wl_event *ev, int v6) {
 /* Clearing has bits must clear the value too, as the decoder leaves it. */
 static void drop_fields(wl_event *ev, uint32_t bits) {
   ev->has &= ~bits;
-  if (bits & WL_HAS_PROTO) ev->proto = 0;
-  if (bits & WL_HAS_LOCAL_ADDR) memset(ev->local_addr, 0, 16);
-  if (bits & WL_HAS_REMOTE_ADDR) memset(ev->remote_addr, 0, 16);
-  if (bits & WL_HAS_LOCAL_PORT) ev->local_port = 0;
-  if (bits & WL_HAS_REMOTE_PORT) ev->remote_port = 0;
-  if (bits & WL_HAS_APP) ev->app[0] = '\0', ev->has &= ~WL_HAS_APP_TRUNC;
-  if (bits & WL_HAS_USER) ev->user[0] = '\0';
-  if (bits & WL_HAS_IP_VERSION) ev->ip_version = 0;
-  if (bits & WL_HAS_PACKAGE) ev->package[0] = '\0';
-  if (bits & WL_HAS_FILTER) ev->filter_id = 0;
-  if (bits & WL_HAS_LAYER) ev->layer_id = 0;
-  if (bits & WL_HAS_DIR) ev->dir = 0;
-  if (bits & WL_HAS_REAUTH) ev->reauth = 0;
-  if (bits & WL_HAS_LOOPBACK) ev->is_loopback = 0;
+  if (bits & WL_HAS_PROTO)
+    ev->proto = 0;
+  if (bits & WL_HAS_LOCAL_ADDR)
+    memset(ev->local_addr, 0, 16);
+  if (bits & WL_HAS_REMOTE_ADDR)
+    memset(ev->remote_addr, 0, 16);
+  if (bits & WL_HAS_LOCAL_PORT)
+    ev->local_port = 0;
+  if (bits & WL_HAS_REMOTE_PORT)
+    ev->remote_port = 0;
+  if (bits & WL_HAS_APP)
+    ev->app[0] = '\0', ev->has &= ~WL_HAS_APP_TRUNC;
+  if (bits & WL_HAS_USER)
+    ev->user[0] = '\0';
+  if (bits & WL_HAS_IP_VERSION)
+    ev->ip_version = 0;
+  if (bits & WL_HAS_PACKAGE)
+    ev->package[0] = '\0';
+  if (bits & WL_HAS_FILTER)
+    ev->filter_id = 0;
+  if (bits & WL_HAS_LAYER)
+    ev->layer_id = 0;
+  if (bits & WL_HAS_DIR)
+    ev->dir = 0;
+  if (bits & WL_HAS_REAUTH)
+    ev->reauth = 0;
+  if (bits & WL_HAS_LOOPBACK)
+    ev->is_loopback = 0;
 }
 
 static void round_trip(const wl_event *a) {
@@ -194,12 +210,23 @@ static void round_trip(const wl_event *a) {
 
 static void test_round_trip(void **state) {
   (void)state;
-  static const uint32_t subsets[] = {
-      0, WL_HAS_PROTO, WL_HAS_LOCAL_ADDR, WL_HAS_REMOTE_ADDR, WL_HAS_LOCAL_PORT,
-      WL_HAS_REMOTE_PORT, WL_HAS_APP, WL_HAS_USER, WL_HAS_PACKAGE, WL_HAS_FILTER, WL_HAS_LAYER,
-      WL_HAS_DIR, WL_HAS_REAUTH, WL_HAS_LOOPBACK, WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR,
-      WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR | WL_HAS_IP_VERSION,
-      WL_HAS_LOCAL_PORT | WL_HAS_REMOTE_PORT};
+  static const uint32_t subsets[] = {0,
+                                     WL_HAS_PROTO,
+                                     WL_HAS_LOCAL_ADDR,
+                                     WL_HAS_REMOTE_ADDR,
+                                     WL_HAS_LOCAL_PORT,
+                                     WL_HAS_REMOTE_PORT,
+                                     WL_HAS_APP,
+                                     WL_HAS_USER,
+                                     WL_HAS_PACKAGE,
+                                     WL_HAS_FILTER,
+                                     WL_HAS_LAYER,
+                                     WL_HAS_DIR,
+                                     WL_HAS_REAUTH,
+                                     WL_HAS_LOOPBACK,
+                                     WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR,
+                                     WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR | WL_HAS_IP_VERSION,
+                                     WL_HAS_LOCAL_PORT | WL_HAS_REMOTE_PORT};
   for (int v6 = 0; v6 <= 1; v6++)
     for (size_t i = 0; i < sizeof subsets / sizeof subsets[0]; i++) {
       wl_event a;
@@ -297,8 +324,8 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good_lines),  cmocka_unit_test(test_bad_lines),
-      cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_through_raw),
+      cmocka_unit_test(test_good_lines), cmocka_unit_test(test_bad_lines),
+      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_through_raw),
       cmocka_unit_test(test_reader),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);

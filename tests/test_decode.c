@@ -16,12 +16,13 @@
 #include "common/wl_text.h"
 #include "monitor/decode.h"
 
-#define APP "\\device\\harddiskvolume3\\program files\\app\\a.exe"
+#define APP  "\\device\\harddiskvolume3\\program files\\app\\a.exe"
 #define USER "S-1-5-21-3623811015-3361044348-30300820-1013"
-#define PKG "S-1-15-2-1-2-3-4-5-6-7"
+#define PKG  "S-1-15-2-1-2-3-4-5-6-7"
 
 static const uint8_t v6_local[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x23};
-static const uint8_t v6_remote[16] = {0x26, 0x06, 0x47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11, 0x11};
+static const uint8_t v6_remote[16] = {0x26, 0x06, 0x47, 0, 0, 0, 0,    0,
+                                      0,    0,    0,    0, 0, 0, 0x11, 0x11};
 
 /* The UTF-16LE blob of an ASCII string, terminator included, as WFP gives app ids. */
 static uint32_t put_app(wl_raw_event *r, const char *s) {
@@ -76,8 +77,7 @@ static void full_raw(wl_raw_event *r, uint32_t type, int v6) {
 }
 
 static const uint32_t kept_types[] = {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_TYPE_CLASSIFY_ALLOW,
-                                      WL_RAW_TYPE_CAPABILITY_DROP,
-                                      WL_RAW_TYPE_CAPABILITY_ALLOW};
+                                      WL_RAW_TYPE_CAPABILITY_DROP, WL_RAW_TYPE_CAPABILITY_ALLOW};
 static const int kept_evt[] = {WL_EVT_DROP, WL_EVT_ALLOW, WL_EVT_CAP_DROP, WL_EVT_CAP_ALLOW};
 
 static int classify(uint32_t t) {
@@ -194,8 +194,8 @@ static void test_ip_version_none(void **state) {
   full_raw(&r, WL_RAW_TYPE_CLASSIFY_DROP, 0);
   r.ip_version = WL_RAW_IP_NONE;
   assert_int_equal(wl_decode(&r, &ev), 1);
-  check_fields(&ev, full_has(r.type) & ~(WL_HAS_IP_VERSION | WL_HAS_LOCAL_ADDR |
-                                          WL_HAS_REMOTE_ADDR), 0);
+  check_fields(&ev,
+               full_has(r.type) & ~(WL_HAS_IP_VERSION | WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR), 0);
 }
 
 /* App id blobs: bytes given, size and copied, what must come out. */
@@ -267,7 +267,7 @@ static void test_sids(void **state) {
   assert_true(ev.has & WL_HAS_USER);
 
   full_raw(&r, WL_RAW_TYPE_CLASSIFY_DROP, 0);
-  r.user_sid_len = 0; /* flag set, pointer NULL */
+  r.user_sid_len = 0;    /* flag set, pointer NULL */
   r.package_sid_len = 9; /* cut short of its 8 sub-authorities */
   assert_int_equal(wl_decode(&r, &ev), 1);
   assert_false(ev.has & (WL_HAS_USER | WL_HAS_PACKAGE));
@@ -289,8 +289,10 @@ static void test_payload_rules(void **state) {
   full_raw(&r, WL_RAW_TYPE_CLASSIFY_ALLOW, 1);
   r.has_payload = 0;
   assert_int_equal(wl_decode(&r, &ev), 1);
-  check_fields(&ev, full_has(r.type) & ~(WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR |
-                                          WL_HAS_LOOPBACK | WL_HAS_REAUTH), 1);
+  check_fields(&ev,
+               full_has(r.type) &
+                   ~(WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR | WL_HAS_LOOPBACK | WL_HAS_REAUTH),
+               1);
 
   full_raw(&r, WL_RAW_TYPE_CLASSIFY_DROP, 0);
   r.direction = WL_RAW_DIR_IN;
@@ -307,8 +309,8 @@ static void test_payload_rules(void **state) {
   r.layer_id = WL_RAW_LAYER_UNKNOWN;
   r.is_loopback = WL_RAW_LOOPBACK_UNKNOWN;
   assert_int_equal(wl_decode(&r, &ev), 1);
-  check_fields(&ev, full_has(r.type) & ~(WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR |
-                                          WL_HAS_LOOPBACK), 0);
+  check_fields(
+      &ev, full_has(r.type) & ~(WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR | WL_HAS_LOOPBACK), 0);
 }
 
 static void test_skipped_types(void **state) {
@@ -408,12 +410,18 @@ static void test_encode_truncated_app(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_full_events),      cmocka_unit_test(test_each_flag_missing),
-      cmocka_unit_test(test_no_flags),         cmocka_unit_test(test_ip_version_none),
-      cmocka_unit_test(test_app_blobs),        cmocka_unit_test(test_app_long),
-      cmocka_unit_test(test_sids),             cmocka_unit_test(test_payload_rules),
-      cmocka_unit_test(test_skipped_types),    cmocka_unit_test(test_timestamps_exact),
-      cmocka_unit_test(test_encode_round_trip), cmocka_unit_test(test_encode_truncated_app),
+      cmocka_unit_test(test_full_events),
+      cmocka_unit_test(test_each_flag_missing),
+      cmocka_unit_test(test_no_flags),
+      cmocka_unit_test(test_ip_version_none),
+      cmocka_unit_test(test_app_blobs),
+      cmocka_unit_test(test_app_long),
+      cmocka_unit_test(test_sids),
+      cmocka_unit_test(test_payload_rules),
+      cmocka_unit_test(test_skipped_types),
+      cmocka_unit_test(test_timestamps_exact),
+      cmocka_unit_test(test_encode_round_trip),
+      cmocka_unit_test(test_encode_truncated_app),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
