@@ -94,18 +94,26 @@ int wl_ports_parse(const char *s, wl_port_range *out, uint32_t cap, uint32_t *n)
   return WL_OK;
 }
 
+/* Appends item i of a comma-separated list ("," before all but the first) to buf when it fits
+ * whole; returns the length the list needs so far, whether it fitted or not. */
+static size_t list_add(char *buf, size_t cap, size_t len, uint32_t i, const char *one) {
+  size_t m = (i > 0) + strlen(one);
+  if (len + m < cap)
+    snprintf(buf + len, cap - len, "%s%s", i ? "," : "", one);
+  return len + m;
+}
+
 size_t wl_ports_format(const wl_port_range *p, uint32_t n, char *buf, size_t cap) {
   size_t len = 0;
   if (cap)
     buf[0] = 0;
   for (uint32_t i = 0; i < n; i++) {
     char one[16];
-    int m = p[i].lo == p[i].hi ? snprintf(one, sizeof one, "%u", (unsigned)p[i].lo)
-                               : snprintf(one, sizeof one, "%u-%u", (unsigned)p[i].lo,
-                                          (unsigned)p[i].hi);
-    if (len + (i > 0) + (size_t)m < cap)
-      snprintf(buf + len, cap - len, "%s%s", i ? "," : "", one);
-    len += (i > 0) + (size_t)m;
+    if (p[i].lo == p[i].hi)
+      snprintf(one, sizeof one, "%u", (unsigned)p[i].lo);
+    else
+      snprintf(one, sizeof one, "%u-%u", (unsigned)p[i].lo, (unsigned)p[i].hi);
+    len = list_add(buf, cap, len, i, one);
   }
   return len;
 }
@@ -172,14 +180,11 @@ size_t wl_remotes_format(const wl_prefix *p, uint32_t n, char *buf, size_t cap) 
   if (cap)
     buf[0] = 0;
   for (uint32_t i = 0; i < n; i++) {
-    char a[WL_ADDR_STR_MAX], one[WL_ADDR_STR_MAX + 8];
-    wl_addr_format(p[i].ip_version, p[i].addr, a);
-    int full = p[i].len == (p[i].ip_version == 4 ? 32 : 128);
-    int m = full ? snprintf(one, sizeof one, "%s", a)
-                 : snprintf(one, sizeof one, "%s/%u", a, (unsigned)p[i].len);
-    if (len + (i > 0) + (size_t)m < cap)
-      snprintf(buf + len, cap - len, "%s%s", i ? "," : "", one);
-    len += (i > 0) + (size_t)m;
+    char one[WL_ADDR_STR_MAX + 8];
+    size_t a = wl_addr_format(p[i].ip_version, p[i].addr, one);
+    if (p[i].len != (p[i].ip_version == 4 ? 32 : 128))
+      snprintf(one + a, sizeof one - a, "/%u", (unsigned)p[i].len);
+    len = list_add(buf, cap, len, i, one);
   }
   return len;
 }
