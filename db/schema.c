@@ -205,7 +205,7 @@ int wl_schema_quick_check(wl_store *s) {
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *t = (const char *)sqlite3_column_text(st, 0);
     if (t && strcmp(t, "ok") != 0 && problems++ == 0)
-      snprintf(first, sizeof first, "%s", t);
+      wl_strlcpy(first, t, sizeof first);
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);

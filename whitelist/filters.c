@@ -211,7 +211,7 @@ int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, 
     int kl = snprintf(ident + ilen, sizeof ident - ilen, "|layer=%u", (unsigned)f->layer_id);
     wl_guid_from_name(&ns, ident, ilen + (size_t)kl, &f->key);
     rule_name(r, f->name, sizeof f->name);
-    snprintf(f->description, sizeof f->description, "%s", ident);
+    wl_strlcpy(f->description, ident, sizeof f->description);
     f->provider = wl_provider_key();
     f->sublayer = wl_sublayer_key();
     f->action = WL_ACTION_PERMIT;
