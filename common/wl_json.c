@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_text.h"
 
 #define WL_JSON_CHUNK_MIN 4096u
 #define WL_JSON_ARENA_MAX (1024u * 1024 * 1024) /* all chunks of one arena together */
@@ -160,29 +161,6 @@ static int hex4(const unsigned char *p, unsigned *out) {
   return 0;
 }
 
-static size_t put_utf8(unsigned char *o, unsigned cp) {
-  if (cp < 0x80) {
-    o[0] = (unsigned char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    o[0] = (unsigned char)(0xC0 | (cp >> 6));
-    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    o[0] = (unsigned char)(0xE0 | (cp >> 12));
-    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  o[0] = (unsigned char)(0xF0 | (cp >> 18));
-  o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-  o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
  * <= U+10FFFF), or 0 if invalid or cut short by end. */
 static size_t utf8_valid(const unsigned char *p, const unsigned char *end) {
@@ -241,7 +219,7 @@ static int parse_escape(parser *ps, unsigned char **o) {
   } else if (cp >= 0xD800 && cp <= 0xDFFF) {
     cp = 0xFFFD; /* lone surrogate */
   }
-  *o += put_utf8(*o, cp);
+  *o += wl_utf8_encode(cp, (char *)*o);
   return 0;
 }
 

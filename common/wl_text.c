@@ -269,7 +269,7 @@ uint32_t wl_addr_to_v4_host(const uint8_t addr[16]) {
 
 /* ---------------------------------------------------------------- UTF-16LE <-> UTF-8 */
 
-static size_t enc_utf8(uint32_t cp, char o[4]) {
+size_t wl_utf8_encode(uint32_t cp, char o[4]) {
   if (cp < 0x80) {
     o[0] = (char)cp;
     return 1;
@@ -312,7 +312,7 @@ size_t wl_utf16le_to_utf8(const uint8_t *u16, size_t nbytes, char *out, size_t c
     if (c >= 0xD800 && c <= 0xDFFF)
       c = 0xFFFD;
     char e[4];
-    size_t k = enc_utf8(c, e);
+    size_t k = wl_utf8_encode(c, e);
     if (!full && cap && w + k <= cap - 1) {
       memcpy(out + w, e, k);
       w += k;

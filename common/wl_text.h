@@ -49,6 +49,9 @@ uint32_t wl_addr_to_v4_host(const uint8_t addr[16]);
 size_t wl_utf16le_to_utf8(const uint8_t *u16, size_t nbytes, char *out, size_t cap);
 /* Returns bytes needed (without terminator); writes at most cap bytes, no terminator added. */
 size_t wl_utf8_to_utf16le(const char *s, size_t len, uint8_t *out, size_t cap);
+/* One code point (<= U+10FFFF; the caller has replaced surrogates) as 1-4 UTF-8 bytes, no
+ * terminator; returns the count. For decoders that keep their own state (streams, escapes). */
+size_t wl_utf8_encode(uint32_t cp, char out[4]);
 
 /* ---- SIDs ---- */
 #define WL_SID_MAX 68      /* SECURITY_MAX_SID_SIZE */

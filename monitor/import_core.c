@@ -12,6 +12,7 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "common/wl_text.h"
 #include "monitor/import_int.h"
 
 int wl_import_format_parse(const char *s, int *format) {
@@ -173,29 +174,6 @@ static int src_raw(imp_src *s, unsigned char *buf, size_t cap, size_t *n) {
   return WL_OK;
 }
 
-static size_t put_utf8(uint32_t cp, char *out) {
-  if (cp < 0x80) {
-    out[0] = (char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = (char)(0xC0 | (cp >> 6));
-    out[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = (char)(0xE0 | (cp >> 12));
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = (char)(0xF0 | (cp >> 18));
-  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = (char)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
 /* UTF-16LE code units in b[0..n) (n even) → UTF-8; unpaired surrogates become U+FFFD. */
 static size_t utf16_units(imp_src *s, const unsigned char *b, size_t n, char *out) {
   size_t o = 0;
@@ -203,17 +181,17 @@ static size_t utf16_units(imp_src *s, const unsigned char *b, size_t n, char *ou
     uint32_t u = (uint32_t)b[i] | (uint32_t)b[i + 1] << 8;
     if (s->hi) {
       if (u >= 0xDC00 && u <= 0xDFFF) {
-        o += put_utf8(0x10000 + ((s->hi - 0xD800) << 10) + (u - 0xDC00), out + o);
+        o += wl_utf8_encode(0x10000 + ((s->hi - 0xD800) << 10) + (u - 0xDC00), out + o);
         s->hi = 0;
         continue;
       }
-      o += put_utf8(0xFFFD, out + o);
+      o += wl_utf8_encode(0xFFFD, out + o);
       s->hi = 0;
     }
     if (u >= 0xD800 && u <= 0xDBFF)
       s->hi = u;
     else
-      o += put_utf8(u >= 0xDC00 && u <= 0xDFFF ? 0xFFFD : u, out + o);
+      o += wl_utf8_encode(u >= 0xDC00 && u <= 0xDFFF ? 0xFFFD : u, out + o);
   }
   return o;
 }
@@ -235,7 +213,7 @@ static int src_utf16(imp_src *s, char *out, size_t cap, size_t *n) {
       s->odd = s->raw[got - 1];
     if (got < 2) { /* end: a lone byte or surrogate left over becomes U+FFFD */
       if (s->hi || s->have_odd)
-        *n = put_utf8(0xFFFD, out);
+        *n = wl_utf8_encode(0xFFFD, out);
       s->hi = 0;
       s->have_odd = 0;
       return WL_OK;

@@ -730,6 +730,26 @@ static void test_utf8_to_utf16(void **state) {
   assert_int_equal(out[2], 9);
 }
 
+/* One code point at each length boundary (RFC 3629 table). */
+static void test_utf8_encode(void **state) {
+  (void)state;
+  static const struct {
+    uint32_t cp;
+    const char *utf8;
+  } cases[] = {
+      {0x41, "A"},           {0x7F, "\x7f"},         {0x80, "\xc2\x80"},
+      {0x7FF, "\xdf\xbf"},   {0x800, "\xe0\xa0\x80"}, {0xFFFD, "\xef\xbf\xbd"},
+      {0xFFFF, "\xef\xbf\xbf"}, {0x10000, "\xf0\x90\x80\x80"}, {0x1F600, "\xf0\x9f\x98\x80"},
+      {0x10FFFF, "\xf4\x8f\xbf\xbf"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[5] = {0};
+    size_t n = wl_utf8_encode(cases[i].cp, out);
+    assert_int_equal(n, strlen(cases[i].utf8));
+    assert_memory_equal(out, cases[i].utf8, n);
+  }
+}
+
 /* ================================================================ SIDs */
 
 typedef struct {
@@ -1198,7 +1218,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_json_escape),     cmocka_unit_test(test_addr_parse_format),
       cmocka_unit_test(test_endpoints),       cmocka_unit_test(test_prefixes),
       cmocka_unit_test(test_v4_host),         cmocka_unit_test(test_utf16_to_utf8),
-      cmocka_unit_test(test_utf8_to_utf16),   cmocka_unit_test(test_sid_to_string),
+      cmocka_unit_test(test_utf8_to_utf16),   cmocka_unit_test(test_utf8_encode),   cmocka_unit_test(test_sid_to_string),
       cmocka_unit_test(test_sid_from_string), cmocka_unit_test(test_time_parse),
       cmocka_unit_test(test_time_format),     cmocka_unit_test(test_durations),
       cmocka_unit_test(test_guid_parse_format), cmocka_unit_test(test_guid_v5),
