@@ -209,6 +209,13 @@ int wl_store_step_done(wl_store *s, sqlite3_stmt *st, const char *what) {
   return wl_store_sqlerr(s, rc, what);
 }
 
+int wl_store_step_int64(wl_store *s, sqlite3_stmt *st, int64_t *out, const char *what) {
+  int rc = sqlite3_step(st);
+  *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, rc, what);
+}
+
 int wl_store_exec(wl_store *s, const char *sql, const char *what) {
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
   return rc == SQLITE_OK ? WL_OK : wl_store_sqlerr(s, rc, what);
@@ -347,10 +354,7 @@ int wl_store_counter_get(wl_store *s, const char *key, int64_t *out) {
   if (!st)
     return WL_E_DB;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, rc, "reading meta");
+  return wl_store_step_int64(s, st, out, "reading meta");
 }
 
 /* ---------------------------------------------------------------- filters_seen */

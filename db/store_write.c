@@ -153,11 +153,9 @@ static int intern_sid(wl_store *s, const char *sid, int64_t *id) {
   if (!st)
     return WL_E_DB;
   sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_reset(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return wl_store_sqlerr(s, rc, "finding a SID");
+  int rc = wl_store_step_int64(s, st, id, "finding a SID");
+  if (rc != WL_OK)
+    return rc;
   if (*id == 0) {
     if (!(st = wl_st(s, ST_SID_INSERT)))
       return WL_E_DB;
@@ -208,11 +206,8 @@ static int intern_ctx(wl_store *s, const wl_event *ev, int64_t *id) {
   if (!st)
     return WL_E_DB;
   bind_ctx(st, &k);
-  rc = sqlite3_step(st);
-  *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_reset(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return wl_store_sqlerr(s, rc, "finding an event context");
+  if ((rc = wl_store_step_int64(s, st, id, "finding an event context")) != WL_OK)
+    return rc;
   if (*id == 0) {
     if (!(st = wl_st(s, ST_CTX_INSERT)))
       return WL_E_DB;
