@@ -300,27 +300,31 @@ static void abandon(imp_xml *x, uint64_t line, const char *why) {
   x->ev_depth = 0;
 }
 
-/* Scan data[*pos..n) for "<Event" + terminator; on a find, start a segment at the '<' (feeding
- * the part of the tag that lay in an earlier piece) and set *pos there. */
+/* "<Event" ended just before data[i]: start a segment at its '<' (feeding the part of the tag
+ * that lay in an earlier piece) and set *pos there. */
+static int event_found(imp_xml *x, const char *data, size_t i, size_t *pos, uint64_t at_line) {
+  size_t here = i >= EVENT_TAG_LEN ? i - EVENT_TAG_LEN : 0;
+  size_t carried = EVENT_TAG_LEN - (i - here); /* bytes of the tag in an earlier piece */
+  uint64_t line = at_line;
+  for (size_t k = 0; k < here; k++)
+    line += data[k] == '\n';
+  enum XML_Status st = XML_STATUS_OK;
+  int rc = start_segment(x, line);
+  if (rc == WL_OK && carried)
+    rc = parse(x, event_tag, carried, 0, &st);
+  if (rc == WL_OK && st != XML_STATUS_OK)
+    rc = wl_err(WL_E_INTERNAL, "%s: expat rejected \"<Event\"", x->c->name);
+  *pos = here;
+  return rc;
+}
+
+/* Scan data[*pos..n) for "<Event" + terminator; on a find, see event_found. */
 static int find_event(imp_xml *x, const char *data, size_t n, size_t *pos, uint64_t at_line) {
   for (size_t i = *pos; i < n; i++) {
     char ch = data[i];
     if (x->match == EVENT_TAG_LEN) {
-      if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '>' || ch == '/') {
-        size_t here = i >= EVENT_TAG_LEN ? i - EVENT_TAG_LEN : 0;
-        size_t carried = EVENT_TAG_LEN - (i - here); /* bytes of the tag in an earlier piece */
-        uint64_t line = at_line;
-        for (size_t k = 0; k < here; k++)
-          line += data[k] == '\n';
-        enum XML_Status st = XML_STATUS_OK;
-        int rc = start_segment(x, line);
-        if (rc == WL_OK && carried)
-          rc = parse(x, event_tag, carried, 0, &st);
-        if (rc == WL_OK && st != XML_STATUS_OK)
-          rc = wl_err(WL_E_INTERNAL, "%s: expat rejected \"<Event\"", x->c->name);
-        *pos = here;
-        return rc;
-      }
+      if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '>' || ch == '/')
+        return event_found(x, data, i, pos, at_line);
       x->match = 0;
     }
     x->match = ch == event_tag[x->match] ? x->match + 1 : (ch == '<' ? 1 : 0);
