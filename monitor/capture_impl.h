@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "common/wl_err.h"
 #include "monitor/capture.h"
 #include "monitor/paths.h"
 
@@ -72,11 +73,7 @@ struct wl_capture {
 };
 
 /* capture.c */
-void wl_cap_log(wl_capture *c, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void wl_cap_log(wl_capture *c, const char *fmt, ...) WL_PRINTF(2, 3);
 void wl_cap_set_error(wl_capture *c, int rc);
 /* Sleep up to ms, in slices, returning early when a stop was requested. 1 if stopping. */
 int wl_cap_sleep(wl_capture *c, unsigned ms);

@@ -119,6 +119,36 @@ static void decode_sids(const wl_raw_event *raw, wl_event *ev) {
   }
 }
 
+/* Direction of a classify payload: the documented msFwpDirection values, FWP_DIRECTION_INBOUND /
+ * OUTBOUND in allow events (as the CLASSIFY_ALLOW0 page has it), else the layer tells: the
+ * RECV_ACCEPT layers authorise inbound connections, the CONNECT layers outbound ones. FORWARD and
+ * anything else stays unknown. */
+static int payload_dir(const wl_raw_event *raw, int type) {
+  switch (raw->direction) {
+  case WL_RAW_DIR_IN:
+    return WL_DIR_IN;
+  case WL_RAW_DIR_OUT:
+    return WL_DIR_OUT;
+  case WL_RAW_FWP_DIRECTION_INBOUND:
+    if (type == WL_EVT_ALLOW)
+      return WL_DIR_IN;
+    break;
+  case WL_RAW_FWP_DIRECTION_OUTBOUND:
+    if (type == WL_EVT_ALLOW)
+      return WL_DIR_OUT;
+    break;
+  }
+  switch (raw->layer_id) {
+  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4:
+  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6:
+    return WL_DIR_IN;
+  case WL_LAYER_ALE_AUTH_CONNECT_V4:
+  case WL_LAYER_ALE_AUTH_CONNECT_V6:
+    return WL_DIR_OUT;
+  }
+  return WL_DIR_UNKNOWN;
+}
+
 /* Classify payloads carry filter, layer, reauth, direction and loopback; capability payloads
  * only the filter id and loopback. */
 static void decode_payload(const wl_raw_event *raw, wl_event *ev) {
@@ -138,8 +168,9 @@ static void decode_payload(const wl_raw_event *raw, wl_event *ev) {
     ev->layer_id = raw->layer_id;
     ev->has |= WL_HAS_LAYER;
   }
-  if (raw->direction == WL_RAW_DIR_IN || raw->direction == WL_RAW_DIR_OUT) {
-    ev->dir = raw->direction == WL_RAW_DIR_IN ? WL_DIR_IN : WL_DIR_OUT;
+  int dir = payload_dir(raw, ev->type);
+  if (dir != WL_DIR_UNKNOWN) {
+    ev->dir = (uint8_t)dir;
     ev->has |= WL_HAS_DIR;
   }
   if (raw->flags & WL_RAW_REAUTH_REASON_SET) {
@@ -251,6 +282,7 @@ static void encode_sid(int known, const char *s, uint8_t *out, uint8_t *len, uin
 static void encode_payload(const wl_event *ev, wl_raw_event *raw) {
   raw->layer_id = WL_RAW_LAYER_UNKNOWN;
   raw->is_loopback = WL_RAW_LOOPBACK_UNKNOWN;
+  raw->direction = WL_RAW_DIR_UNKNOWN;
   if (!(ev->has & (WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR | WL_HAS_LOOPBACK | WL_HAS_REAUTH)))
     return;
   raw->has_payload = 1;

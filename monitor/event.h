@@ -52,9 +52,17 @@
 #define WL_RAW_IP_V6 1u
 #define WL_RAW_IP_NONE 2u
 
-/* msFwpDirection in the classify payloads (also the %%14592/%%14593 of the Security log) */
+/* msFwpDirection in the classify payloads: FWP_DIRECTION_IN/OUT/FORWARD as the
+ * FWPM_NET_EVENT_CLASSIFY_DROP1/2 pages document them (also the %%14592/%%14593 of the Security
+ * log). The FWPM_NET_EVENT_CLASSIFY_ALLOW0 page documents FWP_DIRECTION_OUTBOUND (0) and
+ * FWP_DIRECTION_INBOUND (1) for the same field instead, so the decoder accepts those in allow
+ * events too. WL_RAW_DIR_UNKNOWN is our own marker (file sources), a value WFP never uses. */
 #define WL_RAW_DIR_IN 0x3900u
 #define WL_RAW_DIR_OUT 0x3901u
+#define WL_RAW_DIR_FORWARD 0x3902u
+#define WL_RAW_FWP_DIRECTION_OUTBOUND 0u
+#define WL_RAW_FWP_DIRECTION_INBOUND 1u
+#define WL_RAW_DIR_UNKNOWN 0xFFFFFFFFu
 
 /* Layer run-time ids (FWPS_LAYER_*) */
 #define WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4 44

@@ -313,6 +313,37 @@ static void test_payload_rules(void **state) {
       &ev, full_has(r.type) & ~(WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR | WL_HAS_LOOPBACK), 0);
 }
 
+/* Direction: the msFwpDirection values, FWP_DIRECTION_INBOUND/OUTBOUND (0/1) in allow events
+ * only, the layer when the value says nothing, and unknown for FORWARD on an unknown layer. */
+static void test_direction_sources(void **state) {
+  (void)state;
+  static const struct {
+    uint32_t type, direction;
+    uint16_t layer;
+    int want;
+  } cases[] = {
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_DIR_IN, WL_LAYER_ALE_AUTH_CONNECT_V4, WL_DIR_IN},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_RAW_DIR_OUT, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4, WL_DIR_OUT},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, 1, WL_RAW_LAYER_UNKNOWN, WL_DIR_IN},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, 0, WL_RAW_LAYER_UNKNOWN, WL_DIR_OUT},
+      {WL_RAW_TYPE_CLASSIFY_DROP, 1, WL_RAW_LAYER_UNKNOWN, WL_DIR_UNKNOWN},
+      {WL_RAW_TYPE_CLASSIFY_DROP, 0, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6, WL_DIR_IN},
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_DIR_FORWARD, WL_LAYER_ALE_AUTH_CONNECT_V6, WL_DIR_OUT},
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_DIR_FORWARD, 13, WL_DIR_UNKNOWN},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_RAW_DIR_UNKNOWN, WL_RAW_LAYER_UNKNOWN, WL_DIR_UNKNOWN},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wl_raw_event r;
+    wl_event ev;
+    full_raw(&r, cases[i].type, 0);
+    r.direction = cases[i].direction;
+    r.layer_id = cases[i].layer;
+    assert_int_equal(wl_decode(&r, &ev), 1);
+    assert_int_equal(ev.dir, cases[i].want);
+    assert_int_equal(!!(ev.has & WL_HAS_DIR), cases[i].want != WL_DIR_UNKNOWN);
+  }
+}
+
 static void test_skipped_types(void **state) {
   (void)state;
   static const uint32_t other[] = {0, 1, 2, 4, 5, 9, 10, 11, 0xFFFFFFFFu};
@@ -418,6 +449,7 @@ int main(void) {
       cmocka_unit_test(test_app_long),
       cmocka_unit_test(test_sids),
       cmocka_unit_test(test_payload_rules),
+      cmocka_unit_test(test_direction_sources),
       cmocka_unit_test(test_skipped_types),
       cmocka_unit_test(test_timestamps_exact),
       cmocka_unit_test(test_encode_round_trip),
