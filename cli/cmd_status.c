@@ -22,13 +22,14 @@ typedef struct status {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: wfplearn status [--json]\n"
+          "usage: wfplearn status [--json] [--check]\n"
           "\n"
           "Show the store: mode (learn, pending, enforce), capture state, events stored and\n"
           "kept, ring drops, apps, flows, rules, size on disk, and the time span seen.\n"
           "\n"
           "  --json   one object: events, events_kept, drops, backfilled, skipped, duplicates,\n"
           "           apps, flows, rules, mode, capture_state, db_bytes, first_seen, last_seen\n"
+          "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
           "example:\n"
           "  wfplearn --db week.db status --json\n");
@@ -39,14 +40,14 @@ static void meta_or(wl_store *s, const char *key, char *out, size_t cap, const c
     wl_strlcpy(out, dflt, cap);
 }
 
-static int load(const char *path, status *x) {
+static int load(const char *path, int check, status *x) {
   memset(x, 0, sizeof *x);
   wl_strlcpy(x->mode, "learn", sizeof x->mode);
   FILE *f = fopen(path, "rb");
   if (!f)
     return WL_OK; /* no store yet: empty */
   fclose(f);
-  wl_store_opts o = {.read_only = 1};
+  wl_store_opts o = {.read_only = 1, .quick_check = check};
   wl_store *s = NULL;
   int rc = wl_store_open(path, &o, &s);
   if (rc == WL_E_NOTFOUND) /* an empty file: created, never written */
@@ -143,7 +144,7 @@ static void print_human(FILE *f, const char *path, const status *x) {
 }
 
 int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
-  int json = 0;
+  int json = 0, check = 0;
   if (wl_cli_wants_help(argc, argv)) {
     usage(cli->out);
     return WL_OK;
@@ -151,11 +152,13 @@ int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0)
       json = 1;
+    else if (strcmp(argv[i], "--check") == 0)
+      check = 1;
     else
       return wl_err(WL_E_INVAL, "unknown argument '%s' (see wfplearn status --help)", argv[i]);
   }
   status x;
-  int rc = load(cli->db_path, &x);
+  int rc = load(cli->db_path, check, &x);
   if (rc != WL_OK)
     return rc;
   if (json)

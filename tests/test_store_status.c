@@ -1,5 +1,6 @@
 /* test_store_status.c — `wfplearn status`: --json fields and values against what was written,
- * the human output, a store that does not exist yet, --help and a bad argument. */
+ * the human output, a store that does not exist yet, --check on a good and a damaged file,
+ * --help and a bad argument. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +123,37 @@ static void test_status_no_store(void **state) {
   assert_null(f); /* status created nothing */
 }
 
+/* --check runs quick_check: a good store passes, a damaged one is WL_E_CORRUPT naming it. */
+static void test_status_check(void **state) {
+  (void)state;
+  const size_t n = 3000;
+  wl_event *ev = malloc(n * sizeof *ev);
+  uint64_t rng = 11;
+  for (size_t i = 0; i < n; i++)
+    tsg_random_event(300, 8, TSG_T0 + i * 10000000, &rng, &ev[i]);
+  wl_store *s = NULL;
+  assert_int_equal(wl_store_open(db_path, NULL, &s), WL_OK);
+  assert_int_equal(wl_store_write(s, ev, n, NULL), WL_OK);
+  wl_store_close(s); /* checkpoints: everything is in the main file */
+  free(ev);
+  assert_int_equal(run_status("--check", NULL), WL_OK);
+
+  FILE *f = fopen(db_path, "r+b");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  long size = ftell(f);
+  assert_true(size > 8 * 4096);
+  static unsigned char junk[4096];
+  memset(junk, 0xa5, sizeof junk);
+  for (long off = 4096; off + 4096 < size; off += 3 * 4096) { /* every third page after the first */
+    assert_int_equal(fseek(f, off, SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+  }
+  fclose(f);
+  assert_int_equal(run_status("--check", NULL), WL_E_CORRUPT);
+  assert_non_null(strstr(wl_errmsg(), db_path));
+}
+
 static void test_status_help_and_bad_args(void **state) {
   (void)state;
   assert_int_equal(run_status("--help", NULL), WL_OK);
@@ -150,6 +182,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_status_json_and_human, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_no_store, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_status_check, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_help_and_bad_args, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
