@@ -63,7 +63,13 @@ static void enf_key(const enf_def *d, int persistent, wl_guid *key) {
  * types 133-137 = router solicitation/advertisement, neighbour solicitation/advertisement,
  * redirect (RFC 4861), matched in the local-port slot because fwpmu.h defines
  * FWPM_CONDITION_ICMP_TYPE as FWPM_CONDITION_IP_LOCAL_PORT. Loopback: FWPM_CONDITION_FLAGS
- * with FWP_CONDITION_FLAG_IS_LOOPBACK. */
+ * with FWP_CONDITION_FLAG_IS_LOOPBACK.
+ * DHCP is matched on one port only, the one the store's flow rollup keeps for that direction
+ * (db/store.h: outbound flows keep the remote port, inbound flows the local port): outbound
+ * to the server port, inbound to the client port. So review's wl_exception_covers (rule.c),
+ * which sees only flows, hides exactly what these filters let through; with both ports
+ * required, a UDP flow to port 67 from another local port would be hidden from review yet
+ * blocked under enforce. */
 static void enf_conds(const enf_def *d, wl_filter *f) {
   switch (d->kind) {
   case K_LOOPBACK:
@@ -76,8 +82,10 @@ static void enf_conds(const enf_def *d, wl_filter *f) {
     break;
   case K_DHCP:
     wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
-    wl_cond_port(f, WL_FIELD_LOCAL_PORT, d->v6 ? 546 : 68, d->v6 ? 546 : 68);
-    wl_cond_port(f, WL_FIELD_REMOTE_PORT, d->v6 ? 547 : 67, d->v6 ? 547 : 67);
+    if (d->inbound) /* a server's reply to the client port */
+      wl_cond_port(f, WL_FIELD_LOCAL_PORT, d->v6 ? 546 : 68, d->v6 ? 546 : 68);
+    else /* the client's request to the server port */
+      wl_cond_port(f, WL_FIELD_REMOTE_PORT, d->v6 ? 547 : 67, d->v6 ? 547 : 67);
     break;
   case K_ND:
     wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 58;

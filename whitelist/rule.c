@@ -320,9 +320,14 @@ int wl_rule_covers(const wl_rule *r, const char *app_path, const char *app_dos,
   return 1;
 }
 
-/* Mirrors the exception filters of enforce.c: DNS client (remote port 53), DHCP client (v4
- * 68→67, v6 546→547; inbound to 68 / 546), ICMPv6 neighbour discovery (types 133-137 in the local-port slot, as
- * FWPM_CONDITION_ICMP_TYPE is), loopback (flows carry no loopback bit: 127/8 and ::1). */
+/* Mirrors the exception filters of enforce.c, condition for condition, on what a flow keeps
+ * (db/store.h: outbound flows the remote port, inbound flows the local port): DNS client
+ * (outbound UDP/TCP to 53), DHCP client (outbound UDP to 67 / 547, inbound UDP to 68 / 546),
+ * ICMPv6 neighbour discovery (types 133-137 in the local-port slot, as FWPM_CONDITION_ICMP_TYPE
+ * is), loopback (flows carry no loopback bit: 127/8 and ::1). The one case review cannot see
+ * is outbound neighbour discovery, whose type sits in the local port an outbound flow does not
+ * keep: such flows are shown (the safe side: shown but permitted, never hidden but blocked).
+ * tests/test_wl_exceptions.c checks the two agree through the sim. */
 int wl_exception_covers(const wl_flow *f) {
   static const uint8_t v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   if ((f->ip_version == 4 && f->remote_addr[0] == 127) ||

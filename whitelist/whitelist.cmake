@@ -15,6 +15,9 @@ target_include_directories(wl_whitelist PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(wl_whitelist PUBLIC wl_db wl_wfp wl_paths wl_event wl_common Threads::Threads)
 
 wl_add_test(test_wl_scope SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_scope.c LIBS wl_whitelist)
+# Review's essential exceptions against the enforce filters, classified by the sim.
+wl_add_test(test_wl_exceptions SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_exceptions.c
+            LIBS wl_whitelist)
 # The end-to-end tests run wfplearn's commands in-process (wl_cli) and start the enforce
 # watchdog from the test executable itself (see tests/test_wl_world.h).
 wl_add_test(test_wl_story SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_story.c

@@ -131,7 +131,9 @@ int wl_rule_app_matches(const wl_rule *r, const char *app_path, const char *app_
 int wl_rule_covers(const wl_rule *r, const char *app_path, const char *app_dos,
                    const wl_flow *f);
 /* 1 when the flow is permitted by enforce's essential exceptions anyway (DNS, DHCP, ICMPv6
- * neighbour discovery, loopback), so it needs no rule. */
+ * neighbour discovery, loopback), so it needs no rule. Decided on exactly the fields the
+ * exception filters test (see rule.c); outbound neighbour discovery is the one flow it cannot
+ * recognise (its ICMP type is not kept) and reports as not covered. */
 int wl_exception_covers(const wl_flow *f);
 
 /* ---- evidence and scope ---- */
