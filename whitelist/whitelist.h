@@ -127,7 +127,11 @@ int wl_rule_to_row(const wl_rule *r, wl_rule_row *row);
 size_t wl_rule_identity(const wl_rule *r, char *buf, size_t cap);
 /* 1 when the rule names this app (or any app); paths compare ASCII case-insensitively. */
 int wl_rule_app_matches(const wl_rule *r, const char *app_path, const char *app_dos);
-/* 1 when the rule would permit the flow of the app recorded as `app_path` (NT or DOS form). */
+/* 1 when the rule would permit the flow of the app recorded as `app_path` (NT or DOS form).
+ * Limit: the rule's user and package SIDs are not compared, because flows do not record them
+ * (db/store.h keeps them on raw events only). A rule narrowed to one user (wl_rule_resolve
+ * does that when every event of the app carried the same SID) therefore hides from review the
+ * same app's flows under another user, which its filters would not permit under enforce. */
 int wl_rule_covers(const wl_rule *r, const char *app_path, const char *app_dos,
                    const wl_flow *f);
 /* 1 when the flow is permitted by enforce's essential exceptions anyway (DNS, DHCP, ICMPv6
