@@ -3,7 +3,12 @@
  * Formats (see ../shared/data/real/README.md for real samples):
  *   secjson    Security-log WFP events as JSON lines, in the shapes collectors write: NXLog
  *              (EventTime, Hostname, RecordNumber, ProcessId), the "2023" shape (TimeCreated,
- *              ProcessID), Log Analytics (TimeGenerated, Computer, Protocol_string). Field names
+ *              ProcessID), Log Analytics' SecurityEvent table (TimeGenerated, Computer, EventID
+ *              columns as Microsoft Learn documents them; the WFP fields have no column there and
+ *              are read from the EventData column, a string of <Data Name=...> XML), and flat
+ *              exports using DestinationAddress/DestinationPort/Protocol_string names (named in
+ *              ../shared/data/real/README.md; no sample holds one and Microsoft's table reference
+ *              has no such columns, so this spelling is accepted but unconfirmed). Field names
  *              are matched case-insensitively, also inside an "EventData"/"event_data" object or
  *              winlogbeat's "winlog" object; numbers may arrive as strings.
  *   evtxml     the same events as Windows Event XML (wevtutil qe /f:xml, evtxexport -f xml), many

@@ -107,5 +107,9 @@ int imp_xml_begin(imp_ctx *c);
 /* Feed file bytes; at_line is the line number of data[0]. final: no more data follows. */
 int imp_xml_feed(imp_ctx *c, const char *data, size_t n, uint64_t at_line, int final);
 void imp_xml_end(imp_ctx *c);
+/* A JSON record's EventData that is a string of Event XML (Log Analytics' SecurityEvent): its
+ * <Data Name=...> values go into c->sec. Returns 0; 1 with why[cap] filled when it is not
+ * well-formed XML; WL_E_NOMEM (wl_err set). */
+int imp_xml_eventdata(imp_ctx *c, const char *xml, size_t len, char *why, size_t cap);
 
 #endif

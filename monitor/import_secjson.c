@@ -48,20 +48,34 @@ static int take(imp_ctx *c, int f, const wl_json *m, char *why, size_t cap) {
   return 0;
 }
 
+/* Log Analytics' SecurityEvent: EventData is a string of Event XML (import_evtxml.c). */
+static int is_xml_string(const wl_json *m) {
+  size_t i = 0;
+  if (m->type != WL_JSON_STRING)
+    return 0;
+  while (i < m->len && (m->str[i] == ' ' || m->str[i] == '\t' || m->str[i] == '\r' ||
+                        m->str[i] == '\n'))
+    i++;
+  return i < m->len && m->str[i] == '<';
+}
+
 /* Copy the members we know (first spelling wins), looking one or two levels into EventData /
- * event_data / winlog objects. Returns -1 on the first wrong type. */
+ * event_data / winlog objects, or into an EventData string of XML. Returns 1 (why filled) on
+ * the first wrong type or bad XML, WL_E_NOMEM. */
 static int collect(imp_ctx *c, const wl_json *obj, int depth, char *why, size_t cap) {
   for (const wl_json *m = obj->child; m; m = m->next) {
-    if (m->type == WL_JSON_OBJECT && depth < 2 && is_nest(m)) {
-      if (collect(c, m, depth + 1, why, cap))
-        return -1;
-      continue;
+    int rc = 0;
+    if (m->type == WL_JSON_OBJECT && depth < 2 && is_nest(m))
+      rc = collect(c, m, depth + 1, why, cap);
+    else if (is_xml_string(m) && is_nest(m))
+      rc = imp_xml_eventdata(c, m->str, m->len, why, cap);
+    else {
+      int f = imp_sec_field(m->key, m->key_len);
+      if (f >= 0 && !imp_sec_get(&c->sec, f) && take(c, f, m, why, cap))
+        rc = 1;
     }
-    int f = imp_sec_field(m->key, m->key_len);
-    if (f < 0 || imp_sec_get(&c->sec, f))
-      continue;
-    if (take(c, f, m, why, cap))
-      return -1;
+    if (rc)
+      return rc;
   }
   return 0;
 }
@@ -95,7 +109,9 @@ int imp_secjson_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno) 
   }
   char why[160] = "";
   imp_sec_clear(&c->sec);
-  if (collect(c, root, 0, why, sizeof why)) {
+  if ((rc = collect(c, root, 0, why, sizeof why)) < 0)
+    return wl_err_prefix(rc, "%s:%llu", c->name, (unsigned long long)lineno);
+  if (rc) {
     if (skippable_id(&c->sec))
       imp_unsupported(c);
     else

@@ -226,6 +226,63 @@ static void test_secjson_fields(void **state) {
   assert_false(g.r[0].ev.has & WL_HAS_LOCAL_PORT);
 }
 
+/* Log Analytics' SecurityEvent table, in the shape Microsoft Learn documents ("Azure Monitor
+ * Logs reference - SecurityEvent"): TimeGenerated, Computer, EventID, Channel, Task, Activity,
+ * Process, ProcessId, SourceSystem, Type are columns; the WFP fields have no column and live in
+ * EventData, a string of the event's XML. Hand-built (no real export of this table is among
+ * the samples in ../shared/data/real). */
+#define LA_HEAD                                                                                \
+  "{\"TimeGenerated\":\"2024-03-05T10:00:00.123Z\",\"Computer\":\"WS01.contoso.com\","         \
+  "\"EventSourceName\":\"Microsoft-Windows-Security-Auditing\",\"Channel\":\"Security\","     \
+  "\"Task\":12810,\"Level\":\"0\",\"EventID\":5156,\"Activity\":\"5156 - The Windows "         \
+  "Filtering Platform has permitted a connection.\",\"Process\":\"svchost.exe\","              \
+  "\"ProcessId\":\"1234\",\"SourceSystem\":\"OpsManager\",\"Type\":\"SecurityEvent\","
+#define LA_DATA(extra)                                                                         \
+  "\"EventData\":\"<EventData xmlns=\\\"http://schemas.microsoft.com/win/2004/08/events/"      \
+  "event\\\">\\r\\n  <Data Name=\\\"ProcessID\\\">1234</Data>\\r\\n  <Data Name=\\\"Application"  \
+  "\\\">\\\\device\\\\harddiskvolume2\\\\windows\\\\system32\\\\svchost.exe</Data>"               \
+  "<Data Name=\\\"Direction\\\">%%14593</Data><Data Name=\\\"SourceAddress\\\">10.0.0.5</Data>" \
+  "<Data Name=\\\"SourcePort\\\">50123</Data><Data Name=\\\"DestAddress\\\">93.184.216.34</Data>" \
+  "<Data Name=\\\"DestPort\\\">443</Data><Data Name=\\\"Protocol\\\">6</Data>"                   \
+  "<Data Name=\\\"FilterRTID\\\">70123</Data><Data Name=\\\"LayerName\\\">%%14611</Data>"        \
+  "<Data Name=\\\"LayerRTID\\\">48</Data><Data Name=\\\"RemoteUserID\\\">S-1-0-0</Data>"         \
+  "<Data Name=\\\"RemoteMachineID\\\">S-1-0-0</Data>" extra "</EventData>\"}"
+
+static void test_secjson_log_analytics(void **state) {
+  (void)state;
+  got g;
+  /* ProcessId is both a column and a Data element: the first spelling wins, like elsewhere */
+  wl_import_stats st = run(WL_IMPORT_SECJSON, LA_HEAD LA_DATA(""), &g);
+  if (st.nproblems)
+    fail_msg("%s", st.problems[0]);
+  assert_int_equal(st.delivered, 1);
+  const wl_event *ev = &g.r[0].ev;
+  assert_int_equal(g.r[0].event_id, 5156);
+  assert_int_equal(ev->type, WL_EVT_ALLOW);
+  assert_int_equal(ev->dir, WL_DIR_OUT);
+  expect_time(ev->ts, "2024-03-05T10:00:00.1230000Z");
+  char ep[WL_EP_STR_MAX];
+  wl_endpoint_format(ev->ip_version, ev->local_addr, ev->local_port, ep);
+  assert_string_equal(ep, "10.0.0.5:50123");
+  wl_endpoint_format(ev->ip_version, ev->remote_addr, ev->remote_port, ep);
+  assert_string_equal(ep, "93.184.216.34:443");
+  assert_int_equal(ev->proto, 6);
+  assert_int_equal(ev->filter_id, 70123);
+  assert_int_equal(ev->layer_id, 48);
+  assert_string_equal(ev->app, "\\device\\harddiskvolume2\\windows\\system32\\svchost.exe");
+  /* broken XML in EventData: malformed, said so */
+  st = run(WL_IMPORT_SECJSON, LA_HEAD LA_DATA("<Data Name=\\\"x\\\">"), &g);
+  assert_int_equal(st.malformed, 1);
+  expect_problem(&st, 0, "t.log:1: ", "EventData is not XML: mismatched tag");
+  /* a DOCTYPE (entity expansion) is refused */
+  st = run(WL_IMPORT_SECJSON,
+           LA_HEAD "\"EventData\":\"<!DOCTYPE d [<!ENTITY e \\\"10.0.0.5\\\">]><EventData/>\"}", &g);
+  expect_problem(&st, 0, "t.log:1: ", "a DOCTYPE is not allowed");
+  /* EventData that is plain text is not looked into: the fields are missing */
+  st = run(WL_IMPORT_SECJSON, LA_HEAD "\"EventData\":\"Direction: Outbound\"}", &g);
+  expect_problem(&st, 0, "t.log:1: ", "no Direction");
+}
+
 /* Zone rules: explicit zone exact; zone-less → opts offset, else NXLog inference, else UTC. */
 static void test_secjson_time_zones(void **state) {
   (void)state;
@@ -802,6 +859,7 @@ static void test_formats_and_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_secjson_table),      cmocka_unit_test(test_secjson_fields),
+      cmocka_unit_test(test_secjson_log_analytics),
       cmocka_unit_test(test_secjson_time_zones), cmocka_unit_test(test_secjson_apps),
       cmocka_unit_test(test_secjson_long_app),
       cmocka_unit_test(test_crlf_bom_blank),     cmocka_unit_test(test_utf16le),
