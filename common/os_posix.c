@@ -266,3 +266,14 @@ int wl_os_free_bytes(const char *path, uint64_t *out) {
   *out = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
   return WL_OK;
 }
+
+int wl_os_fopen(const char *path, const char *mode, FILE **out) {
+  if (!out)
+    return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument");
+  *out = NULL;
+  if (!path || !mode)
+    return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument");
+  if (!(*out = fopen(path, mode)))
+    return os_err("fopen", path, errno);
+  return WL_OK;
+}

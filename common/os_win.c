@@ -17,9 +17,11 @@
 #include <windows.h>
 
 #include <aclapi.h>
+#include <errno.h>
 #include <limits.h>
 #include <sddl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -400,4 +402,28 @@ int wl_os_free_bytes(const char *path, uint64_t *out) {
     return win_err("GetDiskFreeSpaceExW", path, e);
   *out = avail.QuadPart;
   return WL_OK;
+}
+
+/* _wfopen sets errno like fopen (ENOENT, EACCES, ...). */
+int wl_os_fopen(const char *path, const char *mode, FILE **out) {
+  wchar_t wmode[8];
+  size_t i = 0;
+  if (!out)
+    return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument");
+  *out = NULL;
+  if (!path || !mode || strlen(mode) >= sizeof wmode / sizeof wmode[0])
+    return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument or mode too long");
+  for (; mode[i]; i++)
+    wmode[i] = (wchar_t)(unsigned char)mode[i];
+  wmode[i] = 0;
+  wchar_t *w = widen(path);
+  if (!w)
+    return WL_E_INVAL;
+  *out = _wfopen(w, wmode);
+  int e = errno;
+  free(w);
+  if (*out)
+    return WL_OK;
+  return wl_err(e == ENOENT ? WL_E_NOTFOUND : e == EACCES ? WL_E_PERM : WL_E_IO,
+                "_wfopen(%s): %s (errno %d)", path, strerror(e), e);
 }

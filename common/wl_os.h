@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 void wl_sleep_ms(unsigned ms);
 uint32_t wl_os_pid(void);
@@ -33,6 +34,13 @@ typedef struct wl_file_id {
   uint64_t dev, ino, size, mtime;
 } wl_file_id;
 int wl_os_file_id(const char *path, wl_file_id *out);
+
+/* fopen for a UTF-8 path (like every path in the core): POSIX fopen; Windows _wfopen on the
+ * UTF-16 form, because the CRT's fopen reads the ANSI code page and cannot open non-ASCII names
+ * that way. `mode` is fopen's ("rb", "wb", ...; at most 7 chars). *out is NULL on error
+ * (WL_E_NOTFOUND, WL_E_PERM, WL_E_INVAL for a path that is not UTF-8, WL_E_IO; message names
+ * the path). */
+int wl_os_fopen(const char *path, const char *mode, FILE **out);
 
 /* Free bytes on the file system holding `path` (for clear disk-full messages). */
 int wl_os_free_bytes(const char *path, uint64_t *out);

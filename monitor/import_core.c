@@ -4,7 +4,6 @@
  * progress on a terminal, and the wl_import_file / wl_import_buffer entry points that hand the
  * bytes to the format parsers (import_secjson.c, import_evtxml.c, import_pfw.c).
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,11 +471,8 @@ int wl_import_file(const wl_import_opts *o, const char *path, wl_import_sink sin
   imp_src *src = calloc(1, sizeof *src);
   if (!src)
     return wl_err(WL_E_NOMEM, "import: out of memory");
-  src->f = fopen(path, "rb");
-  if (!src->f) {
-    int e = errno;
-    rc = wl_err(e == ENOENT ? WL_E_NOTFOUND : e == EACCES ? WL_E_PERM : WL_E_IO,
-                "cannot open %s: %s", path, strerror(e));
+  if ((rc = wl_os_fopen(path, "rb", &src->f)) != WL_OK) { /* UTF-8 name, also on Windows */
+    wl_err_prefix(rc, "cannot import");
   } else {
     rc = run(o, path, src, id.size, sink, ctx, st);
     if (rc == WL_OK && ferror(src->f))

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "monitor/import.h"
 
@@ -505,6 +506,39 @@ static void test_small_chunks(void **state) {
   }
 }
 
+/* A file whose name is not ASCII (UTF-8, as every path in the core): written and imported
+ * through wl_os_fopen. On Windows the CRT's fopen would read the name in the ANSI code page and
+ * not find the file that wl_os_file_id (UTF-16) sees. */
+static void test_non_ascii_name(void **state) {
+  (void)state;
+  const char *dir = getenv("WL_BUILD_DIR");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/imp-\xc3\xbcml\xc3\xa4ut-\xe6\x97\xa5\xe6\x9c\xac.jsonl",
+           dir ? dir : ".");
+  size_t len;
+  char *b = slurp("d4rk_WinEvents_wfp.jsonl", &len);
+  FILE *f = NULL;
+  if (wl_os_fopen(path, "wb", &f) != WL_OK)
+    fail_msg("%s", wl_errmsg());
+  assert_int_equal(fwrite(b, 1, len, f), len);
+  fclose(f);
+  free(b);
+  coll c = {0};
+  wl_import_opts o = {.format = WL_IMPORT_SECJSON};
+  wl_import_stats st = {0};
+  int rc = wl_import_file(&o, path, coll_sink, &c, &st);
+  if (rc != WL_OK)
+    fail_msg("%s", wl_errmsg());
+  assert_int_equal(st.delivered, 5);
+  free(c.keys);
+  /* a missing non-ASCII name is reported by name */
+  path[strlen(path) - 1] = 'X';
+  assert_int_equal(wl_import_file(&o, path, coll_sink, &c, &st), WL_E_NOTFOUND);
+  assert_non_null(strstr(wl_errmsg(), "\xe6\x97\xa5\xe6\x9c\xac"));
+  path[strlen(path) - 1] = 'l';
+  (void)remove(path); /* remove() is ANSI on Windows: there the file stays (rewritten next run) */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_samples),
@@ -520,6 +554,7 @@ int main(void) {
       cmocka_unit_test(test_keys_pfirewall),
       cmocka_unit_test(test_keys_record_numbers),
       cmocka_unit_test(test_small_chunks),
+      cmocka_unit_test(test_non_ascii_name),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
