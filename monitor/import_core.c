@@ -150,6 +150,7 @@ int imp_deliver(imp_ctx *c) {
 
 typedef struct imp_src {
   FILE *f;
+  const char *name; /* for messages */
   const unsigned char *mem;
   size_t mem_len, mem_pos;
   int started, utf16, have_odd;
@@ -163,7 +164,8 @@ static int src_raw(imp_src *s, unsigned char *buf, size_t cap, size_t *n) {
   if (s->f) {
     *n = fread(buf, 1, cap, s->f);
     if (*n < cap && ferror(s->f))
-      return wl_err(WL_E_IO, "read error");
+      return wl_err(WL_E_IO, "%s: read error after %llu bytes", s->name,
+                    (unsigned long long)s->bytes);
   } else {
     *n = s->mem_len - s->mem_pos < cap ? s->mem_len - s->mem_pos : cap;
     memcpy(buf, s->mem + s->mem_pos, *n);
@@ -454,6 +456,7 @@ int wl_import_buffer(const wl_import_opts *o, const char *name, const void *data
   if (!src)
     return wl_err(WL_E_NOMEM, "import: out of memory");
   src->mem = data;
+  src->name = name ? name : "(buffer)";
   src->mem_len = data ? len : 0;
   rc = run(o, name ? name : "(buffer)", src, len, sink, ctx, st);
   free(src);
@@ -471,6 +474,7 @@ int wl_import_file(const wl_import_opts *o, const char *path, wl_import_sink sin
   imp_src *src = calloc(1, sizeof *src);
   if (!src)
     return wl_err(WL_E_NOMEM, "import: out of memory");
+  src->name = path;
   if ((rc = wl_os_fopen(path, "rb", &src->f)) != WL_OK) { /* UTF-8 name, also on Windows */
     wl_err_prefix(rc, "cannot import");
   } else {

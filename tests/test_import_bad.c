@@ -849,6 +849,15 @@ static void test_formats_and_errors(void **state) {
   got g;
   assert_int_equal(wl_import_file(&o, "/nonexistent/x.jsonl", sink, &g, &st), WL_E_NOTFOUND);
   assert_non_null(strstr(wl_errmsg(), "/nonexistent/x.jsonl"));
+  /* a directory: opens on POSIX and fails to read (EISDIR), fails to open on Windows; either
+   * way an error that names it, never an empty import */
+  const char *dir = getenv("WL_BUILD_DIR");
+  if (dir) {
+    memset(&st, 0, sizeof st);
+    int rc = wl_import_file(&o, dir, sink, &g, &st);
+    if (rc == WL_OK || !strstr(wl_errmsg(), dir))
+      fail_msg("import of directory %s: rc %d \"%s\"", dir, rc, wl_errmsg());
+  }
   o.format = 9;
   assert_int_equal(wl_import_buffer(&o, "x", "", 0, sink, &g, &st), WL_E_INVAL);
   o.format = WL_IMPORT_EVTXML; /* empty input: nothing, no complaint */
