@@ -71,7 +71,9 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
   wl_store *s = NULL;
   size_t nrules = 0;
   uint32_t pid = 0;
-  int rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
+  int rc = wl_whitelist_need_store(cli->db_path); /* a mistyped --db must not block everything */
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc)
     rc = wl_store_rules(s, count_rules, &nrules);
   if (!rc && nrules == 0)
@@ -100,7 +102,9 @@ static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
     return wl_err(WL_E_INVAL, "%s: unknown argument (see %s --help)", argv[1], argv[0]);
   wl_store *s = NULL;
   wl_engine *e = NULL;
-  int rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+  int rc = wl_whitelist_need_store(cli->db_path); /* nothing can be pending without one */
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
   if (!rc)
     rc = fn(e, s);
   if (!rc)

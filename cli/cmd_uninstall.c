@@ -29,8 +29,10 @@ int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv) {
   wl_engine *e = NULL;
   wl_uninstall_report rep = {0};
   int rc = wl_engine_open(cli->engine_spec, 0, &e);
-  /* Without a store there is nothing to restore or release, but the engine is cleaned. */
-  if (!rc && wl_store_open(cli->db_path, NULL, &s) != WL_OK) {
+  /* Without a store there is nothing to restore or release, but the engine is cleaned (and no
+   * empty store is created). */
+  if (!rc && (wl_whitelist_need_store(cli->db_path) != WL_OK ||
+              wl_store_open(cli->db_path, NULL, &s) != WL_OK)) {
     fprintf(cli->err, "wfplearn uninstall: warning: %s; engine options not restored\n",
             wl_errmsg());
     s = NULL;

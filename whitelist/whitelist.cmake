@@ -22,6 +22,8 @@ wl_add_test(test_wl_exceptions SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_excepti
 # watchdog from the test executable itself (see tests/test_wl_world.h).
 wl_add_test(test_wl_story SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_story.c
             ${CMAKE_SOURCE_DIR}/tests/test_wl_world.c LIBS wl_cli wl_whitelist)
+wl_add_test(test_wl_cli SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_cli.c
+            ${CMAKE_SOURCE_DIR}/tests/test_wl_world.c LIBS wl_cli wl_whitelist)
 wl_add_test(test_wl_enforce SOURCES ${CMAKE_SOURCE_DIR}/tests/test_wl_enforce.c
             ${CMAKE_SOURCE_DIR}/tests/test_wl_world.c LIBS wl_cli wl_whitelist)
 
