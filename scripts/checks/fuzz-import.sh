@@ -40,6 +40,8 @@ if [ -d "$real" ]; then
   sed -n '11699,11703p' "$real/pfirewall_BetaHydri_ParseFirewallLog.log" | seed pfirewall lost
 fi
 printf '\xef\xbb\xbf{"EventID":"5157","TimeGenerated":"2023-01-01T00:00:00Z","Direction":"Inbound","SourceAddress":"fe80::1%%3","DestAddress":"fe80::2","Protocol_string":"ICMP","winlog":{"event_data":{"Application":"C:\\\\x.exe"}}}\r\n[1]\n{"EventID":5156\n' | seed secjson edge
+# Log Analytics SecurityEvent: the WFP fields in the EventData string (XML)
+printf '{"TimeGenerated":"2024-03-05T10:00:00Z","Computer":"W","EventID":5156,"EventData":"<EventData><Data Name=\\"Direction\\">%%%%14593</Data><Data Name=\\"SourceAddress\\">10.0.0.5</Data><Data Name=\\"DestAddress\\">1.2.3.4</Data><Data Name=\\"DestPort\\">443</Data><Data Name=\\"Protocol\\">6</Data></EventData>"}\n' | seed secjson la
 printf '<?xml version="1.0"?>\n<Event><System><EventID>5152</EventID><TimeCreated SystemTime="2020-01-01T00:00:00Z"/></System><EventData><Data Name="Direction">%%%%14592</Data><Data Name="SourceAddress">1.2.3.4</Data><Data Name="DestAddress">5.6.7.8</Data><Data Name="Protocol">6</Data></EventData></Event><<x><Event><System>' | seed evtxml edge
 printf '#Fields: time date path pid dst-ip src-ip protocol action dst-port src-port info\n12:00:01 2024-03-01 SEND 4242 2001:db8::1 2001:db8::2 ICMP ALLOW - - -\n1 2 3\n' | seed pfirewall edge
 
