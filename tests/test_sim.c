@@ -1,7 +1,8 @@
 /* test_sim.c — the simulated engine's policy side: the arbitration table (two sublayers, hard
  * and soft permits, weights, no match, v4/v6, in/out, conditions), the baseline policy,
  * object rules, transactions, dynamic sessions (closed, and owned by a killed child process),
- * persistence across opens and processes, app ids and the drive map.
+ * persistence across opens and processes, classification seeing other handles' changes at
+ * once, app ids and the drive map.
  *
  * The engine spec comes from $WL_TEST_ENGINE when set (the wine run through the fake DLL),
  * else "sim:" on a fresh state file per test. This binary re-executes itself as the helper
@@ -654,6 +655,57 @@ static void test_persistent_survives(void **st) {
   wl_engine_close(e);
 }
 
+/* Classification sees every committed change at once, whoever made it: another handle's
+ * replace of the state file, and (native) the file rewritten in place. The classify path
+ * checks the file cheaply (one fstat on POSIX) instead of reading its header each time. */
+static void slurp(const char *path, uint8_t **data, long *len) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  *len = ftell(f);
+  assert_true(*len > 0);
+  rewind(f);
+  *data = malloc((size_t)*len);
+  assert_non_null(*data);
+  assert_int_equal(fread(*data, 1, (size_t)*len, f), (size_t)*len);
+  fclose(f);
+}
+
+static void test_classify_sees_changes(void **st) {
+  (void)st;
+  const wl_guid kb = {0xB1, 1, 1, {1}};
+  int native = !getenv("WL_TEST_ENGINE");
+  wl_engine *a = open_eng(0), *b = open_eng(0);
+  add_layers(b, WL_OBJ_PERSISTENT);
+  wl_attempt at = mka(APP_A, OUT, 6, ME4, "1.2.3.4:443", 0, 0);
+  wl_decision d;
+  assert_int_equal(wl_sim_classify(a, &at, &d), WL_OK); /* a's cache is warm now */
+  assert_int_equal(d.action, PERMIT);
+  uint64_t id = add(b, app_block(b, APP_A, &kb));
+  assert_int_equal(wl_sim_classify(a, &at, &d), WL_OK);
+  assert_int_equal(d.action, BLOCK);
+  assert_int_equal(d.filter_id, id);
+  uint8_t *with = NULL;
+  long len = 0;
+  if (native)
+    slurp(g_state, &with, &len);
+  assert_int_equal(wl_engine_filter_delete(b, &kb), WL_OK);
+  assert_int_equal(wl_sim_classify(a, &at, &d), WL_OK);
+  assert_int_equal(d.action, PERMIT);
+  if (native) { /* the older state written back over the same file (same inode) */
+    FILE *f = fopen(g_state, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(with, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    assert_int_equal(wl_sim_classify(a, &at, &d), WL_OK);
+    assert_int_equal(d.action, BLOCK);
+    assert_int_equal(d.filter_id, id);
+  }
+  free(with);
+  wl_engine_close(b);
+  wl_engine_close(a);
+}
+
 /* ---------------------------------------------------------------- app ids, drive map */
 
 static void expect_app_id(wl_engine *e, const char *path, const char *nt) {
@@ -739,6 +791,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_dynamic_session_close, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dynamic_filter_of_killed_process, setup, teardown),
       cmocka_unit_test_setup_teardown(test_persistent_survives, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_classify_sees_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_app_id, setup, teardown),
       cmocka_unit_test_setup_teardown(test_specs, setup, teardown),
   };

@@ -96,9 +96,16 @@ static int create_state(wl_sim_engine *e) {
   return rc;
 }
 
-/* Make e->st the file's current content. */
+/* Make e->st the file's current content. The common case, a cache loaded from the file that
+ * is still there untouched, costs one fstat (POSIX); otherwise the header says whether the
+ * body must be read again. The watch is opened before the peek, so a replace that lands in
+ * between is seen by the next call (the watched file is then the older one). */
 static int refresh(wl_sim_engine *e) {
   uint64_t nonce, gen;
+  if (e->st_valid && e->watch && !wl_sim_watch_changed(e->watch))
+    return WL_OK;
+  wl_sim_watch_close(e->watch);
+  wl_sim_watch_open(e->path, &e->watch);
   int rc = wl_sim_state_peek(e->path, &nonce, &gen);
   if (rc == WL_E_NOTFOUND) {
     if ((rc = create_state(e)) != WL_OK)
@@ -233,6 +240,7 @@ static void sim_close(void *impl) {
     wl_sim_bus_put(e->bus);
   }
   drop_cache(e);
+  wl_sim_watch_close(e->watch);
   pthread_mutex_destroy(&e->mu);
   free(e);
 }

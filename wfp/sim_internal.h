@@ -108,6 +108,17 @@ int wl_sim_file_read(const char *path, size_t max, uint8_t **data, size_t *len);
 int wl_sim_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got);
 /* Write data to "path.tmp" and rename it over path atomically. */
 int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len);
+/* A cheap "has this file changed?" check for the classify path. wl_sim_watch_open sets *out
+ * to a watch on the file now at path, or to NULL when the file is missing or the platform has
+ * no cheap check (Windows: a handle held open would make the writer's MoveFileExW over it
+ * fail, so there the caller peeks at the header every time, as without a watch).
+ * wl_sim_watch_changed: 0 when path still names the watched file and it was not written
+ * since (POSIX: one fstat, no path lookup: a replace leaves the watched inode unlinked; an
+ * in-place write moves its size/mtime/ctime); 1 when it may have changed. */
+typedef struct wl_sim_watch wl_sim_watch;
+void wl_sim_watch_open(const char *path, wl_sim_watch **out);
+int wl_sim_watch_changed(const wl_sim_watch *w);
+void wl_sim_watch_close(wl_sim_watch *w); /* NULL-safe */
 
 /* ---- classification ---- */
 uint64_t wl_sim_effective_weight(const wl_filter *f);
@@ -172,6 +183,7 @@ typedef struct wl_sim_engine {
   uint32_t pid;
   wl_sim_state st;        /* cache of the committed state (valid when st_valid) */
   int st_valid;
+  wl_sim_watch *watch;    /* the state file st was loaded from (NULL: peek every time) */
   wl_sim_view *view;      /* built from st on demand */
   int in_txn;
   wl_sim_state txn;       /* the transaction's working copy */

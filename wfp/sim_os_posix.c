@@ -143,3 +143,43 @@ int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
   }
   return WL_OK;
 }
+
+/* ---------------------------------------------------------------- watch */
+
+struct wl_sim_watch {
+  int fd;
+  struct stat st; /* at open */
+};
+
+void wl_sim_watch_open(const char *path, wl_sim_watch **out) {
+  wl_sim_watch *w = malloc(sizeof *w);
+  *out = NULL;
+  if (!w)
+    return; /* no watch: the caller peeks every time */
+  w->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (w->fd < 0 || fstat(w->fd, &w->st) != 0) {
+    wl_sim_watch_close(w);
+    return;
+  }
+  *out = w;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+int wl_sim_watch_changed(const wl_sim_watch *w) {
+  struct stat now;
+  if (!w || fstat(w->fd, &now) != 0)
+    return 1;
+  return now.st_nlink == 0 || now.st_size != w->st.st_size ||
+         !same_time(&now.st_mtim, &w->st.st_mtim) || !same_time(&now.st_ctim, &w->st.st_ctim);
+}
+
+void wl_sim_watch_close(wl_sim_watch *w) {
+  if (!w)
+    return;
+  if (w->fd >= 0)
+    close(w->fd);
+  free(w);
+}

@@ -180,3 +180,24 @@ int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
     DeleteFileW(wt);
   return rc;
 }
+
+/* ---------------------------------------------------------------- watch */
+
+/* No cheap check here (see sim_internal.h): a handle kept open on the state file would make
+ * the writer's MoveFileExW(REPLACE_EXISTING) over it fail, so every refresh peeks at the
+ * header. */
+struct wl_sim_watch {
+  int unused;
+};
+
+void wl_sim_watch_open(const char *path, wl_sim_watch **out) {
+  (void)path;
+  *out = NULL;
+}
+
+int wl_sim_watch_changed(const wl_sim_watch *w) {
+  (void)w;
+  return 1;
+}
+
+void wl_sim_watch_close(wl_sim_watch *w) { (void)w; }
