@@ -112,6 +112,35 @@ static void assert_filter(const wl_filter *want, const wl_filter *got) {
 
 #define NRULES 4
 
+/* Independent of the builder: rule 0 (browser, tcp, 443 and 8000-8100, one user) as the issue
+ * states it — ALE_AUTH_CONNECT v4 then v6, our sublayer, a persistent hard permit at the rule
+ * weight, conditions app id, protocol, the two remote ports, user. */
+static void assert_rule0_by_hand(const wl_filter *f, int v6) {
+  wl_guid sk = wl_sublayer_key(), pk = wl_provider_key();
+  assert_int_equal(f->layer_id, v6 ? WL_LAYER_ALE_AUTH_CONNECT_V6 : WL_LAYER_ALE_AUTH_CONNECT_V4);
+  assert_true(wl_guid_eq(&f->sublayer, &sk) && wl_guid_eq(&f->provider, &pk));
+  assert_int_equal(f->action, WL_ACTION_PERMIT);
+  assert_int_equal(f->flags, WL_FILTER_PERSISTENT | WL_FILTER_CLEAR_ACTION_RIGHT);
+  assert_int_equal(f->weight_type, WL_WEIGHT_EXACT);
+  assert_int_equal(f->weight, WL_WEIGHT_RULE);
+  static const struct { uint8_t field, match; uint16_t lo, hi; } c[] = {
+      {WL_FIELD_APP_ID, WL_MATCH_EQUAL, 0, 0},       {WL_FIELD_PROTOCOL, WL_MATCH_EQUAL, 0, 0},
+      {WL_FIELD_REMOTE_PORT, WL_MATCH_EQUAL, 443, 0}, {WL_FIELD_REMOTE_PORT, WL_MATCH_RANGE, 8000, 8100},
+      {WL_FIELD_USER, WL_MATCH_EQUAL, 0, 0}};
+  assert_int_equal(f->num_conds, 5);
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(f->conds[i].field, c[i].field);
+    assert_int_equal(f->conds[i].match, c[i].match);
+    if (c[i].lo)
+      assert_int_equal(f->conds[i].port_lo, c[i].lo);
+    if (c[i].hi)
+      assert_int_equal(f->conds[i].port_hi, c[i].hi);
+  }
+  assert_int_equal(f->conds[1].proto, 6);
+  assert_string_equal(f->user_sid, USER_SID);
+  assert_true(f->app_id_len > 0);
+}
+
 static void test_filters_through_the_dll(void **state) {
   (void)state;
   wl_engine *e = NULL;
@@ -166,6 +195,8 @@ static void test_filters_through_the_dll(void **state) {
   for (size_t i = 0; i < nw; i++) {
     assert_int_equal(wl_engine_filter_get_by_key(n, &want[i].key, got), WL_OK);
     assert_filter(&want[i], got);
+    if (i < 2)
+      assert_rule0_by_hand(got, (int)i);
   }
   for (size_t i = 0; i < nenf; i++) {
     assert_int_equal(wl_engine_filter_get_by_key(n, &enf[i].key, got), WL_OK);
