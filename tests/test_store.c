@@ -273,6 +273,38 @@ static void test_rollup_matches_brute_force(void **state) {
   free(ev);
 }
 
+static long file_size(const char *path) {
+  FILE *f = fopen(path, "rb");
+  long n = -1;
+  if (f && fseek(f, 0, SEEK_END) == 0)
+    n = ftell(f);
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* The writer checkpoints every 4000 WAL pages, not SQLite's default 1000 (store.c: a checkpoint
+ * and its two fsyncs ran every few batches). Batches over many flows rewrite most of the flows
+ * table each; the WAL file (kept: PERSIST_WAL) must grow well past 1000 frames before it is
+ * reused, and stay under the 16 MB journal_size_limit after the writer closes. */
+static void test_wal_checkpoint_interval(void **state) {
+  (void)state;
+  const size_t n = 60000, batch = 1500;
+  wl_event *ev = make_stream(n, 20000, 40, 77, 10000000);
+  wl_store *s = open_ok(NULL);
+  for (size_t i = 0; i < n; i += batch)
+    if (wl_store_write(s, ev + i, n - i < batch ? n - i : batch, NULL) != WL_OK)
+      fail_msg("write: %s", wl_errmsg());
+  char wal[1100];
+  snprintf(wal, sizeof wal, "%s-wal", db_path);
+  long frames = file_size(wal) / (4096 + 24);
+  assert_true(frames > 2000);
+  assert_true(frames < 4000 + 2 * 1000); /* checkpointed: not one frame per page ever written */
+  wl_store_close(s);
+  assert_true(file_size(wal) <= 16777216);
+  free(ev);
+}
+
 static int stop_at_3(void *ctx, const wl_event *ev) {
   (void)ev;
   return ++*(int *)ctx == 3 ? 42 : 0;
@@ -475,6 +507,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_filter_info, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_rules_and_transactions, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_rollup_matches_brute_force, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_wal_checkpoint_interval, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_callbacks_stop_and_counters, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_write_inside_transaction, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_out_of_order_and_ties, setup_path, teardown_path),
