@@ -267,6 +267,12 @@ int wl_os_free_bytes(const char *path, uint64_t *out) {
   return WL_OK;
 }
 
+int wl_os_utf8_args(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv; /* POSIX arguments are bytes; UTF-8 in practice */
+  return WL_OK;
+}
+
 int wl_os_fopen(const char *path, const char *mode, FILE **out) {
   if (!out)
     return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument");

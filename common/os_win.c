@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sddl.h>
+#include <shellapi.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,6 +406,32 @@ int wl_os_free_bytes(const char *path, uint64_t *out) {
 }
 
 /* _wfopen sets errno like fopen (ENOENT, EACCES, ...). */
+int wl_os_utf8_args(int *argc, char ***argv) {
+  int n = 0;
+  LPWSTR *w = CommandLineToArgvW(GetCommandLineW(), &n);
+  if (!w)
+    return wl_err(WL_E_INTERNAL, "CommandLineToArgvW: error %lu", GetLastError());
+  size_t bytes = ((size_t)n + 1) * sizeof(char *);
+  for (int i = 0; i < n; i++)
+    bytes += (size_t)WideCharToMultiByte(CP_UTF8, 0, w[i], -1, NULL, 0, NULL, NULL);
+  char **out = malloc(bytes); /* one block, kept for the life of the process */
+  if (!out) {
+    LocalFree(w);
+    return wl_err(WL_E_NOMEM, "command line: out of memory");
+  }
+  char *p = (char *)(out + n + 1), *end = (char *)out + bytes;
+  for (int i = 0; i < n; i++) {
+    out[i] = p;
+    p += WideCharToMultiByte(CP_UTF8, 0, w[i], -1, p, (int)(end - p), NULL, NULL);
+  }
+  out[n] = NULL;
+  LocalFree(w);
+  SetConsoleOutputCP(CP_UTF8);
+  *argc = n;
+  *argv = out;
+  return WL_OK;
+}
+
 int wl_os_fopen(const char *path, const char *mode, FILE **out) {
   wchar_t wmode[8];
   size_t i = 0;

@@ -42,6 +42,11 @@ int wl_os_file_id(const char *path, wl_file_id *out);
  * the path). */
 int wl_os_fopen(const char *path, const char *mode, FILE **out);
 
+/* The process's arguments as UTF-8, for main() to call first. POSIX: unchanged. Windows: rebuilt
+ * from the wide command line (main's argv is in the ANSI code page, which cannot name every
+ * file), and console output switched to UTF-8. The new argv lives until the process exits. */
+int wl_os_utf8_args(int *argc, char ***argv);
+
 /* Free bytes on the file system holding `path` (for clear disk-full messages). */
 int wl_os_free_bytes(const char *path, uint64_t *out);
 
