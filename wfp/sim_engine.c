@@ -430,8 +430,7 @@ static int decide(wl_sim_engine *e, const wl_attempt *a, uint8_t *app, size_t *a
   return WL_OK;
 }
 
-static int sim_classify(void *impl, const wl_attempt *a, wl_decision *out) {
-  wl_sim_engine *e = impl;
+static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision *out) {
   uint8_t app[WL_APP_ID_MAX];
   size_t app_len = 0;
   uint32_t opts[2];
@@ -451,10 +450,20 @@ static int sim_classify(void *impl, const wl_attempt *a, wl_decision *out) {
   if (!ev)
     return wl_err(WL_E_NOMEM, "sim classify: no memory for the event");
   wl_sim_event_build(a, app, app_len, out, type, ev);
-  rc = wl_sim_bus_emit(e->bus, ev, NULL);
+  rc = wl_sim_bus_emit(e->bus, ev, lazy, NULL);
   free(ev);
   out->event_type = type;
   return rc;
+}
+
+static int sim_classify(void *impl, const wl_attempt *a, wl_decision *out) {
+  return classify(impl, a, 0, out);
+}
+
+/* A traffic file as fast as possible: events go to the delivery thread in batches (the run
+ * flushes what is left when it ends). */
+static int sim_classify_batched(void *impl, const wl_attempt *a, wl_decision *out) {
+  return classify(impl, a, 1, out);
 }
 
 static int sim_drain(void *impl, unsigned timeout_ms) {
@@ -471,7 +480,9 @@ static int sim_stop(void *impl) {
 static int sim_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *stats) {
   wl_sim_engine *e = impl;
   uint64_t full0 = wl_sim_bus_full_waits(e->bus);
-  int rc = wl_sim_traffic_run(e, sim_classify, path, speed, &e->stop, stats);
+  int rc = wl_sim_traffic_run(e, speed > 0 ? sim_classify : sim_classify_batched, path, speed,
+                              &e->stop, stats);
+  wl_sim_bus_flush(e->bus); /* also when stopped: what was classified is delivered */
   char msg[512];
   wl_strlcpy(msg, wl_errmsg(), sizeof msg);
   /* A file source loses nothing: wait until the subscribers have every event. */

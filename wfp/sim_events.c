@@ -12,6 +12,11 @@
  * Locks: `deliver` is held while a callback runs (so unsubscribe, which takes it, waits for a
  * callback in flight), `mu` guards the queue, buffer and table; order deliver → mu. A callback
  * must not call back into the engine (it would deadlock on unsubscribe, and BFE forbids it too).
+ *
+ * Cost per event: the classifier signals the delivery thread only when it is asleep, the
+ * thread takes up to DELIVER_BATCH events per turn of the lock, and the classifier is woken
+ * only when it waits for room; so a fast producer and consumer do not trade a futex call and
+ * a context switch per event.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +29,7 @@
 
 #define BUS_PATH_MAX 4096
 #define ENUM_FULL_LIMIT_MS 10000u /* enum gives up on a callback that stays full this long */
+#define DELIVER_BATCH 64u /* events the delivery thread takes from the queue at once */
 
 typedef struct bus_sub {
   int active;
@@ -37,10 +43,13 @@ struct wl_sim_bus {
   char path[BUS_PATH_MAX];
   int refs;
   pthread_mutex_t mu, deliver;
-  pthread_cond_t cv; /* broadcast on every queue change */
+  pthread_cond_t items; /* the delivery thread waits here for events (or stop) */
+  pthread_cond_t room;  /* emitters wait here for room in the queue (or stop) */
+  int thread_asleep;    /* the delivery thread waits on `items` */
+  size_t room_waiters;  /* emitters waiting on `room` */
   wl_raw_event *queue;
   size_t qhead, qlen;
-  int delivering;    /* an event was popped and is not delivered yet */
+  int delivering;    /* events were popped and are not delivered yet */
   wl_raw_event *buf; /* ring of the last events, grows to WL_SIM_BUFFER_CAP */
   size_t bcap, bstart, blen;
   uint64_t bseq0; /* sequence number of buf[bstart] */
@@ -57,7 +66,8 @@ static wl_sim_bus *reg_head;
 static void bus_free(wl_sim_bus *b) {
   pthread_mutex_destroy(&b->mu);
   pthread_mutex_destroy(&b->deliver);
-  pthread_cond_destroy(&b->cv);
+  pthread_cond_destroy(&b->items);
+  pthread_cond_destroy(&b->room);
   free(b->queue);
   free(b->buf);
   free(b);
@@ -72,7 +82,8 @@ static int bus_new(const char *path, wl_sim_bus **out) {
   wl_strlcpy(b->path, path, sizeof b->path);
   pthread_mutex_init(&b->mu, NULL);
   pthread_mutex_init(&b->deliver, NULL);
-  pthread_cond_init(&b->cv, NULL);
+  pthread_cond_init(&b->items, NULL);
+  pthread_cond_init(&b->room, NULL);
   atomic_init(&b->full_waits, 0);
   b->refs = 1;
   *out = b;
@@ -114,7 +125,8 @@ void wl_sim_bus_put(wl_sim_bus *b) {
     return;
   pthread_mutex_lock(&b->mu);
   b->stop = 1;
-  pthread_cond_broadcast(&b->cv);
+  pthread_cond_broadcast(&b->items);
+  pthread_cond_broadcast(&b->room);
   pthread_mutex_unlock(&b->mu);
   if (b->thread_on)
     pthread_join(b->thread, NULL);
@@ -123,49 +135,74 @@ void wl_sim_bus_put(wl_sim_bus *b) {
 
 /* ---------------------------------------------------------------- delivery */
 
-/* Hand ev to subscriber i, again and again while it says WL_E_FULL. */
-static void deliver_one(wl_sim_bus *b, size_t i, const wl_raw_event *ev) {
-  for (;;) {
-    pthread_mutex_lock(&b->deliver);
-    int rc = b->subs[i].active ? b->subs[i].cb(b->subs[i].ctx, ev) : WL_OK;
-    pthread_mutex_unlock(&b->deliver);
-    if (rc != WL_E_FULL)
-      return;
-    atomic_fetch_add(&b->full_waits, 1);
-    pthread_mutex_lock(&b->mu);
-    int stop = b->stop;
-    pthread_mutex_unlock(&b->mu);
-    if (stop)
-      return;
-    wl_sleep_ms(1);
+static int bus_stopping(wl_sim_bus *b) {
+  pthread_mutex_lock(&b->mu);
+  int stop = b->stop;
+  pthread_mutex_unlock(&b->mu);
+  return stop;
+}
+
+/* Hand ev to every active subscriber; one that says WL_E_FULL gets it again after 1 ms (the
+ * `deliver` lock is let go meanwhile, so an unsubscribe can get in). */
+static void deliver_all(wl_sim_bus *b, const wl_raw_event *ev) {
+  pthread_mutex_lock(&b->deliver);
+  for (size_t i = 0; i < WL_SIM_MAX_SUBS; i++) {
+    while (b->subs[i].active && b->subs[i].cb(b->subs[i].ctx, ev) == WL_E_FULL) {
+      pthread_mutex_unlock(&b->deliver);
+      atomic_fetch_add(&b->full_waits, 1);
+      if (bus_stopping(b))
+        return;
+      wl_sleep_ms(1);
+      pthread_mutex_lock(&b->deliver);
+    }
   }
+  pthread_mutex_unlock(&b->deliver);
+}
+
+/* With mu held: move up to cap queued events to out; wake emitters waiting for room. */
+static size_t pop_batch(wl_sim_bus *b, wl_raw_event *out, size_t cap) {
+  size_t n = 0;
+  for (; n < cap && b->qlen > 0; n++) {
+    out[n] = b->queue[b->qhead];
+    b->qhead = (b->qhead + 1) % WL_SIM_QUEUE_CAP;
+    b->qlen--;
+  }
+  if (n > 0 && b->room_waiters > 0)
+    pthread_cond_broadcast(&b->room);
+  return n;
 }
 
 static void *delivery_thread(void *arg) {
   wl_sim_bus *b = arg;
-  wl_raw_event *ev = malloc(sizeof *ev);
+  wl_raw_event one, *ev = malloc(DELIVER_BATCH * sizeof *ev);
+  size_t cap = DELIVER_BATCH;
+  if (!ev) { /* no memory for a batch: one at a time */
+    ev = &one;
+    cap = 1;
+  }
   pthread_mutex_lock(&b->mu);
-  while (ev) {
-    while (b->qlen == 0 && !b->stop)
-      pthread_cond_wait(&b->cv, &b->mu);
+  for (;;) {
+    while (b->qlen == 0 && !b->stop) {
+      b->thread_asleep = 1;
+      pthread_cond_wait(&b->items, &b->mu);
+      b->thread_asleep = 0;
+    }
     if (b->stop)
       break;
-    *ev = b->queue[b->qhead];
-    b->qhead = (b->qhead + 1) % WL_SIM_QUEUE_CAP;
-    b->qlen--;
+    size_t n = pop_batch(b, ev, cap);
     b->delivering = 1;
     pthread_mutex_unlock(&b->mu);
-    for (size_t i = 0; i < WL_SIM_MAX_SUBS; i++)
-      deliver_one(b, i, ev);
+    for (size_t k = 0; k < n; k++)
+      deliver_all(b, &ev[k]);
     pthread_mutex_lock(&b->mu);
     b->delivering = 0;
-    pthread_cond_broadcast(&b->cv);
   }
   b->qlen = 0; /* stopping: nobody is left to deliver to */
   b->delivering = 0;
-  pthread_cond_broadcast(&b->cv);
+  pthread_cond_broadcast(&b->room);
   pthread_mutex_unlock(&b->mu);
-  free(ev);
+  if (ev != &one)
+    free(ev);
   return NULL;
 }
 
@@ -246,18 +283,21 @@ static void buffer_add(wl_sim_bus *b, const wl_raw_event *ev) {
   b->bseq0++;
 }
 
-int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, uint64_t *waited) {
+int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, int lazy, uint64_t *waited) {
   pthread_mutex_lock(&b->mu);
   buffer_add(b, ev);
   if (b->nactive > 0 && !b->stop) {
     while (b->qlen == WL_SIM_QUEUE_CAP && !b->stop) {
       if (waited)
         (*waited)++;
-      pthread_cond_wait(&b->cv, &b->mu);
+      b->room_waiters++;
+      pthread_cond_wait(&b->room, &b->mu);
+      b->room_waiters--;
     }
     if (!b->stop) {
       b->queue[(b->qhead + b->qlen++) % WL_SIM_QUEUE_CAP] = *ev;
-      pthread_cond_broadcast(&b->cv);
+      if (b->thread_asleep && (!lazy || b->qlen >= DELIVER_BATCH))
+        pthread_cond_signal(&b->items);
     }
   }
   pthread_mutex_unlock(&b->mu);
@@ -302,8 +342,16 @@ int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx
   return rc;
 }
 
+void wl_sim_bus_flush(wl_sim_bus *b) {
+  pthread_mutex_lock(&b->mu);
+  if (b->qlen > 0 && b->thread_asleep)
+    pthread_cond_signal(&b->items);
+  pthread_mutex_unlock(&b->mu);
+}
+
 int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms) {
   uint64_t deadline = wl_time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+  wl_sim_bus_flush(b);
   for (;;) {
     pthread_mutex_lock(&b->mu);
     int idle = b->qlen == 0 && !b->delivering;

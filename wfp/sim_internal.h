@@ -166,10 +166,13 @@ int wl_sim_bus_subscribe(wl_sim_bus *b, const void *owner, wl_net_event_cb cb, v
 int wl_sim_bus_unsubscribe(wl_sim_bus *b, void *sub);
 void wl_sim_bus_unsubscribe_owner(wl_sim_bus *b, const void *owner);
 /* Buffer the event, and queue it when someone subscribed (waits while the queue is full;
- * *waited counts the waits). */
-int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, uint64_t *waited);
+ * *waited counts the waits). lazy: wake the delivery thread only once a batch is queued (a
+ * traffic file run as fast as possible); the events still queued are sent on by the next
+ * eager emit, wl_sim_bus_flush or wl_sim_bus_drain. */
+int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, int lazy, uint64_t *waited);
+void wl_sim_bus_flush(wl_sim_bus *b); /* wake the delivery thread for what is queued */
 int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx);
-int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms);
+int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms); /* flushes, then waits */
 uint64_t wl_sim_bus_full_waits(wl_sim_bus *b); /* subscriber WL_E_FULL retries so far */
 
 /* ---- the backend's handle (sim_engine.c; object calls in sim_objects.c) ---- */
