@@ -11,11 +11,10 @@
  * with the Windows x64 rules (natural alignment; FILETIME is two DWORDs, 4-aligned; enums and
  * BOOL are 4 bytes; pointers 8). A wrong layout cannot compile.
  *
- * Layout certainty: the field lists below are from memory of the documented pages (the team's
- * rules forbade looking them up while this was written). Where a field, its type or the Windows
- * release is less certain it says "UNSURE" next to it; the asserted offsets then show exactly
- * what we assume. Scalar fields of the structs wfplearn reads (HEADER2/3, CLASSIFY_DROP2,
- * CLASSIFY_ALLOW0, CAPABILITY_*0) are the confident part; the release notes are not.
+ * Checked against the sources: every field list and constant here matches the Windows SDK's
+ * fwpmtypes.h (MIDL-generated; its NTDDI_VERSION guards give the release of each item) and the
+ * structure pages on learn.microsoft.com. Release notes below name both where they differ
+ * (FWPM_NET_EVENT3/HEADER3: SDK guard NTDDI_WINTHRESHOLD, pages "Windows 10, version 1607").
  * Only the pointer-typed union members of FWPM_NET_EVENTn whose payloads wfplearn never reads
  * (IKE, IPsec, MAC, LPM) are left as incomplete types: a pointer is 8 bytes whatever it points to.
  */
@@ -58,16 +57,21 @@
 #define FWPM_NET_EVENT_FLAG_EFFECTIVE_NAME_SET 0x00002000 /* Windows 10 (HEADER3) */
 #endif
 
-/* FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS values (FWPM_ENGINE_OPTION enumeration page;
- * fwpmu.h). mingw has the first two only. */
+/* FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS values. The FwpmEngineSetOption0 page documents
+ * only INBOUND_MCAST (1) and INBOUND_BCAST (2), which mingw has; the rest are from the SDK's
+ * fwpmtypes.h (#defines next to the FWPM_ENGINE_OPTION enum). */
 #ifndef FWPM_NET_EVENT_KEYWORD_CAPABILITY_DROP
-#define FWPM_NET_EVENT_KEYWORD_CAPABILITY_DROP 0x00000004   /* Windows 8 */
-#define FWPM_NET_EVENT_KEYWORD_CAPABILITY_ALLOW 0x00000008  /* Windows 8 */
-#define FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW 0x00000010    /* Windows 8 */
-#define FWPM_NET_EVENT_KEYWORD_PORT_SCANNING_DROP 0x00000020 /* Windows 10; UNSURE which release */
+#define FWPM_NET_EVENT_KEYWORD_CAPABILITY_DROP 0x00000004  /* Windows 8 */
+#define FWPM_NET_EVENT_KEYWORD_CAPABILITY_ALLOW 0x00000008 /* Windows 8 */
+#define FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW 0x00000010   /* Windows 8 */
+#endif
+#ifndef FWPM_NET_EVENT_KEYWORD_PORT_SCANNING_DROP
+/* SDK guard NTDDI_WIN10_19H1: Windows 10, version 1903. */
+#define FWPM_NET_EVENT_KEYWORD_PORT_SCANNING_DROP 0x00000020
 #endif
 
-/* FWPM_ENGINE_OPTION (enumeration page). mingw's enum stops at FWPM_ENGINE_NAME_CACHE (2). */
+/* FWPM_ENGINE_OPTION (enumeration page; SDK fwpmtypes.h). mingw's enum stops at
+ * FWPM_ENGINE_NAME_CACHE (2). */
 #define WL_FWPM_ENGINE_COLLECT_NET_EVENTS 0
 #define WL_FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS 1
 #define WL_FWPM_ENGINE_NAME_CACHE 2
@@ -75,7 +79,8 @@
 #define WL_FWPM_ENGINE_PACKET_QUEUING 4             /* Windows 8 */
 #define WL_FWPM_ENGINE_TXN_WATCHDOG_TIMEOUT_IN_MSEC 5 /* Windows 8 */
 
-/* FWPM_FILTER0 "flags" member (FWPM_FILTER0 structure page). */
+/* FWPM_FILTER0 "flags" member (FWPM_FILTER0 structure page; SDK fwpmtypes.h, which also has
+ * 0x80..0x4000 flags wfplearn does not use). */
 #ifndef FWPM_FILTER_FLAG_NONE
 #define FWPM_FILTER_FLAG_NONE 0x00000000
 #define FWPM_FILTER_FLAG_PERSISTENT 0x00000001
@@ -84,7 +89,7 @@
 #define FWPM_FILTER_FLAG_CLEAR_ACTION_RIGHT 0x00000008
 #define FWPM_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED 0x00000010
 #define FWPM_FILTER_FLAG_DISABLED 0x00000020
-#define FWPM_FILTER_FLAG_INDEXED 0x00000040 /* Windows 8; UNSURE, unused by wfplearn */
+#define FWPM_FILTER_FLAG_INDEXED 0x00000040 /* Windows 8; unused by wfplearn */
 #endif
 
 /* FWPM_SESSION0 "flags" (FWPM_SESSION0 structure page). */
@@ -100,7 +105,10 @@
 #define FWPM_SUBLAYER_FLAG_PERSISTENT 0x00000001
 #endif
 
-/* msFwpDirection in FWPM_NET_EVENT_CLASSIFY_DROP1/2 and CLASSIFY_ALLOW0 (structure pages). */
+/* msFwpDirection values from the FWPM_NET_EVENT_CLASSIFY_DROP1 and _DROP2 structure pages
+ * (also FWP_DIRECTION_FORWARD 0x3902). The FWPM_NET_EVENT_CLASSIFY_ALLOW0 page names
+ * FWP_DIRECTION_INBOUND / FWP_DIRECTION_OUTBOUND instead (the FWP_DIRECTION enum: OUTBOUND 0,
+ * INBOUND 1); monitor/decode.c accepts both forms in either payload. */
 #ifndef FWP_DIRECTION_IN
 #define FWP_DIRECTION_IN 0x00003900
 #define FWP_DIRECTION_OUT 0x00003901
@@ -120,8 +128,8 @@
 #define WL_FWPM_NET_EVENT_TYPE_CLASSIFY_ALLOW 6      /* Windows 8 */
 #define WL_FWPM_NET_EVENT_TYPE_CAPABILITY_DROP 7     /* Windows 8 */
 #define WL_FWPM_NET_EVENT_TYPE_CAPABILITY_ALLOW 8    /* Windows 8 */
-#define WL_FWPM_NET_EVENT_TYPE_CLASSIFY_DROP_MAC 9   /* Windows 10 */
-#define WL_FWPM_NET_EVENT_TYPE_LPM_PACKET_ARRIVAL 10 /* Windows 10 1703 */
+#define WL_FWPM_NET_EVENT_TYPE_CLASSIFY_DROP_MAC 9   /* payload struct: SDK guard NTDDI_WIN8 */
+#define WL_FWPM_NET_EVENT_TYPE_LPM_PACKET_ARRIVAL 10 /* payload struct: NTDDI_WIN10_RS5, 1809 */
 
 /* FWPM_APPC_NETWORK_CAPABILITY_TYPE (enumeration page, Windows 8). */
 typedef enum FWPM_APPC_NETWORK_CAPABILITY_TYPE_ {
@@ -158,8 +166,8 @@ typedef struct FWPM_NET_EVENT_HEADER2_ {
   SID *packageSid;
 } FWPM_NET_EVENT_HEADER2;
 
-/* FWPM_NET_EVENT_HEADER3 structure page (Windows 10): HEADER2 plus enterpriseId,
- * policyFlags and effectiveName. */
+/* FWPM_NET_EVENT_HEADER3 structure page (Windows 10; SDK guard NTDDI_WINTHRESHOLD): HEADER2
+ * plus enterpriseId, policyFlags and effectiveName. */
 typedef struct FWPM_NET_EVENT_HEADER3_ {
   FILETIME timeStamp;
   UINT32 flags;
@@ -204,7 +212,8 @@ typedef struct FWPM_NET_EVENT_CLASSIFY_DROP2_ {
   UINT32 vSwitchDestinationPort;
 } FWPM_NET_EVENT_CLASSIFY_DROP2;
 
-/* FWPM_NET_EVENT_CLASSIFY_ALLOW0 structure page (Windows 8): CLASSIFY_DROP1's fields. */
+/* FWPM_NET_EVENT_CLASSIFY_ALLOW0 structure page (Windows 8): CLASSIFY_DROP1's fields (its
+ * msFwpDirection is documented as FWP_DIRECTION_INBOUND/OUTBOUND, see FWP_DIRECTION_IN). */
 typedef struct FWPM_NET_EVENT_CLASSIFY_ALLOW0_ {
   UINT64 filterId;
   UINT16 layerId;
@@ -229,8 +238,9 @@ typedef struct FWPM_NET_EVENT_CAPABILITY_ALLOW0_ {
 } FWPM_NET_EVENT_CAPABILITY_ALLOW0;
 
 /* Payloads wfplearn never reads: only pointers to them appear in the FWPM_NET_EVENTn unions
- * (FWPM_NET_EVENT_IKEEXT_MM_FAILURE2, _IKEEXT_QM_FAILURE1, _CLASSIFY_DROP_MAC0 and
- * _LPM_PACKET_ARRIVAL0 structure pages), so they stay incomplete types. */
+ * (FWPM_NET_EVENT_IKEEXT_MM_FAILURE2 and _IKEEXT_QM_FAILURE1: SDK guard NTDDI_WIN10_RS4, 1803;
+ * _CLASSIFY_DROP_MAC0: NTDDI_WIN8; _LPM_PACKET_ARRIVAL0: NTDDI_WIN10_RS5, 1809), so they stay
+ * incomplete types. */
 typedef struct FWPM_NET_EVENT_IKEEXT_MM_FAILURE2_ FWPM_NET_EVENT_IKEEXT_MM_FAILURE2;
 typedef struct FWPM_NET_EVENT_IKEEXT_QM_FAILURE1_ FWPM_NET_EVENT_IKEEXT_QM_FAILURE1;
 typedef struct FWPM_NET_EVENT_CLASSIFY_DROP_MAC0_ FWPM_NET_EVENT_CLASSIFY_DROP_MAC0;
@@ -240,8 +250,8 @@ typedef struct FWPM_NET_EVENT_LPM_PACKET_ARRIVAL0_ FWPM_NET_EVENT_LPM_PACKET_ARR
  * Versioned net events (FWPM_NET_EVENT2..5 structure pages)
  * ------------------------------------------------------------------------------------------ */
 
-/* FWPM_NET_EVENT2 (Windows 8). classifyDropMac: UNSURE whether the Windows 8 page lists it
- * (it is a later addition); it is a pointer in the union either way, layout unaffected. */
+/* FWPM_NET_EVENT2 (Windows 8; SDK guard NTDDI_WIN8). classifyDropMac is in its union in the
+ * SDK header and on the FWPM_NET_EVENT2 page. */
 typedef struct FWPM_NET_EVENT2_ {
   FWPM_NET_EVENT_HEADER2 header;
   FWPM_NET_EVENT_TYPE type;
@@ -259,7 +269,8 @@ typedef struct FWPM_NET_EVENT2_ {
   };
 } FWPM_NET_EVENT2;
 
-/* FWPM_NET_EVENT3 (Windows 10): HEADER3. */
+/* FWPM_NET_EVENT3 (SDK guard NTDDI_WINTHRESHOLD; the page and FwpmNetEventSubscribe2's say
+ * Windows 10, version 1607): HEADER3, otherwise FWPM_NET_EVENT2's union. */
 typedef struct FWPM_NET_EVENT3_ {
   FWPM_NET_EVENT_HEADER3 header;
   FWPM_NET_EVENT_TYPE type;
@@ -277,8 +288,8 @@ typedef struct FWPM_NET_EVENT3_ {
   };
 } FWPM_NET_EVENT3;
 
-/* FWPM_NET_EVENT4 (Windows 10; UNSURE which release): IKE MM failure 2, QM failure 1 (UNSURE
- * which IKE payload versions; pointers either way). */
+/* FWPM_NET_EVENT4 (SDK guard NTDDI_WIN10_RS4: Windows 10, version 1803): IKE MM failure 2 and
+ * QM failure 1 instead of 1 and 0. */
 typedef struct FWPM_NET_EVENT4_ {
   FWPM_NET_EVENT_HEADER3 header;
   FWPM_NET_EVENT_TYPE type;
@@ -296,8 +307,8 @@ typedef struct FWPM_NET_EVENT4_ {
   };
 } FWPM_NET_EVENT4;
 
-/* FWPM_NET_EVENT5 (Windows 10; UNSURE which release): adds lpmPacketArrival (LPM packet arrival
- * events). */
+/* FWPM_NET_EVENT5 (SDK guard NTDDI_WIN10_RS5: Windows 10, version 1809): FWPM_NET_EVENT4 plus
+ * lpmPacketArrival. */
 typedef struct FWPM_NET_EVENT5_ {
   FWPM_NET_EVENT_HEADER3 header;
   FWPM_NET_EVENT_TYPE type;
@@ -321,7 +332,10 @@ typedef struct FWPM_NET_EVENT5_ {
  * Windows resolves these at run time, so they are function pointer types, never prototypes.
  * ------------------------------------------------------------------------------------------ */
 
-/* FWPM_NET_EVENT_CALLBACK0 (mingw has it) receives FWPM_NET_EVENT1. */
+/* FWPM_NET_EVENT_CALLBACK0 (mingw has it) receives FWPM_NET_EVENT1. Releases: Subscribe0
+ * Windows 7, Subscribe1 Windows 8, Subscribe2 Windows 10 1607 (their pages); Subscribe3 and 4
+ * deliver FWPM_NET_EVENT4 (1803) and FWPM_NET_EVENT5 (1809), per the SDK guards of the
+ * structs (the Subscribe3/4 and CALLBACK3/4 pages give no release). */
 typedef void(CALLBACK *FWPM_NET_EVENT_CALLBACK1)(void *context, const FWPM_NET_EVENT2 *event);
 typedef void(CALLBACK *FWPM_NET_EVENT_CALLBACK2)(void *context, const FWPM_NET_EVENT3 *event);
 typedef void(CALLBACK *FWPM_NET_EVENT_CALLBACK3)(void *context, const FWPM_NET_EVENT4 *event);
