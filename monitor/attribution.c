@@ -2,24 +2,41 @@
  * filter up once (wl_engine_filter_get_by_id, then its provider's and sublayer's names), store
  * it with wl_store_filter_info_put, and remember the id so it is not asked again. The cache is
  * bounded (WL_CAPTURE_FILTER_CACHE ids; when 3/4 full it starts over, which only costs repeat
- * lookups). A filter of wfplearn's provider (WL_PROVIDER_KEY_INIT of whitelist/whitelist.h,
- * or named "wfplearn") is "ours", so review can tell "blocked by wfplearn's default block" from
- * "blocked by Windows Firewall's default inbound rule". Consumer thread only; replay has no engine
- * and attributes nothing (its filter ids belong to another machine).
+ * lookups). A lookup that fails while the engine is down (no handle during a reconnect, a dead
+ * handle after a BFE restart) is not final: the id waits in a bounded list
+ * (WL_CAPTURE_ATTRIB_PENDING) and is asked again with backoff (retry_min_ms doubling to
+ * WL_CAPTURE_RETRY_MAX_MS) at most WL_CAPTURE_ATTRIB_TRIES times; waiting for a handle costs no
+ * try. A filter the live engine does not know (removed since) is final. A filter of wfplearn's
+ * provider (WL_PROVIDER_KEY_INIT of whitelist/whitelist.h, or named "wfplearn") is "ours", so
+ * review can tell "blocked by wfplearn's default block" from "blocked by Windows Firewall's
+ * default inbound rule". Consumer thread only; replay has no engine and attributes nothing (its
+ * filter ids belong to another machine).
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "monitor/capture_impl.h"
 #include "whitelist/whitelist.h" /* wfplearn's provider key (header only, no link) */
+
+typedef struct pending {
+  uint64_t id, next_ns; /* asked again at or after next_ns */
+  unsigned tries, delay_ms;
+} pending;
 
 struct wl_cap_attrib {
   uint64_t ids[WL_CAPTURE_FILTER_CACHE]; /* open addressing, 0 = empty (0 is never a filter) */
   size_t n;
-  int store_err_logged;
+  pending wait[WL_CAPTURE_ATTRIB_PENDING]; /* failed lookups to ask again */
+  size_t nwait;
+  int store_err_logged, full_logged;
 };
+
+static _Atomic int fail_lookup; /* test hook */
+
+int wl_capture_test_fail_lookup(int n) { return atomic_exchange(&fail_lookup, n); }
 
 int wl_cap_attrib_create(wl_capture *c) {
   c->attrib = calloc(1, sizeof *c->attrib);
@@ -84,21 +101,93 @@ static int describe(wl_engine *e, uint64_t id, wl_filter_info *fi) {
   return rc;
 }
 
-void wl_cap_attribute(wl_capture *c, uint64_t filter_id) {
+/* One lookup: WL_OK (stored), WL_E_NOTFOUND (final: the live engine has no such filter),
+ * WL_E_STOPPED (no engine handle now: no try spent), or another error (engine down: a try). */
+static int lookup(wl_capture *c, uint64_t filter_id) {
   wl_cap_attrib *a = c->attrib;
-  if (c->kind == WL_CAP_REPLAY || filter_id == 0 || !remember(a, filter_id))
-    return;
   wl_filter_info fi;
   memset(&fi, 0, sizeof fi);
   pthread_mutex_lock(&c->engine_lock);
-  int rc = c->engine ? describe(c->engine, filter_id, &fi) : WL_E_NOTFOUND;
+  int rc = !c->engine                       ? WL_E_STOPPED
+           : wl_cap_take_hook(&fail_lookup) ? wl_err(WL_E_ENGINE, "filter lookup: test hook")
+                                            : describe(c->engine, filter_id, &fi);
   pthread_mutex_unlock(&c->engine_lock);
-  if (rc != WL_OK) {
-    wl_err_clear(); /* a filter removed since: nothing to say about it */
-    return;
-  }
+  if (rc != WL_OK)
+    return rc;
   if (wl_store_filter_info_put(c->store, &fi) != WL_OK && !a->store_err_logged) {
     a->store_err_logged = 1;
     wl_cap_log(c, "store: attribution of filter %" PRIu64 " not kept: %s", filter_id, wl_errmsg());
   }
+  return WL_OK;
+}
+
+/* Queue a failed lookup (once per id); a full list gives the id up, logged once. */
+static void defer(wl_capture *c, uint64_t id, unsigned tries) {
+  wl_cap_attrib *a = c->attrib;
+  for (size_t i = 0; i < a->nwait; i++)
+    if (a->wait[i].id == id)
+      return;
+  if (a->nwait == WL_CAPTURE_ATTRIB_PENDING) {
+    atomic_fetch_add(&c->attrib_failed, 1);
+    if (!a->full_logged++)
+      wl_cap_log(c,
+                 "attribution: %u filter lookups waiting already; filter %" PRIu64
+                 " stays unattributed",
+                 WL_CAPTURE_ATTRIB_PENDING, id);
+    return;
+  }
+  pending *p = &a->wait[a->nwait++];
+  p->id = id;
+  p->tries = tries;
+  p->delay_ms = c->retry_min_ms;
+  p->next_ns = wl_time_mono_ns() + (uint64_t)p->delay_ms * 1000000ULL;
+  atomic_store(&c->attrib_pending, a->nwait);
+}
+
+void wl_cap_attribute(wl_capture *c, uint64_t filter_id) {
+  if (c->kind == WL_CAP_REPLAY || filter_id == 0 || !remember(c->attrib, filter_id))
+    return;
+  int rc = lookup(c, filter_id);
+  if (rc != WL_OK && rc != WL_E_NOTFOUND)
+    defer(c, filter_id, rc != WL_E_STOPPED);
+  wl_err_clear(); /* a filter removed since: nothing to say about it */
+}
+
+/* 1 when p is settled (stored, final, or out of tries), 0 to keep it waiting. */
+static int retry_one(wl_capture *c, pending *p, uint64_t now) {
+  int rc = lookup(c, p->id);
+  wl_err_clear();
+  if (rc == WL_OK || rc == WL_E_NOTFOUND)
+    return 1;
+  if (rc != WL_E_STOPPED && ++p->tries >= WL_CAPTURE_ATTRIB_TRIES) {
+    atomic_fetch_add(&c->attrib_failed, 1);
+    wl_cap_log(c, "attribution: looking up filter %" PRIu64 " failed %u times; left unattributed",
+               p->id, p->tries);
+    return 1;
+  }
+  p->delay_ms =
+      p->delay_ms * 2 < WL_CAPTURE_RETRY_MAX_MS ? p->delay_ms * 2 : WL_CAPTURE_RETRY_MAX_MS;
+  p->next_ns = now + (uint64_t)p->delay_ms * 1000000ULL;
+  return 0;
+}
+
+void wl_cap_attrib_retry(wl_capture *c, int final) {
+  wl_cap_attrib *a = c->attrib;
+  if (a->nwait == 0)
+    return;
+  uint64_t now = wl_time_mono_ns();
+  for (size_t i = 0; i < a->nwait;) {
+    pending *p = &a->wait[i];
+    if (!final && now < p->next_ns) {
+      i++;
+    } else if (retry_one(c, p, now)) {
+      *p = a->wait[--a->nwait];
+    } else if (final) { /* stopping: no later chance */
+      atomic_fetch_add(&c->attrib_failed, 1);
+      *p = a->wait[--a->nwait];
+    } else {
+      i++;
+    }
+  }
+  atomic_store(&c->attrib_pending, a->nwait);
 }

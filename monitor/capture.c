@@ -209,6 +209,8 @@ void wl_capture_stats_get(wl_capture *c, wl_capture_stats *s) {
   s->subscribe_failures = atomic_load(&c->sub_failures);
   s->reconnects = atomic_load(&c->reconnects);
   s->store_retries = atomic_load(&c->store_retries);
+  s->attrib_pending = atomic_load(&c->attrib_pending);
+  s->attrib_failed = atomic_load(&c->attrib_failed);
   s->subscribed = atomic_load(&c->subscribed);
   s->running = !atomic_load(&c->producer_done);
   s->done = atomic_load(&c->consumer_done);

@@ -27,6 +27,9 @@
  * buffer is read before subscribing, so nothing is counted twice (events in the short gap
  * between the read and the subscription are lost instead).
  *
+ * Attribution: each distinct filter id is looked up once; a lookup that fails while the engine
+ * is down is asked again with backoff, at most WL_CAPTURE_ATTRIB_TRIES times.
+ *
  * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT: ~10 MB), one batch of
  * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because a store
  * transaction has a fixed cost), WL_CAPTURE_POP raw records, the attribution cache
@@ -57,6 +60,8 @@
 #define WL_CAPTURE_RETRY_MIN_MS   100u
 #define WL_CAPTURE_RETRY_MAX_MS   5000u
 #define WL_CAPTURE_MAP_REFRESH_MS 30000u /* NT→DOS map re-read on a miss at most this often */
+#define WL_CAPTURE_ATTRIB_PENDING 64u    /* failed filter lookups waiting to be asked again */
+#define WL_CAPTURE_ATTRIB_TRIES   8u     /* lookups of one filter id before it is given up */
 
 /* A filter whose provider has whitelist/whitelist.h's key, or this name, is attributed as
  * wfplearn's own ("ours"). */
@@ -138,10 +143,12 @@ typedef struct wl_capture_stats {
   uint64_t apps, flows;  /* distinct this session (saturating sets) */
   uint64_t events_per_s; /* over the last second or so */
   uint64_t subscribe_failures, reconnects, store_retries;
-  int subscribed; /* a net event subscription is in place */
-  int running;    /* source still producing */
-  int done;       /* the source ended and everything was written (file sources) */
-  int error;      /* first fatal error (WL_E_*), 0 if none */
+  uint64_t attrib_pending; /* filter ids whose lookup failed, waiting to be asked again */
+  uint64_t attrib_failed;  /* filter ids given up (WL_CAPTURE_ATTRIB_TRIES failed lookups) */
+  int subscribed;          /* a net event subscription is in place */
+  int running;             /* source still producing */
+  int done;                /* the source ended and everything was written (file sources) */
+  int error;               /* first fatal error (WL_E_*), 0 if none */
 } wl_capture_stats;
 
 /* Opens the engine (wfp, sim sources), saves and sets options, subscribes (retrying in the
@@ -165,8 +172,10 @@ wl_engine *wl_capture_engine(wl_capture *c);
 int wl_capture_restore_saved_options(wl_store *s, wl_engine *e);
 
 /* Test hooks (process-wide): the next n subscribe attempts fail with WL_E_ENGINE; the next n
- * engine health probes fail, as if BFE had restarted. */
+ * engine health probes fail, as if BFE had restarted; the next n filter lookups of attribution
+ * fail with WL_E_ENGINE, as if the engine were down (returns how many were still left). */
 void wl_capture_test_fail_subscribe(int n);
 void wl_capture_test_fail_probe(int n);
+int wl_capture_test_fail_lookup(int n);
 
 #endif

@@ -61,7 +61,7 @@ struct wl_capture {
   _Atomic int subscribed;
 
   _Atomic uint64_t events, skipped, backfilled, malformed, emitted, apps, flows, rate;
-  _Atomic uint64_t sub_failures, reconnects, store_retries;
+  _Atomic uint64_t sub_failures, reconnects, store_retries, attrib_pending, attrib_failed;
   _Atomic uint64_t last_live_ts; /* newest stored ts of the wfp source (backfill's bound) */
 
   wl_cap_consumer *cons;
@@ -85,6 +85,7 @@ int wl_cap_connect(wl_capture *c, int backfill);         /* source thread: open,
                                                           * subscribe (one attempt) */
 void wl_cap_disconnect(wl_capture *c, int close_engine); /* unsubscribe (+ close) */
 int wl_cap_probe(wl_capture *c);                         /* 1 when the engine answers */
+int wl_cap_take_hook(_Atomic int *hook); /* test hooks: 1 when one was left (and taken) */
 uint32_t wl_cap_keywords(const wl_capture_opts *o);
 
 /* source_wfp.c, source_sim.c, source_replay.c: the source thread bodies */
@@ -103,5 +104,8 @@ void *wl_cap_consumer_main(void *arg);
 int wl_cap_attrib_create(wl_capture *c);
 void wl_cap_attrib_destroy(wl_capture *c);
 void wl_cap_attribute(wl_capture *c, uint64_t filter_id);
+/* Ask failed lookups again when their backoff has passed; final: every one once more, then
+ * give up on the rest (the session is stopping). */
+void wl_cap_attrib_retry(wl_capture *c, int final);
 
 #endif

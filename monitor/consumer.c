@@ -280,6 +280,7 @@ void *wl_cap_consumer_main(void *arg) {
     take(c, k, popped);
     update_rate(c, k);
     int idle = room > 0 && popped == 0;
+    wl_cap_attrib_retry(c, idle && done);
     if ((due(c, k) || (idle && done)) && (rc = flush(c, k)) != WL_OK)
       break;
     if (idle && done)

@@ -17,7 +17,7 @@ static _Atomic int fail_subscribe, fail_probe; /* test hooks */
 void wl_capture_test_fail_subscribe(int n) { atomic_store(&fail_subscribe, n); }
 void wl_capture_test_fail_probe(int n) { atomic_store(&fail_probe, n); }
 
-static int take_hook(_Atomic int *h) {
+int wl_cap_take_hook(_Atomic int *h) {
   int v = atomic_load(h);
   while (v > 0)
     if (atomic_compare_exchange_weak(h, &v, v - 1))
@@ -168,7 +168,7 @@ static int backfill(wl_capture *c) {
 }
 
 static int subscribe(wl_capture *c) {
-  if (take_hook(&fail_subscribe))
+  if (wl_cap_take_hook(&fail_subscribe))
     return wl_err(WL_E_ENGINE, "FwpmNetEventSubscribe: failure injected by a test hook");
   return wl_engine_subscribe(c->engine, wl_capture_callback, &c->sink, &c->sub);
 }
@@ -207,7 +207,7 @@ void wl_cap_disconnect(wl_capture *c, int close_engine) {
 
 int wl_cap_probe(wl_capture *c) {
   uint32_t v;
-  if (take_hook(&fail_probe))
+  if (wl_cap_take_hook(&fail_probe))
     return 0;
   return c->engine && wl_engine_get_option(c->engine, WL_OPT_COLLECT_NET_EVENTS, &v) == WL_OK;
 }

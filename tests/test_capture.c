@@ -8,6 +8,8 @@
  *    options win; wl_capture_restore_saved_options; --no-allow / --no-inbound keywords;
  *  - resilience: N injected subscribe failures are retried; a failed health probe reconnects;
  *    backfill on start reads what the engine buffered while nobody captured, never twice;
+ *  - attribution: filter lookups failing while the engine is down are retried until they work,
+ *    and at most WL_CAPTURE_ATTRIB_TRIES times each;
  *  - a store locked by another process: the batch is kept and retried, logged once, nothing lost;
  *  - malformed replay lines are skipped, counted and reported with FILE:LINE.
  * Files live in $WL_BUILD_DIR. */
@@ -431,6 +433,97 @@ static void test_reconnect_and_backfill(void **state) {
   fx_done(&f);
 }
 
+/* ---- attribution while the engine is down ---- */
+
+typedef struct idset {
+  uint64_t id[32];
+  size_t n;
+} idset;
+
+static int add_filter_id(void *ctx, const wl_event *ev) {
+  idset *s = ctx;
+  if (!(ev->has & WL_HAS_FILTER) || ev->filter_id == 0)
+    return 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->id[i] == ev->filter_id)
+      return 0;
+  assert_true(s->n < 32);
+  s->id[s->n++] = ev->filter_id;
+  return 0;
+}
+
+/* A wfp session on the sim with the first `fail` filter lookups failing; 20 attempts
+ * classified, waited for until no lookup is pending; the distinct filter ids in *ids; returns
+ * the session's stats; *left: injected failures not met. */
+static void attrib_run(fixture *f, int fail, idset *ids, wl_capture_stats *st, int *left) {
+  wl_engine *e;
+  wl_capture *c;
+  assert_int_equal(wl_engine_open(f->spec, 0, &e), WL_OK);
+  wl_capture_opts o = opts_for(f, "wfp");
+  wl_capture_test_fail_lookup(fail);
+  assert_int_equal(wl_capture_start(&o, f->store, &c), WL_OK);
+  wait_for(c, 0, 1);
+  classify(e, 0, 20);
+  wait_for(c, 20, 1); /* every event taken: every filter id seen once */
+  for (int i = 0; i < 2000; i++) {
+    wl_capture_stats_get(c, st);
+    if (st->attrib_pending == 0)
+      break;
+    wl_sleep_ms(5);
+  }
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_stats_get(c, st);
+  wl_capture_destroy(c);
+  wl_engine_close(e);
+  *left = wl_capture_test_fail_lookup(0);
+  memset(ids, 0, sizeof *ids);
+  assert_int_equal(wl_store_events(f->store, 0, 0, add_filter_id, ids), WL_OK);
+  assert_true(ids->n >= 1);
+}
+
+/* Lookups that fail while the engine is down are asked again: the filters end up attributed. */
+static void test_attribution_retried(void **state) {
+  (void)state;
+  fixture f;
+  idset ids;
+  wl_capture_stats st;
+  wl_filter_info fi;
+  int left;
+  fx_init(&f, "attrib");
+  attrib_run(&f, 2, &ids, &st, &left);
+  assert_int_equal(left, 0); /* both failures were met, and retried past */
+  assert_int_equal(st.attrib_pending, 0);
+  assert_int_equal(st.attrib_failed, 0);
+  for (size_t i = 0; i < ids.n; i++) {
+    assert_int_equal(wl_store_filter_info_get(f.store, ids.id[i], &fi), WL_OK);
+    assert_true(fi.name[0] != '\0');
+    assert_true(strcmp(fi.action, "permit") == 0 || strcmp(fi.action, "block") == 0);
+  }
+  fx_done(&f);
+}
+
+/* An engine that never answers lookups: each id is asked exactly WL_CAPTURE_ATTRIB_TRIES times,
+ * then given up (logged), never cached as attributed. */
+static void test_attribution_bounded(void **state) {
+  (void)state;
+  fixture f;
+  idset ids;
+  wl_capture_stats st;
+  wl_filter_info fi;
+  int left, logged = 0;
+  fx_init(&f, "attrib_bounded");
+  attrib_run(&f, 1000, &ids, &st, &left);
+  assert_int_equal(1000 - left, WL_CAPTURE_ATTRIB_TRIES * ids.n);
+  assert_int_equal(st.attrib_pending, 0);
+  assert_int_equal(st.attrib_failed, ids.n);
+  for (size_t i = 0; i < ids.n; i++)
+    assert_int_equal(wl_store_filter_info_get(f.store, ids.id[i], &fi), WL_E_NOTFOUND);
+  for (int i = 0; i < f.nlog; i++)
+    logged += strstr(f.log[i], "left unattributed") != NULL;
+  assert_int_equal(logged, (int)ids.n);
+  fx_done(&f);
+}
+
 /* ---- the store busy: keep the batch, retry with backoff ---- */
 
 static void test_store_busy_retried(void **state) {
@@ -530,6 +623,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_options_restored),
       cmocka_unit_test(test_subscribe_failures_retried),
       cmocka_unit_test(test_reconnect_and_backfill),
+      cmocka_unit_test(test_attribution_retried),
+      cmocka_unit_test(test_attribution_bounded),
       cmocka_unit_test(test_record_replay_same_store),
       cmocka_unit_test(test_sim_lossy_equation),
       cmocka_unit_test(test_store_busy_retried),
