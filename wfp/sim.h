@@ -23,7 +23,13 @@
  * net event enum templates (subscribers get every event); sharing events between processes
  * (the event buffer and subscribers belong to the classifying process, per state path string);
  * subnet masks (inbound broadcast = 255.255.255.255 or a v4 address ending in .255); pid reuse
- * (a dead owner's pid reused by a new process keeps its dynamic objects alive).
+ * (a dead owner's pid reused by a new process keeps its dynamic objects alive); the session's
+ * txnWaitTimeoutInMSec and the FWPM_ENGINE_TXN_WATCHDOG_TIMEOUT_IN_MSEC option (a session waits
+ * WL_SIM_LOCK_TIMEOUT_MS, 10 s, for another's transaction); "soft blocks" (a Block whose action
+ * right stays writable exists only for callouts: every sim Block is final).
+ * Delivery timing: a traffic file run as fast as possible (speed 0) hands events to the
+ * delivery thread in batches of up to 64, flushed when the run ends; at a speed, and for
+ * wl_sim_classify, each event is handed over at once.
  */
 #ifndef WL_SIM_H
 #define WL_SIM_H
