@@ -426,6 +426,8 @@ static int check_schema(wl_store *s) {
     return wl_err(WL_E_VERSION, "%s: schema version %d was written by a newer wfplearn (this "
                   "one knows up to %d); refusing to downgrade it, upgrade wfplearn", s->path, v,
                   WL_STORE_SCHEMA_VERSION);
+  if ((rc = wl_schema_verify(s, v)) != WL_OK)
+    return rc;
   if (!s->read_only)
     return WL_OK;
   if (v == 0)

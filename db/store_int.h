@@ -149,6 +149,8 @@ void wl_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
 int wl_schema_prepare_files(const char *path);          /* create owner-only db/-wal/-shm */
 int wl_schema_migrate(wl_store *s);                      /* to WL_STORE_SCHEMA_VERSION */
 int wl_schema_version_of(wl_store *s, int *version);     /* 0 for an empty file */
+/* The file has the tables (and their columns) and indexes version v defines: WL_E_CORRUPT. */
+int wl_schema_verify(wl_store *s, int version);
 int wl_schema_quick_check(wl_store *s);
 
 /* store_map.c */

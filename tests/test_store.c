@@ -86,6 +86,37 @@ static void test_foreign_and_damaged_files(void **state) {
   assert_non_null(strstr(wl_errmsg(), db_path));
 }
 
+/* A file whose tables do not match the version it claims (a schema changed without a bump):
+ * a missing table, a table with other columns, a missing index. Opening (writing or read-only)
+ * is a clear error naming the file and what differs, and the file is left as it was. */
+static void test_schema_mismatch_detected(void **state) {
+  (void)state;
+  static const struct {
+    const char *sql, *says;
+  } cases[] = {
+      {"DROP TABLE ctx", "no table 'ctx'"},
+      {"DROP TABLE sids; CREATE TABLE sids(id INTEGER PRIMARY KEY, name TEXT)", "'sids' has"},
+      {"ALTER TABLE apps ADD COLUMN extra INTEGER", "'apps' has"},
+      {"DROP INDEX flows_id", "no index 'flows_id'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    remove_db(db_path);
+    wl_store_close(open_ok(NULL));
+    raw_exec(cases[i].sql);
+    int64_t objects = raw_int("SELECT count(*) FROM sqlite_master");
+    wl_store *s = (wl_store *)1;
+    wl_store_opts ro = {.read_only = 1};
+    for (int k = 0; k < 2; k++) {
+      assert_int_equal(wl_store_open(db_path, k ? &ro : NULL, &s), WL_E_CORRUPT);
+      assert_null(s);
+      if (!strstr(wl_errmsg(), db_path) || !strstr(wl_errmsg(), cases[i].says) ||
+          !strstr(wl_errmsg(), "schema version 1"))
+        fail_msg("case %zu: %s", i, wl_errmsg());
+    }
+    assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master"), objects);
+  }
+}
+
 /* Overwrite the middle of a b-tree page of a closed store: quick_check must say so. */
 static void test_quick_check_reports_damage(void **state) {
   (void)state;
@@ -502,6 +533,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_migrate_empty_and_reopen, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_newer_version_refused, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_foreign_and_damaged_files, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_schema_mismatch_detected, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_quick_check_reports_damage, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_meta_and_counters, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_filter_info, setup_path, teardown_path),
