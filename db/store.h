@@ -33,7 +33,14 @@ typedef struct wl_store_opts {
   uint32_t busy_timeout_ms; /* wait this long for a lock held by another process; 0 = 5000 */
 } wl_store_opts;
 /* retain_bytes is measured on the database's used pages (rollups included): while they exceed
- * it, the oldest raw events go; flows, apps and rules are never pruned. */
+ * it, the oldest raw events go; flows, apps and rules are never pruned.
+ * retain_ticks is a window of event time counted back from the newest event the store holds:
+ * not the wall clock (a store reviewed or replayed later is not emptied) and not the time of
+ * writing. So an import of logs older than the window keeps their rollups (flows, apps, drops
+ * by filter, counters, import keys: a re-import is still all duplicates) but their raw rows
+ * are pruned in the batch that brought them; importing logs spanning months keeps the raw rows
+ * of the last 7 days before the newest record only. What reads raw events (wl_store_events;
+ * the user/package SIDs the whitelist takes from them) sees only the window. */
 
 /* Creates the file and migrates it to the current schema. WL_E_VERSION when the file was made
  * by a newer wfplearn (never downgraded), WL_E_CORRUPT, WL_E_READONLY, WL_E_PERM, WL_E_BUSY.

@@ -1,6 +1,7 @@
 /* test_store_retain.c — retention by age (relative to the newest event) and by size, events
- * gone while flows and apps stay; a shortened retention draining in bounded slices; "new this
- * week"; a database locked by another connection, then the same batch retried.
+ * gone while flows and apps stay; an import older than the window keeps its rollups only; a
+ * shortened retention draining in bounded slices; "new this week"; a database locked by
+ * another connection, then the same batch retried.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,6 +60,53 @@ static void test_retention_by_age(void **state) {
   wl_store_close(s);
   tsg_model_free(&m);
   free(ev);
+}
+
+/* Importing logs older than the window (store.h): their raw rows go in the batch that brought
+ * them, their rollups and import keys stay (a re-import is all duplicates), and the raw events
+ * already kept are not touched. */
+static void test_old_import_keeps_rollups_only(void **state) {
+  (void)state;
+  const size_t n = 3000;
+  wl_event *live = make_stream(n, 100, 8, 11, 30 * 10000000ull);
+  wl_event *old = make_stream(n, 100, 8, 12, 30 * 10000000ull);
+  uint64_t *keys = malloc(n * sizeof *keys);
+  assert_non_null(keys);
+  size_t live_n = 0, old_n = 0;
+  for (size_t i = 0; i < n; i++) {
+    old[i].ts -= 30 * DAY; /* a month before the live traffic */
+    keys[i] = 1000 + i;
+    live_n += live[i].type != WL_EVT_OTHER;
+    old_n += old[i].type != WL_EVT_OTHER;
+  }
+  wl_store *s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, live, n, NULL), WL_OK);
+  uint64_t dups = 1;
+  for (size_t i = 0; i < n; i += 1000)
+    assert_int_equal(wl_store_write_keyed(s, old + i, keys + i, 1000, &dups), WL_OK);
+  assert_int_equal(dups, 0);
+  wl_store_stats st;
+  assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
+  assert_int_equal(st.events, live_n + old_n);
+  assert_int_equal(st.events_kept, live_n);
+  assert_int_equal(raw_int("SELECT count(*) FROM events"), live_n);
+  compare_events(s, live, n, 0, 0);
+  tsg_model m = {0};
+  for (size_t i = 0; i < n; i++) {
+    tsg_model_add(&m, &live[i]);
+    tsg_model_add(&m, &old[i]);
+  }
+  app_names apps = {0};
+  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
+  compare_flows(s, &m, &apps);
+  compare_apps(&m, &apps);
+  assert_int_equal(wl_store_write_keyed(s, old, keys, 1000, &dups), WL_OK);
+  assert_int_equal(dups, 1000);
+  wl_store_close(s);
+  tsg_model_free(&m);
+  free(keys);
+  free(old);
+  free(live);
 }
 
 static void test_retention_by_size(void **state) {
@@ -199,6 +247,7 @@ static void test_locked_then_retry(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_retention_by_age, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_old_import_keeps_rollups_only, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_retention_by_size, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_retention_backlog_drains_in_slices, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_apps_new_this_week, setup_path, teardown_path),
