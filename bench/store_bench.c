@@ -3,6 +3,8 @@
  *   store_bench write DB EVENTS FLOWS zipf|uniform [BATCH]   events/s through wl_store_write
  *   store_bench week DB EVENTS [FLOWS] [BATCH]                EVENTS spread over 7 days with the
  *                                                             default retention: bytes per event
+ *   store_bench txcost DB EVENTS FLOWS SMALL BIG              the cost of one more transaction
+ *                                                             (batches of SMALL vs of BIG)
  *   store_bench query DB                                      time of each review query
  *   store_bench sqlite DB EVENTS [BATCH]                      reference: SQLite's own bulk insert
  *                                                             into our events table (same rows,
@@ -74,23 +76,49 @@ static int run_writes(wl_store *s, uint64_t events, uint32_t flows, int zipf, si
   return rc;
 }
 
-static int cmd_write(const char *db, uint64_t events, uint32_t flows, int zipf, size_t batch) {
+/* A fresh store, `events` events over `flows` flows in one day of time (retention never
+ * prunes: the pure write path); seconds inside wl_store_write, wall and CPU. */
+static int timed_write(const char *db, uint64_t events, uint32_t flows, int zipf, size_t batch,
+                       double *secs, double *cpu, wl_store_stats *st) {
   wl_store *s = NULL;
-  double secs, cpu;
   remove_db(db);
   if (wl_store_open(db, NULL, &s) != WL_OK)
     return die(db);
-  /* one day of span: retention never prunes, so this is the pure write path */
-  int rc = run_writes(s, events, flows, zipf, batch, WEEK_TICKS / 7, &secs, &cpu);
+  int rc = run_writes(s, events, flows, zipf, batch, WEEK_TICKS / 7, secs, cpu);
+  if (rc != WL_OK || wl_store_stats_get(s, st) != WL_OK)
+    rc = die("write");
+  wl_store_close(s);
+  return rc;
+}
+
+static int cmd_write(const char *db, uint64_t events, uint32_t flows, int zipf, size_t batch) {
+  double secs, cpu;
   wl_store_stats st;
-  if (rc != WL_OK || wl_store_stats_get(s, &st) != WL_OK)
-    return die("write");
+  if (timed_write(db, events, flows, zipf, batch, &secs, &cpu, &st))
+    return 2;
   printf("write %s %llu events over %u flows, batch %zu: %.0f events/s wall (%.2f s), "
          "%.0f events/s of CPU (%.2f s); %llu flows stored, %.1f bytes/event\n",
          zipf ? "zipf" : "uniform", (unsigned long long)events, flows, batch, events / secs,
          secs, events / cpu, cpu, (unsigned long long)st.flows,
          (double)st.db_bytes / (double)st.events_kept);
-  wl_store_close(s);
+  return 0;
+}
+
+/* What one more transaction costs with a realistic flows table: the same events (Zipf over
+ * `flows`) written in batches of `small` and of `big`; the difference in time over the
+ * difference in transactions. A batch rewrites every flows page it touches, so this cost
+ * grows with the table, not with the batch. */
+static int cmd_txcost(const char *db, uint64_t events, uint32_t flows, size_t small, size_t big) {
+  double ws, cs, wb, cb;
+  wl_store_stats st;
+  if (timed_write(db, events, flows, 1, small, &ws, &cs, &st) ||
+      timed_write(db, events, flows, 1, big, &wb, &cb, &st))
+    return 2;
+  double extra = (double)((events + small - 1) / small) - (double)((events + big - 1) / big);
+  printf("transaction cost: %llu events over %u flows (zipf): batch %zu %.2f s wall (%.2f CPU), "
+         "batch %zu %.2f s wall (%.2f CPU): %.2f ms wall, %.2f ms CPU per extra transaction\n",
+         (unsigned long long)events, flows, small, ws, cs, big, wb, cb, (ws - wb) / extra * 1e3,
+         (cs - cb) / extra * 1e3);
   return 0;
 }
 
@@ -206,6 +234,7 @@ static int sqlite_open_ref(const char *db, sqlite3 **h, sqlite3_stmt **st) {
   remove_db(db);
   if (sqlite3_open(db, h) != SQLITE_OK ||
       sqlite3_exec(*h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                       "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=16777216;"
                        "CREATE TABLE events(ts INTEGER NOT NULL, id INTEGER NOT NULL,"
                        " flow INTEGER NOT NULL, port INTEGER, ctx INTEGER NOT NULL,"
                        " PRIMARY KEY(ts, id)) WITHOUT ROWID",
@@ -312,6 +341,9 @@ int main(int argc, char **argv) {
     return cmd_week(argv[2], strtoull(argv[3], NULL, 10),
                     argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 20000,
                     argc > 5 ? (size_t)strtoul(argv[5], NULL, 10) : 2048);
+  if (argc == 7 && strcmp(argv[1], "txcost") == 0)
+    return cmd_txcost(argv[2], strtoull(argv[3], NULL, 10), (uint32_t)strtoul(argv[4], NULL, 10),
+                      (size_t)strtoul(argv[5], NULL, 10), (size_t)strtoul(argv[6], NULL, 10));
   if (argc == 3 && strcmp(argv[1], "query") == 0)
     return cmd_query(argv[2]);
   if (argc >= 4 && strcmp(argv[1], "sqlite") == 0)
@@ -324,6 +356,7 @@ int main(int argc, char **argv) {
   fprintf(stderr,
           "usage: store_bench write DB EVENTS FLOWS [zipf|uniform] [BATCH]\n"
           "       store_bench week DB EVENTS [FLOWS] [BATCH]\n"
+          "       store_bench txcost DB EVENTS FLOWS SMALL_BATCH BIG_BATCH\n"
           "       store_bench query DB\n"
           "       store_bench sqlite DB EVENTS [BATCH]\n"
           "       store_bench sqlite-upsert DB EVENTS FLOWS [BATCH]\n");

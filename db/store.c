@@ -446,9 +446,11 @@ static int check_schema(wl_store *s) {
  * it touches (with a realistic stream: most of the table), so at SQLite's default of 1000 pages
  * a checkpoint came every few batches and, on a busy disk, cost more than the batch itself.
  * At 4000 pages (16 MB) a checkpoint copies a page rewritten by many batches once and the two
- * fsyncs are amortised over ~4x more batches (1 M events over 20,000 flows in batches of 2,048:
- * 3.2-13 s -> 2.7 s wall on this machine; bench/store.sh). The WAL on disk stays about that big
- * (journal_size_limit truncates it back after a larger transaction). */
+ * fsyncs are amortised over ~4x more batches. 1 M events over 20,000 flows in batches of 2,048
+ * (bench/store_bench write): 2.8 s either way on an idle disk; 5.7 s -> 2.8 s while another
+ * process writes and fsyncs (dd conv=fsync); 3.2-13 s -> 2.7 s on this shared machine under
+ * load. The WAL file stays about 16 MB (journal_size_limit truncates it back after a larger
+ * transaction); status's db_bytes counts it. */
 #define WAL_PRAGMAS                                                                            \
   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4000; "       \
   "PRAGMA journal_size_limit=16777216; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY"
