@@ -18,6 +18,14 @@ wl_add_test(test_capture SOURCES ${WL_CAP_TESTS}/test_capture.c ${WL_CAP_TESTS}/
 # `wfplearn learn` itself (wl_cli is defined after monitor/: linked by name).
 wl_add_test(test_capture_cli SOURCES ${WL_CAP_TESTS}/test_capture_cli.c ${WL_CAP_TESTS}/gen_traffic.c
             LIBS wl_cli)
+# SIGTERM in the middle of `learn` (a C signal: POSIX builds only; Windows has its console
+# control handler instead), its own entry and files.
+if(NOT WIN32)
+  add_test(NAME test_capture_cli_signal COMMAND test_capture_cli signal)
+  get_test_property(test_capture_cli ENVIRONMENT WL_CAP_CLI_ENV)
+  set_tests_properties(test_capture_cli_signal PROPERTIES ENVIRONMENT "${WL_CAP_CLI_ENV}"
+                       TIMEOUT 120)
+endif()
 # Windows build: capture through the real fwpuclnt backend and the fake fwpuclnt.dll (wfp/
 # windows.cmake builds it in the wfp folder; the test runs beside it, as wfp's own tests do).
 if(WIN32)

@@ -1,7 +1,9 @@
 /* test_capture_cli.c — `wfplearn learn` through the real command line (wl_cli_main): exit codes
  * of usage errors (1), --help (0), a replay with --record (events stored = lines recorded), a
  * sim run with --no-allow (only the blocked inbound attempts become events), --duration on the
- * wfp source (returns by itself, options restored). Files live in $WL_BUILD_DIR. */
+ * wfp source (returns by itself, options restored), and (`test_capture_cli signal`) SIGTERM in
+ * the middle of a run: exit 0, last batch flushed, options restored. Files live in
+ * $WL_BUILD_DIR. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,23 +13,32 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "cli/main.h"
+#include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "db/store.h"
 #include "monitor/capture.h"
 #include "tests/gen_traffic.h"
+#include "wfp/engine.h"
 
 static char db[1024], state[1024], engine[1100], traffic[1024], rec[1024];
 
-static int run(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5) {
-  char *argv[12] = {"wfplearn", "--db", db, "--engine", engine, "learn"};
+/* wfplearn --db DB --engine sim:STATE learn EXTRA... (extra ends with NULL, at most 6) */
+static int run_list(const char *const *extra) {
+  char *argv[13] = {"wfplearn", "--db", db, "--engine", engine, "learn"};
   int argc = 6;
-  const char *extra[] = {a1, a2, a3, a4, a5};
-  for (int i = 0; i < 5 && extra[i]; i++)
+  for (int i = 0; i < 6 && extra[i]; i++)
     argv[argc++] = (char *)extra[i];
   argv[argc] = NULL;
   return wl_cli_main(argc, argv);
+}
+
+static int run(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5) {
+  const char *extra[] = {a1, a2, a3, a4, a5, NULL};
+  return run_list(extra);
 }
 
 static uint64_t store_events(void) {
@@ -107,20 +118,81 @@ static void test_duration_wfp(void **s) {
   wl_store_close(st);
 }
 
-int main(void) {
+static void sim_opts(int set, uint32_t *collect, uint32_t *kw) {
+  wl_engine *e;
+  assert_int_equal(wl_engine_open(engine, 0, &e), 0);
+  if (set) {
+    assert_int_equal(wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, *collect), 0);
+    assert_int_equal(wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, *kw), 0);
+  } else {
+    assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, collect), 0);
+    assert_int_equal(wl_engine_get_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, kw), 0);
+  }
+  wl_engine_close(e);
+}
+
+static void *term_later(void *arg) {
+  (void)arg;
+  wl_sleep_ms(1500);
+  raise(SIGTERM); /* what `kill PID` or a service stop sends; Ctrl+C takes the same path */
+  return NULL;
+}
+
+/* SIGTERM in the middle of a sim run in recorded time (20 s of traffic): learn returns 0 long
+ * before the file's end, every stored event was recorded (the last batch was flushed before the
+ * record file closed), the store says stopped and the engine options are what they were. */
+static void test_sigterm_mid_run(void **s) {
+  (void)s;
+  char src[1100];
+  uint32_t collect = 0, kw = 0;
+  pthread_t t;
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 20000, 20, 11), 0); /* 1 ms apart */
+  sim_opts(1, &collect, &kw);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  uint64_t t0 = wl_time_mono_ns();
+  assert_int_equal(pthread_create(&t, NULL, term_later, NULL), 0);
+  const char *args[] = {"--source", src, "--speed", "1", "--record", rec, NULL};
+  assert_int_equal(run_list(args), 0);
+  pthread_join(t, NULL);
+  assert_true(wl_time_mono_ns() - t0 < 15000000000ULL); /* stopped by the signal */
+  uint64_t stored = store_events();
+  assert_true(stored > 0 && stored < 20000);
+  assert_int_equal(count_lines(rec, NULL), stored);
+  collect = kw = 99;
+  sim_opts(0, &collect, &kw);
+  assert_int_equal(collect, 0);
+  assert_int_equal(kw, 0);
+  wl_store *st;
+  char buf[64];
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_store_meta_get(st, WL_META_CAPTURE_STATE, buf, sizeof buf), 0);
+  assert_string_equal(buf, "stopped");
+  assert_int_equal(wl_store_meta_get(st, WL_META_SAVED_OPTIONS, buf, sizeof buf), 0);
+  assert_string_equal(buf, "");
+  wl_store_close(st);
+}
+
+/* `test_capture_cli signal` runs only the SIGTERM test (its own ctest entry, POSIX builds:
+ * on Windows the console control handler, not a C signal, carries Ctrl+C). */
+int main(int argc, char **argv) {
   const char *d = getenv("WL_BUILD_DIR");
   d = d && d[0] ? d : ".";
-  snprintf(db, sizeof db, "%s/capture_cli.db", d);
-  snprintf(state, sizeof state, "%s/capture_cli.state", d);
+  int signal_only = argc > 1 && strcmp(argv[1], "signal") == 0;
+  const char *n = signal_only ? "capture_cli_signal" : "capture_cli"; /* entries run in parallel */
+  snprintf(db, sizeof db, "%s/%s.db", d, n);
+  snprintf(state, sizeof state, "%s/%s.state", d, n);
   snprintf(engine, sizeof engine, "sim:%s", state);
-  snprintf(traffic, sizeof traffic, "%s/capture_cli.traffic", d);
-  snprintf(rec, sizeof rec, "%s/capture_cli.record", d);
+  snprintf(traffic, sizeof traffic, "%s/%s.traffic", d, n);
+  snprintf(rec, sizeof rec, "%s/%s.record", d, n);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_usage),
       cmocka_unit_test(test_sim_no_allow_then_replay),
       cmocka_unit_test(test_duration_wfp),
   };
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  const struct CMUnitTest sig[] = {cmocka_unit_test(test_sigterm_mid_run)};
+  int rc = signal_only ? cmocka_run_group_tests(sig, NULL, NULL)
+                       : cmocka_run_group_tests(tests, NULL, NULL);
   fresh();
   remove(traffic);
   remove(rec);
