@@ -164,9 +164,10 @@ int wl_schema_version_of(wl_store *s, int *version) {
 /* Column names of table `name`, in order, comma-joined ("" when there is no such table). */
 static int columns_of(sqlite3 *db, const char *name, char *out, size_t cap) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, "SELECT group_concat(name, ',') FROM "
-                              "(SELECT name FROM pragma_table_info(?1) ORDER BY cid)", -1, &st,
-                              NULL);
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT group_concat(name, ',') FROM "
+                              "(SELECT name FROM pragma_table_info(?1) ORDER BY cid)",
+                              -1, &st, NULL);
   out[0] = 0;
   if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) == SQLITE_OK &&
       (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -184,35 +185,41 @@ static int columns_of(sqlite3 *db, const char *name, char *out, size_t cap) {
 static int compare_schema(wl_store *s, sqlite3 *want, int v) {
   sqlite3_stmt *st = NULL;
   char a[2048], b[2048];
-  int rc = sqlite3_prepare_v2(want, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE "
-                              "'sqlite_%' AND type IN ('table','index') ORDER BY name", -1, &st,
-                              NULL), ret = WL_OK;
+  int rc = sqlite3_prepare_v2(want,
+                              "SELECT type, name FROM sqlite_master WHERE name NOT LIKE "
+                              "'sqlite_%' AND type IN ('table','index') ORDER BY name",
+                              -1, &st, NULL);
+  int ret = WL_OK;
   while (ret == WL_OK && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *type = (const char *)sqlite3_column_text(st, 0);
     const char *name = (const char *)sqlite3_column_text(st, 1);
     int64_t n = 0;
     int found = 0;
     char q[256];
-    snprintf(q, sizeof q, "SELECT count(*) FROM sqlite_master WHERE type='%s' AND name='%s'",
-             type, name); /* our own names: [a-z_] */
+    snprintf(q, sizeof q, "SELECT count(*) FROM sqlite_master WHERE type='%s' AND name='%s'", type,
+             name); /* our own names: [a-z_] */
     if ((ret = query_int(s, q, &n, &found)) != WL_OK)
       break;
     if (n == 0)
-      ret = wl_err(WL_E_CORRUPT, "%s: says schema version %d but has no %s '%s': it was "
+      ret = wl_err(WL_E_CORRUPT,
+                   "%s: says schema version %d but has no %s '%s': it was "
                    "written by a build with a different schema; move it away (learn starts a "
-                   "new store)", s->path, v, type, name);
+                   "new store)",
+                   s->path, v, type, name);
     else if (strcmp(type, "table") == 0 &&
              (columns_of(want, name, a, sizeof a) != SQLITE_OK ||
               columns_of(s->db, name, b, sizeof b) != SQLITE_OK || strcmp(a, b) != 0))
-      ret = wl_err(WL_E_CORRUPT, "%s: says schema version %d but table '%s' has columns (%s), "
+      ret = wl_err(WL_E_CORRUPT,
+                   "%s: says schema version %d but table '%s' has columns (%s), "
                    "not (%s): it was written by a build with a different schema; move it away "
-                   "(learn starts a new store)", s->path, v, name, b, a);
+                   "(learn starts a new store)",
+                   s->path, v, name, b, a);
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);
   if (ret == WL_OK && rc != SQLITE_DONE)
-    ret = wl_err(WL_E_INTERNAL, "%s: building the expected schema: %s", s->path,
-                 sqlite3_errstr(rc));
+    ret =
+        wl_err(WL_E_INTERNAL, "%s: building the expected schema: %s", s->path, sqlite3_errstr(rc));
   return ret;
 }
 
@@ -224,8 +231,8 @@ int wl_schema_verify(wl_store *s, int v) {
   for (int k = 1; rc == SQLITE_OK && k <= v; k++)
     rc = sqlite3_exec(want, migrations[k], NULL, NULL, NULL);
   if (rc != SQLITE_OK)
-    ret = wl_err(WL_E_INTERNAL, "%s: building the expected schema of version %d: %s", s->path,
-                 v, want ? sqlite3_errmsg(want) : sqlite3_errstr(rc));
+    ret = wl_err(WL_E_INTERNAL, "%s: building the expected schema of version %d: %s", s->path, v,
+                 want ? sqlite3_errmsg(want) : sqlite3_errstr(rc));
   else
     ret = compare_schema(s, want, v);
   sqlite3_close(want);
