@@ -1,7 +1,8 @@
 /* test_capture_cli.c — `wfplearn learn` through the real command line (wl_cli_main): exit codes
  * of usage errors (1), --help (0), a replay with --record (events stored = lines recorded), a
  * sim run with --no-allow (only the blocked inbound attempts become events), --duration on the
- * wfp source (returns by itself, options restored), and (`test_capture_cli signal`) SIGTERM in
+ * wfp source (returns by itself, options restored), `status` showing the drops a lossy capture
+ * counted, and (`test_capture_cli signal`) SIGTERM in
  * the middle of a run: exit 0, last batch flushed, options restored. Files live in
  * $WL_BUILD_DIR. */
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "cli/cli.h"
 #include "cli/main.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
@@ -173,6 +175,53 @@ static void test_sigterm_mid_run(void **s) {
   wl_store_close(st);
 }
 
+/* `status` of a store a lossy capture wrote (the live engine's drop-on-full callback on a tiny
+ * ring): the drops it shows, text and --json, are the ones the session counted. */
+static void test_status_shows_drops(void **s) {
+  (void)s;
+  char src[1100], out[4096], want[64];
+  wl_store *st;
+  wl_capture *c;
+  wl_capture_stats cs;
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 20000, 20, 5), 0);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  wl_capture_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = src;
+  o.engine_spec = engine;
+  o.ring_capacity = 4;
+  o.force_lossy = 1;
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_capture_start(&o, st, &c), 0);
+  do {
+    wl_sleep_ms(10);
+    wl_capture_stats_get(c, &cs);
+  } while (!cs.done && !cs.error);
+  assert_int_equal(wl_capture_stop(c), 0);
+  wl_capture_stats_get(c, &cs);
+  wl_capture_destroy(c);
+  wl_store_close(st);
+  assert_true(cs.drops > 0);
+  assert_int_equal(cs.events + cs.drops, 20000);
+
+  const char *modes[] = {NULL, "--json"};
+  for (int m = 0; m < 2; m++) {
+    char *argv[] = {"status", (char *)modes[m], NULL};
+    wl_cli cli = {db, engine, tmpfile(), stderr, 0};
+    assert_non_null(cli.out);
+    assert_int_equal(wl_cmd_status(&cli, modes[m] ? 2 : 1, argv), 0);
+    rewind(cli.out);
+    size_t n = fread(out, 1, sizeof out - 1, cli.out);
+    out[n] = '\0';
+    fclose(cli.out);
+    snprintf(want, sizeof want, m ? "\"drops\":%llu," : "drops     %llu ",
+             (unsigned long long)cs.drops);
+    if (!strstr(out, want))
+      fail_msg("status%s does not show %s:\n%s", m ? " --json" : "", want, out);
+  }
+}
+
 /* `test_capture_cli signal` runs only the SIGTERM test (its own ctest entry, POSIX builds:
  * on Windows the console control handler, not a C signal, carries Ctrl+C). */
 int main(int argc, char **argv) {
@@ -189,6 +238,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_usage),
       cmocka_unit_test(test_sim_no_allow_then_replay),
       cmocka_unit_test(test_duration_wfp),
+      cmocka_unit_test(test_status_shows_drops),
   };
   const struct CMUnitTest sig[] = {cmocka_unit_test(test_sigterm_mid_run)};
   int rc = signal_only ? cmocka_run_group_tests(sig, NULL, NULL)
