@@ -42,7 +42,7 @@ get_test_property(test_capture ENVIRONMENT WL_CAP_ENV)
 if(WIN32)
   list(APPEND WL_CAP_ENV WL_CAPTURE_E2E_N=100000)
 endif()
-set_tests_properties(test_capture_e2e PROPERTIES ENVIRONMENT "${WL_CAP_ENV}" TIMEOUT 900)
+set_tests_properties(test_capture_e2e PROPERTIES ENVIRONMENT "${WL_CAP_ENV}" TIMEOUT 300)
 
 # A plain 1,000,000-attempt traffic generator (tests call its function; this is the program).
 add_executable(gen_traffic ${WL_CAP_TESTS}/gen_traffic.c)

@@ -31,8 +31,9 @@
  * is down is asked again with backoff, at most WL_CAPTURE_ATTRIB_TRIES times.
  *
  * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT: ~10 MB), one batch of
- * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because a store
- * transaction has a fixed cost), WL_CAPTURE_POP raw records, the attribution cache
+ * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because each store
+ * transaction rewrites every page its events touch: with wide traffic most of the flows table,
+ * so fewer, larger transactions write less), WL_CAPTURE_POP raw records, the attribution cache
  * (WL_CAPTURE_FILTER_CACHE ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET /
  * WL_CAPTURE_FLOW_SET hashes, saturating: beyond them the counts stop growing).
  */
