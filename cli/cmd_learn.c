@@ -18,13 +18,15 @@
 
 typedef struct learn_args {
   wl_capture_opts o;
-  uint64_t duration; /* ticks, 0 = none */
+  uint64_t duration;    /* ticks, 0 = none */
+  wl_store_opts store;  /* --retain, --retain-mb */
 } learn_args;
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: wfplearn learn [--source wfp|replay:FILE|sim:TRAFFIC] [--duration D]\n"
           "                      [--speed X] [--no-allow] [--no-inbound] [--record FILE]\n"
+          "                      [--retain D] [--retain-mb N]\n"
           "\n"
           "Capture every connection the machine makes or refuses into the store.\n"
           "\n"
@@ -38,6 +40,9 @@ static void usage(FILE *f) {
           "  --no-inbound   do not ask WFP for inbound multicast/broadcast events\n"
           "  --record FILE  also write every stored event to FILE (JSON lines, replayable)\n"
           "  --ring N       ring capacity in events, a power of two (default %u)\n"
+          "  --retain D     keep raw events for D back from the newest one (default 7d);\n"
+          "                 flows and apps are kept whatever their age\n"
+          "  --retain-mb N  and at most N MiB of database for them (default 1024)\n"
           "\n"
           "Ctrl+C stops cleanly: the last batch is written and the engine options restored.\n"
           "\n"
@@ -78,6 +83,13 @@ static int parse_one(int argc, char **argv, int *i, learn_args *a) {
     if (parse_number("--ring", v, &num) != WL_OK)
       return WL_E_INVAL;
     a->o.ring_capacity = (size_t)num;
+  } else if ((v = wl_cli_opt(argc, argv, i, "--retain", &missing))) {
+    if (wl_duration_parse(v, &a->store.retain_ticks) != WL_OK || a->store.retain_ticks == 0)
+      return wl_err(WL_E_INVAL, "--retain '%s': expected e.g. 12h, 7d, 2w", v);
+  } else if ((v = wl_cli_opt(argc, argv, i, "--retain-mb", &missing))) {
+    if (parse_number("--retain-mb", v, &num) != WL_OK || num < 1)
+      return wl_err(WL_E_INVAL, "--retain-mb '%s': expected a size in MiB, at least 1", v);
+    a->store.retain_bytes = (uint64_t)(num * 1024 * 1024);
   } else if (missing)
     return wl_err(WL_E_INVAL, "%s needs a value", argv[*i]);
   else
@@ -157,7 +169,7 @@ static int run(wl_cli *cli, learn_args *a) {
   wl_store *store = NULL;
   wl_capture *cap = NULL;
   status st = {cli, 0};
-  int rc = wl_store_open(cli->db_path, NULL, &store);
+  int rc = wl_store_open(cli->db_path, &a->store, &store);
   if (rc != WL_OK)
     return rc;
   a->o.engine_spec = cli->engine_spec;

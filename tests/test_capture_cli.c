@@ -2,7 +2,7 @@
  * of usage errors (1), --help (0), a replay with --record (events stored = lines recorded), a
  * sim run with --no-allow (only the blocked inbound attempts become events), --duration on the
  * wfp source (returns by itself, options restored), `status` showing the drops a lossy capture
- * counted, and (`test_capture_cli signal`) SIGTERM in
+ * counted, --retain pruning raw events but not flows, and (`test_capture_cli signal`) SIGTERM in
  * the middle of a run: exit 0, last batch flushed, options restored. Files live in
  * $WL_BUILD_DIR. */
 #include <setjmp.h>
@@ -177,6 +177,34 @@ static void test_sigterm_mid_run(void **s) {
 
 /* `status` of a store a lossy capture wrote (the live engine's drop-on-full callback on a tiny
  * ring): the drops it shows, text and --json, are the ones the session counted. */
+/* --retain: raw events older than newest-minus-D are pruned, their flows stay; bad values are
+ * user errors. Three attempts two hours apart, kept for one hour: one raw event left. */
+static void test_retain_option(void **s) {
+  (void)s;
+  fresh();
+  FILE *f = fopen(traffic, "wb");
+  assert_non_null(f);
+  for (int h = 0; h <= 4; h += 2)
+    fprintf(f,
+            "{\"ts\":\"2026-11-16T%02d:00:00Z\",\"app\":\"C:\\\\x%d.exe\",\"dir\":\"out\","
+            "\"proto\":6,\"local\":\"10.0.0.1:50000\",\"remote\":\"1.2.3.%d:443\"}\n",
+            h, h, h + 1);
+  fclose(f);
+  char src[1100];
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  assert_int_equal(run("--retain", "0s", "--source", src, NULL), 1);
+  assert_int_equal(run("--retain-mb", "0", "--source", src, NULL), 1);
+  assert_int_equal(run("--retain", "1h", "--source", src, NULL), 0);
+  wl_store *st;
+  wl_store_stats x;
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_store_stats_get(st, &x), 0);
+  wl_store_close(st);
+  assert_int_equal(x.events, 3);
+  assert_int_equal(x.events_kept, 1);
+  assert_int_equal(x.flows, 3);
+}
+
 static void test_status_shows_drops(void **s) {
   (void)s;
   char src[1100], out[4096], want[64];
@@ -239,6 +267,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_sim_no_allow_then_replay),
       cmocka_unit_test(test_duration_wfp),
       cmocka_unit_test(test_status_shows_drops),
+      cmocka_unit_test(test_retain_option),
   };
   const struct CMUnitTest sig[] = {cmocka_unit_test(test_sigterm_mid_run)};
   int rc = signal_only ? cmocka_run_group_tests(sig, NULL, NULL)
