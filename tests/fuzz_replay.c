@@ -62,6 +62,17 @@ static void check_line(const char *line, size_t len) {
     a.layer_id = 0;
     a.reauth = 0;
   }
+  /* a classify event without a direction gets one from its ALE layer when decoded */
+  if (!(a.has & WL_HAS_DIR) && (b.has & WL_HAS_DIR)) {
+    CHECK(a.has & WL_HAS_LAYER);
+    int inbound = a.layer_id == WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4 ||
+                  a.layer_id == WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6;
+    int outbound = a.layer_id == WL_LAYER_ALE_AUTH_CONNECT_V4 ||
+                   a.layer_id == WL_LAYER_ALE_AUTH_CONNECT_V6;
+    CHECK((inbound && b.dir == WL_DIR_IN) || (outbound && b.dir == WL_DIR_OUT));
+    a.has |= WL_HAS_DIR;
+    a.dir = b.dir;
+  }
   /* the raw record keeps WL_RAW_APP_MAX bytes of UTF-16: a longer app comes back cut */
   if (!(b.has & WL_HAS_APP_TRUNC) || (a.has & WL_HAS_APP_TRUNC))
     CHECK(same(&a, &b));
