@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "common/wl_text.h"
-#include "monitor/capture.h"
-#include "monitor/decode.h"
+#include "capture/capture.h"
+#include "capture/replay.h"
+#include "event/decode.h"
 
 #define VARIANTS 64
 

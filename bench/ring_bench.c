@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "common/wl_text.h"
-#include "monitor/event.h"
-#include "monitor/ring.h"
+#include "event/event.h"
+#include "event/ring.h"
 
 typedef struct arg {
   wl_ring *r;

@@ -24,8 +24,8 @@
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
-#include "db/store.h"
-#include "tests/test_store_gen.h"
+#include "store/store.h"
+#include "tests/support/test_store_gen.h"
 
 #define WEEK_TICKS (7ull * 86400ull * 10000000ull)
 

@@ -12,8 +12,8 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
-#include "db/store.h"
-#include "monitor/import.h"
+#include "store/store.h"
+#include "import/import.h"
 
 static void usage(FILE *f) {
   fprintf(f,

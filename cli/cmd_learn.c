@@ -13,8 +13,8 @@
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
-#include "db/store.h"
-#include "monitor/capture.h"
+#include "store/store.h"
+#include "capture/capture.h"
 
 typedef struct learn_args {
   wl_capture_opts o;

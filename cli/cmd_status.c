@@ -11,7 +11,7 @@
 #include "common/wl_err.h"
 #include "common/wl_json.h"
 #include "common/wl_text.h"
-#include "db/store.h"
+#include "store/store.h"
 #include "whitelist/whitelist.h"
 
 typedef struct status {

@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "common/wl_err.h"
-#include "monitor/capture.h"
+#include "capture/capture.h"
 #include "whitelist/whitelist.h"
 
 int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv) {

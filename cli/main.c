@@ -8,7 +8,9 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 
-#define WL_VERSION "0.1.0"
+#ifndef WL_VERSION /* from project(VERSION) in CMakeLists.txt */
+#error "WL_VERSION is set by the build (CMakeLists.txt project VERSION)"
+#endif
 
 static const wl_cmd commands[] = {
     {"learn", wl_cmd_learn, "capture connections into the store (wfp, replay:FILE, sim:TRAFFIC)"},

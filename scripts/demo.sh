@@ -28,7 +28,7 @@ section "1. Setup and build (native, Release)"
 "$here/scripts/setup.sh" --native
 cmake -S "$here" -B "$here/build/demo" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$here/build/demo" --target wfplearn -j2 >/dev/null
-bin=$here/build/demo/cli/wfplearn
+bin=$here/build/demo/bin/wfplearn
 mkdir -p "$run"
 rm -f "$run/wfplearn.db" "$run/wfplearn.db-wal" "$run/wfplearn.db-shm" "$run/sim.state"*
 db=$run/wfplearn.db

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
-#include "monitor/paths.h"
+#include "event/paths.h"
 #include "whitelist/whitelist.h"
 
 void wl_evidence_init(wl_evidence *ev) { memset(ev, 0, sizeof *ev); }

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
-#include "monitor/paths.h"
+#include "event/paths.h"
 #include "whitelist/whitelist_int.h"
 
 /* The DOS form of an app path: as is, or through the engine's drive map for an NT path. */

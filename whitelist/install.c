@@ -12,10 +12,7 @@
 #include "common/wl_err.h"
 #include "whitelist/whitelist_int.h"
 
-/* {b3cdd441-af90-41ba-a745-7c6008ff2300} FWPM_SUBLAYER_MPSSVC_WF, Windows Firewall's sublayer
- * (fwpmu.h; the sim models it under the same key, wfp/sim.h). */
-static const wl_guid wf_sublayer = {0xb3cdd441, 0xaf90, 0x41ba,
-                                    {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x00}};
+static const wl_guid wf_sublayer = WL_KEY_MPSSVC_WF_SUBLAYER;
 
 int wl_whitelist_need_store(const char *db) {
   FILE *f = db ? fopen(db, "rb") : NULL;

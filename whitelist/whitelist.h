@@ -21,37 +21,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "db/store.h"
-#include "monitor/event.h"
-#include "wfp/engine.h"
+#include "store/store.h"
+#include "event/event.h"
+#include "engine/engine.h"
+#include "engine/keys.h"
 
-/* ---- identity: wfplearn's WFP objects ----
- * Every filter wfplearn adds (the capture's too) names this provider; the whitelist's filters
- * live in this sublayer. Both persistent. The GUIDs are fixed (generated once for wfplearn). */
-#define WL_PROVIDER_NAME "wfplearn"
-#define WL_PROVIDER_DESC "wfplearn: learned whitelist and enforce policy"
-#define WL_SUBLAYER_NAME "wfplearn"
-#define WL_SUBLAYER_DESC "wfplearn whitelist: permits above a default block"
-/* {24fd5ad2-dfd4-46c5-b753-c36e4dfe8267} */
-#define WL_PROVIDER_KEY_INIT \
-  {0x24fd5ad2, 0xdfd4, 0x46c5, {0xb7, 0x53, 0xc3, 0x6e, 0x4d, 0xfe, 0x82, 0x67}}
-/* {21f3afaa-9259-421c-a09e-86aef2e6a68a} */
-#define WL_SUBLAYER_KEY_INIT \
-  {0x21f3afaa, 0x9259, 0x421c, {0xa0, 0x9e, 0x86, 0xae, 0xf2, 0xe6, 0xa6, 0x8a}}
-/* {d203815e-ff2d-4c1c-9d25-19692e54fc18}: the RFC 4122 v5 namespace of our filter keys */
-#define WL_FILTER_NS_INIT \
-  {0xd203815e, 0xff2d, 0x4c1c, {0x9d, 0x25, 0x19, 0x69, 0x2e, 0x54, 0xfc, 0x18}}
-static inline wl_guid wl_provider_key(void) {
-  wl_guid g = WL_PROVIDER_KEY_INIT;
-  return g;
-}
-static inline wl_guid wl_sublayer_key(void) {
-  wl_guid g = WL_SUBLAYER_KEY_INIT;
-  return g;
-}
+/* wfplearn's provider, sublayer and filter-key namespace: engine/keys.h. */
 
 /* Sublayer weight (UINT16, higher is evaluated first). Must be above Windows Firewall's
- * (FWPM_SUBLAYER_MPSSVC_WF; 0x1000 on the sim, see wfp/sim.h) and the universal sublayer's:
+ * (FWPM_SUBLAYER_MPSSVC_WF; 0x1000 on the sim, see engine/sim/sim.h) and the universal sublayer's:
  * WFP arbitrates sublayers from the highest weight down, and only a hard permit in a higher
  * sublayer keeps a lower sublayer's block from winning. wl_objects_ensure checks it. */
 #define WL_SUBLAYER_WEIGHT 0xF000u

@@ -9,16 +9,16 @@ b=${WL_BENCH_BUILD:-$here/build/bench}
 n=${CAPTURE_EVENTS:-1000000}
 cmake -S "$here" -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$b" --target capture_bench gen_traffic wfplearn -j2 >/dev/null
-"$b/monitor/capture_bench" "${CAPTURE_BENCH_N:-2000000}"
+"$b/bin/capture_bench" "${CAPTURE_BENCH_N:-2000000}"
 
 w=$(mktemp -d "${TMPDIR:-/tmp}/wl-capture-bench.XXXXXX")
 trap 'rm -rf "$w"' EXIT
-"$b/monitor/gen_traffic" "$w/traffic.jsonl" "$n" 200 1
+"$b/bin/gen_traffic" "$w/traffic.jsonl" "$n" 200 1
 rate() { # label, then the learn command's arguments
   local label=$1 t0 t1 out
   shift
   t0=$(date +%s.%N)
-  out=$("$b/cli/wfplearn" "$@")
+  out=$("$b/bin/wfplearn" "$@")
   t1=$(date +%s.%N)
   local ev
   ev=$(sed -n 's/^learn: \([0-9]*\) events stored.*/\1/p' <<<"$out")

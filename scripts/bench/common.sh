@@ -7,4 +7,4 @@ b=${WL_BENCH_BUILD:-$here/build/bench}
 data=${WL_SHARED_DIR:-$here/../shared}/data/real/otrf_wfp_events_full.jsonl
 cmake -S "$here" -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$b" --target common_bench -j2 >/dev/null
-"$b/common/common_bench" "$data" "${COMMON_ROUNDS:-20}"
+"$b/bin/common_bench" "$data" "${COMMON_ROUNDS:-20}"

@@ -12,7 +12,7 @@ real=${WL_SHARED_DIR:-$here/../shared}/data/real
 copies=${IMPORT_COPIES:-10}
 cmake -S "$here" -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$b" --target wfplearn -j2 >/dev/null
-w=$b/cli/wfplearn
+w=$b/bin/wfplearn
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

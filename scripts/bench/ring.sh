@@ -5,4 +5,4 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 b=${WL_BENCH_BUILD:-$here/build/bench}
 cmake -S "$here" -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$b" --target ring_bench -j2 >/dev/null
-"$b/monitor/ring_bench" 2 "${RING_RECORDS:-2000000}"
+"$b/bin/ring_bench" 2 "${RING_RECORDS:-2000000}"

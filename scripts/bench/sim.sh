@@ -12,5 +12,5 @@ trap 'rm -rf "$work"' EXIT
 "$here/scripts/gen-traffic" --attempts "${SIM_ATTEMPTS:-200000}" --seed 1 -o "$work/traffic.jsonl"
 for n in 0 100 1000; do
   rm -f "$work"/state*
-  "$b/wfp/sim_bench" "$work/traffic.jsonl" "$work/state" "$n"
+  "$b/bin/sim_bench" "$work/traffic.jsonl" "$work/state" "$n"
 done

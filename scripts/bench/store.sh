@@ -24,7 +24,7 @@ batch=${STORE_BATCH:-2048}
 dir=${STORE_BENCH_DIR:-$b/store-bench}
 cmake -S "$here" -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$b" --target store_bench -j2 >/dev/null
-bin=$b/db/store_bench
+bin=$b/bin/store_bench
 mkdir -p "$dir"
 "$bin" sqlite "$dir/ref.db" "$n" "$batch"
 "$bin" write "$dir/zipf.db" "$n" 2000 zipf "$batch"

@@ -13,7 +13,7 @@ cmake --build "$b" --target wfplearn -j2 >/dev/null
 w=$(mktemp -d "${TMPDIR:-/tmp}/wl-whitelist-bench.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 python3 "$here/scripts/gen-traffic" --attempts "$n" --seed 1 -o "$w/traffic.jsonl"
-wl() { "$b/cli/wfplearn" --db "$w/week.db" --engine "sim:$w/sim.state" "$@"; }
+wl() { "$b/bin/wfplearn" --db "$w/week.db" --engine "sim:$w/sim.state" "$@"; }
 timed() { # label, then wfplearn arguments; output to $w/out
   local label=$1 t0 t1
   shift
@@ -40,7 +40,7 @@ timed "verify (enforcing)" verify
 timed "relax" relax
 timed "export" export -o "$w/policy.json"
 t0=$(date +%s.%N)
-"$b/cli/wfplearn" --db "$w/other.db" --engine "sim:$w/other.state" import-policy "$w/policy.json" >/dev/null
+"$b/bin/wfplearn" --db "$w/other.db" --engine "sim:$w/other.state" import-policy "$w/policy.json" >/dev/null
 t1=$(date +%s.%N)
 awk -v a="$t0" -v z="$t1" 'BEGIN { printf "%-34s %8.3f s\n", "import-policy (fresh machine)", z - a }'
 timed "uninstall" uninstall

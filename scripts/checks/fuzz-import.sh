@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fuzz-import.sh — build the libFuzzer targets of the three log importers (tests/fuzz_import_*.c,
+# fuzz-import.sh — build the libFuzzer targets of the three log importers (tests/fuzz/fuzz_import_*.c,
 # clang's libFuzzer, -DWL_FUZZ=ON) in their own tree and run each for a fixed number of
 # iterations from a seed corpus cut from the real samples. Exit 0 when no crash, leak, sanitizer
 # report or invariant failure. If clang cannot build a libFuzzer program here, it says so and
@@ -47,7 +47,7 @@ printf '#Fields: time date path pid dst-ip src-ip protocol action dst-port src-p
 
 for fmt in secjson evtxml pfirewall; do
   echo "== fuzz_import_$fmt: $runs runs"
-  "$b/monitor/fuzz_import_$fmt" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 \
+  "$b/bin/fuzz_import_$fmt" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 \
     -rss_limit_mb=1024 -artifact_prefix="$b/$fmt-" "$b/corpus_$fmt"
 done
 echo "fuzz-import: clean"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz-replay.sh — build the libFuzzer target of the JSON-lines event stream parser
-# (tests/fuzz_replay.c, clang, -DWL_FUZZ=ON) in its own tree and run it for a fixed number of
+# (tests/fuzz/fuzz_replay.c, clang, -DWL_FUZZ=ON) in its own tree and run it for a fixed number of
 # iterations from a small seed corpus. Exit 0 when no crash, leak or invariant failure.
 #   FUZZ_RUNS (default 500000) iterations; WL_BUILD_ROOT (default ./build) holds the tree.
 set -euo pipefail
@@ -23,6 +23,6 @@ cat >"$corpus/seed1" <<'LINES'
 {"ts":"2026-01-01 00:00:00.5","type":"other","dir":"?"}
 LINES
 printf '{"ts":"2026-01-01T00:00:00Z","type":"drop","remote":"1.2.3.4"}' >"$corpus/seed2"
-"$b/monitor/fuzz_replay" -runs="${FUZZ_RUNS:-500000}" -seed=1 -max_len=8192 -timeout=10 \
+"$b/bin/fuzz_replay" -runs="${FUZZ_RUNS:-500000}" -seed=1 -max_len=8192 -timeout=10 \
   -rss_limit_mb=1024 -artifact_prefix="$b/" "$corpus"
 echo "fuzz-replay: clean"

@@ -7,7 +7,7 @@ set -euo pipefail
 src=${WL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${WL_BUILD_ROOT:-$src/build}
 shared=${WL_SHARED_DIR:-$src/../shared}
-bin=$build/native/cli
+bin=$build/native/bin
 [ -x "$bin/wfplearn" ] || { echo "readme: $bin/wfplearn is not built"; exit 1; }
 
 scratch=$(mktemp -d)

@@ -1,0 +1,265 @@
+/* capture.c — a capture session: parse the source, open what it needs (engine or replay file,
+ * record file), save and set the engine options, start the consumer and source threads; stop
+ * them in order (source, then the consumer drains and flushes), restore the options, report.
+ * The thread bodies live in source_*.c and consumer.c; the engine side in subscriber.c.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "capture/capture_impl.h"
+#include "engine/sim/sim.h"
+
+void wl_cap_log(wl_capture *c, const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (c->log)
+    c->log(c->log_ctx, line);
+  else
+    fprintf(stderr, "wfplearn: %s\n", line);
+}
+
+/* The first fatal error wins; its message (set on this thread) is kept for the caller, who
+ * reports it (wl_capture_stop sets it again on the caller's thread). */
+void wl_cap_set_error(wl_capture *c, int rc) {
+  int zero = 0;
+  if (rc == WL_OK)
+    return;
+  char msg[sizeof c->errmsg];
+  wl_strlcpy(msg, wl_errmsg()[0] ? wl_errmsg() : wl_strerror(rc), sizeof msg);
+  pthread_mutex_lock(&c->hint_lock); /* orders errmsg with its readers */
+  if (atomic_compare_exchange_strong(&c->error, &zero, rc))
+    wl_strlcpy(c->errmsg, msg, sizeof c->errmsg);
+  pthread_mutex_unlock(&c->hint_lock);
+}
+
+int wl_cap_sleep(wl_capture *c, unsigned ms) {
+  while (ms > 0 && !atomic_load(&c->stop_req)) {
+    unsigned slice = ms < 20 ? ms : 20;
+    wl_sleep_ms(slice);
+    ms -= slice;
+  }
+  return atomic_load(&c->stop_req) != 0;
+}
+
+static int parse_source(wl_capture *c, const char *src) {
+  if (!src || strcmp(src, "wfp") == 0) {
+    c->kind = WL_CAP_WFP;
+    return WL_OK;
+  }
+  const char *arg = NULL;
+  if (strncmp(src, "replay:", 7) == 0)
+    c->kind = WL_CAP_REPLAY, arg = src + 7;
+  else if (strncmp(src, "sim:", 4) == 0)
+    c->kind = WL_CAP_SIM, arg = src + 4;
+  if (!arg || !arg[0])
+    return wl_err(WL_E_INVAL, "source '%s': expected wfp, replay:FILE or sim:TRAFFIC", src);
+  if (wl_strlcpy(c->path, arg, sizeof c->path) >= sizeof c->path)
+    return wl_err(WL_E_TOOBIG, "source file name longer than %zu bytes", sizeof c->path - 1);
+  return WL_OK;
+}
+
+static int copy_opts(wl_capture *c, const wl_capture_opts *o) {
+  int rc = parse_source(c, o->source);
+  if (rc != WL_OK)
+    return rc;
+  const char *spec = o->engine_spec ? o->engine_spec : "sim";
+  if (wl_strlcpy(c->engine_spec, spec, sizeof c->engine_spec) >= sizeof c->engine_spec)
+    return wl_err(WL_E_TOOBIG, "engine spec longer than %zu bytes", sizeof c->engine_spec - 1);
+  if (!(o->speed >= 0 && o->speed < 1e9))
+    return wl_err(WL_E_INVAL, "speed %g: expected 0 (as fast as possible) or a positive factor",
+                  o->speed);
+  c->speed = o->speed;
+  c->keywords = wl_cap_keywords(o);
+  c->retry_min_ms = o->retry_min_ms ? o->retry_min_ms : WL_CAPTURE_RETRY_MIN_MS;
+  c->log = o->log;
+  c->log_ctx = o->log_ctx;
+  return WL_OK;
+}
+
+static int open_record(wl_capture *c, const char *path) {
+  if (!path)
+    return WL_OK;
+  if (!(c->record = fopen(path, "wb")))
+    return wl_err(WL_E_IO, "%s: cannot create the record file", path);
+  int rc = wl_os_restrict_file(path); /* events name apps and users: owner only */
+  return rc == WL_OK ? WL_OK : wl_err_prefix(rc, "%s", path);
+}
+
+/* The engine for wfp and sim sources, the file for replay; options saved and set. */
+static int open_source(wl_capture *c, const wl_capture_opts *o) {
+  int rc;
+  if (c->kind == WL_CAP_REPLAY) {
+    c->sink.lossy = o->force_lossy != 0;
+    return wl_replay_open(c->path, &c->reader);
+  }
+  if (c->kind == WL_CAP_SIM) { /* say so now rather than from the source thread */
+    FILE *f = fopen(c->path, "rb");
+    if (!f)
+      return wl_err(WL_E_NOTFOUND, "%s: cannot open the traffic file", c->path);
+    fclose(f);
+  }
+  if ((rc = wl_engine_open(c->engine_spec, 0, &c->engine)) != WL_OK)
+    return rc;
+  c->sink.lossy = o->force_lossy || strcmp(wl_engine_kind(c->engine), "wfp") == 0;
+  return wl_cap_options_apply(c);
+}
+
+static void load_last_ts(wl_capture *c) {
+  char buf[32];
+  if (wl_store_meta_get(c->store, WL_META_LAST_LIVE_TS, buf, sizeof buf) == WL_OK)
+    atomic_store(&c->last_live_ts, strtoull(buf, NULL, 10));
+  wl_err_clear();
+}
+
+static int start_threads(wl_capture *c) {
+  void *(*body)(void *) = c->kind == WL_CAP_WFP   ? wl_cap_source_wfp
+                          : c->kind == WL_CAP_SIM ? wl_cap_source_sim
+                                                  : wl_cap_source_replay;
+  if (pthread_create(&c->consumer_thread, NULL, wl_cap_consumer_main, c) != 0)
+    return wl_err(WL_E_INTERNAL, "cannot start the consumer thread");
+  c->consumer_started = 1;
+  if (pthread_create(&c->source_thread, NULL, body, c) != 0) {
+    atomic_store(&c->producer_done, 1);
+    return wl_err(WL_E_INTERNAL, "cannot start the source thread");
+  }
+  c->source_started = 1;
+  return WL_OK;
+}
+
+static int alloc_session(const wl_capture_opts *o, wl_store *store, wl_capture **out) {
+  wl_capture *c = calloc(1, sizeof *c);
+  if (!c)
+    return wl_err(WL_E_NOMEM, "capture: out of memory");
+  pthread_mutex_init(&c->engine_lock, NULL);
+  pthread_mutex_init(&c->hint_lock, NULL);
+  wl_path_map_init(&c->hints);
+  c->store = store;
+  *out = c;
+  int rc = copy_opts(c, o);
+  if (rc == WL_OK)
+    rc = wl_ring_create(o->ring_capacity ? o->ring_capacity : WL_CAPTURE_RING_DEFAULT,
+                        sizeof(wl_raw_event), &c->ring);
+  c->sink.ring = c->ring;
+  if (rc == WL_OK)
+    rc = wl_cap_consumer_create(c);
+  if (rc == WL_OK)
+    rc = wl_cap_attrib_create(c);
+  return rc;
+}
+
+int wl_capture_start(const wl_capture_opts *o, wl_store *store, wl_capture **out) {
+  wl_capture *c = NULL;
+  *out = NULL;
+  if (!o || !store)
+    return wl_err(WL_E_INVAL, "wl_capture_start: options and store are required");
+  int rc = alloc_session(o, store, &c);
+  if (rc == WL_OK) {
+    load_last_ts(c);
+    rc = open_source(c, o);
+  }
+  if (rc == WL_OK)
+    rc = open_record(c, o->record_path);
+  if (rc == WL_OK)
+    rc = wl_store_meta_set(store, WL_META_CAPTURE_STATE, "running");
+  if (rc == WL_OK)
+    rc = start_threads(c);
+  if (rc != WL_OK) {
+    int keep = rc;
+    char msg[512];
+    wl_strlcpy(msg, wl_errmsg(), sizeof msg);
+    wl_capture_destroy(c);
+    return wl_err(keep, "%s", msg);
+  }
+  *out = c;
+  return WL_OK;
+}
+
+void wl_capture_request_stop(wl_capture *c) {
+  if (!c || atomic_exchange(&c->stop_req, 1))
+    return;
+  if (c->kind == WL_CAP_SIM) {
+    pthread_mutex_lock(&c->engine_lock);
+    if (c->engine)
+      wl_sim_stop(c->engine);
+    pthread_mutex_unlock(&c->engine_lock);
+  }
+}
+
+void wl_capture_stats_get(wl_capture *c, wl_capture_stats *s) {
+  memset(s, 0, sizeof *s);
+  s->events = atomic_load(&c->events);
+  s->drops = wl_ring_dropped(c->ring);
+  s->skipped = atomic_load(&c->skipped);
+  s->backfilled = atomic_load(&c->backfilled);
+  s->malformed = atomic_load(&c->malformed);
+  s->emitted = atomic_load(&c->emitted);
+  if (c->kind == WL_CAP_WFP)
+    s->emitted = wl_ring_pushed(c->ring) + s->drops;
+  s->apps = atomic_load(&c->apps);
+  s->flows = atomic_load(&c->flows);
+  s->events_per_s = atomic_load(&c->rate);
+  s->subscribe_failures = atomic_load(&c->sub_failures);
+  s->reconnects = atomic_load(&c->reconnects);
+  s->store_retries = atomic_load(&c->store_retries);
+  s->attrib_pending = atomic_load(&c->attrib_pending);
+  s->attrib_failed = atomic_load(&c->attrib_failed);
+  s->subscribed = atomic_load(&c->subscribed);
+  s->running = !atomic_load(&c->producer_done);
+  s->done = atomic_load(&c->consumer_done);
+  s->error = atomic_load(&c->error);
+}
+
+wl_engine *wl_capture_engine(wl_capture *c) { return c ? c->engine : NULL; }
+
+int wl_capture_stop(wl_capture *c) {
+  if (!c)
+    return WL_OK;
+  if (c->stopped)
+    return atomic_load(&c->error) ? atomic_load(&c->error) : c->stop_rc;
+  c->stopped = 1;
+  wl_capture_request_stop(c);
+  if (c->source_started)
+    pthread_join(c->source_thread, NULL);
+  atomic_store(&c->producer_done, 1);
+  if (c->consumer_started)
+    pthread_join(c->consumer_thread, NULL);
+  int rc = c->stop_rc = wl_cap_options_restore(c);
+  if (rc != WL_OK)
+    wl_cap_log(c, "could not restore the engine options (`wfplearn uninstall` will): %s",
+               wl_errmsg());
+  if (c->consumer_started && wl_store_meta_set(c->store, WL_META_CAPTURE_STATE, "stopped"))
+    wl_cap_log(c, "store: %s", wl_errmsg());
+  if (c->record && fclose(c->record) != 0)
+    wl_cap_set_error(c, wl_err(WL_E_IO, "closing the record file failed"));
+  c->record = NULL;
+  int err = atomic_load(&c->error);
+  if (err) {
+    pthread_mutex_lock(&c->hint_lock);
+    wl_err(err, "%s", c->errmsg);
+    pthread_mutex_unlock(&c->hint_lock);
+    return err;
+  }
+  return rc;
+}
+
+void wl_capture_destroy(wl_capture *c) {
+  if (!c)
+    return;
+  wl_capture_stop(c);
+  wl_cap_disconnect(c, 1);
+  wl_replay_close(c->reader);
+  wl_cap_attrib_destroy(c);
+  wl_cap_consumer_destroy(c);
+  wl_ring_destroy(c->ring);
+  pthread_mutex_destroy(&c->engine_lock);
+  pthread_mutex_destroy(&c->hint_lock);
+  free(c);
+}

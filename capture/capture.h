@@ -1,0 +1,149 @@
+/* capture.h — learn mode's capture: one source feeds the ring, one consumer thread decodes and
+ * writes the store. The whole contract of the capture module (the decoder is event/decode.h, the
+ * replay file format capture/replay.h).
+ *
+ *   source thread / engine thread            consumer thread
+ *   ─────────────────────────────            ───────────────
+ *   wfp          subscriber callback ─┐      pop a batch (≤ WL_CAPTURE_BATCH) → wl_decode
+ *   sim:TRAFFIC  (the sim's thread)   ├─▶ ring ─▶ NT→DOS path, attribution (filter id → name,
+ *   replay:FILE  reader, encodes      ┘        provider, sublayer), live counters → one store
+ *                                               transaction per batch or per 100 ms
+ *
+ * The callback (wl_capture_callback) only copies into the ring: no engine call, no allocation,
+ * no lock. On the live WFP engine a full ring counts a drop (BFE ignores the return value);
+ * file sources (replay, the sim reading a traffic file) wait instead, so they lose nothing.
+ * Drops, skipped event types and backfilled events reach the store's counters with the batch.
+ *
+ * Engine options: at start the subscriber reads FWPM_ENGINE_COLLECT_NET_EVENTS and
+ * FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS, saves them in the store's meta (so `uninstall` can
+ * put them back after a crash: wl_capture_restore_saved_options), switches collection on, sets
+ * the keywords, and on stop restores exactly what it found. If a previous run died with options
+ * still saved, those saved values (not the ones it left behind) are what gets restored.
+ *
+ * Resilience (wfp source): a failing subscribe, or an engine that stops answering (probed every
+ * WL_CAPTURE_PROBE_MS), is retried with backoff (WL_CAPTURE_RETRY_MIN_MS doubling to
+ * WL_CAPTURE_RETRY_MAX_MS), each streak logged once. Before each subscription the engine's net
+ * event buffer is read from the last stored live timestamp (exclusive), marked BACKFILL; the
+ * buffer is read before subscribing, so nothing is counted twice (events in the short gap
+ * between the read and the subscription are lost instead).
+ *
+ * Attribution: each distinct filter id is looked up once; a lookup that fails while the engine
+ * is down is asked again with backoff, at most WL_CAPTURE_ATTRIB_TRIES times.
+ *
+ * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT: ~10 MB), one batch of
+ * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because each store
+ * transaction rewrites every page its events touch: with wide traffic most of the flows table,
+ * so fewer, larger transactions write less), WL_CAPTURE_POP raw records, the attribution cache
+ * (WL_CAPTURE_FILTER_CACHE ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET /
+ * WL_CAPTURE_FLOW_SET hashes, saturating: beyond them the counts stop growing).
+ */
+#ifndef WL_CAPTURE_H
+#define WL_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "event/event.h"
+#include "event/ring.h"
+#include "engine/engine.h"
+
+#define WL_CAPTURE_RING_DEFAULT   (1u << 13)
+#define WL_CAPTURE_BATCH          8192u /* events per store transaction, at most */
+#define WL_CAPTURE_POP            512u  /* raw records taken from the ring at a time */
+#define WL_CAPTURE_FLUSH_MS       100u
+#define WL_CAPTURE_FILTER_CACHE   4096u
+#define WL_CAPTURE_APP_SET        (1u << 16)
+#define WL_CAPTURE_FLOW_SET       (1u << 19)
+#define WL_CAPTURE_PROBE_MS       2000u
+#define WL_CAPTURE_RETRY_MIN_MS   100u
+#define WL_CAPTURE_RETRY_MAX_MS   5000u
+#define WL_CAPTURE_MAP_REFRESH_MS 30000u /* NT→DOS map re-read on a miss at most this often */
+#define WL_CAPTURE_ATTRIB_PENDING 64u    /* failed filter lookups waiting to be asked again */
+#define WL_CAPTURE_ATTRIB_TRIES   8u     /* lookups of one filter id before it is given up */
+
+/* A filter whose provider has whitelist/whitelist.h's key, or this name, is attributed as
+ * wfplearn's own ("ours"). */
+#define WL_CAPTURE_OUR_PROVIDER_NAME "wfplearn"
+
+/* meta keys written by capture */
+#define WL_META_SAVED_OPTIONS "capture_saved_options" /* "collect=N keywords=0xK", "" = none */
+#define WL_META_CAPTURE_STATE "capture_state"         /* "running" | "stopped" */
+#define WL_META_LAST_LIVE_TS  "capture_last_ts"       /* newest ts from the wfp source */
+
+/* ---- the subscriber callback ---- */
+typedef struct wl_capture_sink {
+  wl_ring *ring;
+  int lossy; /* 1: push_or_drop, return WL_OK (live WFP). 0: return WL_E_FULL, the producer
+              * waits and delivers again (the sim, file readers). */
+} wl_capture_sink;
+/* wl_net_event_cb for wl_engine_subscribe / wl_engine_enum_events; ctx is a wl_capture_sink. */
+int wl_capture_callback(void *ctx, const wl_raw_event *ev);
+
+/* ---- a capture session ---- */
+typedef struct wl_capture wl_capture;
+
+typedef void (*wl_capture_log_fn)(void *ctx, const char *line);
+
+typedef struct wl_capture_opts {
+  const char *source;      /* "wfp" (NULL too), "replay:FILE", "sim:TRAFFIC" */
+  const char *engine_spec; /* for wfp and sim sources: "wfp", "sim", "sim:STATE"; NULL: "sim" */
+  double speed;            /* file sources: 0 as fast as possible, 1 recorded time, X faster */
+  int no_allow;            /* keywords without FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW */
+  int no_inbound;          /* keywords without INBOUND_MCAST / INBOUND_BCAST */
+  const char *record_path; /* write every stored event to this JSON-lines file; NULL: no */
+  size_t ring_capacity;    /* power of two; 0: WL_CAPTURE_RING_DEFAULT */
+  int force_lossy;         /* 1: the callback drops on a full ring whatever the engine (tests) */
+  unsigned retry_min_ms;   /* 0: WL_CAPTURE_RETRY_MIN_MS */
+  wl_capture_log_fn log;   /* one line per notable thing (retries, store errors, bad lines);
+                            * called from capture threads; NULL: stderr */
+  void *log_ctx;
+} wl_capture_opts;
+
+typedef struct wl_capture_stats {
+  uint64_t events;       /* stored by this session (backfilled included) */
+  uint64_t drops;        /* ring drops (the callback found the ring full) */
+  uint64_t skipped;      /* events of other types */
+  uint64_t backfilled;   /* stored events read from the engine's buffer */
+  uint64_t malformed;    /* replay/traffic lines skipped */
+  uint64_t emitted;      /* what the source produced: sim net events (after the run), replay
+                          * events read; for wfp events received + drops */
+  uint64_t apps, flows;  /* distinct this session (saturating sets) */
+  uint64_t events_per_s; /* over the last second or so */
+  uint64_t subscribe_failures, reconnects, store_retries;
+  uint64_t attrib_pending; /* filter ids whose lookup failed, waiting to be asked again */
+  uint64_t attrib_failed;  /* filter ids given up (WL_CAPTURE_ATTRIB_TRIES failed lookups) */
+  int subscribed;          /* a net event subscription is in place */
+  int running;             /* source still producing */
+  int done;                /* the source ended and everything was written (file sources) */
+  int error;               /* first fatal error (WL_E_*), 0 if none */
+} wl_capture_stats;
+
+/* Opens the engine (wfp, sim sources), saves and sets options, subscribes (retrying in the
+ * background if that fails), starts the source and consumer threads. The store is used by the
+ * consumer thread only until wl_capture_stop returns. Release with wl_capture_destroy. */
+int wl_capture_start(const wl_capture_opts *o, wl_store *store, wl_capture **out);
+/* Any thread (not a signal handler: use a flag): ask the source to stop producing. */
+void wl_capture_request_stop(wl_capture *c);
+void wl_capture_stats_get(wl_capture *c, wl_capture_stats *out);
+/* Stop the source, drain the ring, flush the last batch, unsubscribe, restore the engine
+ * options, mark the store stopped. Returns the first error of the session (WL_OK when clean).
+ * Safe to call twice. */
+int wl_capture_stop(wl_capture *c);
+void wl_capture_destroy(wl_capture *c); /* stops first if needed; NULL-safe */
+/* The engine the session opened (NULL for replay); valid until stop; for tests and sim drivers
+ * (a reconnect replaces it). */
+wl_engine *wl_capture_engine(wl_capture *c);
+
+/* Put back the engine options a capture saved in the store's meta and clear them (what
+ * `uninstall` runs after a crash). WL_OK, also when nothing was saved. */
+int wl_capture_restore_saved_options(wl_store *s, wl_engine *e);
+
+/* Test hooks (process-wide): the next n subscribe attempts fail with WL_E_ENGINE; the next n
+ * engine health probes fail, as if BFE had restarted; the next n filter lookups of attribution
+ * fail with WL_E_ENGINE, as if the engine were down (returns how many were still left). */
+void wl_capture_test_fail_subscribe(int n);
+void wl_capture_test_fail_probe(int n);
+int wl_capture_test_fail_lookup(int n);
+
+#endif

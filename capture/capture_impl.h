@@ -1,0 +1,112 @@
+/* capture_impl.h — internal to the capture module (monitor/capture.c, subscriber.c,
+ * consumer.c, attribution.c, source_*.c): the session record and the functions the files share.
+ * Not a contract: the public one is monitor/capture.h.
+ *
+ * Threads and what they touch:
+ *   caller thread   start/stop: the store (before the consumer starts / after it ended), options
+ *   source thread   the engine (subscribe, backfill, probe, reconnect) or the replay file
+ *   consumer thread the store, the record file, the engine for attribution and the drive map
+ *   engine thread   wl_capture_callback only: the ring
+ * engine_lock guards the engine pointer between the source and consumer threads (never taken by
+ * the callback); hint_lock guards the replay's path hints and errmsg.
+ */
+#ifndef WL_CAPTURE_IMPL_H
+#define WL_CAPTURE_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "common/wl_err.h"
+#include "capture/capture.h"
+#include "capture/replay.h"
+#include "event/paths.h"
+
+enum wl_cap_kind { WL_CAP_WFP = 0, WL_CAP_REPLAY, WL_CAP_SIM };
+
+typedef struct wl_cap_consumer wl_cap_consumer; /* consumer.c */
+typedef struct wl_cap_attrib wl_cap_attrib;     /* attribution.c */
+
+struct wl_capture {
+  int kind;        /* enum wl_cap_kind */
+  char path[1024]; /* replay or traffic file */
+  char engine_spec[256];
+  double speed;
+  uint32_t keywords; /* what we set */
+  unsigned retry_min_ms;
+  wl_capture_log_fn log;
+  void *log_ctx;
+
+  wl_store *store;
+  wl_ring *ring;
+  wl_capture_sink sink; /* the callback's context: ring + lossy */
+  FILE *record;
+  wl_replay_reader *reader;
+
+  pthread_mutex_t engine_lock;
+  wl_engine *engine;
+  wl_subscription *sub;
+
+  /* options found at start (restored at stop) */
+  int options_saved, keywords_known;
+  uint32_t found_collect, found_keywords;
+
+  pthread_t source_thread, consumer_thread;
+  int source_started, consumer_started, stopped, stop_rc;
+
+  _Atomic int stop_req;      /* source: stop producing */
+  _Atomic int producer_done; /* source: no more pushes */
+  _Atomic int consumer_done;
+  _Atomic int error; /* first fatal error */
+  char errmsg[512];  /* its message (written once, by whoever set error) */
+  _Atomic int subscribed;
+
+  _Atomic uint64_t events, skipped, backfilled, malformed, emitted, apps, flows, rate;
+  _Atomic uint64_t sub_failures, reconnects, store_retries, attrib_pending, attrib_failed;
+  _Atomic uint64_t last_live_ts; /* newest stored ts of the wfp source (backfill's bound) */
+
+  wl_cap_consumer *cons;
+  wl_cap_attrib *attrib;
+
+  pthread_mutex_t hint_lock; /* replay: drive letters learned from app/app_dos pairs */
+  wl_path_map hints;
+  _Atomic unsigned hint_gen;
+};
+
+/* capture.c */
+void wl_cap_log(wl_capture *c, const char *fmt, ...) WL_PRINTF(2, 3);
+void wl_cap_set_error(wl_capture *c, int rc);
+/* Sleep up to ms, in slices, returning early when a stop was requested. 1 if stopping. */
+int wl_cap_sleep(wl_capture *c, unsigned ms);
+
+/* subscriber.c */
+int wl_cap_options_apply(wl_capture *c);                 /* caller thread, at start: save + set */
+int wl_cap_options_restore(wl_capture *c);               /* caller thread, at stop */
+int wl_cap_connect(wl_capture *c, int backfill);         /* source thread: open, options, backfill,
+                                                          * subscribe (one attempt) */
+void wl_cap_disconnect(wl_capture *c, int close_engine); /* unsubscribe (+ close) */
+int wl_cap_probe(wl_capture *c);                         /* 1 when the engine answers */
+int wl_cap_take_hook(_Atomic int *hook); /* test hooks: 1 when one was left (and taken) */
+uint32_t wl_cap_keywords(const wl_capture_opts *o);
+
+/* source_wfp.c, source_sim.c, source_replay.c: the source thread bodies */
+void *wl_cap_source_wfp(void *arg);
+void *wl_cap_source_sim(void *arg);
+void *wl_cap_source_replay(void *arg);
+/* Connect with retries and backoff until it works or a stop is requested: WL_OK/WL_E_STOPPED */
+int wl_cap_connect_retry(wl_capture *c, int backfill);
+
+/* consumer.c */
+int wl_cap_consumer_create(wl_capture *c);
+void wl_cap_consumer_destroy(wl_capture *c);
+void *wl_cap_consumer_main(void *arg);
+
+/* attribution.c: for each distinct filter id, once (consumer thread) */
+int wl_cap_attrib_create(wl_capture *c);
+void wl_cap_attrib_destroy(wl_capture *c);
+void wl_cap_attribute(wl_capture *c, uint64_t filter_id);
+/* Ask failed lookups again when their backoff has passed; final: every one once more, then
+ * give up on the rest (the session is stopping). */
+void wl_cap_attrib_retry(wl_capture *c, int final);
+
+#endif

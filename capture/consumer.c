@@ -1,0 +1,298 @@
+/* consumer.c — the one thread that empties the ring: pop a batch, decode, map NT paths to DOS,
+ * attribute filter ids, count distinct apps and flows, and write the store in one transaction
+ * per WL_CAPTURE_BATCH events or per WL_CAPTURE_FLUSH_MS, whichever comes first. A store that is
+ * busy, full or failing I/O keeps the batch: the write is retried with backoff (logged once per
+ * streak) while the ring absorbs what arrives (and the live callback counts drops). Live
+ * counters are atomics in the session, read by any thread.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "capture/capture_impl.h"
+#include "event/decode.h"
+
+#define STOP_RETRIES 10 /* store retries allowed once a stop was requested */
+
+/* A saturating set of 64-bit hashes (open addressing, 0 = empty slot). */
+typedef struct hset {
+  uint64_t *slot;
+  size_t cap, n;
+} hset;
+
+struct wl_cap_consumer {
+  wl_raw_event *raw; /* WL_CAPTURE_POP */
+  wl_event *ev;      /* WL_CAPTURE_BATCH */
+  size_t n;          /* decoded events waiting in ev[] */
+  uint64_t batch_ns; /* when the first of them arrived */
+  uint64_t drops_written, skipped, backfilled, max_ts;
+  wl_path_map map;
+  uint64_t map_ns; /* last read of the engine's drive map (0: never) */
+  unsigned hint_gen;
+  hset apps, flows;
+  uint64_t rate_ns, rate_events;
+};
+
+static int hset_init(hset *s, size_t cap) {
+  s->slot = calloc(cap, sizeof *s->slot);
+  s->cap = cap;
+  s->n = 0;
+  return s->slot ? WL_OK : wl_err(WL_E_NOMEM, "capture: out of memory for a set of %zu", cap);
+}
+
+/* 1 when h was new. Stops inserting at 3/4 full: counts saturate, lookups stay fast. */
+static int hset_add(hset *s, uint64_t h) {
+  h = h ? h : 1;
+  size_t i = (size_t)(h ^ (h >> 29)) & (s->cap - 1);
+  while (s->slot[i]) {
+    if (s->slot[i] == h)
+      return 0;
+    i = (i + 1) & (s->cap - 1);
+  }
+  if (s->n >= s->cap / 4 * 3)
+    return 0;
+  s->slot[i] = h;
+  s->n++;
+  return 1;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+int wl_cap_consumer_create(wl_capture *c) {
+  wl_cap_consumer *k = calloc(1, sizeof *k);
+  if (!k)
+    return wl_err(WL_E_NOMEM, "capture: out of memory");
+  c->cons = k;
+  k->raw = malloc(WL_CAPTURE_POP * sizeof *k->raw);
+  k->ev = malloc(WL_CAPTURE_BATCH * sizeof *k->ev);
+  if (!k->raw || !k->ev)
+    return wl_err(WL_E_NOMEM, "capture: out of memory for a batch of %u", WL_CAPTURE_BATCH);
+  wl_path_map_init(&k->map);
+  int rc = hset_init(&k->apps, WL_CAPTURE_APP_SET);
+  return rc == WL_OK ? hset_init(&k->flows, WL_CAPTURE_FLOW_SET) : rc;
+}
+
+void wl_cap_consumer_destroy(wl_capture *c) {
+  wl_cap_consumer *k = c ? c->cons : NULL;
+  if (!k)
+    return;
+  free(k->raw);
+  free(k->ev);
+  free(k->apps.slot);
+  free(k->flows.slot);
+  free(k);
+  c->cons = NULL;
+}
+
+/* ---- NT → DOS ---- */
+
+static void load_drive_map(wl_capture *c, wl_cap_consumer *k) {
+  wl_drive d[26];
+  size_t n = 0;
+  pthread_mutex_lock(&c->engine_lock);
+  int rc = c->engine ? wl_engine_drive_map(c->engine, d, 26, &n) : WL_E_NOTFOUND;
+  pthread_mutex_unlock(&c->engine_lock);
+  k->map_ns = wl_time_mono_ns();
+  if (rc != WL_OK)
+    return;
+  for (size_t i = 0; i < n; i++)
+    wl_path_map_add(&k->map, d[i].letter, d[i].device);
+}
+
+static void merge_hints(wl_capture *c, wl_cap_consumer *k) {
+  unsigned gen = atomic_load(&c->hint_gen);
+  if (gen == k->hint_gen)
+    return;
+  pthread_mutex_lock(&c->hint_lock);
+  for (size_t i = 0; i < c->hints.n; i++)
+    wl_path_map_add(&k->map, c->hints.drives[i].letter, c->hints.drives[i].device);
+  pthread_mutex_unlock(&c->hint_lock);
+  k->hint_gen = gen;
+}
+
+static int is_dos_path(const char *p) {
+  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) || (p[0] == '\\' && p[1] == '\\');
+}
+
+/* app_dos from the map; a DOS app (replay files) becomes its NT form when a drive maps. */
+static void map_app(wl_capture *c, wl_cap_consumer *k, wl_event *ev) {
+  if (!(ev->has & WL_HAS_APP))
+    return;
+  merge_hints(c, k);
+  if (is_dos_path(ev->app)) {
+    char nt[WL_PATH_MAX];
+    wl_strlcpy(ev->app_dos, ev->app, sizeof ev->app_dos);
+    if (wl_path_to_nt(&k->map, ev->app, nt, sizeof nt) == 1)
+      wl_strlcpy(ev->app, nt, sizeof ev->app);
+    return;
+  }
+  if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
+    return;
+  uint64_t now = wl_time_mono_ns();
+  if (c->kind != WL_CAP_REPLAY &&
+      (k->map_ns == 0 || now - k->map_ns >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)) {
+    load_drive_map(c, k);
+    if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
+      return;
+  }
+  ev->app_dos[0] = '\0';
+}
+
+/* ---- live counters ---- */
+
+static void count_distinct(wl_capture *c, wl_cap_consumer *k, const wl_event *ev) {
+  uint64_t app = fnv(0xcbf29ce484222325ULL, ev->app, strlen(ev->app));
+  if (hset_add(&k->apps, app))
+    atomic_fetch_add(&c->apps, 1);
+  /* the store's flow key: outbound keeps the remote port, inbound the local one */
+  uint8_t key[24] = {ev->dir, ev->proto, ev->ip_version, ev->type};
+  uint16_t port = ev->dir == WL_DIR_IN ? ev->local_port : ev->remote_port;
+  memcpy(key + 4, &port, 2);
+  memcpy(key + 6, ev->remote_addr, 16);
+  if (hset_add(&k->flows, fnv(app, key, sizeof key)))
+    atomic_fetch_add(&c->flows, 1);
+}
+
+static void update_rate(wl_capture *c, wl_cap_consumer *k) {
+  uint64_t now = wl_time_mono_ns(), ev = atomic_load(&c->events);
+  if (k->rate_ns == 0) {
+    k->rate_ns = now;
+    k->rate_events = ev;
+  } else if (now - k->rate_ns >= 1000000000ULL) {
+    atomic_store(&c->rate, (ev - k->rate_events) * 1000000000ULL / (now - k->rate_ns));
+    k->rate_ns = now;
+    k->rate_events = ev;
+  }
+}
+
+/* ---- writing ---- */
+
+static int retryable(int rc) { return rc == WL_E_BUSY || rc == WL_E_NOSPACE || rc == WL_E_IO; }
+
+static void after_write(wl_capture *c, wl_cap_consumer *k, uint64_t drops) {
+  atomic_fetch_add(&c->events, k->n);
+  atomic_fetch_add(&c->skipped, k->skipped);
+  atomic_fetch_add(&c->backfilled, k->backfilled);
+  k->drops_written = drops;
+  for (size_t i = 0; c->record && i < k->n; i++)
+    if (wl_replay_write(c->record, &k->ev[i]) != WL_OK) {
+      wl_cap_log(c, "record file: %s; recording stopped", wl_errmsg());
+      fclose(c->record);
+      c->record = NULL;
+    }
+  if (k->max_ts > atomic_load(&c->last_live_ts)) {
+    char buf[24];
+    atomic_store(&c->last_live_ts, k->max_ts);
+    snprintf(buf, sizeof buf, "%" PRIu64, k->max_ts);
+    if (wl_store_meta_set(c->store, WL_META_LAST_LIVE_TS, buf) != WL_OK)
+      wl_cap_log(c, "store: %s", wl_errmsg());
+  }
+  k->n = k->skipped = k->backfilled = k->max_ts = k->batch_ns = 0;
+}
+
+/* One transaction; on busy / disk full / I/O the same batch again, with backoff. */
+static int flush(wl_capture *c, wl_cap_consumer *k) {
+  uint64_t drops = wl_ring_dropped(c->ring);
+  wl_batch_counters bc = {drops - k->drops_written, k->skipped, k->backfilled};
+  if (k->n == 0 && bc.ring_drops == 0 && bc.skipped == 0)
+    return WL_OK;
+  unsigned delay = c->retry_min_ms, tries = 0;
+  int rc;
+  while ((rc = wl_store_write(c->store, k->ev, k->n, &bc)) != WL_OK) {
+    if (!retryable(rc) || (atomic_load(&c->stop_req) && tries >= STOP_RETRIES))
+      return rc;
+    if (tries++ == 0)
+      wl_cap_log(c, "store: %s; keeping the batch of %zu events and retrying", wl_errmsg(), k->n);
+    atomic_fetch_add(&c->store_retries, 1);
+    wl_sleep_ms(delay);
+    delay = delay * 2 < WL_CAPTURE_RETRY_MAX_MS ? delay * 2 : WL_CAPTURE_RETRY_MAX_MS;
+  }
+  if (tries)
+    wl_cap_log(c, "store: the batch was written after %u retries", tries);
+  after_write(c, k, drops);
+  return WL_OK;
+}
+
+/* Decode what was popped into the batch; other types are only counted. */
+static void take(wl_capture *c, wl_cap_consumer *k, size_t popped) {
+  for (size_t i = 0; i < popped; i++) {
+    wl_event *ev = &k->ev[k->n];
+    if (!wl_decode(&k->raw[i], ev)) {
+      k->skipped++;
+      continue;
+    }
+    map_app(c, k, ev);
+    if (ev->has & WL_HAS_FILTER)
+      wl_cap_attribute(c, ev->filter_id);
+    count_distinct(c, k, ev);
+    if (ev->origin == WL_ORIGIN_BACKFILL)
+      k->backfilled++;
+    if (c->kind == WL_CAP_WFP && ev->ts > k->max_ts) /* the engine's clock: backfill's bound */
+      k->max_ts = ev->ts;
+    if (k->n++ == 0 && k->batch_ns == 0)
+      k->batch_ns = wl_time_mono_ns();
+  }
+}
+
+static int due(wl_capture *c, wl_cap_consumer *k) {
+  if (k->n >= WL_CAPTURE_BATCH)
+    return 1;
+  int pending = k->n > 0 || k->skipped > 0 || wl_ring_dropped(c->ring) != k->drops_written;
+  if (!pending)
+    return 0;
+  if (k->batch_ns == 0)
+    k->batch_ns = wl_time_mono_ns(); /* only counters pending: they wait like events */
+  return wl_time_mono_ns() - k->batch_ns >= WL_CAPTURE_FLUSH_MS * 1000000ULL;
+}
+
+/* After a fatal store error: keep emptying the ring so producers waiting for room finish. */
+static void discard_until_done(wl_capture *c, wl_cap_consumer *k) {
+  wl_capture_request_stop(c);
+  for (;;) {
+    int done = atomic_load(&c->producer_done);
+    if (wl_ring_pop(c->ring, k->raw, WL_CAPTURE_POP) == 0) {
+      if (done)
+        return;
+      wl_sleep_ms(1);
+    }
+  }
+}
+
+void *wl_cap_consumer_main(void *arg) {
+  wl_capture *c = arg;
+  wl_cap_consumer *k = c->cons;
+  int rc = WL_OK;
+  for (;;) {
+    int done = atomic_load(&c->producer_done);
+    size_t room = WL_CAPTURE_BATCH - k->n;
+    if (room > WL_CAPTURE_POP)
+      room = WL_CAPTURE_POP;
+    size_t popped = room ? wl_ring_pop(c->ring, k->raw, room) : 0;
+    take(c, k, popped);
+    update_rate(c, k);
+    int idle = room > 0 && popped == 0;
+    wl_cap_attrib_retry(c, idle && done);
+    if ((due(c, k) || (idle && done)) && (rc = flush(c, k)) != WL_OK)
+      break;
+    if (idle && done)
+      break;
+    if (idle)
+      wl_sleep_ms(1);
+  }
+  if (rc != WL_OK) {
+    wl_cap_set_error(c, rc);
+    discard_until_done(c, k);
+  }
+  atomic_store(&c->rate, 0);
+  atomic_store(&c->consumer_done, 1);
+  return NULL;
+}

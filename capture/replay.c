@@ -1,0 +1,470 @@
+/* replay.c — the JSON-lines event stream of DESIGN.md: parse a line into a wl_event, format a
+ * wl_event as a line (learn --record), and a bounded line reader that skips and counts
+ * malformed lines with FILE:LINE messages. A field absent from a line is "unknown" (its has bit
+ * stays clear) so recording and replaying keeps exactly what was known.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_text.h"
+#include "capture/replay.h"
+
+/* ---- parsing one line ---- */
+
+static int bad(const char *field, const char *why) {
+  return wl_err(WL_E_PARSE, "\"%s\": %s", field, why);
+}
+
+static int get_uint(const wl_json *o, const char *key, uint64_t max, uint64_t *out, int *found) {
+  const wl_json *v = wl_json_get(o, key);
+  *found = 0;
+  if (!v || v->type == WL_JSON_NULL)
+    return WL_OK;
+  if (v->type != WL_JSON_NUMBER || wl_json_uint64(v, out) != WL_OK || *out > max)
+    return bad(key, "expected a non-negative integer in range");
+  *found = 1;
+  return WL_OK;
+}
+
+/* A string member; NULL when absent or null. *rc set on a non-string. */
+static const char *get_str(const wl_json *o, const char *key, int *rc) {
+  const wl_json *v = wl_json_get(o, key);
+  if (!v || v->type == WL_JSON_NULL)
+    return NULL;
+  if (v->type != WL_JSON_STRING || strlen(v->str) != v->len) {
+    *rc = bad(key, "expected a string without NUL");
+    return NULL;
+  }
+  return v->str;
+}
+
+static int get_bool(const wl_json *o, const char *key, int *val, int *found) {
+  const wl_json *v = wl_json_get(o, key);
+  *found = 0;
+  if (!v || v->type == WL_JSON_NULL)
+    return WL_OK;
+  if (v->type != WL_JSON_TRUE && v->type != WL_JSON_FALSE)
+    return bad(key, "expected true or false");
+  *val = v->type == WL_JSON_TRUE;
+  *found = 1;
+  return WL_OK;
+}
+
+/* "addr:port", "[v6]:port" or a bare address (port unknown). */
+static int parse_ep(const char *key, const char *s, uint8_t *ipv, uint8_t addr[16], uint16_t *port,
+                    int *has_port) {
+  const char *colon = strchr(s, ':');
+  *has_port = s[0] == '[' || (colon && colon == strrchr(s, ':'));
+  int rc = *has_port ? wl_endpoint_parse(s, strlen(s), ipv, addr, port)
+                     : wl_addr_parse(s, strlen(s), ipv, addr);
+  if (rc != WL_OK)
+    return bad(key, "expected addr:port, [v6]:port or an address");
+  return WL_OK;
+}
+
+static int parse_endpoints(const wl_json *o, wl_event *ev) {
+  int rc = WL_OK, hp;
+  const char *keys[2] = {"local", "remote"};
+  for (int i = 0; i < 2 && rc == WL_OK; i++) {
+    const char *s = get_str(o, keys[i], &rc);
+    if (!s)
+      continue;
+    uint8_t ipv = 0, addr[16] = {0};
+    uint16_t port = 0;
+    if ((rc = parse_ep(keys[i], s, &ipv, addr, &port, &hp)) != WL_OK)
+      break;
+    if ((ev->has & WL_HAS_IP_VERSION) && ev->ip_version != ipv)
+      return bad(keys[i], "IP version differs from the other endpoint");
+    ev->ip_version = ipv;
+    ev->has |= WL_HAS_IP_VERSION | (i ? WL_HAS_REMOTE_ADDR : WL_HAS_LOCAL_ADDR);
+    memcpy(i ? ev->remote_addr : ev->local_addr, addr, 16);
+    if (hp) {
+      *(i ? &ev->remote_port : &ev->local_port) = port;
+      ev->has |= i ? WL_HAS_REMOTE_PORT : WL_HAS_LOCAL_PORT;
+    }
+  }
+  return rc;
+}
+
+/* Ports known without an address, and the IP version when no address says it. */
+static int parse_port_fields(const wl_json *o, wl_event *ev) {
+  uint64_t v;
+  int found, rc;
+  if ((rc = get_uint(o, "local_port", 65535, &v, &found)) != WL_OK)
+    return rc;
+  if (found) {
+    ev->local_port = (uint16_t)v;
+    ev->has |= WL_HAS_LOCAL_PORT;
+  }
+  if ((rc = get_uint(o, "remote_port", 65535, &v, &found)) != WL_OK)
+    return rc;
+  if (found) {
+    ev->remote_port = (uint16_t)v;
+    ev->has |= WL_HAS_REMOTE_PORT;
+  }
+  if ((rc = get_uint(o, "ip_version", 6, &v, &found)) != WL_OK)
+    return rc;
+  if (found) {
+    if ((v != 4 && v != 6) || ((ev->has & WL_HAS_IP_VERSION) && ev->ip_version != v))
+      return bad("ip_version", "expected 4 or 6, agreeing with the addresses");
+    ev->ip_version = (uint8_t)v;
+    ev->has |= WL_HAS_IP_VERSION;
+  }
+  return WL_OK;
+}
+
+static int parse_required(const wl_json *o, wl_event *ev) {
+  int rc = WL_OK, type;
+  const char *ts = get_str(o, "ts", &rc);
+  if (rc != WL_OK)
+    return rc;
+  if (!ts || wl_time_parse(ts, strlen(ts), &ev->ts) != WL_OK)
+    return bad("ts", "missing, or not an RFC 3339 time");
+  const char *t = get_str(o, "type", &rc);
+  if (rc != WL_OK)
+    return rc;
+  if (!t || wl_event_type_parse(t, &type) != WL_OK)
+    return bad("type", "missing, or not allow|drop|cap-allow|cap-drop");
+  ev->type = (uint8_t)type;
+  const char *d = get_str(o, "dir", &rc);
+  if (rc != WL_OK)
+    return rc;
+  if (d && strcmp(d, "?") != 0) {
+    int dir;
+    if (wl_dir_parse(d, &dir) != WL_OK)
+      return bad("dir", "expected in or out");
+    ev->dir = (uint8_t)dir;
+    ev->has |= WL_HAS_DIR;
+  }
+  return WL_OK;
+}
+
+/* Copy with truncation at a character boundary (the JSON reader gave valid UTF-8). 1 if cut. */
+static int copy_utf8(char *dst, const char *src, size_t cap) {
+  if (wl_strlcpy(dst, src, cap) < cap)
+    return 0;
+  size_t n = strlen(dst);
+  while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+    n--; /* src[n] continues the character dst would end inside of */
+  dst[n] = '\0';
+  return 1;
+}
+
+/* app, app_dos and app_truncated: paths longer than WL_PATH_MAX are cut and flagged. */
+static int parse_app(const wl_json *o, wl_event *ev) {
+  int rc = WL_OK, trunc = 0, found;
+  const char *app = get_str(o, "app", &rc);
+  const char *dos = rc == WL_OK ? get_str(o, "app_dos", &rc) : NULL;
+  if (rc == WL_OK)
+    rc = get_bool(o, "app_truncated", &trunc, &found);
+  if (rc != WL_OK)
+    return rc;
+  if (app && app[0]) {
+    ev->has |= WL_HAS_APP;
+    if (copy_utf8(ev->app, app, sizeof ev->app) || trunc)
+      ev->has |= WL_HAS_APP_TRUNC;
+  }
+  if (dos)
+    copy_utf8(ev->app_dos, dos, sizeof ev->app_dos);
+  return WL_OK;
+}
+
+static int parse_sid(const wl_json *o, const char *key, char *out, size_t cap, int *known) {
+  int rc = WL_OK;
+  uint8_t bin[WL_SID_MAX];
+  const char *s = get_str(o, key, &rc);
+  *known = 0;
+  if (rc != WL_OK || !s || !s[0])
+    return rc;
+  int n = wl_sid_from_string(s, bin);
+  if (n <= 0 || wl_sid_to_string(bin, (size_t)n, out, cap) != WL_OK)
+    return bad(key, "not a SID (S-1-...)");
+  *known = 1;
+  return WL_OK;
+}
+
+static int parse_ids(const wl_json *o, wl_event *ev) {
+  uint64_t v;
+  int found, rc;
+  if ((rc = get_uint(o, "proto", 255, &v, &found)) != WL_OK)
+    return rc;
+  if (found) {
+    ev->proto = (uint8_t)v;
+    ev->has |= WL_HAS_PROTO;
+  }
+  if ((rc = get_uint(o, "filter_id", UINT64_MAX, &v, &found)) != WL_OK)
+    return rc;
+  if (found && v != 0) {
+    ev->filter_id = v;
+    ev->has |= WL_HAS_FILTER;
+  }
+  if ((rc = get_uint(o, "layer_id", 0xFFFE, &v, &found)) != WL_OK)
+    return rc;
+  if (found) {
+    ev->layer_id = (uint16_t)v;
+    ev->has |= WL_HAS_LAYER;
+  }
+  if ((rc = get_uint(o, "reauth", UINT32_MAX, &v, &found)) != WL_OK)
+    return rc;
+  if (found) {
+    ev->reauth = (uint32_t)v;
+    ev->has |= WL_HAS_REAUTH;
+  }
+  int lb;
+  if ((rc = get_bool(o, "loopback", &lb, &found)) != WL_OK)
+    return rc;
+  if (found) {
+    ev->is_loopback = (uint8_t)lb;
+    ev->has |= WL_HAS_LOOPBACK;
+  }
+  return WL_OK;
+}
+
+static int parse_sids(const wl_json *o, wl_event *ev) {
+  int rc, known;
+  if ((rc = parse_sid(o, "user", ev->user, sizeof ev->user, &known)) != WL_OK)
+    return rc;
+  ev->has |= known ? WL_HAS_USER : 0;
+  if ((rc = parse_sid(o, "package", ev->package, sizeof ev->package, &known)) != WL_OK)
+    return rc;
+  if (known && strcmp(ev->package, "S-1-0-0") == 0) { /* the nobody SID: no package */
+    ev->package[0] = '\0';
+    known = 0;
+  }
+  ev->has |= known ? WL_HAS_PACKAGE : 0;
+  return WL_OK;
+}
+
+static int blank_or_comment(const char *line, size_t len) {
+  size_t i = 0;
+  while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+    i++;
+  return i == len || line[i] == '#';
+}
+
+int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev) {
+  wl_event_clear(ev);
+  ev->origin = WL_ORIGIN_REPLAY;
+  if (blank_or_comment(line, len))
+    return 0;
+  if (len > WL_REPLAY_LINE_MAX)
+    return wl_err(WL_E_PARSE, "line longer than %u bytes", WL_REPLAY_LINE_MAX);
+  const wl_json *o;
+  wl_json_error je;
+  wl_json_arena_reset(a);
+  int rc = wl_json_parse(a, line, len, &o, &je);
+  if (rc == WL_E_PARSE)
+    return wl_err(WL_E_PARSE, "column %zu: %s", je.column, je.reason);
+  if (rc != WL_OK)
+    return rc;
+  if (o->type != WL_JSON_OBJECT)
+    return wl_err(WL_E_PARSE, "expected a JSON object");
+  if ((rc = parse_required(o, ev)) != WL_OK || (rc = parse_app(o, ev)) != WL_OK ||
+      (rc = parse_endpoints(o, ev)) != WL_OK || (rc = parse_port_fields(o, ev)) != WL_OK ||
+      (rc = parse_ids(o, ev)) != WL_OK || (rc = parse_sids(o, ev)) != WL_OK)
+    return rc;
+  return 1;
+}
+
+/* ---- formatting one line ---- */
+
+typedef struct outbuf {
+  char *p;
+  size_t cap, len; /* len counts what was needed, even past cap */
+} outbuf;
+
+static void put(outbuf *b, const char *s, size_t n) {
+  if (b->len < b->cap) {
+    size_t room = b->cap - b->len;
+    memcpy(b->p + b->len, s, n < room ? n : room);
+  }
+  b->len += n;
+}
+
+static void put_s(outbuf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void put_u(outbuf *b, const char *key, uint64_t v) {
+  char tmp[64];
+  int n = snprintf(tmp, sizeof tmp, ",\"%s\":%llu", key, (unsigned long long)v);
+  put(b, tmp, (size_t)n);
+}
+
+/* ,"key":"escaped value" */
+static void put_str(outbuf *b, const char *key, const char *v) {
+  char esc[WL_PATH_MAX * 6 + 8];
+  put_s(b, ",\"");
+  put_s(b, key);
+  put_s(b, "\":");
+  size_t n = wl_json_escape(esc, sizeof esc, v);
+  put(b, esc, n < sizeof esc ? n : sizeof esc - 1);
+}
+
+static void put_endpoint(outbuf *b, const wl_event *ev, int remote) {
+  uint32_t ha = remote ? WL_HAS_REMOTE_ADDR : WL_HAS_LOCAL_ADDR;
+  uint32_t hp = remote ? WL_HAS_REMOTE_PORT : WL_HAS_LOCAL_PORT;
+  const uint8_t *addr = remote ? ev->remote_addr : ev->local_addr;
+  uint16_t port = remote ? ev->remote_port : ev->local_port;
+  char tmp[WL_EP_STR_MAX];
+  if ((ev->has & ha) && (ev->has & hp))
+    wl_endpoint_format(ev->ip_version, addr, port, tmp);
+  else if (ev->has & ha)
+    wl_addr_format(ev->ip_version, addr, tmp);
+  else if (ev->has & hp)
+    put_u(b, remote ? "remote_port" : "local_port", port);
+  if (ev->has & ha)
+    put_str(b, remote ? "remote" : "local", tmp);
+}
+
+static void put_fields(outbuf *b, const wl_event *ev) {
+  if (ev->has & WL_HAS_DIR)
+    put_str(b, "dir", wl_dir_name(ev->dir));
+  if (ev->has & WL_HAS_APP) {
+    put_str(b, "app", ev->app);
+    if (ev->has & WL_HAS_APP_TRUNC)
+      put_s(b, ",\"app_truncated\":true");
+  }
+  if (ev->app_dos[0])
+    put_str(b, "app_dos", ev->app_dos);
+  if (ev->has & WL_HAS_PROTO)
+    put_u(b, "proto", ev->proto);
+  put_endpoint(b, ev, 0);
+  put_endpoint(b, ev, 1);
+  if ((ev->has & WL_HAS_IP_VERSION) && !(ev->has & (WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR)))
+    put_u(b, "ip_version", ev->ip_version);
+  if (ev->has & WL_HAS_FILTER)
+    put_u(b, "filter_id", ev->filter_id);
+  if (ev->has & WL_HAS_LAYER)
+    put_u(b, "layer_id", ev->layer_id);
+  if (ev->has & WL_HAS_USER)
+    put_str(b, "user", ev->user);
+  if (ev->has & WL_HAS_PACKAGE)
+    put_str(b, "package", ev->package);
+  if (ev->has & WL_HAS_LOOPBACK)
+    put_s(b, ev->is_loopback ? ",\"loopback\":true" : ",\"loopback\":false");
+  if (ev->has & WL_HAS_REAUTH)
+    put_u(b, "reauth", ev->reauth);
+}
+
+size_t wl_replay_format(const wl_event *ev, char *buf, size_t cap) {
+  outbuf b = {buf, cap, 0};
+  char ts[WL_TIME_STR_MAX];
+  wl_time_format(ev->ts, ts);
+  put_s(&b, "{\"ts\":\"");
+  put_s(&b, ts);
+  put_s(&b, "\",\"type\":\"");
+  put_s(&b, wl_event_type_name(ev->type));
+  put_s(&b, "\"");
+  put_fields(&b, ev);
+  put_s(&b, "}\n");
+  if (cap > 0)
+    buf[b.len < cap ? b.len : cap - 1] = '\0';
+  return b.len;
+}
+
+int wl_replay_write(FILE *f, const wl_event *ev) {
+  char line[WL_REPLAY_LINE_MAX];
+  size_t n = wl_replay_format(ev, line, sizeof line);
+  if (n >= sizeof line)
+    return wl_err(WL_E_INTERNAL, "replay line of %zu bytes exceeds %u", n, WL_REPLAY_LINE_MAX);
+  if (fwrite(line, 1, n, f) != n)
+    return wl_err(WL_E_IO, "writing the event stream failed");
+  return WL_OK;
+}
+
+/* ---- the reader ---- */
+
+struct wl_replay_reader {
+  FILE *f;
+  int own;        /* we opened f */
+  char name[256]; /* for messages */
+  uint64_t line, malformed;
+  size_t nerr;
+  char errors[WL_REPLAY_ERRORS_KEPT][WL_REPLAY_ERROR_MAX];
+  wl_json_arena arena;
+  char buf[WL_REPLAY_LINE_MAX + 2];
+};
+
+int wl_replay_open(const char *path, wl_replay_reader **out) {
+  *out = NULL;
+  wl_replay_reader *r = calloc(1, sizeof *r);
+  if (!r)
+    return wl_err(WL_E_NOMEM, "replay reader: out of memory");
+  if (strcmp(path, "-") == 0) {
+    r->f = stdin;
+  } else if (!(r->f = fopen(path, "rb"))) {
+    free(r);
+    return wl_err(WL_E_NOTFOUND, "%s: cannot open the event stream", path);
+  } else {
+    r->own = 1;
+  }
+  wl_strlcpy(r->name, strcmp(path, "-") == 0 ? "<stdin>" : path, sizeof r->name);
+  *out = r;
+  return WL_OK;
+}
+
+void wl_replay_close(wl_replay_reader *r) {
+  if (!r)
+    return;
+  if (r->own)
+    fclose(r->f);
+  wl_json_arena_free(&r->arena);
+  free(r);
+}
+
+static void note_malformed(wl_replay_reader *r, const char *why) {
+  r->malformed++;
+  if (r->nerr < WL_REPLAY_ERRORS_KEPT)
+    snprintf(r->errors[r->nerr++], WL_REPLAY_ERROR_MAX, "%s:%llu: %s", r->name,
+             (unsigned long long)r->line, why);
+}
+
+/* One line into r->buf without its newline: its length (*eof at the end). A line longer than
+ * the buffer is consumed to its end and reported as SIZE_MAX. */
+static size_t read_line(wl_replay_reader *r, int *eof) {
+  *eof = 0;
+  if (!fgets(r->buf, sizeof r->buf, r->f)) {
+    *eof = 1;
+    return 0;
+  }
+  size_t n = strlen(r->buf); /* a NUL inside the line shortens it: JSON then fails */
+  if (n > 0 && r->buf[n - 1] == '\n')
+    return n - 1;
+  if (n < sizeof r->buf - 1 || feof(r->f))
+    return n; /* last line without newline */
+  int ch;
+  while ((ch = fgetc(r->f)) != EOF && ch != '\n')
+    ;
+  return SIZE_MAX;
+}
+
+int wl_replay_next(wl_replay_reader *r, wl_event *ev) {
+  for (;;) {
+    int eof;
+    size_t n = read_line(r, &eof);
+    if (eof)
+      return ferror(r->f) ? wl_err(WL_E_IO, "%s: read error", r->name) : 0;
+    r->line++;
+    if (n == SIZE_MAX) {
+      note_malformed(r, "line too long");
+      continue;
+    }
+    int rc = wl_replay_parse_line(&r->arena, r->buf, n, ev);
+    if (rc == 1)
+      return 1;
+    if (rc == WL_E_PARSE)
+      note_malformed(r, wl_errmsg());
+    else if (rc != 0)
+      return wl_err_prefix(rc, "%s:%llu", r->name, (unsigned long long)r->line);
+  }
+}
+
+uint64_t wl_replay_lines(const wl_replay_reader *r) { return r->line; }
+uint64_t wl_replay_malformed(const wl_replay_reader *r) { return r->malformed; }
+
+size_t wl_replay_errors(const wl_replay_reader *r, const char **msgs, size_t max) {
+  size_t n = r->nerr < max ? r->nerr : max;
+  for (size_t i = 0; i < n; i++)
+    msgs[i] = r->errors[i];
+  return n;
+}

@@ -1,0 +1,45 @@
+/* replay.h — the JSON-lines event stream: what `learn --record` writes and `learn --source
+ * replay:FILE` reads (docs/formats.md "Event stream"). One wl_event a line, lossless for every
+ * field the decoder fills, so a recorded week replays into the same store.
+ */
+#ifndef WL_REPLAY_H
+#define WL_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/wl_json.h"
+#include "event/event.h"
+
+/* One object a line: "ts" (RFC 3339, 100 ns) and "type" (allow|drop|cap-allow|cap-drop)
+ * required; optional "dir" (in|out), "app" (NT or DOS path), "app_dos", "app_truncated"
+ * (bool), "proto" (number), "local"/"remote" ("addr:port", "[v6]:port", or a bare address when
+ * the port is unknown), "local_port"/"remote_port" (when only the port is known),
+ * "ip_version" (4|6, when no address is known), "filter_id", "layer_id", "user", "package"
+ * (SIDs), "loopback" (bool), "reauth" (number). A field absent means unknown. Unknown keys are
+ * ignored; blank lines and lines starting with '#' are not events. */
+#define WL_REPLAY_LINE_MAX    (64u * 1024) /* longer lines are malformed */
+#define WL_REPLAY_ERRORS_KEPT 5
+#define WL_REPLAY_ERROR_MAX   256
+
+/* Parse one line (no newline needed). Returns 1 with *ev filled, 0 for a blank or comment
+ * line, WL_E_PARSE with a message naming the field or column. a is reset and reused. */
+int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev);
+/* Format ev as one line ending in '\n'. Returns the length it needed (like snprintf); a line
+ * always fits in WL_REPLAY_LINE_MAX. */
+size_t wl_replay_format(const wl_event *ev, char *buf, size_t cap);
+int wl_replay_write(FILE *f, const wl_event *ev); /* WL_E_IO */
+
+typedef struct wl_replay_reader wl_replay_reader;
+/* path "-" reads stdin. Release with wl_replay_close. */
+int wl_replay_open(const char *path, wl_replay_reader **out);
+void wl_replay_close(wl_replay_reader *r); /* NULL-safe */
+/* Next event: 1 with *ev, 0 at the end, WL_E_IO. Malformed lines are skipped and counted; the
+ * first WL_REPLAY_ERRORS_KEPT are kept as "FILE:LINE: reason". */
+int wl_replay_next(wl_replay_reader *r, wl_event *ev);
+uint64_t wl_replay_lines(const wl_replay_reader *r);
+uint64_t wl_replay_malformed(const wl_replay_reader *r);
+size_t wl_replay_errors(const wl_replay_reader *r, const char **msgs, size_t max);
+
+#endif

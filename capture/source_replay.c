@@ -1,0 +1,108 @@
+/* source_replay.c — the `replay:FILE` source: read a JSON-lines event stream, turn each event
+ * back into the raw shape (wl_encode) so it takes the same path as live events, and push it;
+ * when the ring is full, wait (a file never loses an event). Speed 0 pushes as fast as the
+ * consumer takes them; speed X waits out the recorded gaps divided by X. Drive letters are
+ * learned from lines carrying both "app" and "app_dos" and handed to the consumer as path
+ * hints, so a recorded stream replays with its DOS paths on any machine.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "capture/capture_impl.h"
+#include "event/decode.h"
+
+/* app "\device\harddiskvolume3\x\a.exe" + app_dos "C:\x\a.exe" → C: = \device\harddiskvolume3 */
+static void learn_drive(wl_capture *c, wl_path_map *seen, const wl_event *ev) {
+  const char *nt = ev->app, *dos = ev->app_dos;
+  size_t ln = strlen(nt), ld = strlen(dos);
+  if (!(ev->has & WL_HAS_APP) || ld < 3 || dos[1] != ':' || dos[2] != '\\' || ln <= ld ||
+      wl_strncasecmp(nt, "\\device\\", 8) != 0 ||
+      wl_strncasecmp(nt + ln - (ld - 2), dos + 2, ld - 2) != 0)
+    return;
+  char device[sizeof seen->drives[0].device], probe[WL_PATH_MAX];
+  size_t dl = ln - (ld - 2);
+  if (dl >= sizeof device)
+    return;
+  memcpy(device, nt, dl);
+  device[dl] = '\0';
+  if (wl_path_to_dos(seen, nt, probe, sizeof probe) == 1 && wl_strncasecmp(probe, dos, 2) == 0)
+    return; /* known already */
+  if (wl_path_map_add(seen, dos[0], device) != WL_OK)
+    return;
+  pthread_mutex_lock(&c->hint_lock);
+  wl_path_map_add(&c->hints, dos[0], device);
+  atomic_fetch_add(&c->hint_gen, 1);
+  pthread_mutex_unlock(&c->hint_lock);
+}
+
+/* Recorded time: wait until (ts - first) / speed has passed since the first event. */
+static int pace(wl_capture *c, uint64_t first_ts, uint64_t t0_ns, uint64_t ts) {
+  if (c->speed <= 0 || ts <= first_ts)
+    return 0;
+  double due_ns = (double)(ts - first_ts) * 100.0 / c->speed;
+  for (;;) {
+    double now = (double)(wl_time_mono_ns() - t0_ns);
+    if (now >= due_ns)
+      return 0;
+    double left_ms = (due_ns - now) / 1e6;
+    if (wl_cap_sleep(c, left_ms > 100 ? 100 : (unsigned)left_ms + 1))
+      return 1;
+  }
+}
+
+static int push_wait(wl_capture *c, const wl_raw_event *raw) {
+  if (c->sink.lossy) {
+    wl_ring_push_or_drop(c->ring, raw);
+    return 0;
+  }
+  while (wl_ring_push(c->ring, raw) == WL_E_FULL) {
+    if (atomic_load(&c->stop_req))
+      return 1;
+    wl_sleep_ms(1);
+  }
+  return 0;
+}
+
+static void report_malformed(wl_capture *c) {
+  const char *msgs[WL_REPLAY_ERRORS_KEPT];
+  size_t n = wl_replay_errors(c->reader, msgs, WL_REPLAY_ERRORS_KEPT);
+  uint64_t bad = wl_replay_malformed(c->reader);
+  atomic_store(&c->malformed, bad);
+  for (size_t i = 0; i < n; i++)
+    wl_cap_log(c, "skipped %s", msgs[i]);
+  if (bad > n)
+    wl_cap_log(c, "%s: %" PRIu64 " malformed lines skipped in all", c->path, bad);
+}
+
+void *wl_cap_source_replay(void *arg) {
+  wl_capture *c = arg;
+  wl_path_map seen;
+  wl_event ev;
+  wl_raw_event raw;
+  uint64_t first_ts = 0, t0_ns = 0;
+  int rc = 0, started = 0;
+  wl_path_map_init(&seen);
+  while (!atomic_load(&c->stop_req) && (rc = wl_replay_next(c->reader, &ev)) == 1) {
+    if (!started) {
+      started = 1;
+      first_ts = ev.ts;
+      t0_ns = wl_time_mono_ns();
+    }
+    learn_drive(c, &seen, &ev);
+    if (pace(c, first_ts, t0_ns, ev.ts))
+      break;
+    wl_encode(&ev, &raw);
+    raw.origin = WL_ORIGIN_REPLAY;
+    if (push_wait(c, &raw))
+      break;
+    atomic_fetch_add(&c->emitted, 1);
+  }
+  if (rc < 0)
+    wl_cap_set_error(c, rc);
+  report_malformed(c);
+  atomic_store(&c->producer_done, 1);
+  return NULL;
+}

@@ -1,0 +1,213 @@
+/* subscriber.c — the engine side of capture (the callback itself is in sink.c): saving,
+ * setting and restoring the engine's net event options, connecting (open the engine, backfill
+ * from its net event buffer, subscribe) and the health probe. Option values are
+ * FWPM_ENGINE_OPTION (fwpmtypes.h): FWPM_ENGINE_COLLECT_NET_EVENTS (0/1) and
+ * FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS (FWPM_NET_EVENT_KEYWORD_* bits, Windows 8+).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "capture/capture_impl.h"
+
+static _Atomic int fail_subscribe, fail_probe; /* test hooks */
+
+void wl_capture_test_fail_subscribe(int n) { atomic_store(&fail_subscribe, n); }
+void wl_capture_test_fail_probe(int n) { atomic_store(&fail_probe, n); }
+
+int wl_cap_take_hook(_Atomic int *h) {
+  int v = atomic_load(h);
+  while (v > 0)
+    if (atomic_compare_exchange_weak(h, &v, v - 1))
+      return 1;
+  return 0;
+}
+
+uint32_t wl_cap_keywords(const wl_capture_opts *o) {
+  uint32_t kw = WL_KW_CLASSIFY_ALLOW | WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST;
+  if (o->no_allow)
+    kw &= ~WL_KW_CLASSIFY_ALLOW;
+  if (o->no_inbound)
+    kw &= ~(WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST);
+  return kw;
+}
+
+/* ---- options ---- */
+
+static void format_saved(char *buf, size_t cap, uint32_t collect, int kw_known, uint32_t kw) {
+  if (kw_known)
+    snprintf(buf, cap, "collect=%" PRIu32 " keywords=0x%" PRIx32, collect, kw);
+  else
+    snprintf(buf, cap, "collect=%" PRIu32 " keywords=none", collect);
+}
+
+static int parse_saved(const char *s, uint32_t *collect, int *kw_known, uint32_t *kw) {
+  unsigned long c = 0, k = 0;
+  if (sscanf(s, "collect=%lu keywords=0x%lx", &c, &k) == 2) {
+    *kw_known = 1;
+  } else if (sscanf(s, "collect=%lu keywords=none", &c) == 1) {
+    *kw_known = 0;
+  } else {
+    return WL_E_PARSE;
+  }
+  *collect = (uint32_t)c;
+  *kw = (uint32_t)k;
+  return WL_OK;
+}
+
+/* Set collection on and our keywords (again after a reconnect). */
+static int set_ours(wl_capture *c, wl_engine *e) {
+  int rc = wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, 1);
+  if (rc != WL_OK)
+    return wl_err_prefix(rc, "switching net event collection on");
+  if (c->keywords_known &&
+      (rc = wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, c->keywords)) != WL_OK)
+    return wl_err_prefix(rc, "setting the net event keywords");
+  return WL_OK;
+}
+
+/* What the engine has now, unless a previous run died with its findings still saved: then
+ * those are the values to put back. Saved in meta before anything is changed. */
+int wl_cap_options_apply(wl_capture *c) {
+  char buf[96];
+  int rc;
+  if (wl_store_meta_get(c->store, WL_META_SAVED_OPTIONS, buf, sizeof buf) == WL_OK && buf[0] &&
+      parse_saved(buf, &c->found_collect, &c->keywords_known, &c->found_keywords) == WL_OK) {
+    wl_cap_log(c,
+               "engine options of an earlier run that did not stop cleanly (%s) will be "
+               "restored at stop",
+               buf);
+  } else {
+    if ((rc = wl_engine_get_option(c->engine, WL_OPT_COLLECT_NET_EVENTS, &c->found_collect)))
+      return wl_err_prefix(rc, "reading FWPM_ENGINE_COLLECT_NET_EVENTS");
+    c->keywords_known = wl_engine_get_option(c->engine, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS,
+                                             &c->found_keywords) == WL_OK;
+    format_saved(buf, sizeof buf, c->found_collect, c->keywords_known, c->found_keywords);
+    if ((rc = wl_store_meta_set(c->store, WL_META_SAVED_OPTIONS, buf)) != WL_OK)
+      return wl_err_prefix(rc, "saving the engine options in the store");
+  }
+  c->options_saved = 1;
+  return set_ours(c, c->engine);
+}
+
+static int restore(wl_engine *e, uint32_t collect, int kw_known, uint32_t kw) {
+  int rc = WL_OK, rc2;
+  if (kw_known && (rc2 = wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, kw)))
+    rc = wl_err_prefix(rc2, "restoring the net event keywords");
+  if ((rc2 = wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, collect)) && rc == WL_OK)
+    rc = wl_err_prefix(rc2, "restoring FWPM_ENGINE_COLLECT_NET_EVENTS");
+  return rc;
+}
+
+int wl_cap_options_restore(wl_capture *c) {
+  if (!c->options_saved)
+    return WL_OK;
+  int rc = WL_OK;
+  pthread_mutex_lock(&c->engine_lock);
+  if (!c->engine)
+    rc = wl_engine_open(c->engine_spec, 0, &c->engine);
+  if (rc == WL_OK)
+    rc = restore(c->engine, c->found_collect, c->keywords_known, c->found_keywords);
+  pthread_mutex_unlock(&c->engine_lock);
+  if (rc != WL_OK)
+    return rc; /* meta keeps the values for `uninstall` */
+  c->options_saved = 0;
+  return wl_store_meta_set(c->store, WL_META_SAVED_OPTIONS, "");
+}
+
+int wl_capture_restore_saved_options(wl_store *s, wl_engine *e) {
+  char buf[96];
+  uint32_t collect, kw;
+  int known;
+  if (wl_store_meta_get(s, WL_META_SAVED_OPTIONS, buf, sizeof buf) != WL_OK || !buf[0]) {
+    wl_err_clear();
+    return WL_OK;
+  }
+  if (parse_saved(buf, &collect, &known, &kw) != WL_OK)
+    return wl_err(WL_E_CORRUPT, "store meta %s: unreadable value '%s'", WL_META_SAVED_OPTIONS, buf);
+  int rc = restore(e, collect, known, kw);
+  if (rc != WL_OK)
+    return rc;
+  return wl_store_meta_set(s, WL_META_SAVED_OPTIONS, "");
+}
+
+/* ---- connecting ---- */
+
+/* Backfill delivers synchronously on this (source) thread: wait for room, never drop. */
+typedef struct backfill_ctx {
+  wl_capture *c;
+  uint64_t n;
+} backfill_ctx;
+
+static int backfill_cb(void *ctx, const wl_raw_event *ev) {
+  backfill_ctx *b = ctx;
+  wl_raw_event copy = *ev;
+  copy.origin = WL_ORIGIN_BACKFILL;
+  while (wl_ring_push(b->c->ring, &copy) == WL_E_FULL) {
+    if (atomic_load(&b->c->stop_req))
+      return WL_E_STOPPED;
+    wl_sleep_ms(1);
+  }
+  b->n++;
+  return WL_OK;
+}
+
+static int backfill(wl_capture *c) {
+  backfill_ctx b = {c, 0};
+  uint64_t since = atomic_load(&c->last_live_ts);
+  int rc = wl_engine_enum_events(c->engine, since, backfill_cb, &b);
+  if (rc == WL_E_UNSUPPORTED) {
+    wl_err_clear();
+    return WL_OK;
+  }
+  if (b.n)
+    wl_cap_log(c, "backfilled %" PRIu64 " events from the engine's buffer", b.n);
+  return rc == WL_E_STOPPED ? WL_OK : rc;
+}
+
+static int subscribe(wl_capture *c) {
+  if (wl_cap_take_hook(&fail_subscribe))
+    return wl_err(WL_E_ENGINE, "FwpmNetEventSubscribe: failure injected by a test hook");
+  return wl_engine_subscribe(c->engine, wl_capture_callback, &c->sink, &c->sub);
+}
+
+int wl_cap_connect(wl_capture *c, int do_backfill) {
+  int rc = WL_OK;
+  pthread_mutex_lock(&c->engine_lock);
+  if (!c->engine) {
+    if ((rc = wl_engine_open(c->engine_spec, 0, &c->engine)) == WL_OK)
+      rc = set_ours(c, c->engine);
+  }
+  pthread_mutex_unlock(&c->engine_lock);
+  if (rc == WL_OK && do_backfill)
+    rc = backfill(c);
+  if (rc == WL_OK && !c->sub)
+    rc = subscribe(c);
+  if (rc == WL_OK)
+    atomic_store(&c->subscribed, 1);
+  return rc;
+}
+
+void wl_cap_disconnect(wl_capture *c, int close_engine) {
+  if (c->sub && c->engine) {
+    if (wl_engine_unsubscribe(c->engine, c->sub) != WL_OK)
+      wl_cap_log(c, "unsubscribe: %s", wl_errmsg());
+  }
+  c->sub = NULL;
+  atomic_store(&c->subscribed, 0);
+  if (close_engine) {
+    pthread_mutex_lock(&c->engine_lock);
+    wl_engine_close(c->engine);
+    c->engine = NULL;
+    pthread_mutex_unlock(&c->engine_lock);
+  }
+}
+
+int wl_cap_probe(wl_capture *c) {
+  uint32_t v;
+  if (wl_cap_take_hook(&fail_probe))
+    return 0;
+  return c->engine && wl_engine_get_option(c->engine, WL_OPT_COLLECT_NET_EVENTS, &v) == WL_OK;
+}

@@ -1,0 +1,106 @@
+/* win_api.h — internal to wfp/ (Windows): the one table of fwpuclnt.dll entry points.
+ *
+ * An executable that imports a symbol its fwpuclnt.dll lacks does not start at all on older
+ * Windows, so nothing in wfplearn imports fwpuclnt: every Fwpm* function the backend calls is
+ * resolved here, at run time, with LoadLibraryW(L"fwpuclnt.dll") + GetProcAddress, into one
+ * table (the SQLite os_win.c aSyscall[] habit). Tests replace the whole table with
+ * wl_fwp_api_override() to record calls, fail the Nth one, or pretend a function is missing.
+ *
+ * Required entries (the Windows 7 API the backend cannot work without) make the load fail with
+ * WL_E_UNSUPPORTED naming the first missing one; versioned ones (FwpmNetEventSubscribe1..4,
+ * FwpmNetEventEnum1..5) and the fake DLL's test-only exports (wfp/win_fake.h) may be NULL.
+ *
+ * Also the error edge: Win32 / FWP_E_* codes → WL_E_* with the API name and the code's
+ * symbolic name in the message ("FwpmFilterAdd0: FWP_E_ALREADY_EXISTS (0x80320009)").
+ */
+#ifndef WL_WIN_API_H
+#define WL_WIN_API_H
+
+#include "engine/fwpuclnt/wfp_defs.h"
+#include "tests/fake_fwpuclnt/win_fake.h"
+
+/* X(name, required) — every fwpuclnt export wfplearn may call, in one list. */
+#define WL_FWP_API_MAP(X)                  \
+  X(FwpmEngineOpen0, 1)                    \
+  X(FwpmEngineClose0, 1)                   \
+  X(FwpmEngineGetOption0, 1)               \
+  X(FwpmEngineSetOption0, 1)               \
+  X(FwpmTransactionBegin0, 1)              \
+  X(FwpmTransactionCommit0, 1)             \
+  X(FwpmTransactionAbort0, 1)              \
+  X(FwpmProviderAdd0, 1)                   \
+  X(FwpmProviderGetByKey0, 1)              \
+  X(FwpmProviderDeleteByKey0, 1)           \
+  X(FwpmSubLayerAdd0, 1)                   \
+  X(FwpmSubLayerGetByKey0, 1)              \
+  X(FwpmSubLayerDeleteByKey0, 1)           \
+  X(FwpmFilterAdd0, 1)                     \
+  X(FwpmFilterDeleteByKey0, 1)             \
+  X(FwpmFilterGetById0, 1)                 \
+  X(FwpmFilterGetByKey0, 1)                \
+  X(FwpmFilterCreateEnumHandle0, 1)        \
+  X(FwpmFilterEnum0, 1)                    \
+  X(FwpmFilterDestroyEnumHandle0, 1)       \
+  X(FwpmFreeMemory0, 1)                    \
+  X(FwpmGetAppIdFromFileName0, 1)          \
+  X(FwpmNetEventSubscribe0, 0)             \
+  X(FwpmNetEventSubscribe1, 0)             \
+  X(FwpmNetEventSubscribe2, 0)             \
+  X(FwpmNetEventSubscribe3, 0)             \
+  X(FwpmNetEventSubscribe4, 0)             \
+  X(FwpmNetEventUnsubscribe0, 0)           \
+  X(FwpmNetEventCreateEnumHandle0, 0)      \
+  X(FwpmNetEventDestroyEnumHandle0, 0)     \
+  X(FwpmNetEventEnum0, 0)                  \
+  X(FwpmNetEventEnum1, 0)                  \
+  X(FwpmNetEventEnum2, 0)                  \
+  X(FwpmNetEventEnum3, 0)                  \
+  X(FwpmNetEventEnum4, 0)                  \
+  X(FwpmNetEventEnum5, 0)
+
+/* The fake fwpuclnt.dll's test-only exports (wfp/win_fake.h), all optional. */
+#define WL_FWP_FAKE_MAP(X)     \
+  X(wl_fake_classify)          \
+  X(wl_fake_run_traffic)       \
+  X(wl_fake_stop)              \
+  X(wl_fake_drain)             \
+  X(wl_fake_set_drive)         \
+  X(wl_fake_drive_map)         \
+  X(wl_fake_errmsg)
+
+typedef struct wl_fwp_api {
+  HMODULE module; /* NULL when the table was supplied by a test */
+#define WL_FWP_API_FIELD(name, req) wl_##name##_fn name;
+  WL_FWP_API_MAP(WL_FWP_API_FIELD)
+#undef WL_FWP_API_FIELD
+#define WL_FWP_FAKE_FIELD(name) name##_fn name;
+  WL_FWP_FAKE_MAP(WL_FWP_FAKE_FIELD)
+#undef WL_FWP_FAKE_FIELD
+} wl_fwp_api;
+
+/* Fill *api: from the test override when one is set, else LoadLibraryW(L"fwpuclnt.dll") and
+ * GetProcAddress for every entry. WL_E_UNSUPPORTED when the DLL or a required entry is
+ * missing. Release with wl_fwp_api_unload (NULL-safe, idempotent). */
+int wl_fwp_api_load(wl_fwp_api *api);
+void wl_fwp_api_unload(wl_fwp_api *api);
+
+/* Tests: every later wl_fwp_api_load copies *api instead of loading the DLL (NULL: back to the
+ * DLL). Not thread-safe; set it before opening engines. */
+void wl_fwp_api_override(const wl_fwp_api *api);
+
+/* Newest FwpmNetEventSubscribeN in the table: N (0..4), or -1 when there is none. */
+int wl_fwp_api_subscribe_version(const wl_fwp_api *api);
+/* Newest FwpmNetEventEnumN (0..5), or -1. */
+int wl_fwp_api_enum_version(const wl_fwp_api *api);
+
+/* ---- errors ---- */
+/* "FWP_E_ALREADY_EXISTS", "ERROR_ACCESS_DENIED", ... or NULL when the code is not in our
+ * tables. */
+const char *wl_fwp_code_name(DWORD code);
+/* WL_E_* for a Win32 / FWP_E_* code (0 → WL_OK). */
+int wl_fwp_code_to_wl(DWORD code);
+/* Set the message "API: NAME (0xCODE)" (plus the fake DLL's own message when it has one) and
+ * return the WL_E_* code. */
+int wl_fwp_err(const wl_fwp_api *api, const char *fn, DWORD code);
+
+#endif

@@ -1,0 +1,139 @@
+/* sim.h — controls that only a simulated engine has: classify a connection attempt, run a
+ * traffic file, set the drive map. Each takes a wl_engine from wl_engine_open and returns
+ * WL_E_UNSUPPORTED when the backend cannot do it ("wfp" on real Windows; under wine the fwpuclnt
+ * backend forwards them to the test-only exports of our fake fwpuclnt.dll when it finds them).
+ *
+ * Also the sim's fixed facts: the baseline "Windows Firewall" policy every new state file gets
+ * (keys and run-time ids are stable, so review can say "blocked by Windows Firewall's default
+ * inbound rule"), and the default drive map. Engine options of a new state: net event
+ * collection ON, keywords 0 (classify drops only) — as on current Windows, where BFE collects
+ * net events by default; set WL_OPT_COLLECT_NET_EVENTS to 0 to see "collection off".
+ *
+ * What the sim does not model (WFP does): callouts, vetoes and action types other than
+ * permit/block; layers other than the four ALE auth layers (no ALE flow-established, resource
+ * assignment, transport or packet layers), re-authorisation (reauth reason 0) and per-flow
+ * caching (every attempt is classified); conditions and match types beyond engine.h — the user
+ * condition compares the SID instead of an access check against a security descriptor (no group
+ * membership); BFE's own low 60 weight bits (the sim's specificity order is in sim_check.c) and
+ * its order of equal weights (the sim: lower id first); boot-time filters (refused); a reboot
+ * (non-persistent objects of non-dynamic sessions live until the state file is deleted);
+ * security descriptors, elevation and WL_E_PERM; event types other than classify allow/drop
+ * (capability, IPsec, port-scanning drops), header fields scope id, enterprise id, policy
+ * flags, effective name, and the S-1-0-0 package SID Windows reports for non-container apps;
+ * net event enum templates (subscribers get every event); sharing events between processes
+ * (the event buffer and subscribers belong to the classifying process, per state path string);
+ * subnet masks (inbound broadcast = 255.255.255.255 or a v4 address ending in .255); pid reuse
+ * (a dead owner's pid reused by a new process keeps its dynamic objects alive); the session's
+ * txnWaitTimeoutInMSec and the FWPM_ENGINE_TXN_WATCHDOG_TIMEOUT_IN_MSEC option (a session waits
+ * WL_SIM_LOCK_TIMEOUT_MS, 10 s, for another's transaction); "soft blocks" (a Block whose action
+ * right stays writable exists only for callouts: every sim Block is final).
+ * Delivery timing: a traffic file run as fast as possible (speed 0) hands events to the
+ * delivery thread in batches of up to 64, flushed when the run ends; at a speed, and for
+ * wl_sim_classify, each event is handed over at once.
+ */
+#ifndef WL_SIM_H
+#define WL_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/wl_text.h"
+#include "event/event.h"
+#include "engine/engine.h"
+#include "engine/keys.h"
+
+/* ---- one connection attempt (a line of a traffic file) ---- */
+typedef struct wl_attempt {
+  uint64_t ts;               /* 100 ns ticks since 1601 UTC; the event's timestamp */
+  char app[WL_PATH_MAX];     /* DOS ("C:\\x\\a.exe") or NT ("\\device\\...") path; "" none */
+  uint8_t dir;               /* enum wl_dir: WL_DIR_IN (recv/accept) or WL_DIR_OUT (connect) */
+  uint8_t proto;             /* IPPROTO number */
+  uint8_t ip_version;        /* 4 or 6 (local and remote must agree) */
+  uint8_t has_ports;         /* 1 when the endpoints carried ports (TCP/UDP always do) */
+  uint16_t local_port, remote_port;
+  uint8_t local_addr[16];    /* network byte order, v4 in [0..3] */
+  uint8_t remote_addr[16];
+  char user[WL_SID_STR_MAX];    /* "S-1-5-21-..." or "" */
+  char package[WL_SID_STR_MAX]; /* app container SID or "" */
+} wl_attempt;
+
+/* ---- what the engine decided ---- */
+typedef struct wl_decision {
+  uint32_t action;     /* WL_ACTION_PERMIT or WL_ACTION_BLOCK */
+  uint64_t filter_id;  /* the deciding filter; 0 when no filter matched (layer default) */
+  uint16_t layer_id;   /* WL_LAYER_ALE_AUTH_CONNECT_V4/V6 or _RECV_ACCEPT_V4/V6 */
+  uint8_t matched;     /* 0: no filter matched at all, the layer's default (permit) applied */
+  uint8_t hard;        /* 1: the permit cleared the action right (lower blocks were ignored) */
+  uint32_t event_type; /* WL_RAW_TYPE_CLASSIFY_* emitted, or 0 when options suppressed it */
+} wl_decision;
+
+/* Parse one traffic-file line (JSON object: "ts" RFC 3339, "app", "dir" in|out, "proto" number
+ * or tcp|udp|icmp|icmpv6, "local" and "remote" as addr[:port] ([v6]:port), optional "user" and
+ * "package" SIDs). WL_E_PARSE with a message naming the column or the field. Pure: no engine. */
+int wl_sim_parse_attempt(const char *line, size_t len, wl_attempt *out);
+
+/* Arbitrate the attempt at its layer (see sim_classify.c for the rules), emit the net event
+ * (when the engine options ask for it) into the net event buffer and to subscribers, and say
+ * what happened. Waits, never drops, when the delivery queue is full. */
+int wl_sim_classify(wl_engine *e, const wl_attempt *a, wl_decision *out);
+
+#define WL_SIM_ERRORS_KEPT 5    /* first malformed lines reported in the stats */
+#define WL_SIM_ERROR_MAX 256
+
+typedef struct wl_sim_stats {
+  uint64_t lines;      /* lines read (blank lines and '#' comments included) */
+  uint64_t attempts;   /* lines that parsed and were classified */
+  uint64_t allowed, blocked;
+  uint64_t events;     /* net events emitted (buffered, and queued when someone subscribed) */
+  uint64_t suppressed; /* attempts whose event the options suppressed (collection off/keyword) */
+  uint64_t malformed;  /* lines that did not parse */
+  uint64_t full_waits; /* times a subscriber said WL_E_FULL or the queue was full and we waited */
+  uint32_t errors_kept;
+  char errors[WL_SIM_ERRORS_KEPT][WL_SIM_ERROR_MAX]; /* "FILE:LINE: what was wrong" */
+} wl_sim_stats;
+
+/* Classify every attempt of a traffic file. speed 0: as fast as possible; 1: recorded time
+ * (gaps between the attempts' ts are waited out); X: X times faster. Malformed lines are
+ * counted and skipped. Returns when every event has been delivered to the subscribers
+ * (a file source never loses an event). WL_E_STOPPED when wl_sim_stop was called. */
+int wl_sim_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_stats *stats);
+
+/* Ask wl_sim_run_traffic (any thread) to stop after the current attempt: the run in progress,
+ * or else the next one on this handle, returns WL_E_STOPPED (so a stop that comes just before
+ * the run starts is not lost). */
+int wl_sim_stop(wl_engine *e);
+
+/* Wait until every emitted event has been handed to the subscribers (tests; the learn source
+ * at the end of a file). WL_E_TIMEOUT after timeout_ms. */
+int wl_sim_drain(wl_engine *e, unsigned timeout_ms);
+
+/* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file.
+ * device NULL or "" removes the letter. Default: C: = \device\harddiskvolume3,
+ * D: = \device\harddiskvolume4. */
+int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
+#define WL_SIM_DEFAULT_DRIVE_C "\\device\\harddiskvolume3"
+#define WL_SIM_DEFAULT_DRIVE_D "\\device\\harddiskvolume4"
+
+/* ---- the baseline policy every new state gets (a sim choice modelled on Windows Firewall) ----
+ * Provider FWPM_PROVIDER_MPSSVC_WF and sublayer FWPM_SUBLAYER_MPSSVC_WF (fwpmu.h GUIDs), both
+ * persistent; in that sublayer: inbound loopback permit and inbound default block on
+ * RECV_ACCEPT_V4/V6, outbound default allow on AUTH_CONNECT_V4/V6. Filters a caller adds
+ * without a sublayer go to FWPM_SUBLAYER_UNIVERSAL. Run-time ids of added filters start at
+ * WL_SIM_FIRST_FILTER_ID. */
+#define WL_SIM_WF_PROVIDER_NAME "Microsoft Windows Firewall (simulated)"
+#define WL_SIM_WF_SUBLAYER_WEIGHT 0x1000u  /* sim choice */
+#define WL_SIM_UNIVERSAL_SUBLAYER_WEIGHT 0x8000u /* sim choice */
+#define WL_SIM_ID_IN_BLOCK_V4 65001u     /* "Windows Firewall: default inbound block (IPv4)" */
+#define WL_SIM_ID_IN_BLOCK_V6 65002u
+#define WL_SIM_ID_OUT_ALLOW_V4 65003u    /* "Windows Firewall: default outbound allow (IPv4)" */
+#define WL_SIM_ID_OUT_ALLOW_V6 65004u
+#define WL_SIM_ID_IN_LOOPBACK_V4 65005u  /* "Windows Firewall: inbound loopback permit" */
+#define WL_SIM_ID_IN_LOOPBACK_V6 65006u
+#define WL_SIM_FIRST_FILTER_ID 70001u
+
+/* The keys of Windows Firewall's objects the sim models (engine/keys.h). */
+#define WL_SIM_WF_PROVIDER_KEY WL_KEY_MPSSVC_WF_PROVIDER
+#define WL_SIM_WF_SUBLAYER_KEY WL_KEY_MPSSVC_WF_SUBLAYER
+#define WL_SIM_UNIVERSAL_SUBLAYER_KEY WL_KEY_UNIVERSAL_SUBLAYER
+
+#endif

@@ -1,0 +1,109 @@
+/* sim_appid.c — FwpmGetAppIdFromFileName0 for the sim: a DOS path becomes the app id WFP would
+ * match, i.e. the NT device path ("\device\harddiskvolume3\program files\x.exe"), lower-cased,
+ * as UTF-16LE bytes including the terminating NUL (WFP's blob size counts it).
+ *
+ * The drive map stands in for QueryDosDevice. UNC paths map to \device\mup\ as on Windows.
+ * Names that are not paths ("System", the kernel's app id) pass unchanged. Lower-casing covers
+ * ASCII, Latin-1, Greek and Cyrillic capitals (the sim's stand-in for RtlDowncaseUnicodeString).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "engine/sim/sim_internal.h"
+
+size_t wl_sim_default_drives(wl_drive out[26]) {
+  memset(out, 0, 26 * sizeof *out);
+  out[0].letter = 'C';
+  wl_strlcpy(out[0].device, WL_SIM_DEFAULT_DRIVE_C, sizeof out[0].device);
+  out[1].letter = 'D';
+  wl_strlcpy(out[1].device, WL_SIM_DEFAULT_DRIVE_D, sizeof out[1].device);
+  return 2;
+}
+
+int wl_sim_drive_set(wl_drive map[26], size_t *n, char letter, const char *device) {
+  char up = (char)toupper((unsigned char)letter);
+  if (up < 'A' || up > 'Z')
+    return wl_err(WL_E_INVAL, "sim drive map: '%c' is not a drive letter", letter);
+  if (device && strlen(device) >= sizeof map[0].device)
+    return wl_err(WL_E_TOOBIG, "sim drive map: device name for %c: longer than %u bytes", up,
+                  (unsigned)(sizeof map[0].device - 1));
+  size_t i = 0;
+  while (i < *n && map[i].letter != up)
+    i++;
+  if (!device || !*device) { /* remove */
+    if (i < *n) {
+      memmove(&map[i], &map[i + 1], (*n - i - 1) * sizeof *map);
+      (*n)--;
+    }
+    return WL_OK;
+  }
+  if (i == *n)
+    (*n)++;
+  map[i].letter = up;
+  size_t k = 0;
+  for (; device[k]; k++)
+    map[i].device[k] = (char)tolower((unsigned char)device[k]);
+  map[i].device[k] = '\0';
+  return WL_OK;
+}
+
+static uint16_t lower16(uint16_t c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
+      (c >= 0x391 && c <= 0x3AB && c != 0x3A2) || (c >= 0x410 && c <= 0x42F))
+    return (uint16_t)(c + 0x20);
+  if (c >= 0x400 && c <= 0x40F)
+    return (uint16_t)(c + 0x50);
+  return c;
+}
+
+/* The NT form of `path` in UTF-8 (not yet lower-cased). */
+static int nt_form(const wl_drive *map, size_t n, const char *path, char *nt, size_t cap) {
+  size_t len;
+  if (isalpha((unsigned char)path[0]) && path[1] == ':' && (path[2] == '\\' || path[2] == '/')) {
+    char up = (char)toupper((unsigned char)path[0]);
+    size_t i = 0;
+    while (i < n && map[i].letter != up)
+      i++;
+    if (i == n)
+      return wl_err(WL_E_NOTFOUND, "app id: drive %c: of '%s' is not in the drive map", up, path);
+    len = (size_t)snprintf(nt, cap, "%s%s", map[i].device, path + 2);
+  } else if ((path[0] == '\\' || path[0] == '/') && (path[1] == '\\' || path[1] == '/') &&
+             path[2] != '?' && path[2] != '.') {
+    len = (size_t)snprintf(nt, cap, "\\device\\mup%s", path + 1); /* \\srv\share → \device\mup\srv\share */
+  } else {
+    len = wl_strlcpy(nt, path, cap);
+  }
+  if (len >= cap)
+    return wl_err(WL_E_TOOBIG, "app id: '%.60s...' is longer than %u bytes", path,
+                  (unsigned)(cap - 1));
+  for (char *p = nt; *p; p++)
+    if (*p == '/')
+      *p = '\\';
+  return WL_OK;
+}
+
+int wl_sim_app_id_map(const wl_drive *map, size_t n, const char *path, uint8_t *out,
+                      size_t cap, size_t *len) {
+  char nt[WL_PATH_MAX + 128];
+  if (!path || !*path || !out || !len)
+    return wl_err(WL_E_INVAL, "app id: empty path");
+  int rc = nt_form(map, n, path, nt, sizeof nt);
+  if (rc != WL_OK)
+    return rc;
+  size_t need = wl_utf8_to_utf16le(nt, strlen(nt), out, cap);
+  if (need + 2 > cap)
+    return wl_err(WL_E_TOOBIG, "app id: '%.60s...' needs %u bytes, room for %u", path,
+                  (unsigned)(need + 2), (unsigned)cap);
+  int lower = !wl_strncasecmp(nt, "\\device\\", 8); /* paths only: "System" stays */
+  for (size_t i = 0; lower && i + 1 < need; i += 2) {
+    uint16_t c = (uint16_t)(out[i] | out[i + 1] << 8);
+    c = lower16(c);
+    out[i] = (uint8_t)c;
+    out[i + 1] = (uint8_t)(c >> 8);
+  }
+  out[need] = out[need + 1] = 0;
+  *len = need + 2;
+  return WL_OK;
+}

@@ -1,0 +1,545 @@
+/* sim_engine.c — the simulated engine as a wl_engine backend: sessions, the state cache,
+ * transactions, options, classification and the sim controls. Object calls are in
+ * sim_objects.c.
+ *
+ * Sharing between processes works like BFE's: the state file is the engine. Readers check
+ * its header (nonce, generation) on every call and reload the body when it changed; writers
+ * take the lock file, reload, change, and replace the file atomically. A transaction holds the
+ * lock from begin to commit/abort and works on a private copy, so it is all or nothing and
+ * other sessions' writes wait for it (WL_E_BUSY after WL_SIM_LOCK_TIMEOUT_MS). Classification
+ * always sees the committed state, as the kernel does.
+ *
+ * Dynamic sessions tag what they add with (pid, session id); closing the session removes those
+ * objects, and objects whose pid is dead are invisible to everyone and purged by the next
+ * write. The handle is usable from several threads: one mutex per handle.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "engine/sim/sim_internal.h"
+
+#define SIM_DEFAULT_STATE "wfplearn-sim.state"
+#define DRAIN_SLICE_MS 100u
+
+static uint64_t mix64(uint64_t x) { /* splitmix64 finaliser */
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+static uint64_t unique64(void) {
+  static atomic_uint_fast64_t counter;
+  uint64_t c = atomic_fetch_add(&counter, 1);
+  uint64_t v = mix64(wl_time_now() ^ mix64(wl_time_mono_ns()) ^ ((uint64_t)wl_os_pid() << 32) ^
+                     mix64(c));
+  return v ? v : 1;
+}
+
+void wl_sim_new_guid(wl_guid *out) {
+  uint64_t a = unique64(), b = unique64();
+  out->d1 = (uint32_t)a;
+  out->d2 = (uint16_t)(a >> 32);
+  out->d3 = (uint16_t)(((a >> 48) & 0x0FFF) | 0x4000); /* version 4 */
+  for (int i = 0; i < 8; i++)
+    out->d4[i] = (uint8_t)(b >> (8 * i));
+  out->d4[0] = (uint8_t)((out->d4[0] & 0x3F) | 0x80); /* RFC 4122 variant */
+}
+
+wl_sim_owner wl_sim_eng_owner(const wl_sim_engine *e) {
+  wl_sim_owner o = {0, 0};
+  if (e->session_flags & WL_SESSION_DYNAMIC) {
+    o.pid = e->pid;
+    o.session = e->session;
+  }
+  return o;
+}
+
+/* ---------------------------------------------------------------- the state cache */
+
+static void drop_cache(wl_sim_engine *e) {
+  wl_sim_view_free(e->view);
+  e->view = NULL;
+  wl_sim_state_free(&e->st);
+  e->st_valid = 0;
+}
+
+/* Drop dead owners (and `session`'s objects) from the cache; the view borrowed the arrays. */
+static size_t purge_cache(wl_sim_engine *e, uint64_t session) {
+  size_t n = wl_sim_state_purge(&e->st, session);
+  if (n > 0) {
+    wl_sim_view_free(e->view);
+    e->view = NULL;
+  }
+  return n;
+}
+
+/* No state file yet: create one with the baseline policy (under the lock, re-checked). */
+static int create_state(wl_sim_engine *e) {
+  wl_sim_lock *lk = NULL;
+  uint64_t nonce, gen;
+  int rc = wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &lk);
+  if (rc != WL_OK)
+    return rc;
+  rc = wl_sim_state_peek(e->path, &nonce, &gen);
+  if (rc == WL_E_NOTFOUND) {
+    wl_sim_state s;
+    wl_sim_state_init(&s);
+    wl_sim_state_baseline(&s, unique64());
+    rc = wl_sim_state_write(e->path, &s);
+    wl_sim_state_free(&s);
+  }
+  wl_sim_lock_release(lk);
+  return rc;
+}
+
+/* Make e->st the file's current content. The common case, a cache loaded from the file that
+ * is still there untouched, costs one fstat (POSIX); otherwise the header says whether the
+ * body must be read again. The watch is opened before the peek, so a replace that lands in
+ * between is seen by the next call (the watched file is then the older one). */
+static int refresh(wl_sim_engine *e) {
+  uint64_t nonce, gen;
+  if (e->st_valid && e->watch && !wl_sim_watch_changed(e->watch))
+    return WL_OK;
+  wl_sim_watch_close(e->watch);
+  wl_sim_watch_open(e->path, &e->watch);
+  int rc = wl_sim_state_peek(e->path, &nonce, &gen);
+  if (rc == WL_E_NOTFOUND) {
+    if ((rc = create_state(e)) != WL_OK)
+      return rc;
+    rc = wl_sim_state_peek(e->path, &nonce, &gen);
+  }
+  if (rc != WL_OK)
+    return rc;
+  if (e->st_valid && e->st.nonce == nonce && e->st.generation == gen)
+    return WL_OK;
+  drop_cache(e);
+  if ((rc = wl_sim_state_read(e->path, &e->st)) != WL_OK)
+    return rc;
+  e->st_valid = 1;
+  return WL_OK;
+}
+
+int wl_sim_eng_read(wl_sim_engine *e, wl_sim_state **st) {
+  if (e->in_txn) {
+    *st = &e->txn;
+    return WL_OK;
+  }
+  int rc = refresh(e);
+  *st = &e->st;
+  return rc;
+}
+
+int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_sim_lock **lk) {
+  *lk = NULL;
+  if (e->in_txn) {
+    *w = &e->txn;
+    return WL_OK;
+  }
+  int rc = wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, lk);
+  if (rc == WL_OK)
+    rc = refresh(e);
+  if (rc != WL_OK) {
+    wl_sim_lock_release(*lk);
+    *lk = NULL;
+    return rc;
+  }
+  purge_cache(e, 0); /* the file keeps them until this write saves */
+  *w = &e->st;
+  return WL_OK;
+}
+
+int wl_sim_eng_write_end(wl_sim_engine *e, wl_sim_lock *lk, int rc) {
+  if (e->in_txn)
+    return rc;
+  if (rc == WL_OK)
+    rc = wl_sim_state_write(e->path, &e->st);
+  if (rc != WL_OK || e->view) { /* changed or failed: rebuild/reload from the file */
+    wl_sim_view_free(e->view);
+    e->view = NULL;
+  }
+  if (rc != WL_OK)
+    drop_cache(e); /* the cache may hold a change the file does not */
+  wl_sim_lock_release(lk);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- session */
+
+static void sim_close(void *impl);
+
+static int default_path(const char *state_path, char *out, size_t cap) {
+  const char *p = state_path && *state_path ? state_path : getenv("WL_SIM_STATE");
+  if (!p || !*p)
+    p = SIM_DEFAULT_STATE;
+  if (wl_strlcpy(out, p, cap) >= cap)
+    return wl_err(WL_E_TOOBIG, "sim: state path longer than %u bytes", (unsigned)(cap - 1));
+  return WL_OK;
+}
+
+static int sim_open(const char *state_path, unsigned flags, wl_sim_engine **out) {
+  wl_sim_engine *e = calloc(1, sizeof *e);
+  if (!e)
+    return wl_err(WL_E_NOMEM, "sim: no memory for an engine");
+  pthread_mutex_init(&e->mu, NULL);
+  atomic_init(&e->stop, 0);
+  e->session_flags = flags;
+  e->session = unique64();
+  e->pid = wl_os_pid();
+  int rc = default_path(state_path, e->path, sizeof e->path);
+  if (rc == WL_OK)
+    snprintf(e->lock_path, sizeof e->lock_path, "%s.lock", e->path);
+  if (rc == WL_OK)
+    rc = refresh(e);
+  if (rc == WL_OK)
+    rc = wl_sim_bus_get(e->path, &e->bus);
+  if (rc != WL_OK) {
+    wl_err_prefix(rc, "sim:%s", e->path);
+    sim_close(e);
+    return rc;
+  }
+  *out = e;
+  return WL_OK;
+}
+
+static int sim_abort_locked(wl_sim_engine *e) {
+  if (!e->in_txn)
+    return wl_err(WL_E_CONFLICT, "sim: no transaction to abort (FWP_E_NO_TXN_IN_PROGRESS)");
+  wl_sim_state_free(&e->txn);
+  wl_sim_lock_release(e->txn_lock);
+  e->txn_lock = NULL;
+  e->in_txn = 0;
+  return WL_OK;
+}
+
+/* Remove this dynamic session's objects from the state. */
+static void end_dynamic(wl_sim_engine *e) {
+  wl_sim_lock *lk = NULL;
+  if (wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &lk) != WL_OK)
+    return; /* they vanish anyway once this process is gone */
+  if (refresh(e) == WL_OK && purge_cache(e, e->session) > 0)
+    wl_sim_state_write(e->path, &e->st);
+  wl_sim_lock_release(lk);
+}
+
+static void sim_close(void *impl) {
+  wl_sim_engine *e = impl;
+  if (!e)
+    return;
+  pthread_mutex_lock(&e->mu);
+  if (e->in_txn)
+    sim_abort_locked(e);
+  if ((e->session_flags & WL_SESSION_DYNAMIC) && e->path[0])
+    end_dynamic(e);
+  pthread_mutex_unlock(&e->mu);
+  if (e->bus) {
+    wl_sim_bus_unsubscribe_owner(e->bus, e);
+    wl_sim_bus_put(e->bus);
+  }
+  drop_cache(e);
+  wl_sim_watch_close(e->watch);
+  pthread_mutex_destroy(&e->mu);
+  free(e);
+}
+
+static int sim_event_version(const void *impl) {
+  (void)impl;
+  return 5; /* the sim fills everything FWPM_NET_EVENT5 carries that it knows */
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+static int sim_begin(void *impl) {
+  wl_sim_engine *e = impl;
+  int rc = WL_OK;
+  pthread_mutex_lock(&e->mu);
+  if (e->in_txn) {
+    rc = wl_err(WL_E_CONFLICT, "sim: transaction already open (FWP_E_TXN_IN_PROGRESS)");
+    goto out;
+  }
+  if ((rc = wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &e->txn_lock)) != WL_OK)
+    goto out;
+  rc = refresh(e);
+  if (rc == WL_OK) {
+    purge_cache(e, 0);
+    rc = wl_sim_state_copy(&e->txn, &e->st);
+  }
+  if (rc != WL_OK) {
+    wl_sim_lock_release(e->txn_lock);
+    e->txn_lock = NULL;
+    drop_cache(e);
+    goto out;
+  }
+  e->in_txn = 1;
+out:
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int sim_commit(void *impl) {
+  wl_sim_engine *e = impl;
+  int rc;
+  pthread_mutex_lock(&e->mu);
+  if (!e->in_txn) {
+    rc = wl_err(WL_E_CONFLICT, "sim: no transaction to commit (FWP_E_NO_TXN_IN_PROGRESS)");
+    goto out;
+  }
+  rc = wl_sim_state_write(e->path, &e->txn);
+  if (rc == WL_OK) { /* the copy becomes the committed state */
+    drop_cache(e);
+    e->st = e->txn;
+    e->st_valid = 1;
+    wl_sim_state_init(&e->txn);
+  } else {
+    wl_sim_state_free(&e->txn); /* a failed commit aborts, as in WFP */
+    drop_cache(e);
+  }
+  wl_sim_lock_release(e->txn_lock);
+  e->txn_lock = NULL;
+  e->in_txn = 0;
+out:
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int sim_abort(void *impl) {
+  wl_sim_engine *e = impl;
+  pthread_mutex_lock(&e->mu);
+  int rc = sim_abort_locked(e);
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- options, drives */
+
+static int sim_get_option(void *impl, int option, uint32_t *value) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *st;
+  if (option != WL_OPT_COLLECT_NET_EVENTS && option != WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS)
+    return wl_err(WL_E_INVAL, "sim: engine option %d not supported", option);
+  pthread_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_read(e, &st);
+  if (rc == WL_OK)
+    *value = option == WL_OPT_COLLECT_NET_EVENTS ? st->collect : st->keywords;
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int sim_set_option(void *impl, int option, uint32_t value) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *w;
+  wl_sim_lock *lk;
+  if (option != WL_OPT_COLLECT_NET_EVENTS && option != WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS)
+    return wl_err(WL_E_INVAL, "sim: engine option %d not supported", option);
+  pthread_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_write_begin(e, &w, &lk);
+  if (rc == WL_OK) {
+    if (option == WL_OPT_COLLECT_NET_EVENTS)
+      w->collect = value ? 1 : 0;
+    else
+      w->keywords = value;
+    rc = wl_sim_eng_write_end(e, lk, WL_OK);
+  }
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int sim_app_id(void *impl, const char *dos_path, uint8_t *out, size_t cap, size_t *len) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *st;
+  pthread_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_read(e, &st);
+  if (rc == WL_OK)
+    rc = wl_sim_app_id_map(st->drives, st->ndrives, dos_path, out, cap, len);
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int sim_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *st;
+  pthread_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_read(e, &st);
+  if (rc == WL_OK) {
+    *n = st->ndrives < cap ? st->ndrives : cap;
+    memcpy(out, st->drives, *n * sizeof *out);
+  }
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int sim_set_drive(void *impl, char letter, const char *device) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *w;
+  wl_sim_lock *lk;
+  pthread_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_write_begin(e, &w, &lk);
+  if (rc == WL_OK)
+    rc = wl_sim_eng_write_end(e, lk, wl_sim_drive_set(w->drives, &w->ndrives, letter, device));
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- events, classify */
+
+static int sim_subscribe(void *impl, wl_net_event_cb cb, void *ctx, void **sub) {
+  wl_sim_engine *e = impl;
+  return wl_sim_bus_subscribe(e->bus, e, cb, ctx, sub);
+}
+
+static int sim_unsubscribe(void *impl, void *sub) {
+  wl_sim_engine *e = impl;
+  return wl_sim_bus_unsubscribe(e->bus, sub);
+}
+
+static int sim_enum_events(void *impl, uint64_t since, wl_net_event_cb cb, void *ctx) {
+  wl_sim_engine *e = impl;
+  if (!cb)
+    return wl_err(WL_E_INVAL, "sim enum: NULL callback");
+  return wl_sim_bus_enum(e->bus, since, cb, ctx);
+}
+
+static int check_attempt(const wl_attempt *a) {
+  if ((a->dir != WL_DIR_IN && a->dir != WL_DIR_OUT) || (a->ip_version != 4 && a->ip_version != 6))
+    return wl_err(WL_E_INVAL, "sim classify: attempt needs dir in/out and IP version 4/6");
+  return WL_OK;
+}
+
+/* Under e->mu: arbitrate against the committed state; the options for the event. */
+static int decide(wl_sim_engine *e, const wl_attempt *a, uint8_t *app, size_t *app_len,
+                  wl_decision *d, uint32_t opts[2]) {
+  int rc = refresh(e);
+  if (rc == WL_OK && e->view && wl_sim_view_stale(e->view)) {
+    wl_sim_view_free(e->view);
+    e->view = NULL;
+  }
+  if (rc == WL_OK && !e->view)
+    rc = wl_sim_view_build(&e->st, &e->view);
+  if (rc != WL_OK)
+    return rc;
+  *app_len = 0;
+  if (a->app[0] &&
+      wl_sim_app_id_map(e->st.drives, e->st.ndrives, a->app, app, WL_APP_ID_MAX, app_len))
+    *app_len = 0; /* unknown drive or too long: WFP would have no app id either */
+  wl_sim_arbitrate(e->view, a, app, *app_len, d);
+  opts[0] = e->st.collect;
+  opts[1] = e->st.keywords;
+  return WL_OK;
+}
+
+static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision *out) {
+  uint8_t app[WL_APP_ID_MAX];
+  size_t app_len = 0;
+  uint32_t opts[2];
+  int rc = check_attempt(a);
+  if (rc != WL_OK)
+    return rc;
+  pthread_mutex_lock(&e->mu);
+  rc = decide(e, a, app, &app_len, out, opts);
+  pthread_mutex_unlock(&e->mu);
+  if (rc != WL_OK)
+    return rc;
+  uint32_t type = out->action == WL_ACTION_BLOCK ? WL_RAW_TYPE_CLASSIFY_DROP
+                                                 : WL_RAW_TYPE_CLASSIFY_ALLOW;
+  if (!wl_sim_event_wanted(opts[0], opts[1], a, type))
+    return WL_OK;
+  wl_raw_event *ev = malloc(sizeof *ev);
+  if (!ev)
+    return wl_err(WL_E_NOMEM, "sim classify: no memory for the event");
+  wl_sim_event_build(a, app, app_len, out, type, ev);
+  rc = wl_sim_bus_emit(e->bus, ev, lazy, NULL);
+  free(ev);
+  out->event_type = type;
+  return rc;
+}
+
+static int sim_classify(void *impl, const wl_attempt *a, wl_decision *out) {
+  return classify(impl, a, 0, out);
+}
+
+/* A traffic file as fast as possible: events go to the delivery thread in batches (the run
+ * flushes what is left when it ends). */
+static int sim_classify_batched(void *impl, const wl_attempt *a, wl_decision *out) {
+  return classify(impl, a, 1, out);
+}
+
+static int sim_drain(void *impl, unsigned timeout_ms) {
+  wl_sim_engine *e = impl;
+  return wl_sim_bus_drain(e->bus, timeout_ms);
+}
+
+static int sim_stop(void *impl) {
+  wl_sim_engine *e = impl;
+  atomic_store(&e->stop, 1);
+  return WL_OK;
+}
+
+static int sim_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *stats) {
+  wl_sim_engine *e = impl;
+  uint64_t full0 = wl_sim_bus_full_waits(e->bus);
+  int rc = wl_sim_traffic_run(e, speed > 0 ? sim_classify : sim_classify_batched, path, speed,
+                              &e->stop, stats);
+  wl_sim_bus_flush(e->bus); /* also when stopped: what was classified is delivered */
+  char msg[512];
+  wl_strlcpy(msg, wl_errmsg(), sizeof msg);
+  /* A file source loses nothing: wait until the subscribers have every event. */
+  while (wl_sim_bus_drain(e->bus, DRAIN_SLICE_MS) == WL_E_TIMEOUT && !atomic_load(&e->stop)) {
+  }
+  if (rc != WL_OK)
+    wl_err(rc, "%s", msg);
+  if (stats)
+    stats->full_waits += wl_sim_bus_full_waits(e->bus) - full0;
+  if (atomic_exchange(&e->stop, 0) && rc == WL_OK) /* the stop is used up by this run */
+    rc = wl_err(WL_E_STOPPED, "%s: stopped", path);
+  return rc;
+}
+
+static const wl_engine_ops sim_ops = {
+    .kind = "sim",
+    .close = sim_close,
+    .event_version = sim_event_version,
+    .get_option = sim_get_option,
+    .set_option = sim_set_option,
+    .subscribe = sim_subscribe,
+    .unsubscribe = sim_unsubscribe,
+    .enum_events = sim_enum_events,
+    .txn_begin = sim_begin,
+    .txn_commit = sim_commit,
+    .txn_abort = sim_abort,
+    .provider_add = wl_sim_provider_add,
+    .provider_get = wl_sim_provider_get,
+    .provider_delete = wl_sim_provider_delete,
+    .sublayer_add = wl_sim_sublayer_add,
+    .sublayer_get = wl_sim_sublayer_get,
+    .sublayer_delete = wl_sim_sublayer_delete,
+    .filter_add = wl_sim_filter_add,
+    .filter_delete = wl_sim_filter_delete,
+    .filter_get_by_id = wl_sim_filter_get_by_id,
+    .filter_get_by_key = wl_sim_filter_get_by_key,
+    .filter_enum = wl_sim_filter_enum,
+    .app_id = sim_app_id,
+    .drive_map = sim_drive_map,
+    .sim_classify = sim_classify,
+    .sim_run_traffic = sim_run_traffic,
+    .sim_stop = sim_stop,
+    .sim_drain = sim_drain,
+    .sim_set_drive = sim_set_drive,
+};
+
+int wl_sim_backend_open(const char *state_path, unsigned session_flags,
+                        const wl_engine_ops **ops, void **impl) {
+  wl_sim_engine *e = NULL;
+  if (!ops || !impl)
+    return wl_err(WL_E_INVAL, "sim open: NULL argument");
+  if (session_flags & ~WL_SESSION_DYNAMIC)
+    return wl_err(WL_E_INVAL, "sim open: unknown session flags 0x%x", session_flags);
+  int rc = sim_open(state_path, session_flags, &e);
+  if (rc != WL_OK)
+    return rc;
+  *ops = &sim_ops;
+  *impl = e;
+  return WL_OK;
+}

@@ -1,0 +1,367 @@
+/* sim_events.c — the sim's net event plumbing, shaped like BFE's: a classifying thread hands
+ * the event to a bounded queue and returns; one delivery thread per bus calls the
+ * subscribers' callbacks, like a BFE worker. Every event also goes into a bounded buffer that
+ * wl_engine_enum_events reads (FwpmNetEventEnum's view of BFE's net event store).
+ *
+ * One bus per state file per process (registered by path), shared by all engine handles on
+ * that file, so a subscription on one handle sees what another handle of the process
+ * classifies. Bounds: WL_SIM_QUEUE_CAP queued events (a full queue makes the classifier wait,
+ * never drop), WL_SIM_BUFFER_CAP buffered events (the oldest are overwritten), WL_SIM_MAX_SUBS
+ * subscriptions. A callback that answers WL_E_FULL gets the same event again after 1 ms.
+ *
+ * Locks: `deliver` is held while a callback runs (so unsubscribe, which takes it, waits for a
+ * callback in flight), `mu` guards the queue, buffer and table; order deliver → mu. A callback
+ * must not call back into the engine (it would deadlock on unsubscribe, and BFE forbids it too).
+ *
+ * Cost per event: the classifier signals the delivery thread only when it is asleep, the
+ * thread takes up to DELIVER_BATCH events per turn of the lock, and the classifier is woken
+ * only when it waits for room; so a fast producer and consumer do not trade a futex call and
+ * a context switch per event.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "engine/sim/sim_internal.h"
+
+#define BUS_PATH_MAX 4096
+#define ENUM_FULL_LIMIT_MS 10000u /* enum gives up on a callback that stays full this long */
+#define DELIVER_BATCH 64u /* events the delivery thread takes from the queue at once */
+
+typedef struct bus_sub {
+  int active;
+  const void *owner;
+  wl_net_event_cb cb;
+  void *ctx;
+} bus_sub;
+
+struct wl_sim_bus {
+  wl_sim_bus *next;
+  char path[BUS_PATH_MAX];
+  int refs;
+  pthread_mutex_t mu, deliver;
+  pthread_cond_t items; /* the delivery thread waits here for events (or stop) */
+  pthread_cond_t room;  /* emitters wait here for room in the queue (or stop) */
+  int thread_asleep;    /* the delivery thread waits on `items` */
+  size_t room_waiters;  /* emitters waiting on `room` */
+  wl_raw_event *queue;
+  size_t qhead, qlen;
+  int delivering;    /* events were popped and are not delivered yet */
+  wl_raw_event *buf; /* ring of the last events, grows to WL_SIM_BUFFER_CAP */
+  size_t bcap, bstart, blen;
+  uint64_t bseq0; /* sequence number of buf[bstart] */
+  bus_sub subs[WL_SIM_MAX_SUBS];
+  size_t nactive;
+  pthread_t thread;
+  int thread_on, stop;
+  atomic_uint_fast64_t full_waits;
+};
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static wl_sim_bus *reg_head;
+
+static void bus_free(wl_sim_bus *b) {
+  pthread_mutex_destroy(&b->mu);
+  pthread_mutex_destroy(&b->deliver);
+  pthread_cond_destroy(&b->items);
+  pthread_cond_destroy(&b->room);
+  free(b->queue);
+  free(b->buf);
+  free(b);
+}
+
+static int bus_new(const char *path, wl_sim_bus **out) {
+  wl_sim_bus *b = calloc(1, sizeof *b);
+  if (!b || !(b->queue = malloc(WL_SIM_QUEUE_CAP * sizeof *b->queue))) {
+    free(b);
+    return wl_err(WL_E_NOMEM, "sim: no memory for the event queue");
+  }
+  wl_strlcpy(b->path, path, sizeof b->path);
+  pthread_mutex_init(&b->mu, NULL);
+  pthread_mutex_init(&b->deliver, NULL);
+  pthread_cond_init(&b->items, NULL);
+  pthread_cond_init(&b->room, NULL);
+  atomic_init(&b->full_waits, 0);
+  b->refs = 1;
+  *out = b;
+  return WL_OK;
+}
+
+int wl_sim_bus_get(const char *state_path, wl_sim_bus **out) {
+  int rc = WL_OK;
+  if (strlen(state_path) >= BUS_PATH_MAX)
+    return wl_err(WL_E_TOOBIG, "sim: state path longer than %d bytes", BUS_PATH_MAX - 1);
+  pthread_mutex_lock(&reg_mu);
+  wl_sim_bus *b = reg_head;
+  while (b && strcmp(b->path, state_path) != 0)
+    b = b->next;
+  if (b) {
+    b->refs++;
+  } else if ((rc = bus_new(state_path, &b)) == WL_OK) {
+    b->next = reg_head;
+    reg_head = b;
+  }
+  pthread_mutex_unlock(&reg_mu);
+  *out = b;
+  return rc;
+}
+
+void wl_sim_bus_put(wl_sim_bus *b) {
+  if (!b)
+    return;
+  pthread_mutex_lock(&reg_mu);
+  int last = --b->refs == 0;
+  if (last) {
+    wl_sim_bus **pp = &reg_head;
+    while (*pp != b)
+      pp = &(*pp)->next;
+    *pp = b->next;
+  }
+  pthread_mutex_unlock(&reg_mu);
+  if (!last)
+    return;
+  pthread_mutex_lock(&b->mu);
+  b->stop = 1;
+  pthread_cond_broadcast(&b->items);
+  pthread_cond_broadcast(&b->room);
+  pthread_mutex_unlock(&b->mu);
+  if (b->thread_on)
+    pthread_join(b->thread, NULL);
+  bus_free(b);
+}
+
+/* ---------------------------------------------------------------- delivery */
+
+static int bus_stopping(wl_sim_bus *b) {
+  pthread_mutex_lock(&b->mu);
+  int stop = b->stop;
+  pthread_mutex_unlock(&b->mu);
+  return stop;
+}
+
+/* Hand ev to every active subscriber; one that says WL_E_FULL gets it again after 1 ms (the
+ * `deliver` lock is let go meanwhile, so an unsubscribe can get in). */
+static void deliver_all(wl_sim_bus *b, const wl_raw_event *ev) {
+  pthread_mutex_lock(&b->deliver);
+  for (size_t i = 0; i < WL_SIM_MAX_SUBS; i++) {
+    while (b->subs[i].active && b->subs[i].cb(b->subs[i].ctx, ev) == WL_E_FULL) {
+      pthread_mutex_unlock(&b->deliver);
+      atomic_fetch_add(&b->full_waits, 1);
+      if (bus_stopping(b))
+        return;
+      wl_sleep_ms(1);
+      pthread_mutex_lock(&b->deliver);
+    }
+  }
+  pthread_mutex_unlock(&b->deliver);
+}
+
+/* With mu held: move up to cap queued events to out; wake emitters waiting for room. */
+static size_t pop_batch(wl_sim_bus *b, wl_raw_event *out, size_t cap) {
+  size_t n = 0;
+  for (; n < cap && b->qlen > 0; n++) {
+    out[n] = b->queue[b->qhead];
+    b->qhead = (b->qhead + 1) % WL_SIM_QUEUE_CAP;
+    b->qlen--;
+  }
+  if (n > 0 && b->room_waiters > 0)
+    pthread_cond_broadcast(&b->room);
+  return n;
+}
+
+static void *delivery_thread(void *arg) {
+  wl_sim_bus *b = arg;
+  wl_raw_event one, *ev = malloc(DELIVER_BATCH * sizeof *ev);
+  size_t cap = DELIVER_BATCH;
+  if (!ev) { /* no memory for a batch: one at a time */
+    ev = &one;
+    cap = 1;
+  }
+  pthread_mutex_lock(&b->mu);
+  for (;;) {
+    while (b->qlen == 0 && !b->stop) {
+      b->thread_asleep = 1;
+      pthread_cond_wait(&b->items, &b->mu);
+      b->thread_asleep = 0;
+    }
+    if (b->stop)
+      break;
+    size_t n = pop_batch(b, ev, cap);
+    b->delivering = 1;
+    pthread_mutex_unlock(&b->mu);
+    for (size_t k = 0; k < n; k++)
+      deliver_all(b, &ev[k]);
+    pthread_mutex_lock(&b->mu);
+    b->delivering = 0;
+  }
+  b->qlen = 0; /* stopping: nobody is left to deliver to */
+  b->delivering = 0;
+  pthread_cond_broadcast(&b->room);
+  pthread_mutex_unlock(&b->mu);
+  if (ev != &one)
+    free(ev);
+  return NULL;
+}
+
+int wl_sim_bus_subscribe(wl_sim_bus *b, const void *owner, wl_net_event_cb cb, void *ctx,
+                         void **sub) {
+  int rc = WL_OK;
+  if (!cb || !sub)
+    return wl_err(WL_E_INVAL, "sim subscribe: NULL callback or handle");
+  pthread_mutex_lock(&b->deliver);
+  pthread_mutex_lock(&b->mu);
+  size_t i = 0;
+  while (i < WL_SIM_MAX_SUBS && b->subs[i].active)
+    i++;
+  if (i == WL_SIM_MAX_SUBS) {
+    rc = wl_err(WL_E_FULL, "sim subscribe: already %u subscriptions", WL_SIM_MAX_SUBS);
+  } else if (!b->thread_on && pthread_create(&b->thread, NULL, delivery_thread, b) != 0) {
+    rc = wl_err(WL_E_INTERNAL, "sim subscribe: cannot start the delivery thread");
+  } else {
+    b->thread_on = 1;
+    b->subs[i] = (bus_sub){1, owner, cb, ctx};
+    b->nactive++;
+    *sub = &b->subs[i];
+  }
+  pthread_mutex_unlock(&b->mu);
+  pthread_mutex_unlock(&b->deliver);
+  return rc;
+}
+
+int wl_sim_bus_unsubscribe(wl_sim_bus *b, void *sub) {
+  bus_sub *s = sub;
+  if (!s || s < b->subs || s >= b->subs + WL_SIM_MAX_SUBS)
+    return wl_err(WL_E_INVAL, "sim unsubscribe: not a subscription of this engine");
+  pthread_mutex_lock(&b->deliver); /* waits for a callback in flight */
+  pthread_mutex_lock(&b->mu);
+  int was = s->active;
+  if (was) {
+    s->active = 0;
+    b->nactive--;
+  }
+  pthread_mutex_unlock(&b->mu);
+  pthread_mutex_unlock(&b->deliver);
+  return was ? WL_OK : wl_err(WL_E_NOTFOUND, "sim unsubscribe: subscription already ended");
+}
+
+void wl_sim_bus_unsubscribe_owner(wl_sim_bus *b, const void *owner) {
+  for (size_t i = 0; i < WL_SIM_MAX_SUBS; i++) {
+    pthread_mutex_lock(&b->deliver);
+    pthread_mutex_lock(&b->mu);
+    if (b->subs[i].active && b->subs[i].owner == owner) {
+      b->subs[i].active = 0;
+      b->nactive--;
+    }
+    pthread_mutex_unlock(&b->mu);
+    pthread_mutex_unlock(&b->deliver);
+  }
+}
+
+/* ---------------------------------------------------------------- emit, enum, drain */
+
+static void buffer_add(wl_sim_bus *b, const wl_raw_event *ev) {
+  if (b->blen == b->bcap && b->bcap < WL_SIM_BUFFER_CAP) { /* grow; never wrapped yet */
+    size_t nc = b->bcap ? b->bcap * 2 : 256;
+    nc = nc > WL_SIM_BUFFER_CAP ? WL_SIM_BUFFER_CAP : nc;
+    wl_raw_event *p = realloc(b->buf, nc * sizeof *p);
+    if (p) {
+      b->buf = p;
+      b->bcap = nc;
+    }
+  }
+  if (b->bcap == 0)
+    return; /* no memory for the buffer: enum will miss it, delivery does not */
+  if (b->blen < b->bcap) {
+    b->buf[(b->bstart + b->blen++) % b->bcap] = *ev;
+    return;
+  }
+  b->buf[b->bstart] = *ev; /* overwrite the oldest */
+  b->bstart = (b->bstart + 1) % b->bcap;
+  b->bseq0++;
+}
+
+int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, int lazy, uint64_t *waited) {
+  pthread_mutex_lock(&b->mu);
+  buffer_add(b, ev);
+  if (b->nactive > 0 && !b->stop) {
+    while (b->qlen == WL_SIM_QUEUE_CAP && !b->stop) {
+      if (waited)
+        (*waited)++;
+      b->room_waiters++;
+      pthread_cond_wait(&b->room, &b->mu);
+      b->room_waiters--;
+    }
+    if (!b->stop) {
+      b->queue[(b->qhead + b->qlen++) % WL_SIM_QUEUE_CAP] = *ev;
+      if (b->thread_asleep && (!lazy || b->qlen >= DELIVER_BATCH))
+        pthread_cond_signal(&b->items);
+    }
+  }
+  pthread_mutex_unlock(&b->mu);
+  return WL_OK;
+}
+
+static int enum_deliver(wl_net_event_cb cb, void *ctx, const wl_raw_event *ev) {
+  for (unsigned waited = 0;; waited++) {
+    int rc = cb(ctx, ev);
+    if (rc != WL_E_FULL)
+      return rc;
+    if (waited >= ENUM_FULL_LIMIT_MS)
+      return wl_err(WL_E_TIMEOUT, "sim enum: the callback stayed full for %u ms",
+                    ENUM_FULL_LIMIT_MS);
+    wl_sleep_ms(1);
+  }
+}
+
+int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx) {
+  int rc = WL_OK;
+  wl_raw_event *ev = malloc(sizeof *ev);
+  if (!ev)
+    return wl_err(WL_E_NOMEM, "sim enum: no memory");
+  pthread_mutex_lock(&b->mu);
+  uint64_t seq = b->bseq0, end = b->bseq0 + b->blen; /* what is there now, oldest first */
+  while (rc == WL_OK) {
+    if (seq < b->bseq0)
+      seq = b->bseq0; /* overwritten while we were delivering */
+    if (seq >= end || seq >= b->bseq0 + b->blen)
+      break;
+    *ev = b->buf[(b->bstart + (seq - b->bseq0)) % b->bcap];
+    seq++;
+    if (ev->timestamp <= since)
+      continue;
+    pthread_mutex_unlock(&b->mu);
+    ev->origin = WL_ORIGIN_BACKFILL;
+    rc = enum_deliver(cb, ctx, ev);
+    pthread_mutex_lock(&b->mu);
+  }
+  pthread_mutex_unlock(&b->mu);
+  free(ev);
+  return rc;
+}
+
+void wl_sim_bus_flush(wl_sim_bus *b) {
+  pthread_mutex_lock(&b->mu);
+  if (b->qlen > 0 && b->thread_asleep)
+    pthread_cond_signal(&b->items);
+  pthread_mutex_unlock(&b->mu);
+}
+
+int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms) {
+  uint64_t deadline = wl_time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+  wl_sim_bus_flush(b);
+  for (;;) {
+    pthread_mutex_lock(&b->mu);
+    int idle = b->qlen == 0 && !b->delivering;
+    pthread_mutex_unlock(&b->mu);
+    if (idle)
+      return WL_OK;
+    if (wl_time_mono_ns() >= deadline)
+      return wl_err(WL_E_TIMEOUT, "sim: events still undelivered after %u ms", timeout_ms);
+    wl_sleep_ms(1);
+  }
+}
+
+uint64_t wl_sim_bus_full_waits(wl_sim_bus *b) { return atomic_load(&b->full_waits); }

@@ -1,0 +1,185 @@
+/* sim_os_posix.c — the sim's few file-system calls on POSIX: an flock()ed lock file (flock
+ * locks belong to the open file description, so two handles in one process exclude each other
+ * as two processes do), whole-file reads, and write-to-temp + rename() for atomic replacement.
+ * No fsync: a sim state torn by a power cut is caught by the checksum, not prevented.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "engine/sim/sim_internal.h"
+
+struct wl_sim_lock {
+  int fd;
+};
+
+static int os_fail(const char *call, const char *path, int e) {
+  int code = e == ENOENT ? WL_E_NOTFOUND : e == EACCES || e == EPERM ? WL_E_PERM
+             : e == ENOSPC                 ? WL_E_NOSPACE
+                                           : WL_E_IO;
+  return wl_err(code, "%s(%s): %s (errno %d)", call, path, strerror(e), e);
+}
+
+int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out) {
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return os_fail("open", path, errno);
+  uint64_t deadline = wl_time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int rc = os_fail("flock", path, errno);
+      close(fd);
+      return rc;
+    }
+    if (wl_time_mono_ns() >= deadline) {
+      close(fd);
+      return wl_err(WL_E_BUSY, "%s: the sim state is locked by another session for more than %u ms",
+                    path, timeout_ms);
+    }
+    wl_sleep_ms(1);
+  }
+  wl_sim_lock *l = malloc(sizeof *l);
+  if (!l) {
+    close(fd);
+    return wl_err(WL_E_NOMEM, "sim: no memory for a lock");
+  }
+  l->fd = fd;
+  *out = l;
+  return WL_OK;
+}
+
+void wl_sim_lock_release(wl_sim_lock *l) {
+  if (!l)
+    return;
+  close(l->fd); /* drops the flock */
+  free(l);
+}
+
+static int read_all(int fd, uint8_t *p, size_t n, size_t *got, const char *path) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = read(fd, p + done, n - done);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return os_fail("read", path, errno);
+    if (r == 0)
+      break;
+    done += (size_t)r;
+  }
+  *got = done;
+  return WL_OK;
+}
+
+int wl_sim_file_read(const char *path, size_t max, uint8_t **data, size_t *len) {
+  struct stat st;
+  int rc = WL_OK, fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return os_fail("open", path, errno);
+  if (fstat(fd, &st) != 0) {
+    rc = os_fail("fstat", path, errno);
+    goto out;
+  }
+  if ((uint64_t)st.st_size > max) {
+    rc = wl_err(WL_E_TOOBIG, "%s: %lld bytes, more than %llu", path, (long long)st.st_size,
+                (unsigned long long)max);
+    goto out;
+  }
+  *data = malloc((size_t)st.st_size + 1);
+  if (!*data) {
+    rc = wl_err(WL_E_NOMEM, "%s: no memory for %lld bytes", path, (long long)st.st_size);
+    goto out;
+  }
+  rc = read_all(fd, *data, (size_t)st.st_size, len, path);
+  if (rc != WL_OK) {
+    free(*data);
+    *data = NULL;
+  }
+out:
+  close(fd);
+  return rc;
+}
+
+int wl_sim_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return os_fail("open", path, errno);
+  int rc = read_all(fd, buf, n, got, path);
+  close(fd);
+  return rc;
+}
+
+int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
+  char tmp[4096];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+    return wl_err(WL_E_TOOBIG, "%s: path too long", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return os_fail("open", tmp, errno);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t w = write(fd, data + done, len - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      int rc = os_fail("write", tmp, errno);
+      close(fd);
+      unlink(tmp);
+      return rc;
+    }
+    done += (size_t)w;
+  }
+  if (close(fd) != 0 || rename(tmp, path) != 0) {
+    int rc = os_fail("rename", path, errno);
+    unlink(tmp);
+    return rc;
+  }
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- watch */
+
+struct wl_sim_watch {
+  int fd;
+  struct stat st; /* at open */
+};
+
+void wl_sim_watch_open(const char *path, wl_sim_watch **out) {
+  wl_sim_watch *w = malloc(sizeof *w);
+  *out = NULL;
+  if (!w)
+    return; /* no watch: the caller peeks every time */
+  w->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (w->fd < 0 || fstat(w->fd, &w->st) != 0) {
+    wl_sim_watch_close(w);
+    return;
+  }
+  *out = w;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+int wl_sim_watch_changed(const wl_sim_watch *w) {
+  struct stat now;
+  if (!w || fstat(w->fd, &now) != 0)
+    return 1;
+  return now.st_nlink == 0 || now.st_size != w->st.st_size ||
+         !same_time(&now.st_mtim, &w->st.st_mtim) || !same_time(&now.st_ctim, &w->st.st_ctim);
+}
+
+void wl_sim_watch_close(wl_sim_watch *w) {
+  if (!w)
+    return;
+  if (w->fd >= 0)
+    close(w->fd);
+  free(w);
+}

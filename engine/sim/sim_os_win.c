@@ -1,0 +1,203 @@
+/* sim_os_win.c — the sim's few file-system calls on Windows (and under wine, inside the fake
+ * fwpuclnt.dll): a lock file held with LockFileEx (per handle, so two handles of one process
+ * exclude each other), whole-file reads opened with FILE_SHARE_DELETE so that a writer's
+ * MoveFileExW(REPLACE_EXISTING) is not refused while we read, and write-to-temp + replace.
+ * Paths are UTF-8 and converted to UTF-16 for the *W calls.
+ */
+#include <windows.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "engine/sim/sim_internal.h"
+
+struct wl_sim_lock {
+  HANDLE h;
+};
+
+static int win_fail(const char *call, const char *path, DWORD e) {
+  int code = e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND ? WL_E_NOTFOUND
+             : e == ERROR_ACCESS_DENIED                             ? WL_E_PERM
+             : e == ERROR_DISK_FULL                                 ? WL_E_NOSPACE
+                                                                    : WL_E_IO;
+  return wl_err(code, "%s(%s): Win32 error %lu", call, path, (unsigned long)e);
+}
+
+static int wpath(const char *path, wchar_t *out, int cap) {
+  if (MultiByteToWideChar(CP_UTF8, 0, path, -1, out, cap) <= 0)
+    return wl_err(WL_E_INVAL, "%s: not a valid UTF-8 path (or longer than %d)", path, cap);
+  return WL_OK;
+}
+
+static HANDLE open_w(const char *path, DWORD access, DWORD disp, int *rc) {
+  wchar_t w[MAX_PATH * 4];
+  *rc = wpath(path, w, (int)(sizeof w / sizeof w[0]));
+  if (*rc != WL_OK)
+    return INVALID_HANDLE_VALUE;
+  HANDLE h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         NULL, disp, FILE_ATTRIBUTE_NORMAL, NULL);
+  if (h == INVALID_HANDLE_VALUE)
+    *rc = win_fail("CreateFileW", path, GetLastError());
+  return h;
+}
+
+int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out) {
+  int rc;
+  HANDLE h = open_w(path, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS, &rc);
+  if (h == INVALID_HANDLE_VALUE)
+    return rc;
+  uint64_t deadline = wl_time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+  for (;;) {
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    if (LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov))
+      break;
+    DWORD e = GetLastError();
+    if (e != ERROR_LOCK_VIOLATION && e != ERROR_IO_PENDING) {
+      CloseHandle(h);
+      return win_fail("LockFileEx", path, e);
+    }
+    if (wl_time_mono_ns() >= deadline) {
+      CloseHandle(h);
+      return wl_err(WL_E_BUSY, "%s: the sim state is locked by another session for more than %u ms",
+                    path, timeout_ms);
+    }
+    wl_sleep_ms(1);
+  }
+  wl_sim_lock *l = malloc(sizeof *l);
+  if (!l) {
+    CloseHandle(h);
+    return wl_err(WL_E_NOMEM, "sim: no memory for a lock");
+  }
+  l->h = h;
+  *out = l;
+  return WL_OK;
+}
+
+void wl_sim_lock_release(wl_sim_lock *l) {
+  if (!l)
+    return;
+  CloseHandle(l->h); /* releases the lock */
+  free(l);
+}
+
+static int read_all(HANDLE h, uint8_t *p, size_t n, size_t *got, const char *path) {
+  size_t done = 0;
+  while (done < n) {
+    DWORD chunk = n - done > (1u << 30) ? (1u << 30) : (DWORD)(n - done), r = 0;
+    if (!ReadFile(h, p + done, chunk, &r, NULL))
+      return win_fail("ReadFile", path, GetLastError());
+    if (r == 0)
+      break;
+    done += r;
+  }
+  *got = done;
+  return WL_OK;
+}
+
+int wl_sim_file_read(const char *path, size_t max, uint8_t **data, size_t *len) {
+  int rc;
+  LARGE_INTEGER size;
+  HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, &rc);
+  if (h == INVALID_HANDLE_VALUE)
+    return rc;
+  if (!GetFileSizeEx(h, &size)) {
+    rc = win_fail("GetFileSizeEx", path, GetLastError());
+    goto out;
+  }
+  if ((uint64_t)size.QuadPart > max) {
+    rc = wl_err(WL_E_TOOBIG, "%s: %lld bytes, more than %llu", path, (long long)size.QuadPart,
+                (unsigned long long)max);
+    goto out;
+  }
+  *data = malloc((size_t)size.QuadPart + 1);
+  if (!*data) {
+    rc = wl_err(WL_E_NOMEM, "%s: no memory for %lld bytes", path, (long long)size.QuadPart);
+    goto out;
+  }
+  rc = read_all(h, *data, (size_t)size.QuadPart, len, path);
+  if (rc != WL_OK) {
+    free(*data);
+    *data = NULL;
+  }
+out:
+  CloseHandle(h);
+  return rc;
+}
+
+int wl_sim_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
+  int rc;
+  HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, &rc);
+  if (h == INVALID_HANDLE_VALUE)
+    return rc;
+  rc = read_all(h, buf, n, got, path);
+  CloseHandle(h);
+  return rc;
+}
+
+static int write_tmp(const char *tmp, const uint8_t *data, size_t len) {
+  int rc;
+  HANDLE h = open_w(tmp, GENERIC_WRITE, CREATE_ALWAYS, &rc);
+  if (h == INVALID_HANDLE_VALUE)
+    return rc;
+  size_t done = 0;
+  while (done < len && rc == WL_OK) {
+    DWORD chunk = len - done > (1u << 30) ? (1u << 30) : (DWORD)(len - done), w = 0;
+    if (!WriteFile(h, data + done, chunk, &w, NULL))
+      rc = win_fail("WriteFile", tmp, GetLastError());
+    done += w;
+  }
+  CloseHandle(h);
+  return rc;
+}
+
+int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
+  char tmp[MAX_PATH * 4];
+  wchar_t wt[MAX_PATH * 4], wp[MAX_PATH * 4];
+  wt[0] = 0;
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+    return wl_err(WL_E_TOOBIG, "%s: path too long", path);
+  int rc = write_tmp(tmp, data, len);
+  if (rc == WL_OK)
+    rc = wpath(tmp, wt, (int)(sizeof wt / sizeof wt[0]));
+  if (rc == WL_OK)
+    rc = wpath(path, wp, (int)(sizeof wp / sizeof wp[0]));
+  /* A reader that opened without FILE_SHARE_DELETE (antivirus, an editor) makes the replace
+   * fail for a moment: retry for up to a second. */
+  for (int i = 0; rc == WL_OK; i++) {
+    if (MoveFileExW(wt, wp, MOVEFILE_REPLACE_EXISTING))
+      break;
+    DWORD e = GetLastError();
+    if ((e != ERROR_ACCESS_DENIED && e != ERROR_SHARING_VIOLATION) || i >= 1000)
+      rc = win_fail("MoveFileExW", path, e);
+    else
+      wl_sleep_ms(1);
+  }
+  if (rc != WL_OK && wt[0])
+    DeleteFileW(wt);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- watch */
+
+/* No cheap check here (see sim_internal.h): a handle kept open on the state file would make
+ * the writer's MoveFileExW(REPLACE_EXISTING) over it fail, so every refresh peeks at the
+ * header. */
+struct wl_sim_watch {
+  int unused;
+};
+
+void wl_sim_watch_open(const char *path, wl_sim_watch **out) {
+  (void)path;
+  *out = NULL;
+}
+
+int wl_sim_watch_changed(const wl_sim_watch *w) {
+  (void)w;
+  return 1;
+}
+
+void wl_sim_watch_close(wl_sim_watch *w) { (void)w; }

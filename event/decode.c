@@ -1,0 +1,315 @@
+/* decode.c — wl_raw_event → wl_event (and back, for file sources). The rules are in decode.h;
+ * every value used here is from fwpmtypes.h as documented on Microsoft Learn
+ * (FWPM_NET_EVENT_HEADER3, FWPM_NET_EVENT_CLASSIFY_DROP2, FWPM_NET_EVENT_CLASSIFY_ALLOW0,
+ * FWPM_NET_EVENT_CAPABILITY_DROP0/ALLOW0, FWP_IP_VERSION, FWP_DIRECTION's msFwp values). Runs on
+ * the consumer thread only, never on a BFE callback thread.
+ */
+#include "event/decode.h"
+
+#include <string.h>
+
+#include "common/wl_text.h"
+
+static int map_type(uint32_t raw_type) {
+  switch (raw_type) {
+  case WL_RAW_TYPE_CLASSIFY_DROP:
+    return WL_EVT_DROP;
+  case WL_RAW_TYPE_CLASSIFY_ALLOW:
+    return WL_EVT_ALLOW;
+  case WL_RAW_TYPE_CAPABILITY_DROP:
+    return WL_EVT_CAP_DROP;
+  case WL_RAW_TYPE_CAPABILITY_ALLOW:
+    return WL_EVT_CAP_ALLOW;
+  default:
+    return WL_EVT_OTHER;
+  }
+}
+
+static int is_classify(int type) { return type == WL_EVT_DROP || type == WL_EVT_ALLOW; }
+
+/* One address per the header's ipVersion: v4 is a host-order UINT32 kept with memcpy. */
+static void decode_addr(uint8_t ip_version, const uint8_t raw[16], uint8_t out[16]) {
+  if (ip_version == 4) {
+    uint32_t host;
+    memcpy(&host, raw, sizeof host);
+    wl_addr_from_v4_host(host, out);
+  } else {
+    memcpy(out, raw, 16);
+  }
+}
+
+static void decode_header(const wl_raw_event *raw, wl_event *ev) {
+  uint32_t f = raw->flags;
+  if (f & WL_RAW_IP_PROTOCOL_SET) {
+    ev->proto = raw->ip_protocol;
+    ev->has |= WL_HAS_PROTO;
+  }
+  if ((f & WL_RAW_IP_VERSION_SET) &&
+      (raw->ip_version == WL_RAW_IP_V4 || raw->ip_version == WL_RAW_IP_V6)) {
+    ev->ip_version = raw->ip_version == WL_RAW_IP_V4 ? 4 : 6;
+    ev->has |= WL_HAS_IP_VERSION;
+    if (f & WL_RAW_LOCAL_ADDR_SET) {
+      decode_addr(ev->ip_version, raw->local_addr, ev->local_addr);
+      ev->has |= WL_HAS_LOCAL_ADDR;
+    }
+    if (f & WL_RAW_REMOTE_ADDR_SET) {
+      decode_addr(ev->ip_version, raw->remote_addr, ev->remote_addr);
+      ev->has |= WL_HAS_REMOTE_ADDR;
+    }
+  }
+  if (f & WL_RAW_LOCAL_PORT_SET) {
+    ev->local_port = raw->local_port;
+    ev->has |= WL_HAS_LOCAL_PORT;
+  }
+  if (f & WL_RAW_REMOTE_PORT_SET) {
+    ev->remote_port = raw->remote_port;
+    ev->has |= WL_HAS_REMOTE_PORT;
+  }
+}
+
+/* Whether a NUL code unit occurs among the first n bytes (whole units only). */
+static int has_nul_unit(const uint8_t *u16, size_t n) {
+  for (size_t i = 0; i + 1 < n; i += 2)
+    if (u16[i] == 0 && u16[i + 1] == 0)
+      return 1;
+  return 0;
+}
+
+/* The app id blob: UTF-16LE of app_id_size bytes, of which app_id_copied were kept. A copy that
+ * stopped short of the blob is truncated unless a NUL ended the string inside the copy. */
+static void decode_app(const wl_raw_event *raw, wl_event *ev) {
+  if (!(raw->flags & WL_RAW_APP_ID_SET) || raw->app_id_size == 0)
+    return;
+  size_t n = raw->app_id_copied;
+  if (n > raw->app_id_size)
+    n = raw->app_id_size;
+  if (n > WL_RAW_APP_MAX)
+    n = WL_RAW_APP_MAX;
+  size_t need = wl_utf16le_to_utf8(raw->app_id, n, ev->app, sizeof ev->app);
+  int cut = n < raw->app_id_size && !has_nul_unit(raw->app_id, n);
+  if (need == 0)
+    return; /* empty blob, only a terminator, or nothing copied: no app */
+  ev->has |= WL_HAS_APP;
+  if (cut || need >= sizeof ev->app)
+    ev->has |= WL_HAS_APP_TRUNC;
+}
+
+/* A binary SID of len bytes (0 = the pointer was NULL) → string; "" when absent or malformed. */
+static int decode_sid(const uint8_t *sid, uint8_t len, char *out, size_t cap) {
+  out[0] = '\0';
+  if (len == 0)
+    return 0;
+  if (wl_sid_to_string(sid, len > WL_SID_MAX ? WL_SID_MAX : len, out, cap) != 0) {
+    out[0] = '\0';
+    return 0;
+  }
+  return 1;
+}
+
+static void decode_sids(const wl_raw_event *raw, wl_event *ev) {
+  if ((raw->flags & WL_RAW_USER_ID_SET) &&
+      decode_sid(raw->user_sid, raw->user_sid_len, ev->user, sizeof ev->user))
+    ev->has |= WL_HAS_USER;
+  if ((raw->flags & WL_RAW_PACKAGE_ID_SET) &&
+      decode_sid(raw->package_sid, raw->package_sid_len, ev->package, sizeof ev->package)) {
+    if (strcmp(ev->package, "S-1-0-0") == 0)
+      ev->package[0] = '\0'; /* SECURITY_NULL_SID: "no package" */
+    else
+      ev->has |= WL_HAS_PACKAGE;
+  }
+}
+
+/* Direction of a classify payload: the documented msFwpDirection values, FWP_DIRECTION_INBOUND /
+ * OUTBOUND in allow events (as the CLASSIFY_ALLOW0 page has it), else the layer tells: the
+ * RECV_ACCEPT layers authorise inbound connections, the CONNECT layers outbound ones. FORWARD and
+ * anything else stays unknown. */
+static int payload_dir(const wl_raw_event *raw, int type) {
+  switch (raw->direction) {
+  case WL_RAW_DIR_IN:
+    return WL_DIR_IN;
+  case WL_RAW_DIR_OUT:
+    return WL_DIR_OUT;
+  case WL_RAW_FWP_DIRECTION_INBOUND:
+    if (type == WL_EVT_ALLOW)
+      return WL_DIR_IN;
+    break;
+  case WL_RAW_FWP_DIRECTION_OUTBOUND:
+    if (type == WL_EVT_ALLOW)
+      return WL_DIR_OUT;
+    break;
+  }
+  switch (raw->layer_id) {
+  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4:
+  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6:
+    return WL_DIR_IN;
+  case WL_LAYER_ALE_AUTH_CONNECT_V4:
+  case WL_LAYER_ALE_AUTH_CONNECT_V6:
+    return WL_DIR_OUT;
+  }
+  return WL_DIR_UNKNOWN;
+}
+
+/* Classify payloads carry filter, layer, reauth, direction and loopback; capability payloads
+ * only the filter id and loopback. */
+static void decode_payload(const wl_raw_event *raw, wl_event *ev) {
+  if (!raw->has_payload)
+    return;
+  if (raw->filter_id != 0) {
+    ev->filter_id = raw->filter_id;
+    ev->has |= WL_HAS_FILTER;
+  }
+  if (raw->is_loopback <= 1) {
+    ev->is_loopback = raw->is_loopback;
+    ev->has |= WL_HAS_LOOPBACK;
+  }
+  if (!is_classify(ev->type))
+    return;
+  if (raw->layer_id != WL_RAW_LAYER_UNKNOWN) {
+    ev->layer_id = raw->layer_id;
+    ev->has |= WL_HAS_LAYER;
+  }
+  int dir = payload_dir(raw, ev->type);
+  if (dir != WL_DIR_UNKNOWN) {
+    ev->dir = (uint8_t)dir;
+    ev->has |= WL_HAS_DIR;
+  }
+  if (raw->flags & WL_RAW_REAUTH_REASON_SET) {
+    ev->reauth = raw->reauth_reason;
+    ev->has |= WL_HAS_REAUTH;
+  }
+}
+
+int wl_decode(const wl_raw_event *raw, wl_event *ev) {
+  wl_event_clear(ev);
+  ev->ts = raw->timestamp;
+  ev->origin = raw->origin;
+  ev->type = (uint8_t)map_type(raw->type);
+  if (ev->type == WL_EVT_OTHER)
+    return 0;
+  decode_header(raw, ev);
+  decode_app(raw, ev);
+  decode_sids(raw, ev);
+  decode_payload(raw, ev);
+  return 1;
+}
+
+/* ---- encode: a decoded event back into the raw shape (file sources) ---- */
+
+static uint32_t unmap_type(int type) {
+  switch (type) {
+  case WL_EVT_DROP:
+    return WL_RAW_TYPE_CLASSIFY_DROP;
+  case WL_EVT_ALLOW:
+    return WL_RAW_TYPE_CLASSIFY_ALLOW;
+  case WL_EVT_CAP_DROP:
+    return WL_RAW_TYPE_CAPABILITY_DROP;
+  case WL_EVT_CAP_ALLOW:
+    return WL_RAW_TYPE_CAPABILITY_ALLOW;
+  default:
+    return 0; /* FWPM_NET_EVENT_TYPE_IKEEXT_MM_FAILURE: any type we skip */
+  }
+}
+
+static void encode_addr(uint8_t ip_version, const uint8_t addr[16], uint8_t raw[16]) {
+  memset(raw, 0, 16);
+  if (ip_version == 4) {
+    uint32_t host = wl_addr_to_v4_host(addr);
+    memcpy(raw, &host, sizeof host);
+  } else {
+    memcpy(raw, addr, 16);
+  }
+}
+
+static void encode_header(const wl_event *ev, wl_raw_event *raw) {
+  if (ev->has & WL_HAS_PROTO) {
+    raw->ip_protocol = ev->proto;
+    raw->flags |= WL_RAW_IP_PROTOCOL_SET;
+  }
+  if ((ev->has & WL_HAS_IP_VERSION) && (ev->ip_version == 4 || ev->ip_version == 6)) {
+    raw->ip_version = ev->ip_version == 4 ? WL_RAW_IP_V4 : WL_RAW_IP_V6;
+    raw->flags |= WL_RAW_IP_VERSION_SET;
+    if (ev->has & WL_HAS_LOCAL_ADDR) {
+      encode_addr(ev->ip_version, ev->local_addr, raw->local_addr);
+      raw->flags |= WL_RAW_LOCAL_ADDR_SET;
+    }
+    if (ev->has & WL_HAS_REMOTE_ADDR) {
+      encode_addr(ev->ip_version, ev->remote_addr, raw->remote_addr);
+      raw->flags |= WL_RAW_REMOTE_ADDR_SET;
+    }
+  } else {
+    raw->ip_version = WL_RAW_IP_NONE;
+  }
+  if (ev->has & WL_HAS_LOCAL_PORT) {
+    raw->local_port = ev->local_port;
+    raw->flags |= WL_RAW_LOCAL_PORT_SET;
+  }
+  if (ev->has & WL_HAS_REMOTE_PORT) {
+    raw->remote_port = ev->remote_port;
+    raw->flags |= WL_RAW_REMOTE_PORT_SET;
+  }
+}
+
+/* The app as WFP gives it: UTF-16LE with a terminator, the size of the whole blob. An app
+ * already flagged truncated (or too long for the record) is copied without the terminator and
+ * with a blob size larger than the copy, so that decoding flags it again. */
+static void encode_app(const wl_event *ev, wl_raw_event *raw) {
+  if (!(ev->has & WL_HAS_APP) || ev->app[0] == '\0')
+    return;
+  size_t need = wl_utf8_to_utf16le(ev->app, strlen(ev->app), raw->app_id, WL_RAW_APP_MAX);
+  if ((ev->has & WL_HAS_APP_TRUNC) || need > WL_RAW_APP_MAX - 2) {
+    size_t copied = (need < WL_RAW_APP_MAX ? need : WL_RAW_APP_MAX) & ~(size_t)1;
+    raw->app_id_copied = (uint32_t)copied;
+    raw->app_id_size = (uint32_t)((need > copied ? need : copied) + 2);
+  } else {
+    raw->app_id[need] = 0;
+    raw->app_id[need + 1] = 0;
+    raw->app_id_copied = raw->app_id_size = (uint32_t)(need + 2);
+  }
+  raw->flags |= WL_RAW_APP_ID_SET;
+}
+
+static void encode_sid(int known, const char *s, uint8_t *out, uint8_t *len, uint32_t *flags,
+                       uint32_t bit) {
+  if (!known || s[0] == '\0')
+    return;
+  int n = wl_sid_from_string(s, out);
+  if (n <= 0)
+    return;
+  *len = (uint8_t)n;
+  *flags |= bit;
+}
+
+static void encode_payload(const wl_event *ev, wl_raw_event *raw) {
+  raw->layer_id = WL_RAW_LAYER_UNKNOWN;
+  raw->is_loopback = WL_RAW_LOOPBACK_UNKNOWN;
+  raw->direction = WL_RAW_DIR_UNKNOWN;
+  if (!(ev->has & (WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR | WL_HAS_LOOPBACK | WL_HAS_REAUTH)))
+    return;
+  raw->has_payload = 1;
+  if (ev->has & WL_HAS_FILTER)
+    raw->filter_id = ev->filter_id;
+  if (ev->has & WL_HAS_LAYER)
+    raw->layer_id = ev->layer_id;
+  if (ev->has & WL_HAS_DIR)
+    raw->direction = ev->dir == WL_DIR_IN ? WL_RAW_DIR_IN : WL_RAW_DIR_OUT;
+  if (ev->has & WL_HAS_LOOPBACK)
+    raw->is_loopback = ev->is_loopback ? 1 : 0;
+  if (ev->has & WL_HAS_REAUTH) {
+    raw->reauth_reason = ev->reauth;
+    raw->flags |= WL_RAW_REAUTH_REASON_SET;
+  }
+}
+
+void wl_encode(const wl_event *ev, wl_raw_event *raw) {
+  memset(raw, 0, sizeof *raw);
+  raw->timestamp = ev->ts;
+  raw->origin = ev->origin;
+  raw->type = unmap_type(ev->type);
+  encode_header(ev, raw);
+  encode_app(ev, raw);
+  encode_sid(ev->has & WL_HAS_USER, ev->user, raw->user_sid, &raw->user_sid_len, &raw->flags,
+             WL_RAW_USER_ID_SET);
+  encode_sid(ev->has & WL_HAS_PACKAGE, ev->package, raw->package_sid, &raw->package_sid_len,
+             &raw->flags, WL_RAW_PACKAGE_ID_SET);
+  encode_payload(ev, raw);
+}

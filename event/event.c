@@ -1,0 +1,49 @@
+/* event.c — small helpers of the event model: clearing and the names used in files/output. */
+#include "event/event.h"
+
+#include <string.h>
+
+#include "common/wl_err.h"
+
+void wl_event_clear(wl_event *ev) { memset(ev, 0, sizeof *ev); }
+
+static const char *const type_names[] = {
+    [WL_EVT_OTHER] = "other",     [WL_EVT_DROP] = "drop",         [WL_EVT_ALLOW] = "allow",
+    [WL_EVT_CAP_DROP] = "cap-drop", [WL_EVT_CAP_ALLOW] = "cap-allow",
+};
+static const char *const dir_names[] = {
+    [WL_DIR_UNKNOWN] = "?", [WL_DIR_IN] = "in", [WL_DIR_OUT] = "out"};
+
+const char *wl_event_type_name(int type) {
+  if (type < 0 || (size_t)type >= sizeof type_names / sizeof type_names[0])
+    return "other";
+  return type_names[type];
+}
+
+const char *wl_dir_name(int dir) {
+  if (dir < 0 || (size_t)dir >= sizeof dir_names / sizeof dir_names[0])
+    return "?";
+  return dir_names[dir];
+}
+
+static int lookup(const char *const *names, size_t n, const char *s, int *out) {
+  for (size_t i = 0; i < n; i++)
+    if (names[i] && strcmp(names[i], s) == 0) {
+      *out = (int)i;
+      return WL_OK;
+    }
+  return WL_E_PARSE;
+}
+
+int wl_event_type_parse(const char *s, int *type) {
+  if (lookup(type_names, sizeof type_names / sizeof type_names[0], s, type) == WL_OK)
+    return WL_OK;
+  return wl_err(WL_E_PARSE, "unknown event type '%s' (allow, drop, cap-allow, cap-drop)", s);
+}
+
+int wl_dir_parse(const char *s, int *dir) {
+  if (strcmp(s, "?") != 0 &&
+      lookup(dir_names, sizeof dir_names / sizeof dir_names[0], s, dir) == WL_OK)
+    return WL_OK;
+  return wl_err(WL_E_PARSE, "unknown direction '%s' (in, out)", s);
+}

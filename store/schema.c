@@ -1,0 +1,298 @@
+/* schema.c — the store's tables, their numbered migrations, and the files on disk.
+ *
+ * meta.schema_version says which migrations a file has. Opening runs the missing ones in
+ * order, each in its own IMMEDIATE transaction that re-reads the version first (two processes
+ * opening at once cannot both migrate). A file whose version is newer than this binary knows is
+ * refused with WL_E_VERSION, never downgraded. To change the schema: append a migration to
+ * `migrations`, bump WL_STORE_SCHEMA_VERSION in store.h, and keep the old DDL in the tests.
+ *
+ * flows is WITHOUT ROWID keyed by the flow key: the upsert of a repeat touches one b-tree
+ * page, not an index page and a table page. Its id (what events refer to) is assigned by the
+ * writer from meta.flow_seq and indexed (flows_id) in append order.
+ *
+ * Sizes (what a week of traffic costs): events is WITHOUT ROWID keyed by (ts, id), so time
+ * order needs no second index. A row is five integers: time, sequence, the flow's id (app,
+ * direction, protocol, remote address and the port the flow keeps), the one port the flow
+ * does not keep (stored minus 32768 so an ephemeral port takes 2 bytes, not 3), and the id of
+ * its context in ctx (has/type/origin/loopback bits, filter, layer, local address, reauth,
+ * user and package SIDs: a machine has few distinct ones). About 30 bytes an event on disk.
+ *
+ * The database, -wal and -shm files are created here, empty and owner-only, before SQLite opens
+ * them (SQLite would create them with the process umask; on Windows with the folder's ACL).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "store/store_int.h"
+
+/* Version 1. */
+static const char schema_v1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;"
+    "CREATE TABLE apps(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+    " dos_path TEXT NOT NULL DEFAULT '', first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL, allowed INTEGER NOT NULL DEFAULT 0,"
+    " blocked INTEGER NOT NULL DEFAULT 0, endpoints INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE sids(id INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE flows(app INTEGER NOT NULL, dir INTEGER NOT NULL, proto INTEGER NOT NULL,"
+    " ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL, remote_port INTEGER NOT NULL,"
+    " local_port INTEGER NOT NULL, action INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " last_filter_id INTEGER NOT NULL, PRIMARY KEY(app, dir, proto, ip_version, remote_addr,"
+    " remote_port, local_port, action)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX flows_id ON flows(id);"
+    "CREATE TABLE ctx(id INTEGER PRIMARY KEY, bits INTEGER NOT NULL,"
+    " filter_id INTEGER NOT NULL, layer INTEGER NOT NULL, local_addr BLOB NOT NULL,"
+    " reauth INTEGER NOT NULL, user INTEGER NOT NULL, package INTEGER NOT NULL,"
+    " UNIQUE(bits, filter_id, layer, local_addr, reauth, user, package));"
+    "CREATE TABLE events(ts INTEGER NOT NULL, id INTEGER NOT NULL, flow INTEGER NOT NULL,"
+    " port INTEGER, ctx INTEGER NOT NULL, PRIMARY KEY(ts, id)) WITHOUT ROWID;"
+    "CREATE TABLE drops_hourly(hour INTEGER NOT NULL, filter_id INTEGER NOT NULL,"
+    " count INTEGER NOT NULL, PRIMARY KEY(hour, filter_id)) WITHOUT ROWID;"
+    "CREATE TABLE filters_seen(filter_id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    " provider TEXT NOT NULL, sublayer TEXT NOT NULL, action TEXT NOT NULL,"
+    " ours INTEGER NOT NULL);"
+    "CREATE TABLE rules(id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL,"
+    " app_nt TEXT NOT NULL, dir INTEGER NOT NULL, proto INTEGER NOT NULL, scope TEXT NOT NULL,"
+    " ports TEXT NOT NULL, remotes TEXT NOT NULL, user TEXT NOT NULL, package TEXT NOT NULL,"
+    " filters TEXT NOT NULL, evidence TEXT NOT NULL, origin TEXT NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE import_keys(key INTEGER PRIMARY KEY);"
+    "PRAGMA application_id=2003201134;"; /* WL_STORE_APP_ID */
+_Static_assert(WL_STORE_APP_ID == 2003201134, "application_id in schema_v1");
+
+/* migrations[k] takes a file from version k-1 to k. */
+static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1};
+
+/* ---------------------------------------------------------------- files */
+
+static int file_err(const char *path, const char *what, int e) {
+  int code = WL_E_IO;
+  if (e == EACCES || e == EPERM)
+    code = WL_E_PERM;
+  else if (e == EROFS)
+    code = WL_E_READONLY;
+  else if (e == ENOENT)
+    code = WL_E_NOTFOUND;
+  else if (e == ENOSPC)
+    code = WL_E_NOSPACE;
+  return wl_err(code, "%s: cannot %s: %s", path, what, strerror(e));
+}
+
+/* An existing file must be writable; a missing one is created empty and restricted. */
+static int create_owner_only(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f) {
+    fclose(f);
+    if ((f = fopen(path, "r+b")) == NULL) {
+      int e = errno;
+      if (e == EACCES || e == EPERM || e == EROFS)
+        return wl_err(WL_E_READONLY, "%s: the store is read-only (%s); wfplearn needs to "
+                      "write it: check its permissions and the medium", path, strerror(e));
+      return file_err(path, "open for writing", e);
+    }
+    fclose(f);
+    return WL_OK;
+  }
+  if (errno != ENOENT)
+    return file_err(path, "open", errno);
+  if ((f = fopen(path, "ab")) == NULL)
+    return file_err(path, "create", errno);
+  fclose(f);
+  int rc = wl_os_restrict_file(path);
+  return rc == WL_OK ? rc : wl_err_prefix(rc, "%s: cannot make it owner-only", path);
+}
+
+int wl_schema_prepare_files(const char *path) {
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  char p[4096];
+  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+    if ((size_t)snprintf(p, sizeof p, "%s%s", path, suffix[i]) >= sizeof p)
+      return wl_err(WL_E_TOOBIG, "%s: path too long", path);
+    int rc = create_owner_only(p);
+    if (rc != WL_OK)
+      return rc;
+  }
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- version */
+
+static int query_int(wl_store *s, const char *sql, int64_t *out, int *found) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    *out = *found ? sqlite3_column_int64(st, 0) : 0;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+      rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_OK ? WL_OK : wl_store_sqlerr(s, rc, "reading the schema version");
+}
+
+int wl_schema_version_of(wl_store *s, int *version) {
+  int64_t n = 0, appid = 0;
+  int found = 0, rc;
+  *version = 0;
+  if ((rc = query_int(s, "PRAGMA application_id", &appid, &found)) != WL_OK)
+    return rc;
+  if (appid != 0 && appid != WL_STORE_APP_ID)
+    return wl_err(WL_E_PARSE, "%s: an SQLite database of another program (application_id "
+                  "0x%llx), not a wfplearn store", s->path, (unsigned long long)appid);
+  rc = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+                 &n, &found);
+  if (rc != WL_OK || n == 0) {
+    if (rc == WL_OK && (rc = query_int(s, "SELECT count(*) FROM sqlite_master", &n, &found)) ==
+                           WL_OK && n != 0)
+      rc = wl_err(WL_E_PARSE, "%s: an SQLite database without wfplearn's tables, not a "
+                  "wfplearn store", s->path);
+    return rc;
+  }
+  rc = query_int(s, "SELECT value FROM meta WHERE key='schema_version'", &n, &found);
+  if (rc == WL_OK && (!found || n <= 0 || n > 1000000))
+    return wl_err(WL_E_CORRUPT, "%s: meta.schema_version is missing or invalid", s->path);
+  *version = (int)n;
+  return rc;
+}
+
+/* ---------------------------------------------------------------- verify */
+
+/* Column names of table `name`, in order, comma-joined ("" when there is no such table). */
+static int columns_of(sqlite3 *db, const char *name, char *out, size_t cap) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT group_concat(name, ',') FROM "
+                              "(SELECT name FROM pragma_table_info(?1) ORDER BY cid)",
+                              -1, &st, NULL);
+  out[0] = 0;
+  if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) == SQLITE_OK &&
+      (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    wl_strlcpy(out, t ? (const char *)t : "", cap);
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Every table and index that migrations 1..v create in an empty database must be in the file
+ * under the same kind, and every such table with the same columns. Catches a schema changed
+ * without a version bump (a development build's file failed with "no such table: ctx"). */
+static int compare_schema(wl_store *s, sqlite3 *want, int v) {
+  sqlite3_stmt *st = NULL;
+  char a[2048], b[2048];
+  int rc = sqlite3_prepare_v2(want,
+                              "SELECT type, name FROM sqlite_master WHERE name NOT LIKE "
+                              "'sqlite_%' AND type IN ('table','index') ORDER BY name",
+                              -1, &st, NULL);
+  int ret = WL_OK;
+  while (ret == WL_OK && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *type = (const char *)sqlite3_column_text(st, 0);
+    const char *name = (const char *)sqlite3_column_text(st, 1);
+    int64_t n = 0;
+    int found = 0;
+    char q[256];
+    snprintf(q, sizeof q, "SELECT count(*) FROM sqlite_master WHERE type='%s' AND name='%s'", type,
+             name); /* our own names: [a-z_] */
+    if ((ret = query_int(s, q, &n, &found)) != WL_OK)
+      break;
+    if (n == 0)
+      ret = wl_err(WL_E_CORRUPT,
+                   "%s: says schema version %d but has no %s '%s': it was "
+                   "written by a build with a different schema; move it away (learn starts a "
+                   "new store)",
+                   s->path, v, type, name);
+    else if (strcmp(type, "table") == 0 &&
+             (columns_of(want, name, a, sizeof a) != SQLITE_OK ||
+              columns_of(s->db, name, b, sizeof b) != SQLITE_OK || strcmp(a, b) != 0))
+      ret = wl_err(WL_E_CORRUPT,
+                   "%s: says schema version %d but table '%s' has columns (%s), "
+                   "not (%s): it was written by a build with a different schema; move it away "
+                   "(learn starts a new store)",
+                   s->path, v, name, b, a);
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  if (ret == WL_OK && rc != SQLITE_DONE)
+    ret =
+        wl_err(WL_E_INTERNAL, "%s: building the expected schema: %s", s->path, sqlite3_errstr(rc));
+  return ret;
+}
+
+int wl_schema_verify(wl_store *s, int v) {
+  if (v < 1 || v > WL_STORE_SCHEMA_VERSION)
+    return WL_OK;
+  sqlite3 *want = NULL;
+  int rc = sqlite3_open_v2(":memory:", &want, SQLITE_OPEN_READWRITE, NULL), ret = WL_OK;
+  for (int k = 1; rc == SQLITE_OK && k <= v; k++)
+    rc = sqlite3_exec(want, migrations[k], NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    ret = wl_err(WL_E_INTERNAL, "%s: building the expected schema of version %d: %s", s->path, v,
+                 want ? sqlite3_errmsg(want) : sqlite3_errstr(rc));
+  else
+    ret = compare_schema(s, want, v);
+  sqlite3_close(want);
+  return ret;
+}
+
+/* ---------------------------------------------------------------- migrate */
+
+static int migrate_step(wl_store *s, int *version) {
+  int rc = wl_store_exec(s, "BEGIN IMMEDIATE", "starting the schema migration"), v = 0;
+  if (rc != WL_OK)
+    return rc;
+  if ((rc = wl_schema_version_of(s, &v)) != WL_OK)
+    goto out;
+  if (v > WL_STORE_SCHEMA_VERSION) {
+    rc = wl_err(WL_E_VERSION, "%s: schema version %d was written by a newer wfplearn (this one "
+                "knows up to %d); refusing to downgrade it, upgrade wfplearn", s->path, v,
+                WL_STORE_SCHEMA_VERSION);
+    goto out;
+  }
+  if (v < WL_STORE_SCHEMA_VERSION) {
+    if ((rc = wl_store_exec(s, migrations[v + 1], "migrating the schema")) != WL_OK)
+      goto out;
+    if ((rc = wl_store_meta_set_int(s, "schema_version", v + 1)) != WL_OK)
+      goto out;
+    v++;
+  }
+  rc = wl_store_exec(s, "COMMIT", "committing the schema migration");
+out:
+  if (rc != WL_OK && !sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  *version = v;
+  return rc;
+}
+
+int wl_schema_migrate(wl_store *s) {
+  int v = 0, rc;
+  do {
+    if ((rc = migrate_step(s, &v)) != WL_OK)
+      return rc;
+  } while (v < WL_STORE_SCHEMA_VERSION);
+  s->schema_version = v;
+  return WL_OK;
+}
+
+int wl_schema_quick_check(wl_store *s) {
+  sqlite3_stmt *st = NULL;
+  char first[256] = "";
+  int problems = 0, rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    if (t && strcmp(t, "ok") != 0 && problems++ == 0)
+      wl_strlcpy(first, t, sizeof first);
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE)
+    return wl_store_sqlerr(s, rc, "PRAGMA quick_check");
+  if (problems)
+    return wl_err(WL_E_CORRUPT, "%s: the database file is damaged: quick_check found %d "
+                  "problem(s), first: %s", s->path, problems, first);
+  return WL_OK;
+}

@@ -1,0 +1,179 @@
+/* store_int.h — what the db/ files share behind store.h: the handle, the prepared-statement
+ * table, the bounded in-memory maps of the write path, and the SQLite → WL_E_* translation.
+ * Nothing outside db/ includes this.
+ *
+ * Bounds: a batch is processed in chunks of WL_STORE_CHUNK events; the per-chunk maps hold at
+ * most one entry per event of the chunk and have twice that many slots, so they never fill.
+ * The app and SID caches are cleared when three quarters full (they only speed up interning;
+ * the tables are the truth).
+ */
+#ifndef WL_STORE_INT_H
+#define WL_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define WL_STORE_CHUNK 4096u           /* events coalesced per flush */
+#define WL_STORE_MAP_SLOTS 8192u       /* 2 x chunk, power of two */
+#define WL_STORE_CACHE_SLOTS 1024u     /* app path cache, power of two */
+#define WL_STORE_SID_SLOTS 256u        /* SID string cache, power of two */
+#define WL_STORE_CTX_SLOTS 4096u       /* event context cache, power of two */
+#define WL_STORE_PRUNE_MIN 1024u       /* rows a batch may prune beyond twice its own size */
+#define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
+#define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
+#define WL_STORE_RETAIN_TICKS (7ull * WL_STORE_DAY_TICKS)
+#define WL_STORE_RETAIN_BYTES (1ull << 30)
+#define WL_STORE_BUSY_MS 5000u
+#define WL_STORE_APP_ID 0x77666c6e /* PRAGMA application_id: "wfln" */
+
+/* Prepared statements, kept for the life of the handle (SQL text in store.c). */
+enum wl_st {
+  ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+  ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
+  ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
+  ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
+  ST_FLOW_UPSERT, ST_EVENT_INSERT, ST_DROP_ADD, ST_KEY_INSERT,
+  ST_OLDEST, ST_BOUNDARY, ST_DEL_AGE, ST_DEL_B, ST_DEL_ALL, ST_USED_BYTES,
+  ST_FILTER_PUT, ST_FILTER_GET,
+  ST_STATS_COUNTS, ST_APPS, ST_FLOWS_APP, ST_FLOWS_ALL, ST_DROPS, ST_EVENTS,
+  ST_RULE_ADD, ST_RULE_UPDATE, ST_RULE_GET, ST_RULE_DEL, ST_RULES,
+  ST_COUNT
+};
+
+/* A fixed-size key aggregated over a chunk (flow key, app id, hour+filter). */
+#define WL_AGG_KEY 40
+typedef struct wl_agg_ent {
+  uint8_t key[WL_AGG_KEY];
+  uint64_t v[5];
+  int64_t id;
+  uint32_t used;
+} wl_agg_ent;
+typedef struct wl_agg_map {
+  wl_agg_ent *e;     /* WL_STORE_MAP_SLOTS */
+  uint32_t *list;    /* used slots, in insertion order */
+  uint32_t n;
+} wl_agg_map;
+
+/* String → id cache (app paths with their DOS form; SIDs). */
+typedef struct wl_str_ent {
+  char *key;
+  char *aux; /* DOS path for apps, NULL for SIDs */
+  int64_t id;
+} wl_str_ent;
+typedef struct wl_str_cache {
+  wl_str_ent *e;
+  uint32_t slots, n;
+} wl_str_cache;
+
+/* Binary key → id cache (event contexts), same policy as wl_str_cache. */
+#define WL_BIN_KEY 56
+typedef struct wl_bin_ent {
+  uint8_t key[WL_BIN_KEY];
+  int64_t id; /* 0 = free slot */
+} wl_bin_ent;
+typedef struct wl_bin_cache {
+  wl_bin_ent *e;
+  uint32_t slots, n;
+} wl_bin_cache;
+
+/* What an event row shares with many others, interned in the ctx table: the has/type/origin/
+ * loopback bits, filter, layer, local address, reauth reason, user and package SIDs. Fields
+ * whose has bit is unset are 0. Zero-filled, so memcmp compares it. */
+typedef struct wl_ctx_key {
+  int64_t bits, user, package;
+  uint64_t filter_id;
+  uint32_t reauth;
+  uint16_t layer;
+  uint8_t alen, pad; /* bytes of local_addr stored: 0, 4 or 16 */
+  uint8_t local_addr[16];
+} wl_ctx_key;
+_Static_assert(sizeof(wl_ctx_key) == WL_BIN_KEY, "context key fills the cache key exactly");
+
+/* The flow key as coalesced in memory: zero-filled, so memcmp compares it. */
+typedef struct wl_flow_key {
+  int64_t app;
+  uint16_t remote_port, local_port;
+  uint8_t dir, proto, ip_version, action;
+  uint8_t alen, pad[7]; /* bytes of remote_addr stored: 0, 4 or 16 */
+  uint8_t remote_addr[16];
+} wl_flow_key;
+_Static_assert(sizeof(wl_flow_key) == WL_AGG_KEY, "flow key fills the map key exactly");
+
+/* One chunk of a batch on its way to the tables. */
+typedef struct wl_chunk {
+  const wl_event *ev[WL_STORE_CHUNK];
+  uint32_t flow_slot[WL_STORE_CHUNK];
+  int64_t ctx[WL_STORE_CHUNK]; /* ctx row ids */
+  uint32_t n;
+} wl_chunk;
+
+/* Totals of the batch in progress, added to meta at commit. */
+typedef struct wl_batch_tot {
+  uint64_t stored, pruned, skipped, new_flows;
+} wl_batch_tot;
+
+struct wl_store {
+  sqlite3 *db;
+  char *path;
+  int read_only, in_txn, schema_version;
+  uint64_t retain_ticks, retain_bytes;
+  sqlite3_stmt *st[ST_COUNT];
+  /* write state, persisted in meta with each batch and restored on rollback */
+  uint64_t next_id, next_flow, first_ts, last_ts;
+  wl_agg_map flows, apps, drops;
+  wl_str_cache app_cache, sid_cache;
+  wl_bin_cache ctx_cache;
+  wl_chunk *chunk;
+  wl_batch_tot tot;
+};
+
+/* store.c */
+sqlite3_stmt *wl_st(wl_store *s, enum wl_st id); /* prepared once, reset; NULL + wl_err */
+int wl_store_sqlerr(wl_store *s, int rc, const char *what); /* → WL_E_*, message names file */
+int wl_store_step_done(wl_store *s, sqlite3_stmt *st, const char *what); /* SQLITE_DONE/ROW */
+/* Steps a bound one-column query and resets it: *out = its int64, or 0 when it gave no row. */
+int wl_store_step_int64(wl_store *s, sqlite3_stmt *st, int64_t *out, const char *what);
+int wl_store_exec(wl_store *s, const char *sql, const char *what);
+int wl_store_meta_set_int(wl_store *s, const char *key, int64_t v);
+int wl_store_txn_begin(wl_store *s);   /* BEGIN IMMEDIATE, or a savepoint inside begin() */
+int wl_store_txn_commit(wl_store *s);
+void wl_store_txn_abort(wl_store *s);  /* rolls back whatever is open; keeps the message */
+void wl_store_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
+uint64_t wl_store_col_u64(sqlite3_stmt *st, int i);
+void wl_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+
+/* schema.c */
+int wl_schema_prepare_files(const char *path);          /* create owner-only db/-wal/-shm */
+int wl_schema_migrate(wl_store *s);                      /* to WL_STORE_SCHEMA_VERSION */
+int wl_schema_version_of(wl_store *s, int *version);     /* 0 for an empty file */
+/* The file has the tables (and their columns) and indexes version v defines: WL_E_CORRUPT. */
+int wl_schema_verify(wl_store *s, int version);
+int wl_schema_quick_check(wl_store *s);
+
+/* store_map.c */
+int wl_agg_init(wl_agg_map *m);
+void wl_agg_free(wl_agg_map *m);
+void wl_agg_reset(wl_agg_map *m);
+uint32_t wl_agg_get(wl_agg_map *m, const void *key, int *fresh); /* slot index */
+int wl_str_cache_init(wl_str_cache *c, uint32_t slots);
+void wl_str_cache_free(wl_str_cache *c);
+void wl_str_cache_clear(wl_str_cache *c);
+wl_str_ent *wl_str_cache_find(wl_str_cache *c, const char *key);
+int wl_str_cache_put(wl_str_cache *c, const char *key, const char *aux, int64_t id);
+int wl_str_ent_set_aux(wl_str_ent *e, const char *aux); /* replace the DOS path */
+int wl_bin_cache_init(wl_bin_cache *c, uint32_t slots);
+void wl_bin_cache_free(wl_bin_cache *c);
+void wl_bin_cache_clear(wl_bin_cache *c);
+int64_t wl_bin_cache_find(const wl_bin_cache *c, const void *key); /* 0 when absent */
+void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id);
+
+/* store_write.c */
+int wl_store_write_init(wl_store *s);
+void wl_store_write_free(wl_store *s);
+int wl_store_write_load(wl_store *s); /* next ids, first_ts, last_ts from meta */
+int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, state reloaded */
+
+#endif

@@ -1,0 +1,588 @@
+/* store_write.c — the write path: one transaction per batch.
+ *
+ * A batch is cut into chunks of WL_STORE_CHUNK events. For each chunk: app paths and SIDs are
+ * interned (through the caches), repeats of a flow are coalesced in memory, then each distinct
+ * flow is upserted once (INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: the id we offered
+ * comes back only when the flow is new), the per-app totals are added once
+ * per app, the raw events are inserted referencing their flow, and drops are added to the
+ * hourly per-filter rollup. At the end of the batch a bounded slice of raw events is pruned
+ * (by age relative to the newest event, and by the database's used size) and the counters go
+ * into meta, all in the same transaction. On any failure the transaction is rolled back, the
+ * in-memory state (caches, next event id, first/last time) is restored, and the caller may
+ * retry the same batch.
+ *
+ * Flow key rules (store.h): outbound flows keep local_port 0 and the event row keeps the local
+ * port; inbound flows keep remote_port 0 and the event row keeps the remote port. A field whose
+ * WL_HAS_* bit is unset is stored as 0. Classify and capability drops are action DROP, allows
+ * ALLOW; WL_EVT_OTHER events are counted as skipped and not stored.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "store/store_int.h"
+
+/* bits column: has << 16 | is_loopback << 8 | type << 4 | origin */
+#define BITS_OF(ev) \
+  (((int64_t)(ev)->has << 16) | ((int64_t)(ev)->is_loopback << 8) | \
+   ((int64_t)((ev)->type & 15) << 4) | ((ev)->origin & 15))
+
+typedef struct batch_saved {
+  uint64_t next_id, next_flow, first_ts, last_ts;
+} batch_saved;
+
+/* ---------------------------------------------------------------- setup */
+
+int wl_store_write_load(wl_store *s) {
+  int64_t v[4];
+  static const char *const keys[4] = {"event_seq", "flow_seq", "first_ts", "last_ts"};
+  for (int i = 0; i < 4; i++) {
+    int rc = wl_store_counter_get(s, keys[i], &v[i]);
+    if (rc != WL_OK)
+      return rc;
+  }
+  s->next_id = (uint64_t)v[0];
+  s->next_flow = (uint64_t)v[1] ? (uint64_t)v[1] : 1;
+  s->first_ts = (uint64_t)v[2];
+  s->last_ts = (uint64_t)v[3];
+  return WL_OK;
+}
+
+int wl_store_write_init(wl_store *s) {
+  int rc;
+  if ((rc = wl_agg_init(&s->flows)) != WL_OK || (rc = wl_agg_init(&s->apps)) != WL_OK ||
+      (rc = wl_agg_init(&s->drops)) != WL_OK ||
+      (rc = wl_str_cache_init(&s->app_cache, WL_STORE_CACHE_SLOTS)) != WL_OK ||
+      (rc = wl_str_cache_init(&s->sid_cache, WL_STORE_SID_SLOTS)) != WL_OK ||
+      (rc = wl_bin_cache_init(&s->ctx_cache, WL_STORE_CTX_SLOTS)) != WL_OK)
+    return rc;
+  if (!(s->chunk = calloc(1, sizeof *s->chunk)))
+    return wl_err(WL_E_NOMEM, "%s: no memory for the batch buffer", s->path);
+  return wl_store_write_load(s);
+}
+
+/* After a rollback of wl_store_begin's transaction: interned ids and the in-memory state of
+ * batches written inside it may be gone. */
+int wl_store_write_reset(wl_store *s) {
+  if (s->read_only || !s->chunk)
+    return WL_OK;
+  wl_str_cache_clear(&s->app_cache);
+  wl_str_cache_clear(&s->sid_cache);
+  wl_bin_cache_clear(&s->ctx_cache);
+  return wl_store_write_load(s);
+}
+
+void wl_store_write_free(wl_store *s) {
+  wl_agg_free(&s->flows);
+  wl_agg_free(&s->apps);
+  wl_agg_free(&s->drops);
+  wl_str_cache_free(&s->app_cache);
+  wl_str_cache_free(&s->sid_cache);
+  wl_bin_cache_free(&s->ctx_cache);
+  free(s->chunk);
+  s->chunk = NULL;
+}
+
+/* ---------------------------------------------------------------- interning */
+
+static int app_lookup(wl_store *s, const char *path, int64_t *id, char *dos, size_t cap) {
+  sqlite3_stmt *st = wl_st(s, ST_APP_FIND);
+  if (!st)
+    return WL_E_DB;
+  sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  if (rc == SQLITE_ROW)
+    wl_store_col_text(st, 1, dos, cap);
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, rc, "finding an app");
+}
+
+static int app_set_dos(wl_store *s, int64_t id, const char *dos) {
+  sqlite3_stmt *st = wl_st(s, ST_APP_SET_DOS);
+  if (!st)
+    return WL_E_DB;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_text(st, 2, dos, -1, SQLITE_STATIC);
+  return wl_store_step_done(s, st, "updating an app's DOS path");
+}
+
+static int app_insert(wl_store *s, const wl_event *ev, int64_t *id) {
+  sqlite3_stmt *st = wl_st(s, ST_APP_INSERT);
+  if (!st)
+    return WL_E_DB;
+  sqlite3_bind_text(st, 1, ev->app, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, ev->app_dos, -1, SQLITE_STATIC);
+  wl_store_bind_u64(st, 3, ev->ts);
+  int rc = wl_store_step_done(s, st, "adding an app");
+  *id = sqlite3_last_insert_rowid(s->db);
+  return rc;
+}
+
+/* The app's row id; its DOS path is recorded (or corrected) when the event knows it. */
+static int intern_app(wl_store *s, const wl_event *ev, int64_t *id) {
+  wl_str_ent *e = wl_str_cache_find(&s->app_cache, ev->app);
+  if (e) {
+    *id = e->id;
+    if (!ev->app_dos[0] || strcmp(e->aux, ev->app_dos) == 0)
+      return WL_OK;
+    int rc = app_set_dos(s, e->id, ev->app_dos);
+    return rc == WL_OK ? wl_str_ent_set_aux(e, ev->app_dos) : rc;
+  }
+  char dos[WL_PATH_MAX] = "";
+  int rc = app_lookup(s, ev->app, id, dos, sizeof dos);
+  if (rc == WL_OK && *id == 0)
+    rc = app_insert(s, ev, id);
+  else if (rc == WL_OK && ev->app_dos[0] && strcmp(dos, ev->app_dos) != 0)
+    rc = app_set_dos(s, *id, ev->app_dos);
+  if (rc != WL_OK)
+    return rc;
+  return wl_str_cache_put(&s->app_cache, ev->app, ev->app_dos[0] ? ev->app_dos : dos, *id);
+}
+
+static int intern_sid(wl_store *s, const char *sid, int64_t *id) {
+  *id = 0;
+  if (!sid[0])
+    return WL_OK;
+  wl_str_ent *e = wl_str_cache_find(&s->sid_cache, sid);
+  if (e) {
+    *id = e->id;
+    return WL_OK;
+  }
+  sqlite3_stmt *st = wl_st(s, ST_SID_FIND);
+  if (!st)
+    return WL_E_DB;
+  sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+  int rc = wl_store_step_int64(s, st, id, "finding a SID");
+  if (rc != WL_OK)
+    return rc;
+  if (*id == 0) {
+    if (!(st = wl_st(s, ST_SID_INSERT)))
+      return WL_E_DB;
+    sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+    if ((rc = wl_store_step_done(s, st, "adding a SID")) != WL_OK)
+      return rc;
+    *id = sqlite3_last_insert_rowid(s->db);
+  }
+  return wl_str_cache_put(&s->sid_cache, sid, NULL, *id);
+}
+
+static void ctx_key_of(const wl_event *ev, int64_t user, int64_t package, wl_ctx_key *k) {
+  memset(k, 0, sizeof *k);
+  k->bits = BITS_OF(ev);
+  k->user = user;
+  k->package = package;
+  k->filter_id = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  k->reauth = ev->has & WL_HAS_REAUTH ? ev->reauth : 0;
+  k->layer = ev->has & WL_HAS_LAYER ? ev->layer_id : 0;
+  if (ev->has & WL_HAS_LOCAL_ADDR) {
+    k->alen = (ev->has & WL_HAS_IP_VERSION) && ev->ip_version == 4 ? 4 : 16;
+    memcpy(k->local_addr, ev->local_addr, k->alen);
+  }
+}
+
+static void bind_ctx(sqlite3_stmt *st, const wl_ctx_key *k) {
+  sqlite3_bind_int64(st, 1, k->bits);
+  wl_store_bind_u64(st, 2, k->filter_id);
+  sqlite3_bind_int(st, 3, k->layer);
+  sqlite3_bind_blob(st, 4, k->local_addr, k->alen, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, k->reauth);
+  sqlite3_bind_int64(st, 6, k->user);
+  sqlite3_bind_int64(st, 7, k->package);
+}
+
+/* The id of the event's context row (see wl_ctx_key), added when new. */
+static int intern_ctx(wl_store *s, const wl_event *ev, int64_t *id) {
+  int64_t user, package;
+  int rc;
+  if ((rc = intern_sid(s, ev->user, &user)) != WL_OK ||
+      (rc = intern_sid(s, ev->package, &package)) != WL_OK)
+    return rc;
+  wl_ctx_key k;
+  ctx_key_of(ev, user, package, &k);
+  if ((*id = wl_bin_cache_find(&s->ctx_cache, &k)) != 0)
+    return WL_OK;
+  sqlite3_stmt *st = wl_st(s, ST_CTX_FIND);
+  if (!st)
+    return WL_E_DB;
+  bind_ctx(st, &k);
+  if ((rc = wl_store_step_int64(s, st, id, "finding an event context")) != WL_OK)
+    return rc;
+  if (*id == 0) {
+    if (!(st = wl_st(s, ST_CTX_INSERT)))
+      return WL_E_DB;
+    bind_ctx(st, &k);
+    if ((rc = wl_store_step_done(s, st, "adding an event context")) != WL_OK)
+      return rc;
+    *id = sqlite3_last_insert_rowid(s->db);
+  }
+  wl_bin_cache_put(&s->ctx_cache, &k, *id);
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- flows */
+
+static uint8_t action_of(int type) {
+  if (type == WL_EVT_DROP || type == WL_EVT_CAP_DROP)
+    return WL_EVT_DROP;
+  if (type == WL_EVT_ALLOW || type == WL_EVT_CAP_ALLOW)
+    return WL_EVT_ALLOW;
+  return 0;
+}
+
+static void flow_key_of(const wl_event *ev, int64_t app, uint8_t action, wl_flow_key *k) {
+  memset(k, 0, sizeof *k);
+  k->app = app;
+  k->action = action;
+  k->dir = ev->has & WL_HAS_DIR ? ev->dir : 0;
+  k->proto = ev->has & WL_HAS_PROTO ? ev->proto : 0;
+  k->ip_version = ev->has & WL_HAS_IP_VERSION ? ev->ip_version : 0;
+  if (ev->has & WL_HAS_REMOTE_ADDR) {
+    k->alen = k->ip_version == 4 ? 4 : 16;
+    memcpy(k->remote_addr, ev->remote_addr, k->alen);
+  }
+  if ((ev->has & WL_HAS_REMOTE_PORT) && k->dir != WL_DIR_IN)
+    k->remote_port = ev->remote_port;
+  if ((ev->has & WL_HAS_LOCAL_PORT) && k->dir != WL_DIR_OUT)
+    k->local_port = ev->local_port;
+}
+
+/* Upsert one coalesced flow; adds its counts to its app's delta. */
+static int flow_upsert(wl_store *s, wl_agg_ent *f) {
+  const wl_flow_key *k = (const wl_flow_key *)f->key;
+  sqlite3_stmt *st = wl_st(s, ST_FLOW_UPSERT);
+  if (!st)
+    return WL_E_DB;
+  sqlite3_bind_int64(st, 1, k->app);
+  sqlite3_bind_int(st, 2, k->dir);
+  sqlite3_bind_int(st, 3, k->proto);
+  sqlite3_bind_int(st, 4, k->ip_version);
+  sqlite3_bind_blob(st, 5, k->remote_addr, k->alen, SQLITE_STATIC);
+  sqlite3_bind_int(st, 6, k->remote_port);
+  sqlite3_bind_int(st, 7, k->local_port);
+  sqlite3_bind_int(st, 8, k->action);
+  for (int i = 0; i < 4; i++)
+    wl_store_bind_u64(st, 9 + i, f->v[i]);
+  wl_store_bind_u64(st, 13, s->next_flow); /* used only if the flow is new */
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return wl_store_sqlerr(s, rc, "upserting a flow");
+  }
+  f->id = sqlite3_column_int64(st, 0);
+  int is_new = (uint64_t)f->id == s->next_flow;
+  s->next_flow += (uint64_t)is_new;
+  sqlite3_reset(st);
+  uint8_t akey[WL_AGG_KEY] = {0};
+  memcpy(akey, &k->app, sizeof k->app);
+  int fresh;
+  wl_agg_ent *a = &s->apps.e[wl_agg_get(&s->apps, akey, &fresh)];
+  if (fresh) {
+    a->v[3] = f->v[1];
+    a->v[4] = f->v[2];
+  }
+  a->v[k->action == WL_EVT_DROP ? 1 : 0] += f->v[0];
+  a->v[2] += (uint64_t)is_new;
+  a->v[3] = f->v[1] < a->v[3] ? f->v[1] : a->v[3];
+  a->v[4] = f->v[2] > a->v[4] ? f->v[2] : a->v[4];
+  s->tot.new_flows += (uint64_t)is_new;
+  return WL_OK;
+}
+
+static int apps_add(wl_store *s) {
+  for (uint32_t i = 0; i < s->apps.n; i++) {
+    wl_agg_ent *a = &s->apps.e[s->apps.list[i]];
+    int64_t app;
+    memcpy(&app, a->key, sizeof app);
+    sqlite3_stmt *st = wl_st(s, ST_APP_ADD);
+    if (!st)
+      return WL_E_DB;
+    sqlite3_bind_int64(st, 1, app);
+    for (int j = 0; j < 5; j++)
+      wl_store_bind_u64(st, 2 + j, a->v[j]);
+    int rc = wl_store_step_done(s, st, "updating app totals");
+    if (rc != WL_OK)
+      return rc;
+  }
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- events */
+
+/* The port the flow does not keep is stored minus 32768: ephemeral ports fit 2 bytes. */
+static int event_insert(wl_store *s, const wl_event *ev, int64_t flow, int64_t ctx) {
+  sqlite3_stmt *st = wl_st(s, ST_EVENT_INSERT);
+  if (!st)
+    return WL_E_DB;
+  uint8_t dir = ev->has & WL_HAS_DIR ? ev->dir : 0;
+  wl_store_bind_u64(st, 1, ev->ts);
+  wl_store_bind_u64(st, 2, s->next_id++);
+  sqlite3_bind_int64(st, 3, flow);
+  if (dir == WL_DIR_OUT && (ev->has & WL_HAS_LOCAL_PORT))
+    sqlite3_bind_int(st, 4, (int)ev->local_port - 32768);
+  else if (dir == WL_DIR_IN && (ev->has & WL_HAS_REMOTE_PORT))
+    sqlite3_bind_int(st, 4, (int)ev->remote_port - 32768);
+  sqlite3_bind_int64(st, 5, ctx);
+  return wl_store_step_done(s, st, "inserting an event");
+}
+
+static void drop_count(wl_store *s, const wl_event *ev) {
+  uint64_t key[WL_AGG_KEY / 8] = {0};
+  key[0] = ev->ts / WL_STORE_HOUR_TICKS;
+  key[1] = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  int fresh;
+  s->drops.e[wl_agg_get(&s->drops, key, &fresh)].v[0]++;
+}
+
+static int drops_add(wl_store *s) {
+  for (uint32_t i = 0; i < s->drops.n; i++) {
+    wl_agg_ent *d = &s->drops.e[s->drops.list[i]];
+    uint64_t key[2];
+    memcpy(key, d->key, sizeof key);
+    sqlite3_stmt *st = wl_st(s, ST_DROP_ADD);
+    if (!st)
+      return WL_E_DB;
+    wl_store_bind_u64(st, 1, key[0]);
+    wl_store_bind_u64(st, 2, key[1]);
+    wl_store_bind_u64(st, 3, d->v[0]);
+    int rc = wl_store_step_done(s, st, "counting drops");
+    if (rc != WL_OK)
+      return rc;
+  }
+  return WL_OK;
+}
+
+static void chunk_reset(wl_store *s) {
+  wl_agg_reset(&s->flows);
+  wl_agg_reset(&s->apps);
+  wl_agg_reset(&s->drops);
+  s->chunk->n = 0;
+}
+
+static int chunk_flush(wl_store *s) {
+  wl_chunk *c = s->chunk;
+  int rc = WL_OK;
+  for (uint32_t i = 0; i < s->flows.n && rc == WL_OK; i++)
+    rc = flow_upsert(s, &s->flows.e[s->flows.list[i]]);
+  if (rc == WL_OK)
+    rc = apps_add(s);
+  for (uint32_t i = 0; i < c->n && rc == WL_OK; i++) {
+    const wl_event *ev = c->ev[i];
+    rc = event_insert(s, ev, s->flows.e[c->flow_slot[i]].id, c->ctx[i]);
+    if (action_of(ev->type) == WL_EVT_DROP)
+      drop_count(s, ev);
+  }
+  if (rc == WL_OK)
+    rc = drops_add(s);
+  if (rc == WL_OK)
+    s->tot.stored += c->n;
+  chunk_reset(s);
+  return rc;
+}
+
+/* Intern, coalesce and queue one event; flushes the chunk when full. */
+static int add_event(wl_store *s, const wl_event *ev) {
+  uint8_t action = action_of(ev->type);
+  if (!action) {
+    s->tot.skipped++;
+    return WL_OK;
+  }
+  wl_chunk *c = s->chunk;
+  int rc = WL_OK;
+  if (c->n == WL_STORE_CHUNK && (rc = chunk_flush(s)) != WL_OK)
+    return rc;
+  int64_t app = 0;
+  if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &c->ctx[c->n])) != WL_OK)
+    return rc;
+  wl_flow_key k;
+  flow_key_of(ev, app, action, &k);
+  int fresh;
+  uint32_t slot = wl_agg_get(&s->flows, &k, &fresh);
+  uint64_t *v = s->flows.e[slot].v, filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  if (fresh || ev->ts >= v[2]) {
+    v[2] = ev->ts;
+    v[3] = filter;
+  }
+  if (fresh || ev->ts < v[1])
+    v[1] = ev->ts;
+  v[0]++;
+  c->ev[c->n] = ev;
+  c->flow_slot[c->n++] = slot;
+  if (s->first_ts == 0 || ev->ts < s->first_ts)
+    s->first_ts = ev->ts;
+  if (ev->ts > s->last_ts)
+    s->last_ts = ev->ts;
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- retention */
+
+static int step_row(wl_store *s, sqlite3_stmt *st, int *have, int64_t *a, int64_t *b) {
+  int rc = sqlite3_step(st);
+  *have = rc == SQLITE_ROW;
+  if (*have) {
+    *a = sqlite3_column_int64(st, 0);
+    if (b)
+      *b = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, rc, "pruning");
+}
+
+/* Delete at most 2 x stored + WL_STORE_PRUNE_MIN of the oldest raw events: those older than
+ * the newest event minus retain_ticks, or the oldest ones while the database's used pages
+ * exceed retain_bytes. More than a batch brings, so a backlog drains; bounded, so no stall. */
+static int prune(wl_store *s) {
+  sqlite3_stmt *st;
+  int have, rc;
+  int64_t oldest = 0, used = 0, bts = 0, bid = 0;
+  uint64_t cutoff = s->last_ts > s->retain_ticks ? s->last_ts - s->retain_ticks : 0;
+  if (!(st = wl_st(s, ST_OLDEST)) || (rc = step_row(s, st, &have, &oldest, NULL)) != WL_OK)
+    return st ? rc : WL_E_DB;
+  if (!have)
+    return WL_OK;
+  if (!(st = wl_st(s, ST_USED_BYTES)) || (rc = step_row(s, st, &have, &used, NULL)) != WL_OK)
+    return st ? rc : WL_E_DB;
+  int by_size = (uint64_t)used > s->retain_bytes, by_age = (uint64_t)oldest < cutoff;
+  if (!by_size && !by_age)
+    return WL_OK;
+  if (!(st = wl_st(s, ST_BOUNDARY)))
+    return WL_E_DB;
+  sqlite3_bind_int64(st, 1, (int64_t)(2 * s->tot.stored + WL_STORE_PRUNE_MIN));
+  if ((rc = step_row(s, st, &have, &bts, &bid)) != WL_OK)
+    return rc;
+  /* Rows below the boundary are the slice; by age, when the boundary is not older than the
+   * cutoff, everything older than the cutoff is below it. Both are ranges of the primary key:
+   * a backlog (say, retention just shortened) is never scanned as a whole. */
+  int below = have && (by_size || (uint64_t)bts < cutoff);
+  if (!(st = wl_st(s, below ? ST_DEL_B : by_size ? ST_DEL_ALL : ST_DEL_AGE)))
+    return WL_E_DB;
+  if (below) {
+    sqlite3_bind_int64(st, 1, bts);
+    sqlite3_bind_int64(st, 2, bid);
+  } else if (!by_size) {
+    wl_store_bind_u64(st, 1, cutoff);
+  }
+  if ((rc = wl_store_step_done(s, st, "pruning old events")) == WL_OK)
+    s->tot.pruned += (uint64_t)sqlite3_changes(s->db);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- batches */
+
+static int add_counters(wl_store *s, const wl_batch_counters *c, uint64_t dups,
+                        const batch_saved *sv) {
+  const struct {
+    const char *key;
+    int64_t delta;
+  } add[] = {
+      {"events", (int64_t)s->tot.stored},
+      {"events_kept", (int64_t)s->tot.stored - (int64_t)s->tot.pruned},
+      {"ring_drops", c ? (int64_t)c->ring_drops : 0},
+      {"skipped", (int64_t)s->tot.skipped + (c ? (int64_t)c->skipped : 0)},
+      {"backfilled", c ? (int64_t)c->backfilled : 0},
+      {"duplicates", (int64_t)dups},
+      {"flows", (int64_t)s->tot.new_flows},
+  };
+  int rc = WL_OK;
+  for (size_t i = 0; i < sizeof add / sizeof add[0] && rc == WL_OK; i++)
+    if (add[i].delta)
+      rc = wl_store_counter_add(s, add[i].key, add[i].delta);
+  if (rc == WL_OK && s->next_id != sv->next_id)
+    rc = wl_store_meta_set_int(s, "event_seq", (int64_t)s->next_id);
+  if (rc == WL_OK && s->next_flow != sv->next_flow)
+    rc = wl_store_meta_set_int(s, "flow_seq", (int64_t)s->next_flow);
+  if (rc == WL_OK && s->first_ts != sv->first_ts)
+    rc = wl_store_meta_set_int(s, "first_ts", (int64_t)s->first_ts);
+  if (rc == WL_OK && s->last_ts != sv->last_ts)
+    rc = wl_store_meta_set_int(s, "last_ts", (int64_t)s->last_ts);
+  return rc;
+}
+
+static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
+  if (s->read_only)
+    return wl_err(WL_E_READONLY, "%s: %s: opened read-only", s->path, fn);
+  sv->next_id = s->next_id;
+  sv->next_flow = s->next_flow;
+  sv->first_ts = s->first_ts;
+  sv->last_ts = s->last_ts;
+  memset(&s->tot, 0, sizeof s->tot);
+  chunk_reset(s);
+  return wl_store_txn_begin(s);
+}
+
+static int batch_end(wl_store *s, const wl_batch_counters *c, uint64_t dups,
+                     const batch_saved *sv) {
+  int rc = chunk_flush(s);
+  if (rc == WL_OK)
+    rc = prune(s);
+  if (rc == WL_OK)
+    rc = add_counters(s, c, dups, sv);
+  if (rc == WL_OK)
+    rc = wl_store_txn_commit(s);
+  return rc;
+}
+
+/* Undo: the database rolls back; ids interned in this batch may be gone, so the caches go. */
+static void batch_fail(wl_store *s, const batch_saved *sv) {
+  wl_store_txn_abort(s);
+  s->next_id = sv->next_id;
+  s->next_flow = sv->next_flow;
+  s->first_ts = sv->first_ts;
+  s->last_ts = sv->last_ts;
+  wl_str_cache_clear(&s->app_cache);
+  wl_str_cache_clear(&s->sid_cache);
+  wl_bin_cache_clear(&s->ctx_cache);
+  chunk_reset(s);
+}
+
+int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_counters *c) {
+  if (!s || (!ev && n))
+    return wl_err(WL_E_INVAL, "wl_store_write: NULL argument");
+  batch_saved sv;
+  int rc = batch_begin(s, &sv, "wl_store_write");
+  if (rc != WL_OK)
+    return rc;
+  for (size_t i = 0; i < n && rc == WL_OK; i++)
+    rc = add_event(s, &ev[i]);
+  if (rc == WL_OK)
+    rc = batch_end(s, c, 0, &sv);
+  if (rc != WL_OK)
+    batch_fail(s, &sv);
+  return rc;
+}
+
+static int key_is_new(wl_store *s, uint64_t key, int *is_new) {
+  sqlite3_stmt *st = wl_st(s, ST_KEY_INSERT);
+  if (!st)
+    return WL_E_DB;
+  wl_store_bind_u64(st, 1, key);
+  int rc = wl_store_step_done(s, st, "recording an import key");
+  *is_new = rc == WL_OK && sqlite3_changes(s->db) > 0;
+  return rc;
+}
+
+int wl_store_write_keyed(wl_store *s, const wl_event *ev, const uint64_t *keys, size_t n,
+                         uint64_t *duplicates) {
+  if (!s || ((!ev || !keys) && n))
+    return wl_err(WL_E_INVAL, "wl_store_write_keyed: NULL argument");
+  batch_saved sv;
+  uint64_t dups = 0;
+  int rc = batch_begin(s, &sv, "wl_store_write_keyed"), is_new = 0;
+  if (rc != WL_OK)
+    return rc;
+  for (size_t i = 0; i < n && rc == WL_OK; i++) {
+    if ((rc = key_is_new(s, keys[i], &is_new)) == WL_OK && is_new)
+      rc = add_event(s, &ev[i]);
+    dups += (uint64_t)!is_new;
+  }
+  if (rc == WL_OK)
+    rc = batch_end(s, NULL, dups, &sv);
+  if (rc != WL_OK) {
+    batch_fail(s, &sv);
+    dups = 0;
+  }
+  if (duplicates)
+    *duplicates = dups;
+  return rc;
+}

@@ -1,0 +1,279 @@
+/* test_capture_cli.c — `wfplearn learn` through the real command line (wl_cli_main): exit codes
+ * of usage errors (1), --help (0), a replay with --record (events stored = lines recorded), a
+ * sim run with --no-allow (only the blocked inbound attempts become events), --duration on the
+ * wfp source (returns by itself, options restored), `status` showing the drops a lossy capture
+ * counted, --retain pruning raw events but not flows, and (`test_capture_cli signal`) SIGTERM in
+ * the middle of a run: exit 0, last batch flushed, options restored. Files live in
+ * $WL_BUILD_DIR. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "cli/cli.h"
+#include "cli/main.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "store/store.h"
+#include "capture/capture.h"
+#include "tests/support/gen_traffic.h"
+#include "engine/engine.h"
+
+static char db[1024], state[1024], engine[1100], traffic[1024], rec[1024];
+
+/* wfplearn --db DB --engine sim:STATE learn EXTRA... (extra ends with NULL, at most 6) */
+static int run_list(const char *const *extra) {
+  char *argv[13] = {"wfplearn", "--db", db, "--engine", engine, "learn"};
+  int argc = 6;
+  for (int i = 0; i < 6 && extra[i]; i++)
+    argv[argc++] = (char *)extra[i];
+  argv[argc] = NULL;
+  return wl_cli_main(argc, argv);
+}
+
+static int run(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5) {
+  const char *extra[] = {a1, a2, a3, a4, a5, NULL};
+  return run_list(extra);
+}
+
+static uint64_t store_events(void) {
+  wl_store *s;
+  wl_store_stats st;
+  assert_int_equal(wl_store_open(db, NULL, &s), 0);
+  assert_int_equal(wl_store_stats_get(s, &st), 0);
+  wl_store_close(s);
+  return st.events;
+}
+
+static uint64_t count_lines(const char *path, const char *needle) {
+  FILE *f = fopen(path, "rb");
+  char line[4096];
+  uint64_t n = 0;
+  assert_non_null(f);
+  while (fgets(line, sizeof line, f))
+    n += !needle || strstr(line, needle) != NULL;
+  fclose(f);
+  return n;
+}
+
+static void fresh(void) {
+  char p[1100];
+  remove(db);
+  snprintf(p, sizeof p, "%s-wal", db);
+  remove(p);
+  snprintf(p, sizeof p, "%s-shm", db);
+  remove(p);
+  remove(state);
+}
+
+static void test_usage(void **s) {
+  (void)s;
+  fresh();
+  assert_int_equal(run("--help", NULL, NULL, NULL, NULL), 0);
+  assert_int_equal(run("--bogus", NULL, NULL, NULL, NULL), 1);
+  assert_int_equal(run("--duration", "soon", NULL, NULL, NULL), 1);
+  assert_int_equal(run("--speed", "-1", NULL, NULL, NULL), 1);
+  assert_int_equal(run("--source", NULL, NULL, NULL, NULL), 1);
+  assert_int_equal(run("--source", "replay:/nonexistent/x.jsonl", NULL, NULL, NULL), 1);
+  assert_int_equal(run("--source", "carrier-pigeon", NULL, NULL, NULL), 1);
+  assert_int_equal(run("--ring", "1000", "--source", "sim:x", NULL), 1); /* not a power of 2 */
+}
+
+static void test_sim_no_allow_then_replay(void **s) {
+  (void)s;
+  char src[1100];
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 5000, 20, 9), 0);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  assert_int_equal(run("--source", src, "--no-allow", "--record", rec), 0);
+  uint64_t inbound = count_lines(traffic, "\"dir\":\"in\"");
+  assert_true(inbound > 0 && inbound < 5000);
+  assert_int_equal(store_events(), inbound); /* outbound allows were not asked for */
+  assert_int_equal(count_lines(rec, NULL), inbound);
+
+  fresh();
+  snprintf(src, sizeof src, "replay:%s", rec);
+  assert_int_equal(run("--source", src, NULL, NULL, NULL), 0);
+  assert_int_equal(store_events(), inbound);
+}
+
+static void test_duration_wfp(void **s) {
+  (void)s;
+  fresh();
+  uint64_t t0 = wl_time_mono_ns();
+  assert_int_equal(run("--duration", "1s", NULL, NULL, NULL), 0);
+  assert_true(wl_time_mono_ns() - t0 >= 900000000ULL);
+  wl_store *st;
+  char buf[64];
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_store_meta_get(st, WL_META_CAPTURE_STATE, buf, sizeof buf), 0);
+  assert_string_equal(buf, "stopped");
+  assert_int_equal(wl_store_meta_get(st, WL_META_SAVED_OPTIONS, buf, sizeof buf), 0);
+  assert_string_equal(buf, ""); /* restored */
+  wl_store_close(st);
+}
+
+static void sim_opts(int set, uint32_t *collect, uint32_t *kw) {
+  wl_engine *e;
+  assert_int_equal(wl_engine_open(engine, 0, &e), 0);
+  if (set) {
+    assert_int_equal(wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, *collect), 0);
+    assert_int_equal(wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, *kw), 0);
+  } else {
+    assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, collect), 0);
+    assert_int_equal(wl_engine_get_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, kw), 0);
+  }
+  wl_engine_close(e);
+}
+
+static void *term_later(void *arg) {
+  (void)arg;
+  wl_sleep_ms(1500);
+  raise(SIGTERM); /* what `kill PID` or a service stop sends; Ctrl+C takes the same path */
+  return NULL;
+}
+
+/* SIGTERM in the middle of a sim run in recorded time (20 s of traffic): learn returns 0 long
+ * before the file's end, every stored event was recorded (the last batch was flushed before the
+ * record file closed), the store says stopped and the engine options are what they were. */
+static void test_sigterm_mid_run(void **s) {
+  (void)s;
+  char src[1100];
+  uint32_t collect = 0, kw = 0;
+  pthread_t t;
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 20000, 20, 11), 0); /* 1 ms apart */
+  sim_opts(1, &collect, &kw);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  uint64_t t0 = wl_time_mono_ns();
+  assert_int_equal(pthread_create(&t, NULL, term_later, NULL), 0);
+  const char *args[] = {"--source", src, "--speed", "1", "--record", rec, NULL};
+  assert_int_equal(run_list(args), 0);
+  pthread_join(t, NULL);
+  assert_true(wl_time_mono_ns() - t0 < 15000000000ULL); /* stopped by the signal */
+  uint64_t stored = store_events();
+  assert_true(stored > 0 && stored < 20000);
+  assert_int_equal(count_lines(rec, NULL), stored);
+  collect = kw = 99;
+  sim_opts(0, &collect, &kw);
+  assert_int_equal(collect, 0);
+  assert_int_equal(kw, 0);
+  wl_store *st;
+  char buf[64];
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_store_meta_get(st, WL_META_CAPTURE_STATE, buf, sizeof buf), 0);
+  assert_string_equal(buf, "stopped");
+  assert_int_equal(wl_store_meta_get(st, WL_META_SAVED_OPTIONS, buf, sizeof buf), 0);
+  assert_string_equal(buf, "");
+  wl_store_close(st);
+}
+
+/* `status` of a store a lossy capture wrote (the live engine's drop-on-full callback on a tiny
+ * ring): the drops it shows, text and --json, are the ones the session counted. */
+/* --retain: raw events older than newest-minus-D are pruned, their flows stay; bad values are
+ * user errors. Three attempts two hours apart, kept for one hour: one raw event left. */
+static void test_retain_option(void **s) {
+  (void)s;
+  fresh();
+  FILE *f = fopen(traffic, "wb");
+  assert_non_null(f);
+  for (int h = 0; h <= 4; h += 2)
+    fprintf(f,
+            "{\"ts\":\"2026-11-16T%02d:00:00Z\",\"app\":\"C:\\\\x%d.exe\",\"dir\":\"out\","
+            "\"proto\":6,\"local\":\"10.0.0.1:50000\",\"remote\":\"1.2.3.%d:443\"}\n",
+            h, h, h + 1);
+  fclose(f);
+  char src[1100];
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  assert_int_equal(run("--retain", "0s", "--source", src, NULL), 1);
+  assert_int_equal(run("--retain-mb", "0", "--source", src, NULL), 1);
+  assert_int_equal(run("--retain", "1h", "--source", src, NULL), 0);
+  wl_store *st;
+  wl_store_stats x;
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_store_stats_get(st, &x), 0);
+  wl_store_close(st);
+  assert_int_equal(x.events, 3);
+  assert_int_equal(x.events_kept, 1);
+  assert_int_equal(x.flows, 3);
+}
+
+static void test_status_shows_drops(void **s) {
+  (void)s;
+  char src[1100], out[4096], want[64];
+  wl_store *st;
+  wl_capture *c;
+  wl_capture_stats cs;
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 20000, 20, 5), 0);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  wl_capture_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = src;
+  o.engine_spec = engine;
+  o.ring_capacity = 4;
+  o.force_lossy = 1;
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_capture_start(&o, st, &c), 0);
+  do {
+    wl_sleep_ms(10);
+    wl_capture_stats_get(c, &cs);
+  } while (!cs.done && !cs.error);
+  assert_int_equal(wl_capture_stop(c), 0);
+  wl_capture_stats_get(c, &cs);
+  wl_capture_destroy(c);
+  wl_store_close(st);
+  assert_true(cs.drops > 0);
+  assert_int_equal(cs.events + cs.drops, 20000);
+
+  const char *modes[] = {NULL, "--json"};
+  for (int m = 0; m < 2; m++) {
+    char *argv[] = {"status", (char *)modes[m], NULL};
+    wl_cli cli = {db, engine, tmpfile(), stderr, 0};
+    assert_non_null(cli.out);
+    assert_int_equal(wl_cmd_status(&cli, modes[m] ? 2 : 1, argv), 0);
+    rewind(cli.out);
+    size_t n = fread(out, 1, sizeof out - 1, cli.out);
+    out[n] = '\0';
+    fclose(cli.out);
+    snprintf(want, sizeof want, m ? "\"drops\":%llu," : "drops     %llu ",
+             (unsigned long long)cs.drops);
+    if (!strstr(out, want))
+      fail_msg("status%s does not show %s:\n%s", m ? " --json" : "", want, out);
+  }
+}
+
+/* `test_capture_cli signal` runs only the SIGTERM test (its own ctest entry, POSIX builds:
+ * on Windows the console control handler, not a C signal, carries Ctrl+C). */
+int main(int argc, char **argv) {
+  const char *d = getenv("WL_BUILD_DIR");
+  d = d && d[0] ? d : ".";
+  int signal_only = argc > 1 && strcmp(argv[1], "signal") == 0;
+  const char *n = signal_only ? "capture_cli_signal" : "capture_cli"; /* entries run in parallel */
+  snprintf(db, sizeof db, "%s/%s.db", d, n);
+  snprintf(state, sizeof state, "%s/%s.state", d, n);
+  snprintf(engine, sizeof engine, "sim:%s", state);
+  snprintf(traffic, sizeof traffic, "%s/%s.traffic", d, n);
+  snprintf(rec, sizeof rec, "%s/%s.record", d, n);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_usage),
+      cmocka_unit_test(test_sim_no_allow_then_replay),
+      cmocka_unit_test(test_duration_wfp),
+      cmocka_unit_test(test_status_shows_drops),
+      cmocka_unit_test(test_retain_option),
+  };
+  const struct CMUnitTest sig[] = {cmocka_unit_test(test_sigterm_mid_run)};
+  int rc = signal_only ? cmocka_run_group_tests(sig, NULL, NULL)
+                       : cmocka_run_group_tests(tests, NULL, NULL);
+  fresh();
+  remove(traffic);
+  remove(rec);
+  return rc;
+}

@@ -1,0 +1,52 @@
+/* win_fake.h — the test-only exports of our fake fwpuclnt.dll (wfp/fake_*.c), shared by the
+ * DLL and the fwpuclnt backend that finds them with GetProcAddress.
+ *
+ * The real fwpuclnt.dll has none of these; the backend's sim controls (wfp/sim.h) answer
+ * WL_E_UNSUPPORTED there. Under wine, with our fake beside the test .exe, they let a test drive
+ * the simulated engine behind the real Fwpm* ABI: classify one connection attempt, run a
+ * traffic file, set the drive map, and hide the newer exports so the backend must fall back
+ * to FwpmNetEventSubscribe0.
+ *
+ * They speak wfplearn's own types (both sides are compiled from this tree with the same
+ * compiler) and return WL_E_* codes. The DLL has its own copy of wl_err's per-thread message,
+ * so the message of the last failure on the calling thread is read with wl_fake_errmsg.
+ * `engine` is a handle from the fake's FwpmEngineOpen0.
+ */
+#ifndef WL_WIN_FAKE_H
+#define WL_WIN_FAKE_H
+
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "engine/sim/sim.h"
+
+#ifdef _WIN32
+#include <windows.h>
+#define WL_FAKE_API __stdcall
+#else
+typedef void *HANDLE;
+#define WL_FAKE_API
+#endif
+
+typedef int(WL_FAKE_API *wl_fake_classify_fn)(HANDLE engine, const wl_attempt *a,
+                                               wl_decision *out);
+typedef int(WL_FAKE_API *wl_fake_run_traffic_fn)(HANDLE engine, const char *path, double speed,
+                                                  wl_sim_stats *stats);
+typedef int(WL_FAKE_API *wl_fake_stop_fn)(HANDLE engine);
+typedef int(WL_FAKE_API *wl_fake_drain_fn)(HANDLE engine, unsigned timeout_ms);
+/* Sets the letter in the engine's sim (its state file) and in the map the engine-less
+ * FwpmGetAppIdFromFileName0 uses. device NULL or "" removes it. */
+typedef int(WL_FAKE_API *wl_fake_set_drive_fn)(HANDLE engine, char letter, const char *device);
+typedef int(WL_FAKE_API *wl_fake_drive_map_fn)(HANDLE engine, wl_drive *out, size_t cap,
+                                                size_t *n);
+typedef const char *(WL_FAKE_API *wl_fake_errmsg_fn)(void);
+
+/* Only tests call these two (they are not in the backend's table). */
+/* hide != 0: GetProcAddress no longer finds FwpmNetEventSubscribe1..4 and FwpmNetEventEnum2..5
+ * (the Windows 8+ entry points), as on Windows 7; 0 shows them again. */
+typedef int(WL_FAKE_API *wl_fake_hide_newer_fn)(int hide);
+/* What the DLL has handed out and not got back: memory blocks not yet passed to
+ * FwpmFreeMemory0, and open handles (engines, enum handles, subscriptions). */
+typedef int(WL_FAKE_API *wl_fake_outstanding_fn)(long *blocks, long *handles);
+
+#endif

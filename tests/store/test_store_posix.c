@@ -1,0 +1,225 @@
+/* test_store_posix.c — the store's file-system edges, with POSIX tools (not built for Windows):
+ *   - the database, -wal and -shm files are created owner-only (0600) and stay so;
+ *   - a read-only store file (for root: opened by an unprivileged child, since root ignores
+ *     file modes) gives WL_E_READONLY naming the file, and its data is untouched;
+ *   - a full disk (RLIMIT_FSIZE in a child, SIGXFSZ ignored so writes fail with EFBIG) gives
+ *     WL_E_NOSPACE naming the file; every batch committed before is still there, intact.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/wl_err.h"
+#include "store/store.h"
+#include "tests/support/test_store_gen.h"
+
+#define NOBODY 65534
+
+static char dir[256], db_path[512];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/wl_store_posix_XXXXXX");
+  if (!mkdtemp(dir))
+    return -1;
+  chmod(dir, 0755); /* reachable by the unprivileged child */
+  snprintf(db_path, sizeof db_path, "%s/store.db", dir);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char q[600];
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(q, sizeof q, "%s%s", db_path, suffix[i]);
+    remove(q);
+  }
+  rmdir(dir);
+  return 0;
+}
+
+static unsigned mode_of(const char *suffix) {
+  char q[600];
+  struct stat st;
+  snprintf(q, sizeof q, "%s%s", db_path, suffix);
+  if (stat(q, &st))
+    fail_msg("stat %s: %s", q, strerror(errno));
+  return (unsigned)(st.st_mode & 07777);
+}
+
+static void chmod_all(unsigned mode) {
+  char q[600];
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(q, sizeof q, "%s%s", db_path, suffix[i]);
+    chmod(q, mode);
+  }
+}
+
+/* A store with `batches` batches of 500 events; returns the events stored. */
+static uint64_t fill(int batches) {
+  wl_store *s = NULL;
+  assert_int_equal(wl_store_open(db_path, NULL, &s), WL_OK);
+  wl_event *ev = malloc(500 * sizeof *ev);
+  uint64_t rng = 77;
+  for (int b = 0; b < batches; b++) {
+    for (int i = 0; i < 500; i++)
+      tsg_flow_event((uint32_t)(tsg_next(&rng) % 1000), 30, TSG_T0 + (uint64_t)(b * 500 + i),
+                     &rng, &ev[i]);
+    assert_int_equal(wl_store_write(s, ev, 500, NULL), WL_OK);
+  }
+  wl_store_stats st;
+  assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
+  wl_store_close(s);
+  free(ev);
+  return st.events;
+}
+
+static void expect_intact(uint64_t events) {
+  wl_store_opts o = {.quick_check = 1};
+  wl_store *s = NULL;
+  if (wl_store_open(db_path, &o, &s) != WL_OK)
+    fail_msg("reopen: %s", wl_errmsg());
+  wl_store_stats st;
+  assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
+  assert_int_equal(st.events, events);
+  assert_int_equal(st.events_kept, events);
+  wl_store_close(s);
+}
+
+static void test_files_owner_only(void **state) {
+  (void)state;
+  umask(022);
+  fill(2);
+  assert_int_equal(mode_of(""), 0600);
+  assert_int_equal(mode_of("-wal"), 0600);
+  assert_int_equal(mode_of("-shm"), 0600);
+  fill(1); /* reopened: still there, still owner-only */
+  assert_int_equal(mode_of("-wal"), 0600);
+  assert_int_equal(mode_of("-shm"), 0600);
+}
+
+/* Runs fn in a child (optionally as nobody); the child's exit status is fn's result. */
+static int in_child(int as_nobody, int (*fn)(char *msg, size_t cap), char *msg, size_t cap) {
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    if (as_nobody && (setgid(NOBODY) || setuid(NOBODY)))
+      _exit(100);
+    char m[1024] = "";
+    int r = fn(m, sizeof m);
+    ssize_t w = write(p[1], m, strlen(m) + 1);
+    (void)w;
+    _exit(r & 0xff);
+  }
+  close(p[1]);
+  ssize_t n = read(p[0], msg, cap - 1);
+  msg[n > 0 ? n : 0] = 0;
+  close(p[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st));
+  return WEXITSTATUS(st);
+}
+
+static int try_write(char *msg, size_t cap) {
+  wl_store *s = NULL;
+  int rc = wl_store_open(db_path, NULL, &s);
+  if (rc == WL_OK) {
+    wl_event ev;
+    uint64_t rng = 1;
+    tsg_flow_event(1, 1, TSG_T0, &rng, &ev);
+    rc = wl_store_write(s, &ev, 1, NULL);
+    wl_store_close(s);
+  }
+  snprintf(msg, cap, "%s", wl_errmsg());
+  return -rc;
+}
+
+static void test_read_only_file(void **state) {
+  (void)state;
+  uint64_t events = fill(3);
+  char msg[1024];
+  int rc;
+  if (geteuid() == 0) {
+    chmod_all(0644); /* readable, not writable, by nobody */
+    rc = -in_child(1, try_write, msg, sizeof msg);
+    chmod_all(0600);
+  } else {
+    chmod_all(0444);
+    rc = -in_child(0, try_write, msg, sizeof msg);
+    chmod_all(0600);
+  }
+  assert_int_equal(rc, WL_E_READONLY);
+  assert_non_null(strstr(msg, db_path));
+  assert_non_null(strstr(msg, "read-only"));
+  expect_intact(events);
+}
+
+static int write_until_full(char *msg, size_t cap) {
+  struct stat st;
+  if (stat(db_path, &st))
+    return 101;
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit lim = {(rlim_t)st.st_size + 512 * 1024, (rlim_t)st.st_size + 512 * 1024};
+  if (setrlimit(RLIMIT_FSIZE, &lim))
+    return 102;
+  wl_store *s = NULL;
+  int rc = wl_store_open(db_path, NULL, &s);
+  wl_event *ev = malloc(500 * sizeof *ev);
+  uint64_t rng = 99, committed = 0;
+  for (int b = 0; rc == WL_OK && b < 10000; b++) {
+    for (int i = 0; i < 500; i++)
+      tsg_flow_event((uint32_t)(tsg_next(&rng) % 100000), 300, TSG_T0 + 100000000 + (uint64_t)b,
+                     &rng, &ev[i]);
+    if ((rc = wl_store_write(s, ev, 500, NULL)) == WL_OK)
+      committed++;
+  }
+  /* still full: the same error again, the handle stays usable */
+  int again = s ? wl_store_write(s, ev, 500, NULL) : WL_OK;
+  snprintf(msg, cap, "%llu|%d|%s", (unsigned long long)committed, again, wl_errmsg());
+  wl_store_close(s);
+  free(ev);
+  return -rc;
+}
+
+static void test_disk_full(void **state) {
+  (void)state;
+  uint64_t events = fill(2);
+  char msg[1024];
+  int rc = -in_child(0, write_until_full, msg, sizeof msg);
+  unsigned long long committed = 0;
+  int again = 0;
+  assert_int_equal(sscanf(msg, "%llu|%d|", &committed, &again), 2);
+  print_message("disk full after %llu more batches: %s\n", committed, strchr(strchr(msg, '|') + 1, '|') + 1);
+  assert_int_equal(rc, WL_E_NOSPACE);
+  assert_int_equal(again, WL_E_NOSPACE);
+  assert_non_null(strstr(msg, db_path));
+  assert_non_null(strstr(msg, "disk full"));
+  expect_intact(events + committed * 500);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_files_owner_only, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

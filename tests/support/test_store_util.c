@@ -1,0 +1,316 @@
+/* test_store_util.c — what the store's tests share: a database path per test, raw SQL on the
+ * file, seeded streams written in odd batch sizes, and comparisons of everything the store
+ * reads back (flows, per-app totals, drops by filter, raw events) with the brute-force model
+ * of test_store_gen.c. */
+#include "tests/support/test_store_util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+
+
+char db_path[1024];
+
+void remove_db(const char *p) {
+  char q[1100];
+  remove(p);
+  snprintf(q, sizeof q, "%s-wal", p);
+  remove(q);
+  snprintf(q, sizeof q, "%s-shm", p);
+  remove(q);
+}
+
+int setup_path(void **state) {
+  static int n;
+  const char *dir = getenv("WL_BUILD_DIR");
+  snprintf(db_path, sizeof db_path, "%s/test_store_%u_%d.db", dir ? dir : ".",
+           (unsigned)wl_os_pid(), n++);
+  remove_db(db_path);
+  *state = db_path;
+  return 0;
+}
+
+int teardown_path(void **state) {
+  remove_db(*state);
+  return 0;
+}
+
+wl_store *open_ok(const wl_store_opts *o) {
+  wl_store *s = NULL;
+  int rc = wl_store_open(db_path, o, &s);
+  if (rc != WL_OK)
+    fail_msg("open %s: %s", db_path, wl_errmsg());
+  return s;
+}
+
+void raw_exec(const char *sql) {
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  char *err = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+    fail_msg("%s: %s", sql, err);
+  sqlite3_close(db);
+}
+
+int64_t raw_int(const char *sql) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+/* A seeded stream: ts increase by 0..2 s, with some out-of-order jitter. */
+wl_event *make_stream(size_t n, uint32_t nflows, uint32_t napps, uint64_t seed,
+                             uint64_t step) {
+  wl_event *ev = malloc(n * sizeof *ev);
+  assert_non_null(ev);
+  uint64_t rng = seed, ts = TSG_T0;
+  for (size_t i = 0; i < n; i++) {
+    ts += tsg_next(&rng) % (step + 1);
+    uint64_t jitter = (tsg_next(&rng) & 7) == 0 ? tsg_next(&rng) % (10 * step + 1) : 0;
+    tsg_random_event(nflows, napps, ts - jitter, &rng, &ev[i]);
+  }
+  return ev;
+}
+
+void write_batches(wl_store *s, const wl_event *ev, size_t n, uint64_t seed) {
+  static const size_t sizes[] = {1, 7, 100, 999, 4096, 4097, 9000, 250, 3};
+  uint64_t rng = seed;
+  for (size_t i = 0; i < n;) {
+    size_t k = sizes[tsg_next(&rng) % (sizeof sizes / sizeof sizes[0])];
+    if (k > n - i)
+      k = n - i;
+    wl_batch_counters c = {.ring_drops = k % 3, .skipped = 1, .backfilled = k / 2};
+    if (wl_store_write(s, ev + i, k, &c) != WL_OK)
+      fail_msg("write: %s", wl_errmsg());
+    i += k;
+  }
+}
+
+int collect_app(void *ctx, const wl_app_summary *a) {
+  app_names *t = ctx;
+  assert_true(t->n < 256);
+  t->id[t->n] = a->app_id;
+  snprintf(t->path[t->n], sizeof t->path[0], "%s", a->path);
+  t->sum[t->n++] = *a;
+  return 0;
+}
+
+static const char *app_name(const app_names *t, int64_t id) {
+  for (int i = 0; i < t->n; i++)
+    if (t->id[i] == id)
+      return t->path[i];
+  fail_msg("unknown app id %lld", (long long)id);
+  return NULL;
+}
+
+typedef struct flow_check {
+  const tsg_model *m;
+  const app_names *apps;
+  uint8_t *seen;
+  size_t n;
+} flow_check;
+
+static int check_flow(void *ctx, const wl_flow *f) {
+  flow_check *c = ctx;
+  const char *app = app_name(c->apps, f->app_id);
+  for (size_t i = 0; i < c->m->n; i++) {
+    const wl_flow *e = &c->m->flows[i].f;
+    if (strcmp(c->m->flows[i].app, app) || e->dir != f->dir || e->proto != f->proto ||
+        e->ip_version != f->ip_version || e->action != f->action ||
+        e->remote_port != f->remote_port || e->local_port != f->local_port ||
+        memcmp(e->remote_addr, f->remote_addr, 16))
+      continue;
+    assert_int_equal(c->seen[i], 0);
+    c->seen[i] = 1;
+    assert_int_equal(f->count, e->count);
+    assert_int_equal(f->first_seen, e->first_seen);
+    assert_int_equal(f->last_seen, e->last_seen);
+    assert_int_equal(f->last_filter_id, e->last_filter_id);
+    c->n++;
+    return 0;
+  }
+  fail_msg("flow of %s not in the model", app);
+  return 1;
+}
+
+/* Every flow of the store equals one of the model and every model flow is there. */
+void compare_flows(wl_store *s, const tsg_model *m, const app_names *apps) {
+  flow_check c = {.m = m, .apps = apps, .seen = calloc(m->n + 1, 1)};
+  assert_int_equal(wl_store_flows(s, -1, 0, check_flow, &c), 0);
+  assert_int_equal(c.n, m->n);
+  /* and per app, through the index */
+  memset(c.seen, 0, m->n);
+  c.n = 0;
+  for (int i = 0; i < apps->n; i++)
+    assert_int_equal(wl_store_flows(s, apps->id[i], 0, check_flow, &c), 0);
+  assert_int_equal(c.n, m->n);
+  free(c.seen);
+}
+
+void compare_apps(const tsg_model *m, const app_names *apps) {
+  for (int i = 0; i < apps->n; i++) {
+    uint64_t allowed = 0, blocked = 0, endpoints = 0, first = UINT64_MAX, last = 0;
+    for (size_t j = 0; j < m->n; j++) {
+      const wl_flow *f = &m->flows[j].f;
+      if (strcmp(m->flows[j].app, apps->path[i]))
+        continue;
+      *(f->action == WL_EVT_DROP ? &blocked : &allowed) += f->count;
+      endpoints++;
+      first = f->first_seen < first ? f->first_seen : first;
+      last = f->last_seen > last ? f->last_seen : last;
+    }
+    const wl_app_summary *a = &apps->sum[i];
+    assert_int_equal(a->allowed, allowed);
+    assert_int_equal(a->blocked, blocked);
+    assert_int_equal(a->endpoints, endpoints);
+    assert_int_equal(a->first_seen, first);
+    assert_int_equal(a->last_seen, last);
+    if (i > 0) /* most events first */
+      assert_true(apps->sum[i - 1].allowed + apps->sum[i - 1].blocked >= allowed + blocked);
+  }
+}
+
+typedef struct drop_tab {
+  uint64_t filter[64], count[64];
+  int n;
+  const char *name70001; /* the attribution expected for filter 70001, NULL: none */
+} drop_tab;
+
+static void drop_add(drop_tab *t, uint64_t filter, uint64_t n) {
+  for (int i = 0; i < t->n; i++)
+    if (t->filter[i] == filter) {
+      t->count[i] += n;
+      return;
+    }
+  assert_true(t->n < 64);
+  t->filter[t->n] = filter;
+  t->count[t->n++] = n;
+}
+
+static int collect_drop(void *ctx, const wl_drop_summary *d) {
+  drop_tab *t = ctx;
+  drop_add(t, d->filter.filter_id, d->count);
+  if (d->filter.filter_id == 70001)
+    assert_string_equal(d->filter.name, t->name70001 ? t->name70001 : "");
+  return 0;
+}
+
+void compare_drops(wl_store *s, const wl_event *ev, size_t n, uint64_t since,
+                          const char *name70001) {
+  drop_tab want = {0}, got = {.name70001 = name70001};
+  for (size_t i = 0; i < n; i++)
+    if ((ev[i].type == WL_EVT_DROP || ev[i].type == WL_EVT_CAP_DROP) && ev[i].ts >= since)
+      drop_add(&want, ev[i].has & WL_HAS_FILTER ? ev[i].filter_id : 0, 1);
+  assert_int_equal(wl_store_drops_by_filter(s, since, collect_drop, &got), 0);
+  assert_int_equal(got.n, want.n);
+  for (int i = 0; i < want.n; i++) {
+    int found = 0;
+    for (int j = 0; j < got.n; j++)
+      if (got.filter[j] == want.filter[i]) {
+        assert_int_equal(got.count[j], want.count[i]);
+        found = 1;
+      }
+    assert_true(found);
+    if (i > 0) /* most drops first */
+      assert_true(got.count[i - 1] >= got.count[i]);
+  }
+}
+
+/* What the store gives back: fields without their has bit read as 0; the DOS path is the one
+ * the app is known by. */
+static void normalise(wl_event *e) {
+  wl_flow f;
+  tsg_flow_of(e, &f);
+  if (!(e->has & WL_HAS_DIR))
+    e->dir = 0;
+  if (!(e->has & WL_HAS_LOCAL_PORT))
+    e->local_port = 0;
+  if (!(e->has & WL_HAS_REMOTE_PORT))
+    e->remote_port = 0;
+  if (!(e->has & WL_HAS_REMOTE_ADDR))
+    memset(e->remote_addr, 0, 16);
+  if (!(e->has & WL_HAS_LOCAL_ADDR))
+    memset(e->local_addr, 0, 16);
+  if (!(e->has & WL_HAS_FILTER))
+    e->filter_id = 0;
+  if (!(e->has & WL_HAS_LAYER))
+    e->layer_id = 0;
+  if (!(e->has & WL_HAS_REAUTH))
+    e->reauth = 0;
+}
+
+typedef struct ev_check {
+  const wl_event **want; /* stable-sorted by ts */
+  size_t i, n;
+} ev_check;
+
+static int check_event(void *ctx, const wl_event *got) {
+  ev_check *c = ctx;
+  assert_true(c->i < c->n);
+  wl_event w = *c->want[c->i++];
+  normalise(&w);
+  assert_int_equal(got->ts, w.ts);
+  assert_int_equal(got->has, w.has);
+  assert_int_equal(got->type, w.type);
+  assert_int_equal(got->dir, w.dir);
+  assert_int_equal(got->proto, w.proto);
+  assert_int_equal(got->ip_version, w.ip_version);
+  assert_int_equal(got->local_port, w.local_port);
+  assert_int_equal(got->remote_port, w.remote_port);
+  assert_memory_equal(got->local_addr, w.local_addr, 16);
+  assert_memory_equal(got->remote_addr, w.remote_addr, 16);
+  assert_int_equal(got->filter_id, w.filter_id);
+  assert_int_equal(got->layer_id, w.layer_id);
+  assert_int_equal(got->reauth, w.reauth);
+  assert_int_equal(got->is_loopback, w.is_loopback);
+  assert_int_equal(got->origin, w.origin);
+  assert_string_equal(got->app, w.app);
+  assert_string_equal(got->user, w.user);
+  assert_string_equal(got->package, w.package);
+  if (w.app_dos[0])
+    assert_string_equal(got->app_dos, w.app_dos);
+  return 0;
+}
+
+static int by_ts(const void *a, const void *b) {
+  const wl_event *x = *(const wl_event *const *)a, *y = *(const wl_event *const *)b;
+  if (x->ts != y->ts)
+    return x->ts < y->ts ? -1 : 1;
+  return x < y ? -1 : x > y; /* stable: stream order */
+}
+
+/* Raw events in [since, until) equal the stored part of the stream, in time order. */
+void compare_events(wl_store *s, const wl_event *ev, size_t n, uint64_t since,
+                           uint64_t until) {
+  ev_check c = {.want = malloc(n * sizeof(wl_event *))};
+  for (size_t i = 0; i < n; i++)
+    if (ev[i].type != WL_EVT_OTHER && ev[i].ts >= since && (!until || ev[i].ts < until))
+      c.want[c.n++] = &ev[i];
+  qsort(c.want, c.n, sizeof *c.want, by_ts);
+  assert_int_equal(wl_store_events(s, since, until, check_event, &c), 0);
+  assert_int_equal(c.i, c.n);
+  free(c.want);
+}
+
+int count_event(void *ctx, const wl_event *ev) {
+  (void)ev;
+  ++*(uint64_t *)ctx;
+  return 0;
+}
+

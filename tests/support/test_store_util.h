@@ -1,0 +1,45 @@
+/* test_store_util.h — helpers shared by the store's cmocka tests (test_store_util.c). */
+#ifndef TEST_STORE_UTIL_H
+#define TEST_STORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "tests/support/test_store_gen.h"
+
+#define MINUTE (60ull * 10000000ull)
+#define HOUR (60 * MINUTE)
+#define DAY (24 * HOUR)
+
+extern char db_path[1024]; /* this test's database, set by setup_path */
+void remove_db(const char *p);
+int setup_path(void **state);
+int teardown_path(void **state);
+wl_store *open_ok(const wl_store_opts *o);
+void raw_exec(const char *sql);
+int64_t raw_int(const char *sql);
+/* n events, ts advancing by 0..step with some out-of-order jitter. */
+wl_event *make_stream(size_t n, uint32_t nflows, uint32_t napps, uint64_t seed, uint64_t step);
+/* Writes ev in batches of odd sizes (1 .. 9000), with counters. */
+void write_batches(wl_store *s, const wl_event *ev, size_t n, uint64_t seed);
+
+typedef struct app_names {
+  int64_t id[256];
+  char path[256][128];
+  wl_app_summary sum[256];
+  int n;
+} app_names;
+int collect_app(void *ctx, const wl_app_summary *a); /* wl_app_cb into an app_names */
+int count_event(void *ctx, const wl_event *ev);      /* wl_event_cb: ++*(uint64_t *)ctx */
+
+/* Every flow of the store is one of the model's and every model flow is there (all apps and
+ * app by app); per-app totals; drops by filter since `since` (name70001: the attribution
+ * expected for filter 70001, NULL none); raw events in [since, until) in time order. */
+void compare_flows(wl_store *s, const tsg_model *m, const app_names *apps);
+void compare_apps(const tsg_model *m, const app_names *apps);
+void compare_drops(wl_store *s, const wl_event *ev, size_t n, uint64_t since,
+                   const char *name70001);
+void compare_events(wl_store *s, const wl_event *ev, size_t n, uint64_t since, uint64_t until);
+
+#endif

@@ -1,0 +1,274 @@
+/* test_wl_cli.c — the whitelist commands' contract with scripts and people (DESIGN.md):
+ *   - exit codes: 1 with one line naming what was wrong for bad ids, unknown options, a missing
+ *     store (and no empty store created by it), 0 for --help;
+ *   - review --json and rules --json: every documented field with its documented type and
+ *     value (app: DOS path when known, null for no app; proto number or null; times RFC 3339).
+ * Commands run in-process (exit codes) or as a child process (their stderr/stdout captured). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "tests/support/test_wl_world.h"
+#include "whitelist/whitelist.h"
+
+static int file_exists(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f)
+    fclose(f);
+  return f != NULL;
+}
+
+/* Run in a child, return its output (stdout and stderr) in buf. */
+static const char *spawn_out(const world *w, char *buf, size_t cap, const char *a0,
+                             const char *a1, const char *a2) {
+  assert_int_equal(world_spawn_wait(w, 20000, a0, a1, a2, NULL), 0);
+  assert_true(world_read(w->scratch, buf, cap) >= 0);
+  return buf;
+}
+
+/* One line on stderr, naming `needle`. */
+static void one_line_naming(const char *out, const char *needle) {
+  if (!strstr(out, needle))
+    fail_msg("output does not name \"%s\": %s", needle, out);
+  const char *nl = strchr(out, '\n');
+  assert_non_null(nl);
+  assert_int_equal(nl[1], 0);
+}
+
+static void test_missing_store(void **state) {
+  (void)state;
+  world w;
+  world_init(&w, "nostore", 11);
+  static const char *cmds[][3] = {
+      {"review", NULL, NULL}, {"rules", NULL, NULL},  {"promote", "3", NULL},
+      {"revoke", "1", NULL},  {"verify", NULL, NULL}, {"export", NULL, NULL},
+      {"enforce", "--confirm-within", "2"},           {"confirm", NULL, NULL},
+      {"relax", NULL, NULL},
+  };
+  char out[4096];
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    if (world_run(&w, cmds[i][0], cmds[i][1], cmds[i][2], NULL) != 1)
+      fail_msg("%s without a store: not exit 1", cmds[i][0]);
+    if (file_exists(w.db))
+      fail_msg("%s without a store created %s", cmds[i][0], w.db);
+  }
+  one_line_naming(spawn_out(&w, out, sizeof out, "enforce", NULL, NULL), "no store");
+  /* uninstall cleans the engine without a store, and creates none */
+  assert_int_equal(world_run(&w, "uninstall", NULL), 0);
+  assert_false(file_exists(w.db));
+  world_remove(&w);
+}
+
+static void learn(const world *w) {
+  char src[WORLD_PATH + 8];
+  snprintf(src, sizeof src, "sim:%s", w->traffic);
+  /* plus one inbound datagram without an app (System), refused by Windows Firewall */
+  FILE *f = fopen(w->traffic, "ab");
+  assert_non_null(f);
+  fputs("{\"ts\":\"2026-11-02T09:00:00Z\",\"app\":\"\",\"dir\":\"in\",\"proto\":\"udp\","
+        "\"local\":\"192.168.1.23:137\",\"remote\":\"192.168.1.99:137\"}\n",
+        f);
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(world_run(w, "learn", "--source", src, NULL), 0);
+}
+
+static void test_user_errors(void **state) {
+  (void)state;
+  world w;
+  world_init(&w, "usererr", 12);
+  learn(&w);
+  static const char *bad[][4] = {
+      {"promote", "999999", NULL, "proposal 999999"},
+      {"promote", "0", NULL, "proposal 0"},
+      {"promote", "x7", NULL, "x7"},
+      {"promote", "3", "--scope", "--scope"},
+      {"promote", "--frobnicate", NULL, "--frobnicate"},
+      {"review", "--frobnicate", NULL, "--frobnicate"},
+      {"review", "--since", "yesterdayish", "yesterdayish"},
+      {"rules", "--frobnicate", NULL, "--frobnicate"},
+      {"revoke", "424242", NULL, "rule 424242"},
+      {"revoke", "-1", NULL, "-1"},
+      {"verify", "--frobnicate", NULL, "--frobnicate"},
+      {"enforce", "--confirm-within", "0", "0"},
+      {"enforce", "--frobnicate", NULL, "--frobnicate"},
+      {"confirm", NULL, NULL, "nothing to confirm"},
+      {"export", "--format", "xml", "xml"},
+      {"import-policy", "/nonexistent/policy.json", NULL, "/nonexistent/policy.json"},
+      {"uninstall", "--frobnicate", NULL, "--frobnicate"},
+  };
+  char out[4096];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (world_run(&w, bad[i][0], bad[i][1], bad[i][2], NULL) != 1)
+      fail_msg("%s %s: not exit 1", bad[i][0], bad[i][1] ? bad[i][1] : "");
+    one_line_naming(spawn_out(&w, out, sizeof out, bad[i][0], bad[i][1], bad[i][2]),
+                    bad[i][3]);
+  }
+  static const char *helps[] = {"review", "promote", "rules", "revoke", "verify", "enforce",
+                                "confirm", "relax", "export", "import-policy", "uninstall"};
+  for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+    if (world_run(&w, helps[i], "--help", NULL) != 0)
+      fail_msg("%s --help: not exit 0", helps[i]);
+  assert_int_equal(world_count_filters(&w, NULL), 0); /* none of it changed the engine */
+  world_remove(&w);
+}
+
+/* ---------------------------------------------------------------- JSON fields */
+
+static const wl_json *field(const wl_json *o, const char *name, wl_json_type t) {
+  const wl_json *v = wl_json_get(o, name);
+  if (!v)
+    fail_msg("no \"%s\"", name);
+  if (v->type != t)
+    fail_msg("\"%s\" has type %d, want %d", name, (int)v->type, (int)t);
+  return v;
+}
+
+static uint64_t time_field(const wl_json *o, const char *name) {
+  const wl_json *v = field(o, name, WL_JSON_STRING);
+  uint64_t t = 0;
+  if (wl_time_parse(v->str, v->len, &t) != WL_OK || v->str[v->len - 1] != 'Z')
+    fail_msg("\"%s\": \"%s\" is not an RFC 3339 UTC time", name, v->str);
+  return t;
+}
+
+static void check_ports_remotes(const wl_json *o) {
+  for (const wl_json *p = field(o, "ports", WL_JSON_ARRAY)->child; p; p = p->next) {
+    uint64_t v;
+    if (p->type == WL_JSON_NUMBER)
+      assert_true(wl_json_uint64(p, &v) == WL_OK && v <= 65535);
+    else if (p->type != WL_JSON_STRING || !strchr(p->str, '-'))
+      fail_msg("ports: an entry is neither a number nor \"LO-HI\"");
+  }
+  for (const wl_json *r = field(o, "remotes", WL_JSON_ARRAY)->child; r; r = r->next) {
+    uint8_t ver, addr[16], len;
+    assert_int_equal(r->type, WL_JSON_STRING);
+    if (wl_prefix_parse(r->str, r->len, &ver, addr, &len) != WL_OK)
+      fail_msg("remotes: \"%s\" is not an address or prefix", r->str);
+  }
+}
+
+static void check_proto(const wl_json *o) {
+  const wl_json *v = wl_json_get(o, "proto");
+  assert_non_null(v);
+  int64_t p;
+  assert_true(v->type == WL_JSON_NULL ||
+              (v->type == WL_JSON_NUMBER && wl_json_int64(v, &p) == WL_OK && p >= 0 && p < 256));
+}
+
+static const char *dir_field(const wl_json *o) {
+  const char *d = field(o, "dir", WL_JSON_STRING)->str;
+  assert_true(!strcmp(d, "in") || !strcmp(d, "out"));
+  return d;
+}
+
+/* One review proposal; returns 1 when it is the no-app one. */
+static int check_proposal(const world *w, const wl_json *o) {
+  int64_t id;
+  assert_int_equal(wl_json_int64(field(o, "id", WL_JSON_NUMBER), &id), WL_OK);
+  assert_true(id >= 1);
+  const char *dir = dir_field(o);
+  check_proto(o);
+  const char *scope = field(o, "scope", WL_JSON_STRING)->str;
+  assert_true(!strcmp(scope, "app") || !strcmp(scope, "port") || !strcmp(scope, "remote"));
+  check_ports_remotes(o);
+  uint64_t allowed, blocked;
+  assert_int_equal(wl_json_uint64(field(o, "allowed", WL_JSON_NUMBER), &allowed), WL_OK);
+  assert_int_equal(wl_json_uint64(field(o, "blocked", WL_JSON_NUMBER), &blocked), WL_OK);
+  assert_true(time_field(o, "first_seen") <= time_field(o, "last_seen"));
+  int no_app_flag = 0;
+  for (const wl_json *f = field(o, "flags", WL_JSON_ARRAY)->child; f; f = f->next) {
+    assert_int_equal(f->type, WL_JSON_STRING);
+    no_app_flag |= !strcmp(f->str, "no-app");
+  }
+  const wl_json *app = wl_json_get(o, "app");
+  assert_non_null(app);
+  if (app->type == WL_JSON_NULL) { /* the System datagram */
+    assert_true(no_app_flag);
+    assert_string_equal(dir, "in");
+    assert_int_equal(allowed + blocked, 1);
+    return 1;
+  }
+  assert_int_equal(app->type, WL_JSON_STRING);
+  int i = world_app_index(app->str);
+  if (i < 0 || app->str[1] != ':') /* the DOS path, since the sim maps the volume */
+    fail_msg("review app \"%s\": not one of the world's DOS paths", app->str);
+  assert_string_equal(dir, world_app_dir((unsigned)i) == WL_DIR_IN ? "in" : "out");
+  assert_int_equal(allowed + blocked, w->attempts[i]);
+  return 0;
+}
+
+static const wl_json *parse_out(const world *w, wl_json_arena *a, char *buf, size_t cap) {
+  const wl_json *doc = NULL;
+  wl_json_error err;
+  assert_true(world_read(w->scratch, buf, cap) > 0);
+  if (wl_json_parse(a, buf, strlen(buf), &doc, &err) != WL_OK)
+    fail_msg("not JSON: %s", buf);
+  assert_int_equal(doc->type, WL_JSON_ARRAY);
+  return doc;
+}
+
+static void test_json_fields(void **state) {
+  (void)state;
+  static char buf[1 << 18];
+  world w;
+  world_init(&w, "json", 13);
+  learn(&w);
+  wl_json_arena a = {0};
+  assert_int_equal(world_spawn_wait(&w, 20000, "review", "--json", NULL), 0);
+  const wl_json *doc = parse_out(&w, &a, buf, sizeof buf);
+  assert_int_equal(doc->len, WORLD_APPS + 1);
+  int no_app = 0;
+  char first[24] = "", second[24] = "";
+  for (const wl_json *o = doc->child; o; o = o->next) {
+    no_app += check_proposal(&w, o);
+    const wl_json *app = wl_json_get(o, "app");
+    if (app->type == WL_JSON_STRING && !first[0])
+      snprintf(first, sizeof first, "%.*s", (int)wl_json_get(o, "id")->len, wl_json_get(o, "id")->str);
+    else if (app->type == WL_JSON_STRING && !second[0])
+      snprintf(second, sizeof second, "%.*s", (int)wl_json_get(o, "id")->len, wl_json_get(o, "id")->str);
+  }
+  assert_int_equal(no_app, 1);
+  wl_json_arena_free(&a);
+  /* rules --json after promoting two */
+  assert_int_equal(world_run(&w, "promote", first, second, NULL), 0);
+  assert_int_equal(world_spawn_wait(&w, 20000, "rules", "--json", NULL), 0);
+  doc = parse_out(&w, &a, buf, sizeof buf);
+  assert_int_equal(doc->len, 2);
+  for (const wl_json *o = doc->child; o; o = o->next) {
+    int64_t id;
+    assert_int_equal(wl_json_int64(field(o, "id", WL_JSON_NUMBER), &id), WL_OK);
+    const char *app = field(o, "app", WL_JSON_STRING)->str;
+    assert_true(world_app_index(app) >= 0 && app[1] == ':');
+    dir_field(o);
+    check_proto(o);
+    check_ports_remotes(o);
+    const wl_json *keys = field(o, "filters", WL_JSON_ARRAY);
+    assert_true(keys->len >= 1 && keys->len <= WL_RULE_MAX_FILTERS);
+    for (const wl_json *k = keys->child; k; k = k->next) {
+      wl_guid g;
+      assert_int_equal(k->type, WL_JSON_STRING);
+      assert_int_equal(wl_guid_parse(k->str, &g), WL_OK);
+    }
+  }
+  wl_json_arena_free(&a);
+  world_remove(&w);
+}
+
+static int cli_tests(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_missing_store),
+      cmocka_unit_test(test_user_errors),
+      cmocka_unit_test(test_json_fields),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+int main(int argc, char **argv) { return world_main(argc, argv, cli_tests); }
