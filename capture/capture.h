@@ -139,11 +139,4 @@ wl_engine *wl_capture_engine(wl_capture *c);
  * `uninstall` runs after a crash). WL_OK, also when nothing was saved. */
 int wl_capture_restore_saved_options(wl_store *s, wl_engine *e);
 
-/* Test hooks (process-wide): the next n subscribe attempts fail with WL_E_ENGINE; the next n
- * engine health probes fail, as if BFE had restarted; the next n filter lookups of attribution
- * fail with WL_E_ENGINE, as if the engine were down (returns how many were still left). */
-void wl_capture_test_fail_subscribe(int n);
-void wl_capture_test_fail_probe(int n);
-int wl_capture_test_fail_lookup(int n);
-
 #endif

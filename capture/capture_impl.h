@@ -86,7 +86,6 @@ int wl_cap_connect(wl_capture *c, int backfill);         /* source thread: open,
                                                           * subscribe (one attempt) */
 void wl_cap_disconnect(wl_capture *c, int close_engine); /* unsubscribe (+ close) */
 int wl_cap_probe(wl_capture *c);                         /* 1 when the engine answers */
-int wl_cap_take_hook(_Atomic int *hook); /* test hooks: 1 when one was left (and taken) */
 uint32_t wl_cap_keywords(const wl_capture_opts *o);
 
 /* source_wfp.c, source_sim.c, source_replay.c: the source thread bodies */

@@ -12,19 +12,6 @@
 #include "common/wl_os.h"
 #include "capture/capture_impl.h"
 
-static _Atomic int fail_subscribe, fail_probe; /* test hooks */
-
-void wl_capture_test_fail_subscribe(int n) { atomic_store(&fail_subscribe, n); }
-void wl_capture_test_fail_probe(int n) { atomic_store(&fail_probe, n); }
-
-int wl_cap_take_hook(_Atomic int *h) {
-  int v = atomic_load(h);
-  while (v > 0)
-    if (atomic_compare_exchange_weak(h, &v, v - 1))
-      return 1;
-  return 0;
-}
-
 uint32_t wl_cap_keywords(const wl_capture_opts *o) {
   uint32_t kw = WL_KW_CLASSIFY_ALLOW | WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST;
   if (o->no_allow)
@@ -168,8 +155,6 @@ static int backfill(wl_capture *c) {
 }
 
 static int subscribe(wl_capture *c) {
-  if (wl_cap_take_hook(&fail_subscribe))
-    return wl_err(WL_E_ENGINE, "FwpmNetEventSubscribe: failure injected by a test hook");
   return wl_engine_subscribe(c->engine, wl_capture_callback, &c->sink, &c->sub);
 }
 
@@ -207,7 +192,5 @@ void wl_cap_disconnect(wl_capture *c, int close_engine) {
 
 int wl_cap_probe(wl_capture *c) {
   uint32_t v;
-  if (wl_cap_take_hook(&fail_probe))
-    return 0;
   return c->engine && wl_engine_get_option(c->engine, WL_OPT_COLLECT_NET_EVENTS, &v) == WL_OK;
 }

@@ -1,11 +1,13 @@
-/* engine_impl.h — internal to wfp/: the backend operations table behind wl_engine.
+/* backend.h — the contract a backend of the engine seam implements (engine/sim/,
+ * engine/fwpuclnt/); nothing above engine/ includes it.
  *
- * wfp/engine.c parses the spec, opens one backend and forwards every wl_engine_* call (and the
- * sim controls of wfp/sim.h) through this table. A backend is a `void *impl` plus a static
- * const table; entries a backend cannot do are NULL and the dispatcher answers
- * WL_E_UNSUPPORTED. Backends: the sim (wfp/sim_*.c, always) and fwpuclnt (Windows, compiled
- * into wl_wfp with WL_HAVE_FWPUCLNT defined). Every function follows engine.h / sim.h: same
- * arguments minus the wl_engine, same returns, wl_err() message set on failure.
+ * engine/engine.c parses the spec, opens one backend and forwards every wl_engine_* call
+ * through its operations table. A backend is a `void *impl` plus a static const table; entries
+ * a backend cannot do are NULL and the dispatcher answers WL_E_UNSUPPORTED. Backends: the sim
+ * (engine/sim/, always) and fwpuclnt (engine/fwpuclnt/, Windows builds). Every function follows
+ * engine.h: same arguments minus the wl_engine, same returns, wl_err() message set on failure.
+ * What only one backend can do (the sim's controls, engine/sim/sim.h) is not in the table: that
+ * backend's own contract reaches its impl through wl_engine_impl_of.
  *
  * Memory: filter_enum allocates *out with malloc (wl_engine_free is free()). The dispatcher
  * checks NULL handles and arguments it can check; backends check the rest.
@@ -17,7 +19,6 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-#include "engine/sim/sim.h"
 
 typedef struct wl_engine_ops {
   const char *kind; /* "wfp" or "sim" */
@@ -50,21 +51,40 @@ typedef struct wl_engine_ops {
 
   int (*app_id)(void *impl, const char *dos_path, uint8_t *out, size_t cap, size_t *len);
   int (*drive_map)(void *impl, wl_drive *out, size_t cap, size_t *n);
-
-  /* sim controls (wfp/sim.h); NULL when the backend cannot do them */
-  int (*sim_classify)(void *impl, const wl_attempt *a, wl_decision *out);
-  int (*sim_run_traffic)(void *impl, const char *path, double speed, wl_sim_stats *stats);
-  int (*sim_stop)(void *impl);
-  int (*sim_drain)(void *impl, unsigned timeout_ms);
-  int (*sim_set_drive)(void *impl, char letter, const char *device);
 } wl_engine_ops;
 
-/* The sim backend (wl_sim). state_path: the state file; NULL means $WL_SIM_STATE, else
- * "wfplearn-sim.state" in the current directory. */
-int wl_sim_backend_open(const char *state_path, unsigned session_flags,
-                        const wl_engine_ops **ops, void **impl);
+/* What a wl_engine handle is: the backend's table and its impl. */
+struct wl_engine {
+  const wl_engine_ops *ops;
+  void *impl;
+};
 
-/* The fwpuclnt backend (Windows, wl_wfp with WL_HAVE_FWPUCLNT). */
-int wl_fwp_backend_open(unsigned session_flags, const wl_engine_ops **ops, void **impl);
+/* The impl of e when e is a handle of the backend whose table is ops, else NULL (the way a
+ * backend's own contract, like the sim's controls, finds its state behind a wl_engine). */
+static inline void *wl_engine_impl_of(wl_engine *e, const wl_engine_ops *ops) {
+  return e && e->ops == ops ? e->impl : NULL;
+}
+
+/* Opening a backend: arg is what follows "NAME:" in the spec (NULL for a bare "NAME"). */
+typedef int (*wl_engine_open_fn)(const char *arg, unsigned session_flags,
+                                 const wl_engine_ops **ops, void **impl);
+typedef struct wl_engine_backend {
+  const char *name; /* the spec's prefix: "sim", "wfp" */
+  wl_engine_open_fn open;
+} wl_engine_backend;
+
+/* The backends of this build, in engine.c's table. */
+/* The sim. arg: the state file; NULL means $WL_SIM_STATE, else "wfplearn-sim.state" in the
+ * current directory. */
+int wl_sim_backend_open(const char *arg, unsigned session_flags, const wl_engine_ops **ops,
+                        void **impl);
+/* fwpuclnt.dll (Windows builds, WL_HAVE_FWPUCLNT). arg must be NULL. */
+int wl_fwp_backend_open(const char *arg, unsigned session_flags, const wl_engine_ops **ops,
+                        void **impl);
+
+/* Tests (a table they replace, like wl_fwp_api_override): one more backend, looked up before
+ * the built-in ones, e.g. a wrapper that injects faults (tests/support/fault_engine.c). NULL
+ * removes it. Not thread-safe: set it before opening engines. */
+void wl_engine_backend_override(const wl_engine_backend *extra);
 
 #endif

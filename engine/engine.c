@@ -1,8 +1,9 @@
 /* engine.c — the engine seam's dispatcher: parse the spec, open the backend, forward every
- * wl_engine_* call (and the sim controls of sim.h) through its ops table (engine_impl.h).
+ * wl_engine_* call through its ops table (backend.h).
  *
  * "sim" / "sim:FILE" open the simulated engine; "wfp" opens the fwpuclnt backend when this
- * build has it (WL_HAVE_FWPUCLNT, set by wfp/windows.cmake) and is WL_E_UNSUPPORTED otherwise.
+ * build has it (WL_HAVE_FWPUCLNT, set by engine/CMakeLists.txt) and is WL_E_UNSUPPORTED
+ * otherwise. A test may put one more backend in front (wl_engine_backend_override).
  * The dispatcher checks the handle and the arguments it can; an ops entry a backend leaves
  * NULL answers WL_E_UNSUPPORTED naming the call and the backend.
  */
@@ -11,11 +12,6 @@
 
 #include "common/wl_err.h"
 #include "engine/backend.h"
-
-struct wl_engine {
-  const wl_engine_ops *ops;
-  void *impl;
-};
 
 struct wl_subscription {
   wl_engine *e;
@@ -34,22 +30,44 @@ struct wl_subscription {
                             (e)->ops->kind)                                               \
                    : (e)->ops->op((e)->impl))
 
+#ifndef WL_HAVE_FWPUCLNT
+static int no_fwpuclnt(const char *arg, unsigned flags, const wl_engine_ops **ops, void **impl) {
+  return wl_err(WL_E_UNSUPPORTED, "engine 'wfp': the Windows Filtering Platform exists only "
+                "on Windows; use --engine sim[:STATEFILE] here");
+}
+#define wl_fwp_backend_open no_fwpuclnt
+#endif
+
+static const wl_engine_backend builtin[] = {
+    {"sim", wl_sim_backend_open},
+    {"wfp", wl_fwp_backend_open},
+};
+static const wl_engine_backend *extra_backend; /* tests: wl_engine_backend_override */
+
+void wl_engine_backend_override(const wl_engine_backend *extra) { extra_backend = extra; }
+
+/* "NAME" or "NAME:ARG" of b? Then *arg is ARG (NULL for a bare NAME). */
+static int spec_names(const char *spec, const wl_engine_backend *b, const char **arg) {
+  size_t n = strlen(b->name);
+  if (strncmp(spec, b->name, n) || (spec[n] && spec[n] != ':'))
+    return 0;
+  *arg = spec[n] ? spec + n + 1 : NULL;
+  return 1;
+}
+
 static int open_backend(const char *spec, unsigned flags, const wl_engine_ops **ops,
                         void **impl) {
-  if (!strcmp(spec, "sim"))
-    return wl_sim_backend_open(NULL, flags, ops, impl);
-  if (!strncmp(spec, "sim:", 4)) {
-    if (!spec[4])
-      return wl_err(WL_E_INVAL, "engine 'sim:': the state file name is missing");
-    return wl_sim_backend_open(spec + 4, flags, ops, impl);
-  }
-  if (!strcmp(spec, "wfp")) {
-#ifdef WL_HAVE_FWPUCLNT
-    return wl_fwp_backend_open(flags, ops, impl);
-#else
-    return wl_err(WL_E_UNSUPPORTED, "engine 'wfp': the Windows Filtering Platform exists only "
-                  "on Windows; use --engine sim[:STATEFILE] here");
-#endif
+  const char *arg;
+  if (extra_backend && spec_names(spec, extra_backend, &arg))
+    return extra_backend->open(arg, flags, ops, impl);
+  for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+    if (!spec_names(spec, &builtin[i], &arg))
+      continue;
+    if (arg && !*arg)
+      return wl_err(WL_E_INVAL, "engine '%s': the state file name is missing", spec);
+    if (arg && !strcmp(builtin[i].name, "wfp"))
+      return wl_err(WL_E_INVAL, "engine '%s': expected wfp, sim or sim:STATEFILE", spec);
+    return builtin[i].open(arg, flags, ops, impl);
   }
   return wl_err(WL_E_INVAL, "engine '%s': expected wfp, sim or sim:STATEFILE", spec);
 }
@@ -177,26 +195,4 @@ int wl_engine_drive_map(wl_engine *e, wl_drive *out, size_t cap, size_t *n) {
   if (!out || !n)
     return wl_err(WL_E_INVAL, "wl_engine_drive_map: NULL argument");
   return CALL(e, drive_map, out, cap, n);
-}
-
-/* ---- sim controls (sim.h) ---- */
-
-int wl_sim_classify(wl_engine *e, const wl_attempt *a, wl_decision *out) {
-  if (!a || !out)
-    return wl_err(WL_E_INVAL, "wl_sim_classify: NULL argument");
-  return CALL(e, sim_classify, a, out);
-}
-
-int wl_sim_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_stats *stats) {
-  if (!path)
-    return wl_err(WL_E_INVAL, "wl_sim_run_traffic: NULL path");
-  return CALL(e, sim_run_traffic, path, speed, stats);
-}
-
-int wl_sim_stop(wl_engine *e) { return CALL0(e, sim_stop); }
-
-int wl_sim_drain(wl_engine *e, unsigned timeout_ms) { return CALL(e, sim_drain, timeout_ms); }
-
-int wl_sim_set_drive(wl_engine *e, char letter, const char *device) {
-  return CALL(e, sim_set_drive, letter, device);
 }

@@ -86,9 +86,6 @@ static int load_dll(wl_fwp_api *api) {
     memcpy(&api->name, &p_, sizeof p_);   \
   }
   WL_FWP_API_MAP(WL_FWP_RESOLVE)
-#define WL_FWP_RESOLVE_FAKE(name) WL_FWP_RESOLVE(name, 0)
-  WL_FWP_FAKE_MAP(WL_FWP_RESOLVE_FAKE)
-#undef WL_FWP_RESOLVE_FAKE
 #undef WL_FWP_RESOLVE
   return WL_OK;
 }
@@ -103,6 +100,8 @@ int wl_fwp_api_load(wl_fwp_api *api) {
     if (rc)
       return rc;
   }
+  if (!api->QueryDosDeviceW)
+    api->QueryDosDeviceW = QueryDosDeviceW;
   const char *missing = first_missing(api);
   if (missing) {
     wl_fwp_api_unload(api);
@@ -262,10 +261,5 @@ int wl_fwp_err(const wl_fwp_api *api, const char *fn, DWORD code) {
              ? "FWP_E_unknown" : "Win32 error");
     name = fallback;
   }
-  const char *extra = api && api->wl_fake_errmsg ? api->wl_fake_errmsg() : NULL;
-  int wl = wl_fwp_code_to_wl(code);
-  if (extra && *extra)
-    return wl_err(wl, "%s: %s (0x%08lx) [fake fwpuclnt: %s]", fn, name, (unsigned long)code,
-                  extra);
-  return wl_err(wl, "%s: %s (0x%08lx)", fn, name, (unsigned long)code);
+  return wl_err(wl_fwp_code_to_wl(code), "%s: %s (0x%08lx)", fn, name, (unsigned long)code);
 }

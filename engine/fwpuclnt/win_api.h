@@ -3,12 +3,14 @@
  * An executable that imports a symbol its fwpuclnt.dll lacks does not start at all on older
  * Windows, so nothing in wfplearn imports fwpuclnt: every Fwpm* function the backend calls is
  * resolved here, at run time, with LoadLibraryW(L"fwpuclnt.dll") + GetProcAddress, into one
- * table (the SQLite os_win.c aSyscall[] habit). Tests replace the whole table with
- * wl_fwp_api_override() to record calls, fail the Nth one, or pretend a function is missing.
+ * table (the SQLite os_win.c aSyscall[] habit), with the one kernel32 call the backend makes
+ * about the platform (QueryDosDeviceW, for the drive map). Tests replace the whole table with
+ * wl_fwp_api_override() to record calls, fail the Nth one, pretend a function is missing, or
+ * answer the drive map from the fake fwpuclnt.dll (tests/support/fake_ctl.c).
  *
  * Required entries (the Windows 7 API the backend cannot work without) make the load fail with
  * WL_E_UNSUPPORTED naming the first missing one; versioned ones (FwpmNetEventSubscribe1..4,
- * FwpmNetEventEnum1..5) and the fake DLL's test-only exports (wfp/win_fake.h) may be NULL.
+ * FwpmNetEventEnum1..5) may be NULL. Only real fwpuclnt exports are looked up.
  *
  * Also the error edge: Win32 / FWP_E_* codes → WL_E_* with the API name and the code's
  * symbolic name in the message ("FwpmFilterAdd0: FWP_E_ALREADY_EXISTS (0x80320009)").
@@ -17,7 +19,6 @@
 #define WL_WIN_API_H
 
 #include "engine/fwpuclnt/wfp_defs.h"
-#include "tests/fake_fwpuclnt/win_fake.h"
 
 /* X(name, required) — every fwpuclnt export wfplearn may call, in one list. */
 #define WL_FWP_API_MAP(X)                  \
@@ -58,24 +59,13 @@
   X(FwpmNetEventEnum4, 0)                  \
   X(FwpmNetEventEnum5, 0)
 
-/* The fake fwpuclnt.dll's test-only exports (wfp/win_fake.h), all optional. */
-#define WL_FWP_FAKE_MAP(X)     \
-  X(wl_fake_classify)          \
-  X(wl_fake_run_traffic)       \
-  X(wl_fake_stop)              \
-  X(wl_fake_drain)             \
-  X(wl_fake_set_drive)         \
-  X(wl_fake_drive_map)         \
-  X(wl_fake_errmsg)
-
 typedef struct wl_fwp_api {
   HMODULE module; /* NULL when the table was supplied by a test */
 #define WL_FWP_API_FIELD(name, req) wl_##name##_fn name;
   WL_FWP_API_MAP(WL_FWP_API_FIELD)
 #undef WL_FWP_API_FIELD
-#define WL_FWP_FAKE_FIELD(name) name##_fn name;
-  WL_FWP_FAKE_MAP(WL_FWP_FAKE_FIELD)
-#undef WL_FWP_FAKE_FIELD
+  /* kernel32 (always there): the drive map; a test's table may answer it differently */
+  DWORD(WINAPI *QueryDosDeviceW)(LPCWSTR device, LPWSTR target, DWORD cap);
 } wl_fwp_api;
 
 /* Fill *api: from the test override when one is set, else LoadLibraryW(L"fwpuclnt.dll") and
@@ -99,8 +89,7 @@ int wl_fwp_api_enum_version(const wl_fwp_api *api);
 const char *wl_fwp_code_name(DWORD code);
 /* WL_E_* for a Win32 / FWP_E_* code (0 → WL_OK). */
 int wl_fwp_code_to_wl(DWORD code);
-/* Set the message "API: NAME (0xCODE)" (plus the fake DLL's own message when it has one) and
- * return the WL_E_* code. */
+/* Set the message "API: NAME (0xCODE)" and return the WL_E_* code. */
 int wl_fwp_err(const wl_fwp_api *api, const char *fn, DWORD code);
 
 #endif

@@ -1,12 +1,12 @@
 /* win_backend.c — the "wfp" backend of wl_engine: fwpuclnt.dll through the run-time table of
  * win_api.c. This file holds the session (FwpmEngineOpen0/Close0), engine options,
- * transactions, providers and sublayers, app ids (FwpmGetAppIdFromFileName0), the drive map
- * (QueryDosDeviceW) and the sim controls, which only our fake fwpuclnt.dll answers; filters
- * are in win_filter.c, net events in win_events.c / win_evcopy.c.
+ * transactions, providers and sublayers, app ids (FwpmGetAppIdFromFileName0) and the drive map
+ * (QueryDosDeviceW); filters are in win_filter.c, net events in win_events.c / win_evcopy.c.
  *
  * Every FWPM_* object the engine hands back is released with FwpmFreeMemory0 on every path,
  * every handle is closed, and every failure names the API and its code (win_api.c).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,15 +322,10 @@ static int fwp_app_id(void *impl, const char *dos_path, uint8_t *out, size_t cap
 /* QueryDosDeviceW for A:..Z:, lower-cased ("\device\harddiskvolume3"). */
 static int fwp_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   wl_fwp *b = impl;
-  if (b->api.wl_fake_drive_map) {
-    int rc = b->api.wl_fake_drive_map(b->engine, out, cap, n);
-    return rc ? wl_err(rc, "fake fwpuclnt drive map: %s", b->api.wl_fake_errmsg
-                       ? b->api.wl_fake_errmsg() : "failed") : WL_OK;
-  }
   size_t k = 0;
   for (wchar_t l = L'A'; l <= L'Z' && k < cap; l++) {
     wchar_t dev[3] = {l, L':', 0}, target[512];
-    if (!QueryDosDeviceW(dev, target, 512))
+    if (!b->api.QueryDosDeviceW(dev, target, 512))
       continue;
     char u8[sizeof out[k].device];
     wl_fwp_from_wide(target, u8, sizeof u8);
@@ -343,50 +338,6 @@ static int fwp_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   }
   *n = k;
   return WL_OK;
-}
-
-/* ---- sim controls: only the fake fwpuclnt.dll has them ---- */
-
-static int fake_rc(wl_fwp *b, const char *fn, int rc) {
-  if (rc == WL_OK)
-    return WL_OK;
-  const char *m = b->api.wl_fake_errmsg ? b->api.wl_fake_errmsg() : "";
-  return wl_err(rc, "%s: %s", fn, m && *m ? m : wl_strerror(rc));
-}
-
-#define NEED_FAKE(b, name)                                                              \
-  if (!(b)->api.name)                                                                   \
-  return wl_err(WL_E_UNSUPPORTED, "%s: only the simulated engine (or the fake "        \
-                "fwpuclnt.dll in tests) can do this", #name)
-
-static int fwp_sim_classify(void *impl, const wl_attempt *a, wl_decision *out) {
-  wl_fwp *b = impl;
-  NEED_FAKE(b, wl_fake_classify);
-  return fake_rc(b, "wl_fake_classify", b->api.wl_fake_classify(b->engine, a, out));
-}
-
-static int fwp_sim_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *st) {
-  wl_fwp *b = impl;
-  NEED_FAKE(b, wl_fake_run_traffic);
-  return fake_rc(b, "wl_fake_run_traffic", b->api.wl_fake_run_traffic(b->engine, path, speed, st));
-}
-
-static int fwp_sim_stop(void *impl) {
-  wl_fwp *b = impl;
-  NEED_FAKE(b, wl_fake_stop);
-  return fake_rc(b, "wl_fake_stop", b->api.wl_fake_stop(b->engine));
-}
-
-static int fwp_sim_drain(void *impl, unsigned timeout_ms) {
-  wl_fwp *b = impl;
-  NEED_FAKE(b, wl_fake_drain);
-  return fake_rc(b, "wl_fake_drain", b->api.wl_fake_drain(b->engine, timeout_ms));
-}
-
-static int fwp_sim_set_drive(void *impl, char letter, const char *device) {
-  wl_fwp *b = impl;
-  NEED_FAKE(b, wl_fake_set_drive);
-  return fake_rc(b, "wl_fake_set_drive", b->api.wl_fake_set_drive(b->engine, letter, device));
 }
 
 static const wl_engine_ops g_fwp_ops = {
@@ -414,14 +365,11 @@ static const wl_engine_ops g_fwp_ops = {
     .filter_enum = wl_fwp_filter_enum,
     .app_id = fwp_app_id,
     .drive_map = fwp_drive_map,
-    .sim_classify = fwp_sim_classify,
-    .sim_run_traffic = fwp_sim_run_traffic,
-    .sim_stop = fwp_sim_stop,
-    .sim_drain = fwp_sim_drain,
-    .sim_set_drive = fwp_sim_set_drive,
 };
 
-int wl_fwp_backend_open(unsigned session_flags, const wl_engine_ops **ops, void **impl) {
+int wl_fwp_backend_open(const char *arg, unsigned session_flags, const wl_engine_ops **ops,
+                        void **impl) {
+  assert(!arg); /* engine.c refuses "wfp:ARG" */
   wl_fwp *b = calloc(1, sizeof *b);
   if (!b)
     return wl_err(WL_E_NOMEM, "fwpuclnt backend: out of memory");

@@ -1,7 +1,8 @@
-/* sim.h — controls that only a simulated engine has: classify a connection attempt, run a
- * traffic file, set the drive map. Each takes a wl_engine from wl_engine_open and returns
- * WL_E_UNSUPPORTED when the backend cannot do it ("wfp" on real Windows; under wine the fwpuclnt
- * backend forwards them to the test-only exports of our fake fwpuclnt.dll when it finds them).
+/* sim.h — the sim's own contract: controls that only a simulated engine has (classify a
+ * connection attempt, run a traffic file, set the drive map). Each takes a wl_engine from
+ * wl_engine_open and returns WL_E_UNSUPPORTED for any other backend ("wfp"): they are not in
+ * the backend table (engine/backend.h); sim_ctl.c finds the sim behind the handle. Tests that
+ * drive the fake fwpuclnt.dll under wine use its own exports (tests/support/fake_ctl.h).
  *
  * Also the sim's fixed facts: the baseline "Windows Firewall" policy every new state file gets
  * (keys and run-time ids are stable, so review can say "blocked by Windows Firewall's default

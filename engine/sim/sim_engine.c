@@ -371,7 +371,7 @@ static int sim_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   return rc;
 }
 
-static int sim_set_drive(void *impl, char letter, const char *device) {
+int wl_sim_eng_set_drive(void *impl, char letter, const char *device) {
   wl_sim_engine *e = impl;
   wl_sim_state *w;
   wl_sim_lock *lk;
@@ -456,7 +456,7 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
   return rc;
 }
 
-static int sim_classify(void *impl, const wl_attempt *a, wl_decision *out) {
+int wl_sim_eng_classify(void *impl, const wl_attempt *a, wl_decision *out) {
   return classify(impl, a, 0, out);
 }
 
@@ -466,21 +466,21 @@ static int sim_classify_batched(void *impl, const wl_attempt *a, wl_decision *ou
   return classify(impl, a, 1, out);
 }
 
-static int sim_drain(void *impl, unsigned timeout_ms) {
+int wl_sim_eng_drain(void *impl, unsigned timeout_ms) {
   wl_sim_engine *e = impl;
   return wl_sim_bus_drain(e->bus, timeout_ms);
 }
 
-static int sim_stop(void *impl) {
+int wl_sim_eng_stop(void *impl) {
   wl_sim_engine *e = impl;
   atomic_store(&e->stop, 1);
   return WL_OK;
 }
 
-static int sim_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *stats) {
+int wl_sim_eng_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *stats) {
   wl_sim_engine *e = impl;
   uint64_t full0 = wl_sim_bus_full_waits(e->bus);
-  int rc = wl_sim_traffic_run(e, speed > 0 ? sim_classify : sim_classify_batched, path, speed,
+  int rc = wl_sim_traffic_run(e, speed > 0 ? wl_sim_eng_classify : sim_classify_batched, path, speed,
                               &e->stop, stats);
   wl_sim_bus_flush(e->bus); /* also when stopped: what was classified is delivered */
   char msg[512];
@@ -497,7 +497,7 @@ static int sim_run_traffic(void *impl, const char *path, double speed, wl_sim_st
   return rc;
 }
 
-static const wl_engine_ops sim_ops = {
+const wl_engine_ops wl_sim_ops = {
     .kind = "sim",
     .close = sim_close,
     .event_version = sim_event_version,
@@ -522,11 +522,6 @@ static const wl_engine_ops sim_ops = {
     .filter_enum = wl_sim_filter_enum,
     .app_id = sim_app_id,
     .drive_map = sim_drive_map,
-    .sim_classify = sim_classify,
-    .sim_run_traffic = sim_run_traffic,
-    .sim_stop = sim_stop,
-    .sim_drain = sim_drain,
-    .sim_set_drive = sim_set_drive,
 };
 
 int wl_sim_backend_open(const char *state_path, unsigned session_flags,
@@ -539,7 +534,7 @@ int wl_sim_backend_open(const char *state_path, unsigned session_flags,
   int rc = sim_open(state_path, session_flags, &e);
   if (rc != WL_OK)
     return rc;
-  *ops = &sim_ops;
+  *ops = &wl_sim_ops;
   *impl = e;
   return WL_OK;
 }

@@ -1,9 +1,10 @@
-/* sim_internal.h — the simulated engine's inside, shared by wfp/sim_*.c (and by the fake
- * fwpuclnt.dll, which links wl_sim).
+/* sim_internal.h — the simulated engine's inside, shared by engine/sim/sim_*.c (and by the fake
+ * fwpuclnt.dll, tests/fake_fwpuclnt/, which links wl_sim).
  *
- * For the fake DLL: open a sim directly with wl_sim_backend_open (engine_impl.h) and call the
- * returned ops table; FwpmGetAppIdFromFileName0 has no engine handle, so wl_sim_app_id_map
- * converts with an explicit drive map (wl_sim_default_drives gives the default one).
+ * For the fake DLL: open a sim directly with wl_sim_backend_open (engine/backend.h), call the
+ * returned ops table and the wl_sim_eng_* controls below with its impl;
+ * FwpmGetAppIdFromFileName0 has no engine handle, so wl_sim_app_id_map converts with an
+ * explicit drive map (wl_sim_default_drives gives the default one).
  *
  * The pieces:
  *   sim_state.c     the model (providers, sublayers, filters, options, drive map), baseline
@@ -28,6 +29,15 @@
 #include "engine/engine.h"
 #include "engine/backend.h"
 #include "engine/sim/sim.h"
+
+/* The sim backend's table (sim_engine.c), and its controls on an impl from
+ * wl_sim_backend_open: what sim.h's wl_sim_* do once sim_ctl.c has found the impl. */
+extern const wl_engine_ops wl_sim_ops;
+int wl_sim_eng_classify(void *impl, const wl_attempt *a, wl_decision *out);
+int wl_sim_eng_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *stats);
+int wl_sim_eng_stop(void *impl);
+int wl_sim_eng_drain(void *impl, unsigned timeout_ms);
+int wl_sim_eng_set_drive(void *impl, char letter, const char *device);
 
 /* ---- the model ---- */
 

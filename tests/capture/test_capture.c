@@ -31,6 +31,7 @@
 #include "store/store.h"
 #include "capture/capture.h"
 #include "capture/replay.h"
+#include "tests/support/fault_engine.h"
 #include "tests/support/gen_traffic.h"
 #include "engine/sim/sim.h"
 
@@ -43,7 +44,7 @@ static const char *tmp(char *buf, size_t cap, const char *name) {
 
 /* A fresh store and sim state under names derived from `name`. */
 typedef struct fixture {
-  char db[1024], state[1024], spec[1100], traffic[1024], record[1024];
+  char db[1024], state[1024], spec[1100], fault_spec[1110], traffic[1024], record[1024];
   wl_store *store;
   char log[8][512];
   int nlog;
@@ -66,6 +67,8 @@ static void fx_init(fixture *f, const char *name) {
   snprintf(n, sizeof n, "%s.state", name);
   tmp(f->state, sizeof f->state, n);
   snprintf(f->spec, sizeof f->spec, "sim:%s", f->state);
+  /* the same sim behind the fault engine (tests/support/fault_engine.h) */
+  snprintf(f->fault_spec, sizeof f->fault_spec, "fault:%s", f->spec);
   snprintf(n, sizeof n, "%s.traffic", name);
   tmp(f->traffic, sizeof f->traffic, n);
   snprintf(n, sizeof n, "%s.record", name);
@@ -334,17 +337,31 @@ static void test_options_restored(void **state) {
 
 /* ---- resilience ---- */
 
+/* Classify n attempts on our own handle of the same sim state, from second `from`. */
+static void classify(wl_engine *e, int from, int n);
+static void wait_for(wl_capture *c, uint64_t events, int subscribed);
+
+/* A "wfp" session whose first subscribes fail (the fault engine wraps the sim): it retries
+ * with backoff, logs the streak once, and then stores everything the engine sends. */
 static void test_subscribe_failures_retried(void **state) {
   (void)state;
   fixture f;
-  char src[1100];
+  wl_engine *e;
+  wl_capture *c;
   wl_capture_stats st;
   fx_init(&f, "retry");
-  assert_int_equal(wl_gen_traffic(f.traffic, 3000, 10, 5), 0);
-  snprintf(src, sizeof src, "sim:%s", f.traffic);
-  wl_capture_opts o = opts_for(&f, src);
-  wl_capture_test_fail_subscribe(3);
-  run_to_end(&f, &o, &st);
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  wl_capture_opts o = opts_for(&f, "wfp");
+  o.engine_spec = f.fault_spec;
+  wl_fault_fail_subscribe(3);
+  assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+  wait_for(c, 0, 1);
+  classify(e, 0, 3000);
+  wait_for(c, 3000, 1);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_stats_get(c, &st);
+  wl_capture_destroy(c);
+  wl_engine_close(e);
   assert_int_equal(st.subscribe_failures, 3);
   assert_int_equal(st.events, 3000);
   assert_int_equal(st.emitted, 3000);
@@ -393,12 +410,14 @@ static void test_reconnect_and_backfill(void **state) {
   assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK); /* keeps the sim's buffer alive */
   assert_int_equal(wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, 1), WL_OK);
   wl_capture_opts o = opts_for(&f, "wfp");
+  o.engine_spec = f.fault_spec;
   assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
   wait_for(c, 0, 1);
   classify(e, 0, 100);
   wait_for(c, 100, 1);
 
-  wl_capture_test_fail_probe(1); /* BFE "restarts": reconnect, backfill finds nothing new */
+  wl_fault_fail_get_option(1); /* the probe fails, as if BFE restarted: reconnect, backfill
+                                * finds nothing new */
   for (int i = 0; i < 2000; i++) {
     wl_capture_stats_get(c, &st);
     if (st.reconnects == 1 && st.subscribed)
@@ -461,7 +480,8 @@ static void attrib_run(fixture *f, int fail, idset *ids, wl_capture_stats *st, i
   wl_capture *c;
   assert_int_equal(wl_engine_open(f->spec, 0, &e), WL_OK);
   wl_capture_opts o = opts_for(f, "wfp");
-  wl_capture_test_fail_lookup(fail);
+  o.engine_spec = f->fault_spec;
+  wl_fault_fail_filter_lookup(fail);
   assert_int_equal(wl_capture_start(&o, f->store, &c), WL_OK);
   wait_for(c, 0, 1);
   classify(e, 0, 20);
@@ -476,7 +496,7 @@ static void attrib_run(fixture *f, int fail, idset *ids, wl_capture_stats *st, i
   wl_capture_stats_get(c, st);
   wl_capture_destroy(c);
   wl_engine_close(e);
-  *left = wl_capture_test_fail_lookup(0);
+  *left = wl_fault_fail_filter_lookup(0);
   memset(ids, 0, sizeof *ids);
   assert_int_equal(wl_store_events(f->store, 0, 0, add_filter_id, ids), WL_OK);
   assert_true(ids->n >= 1);
@@ -633,5 +653,6 @@ int main(int argc, char **argv) {
   const struct CMUnitTest e2e[] = {cmocka_unit_test(test_sim_million)};
   if (argc > 1 && strcmp(argv[1], "e2e") == 0)
     return cmocka_run_group_tests(e2e, NULL, NULL);
+  wl_fault_engine_install();
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

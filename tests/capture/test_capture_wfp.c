@@ -2,9 +2,10 @@
  * engine "wfp" resolves our fake fwpuclnt.dll (the sim behind the real Fwpm* ABI), so the
  * subscription, the versioned FWPM_NET_EVENTn copies, the drop-on-full callback of a live
  * engine, the decoder, attribution and the option save/restore all run as they would on
- * Windows. A traffic file is classified through the fake DLL's sim exports; afterwards the
- * store's events plus drops equal what the engine emitted, the options are back, and the
- * deciding filters are attributed. */
+ * Windows. The capture's source is "wfp", as on a real machine; the traffic comes from the
+ * side, classified by the fake DLL's test exports (tests/support/fake_ctl.h) while the capture
+ * is subscribed. Afterwards the store's events plus drops equal what the engine emitted, the
+ * options are back, and the deciding filters are attributed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include "common/wl_os.h"
 #include "store/store.h"
 #include "capture/capture.h"
+#include "tests/support/fake_ctl.h"
 #include "tests/support/gen_traffic.h"
 
 static void test_sim_traffic_through_fwpuclnt(void **state) {
@@ -40,13 +42,19 @@ static void test_sim_traffic_through_fwpuclnt(void **state) {
   assert_int_equal(wl_store_open(dbp, NULL, &s), WL_OK);
   wl_capture_opts o;
   memset(&o, 0, sizeof o);
-  o.source = "sim:capture_wfp.traffic";
+  o.source = "wfp";
   o.engine_spec = "wfp";
   assert_int_equal(wl_capture_start(&o, s, &c), WL_OK);
   do {
     wl_sleep_ms(10);
     wl_capture_stats_get(c, &st);
-  } while (!st.done && !st.error);
+  } while (!st.subscribed && !st.error);
+  wl_sim_stats sst;
+  memset(&sst, 0, sizeof sst);
+  if (wl_fakectl_run_traffic(e, traffic, 0, &sst) != WL_OK)
+    fail_msg("traffic through the fake: %s", wl_errmsg());
+  assert_int_equal(sst.events, 5000);
+  assert_int_equal(wl_fakectl_drain(e, 10000), WL_OK);
   assert_int_equal(wl_capture_stop(c), WL_OK);
   wl_capture_stats_get(c, &st);
   wl_capture_destroy(c);
@@ -73,7 +81,18 @@ static void test_sim_traffic_through_fwpuclnt(void **state) {
   remove(dbp);
 }
 
+static int drive_map_on(void **state) {
+  (void)state;
+  return wl_fakectl_drive_map_on() == WL_OK ? 0 : -1;
+}
+
+static int drive_map_off(void **state) {
+  (void)state;
+  wl_fakectl_drive_map_off();
+  return 0;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_sim_traffic_through_fwpuclnt)};
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, drive_map_on, drive_map_off);
 }

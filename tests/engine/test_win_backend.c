@@ -27,6 +27,7 @@
 #include "common/wl_err.h"
 #include "engine/engine.h"
 #include "engine/fwpuclnt/win_backend.h"
+#include "engine/sim/sim.h"
 
 #include <sddl.h>
 

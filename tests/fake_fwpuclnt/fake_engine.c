@@ -273,37 +273,49 @@ WL_FAKE_EXPORT int WL_FAKE_API wl_fake_classify(HANDLE engine, const wl_attempt 
                                                 wl_decision *out) {
   fake_enter();
   TEST_ENGINE_OR_FAIL(e, engine);
-  return e->ops->sim_classify(e->impl, a, out);
+  return wl_sim_eng_classify(e->impl, a, out);
 }
 
 WL_FAKE_EXPORT int WL_FAKE_API wl_fake_run_traffic(HANDLE engine, const char *path, double speed,
                                                    wl_sim_stats *stats) {
   fake_enter();
   TEST_ENGINE_OR_FAIL(e, engine);
-  return e->ops->sim_run_traffic(e->impl, path, speed, stats);
+  return wl_sim_eng_run_traffic(e->impl, path, speed, stats);
 }
 
 WL_FAKE_EXPORT int WL_FAKE_API wl_fake_stop(HANDLE engine) {
   fake_enter();
   TEST_ENGINE_OR_FAIL(e, engine);
-  return e->ops->sim_stop(e->impl);
+  return wl_sim_eng_stop(e->impl);
 }
 
 WL_FAKE_EXPORT int WL_FAKE_API wl_fake_drain(HANDLE engine, unsigned timeout_ms) {
   fake_enter();
   TEST_ENGINE_OR_FAIL(e, engine);
-  return e->ops->sim_drain(e->impl, timeout_ms);
+  return wl_sim_eng_drain(e->impl, timeout_ms);
 }
 
 WL_FAKE_EXPORT int WL_FAKE_API wl_fake_set_drive(HANDLE engine, char letter, const char *device) {
   fake_enter();
   TEST_ENGINE_OR_FAIL(e, engine);
-  return e->ops->sim_set_drive(e->impl, letter, device);
+  return wl_sim_eng_set_drive(e->impl, letter, device);
 }
 
+/* engine NULL: the map FwpmGetAppIdFromFileName0 uses (the engine opened last, else the sim's
+ * default), which is what QueryDosDeviceW answers for a test (tests/support/fake_ctl.c). */
 WL_FAKE_EXPORT int WL_FAKE_API wl_fake_drive_map(HANDLE engine, wl_drive *out, size_t cap,
                                                  size_t *n) {
   fake_enter();
+  if (!engine) {
+    wl_drive map[26];
+    size_t k = 0;
+    fake_engine *e = fake_latest_engine();
+    if (!e || e->ops->drive_map(e->impl, map, 26, &k) != WL_OK)
+      k = wl_sim_default_drives(map);
+    *n = k < cap ? k : cap;
+    memcpy(out, map, *n * sizeof *out);
+    return WL_OK;
+  }
   TEST_ENGINE_OR_FAIL(e, engine);
   return e->ops->drive_map(e->impl, out, cap, n);
 }

@@ -1,8 +1,8 @@
-/* win_fake.h — the test-only exports of our fake fwpuclnt.dll (wfp/fake_*.c), shared by the
- * DLL and the fwpuclnt backend that finds them with GetProcAddress.
+/* win_fake.h — the test-only exports of our fake fwpuclnt.dll (tests/fake_fwpuclnt/fake_*.c),
+ * shared by the DLL and the tests that find them with GetProcAddress (tests/support/fake_ctl.c).
  *
- * The real fwpuclnt.dll has none of these; the backend's sim controls (wfp/sim.h) answer
- * WL_E_UNSUPPORTED there. Under wine, with our fake beside the test .exe, they let a test drive
+ * The real fwpuclnt.dll has none of these, and the product never looks for them. Under wine,
+ * with our fake beside the test .exe, they let a test drive
  * the simulated engine behind the real Fwpm* ABI: classify one connection attempt, run a
  * traffic file, set the drive map, and hide the newer exports so the backend must fall back
  * to FwpmNetEventSubscribe0.
@@ -35,13 +35,13 @@ typedef int(WL_FAKE_API *wl_fake_run_traffic_fn)(HANDLE engine, const char *path
 typedef int(WL_FAKE_API *wl_fake_stop_fn)(HANDLE engine);
 typedef int(WL_FAKE_API *wl_fake_drain_fn)(HANDLE engine, unsigned timeout_ms);
 /* Sets the letter in the engine's sim (its state file) and in the map the engine-less
- * FwpmGetAppIdFromFileName0 uses. device NULL or "" removes it. */
+ * FwpmGetAppIdFromFileName0 uses. device NULL or "" removes it. drive_map with engine NULL
+ * reads the engine-less map. */
 typedef int(WL_FAKE_API *wl_fake_set_drive_fn)(HANDLE engine, char letter, const char *device);
 typedef int(WL_FAKE_API *wl_fake_drive_map_fn)(HANDLE engine, wl_drive *out, size_t cap,
                                                 size_t *n);
 typedef const char *(WL_FAKE_API *wl_fake_errmsg_fn)(void);
 
-/* Only tests call these two (they are not in the backend's table). */
 /* hide != 0: GetProcAddress no longer finds FwpmNetEventSubscribe1..4 and FwpmNetEventEnum2..5
  * (the Windows 8+ entry points), as on Windows 7; 0 shows them again. */
 typedef int(WL_FAKE_API *wl_fake_hide_newer_fn)(int hide);

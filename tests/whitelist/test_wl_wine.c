@@ -21,6 +21,7 @@
 
 #include "common/wl_err.h"
 #include "whitelist/whitelist.h"
+#include "tests/support/fake_ctl.h"
 
 #define DB "test_wl_wine.db"
 #define USER_SID "S-1-5-21-1004336348-1177238915-682003330-1013"
@@ -44,17 +45,18 @@ static int setup(void **state) {
   (void)state;
   const char *s = getenv("WL_SIM_STATE");
   if (!s || !*s) {
-    fprintf(stderr, "WL_SIM_STATE is not set (whitelist/whitelist.cmake sets it)\n");
+    fprintf(stderr, "WL_SIM_STATE is not set (tests/CMakeLists.txt sets it)\n");
     return -1;
   }
   snprintf(g_state, sizeof g_state, "%s", s);
   snprintf(g_native, sizeof g_native, "sim:%s", g_state);
   cleanup();
-  return 0;
+  return wl_fakectl_drive_map_on() == WL_OK ? 0 : -1; /* the sim's drives, as the fake has them */
 }
 
 static int teardown(void **state) {
   (void)state;
+  wl_fakectl_drive_map_off();
   cleanup();
   return 0;
 }

@@ -1,0 +1,127 @@
+/* fake_ctl.c — see fake_ctl.h. Finds the fake's exports in the fwpuclnt.dll this process
+ * loaded, and the fake's engine HANDLE inside a "wfp" wl_engine (engine/backend.h and
+ * engine/fwpuclnt/win_backend.h: tests may look inside). */
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "engine/backend.h"
+#include "engine/fwpuclnt/win_backend.h"
+#include "tests/fake_fwpuclnt/win_fake.h"
+#include "tests/support/fake_ctl.h"
+
+static void *fake_sym(const char *name) {
+  HMODULE m = GetModuleHandleW(L"fwpuclnt.dll");
+  if (!m)
+    m = LoadLibraryW(L"fwpuclnt.dll");
+  FARPROC p = m ? GetProcAddress(m, name) : NULL;
+  void *v;
+  memcpy(&v, &p, sizeof v);
+  return v;
+}
+
+#define FAKE_FN(type, var, name)                                                       \
+  type var;                                                                            \
+  {                                                                                    \
+    void *p_ = fake_sym(name);                                                         \
+    if (!p_)                                                                           \
+      return wl_err(WL_E_UNSUPPORTED, "%s: fwpuclnt.dll here is not our fake", name);  \
+    memcpy(&var, &p_, sizeof var);                                                     \
+  }
+
+/* The fake's engine HANDLE behind a "wfp" engine, or NULL. */
+static HANDLE handle_of(wl_engine *e) {
+  if (!e || strcmp(e->ops->kind, "wfp"))
+    return NULL;
+  return ((wl_fwp *)e->impl)->engine;
+}
+
+static int fake_rc(const char *fn, int rc) {
+  if (rc == WL_OK)
+    return WL_OK;
+  wl_fake_errmsg_fn msg;
+  void *p = fake_sym("wl_fake_errmsg");
+  memcpy(&msg, &p, sizeof msg);
+  const char *m = msg ? msg() : NULL;
+  return wl_err(rc, "%s: %s", fn, m && *m ? m : wl_strerror(rc));
+}
+
+#define NEED_HANDLE(h, e, fn)                                             \
+  HANDLE h = handle_of(e);                                                \
+  if (!h)                                                                 \
+    return wl_err(WL_E_INVAL, "%s: not a \"wfp\" engine over the fake", fn);
+
+int wl_fakectl_classify(wl_engine *e, const wl_attempt *a, wl_decision *out) {
+  NEED_HANDLE(h, e, "wl_fake_classify");
+  FAKE_FN(wl_fake_classify_fn, f, "wl_fake_classify");
+  return fake_rc("wl_fake_classify", f(h, a, out));
+}
+
+int wl_fakectl_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_stats *stats) {
+  NEED_HANDLE(h, e, "wl_fake_run_traffic");
+  FAKE_FN(wl_fake_run_traffic_fn, f, "wl_fake_run_traffic");
+  return fake_rc("wl_fake_run_traffic", f(h, path, speed, stats));
+}
+
+int wl_fakectl_stop(wl_engine *e) {
+  NEED_HANDLE(h, e, "wl_fake_stop");
+  FAKE_FN(wl_fake_stop_fn, f, "wl_fake_stop");
+  return fake_rc("wl_fake_stop", f(h));
+}
+
+int wl_fakectl_drain(wl_engine *e, unsigned timeout_ms) {
+  NEED_HANDLE(h, e, "wl_fake_drain");
+  FAKE_FN(wl_fake_drain_fn, f, "wl_fake_drain");
+  return fake_rc("wl_fake_drain", f(h, timeout_ms));
+}
+
+int wl_fakectl_set_drive(wl_engine *e, char letter, const char *device) {
+  NEED_HANDLE(h, e, "wl_fake_set_drive");
+  FAKE_FN(wl_fake_set_drive_fn, f, "wl_fake_set_drive");
+  return fake_rc("wl_fake_set_drive", f(h, letter, device));
+}
+
+/* ---- QueryDosDeviceW answered from the fake's drive map ---- */
+
+static wl_fwp_api g_table; /* what wl_fwp_api_load copies while the override is on */
+
+static DWORD WINAPI fake_query_dos_device(LPCWSTR device, LPWSTR target, DWORD cap) {
+  wl_fake_drive_map_fn map;
+  void *p = fake_sym("wl_fake_drive_map");
+  memcpy(&map, &p, sizeof map);
+  wl_drive d[26];
+  size_t n = 0;
+  if (!map || !device || !device[0] || device[1] != L':' || map(NULL, d, 26, &n)) {
+    SetLastError(ERROR_FILE_NOT_FOUND);
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((wchar_t)d[i].letter != (device[0] & ~0x20))
+      continue;
+    size_t len = strlen(d[i].device);
+    if (len + 2 > cap) {
+      SetLastError(ERROR_INSUFFICIENT_BUFFER);
+      return 0;
+    }
+    for (size_t k = 0; k < len; k++)
+      target[k] = (wchar_t)(unsigned char)d[i].device[k];
+    target[len] = target[len + 1] = 0; /* a multi-string: double terminator */
+    return (DWORD)(len + 2);
+  }
+  SetLastError(ERROR_FILE_NOT_FOUND);
+  return 0;
+}
+
+int wl_fakectl_drive_map_on(void) {
+  wl_fakectl_drive_map_off();
+  int rc = wl_fwp_api_load(&g_table); /* the fake's exports as they are now */
+  if (rc != WL_OK)
+    return rc;
+  g_table.QueryDosDeviceW = fake_query_dos_device;
+  wl_fwp_api_override(&g_table);
+  return WL_OK;
+}
+
+void wl_fakectl_drive_map_off(void) {
+  wl_fwp_api_override(NULL);
+  wl_fwp_api_unload(&g_table);
+}

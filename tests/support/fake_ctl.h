@@ -1,0 +1,28 @@
+/* fake_ctl.h — (Windows tests under wine) drive the simulated engine behind our fake
+ * fwpuclnt.dll (tests/fake_fwpuclnt/) through its test-only exports.
+ *
+ * The product's "wfp" backend speaks only the real Fwpm* ABI; these are what a test does on
+ * the side, the way traffic reaches a real machine from outside: classify one attempt or run a
+ * traffic file in the engine session behind a "wfp" wl_engine, stop it, wait for delivery, set
+ * a drive. wl_fakectl_drive_map_on() replaces the backend's QueryDosDeviceW (through
+ * wl_fwp_api_override, a table the tests replace) with the fake's drive map, so NT <-> DOS
+ * mapping sees the sim's drives as it does on the sim engine; call it after any
+ * wl_fake_hide_newer switch (it snapshots the exports) and wl_fakectl_drive_map_off() after.
+ * Every function returns WL_E_* (the fake's message copied into wl_errmsg on failure).
+ */
+#ifndef WL_TEST_FAKE_CTL_H
+#define WL_TEST_FAKE_CTL_H
+
+#include "engine/engine.h"
+#include "engine/sim/sim.h"
+
+int wl_fakectl_classify(wl_engine *e, const wl_attempt *a, wl_decision *out);
+int wl_fakectl_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_stats *stats);
+int wl_fakectl_stop(wl_engine *e);
+int wl_fakectl_drain(wl_engine *e, unsigned timeout_ms);
+int wl_fakectl_set_drive(wl_engine *e, char letter, const char *device);
+
+int wl_fakectl_drive_map_on(void);
+void wl_fakectl_drive_map_off(void);
+
+#endif
