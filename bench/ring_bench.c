@@ -1,7 +1,7 @@
 /* ring_bench.c — throughput of the MPSC ring with 1..N producers and one consumer, using the
  * real record type (wl_raw_event, ~1.3 KB) and a small one (64 B). Prints records/s.
  * usage: ring_bench [PRODUCERS] [RECORDS_PER_PRODUCER] */
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +32,17 @@ static double run(int producers, size_t size, unsigned long long per) {
   wl_ring *r;
   if (wl_ring_create(4096, size, &r) != 0)
     exit(2);
-  pthread_t t[16];
+  wl_thread t[16];
   arg a = {r, size, per};
   uint64_t t0 = wl_time_mono_ns();
   for (int i = 0; i < producers; i++)
-    pthread_create(&t[i], NULL, produce, &a);
+    wl_thread_start(&t[i], produce, &a);
   unsigned long long want = per * (unsigned long long)producers, got = 0;
   unsigned char *batch = malloc(256 * size);
   while (got < want)
     got += wl_ring_pop(r, batch, 256);
   for (int i = 0; i < producers; i++)
-    pthread_join(t[i], NULL);
+    wl_thread_join(&t[i]);
   double secs = (double)(wl_time_mono_ns() - t0) / 1e9;
   free(batch);
   wl_ring_destroy(r);

@@ -103,9 +103,9 @@ static int lookup(wl_capture *c, uint64_t filter_id) {
   wl_cap_attrib *a = c->attrib;
   wl_filter_info fi;
   memset(&fi, 0, sizeof fi);
-  pthread_mutex_lock(&c->engine_lock);
+  wl_mutex_lock(&c->engine_lock);
   int rc = c->engine ? describe(c->engine, filter_id, &fi) : WL_E_STOPPED;
-  pthread_mutex_unlock(&c->engine_lock);
+  wl_mutex_unlock(&c->engine_lock);
   if (rc != WL_OK)
     return rc;
   if (wl_store_filter_info_put(c->store, &fi) != WL_OK && !a->store_err_logged) {

@@ -34,10 +34,10 @@ void wl_cap_set_error(wl_capture *c, int rc) {
     return;
   char msg[sizeof c->errmsg];
   wl_strlcpy(msg, wl_errmsg()[0] ? wl_errmsg() : wl_strerror(rc), sizeof msg);
-  pthread_mutex_lock(&c->hint_lock); /* orders errmsg with its readers */
+  wl_mutex_lock(&c->hint_lock); /* orders errmsg with its readers */
   if (atomic_compare_exchange_strong(&c->error, &zero, rc))
     wl_strlcpy(c->errmsg, msg, sizeof c->errmsg);
-  pthread_mutex_unlock(&c->hint_lock);
+  wl_mutex_unlock(&c->hint_lock);
 }
 
 int wl_cap_sleep(wl_capture *c, unsigned ms) {
@@ -123,10 +123,10 @@ static int start_threads(wl_capture *c) {
   void *(*body)(void *) = c->kind == WL_CAP_WFP   ? wl_cap_source_wfp
                           : c->kind == WL_CAP_SIM ? wl_cap_source_sim
                                                   : wl_cap_source_replay;
-  if (pthread_create(&c->consumer_thread, NULL, wl_cap_consumer_main, c) != 0)
+  if (wl_thread_start(&c->consumer_thread, wl_cap_consumer_main, c) != 0)
     return wl_err(WL_E_INTERNAL, "cannot start the consumer thread");
   c->consumer_started = 1;
-  if (pthread_create(&c->source_thread, NULL, body, c) != 0) {
+  if (wl_thread_start(&c->source_thread, body, c) != 0) {
     atomic_store(&c->producer_done, 1);
     return wl_err(WL_E_INTERNAL, "cannot start the source thread");
   }
@@ -138,8 +138,8 @@ static int alloc_session(const wl_capture_opts *o, wl_store *store, wl_capture *
   wl_capture *c = calloc(1, sizeof *c);
   if (!c)
     return wl_err(WL_E_NOMEM, "capture: out of memory");
-  pthread_mutex_init(&c->engine_lock, NULL);
-  pthread_mutex_init(&c->hint_lock, NULL);
+  wl_mutex_init(&c->engine_lock);
+  wl_mutex_init(&c->hint_lock);
   wl_path_map_init(&c->hints);
   c->store = store;
   *out = c;
@@ -186,10 +186,10 @@ void wl_capture_request_stop(wl_capture *c) {
   if (!c || atomic_exchange(&c->stop_req, 1))
     return;
   if (c->kind == WL_CAP_SIM) {
-    pthread_mutex_lock(&c->engine_lock);
+    wl_mutex_lock(&c->engine_lock);
     if (c->engine)
       wl_sim_stop(c->engine);
-    pthread_mutex_unlock(&c->engine_lock);
+    wl_mutex_unlock(&c->engine_lock);
   }
 }
 
@@ -227,10 +227,10 @@ int wl_capture_stop(wl_capture *c) {
   c->stopped = 1;
   wl_capture_request_stop(c);
   if (c->source_started)
-    pthread_join(c->source_thread, NULL);
+    wl_thread_join(&c->source_thread);
   atomic_store(&c->producer_done, 1);
   if (c->consumer_started)
-    pthread_join(c->consumer_thread, NULL);
+    wl_thread_join(&c->consumer_thread);
   int rc = c->stop_rc = wl_cap_options_restore(c);
   if (rc != WL_OK)
     wl_cap_log(c, "could not restore the engine options (`wfplearn uninstall` will): %s",
@@ -242,9 +242,9 @@ int wl_capture_stop(wl_capture *c) {
   c->record = NULL;
   int err = atomic_load(&c->error);
   if (err) {
-    pthread_mutex_lock(&c->hint_lock);
+    wl_mutex_lock(&c->hint_lock);
     wl_err(err, "%s", c->errmsg);
-    pthread_mutex_unlock(&c->hint_lock);
+    wl_mutex_unlock(&c->hint_lock);
     return err;
   }
   return rc;
@@ -259,7 +259,7 @@ void wl_capture_destroy(wl_capture *c) {
   wl_cap_attrib_destroy(c);
   wl_cap_consumer_destroy(c);
   wl_ring_destroy(c->ring);
-  pthread_mutex_destroy(&c->engine_lock);
-  pthread_mutex_destroy(&c->hint_lock);
+  wl_mutex_destroy(&c->engine_lock);
+  wl_mutex_destroy(&c->hint_lock);
   free(c);
 }

@@ -13,7 +13,7 @@
 #ifndef WL_CAPTURE_IMPL_H
 #define WL_CAPTURE_IMPL_H
 
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -43,7 +43,7 @@ struct wl_capture {
   FILE *record;
   wl_replay_reader *reader;
 
-  pthread_mutex_t engine_lock;
+  wl_mutex engine_lock;
   wl_engine *engine;
   wl_subscription *sub;
 
@@ -51,7 +51,7 @@ struct wl_capture {
   int options_saved, keywords_known;
   uint32_t found_collect, found_keywords;
 
-  pthread_t source_thread, consumer_thread;
+  wl_thread source_thread, consumer_thread;
   int source_started, consumer_started, stopped, stop_rc;
 
   _Atomic int stop_req;      /* source: stop producing */
@@ -68,7 +68,7 @@ struct wl_capture {
   wl_cap_consumer *cons;
   wl_cap_attrib *attrib;
 
-  pthread_mutex_t hint_lock; /* replay: drive letters learned from app/app_dos pairs */
+  wl_mutex hint_lock; /* replay: drive letters learned from app/app_dos pairs */
   wl_path_map hints;
   _Atomic unsigned hint_gen;
 };

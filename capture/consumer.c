@@ -98,9 +98,9 @@ void wl_cap_consumer_destroy(wl_capture *c) {
 static void load_drive_map(wl_capture *c, wl_cap_consumer *k) {
   wl_drive d[26];
   size_t n = 0;
-  pthread_mutex_lock(&c->engine_lock);
+  wl_mutex_lock(&c->engine_lock);
   int rc = c->engine ? wl_engine_drive_map(c->engine, d, 26, &n) : WL_E_NOTFOUND;
-  pthread_mutex_unlock(&c->engine_lock);
+  wl_mutex_unlock(&c->engine_lock);
   k->map_ns = wl_time_mono_ns();
   if (rc != WL_OK)
     return;
@@ -112,10 +112,10 @@ static void merge_hints(wl_capture *c, wl_cap_consumer *k) {
   unsigned gen = atomic_load(&c->hint_gen);
   if (gen == k->hint_gen)
     return;
-  pthread_mutex_lock(&c->hint_lock);
+  wl_mutex_lock(&c->hint_lock);
   for (size_t i = 0; i < c->hints.n; i++)
     wl_path_map_add(&k->map, c->hints.drives[i].letter, c->hints.drives[i].device);
-  pthread_mutex_unlock(&c->hint_lock);
+  wl_mutex_unlock(&c->hint_lock);
   k->hint_gen = gen;
 }
 

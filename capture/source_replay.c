@@ -32,10 +32,10 @@ static void learn_drive(wl_capture *c, wl_path_map *seen, const wl_event *ev) {
     return; /* known already */
   if (wl_path_map_add(seen, dos[0], device) != WL_OK)
     return;
-  pthread_mutex_lock(&c->hint_lock);
+  wl_mutex_lock(&c->hint_lock);
   wl_path_map_add(&c->hints, dos[0], device);
   atomic_fetch_add(&c->hint_gen, 1);
-  pthread_mutex_unlock(&c->hint_lock);
+  wl_mutex_unlock(&c->hint_lock);
 }
 
 /* Recorded time: wait until (ts - first) / speed has passed since the first event. */

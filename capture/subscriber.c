@@ -92,12 +92,12 @@ int wl_cap_options_restore(wl_capture *c) {
   if (!c->options_saved)
     return WL_OK;
   int rc = WL_OK;
-  pthread_mutex_lock(&c->engine_lock);
+  wl_mutex_lock(&c->engine_lock);
   if (!c->engine)
     rc = wl_engine_open(c->engine_spec, 0, &c->engine);
   if (rc == WL_OK)
     rc = restore(c->engine, c->found_collect, c->keywords_known, c->found_keywords);
-  pthread_mutex_unlock(&c->engine_lock);
+  wl_mutex_unlock(&c->engine_lock);
   if (rc != WL_OK)
     return rc; /* meta keeps the values for `uninstall` */
   c->options_saved = 0;
@@ -160,12 +160,12 @@ static int subscribe(wl_capture *c) {
 
 int wl_cap_connect(wl_capture *c, int do_backfill) {
   int rc = WL_OK;
-  pthread_mutex_lock(&c->engine_lock);
+  wl_mutex_lock(&c->engine_lock);
   if (!c->engine) {
     if ((rc = wl_engine_open(c->engine_spec, 0, &c->engine)) == WL_OK)
       rc = set_ours(c, c->engine);
   }
-  pthread_mutex_unlock(&c->engine_lock);
+  wl_mutex_unlock(&c->engine_lock);
   if (rc == WL_OK && do_backfill)
     rc = backfill(c);
   if (rc == WL_OK && !c->sub)
@@ -183,10 +183,10 @@ void wl_cap_disconnect(wl_capture *c, int close_engine) {
   c->sub = NULL;
   atomic_store(&c->subscribed, 0);
   if (close_engine) {
-    pthread_mutex_lock(&c->engine_lock);
+    wl_mutex_lock(&c->engine_lock);
     wl_engine_close(c->engine);
     c->engine = NULL;
-    pthread_mutex_unlock(&c->engine_lock);
+    wl_mutex_unlock(&c->engine_lock);
   }
 }
 

@@ -121,7 +121,7 @@ static void fwp_close(void *impl) {
     b->api.FwpmEngineClose0(b->engine);
     b->engine = NULL;
   }
-  pthread_mutex_destroy(&b->lock);
+  wl_mutex_destroy(&b->lock);
   wl_fwp_api_unload(&b->api);
   free(b);
 }
@@ -373,7 +373,7 @@ int wl_fwp_backend_open(const char *arg, unsigned session_flags, const wl_engine
   wl_fwp *b = calloc(1, sizeof *b);
   if (!b)
     return wl_err(WL_E_NOMEM, "fwpuclnt backend: out of memory");
-  pthread_mutex_init(&b->lock, NULL);
+  wl_mutex_init(&b->lock);
   int rc = wl_fwp_api_load(&b->api);
   if (rc)
     goto fail;

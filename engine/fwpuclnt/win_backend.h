@@ -6,7 +6,7 @@
 #ifndef WL_WIN_BACKEND_H
 #define WL_WIN_BACKEND_H
 
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <stdatomic.h>
 
 #include "event/event.h"
@@ -23,7 +23,7 @@ typedef struct wl_fwp {
   int sub_version;     /* newest FwpmNetEventSubscribeN found, -1: none */
   int enum_version;    /* newest FwpmNetEventEnumN found, -1: none */
   atomic_int in_txn;   /* a transaction is open on this handle */
-  pthread_mutex_t lock; /* guards subs[] */
+  wl_mutex lock; /* guards subs[] */
   void *subs[WL_FWP_MAX_SUBS]; /* live subscriptions, ended by close if the caller did not */
 } wl_fwp;
 

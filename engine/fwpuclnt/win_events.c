@@ -55,7 +55,7 @@ static DWORD call_subscribe(wl_fwp *b, const FWPM_NET_EVENT_SUBSCRIPTION0 *t, wl
 
 static int track(wl_fwp *b, wl_fwp_sub *s, int add) {
   int rc = add ? WL_E_FULL : WL_E_NOTFOUND;
-  pthread_mutex_lock(&b->lock);
+  wl_mutex_lock(&b->lock);
   for (size_t i = 0; i < WL_FWP_MAX_SUBS; i++) {
     if (b->subs[i] == (add ? NULL : (void *)s)) {
       b->subs[i] = add ? s : NULL;
@@ -63,7 +63,7 @@ static int track(wl_fwp *b, wl_fwp_sub *s, int add) {
       break;
     }
   }
-  pthread_mutex_unlock(&b->lock);
+  wl_mutex_unlock(&b->lock);
   return rc;
 }
 
@@ -120,10 +120,10 @@ int wl_fwp_unsubscribe(void *impl, void *sub) {
 
 void wl_fwp_unsubscribe_all(wl_fwp *b) {
   for (size_t i = 0; i < WL_FWP_MAX_SUBS; i++) {
-    pthread_mutex_lock(&b->lock);
+    wl_mutex_lock(&b->lock);
     wl_fwp_sub *s = b->subs[i];
     b->subs[i] = NULL;
-    pthread_mutex_unlock(&b->lock);
+    wl_mutex_unlock(&b->lock);
     if (s)
       end_sub(b, s);
   }

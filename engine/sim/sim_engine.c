@@ -184,7 +184,7 @@ static int sim_open(const char *state_path, unsigned flags, wl_sim_engine **out)
   wl_sim_engine *e = calloc(1, sizeof *e);
   if (!e)
     return wl_err(WL_E_NOMEM, "sim: no memory for an engine");
-  pthread_mutex_init(&e->mu, NULL);
+  wl_mutex_init(&e->mu);
   atomic_init(&e->stop, 0);
   e->session_flags = flags;
   e->session = unique64();
@@ -229,19 +229,19 @@ static void sim_close(void *impl) {
   wl_sim_engine *e = impl;
   if (!e)
     return;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   if (e->in_txn)
     sim_abort_locked(e);
   if ((e->session_flags & WL_SESSION_DYNAMIC) && e->path[0])
     end_dynamic(e);
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   if (e->bus) {
     wl_sim_bus_unsubscribe_owner(e->bus, e);
     wl_sim_bus_put(e->bus);
   }
   drop_cache(e);
   wl_sim_watch_close(e->watch);
-  pthread_mutex_destroy(&e->mu);
+  wl_mutex_destroy(&e->mu);
   free(e);
 }
 
@@ -255,7 +255,7 @@ static int sim_event_version(const void *impl) {
 static int sim_begin(void *impl) {
   wl_sim_engine *e = impl;
   int rc = WL_OK;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   if (e->in_txn) {
     rc = wl_err(WL_E_CONFLICT, "sim: transaction already open (FWP_E_TXN_IN_PROGRESS)");
     goto out;
@@ -275,14 +275,14 @@ static int sim_begin(void *impl) {
   }
   e->in_txn = 1;
 out:
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
 static int sim_commit(void *impl) {
   wl_sim_engine *e = impl;
   int rc;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   if (!e->in_txn) {
     rc = wl_err(WL_E_CONFLICT, "sim: no transaction to commit (FWP_E_NO_TXN_IN_PROGRESS)");
     goto out;
@@ -301,15 +301,15 @@ static int sim_commit(void *impl) {
   e->txn_lock = NULL;
   e->in_txn = 0;
 out:
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
 static int sim_abort(void *impl) {
   wl_sim_engine *e = impl;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = sim_abort_locked(e);
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -320,11 +320,11 @@ static int sim_get_option(void *impl, int option, uint32_t *value) {
   wl_sim_state *st;
   if (option != WL_OPT_COLLECT_NET_EVENTS && option != WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS)
     return wl_err(WL_E_INVAL, "sim: engine option %d not supported", option);
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
   if (rc == WL_OK)
     *value = option == WL_OPT_COLLECT_NET_EVENTS ? st->collect : st->keywords;
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -334,7 +334,7 @@ static int sim_set_option(void *impl, int option, uint32_t value) {
   wl_sim_lock *lk;
   if (option != WL_OPT_COLLECT_NET_EVENTS && option != WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS)
     return wl_err(WL_E_INVAL, "sim: engine option %d not supported", option);
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_write_begin(e, &w, &lk);
   if (rc == WL_OK) {
     if (option == WL_OPT_COLLECT_NET_EVENTS)
@@ -343,31 +343,31 @@ static int sim_set_option(void *impl, int option, uint32_t value) {
       w->keywords = value;
     rc = wl_sim_eng_write_end(e, lk, WL_OK);
   }
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
 static int sim_app_id(void *impl, const char *dos_path, uint8_t *out, size_t cap, size_t *len) {
   wl_sim_engine *e = impl;
   wl_sim_state *st;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
   if (rc == WL_OK)
     rc = wl_sim_app_id_map(st->drives, st->ndrives, dos_path, out, cap, len);
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
 static int sim_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   wl_sim_engine *e = impl;
   wl_sim_state *st;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
   if (rc == WL_OK) {
     *n = st->ndrives < cap ? st->ndrives : cap;
     memcpy(out, st->drives, *n * sizeof *out);
   }
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -375,11 +375,11 @@ int wl_sim_eng_set_drive(void *impl, char letter, const char *device) {
   wl_sim_engine *e = impl;
   wl_sim_state *w;
   wl_sim_lock *lk;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_write_begin(e, &w, &lk);
   if (rc == WL_OK)
     rc = wl_sim_eng_write_end(e, lk, wl_sim_drive_set(w->drives, &w->ndrives, letter, device));
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -437,9 +437,9 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
   int rc = check_attempt(a);
   if (rc != WL_OK)
     return rc;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   rc = decide(e, a, app, &app_len, out, opts);
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   if (rc != WL_OK)
     return rc;
   uint32_t type = out->action == WL_ACTION_BLOCK ? WL_RAW_TYPE_CLASSIFY_DROP

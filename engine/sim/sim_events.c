@@ -18,7 +18,7 @@
  * only when it waits for room; so a fast producer and consumer do not trade a futex call and
  * a context switch per event.
  */
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +42,9 @@ struct wl_sim_bus {
   wl_sim_bus *next;
   char path[BUS_PATH_MAX];
   int refs;
-  pthread_mutex_t mu, deliver;
-  pthread_cond_t items; /* the delivery thread waits here for events (or stop) */
-  pthread_cond_t room;  /* emitters wait here for room in the queue (or stop) */
+  wl_mutex mu, deliver;
+  wl_cond items; /* the delivery thread waits here for events (or stop) */
+  wl_cond room;  /* emitters wait here for room in the queue (or stop) */
   int thread_asleep;    /* the delivery thread waits on `items` */
   size_t room_waiters;  /* emitters waiting on `room` */
   wl_raw_event *queue;
@@ -55,19 +55,19 @@ struct wl_sim_bus {
   uint64_t bseq0; /* sequence number of buf[bstart] */
   bus_sub subs[WL_SIM_MAX_SUBS];
   size_t nactive;
-  pthread_t thread;
+  wl_thread thread;
   int thread_on, stop;
   atomic_uint_fast64_t full_waits;
 };
 
-static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static wl_mutex reg_mu = WL_MUTEX_INIT;
 static wl_sim_bus *reg_head;
 
 static void bus_free(wl_sim_bus *b) {
-  pthread_mutex_destroy(&b->mu);
-  pthread_mutex_destroy(&b->deliver);
-  pthread_cond_destroy(&b->items);
-  pthread_cond_destroy(&b->room);
+  wl_mutex_destroy(&b->mu);
+  wl_mutex_destroy(&b->deliver);
+  wl_cond_destroy(&b->items);
+  wl_cond_destroy(&b->room);
   free(b->queue);
   free(b->buf);
   free(b);
@@ -80,10 +80,10 @@ static int bus_new(const char *path, wl_sim_bus **out) {
     return wl_err(WL_E_NOMEM, "sim: no memory for the event queue");
   }
   wl_strlcpy(b->path, path, sizeof b->path);
-  pthread_mutex_init(&b->mu, NULL);
-  pthread_mutex_init(&b->deliver, NULL);
-  pthread_cond_init(&b->items, NULL);
-  pthread_cond_init(&b->room, NULL);
+  wl_mutex_init(&b->mu);
+  wl_mutex_init(&b->deliver);
+  wl_cond_init(&b->items);
+  wl_cond_init(&b->room);
   atomic_init(&b->full_waits, 0);
   b->refs = 1;
   *out = b;
@@ -94,7 +94,7 @@ int wl_sim_bus_get(const char *state_path, wl_sim_bus **out) {
   int rc = WL_OK;
   if (strlen(state_path) >= BUS_PATH_MAX)
     return wl_err(WL_E_TOOBIG, "sim: state path longer than %d bytes", BUS_PATH_MAX - 1);
-  pthread_mutex_lock(&reg_mu);
+  wl_mutex_lock(&reg_mu);
   wl_sim_bus *b = reg_head;
   while (b && strcmp(b->path, state_path) != 0)
     b = b->next;
@@ -104,7 +104,7 @@ int wl_sim_bus_get(const char *state_path, wl_sim_bus **out) {
     b->next = reg_head;
     reg_head = b;
   }
-  pthread_mutex_unlock(&reg_mu);
+  wl_mutex_unlock(&reg_mu);
   *out = b;
   return rc;
 }
@@ -112,7 +112,7 @@ int wl_sim_bus_get(const char *state_path, wl_sim_bus **out) {
 void wl_sim_bus_put(wl_sim_bus *b) {
   if (!b)
     return;
-  pthread_mutex_lock(&reg_mu);
+  wl_mutex_lock(&reg_mu);
   int last = --b->refs == 0;
   if (last) {
     wl_sim_bus **pp = &reg_head;
@@ -120,43 +120,43 @@ void wl_sim_bus_put(wl_sim_bus *b) {
       pp = &(*pp)->next;
     *pp = b->next;
   }
-  pthread_mutex_unlock(&reg_mu);
+  wl_mutex_unlock(&reg_mu);
   if (!last)
     return;
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->mu);
   b->stop = 1;
-  pthread_cond_broadcast(&b->items);
-  pthread_cond_broadcast(&b->room);
-  pthread_mutex_unlock(&b->mu);
+  wl_cond_broadcast(&b->items);
+  wl_cond_broadcast(&b->room);
+  wl_mutex_unlock(&b->mu);
   if (b->thread_on)
-    pthread_join(b->thread, NULL);
+    wl_thread_join(&b->thread);
   bus_free(b);
 }
 
 /* ---------------------------------------------------------------- delivery */
 
 static int bus_stopping(wl_sim_bus *b) {
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->mu);
   int stop = b->stop;
-  pthread_mutex_unlock(&b->mu);
+  wl_mutex_unlock(&b->mu);
   return stop;
 }
 
 /* Hand ev to every active subscriber; one that says WL_E_FULL gets it again after 1 ms (the
  * `deliver` lock is let go meanwhile, so an unsubscribe can get in). */
 static void deliver_all(wl_sim_bus *b, const wl_raw_event *ev) {
-  pthread_mutex_lock(&b->deliver);
+  wl_mutex_lock(&b->deliver);
   for (size_t i = 0; i < WL_SIM_MAX_SUBS; i++) {
     while (b->subs[i].active && b->subs[i].cb(b->subs[i].ctx, ev) == WL_E_FULL) {
-      pthread_mutex_unlock(&b->deliver);
+      wl_mutex_unlock(&b->deliver);
       atomic_fetch_add(&b->full_waits, 1);
       if (bus_stopping(b))
         return;
       wl_sleep_ms(1);
-      pthread_mutex_lock(&b->deliver);
+      wl_mutex_lock(&b->deliver);
     }
   }
-  pthread_mutex_unlock(&b->deliver);
+  wl_mutex_unlock(&b->deliver);
 }
 
 /* With mu held: move up to cap queued events to out; wake emitters waiting for room. */
@@ -168,7 +168,7 @@ static size_t pop_batch(wl_sim_bus *b, wl_raw_event *out, size_t cap) {
     b->qlen--;
   }
   if (n > 0 && b->room_waiters > 0)
-    pthread_cond_broadcast(&b->room);
+    wl_cond_broadcast(&b->room);
   return n;
 }
 
@@ -180,27 +180,27 @@ static void *delivery_thread(void *arg) {
     ev = &one;
     cap = 1;
   }
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->mu);
   for (;;) {
     while (b->qlen == 0 && !b->stop) {
       b->thread_asleep = 1;
-      pthread_cond_wait(&b->items, &b->mu);
+      wl_cond_wait(&b->items, &b->mu);
       b->thread_asleep = 0;
     }
     if (b->stop)
       break;
     size_t n = pop_batch(b, ev, cap);
     b->delivering = 1;
-    pthread_mutex_unlock(&b->mu);
+    wl_mutex_unlock(&b->mu);
     for (size_t k = 0; k < n; k++)
       deliver_all(b, &ev[k]);
-    pthread_mutex_lock(&b->mu);
+    wl_mutex_lock(&b->mu);
     b->delivering = 0;
   }
   b->qlen = 0; /* stopping: nobody is left to deliver to */
   b->delivering = 0;
-  pthread_cond_broadcast(&b->room);
-  pthread_mutex_unlock(&b->mu);
+  wl_cond_broadcast(&b->room);
+  wl_mutex_unlock(&b->mu);
   if (ev != &one)
     free(ev);
   return NULL;
@@ -211,14 +211,14 @@ int wl_sim_bus_subscribe(wl_sim_bus *b, const void *owner, wl_net_event_cb cb, v
   int rc = WL_OK;
   if (!cb || !sub)
     return wl_err(WL_E_INVAL, "sim subscribe: NULL callback or handle");
-  pthread_mutex_lock(&b->deliver);
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->deliver);
+  wl_mutex_lock(&b->mu);
   size_t i = 0;
   while (i < WL_SIM_MAX_SUBS && b->subs[i].active)
     i++;
   if (i == WL_SIM_MAX_SUBS) {
     rc = wl_err(WL_E_FULL, "sim subscribe: already %u subscriptions", WL_SIM_MAX_SUBS);
-  } else if (!b->thread_on && pthread_create(&b->thread, NULL, delivery_thread, b) != 0) {
+  } else if (!b->thread_on && wl_thread_start(&b->thread, delivery_thread, b) != 0) {
     rc = wl_err(WL_E_INTERNAL, "sim subscribe: cannot start the delivery thread");
   } else {
     b->thread_on = 1;
@@ -226,8 +226,8 @@ int wl_sim_bus_subscribe(wl_sim_bus *b, const void *owner, wl_net_event_cb cb, v
     b->nactive++;
     *sub = &b->subs[i];
   }
-  pthread_mutex_unlock(&b->mu);
-  pthread_mutex_unlock(&b->deliver);
+  wl_mutex_unlock(&b->mu);
+  wl_mutex_unlock(&b->deliver);
   return rc;
 }
 
@@ -235,28 +235,28 @@ int wl_sim_bus_unsubscribe(wl_sim_bus *b, void *sub) {
   bus_sub *s = sub;
   if (!s || s < b->subs || s >= b->subs + WL_SIM_MAX_SUBS)
     return wl_err(WL_E_INVAL, "sim unsubscribe: not a subscription of this engine");
-  pthread_mutex_lock(&b->deliver); /* waits for a callback in flight */
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->deliver); /* waits for a callback in flight */
+  wl_mutex_lock(&b->mu);
   int was = s->active;
   if (was) {
     s->active = 0;
     b->nactive--;
   }
-  pthread_mutex_unlock(&b->mu);
-  pthread_mutex_unlock(&b->deliver);
+  wl_mutex_unlock(&b->mu);
+  wl_mutex_unlock(&b->deliver);
   return was ? WL_OK : wl_err(WL_E_NOTFOUND, "sim unsubscribe: subscription already ended");
 }
 
 void wl_sim_bus_unsubscribe_owner(wl_sim_bus *b, const void *owner) {
   for (size_t i = 0; i < WL_SIM_MAX_SUBS; i++) {
-    pthread_mutex_lock(&b->deliver);
-    pthread_mutex_lock(&b->mu);
+    wl_mutex_lock(&b->deliver);
+    wl_mutex_lock(&b->mu);
     if (b->subs[i].active && b->subs[i].owner == owner) {
       b->subs[i].active = 0;
       b->nactive--;
     }
-    pthread_mutex_unlock(&b->mu);
-    pthread_mutex_unlock(&b->deliver);
+    wl_mutex_unlock(&b->mu);
+    wl_mutex_unlock(&b->deliver);
   }
 }
 
@@ -284,23 +284,23 @@ static void buffer_add(wl_sim_bus *b, const wl_raw_event *ev) {
 }
 
 int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, int lazy, uint64_t *waited) {
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->mu);
   buffer_add(b, ev);
   if (b->nactive > 0 && !b->stop) {
     while (b->qlen == WL_SIM_QUEUE_CAP && !b->stop) {
       if (waited)
         (*waited)++;
       b->room_waiters++;
-      pthread_cond_wait(&b->room, &b->mu);
+      wl_cond_wait(&b->room, &b->mu);
       b->room_waiters--;
     }
     if (!b->stop) {
       b->queue[(b->qhead + b->qlen++) % WL_SIM_QUEUE_CAP] = *ev;
       if (b->thread_asleep && (!lazy || b->qlen >= DELIVER_BATCH))
-        pthread_cond_signal(&b->items);
+        wl_cond_signal(&b->items);
     }
   }
-  pthread_mutex_unlock(&b->mu);
+  wl_mutex_unlock(&b->mu);
   return WL_OK;
 }
 
@@ -321,7 +321,7 @@ int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx
   wl_raw_event *ev = malloc(sizeof *ev);
   if (!ev)
     return wl_err(WL_E_NOMEM, "sim enum: no memory");
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->mu);
   uint64_t seq = b->bseq0, end = b->bseq0 + b->blen; /* what is there now, oldest first */
   while (rc == WL_OK) {
     if (seq < b->bseq0)
@@ -332,30 +332,30 @@ int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx
     seq++;
     if (ev->timestamp <= since)
       continue;
-    pthread_mutex_unlock(&b->mu);
+    wl_mutex_unlock(&b->mu);
     ev->origin = WL_ORIGIN_BACKFILL;
     rc = enum_deliver(cb, ctx, ev);
-    pthread_mutex_lock(&b->mu);
+    wl_mutex_lock(&b->mu);
   }
-  pthread_mutex_unlock(&b->mu);
+  wl_mutex_unlock(&b->mu);
   free(ev);
   return rc;
 }
 
 void wl_sim_bus_flush(wl_sim_bus *b) {
-  pthread_mutex_lock(&b->mu);
+  wl_mutex_lock(&b->mu);
   if (b->qlen > 0 && b->thread_asleep)
-    pthread_cond_signal(&b->items);
-  pthread_mutex_unlock(&b->mu);
+    wl_cond_signal(&b->items);
+  wl_mutex_unlock(&b->mu);
 }
 
 int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms) {
   uint64_t deadline = wl_time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
   wl_sim_bus_flush(b);
   for (;;) {
-    pthread_mutex_lock(&b->mu);
+    wl_mutex_lock(&b->mu);
     int idle = b->qlen == 0 && !b->delivering;
-    pthread_mutex_unlock(&b->mu);
+    wl_mutex_unlock(&b->mu);
     if (idle)
       return WL_OK;
     if (wl_time_mono_ns() >= deadline)

@@ -21,7 +21,7 @@
 #ifndef WL_SIM_INTERNAL_H
 #define WL_SIM_INTERNAL_H
 
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,7 +188,7 @@ uint64_t wl_sim_bus_full_waits(wl_sim_bus *b); /* subscriber WL_E_FULL retries s
 /* ---- the backend's handle (sim_engine.c; object calls in sim_objects.c) ---- */
 #define WL_SIM_LOCK_TIMEOUT_MS 10000u /* waiting for another session's transaction */
 typedef struct wl_sim_engine {
-  pthread_mutex_t mu;     /* one lock for the handle: every call takes it */
+  wl_mutex mu;     /* one lock for the handle: every call takes it */
   char path[4096];        /* the state file */
   char lock_path[4104];   /* path + ".lock" */
   unsigned session_flags; /* WL_SESSION_DYNAMIC */

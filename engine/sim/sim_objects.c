@@ -40,11 +40,11 @@ static int change(void *impl, int (*op)(wl_sim_engine *, wl_sim_state *, void *)
   wl_sim_engine *e = impl;
   wl_sim_state *w;
   wl_sim_lock *lk;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_write_begin(e, &w, &lk);
   if (rc == WL_OK)
     rc = wl_sim_eng_write_end(e, lk, op(e, w, arg));
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -81,7 +81,7 @@ int wl_sim_provider_get(void *impl, const wl_guid *key, wl_provider *out) {
   wl_sim_engine *e = impl;
   wl_sim_state *st;
   char g[WL_GUID_STR_MAX];
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
   long i = rc == WL_OK ? live_prov(st, key) : -1;
   if (i >= 0)
@@ -89,7 +89,7 @@ int wl_sim_provider_get(void *impl, const wl_guid *key, wl_provider *out) {
   else if (rc == WL_OK)
     rc = wl_err(WL_E_NOTFOUND, "provider %s not found (FWP_E_PROVIDER_NOT_FOUND)",
                 gstr(key, g));
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -155,7 +155,7 @@ int wl_sim_sublayer_get(void *impl, const wl_guid *key, wl_sublayer *out) {
   wl_sim_engine *e = impl;
   wl_sim_state *st;
   char g[WL_GUID_STR_MAX];
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
   long i = rc == WL_OK ? live_subl(st, key) : -1;
   if (i >= 0)
@@ -163,7 +163,7 @@ int wl_sim_sublayer_get(void *impl, const wl_guid *key, wl_sublayer *out) {
   else if (rc == WL_OK)
     rc = wl_err(WL_E_NOTFOUND, "sublayer %s not found (FWP_E_SUBLAYER_NOT_FOUND)",
                 gstr(key, g));
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -255,7 +255,7 @@ static int filter_get(void *impl, uint64_t id, const wl_guid *key, wl_filter *ou
   char g[WL_GUID_STR_MAX];
   if (!out)
     return wl_err(WL_E_INVAL, "filter get: NULL");
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
   long i = -1;
   for (size_t k = 0; rc == WL_OK && i < 0 && k < st->nfilt; k++)
@@ -269,7 +269,7 @@ static int filter_get(void *impl, uint64_t id, const wl_guid *key, wl_filter *ou
   else if (rc == WL_OK)
     rc = wl_err(WL_E_NOTFOUND, "filter id %llu not found (FWP_E_FILTER_NOT_FOUND)",
                 (unsigned long long)id);
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -290,7 +290,7 @@ int wl_sim_filter_enum(void *impl, const wl_guid *provider, wl_filter **out, siz
     return wl_err(WL_E_INVAL, "filter enum: NULL");
   *out = NULL;
   *n = 0;
-  pthread_mutex_lock(&e->mu);
+  wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
   if (rc == WL_OK) {
     *out = malloc((st->nfilt ? st->nfilt : 1) * sizeof **out);
@@ -302,6 +302,6 @@ int wl_sim_filter_enum(void *impl, const wl_guid *provider, wl_filter **out, siz
     if (wl_sim_owner_alive(&st->filt[k].own) &&
         (!provider || wl_guid_eq(&st->filt[k].f.provider, provider)))
       (*out)[(*n)++] = st->filt[k].f;
-  pthread_mutex_unlock(&e->mu);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }

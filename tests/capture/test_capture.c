@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <sqlite3.h>
 
 #include "common/wl_err.h"

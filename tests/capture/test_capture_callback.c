@@ -4,7 +4,7 @@
  * in waiting mode (sim, files) the callback says WL_E_FULL and counts nothing. Then the same
  * through the sim engine's own delivery thread: N classified attempts, a ring of C, no
  * consumer → exactly C kept (the first C, in order) and N - C dropped. Also run under TSan. */
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,11 +49,11 @@ static void test_stalled_lossy(void **state) {
   assert_int_equal(wl_ring_create(CAP, sizeof(wl_raw_event), &r), WL_OK);
   wl_capture_sink sink = {r, 1};
   producer p[2] = {{&sink, 1, 0}, {&sink, 2, 0}};
-  pthread_t t[2];
+  wl_thread t[2];
   for (int i = 0; i < 2; i++)
-    assert_int_equal(pthread_create(&t[i], NULL, produce, &p[i]), 0);
+    assert_int_equal(wl_thread_start(&t[i], produce, &p[i]), 0);
   for (int i = 0; i < 2; i++)
-    pthread_join(t[i], NULL);
+    wl_thread_join(&t[i]);
   assert_int_equal(p[0].not_ok + p[1].not_ok, 0); /* BFE ignores the answer: always OK */
   assert_int_equal(wl_ring_pushed(r), CAP);
   assert_int_equal(wl_ring_dropped(r), 2 * PER_PRODUCER - CAP);
@@ -78,11 +78,11 @@ static void test_stalled_waiting(void **state) {
   assert_int_equal(wl_ring_create(CAP, sizeof(wl_raw_event), &r), WL_OK);
   wl_capture_sink sink = {r, 0};
   producer p[2] = {{&sink, 1, 0}, {&sink, 2, 0}};
-  pthread_t t[2];
+  wl_thread t[2];
   for (int i = 0; i < 2; i++)
-    assert_int_equal(pthread_create(&t[i], NULL, produce, &p[i]), 0);
+    assert_int_equal(wl_thread_start(&t[i], produce, &p[i]), 0);
   for (int i = 0; i < 2; i++)
-    pthread_join(t[i], NULL);
+    wl_thread_join(&t[i]);
   assert_int_equal(p[0].not_ok + p[1].not_ok, 2 * PER_PRODUCER - CAP); /* said WL_E_FULL */
   assert_int_equal(wl_ring_pushed(r), CAP);
   assert_int_equal(wl_ring_dropped(r), 0);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <signal.h>
 
 #include "cli/cli.h"
@@ -147,16 +147,16 @@ static void test_sigterm_mid_run(void **s) {
   (void)s;
   char src[1100];
   uint32_t collect = 0, kw = 0;
-  pthread_t t;
+  wl_thread t;
   fresh();
   assert_int_equal(wl_gen_traffic(traffic, 20000, 20, 11), 0); /* 1 ms apart */
   sim_opts(1, &collect, &kw);
   snprintf(src, sizeof src, "sim:%s", traffic);
   uint64_t t0 = wl_time_mono_ns();
-  assert_int_equal(pthread_create(&t, NULL, term_later, NULL), 0);
+  assert_int_equal(wl_thread_start(&t, term_later, NULL), 0);
   const char *args[] = {"--source", src, "--speed", "1", "--record", rec, NULL};
   assert_int_equal(run_list(args), 0);
-  pthread_join(t, NULL);
+  wl_thread_join(&t);
   assert_true(wl_time_mono_ns() - t0 < 15000000000ULL); /* stopped by the signal */
   uint64_t stored = store_events();
   assert_true(stored > 0 && stored < 20000);

@@ -5,7 +5,7 @@
  * that says WL_E_FULL gets the same event again (nothing lost, order kept), unsubscribe stops
  * delivery, and enum_events reads the buffer with origin BACKFILL. Also run under TSan.
  */
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,32 +50,33 @@ static int teardown(void **st) {
 
 /* What a subscriber saw. `full_first` makes it refuse the first N deliveries with WL_E_FULL. */
 typedef struct sink {
-  pthread_mutex_t mu;
+  wl_mutex mu;
   size_t n, refusals, full_first;
-  pthread_t thread;
   int other_thread; /* 1 once a callback ran on a thread other than the test's */
   wl_raw_event *ev;
 } sink;
 
+static _Thread_local int on_test_thread; /* set on the thread that runs the tests */
+
 static void sink_init(sink *s, size_t full_first) {
   memset(s, 0, sizeof *s);
-  pthread_mutex_init(&s->mu, NULL);
-  s->thread = pthread_self();
+  wl_mutex_init(&s->mu);
+  on_test_thread = 1;
   s->full_first = full_first;
   s->ev = calloc(MAX_SEEN, sizeof *s->ev);
   assert_non_null(s->ev);
 }
 
 static void sink_free(sink *s) {
-  pthread_mutex_destroy(&s->mu);
+  wl_mutex_destroy(&s->mu);
   free(s->ev);
 }
 
 static int sink_cb(void *ctx, const wl_raw_event *ev) {
   sink *s = ctx;
   int rc = WL_OK;
-  pthread_mutex_lock(&s->mu);
-  if (!pthread_equal(pthread_self(), s->thread))
+  wl_mutex_lock(&s->mu);
+  if (!on_test_thread)
     s->other_thread = 1;
   if (s->refusals < s->full_first) {
     s->refusals++;
@@ -83,14 +84,14 @@ static int sink_cb(void *ctx, const wl_raw_event *ev) {
   } else if (s->n < MAX_SEEN) {
     s->ev[s->n++] = *ev;
   }
-  pthread_mutex_unlock(&s->mu);
+  wl_mutex_unlock(&s->mu);
   return rc;
 }
 
 static size_t sink_count(sink *s) {
-  pthread_mutex_lock(&s->mu);
+  wl_mutex_lock(&s->mu);
   size_t n = s->n;
-  pthread_mutex_unlock(&s->mu);
+  wl_mutex_unlock(&s->mu);
   return n;
 }
 
@@ -379,6 +380,7 @@ static void test_enum_events(void **st) {
 typedef struct thr_ctx {
   wl_engine *e;
   uint64_t base;
+  int failed; /* 1 when a classify failed */
 } thr_ctx;
 
 static void *classify_thread(void *arg) {
@@ -386,8 +388,10 @@ static void *classify_thread(void *arg) {
   for (uint64_t i = 0; i < 300; i++) {
     wl_decision d;
     wl_attempt a = mka(WL_DIR_OUT, "192.168.1.23:50000", "1.2.3.4:443", c->base + i);
-    if (wl_sim_classify(c->e, &a, &d) != WL_OK)
-      return (void *)1;
+    if (wl_sim_classify(c->e, &a, &d) != WL_OK) {
+      c->failed = 1;
+      return NULL;
+    }
   }
   return NULL;
 }
@@ -400,10 +404,10 @@ static void test_threads_share_handle(void **st) {
   sink_init(&s, 0);
   set_opts(e, 1, WL_KW_CLASSIFY_ALLOW);
   assert_int_equal(wl_engine_subscribe(e, sink_cb, &s, &sub), WL_OK);
-  pthread_t t1, t2;
-  thr_ctx c1 = {e, 1000}, c2 = {e, 5000};
-  assert_int_equal(pthread_create(&t1, NULL, classify_thread, &c1), 0);
-  assert_int_equal(pthread_create(&t2, NULL, classify_thread, &c2), 0);
+  wl_thread t1, t2;
+  thr_ctx c1 = {e, 1000, 0}, c2 = {e, 5000, 0};
+  assert_int_equal(wl_thread_start(&t1, classify_thread, &c1), 0);
+  assert_int_equal(wl_thread_start(&t2, classify_thread, &c2), 0);
   for (int i = 0; i < 20; i++) {
     wl_filter *f = calloc(1, sizeof *f);
     f->layer_id = WL_LAYER_ALE_AUTH_CONNECT_V4;
@@ -416,11 +420,10 @@ static void test_threads_share_handle(void **st) {
       assert_int_equal(wl_engine_filter_delete(e, &f->key), WL_OK);
     free(f);
   }
-  void *r1, *r2;
-  pthread_join(t1, &r1);
-  pthread_join(t2, &r2);
-  assert_null(r1);
-  assert_null(r2);
+  wl_thread_join(&t1);
+  wl_thread_join(&t2);
+  assert_int_equal(c1.failed, 0);
+  assert_int_equal(c2.failed, 0);
   assert_int_equal(wl_sim_drain(e, DRAIN_MS), WL_OK);
   assert_int_equal(sink_count(&s), 600);
   wl_filter *fs = NULL;

@@ -4,7 +4,7 @@
  * events to a subscriber, comments and blank lines); scaled time stopped by wl_sim_stop from
  * another thread.
  */
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -135,16 +135,16 @@ static void write_file(const char *text) {
 }
 
 typedef struct counter {
-  pthread_mutex_t mu;
+  wl_mutex mu;
   size_t drops, allows;
 } counter;
 
 static int count_cb(void *ctx, const wl_raw_event *ev) {
   counter *c = ctx;
-  pthread_mutex_lock(&c->mu);
+  wl_mutex_lock(&c->mu);
   c->drops += ev->type == WL_RAW_TYPE_CLASSIFY_DROP;
   c->allows += ev->type == WL_RAW_TYPE_CLASSIFY_ALLOW;
-  pthread_mutex_unlock(&c->mu);
+  wl_mutex_unlock(&c->mu);
   return WL_OK;
 }
 
@@ -166,7 +166,7 @@ static void test_run_file(void **st) {
              LINE("07", "in", "192.168.1.23:3389", "192.168.1.9:50003"));
   wl_engine *e = NULL;
   wl_subscription *sub = NULL;
-  counter c = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+  counter c = {WL_MUTEX_INIT, 0, 0};
   wl_sim_stats s;
   assert_int_equal(wl_engine_open(g_spec, 0, &e), WL_OK);
   assert_int_equal(wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, 1), WL_OK);
@@ -187,10 +187,10 @@ static void test_run_file(void **st) {
   assert_non_null(strstr(s.errors[0], where));
   snprintf(where, sizeof where, "%s:7: column", g_traffic);
   assert_non_null(strstr(s.errors[1], where));
-  pthread_mutex_lock(&c.mu); /* run_traffic returns only after delivery */
+  wl_mutex_lock(&c.mu); /* run_traffic returns only after delivery */
   assert_int_equal(c.drops, 2);
   assert_int_equal(c.allows, 2);
-  pthread_mutex_unlock(&c.mu);
+  wl_mutex_unlock(&c.mu);
   assert_int_equal(wl_sim_run_traffic(e, "no-such-traffic.jsonl", 0, &s), WL_E_NOTFOUND);
   assert_int_equal(wl_sim_run_traffic(e, g_traffic, -1, &s), WL_E_INVAL);
   wl_engine_unsubscribe(e, sub);
@@ -237,14 +237,14 @@ static void test_stop_scaled_run(void **st) {
              "{\"ts\":\"2026-11-16T09:00:00Z\",\"app\":\"C:\\\\x.exe\",\"dir\":\"out\","
              "\"proto\":6,\"local\":\"192.168.1.23:50000\",\"remote\":\"1.2.3.4:443\"}\n");
   wl_sim_stats s;
-  pthread_t t;
+  wl_thread t;
   stop_ctx c = {NULL, 0};
   assert_int_equal(wl_engine_open(g_spec, 0, &c.e), WL_OK);
   wl_engine *e = c.e;
-  assert_int_equal(pthread_create(&t, NULL, stopper, &c), 0);
+  assert_int_equal(wl_thread_start(&t, stopper, &c), 0);
   assert_int_equal(wl_sim_run_traffic(e, g_traffic, 1.0, &s), WL_E_STOPPED);
   atomic_store(&c.done, 1);
-  pthread_join(t, NULL);
+  wl_thread_join(&t);
   assert_true(s.attempts <= 1);
   wl_engine_close(e);
   /* a stop before the run starts is not lost; it is used up by that run */

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthread.h>
+#include "common/wl_thread.h"
 
 #include "common/wl_err.h"
 #include "engine/engine.h"
@@ -340,16 +340,16 @@ static void test_app_ids_and_drives(void **state) {
 /* ---- net events ---- */
 
 #define MAX_EV 64
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static wl_mutex g_mu = WL_MUTEX_INIT;
 static wl_raw_event g_ev[MAX_EV];
 static int g_nev;
 
 static int record(void *ctx, const wl_raw_event *ev) {
   (void)ctx;
-  pthread_mutex_lock(&g_mu);
+  wl_mutex_lock(&g_mu);
   if (g_nev < MAX_EV)
     g_ev[g_nev++] = *ev;
-  pthread_mutex_unlock(&g_mu);
+  wl_mutex_unlock(&g_mu);
   return WL_OK;
 }
 

@@ -2,7 +2,7 @@
  * drops counted exactly when the consumer stalls, and a two-producer one-consumer stress test
  * checking that every record arrives exactly once and in per-producer order (also run under
  * ThreadSanitizer). */
-#include <pthread.h>
+#include "common/wl_thread.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,11 +141,11 @@ static void test_two_producers_one_consumer(void **state) {
   (void)state;
   wl_ring *r;
   assert_int_equal(wl_ring_create(1024, sizeof(rec), &r), WL_OK);
-  pthread_t t[STRESS_PRODUCERS];
+  wl_thread t[STRESS_PRODUCERS];
   producer_arg args[STRESS_PRODUCERS];
   for (uint32_t i = 0; i < STRESS_PRODUCERS; i++) {
     args[i] = (producer_arg){.r = r, .id = i};
-    assert_int_equal(pthread_create(&t[i], NULL, producer, &args[i]), 0);
+    assert_int_equal(wl_thread_start(&t[i], producer, &args[i]), 0);
   }
   uint64_t next[STRESS_PRODUCERS] = {0};
   uint64_t total = 0;
@@ -164,7 +164,7 @@ static void test_two_producers_one_consumer(void **state) {
     total += n;
   }
   for (uint32_t i = 0; i < STRESS_PRODUCERS; i++) {
-    assert_int_equal(pthread_join(t[i], NULL), 0);
+    wl_thread_join(&t[i]);
     assert_int_equal(next[i], STRESS_PER_PRODUCER);
   }
   assert_int_equal(wl_ring_pop(r, batch, 256), 0);

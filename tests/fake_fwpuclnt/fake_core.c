@@ -18,7 +18,7 @@
 #include "tests/fake_fwpuclnt/win_fakedll.h"
 
 static HMODULE g_self;
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static wl_mutex g_lock = WL_MUTEX_INIT;
 static void *g_handles[FAKE_MAX_HANDLES];
 static uint64_t g_opened;
 static long g_roots;
@@ -34,7 +34,7 @@ BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved) {
 
 DWORD fake_handle_add(void *h) {
   DWORD rc = ERROR_NOT_ENOUGH_QUOTA;
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   for (size_t i = 0; i < FAKE_MAX_HANDLES; i++) {
     if (!g_handles[i]) {
       g_handles[i] = h;
@@ -44,39 +44,39 @@ DWORD fake_handle_add(void *h) {
       break;
     }
   }
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
   return rc;
 }
 
 void fake_handle_remove(void *h) {
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   for (size_t i = 0; i < FAKE_MAX_HANDLES; i++)
     if (g_handles[i] == h)
       g_handles[i] = NULL;
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
 }
 
 void *fake_handle_get(HANDLE h, int kind) {
   void *found = NULL;
   if (!h)
     return NULL;
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   for (size_t i = 0; i < FAKE_MAX_HANDLES; i++)
     if (g_handles[i] == h && *(int *)h == kind)
       found = h;
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
   return found;
 }
 
 fake_engine *fake_latest_engine(void) {
   fake_engine *best = NULL;
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   for (size_t i = 0; i < FAKE_MAX_HANDLES; i++) {
     fake_engine *e = g_handles[i];
     if (e && e->kind == FAKE_ENGINE && (!best || e->opened > best->opened))
       best = e;
   }
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
   return best;
 }
 
@@ -96,9 +96,9 @@ void *fake_root_alloc(size_t n) {
   if (!b)
     return NULL;
   b->magic = FAKE_ROOT_MAGIC;
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   g_roots++;
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
   return (char *)b + FAKE_HDR;
 }
 
@@ -141,9 +141,9 @@ void fake_root_free(void *root) {
     free(c);
   }
   free(r);
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   g_roots--;
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
 }
 
 WL_FAKE_EXPORT void WINAPI FwpmFreeMemory0(void **p) {
@@ -179,12 +179,12 @@ WL_FAKE_EXPORT const char *WL_FAKE_API wl_fake_errmsg(void) { return wl_errmsg()
 
 WL_FAKE_EXPORT int WL_FAKE_API wl_fake_outstanding(long *blocks, long *handles) {
   long h = 0;
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   for (size_t i = 0; i < FAKE_MAX_HANDLES; i++)
     h += g_handles[i] != NULL;
   if (blocks)
     *blocks = g_roots;
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
   if (handles)
     *handles = h;
   return WL_OK;
@@ -255,7 +255,7 @@ WL_FAKE_EXPORT int WL_FAKE_API wl_fake_hide_newer(int hide) {
   BYTE *base = (BYTE *)g_self;
   DWORD *names = (DWORD *)(base + ex->AddressOfNames);
   int rc = WL_OK;
-  pthread_mutex_lock(&g_lock);
+  wl_mutex_lock(&g_lock);
   for (size_t k = 0; rc == WL_OK && k < NNEWER && (hide != 0) != g_hidden; k++) {
     for (DWORD i = 0; i < ex->NumberOfNames; i++) {
       const char *name = (const char *)(base + names[i]);
@@ -273,6 +273,6 @@ WL_FAKE_EXPORT int WL_FAKE_API wl_fake_hide_newer(int hide) {
   }
   if (rc == WL_OK)
     g_hidden = hide != 0;
-  pthread_mutex_unlock(&g_lock);
+  wl_mutex_unlock(&g_lock);
   return rc;
 }

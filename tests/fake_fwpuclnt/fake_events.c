@@ -174,7 +174,7 @@ typedef struct fake_sub {
   void *simsub;
 } fake_sub;
 
-static pthread_mutex_t g_sub_lock = PTHREAD_MUTEX_INITIALIZER;
+static wl_mutex g_sub_lock = WL_MUTEX_INIT;
 static fake_sub *g_subs[FAKE_MAX_SUB_RECORDS];
 
 /* On the sim's delivery thread. BFE ignores what happens in the callback: always WL_OK. */
@@ -202,7 +202,7 @@ static int on_sim_event(void *ctx, const wl_raw_event *r) {
 
 static int sub_track(fake_sub *s, int add) {
   int rc = add ? -1 : 0;
-  pthread_mutex_lock(&g_sub_lock);
+  wl_mutex_lock(&g_sub_lock);
   for (size_t i = 0; i < FAKE_MAX_SUB_RECORDS; i++) {
     if (add && !g_subs[i]) {
       g_subs[i] = s;
@@ -212,7 +212,7 @@ static int sub_track(fake_sub *s, int add) {
     if (!add && g_subs[i] == s)
       g_subs[i] = NULL;
   }
-  pthread_mutex_unlock(&g_sub_lock);
+  wl_mutex_unlock(&g_sub_lock);
   return rc;
 }
 
@@ -283,9 +283,9 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmNetEventUnsubscribe0(HANDLE engineHandle, HANDLE
 
 void fake_events_engine_closing(fake_engine *e) {
   for (size_t i = 0; i < FAKE_MAX_SUB_RECORDS; i++) {
-    pthread_mutex_lock(&g_sub_lock);
+    wl_mutex_lock(&g_sub_lock);
     fake_sub *s = g_subs[i] && g_subs[i]->eng == e ? g_subs[i] : NULL;
-    pthread_mutex_unlock(&g_sub_lock);
+    wl_mutex_unlock(&g_sub_lock);
     if (s)
       end_sub(s);
   }

@@ -12,7 +12,7 @@
 #ifndef WL_WIN_FAKEDLL_H
 #define WL_WIN_FAKEDLL_H
 
-#include <pthread.h>
+#include "common/wl_thread.h"
 
 #include "engine/backend.h"
 #include "engine/sim/sim_internal.h"
