@@ -87,9 +87,10 @@ static int copy_opts(wl_capture *c, const wl_capture_opts *o) {
 static int open_record(wl_capture *c, const char *path) {
   if (!path)
     return WL_OK;
-  if (!(c->record = fopen(path, "wb")))
-    return wl_err(WL_E_IO, "%s: cannot create the record file", path);
-  int rc = wl_os_restrict_file(path); /* events name apps and users: owner only */
+  int rc = wl_os_fopen(path, "wb", &c->record);
+  if (rc != WL_OK)
+    return wl_err_prefix(rc, "%s: cannot create the record file", path);
+  rc = wl_os_restrict_file(path); /* events name apps and users: owner only */
   return rc == WL_OK ? WL_OK : wl_err_prefix(rc, "%s", path);
 }
 
@@ -101,8 +102,8 @@ static int open_source(wl_capture *c, const wl_capture_opts *o) {
     return wl_replay_open(c->path, &c->reader);
   }
   if (c->kind == WL_CAP_SIM) { /* say so now rather than from the source thread */
-    FILE *f = fopen(c->path, "rb");
-    if (!f)
+    FILE *f = NULL;
+    if (wl_os_fopen(c->path, "rb", &f) != WL_OK)
       return wl_err(WL_E_NOTFOUND, "%s: cannot open the traffic file", c->path);
     fclose(f);
   }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "capture/replay.h"
 
@@ -392,7 +393,7 @@ int wl_replay_open(const char *path, wl_replay_reader **out) {
     return wl_err(WL_E_NOMEM, "replay reader: out of memory");
   if (strcmp(path, "-") == 0) {
     r->f = stdin;
-  } else if (!(r->f = fopen(path, "rb"))) {
+  } else if (wl_os_fopen(path, "rb", &r->f) != WL_OK) {
     free(r);
     return wl_err(WL_E_NOTFOUND, "%s: cannot open the event stream", path);
   } else {

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "whitelist/whitelist.h"
 
 int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
@@ -42,8 +43,8 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
   int rc = wl_whitelist_need_store(cli->db_path);
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
-  if (!rc && out && !(f = fopen(out, "w")))
-    rc = wl_err(WL_E_IO, "%s: cannot create", out);
+  if (!rc && out && (rc = wl_os_fopen(out, "w", &f)) != WL_OK)
+    rc = wl_err_prefix(rc, "%s: cannot create", out);
   if (!rc)
     rc = wl_policy_export(s, f);
   if (f && f != cli->out && fclose(f) && !rc)

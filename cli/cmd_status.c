@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "common/wl_json.h"
 #include "common/wl_text.h"
 #include "store/store.h"
@@ -43,9 +44,11 @@ static void meta_or(wl_store *s, const char *key, char *out, size_t cap, const c
 static int load(const char *path, int check, status *x) {
   memset(x, 0, sizeof *x);
   wl_strlcpy(x->mode, "learn", sizeof x->mode);
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  FILE *f = NULL;
+  if (wl_os_fopen(path, "rb", &f) != WL_OK) {
+    wl_err_clear();
     return WL_OK; /* no store yet: empty */
+  }
   fclose(f);
   wl_store_opts o = {.read_only = 1, .quick_check = check};
   wl_store *s = NULL;

@@ -279,7 +279,10 @@ int wl_os_fopen(const char *path, const char *mode, FILE **out) {
   *out = NULL;
   if (!path || !mode)
     return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument");
-  if (!(*out = fopen(path, mode)))
-    return os_err("fopen", path, errno);
+  if (!(*out = fopen(path, mode))) {
+    int e = errno, rc = os_err("fopen", path, e);
+    errno = e; /* callers may look closer (EROFS) */
+    return rc;
+  }
   return WL_OK;
 }

@@ -451,6 +451,8 @@ int wl_os_fopen(const char *path, const char *mode, FILE **out) {
   free(w);
   if (*out)
     return WL_OK;
-  return wl_err(e == ENOENT ? WL_E_NOTFOUND : e == EACCES ? WL_E_PERM : WL_E_IO,
-                "_wfopen(%s): %s (errno %d)", path, strerror(e), e);
+  int rc = wl_err(e == ENOENT ? WL_E_NOTFOUND : e == EACCES ? WL_E_PERM : WL_E_IO,
+                  "_wfopen(%s): %s (errno %d)", path, strerror(e), e);
+  errno = e; /* callers may look closer */
+  return rc;
 }

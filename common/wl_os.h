@@ -1,6 +1,7 @@
 /* wl_os.h — the few operating-system services the portable core needs, behind one contract.
- * CMake picks common/os_posix.c or common/os_win.c; nothing else in the core asks the OS
- * directly (no #ifdef _WIN32 outside these files and wfp/).
+ * CMake picks common/os_posix.c + file_posix.c or common/os_win.c + file_win.c; threads and
+ * locks are common/wl_thread.h. Nothing else in the core asks the OS directly (no #ifdef
+ * _WIN32 outside these files and engine/fwpuclnt/).
  */
 #ifndef WL_OS_H
 #define WL_OS_H
@@ -39,7 +40,8 @@ int wl_os_file_id(const char *path, wl_file_id *out);
  * UTF-16 form, because the CRT's fopen reads the ANSI code page and cannot open non-ASCII names
  * that way. `mode` is fopen's ("rb", "wb", ...; at most 7 chars). *out is NULL on error
  * (WL_E_NOTFOUND, WL_E_PERM, WL_E_INVAL for a path that is not UTF-8, WL_E_IO; message names
- * the path). */
+ * the path; errno is left as the CRT set it). Every file the product opens by name goes through
+ * here. */
 int wl_os_fopen(const char *path, const char *mode, FILE **out);
 
 /* The process's arguments as UTF-8, for main() to call first. POSIX: unchanged. Windows: rebuilt
@@ -49,5 +51,31 @@ int wl_os_utf8_args(int *argc, char ***argv);
 
 /* Free bytes on the file system holding `path` (for clear disk-full messages). */
 int wl_os_free_bytes(const char *path, uint64_t *out);
+
+/* ---- files shared between processes (common/file_posix.c, common/file_win.c): what the sim's
+ *      state file needs, and any other file several processes read while one replaces it ---- */
+typedef struct wl_os_lock wl_os_lock;
+/* Exclusive lock on the file `path` (created if missing), excluding other processes and other
+ * handles of this process alike; waits up to timeout_ms, then WL_E_BUSY. */
+int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out);
+void wl_os_lock_release(wl_os_lock *l); /* NULL-safe */
+/* Whole file into a malloc'd buffer (at most max bytes, else WL_E_TOOBIG); WL_E_NOTFOUND.
+ * Opened so that a concurrent replace still succeeds (FILE_SHARE_DELETE on Windows). */
+int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
+/* The first n bytes (fewer when the file is shorter: *got). WL_E_NOTFOUND. */
+int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got);
+/* Write data to "path.tmp" and rename it over path atomically. */
+int wl_os_file_replace(const char *path, const uint8_t *data, size_t len);
+/* A cheap "has this file changed?" check for the classify path. wl_os_watch_open sets *out
+ * to a watch on the file now at path, or to NULL when the file is missing or the platform has
+ * no cheap check (Windows: a handle held open would make the writer's MoveFileExW over it
+ * fail, so there the caller peeks at the header every time, as without a watch).
+ * wl_os_watch_changed: 0 when path still names the watched file and it was not written
+ * since (POSIX: one fstat, no path lookup: a replace leaves the watched inode unlinked; an
+ * in-place write moves its size/mtime/ctime); 1 when it may have changed. */
+typedef struct wl_os_watch wl_os_watch;
+void wl_os_watch_open(const char *path, wl_os_watch **out);
+int wl_os_watch_changed(const wl_os_watch *w);
+void wl_os_watch_close(wl_os_watch *w); /* NULL-safe */
 
 #endif

@@ -83,10 +83,11 @@ static int file_err(const char *path, const char *what, int e) {
 
 /* An existing file must be writable; a missing one is created empty and restricted. */
 static int create_owner_only(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f) {
+  FILE *f = NULL;
+  int rc = wl_os_fopen(path, "rb", &f);
+  if (rc == WL_OK) {
     fclose(f);
-    if ((f = fopen(path, "r+b")) == NULL) {
+    if (wl_os_fopen(path, "r+b", &f) != WL_OK) {
       int e = errno;
       if (e == EACCES || e == EPERM || e == EROFS)
         return wl_err(WL_E_READONLY, "%s: the store is read-only (%s); wfplearn needs to "
@@ -96,12 +97,12 @@ static int create_owner_only(const char *path) {
     fclose(f);
     return WL_OK;
   }
-  if (errno != ENOENT)
+  if (rc != WL_E_NOTFOUND)
     return file_err(path, "open", errno);
-  if ((f = fopen(path, "ab")) == NULL)
+  if (wl_os_fopen(path, "ab", &f) != WL_OK)
     return file_err(path, "create", errno);
   fclose(f);
-  int rc = wl_os_restrict_file(path);
+  rc = wl_os_restrict_file(path);
   return rc == WL_OK ? rc : wl_err_prefix(rc, "%s: cannot make it owner-only", path);
 }
 

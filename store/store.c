@@ -493,8 +493,10 @@ int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out) {
   s->retain_bytes = opts && opts->retain_bytes ? opts->retain_bytes : WL_STORE_RETAIN_BYTES;
   int rc;
   if (s->read_only) {
-    FILE *f = fopen(path, "rb");
-    rc = f ? WL_OK : wl_err(WL_E_NOTFOUND, "%s: no store here (%s)", path, strerror(errno));
+    FILE *f = NULL;
+    rc = wl_os_fopen(path, "rb", &f) == WL_OK
+             ? WL_OK
+             : wl_err(WL_E_NOTFOUND, "%s: no store here (%s)", path, strerror(errno));
     if (f)
       fclose(f);
   } else {

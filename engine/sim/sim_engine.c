@@ -79,9 +79,9 @@ static size_t purge_cache(wl_sim_engine *e, uint64_t session) {
 
 /* No state file yet: create one with the baseline policy (under the lock, re-checked). */
 static int create_state(wl_sim_engine *e) {
-  wl_sim_lock *lk = NULL;
+  wl_os_lock *lk = NULL;
   uint64_t nonce, gen;
-  int rc = wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &lk);
+  int rc = wl_os_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &lk);
   if (rc != WL_OK)
     return rc;
   rc = wl_sim_state_peek(e->path, &nonce, &gen);
@@ -92,7 +92,7 @@ static int create_state(wl_sim_engine *e) {
     rc = wl_sim_state_write(e->path, &s);
     wl_sim_state_free(&s);
   }
-  wl_sim_lock_release(lk);
+  wl_os_lock_release(lk);
   return rc;
 }
 
@@ -102,10 +102,10 @@ static int create_state(wl_sim_engine *e) {
  * between is seen by the next call (the watched file is then the older one). */
 static int refresh(wl_sim_engine *e) {
   uint64_t nonce, gen;
-  if (e->st_valid && e->watch && !wl_sim_watch_changed(e->watch))
+  if (e->st_valid && e->watch && !wl_os_watch_changed(e->watch))
     return WL_OK;
-  wl_sim_watch_close(e->watch);
-  wl_sim_watch_open(e->path, &e->watch);
+  wl_os_watch_close(e->watch);
+  wl_os_watch_open(e->path, &e->watch);
   int rc = wl_sim_state_peek(e->path, &nonce, &gen);
   if (rc == WL_E_NOTFOUND) {
     if ((rc = create_state(e)) != WL_OK)
@@ -133,17 +133,17 @@ int wl_sim_eng_read(wl_sim_engine *e, wl_sim_state **st) {
   return rc;
 }
 
-int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_sim_lock **lk) {
+int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_os_lock **lk) {
   *lk = NULL;
   if (e->in_txn) {
     *w = &e->txn;
     return WL_OK;
   }
-  int rc = wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, lk);
+  int rc = wl_os_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, lk);
   if (rc == WL_OK)
     rc = refresh(e);
   if (rc != WL_OK) {
-    wl_sim_lock_release(*lk);
+    wl_os_lock_release(*lk);
     *lk = NULL;
     return rc;
   }
@@ -152,7 +152,7 @@ int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_sim_lock **lk)
   return WL_OK;
 }
 
-int wl_sim_eng_write_end(wl_sim_engine *e, wl_sim_lock *lk, int rc) {
+int wl_sim_eng_write_end(wl_sim_engine *e, wl_os_lock *lk, int rc) {
   if (e->in_txn)
     return rc;
   if (rc == WL_OK)
@@ -163,7 +163,7 @@ int wl_sim_eng_write_end(wl_sim_engine *e, wl_sim_lock *lk, int rc) {
   }
   if (rc != WL_OK)
     drop_cache(e); /* the cache may hold a change the file does not */
-  wl_sim_lock_release(lk);
+  wl_os_lock_release(lk);
   return rc;
 }
 
@@ -209,7 +209,7 @@ static int sim_abort_locked(wl_sim_engine *e) {
   if (!e->in_txn)
     return wl_err(WL_E_CONFLICT, "sim: no transaction to abort (FWP_E_NO_TXN_IN_PROGRESS)");
   wl_sim_state_free(&e->txn);
-  wl_sim_lock_release(e->txn_lock);
+  wl_os_lock_release(e->txn_lock);
   e->txn_lock = NULL;
   e->in_txn = 0;
   return WL_OK;
@@ -217,12 +217,12 @@ static int sim_abort_locked(wl_sim_engine *e) {
 
 /* Remove this dynamic session's objects from the state. */
 static void end_dynamic(wl_sim_engine *e) {
-  wl_sim_lock *lk = NULL;
-  if (wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &lk) != WL_OK)
+  wl_os_lock *lk = NULL;
+  if (wl_os_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &lk) != WL_OK)
     return; /* they vanish anyway once this process is gone */
   if (refresh(e) == WL_OK && purge_cache(e, e->session) > 0)
     wl_sim_state_write(e->path, &e->st);
-  wl_sim_lock_release(lk);
+  wl_os_lock_release(lk);
 }
 
 static void sim_close(void *impl) {
@@ -240,7 +240,7 @@ static void sim_close(void *impl) {
     wl_sim_bus_put(e->bus);
   }
   drop_cache(e);
-  wl_sim_watch_close(e->watch);
+  wl_os_watch_close(e->watch);
   wl_mutex_destroy(&e->mu);
   free(e);
 }
@@ -260,7 +260,7 @@ static int sim_begin(void *impl) {
     rc = wl_err(WL_E_CONFLICT, "sim: transaction already open (FWP_E_TXN_IN_PROGRESS)");
     goto out;
   }
-  if ((rc = wl_sim_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &e->txn_lock)) != WL_OK)
+  if ((rc = wl_os_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, &e->txn_lock)) != WL_OK)
     goto out;
   rc = refresh(e);
   if (rc == WL_OK) {
@@ -268,7 +268,7 @@ static int sim_begin(void *impl) {
     rc = wl_sim_state_copy(&e->txn, &e->st);
   }
   if (rc != WL_OK) {
-    wl_sim_lock_release(e->txn_lock);
+    wl_os_lock_release(e->txn_lock);
     e->txn_lock = NULL;
     drop_cache(e);
     goto out;
@@ -297,7 +297,7 @@ static int sim_commit(void *impl) {
     wl_sim_state_free(&e->txn); /* a failed commit aborts, as in WFP */
     drop_cache(e);
   }
-  wl_sim_lock_release(e->txn_lock);
+  wl_os_lock_release(e->txn_lock);
   e->txn_lock = NULL;
   e->in_txn = 0;
 out:
@@ -331,7 +331,7 @@ static int sim_get_option(void *impl, int option, uint32_t *value) {
 static int sim_set_option(void *impl, int option, uint32_t value) {
   wl_sim_engine *e = impl;
   wl_sim_state *w;
-  wl_sim_lock *lk;
+  wl_os_lock *lk;
   if (option != WL_OPT_COLLECT_NET_EVENTS && option != WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS)
     return wl_err(WL_E_INVAL, "sim: engine option %d not supported", option);
   wl_mutex_lock(&e->mu);
@@ -374,7 +374,7 @@ static int sim_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
 int wl_sim_eng_set_drive(void *impl, char letter, const char *device) {
   wl_sim_engine *e = impl;
   wl_sim_state *w;
-  wl_sim_lock *lk;
+  wl_os_lock *lk;
   wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_write_begin(e, &w, &lk);
   if (rc == WL_OK)

@@ -9,7 +9,6 @@
  * The pieces:
  *   sim_state.c     the model (providers, sublayers, filters, options, drive map), baseline
  *   sim_store.c     its binary state file (header with nonce+generation, FNV-1a checked body)
- *   sim_os_*.c      lock file, whole-file reads, atomic replace (the sim's only platform calls)
  *   sim_engine.c    the backend: sessions, state cache, transactions, options, classify
  *   sim_objects.c   provider, sublayer and filter calls
  *   sim_check.c     filter validation and effective weights
@@ -26,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/wl_os.h"
 #include "engine/engine.h"
 #include "engine/backend.h"
 #include "engine/sim/sim.h"
@@ -105,30 +105,8 @@ int wl_sim_state_peek(const char *path, uint64_t *nonce, uint64_t *generation); 
 int wl_sim_state_read(const char *path, wl_sim_state *out); /* WL_E_NOTFOUND, CORRUPT, VERSION */
 int wl_sim_state_write(const char *path, wl_sim_state *s); /* generation+1; holds the lock */
 
-/* ---- platform (sim_os_posix.c / sim_os_win.c): the sim's only OS calls ---- */
-typedef struct wl_sim_lock wl_sim_lock;
-/* Exclusive lock on the file `path` (created if missing), excluding other processes and other
- * handles of this process alike; waits up to timeout_ms, then WL_E_BUSY. */
-int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out);
-void wl_sim_lock_release(wl_sim_lock *l); /* NULL-safe */
-/* Whole file into a malloc'd buffer (at most max bytes, else WL_E_TOOBIG); WL_E_NOTFOUND.
- * Opened so that a concurrent replace still succeeds (FILE_SHARE_DELETE on Windows). */
-int wl_sim_file_read(const char *path, size_t max, uint8_t **data, size_t *len);
-/* The first n bytes (fewer when the file is shorter: *got). WL_E_NOTFOUND. */
-int wl_sim_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got);
-/* Write data to "path.tmp" and rename it over path atomically. */
-int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len);
-/* A cheap "has this file changed?" check for the classify path. wl_sim_watch_open sets *out
- * to a watch on the file now at path, or to NULL when the file is missing or the platform has
- * no cheap check (Windows: a handle held open would make the writer's MoveFileExW over it
- * fail, so there the caller peeks at the header every time, as without a watch).
- * wl_sim_watch_changed: 0 when path still names the watched file and it was not written
- * since (POSIX: one fstat, no path lookup: a replace leaves the watched inode unlinked; an
- * in-place write moves its size/mtime/ctime); 1 when it may have changed. */
-typedef struct wl_sim_watch wl_sim_watch;
-void wl_sim_watch_open(const char *path, wl_sim_watch **out);
-int wl_sim_watch_changed(const wl_sim_watch *w);
-void wl_sim_watch_close(wl_sim_watch *w); /* NULL-safe */
+/* The sim's file calls (lock file, whole-file reads, atomic replace, change watch) are the
+ * OS layer's: common/wl_os.h. */
 
 /* ---- classification ---- */
 uint64_t wl_sim_effective_weight(const wl_filter *f);
@@ -196,11 +174,11 @@ typedef struct wl_sim_engine {
   uint32_t pid;
   wl_sim_state st;        /* cache of the committed state (valid when st_valid) */
   int st_valid;
-  wl_sim_watch *watch;    /* the state file st was loaded from (NULL: peek every time) */
+  wl_os_watch *watch;    /* the state file st was loaded from (NULL: peek every time) */
   wl_sim_view *view;      /* built from st on demand */
   int in_txn;
   wl_sim_state txn;       /* the transaction's working copy */
-  wl_sim_lock *txn_lock;  /* held from begin to commit/abort */
+  wl_os_lock *txn_lock;  /* held from begin to commit/abort */
   wl_sim_bus *bus;
   atomic_int stop;        /* wl_sim_stop */
 } wl_sim_engine;
@@ -211,8 +189,8 @@ int wl_sim_eng_read(wl_sim_engine *e, wl_sim_state **st);
 /* With e->mu held. Start a change: inside a transaction its copy, else lock the file, reload
  * and purge dead owners. Then wl_sim_eng_write_end(e, lk, rc): saves when rc is WL_OK (outside
  * a transaction), unlocks, and returns the first error. */
-int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_sim_lock **lk);
-int wl_sim_eng_write_end(wl_sim_engine *e, wl_sim_lock *lk, int rc);
+int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_os_lock **lk);
+int wl_sim_eng_write_end(wl_sim_engine *e, wl_os_lock *lk, int rc);
 wl_sim_owner wl_sim_eng_owner(const wl_sim_engine *e); /* tag for a new object */
 void wl_sim_new_guid(wl_guid *out); /* a fresh random-looking key */
 

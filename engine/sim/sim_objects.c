@@ -39,7 +39,7 @@ static const char *gstr(const wl_guid *g, char buf[WL_GUID_STR_MAX]) {
 static int change(void *impl, int (*op)(wl_sim_engine *, wl_sim_state *, void *), void *arg) {
   wl_sim_engine *e = impl;
   wl_sim_state *w;
-  wl_sim_lock *lk;
+  wl_os_lock *lk;
   wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_write_begin(e, &w, &lk);
   if (rc == WL_OK)

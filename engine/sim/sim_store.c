@@ -8,7 +8,7 @@
  * Every read is bounds-checked (a short or damaged file is WL_E_CORRUPT, never a crash);
  * strings are length-prefixed and must fit their field; the body is covered by FNV-1a 64 so
  * a torn or edited file is noticed. Writes go to "FILE.tmp" and
- * are renamed over FILE (wl_sim_file_replace), so readers never see half a state.
+ * are renamed over FILE (wl_os_file_replace), so readers never see half a state.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -321,7 +321,7 @@ int wl_sim_state_peek(const char *path, uint64_t *nonce, uint64_t *generation) {
   uint8_t h[WL_SIM_HEADER_SIZE];
   size_t got = 0;
   uint64_t blen, sum;
-  int rc = wl_sim_file_peek(path, h, sizeof h, &got);
+  int rc = wl_os_file_peek(path, h, sizeof h, &got);
   if (rc != WL_OK)
     return rc;
   return parse_header(h, got, path, nonce, generation, &blen, &sum);
@@ -332,7 +332,7 @@ int wl_sim_state_read(const char *path, wl_sim_state *out) {
   size_t len = 0;
   uint64_t nonce, gen, blen, sum;
   wl_sim_state_init(out);
-  int rc = wl_sim_file_read(path, WL_SIM_STATE_MAX, &data, &len);
+  int rc = wl_os_read_file(path, WL_SIM_STATE_MAX, &data, &len);
   if (rc != WL_OK)
     return rc;
   rc = parse_header(data, len, path, &nonce, &gen, &blen, &sum);
@@ -371,7 +371,7 @@ int wl_sim_state_write(const char *path, wl_sim_state *s) {
     wl_err(rc, "sim: no memory to write %s", path);
     goto out;
   }
-  rc = wl_sim_file_replace(path, all.p, all.len);
+  rc = wl_os_file_replace(path, all.p, all.len);
   if (rc == WL_OK)
     s->generation++;
 out:

@@ -233,8 +233,8 @@ int wl_sim_traffic_run(void *impl, wl_sim_classify_fn classify, const char *path
   memset(st, 0, sizeof *st);
   if (!path || speed < 0 || speed != speed)
     return wl_err(WL_E_INVAL, "run traffic: need a file and a speed >= 0");
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  FILE *f = NULL;
+  if (wl_os_fopen(path, "rb", &f) != WL_OK)
     return wl_err(WL_E_NOTFOUND, "%s: cannot open the traffic file", path);
   int rc = (buf = malloc(TRAFFIC_LINE_MAX + 2)) ? WL_OK : wl_err(WL_E_NOMEM, "%s: no memory", path);
   size_t len = 0;

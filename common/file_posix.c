@@ -1,6 +1,7 @@
-/* sim_os_posix.c — the sim's few file-system calls on POSIX: an flock()ed lock file (flock
- * locks belong to the open file description, so two handles in one process exclude each other
- * as two processes do), whole-file reads, and write-to-temp + rename() for atomic replacement.
+/* file_posix.c — files several processes share (the sim's state file first) on POSIX: an
+ * flock()ed lock file (flock locks belong to the open file description, so two handles in one
+ * process exclude each other as two processes do), whole-file reads, and write-to-temp +
+ * rename() for atomic replacement.
  * No fsync: a sim state torn by a power cut is caught by the checksum, not prevented.
  */
 #include <errno.h>
@@ -14,9 +15,9 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
-#include "engine/sim/sim_internal.h"
+#include "common/wl_text.h"
 
-struct wl_sim_lock {
+struct wl_os_lock {
   int fd;
 };
 
@@ -27,7 +28,7 @@ static int os_fail(const char *call, const char *path, int e) {
   return wl_err(code, "%s(%s): %s (errno %d)", call, path, strerror(e), e);
 }
 
-int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out) {
+int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out) {
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return os_fail("open", path, errno);
@@ -45,7 +46,7 @@ int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out
     }
     wl_sleep_ms(1);
   }
-  wl_sim_lock *l = malloc(sizeof *l);
+  wl_os_lock *l = malloc(sizeof *l);
   if (!l) {
     close(fd);
     return wl_err(WL_E_NOMEM, "sim: no memory for a lock");
@@ -55,7 +56,7 @@ int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out
   return WL_OK;
 }
 
-void wl_sim_lock_release(wl_sim_lock *l) {
+void wl_os_lock_release(wl_os_lock *l) {
   if (!l)
     return;
   close(l->fd); /* drops the flock */
@@ -78,7 +79,7 @@ static int read_all(int fd, uint8_t *p, size_t n, size_t *got, const char *path)
   return WL_OK;
 }
 
-int wl_sim_file_read(const char *path, size_t max, uint8_t **data, size_t *len) {
+int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len) {
   struct stat st;
   int rc = WL_OK, fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -107,7 +108,7 @@ out:
   return rc;
 }
 
-int wl_sim_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
+int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return os_fail("open", path, errno);
@@ -116,7 +117,7 @@ int wl_sim_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
   return rc;
 }
 
-int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
+int wl_os_file_replace(const char *path, const uint8_t *data, size_t len) {
   char tmp[4096];
   if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
     return wl_err(WL_E_TOOBIG, "%s: path too long", path);
@@ -146,19 +147,19 @@ int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
 
 /* ---------------------------------------------------------------- watch */
 
-struct wl_sim_watch {
+struct wl_os_watch {
   int fd;
   struct stat st; /* at open */
 };
 
-void wl_sim_watch_open(const char *path, wl_sim_watch **out) {
-  wl_sim_watch *w = malloc(sizeof *w);
+void wl_os_watch_open(const char *path, wl_os_watch **out) {
+  wl_os_watch *w = malloc(sizeof *w);
   *out = NULL;
   if (!w)
     return; /* no watch: the caller peeks every time */
   w->fd = open(path, O_RDONLY | O_CLOEXEC);
   if (w->fd < 0 || fstat(w->fd, &w->st) != 0) {
-    wl_sim_watch_close(w);
+    wl_os_watch_close(w);
     return;
   }
   *out = w;
@@ -168,7 +169,7 @@ static int same_time(const struct timespec *a, const struct timespec *b) {
   return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-int wl_sim_watch_changed(const wl_sim_watch *w) {
+int wl_os_watch_changed(const wl_os_watch *w) {
   struct stat now;
   if (!w || fstat(w->fd, &now) != 0)
     return 1;
@@ -176,7 +177,7 @@ int wl_sim_watch_changed(const wl_sim_watch *w) {
          !same_time(&now.st_mtim, &w->st.st_mtim) || !same_time(&now.st_ctim, &w->st.st_ctim);
 }
 
-void wl_sim_watch_close(wl_sim_watch *w) {
+void wl_os_watch_close(wl_os_watch *w) {
   if (!w)
     return;
   if (w->fd >= 0)

@@ -1,6 +1,6 @@
-/* sim_os_win.c — the sim's few file-system calls on Windows (and under wine, inside the fake
- * fwpuclnt.dll): a lock file held with LockFileEx (per handle, so two handles of one process
- * exclude each other), whole-file reads opened with FILE_SHARE_DELETE so that a writer's
+/* file_win.c — files several processes share (the sim's state file first) on Windows (and
+ * under wine, inside the fake fwpuclnt.dll): a lock file held with LockFileEx (per handle, so
+ * two handles of one process exclude each other), whole-file reads opened with FILE_SHARE_DELETE so that a writer's
  * MoveFileExW(REPLACE_EXISTING) is not refused while we read, and write-to-temp + replace.
  * Paths are UTF-8 and converted to UTF-16 for the *W calls.
  */
@@ -12,9 +12,9 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
-#include "engine/sim/sim_internal.h"
+#include "common/wl_text.h"
 
-struct wl_sim_lock {
+struct wl_os_lock {
   HANDLE h;
 };
 
@@ -44,7 +44,7 @@ static HANDLE open_w(const char *path, DWORD access, DWORD disp, int *rc) {
   return h;
 }
 
-int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out) {
+int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out) {
   int rc;
   HANDLE h = open_w(path, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS, &rc);
   if (h == INVALID_HANDLE_VALUE)
@@ -67,7 +67,7 @@ int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out
     }
     wl_sleep_ms(1);
   }
-  wl_sim_lock *l = malloc(sizeof *l);
+  wl_os_lock *l = malloc(sizeof *l);
   if (!l) {
     CloseHandle(h);
     return wl_err(WL_E_NOMEM, "sim: no memory for a lock");
@@ -77,7 +77,7 @@ int wl_sim_lock_acquire(const char *path, unsigned timeout_ms, wl_sim_lock **out
   return WL_OK;
 }
 
-void wl_sim_lock_release(wl_sim_lock *l) {
+void wl_os_lock_release(wl_os_lock *l) {
   if (!l)
     return;
   CloseHandle(l->h); /* releases the lock */
@@ -98,7 +98,7 @@ static int read_all(HANDLE h, uint8_t *p, size_t n, size_t *got, const char *pat
   return WL_OK;
 }
 
-int wl_sim_file_read(const char *path, size_t max, uint8_t **data, size_t *len) {
+int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len) {
   int rc;
   LARGE_INTEGER size;
   HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, &rc);
@@ -128,7 +128,7 @@ out:
   return rc;
 }
 
-int wl_sim_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
+int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
   int rc;
   HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, &rc);
   if (h == INVALID_HANDLE_VALUE)
@@ -154,7 +154,7 @@ static int write_tmp(const char *tmp, const uint8_t *data, size_t len) {
   return rc;
 }
 
-int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
+int wl_os_file_replace(const char *path, const uint8_t *data, size_t len) {
   char tmp[MAX_PATH * 4];
   wchar_t wt[MAX_PATH * 4], wp[MAX_PATH * 4];
   wt[0] = 0;
@@ -186,18 +186,18 @@ int wl_sim_file_replace(const char *path, const uint8_t *data, size_t len) {
 /* No cheap check here (see sim_internal.h): a handle kept open on the state file would make
  * the writer's MoveFileExW(REPLACE_EXISTING) over it fail, so every refresh peeks at the
  * header. */
-struct wl_sim_watch {
+struct wl_os_watch {
   int unused;
 };
 
-void wl_sim_watch_open(const char *path, wl_sim_watch **out) {
+void wl_os_watch_open(const char *path, wl_os_watch **out) {
   (void)path;
   *out = NULL;
 }
 
-int wl_sim_watch_changed(const wl_sim_watch *w) {
+int wl_os_watch_changed(const wl_os_watch *w) {
   (void)w;
   return 1;
 }
 
-void wl_sim_watch_close(wl_sim_watch *w) { (void)w; }
+void wl_os_watch_close(wl_os_watch *w) { (void)w; }
