@@ -1,6 +1,6 @@
-/* capture_impl.h — internal to the capture module (monitor/capture.c, subscriber.c,
+/* capture_impl.h — internal to the capture module (capture/capture.c, subscriber.c,
  * consumer.c, attribution.c, source_*.c): the session record and the functions the files share.
- * Not a contract: the public one is monitor/capture.h.
+ * Not a contract: the public one is capture/capture.h.
  *
  * Threads and what they touch:
  *   caller thread   start/stop: the store (before the consumer starts / after it ended), options

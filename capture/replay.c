@@ -1,4 +1,4 @@
-/* replay.c — the JSON-lines event stream of DESIGN.md: parse a line into a wl_event, format a
+/* replay.c — the JSON-lines event stream (docs/formats.md "Event stream"): parse a line into a wl_event, format a
  * wl_event as a line (learn --record), and a bounded line reader that skips and counts
  * malformed lines with FILE:LINE messages. A field absent from a line is "unknown" (its has bit
  * stays clear) so recording and replaying keeps exactly what was known.

@@ -1,6 +1,6 @@
 /* cmd_import.c — `wfplearn import`: load Windows logs people already have (Security-log WFP
  * events as JSON lines or Event XML, Windows Firewall's pfirewall.log) into the store, through
- * the importers of monitor/import.h. Every file is checked before the first one is read, so a
+ * the importers of import/import.h. Every file is checked before the first one is read, so a
  * typo does not leave half an import. Bad records never stop it: they are counted, the first
  * few are printed with file and line, and a summary says what was read, imported, duplicate
  * and skipped (`--json`: one object on stdout). Progress goes to a terminal for big files.

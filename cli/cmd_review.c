@@ -1,6 +1,6 @@
 /* cmd_review.c — `wfplearn review` (numbered proposals with their evidence) and
  * `wfplearn promote` (proposals → permit rules, atomically). The logic is whitelist/'s; this
- * file parses arguments and prints, for people or (--json, DESIGN.md) for scripts.
+ * file parses arguments and prints, for people or (--json, docs/cli.md) for scripts.
  */
 #include <stdlib.h>
 #include <string.h>

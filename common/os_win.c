@@ -1,6 +1,6 @@
 /* os_win.c — the wl_os.h contract (and the two clocks of wl_text.h) on Windows.
  *
- * Everything the portable core asks of Windows outside wfp/: processes (CreateProcessW with a
+ * Everything the portable core asks of Windows outside engine/fwpuclnt/: processes (CreateProcessW with a
  * correctly quoted command line, TerminateProcess), Ctrl+C and console close
  * (SetConsoleCtrlHandler), a protected DACL for Administrators and SYSTEM on the database and
  * state files (SDDL via ConvertStringSecurityDescriptorToSecurityDescriptorW, applied with

@@ -7,7 +7,7 @@
  *                its persistent objects between processes (default: $WL_SIM_STATE, else
  *                "wfplearn-sim.state" in the current directory).
  *
- * Net events reach the subscriber as wl_raw_event (monitor/event.h): the backend's callback
+ * Net events reach the subscriber as wl_raw_event (event/event.h): the backend's callback
  * copies the versioned FWPM_NET_EVENTn verbatim into that fixed-size, pointer-free record and
  * nothing else. Why not the raw Windows struct: it holds pointers that die when the callback
  * returns, so it must be copied anyway, and a portable copy keeps Windows types out of the core
@@ -149,7 +149,7 @@ typedef struct wl_filter {
   char description[256];
   wl_guid provider;    /* all-zero: none */
   wl_guid sublayer;    /* all-zero: the default sublayer */
-  uint16_t layer_id;   /* WL_LAYER_* (monitor/event.h) */
+  uint16_t layer_id;   /* WL_LAYER_* (event/event.h) */
   uint32_t action;     /* WL_ACTION_* */
   uint32_t flags;      /* WL_FILTER_* */
   uint8_t weight_type; /* enum wl_weight_type */

@@ -7,7 +7,7 @@
  *                header flags as WFP gave them, IPv4 as the host-order UINT32, the app id as the
  *                blob's UTF-16LE bytes with their size, SIDs as binary — and push it into the
  *                ring. The sim engine and the replay reader fill the same record, so all sources
- *                share one decoder (monitor/decode.h) and one ring.
+ *                share one decoder (event/decode.h) and one ring.
  *  wl_event      the decoded event: flags honoured (a field whose flag was not set stays unset
  *                in `has`), addresses in network order, app path and SIDs as bounded UTF-8
  *                strings, direction and type as our enums. The store, importers and review use

@@ -1,4 +1,4 @@
-/* paths.c — NT device paths <-> DOS paths (the contract is monitor/paths.h).
+/* paths.c — NT device paths <-> DOS paths (the contract is event/paths.h).
  *
  * WFP app ids and the Security log name files by NT device path
  * (\device\harddiskvolume3\windows\system32\svchost.exe); people, review output and

@@ -1,4 +1,4 @@
-/* import_int.h — private to monitor/import_*.c: the per-file context the format parsers share,
+/* import_int.h — private to import/import_*.c: the per-file context the format parsers share,
  * the Security-event field set that secjson and evtxml both fill, and the helpers of
  * import_core.c (problems, keys, hashing, delivery). Not part of any contract.
  */

@@ -1,7 +1,7 @@
 /* import_sec.c — the meaning of a Security-log WFP record, shared by the JSON-lines and the
  * Event XML importers: field names (in any collector's spelling) → enum imp_field, and a filled
  * field set → wl_event with the mapping, required fields and time rules documented in
- * monitor/import.h. Values are kept as bounded text until here, because both formats deliver
+ * import/import.h. Values are kept as bounded text until here, because both formats deliver
  * text ("5156", "%%14593") and the checks should be the same for both.
  */
 #include <string.h>

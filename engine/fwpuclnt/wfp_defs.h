@@ -4,7 +4,7 @@
  * FwpmNetEventSubscribe0, no layer or condition GUIDs, no FWPM_*_FLAG_* values). Everything
  * newer that wfplearn's fwpuclnt backend and the fake fwpuclnt.dll need is written here from
  * Microsoft's documentation (learn.microsoft.com, "fwpmtypes.h" and "fwpmu.h" reference pages,
- * named on each item). Windows-only: included by wfp/win_*.c and wfp/fake_*.c, never by the core.
+ * named on each item). Windows-only: included by engine/fwpuclnt/win_*.c and tests/fake_fwpuclnt/fake_*.c, never by the core.
  *
  * Every struct we define — and every mingw struct we pass across the ABI — has its x86_64 size
  * and field offsets pinned with _Static_assert, computed by hand from the documented field list
@@ -22,7 +22,7 @@
 #define WL_WFP_DEFS_H
 
 #ifndef _WIN32
-#error "wfp_defs.h is Windows-only (wfp/windows.cmake)"
+#error "wfp_defs.h is Windows-only (engine/fwpuclnt/CMakeLists.txt)"
 #endif
 
 #include <windows.h>
@@ -108,7 +108,7 @@
 /* msFwpDirection values from the FWPM_NET_EVENT_CLASSIFY_DROP1 and _DROP2 structure pages
  * (also FWP_DIRECTION_FORWARD 0x3902). The FWPM_NET_EVENT_CLASSIFY_ALLOW0 page names
  * FWP_DIRECTION_INBOUND / FWP_DIRECTION_OUTBOUND instead (the FWP_DIRECTION enum: OUTBOUND 0,
- * INBOUND 1); monitor/decode.c accepts both forms in either payload. */
+ * INBOUND 1); event/decode.c accepts both forms in either payload. */
 #ifndef FWP_DIRECTION_IN
 #define FWP_DIRECTION_IN 0x00003900
 #define FWP_DIRECTION_OUT 0x00003901

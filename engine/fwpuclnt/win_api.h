@@ -1,4 +1,4 @@
-/* win_api.h — internal to wfp/ (Windows): the one table of fwpuclnt.dll entry points.
+/* win_api.h — internal to engine/fwpuclnt/ (Windows): the one table of fwpuclnt.dll entry points.
  *
  * An executable that imports a symbol its fwpuclnt.dll lacks does not start at all on older
  * Windows, so nothing in wfplearn imports fwpuclnt: every Fwpm* function the backend calls is

@@ -1,4 +1,4 @@
-/* win_backend.h — internal to wfp/ (Windows): the fwpuclnt backend's pieces, shared by
+/* win_backend.h — internal to engine/fwpuclnt/ (Windows): the fwpuclnt backend's pieces, shared by
  * win_backend.c (session, options, transactions, providers, sublayers, app ids, sim controls),
  * win_filter.c (wl_filter <-> FWPM_FILTER0), win_events.c (subscriptions, backfill) and
  * win_evcopy.c (FWPM_NET_EVENTn -> wl_raw_event), and by their tests.

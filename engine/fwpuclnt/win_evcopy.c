@@ -1,5 +1,5 @@
 /* win_evcopy.c — the only work done on BFE's callback thread: copy a versioned
- * FWPM_NET_EVENTn, field by field, into wfplearn's fixed-size wl_raw_event (monitor/event.h).
+ * FWPM_NET_EVENTn, field by field, into wfplearn's fixed-size wl_raw_event (event/event.h).
  *
  * Nothing is interpreted here: flags stay as WFP set them (the decoder honours them), an IPv4
  * address is the host-order UINT32 memcpy'd, the app id is the blob's bytes (bounded, never

@@ -1,5 +1,5 @@
 /* sim_traffic.c — traffic files for the sim: one JSON object per line, a connection attempt
- * each (DESIGN.md "Formats"), classified one by one at a chosen speed.
+ * each (docs/formats.md "Traffic file (the sim)"), classified one by one at a chosen speed.
  *
  *   {"ts":"2026-11-16T08:00:01.1234567Z","app":"C:\\Program Files\\x.exe","dir":"out",
  *    "proto":6,"local":"192.168.1.23:50000","remote":"142.250.74.46:443","user":"S-1-5-18"}

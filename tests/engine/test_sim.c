@@ -759,7 +759,7 @@ static void test_specs(void **st) {
   assert_int_equal(wl_engine_open("bogus", 0, &e), WL_E_INVAL);
   assert_null(e);
   assert_int_equal(wl_engine_open("sim:", 0, &e), WL_E_INVAL);
-#if WL_TEST_NATIVE /* set by sim.cmake for non-Windows builds: no fwpuclnt backend there */
+#if WL_TEST_NATIVE /* set by tests/CMakeLists.txt for non-Windows builds: no fwpuclnt backend there */
   assert_int_equal(wl_engine_open("wfp", 0, &e), WL_E_UNSUPPORTED);
   assert_non_null(strstr(wl_errmsg(), "sim"));
 #endif

@@ -1,4 +1,4 @@
-/* test_win_evcopy.c — the BFE callback's copy FWPM_NET_EVENTn → wl_raw_event (wfp/win_evcopy.c),
+/* test_win_evcopy.c — the BFE callback's copy FWPM_NET_EVENTn → wl_raw_event (engine/fwpuclnt/win_evcopy.c),
  * from hand-built FWPM_NET_EVENT0..5 structs (Windows build, runs under wine).
  *
  * Table-driven: for every struct version, v4 and v6 events of each payload type the version can

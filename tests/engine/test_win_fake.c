@@ -1,6 +1,6 @@
 /* test_win_fake.c — the fwpuclnt backend end to end through our fake fwpuclnt.dll, under wine
  * (the DLL is built beside this .exe; WINEDLLOVERRIDES=fwpuclnt=n,b and WL_SIM_STATE come from
- * wfp/windows.cmake).
+ * tests/CMakeLists.txt).
  *
  *  - filters: the backend adds permit FWPM_FILTER0s with app id, protocol, port (equal and
  *    range), v4 and v6 address, user, package and flags conditions; a native sim opened on the

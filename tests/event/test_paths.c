@@ -1,4 +1,4 @@
-/* test_paths.c — NT <-> DOS path mapping (monitor/paths.h), table-driven: volume1 vs volume10,
+/* test_paths.c — NT <-> DOS path mapping (event/paths.h), table-driven: volume1 vs volume10,
  * \device\mup\ shares, case-insensitive device matching, unknown devices left alone, bad drive
  * specs, small output buffers, replacing a drive, basename. */
 #include <setjmp.h>

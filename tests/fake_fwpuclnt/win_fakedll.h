@@ -1,4 +1,4 @@
-/* win_fakedll.h — internal to the fake fwpuclnt.dll (wfp/fake_*.c): handles, memory handed to
+/* win_fakedll.h — internal to the fake fwpuclnt.dll (tests/fake_fwpuclnt/fake_*.c): handles, memory handed to
  * callers, and error codes, shared by its four source files.
  *
  * The fake is the sim engine (wl_sim, opened directly with wl_sim_backend_open) behind the

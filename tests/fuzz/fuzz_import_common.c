@@ -1,6 +1,6 @@
 /* fuzz_import_common.c — the body of the libFuzzer targets fuzz_import_secjson, _evtxml and
  * _pfirewall (each of those files only names its format in wl_fuzz_import_format). Built only
- * with -DWL_FUZZ=ON and clang (monitor/import.cmake); scripts/checks/fuzz-import.sh runs them
+ * with -DWL_FUZZ=ON and clang (tests/CMakeLists.txt); scripts/checks/fuzz-import.sh runs them
  * for a fixed number of iterations.
  *
  * Each input is imported from memory with the default 64 KiB reads and with small reads

@@ -1,5 +1,5 @@
-/* fuzz_replay.c — libFuzzer target for the JSON-lines event stream parser (monitor/replay.c)
- * and the decoder behind it. Built only with -DWL_FUZZ=ON and clang (monitor/capture.cmake);
+/* fuzz_replay.c — libFuzzer target for the JSON-lines event stream parser (capture/replay.c)
+ * and the decoder behind it. Built only with -DWL_FUZZ=ON and clang (tests/CMakeLists.txt);
  * scripts/checks/fuzz-replay.sh runs it for a fixed number of iterations.
  *
  * The input is split into lines; each goes through wl_replay_parse_line. Besides "no crash, no
