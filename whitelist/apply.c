@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "whitelist/apply.h"
 #include "whitelist/whitelist_int.h"
 
 typedef struct ident_list {

@@ -22,6 +22,10 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/open.h"
 #include "whitelist/whitelist_int.h"
 
 #define WD_POLL_MS 100u

@@ -10,7 +10,7 @@
 
 #include "common/wl_err.h"
 #include "event/paths.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/proposal.h"
 
 void wl_evidence_init(wl_evidence *ev) { memset(ev, 0, sizeof *ev); }
 

@@ -19,6 +19,8 @@
 
 #include "common/wl_err.h"
 #include "event/paths.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
 #include "whitelist/whitelist_int.h"
 
 /* The DOS form of an app path: as is, or through the engine's drive map for an NT path. */

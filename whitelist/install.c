@@ -10,6 +10,10 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/open.h"
 #include "whitelist/whitelist_int.h"
 
 static const wl_guid wf_sublayer = WL_KEY_MPSSVC_WF_SUBLAYER;

@@ -21,6 +21,8 @@
 
 #include "common/wl_err.h"
 #include "common/wl_json.h"
+#include "whitelist/apply.h"
+#include "whitelist/policy.h"
 #include "whitelist/whitelist_int.h"
 
 /* ---------------------------------------------------------------- export */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "whitelist/proposal.h"
 #include "whitelist/whitelist_int.h"
 
 int64_t wl_proposal_id(int64_t app_id, int dir) {

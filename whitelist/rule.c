@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "whitelist/rule.h"
 #include "whitelist/whitelist_int.h"
 
 const char *wl_scope_name(int scope) {

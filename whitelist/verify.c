@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
 #include "whitelist/whitelist_int.h"
 
 typedef struct vctx {

@@ -1,11 +1,18 @@
-/* whitelist_int.h — helpers shared by the files of whitelist/; not part of the contract. */
+/* whitelist_int.h — helpers shared by the files of whitelist/; not part of any contract.
+ *
+ * The public contracts are rule.h, proposal.h, apply.h, enforce.h, policy.h and open.h; what
+ * several of their implementations need from each other, and no caller outside whitelist/
+ * should use, is here (tests may, to reach a step on its own).
+ */
 #ifndef WL_WHITELIST_INT_H
 #define WL_WHITELIST_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "whitelist/whitelist.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "whitelist/rule.h"
 
 /* Add filters inside the caller's transaction. A key already present with an identical filter
  * is adopted (counted in *adopted, not added again); one present but different is replaced. */

@@ -18,7 +18,11 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
+#include "engine/engine.h"
 #include "engine/sim/sim.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/rule.h"
 #include "whitelist/whitelist_int.h"
 
 #define OUT WL_DIR_OUT

@@ -12,7 +12,8 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/proposal.h"
+#include "whitelist/rule.h"
 
 /* ---------------------------------------------------------------- evidence builders */
 

@@ -15,11 +15,15 @@
 
 #include <cmocka.h>
 
+#include "capture/capture.h"
 #include "common/wl_err.h"
 #include "common/wl_json.h"
-#include "capture/capture.h"
+#include "engine/keys.h"
+#include "store/store.h"
 #include "tests/support/test_wl_world.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/proposal.h"
 
 /* The five promoted: one of each outbound pattern and the first listener. */
 static const unsigned promoted[5] = {0, 1, 2, 3, 16};

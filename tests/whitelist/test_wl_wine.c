@@ -20,7 +20,13 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
-#include "whitelist/whitelist.h"
+#include "engine/engine.h"
+#include "engine/keys.h"
+#include "store/store.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/open.h"
+#include "whitelist/rule.h"
 
 #define DB "test_wl_wine.db"
 #define USER_SID "S-1-5-21-1004336348-1177238915-682003330-1013"
