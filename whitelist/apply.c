@@ -177,7 +177,7 @@ int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *r
 
 int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n) {
   wl_rule_row *row = malloc(sizeof *row);
-  wl_guid *keys = malloc((n * 8 + 1) * sizeof *keys);
+  wl_guid *keys = malloc((n * WL_ROW_MAX_KEYS + 1) * sizeof *keys);
   size_t nk = 0, deleted = 0;
   int rc = (row && keys) ? WL_OK : wl_err(WL_E_NOMEM, "revoke: out of memory");
   for (size_t i = 0; !rc && i < n; i++) {
@@ -187,7 +187,7 @@ int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n) {
       rc = wl_err(WL_E_NOTFOUND, "rule %lld: no such rule (see wfplearn rules)",
                   (long long)ids[i]);
     if (!rc)
-      rc = wl_keys_parse(row->filters, keys + nk, 8, &k);
+      rc = wl_filter_keys_parse(row->filters, keys + nk, WL_ROW_MAX_KEYS, &k);
     nk += k;
   }
   if (!rc)

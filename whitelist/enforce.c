@@ -69,7 +69,7 @@ static void enf_key(const enf_def *d, int persistent, wl_guid *key) {
  * FWPM_CONDITION_ICMP_TYPE as FWPM_CONDITION_IP_LOCAL_PORT. Loopback: FWPM_CONDITION_FLAGS
  * with FWP_CONDITION_FLAG_IS_LOOPBACK.
  * DHCP is matched on one port only, the one the store's flow rollup keeps for that direction
- * (db/store.h: outbound flows keep the remote port, inbound flows the local port): outbound
+ * (store/store.h: outbound flows keep the remote port, inbound flows the local port): outbound
  * to the server port, inbound to the client port. So review's wl_exception_covers (rule.c),
  * which sees only flows, hides exactly what these filters let through; with both ports
  * required, a UDP flow to port 67 from another local port would be hidden from review yet
@@ -80,20 +80,23 @@ static void enf_conds(const enf_def *d, wl_filter *f) {
     wl_cond_add(f, WL_FIELD_FLAGS, WL_MATCH_FLAGS_ANY_SET)->flags = WL_COND_FLAG_IS_LOOPBACK;
     break;
   case K_DNS:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 6;
-    wl_cond_port(f, WL_FIELD_REMOTE_PORT, 53, 53);
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_UDP;
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_TCP;
+    wl_cond_port(f, WL_FIELD_REMOTE_PORT, WL_PORT_DNS, WL_PORT_DNS);
     break;
-  case K_DHCP:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
+  case K_DHCP: {
+    uint16_t client = d->v6 ? WL_PORT_DHCP6_CLIENT : WL_PORT_DHCP4_CLIENT;
+    uint16_t server = d->v6 ? WL_PORT_DHCP6_SERVER : WL_PORT_DHCP4_SERVER;
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_UDP;
     if (d->inbound) /* a server's reply to the client port */
-      wl_cond_port(f, WL_FIELD_LOCAL_PORT, d->v6 ? 546 : 68, d->v6 ? 546 : 68);
+      wl_cond_port(f, WL_FIELD_LOCAL_PORT, client, client);
     else /* the client's request to the server port */
-      wl_cond_port(f, WL_FIELD_REMOTE_PORT, d->v6 ? 547 : 67, d->v6 ? 547 : 67);
+      wl_cond_port(f, WL_FIELD_REMOTE_PORT, server, server);
     break;
+  }
   case K_ND:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 58;
-    wl_cond_port(f, WL_FIELD_LOCAL_PORT, 133, 137);
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_ICMPV6;
+    wl_cond_port(f, WL_FIELD_LOCAL_PORT, WL_ICMP6_ND_FIRST, WL_ICMP6_ND_LAST);
     break;
   default: break;
   }

@@ -54,12 +54,13 @@ typedef struct export_ctx {
 static int export_cb(void *ctx, const wl_rule_row *r) {
   export_ctx *x = ctx;
   char created[WL_TIME_STR_MAX];
-  const wl_json *ev = NULL;
+  const wl_json *evidence = NULL;
   wl_json_error err;
   wl_json_arena_reset(&x->arena);
-  int ev_ok = r->evidence[0] &&
-              wl_json_parse(&x->arena, r->evidence, strlen(r->evidence), &ev, &err) == WL_OK &&
-              ev->type == WL_JSON_OBJECT;
+  int evidence_ok =
+      r->evidence[0] &&
+      wl_json_parse(&x->arena, r->evidence, strlen(r->evidence), &evidence, &err) == WL_OK &&
+      evidence->type == WL_JSON_OBJECT;
   wl_time_format(r->created, created);
   fprintf(x->f, "%s\n  {\"app\": ", x->n++ ? "," : "");
   wl_json_write_string(x->f, r->app[0] ? r->app : NULL);
@@ -77,7 +78,7 @@ static int export_cb(void *ctx, const wl_rule_row *r) {
   fputs(", \"package\": ", x->f);
   wl_json_write_string(x->f, r->package[0] ? r->package : NULL);
   fprintf(x->f, ", \"created\": \"%s\", \"evidence\": %s}", created,
-          ev_ok ? r->evidence : "null");
+          evidence_ok ? r->evidence : "null");
   wl_err_clear();
   return ferror(x->f) ? wl_err(WL_E_IO, "export: write failed") : 0;
 }
@@ -182,9 +183,9 @@ static int read_rule(const wl_json *o, size_t idx, wl_rule_row *row, wl_rule *r)
     rc = array_csv(wl_json_get(o, "remotes"), 0, row->remotes, sizeof row->remotes, idx);
   if (rc)
     return rc;
-  const wl_json *ev = wl_json_get(o, "evidence");
-  if (ev && ev->type == WL_JSON_OBJECT &&
-      json_text(ev, row->evidence, sizeof row->evidence, 0) >= sizeof row->evidence)
+  const wl_json *evidence = wl_json_get(o, "evidence");
+  if (evidence && evidence->type == WL_JSON_OBJECT &&
+      json_text(evidence, row->evidence, sizeof row->evidence, 0) >= sizeof row->evidence)
     row->evidence[0] = 0; /* too long to keep: the rule matters, not its story */
   wl_strlcpy(row->origin, "import", sizeof row->origin);
   rc = wl_rule_from_row(row, r);

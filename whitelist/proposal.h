@@ -19,23 +19,23 @@
 #include "whitelist/rule.h"
 
 /* ---- evidence ---- */
-#define WL_EV_MAX_ADDRS 64    /* distinct remote addresses kept; more sets addrs_overflow */
-#define WL_EV_MAX_PORTS 64    /* distinct ports kept; more sets ports_overflow */
-#define WL_EV_MAX_PREFIXES 8  /* distinct /24 (v4) and /48 (v6) kept */
-#define WL_EV_MAX_PROTOS 8
-#define WL_EV_MAX_FILTERS 4   /* blocking filters kept (most frequent first) */
-#define WL_EV_V4_PREFIX 24
-#define WL_EV_V6_PREFIX 48
+#define WL_EVIDENCE_MAX_ADDRS 64   /* distinct remote addresses kept; more sets addrs_overflow */
+#define WL_EVIDENCE_MAX_PORTS 64   /* distinct ports kept; more sets ports_overflow */
+#define WL_EVIDENCE_MAX_PREFIXES 8 /* distinct /24 (v4) and /48 (v6) kept */
+#define WL_EVIDENCE_MAX_PROTOS 8
+#define WL_EVIDENCE_MAX_FILTERS 4  /* blocking filters kept (most frequent first) */
+#define WL_EVIDENCE_V4_PREFIX 24
+#define WL_EVIDENCE_V6_PREFIX 48
 
-typedef struct wl_ev_addr {
+typedef struct wl_evidence_addr {
   uint8_t ip_version;
   uint8_t addr[16];
   uint16_t port; /* a port seen with it (for showing endpoints) */
-} wl_ev_addr;
+} wl_evidence_addr;
 
-typedef struct wl_ev_filter {
+typedef struct wl_evidence_filter {
   uint64_t filter_id, count;
-} wl_ev_filter;
+} wl_evidence_filter;
 
 /* What the flows of one (app, direction) showed. Every set is bounded; overflow flags say
  * "more than fits", which the scope choice reads as "many". */
@@ -43,24 +43,24 @@ typedef struct wl_evidence {
   uint64_t allowed, blocked, flows;
   uint64_t first_seen, last_seen;
   uint32_t n_protos;
-  uint8_t protos[WL_EV_MAX_PROTOS];
+  uint8_t protos[WL_EVIDENCE_MAX_PROTOS];
   int protos_overflow;
-  uint32_t n_ports;                     /* outbound: remote ports; inbound: local ports */
-  uint16_t ports[WL_EV_MAX_PORTS];      /* sorted */
+  uint32_t n_ports;                      /* outbound: remote ports; inbound: local ports */
+  uint16_t ports[WL_EVIDENCE_MAX_PORTS]; /* sorted */
   int ports_overflow;
   uint32_t n_addrs;
-  wl_ev_addr addrs[WL_EV_MAX_ADDRS];
+  wl_evidence_addr addrs[WL_EVIDENCE_MAX_ADDRS];
   int addrs_overflow;
   uint32_t n_prefixes;
-  wl_prefix prefixes[WL_EV_MAX_PREFIXES];
+  wl_prefix prefixes[WL_EVIDENCE_MAX_PREFIXES];
   int prefixes_overflow;
   uint32_t n_filters;
-  wl_ev_filter filters[WL_EV_MAX_FILTERS]; /* who blocked it, by drop count */
+  wl_evidence_filter filters[WL_EVIDENCE_MAX_FILTERS]; /* who blocked it, by drop count */
   uint64_t other_filter_drops;
 } wl_evidence;
 
-void wl_evidence_init(wl_evidence *ev);
-void wl_evidence_add(wl_evidence *ev, const wl_flow *f);
+void wl_evidence_init(wl_evidence *evd);
+void wl_evidence_add(wl_evidence *evd, const wl_flow *f);
 
 /* ---- scope ---- */
 /* Scope choice thresholds (see wl_scope_choose). */
@@ -85,17 +85,19 @@ typedef struct wl_scope_choice {
  *   no app (System, dropped packets without one): "app" would mean "anything", so the
  *   narrowest of port / remote prefixes that fits a rule is used instead, narrowable = 0 when
  *   none does (promote then refuses). Pure. */
-wl_scope_choice wl_scope_choose(const wl_evidence *ev, int dir, int no_app);
+wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app);
 
-/* ---- risk flags ---- */
-#define WL_PF_TEMP_PATH 0x1u /* binary under Temp, Downloads or AppData\Roaming */
-#define WL_PF_SEEN_ONCE 0x2u /* one connection attempt in all */
-#define WL_PF_NO_APP 0x4u    /* no path: System or a dropped packet without an app */
-#define WL_PF_SVCHOST 0x8u   /* svchost.exe: a rule covers every service in that host */
+/* ---- risk flags ----
+ * Bits of wl_proposal.flags: what review warns about before a proposal is promoted. */
+#define WL_PROPOSAL_FLAG_TEMP_PATH 0x1u /* binary under Temp, Downloads or AppData\Roaming */
+#define WL_PROPOSAL_FLAG_SEEN_ONCE 0x2u /* one connection attempt in all */
+#define WL_PROPOSAL_FLAG_NO_APP 0x4u    /* no path: System or a dropped packet without an app */
+#define WL_PROPOSAL_FLAG_SVCHOST 0x8u   /* svchost.exe: a rule covers every service in it */
+#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_SVCHOST /* the highest bit: loops stop there */
 /* Flags of an app path as recorded, and their names ("temp-path", ...). */
 uint32_t wl_path_flags(const char *path);
-const char *wl_flag_name(uint32_t flag);
-const char *wl_flag_note(uint32_t flag); /* one line explaining the risk */
+const char *wl_proposal_flag_name(uint32_t flag);
+const char *wl_proposal_flag_note(uint32_t flag); /* one line explaining the risk */
 
 /* ---- proposals ---- */
 typedef struct wl_proposal {
@@ -104,10 +106,10 @@ typedef struct wl_proposal {
   uint8_t dir;
   char app[WL_PATH_MAX];      /* as recorded (NT path usually; "" = none) */
   char app_dos[WL_PATH_MAX];  /* "" when unknown */
-  uint32_t flags;             /* WL_PF_* */
+  uint32_t flags;             /* WL_PROPOSAL_FLAG_* */
   int16_t proto;              /* the one protocol seen, or -1 when several */
   wl_scope_choice choice;
-  wl_evidence ev;
+  wl_evidence evidence;       /* what its flows showed */
 } wl_proposal;
 
 /* Proposal ids are derived, not stored: id = 2 * app_id + (dir == in) + 1, app_id being the

@@ -17,6 +17,11 @@
 #include "event/event.h"
 #include "store/store.h"
 
+/* IP protocol numbers (IANA) the whitelist names; a rule's and a flow's proto hold these. */
+#define WL_PROTO_TCP 6
+#define WL_PROTO_UDP 17
+#define WL_PROTO_ICMPV6 58
+
 enum wl_scope { WL_SCOPE_APP = 0, WL_SCOPE_PORT, WL_SCOPE_REMOTE };
 const char *wl_scope_name(int scope);          /* "app" | "port" | "remote" */
 int wl_scope_parse(const char *s, int *scope); /* WL_E_INVAL on anything else */

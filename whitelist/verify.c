@@ -101,9 +101,9 @@ static int rule_cb(void *ctx, const wl_rule_row *row) {
     return rc;
   if (rc) { /* keep what it had: its filters are not orphans, only unexplainable */
     issue(v, WL_ISSUE_UNRESOLVED, row->id, NULL, 0, wl_errmsg());
-    wl_guid k[8];
+    wl_guid k[WL_ROW_MAX_KEYS];
     size_t nk = 0;
-    wl_keys_parse(row->filters, k, 8, &nk);
+    wl_filter_keys_parse(row->filters, k, WL_ROW_MAX_KEYS, &nk);
     for (size_t i = 0; i < nk && !rc; i++)
       rc = own(v, &k[i]);
     return rc == WL_E_NOMEM ? rc : 0;
