@@ -202,7 +202,7 @@ int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, 
   for (uint32_t i = 0; i < r->n_remotes; i++)
     want[r->remotes[i].ip_version == 6] = 1;
   static const wl_guid ns = WL_FILTER_NS_INIT;
-  char ident[4096];
+  char ident[WL_RULE_IDENTITY_MAX];
   size_t ilen = wl_rule_identity(r, ident, sizeof ident - 16);
   for (int v = 0; v < 2; v++) {
     if (!want[v])

@@ -15,6 +15,8 @@
 #include "whitelist/open.h"
 #include "whitelist/whitelist_int.h"
 
+#define UNINSTALL_WATCHDOG_WAIT_MS 5000u /* for a pending watchdog to leave before it is killed */
+
 static const wl_guid wf_sublayer = WL_KEY_MPSSVC_WF_SUBLAYER;
 
 int wl_whitelist_need_store(const char *db) {
@@ -31,14 +33,20 @@ int wl_whitelist_open(const char *db, const char *engine_spec, unsigned session_
   if (s) {
     *s = NULL;
     rc = wl_store_open(db, NULL, s);
+    if (rc)
+      return rc;
   }
-  if (!rc && e) {
+  if (e) {
     *e = NULL;
     rc = wl_engine_open(engine_spec, session_flags, e);
-    if (rc && s) {
-      wl_store_close(*s);
-      *s = NULL;
-    }
+    if (rc)
+      goto close_store;
+  }
+  return WL_OK;
+close_store:
+  if (s) {
+    wl_store_close(*s);
+    *s = NULL;
   }
   return rc;
 }
@@ -111,20 +119,28 @@ static int remove_objects(wl_engine *e, wl_uninstall_report *rep) {
 
 int wl_uninstall(wl_engine *e, wl_store *s, wl_uninstall_report *rep) {
   memset(rep, 0, sizeof *rep);
-  int rc = WL_OK;
-  if (s)
-    rc = wl_watchdog_release(s, 5000, &rep->watchdog_released);
-  if (!rc)
-    rc = wl_engine_begin(e);
-  if (!rc) {
-    rc = remove_objects(e, rep);
-    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
-  }
+  int rc = s ? wl_watchdog_release(s, UNINSTALL_WATCHDOG_WAIT_MS, &rep->watchdog_released) : WL_OK;
   if (rc)
-    memset(rep, 0, sizeof *rep);
-  if (!rc && s)
+    goto fail;
+  rc = wl_engine_begin(e);
+  if (rc)
+    goto fail;
+  rc = remove_objects(e, rep);
+  if (rc)
+    goto abort_engine;
+  rc = wl_engine_commit(e);
+  if (rc)
+    goto fail;
+  if (s) {
     rc = wl_store_meta_set(s, WL_META_MODE, "learn");
-  if (!rc)
-    wl_err_clear();
+    if (rc)
+      return rc; /* the objects are gone: the report says so */
+  }
+  wl_err_clear();
+  return WL_OK;
+abort_engine:
+  wl_engine_abort(e);
+fail:
+  memset(rep, 0, sizeof *rep);
   return rc;
 }

@@ -7,6 +7,7 @@
  * and one proposal per (app, direction) that has uncovered flows; rules are loaded once. A flow
  * is only compared with the rules of its app and the any-app rules.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,7 +74,9 @@ static int app_cb(void *ctx, const wl_app_summary *a) {
   e->dos = dup_str(a->dos_path);
   e->rules = malloc((c->n_rules ? c->n_rules : 1) * sizeof *e->rules);
   if (!e->path || !e->dos || !e->rules) {
-    free(e->path), free(e->dos), free(e->rules);
+    free(e->path);
+    free(e->dos);
+    free(e->rules);
     return c->rc = wl_err(WL_E_NOMEM, "proposals: app %lld", (long long)a->app_id);
   }
   c->n_apps++;
@@ -146,30 +149,36 @@ static void finish(wl_proposal *p) {
 
 static void ctx_free(build_ctx *c) {
   for (size_t i = 0; i < c->n_apps; i++) {
-    free(c->apps[i].path), free(c->apps[i].dos), free(c->apps[i].rules);
-    free(c->apps[i].grp[0]), free(c->apps[i].grp[1]);
+    free(c->apps[i].path);
+    free(c->apps[i].dos);
+    free(c->apps[i].rules);
+    free(c->apps[i].grp[0]);
+    free(c->apps[i].grp[1]);
   }
-  free(c->apps), free(c->rules), free(c->any_app);
+  free(c->apps);
+  free(c->rules);
+  free(c->any_app);
 }
 
-/* Rules, apps (sorted by id), then flows. */
+/* Rules, apps (sorted by id), then flows. Release *c with ctx_free whatever this returns. */
 static int gather(wl_store *s, uint64_t since, int64_t only_app, build_ctx *c) {
   memset(c, 0, sizeof *c);
   c->only_app = only_app;
   int rc = wl_rules_load(s, &c->rules, &c->n_rules);
-  if (!rc && !(c->any_app = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->any_app)))
-    rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
-  for (size_t i = 0; !rc && i < c->n_rules; i++)
+  if (rc)
+    return rc;
+  c->any_app = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->any_app);
+  if (!c->any_app)
+    return wl_err(WL_E_NOMEM, "proposals: out of memory");
+  for (size_t i = 0; i < c->n_rules; i++)
     if (!c->rules[i].app[0] && !c->rules[i].app_nt[0])
       c->any_app[c->n_any++] = i;
-  if (!rc)
-    rc = wl_store_apps(s, since, app_cb, c);
-  if (!rc)
-    rc = c->rc;
-  if (!rc && c->n_apps > 1)
+  rc = wl_store_apps(s, since, app_cb, c);
+  if (rc || c->rc)
+    return rc ? rc : c->rc;
+  if (c->n_apps > 1)
     qsort(c->apps, c->n_apps, sizeof *c->apps, app_cmp);
-  if (!rc)
-    rc = wl_store_flows(s, only_app, since, flow_cb, c);
+  rc = wl_store_flows(s, only_app, since, flow_cb, c);
   return rc ? rc : c->rc;
 }
 
@@ -186,32 +195,33 @@ static int prop_cmp(const void *a, const void *b) {
 
 int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n) {
   build_ctx c;
+  wl_proposal *arr = NULL;
+  size_t count = 0, k = 0;
   *out = NULL;
   *n = 0;
   int rc = gather(s, since, -1, &c);
-  size_t count = 0;
-  for (size_t i = 0; !rc && i < c.n_apps; i++)
+  if (rc)
+    goto out;
+  for (size_t i = 0; i < c.n_apps; i++)
     count += (c.apps[i].grp[0] != NULL) + (c.apps[i].grp[1] != NULL);
-  wl_proposal *arr = NULL;
-  if (!rc && count && !(arr = malloc(count * sizeof *arr)))
+  if (count && !(arr = malloc(count * sizeof *arr))) {
     rc = wl_err(WL_E_NOMEM, "proposals: %u proposals", (unsigned)count);
-  size_t k = 0;
-  for (size_t i = 0; !rc && i < c.n_apps; i++)
+    goto out;
+  }
+  for (size_t i = 0; i < c.n_apps; i++)
     for (int d = 0; d < 2; d++)
       if (c.apps[i].grp[d]) {
         arr[k] = *c.apps[i].grp[d];
         finish(&arr[k++]);
       }
-  ctx_free(&c);
-  if (rc) {
-    free(arr);
-    return rc;
-  }
+  assert(k == count);
   if (k)
     qsort(arr, k, sizeof *arr, prop_cmp);
   *out = arr;
   *n = k;
-  return WL_OK;
+out:
+  ctx_free(&c);
+  return rc;
 }
 
 void wl_proposals_free(wl_proposal *p) { free(p); }
@@ -224,22 +234,28 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
     return rc;
   build_ctx c;
   rc = gather(s, 0, app_id, &c);
-  if (!rc && c.n_apps == 0)
+  if (rc)
+    goto out;
+  if (c.n_apps == 0) {
     rc = wl_err(WL_E_NOTFOUND, "proposal %lld: no such proposal (see wfplearn review)",
                 (long long)id);
-  if (!rc && !c.apps[0].grp[dir == WL_DIR_IN]) {
-    int64_t by = c.apps[0].covered_by[dir == WL_DIR_IN];
-    if (by)
+    goto out;
+  }
+  assert(c.n_apps == 1 && c.apps[0].id == app_id); /* app ids are the apps table's keys */
+  const app_ent *a = &c.apps[0];
+  int in = dir == WL_DIR_IN;
+  if (!a->grp[in]) {
+    if (a->covered_by[in])
       rc = wl_err(WL_E_EXISTS, "proposal %lld: already covered by rule %lld", (long long)id,
-                  (long long)by);
+                  (long long)a->covered_by[in]);
     else
       rc = wl_err(WL_E_NOTFOUND, "proposal %lld: nothing to allow (no uncovered %s flows)",
-                  (long long)id, dir == WL_DIR_IN ? "inbound" : "outbound");
+                  (long long)id, in ? "inbound" : "outbound");
+    goto out;
   }
-  if (!rc) {
-    *out = *c.apps[0].grp[dir == WL_DIR_IN];
-    finish(out);
-  }
+  *out = *a->grp[in];
+  finish(out);
+out:
   ctx_free(&c);
   return rc;
 }

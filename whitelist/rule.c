@@ -231,8 +231,15 @@ int wl_rule_to_row(const wl_rule *r, wl_rule_row *row) {
   return WL_OK;
 }
 
+/* The identity's parts are bounded by the row's columns; with the SIDs, the proto and the
+ * separators, it fits in WL_RULE_IDENTITY_MAX. */
+#define ROW_COL(c) sizeof(((wl_rule_row *)0)->c)
+_Static_assert(WL_PATH_MAX + ROW_COL(ports) + ROW_COL(remotes) + 2 * WL_SID_STR_MAX + 64 <=
+                   WL_RULE_IDENTITY_MAX,
+               "WL_RULE_IDENTITY_MAX is too small for a rule's identity");
+
 size_t wl_rule_identity(const wl_rule *r, char *buf, size_t cap) {
-  char app[WL_PATH_MAX], ports[256], remotes[2048];
+  char app[WL_PATH_MAX], ports[ROW_COL(ports)], remotes[ROW_COL(remotes)];
   const char *src = r->app_nt[0] ? r->app_nt : r->app; /* unresolved: the path as given */
   size_t i = 0;
   for (; src[i] && i + 1 < sizeof app; i++) {
@@ -275,7 +282,8 @@ int wl_rules_load(wl_store *s, wl_rule **out, size_t *n) {
   int rc = wl_store_rules(s, load_cb, &c);
   if (rc) {
     free(c.r);
-    c.r = NULL, c.n = 0;
+    c.r = NULL;
+    c.n = 0;
   }
   *out = c.r;
   *n = c.n;

@@ -71,7 +71,9 @@ int wl_rule_from_row(const wl_rule_row *row, wl_rule *out);
 /* Fills the row's rule columns (not filters, evidence, origin, created). */
 int wl_rule_to_row(const wl_rule *r, wl_rule_row *row);
 /* The rule's identity, from which its filter keys derive: dir, app_nt (lower-case), proto,
- * ports, remotes, user, package. Two rules with the same identity are the same rule. */
+ * ports, remotes, user, package. Two rules with the same identity are the same rule. A buffer
+ * of WL_RULE_IDENTITY_MAX bytes always holds it whole. */
+#define WL_RULE_IDENTITY_MAX 4096
 size_t wl_rule_identity(const wl_rule *r, char *buf, size_t cap);
 /* 1 when the rule names this app (or any app); paths compare ASCII case-insensitively. */
 int wl_rule_app_matches(const wl_rule *r, const char *app_path, const char *app_dos);
