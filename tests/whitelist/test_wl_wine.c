@@ -1,6 +1,6 @@
 /* test_wl_wine.c — the whitelist's filters through the real fwpuclnt backend and our fake
  * fwpuclnt.dll, under wine (Windows build only; the DLL sits beside this .exe and
- * WINEDLLOVERRIDES / WL_SIM_STATE come from whitelist/whitelist.cmake).
+ * WINEDLLOVERRIDES / WL_SIM_STATE come from tests/CMakeLists.txt).
  *
  * Rules of every shape (app + ports and a range + user; v4 address and v6 prefix, so one filter
  * per IP version; inbound with a package SID; no app) and the whole enforce set are added with
@@ -50,7 +50,7 @@ static int setup(void **state) {
   (void)state;
   const char *s = getenv("WL_SIM_STATE");
   if (!s || !*s) {
-    fprintf(stderr, "WL_SIM_STATE is not set (whitelist/whitelist.cmake sets it)\n");
+    fprintf(stderr, "WL_SIM_STATE is not set (tests/CMakeLists.txt sets it)\n");
     return -1;
   }
   snprintf(g_state, sizeof g_state, "%s", s);
