@@ -7,7 +7,9 @@
 
 #include "cli/cli.h"
 #include "common/wl_err.h"
-#include "whitelist/whitelist.h"
+#include "store/store.h"
+#include "whitelist/enforce.h"
+#include "whitelist/open.h"
 
 #define ENFORCE_DEFAULT_WITHIN 60u
 #define ENFORCE_MAX_WITHIN 86400u

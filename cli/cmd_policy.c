@@ -7,7 +7,8 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/open.h"
+#include "whitelist/policy.h"
 
 int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
   const char *out = NULL;

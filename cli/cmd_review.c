@@ -8,7 +8,11 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 #include "common/wl_json.h"
-#include "whitelist/whitelist.h"
+#include "store/store.h"
+#include "whitelist/apply.h"
+#include "whitelist/open.h"
+#include "whitelist/proposal.h"
+#include "whitelist/rule.h"
 
 #define PROMOTE_MAX_IDS 256
 
@@ -60,22 +64,22 @@ static const char *proto_name(int p) {
 static void json_flags(FILE *f, uint32_t flags) {
   int first = 1;
   fputc('[', f);
-  for (uint32_t bit = 1; bit <= WL_PF_SVCHOST; bit <<= 1)
+  for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
     if (flags & bit) {
-      fprintf(f, "%s\"%s\"", first ? "" : ",", wl_flag_name(bit));
+      fprintf(f, "%s\"%s\"", first ? "" : ",", wl_proposal_flag_name(bit));
       first = 0;
     }
   fputc(']', f);
 }
 
-static void json_blocked_by(FILE *f, wl_store *s, const wl_evidence *ev) {
+static void json_blocked_by(FILE *f, wl_store *s, const wl_evidence *evd) {
   fputc('[', f);
-  for (uint32_t i = 0; i < ev->n_filters; i++) {
+  for (uint32_t i = 0; i < evd->n_filters; i++) {
     wl_filter_info fi;
-    int known = wl_store_filter_info_get(s, ev->filters[i].filter_id, &fi) == WL_OK;
+    int known = wl_store_filter_info_get(s, evd->filters[i].filter_id, &fi) == WL_OK;
     fprintf(f, "%s{\"filter_id\":%llu,\"count\":%llu,\"name\":", i ? "," : "",
-            (unsigned long long)ev->filters[i].filter_id,
-            (unsigned long long)ev->filters[i].count);
+            (unsigned long long)evd->filters[i].filter_id,
+            (unsigned long long)evd->filters[i].count);
     wl_json_write_string(f, known && fi.name[0] ? fi.name : NULL);
     fputs(",\"provider\":", f);
     wl_json_write_string(f, known && fi.provider[0] ? fi.provider : NULL);
@@ -92,8 +96,8 @@ static const char *shown_app(const wl_proposal *p) {
 static void json_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
   char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
   int ok = wl_proposal_rule(p, -1, r) == WL_OK;
-  wl_time_format(p->ev.first_seen, t1);
-  wl_time_format(p->ev.last_seen, t2);
+  wl_time_format(p->evidence.first_seen, t1);
+  wl_time_format(p->evidence.last_seen, t2);
   fprintf(f, "{\"id\":%lld,\"app\":", (long long)p->id);
   wl_json_write_string(f, shown_app(p));
   fputs(",\"app_nt\":", f);
@@ -109,13 +113,13 @@ static void json_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r
   wl_remotes_write_json(f, r->remotes, ok ? r->n_remotes : 0);
   fprintf(f, ",\"allowed\":%llu,\"blocked\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
              "\"flags\":",
-          (unsigned long long)p->ev.allowed, (unsigned long long)p->ev.blocked, t1, t2);
+          (unsigned long long)p->evidence.allowed, (unsigned long long)p->evidence.blocked, t1, t2);
   json_flags(f, p->flags);
   fprintf(f, ",\"flows\":%llu,\"remote_count\":%u,\"remotes_more\":%s,\"promotable\":%s,"
              "\"blocked_by\":",
-          (unsigned long long)p->ev.flows, (unsigned)p->ev.n_addrs,
-          p->ev.addrs_overflow ? "true" : "false", ok ? "true" : "false");
-  json_blocked_by(f, s, &p->ev);
+          (unsigned long long)p->evidence.flows, (unsigned)p->evidence.n_addrs,
+          p->evidence.addrs_overflow ? "true" : "false", ok ? "true" : "false");
+  json_blocked_by(f, s, &p->evidence);
   fputc('}', f);
   wl_err_clear();
 }
@@ -141,46 +145,46 @@ static void text_scope(FILE *f, const wl_proposal *p, wl_rule *r) {
 
 static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
   char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
-  wl_time_format(p->ev.first_seen, t1);
-  wl_time_format(p->ev.last_seen, t2);
+  wl_time_format(p->evidence.first_seen, t1);
+  wl_time_format(p->evidence.last_seen, t2);
   fprintf(f, "#%-4lld %-3s %s\n", (long long)p->id, p->dir == WL_DIR_IN ? "in" : "out",
           shown_app(p) ? shown_app(p) : "(no app)");
   text_scope(f, p, r);
   fprintf(f, "     allowed %llu, blocked %llu; %s%u remote address%s; %.19s .. %.19s\n",
-          (unsigned long long)p->ev.allowed, (unsigned long long)p->ev.blocked,
-          p->ev.addrs_overflow ? "more than " : "", (unsigned)p->ev.n_addrs,
-          p->ev.n_addrs == 1 && !p->ev.addrs_overflow ? "" : "es", t1, t2);
+          (unsigned long long)p->evidence.allowed, (unsigned long long)p->evidence.blocked,
+          p->evidence.addrs_overflow ? "more than " : "", (unsigned)p->evidence.n_addrs,
+          p->evidence.n_addrs == 1 && !p->evidence.addrs_overflow ? "" : "es", t1, t2);
   fputs(p->dir == WL_DIR_IN ? "     from e.g." : "     to e.g.", f);
-  for (uint32_t i = 0; i < p->ev.n_addrs && i < 3; i++) {
+  for (uint32_t i = 0; i < p->evidence.n_addrs && i < 3; i++) {
     char ep[WL_EP_STR_MAX];
     if (p->dir == WL_DIR_IN) /* the port kept is the local one it listened on */
-      wl_addr_format(p->ev.addrs[i].ip_version, p->ev.addrs[i].addr, ep);
+      wl_addr_format(p->evidence.addrs[i].ip_version, p->evidence.addrs[i].addr, ep);
     else
-      wl_endpoint_format(p->ev.addrs[i].ip_version, p->ev.addrs[i].addr, p->ev.addrs[i].port,
-                         ep);
+      wl_endpoint_format(p->evidence.addrs[i].ip_version, p->evidence.addrs[i].addr,
+                         p->evidence.addrs[i].port, ep);
     fprintf(f, " %s", ep);
   }
   fputc('\n', f);
-  for (uint32_t i = 0; i < p->ev.n_filters; i++) {
+  for (uint32_t i = 0; i < p->evidence.n_filters; i++) {
     wl_filter_info fi;
-    if (p->ev.filters[i].filter_id == 0) { /* the source recorded no filter (pfirewall.log) */
+    if (p->evidence.filters[i].filter_id == 0) { /* the source recorded no filter (pfirewall.log) */
       fprintf(f, "     blocked, no filter recorded x%llu\n",
-              (unsigned long long)p->ev.filters[i].count);
+              (unsigned long long)p->evidence.filters[i].count);
       continue;
     }
-    if (wl_store_filter_info_get(s, p->ev.filters[i].filter_id, &fi) == WL_OK && fi.name[0])
+    if (wl_store_filter_info_get(s, p->evidence.filters[i].filter_id, &fi) == WL_OK && fi.name[0])
       fprintf(f, "     blocked by filter %llu \"%s\"%s%s%s x%llu\n",
-              (unsigned long long)fi.filter_id, fi.name, fi.provider[0] ? " (" : "",
-              fi.provider, fi.provider[0] ? ")" : "", (unsigned long long)p->ev.filters[i].count);
+              (unsigned long long)fi.filter_id, fi.name, fi.provider[0] ? " (" : "", fi.provider,
+              fi.provider[0] ? ")" : "", (unsigned long long)p->evidence.filters[i].count);
     else
       fprintf(f, "     blocked by filter %llu x%llu\n",
-              (unsigned long long)p->ev.filters[i].filter_id,
-              (unsigned long long)p->ev.filters[i].count);
+              (unsigned long long)p->evidence.filters[i].filter_id,
+              (unsigned long long)p->evidence.filters[i].count);
     wl_err_clear();
   }
-  for (uint32_t bit = 1; bit <= WL_PF_SVCHOST; bit <<= 1)
+  for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
     if (p->flags & bit)
-      fprintf(f, "     ! %s: %s\n", wl_flag_name(bit), wl_flag_note(bit));
+      fprintf(f, "     ! %s: %s\n", wl_proposal_flag_name(bit), wl_proposal_flag_note(bit));
 }
 
 int wl_cmd_review(wl_cli *cli, int argc, char **argv) {

@@ -7,7 +7,10 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 #include "common/wl_json.h"
-#include "whitelist/whitelist.h"
+#include "store/store.h"
+#include "whitelist/apply.h"
+#include "whitelist/open.h"
+#include "whitelist/rule.h"
 
 #define REVOKE_MAX_IDS 256
 

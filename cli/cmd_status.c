@@ -13,7 +13,7 @@
 #include "common/wl_json.h"
 #include "common/wl_text.h"
 #include "store/store.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/enforce.h"
 
 typedef struct status {
   int exists, schema;

@@ -8,7 +8,10 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 #include "capture/capture.h"
-#include "whitelist/whitelist.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "whitelist/apply.h"
+#include "whitelist/open.h"
 
 int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv) {
   if (wl_cli_wants_help(argc, argv)) {

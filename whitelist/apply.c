@@ -1,5 +1,6 @@
 /* apply.c — changing the whitelist in the engine and the store together: add rules (promote,
- * import-policy), revoke rules, and verify / repair.
+ * import-policy) and revoke rules. (Verify and repair, which reconcile the two afterwards, are
+ * verify.c.)
  *
  * Order and failure cases (the invariant: the engine never holds a permit the store does not
  * know about, so every leftover is fail-closed):
@@ -16,11 +17,16 @@
  *           - store commit fails: the filters are gone but the rows stay (fail-closed);
  *             `verify` reports them missing and revoking again finishes the job.
  * WFP's transaction holds the engine's lock while the store commits: both are short.
+ *
+ * Cleanup: a function that acquires several things (memory, a transaction) releases them in
+ * reverse order at labels, and the first error is the one returned.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "whitelist/apply.h"
 #include "whitelist/whitelist_int.h"
 
 typedef struct ident_list {
@@ -32,7 +38,8 @@ typedef struct ident_list {
 static void idents_free(ident_list *l) {
   for (size_t i = 0; i < l->n; i++)
     free(l->s[i]);
-  free(l->s), free(l->ids);
+  free(l->s);
+  free(l->ids);
 }
 
 static int idents_push(ident_list *l, const char *s, int64_t id) {
@@ -66,7 +73,7 @@ static int64_t idents_find(const ident_list *l, const char *s) {
 static int idents_load(wl_store *s, ident_list *l) {
   wl_rule *have = NULL;
   size_t n = 0;
-  char id[4096];
+  char id[WL_RULE_IDENTITY_MAX];
   int rc = wl_rules_load(s, &have, &n);
   for (size_t i = 0; !rc && i < n; i++) {
     wl_rule_identity(&have[i], id, sizeof id);
@@ -76,134 +83,232 @@ static int idents_load(wl_store *s, ident_list *l) {
   return rc;
 }
 
-/* Deletes rows[0..n) by id when they were added (id > 0 and not "same"). */
-static void undo_rows(wl_store *s, wl_rule_row *rows, const int *is_new, size_t n) {
+/* ---------------------------------------------------------------- add */
+
+/* One wl_rules_add call: the caller's rules and rows, and what is worked out for them. */
+typedef struct batch {
+  const wl_rule *rules;
+  wl_rule_row *rows;
+  size_t n;
+  int *is_new;  /* [n]: 1 unless identical to a stored rule or an earlier one of the batch */
+  wl_filter *f; /* the new rules' filters, at most WL_RULE_MAX_FILTERS each */
+  size_t nf;
+} batch;
+
+/* Which rules are new. The others get the identical stored row's id (0 for a duplicate within
+ * the batch); res counts both kinds. */
+static int mark_new(batch *b, ident_list *have, wl_apply_result *res) {
+  char id[WL_RULE_IDENTITY_MAX];
+  for (size_t i = 0; i < b->n; i++) {
+    wl_rule_identity(&b->rules[i], id, sizeof id);
+    int64_t same = idents_find(have, id);
+    if (same) { /* an existing rule, or an earlier one of this batch */
+      b->rows[i].id = same > 0 ? same : 0;
+      res->same_rules++;
+      continue;
+    }
+    b->is_new[i] = 1;
+    res->added_rules++;
+    int rc = idents_push(have, id, 0);
+    if (rc)
+      return rc;
+  }
+  assert(res->added_rules + res->same_rules == b->n);
+  return WL_OK;
+}
+
+/* Filters for every new rule; rows get their rule columns and filter keys. */
+static int build_all(wl_engine *e, batch *b) {
+  b->nf = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    if (!b->is_new[i])
+      continue;
+    size_t k = 0;
+    wl_rule_row *row = &b->rows[i];
+    int rc = wl_rule_filters(e, &b->rules[i], b->f + b->nf, WL_RULE_MAX_FILTERS, &k);
+    if (!rc)
+      rc = wl_rule_to_row(&b->rules[i], row);
+    if (rc)
+      return rc;
+    wl_filter_keys_format(b->f + b->nf, k, row->filters, sizeof row->filters);
+    if (!row->created)
+      row->created = wl_time_now();
+    b->nf += k;
+  }
+  assert(b->nf <= b->n * WL_RULE_MAX_FILTERS);
+  return WL_OK;
+}
+
+/* Deletes the new rows again (the engine commit failed after the store's). Best effort: if
+ * this fails too, rows without filters remain, which is fail-closed (see the top). */
+static void undo_rows(wl_store *s, const batch *b) {
   if (wl_store_begin(s))
     return;
-  for (size_t i = 0; i < n; i++)
-    if (is_new[i] && wl_store_rule_delete(s, rows[i].id)) {
+  for (size_t i = 0; i < b->n; i++)
+    if (b->is_new[i] && wl_store_rule_delete(s, b->rows[i].id)) {
       wl_store_rollback(s);
       return;
     }
   wl_store_commit(s);
 }
 
-/* Filters for every new rule; rows get their rule columns and filter keys. */
-static int build_all(wl_engine *e, const wl_rule *rules, wl_rule_row *rows, const int *is_new,
-                     size_t n, wl_filter *f, size_t *nf) {
-  *nf = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!is_new[i])
-      continue;
-    size_t k = 0;
-    int rc = wl_rule_filters(e, &rules[i], f + *nf, WL_RULE_MAX_FILTERS, &k);
-    if (!rc)
-      rc = wl_rule_to_row(&rules[i], &rows[i]);
-    if (rc)
-      return rc;
-    wl_filter_keys_format(f + *nf, k, rows[i].filters, sizeof rows[i].filters);
-    if (!rows[i].created)
-      rows[i].created = wl_time_now();
-    *nf += k;
-  }
-  return WL_OK;
-}
-
-static int commit_both(wl_engine *e, wl_store *s, wl_rule_row *rows, const int *is_new,
-                       size_t n) {
+/* Inside the caller's engine transaction, which this ends either way: the new rows in one
+ * store transaction, the store committed, then the engine. */
+static int commit_both(wl_engine *e, wl_store *s, batch *b) {
   int rc = wl_store_begin(s);
-  for (size_t i = 0; !rc && i < n; i++)
-    if (is_new[i])
-      rc = wl_store_rule_add(s, &rows[i]);
+  if (rc)
+    goto abort_engine;
+  for (size_t i = 0; i < b->n; i++) {
+    if (!b->is_new[i])
+      continue;
+    rc = wl_store_rule_add(s, &b->rows[i]);
+    if (rc)
+      goto rollback_store;
+  }
+  rc = wl_store_commit(s);
+  if (rc)
+    goto abort_engine;
+  rc = wl_engine_commit(e);
   if (rc) {
-    wl_store_rollback(s);
-    wl_engine_abort(e);
-    return rc;
-  }
-  if ((rc = wl_store_commit(s)) != WL_OK) {
-    wl_engine_abort(e);
-    return rc;
-  }
-  if ((rc = wl_engine_commit(e)) != WL_OK) {
     char msg[512];
     wl_strlcpy(msg, wl_errmsg(), sizeof msg);
-    undo_rows(s, rows, is_new, n);
+    undo_rows(s, b);
     return wl_err(rc, "%s (the rules were not added)", msg);
   }
   return WL_OK;
+rollback_store:
+  wl_store_rollback(s);
+abort_engine:
+  wl_engine_abort(e);
+  return rc;
+}
+
+/* One engine transaction: our provider and sublayer, the filters, then commit_both. */
+static int engine_add(wl_engine *e, wl_store *s, batch *b, wl_apply_result *res) {
+  int rc = wl_engine_begin(e);
+  if (rc)
+    return rc;
+  rc = wl_objects_ensure(e);
+  if (rc)
+    goto abort_engine;
+  rc = wl_filters_put(e, b->f, b->nf, &res->added_filters, &res->adopted_filters);
+  if (rc)
+    goto abort_engine;
+  return commit_both(e, s, b);
+abort_engine:
+  wl_engine_abort(e);
+  return rc;
 }
 
 int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *rows,
                  size_t n, wl_apply_result *res) {
   ident_list have = {0};
-  int *is_new = calloc(n ? n : 1, sizeof *is_new);
-  wl_filter *f = calloc(n * WL_RULE_MAX_FILTERS + 1, sizeof *f);
-  char id[4096];
-  size_t nf = 0;
+  batch b = {rules, rows, n, NULL, NULL, 0};
+  int rc;
   memset(res, 0, sizeof *res);
-  int rc = (is_new && f) ? idents_load(s, &have) : wl_err(WL_E_NOMEM, "rules: out of memory");
-  for (size_t i = 0; !rc && i < n; i++) {
-    wl_rule_identity(&rules[i], id, sizeof id);
-    int64_t same = idents_find(&have, id);
-    if (same) { /* an existing rule, or an earlier one of this batch */
-      rows[i].id = same > 0 ? same : 0;
-      res->same_rules++;
-      continue;
-    }
-    is_new[i] = 1;
-    res->added_rules++;
-    rc = idents_push(&have, id, 0);
+  b.is_new = calloc(n ? n : 1, sizeof *b.is_new);
+  b.f = calloc(n * WL_RULE_MAX_FILTERS + 1, sizeof *b.f);
+  if (!b.is_new || !b.f) {
+    rc = wl_err(WL_E_NOMEM, "rules: out of memory");
+    goto out;
   }
-  if (!rc)
-    rc = build_all(e, rules, rows, is_new, n, f, &nf);
-  if (!rc && res->added_rules) {
-    rc = wl_engine_begin(e);
-    if (!rc)
-      rc = wl_objects_ensure(e);
-    if (!rc)
-      rc = wl_filters_put(e, f, nf, &res->added_filters, &res->adopted_filters);
-    if (rc)
-      wl_engine_abort(e);
-    else
-      rc = commit_both(e, s, rows, is_new, n);
-  }
+  rc = idents_load(s, &have);
+  if (rc)
+    goto out;
+  rc = mark_new(&b, &have, res);
+  if (rc)
+    goto out;
+  rc = build_all(e, &b);
+  if (rc || !res->added_rules)
+    goto out;
+  rc = engine_add(e, s, &b, res);
+out:
   if (rc)
     memset(res, 0, sizeof *res);
   idents_free(&have);
-  free(is_new), free(f);
+  free(b.f);
+  free(b.is_new);
   return rc;
 }
 
-int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n) {
+/* ---------------------------------------------------------------- revoke */
+
+/* The filter keys of rules ids[0..n), as their rows list them: at most WL_ROW_MAX_KEYS each. */
+static int collect_keys(wl_store *s, const int64_t *ids, size_t n, wl_guid *keys, size_t *nk) {
   wl_rule_row *row = malloc(sizeof *row);
-  wl_guid *keys = malloc((n * 8 + 1) * sizeof *keys);
-  size_t nk = 0, deleted = 0;
-  int rc = (row && keys) ? WL_OK : wl_err(WL_E_NOMEM, "revoke: out of memory");
-  for (size_t i = 0; !rc && i < n; i++) {
+  int rc = WL_OK;
+  *nk = 0;
+  if (!row)
+    return wl_err(WL_E_NOMEM, "revoke: out of memory");
+  for (size_t i = 0; i < n; i++) {
     size_t k = 0;
     rc = wl_store_rule_get(s, ids[i], row);
     if (rc == WL_E_NOTFOUND)
       rc = wl_err(WL_E_NOTFOUND, "rule %lld: no such rule (see wfplearn rules)",
                   (long long)ids[i]);
-    if (!rc)
-      rc = wl_keys_parse(row->filters, keys + nk, 8, &k);
-    nk += k;
-  }
-  if (!rc)
-    rc = wl_engine_begin(e);
-  if (!rc) {
-    rc = wl_filters_delete(e, keys, nk, &deleted);
-    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
-  }
-  if (!rc)
-    rc = wl_store_begin(s);
-  if (!rc) {
-    for (size_t i = 0; !rc && i < n; i++)
-      rc = wl_store_rule_delete(s, ids[i]);
-    rc = rc ? (wl_store_rollback(s), rc) : wl_store_commit(s);
     if (rc)
-      rc = wl_err_prefix(rc, "the filters were removed but the rules were not (revoke again)");
+      goto out;
+    rc = wl_filter_keys_parse(row->filters, keys + *nk, WL_ROW_MAX_KEYS, &k);
+    if (rc)
+      goto out;
+    *nk += k;
   }
-  free(row), free(keys);
+  assert(*nk <= n * WL_ROW_MAX_KEYS);
+out:
+  free(row);
+  return rc;
+}
+
+/* The filters, in one engine transaction committed before the rows go. */
+static int delete_filters(wl_engine *e, const wl_guid *keys, size_t nk) {
+  size_t deleted = 0;
+  int rc = wl_engine_begin(e);
+  if (rc)
+    return rc;
+  rc = wl_filters_delete(e, keys, nk, &deleted);
+  if (rc)
+    goto abort_engine;
+  return wl_engine_commit(e);
+abort_engine:
+  wl_engine_abort(e);
+  return rc;
+}
+
+/* The rows, once their filters are gone. Failing now leaves rows without filters
+ * (fail-closed), and the message says to revoke again. */
+static int delete_rows(wl_store *s, const int64_t *ids, size_t n) {
+  int rc = wl_store_begin(s);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    rc = wl_store_rule_delete(s, ids[i]);
+    if (rc)
+      goto rollback_store;
+  }
+  rc = wl_store_commit(s);
+  if (rc)
+    goto half_done;
+  return WL_OK;
+rollback_store:
+  wl_store_rollback(s);
+half_done:
+  return wl_err_prefix(rc, "the filters were removed but the rules were not (revoke again)");
+}
+
+int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n) {
+  size_t nk = 0;
+  int rc;
+  wl_guid *keys = malloc((n * WL_ROW_MAX_KEYS + 1) * sizeof *keys);
+  if (!keys)
+    return wl_err(WL_E_NOMEM, "revoke: out of memory");
+  rc = collect_keys(s, ids, n, keys, &nk);
+  if (rc)
+    goto out;
+  rc = delete_filters(e, keys, nk);
+  if (rc)
+    goto out;
+  rc = delete_rows(s, ids, n);
+out:
+  free(keys);
   return rc;
 }

@@ -15,6 +15,7 @@
  * (BEGIN IMMEDIATE), so a confirm racing the deadline ends either confirmed or rolled back,
  * never half of each.
  */
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,10 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/open.h"
 #include "whitelist/whitelist_int.h"
 
 #define WD_POLL_MS 100u
@@ -65,7 +70,7 @@ static void enf_key(const enf_def *d, int persistent, wl_guid *key) {
  * FWPM_CONDITION_ICMP_TYPE as FWPM_CONDITION_IP_LOCAL_PORT. Loopback: FWPM_CONDITION_FLAGS
  * with FWP_CONDITION_FLAG_IS_LOOPBACK.
  * DHCP is matched on one port only, the one the store's flow rollup keeps for that direction
- * (db/store.h: outbound flows keep the remote port, inbound flows the local port): outbound
+ * (store/store.h: outbound flows keep the remote port, inbound flows the local port): outbound
  * to the server port, inbound to the client port. So review's wl_exception_covers (rule.c),
  * which sees only flows, hides exactly what these filters let through; with both ports
  * required, a UDP flow to port 67 from another local port would be hidden from review yet
@@ -76,20 +81,23 @@ static void enf_conds(const enf_def *d, wl_filter *f) {
     wl_cond_add(f, WL_FIELD_FLAGS, WL_MATCH_FLAGS_ANY_SET)->flags = WL_COND_FLAG_IS_LOOPBACK;
     break;
   case K_DNS:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 6;
-    wl_cond_port(f, WL_FIELD_REMOTE_PORT, 53, 53);
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_UDP;
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_TCP;
+    wl_cond_port(f, WL_FIELD_REMOTE_PORT, WL_PORT_DNS, WL_PORT_DNS);
     break;
-  case K_DHCP:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 17;
+  case K_DHCP: {
+    uint16_t client = d->v6 ? WL_PORT_DHCP6_CLIENT : WL_PORT_DHCP4_CLIENT;
+    uint16_t server = d->v6 ? WL_PORT_DHCP6_SERVER : WL_PORT_DHCP4_SERVER;
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_UDP;
     if (d->inbound) /* a server's reply to the client port */
-      wl_cond_port(f, WL_FIELD_LOCAL_PORT, d->v6 ? 546 : 68, d->v6 ? 546 : 68);
+      wl_cond_port(f, WL_FIELD_LOCAL_PORT, client, client);
     else /* the client's request to the server port */
-      wl_cond_port(f, WL_FIELD_REMOTE_PORT, d->v6 ? 547 : 67, d->v6 ? 547 : 67);
+      wl_cond_port(f, WL_FIELD_REMOTE_PORT, server, server);
     break;
+  }
   case K_ND:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = 58;
-    wl_cond_port(f, WL_FIELD_LOCAL_PORT, 133, 137);
+    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_ICMPV6;
+    wl_cond_port(f, WL_FIELD_LOCAL_PORT, WL_ICMP6_ND_FIRST, WL_ICMP6_ND_LAST);
     break;
   default: break;
   }
@@ -184,20 +192,25 @@ static int mode_cas(wl_store *s, const char *expect, const char *token, const ch
   if (rc)
     return rc;
   rc = mode_raw(s, mode, sizeof mode);
-  if (!rc && token && wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_E_TOOBIG)
+  if (rc)
+    goto rollback_store;
+  if (token && wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_E_TOOBIG) {
     rc = WL_E_TOOBIG;
-  if (!rc && strcmp(mode, expect) == 0 && (!token || strcmp(tok, token) == 0)) {
-    rc = wl_store_meta_set(s, WL_META_MODE, to);
-    if (!rc && cmd)
-      rc = wl_store_meta_set(s, WL_META_WD_CMD, cmd);
-    *done = !rc;
+    goto rollback_store;
   }
-  if (rc) {
-    wl_store_rollback(s);
-    *done = 0;
-    return rc;
+  if (strcmp(mode, expect) == 0 && (!token || strcmp(tok, token) == 0)) {
+    rc = wl_store_meta_set(s, WL_META_MODE, to);
+    if (rc)
+      goto rollback_store;
+    rc = cmd ? wl_store_meta_set(s, WL_META_WD_CMD, cmd) : WL_OK;
+    if (rc)
+      goto rollback_store;
+    *done = 1;
   }
   return wl_store_commit(s);
+rollback_store:
+  wl_store_rollback(s);
+  return rc;
 }
 
 /* ---------------------------------------------------------------- the watchdog */
@@ -208,41 +221,90 @@ static void wd_on_interrupt(void *ctx) {
   atomic_store(&wd_interrupted, 1);
 }
 
-/* The block in this (dynamic) session, then the store says pending. */
-static int wd_install(wl_engine *e, wl_store *s, unsigned within_s, int inbound,
-                      const char *token) {
-  wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
-  size_t n = 0, added = 0, adopted = 0;
-  int rc = f ? wl_enforce_filters(inbound, 0, f, WL_ENFORCE_MAX_FILTERS, &n)
-             : wl_err(WL_E_NOMEM, "watchdog: out of memory");
-  if (!rc)
-    rc = wl_engine_begin(e);
-  if (!rc) {
-    rc = wl_filters_put(e, f, n, &added, &adopted);
-    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
-  }
-  free(f);
+/* The store says pending, with this watchdog's pid, token and deadline, in one transaction;
+ * the mode last, so a reader that sees pending sees the rest too. */
+static int wd_write_pending(wl_store *s, unsigned within_s, int inbound, const char *token) {
+  char pid[32], deadline[32];
+  uint64_t end = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC;
+  snprintf(pid, sizeof pid, "%lu", (unsigned long)wl_os_pid());
+  snprintf(deadline, sizeof deadline, "%llu", (unsigned long long)end);
+  const struct {
+    const char *key, *value;
+  } meta[] = {{WL_META_WD_PID, pid},
+              {WL_META_WD_TOKEN, token},
+              {WL_META_WD_DEADLINE, deadline},
+              {WL_META_INBOUND, inbound ? "1" : "0"},
+              {WL_META_WD_CMD, ""},
+              {WL_META_MODE, "pending"}};
+  int rc = wl_store_begin(s);
   if (rc)
     return rc;
-  char v[32];
-  uint64_t deadline = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC;
-  rc = wl_store_begin(s);
-  if (!rc) {
-    snprintf(v, sizeof v, "%lu", (unsigned long)wl_os_pid());
-    rc = wl_store_meta_set(s, WL_META_WD_PID, v);
-    if (!rc)
-      rc = wl_store_meta_set(s, WL_META_WD_TOKEN, token);
-    snprintf(v, sizeof v, "%llu", (unsigned long long)deadline);
-    if (!rc)
-      rc = wl_store_meta_set(s, WL_META_WD_DEADLINE, v);
-    if (!rc)
-      rc = wl_store_meta_set(s, WL_META_INBOUND, inbound ? "1" : "0");
-    if (!rc)
-      rc = wl_store_meta_set(s, WL_META_WD_CMD, "");
-    if (!rc)
-      rc = wl_store_meta_set(s, WL_META_MODE, "pending");
-    rc = rc ? (wl_store_rollback(s), rc) : wl_store_commit(s);
+  for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
+    rc = wl_store_meta_set(s, meta[i].key, meta[i].value);
+    if (rc)
+      goto rollback_store;
   }
+  return wl_store_commit(s);
+rollback_store:
+  wl_store_rollback(s);
+  return rc;
+}
+
+/* Add filters in one engine transaction, after our provider and sublayer when `ensure`. */
+static int block_put(wl_engine *e, wl_filter *f, size_t n, int ensure) {
+  size_t added = 0, adopted = 0;
+  int rc = wl_engine_begin(e);
+  if (rc)
+    return rc;
+  rc = ensure ? wl_objects_ensure(e) : WL_OK;
+  if (rc)
+    goto abort_engine;
+  rc = wl_filters_put(e, f, n, &added, &adopted);
+  if (rc)
+    goto abort_engine;
+  return wl_engine_commit(e);
+abort_engine:
+  wl_engine_abort(e);
+  return rc;
+}
+
+/* Delete filters by key in one engine transaction (those already gone are fine). */
+static int block_delete(wl_engine *e, const wl_filter *f, size_t n) {
+  wl_guid keys[WL_ENFORCE_MAX_FILTERS];
+  size_t deleted = 0;
+  assert(n <= WL_ENFORCE_MAX_FILTERS);
+  for (size_t i = 0; i < n; i++)
+    keys[i] = f[i].key;
+  int rc = wl_engine_begin(e);
+  if (rc)
+    return rc;
+  rc = wl_filters_delete(e, keys, n, &deleted);
+  if (rc)
+    goto abort_engine;
+  return wl_engine_commit(e);
+abort_engine:
+  wl_engine_abort(e);
+  return rc;
+}
+
+/* The block in this (dynamic) session, then the store says pending. Our provider and sublayer
+ * exist already: wl_enforce_start made them persistent before starting us. */
+static int wd_install(wl_engine *e, wl_store *s, unsigned within_s, int inbound,
+                      const char *token) {
+  size_t n = 0;
+  int rc;
+  wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
+  if (!f)
+    return wl_err(WL_E_NOMEM, "watchdog: out of memory");
+  rc = wl_enforce_filters(inbound, 0, f, WL_ENFORCE_MAX_FILTERS, &n);
+  if (rc)
+    goto out;
+  rc = block_put(e, f, n, 0);
+  if (rc)
+    goto out;
+  rc = wd_write_pending(s, within_s, inbound, token);
+out:
+  free(f);
   return rc;
 }
 
@@ -275,10 +337,12 @@ int wl_enforce_watchdog(const char *db_path, const char *engine_spec, unsigned w
   wl_store *s = NULL;
   *outcome = "failed";
   int rc = wl_whitelist_open(db_path, engine_spec, WL_SESSION_DYNAMIC, &s, &e);
-  if (!rc)
-    rc = wl_os_on_interrupt(wd_on_interrupt, NULL);
-  if (!rc)
-    rc = wd_install(e, s, within_s, inbound, token);
+  if (rc)
+    goto out;
+  rc = wl_os_on_interrupt(wd_on_interrupt, NULL);
+  if (rc)
+    goto out;
+  rc = wd_install(e, s, within_s, inbound, token);
   if (rc)
     goto out;
   *outcome = wd_wait(s, within_s, token);
@@ -307,12 +371,28 @@ static int wd_alive(wl_store *s, uint32_t *pid) {
   return *pid && *pid != wl_os_pid() && wl_os_pid_alive(*pid);
 }
 
-static int ensure_objects(wl_engine *e) {
+static int objects_txn(wl_engine *e) {
   int rc = wl_engine_begin(e);
   if (rc)
     return rc;
   rc = wl_objects_ensure(e);
-  return rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
+  if (rc)
+    goto abort_engine;
+  return wl_engine_commit(e);
+abort_engine:
+  wl_engine_abort(e);
+  return rc;
+}
+
+/* Our provider and sublayer, persistent, in a session of our own: the watchdog's dynamic
+ * filters refer to them, and its dynamic session must not be what creates them. */
+static int ensure_objects(const char *engine_spec) {
+  wl_engine *e = NULL;
+  int rc = wl_engine_open(engine_spec, 0, &e);
+  if (!rc)
+    rc = objects_txn(e);
+  wl_engine_close(e);
+  return rc;
 }
 
 /* Wait until the watchdog says pending with our token, or dies, or WD_START_WAIT_MS pass. */
@@ -343,15 +423,14 @@ int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
   if (!strcmp(mode, "pending") && wd_alive(s, &old))
     return wl_err(WL_E_EXISTS, "an enforce is already pending (watchdog pid %lu): confirm or "
                   "relax it first", (unsigned long)old);
-  wl_engine *e = NULL;
-  rc = wl_engine_open(o->engine_spec, 0, &e);
-  if (!rc)
-    rc = ensure_objects(e); /* persistent, before the dynamic filters refer to them */
-  wl_engine_close(e);
-  if (!rc && !o->exe)
-    rc = wl_os_exe_path(exe, sizeof exe);
+  rc = ensure_objects(o->engine_spec);
   if (rc)
     return rc;
+  if (!o->exe) {
+    rc = wl_os_exe_path(exe, sizeof exe);
+    if (rc)
+      return rc;
+  }
   snprintf(log, sizeof log, "%s.watchdog.log", o->db_path);
   snprintf(within, sizeof within, "%u", o->within_s);
   snprintf(token, sizeof token, "%lx-%llx", (unsigned long)wl_os_pid(),
@@ -364,27 +443,19 @@ int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
   return rc ? rc : wait_pending(s, *pid, token, logp);
 }
 
+/* The persistent block (with the inbound filters when `inbound`): added with our objects when
+ * `add`, else deleted. */
 static int put_block(wl_engine *e, int inbound, int add) {
+  size_t n = 0;
+  int rc;
   wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
-  size_t n = 0, done = 0, adopted = 0;
   if (!f)
     return wl_err(WL_E_NOMEM, "enforce: out of memory");
-  int rc = wl_enforce_filters(inbound, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
-  wl_guid keys[WL_ENFORCE_MAX_FILTERS];
-  for (size_t i = 0; i < n; i++)
-    keys[i] = f[i].key;
-  if (!rc)
-    rc = wl_engine_begin(e);
-  if (!rc) {
-    if (add) {
-      rc = wl_objects_ensure(e);
-      if (!rc)
-        rc = wl_filters_put(e, f, n, &done, &adopted);
-    } else {
-      rc = wl_filters_delete(e, keys, n, &done);
-    }
-    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
-  }
+  rc = wl_enforce_filters(inbound, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
+  if (rc)
+    goto out;
+  rc = add ? block_put(e, f, n, 1) : block_delete(e, f, n);
+out:
   free(f);
   return rc;
 }

@@ -13,12 +13,19 @@
  * Keys are RFC 4122 v5 GUIDs of the rule's identity plus the layer (wl_guid_from_name), so the
  * same rule always has the same filter keys: promoting twice adds nothing, and verify finds a
  * rule's filters without any side table.
+ *
+ * Filters are written by key with the adopt-or-replace rule: keys are derived from what a filter
+ * does, so a key already present is usually our own earlier filter (a promote whose store commit
+ * failed, a second promote, a confirm retried). Identical → adopted, nothing added; different →
+ * replaced. Rule rows list their keys as text ("{GUID},{GUID}"), formatted and parsed here.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "event/paths.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
 #include "whitelist/whitelist_int.h"
 
 /* The DOS form of an app path: as is, or through the engine's drive map for an NT path. */
@@ -195,7 +202,7 @@ int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, 
   for (uint32_t i = 0; i < r->n_remotes; i++)
     want[r->remotes[i].ip_version == 6] = 1;
   static const wl_guid ns = WL_FILTER_NS_INIT;
-  char ident[4096];
+  char ident[WL_RULE_IDENTITY_MAX];
   size_t ilen = wl_rule_identity(r, ident, sizeof ident - 16);
   for (int v = 0; v < 2; v++) {
     if (!want[v])
@@ -285,4 +292,65 @@ size_t wl_filter_keys_format(const wl_filter *f, size_t n, char *buf, size_t cap
     len += (i > 0) + strlen(g);
   }
   return len;
+}
+
+int wl_filter_keys_parse(const char *s, wl_guid *out, size_t cap, size_t *n) {
+  *n = 0;
+  for (const char *p = s; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    char one[WL_GUID_STR_MAX];
+    if (len >= sizeof one)
+      return wl_err(WL_E_PARSE, "filter key \"%.*s\": not a GUID", (int)(len > 40 ? 40 : len), p);
+    memcpy(one, p, len);
+    one[len] = 0;
+    if (*n == cap)
+      return wl_err(WL_E_TOOBIG, "more than %u filter keys", (unsigned)cap);
+    int rc = wl_guid_parse(one, &out[*n]);
+    if (rc)
+      return rc;
+    (*n)++;
+    p = end ? end + 1 : p + len;
+  }
+  return WL_OK;
+}
+
+/* ---------------------------------------------------------------- writing by key */
+
+int wl_filters_put(wl_engine *e, wl_filter *f, size_t n, size_t *added, size_t *adopted) {
+  wl_filter *cur = malloc(sizeof *cur);
+  int rc = cur ? WL_OK : wl_err(WL_E_NOMEM, "filters: out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    rc = wl_engine_filter_add(e, &f[i]);
+    if (rc != WL_E_EXISTS) {
+      *added += !rc;
+      continue;
+    }
+    rc = wl_engine_filter_get_by_key(e, &f[i].key, cur);
+    if (!rc && wl_filter_same(&f[i], cur)) {
+      f[i].id = cur->id;
+      (*adopted)++;
+      continue;
+    }
+    if (!rc)
+      rc = wl_engine_filter_delete(e, &f[i].key);
+    if (!rc)
+      rc = wl_engine_filter_add(e, &f[i]);
+    *added += !rc;
+  }
+  free(cur);
+  return rc;
+}
+
+int wl_filters_delete(wl_engine *e, const wl_guid *keys, size_t n, size_t *deleted) {
+  for (size_t i = 0; i < n; i++) {
+    int rc = wl_engine_filter_delete(e, &keys[i]);
+    if (rc == WL_E_NOTFOUND)
+      continue;
+    if (rc)
+      return rc;
+    (*deleted)++;
+  }
+  wl_err_clear();
+  return WL_OK;
 }

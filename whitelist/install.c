@@ -1,16 +1,21 @@
-/* install.c — wfplearn's own WFP objects: the provider and sublayer every filter of ours lives
- * in, adding and deleting filters by key with the adopt-or-replace rule, and uninstall.
+/* install.c — what a whitelist command starts with and what uninstall ends with: the store and
+ * the engine opened (open.h), wfplearn's own provider and sublayer, which every filter of ours
+ * lives in, added when absent (apply.h), and uninstall removing all of it again.
  *
- * Adopt-or-replace: keys are derived from what a filter does, so a key already present is
- * usually our own earlier filter (a promote whose store commit failed, a second promote, a
- * confirm retried). Identical → adopted, nothing added; different → replaced.
+ * The provider and sublayer are persistent and created lazily, by the first change that needs
+ * them (promote, import-policy, enforce, verify --repair), inside that change's transaction.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/open.h"
 #include "whitelist/whitelist_int.h"
+
+#define UNINSTALL_WATCHDOG_WAIT_MS 5000u /* for a pending watchdog to leave before it is killed */
 
 static const wl_guid wf_sublayer = WL_KEY_MPSSVC_WF_SUBLAYER;
 
@@ -28,14 +33,20 @@ int wl_whitelist_open(const char *db, const char *engine_spec, unsigned session_
   if (s) {
     *s = NULL;
     rc = wl_store_open(db, NULL, s);
+    if (rc)
+      return rc;
   }
-  if (!rc && e) {
+  if (e) {
     *e = NULL;
     rc = wl_engine_open(engine_spec, session_flags, e);
-    if (rc && s) {
-      wl_store_close(*s);
-      *s = NULL;
-    }
+    if (rc)
+      goto close_store;
+  }
+  return WL_OK;
+close_store:
+  if (s) {
+    wl_store_close(*s);
+    *s = NULL;
   }
   return rc;
 }
@@ -78,65 +89,6 @@ int wl_objects_ensure(wl_engine *e) {
   return WL_OK;
 }
 
-int wl_filters_put(wl_engine *e, wl_filter *f, size_t n, size_t *added, size_t *adopted) {
-  wl_filter *cur = malloc(sizeof *cur);
-  int rc = cur ? WL_OK : wl_err(WL_E_NOMEM, "filters: out of memory");
-  for (size_t i = 0; !rc && i < n; i++) {
-    rc = wl_engine_filter_add(e, &f[i]);
-    if (rc != WL_E_EXISTS) {
-      *added += !rc;
-      continue;
-    }
-    rc = wl_engine_filter_get_by_key(e, &f[i].key, cur);
-    if (!rc && wl_filter_same(&f[i], cur)) {
-      f[i].id = cur->id;
-      (*adopted)++;
-      continue;
-    }
-    if (!rc)
-      rc = wl_engine_filter_delete(e, &f[i].key);
-    if (!rc)
-      rc = wl_engine_filter_add(e, &f[i]);
-    *added += !rc;
-  }
-  free(cur);
-  return rc;
-}
-
-int wl_filters_delete(wl_engine *e, const wl_guid *keys, size_t n, size_t *deleted) {
-  for (size_t i = 0; i < n; i++) {
-    int rc = wl_engine_filter_delete(e, &keys[i]);
-    if (rc == WL_E_NOTFOUND)
-      continue;
-    if (rc)
-      return rc;
-    (*deleted)++;
-  }
-  wl_err_clear();
-  return WL_OK;
-}
-
-int wl_keys_parse(const char *s, wl_guid *out, size_t cap, size_t *n) {
-  *n = 0;
-  for (const char *p = s; p && *p;) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    char one[WL_GUID_STR_MAX];
-    if (len >= sizeof one)
-      return wl_err(WL_E_PARSE, "filter key \"%.*s\": not a GUID", (int)(len > 40 ? 40 : len), p);
-    memcpy(one, p, len);
-    one[len] = 0;
-    if (*n == cap)
-      return wl_err(WL_E_TOOBIG, "more than %u filter keys", (unsigned)cap);
-    int rc = wl_guid_parse(one, &out[*n]);
-    if (rc)
-      return rc;
-    (*n)++;
-    p = end ? end + 1 : p + len;
-  }
-  return WL_OK;
-}
-
 /* ---------------------------------------------------------------- uninstall */
 
 static int remove_objects(wl_engine *e, wl_uninstall_report *rep) {
@@ -167,20 +119,28 @@ static int remove_objects(wl_engine *e, wl_uninstall_report *rep) {
 
 int wl_uninstall(wl_engine *e, wl_store *s, wl_uninstall_report *rep) {
   memset(rep, 0, sizeof *rep);
-  int rc = WL_OK;
-  if (s)
-    rc = wl_watchdog_release(s, 5000, &rep->watchdog_released);
-  if (!rc)
-    rc = wl_engine_begin(e);
-  if (!rc) {
-    rc = remove_objects(e, rep);
-    rc = rc ? (wl_engine_abort(e), rc) : wl_engine_commit(e);
-  }
+  int rc = s ? wl_watchdog_release(s, UNINSTALL_WATCHDOG_WAIT_MS, &rep->watchdog_released) : WL_OK;
   if (rc)
-    memset(rep, 0, sizeof *rep);
-  if (!rc && s)
+    goto fail;
+  rc = wl_engine_begin(e);
+  if (rc)
+    goto fail;
+  rc = remove_objects(e, rep);
+  if (rc)
+    goto abort_engine;
+  rc = wl_engine_commit(e);
+  if (rc)
+    goto fail;
+  if (s) {
     rc = wl_store_meta_set(s, WL_META_MODE, "learn");
-  if (!rc)
-    wl_err_clear();
+    if (rc)
+      return rc; /* the objects are gone: the report says so */
+  }
+  wl_err_clear();
+  return WL_OK;
+abort_engine:
+  wl_engine_abort(e);
+fail:
+  memset(rep, 0, sizeof *rep);
   return rc;
 }

@@ -16,11 +16,14 @@
  * that app: revoke or edit first). Any conflict or error and nothing changes; otherwise every
  * new rule is added in one transaction (wl_rules_add).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "common/wl_json.h"
+#include "whitelist/apply.h"
+#include "whitelist/policy.h"
 #include "whitelist/whitelist_int.h"
 
 /* ---------------------------------------------------------------- export */
@@ -52,12 +55,13 @@ typedef struct export_ctx {
 static int export_cb(void *ctx, const wl_rule_row *r) {
   export_ctx *x = ctx;
   char created[WL_TIME_STR_MAX];
-  const wl_json *ev = NULL;
+  const wl_json *evidence = NULL;
   wl_json_error err;
   wl_json_arena_reset(&x->arena);
-  int ev_ok = r->evidence[0] &&
-              wl_json_parse(&x->arena, r->evidence, strlen(r->evidence), &ev, &err) == WL_OK &&
-              ev->type == WL_JSON_OBJECT;
+  int evidence_ok =
+      r->evidence[0] &&
+      wl_json_parse(&x->arena, r->evidence, strlen(r->evidence), &evidence, &err) == WL_OK &&
+      evidence->type == WL_JSON_OBJECT;
   wl_time_format(r->created, created);
   fprintf(x->f, "%s\n  {\"app\": ", x->n++ ? "," : "");
   wl_json_write_string(x->f, r->app[0] ? r->app : NULL);
@@ -75,7 +79,7 @@ static int export_cb(void *ctx, const wl_rule_row *r) {
   fputs(", \"package\": ", x->f);
   wl_json_write_string(x->f, r->package[0] ? r->package : NULL);
   fprintf(x->f, ", \"created\": \"%s\", \"evidence\": %s}", created,
-          ev_ok ? r->evidence : "null");
+          evidence_ok ? r->evidence : "null");
   wl_err_clear();
   return ferror(x->f) ? wl_err(WL_E_IO, "export: write failed") : 0;
 }
@@ -180,9 +184,9 @@ static int read_rule(const wl_json *o, size_t idx, wl_rule_row *row, wl_rule *r)
     rc = array_csv(wl_json_get(o, "remotes"), 0, row->remotes, sizeof row->remotes, idx);
   if (rc)
     return rc;
-  const wl_json *ev = wl_json_get(o, "evidence");
-  if (ev && ev->type == WL_JSON_OBJECT &&
-      json_text(ev, row->evidence, sizeof row->evidence, 0) >= sizeof row->evidence)
+  const wl_json *evidence = wl_json_get(o, "evidence");
+  if (evidence && evidence->type == WL_JSON_OBJECT &&
+      json_text(evidence, row->evidence, sizeof row->evidence, 0) >= sizeof row->evidence)
     row->evidence[0] = 0; /* too long to keep: the rule matters, not its story */
   wl_strlcpy(row->origin, "import", sizeof row->origin);
   rc = wl_rule_from_row(row, r);
@@ -204,7 +208,7 @@ static int same_app(const wl_rule *a, const wl_rule *b) {
 /* Count same/conflicting rules; report conflicts. *is_new[i] for the rules to add. */
 static void classify(const have_ctx *h, const wl_rule *in, size_t n, int *is_new,
                      FILE *report_to, wl_policy_report *rep) {
-  char a[4096], b[4096];
+  char a[WL_RULE_IDENTITY_MAX], b[WL_RULE_IDENTITY_MAX];
   for (size_t i = 0; i < n; i++) {
     int same = 0, conflict = 0;
     int64_t with = 0;
@@ -213,8 +217,10 @@ static void classify(const have_ctx *h, const wl_rule *in, size_t n, int *is_new
       wl_rule_identity(&h->rules[j], b, sizeof b);
       if (!strcmp(a, b))
         same = 1;
-      else if (same_app(&in[i], &h->rules[j]) && !conflict)
-        conflict = 1, with = h->rules[j].id;
+      else if (same_app(&in[i], &h->rules[j]) && !conflict) {
+        conflict = 1;
+        with = h->rules[j].id;
+      }
     }
     is_new[i] = !same && !conflict;
     rep->same += same;
@@ -232,45 +238,142 @@ static void classify(const have_ctx *h, const wl_rule *in, size_t n, int *is_new
   }
 }
 
-static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, char **text) {
+/* The whole file into *text (malloc'ed, release with free; NULL on error), at most
+ * WL_JSON_MAX_INPUT bytes. */
+static int read_text(const char *path, char **text, size_t *len) {
+  size_t cap = 1 << 16, got;
+  int rc = WL_OK;
+  *text = NULL;
+  *len = 0;
   FILE *f = fopen(path, "rb");
   if (!f)
     return wl_err(WL_E_NOTFOUND, "%s: cannot open", path);
-  size_t cap = 1 << 16, len = 0, got;
   char *buf = malloc(cap);
-  int rc = buf ? WL_OK : wl_err(WL_E_NOMEM, "%s: out of memory", path);
-  while (!rc && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-    len += got;
-    if (len == cap) {
-      char *nb = cap >= WL_JSON_MAX_INPUT ? NULL : realloc(buf, cap * 2);
-      rc = nb ? WL_OK : wl_err(WL_E_TOOBIG, "%s: larger than %u bytes", path, WL_JSON_MAX_INPUT);
-      buf = nb ? nb : buf;
-      cap *= 2;
-    }
+  if (!buf) {
+    rc = wl_err(WL_E_NOMEM, "%s: out of memory", path);
+    goto out;
   }
-  if (!rc && ferror(f))
+  while ((got = fread(buf + *len, 1, cap - *len, f)) > 0) {
+    *len += got;
+    if (*len < cap)
+      continue;
+    char *nb = cap >= WL_JSON_MAX_INPUT ? NULL : realloc(buf, cap * 2);
+    if (!nb) {
+      rc = wl_err(WL_E_TOOBIG, "%s: larger than %u bytes", path, WL_JSON_MAX_INPUT);
+      goto out;
+    }
+    buf = nb;
+    cap *= 2;
+  }
+  if (ferror(f))
     rc = wl_err(WL_E_IO, "%s: read error", path);
+out:
   fclose(f);
+  if (rc) {
+    free(buf);
+    buf = NULL;
+    *len = 0;
+  }
   *text = buf;
+  return rc;
+}
+
+/* The document's "rules" array, once its format and version say it is a policy we read. */
+static int doc_rules(const char *path, wl_json_arena *a, const char *text, size_t len,
+                     const wl_json **rules) {
   const wl_json *doc = NULL;
   wl_json_error err;
-  if (!rc && (rc = wl_json_parse(a, buf, len, &doc, &err)) != WL_OK)
-    return wl_err_prefix(rc, "%s", path);
-  const char *fmt = rc ? NULL : wl_json_string(wl_json_get(doc, "format"));
   int64_t ver = 0;
-  if (!rc && (!fmt || strcmp(fmt, WL_POLICY_FORMAT) ||
-              wl_json_int64(wl_json_get(doc, "version"), &ver)))
-    rc = wl_err(WL_E_PARSE, "%s: not a wfplearn policy (\"format\": \"%s\" missing)", path,
-                WL_POLICY_FORMAT);
-  if (!rc && ver != WL_POLICY_VERSION)
-    rc = wl_err(WL_E_VERSION, "%s: policy version %lld (this wfplearn reads %d)", path,
-                (long long)ver, WL_POLICY_VERSION);
-  *rules = rc ? NULL : wl_json_get(doc, "rules");
-  if (!rc && (!*rules || (*rules)->type != WL_JSON_ARRAY))
-    rc = wl_err(WL_E_PARSE, "%s: \"rules\" must be an array", path);
-  if (!rc && (*rules)->len > WL_POLICY_MAX_RULES)
-    rc = wl_err(WL_E_TOOBIG, "%s: more than %d rules", path, WL_POLICY_MAX_RULES);
-  return rc;
+  int rc = wl_json_parse(a, text, len, &doc, &err);
+  if (rc)
+    return wl_err_prefix(rc, "%s", path);
+  const char *fmt = wl_json_string(wl_json_get(doc, "format"));
+  if (!fmt || strcmp(fmt, WL_POLICY_FORMAT) || wl_json_int64(wl_json_get(doc, "version"), &ver))
+    return wl_err(WL_E_PARSE, "%s: not a wfplearn policy (\"format\": \"%s\" missing)", path,
+                  WL_POLICY_FORMAT);
+  if (ver != WL_POLICY_VERSION)
+    return wl_err(WL_E_VERSION, "%s: policy version %lld (this wfplearn reads %d)", path,
+                  (long long)ver, WL_POLICY_VERSION);
+  const wl_json *arr = wl_json_get(doc, "rules");
+  if (!arr || arr->type != WL_JSON_ARRAY)
+    return wl_err(WL_E_PARSE, "%s: \"rules\" must be an array", path);
+  if (arr->len > WL_POLICY_MAX_RULES)
+    return wl_err(WL_E_TOOBIG, "%s: more than %d rules", path, WL_POLICY_MAX_RULES);
+  *rules = arr;
+  return WL_OK;
+}
+
+/* The policy's rules array; *text holds the document the JSON points into (release with free
+ * after the last use of *rules). */
+static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, char **text) {
+  size_t len = 0;
+  *rules = NULL;
+  int rc = read_text(path, text, &len);
+  return rc ? rc : doc_rules(path, a, *text, len, rules);
+}
+
+/* The rules of one import: parsed, with their rows, and which of them are new. */
+typedef struct import_batch {
+  wl_rule *rules;
+  wl_rule_row *rows;
+  int *is_new;
+  size_t n;
+} import_batch;
+
+static void batch_free(import_batch *b) {
+  free(b->rules);
+  free(b->rows);
+  free(b->is_new);
+}
+
+static int batch_alloc(import_batch *b, size_t n) {
+  b->n = n;
+  b->rules = calloc(n + 1, sizeof *b->rules);
+  b->rows = calloc(n + 1, sizeof *b->rows);
+  b->is_new = calloc(n + 1, sizeof *b->is_new);
+  if (!b->rules || !b->rows || !b->is_new)
+    return wl_err(WL_E_NOMEM, "import-policy: out of memory");
+  return WL_OK;
+}
+
+/* Every rule object of the array, read and resolved against this machine's engine. */
+static int read_rules(wl_engine *e, const char *path, const wl_json *arr, import_batch *b) {
+  size_t i = 0;
+  for (const wl_json *o = arr->child; o; o = o->next, i++) {
+    assert(i < b->n); /* the parser counts an array's children in len */
+    int rc = read_rule(o, i + 1, &b->rows[i], &b->rules[i]);
+    if (!rc)
+      rc = wl_rule_resolve(e, NULL, &b->rules[i]);
+    if (rc)
+      return wl_err_prefix(rc, "%s: rule %u", path, (unsigned)(i + 1));
+  }
+  return WL_OK;
+}
+
+/* Classifies every rule against the store's (see classify); WL_E_CONFLICT on any conflict. */
+static int merge_check(wl_store *s, const char *path, import_batch *b, FILE *report_to,
+                       wl_policy_report *rep) {
+  have_ctx have = {0};
+  int rc = wl_rules_load(s, &have.rules, &have.n);
+  if (rc)
+    return rc;
+  classify(&have, b->rules, b->n, b->is_new, report_to, rep);
+  free(have.rules);
+  if (rep->conflicts)
+    return wl_err(WL_E_CONFLICT, "%s: %u conflicts (first: %s); nothing imported", path,
+                  (unsigned)rep->conflicts, rep->first_conflict);
+  return WL_OK;
+}
+
+/* Moves the new rules (and rows) to the front; returns how many there are. */
+static size_t compact_new(import_batch *b) {
+  size_t k = 0;
+  for (size_t j = 0; j < b->n; j++)
+    if (b->is_new[j]) {
+      b->rules[k] = b->rules[j];
+      b->rows[k++] = b->rows[j];
+    }
+  return k;
 }
 
 int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
@@ -278,43 +381,34 @@ int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
   wl_json_arena arena = {0};
   const wl_json *arr = NULL;
   char *text = NULL;
-  have_ctx have = {0};
+  import_batch b = {0};
+  wl_apply_result res = {0};
+  size_t k = 0;
   memset(rep, 0, sizeof *rep);
   int rc = read_doc(path, &arena, &arr, &text);
-  size_t n = rc ? 0 : arr->len;
-  wl_rule *rules = calloc(n + 1, sizeof *rules);
-  wl_rule_row *rows = calloc(n + 1, sizeof *rows);
-  int *is_new = calloc(n + 1, sizeof *is_new);
-  if (!rc && (!rules || !rows || !is_new))
-    rc = wl_err(WL_E_NOMEM, "import-policy: out of memory");
-  size_t i = 0;
-  for (const wl_json *o = rc ? NULL : arr->child; o && !rc; o = o->next, i++) {
-    rc = read_rule(o, i + 1, &rows[i], &rules[i]);
-    if (!rc)
-      rc = wl_rule_resolve(e, NULL, &rules[i]);
+  if (rc)
+    goto out;
+  rc = batch_alloc(&b, arr->len);
+  if (rc)
+    goto out;
+  rc = read_rules(e, path, arr, &b);
+  if (rc)
+    goto out;
+  rep->read = b.n;
+  rc = merge_check(s, path, &b, report_to, rep);
+  if (rc)
+    goto out;
+  k = compact_new(&b);
+  if (!dry_run && k) {
+    rc = wl_rules_add(e, s, b.rules, b.rows, k, &res);
     if (rc)
-      rc = wl_err_prefix(rc, "%s: rule %u", path, (unsigned)(i + 1));
+      goto out;
   }
-  rep->read = rc ? 0 : n;
-  if (!rc)
-    rc = wl_rules_load(s, &have.rules, &have.n);
-  if (!rc)
-    classify(&have, rules, n, is_new, report_to, rep);
-  if (!rc && rep->conflicts)
-    rc = wl_err(WL_E_CONFLICT, "%s: %u conflicts (first: %s); nothing imported", path,
-                (unsigned)rep->conflicts, rep->first_conflict);
-  size_t k = 0; /* compact the new rules to the front */
-  for (size_t j = 0; !rc && j < n; j++)
-    if (is_new[j]) {
-      rules[k] = rules[j];
-      rows[k++] = rows[j];
-    }
-  wl_apply_result res = {0};
-  if (!rc && !dry_run && k)
-    rc = wl_rules_add(e, s, rules, rows, k, &res);
-  rep->added = rc ? 0 : (dry_run ? k : res.added_rules);
-  rep->same += rc ? 0 : res.same_rules;
-  free(rules), free(rows), free(is_new), free(have.rules), free(text);
+  rep->added = dry_run ? k : res.added_rules;
+  rep->same += res.same_rules;
+out:
+  batch_free(&b);
+  free(text);
   wl_json_arena_free(&arena);
   return rc;
 }

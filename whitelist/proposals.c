@@ -7,10 +7,12 @@
  * and one proposal per (app, direction) that has uncovered flows; rules are loaded once. A flow
  * is only compared with the rules of its app and the any-app rules.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "whitelist/proposal.h"
 #include "whitelist/whitelist_int.h"
 
 int64_t wl_proposal_id(int64_t app_id, int dir) {
@@ -72,7 +74,9 @@ static int app_cb(void *ctx, const wl_app_summary *a) {
   e->dos = dup_str(a->dos_path);
   e->rules = malloc((c->n_rules ? c->n_rules : 1) * sizeof *e->rules);
   if (!e->path || !e->dos || !e->rules) {
-    free(e->path), free(e->dos), free(e->rules);
+    free(e->path);
+    free(e->dos);
+    free(e->rules);
     return c->rc = wl_err(WL_E_NOMEM, "proposals: app %lld", (long long)a->app_id);
   }
   c->n_apps++;
@@ -127,55 +131,63 @@ static int flow_cb(void *ctx, const wl_flow *f) {
     (*g)->dir = f->dir;
     wl_strlcpy((*g)->app, a->path, sizeof (*g)->app);
     wl_strlcpy((*g)->app_dos, a->dos, sizeof (*g)->app_dos);
-    wl_evidence_init(&(*g)->ev);
+    wl_evidence_init(&(*g)->evidence);
   }
-  wl_evidence_add(&(*g)->ev, f);
+  wl_evidence_add(&(*g)->evidence, f);
   return 0;
 }
 
 /* Flags, protocol and scope once the evidence is complete. */
 static void finish(wl_proposal *p) {
+  const wl_evidence *evd = &p->evidence;
   p->flags = wl_path_flags(p->app);
-  if (p->ev.allowed + p->ev.blocked == 1)
-    p->flags |= WL_PF_SEEN_ONCE;
-  p->proto = (p->ev.n_protos == 1 && !p->ev.protos_overflow) ? p->ev.protos[0] : -1;
-  p->choice = wl_scope_choose(&p->ev, p->dir, (p->flags & WL_PF_NO_APP) != 0);
+  if (evd->allowed + evd->blocked == 1)
+    p->flags |= WL_PROPOSAL_FLAG_SEEN_ONCE;
+  p->proto = (evd->n_protos == 1 && !evd->protos_overflow) ? evd->protos[0] : -1;
+  p->choice = wl_scope_choose(evd, p->dir, (p->flags & WL_PROPOSAL_FLAG_NO_APP) != 0);
 }
 
 static void ctx_free(build_ctx *c) {
   for (size_t i = 0; i < c->n_apps; i++) {
-    free(c->apps[i].path), free(c->apps[i].dos), free(c->apps[i].rules);
-    free(c->apps[i].grp[0]), free(c->apps[i].grp[1]);
+    free(c->apps[i].path);
+    free(c->apps[i].dos);
+    free(c->apps[i].rules);
+    free(c->apps[i].grp[0]);
+    free(c->apps[i].grp[1]);
   }
-  free(c->apps), free(c->rules), free(c->any_app);
+  free(c->apps);
+  free(c->rules);
+  free(c->any_app);
 }
 
-/* Rules, apps (sorted by id), then flows. */
+/* Rules, apps (sorted by id), then flows. Release *c with ctx_free whatever this returns. */
 static int gather(wl_store *s, uint64_t since, int64_t only_app, build_ctx *c) {
   memset(c, 0, sizeof *c);
   c->only_app = only_app;
   int rc = wl_rules_load(s, &c->rules, &c->n_rules);
-  if (!rc && !(c->any_app = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->any_app)))
-    rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
-  for (size_t i = 0; !rc && i < c->n_rules; i++)
+  if (rc)
+    return rc;
+  c->any_app = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->any_app);
+  if (!c->any_app)
+    return wl_err(WL_E_NOMEM, "proposals: out of memory");
+  for (size_t i = 0; i < c->n_rules; i++)
     if (!c->rules[i].app[0] && !c->rules[i].app_nt[0])
       c->any_app[c->n_any++] = i;
-  if (!rc)
-    rc = wl_store_apps(s, since, app_cb, c);
-  if (!rc)
-    rc = c->rc;
-  if (!rc && c->n_apps > 1)
+  rc = wl_store_apps(s, since, app_cb, c);
+  if (rc || c->rc)
+    return rc ? rc : c->rc;
+  if (c->n_apps > 1)
     qsort(c->apps, c->n_apps, sizeof *c->apps, app_cmp);
-  if (!rc)
-    rc = wl_store_flows(s, only_app, since, flow_cb, c);
+  rc = wl_store_flows(s, only_app, since, flow_cb, c);
   return rc ? rc : c->rc;
 }
 
 static int prop_cmp(const void *a, const void *b) {
   const wl_proposal *x = a, *y = b;
-  uint64_t tx = x->ev.allowed + x->ev.blocked, ty = y->ev.allowed + y->ev.blocked;
-  if (x->ev.blocked != y->ev.blocked)
-    return x->ev.blocked > y->ev.blocked ? -1 : 1;
+  const wl_evidence *ex = &x->evidence, *ey = &y->evidence;
+  uint64_t tx = ex->allowed + ex->blocked, ty = ey->allowed + ey->blocked;
+  if (ex->blocked != ey->blocked)
+    return ex->blocked > ey->blocked ? -1 : 1;
   if (tx != ty)
     return tx > ty ? -1 : 1;
   return x->id < y->id ? -1 : x->id > y->id;
@@ -183,32 +195,33 @@ static int prop_cmp(const void *a, const void *b) {
 
 int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n) {
   build_ctx c;
+  wl_proposal *arr = NULL;
+  size_t count = 0, k = 0;
   *out = NULL;
   *n = 0;
   int rc = gather(s, since, -1, &c);
-  size_t count = 0;
-  for (size_t i = 0; !rc && i < c.n_apps; i++)
+  if (rc)
+    goto out;
+  for (size_t i = 0; i < c.n_apps; i++)
     count += (c.apps[i].grp[0] != NULL) + (c.apps[i].grp[1] != NULL);
-  wl_proposal *arr = NULL;
-  if (!rc && count && !(arr = malloc(count * sizeof *arr)))
+  if (count && !(arr = malloc(count * sizeof *arr))) {
     rc = wl_err(WL_E_NOMEM, "proposals: %u proposals", (unsigned)count);
-  size_t k = 0;
-  for (size_t i = 0; !rc && i < c.n_apps; i++)
+    goto out;
+  }
+  for (size_t i = 0; i < c.n_apps; i++)
     for (int d = 0; d < 2; d++)
       if (c.apps[i].grp[d]) {
         arr[k] = *c.apps[i].grp[d];
         finish(&arr[k++]);
       }
-  ctx_free(&c);
-  if (rc) {
-    free(arr);
-    return rc;
-  }
+  assert(k == count);
   if (k)
     qsort(arr, k, sizeof *arr, prop_cmp);
   *out = arr;
   *n = k;
-  return WL_OK;
+out:
+  ctx_free(&c);
+  return rc;
 }
 
 void wl_proposals_free(wl_proposal *p) { free(p); }
@@ -221,22 +234,28 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
     return rc;
   build_ctx c;
   rc = gather(s, 0, app_id, &c);
-  if (!rc && c.n_apps == 0)
+  if (rc)
+    goto out;
+  if (c.n_apps == 0) {
     rc = wl_err(WL_E_NOTFOUND, "proposal %lld: no such proposal (see wfplearn review)",
                 (long long)id);
-  if (!rc && !c.apps[0].grp[dir == WL_DIR_IN]) {
-    int64_t by = c.apps[0].covered_by[dir == WL_DIR_IN];
-    if (by)
+    goto out;
+  }
+  assert(c.n_apps == 1 && c.apps[0].id == app_id); /* app ids are the apps table's keys */
+  const app_ent *a = &c.apps[0];
+  int in = dir == WL_DIR_IN;
+  if (!a->grp[in]) {
+    if (a->covered_by[in])
       rc = wl_err(WL_E_EXISTS, "proposal %lld: already covered by rule %lld", (long long)id,
-                  (long long)by);
+                  (long long)a->covered_by[in]);
     else
       rc = wl_err(WL_E_NOTFOUND, "proposal %lld: nothing to allow (no uncovered %s flows)",
-                  (long long)id, dir == WL_DIR_IN ? "inbound" : "outbound");
+                  (long long)id, in ? "inbound" : "outbound");
+    goto out;
   }
-  if (!rc) {
-    *out = *c.apps[0].grp[dir == WL_DIR_IN];
-    finish(out);
-  }
+  *out = *a->grp[in];
+  finish(out);
+out:
   ctx_free(&c);
   return rc;
 }
@@ -244,38 +263,38 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
 /* ---------------------------------------------------------------- proposal → rule */
 
 static int rule_ports(const wl_proposal *p, wl_rule *r) {
-  const wl_evidence *ev = &p->ev;
-  if (ev->ports_overflow || ev->n_ports == 0)
+  const wl_evidence *evd = &p->evidence;
+  if (evd->ports_overflow || evd->n_ports == 0)
     return wl_err(WL_E_INVAL, "proposal %lld: %s ports to scope by (use --scope app or remote)",
-                  (long long)p->id, ev->n_ports ? "too many" : "no");
+                  (long long)p->id, evd->n_ports ? "too many" : "no");
   r->n_ports = 0;
-  for (uint32_t i = 0; i < ev->n_ports; i++) {
-    if (r->n_ports && ev->ports[i] == r->ports[r->n_ports - 1].hi + 1) {
-      r->ports[r->n_ports - 1].hi = ev->ports[i];
+  for (uint32_t i = 0; i < evd->n_ports; i++) {
+    if (r->n_ports && evd->ports[i] == r->ports[r->n_ports - 1].hi + 1) {
+      r->ports[r->n_ports - 1].hi = evd->ports[i];
       continue;
     }
     if (r->n_ports == WL_RULE_MAX_PORTS)
       return wl_err(WL_E_INVAL, "proposal %lld: more than %d port ranges for one rule",
                     (long long)p->id, WL_RULE_MAX_PORTS);
-    r->ports[r->n_ports++] = (wl_port_range){ev->ports[i], ev->ports[i]};
+    r->ports[r->n_ports++] = (wl_port_range){evd->ports[i], evd->ports[i]};
   }
   return WL_OK;
 }
 
 static int rule_remotes(const wl_proposal *p, int use_prefixes, wl_rule *r) {
-  const wl_evidence *ev = &p->ev;
-  int exact_fits = !ev->addrs_overflow && ev->n_addrs > 0 && ev->n_addrs <= WL_RULE_MAX_REMOTES;
+  const wl_evidence *evd = &p->evidence;
+  int exact_fits = !evd->addrs_overflow && evd->n_addrs > 0 && evd->n_addrs <= WL_RULE_MAX_REMOTES;
   if (!use_prefixes && exact_fits) {
-    for (uint32_t i = 0; i < ev->n_addrs; i++) {
+    for (uint32_t i = 0; i < evd->n_addrs; i++) {
       wl_prefix *x = &r->remotes[i];
-      x->ip_version = ev->addrs[i].ip_version;
+      x->ip_version = evd->addrs[i].ip_version;
       x->len = x->ip_version == 4 ? 32 : 128;
-      memcpy(x->addr, ev->addrs[i].addr, 16);
+      memcpy(x->addr, evd->addrs[i].addr, 16);
     }
-    r->n_remotes = ev->n_addrs;
-  } else if (!ev->prefixes_overflow && ev->n_prefixes > 0) {
-    memcpy(r->remotes, ev->prefixes, ev->n_prefixes * sizeof ev->prefixes[0]);
-    r->n_remotes = ev->n_prefixes;
+    r->n_remotes = evd->n_addrs;
+  } else if (!evd->prefixes_overflow && evd->n_prefixes > 0) {
+    memcpy(r->remotes, evd->prefixes, evd->n_prefixes * sizeof evd->prefixes[0]);
+    r->n_remotes = evd->n_prefixes;
   } else {
     return wl_err(WL_E_INVAL,
                   "proposal %lld: too many remote addresses to scope by (use --scope app or port)",
@@ -287,7 +306,7 @@ static int rule_remotes(const wl_proposal *p, int use_prefixes, wl_rule *r) {
 }
 
 int wl_proposal_rule(const wl_proposal *p, int scope_override, wl_rule *out) {
-  int no_app = (p->flags & WL_PF_NO_APP) != 0;
+  int no_app = (p->flags & WL_PROPOSAL_FLAG_NO_APP) != 0;
   memset(out, 0, sizeof *out);
   if (!no_app) {
     wl_strlcpy(out->app, p->app_dos[0] ? p->app_dos : p->app, sizeof out->app);
@@ -311,24 +330,25 @@ int wl_proposal_rule(const wl_proposal *p, int scope_override, wl_rule *out) {
 }
 
 size_t wl_proposal_evidence_json(const wl_proposal *p, char *buf, size_t cap) {
+  const wl_evidence *evd = &p->evidence;
   char first[WL_TIME_STR_MAX], last[WL_TIME_STR_MAX], flags[96] = "", by[96] = "";
   size_t fl = 0, bl = 0;
-  wl_time_format(p->ev.first_seen, first);
-  wl_time_format(p->ev.last_seen, last);
-  for (uint32_t bit = 1; bit <= WL_PF_SVCHOST; bit <<= 1)
+  wl_time_format(evd->first_seen, first);
+  wl_time_format(evd->last_seen, last);
+  for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
     if (p->flags & bit)
       fl += (size_t)snprintf(flags + fl, sizeof flags - fl, "%s\"%s\"", fl ? "," : "",
-                             wl_flag_name(bit));
-  for (uint32_t i = 0; i < p->ev.n_filters && bl < sizeof by; i++)
+                             wl_proposal_flag_name(bit));
+  for (uint32_t i = 0; i < evd->n_filters && bl < sizeof by; i++)
     bl += (size_t)snprintf(by + bl, sizeof by - bl, "%s%llu", i ? "," : "",
-                           (unsigned long long)p->ev.filters[i].filter_id);
+                           (unsigned long long)evd->filters[i].filter_id);
   int n = snprintf(buf, cap,
                    "{\"proposal\":%lld,\"allowed\":%llu,\"blocked\":%llu,\"flows\":%llu,"
                    "\"remotes\":%u,\"remotes_more\":%s,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
                    "\"flags\":[%s],\"blocked_by\":[%s]}",
-                   (long long)p->id, (unsigned long long)p->ev.allowed,
-                   (unsigned long long)p->ev.blocked, (unsigned long long)p->ev.flows,
-                   (unsigned)p->ev.n_addrs, p->ev.addrs_overflow ? "true" : "false", first, last,
+                   (long long)p->id, (unsigned long long)evd->allowed,
+                   (unsigned long long)evd->blocked, (unsigned long long)evd->flows,
+                   (unsigned)evd->n_addrs, evd->addrs_overflow ? "true" : "false", first, last,
                    flags, by);
   return n < 0 ? 0 : (size_t)n;
 }

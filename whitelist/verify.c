@@ -8,10 +8,14 @@
  * one engine transaction, then the row updates in one store transaction: the engine side first,
  * so a failure leaves at worst rows listing keys that `verify` reports again.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "engine/keys.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
 #include "whitelist/whitelist_int.h"
 
 typedef struct vctx {
@@ -98,9 +102,9 @@ static int rule_cb(void *ctx, const wl_rule_row *row) {
     return rc;
   if (rc) { /* keep what it had: its filters are not orphans, only unexplainable */
     issue(v, WL_ISSUE_UNRESOLVED, row->id, NULL, 0, wl_errmsg());
-    wl_guid k[8];
+    wl_guid k[WL_ROW_MAX_KEYS];
     size_t nk = 0;
-    wl_keys_parse(row->filters, k, 8, &nk);
+    wl_filter_keys_parse(row->filters, k, WL_ROW_MAX_KEYS, &nk);
     for (size_t i = 0; i < nk && !rc; i++)
       rc = own(v, &k[i]);
     return rc == WL_E_NOMEM ? rc : 0;
@@ -159,49 +163,85 @@ static int find_orphans(vctx *v, wl_guid **orphans, size_t *n) {
   return rc;
 }
 
+/* The stale rows' new key lists, in one store transaction after the engine's. */
+static int update_rows(wl_store *s, const wl_rule_row *rows, size_t n) {
+  int rc = wl_store_begin(s);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    rc = wl_store_rule_update(s, &rows[i]);
+    if (rc)
+      goto rollback_store;
+  }
+  return wl_store_commit(s);
+rollback_store:
+  wl_store_rollback(s);
+  return rc;
+}
+
 static int repair_all(vctx *v, wl_store *s, const wl_guid *orphans, size_t n_orphans) {
   size_t added = 0, adopted = 0, deleted = 0;
   int rc = wl_engine_begin(v->e);
   if (rc)
     return rc;
   rc = wl_objects_ensure(v->e);
-  if (!rc)
-    rc = wl_filters_put(v->e, v->put, v->n_put, &added, &adopted);
-  if (!rc)
-    rc = wl_filters_delete(v->e, orphans, n_orphans, &deleted);
-  rc = rc ? (wl_engine_abort(v->e), rc) : wl_engine_commit(v->e);
-  if (rc || !v->n_stale)
-    goto out;
-  rc = wl_store_begin(s);
-  for (size_t i = 0; !rc && i < v->n_stale; i++)
-    rc = wl_store_rule_update(s, &v->stale[i]);
-  rc = rc ? (wl_store_rollback(s), rc) : wl_store_commit(s);
-out:
+  if (rc)
+    goto abort_engine;
+  rc = wl_filters_put(v->e, v->put, v->n_put, &added, &adopted);
+  if (rc)
+    goto abort_engine;
+  rc = wl_filters_delete(v->e, orphans, n_orphans, &deleted);
+  if (rc)
+    goto abort_engine;
+  rc = wl_engine_commit(v->e);
+  if (!rc && v->n_stale)
+    rc = update_rows(s, v->stale, v->n_stale);
   if (!rc)
     v->rep->repaired = added + deleted + v->n_stale;
   return rc;
+abort_engine:
+  wl_engine_abort(v->e);
+  return rc;
+}
+
+static void vctx_free(vctx *v) {
+  free(v->put);
+  free(v->owned);
+  free(v->stale);
+  free(v->cur);
+  free(v->tmp);
+  free(v->rule);
 }
 
 int wl_rules_verify(wl_engine *e, wl_store *s, int repair, wl_verify_report *rep) {
   vctx v = {0};
   wl_guid *orphans = NULL;
   size_t n_orphans = 0;
+  int rc;
   memset(rep, 0, sizeof *rep);
   v.e = e;
   v.rep = rep;
   v.cur = malloc(sizeof *v.cur);
   v.tmp = calloc(WL_RULE_MAX_FILTERS, sizeof *v.tmp);
   v.rule = malloc(sizeof *v.rule);
-  int rc = (v.cur && v.tmp && v.rule) ? WL_OK : wl_err(WL_E_NOMEM, "verify: out of memory");
-  if (!rc)
-    rc = wl_store_rules(s, rule_cb, &v);
-  if (!rc)
-    rc = check_block(&v, s);
-  if (!rc)
-    rc = find_orphans(&v, &orphans, &n_orphans);
-  if (!rc && repair && rep->issues_total)
+  if (!v.cur || !v.tmp || !v.rule) {
+    rc = wl_err(WL_E_NOMEM, "verify: out of memory");
+    goto out;
+  }
+  rc = wl_store_rules(s, rule_cb, &v);
+  if (rc)
+    goto out;
+  rc = check_block(&v, s);
+  if (rc)
+    goto out;
+  rc = find_orphans(&v, &orphans, &n_orphans);
+  if (rc)
+    goto out;
+  assert(rep->n_issues <= WL_VERIFY_MAX_ISSUES && rep->n_issues <= rep->issues_total);
+  if (repair && rep->issues_total)
     rc = repair_all(&v, s, orphans, n_orphans);
-  free(v.put), free(v.owned), free(v.stale), free(v.cur), free(v.tmp), free(v.rule);
+out:
   free(orphans);
+  vctx_free(&v);
   return rc;
 }

@@ -13,8 +13,9 @@
 #include "cli/main.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "engine/keys.h"
 #include "tests/support/test_wl_world.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/enforce.h"
 
 #define WORLD_MAX_ARGS 32
 

@@ -17,7 +17,7 @@
 #include "common/wl_err.h"
 #include "common/wl_json.h"
 #include "tests/support/test_wl_world.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/apply.h"
 
 static int file_exists(const char *path) {
   FILE *f = fopen(path, "rb");

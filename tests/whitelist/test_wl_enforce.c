@@ -17,8 +17,9 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "store/store.h"
 #include "tests/support/test_wl_world.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/enforce.h"
 
 #define GONE_MS 30000u
 

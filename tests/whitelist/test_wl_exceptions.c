@@ -5,7 +5,7 @@
  * The invariant: a flow review hides as "an exception allows it anyway" must be permitted by
  * an exception filter under enforce; otherwise it would be blocked without ever having been
  * shown. Each case is one connection attempt, classified by the sim; the flow review sees is
- * built the way the store rolls it up (db/store.h: outbound keeps the remote port, inbound the
+ * built the way the store rolls it up (store/store.h: outbound keeps the remote port, inbound the
  * local port). Both answers are also compared with the expected ones in the table. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,11 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
+#include "engine/engine.h"
 #include "engine/sim/sim.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/rule.h"
 #include "whitelist/whitelist_int.h"
 
 #define OUT WL_DIR_OUT
@@ -73,7 +77,7 @@ static void attempt_of(const xcase *c, wl_attempt *a) {
   a->remote_port = c->rport;
 }
 
-/* The flow as the store keeps it (db/store_write.c's flow key). */
+/* The flow as the store keeps it (store/store_write.c's flow key). */
 static void flow_of(const wl_attempt *a, wl_flow *f) {
   memset(f, 0, sizeof *f);
   f->app_id = 1;

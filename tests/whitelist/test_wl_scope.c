@@ -12,7 +12,8 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/proposal.h"
+#include "whitelist/rule.h"
 
 /* ---------------------------------------------------------------- evidence builders */
 
@@ -27,8 +28,8 @@ typedef struct pattern {
   int want_scope, want_prefixes, want_narrowable;
 } pattern;
 
-static void build(const pattern *p, wl_evidence *ev) {
-  wl_evidence_init(ev);
+static void build(const pattern *p, wl_evidence *evd) {
+  wl_evidence_init(evd);
   unsigned n = p->hosts > p->nports ? p->hosts : p->nports;
   for (unsigned i = 0; i < n; i++) {
     wl_flow f = {0};
@@ -55,7 +56,7 @@ static void build(const pattern *p, wl_evidence *ev) {
       f.local_port = port;
     else
       f.remote_port = port;
-    wl_evidence_add(ev, &f);
+    wl_evidence_add(evd, &f);
   }
 }
 
@@ -115,9 +116,9 @@ static void test_scope_table(void **state) {
        WL_SCOPE_APP, 0, 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    wl_evidence ev;
-    build(&cases[i], &ev);
-    wl_scope_choice c = wl_scope_choose(&ev, cases[i].dir, cases[i].no_app);
+    wl_evidence evd;
+    build(&cases[i], &evd);
+    wl_scope_choice c = wl_scope_choose(&evd, cases[i].dir, cases[i].no_app);
     if (c.scope != cases[i].want_scope || c.use_prefixes != cases[i].want_prefixes ||
         c.narrowable != cases[i].want_narrowable)
       fail_msg("case %zu (%s): scope %s prefixes %d narrowable %d; want %s %d %d", i,
@@ -139,9 +140,9 @@ static void test_proposal_rule(void **state) {
   strcpy(p.app, "\\device\\harddiskvolume3\\apps\\teams.exe");
   strcpy(p.app_dos, "C:\\apps\\teams.exe");
   pattern teams = {"", OUT, 0, 0, 17, 12, 12, P_TEAMS, N(P_TEAMS), 0, 0, 0};
-  build(&teams, &p.ev);
+  build(&teams, &p.evidence);
   p.proto = 17;
-  p.choice = wl_scope_choose(&p.ev, p.dir, 0);
+  p.choice = wl_scope_choose(&p.evidence, p.dir, 0);
   wl_rule r;
   char buf[2048];
   assert_int_equal(wl_proposal_rule(&p, -1, &r), WL_OK);
@@ -161,12 +162,12 @@ static void test_proposal_rule(void **state) {
   assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_APP, &r), WL_OK);
   assert_int_equal(r.n_ports + r.n_remotes, 0);
   /* a no-app proposal never becomes "any app, anything" */
-  p.flags = WL_PF_NO_APP;
+  p.flags = WL_PROPOSAL_FLAG_NO_APP;
   assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_APP, &r), WL_E_INVAL);
   assert_string_equal(r.app, "");
   /* too many hosts for an exact remote scope, and prefixes overflow */
   pattern p2p = {"", OUT, 0, 0, 17, 300, 200, P_SCATTER30, 30, 0, 0, 0};
-  build(&p2p, &p.ev);
+  build(&p2p, &p.evidence);
   p.flags = 0;
   assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_REMOTE, &r), WL_E_INVAL);
 }
@@ -180,19 +181,19 @@ static void test_flags(void **state) {
   (void)state;
   static const flag_case cases[] = {
       {"C:\\Program Files\\Mozilla Firefox\\firefox.exe", 0},
-      {"C:\\Users\\alice\\AppData\\Local\\Temp\\setup.exe", WL_PF_TEMP_PATH},
-      {"C:\\Windows\\Temp\\x.exe", WL_PF_TEMP_PATH},
-      {"C:\\Users\\alice\\Downloads\\invoice_viewer.exe", WL_PF_TEMP_PATH},
+      {"C:\\Users\\alice\\AppData\\Local\\Temp\\setup.exe", WL_PROPOSAL_FLAG_TEMP_PATH},
+      {"C:\\Windows\\Temp\\x.exe", WL_PROPOSAL_FLAG_TEMP_PATH},
+      {"C:\\Users\\alice\\Downloads\\invoice_viewer.exe", WL_PROPOSAL_FLAG_TEMP_PATH},
       {"\\device\\harddiskvolume3\\users\\bob\\appdata\\roaming\\zoom\\bin\\zoom.exe",
-       WL_PF_TEMP_PATH},
+       WL_PROPOSAL_FLAG_TEMP_PATH},
       {"C:\\Users\\alice\\AppData\\Local\\Microsoft\\Teams\\Teams.exe", 0},
-      {"C:\\Windows\\System32\\svchost.exe", WL_PF_SVCHOST},
-      {"\\device\\harddiskvolume3\\windows\\system32\\SVCHOST.EXE", WL_PF_SVCHOST},
+      {"C:\\Windows\\System32\\svchost.exe", WL_PROPOSAL_FLAG_SVCHOST},
+      {"\\device\\harddiskvolume3\\windows\\system32\\SVCHOST.EXE", WL_PROPOSAL_FLAG_SVCHOST},
       {"C:\\tools\\notsvchost.exe", 0},
-      {"", WL_PF_NO_APP},
-      {NULL, WL_PF_NO_APP},
-      {"System", WL_PF_NO_APP},
-      {"system", WL_PF_NO_APP},
+      {"", WL_PROPOSAL_FLAG_NO_APP},
+      {NULL, WL_PROPOSAL_FLAG_NO_APP},
+      {"System", WL_PROPOSAL_FLAG_NO_APP},
+      {"system", WL_PROPOSAL_FLAG_NO_APP},
       {"C:\\System\\x.exe", 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -201,8 +202,8 @@ static void test_flags(void **state) {
       fail_msg("case %zu (%s): flags 0x%x, want 0x%x", i, cases[i].path ? cases[i].path : "NULL",
                got, cases[i].want);
   }
-  assert_string_equal(wl_flag_name(WL_PF_SEEN_ONCE), "seen-once");
-  assert_non_null(strstr(wl_flag_note(WL_PF_SVCHOST), "every service"));
+  assert_string_equal(wl_proposal_flag_name(WL_PROPOSAL_FLAG_SEEN_ONCE), "seen-once");
+  assert_non_null(strstr(wl_proposal_flag_note(WL_PROPOSAL_FLAG_SVCHOST), "every service"));
 }
 
 static void test_proposal_ids(void **state) {

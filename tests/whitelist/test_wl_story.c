@@ -15,11 +15,15 @@
 
 #include <cmocka.h>
 
+#include "capture/capture.h"
 #include "common/wl_err.h"
 #include "common/wl_json.h"
-#include "capture/capture.h"
+#include "engine/keys.h"
+#include "store/store.h"
 #include "tests/support/test_wl_world.h"
-#include "whitelist/whitelist.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/proposal.h"
 
 /* The five promoted: one of each outbound pattern and the first listener. */
 static const unsigned promoted[5] = {0, 1, 2, 3, 16};
@@ -94,27 +98,28 @@ static void test_review_after_learn(void **state) {
     int app = world_app_index(p[i].app);
     assert_true(app >= 0);
     assert_int_equal(p[i].dir, world_app_dir((unsigned)app));
-    assert_int_equal(p[i].ev.allowed + p[i].ev.blocked, w.attempts[app]);
+    assert_int_equal(p[i].evidence.allowed + p[i].evidence.blocked, w.attempts[app]);
     if (p[i].dir == WL_DIR_IN) { /* refused by Windows Firewall's default inbound block */
-      assert_int_equal(p[i].ev.blocked, w.attempts[app]);
-      assert_int_equal(p[i].ev.filters[0].filter_id, WL_SIM_ID_IN_BLOCK_V4);
+      assert_int_equal(p[i].evidence.blocked, w.attempts[app]);
+      assert_int_equal(p[i].evidence.filters[0].filter_id, WL_SIM_ID_IN_BLOCK_V4);
       wl_filter_info fi;
       assert_int_equal(wl_store_filter_info_get(s, WL_SIM_ID_IN_BLOCK_V4, &fi), WL_OK);
       assert_string_equal(fi.provider, WL_SIM_WF_PROVIDER_NAME);
       assert_int_equal(p[i].choice.scope, WL_SCOPE_PORT);
     } else {
-      assert_int_equal(p[i].ev.blocked, 0);
+      assert_int_equal(p[i].evidence.blocked, 0);
       static const int want[4] = {WL_SCOPE_REMOTE, WL_SCOPE_PORT, WL_SCOPE_REMOTE, WL_SCOPE_PORT};
       assert_int_equal(p[i].choice.scope, want[app % 4]);
     }
     if (i) /* blocked first, then by total */
-      assert_true(p[i - 1].ev.blocked >= p[i].ev.blocked);
+      assert_true(p[i - 1].evidence.blocked >= p[i].evidence.blocked);
   }
   /* The same id names the same proposal when fetched alone. */
   wl_proposal one;
   assert_int_equal(wl_proposal_get(s, p[3].id, &one), WL_OK);
   assert_string_equal(one.app, p[3].app);
-  assert_int_equal(one.ev.allowed + one.ev.blocked, p[3].ev.allowed + p[3].ev.blocked);
+  assert_int_equal(one.evidence.allowed + one.evidence.blocked,
+                   p[3].evidence.allowed + p[3].evidence.blocked);
   wl_proposals_free(p);
   wl_store_close(s);
   /* review --json in a child process: an array of 20 objects with the documented fields. */
@@ -282,10 +287,10 @@ static void test_story(void **state) {
   assert_int_equal(n, WORLD_APPS - 5);
   for (size_t i = 0; i < n; i++) {
     assert_false(is_promoted(world_app_index(p[i].app)));
-    assert_true(p[i].ev.blocked > 0 && p[i].ev.allowed == 0);
-    assert_true(has(&c.block, p[i].ev.filters[0].filter_id));
+    assert_true(p[i].evidence.blocked > 0 && p[i].evidence.allowed == 0);
+    assert_true(has(&c.block, p[i].evidence.filters[0].filter_id));
     wl_filter_info fi;
-    assert_int_equal(wl_store_filter_info_get(s, p[i].ev.filters[0].filter_id, &fi), WL_OK);
+    assert_int_equal(wl_store_filter_info_get(s, p[i].evidence.filters[0].filter_id, &fi), WL_OK);
     assert_true(fi.ours);
   }
   wl_proposals_free(p);

@@ -1,6 +1,6 @@
 /* test_wl_wine.c — the whitelist's filters through the real fwpuclnt backend and our fake
  * fwpuclnt.dll, under wine (Windows build only; the DLL sits beside this .exe and
- * WINEDLLOVERRIDES / WL_SIM_STATE come from whitelist/whitelist.cmake).
+ * WINEDLLOVERRIDES / WL_SIM_STATE come from tests/CMakeLists.txt).
  *
  * Rules of every shape (app + ports and a range + user; v4 address and v6 prefix, so one filter
  * per IP version; inbound with a package SID; no app) and the whole enforce set are added with
@@ -20,7 +20,13 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
-#include "whitelist/whitelist.h"
+#include "engine/engine.h"
+#include "engine/keys.h"
+#include "store/store.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+#include "whitelist/open.h"
+#include "whitelist/rule.h"
 #include "tests/support/fake_ctl.h"
 
 #define DB "test_wl_wine.db"

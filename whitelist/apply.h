@@ -1,0 +1,115 @@
+/* apply.h — the whitelist in the engine: wfplearn's provider and sublayer, the permit filters
+ * each rule becomes, and the changes that keep the engine and the store in step (add, revoke,
+ * verify and repair, uninstall).
+ *
+ * Rules live twice: as rows in the store (what the user approved, store/store.h) and as permit
+ * filters in wfplearn's own provider and sublayer (what WFP enforces, through engine/engine.h
+ * only, so all of it runs on the sim and against the fake fwpuclnt.dll). A rule's filter keys
+ * derive from its identity (whitelist/rule.h), so the two sides meet without a side table.
+ *
+ * Invariant kept by every change (promote, revoke, import-policy, verify --repair): the engine
+ * never holds a permit filter the store does not know about. Adding commits the store first
+ * and the engine second; revoking commits the engine first and the store second. Whichever of
+ * the two commits fails second is compensated; if the compensation fails too, what remains is a
+ * rule row whose filters are missing (traffic stays blocked: fail-closed), which `verify`
+ * reports and `verify --repair` fixes. See whitelist/apply.c.
+ */
+#ifndef WL_WHITELIST_APPLY_H
+#define WL_WHITELIST_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "store/store.h"
+#include "whitelist/rule.h"
+
+/* ---- our objects ----
+ * wfplearn's provider, sublayer and filter-key namespace: engine/keys.h. */
+
+/* Sublayer weight (UINT16, higher is evaluated first). Must be above Windows Firewall's
+ * (FWPM_SUBLAYER_MPSSVC_WF; 0x1000 on the sim, see engine/sim/sim.h) and the universal sublayer's:
+ * WFP arbitrates sublayers from the highest weight down, and only a hard permit in a higher
+ * sublayer keeps a lower sublayer's block from winning. wl_objects_ensure checks it. */
+#define WL_SUBLAYER_WEIGHT 0xF000u
+/* Filter weights inside our sublayer (FWP_UINT64, exact): the default block lowest, so any
+ * matching permit (rule or essential exception) decides first. */
+#define WL_WEIGHT_BLOCK 0u
+#define WL_WEIGHT_RULE 0x1000u
+#define WL_WEIGHT_EXCEPTION 0x2000u
+
+/* Add the provider and sublayer when absent; call inside the caller's transaction.
+ * WL_E_CONFLICT when Windows Firewall's sublayer outweighs ours. */
+int wl_objects_ensure(wl_engine *e);
+
+/* ---- rules → filters ---- */
+#define WL_RULE_MAX_FILTERS 2 /* one per IP version on the rule's layer */
+
+/* Fill app_nt from the engine's app id for `app` (FwpmGetAppIdFromFileName0 via
+ * wl_engine_app_id; an NT path is mapped to DOS with the engine's drive map first), and, when
+ * `s` is not NULL, user/package from the raw events of the app when all of them carry the same
+ * SID. WL_E_NOTFOUND when the app's volume is unknown. */
+int wl_rule_resolve(wl_engine *e, wl_store *s, wl_rule *r);
+/* The SID part of wl_rule_resolve for n resolved rules at once: one pass over the raw events. */
+int wl_rules_sids(wl_store *s, wl_rule *rules, size_t n);
+/* The permit filters implementing r: ALE_AUTH_CONNECT (out) or ALE_AUTH_RECV_ACCEPT (in), v4
+ * and v6 (only the versions its remotes allow), keys from wl_rule_identity. */
+int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, size_t *n);
+/* 1 when two filters would behave the same (layer, sublayer, provider, action, flags, weight,
+ * conditions, app id, SIDs); the key, id, name and description are not compared. */
+int wl_filter_same(const wl_filter *a, const wl_filter *b);
+/* Keys as the rule row stores them: "{GUID},{GUID}". */
+size_t wl_filter_keys_format(const wl_filter *f, size_t n, char *buf, size_t cap);
+
+/* ---- changing the whitelist (engine + store, all or nothing) ---- */
+typedef struct wl_apply_result {
+  size_t added_rules, same_rules;  /* same: an identical rule already existed */
+  size_t added_filters, adopted_filters; /* adopted: the key was present and identical */
+} wl_apply_result;
+
+/* Add rules (parsed, resolved) with their rows' evidence/origin: one engine transaction and
+ * one store transaction, ordered as the header comment says. Rules identical to an existing
+ * one add nothing. rows[i] receives the stored row (id, filters). */
+int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *rows,
+                 size_t n, wl_apply_result *res);
+/* Remove rules by id with their filters (all or nothing; WL_E_NOTFOUND for an unknown id). */
+int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
+
+/* ---- verify ---- */
+#define WL_VERIFY_MAX_ISSUES 256
+enum wl_issue_kind {
+  WL_ISSUE_MISSING = 1, /* a rule's filter is not in the engine */
+  WL_ISSUE_ALTERED,     /* present under its key but different */
+  WL_ISSUE_ORPHAN,      /* a filter of our provider no rule (nor enforce) owns */
+  WL_ISSUE_UNRESOLVED,  /* a rule whose app no longer maps to an app id */
+  WL_ISSUE_BLOCK        /* mode is enforce but the default block is not complete */
+};
+typedef struct wl_issue {
+  int kind;
+  int64_t rule_id;      /* 0 for orphans and the block */
+  wl_guid key;
+  uint64_t filter_id;
+  char what[160];
+} wl_issue;
+typedef struct wl_verify_report {
+  size_t rules, filters_expected, filters_found, n_issues, issues_total;
+  wl_issue issues[WL_VERIFY_MAX_ISSUES];
+  size_t repaired;
+} wl_verify_report;
+/* Compare rules (and, in enforce mode, the default block) with the engine. With repair:
+ * re-add missing filters, replace altered ones, delete orphans, in one transaction.
+ * The report is large: allocate it. */
+int wl_rules_verify(wl_engine *e, wl_store *s, int repair, wl_verify_report *rep);
+
+/* ---- uninstall ----
+ * Remove every WFP object of ours (filters of our provider, the sublayer, the provider),
+ * release a pending watchdog (asked to leave, killed if it does not; whitelist/enforce.h) and
+ * set mode=learn. Idempotent. s may be NULL. The engine options the capture changed are put
+ * back by the capture's own wl_capture_restore_saved_options (cli/cmd_uninstall.c calls both). */
+typedef struct wl_uninstall_report {
+  size_t filters, sublayers, providers;
+  int watchdog_released;
+} wl_uninstall_report;
+int wl_uninstall(wl_engine *e, wl_store *s, wl_uninstall_report *rep);
+
+#endif

@@ -1,0 +1,63 @@
+/* enforce.h — the default block under the whitelist, and the watchdog that makes trying it
+ * safe: enforce, confirm, relax.
+ *
+ * Rules are permits (whitelist/apply.h); enforce puts a block beneath them, with hard permits
+ * for what a machine needs to stay reachable (loopback, DHCP, DNS, ICMPv6 neighbour discovery).
+ * It is tried before it is kept: `enforce` starts a watchdog process that holds the block in a
+ * dynamic WFP session, which WFP removes when the session closes or the process dies, so a
+ * policy that cuts the user off rolls itself back at the deadline unless `confirm` makes it
+ * persistent. The mode and the watchdog's handshake live in the store's meta table; mode
+ * changes are compare-and-set in one store transaction. See whitelist/enforce.c.
+ */
+#ifndef WL_WHITELIST_ENFORCE_H
+#define WL_WHITELIST_ENFORCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "store/store.h"
+
+/* Store meta keys: "mode" = learn | pending | enforce; "enforce_inbound" = 0 | 1;
+ * "watchdog_pid", "watchdog_token", "watchdog_deadline" (ticks), "watchdog_cmd"
+ * ("exit:TOKEN" asks the watchdog to leave). */
+#define WL_META_MODE "mode"
+#define WL_META_INBOUND "enforce_inbound"
+#define WL_META_WD_PID "watchdog_pid"
+#define WL_META_WD_TOKEN "watchdog_token"
+#define WL_META_WD_DEADLINE "watchdog_deadline"
+#define WL_META_WD_CMD "watchdog_cmd"
+#define WL_ENFORCE_MAX_FILTERS 16
+
+/* The default block and its essential exceptions (loopback, DHCP client, DNS client, ICMPv6
+ * neighbour discovery) on the outbound layers, and the inbound ones too when `inbound`.
+ * persistent selects the variant: dynamic (held by the watchdog) and persistent filters have
+ * different keys, so confirm can add the persistent set before the watchdog lets go. */
+int wl_enforce_filters(int inbound, int persistent, wl_filter *out, size_t cap, size_t *n);
+/* 1 when `key` is one of the enforce filters (either variant, either direction). */
+int wl_enforce_owns(const wl_guid *key);
+
+typedef struct wl_enforce_opts {
+  const char *db_path, *engine_spec;
+  unsigned within_s;      /* the watchdog's deadline */
+  int inbound;
+  const char *exe;        /* the wfplearn executable to run as watchdog (NULL: ourselves) */
+  const char *log_path;   /* watchdog stdout/stderr (NULL: DB.watchdog.log) */
+} wl_enforce_opts;
+
+/* enforce: start the watchdog and wait (bounded) until it holds the dynamic block and the
+ * store says pending. *pid receives the watchdog's pid. */
+int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid);
+/* The watchdog's body: opens a dynamic session, adds the block, writes pending, waits for
+ * confirm, relax, its deadline or an interrupt, and returns (its session closes, and WFP — or
+ * the sim — removes the dynamic filters). *outcome: "confirmed", "released" or "expired". */
+int wl_enforce_watchdog(const char *db_path, const char *engine_spec, unsigned within_s,
+                        int inbound, const char *token, const char **outcome);
+/* confirm: the persistent block, mode=enforce, and the watchdog told to leave. */
+int wl_enforce_confirm(wl_engine *e, wl_store *s);
+/* relax: release a pending watchdog, remove the persistent block, mode=learn. */
+int wl_enforce_relax(wl_engine *e, wl_store *s);
+/* "learn", "pending" or "enforce" (learn when unset). */
+int wl_enforce_mode(wl_store *s, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,35 @@
+/* policy.h — the whitelist as a file: export the rules as a JSON policy, import one as a merge.
+ *
+ * A policy is what a user reviews in a diff and carries to another machine, so it holds what
+ * the rules mean (DOS paths, ports, remotes, evidence) and nothing tied to this machine (NT
+ * paths and filter keys are derived again on import). Import is all or nothing: a conflict or
+ * an error changes nothing; otherwise the new rules go in through wl_rules_add
+ * (whitelist/apply.h) in one transaction. The format is described in whitelist/policy.c.
+ */
+#ifndef WL_WHITELIST_POLICY_H
+#define WL_WHITELIST_POLICY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "store/store.h"
+
+#define WL_POLICY_FORMAT "wfplearn-policy"
+#define WL_POLICY_VERSION 1
+#define WL_POLICY_MAX_RULES 4096
+
+/* Write every rule of the store to f as one policy document. */
+int wl_policy_export(wl_store *s, FILE *f);
+
+typedef struct wl_policy_report {
+  size_t read, added, same, conflicts;
+  char first_conflict[256];
+} wl_policy_report;
+/* Merge a policy: rules identical to an existing one are "same"; a rule for an app and
+ * direction that already has a different rule is a conflict. Any conflict or error: nothing
+ * changes (WL_E_CONFLICT, conflicts listed on `report_to` when not NULL). dry_run: check only. */
+int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
+                     FILE *report_to, wl_policy_report *rep);
+
+#endif

@@ -1,0 +1,139 @@
+/* proposal.h — review's proposals: what learn saw that no rule covers yet, one per app and
+ * direction, with the evidence behind it, its risk flags and the scope it would be narrowed to.
+ *
+ * The store holds flows; a proposal groups the uncovered ones of an (app, direction), gathers
+ * what they showed into bounded sets (wl_evidence), and proposes the narrowest scope the
+ * evidence supports (wl_scope_choose, a pure function so a table can test it). Proposals are
+ * not stored: their ids derive from the store's app ids, so `promote 7` means the same thing
+ * whenever review ran. A proposal becomes a rule (whitelist/rule.h) with wl_proposal_rule;
+ * adding that rule to the engine and the store is whitelist/apply.h's job.
+ */
+#ifndef WL_WHITELIST_PROPOSAL_H
+#define WL_WHITELIST_PROPOSAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event/event.h"
+#include "store/store.h"
+#include "whitelist/rule.h"
+
+/* ---- evidence ---- */
+#define WL_EVIDENCE_MAX_ADDRS 64   /* distinct remote addresses kept; more sets addrs_overflow */
+#define WL_EVIDENCE_MAX_PORTS 64   /* distinct ports kept; more sets ports_overflow */
+#define WL_EVIDENCE_MAX_PREFIXES 8 /* distinct /24 (v4) and /48 (v6) kept */
+#define WL_EVIDENCE_MAX_PROTOS 8
+#define WL_EVIDENCE_MAX_FILTERS 4  /* blocking filters kept (most frequent first) */
+#define WL_EVIDENCE_V4_PREFIX 24
+#define WL_EVIDENCE_V6_PREFIX 48
+
+typedef struct wl_evidence_addr {
+  uint8_t ip_version;
+  uint8_t addr[16];
+  uint16_t port; /* a port seen with it (for showing endpoints) */
+} wl_evidence_addr;
+
+typedef struct wl_evidence_filter {
+  uint64_t filter_id, count;
+} wl_evidence_filter;
+
+/* What the flows of one (app, direction) showed. Every set is bounded; overflow flags say
+ * "more than fits", which the scope choice reads as "many". */
+typedef struct wl_evidence {
+  uint64_t allowed, blocked, flows;
+  uint64_t first_seen, last_seen;
+  uint32_t n_protos;
+  uint8_t protos[WL_EVIDENCE_MAX_PROTOS];
+  int protos_overflow;
+  uint32_t n_ports;                      /* outbound: remote ports; inbound: local ports */
+  uint16_t ports[WL_EVIDENCE_MAX_PORTS]; /* sorted */
+  int ports_overflow;
+  uint32_t n_addrs;
+  wl_evidence_addr addrs[WL_EVIDENCE_MAX_ADDRS];
+  int addrs_overflow;
+  uint32_t n_prefixes;
+  wl_prefix prefixes[WL_EVIDENCE_MAX_PREFIXES];
+  int prefixes_overflow;
+  uint32_t n_filters;
+  wl_evidence_filter filters[WL_EVIDENCE_MAX_FILTERS]; /* who blocked it, by drop count */
+  uint64_t other_filter_drops;
+} wl_evidence;
+
+void wl_evidence_init(wl_evidence *evd);
+void wl_evidence_add(wl_evidence *evd, const wl_flow *f);
+
+/* ---- scope ---- */
+/* Scope choice thresholds (see wl_scope_choose). */
+#define WL_SCOPE_FEW_HOSTS 4
+#define WL_SCOPE_FEW_PORT_RUNS 4 /* runs of consecutive ports: 8801-8810 is one */
+#define WL_SCOPE_FEW_PREFIXES 4
+#define WL_SCOPE_IN_PORT_RUNS 8
+
+typedef struct wl_scope_choice {
+  int scope;         /* enum wl_scope */
+  int use_prefixes;  /* REMOTE: 1 = the /24 and /48 prefixes, 0 = the exact addresses */
+  int narrowable;    /* 0 when nothing narrows the evidence (scope is then APP) */
+} wl_scope_choice;
+
+/* The proposed scope from the evidence, in this order:
+ *   inbound:  the local ports it listened on when they form at most WL_SCOPE_IN_PORT_RUNS
+ *             runs; else app;
+ *   outbound: at most WL_SCOPE_FEW_HOSTS remote addresses → remote (exact addresses);
+ *             else at most WL_SCOPE_FEW_PORT_RUNS port runs → port;
+ *             else at most WL_SCOPE_FEW_PREFIXES prefixes → remote (prefixes);
+ *             else app.
+ *   no app (System, dropped packets without one): "app" would mean "anything", so the
+ *   narrowest of port / remote prefixes that fits a rule is used instead, narrowable = 0 when
+ *   none does (promote then refuses). Pure. */
+wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app);
+
+/* ---- risk flags ----
+ * Bits of wl_proposal.flags: what review warns about before a proposal is promoted. */
+#define WL_PROPOSAL_FLAG_TEMP_PATH 0x1u /* binary under Temp, Downloads or AppData\Roaming */
+#define WL_PROPOSAL_FLAG_SEEN_ONCE 0x2u /* one connection attempt in all */
+#define WL_PROPOSAL_FLAG_NO_APP 0x4u    /* no path: System or a dropped packet without an app */
+#define WL_PROPOSAL_FLAG_SVCHOST 0x8u   /* svchost.exe: a rule covers every service in it */
+#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_SVCHOST /* the highest bit: loops stop there */
+/* Flags of an app path as recorded, and their names ("temp-path", ...). */
+uint32_t wl_path_flags(const char *path);
+const char *wl_proposal_flag_name(uint32_t flag);
+const char *wl_proposal_flag_note(uint32_t flag); /* one line explaining the risk */
+
+/* ---- proposals ---- */
+typedef struct wl_proposal {
+  int64_t id;                 /* wl_proposal_id(app_id, dir) */
+  int64_t app_id;
+  uint8_t dir;
+  char app[WL_PATH_MAX];      /* as recorded (NT path usually; "" = none) */
+  char app_dos[WL_PATH_MAX];  /* "" when unknown */
+  uint32_t flags;             /* WL_PROPOSAL_FLAG_* */
+  int16_t proto;              /* the one protocol seen, or -1 when several */
+  wl_scope_choice choice;
+  wl_evidence evidence;       /* what its flows showed */
+} wl_proposal;
+
+/* Proposal ids are derived, not stored: id = 2 * app_id + (dir == in) + 1, app_id being the
+ * store's interned app row, which never changes. So `promote 7` means "app 3, inbound" whatever
+ * review printed before or after and however the list was sorted, with no table to keep in
+ * step with the flows. */
+int64_t wl_proposal_id(int64_t app_id, int dir);
+int wl_proposal_split(int64_t id, int64_t *app_id, int *dir); /* WL_E_INVAL when not an id */
+
+/* Proposals from the flows seen at or after `since` (0 = all) that no rule covers and no
+ * essential exception covers; sorted by blocked count, then total, then id. *out is an array
+ * of *n; release with wl_proposals_free. */
+int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n);
+void wl_proposals_free(wl_proposal *p);
+/* One proposal by id (its uncovered flows over all time). WL_E_NOTFOUND when the id names no
+ * app; WL_E_EXISTS (message names the covering rule) when every flow is already covered. */
+int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out);
+
+/* The rule a proposal becomes, with the proposed scope or `scope_override` (-1: none). Fills
+ * app, dir, proto, scope, ports/remotes; app_nt, user and package are filled by
+ * wl_rule_resolve (whitelist/apply.h). WL_E_INVAL when the scope cannot be built from the
+ * evidence (too many ports/addresses for a rule, or a no-app proposal nothing narrows). */
+int wl_proposal_rule(const wl_proposal *p, int scope_override, wl_rule *out);
+/* Evidence summary JSON for the rule row (bounded by the row's evidence column). */
+size_t wl_proposal_evidence_json(const wl_proposal *p, char *buf, size_t cap);
+
+#endif
