@@ -62,7 +62,7 @@
 #define WL_CAPTURE_ATTRIB_PENDING 64u    /* failed filter lookups waiting to be asked again */
 #define WL_CAPTURE_ATTRIB_TRIES   8u     /* lookups of one filter id before it is given up */
 
-/* A filter whose provider has whitelist/whitelist.h's key, or this name, is attributed as
+/* A filter whose provider has engine/keys.h's WL_PROVIDER_KEY, or this name, is attributed as
  * wfplearn's own ("ours"). */
 #define WL_CAPTURE_OUR_PROVIDER_NAME "wfplearn"
 

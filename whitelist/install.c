@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "engine/keys.h"
 #include "whitelist/apply.h"
 #include "whitelist/enforce.h"
@@ -20,8 +21,8 @@
 static const wl_guid wf_sublayer = WL_KEY_MPSSVC_WF_SUBLAYER;
 
 int wl_whitelist_need_store(const char *db) {
-  FILE *f = db ? fopen(db, "rb") : NULL;
-  if (!f)
+  FILE *f = NULL;
+  if (!db || wl_os_fopen(db, "rb", &f) != WL_OK)
     return wl_err(WL_E_NOTFOUND, "%s: no store yet (run wfplearn learn first)", db ? db : "");
   fclose(f);
   return WL_OK;

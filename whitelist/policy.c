@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "common/wl_json.h"
 #include "whitelist/apply.h"
 #include "whitelist/policy.h"
@@ -245,8 +246,8 @@ static int read_text(const char *path, char **text, size_t *len) {
   int rc = WL_OK;
   *text = NULL;
   *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  FILE *f = NULL;
+  if (wl_os_fopen(path, "rb", &f) != WL_OK)
     return wl_err(WL_E_NOTFOUND, "%s: cannot open", path);
   char *buf = malloc(cap);
   if (!buf) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""layers.py — the folders are layers (docs/architecture.md); this keeps them so.
+"""layers.py — the folders are layers (docs/architecture.md); this keeps them so, and keeps
+the OS layer the only way to files by name and to threads.
 
 Every #include "dir/file.h" of a product file (every .c/.h outside tests/, bench/, scripts/)
 must point to a folder of a lower layer, to the same folder, or — for a backend folder like
@@ -27,6 +28,14 @@ LAYERS = [
 NOT_PRODUCT = ("tests", "bench", "scripts", "build", "docs", "cmake", ".git")
 RANK = {f: i for i, layer in enumerate(LAYERS) for f in layer}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+# The OS layer is the only way to the OS for these: files by name (UTF-8 paths on Windows need
+# _wfopen) and threads (no pthread in Windows code). Allowed only in the files that implement it.
+OS_ONLY = [
+    (re.compile(r'\bfopen\s*\('), "fopen: use wl_os_fopen (common/wl_os.h)",
+     ("common/os_posix.c", "common/os_win.c")),
+    (re.compile(r'\bpthread_|<pthread\.h>'), "pthread: use common/wl_thread.h",
+     ("common/thread_posix.c",)),
+]
 
 
 def folder_of(path):
@@ -56,6 +65,11 @@ def main(root):
             if len(lines) > MAX_LINES:
                 bad.append(f"{rel}: {len(lines)} lines (product files stay under {MAX_LINES})")
             for no, line in enumerate(lines, 1):
+                code = line.split("//")[0]
+                if not code.lstrip().startswith(("*", "/*")):
+                    for pat, why, allowed in OS_ONLY:
+                        if pat.search(code) and rel not in allowed:
+                            bad.append(f"{rel}:{no}: {why}")
                 m = INCLUDE.match(line)
                 if not m or "/" not in m.group(1):
                     continue
@@ -79,7 +93,8 @@ def main(root):
                            f"{dst} is layer {RANK[dst]})")
     cycles = find_cycles(edges)
     for c in cycles:
-        bad.append("cycle between folders: " + " -> ".join(c))
+        bad.append("cycle between folders (they include each other, directly or not): "
+                   + ", ".join(c))
     print("folder graph (folder -> folders it includes):")
     for src in sorted(edges, key=lambda f: (RANK.get(f, 99), f)):
         print(f"  {src:16} -> {', '.join(sorted(edges[src], key=lambda f: (RANK.get(f, 99), f)))}")
@@ -115,7 +130,7 @@ def find_cycles(edges):
                 if w == v:
                     break
             if len(comp) > 1:
-                out.append(sorted(comp) + [sorted(comp)[0]])
+                out.append(sorted(comp))
 
     for v in list(edges):
         if v not in index:
