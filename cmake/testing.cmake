@@ -48,7 +48,7 @@ function(wl_add_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_include_directories(${name} PRIVATE ${CMOCKA_INCLUDE_DIR} ${CMAKE_SOURCE_DIR})
-  target_link_libraries(${name} PRIVATE ${T_LIBS} ${CMOCKA_LIBRARY})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} wl_test_support ${CMOCKA_LIBRARY})
   if(WIN32)
     target_compile_definitions(${name} PRIVATE CMOCKA_STATIC=1)
     # cmocka.h declares its printers format(printf), which GCC on mingw reads as the MSVCRT

@@ -34,6 +34,7 @@
 #include "tests/support/fault_engine.h"
 #include "tests/support/gen_traffic.h"
 #include "engine/sim/sim.h"
+#include "tests/support/test_files.h"
 
 static char dir[900];
 
@@ -50,14 +51,6 @@ typedef struct fixture {
   int nlog;
 } fixture;
 
-static void remove_db(const char *db) {
-  char p[1100];
-  remove(db);
-  snprintf(p, sizeof p, "%s-wal", db);
-  remove(p);
-  snprintf(p, sizeof p, "%s-shm", db);
-  remove(p);
-}
 
 static void fx_init(fixture *f, const char *name) {
   char n[128];
@@ -73,14 +66,14 @@ static void fx_init(fixture *f, const char *name) {
   tmp(f->traffic, sizeof f->traffic, n);
   snprintf(n, sizeof n, "%s.record", name);
   tmp(f->record, sizeof f->record, n);
-  remove_db(f->db);
+  wl_test_remove_db(f->db);
   remove(f->state);
   assert_int_equal(wl_store_open(f->db, NULL, &f->store), WL_OK);
 }
 
 static void fx_done(fixture *f) {
   wl_store_close(f->store);
-  remove_db(f->db);
+  wl_test_remove_db(f->db);
   remove(f->state);
   remove(f->traffic);
   remove(f->record);
@@ -637,8 +630,7 @@ static void test_replay_malformed_lines(void **state) {
 
 /* `test_capture e2e` runs only the million-attempt test (its own ctest entry and timeout). */
 int main(int argc, char **argv) {
-  const char *d = getenv("WL_BUILD_DIR");
-  wl_strlcpy(dir, d && d[0] ? d : ".", sizeof dir);
+  wl_strlcpy(dir, wl_test_dir(), sizeof dir);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replay_malformed_lines),
       cmocka_unit_test(test_options_restored),

@@ -19,6 +19,7 @@
 #include "capture/capture.h"
 #include "event/decode.h"
 #include "engine/sim/sim.h"
+#include "tests/support/test_files.h"
 
 #define CAP          64
 #define PER_PRODUCER 1000
@@ -90,9 +91,7 @@ static void test_stalled_waiting(void **state) {
 }
 
 static void state_path(char *buf, size_t cap, const char *name) {
-  const char *dir = getenv("WL_BUILD_DIR");
-  snprintf(buf, cap, "%s/%s", dir && dir[0] ? dir : ".", name);
-  remove(buf);
+  wl_test_remove_state(wl_test_path(buf, cap, name));
 }
 
 /* The sim's delivery thread calls our callback; nobody pops. */

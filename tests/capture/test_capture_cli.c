@@ -25,6 +25,7 @@
 #include "capture/capture.h"
 #include "tests/support/gen_traffic.h"
 #include "engine/engine.h"
+#include "tests/support/test_files.h"
 
 static char db[1024], state[1024], engine[1100], traffic[1024], rec[1024];
 
@@ -253,8 +254,7 @@ static void test_status_shows_drops(void **s) {
 /* `test_capture_cli signal` runs only the SIGTERM test (its own ctest entry, POSIX builds:
  * on Windows the console control handler, not a C signal, carries Ctrl+C). */
 int main(int argc, char **argv) {
-  const char *d = getenv("WL_BUILD_DIR");
-  d = d && d[0] ? d : ".";
+  const char *d = wl_test_dir();
   int signal_only = argc > 1 && strcmp(argv[1], "signal") == 0;
   const char *n = signal_only ? "capture_cli_signal" : "capture_cli"; /* entries run in parallel */
   snprintf(db, sizeof db, "%s/%s.db", d, n);

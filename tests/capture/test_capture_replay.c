@@ -18,6 +18,7 @@
 #include "capture/capture.h"
 #include "capture/replay.h"
 #include "event/decode.h"
+#include "tests/support/test_files.h"
 
 static wl_json_arena arena;
 
@@ -263,12 +264,7 @@ static void test_through_raw(void **state) {
 
 static char *write_tmp(const char *text) {
   static char path[1024];
-  const char *dir = getenv("WL_BUILD_DIR");
-  snprintf(path, sizeof path, "%s/wl_replay_test.jsonl", dir && dir[0] ? dir : ".");
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
+  wl_test_write_file(wl_test_path(path, sizeof path, "wl_replay_test.jsonl"), text);
   return path;
 }
 

@@ -25,6 +25,7 @@
 #include "common/wl_json.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
+#include "tests/support/test_files.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1077,10 +1078,7 @@ static void test_strings(void **state) {
 
 /* ================================================================ OS layer */
 
-static const char *tmp_dir(void) {
-  const char *d = getenv("WL_BUILD_DIR");
-  return d && *d ? d : ".";
-}
+static const char *tmp_dir(void) { return wl_test_dir(); }
 
 static int wait_gone(uint32_t pid) {
   for (int i = 0; i < 1000 && wl_os_pid_alive(pid); i++) /* bound: ~10 s */

@@ -23,6 +23,7 @@
 #include "common/wl_text.h"
 #include "engine/engine.h"
 #include "engine/sim/sim.h"
+#include "tests/support/test_files.h"
 
 #define WAIT_MS 20000u /* bound on waiting for a helper process */
 
@@ -38,14 +39,7 @@ static void new_state(void) {
     snprintf(g_spec, sizeof g_spec, "sim:%s", g_state);
 }
 
-static void remove_state(void) {
-  char p[600];
-  remove(g_state);
-  snprintf(p, sizeof p, "%s.lock", g_state);
-  remove(p);
-  snprintf(p, sizeof p, "%s.tmp", g_state);
-  remove(p);
-}
+static void remove_state(void) { wl_test_remove_state(g_state); }
 
 static int setup(void **st) {
   (void)st;

@@ -29,6 +29,8 @@
 #include "engine/sim/sim.h"
 #include "tests/fake_fwpuclnt/win_fake.h"
 #include "tests/support/fake_ctl.h"
+#include "tests/support/test_filter.h"
+#include "tests/support/test_files.h"
 
 #define USER_SID "S-1-5-21-1004336348-1177238915-682003330-1013"
 #define PKG_SID "S-1-15-2-1-2-3-4-5-6-7"
@@ -50,14 +52,7 @@ static void *sym(const char *name) {
   return v;
 }
 
-static void remove_state(void) {
-  static const char *const ext[] = {"", ".lock", ".native", ".native.lock"};
-  char path[600];
-  for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
-    snprintf(path, sizeof path, "%s%s", g_state, ext[i]);
-    remove(path);
-  }
-}
+static void remove_state(void) { wl_test_remove_state(g_state); }
 
 static int group_setup(void **state) {
   (void)state;
@@ -198,36 +193,6 @@ static void filter_v6(wl_filter *f, wl_engine *w) {
 }
 
 /* Field by field, everything the caller gave (the engine fills id/effective weight). */
-static void assert_same_filter(const wl_filter *want, const wl_filter *got) {
-  assert_true(wl_guid_eq(&want->key, &got->key));
-  assert_int_equal(want->id, got->id);
-  assert_string_equal(want->name, got->name);
-  assert_string_equal(want->description, got->description);
-  assert_true(wl_guid_eq(&want->provider, &got->provider));
-  assert_true(wl_guid_eq(&want->sublayer, &got->sublayer));
-  assert_int_equal(want->layer_id, got->layer_id);
-  assert_int_equal(want->action, got->action);
-  assert_int_equal(want->flags, got->flags);
-  assert_int_equal(want->weight_type, got->weight_type);
-  assert_int_equal(want->weight, got->weight);
-  assert_int_equal(want->num_conds, got->num_conds);
-  for (uint32_t i = 0; i < want->num_conds; i++) {
-    const wl_condition *a = &want->conds[i], *b = &got->conds[i];
-    assert_int_equal(a->field, b->field);
-    assert_int_equal(a->match, b->match);
-    assert_int_equal(a->proto, b->proto);
-    assert_int_equal(a->ip_version, b->ip_version);
-    assert_int_equal(a->prefix_len, b->prefix_len);
-    assert_int_equal(a->port_lo, b->port_lo);
-    assert_int_equal(a->port_hi, b->port_hi);
-    assert_int_equal(a->flags, b->flags);
-    assert_memory_equal(a->addr, b->addr, 16);
-  }
-  assert_int_equal(want->app_id_len, got->app_id_len);
-  assert_memory_equal(want->app_id, got->app_id, want->app_id_len);
-  assert_string_equal(want->user_sid, got->user_sid);
-  assert_string_equal(want->package_sid, got->package_sid);
-}
 
 static void test_filters_through_dll(void **state) {
   (void)state;
@@ -246,10 +211,10 @@ static void test_filters_through_dll(void **state) {
     if (wl_engine_filter_add(w, f))
       fail_msg("add %s: %s", f->name, wl_errmsg());
     assert_int_equal(wl_engine_filter_get_by_key(native, &f->key, &got), WL_OK);
-    assert_same_filter(f, &got); /* what the sim decoded */
+    wl_test_assert_filter(f, &got, WL_TEST_FILTER_EXACT); /* what the sim decoded */
     uint64_t eff = got.effective_weight;
     assert_int_equal(wl_engine_filter_get_by_id(w, f->id, &got), WL_OK);
-    assert_same_filter(f, &got); /* and back through the DLL */
+    wl_test_assert_filter(f, &got, WL_TEST_FILTER_EXACT); /* and back through the DLL */
     assert_int_equal(got.effective_weight, eff);
   }
   wl_filter *v = NULL;

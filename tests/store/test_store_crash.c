@@ -23,6 +23,7 @@
 #include "common/wl_os.h"
 #include "store/store.h"
 #include "tests/support/test_store_gen.h"
+#include "tests/support/test_files.h"
 
 #define KILLS 20
 #define MAX_BATCH 500
@@ -65,12 +66,7 @@ static int child_main(const char *db, const char *report) {
 static char db_path[1024], report_path[1100], log_path[1100];
 
 static void remove_all(void) {
-  char q[1100];
-  remove(db_path);
-  snprintf(q, sizeof q, "%s-wal", db_path);
-  remove(q);
-  snprintf(q, sizeof q, "%s-shm", db_path);
-  remove(q);
+  wl_test_remove_db(db_path);
   remove(report_path);
   remove(log_path);
 }
@@ -179,8 +175,7 @@ static void test_kill9_loses_at_most_the_batch_in_flight(void **state) {
 
 static int setup(void **state) {
   (void)state;
-  const char *dir = getenv("WL_BUILD_DIR");
-  snprintf(db_path, sizeof db_path, "%s/test_store_crash_%u.db", dir ? dir : ".",
+  snprintf(db_path, sizeof db_path, "%s/test_store_crash_%u.db", wl_test_dir(),
            (unsigned)wl_os_pid());
   snprintf(report_path, sizeof report_path, "%s.report", db_path);
   snprintf(log_path, sizeof log_path, "%s.log", db_path);

@@ -18,18 +18,12 @@
 #include "common/wl_text.h"
 #include "store/store.h"
 #include "tests/support/test_store_gen.h"
+#include "tests/support/test_files.h"
 
 static char db_path[1024];
 static char out[8192];
 
-static void remove_db(void) {
-  char q[1100];
-  remove(db_path);
-  snprintf(q, sizeof q, "%s-wal", db_path);
-  remove(q);
-  snprintf(q, sizeof q, "%s-shm", db_path);
-  remove(q);
-}
+static void remove_db(void) { wl_test_remove_db(db_path); }
 
 /* Runs `status ARGS` with stdout captured into `out`. */
 static int run_status(const char *a1, const char *a2) {

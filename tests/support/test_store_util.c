@@ -17,23 +17,16 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "tests/support/test_files.h"
 
 
 char db_path[1024];
 
-void remove_db(const char *p) {
-  char q[1100];
-  remove(p);
-  snprintf(q, sizeof q, "%s-wal", p);
-  remove(q);
-  snprintf(q, sizeof q, "%s-shm", p);
-  remove(q);
-}
+void remove_db(const char *p) { wl_test_remove_db(p); }
 
 int setup_path(void **state) {
   static int n;
-  const char *dir = getenv("WL_BUILD_DIR");
-  snprintf(db_path, sizeof db_path, "%s/test_store_%u_%d.db", dir ? dir : ".",
+  snprintf(db_path, sizeof db_path, "%s/test_store_%u_%d.db", wl_test_dir(),
            (unsigned)wl_os_pid(), n++);
   remove_db(db_path);
   *state = db_path;

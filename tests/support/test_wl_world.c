@@ -16,6 +16,7 @@
 #include "engine/keys.h"
 #include "tests/support/test_wl_world.h"
 #include "whitelist/enforce.h"
+#include "tests/support/test_files.h"
 
 #define WORLD_MAX_ARGS 32
 
@@ -142,11 +143,10 @@ void world_remove(const world *w) {
 }
 
 void world_init(world *w, const char *tag, uint32_t seed) {
-  const char *dir = getenv("WL_BUILD_DIR");
   char prefix[WORLD_PATH];
   memset(w, 0, sizeof *w);
-  snprintf(prefix, sizeof prefix, "%s/wltest-%lu-%s", dir ? dir : ".",
-           (unsigned long)wl_os_pid(), tag);
+  snprintf(prefix, sizeof prefix, "%s/wltest-%lu-%s", wl_test_dir(), (unsigned long)wl_os_pid(),
+           tag);
   names(w, prefix, w);
   world_remove(w);
   uint64_t rng = seed;

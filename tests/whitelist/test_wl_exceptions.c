@@ -24,6 +24,7 @@
 #include "whitelist/enforce.h"
 #include "whitelist/rule.h"
 #include "whitelist/whitelist_int.h"
+#include "tests/support/test_files.h"
 
 #define OUT WL_DIR_OUT
 #define IN WL_DIR_IN
@@ -124,9 +125,7 @@ static int exception_permits(wl_engine *e, const wl_decision *d) {
 static void test_review_agrees_with_enforce(void **state) {
   (void)state;
   char st[512];
-  const char *dir = getenv("WL_BUILD_DIR");
-  snprintf(st, sizeof st, "%s/test_wl_exceptions.state", dir ? dir : ".");
-  remove(st);
+  wl_test_remove_state(wl_test_path(st, sizeof st, "test_wl_exceptions.state"));
   wl_engine *e = enforcing_engine(st);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const xcase *c = &cases[i];

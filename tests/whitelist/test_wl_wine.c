@@ -28,6 +28,7 @@
 #include "whitelist/open.h"
 #include "whitelist/rule.h"
 #include "tests/support/fake_ctl.h"
+#include "tests/support/test_filter.h"
 
 #define DB "test_wl_wine.db"
 #define USER_SID "S-1-5-21-1004336348-1177238915-682003330-1013"
@@ -81,42 +82,6 @@ static void rule(wl_rule *r, const char *app, int dir, int proto, const char *po
 }
 
 /* Field by field; conditions in order (the backend and the DLL keep it). */
-static void assert_filter(const wl_filter *want, const wl_filter *got) {
-  assert_true(wl_guid_eq(&want->key, &got->key));
-  assert_true(wl_guid_eq(&want->provider, &got->provider));
-  assert_true(wl_guid_eq(&want->sublayer, &got->sublayer));
-  assert_int_equal(want->layer_id, got->layer_id);
-  assert_int_equal(want->action, got->action);
-  assert_int_equal(want->flags, got->flags);
-  assert_int_equal(want->weight_type, got->weight_type);
-  assert_int_equal(want->weight, got->weight);
-  assert_string_equal(want->name, got->name);
-  assert_int_equal(want->num_conds, got->num_conds);
-  for (uint32_t i = 0; i < want->num_conds; i++) {
-    const wl_condition *a = &want->conds[i], *b = &got->conds[i];
-    assert_int_equal(a->field, b->field);
-    assert_int_equal(a->match, b->match);
-    if (a->field == WL_FIELD_PROTOCOL)
-      assert_int_equal(a->proto, b->proto);
-    if (a->field == WL_FIELD_LOCAL_PORT || a->field == WL_FIELD_REMOTE_PORT) {
-      assert_int_equal(a->port_lo, b->port_lo);
-      if (a->match == WL_MATCH_RANGE)
-        assert_int_equal(a->port_hi, b->port_hi);
-    }
-    if (a->field == WL_FIELD_REMOTE_ADDR) {
-      assert_int_equal(a->ip_version, b->ip_version);
-      assert_int_equal(a->prefix_len, b->prefix_len);
-      assert_memory_equal(a->addr, b->addr, a->ip_version == 4 ? 4 : 16);
-    }
-    if (a->field == WL_FIELD_FLAGS)
-      assert_int_equal(a->flags, b->flags);
-  }
-  assert_int_equal(want->app_id_len, got->app_id_len);
-  assert_memory_equal(want->app_id, got->app_id, want->app_id_len);
-  assert_string_equal(want->user_sid, got->user_sid);
-  assert_string_equal(want->package_sid, got->package_sid);
-  assert_true(wl_filter_same(want, got));
-}
 
 #define NRULES 4
 
@@ -189,7 +154,8 @@ static void test_filters_through_the_dll(void **state) {
   assert_int_equal(nw, 8);
   for (size_t i = 0; i < nw; i++) { /* through the DLL */
     assert_int_equal(wl_engine_filter_get_by_key(e, &want[i].key, got), WL_OK);
-    assert_filter(&want[i], got);
+    wl_test_assert_filter(&want[i], got, WL_TEST_FILTER_MEANING);
+    assert_true(wl_filter_same(&want[i], got));
   }
   wl_verify_report *rep = calloc(1, sizeof *rep);
   assert_int_equal(wl_rules_verify(e, s, 0, rep), WL_OK);
@@ -202,13 +168,15 @@ static void test_filters_through_the_dll(void **state) {
   assert_string_equal(wl_engine_kind(n), "sim");
   for (size_t i = 0; i < nw; i++) {
     assert_int_equal(wl_engine_filter_get_by_key(n, &want[i].key, got), WL_OK);
-    assert_filter(&want[i], got);
+    wl_test_assert_filter(&want[i], got, WL_TEST_FILTER_MEANING);
+    assert_true(wl_filter_same(&want[i], got));
     if (i < 2)
       assert_rule0_by_hand(got, (int)i);
   }
   for (size_t i = 0; i < nenf; i++) {
     assert_int_equal(wl_engine_filter_get_by_key(n, &enf[i].key, got), WL_OK);
-    assert_filter(&enf[i], got);
+    wl_test_assert_filter(&enf[i], got, WL_TEST_FILTER_MEANING);
+    assert_true(wl_filter_same(&enf[i], got));
   }
   /* The v4/v6 split: each filter of rule 1 carries only its own version's address. */
   assert_int_equal(want[2].layer_id, WL_LAYER_ALE_AUTH_CONNECT_V4);
