@@ -4,7 +4,7 @@
  * gives their folder as WL_TEST_DATA_DIR (cmake/testing.cmake). The two others (GPL-3.0, and no
  * licence stated) stay in the project's shared folder, ../shared/data/real/ (WL_SHARED_DIR): the
  * cases that read them are a ctest entry of their own (`TEST shared`, e.g. test_import_shared),
- * which exits with WL_TEST_SKIP — ctest's SKIP_RETURN_CODE for those entries — when they are not
+ * which exits with WL_TEST_SKIP (ctest's SKIP_RETURN_CODE for those entries) when they are not
  * there, so that a clone with nothing beside it reports them skipped rather than passed.
  *
  * Header only (static inline functions), to be included after <cmocka.h>. Paths come back in
