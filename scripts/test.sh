@@ -126,7 +126,7 @@ flavour() {
   fi
   local what=""
   [ "$build_failed" = 1 ] && what="BUILD FAILED, see $b/build.log"
-  [ "$nskip" -gt 0 ] && what="${what:+$what; }skipped: $(sed -nE 's/^[[:space:]]+[0-9]+ - (.+) \(Skipped\)$/\1/p' "$b/ctest.log" | tr '\n' ' ')"
+  [ "$nskip" -gt 0 ] && what="${what:+$what; }skipped: $(sed -nE 's/^[[:space:]]+[0-9]+ - (.+) \(Skipped\)$/\1/p' "$b/ctest.log" | paste -sd' ')"
   note "$name" $((total - nfail - nskip)) $((nfail + build_failed)) "$nskip" "$what"
   echo "$name: $((total - nfail - nskip))/$total tests passed, $nskip skipped$([ "$build_failed" = 1 ] && echo ', build failed') ($(( $(date +%s) - t )) s)"
 }
