@@ -24,6 +24,7 @@ function(wl_test_path out path)
   set(${out} "${path}" PARENT_SCOPE)
 endfunction()
 wl_test_path(WL_TEST_SHARED_DIR "${WL_SHARED_DIR}")
+wl_test_path(WL_TEST_DATA_DIR "${CMAKE_SOURCE_DIR}/tests/data")
 wl_test_path(WL_TEST_SOURCE_DIR "${CMAKE_SOURCE_DIR}")
 wl_test_path(WL_TEST_BUILD_DIR "${CMAKE_BINARY_DIR}")
 
@@ -41,9 +42,11 @@ endif()
 add_custom_target(wl_tsan_tests)
 
 # wl_add_test(NAME SOURCES... LIBS... [LABELS...] [ENV VAR=VALUE...]) — one cmocka executable
-# registered with ctest. The environment of every test: WL_SHARED_DIR (the real data in
-# ../shared), WL_SOURCE_DIR, WL_BUILD_DIR — in the form the executable's own file APIs take
-# (Z:/... under wine) — plus ENV. LABELS tsan: also built and run in the ThreadSanitizer flavour.
+# registered with ctest. The environment of every test: WL_TEST_DATA_DIR (tests/data, the real
+# samples kept in the repository), WL_SHARED_DIR (../shared, the ones that may not be: see
+# wl_add_shared_test), WL_SOURCE_DIR, WL_BUILD_DIR — in the form the executable's own file APIs
+# take (Z:/... under wine) — plus ENV. LABELS tsan: also built and run in the ThreadSanitizer
+# flavour.
 function(wl_add_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
   add_executable(${name} ${T_SOURCES})
@@ -58,8 +61,9 @@ function(wl_add_test name)
     endif()
   endif()
   add_test(NAME ${name} COMMAND ${name})
-  set(env "WL_SHARED_DIR=${WL_TEST_SHARED_DIR}" "WL_SOURCE_DIR=${WL_TEST_SOURCE_DIR}"
-      "WL_BUILD_DIR=${WL_TEST_BUILD_DIR}" ${WL_TEST_SAN_ENV} ${T_ENV})
+  set(env "WL_TEST_DATA_DIR=${WL_TEST_DATA_DIR}" "WL_SHARED_DIR=${WL_TEST_SHARED_DIR}"
+      "WL_SOURCE_DIR=${WL_TEST_SOURCE_DIR}" "WL_BUILD_DIR=${WL_TEST_BUILD_DIR}"
+      ${WL_TEST_SAN_ENV} ${T_ENV})
   set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 300)
   if(T_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
@@ -69,3 +73,19 @@ function(wl_add_test name)
   endif()
 endfunction()
 
+
+# wl_add_shared_test(TEST): TEST_shared, a second ctest entry of TEST's executable (`TEST shared`,
+# same environment) for the cases that need the real samples whose licences keep them out of the
+# repository (GPL-3.0, none stated; tests/data/real/README.md). It reads them from
+# WL_SHARED_DIR/data/real and exits with 77 when they are not there, which ctest reports as
+# skipped (SKIP_RETURN_CODE), never as passed.
+function(wl_add_shared_test name)
+  add_test(NAME ${name}_shared COMMAND ${name} shared)
+  get_test_property(${name} ENVIRONMENT env)
+  get_test_property(${name} LABELS labels)
+  set_tests_properties(${name}_shared PROPERTIES ENVIRONMENT "${env}" TIMEOUT 300
+                       SKIP_RETURN_CODE 77)
+  if(labels)
+    set_tests_properties(${name}_shared PROPERTIES LABELS "${labels}")
+  endif()
+endfunction()

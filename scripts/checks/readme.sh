@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # readme.sh — the README's tour must work as shown. Extracts every fenced ```sh block between
 # "## A tour" and the next "## " heading of README.md and runs them in order, with `set -e`, in
-# a scratch folder laid out like the repo (scripts/ and ../shared reachable), against the native
-# build's wfplearn on the simulated engine. Called by scripts/test.sh (one check).
+# a scratch folder laid out like the repo (scripts/ and tests/data/ reachable; nothing beside
+# it, so the tour needs nothing outside the repository), against the native build's wfplearn on
+# the simulated engine. Called by scripts/test.sh (one check).
 set -euo pipefail
 src=${WL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${WL_BUILD_ROOT:-$src/build}
-shared=${WL_SHARED_DIR:-$src/../shared}
 bin=$build/native/bin
 [ -x "$bin/wfplearn" ] || { echo "readme: $bin/wfplearn is not built"; exit 1; }
 
@@ -14,7 +14,8 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/repo"
 ln -s "$src/scripts" "$scratch/repo/scripts"
-ln -s "$(cd "$shared" && pwd)" "$scratch/shared"
+mkdir -p "$scratch/repo/tests"
+ln -s "$src/tests/data" "$scratch/repo/tests/data"
 
 awk '/^## A tour/ {on=1; next} on && /^## / {exit}
      on && /^```sh$/ {inblock=1; next} inblock && /^```$/ {inblock=0; next}

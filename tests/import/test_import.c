@@ -1,8 +1,12 @@
-/* test_import.c — the importers against the real Windows logs in $WL_SHARED_DIR/data/real:
+/* test_import.c — the importers against the real Windows logs (tests/data/real/README.md):
  * every sample imports with exact counts per event id, action and direction (derived
  * independently, see the derivation comment on each row), chosen records decode field by
  * field, keys are distinct within a file and identical when the same file is read again (also
  * through a copy under another name), and the file identity survives appending.
+ *
+ *   test_import          the samples kept in the repository (tests/data/real)
+ *   test_import shared   the cases that need the two samples whose licences keep them out of
+ *                        it, read from ../shared/data/real; exits 77 (skipped) when absent
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "import/import.h"
+#include "tests/support/test_data.h"
 
 /* ---------------------------------------------------------------- a sink that counts */
 
@@ -86,20 +91,11 @@ static size_t distinct(uint64_t *k, size_t n) {
   return d;
 }
 
-static char *sample_path(const char *file) {
-  const char *dir = getenv("WL_SHARED_DIR");
-  if (!dir)
-    fail_msg("WL_SHARED_DIR is not set (ctest sets it; run from ctest or export it)");
-  static char buf[4096];
-  snprintf(buf, sizeof buf, "%s/data/real/%s", dir, file);
-  return buf;
-}
-
 static void import_file(const char *file, int format, const wl_path_map *map, coll *c,
                         wl_import_stats *st) {
   wl_import_opts o = {.format = format, .paths = map};
   memset(st, 0, sizeof *st);
-  int rc = wl_import_file(&o, sample_path(file), coll_sink, c, st);
+  int rc = wl_import_file(&o, wl_test_data_path(file), coll_sink, c, st);
   if (rc != WL_OK)
     fail_msg("%s: %s", file, wl_errmsg());
   for (size_t i = 0; i < st->nproblems; i++)
@@ -154,10 +150,12 @@ static const sample samples[] = {
      {0, 0, 0, 0, 0, 16807}, 5119, 11688, 13000, 3807, NULL, NULL, 0, 0, 16807},
 };
 
-static void test_samples(void **state) {
-  (void)state;
+/* Every sample kept in the repository (RESTRICTED 0), or every one outside it (1). */
+static void check_samples(int restricted) {
   for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
     const sample *s = &samples[i];
+    if (wl_test_data_restricted(s->file) != restricted)
+      continue;
     coll c = {.app = s->app, .app2 = s->app2};
     wl_import_stats st;
     print_message("%s\n", s->file);
@@ -184,6 +182,16 @@ static void test_samples(void **state) {
     assert_int_equal(distinct(c.keys, c.nkeys), s->delivered);
     free(c.keys);
   }
+}
+
+static void test_samples(void **state) {
+  (void)state;
+  check_samples(0);
+}
+
+static void test_samples_shared(void **state) {
+  (void)state;
+  check_samples(1);
 }
 
 static void test_pfirewall_lost_and_header(void **state) {
@@ -368,7 +376,7 @@ static void test_pfirewall_first(void **state) {
 /* ---------------------------------------------------------------- keys */
 
 static char *slurp(const char *file, size_t *len) {
-  FILE *f = fopen(sample_path(file), "rb");
+  FILE *f = fopen(wl_test_data_path(file), "rb");
   assert_non_null(f);
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
@@ -468,10 +476,11 @@ static coll keys_chunked(int format, const char *data, size_t len, size_t chunk,
   return c;
 }
 
-static void test_small_chunks(void **state) {
-  (void)state;
+static void check_small_chunks(int restricted) {
   static const size_t chunks[] = {16, 17, 61, 4099};
   for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+    if (wl_test_data_restricted(samples[i].file) != restricted)
+      continue;
     size_t len;
     char *b = slurp(samples[i].file, &len);
     wl_import_stats ref_st, st;
@@ -506,9 +515,20 @@ static void test_small_chunks(void **state) {
   }
 }
 
+static void test_small_chunks(void **state) {
+  (void)state;
+  check_small_chunks(0);
+}
+
+static void test_small_chunks_shared(void **state) {
+  (void)state;
+  check_small_chunks(1);
+}
+
 /* A file whose name is not ASCII (UTF-8, as every path in the core): written and imported
  * through wl_os_fopen. On Windows the CRT's fopen would read the name in the ANSI code page and
- * not find the file that wl_os_file_id (UTF-16) sees. */
+ * not find the file that wl_os_file_id (UTF-16) sees. The content: the first five lines of the
+ * otrf sample (five 5152 records). */
 static void test_non_ascii_name(void **state) {
   (void)state;
   const char *dir = getenv("WL_BUILD_DIR");
@@ -516,7 +536,11 @@ static void test_non_ascii_name(void **state) {
   snprintf(path, sizeof path, "%s/imp-\xc3\xbcml\xc3\xa4ut-\xe6\x97\xa5\xe6\x9c\xac.jsonl",
            dir ? dir : ".");
   size_t len;
-  char *b = slurp("d4rk_WinEvents_wfp.jsonl", &len);
+  char *b = slurp("otrf_wfp_events_full.jsonl", &len);
+  size_t five = 0;
+  for (int nl = 0; five < len && nl < 5; five++)
+    nl += b[five] == '\n';
+  len = five;
   FILE *f = NULL;
   if (wl_os_fopen(path, "wb", &f) != WL_OK)
     fail_msg("%s", wl_errmsg());
@@ -539,22 +563,37 @@ static void test_non_ascii_name(void **state) {
   (void)remove(path); /* remove() is ANSI on Windows: there the file stays (rewritten next run) */
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
+int main(int argc, char **argv) {
+  /* the samples in tests/data/real */
+  const struct CMUnitTest repo_tests[] = {
       cmocka_unit_test(test_samples),
       cmocka_unit_test(test_pfirewall_lost_and_header),
-      cmocka_unit_test(test_nxlog_outbound),
-      cmocka_unit_test(test_nxlog_bind),
-      cmocka_unit_test(test_nxlog_inbound_drop),
       cmocka_unit_test(test_nxlog_zone_inferred),
       cmocka_unit_test(test_2023_shape_inbound),
-      cmocka_unit_test(test_evtxml_v6),
       cmocka_unit_test(test_evtxml_drop),
       cmocka_unit_test(test_pfirewall_first),
       cmocka_unit_test(test_keys_pfirewall),
-      cmocka_unit_test(test_keys_record_numbers),
       cmocka_unit_test(test_small_chunks),
       cmocka_unit_test(test_non_ascii_name),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  /* d4rk (no licence) and evtxattack (GPL-3.0), from ../shared/data/real */
+  const struct CMUnitTest shared_tests[] = {
+      cmocka_unit_test(test_samples_shared),
+      cmocka_unit_test(test_nxlog_outbound),
+      cmocka_unit_test(test_nxlog_bind),
+      cmocka_unit_test(test_nxlog_inbound_drop),
+      cmocka_unit_test(test_evtxml_v6),
+      cmocka_unit_test(test_keys_record_numbers),
+      cmocka_unit_test(test_small_chunks_shared),
+  };
+  if (argc > 1 && strcmp(argv[1], "shared") == 0) {
+    if (!wl_test_data_have_restricted())
+      return WL_TEST_SKIP;
+    return cmocka_run_group_tests(shared_tests, NULL, NULL);
+  }
+  if (argc > 1) {
+    fprintf(stderr, "usage: test_import [shared]\n");
+    return 2;
+  }
+  return cmocka_run_group_tests(repo_tests, NULL, NULL);
 }

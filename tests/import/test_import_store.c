@@ -3,6 +3,10 @@
  * adds nothing (all duplicate), a record repeated inside one file is stored once, the apps the
  * review will show carry the right allowed/blocked counts, and the command prints the --json
  * summary, reports bad lines with file:line, and refuses bad options before touching the store.
+ *
+ *   test_import_store          the samples kept in the repository (tests/data/real)
+ *   test_import_store shared   the two samples whose licences keep them out of it, read from
+ *                              ../shared/data/real; exits 77 (skipped) when they are absent
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,16 +23,12 @@
 #include "common/wl_json.h"
 #include "store/store.h"
 #include "import/import.h"
+#include "tests/support/test_data.h"
 
 static char db_path[4096];
 
 static const char *sample(const char *file) {
-  static char buf[4096];
-  const char *dir = getenv("WL_SHARED_DIR");
-  if (!dir)
-    fail_msg("WL_SHARED_DIR is not set");
-  snprintf(buf, sizeof buf, "%s/data/real/%s", dir, file);
-  return buf;
+  return wl_test_data_path(file);
 }
 
 static void fresh_db(const char *name) {
@@ -59,9 +59,9 @@ static wl_import_stats import(wl_store *s, int format, const char *path) {
 }
 
 /* First import: new rows = records delivered (every key distinct, see test_import.c); second
- * import: nothing new. Numbers from test_import.c's derivation. */
-static void test_twice_adds_nothing(void **state) {
-  (void)state;
+ * import: nothing new. Numbers from test_import.c's derivation. Over the samples kept in the
+ * repository (RESTRICTED 0) or the ones outside it (1). */
+static void check_twice_adds_nothing(int restricted) {
   static const struct {
     const char *file;
     int format;
@@ -74,7 +74,9 @@ static void test_twice_adds_nothing(void **state) {
       {"pfirewall_BetaHydri_ParseFirewallLog.log", WL_IMPORT_PFIREWALL, 16809, 16807, 2},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    fresh_db("test_import_store");
+    if (wl_test_data_restricted(cases[i].file) != restricted)
+      continue;
+    fresh_db(restricted ? "test_import_store_shared" : "test_import_store");
     wl_store *s = open_db();
     wl_import_stats a = import(s, cases[i].format, sample(cases[i].file));
     assert_int_equal(a.read, cases[i].read);
@@ -98,6 +100,16 @@ static void test_twice_adds_nothing(void **state) {
     assert_non_null(strstr(meta, "\"imported\":0,"));
     wl_store_close(s);
   }
+}
+
+static void test_twice_adds_nothing(void **state) {
+  (void)state;
+  check_twice_adds_nothing(0);
+}
+
+static void test_twice_adds_nothing_shared(void **state) {
+  (void)state;
+  check_twice_adds_nothing(1);
 }
 
 typedef struct app_want {
@@ -311,12 +323,26 @@ static void test_cmd_dry_run_and_help(void **state) {
   assert_non_null(strstr(r.out, "example:"));
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
+int main(int argc, char **argv) {
+  /* the samples in tests/data/real */
+  const struct CMUnitTest repo_tests[] = {
       cmocka_unit_test(test_twice_adds_nothing), cmocka_unit_test(test_app_counts),
       cmocka_unit_test(test_repeat_in_file),     cmocka_unit_test(test_cmd_json_twice),
       cmocka_unit_test(test_cmd_reports_lines),  cmocka_unit_test(test_cmd_refuses),
       cmocka_unit_test(test_cmd_dry_run_and_help),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  /* d4rk (no licence) and evtxattack (GPL-3.0), from ../shared/data/real */
+  const struct CMUnitTest shared_tests[] = {
+      cmocka_unit_test(test_twice_adds_nothing_shared),
+  };
+  if (argc > 1 && strcmp(argv[1], "shared") == 0) {
+    if (!wl_test_data_have_restricted())
+      return WL_TEST_SKIP;
+    return cmocka_run_group_tests(shared_tests, NULL, NULL);
+  }
+  if (argc > 1) {
+    fprintf(stderr, "usage: test_import_store [shared]\n");
+    return 2;
+  }
+  return cmocka_run_group_tests(repo_tests, NULL, NULL);
 }
