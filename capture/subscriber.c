@@ -1,4 +1,4 @@
-/* subscriber.c — the engine side of capture (the callback itself is in sink.c): saving,
+/* subscriber.c — the engine side of capture (the callback itself is in callback.c): saving,
  * setting and restoring the engine's net event options, connecting (open the engine, backfill
  * from its net event buffer, subscribe) and the health probe. Option values are
  * FWPM_ENGINE_OPTION (fwpmtypes.h): FWPM_ENGINE_COLLECT_NET_EVENTS (0/1) and

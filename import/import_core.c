@@ -2,7 +2,7 @@
  * (BOM skipped, UTF-16LE converted to UTF-8 on the fly), cutting it into lines without ever
  * holding more than line_max bytes of one line, counting and reporting bad records, record keys,
  * progress on a terminal, and the wl_import_file / wl_import_buffer entry points that hand the
- * bytes to the format parsers (import_secjson.c, import_evtxml.c, import_pfw.c).
+ * bytes to the format parsers (import_secjson.c, import_evtxml.c, import_pfirewall.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -305,7 +305,7 @@ static int one_line(imp_run *r, const char *line, size_t len, uint64_t lineno) {
   if (i == len)
     return WL_OK;
   if (c->o->format == WL_IMPORT_PFIREWALL)
-    return imp_pfw_line(c, line, len, lineno);
+    return imp_pfirewall_line(c, line, len, lineno);
   return imp_secjson_line(c, line, len, lineno);
 }
 

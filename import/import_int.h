@@ -35,11 +35,11 @@ void imp_sec_append(imp_sec *s, int f, const char *val, size_t len);
 const char *imp_sec_get(const imp_sec *s, int f); /* NULL when unset */
 
 /* ---- per-file context ---- */
-typedef struct imp_pfw {
-  int cols[64];    /* column index → enum pfw_col (import_pfw.c) */
+typedef struct imp_pfirewall {
+  int cols[64];    /* column index → enum pfirewall_col (import_pfirewall.c) */
   int ncols;
   int have_header;
-} imp_pfw;
+} imp_pfirewall;
 
 typedef struct imp_ctx {
   const wl_import_opts *o;
@@ -54,7 +54,7 @@ typedef struct imp_ctx {
   wl_import_rec rec;  /* scratch record */
   imp_sec sec;        /* scratch fields */
   wl_json_arena arena;
-  imp_pfw pfw;
+  imp_pfirewall pfirewall;
   void *xml;          /* import_evtxml.c's state */
 } imp_ctx;
 
@@ -102,7 +102,7 @@ int imp_sec_build(imp_ctx *c, uint64_t ordinal, uint64_t content_hash, char *why
 
 /* Format entry points. Line formats get one line (no '\n', '\r' stripped) at a time. */
 int imp_secjson_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno);
-int imp_pfw_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno);
+int imp_pfirewall_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno);
 int imp_xml_begin(imp_ctx *c);
 /* Feed file bytes; at_line is the line number of data[0]. final: no more data follows. */
 int imp_xml_feed(imp_ctx *c, const char *data, size_t n, uint64_t at_line, int final);

@@ -1,4 +1,4 @@
-/* import_pfw.c — Windows Firewall's own log, pfirewall.log (W3C extended log style):
+/* import_pfirewall.c — Windows Firewall's own log, pfirewall.log (W3C extended log style):
  *
  *   #Version: 1.5
  *   #Software: Microsoft Windows Firewall
@@ -22,23 +22,23 @@
 #include "common/wl_err.h"
 #include "import/import_int.h"
 
-enum pfw_col {
+enum pfirewall_col {
   PC_OTHER = 0, PC_DATE, PC_TIME, PC_ACTION, PC_PROTO, PC_SRCIP, PC_DSTIP, PC_SRCPORT,
   PC_DSTPORT, PC_INFO, PC_PATH, PC_PID, PC_COUNT
 };
 
-#define PFW_MAX_COLS ((int)(sizeof ((imp_pfw *)0)->cols / sizeof(int)))
+#define PFIREWALL_MAX_COLS ((int)(sizeof ((imp_pfirewall *)0)->cols / sizeof(int)))
 
 static const struct {
   const char *name;
   int col;
-} pfw_names[] = {{"date", PC_DATE},       {"time", PC_TIME},         {"action", PC_ACTION},
+} column_names[] = {{"date", PC_DATE},       {"time", PC_TIME},         {"action", PC_ACTION},
                  {"protocol", PC_PROTO},  {"src-ip", PC_SRCIP},      {"dst-ip", PC_DSTIP},
                  {"src-port", PC_SRCPORT}, {"dst-port", PC_DSTPORT}, {"info", PC_INFO},
                  {"path", PC_PATH},       {"pid", PC_PID}};
 
 /* The documented default order, used when a file has no #Fields: header. */
-static const char *const pfw_default =
+static const char *const default_fields =
     "date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack "
     "tcpwin icmptype icmpcode info path pid";
 #define PFW_DEFAULT_MIN 17 /* without pid */
@@ -70,21 +70,21 @@ static int split(const char *s, size_t len, tok *t, int max) {
 }
 
 static int col_of(const tok *t) {
-  for (size_t i = 0; i < sizeof pfw_names / sizeof pfw_names[0]; i++)
-    if (strlen(pfw_names[i].name) == t->n && wl_strncasecmp(t->p, pfw_names[i].name, t->n) == 0)
-      return pfw_names[i].col;
+  for (size_t i = 0; i < sizeof column_names / sizeof column_names[0]; i++)
+    if (strlen(column_names[i].name) == t->n && wl_strncasecmp(t->p, column_names[i].name, t->n) == 0)
+      return column_names[i].col;
   return PC_OTHER;
 }
 
 static void set_header(imp_ctx *c, const char *names, size_t len, uint64_t lineno) {
-  tok t[PFW_MAX_COLS];
-  int n = split(names, len, t, PFW_MAX_COLS);
-  if (n > PFW_MAX_COLS) {
+  tok t[PFIREWALL_MAX_COLS];
+  int n = split(names, len, t, PFIREWALL_MAX_COLS);
+  if (n > PFIREWALL_MAX_COLS) {
     imp_note(c, lineno, "#Fields: more than %d columns; the lines below will not fit",
-             PFW_MAX_COLS);
-    n = PFW_MAX_COLS;
+             PFIREWALL_MAX_COLS);
+    n = PFIREWALL_MAX_COLS;
   }
-  imp_pfw *h = &c->pfw;
+  imp_pfirewall *h = &c->pfirewall;
   h->ncols = n;
   h->have_header = 1;
   for (int i = 0; i < n; i++)
@@ -102,19 +102,19 @@ static int header_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno
 }
 
 static void use_default(imp_ctx *c, uint64_t lineno) {
-  set_header(c, pfw_default, strlen(pfw_default), lineno);
-  c->pfw.have_header = 0;
+  set_header(c, default_fields, strlen(default_fields), lineno);
+  c->pfirewall.have_header = 0;
   c->st->default_fields = 1;
   imp_note(c, lineno, "no #Fields: header: assuming the default order \"%.*s\" (pid optional)",
-           (int)(strlen(pfw_default) - 4), pfw_default);
+           (int)(strlen(default_fields) - 4), default_fields);
 }
 
 /* The columns of one data line, by meaning (NULL when absent or "-"). */
-typedef struct pfw_rec {
+typedef struct pfirewall_rec {
   const tok *v[PC_COUNT];
-} pfw_rec;
+} pfirewall_rec;
 
-static const tok *val(const pfw_rec *r, int col) {
+static const tok *val(const pfirewall_rec *r, int col) {
   const tok *t = r->v[col];
   return (t && !(t->n == 1 && t->p[0] == '-')) ? t : NULL;
 }
@@ -145,7 +145,7 @@ static void place(wl_event *ev, const uint8_t *saddr, uint16_t sport, int hs,
 }
 
 /* Time, addresses, ports, protocol, direction → c->rec.ev. */
-static int build(imp_ctx *c, const pfw_rec *r, char *why, size_t cap) {
+static int build(imp_ctx *c, const pfirewall_rec *r, char *why, size_t cap) {
   wl_event *ev = &c->rec.ev;
   const tok *d = val(r, PC_DATE), *t = val(r, PC_TIME), *s = val(r, PC_SRCIP),
             *dst = val(r, PC_DSTIP), *pr = val(r, PC_PROTO), *path = val(r, PC_PATH);
@@ -184,13 +184,13 @@ static int build(imp_ctx *c, const pfw_rec *r, char *why, size_t cap) {
 }
 
 /* Map the tokens of a data line to meanings; IMP_MALFORMED when the count is off. */
-static int map_columns(imp_ctx *c, const tok *t, int n, pfw_rec *r, char *why, size_t cap) {
-  const imp_pfw *h = &c->pfw;
+static int map_columns(imp_ctx *c, const tok *t, int n, pfirewall_rec *r, char *why, size_t cap) {
+  const imp_pfirewall *h = &c->pfirewall;
   int want = h->ncols;
   if (!h->have_header && n == PFW_DEFAULT_MIN)
     want = PFW_DEFAULT_MIN; /* the default order without pid */
-  if (n > PFW_MAX_COLS)
-    return FAIL("more than %d columns", PFW_MAX_COLS);
+  if (n > PFIREWALL_MAX_COLS)
+    return FAIL("more than %d columns", PFIREWALL_MAX_COLS);
   if (n != want && h->have_header)
     return FAIL("%d columns, the #Fields: header names %d", n, want);
   if (n != want)
@@ -203,7 +203,7 @@ static int map_columns(imp_ctx *c, const tok *t, int n, pfw_rec *r, char *why, s
 }
 
 /* ALLOW / DROP → event type; INFO-EVENTS-LOST counted; others unsupported. */
-static int action(imp_ctx *c, const pfw_rec *r, char *why, size_t cap) {
+static int action(imp_ctx *c, const pfirewall_rec *r, char *why, size_t cap) {
   const tok *a = val(r, PC_ACTION);
   if (!a)
     return FAIL("no action");
@@ -221,19 +221,19 @@ static int action(imp_ctx *c, const pfw_rec *r, char *why, size_t cap) {
   return IMP_UNSUPPORTED;
 }
 
-int imp_pfw_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno) {
+int imp_pfirewall_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno) {
   if (header_line(c, line, len, lineno))
     return WL_OK;
-  if (!c->pfw.ncols)
+  if (!c->pfirewall.ncols)
     use_default(c, lineno);
   uint64_t ord = imp_begin_record(c);
   uint64_t h = imp_hash(IMP_HASH_INIT, line, len);
   imp_file_identity(c, h);
-  tok t[PFW_MAX_COLS];
-  pfw_rec r;
+  tok t[PFIREWALL_MAX_COLS];
+  pfirewall_rec r;
   char why[160];
   wl_event_clear(&c->rec.ev);
-  int n = split(line, len, t, PFW_MAX_COLS);
+  int n = split(line, len, t, PFIREWALL_MAX_COLS);
   int rc = map_columns(c, t, n, &r, why, sizeof why);
   if (rc == IMP_DELIVER)
     rc = action(c, &r, why, sizeof why);

@@ -1,4 +1,4 @@
-/* sink.c — the net event callback: runs on a BFE worker thread (or the sim's delivery thread),
+/* callback.c — the net event callback: runs on a BFE worker thread (or the sim's delivery thread),
  * copies the event into the ring and returns. No engine call, no allocation, no lock. In lossy
  * mode (the live WFP engine, which ignores the return value) a full ring counts a drop; in
  * waiting mode the producer is told WL_E_FULL and delivers the same event again. Its own file
