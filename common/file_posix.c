@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file_int.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
@@ -63,20 +64,28 @@ void wl_os_lock_release(wl_os_lock *l) {
   free(l);
 }
 
-static int read_all(int fd, uint8_t *p, size_t n, size_t *got, const char *path) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = read(fd, p + done, n - done);
+/* wl_read_some_fn over a file descriptor (ctx points at it); EINTR is retried. */
+static int read_some(void *ctx, uint8_t *p, size_t n, size_t *got, const char *path) {
+  int fd = *(int *)ctx;
+  for (;;) {
+    ssize_t r = read(fd, p, n);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0)
       return os_fail("read", path, errno);
-    if (r == 0)
-      break;
-    done += (size_t)r;
+    *got = (size_t)r;
+    return WL_OK;
   }
+}
+
+/* Up to n bytes (fewer only at the end of the file). */
+static int read_all(int fd, uint8_t *p, size_t n, size_t *got, const char *path) {
+  size_t done = 0, r = 0;
+  int rc = WL_OK;
+  while (done < n && (rc = read_some(&fd, p + done, n - done, &r, path)) == WL_OK && r > 0)
+    done += r;
   *got = done;
-  return WL_OK;
+  return rc;
 }
 
 int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len) {
@@ -84,26 +93,11 @@ int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len) {
   int rc = WL_OK, fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return os_fail("open", path, errno);
-  if (fstat(fd, &st) != 0) {
+  if (fstat(fd, &st) != 0)
     rc = os_fail("fstat", path, errno);
-    goto out;
-  }
-  if ((uint64_t)st.st_size > max) {
-    rc = wl_err(WL_E_TOOBIG, "%s: %lld bytes, more than %llu", path, (long long)st.st_size,
-                (unsigned long long)max);
-    goto out;
-  }
-  *data = malloc((size_t)st.st_size + 1);
-  if (!*data) {
-    rc = wl_err(WL_E_NOMEM, "%s: no memory for %lld bytes", path, (long long)st.st_size);
-    goto out;
-  }
-  rc = read_all(fd, *data, (size_t)st.st_size, len, path);
-  if (rc != WL_OK) {
-    free(*data);
-    *data = NULL;
-  }
-out:
+  else
+    rc = wl_read_whole(read_some, &fd, path, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, max,
+                       data, len);
   close(fd);
   return rc;
 }

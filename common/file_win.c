@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file_int.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
@@ -84,46 +85,38 @@ void wl_os_lock_release(wl_os_lock *l) {
   free(l);
 }
 
-static int read_all(HANDLE h, uint8_t *p, size_t n, size_t *got, const char *path) {
-  size_t done = 0;
-  while (done < n) {
-    DWORD chunk = n - done > (1u << 30) ? (1u << 30) : (DWORD)(n - done), r = 0;
-    if (!ReadFile(h, p + done, chunk, &r, NULL))
-      return win_fail("ReadFile", path, GetLastError());
-    if (r == 0)
-      break;
-    done += r;
+/* wl_read_some_fn over a HANDLE (ctx points at it). */
+static int read_some(void *ctx, uint8_t *p, size_t n, size_t *got, const char *path) {
+  DWORD chunk = n > (1u << 30) ? (1u << 30) : (DWORD)n, r = 0;
+  if (!ReadFile(*(HANDLE *)ctx, p, chunk, &r, NULL)) {
+    DWORD e = GetLastError();
+    if (e != ERROR_BROKEN_PIPE) /* a pipe's writer closed: the end of the data */
+      return win_fail("ReadFile", path, e);
   }
-  *got = done;
+  *got = r;
   return WL_OK;
+}
+
+/* Up to n bytes (fewer only at the end of the file). */
+static int read_all(HANDLE h, uint8_t *p, size_t n, size_t *got, const char *path) {
+  size_t done = 0, r = 0;
+  int rc = WL_OK;
+  while (done < n && (rc = read_some(&h, p + done, n - done, &r, path)) == WL_OK && r > 0)
+    done += r;
+  *got = done;
+  return rc;
 }
 
 int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len) {
   int rc;
-  LARGE_INTEGER size;
+  LARGE_INTEGER size = {0};
   HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, &rc);
   if (h == INVALID_HANDLE_VALUE)
     return rc;
-  if (!GetFileSizeEx(h, &size)) {
+  if (GetFileType(h) == FILE_TYPE_DISK && !GetFileSizeEx(h, &size))
     rc = win_fail("GetFileSizeEx", path, GetLastError());
-    goto out;
-  }
-  if ((uint64_t)size.QuadPart > max) {
-    rc = wl_err(WL_E_TOOBIG, "%s: %lld bytes, more than %llu", path, (long long)size.QuadPart,
-                (unsigned long long)max);
-    goto out;
-  }
-  *data = malloc((size_t)size.QuadPart + 1);
-  if (!*data) {
-    rc = wl_err(WL_E_NOMEM, "%s: no memory for %lld bytes", path, (long long)size.QuadPart);
-    goto out;
-  }
-  rc = read_all(h, *data, (size_t)size.QuadPart, len, path);
-  if (rc != WL_OK) {
-    free(*data);
-    *data = NULL;
-  }
-out:
+  else
+    rc = wl_read_whole(read_some, &h, path, (uint64_t)size.QuadPart, max, data, len);
   CloseHandle(h);
   return rc;
 }

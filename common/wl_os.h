@@ -59,8 +59,10 @@ typedef struct wl_os_lock wl_os_lock;
  * handles of this process alike; waits up to timeout_ms, then WL_E_BUSY. */
 int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out);
 void wl_os_lock_release(wl_os_lock *l); /* NULL-safe */
-/* Whole file into a malloc'd buffer (at most max bytes, else WL_E_TOOBIG); WL_E_NOTFOUND.
- * Opened so that a concurrent replace still succeeds (FILE_SHARE_DELETE on Windows). */
+/* The one whole-file reader: everything until the end of the file (a pipe or a growing file
+ * too) into a malloc'd buffer with a NUL after it (not counted in *len); release with free.
+ * More than max bytes: WL_E_TOOBIG; WL_E_NOTFOUND. Opened so that a concurrent replace still
+ * succeeds (FILE_SHARE_DELETE on Windows). */
 int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
 /* The first n bytes (fewer when the file is shorter: *got). WL_E_NOTFOUND. */
 int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got);

@@ -239,46 +239,6 @@ static void classify(const have_ctx *h, const wl_rule *in, size_t n, int *is_new
   }
 }
 
-/* The whole file into *text (malloc'ed, release with free; NULL on error), at most
- * WL_JSON_MAX_INPUT bytes. */
-static int read_text(const char *path, char **text, size_t *len) {
-  size_t cap = 1 << 16, got;
-  int rc = WL_OK;
-  *text = NULL;
-  *len = 0;
-  FILE *f = NULL;
-  if (wl_os_fopen(path, "rb", &f) != WL_OK)
-    return wl_err(WL_E_NOTFOUND, "%s: cannot open", path);
-  char *buf = malloc(cap);
-  if (!buf) {
-    rc = wl_err(WL_E_NOMEM, "%s: out of memory", path);
-    goto out;
-  }
-  while ((got = fread(buf + *len, 1, cap - *len, f)) > 0) {
-    *len += got;
-    if (*len < cap)
-      continue;
-    char *nb = cap >= WL_JSON_MAX_INPUT ? NULL : realloc(buf, cap * 2);
-    if (!nb) {
-      rc = wl_err(WL_E_TOOBIG, "%s: larger than %u bytes", path, WL_JSON_MAX_INPUT);
-      goto out;
-    }
-    buf = nb;
-    cap *= 2;
-  }
-  if (ferror(f))
-    rc = wl_err(WL_E_IO, "%s: read error", path);
-out:
-  fclose(f);
-  if (rc) {
-    free(buf);
-    buf = NULL;
-    *len = 0;
-  }
-  *text = buf;
-  return rc;
-}
-
 /* The document's "rules" array, once its format and version say it is a policy we read. */
 static int doc_rules(const char *path, wl_json_arena *a, const char *text, size_t len,
                      const wl_json **rules) {
@@ -308,8 +268,10 @@ static int doc_rules(const char *path, wl_json_arena *a, const char *text, size_
  * after the last use of *rules). */
 static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, char **text) {
   size_t len = 0;
+  uint8_t *data = NULL;
   *rules = NULL;
-  int rc = read_text(path, text, &len);
+  int rc = wl_os_read_file(path, WL_JSON_MAX_INPUT, &data, &len);
+  *text = (char *)data;
   return rc ? rc : doc_rules(path, a, *text, len, rules);
 }
 

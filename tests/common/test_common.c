@@ -1171,6 +1171,42 @@ static void on_intr(void *ctx) { interrupted = (sig_atomic_t)(intptr_t)ctx; }
 
 /* raise() reaches our handler through POSIX signals only; Windows' console handler is not a
  * C signal, so there (exe name ends in .exe) this part is left to the manual check. */
+/* The one whole-file reader: exact bytes and a NUL after them, the bound, a missing file. */
+static void test_os_read_file(void **state) {
+  (void)state;
+  char path[1100];
+  snprintf(path, sizeof path, "%s/os_read_file.bin", tmp_dir());
+  size_t big = 3 * 4096 + 17; /* past the first buffer: it has to grow */
+  char *want = malloc(big);
+  assert_non_null(want);
+  for (size_t i = 0; i < big; i++)
+    want[i] = (char)('a' + i % 26);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(want, 1, big, f), big);
+  fclose(f);
+  uint8_t *data = NULL;
+  size_t len = 0;
+  assert_int_equal(wl_os_read_file(path, big, &data, &len), WL_OK);
+  assert_int_equal(len, big);
+  assert_memory_equal(data, want, big);
+  assert_int_equal(data[len], 0);
+  free(data);
+  data = NULL;
+  assert_int_equal(wl_os_read_file(path, big - 1, &data, &len), WL_E_TOOBIG);
+  assert_null(data);
+  assert_non_null(strstr(wl_errmsg(), "os_read_file.bin"));
+  f = fopen(path, "wb"); /* empty: a valid, empty buffer */
+  fclose(f);
+  assert_int_equal(wl_os_read_file(path, 10, &data, &len), WL_OK);
+  assert_int_equal(len, 0);
+  assert_int_equal(data[0], 0);
+  free(data);
+  remove(path);
+  assert_int_equal(wl_os_read_file(path, 10, &data, &len), WL_E_NOTFOUND);
+  free(want);
+}
+
 static void test_os_interrupt(void **state) {
   (void)state;
   char exe[4096];
@@ -1222,6 +1258,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_guid_parse_format), cmocka_unit_test(test_guid_v5),
       cmocka_unit_test(test_strings),         cmocka_unit_test(test_os_process),
       cmocka_unit_test(test_os_files),        cmocka_unit_test(test_os_interrupt),
+      cmocka_unit_test(test_os_read_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
