@@ -116,13 +116,22 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
 #define WL_SIM_DEFAULT_DRIVE_D "\\device\\harddiskvolume4"
 
 /* ---- the baseline policy every new state gets (a sim choice modelled on Windows Firewall) ----
- * Provider FWPM_PROVIDER_MPSSVC_WF and sublayer FWPM_SUBLAYER_MPSSVC_WF (fwpmu.h GUIDs), both
- * persistent; in that sublayer: inbound loopback permit and inbound default block on
- * RECV_ACCEPT_V4/V6, outbound default allow on AUTH_CONNECT_V4/V6. Filters a caller adds
- * without a sublayer go to FWPM_SUBLAYER_UNIVERSAL. Run-time ids of added filters start at
- * WL_SIM_FIRST_FILTER_ID. */
+ * Provider FWPM_PROVIDER_MPSSVC_WF and two of its sublayers under their fwpmu.h keys
+ * (engine/keys.h): FWPM_SUBLAYER_MPSSVC_WF (...2301), where Windows Firewall's rules live, and
+ * FWPM_SUBLAYER_MPSSVC_WSH (...2300), Windows Service Hardening; all persistent. In WF: inbound
+ * loopback permit and inbound default block on RECV_ACCEPT_V4/V6, outbound default allow on
+ * AUTH_CONNECT_V4/V6. Filters a caller adds without a sublayer go to FWPM_SUBLAYER_UNIVERSAL.
+ * Run-time ids of added filters start at WL_SIM_FIRST_FILTER_ID.
+ *
+ * The weights are assumptions: Microsoft does not document the MPSSVC sublayers' weights, and
+ * a real machine is read, never assumed (status and verify print them). The sim puts WSH just
+ * above WF and both below wfplearn's own sublayer (0xF000, whitelist/apply.h): the case in
+ * which a hard permit of ours would override service-hardening blocks unless its conditions
+ * keep it off them (issue 12, item 2). QUARANTINE, EDP, APP_ISOLATION and
+ * TENANT_RESTRICTIONS are not modelled. */
 #define WL_SIM_WF_PROVIDER_NAME "Microsoft Windows Firewall (simulated)"
-#define WL_SIM_WF_SUBLAYER_WEIGHT 0x1000u  /* sim choice */
+#define WL_SIM_WF_SUBLAYER_WEIGHT 0x1000u  /* assumption, see above */
+#define WL_SIM_WSH_SUBLAYER_WEIGHT 0x1001u /* assumption, see above */
 #define WL_SIM_UNIVERSAL_SUBLAYER_WEIGHT 0x8000u /* sim choice */
 #define WL_SIM_ID_IN_BLOCK_V4 65001u     /* "Windows Firewall: default inbound block (IPv4)" */
 #define WL_SIM_ID_IN_BLOCK_V6 65002u
@@ -135,6 +144,7 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
 /* The keys of Windows Firewall's objects the sim models (engine/keys.h). */
 #define WL_SIM_WF_PROVIDER_KEY WL_KEY_MPSSVC_WF_PROVIDER
 #define WL_SIM_WF_SUBLAYER_KEY WL_KEY_MPSSVC_WF_SUBLAYER
+#define WL_SIM_WSH_SUBLAYER_KEY WL_KEY_MPSSVC_WSH_SUBLAYER
 #define WL_SIM_UNIVERSAL_SUBLAYER_KEY WL_KEY_UNIVERSAL_SUBLAYER
 
 #endif

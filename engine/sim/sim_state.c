@@ -173,7 +173,7 @@ static void base_filter(wl_sim_state *s, uint64_t id, uint16_t layer, uint32_t a
 
 static void base_objects(wl_sim_state *s) {
   static const wl_guid prov = WL_SIM_WF_PROVIDER_KEY, subl = WL_SIM_WF_SUBLAYER_KEY,
-                       univ = WL_SIM_UNIVERSAL_SUBLAYER_KEY;
+                       wsh = WL_SIM_WSH_SUBLAYER_KEY, univ = WL_SIM_UNIVERSAL_SUBLAYER_KEY;
   wl_sim_prov p;
   wl_sim_subl x;
   memset(&p, 0, sizeof p);
@@ -189,6 +189,13 @@ static void base_objects(wl_sim_state *s) {
   x.s.provider = prov;
   x.s.flags = WL_OBJ_PERSISTENT;
   x.s.weight = WL_SIM_WF_SUBLAYER_WEIGHT;
+  (void)wl_sim_state_add_subl(s, &x);
+  memset(&x, 0, sizeof x);
+  x.s.key = wsh;
+  wl_strlcpy(x.s.name, "Windows Service Hardening (simulated)", sizeof x.s.name);
+  x.s.provider = prov;
+  x.s.flags = WL_OBJ_PERSISTENT;
+  x.s.weight = WL_SIM_WSH_SUBLAYER_WEIGHT;
   (void)wl_sim_state_add_subl(s, &x);
   memset(&x, 0, sizeof x);
   x.s.key = univ;
