@@ -26,10 +26,12 @@ static void usage(FILE *f) {
           "usage: wfplearn status [--json] [--check]\n"
           "\n"
           "Show the store: mode (learn, pending, enforce), capture state, events stored and\n"
-          "kept, ring drops, apps, flows, rules, size on disk, and the time span seen.\n"
+          "kept, ring drops, apps, flows, rules, size on disk, the time span seen, and the\n"
+          "weights of wfplearn's sublayer and Windows Firewall's (MPSSVC_*) from the engine.\n"
           "\n"
           "  --json   one object: events, events_kept, drops, backfilled, skipped, duplicates,\n"
-          "           apps, flows, rules, mode, capture_state, db_bytes, first_seen, last_seen\n"
+          "           apps, flows, rules, mode, capture_state, db_bytes, first_seen, last_seen,\n"
+          "           sublayers (name -> weight or null: ours and Windows Firewall's)\n"
           "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
           "example:\n"
@@ -81,7 +83,7 @@ static void json_time(FILE *f, const char *key, uint64_t ticks) {
   wl_json_write_string(f, t);
 }
 
-static void print_json(FILE *f, const char *path, const status *x) {
+static void print_json(FILE *f, const char *path, const status *x, wl_engine *e) {
   const wl_store_stats *st = &x->st;
   fputs("{\"db\":", f);
   wl_json_write_string(f, path);
@@ -101,6 +103,7 @@ static void print_json(FILE *f, const char *path, const status *x) {
           (unsigned long long)st->rules, (unsigned long long)st->db_bytes);
   json_time(f, "first_seen", st->first_ts);
   json_time(f, "last_seen", st->last_ts);
+  wl_cli_print_sublayers(f, e, 1);
   fputs("}\n", f);
 }
 
@@ -115,11 +118,12 @@ static void human_size(uint64_t b, char *out, size_t cap) {
   snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-static void print_human(FILE *f, const char *path, const status *x) {
+static void print_human(FILE *f, const char *path, const status *x, wl_engine *e) {
   const wl_store_stats *st = &x->st;
   char size[32], a[WL_TIME_STR_MAX], b[WL_TIME_STR_MAX];
   if (!x->exists) {
     fprintf(f, "store     %s: nothing recorded yet (run wfplearn learn)\nmode      learn\n", path);
+    wl_cli_print_sublayers(f, e, 0);
     return;
   }
   human_size(st->db_bytes, size, sizeof size);
@@ -144,6 +148,7 @@ static void print_human(FILE *f, const char *path, const status *x) {
     wl_time_format(st->last_ts, b);
     fprintf(f, "seen      %s .. %s\n", a, b);
   }
+  wl_cli_print_sublayers(f, e, 0);
 }
 
 int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
@@ -164,9 +169,15 @@ int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
   int rc = load(cli->db_path, check, &x);
   if (rc != WL_OK)
     return rc;
+  /* The engine is read only for the sublayer weights; status works without it. */
+  wl_engine *e = NULL;
+  if (wl_engine_open(cli->engine_spec, 0, &e) != WL_OK)
+    e = NULL;
   if (json)
-    print_json(cli->out, cli->db_path, &x);
+    print_json(cli->out, cli->db_path, &x, e);
   else
-    print_human(cli->out, cli->db_path, &x);
+    print_human(cli->out, cli->db_path, &x, e);
+  wl_engine_close(e);
+  wl_err_clear();
   return WL_OK;
 }
