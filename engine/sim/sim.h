@@ -120,7 +120,7 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
  * (engine/keys.h): FWPM_SUBLAYER_MPSSVC_WF (...2301), where Windows Firewall's rules live, and
  * FWPM_SUBLAYER_MPSSVC_WSH (...2300), Windows Service Hardening; all persistent. In WF: inbound
  * loopback permit and inbound default block on RECV_ACCEPT_V4/V6, outbound default allow on
- * AUTH_CONNECT_V4/V6. Filters a caller adds without a sublayer go to FWPM_SUBLAYER_UNIVERSAL.
+ * AUTH_CONNECT_V4/V6. In WSH: an AppContainer block on AUTH_CONNECT_V4/V6 (below). Filters a caller adds without a sublayer go to FWPM_SUBLAYER_UNIVERSAL.
  * Run-time ids of added filters start at WL_SIM_FIRST_FILTER_ID.
  *
  * The weights are assumptions: Microsoft does not document the MPSSVC sublayers' weights, and
@@ -139,6 +139,19 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
 #define WL_SIM_ID_OUT_ALLOW_V6 65004u
 #define WL_SIM_ID_IN_LOOPBACK_V4 65005u  /* "Windows Firewall: inbound loopback permit" */
 #define WL_SIM_ID_IN_LOOPBACK_V6 65006u
+/* In WSH: a block on AUTH_CONNECT_V4/V6 for the processes of one AppContainer package, the
+ * sim's stand-in for Windows' AppContainer network isolation (an AppContainer without a
+ * network capability may not connect; Windows keeps those filters in the MPSSVC sublayers,
+ * see J. Forshaw, "Understanding Network Access in Windows AppContainers", Project Zero,
+ * 2021). The real filters match every such package; the sim's matches WL_SIM_ISOLATED_PACKAGE. */
+#define WL_SIM_ID_WSH_APPCONTAINER_V4 65007u /* "Windows Service Hardening: AppContainer block" */
+#define WL_SIM_ID_WSH_APPCONTAINER_V6 65008u
+#define WL_SIM_ISOLATED_PACKAGE "S-1-15-2-1111-2222-3333-4444-5555-6666-7777"
+/* FWPM_CONDITION_ALE_PACKAGE_ID of a process that is not in an AppContainer: the NULL SID
+ * (Windows Firewall's classic rules carry ALE_PACKAGE_ID == S-1-0-0 so that they never match
+ * an AppContainer; Forshaw, same post). The sim matches a PACKAGE condition of S-1-0-0 for an
+ * attempt with no package. */
+#define WL_SIM_NULL_PACKAGE "S-1-0-0"
 #define WL_SIM_FIRST_FILTER_ID 70001u
 
 /* The keys of Windows Firewall's objects the sim models (engine/keys.h). */

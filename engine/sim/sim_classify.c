@@ -172,8 +172,9 @@ static int cond_ok(const wl_filter *f, const wl_condition *c, const actx *x) {
     return c->ip_version == a->ip_version && prefix_eq(a->local_addr, c->addr, c->prefix_len);
   case WL_FIELD_USER: /* WFP: an access check of the token against an SD; sim: SID equality */
     return a->user[0] && !wl_strncasecmp(a->user, f->user_sid, WL_SID_STR_MAX);
-  case WL_FIELD_PACKAGE:
-    return a->package[0] && !wl_strncasecmp(a->package, f->package_sid, WL_SID_STR_MAX);
+  case WL_FIELD_PACKAGE: /* an attempt outside an AppContainer has the NULL SID (sim.h) */
+    return !wl_strncasecmp(a->package[0] ? a->package : WL_SIM_NULL_PACKAGE, f->package_sid,
+                           WL_SID_STR_MAX);
   case WL_FIELD_FLAGS:
     return (x->cflags & c->flags) != 0;
   }

@@ -429,7 +429,7 @@ static void test_threads_share_handle(void **st) {
   wl_filter *fs = NULL;
   size_t n = 0;
   assert_int_equal(wl_engine_filter_enum(e, NULL, &fs, &n), WL_OK);
-  assert_int_equal(n, 6 + 10); /* baseline + the ones not deleted */
+  assert_int_equal(n, 8 + 10); /* baseline (WF 6, WSH 2) + the ones not deleted */
   wl_engine_free(fs);
   wl_engine_unsubscribe(e, sub);
   wl_engine_close(e);
