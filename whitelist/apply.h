@@ -39,6 +39,15 @@
 #define WL_WEIGHT_BLOCK 0u
 #define WL_WEIGHT_RULE 0x1000u
 #define WL_WEIGHT_EXCEPTION 0x2000u
+/* FWPM_CONDITION_ALE_PACKAGE_ID of a process outside an AppContainer: the NULL SID. Every hard
+ * permit of ours that is not for a package (rules without one, enforce's exceptions) carries
+ * ALE_PACKAGE_ID == S-1-0-0, as Windows Firewall's own classic rules do (J. Forshaw,
+ * "Understanding Network Access in Windows AppContainers", Project Zero, 2021). Our sublayer may
+ * outweigh Windows Service Hardening's (their weights are undocumented), and a hard permit in a
+ * heavier sublayer overrides the blocks below it (MS "Filter Arbitration"); the condition keeps
+ * our permits off AppContainer processes, so Windows' AppContainer isolation still decides for
+ * them. A rule for a package matches that package only, and does open it. */
+#define WL_PACKAGE_NONE "S-1-0-0"
 
 /* Add the provider and sublayer when absent; call inside the caller's transaction.
  * WL_E_CONFLICT when Windows Firewall's sublayer (FWPM_SUBLAYER_MPSSVC_WF) weighs as much as

@@ -20,7 +20,8 @@
  * (non-persistent objects of non-dynamic sessions live until the state file is deleted);
  * security descriptors, elevation and WL_E_PERM; event types other than classify allow/drop
  * (capability, IPsec, port-scanning drops), header fields scope id, enterprise id, policy
- * flags, effective name, and the S-1-0-0 package SID Windows reports for non-container apps;
+ * flags, effective name, and the S-1-0-0 package SID in the events of non-container apps (filter
+ * conditions do see it, below);
  * net event enum templates (subscribers get every event); sharing events between processes
  * (the event buffer and subscribers belong to the classifying process, per state path string);
  * subnet masks (inbound broadcast = 255.255.255.255 or a v4 address ending in .255); pid reuse

@@ -3,7 +3,11 @@
  * The sim models FWPM_SUBLAYER_MPSSVC_WSH (...2300) and FWPM_SUBLAYER_MPSSVC_WF (...2301)
  * under their fwpmu.h keys. wl_objects_ensure must weigh ours against WF and nothing else: a
  * heavy WF is a conflict, a heavy WSH is not (it is reported). wl_sublayers_report lists ours
- * and the six MPSSVC sublayers with their weights. */
+ * and the six MPSSVC sublayers with their weights.
+ *
+ * Item 2: the sim's WSH blocks one AppContainer package's connections (engine/sim/sim.h) and
+ * weighs less than our sublayer, so a hard permit of ours that matched the container would
+ * open it. A rule for an app, not for a package, must leave that block alone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +23,8 @@
 #include "engine/keys.h"
 #include "engine/sim/sim.h"
 #include "whitelist/apply.h"
+#include "whitelist/rule.h"
+#include "whitelist/whitelist_int.h"
 #include "tests/support/test_files.h"
 
 static char g_state[512];
@@ -115,11 +121,56 @@ static void test_report(void **st) {
   wl_engine_close(e);
 }
 
+static wl_attempt attempt(const char *app, const char *package) {
+  wl_attempt a;
+  memset(&a, 0, sizeof a);
+  wl_strlcpy(a.app, app, sizeof a.app);
+  a.dir = WL_DIR_OUT;
+  a.proto = 6;
+  a.ip_version = 4;
+  a.has_ports = 1;
+  a.local_port = 50000;
+  a.remote_port = 443;
+  memcpy(a.local_addr, (const uint8_t[]){192, 168, 1, 23}, 4);
+  memcpy(a.remote_addr, (const uint8_t[]){93, 184, 216, 34}, 4);
+  wl_strlcpy(a.package, package, sizeof a.package);
+  return a;
+}
+
+static void test_permit_keeps_appcontainer_blocked(void **st) {
+  (void)st;
+  static const char *app = "C:\\Apps\\store\\app.exe";
+  wl_engine *e = open_sim();
+  wl_rule r;
+  memset(&r, 0, sizeof r);
+  wl_strlcpy(r.app, app, sizeof r.app);
+  r.dir = WL_DIR_OUT;
+  r.proto = -1;
+  wl_filter f[WL_RULE_MAX_FILTERS];
+  size_t n = 0, added = 0, adopted = 0;
+  assert_int_equal(wl_rule_filters(e, &r, f, WL_RULE_MAX_FILTERS, &n), WL_OK);
+  assert_int_equal(wl_engine_begin(e), WL_OK);
+  assert_int_equal(wl_objects_ensure(e), WL_OK);
+  assert_int_equal(wl_filters_put(e, f, n, &added, &adopted), WL_OK);
+  assert_int_equal(wl_engine_commit(e), WL_OK);
+  wl_decision d;
+  wl_attempt a = attempt(app, ""); /* the app itself: our rule permits it */
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  assert_int_equal(d.action, WL_ACTION_PERMIT);
+  assert_int_equal(d.filter_id, f[0].id);
+  a = attempt(app, WL_SIM_ISOLATED_PACKAGE); /* same binary in an AppContainer: WSH decides */
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  assert_int_equal(d.action, WL_ACTION_BLOCK);
+  assert_int_equal(d.filter_id, WL_SIM_ID_WSH_APPCONTAINER_V4);
+  wl_engine_close(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_heavy_wsh_is_no_conflict, setup, teardown),
       cmocka_unit_test_setup_teardown(test_heavy_wf_is_a_conflict, setup, teardown),
       cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_permit_keeps_appcontainer_blocked, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
