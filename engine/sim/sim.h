@@ -109,6 +109,15 @@ int wl_sim_stop(wl_engine *e);
  * at the end of a file). WL_E_TIMEOUT after timeout_ms. */
 int wl_sim_drain(wl_engine *e, unsigned timeout_ms);
 
+/* Which FWPM_NET_EVENT_KEYWORD_* bits the simulated Windows knows, kept in the state file:
+ * default WL_SIM_KW_SUPPORTED_DEFAULT (all six, as Windows 10); WL_KW_INBOUND_MCAST |
+ * WL_KW_INBOUND_BCAST models a Windows 7 (no allow or capability events); 0 an engine without
+ * the keyword option. Setting the keyword option with a bit outside the mask fails
+ * (WL_E_INVAL, nothing changed); getting or setting it with mask 0 is WL_E_UNSUPPORTED. The
+ * current keywords lose the bits outside the new mask. */
+int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask);
+#define WL_SIM_KW_SUPPORTED_DEFAULT 0x3Fu
+
 /* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file.
  * device NULL or "" removes the letter. Default: C: = \device\harddiskvolume3,
  * D: = \device\harddiskvolume4. */

@@ -237,5 +237,6 @@ void wl_sim_state_baseline(wl_sim_state *s, uint64_t nonce) {
   s->next_id = WL_SIM_FIRST_FILTER_ID;
   s->collect = 1; /* like current Windows: collection on, keywords 0 (drops only) */
   s->keywords = 0;
+  s->kw_supported = WL_SIM_KW_SUPPORTED_DEFAULT;
   s->ndrives = wl_sim_default_drives(s->drives);
 }

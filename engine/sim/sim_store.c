@@ -17,7 +17,7 @@
 #include "engine/sim/sim_internal.h"
 
 #define SIM_MAGIC "WLSIMST"
-#define SIM_VERSION 1u
+#define SIM_VERSION 2u /* 2: kw_supported after keywords */
 
 typedef struct sbuf {
   uint8_t *p;
@@ -209,6 +209,7 @@ static void put_body(sbuf *b, const wl_sim_state *s) {
   put64(b, s->next_id);
   put32(b, s->collect);
   put32(b, s->keywords);
+  put32(b, s->kw_supported);
   put32(b, s->ndrives);
   for (size_t i = 0; i < s->ndrives; i++) {
     put8(b, (uint8_t)s->drives[i].letter);
@@ -282,6 +283,7 @@ static int get_body(sbuf *b, wl_sim_state *s) {
   s->next_id = get64(b);
   s->collect = get32(b);
   s->keywords = get32(b);
+  s->kw_supported = get32(b);
   uint32_t nd = get32(b);
   if (nd > 26)
     b->err = WL_E_CORRUPT;
