@@ -12,12 +12,14 @@
 #include "common/wl_os.h"
 #include "common/wl_json.h"
 #include "common/wl_text.h"
+#include "capture/capture.h"
 #include "store/store.h"
 #include "whitelist/enforce.h"
 
 typedef struct status {
   int exists, schema;
   char mode[32], capture[32], deadline[32];
+  char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
   wl_store_stats st;
 } status;
 
@@ -30,7 +32,8 @@ static void usage(FILE *f) {
           "weights of wfplearn's sublayer and Windows Firewall's (MPSSVC_*) from the engine.\n"
           "\n"
           "  --json   one object: events, events_kept, drops, backfilled, skipped, duplicates,\n"
-          "           apps, flows, rules, mode, capture_state, db_bytes, first_seen, last_seen,\n"
+          "           apps, flows, rules, mode, capture_state, capture_warning (why learn\n"
+          "           ran without allow events, or null), db_bytes, first_seen, last_seen,\n"
           "           sublayers (name -> weight or null: ours and Windows Firewall's)\n"
           "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
@@ -67,6 +70,7 @@ static int load(const char *path, int check, status *x) {
       wl_strlcpy(x->mode, "learn", sizeof x->mode);
     meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
+    meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
   }
   wl_store_close(s);
   return rc;
@@ -92,6 +96,8 @@ static void print_json(FILE *f, const char *path, const status *x, wl_engine *e)
   wl_json_write_string(f, x->mode);
   fputs(",\"capture_state\":", f);
   wl_json_write_string(f, x->capture[0] ? x->capture : NULL);
+  fputs(",\"capture_warning\":", f);
+  wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
   fprintf(f,
           ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
           "\"skipped\":%llu,\"duplicates\":%llu,\"apps\":%llu,\"flows\":%llu,\"rules\":%llu,"
@@ -135,6 +141,8 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
     fprintf(f, " (wfplearn confirm before %s, or it is rolled back)", a);
   }
   fprintf(f, "\ncapture   %s\n", x->capture[0] ? x->capture : "never ran");
+  if (x->warning[0])
+    fprintf(f, "WARNING   %s\n", x->warning);
   fprintf(f, "events    %llu stored, %llu kept, %llu backfilled, %llu duplicates, %llu skipped\n",
           (unsigned long long)st->events, (unsigned long long)st->events_kept,
           (unsigned long long)st->backfilled, (unsigned long long)st->duplicates,

@@ -65,6 +65,7 @@ static void test_status_json_and_human(void **state) {
   assert_int_equal(wl_store_write(s, ev, n, &c), WL_OK);
   assert_int_equal(wl_store_meta_set(s, "mode", "enforce"), WL_OK);
   assert_int_equal(wl_store_meta_set(s, "capture_state", "stopped"), WL_OK);
+  assert_int_equal(wl_store_meta_set(s, "capture_warning", "allow events are off: because"), WL_OK);
   wl_rule_row r = {.proto = -1};
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
@@ -84,6 +85,7 @@ static void test_status_json_and_human(void **state) {
   assert_true(num(o, "db_bytes") > 0);
   assert_string_equal(wl_json_string(wl_json_get(o, "mode")), "enforce");
   assert_string_equal(wl_json_string(wl_json_get(o, "capture_state")), "stopped");
+  assert_string_equal(wl_json_string(wl_json_get(o, "capture_warning")), "allow events are off: because");
   assert_non_null(wl_json_string(wl_json_get(o, "first_seen")));
   uint64_t last = 0;
   for (size_t i = 0; i < n; i++)
@@ -109,6 +111,7 @@ static void test_status_json_and_human(void **state) {
   assert_non_null(strstr(out, "mode      enforce"));
   assert_non_null(strstr(out, "rules     2"));
   assert_non_null(strstr(out, "capture   stopped"));
+  assert_non_null(strstr(out, "WARNING   allow events are off: because"));
   assert_non_null(strstr(out, "sublayers wfplearn -, MPSSVC_WF 0x1000, MPSSVC_WSH 0x1001,"));
   tsg_model_free(&m);
   free(ev);
