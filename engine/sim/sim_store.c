@@ -17,7 +17,7 @@
 #include "engine/sim/sim_internal.h"
 
 #define SIM_MAGIC "WLSIMST"
-#define SIM_VERSION 2u /* 2: kw_supported after keywords */
+#define SIM_VERSION 1u
 
 typedef struct sbuf {
   uint8_t *p;
@@ -209,7 +209,6 @@ static void put_body(sbuf *b, const wl_sim_state *s) {
   put64(b, s->next_id);
   put32(b, s->collect);
   put32(b, s->keywords);
-  put32(b, s->kw_supported);
   put32(b, s->ndrives);
   for (size_t i = 0; i < s->ndrives; i++) {
     put8(b, (uint8_t)s->drives[i].letter);
@@ -238,6 +237,7 @@ static void put_body(sbuf *b, const wl_sim_state *s) {
   put32(b, s->nfilt);
   for (size_t i = 0; i < s->nfilt; i++)
     put_filter(b, &s->filt[i]);
+  put32(b, s->kw_supported); /* last: files written before it was added end above */
 }
 
 static int get_objects(sbuf *b, wl_sim_state *s) {
@@ -283,7 +283,6 @@ static int get_body(sbuf *b, wl_sim_state *s) {
   s->next_id = get64(b);
   s->collect = get32(b);
   s->keywords = get32(b);
-  s->kw_supported = get32(b);
   uint32_t nd = get32(b);
   if (nd > 26)
     b->err = WL_E_CORRUPT;
@@ -293,6 +292,10 @@ static int get_body(sbuf *b, wl_sim_state *s) {
   }
   s->ndrives = b->err ? 0 : nd;
   int rc = get_objects(b, s);
+  /* kw_supported came later, after the objects; a file without it has the default */
+  s->kw_supported = WL_SIM_KW_SUPPORTED_DEFAULT;
+  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos == 4)
+    s->kw_supported = get32(b);
   if (rc == WL_OK && b->err == WL_OK && b->pos != b->len)
     b->err = WL_E_CORRUPT;
   return rc != WL_OK ? rc : b->err;
