@@ -218,7 +218,7 @@ static void test_event_fields(void **st) {
   assert_true(a->timestamp == 133000000000000000ULL);
   assert_int_equal(a->filter_id, WL_SIM_ID_OUT_ALLOW_V4);
   assert_int_equal(a->layer_id, WL_LAYER_ALE_AUTH_CONNECT_V4);
-  assert_int_equal(a->direction, WL_RAW_DIR_OUT);
+  assert_int_equal(a->direction, WL_RAW_FWP_DIRECTION_OUTBOUND); /* allow: 0, as BFE (sim_classify.c) */
   assert_int_equal(a->ip_version, WL_RAW_IP_V4);
   assert_int_equal(a->ip_protocol, 6);
   assert_int_equal(a->origin, WL_ORIGIN_SIM);

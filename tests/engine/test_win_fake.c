@@ -409,7 +409,7 @@ static void assert_out_event(const wl_raw_event *e) {
   assert_int_equal(e->type, WL_RAW_TYPE_CLASSIFY_ALLOW);
   assert_int_equal(e->filter_id, WL_SIM_ID_OUT_ALLOW_V4);
   assert_int_equal(e->layer_id, WL_LAYER_ALE_AUTH_CONNECT_V4);
-  assert_int_equal(e->direction, WL_RAW_DIR_OUT);
+  assert_int_equal(e->direction, WL_RAW_FWP_DIRECTION_OUTBOUND); /* allow events: 0 (sim_classify.c) */
   assert_int_equal(e->ip_version, WL_RAW_IP_V4);
   assert_memory_equal(e->remote_addr, "\x22\xd8\xb8\x5d", 4); /* host-order UINT32, LE */
   assert_int_equal(e->remote_port, 443);
