@@ -40,6 +40,7 @@
 static HMODULE g_dll; /* our own reference, so the DLL (and its switches) outlive each open */
 static wl_fake_hide_newer_fn g_hide;
 static wl_fake_outstanding_fn g_outstanding;
+static wl_fake_bfe_fn g_bfe;
 static char g_state[512];
 
 static const wl_guid PROV = {0x5eed0001, 0x1111, 0x2222, {1, 2, 3, 4, 5, 6, 7, 8}};
@@ -69,6 +70,7 @@ static int group_setup(void **state) {
   }
   g_hide = (wl_fake_hide_newer_fn)sym("wl_fake_hide_newer");
   g_outstanding = (wl_fake_outstanding_fn)sym("wl_fake_outstanding");
+  g_bfe = (wl_fake_bfe_fn)sym("wl_fake_bfe");
   return 0;
 }
 
@@ -84,6 +86,7 @@ static int group_teardown(void **state) {
 static int setup(void **state) {
   (void)state;
   remove_state();
+  g_bfe(1); /* BFE running, whatever a failed test left */
   return wl_fakectl_drive_map_on() == WL_OK ? 0 : -1;
 }
 
@@ -558,12 +561,34 @@ static void test_traffic_file(void **state) {
   assert_all_released();
 }
 
+/* BFE stopped, then started again (issue 12, item 12): the codes fwpuclnt gives then are
+ * "the engine is gone, reconnect" (WL_E_ENGINE, which capture answers by closing and reopening
+ * its handle), never "not supported" or "invalid argument". */
+static void test_bfe_down_is_an_engine_error(void **state) {
+  (void)state;
+  uint32_t v;
+  wl_engine *e = open_wfp(0), *e2 = NULL;
+  assert_int_equal(g_bfe(0), WL_OK);
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, &v), WL_E_ENGINE);
+  assert_non_null(strstr(wl_errmsg(), "RPC_S_SERVER_UNAVAILABLE"));
+  assert_int_equal(wl_engine_open("wfp", 0, &e2), WL_E_ENGINE);
+  assert_non_null(strstr(wl_errmsg(), "EPT_S_NOT_REGISTERED"));
+  assert_int_equal(g_bfe(1), WL_OK);
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, &v), WL_E_ENGINE);
+  assert_non_null(strstr(wl_errmsg(), "ERROR_INVALID_HANDLE"));
+  wl_engine_close(e); /* a stale handle still closes */
+  e = open_wfp(0);    /* and a new one works */
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, &v), WL_OK);
+  wl_engine_close(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_filters_through_dll, setup),
       cmocka_unit_test_setup(test_transactions_and_sessions, setup),
       cmocka_unit_test_setup(test_app_ids_and_drives, setup),
       cmocka_unit_test_setup(test_subscribe4, setup),
+      cmocka_unit_test_setup(test_bfe_down_is_an_engine_error, setup),
       cmocka_unit_test_setup_teardown(test_subscribe0_hidden, setup, show_newer),
       cmocka_unit_test_setup(test_traffic_file, setup),
   };

@@ -32,6 +32,7 @@ typedef struct fake_engine {
   const wl_engine_ops *ops;
   void *impl; /* the sim */
   uint64_t opened; /* order of opening, for the engine-less FwpmGetAppIdFromFileName0 */
+  unsigned bfe_run; /* which run of the BFE service it was opened in (wl_fake_bfe) */
 } fake_engine;
 
 /* Register / drop a handle record (its first member is the int kind). */
