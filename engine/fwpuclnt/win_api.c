@@ -227,6 +227,7 @@ int wl_fwp_api_enum_version(const wl_fwp_api *api) {
   X(RPC_S_SERVER_UNAVAILABLE, ENGINE)           \
   X(RPC_S_CALL_FAILED, ENGINE)                  \
   X(RPC_S_CANNOT_SUPPORT, UNSUPPORTED)          \
+  X(RPC_S_PROCNUM_OUT_OF_RANGE, UNSUPPORTED)    \
   X(EPT_S_NOT_REGISTERED, ENGINE)
 
 typedef struct code_entry {

@@ -41,6 +41,7 @@ static HMODULE g_dll; /* our own reference, so the DLL (and its switches) outliv
 static wl_fake_hide_newer_fn g_hide;
 static wl_fake_outstanding_fn g_outstanding;
 static wl_fake_bfe_fn g_bfe;
+static wl_fake_refuse_newer_fn g_refuse;
 static char g_state[512];
 
 static const wl_guid PROV = {0x5eed0001, 0x1111, 0x2222, {1, 2, 3, 4, 5, 6, 7, 8}};
@@ -71,6 +72,7 @@ static int group_setup(void **state) {
   g_hide = (wl_fake_hide_newer_fn)sym("wl_fake_hide_newer");
   g_outstanding = (wl_fake_outstanding_fn)sym("wl_fake_outstanding");
   g_bfe = (wl_fake_bfe_fn)sym("wl_fake_bfe");
+  g_refuse = (wl_fake_refuse_newer_fn)sym("wl_fake_refuse_newer");
   return 0;
 }
 
@@ -87,6 +89,7 @@ static int setup(void **state) {
   (void)state;
   remove_state();
   g_bfe(1); /* BFE running, whatever a failed test left */
+  g_refuse(0);
   return wl_fakectl_drive_map_on() == WL_OK ? 0 : -1;
 }
 
@@ -582,6 +585,43 @@ static void test_bfe_down_is_an_engine_error(void **state) {
   wl_engine_close(e);
 }
 
+/* Subscribe4..1 exported but failing: the backend falls back to the next older one that
+ * works (here Subscribe0, FWPM_NET_EVENT1: drops only) instead of giving up. */
+static void test_subscribe_falls_back_when_newer_fails(void **state) {
+  (void)state;
+  wl_raw_event sim_out, sim_in;
+  native_events(&sim_out, &sim_in);
+  assert_int_equal(g_refuse(1), WL_OK);
+  wl_engine *w = open_wfp(0);
+  run_events(w);
+  assert_int_equal(wl_engine_event_version(w), 1);
+  assert_int_equal(g_nev, 1); /* FWPM_NET_EVENT1 has no classify allow */
+  assert_same_event(&g_ev[0], &sim_in, 1);
+  wl_engine_close(w);
+  assert_int_equal(g_refuse(0), WL_OK);
+  assert_all_released();
+}
+
+/* FwpmNetEventUnsubscribe0 fails inside a transaction (FWP_E_TXN_IN_PROGRESS): the
+ * subscription is kept (its context is not freed while BFE may still call it) and can be
+ * ended after the transaction; closing an engine with a transaction open aborts it before
+ * unsubscribing, so nothing is left behind. */
+static void test_unsubscribe_in_transaction(void **state) {
+  (void)state;
+  wl_engine *w = open_wfp(0);
+  wl_subscription *s = NULL;
+  assert_int_equal(wl_engine_subscribe(w, record, NULL, &s), WL_OK);
+  assert_int_equal(wl_engine_begin(w), WL_OK);
+  assert_int_not_equal(wl_engine_unsubscribe(w, s), WL_OK);
+  assert_non_null(strstr(wl_errmsg(), "FWP_E_TXN_IN_PROGRESS"));
+  assert_int_equal(wl_engine_abort(w), WL_OK);
+  assert_int_equal(wl_engine_unsubscribe(w, s), WL_OK);
+  assert_int_equal(wl_engine_subscribe(w, record, NULL, &s), WL_OK);
+  assert_int_equal(wl_engine_begin(w), WL_OK);
+  wl_engine_close(w);
+  assert_all_released();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_filters_through_dll, setup),
@@ -589,6 +629,8 @@ int main(void) {
       cmocka_unit_test_setup(test_app_ids_and_drives, setup),
       cmocka_unit_test_setup(test_subscribe4, setup),
       cmocka_unit_test_setup(test_bfe_down_is_an_engine_error, setup),
+      cmocka_unit_test_setup(test_subscribe_falls_back_when_newer_fails, setup),
+      cmocka_unit_test_setup(test_unsubscribe_in_transaction, setup),
       cmocka_unit_test_setup_teardown(test_subscribe0_hidden, setup, show_newer),
       cmocka_unit_test_setup(test_traffic_file, setup),
   };

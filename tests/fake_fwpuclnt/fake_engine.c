@@ -131,6 +131,8 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmTransactionBegin0(HANDLE engineHandle, UINT32 fl
   if (flags & ~(UINT32)0x1) /* FWPM_TXN_READ_ONLY is the only flag */
     return (DWORD)FWP_E_INVALID_FLAGS;
   int rc = e->ops->txn_begin(e->impl);
+  if (rc == WL_OK)
+    atomic_store(&e->in_txn, 1);
   return rc == WL_E_CONFLICT ? (DWORD)FWP_E_TXN_IN_PROGRESS : fake_code(rc, FWP_E_NOT_FOUND);
 }
 
@@ -138,6 +140,7 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmTransactionCommit0(HANDLE engineHandle) {
   fake_enter();
   ENGINE_OR_FAIL(e, engineHandle);
   int rc = e->ops->txn_commit(e->impl);
+  atomic_store(&e->in_txn, 0); /* a failed commit aborts too */
   return rc == WL_E_CONFLICT ? (DWORD)FWP_E_NO_TXN_IN_PROGRESS : fake_code(rc, FWP_E_NOT_FOUND);
 }
 
@@ -145,6 +148,7 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmTransactionAbort0(HANDLE engineHandle) {
   fake_enter();
   ENGINE_OR_FAIL(e, engineHandle);
   int rc = e->ops->txn_abort(e->impl);
+  atomic_store(&e->in_txn, 0);
   return rc == WL_E_CONFLICT ? (DWORD)FWP_E_NO_TXN_IN_PROGRESS : fake_code(rc, FWP_E_NOT_FOUND);
 }
 

@@ -53,5 +53,8 @@ typedef int(WL_FAKE_API *wl_fake_outstanding_fn)(long *blocks, long *handles);
  * with RPC_S_SERVER_UNAVAILABLE; once it runs again, handles opened before the stop answer
  * ERROR_INVALID_HANDLE (their RPC binding is gone) and must be reopened. */
 typedef int(WL_FAKE_API *wl_fake_bfe_fn)(int running);
+/* refuse != 0: FwpmNetEventSubscribe1..4 stay exported but fail (RPC_S_PROCNUM_OUT_OF_RANGE);
+ * Subscribe0 works. 0 makes them work again. */
+typedef int(WL_FAKE_API *wl_fake_refuse_newer_fn)(int refuse);
 
 #endif
