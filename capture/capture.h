@@ -16,8 +16,9 @@
  *
  * Engine options: at start the subscriber reads FWPM_ENGINE_COLLECT_NET_EVENTS and
  * FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS, saves them in the store's meta (so `uninstall` can
- * put them back after a crash: wl_capture_restore_saved_options), switches collection on, sets
- * the keywords, and on stop restores exactly what it found. If a previous run died with options
+ * put them back after a crash: wl_capture_restore_saved_options), switches collection on, ORs
+ * its keywords into the value found (wl_cap_keywords; WL_META_CAPTURE_WARNING when allow events
+ * cannot be had), and on stop restores exactly what it found. If a previous run died with options
  * still saved, those saved values (not the ones it left behind) are what gets restored.
  *
  * Resilience (wfp source): a failing subscribe, or an engine that stops answering (probed every
@@ -68,6 +69,9 @@
 
 /* meta keys written by capture */
 #define WL_META_SAVED_OPTIONS "capture_saved_options" /* "collect=N keywords=0xK", "" = none */
+/* Set at start when learn runs without allow events because the engine refused
+ * FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW (why, in words; `status` prints it); "" otherwise. */
+#define WL_META_CAPTURE_WARNING "capture_warning"
 #define WL_META_CAPTURE_STATE "capture_state"         /* "running" | "stopped" */
 #define WL_META_LAST_LIVE_TS  "capture_last_ts"       /* newest ts from the wfp source */
 

@@ -32,7 +32,7 @@ struct wl_capture {
   char path[1024]; /* replay or traffic file */
   char engine_spec[256];
   double speed;
-  uint32_t keywords; /* what we set */
+  uint32_t keywords; /* ours, OR-ed into found_keywords */
   unsigned retry_min_ms;
   wl_capture_log_fn log;
   void *log_ctx;
@@ -50,6 +50,10 @@ struct wl_capture {
   /* options found at start (restored at stop) */
   int options_saved, keywords_known;
   uint32_t found_collect, found_keywords;
+  /* set by set_ours (start and every reconnect): the keyword value in place, and why allow
+   * events are off when we wanted them ("" when they are on or not wanted) */
+  uint32_t keywords_set;
+  char allow_warning[384];
 
   wl_thread source_thread, consumer_thread;
   int source_started, consumer_started, stopped, stop_rc;

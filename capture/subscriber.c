@@ -12,10 +12,14 @@
 #include "common/wl_os.h"
 #include "capture/capture_impl.h"
 
+/* Ours: allow and drop events, including the capability ones (an AppContainer allowed or
+ * refused by a capability, FWPM_NET_EVENT_TYPE_CAPABILITY_ALLOW/DROP), and inbound multicast
+ * and broadcast. --no-allow removes both allow keywords, --no-inbound the inbound ones. */
 uint32_t wl_cap_keywords(const wl_capture_opts *o) {
-  uint32_t kw = WL_KW_CLASSIFY_ALLOW | WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST;
+  uint32_t kw = WL_KW_CLASSIFY_ALLOW | WL_KW_CAPABILITY_ALLOW | WL_KW_CAPABILITY_DROP |
+                WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST;
   if (o->no_allow)
-    kw &= ~WL_KW_CLASSIFY_ALLOW;
+    kw &= ~(WL_KW_CLASSIFY_ALLOW | WL_KW_CAPABILITY_ALLOW);
   if (o->no_inbound)
     kw &= ~(WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST);
   return kw;
@@ -44,15 +48,46 @@ static int parse_saved(const char *s, uint32_t *collect, int *kw_known, uint32_t
   return WL_OK;
 }
 
+/* Our keywords OR-ed into the value found at start, so whatever else asked for events keeps
+ * them. An engine that refuses a bit (an older Windows: CAPABILITY_* and CLASSIFY_ALLOW are
+ * Windows 8+, fwpmtypes.h) is asked again without the capability bits, then without
+ * CLASSIFY_ALLOW; the bits found are never taken away. Any other failure is returned. When
+ * CLASSIFY_ALLOW was wanted and is not in place, c->allow_warning says why. */
+static int set_keywords(wl_capture *c, wl_engine *e) {
+  static const uint32_t give_up[] = {0, WL_KW_CAPABILITY_ALLOW | WL_KW_CAPABILITY_DROP,
+                                     WL_KW_CLASSIFY_ALLOW};
+  char why[256] = "the engine has no FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS option";
+  uint32_t want = c->keywords;
+  int rc = WL_OK;
+  c->allow_warning[0] = 0;
+  c->keywords_set = c->found_keywords;
+  for (size_t i = 0; c->keywords_known && i < sizeof give_up / sizeof give_up[0]; i++) {
+    want &= ~give_up[i];
+    rc = wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, c->found_keywords | want);
+    if (rc == WL_OK) {
+      c->keywords_set = c->found_keywords | want;
+      break;
+    }
+    if (rc != WL_E_INVAL && rc != WL_E_UNSUPPORTED)
+      return wl_err_prefix(rc, "setting the net event keywords");
+    snprintf(why, sizeof why, "%s", wl_errmsg());
+  }
+  wl_err_clear();
+  if ((c->keywords & WL_KW_CLASSIFY_ALLOW) && !(c->keywords_set & WL_KW_CLASSIFY_ALLOW))
+    snprintf(c->allow_warning, sizeof c->allow_warning,
+             "allow events are off: the engine refused FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW "
+             "(%s); learning from drops only, so review will see blocked traffic only "
+             "(Windows 8 or later reports allowed connections)",
+             why);
+  return WL_OK;
+}
+
 /* Set collection on and our keywords (again after a reconnect). */
 static int set_ours(wl_capture *c, wl_engine *e) {
   int rc = wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, 1);
   if (rc != WL_OK)
     return wl_err_prefix(rc, "switching net event collection on");
-  if (c->keywords_known &&
-      (rc = wl_engine_set_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, c->keywords)) != WL_OK)
-    return wl_err_prefix(rc, "setting the net event keywords");
-  return WL_OK;
+  return set_keywords(c, e);
 }
 
 /* What the engine has now, unless a previous run died with its findings still saved: then
@@ -76,7 +111,14 @@ int wl_cap_options_apply(wl_capture *c) {
       return wl_err_prefix(rc, "saving the engine options in the store");
   }
   c->options_saved = 1;
-  return set_ours(c, c->engine);
+  if ((rc = set_ours(c, c->engine)) != WL_OK)
+    return rc;
+  /* said loudly: the log (stderr for learn) and the store, where `status` shows it */
+  if (c->allow_warning[0])
+    wl_cap_log(c, "%s", c->allow_warning);
+  if ((rc = wl_store_meta_set(c->store, WL_META_CAPTURE_WARNING, c->allow_warning)) != WL_OK)
+    return wl_err_prefix(rc, "saving the capture warning in the store");
+  return WL_OK;
 }
 
 static int restore(wl_engine *e, uint32_t collect, int kw_known, uint32_t kw) {

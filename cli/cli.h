@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "engine/engine.h"
+
 typedef struct wl_cli {
   const char *db_path;     /* --db, default $WFPLEARN_DB, else "wfplearn.db" */
   const char *engine_spec; /* --engine, default $WFPLEARN_ENGINE, else the platform's default */
@@ -51,6 +53,11 @@ int wl_cli_wants_help(int argc, char **argv);          /* any "-h"/"--help" amon
 const char *wl_cli_opt(int argc, char **argv, int *i, const char *name, int *missing);
 /* The platform's default engine spec ("wfp" on Windows, "sim" elsewhere). */
 const char *wl_cli_default_engine(void);
+/* The sublayer weights (ours and Windows Firewall's, whitelist/apply.h wl_sublayers_report):
+ * "sublayers  wfplearn 0xf000, MPSSVC_WF 0x1000, ..." (absent ones as "-"), or, with json, a
+ * ",\"sublayers\":{...}" member (null when absent). When the engine cannot be read, the line
+ * says why and the member is null. e may be NULL (not opened: err says why). */
+void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json);
 int wl_cli_isatty(FILE *f);
 
 #endif

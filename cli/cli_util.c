@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "whitelist/apply.h"
 
 int wl_cli_wants_help(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
@@ -34,3 +37,40 @@ int wl_cli_isatty(FILE *f) { return isatty(fileno(f)); }
 /* The engine a command opens unless --engine says otherwise: on Windows the real one.
  * WL_DEFAULT_ENGINE comes from CMake, which knows the platform. */
 const char *wl_cli_default_engine(void) { return WL_DEFAULT_ENGINE; }
+
+/* ---------------------------------------------------------------- sublayer weights */
+
+void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json) {
+  wl_sublayer_weight w[WL_SUBLAYER_REPORT_MAX];
+  size_t n = 0;
+  int rc = e ? wl_sublayers_report(e, w, &n) : WL_E_UNSUPPORTED;
+  if (json) {
+    fputs(",\"sublayers\":", f);
+    if (rc) {
+      fputs("null", f);
+      return;
+    }
+    for (size_t i = 0; i < n; i++) {
+      fputs(i ? "," : "{", f);
+      wl_json_write_string(f, w[i].name);
+      if (w[i].present)
+        fprintf(f, ":%u", (unsigned)w[i].weight);
+      else
+        fputs(":null", f);
+    }
+    fputs("}", f);
+    return;
+  }
+  if (rc) {
+    fprintf(f, "sublayers not read: %s\n", wl_errmsg());
+    return;
+  }
+  fputs("sublayers", f);
+  for (size_t i = 0; i < n; i++) {
+    if (w[i].present)
+      fprintf(f, "%s %s 0x%04x", i ? "," : "", w[i].name, (unsigned)w[i].weight);
+    else
+      fprintf(f, "%s %s -", i ? "," : "", w[i].name);
+  }
+  fputs("\n", f);
+}

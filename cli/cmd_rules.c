@@ -210,6 +210,7 @@ static int verify_report(wl_cli *cli, wl_engine *e, wl_store *s, int repair,
   fprintf(cli->out, "%zu rules, %zu of %zu filters present, %zu problem%s\n", rep->rules,
           rep->filters_found, rep->filters_expected, rep->issues_total,
           rep->issues_total == 1 ? "" : "s");
+  wl_cli_print_sublayers(cli->out, e, 0);
   if (repair && rep->issues_total) {
     size_t fixed = rep->repaired;
     if ((rc = wl_rules_verify(e, s, 0, rep)) != WL_OK)

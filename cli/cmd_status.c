@@ -12,12 +12,14 @@
 #include "common/wl_os.h"
 #include "common/wl_json.h"
 #include "common/wl_text.h"
+#include "capture/capture.h"
 #include "store/store.h"
 #include "whitelist/enforce.h"
 
 typedef struct status {
   int exists, schema;
   char mode[32], capture[32], deadline[32];
+  char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
   wl_store_stats st;
 } status;
 
@@ -26,10 +28,13 @@ static void usage(FILE *f) {
           "usage: wfplearn status [--json] [--check]\n"
           "\n"
           "Show the store: mode (learn, pending, enforce), capture state, events stored and\n"
-          "kept, ring drops, apps, flows, rules, size on disk, and the time span seen.\n"
+          "kept, ring drops, apps, flows, rules, size on disk, the time span seen, and the\n"
+          "weights of wfplearn's sublayer and Windows Firewall's (MPSSVC_*) from the engine.\n"
           "\n"
           "  --json   one object: events, events_kept, drops, backfilled, skipped, duplicates,\n"
-          "           apps, flows, rules, mode, capture_state, db_bytes, first_seen, last_seen\n"
+          "           apps, flows, rules, mode, capture_state, capture_warning (why learn\n"
+          "           ran without allow events, or null), db_bytes, first_seen, last_seen,\n"
+          "           sublayers (name -> weight or null: ours and Windows Firewall's)\n"
           "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
           "example:\n"
@@ -65,6 +70,7 @@ static int load(const char *path, int check, status *x) {
       wl_strlcpy(x->mode, "learn", sizeof x->mode);
     meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
+    meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
   }
   wl_store_close(s);
   return rc;
@@ -81,7 +87,7 @@ static void json_time(FILE *f, const char *key, uint64_t ticks) {
   wl_json_write_string(f, t);
 }
 
-static void print_json(FILE *f, const char *path, const status *x) {
+static void print_json(FILE *f, const char *path, const status *x, wl_engine *e) {
   const wl_store_stats *st = &x->st;
   fputs("{\"db\":", f);
   wl_json_write_string(f, path);
@@ -90,6 +96,8 @@ static void print_json(FILE *f, const char *path, const status *x) {
   wl_json_write_string(f, x->mode);
   fputs(",\"capture_state\":", f);
   wl_json_write_string(f, x->capture[0] ? x->capture : NULL);
+  fputs(",\"capture_warning\":", f);
+  wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
   fprintf(f,
           ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
           "\"skipped\":%llu,\"duplicates\":%llu,\"apps\":%llu,\"flows\":%llu,\"rules\":%llu,"
@@ -101,6 +109,7 @@ static void print_json(FILE *f, const char *path, const status *x) {
           (unsigned long long)st->rules, (unsigned long long)st->db_bytes);
   json_time(f, "first_seen", st->first_ts);
   json_time(f, "last_seen", st->last_ts);
+  wl_cli_print_sublayers(f, e, 1);
   fputs("}\n", f);
 }
 
@@ -115,11 +124,12 @@ static void human_size(uint64_t b, char *out, size_t cap) {
   snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-static void print_human(FILE *f, const char *path, const status *x) {
+static void print_human(FILE *f, const char *path, const status *x, wl_engine *e) {
   const wl_store_stats *st = &x->st;
   char size[32], a[WL_TIME_STR_MAX], b[WL_TIME_STR_MAX];
   if (!x->exists) {
     fprintf(f, "store     %s: nothing recorded yet (run wfplearn learn)\nmode      learn\n", path);
+    wl_cli_print_sublayers(f, e, 0);
     return;
   }
   human_size(st->db_bytes, size, sizeof size);
@@ -131,6 +141,8 @@ static void print_human(FILE *f, const char *path, const status *x) {
     fprintf(f, " (wfplearn confirm before %s, or it is rolled back)", a);
   }
   fprintf(f, "\ncapture   %s\n", x->capture[0] ? x->capture : "never ran");
+  if (x->warning[0])
+    fprintf(f, "WARNING   %s\n", x->warning);
   fprintf(f, "events    %llu stored, %llu kept, %llu backfilled, %llu duplicates, %llu skipped\n",
           (unsigned long long)st->events, (unsigned long long)st->events_kept,
           (unsigned long long)st->backfilled, (unsigned long long)st->duplicates,
@@ -144,6 +156,7 @@ static void print_human(FILE *f, const char *path, const status *x) {
     wl_time_format(st->last_ts, b);
     fprintf(f, "seen      %s .. %s\n", a, b);
   }
+  wl_cli_print_sublayers(f, e, 0);
 }
 
 int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
@@ -164,9 +177,15 @@ int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
   int rc = load(cli->db_path, check, &x);
   if (rc != WL_OK)
     return rc;
+  /* The engine is read only for the sublayer weights; status works without it. */
+  wl_engine *e = NULL;
+  if (wl_engine_open(cli->engine_spec, 0, &e) != WL_OK)
+    e = NULL;
   if (json)
-    print_json(cli->out, cli->db_path, &x);
+    print_json(cli->out, cli->db_path, &x, e);
   else
-    print_human(cli->out, cli->db_path, &x);
+    print_human(cli->out, cli->db_path, &x, e);
+  wl_engine_close(e);
+  wl_err_clear();
   return WL_OK;
 }

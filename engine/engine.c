@@ -129,7 +129,8 @@ int wl_engine_unsubscribe(wl_engine *e, wl_subscription *s) {
   if (s->e != e)
     return wl_err(WL_E_INVAL, "wl_engine_unsubscribe: subscription of another engine");
   int rc = CALL(e, unsubscribe, s->impl);
-  free(s);
+  if (rc == WL_OK)
+    free(s); /* else still subscribed (engine.h) */
   return rc;
 }
 

@@ -39,16 +39,55 @@ static inline wl_guid wl_sublayer_key(void) {
   return g;
 }
 
-/* ---- Windows' own objects (fwpmu.h) ---- */
+/* ---- Windows' own objects (fwpmu.h) ----
+ * Source: fwpmu.h of the Windows SDK (DEFINE_GUID blocks under "GUIDs for built-in sublayers",
+ * NTDDI_WIN8 and later), the same values in the win32metadata projections and in WFPExplorer's
+ * built-in sublayer list; Microsoft's "Filtering sublayer identifiers" page names them
+ * (https://learn.microsoft.com/windows/win32/fwp/management-filtering-sublayer-identifiers) and
+ * "Windows Firewall quarantine" says WF holds the filters of firewall rules and QUARANTINE its
+ * own. Their weights are not documented: read them from the engine, never assume them. */
 /* {decc16ca-3f33-4346-be1e-8fb4ae0f3d62} FWPM_PROVIDER_MPSSVC_WF */
 #define WL_KEY_MPSSVC_WF_PROVIDER \
   {0xdecc16ca, 0x3f33, 0x4346, {0xbe, 0x1e, 0x8f, 0xb4, 0xae, 0x0f, 0x3d, 0x62}}
-/* {b3cdd441-af90-41ba-a745-7c6008ff2300}: used as Windows Firewall's sublayer by the whitelist
- * and the sim (issue 12 corrects it: in fwpmu.h this key is FWPM_SUBLAYER_MPSSVC_WSH). */
-#define WL_KEY_MPSSVC_WF_SUBLAYER \
+/* {b3cdd441-af90-41ba-a745-7c6008ff2300} FWPM_SUBLAYER_MPSSVC_WSH (Windows Service Hardening) */
+#define WL_KEY_MPSSVC_WSH_SUBLAYER \
   {0xb3cdd441, 0xaf90, 0x41ba, {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x00}}
+/* {b3cdd441-af90-41ba-a745-7c6008ff2301} FWPM_SUBLAYER_MPSSVC_WF (Windows Firewall rules) */
+#define WL_KEY_MPSSVC_WF_SUBLAYER \
+  {0xb3cdd441, 0xaf90, 0x41ba, {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x01}}
+/* {b3cdd441-af90-41ba-a745-7c6008ff2302} FWPM_SUBLAYER_MPSSVC_QUARANTINE */
+#define WL_KEY_MPSSVC_QUARANTINE_SUBLAYER \
+  {0xb3cdd441, 0xaf90, 0x41ba, {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x02}}
+/* {09a47e38-fa97-471b-b123-18bcd7e65071} FWPM_SUBLAYER_MPSSVC_EDP */
+#define WL_KEY_MPSSVC_EDP_SUBLAYER \
+  {0x09a47e38, 0xfa97, 0x471b, {0xb1, 0x23, 0x18, 0xbc, 0xd7, 0xe6, 0x50, 0x71}}
+/* {1ec6c7e1-fdd9-478a-b55f-ff8ba1d2c17d} FWPM_SUBLAYER_MPSSVC_TENANT_RESTRICTIONS */
+#define WL_KEY_MPSSVC_TENANT_RESTRICTIONS_SUBLAYER \
+  {0x1ec6c7e1, 0xfdd9, 0x478a, {0xb5, 0x5f, 0xff, 0x8b, 0xa1, 0xd2, 0xc1, 0x7d}}
+/* {ffe221c3-92a8-4564-a59f-dafb70756020} FWPM_SUBLAYER_MPSSVC_APP_ISOLATION */
+#define WL_KEY_MPSSVC_APP_ISOLATION_SUBLAYER \
+  {0xffe221c3, 0x92a8, 0x4564, {0xa5, 0x9f, 0xda, 0xfb, 0x70, 0x75, 0x60, 0x20}}
 /* {eebecc03-ced4-4380-819a-2734397b2b74} FWPM_SUBLAYER_UNIVERSAL */
 #define WL_KEY_UNIVERSAL_SUBLAYER \
   {0xeebecc03, 0xced4, 0x4380, {0x81, 0x9a, 0x27, 0x34, 0x39, 0x7b, 0x2b, 0x74}}
+
+/* The Windows Firewall service's sublayers, in the order status and verify list them; WF first,
+ * the one wl_objects_ensure weighs ours against. */
+typedef struct wl_win_sublayer {
+  const char *name; /* the fwpmu.h name without FWPM_SUBLAYER_ */
+  wl_guid key;
+} wl_win_sublayer;
+#define WL_WIN_SUBLAYERS 6
+static inline const wl_win_sublayer *wl_win_sublayers(void) {
+  static const wl_win_sublayer t[WL_WIN_SUBLAYERS] = {
+      {"MPSSVC_WF", WL_KEY_MPSSVC_WF_SUBLAYER},
+      {"MPSSVC_WSH", WL_KEY_MPSSVC_WSH_SUBLAYER},
+      {"MPSSVC_QUARANTINE", WL_KEY_MPSSVC_QUARANTINE_SUBLAYER},
+      {"MPSSVC_EDP", WL_KEY_MPSSVC_EDP_SUBLAYER},
+      {"MPSSVC_APP_ISOLATION", WL_KEY_MPSSVC_APP_ISOLATION_SUBLAYER},
+      {"MPSSVC_TENANT_RESTRICTIONS", WL_KEY_MPSSVC_TENANT_RESTRICTIONS_SUBLAYER},
+  };
+  return t;
+}
 
 #endif

@@ -119,25 +119,14 @@ static void decode_sids(const wl_raw_event *raw, wl_event *ev) {
   }
 }
 
-/* Direction of a classify payload: the documented msFwpDirection values, FWP_DIRECTION_INBOUND /
- * OUTBOUND in allow events (as the CLASSIFY_ALLOW0 page has it), else the layer tells: the
- * RECV_ACCEPT layers authorise inbound connections, the CONNECT layers outbound ones. FORWARD and
- * anything else stays unknown. */
+/* Direction of a classify payload. On the ALE auth layers the layer decides: RECV_ACCEPT
+ * authorises inbound connections, CONNECT outbound ones, whatever msFwpDirection says. That field
+ * is not reliable there: allow events carry the FWP_DIRECTION_OUTBOUND (0) / INBOUND (1) enum of
+ * the CLASSIFY_ALLOW0 page, where 0 is also "not set", and inbound allows have been seen with 0
+ * (simplewall takes the direction from the RECV_ACCEPT layer for that reason). Elsewhere the
+ * documented values are used: FWP_DIRECTION_IN/OUT (0x3900/0x3901), and 0/1 in allow events
+ * only. FORWARD and anything else on another layer stays unknown. */
 static int payload_dir(const wl_raw_event *raw, int type) {
-  switch (raw->direction) {
-  case WL_RAW_DIR_IN:
-    return WL_DIR_IN;
-  case WL_RAW_DIR_OUT:
-    return WL_DIR_OUT;
-  case WL_RAW_FWP_DIRECTION_INBOUND:
-    if (type == WL_EVT_ALLOW)
-      return WL_DIR_IN;
-    break;
-  case WL_RAW_FWP_DIRECTION_OUTBOUND:
-    if (type == WL_EVT_ALLOW)
-      return WL_DIR_OUT;
-    break;
-  }
   switch (raw->layer_id) {
   case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4:
   case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6:
@@ -145,6 +134,16 @@ static int payload_dir(const wl_raw_event *raw, int type) {
   case WL_LAYER_ALE_AUTH_CONNECT_V4:
   case WL_LAYER_ALE_AUTH_CONNECT_V6:
     return WL_DIR_OUT;
+  }
+  switch (raw->direction) {
+  case WL_RAW_DIR_IN:
+    return WL_DIR_IN;
+  case WL_RAW_DIR_OUT:
+    return WL_DIR_OUT;
+  case WL_RAW_FWP_DIRECTION_INBOUND:
+    return type == WL_EVT_ALLOW ? WL_DIR_IN : WL_DIR_UNKNOWN;
+  case WL_RAW_FWP_DIRECTION_OUTBOUND:
+    return type == WL_EVT_ALLOW ? WL_DIR_OUT : WL_DIR_UNKNOWN;
   }
   return WL_DIR_UNKNOWN;
 }

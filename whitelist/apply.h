@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "engine/keys.h"
 #include "store/store.h"
 #include "whitelist/rule.h"
 
@@ -28,7 +29,8 @@
  * wfplearn's provider, sublayer and filter-key namespace: engine/keys.h. */
 
 /* Sublayer weight (UINT16, higher is evaluated first). Must be above Windows Firewall's
- * (FWPM_SUBLAYER_MPSSVC_WF; 0x1000 on the sim, see engine/sim/sim.h) and the universal sublayer's:
+ * (FWPM_SUBLAYER_MPSSVC_WF ...2301; 0x1000 on the sim, see engine/sim/sim.h) and the universal
+ * sublayer's:
  * WFP arbitrates sublayers from the highest weight down, and only a hard permit in a higher
  * sublayer keeps a lower sublayer's block from winning. wl_objects_ensure checks it. */
 #define WL_SUBLAYER_WEIGHT 0xF000u
@@ -37,10 +39,33 @@
 #define WL_WEIGHT_BLOCK 0u
 #define WL_WEIGHT_RULE 0x1000u
 #define WL_WEIGHT_EXCEPTION 0x2000u
+/* FWPM_CONDITION_ALE_PACKAGE_ID of a process outside an AppContainer: the NULL SID. Every hard
+ * permit of ours that is not for a package (rules without one, enforce's exceptions) carries
+ * ALE_PACKAGE_ID == S-1-0-0, as Windows Firewall's own classic rules do (J. Forshaw,
+ * "Understanding Network Access in Windows AppContainers", Project Zero, 2021). Our sublayer may
+ * outweigh Windows Service Hardening's (their weights are undocumented), and a hard permit in a
+ * heavier sublayer overrides the blocks below it (MS "Filter Arbitration"); the condition keeps
+ * our permits off AppContainer processes, so Windows' AppContainer isolation still decides for
+ * them. A rule for a package matches that package only, and does open it. */
+#define WL_PACKAGE_NONE "S-1-0-0"
 
 /* Add the provider and sublayer when absent; call inside the caller's transaction.
- * WL_E_CONFLICT when Windows Firewall's sublayer outweighs ours. */
+ * WL_E_CONFLICT when Windows Firewall's sublayer (FWPM_SUBLAYER_MPSSVC_WF) weighs as much as
+ * ours or more. The other MPSSVC sublayers are only reported (wl_sublayers_report). */
 int wl_objects_ensure(wl_engine *e);
+
+/* One sublayer's weight as the engine has it, for status and verify. */
+typedef struct wl_sublayer_weight {
+  const char *name; /* "wfplearn", or the fwpmu.h name without FWPM_SUBLAYER_ */
+  int present;      /* 0: the engine has no sublayer under this key */
+  uint16_t weight;
+} wl_sublayer_weight;
+#define WL_SUBLAYER_REPORT_MAX (1 + WL_WIN_SUBLAYERS)
+
+/* Ours first, then the Windows Firewall service's sublayers in engine/keys.h's order (WF,
+ * WSH, QUARANTINE, EDP, APP_ISOLATION, TENANT_RESTRICTIONS). Fills *n; an engine error other
+ * than "not found" is returned. */
+int wl_sublayers_report(wl_engine *e, wl_sublayer_weight out[WL_SUBLAYER_REPORT_MAX], size_t *n);
 
 /* ---- rules → filters ---- */
 #define WL_RULE_MAX_FILTERS 2 /* one per IP version on the rule's layer */

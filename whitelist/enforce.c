@@ -131,6 +131,10 @@ int wl_enforce_filters(int inbound, int persistent, wl_filter *out, size_t cap, 
     f->weight_type = WL_WEIGHT_EXACT;
     f->weight = block ? WL_WEIGHT_BLOCK : WL_WEIGHT_EXCEPTION;
     enf_conds(d, f);
+    if (!block) { /* a hard permit: keep it off AppContainers (WL_PACKAGE_NONE, apply.h) */
+      wl_cond_add(f, WL_FIELD_PACKAGE, WL_MATCH_EQUAL);
+      wl_strlcpy(f->package_sid, WL_PACKAGE_NONE, sizeof f->package_sid);
+    }
   }
   *n = nd;
   return WL_OK;

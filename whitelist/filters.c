@@ -106,7 +106,9 @@ int wl_rules_sids(wl_store *s, wl_rule *rules, size_t n) {
   for (size_t i = 0; !rc && i < n; i++) {
     if (sc.st[i].user_state == 1 && !rules[i].user[0])
       wl_strlcpy(rules[i].user, sc.st[i].user, sizeof rules[i].user);
-    if (sc.st[i].pkg_state == 1 && !rules[i].package[0])
+    /* Windows reports S-1-0-0 for an app outside an AppContainer: that is "no package" */
+    if (sc.st[i].pkg_state == 1 && !rules[i].package[0] &&
+        strcmp(sc.st[i].pkg, WL_PACKAGE_NONE) != 0)
       wl_strlcpy(rules[i].package, sc.st[i].pkg, sizeof rules[i].package);
   }
   free(sc.st);
@@ -183,10 +185,9 @@ static void rule_conds(const wl_rule *r, int ipv, const uint8_t *blob, size_t bl
     wl_cond_add(f, WL_FIELD_USER, WL_MATCH_EQUAL);
     wl_strlcpy(f->user_sid, r->user, sizeof f->user_sid);
   }
-  if (r->package[0]) {
-    wl_cond_add(f, WL_FIELD_PACKAGE, WL_MATCH_EQUAL);
-    wl_strlcpy(f->package_sid, r->package, sizeof f->package_sid);
-  }
+  /* Not for a package: never for an AppContainer either (WL_PACKAGE_NONE, apply.h). */
+  wl_cond_add(f, WL_FIELD_PACKAGE, WL_MATCH_EQUAL);
+  wl_strlcpy(f->package_sid, r->package[0] ? r->package : WL_PACKAGE_NONE, sizeof f->package_sid);
 }
 
 int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, size_t *n) {

@@ -83,9 +83,32 @@ int wl_objects_ensure(wl_engine *e) {
   wl_sublayer wf;
   if (wl_engine_sublayer_get(e, &wf_sublayer, &wf) == WL_OK && wf.weight >= sl.weight)
     return wl_err(WL_E_CONFLICT,
-                  "Windows Firewall's sublayer weighs 0x%04x, ours 0x%04x: our permits could "
-                  "not win",
+                  "Windows Firewall's sublayer (FWPM_SUBLAYER_MPSSVC_WF) weighs 0x%04x, ours "
+                  "0x%04x: our permits could not win",
                   (unsigned)wf.weight, (unsigned)sl.weight);
+  wl_err_clear();
+  return WL_OK;
+}
+
+static int weigh(wl_engine *e, const char *name, const wl_guid *key, wl_sublayer_weight *w) {
+  wl_sublayer sl;
+  int rc = wl_engine_sublayer_get(e, key, &sl);
+  w->name = name;
+  w->present = rc == WL_OK;
+  w->weight = rc == WL_OK ? sl.weight : 0;
+  return rc == WL_E_NOTFOUND ? WL_OK : rc;
+}
+
+int wl_sublayers_report(wl_engine *e, wl_sublayer_weight out[WL_SUBLAYER_REPORT_MAX], size_t *n) {
+  const wl_win_sublayer *win = wl_win_sublayers();
+  wl_guid ours = wl_sublayer_key();
+  *n = 0;
+  int rc = weigh(e, WL_SUBLAYER_NAME, &ours, &out[0]);
+  for (size_t i = 0; !rc && i < WL_WIN_SUBLAYERS; i++)
+    rc = weigh(e, win[i].name, &win[i].key, &out[1 + i]);
+  if (rc)
+    return rc;
+  *n = WL_SUBLAYER_REPORT_MAX;
   wl_err_clear();
   return WL_OK;
 }

@@ -200,12 +200,18 @@ int wl_fwp_api_enum_version(const wl_fwp_api *api) {
   X(FWP_E_INVALID_AUTH_TRANSFORM, INVAL)                  \
   X(FWP_E_INVALID_CIPHER_TRANSFORM, INVAL)
 
-/* The Win32 / RPC codes fwpuclnt returns in practice (winerror.h). */
+/* The Win32 / RPC codes fwpuclnt returns in practice (winerror.h). The RPC codes and
+ * ERROR_INVALID_HANDLE mean the Base Filtering Engine is gone: not running
+ * (EPT_S_NOT_REGISTERED from FwpmEngineOpen0: its RPC endpoint is not registered), stopped
+ * under an open handle (RPC_S_SERVER_UNAVAILABLE, RPC_S_CALL_FAILED), or restarted so that the
+ * handle's binding is stale (ERROR_INVALID_HANDLE; our own handles are never bad). They map to
+ * WL_E_ENGINE, which callers treat as "close the handle, reopen later" (capture reconnects with
+ * backoff), not to "not supported", which would read as the user's mistake. */
 #define WL_WIN32_E_MAP(X)                       \
   X(ERROR_FILE_NOT_FOUND, NOTFOUND)             \
   X(ERROR_PATH_NOT_FOUND, NOTFOUND)             \
   X(ERROR_ACCESS_DENIED, PERM)                  \
-  X(ERROR_INVALID_HANDLE, INVAL)                \
+  X(ERROR_INVALID_HANDLE, ENGINE)               \
   X(ERROR_NOT_ENOUGH_MEMORY, NOMEM)             \
   X(ERROR_OUTOFMEMORY, NOMEM)                   \
   X(ERROR_NOT_SUPPORTED, UNSUPPORTED)           \
@@ -218,9 +224,11 @@ int wl_fwp_api_enum_version(const wl_fwp_api *api) {
   X(ERROR_ALREADY_EXISTS, EXISTS)               \
   X(ERROR_SERVICE_NOT_ACTIVE, UNSUPPORTED)      \
   X(ERROR_GEN_FAILURE, ENGINE)                  \
-  X(RPC_S_SERVER_UNAVAILABLE, UNSUPPORTED)      \
+  X(RPC_S_SERVER_UNAVAILABLE, ENGINE)           \
+  X(RPC_S_CALL_FAILED, ENGINE)                  \
   X(RPC_S_CANNOT_SUPPORT, UNSUPPORTED)          \
-  X(EPT_S_NOT_REGISTERED, UNSUPPORTED)
+  X(RPC_S_PROCNUM_OUT_OF_RANGE, UNSUPPORTED)    \
+  X(EPT_S_NOT_REGISTERED, ENGINE)
 
 typedef struct code_entry {
   DWORD code;

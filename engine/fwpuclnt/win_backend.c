@@ -115,9 +115,10 @@ static void fwp_close(void *impl) {
   if (!b)
     return;
   if (b->engine) {
-    wl_fwp_unsubscribe_all(b);
+    /* abort first: FwpmNetEventUnsubscribe0 fails inside a transaction (its reference page) */
     if (atomic_exchange(&b->in_txn, 0))
       b->api.FwpmTransactionAbort0(b->engine);
+    wl_fwp_unsubscribe_all(b);
     b->api.FwpmEngineClose0(b->engine);
     b->engine = NULL;
   }
@@ -129,7 +130,8 @@ static void fwp_close(void *impl) {
 static int fwp_event_version(const void *impl) {
   const wl_fwp *b = impl;
   /* FwpmNetEventSubscribeN delivers FWPM_NET_EVENT(N+1). */
-  return b->sub_version < 0 ? 0 : b->sub_version + 1;
+  int v = atomic_load(&b->sub_version);
+  return v < 0 ? 0 : v + 1;
 }
 
 /* ---- options: FWP_VALUE0 holding a UINT32 ---- */

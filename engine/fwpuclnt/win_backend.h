@@ -20,7 +20,7 @@ typedef struct wl_fwp {
   wl_fwp_api api;      /* this engine's copy of the table */
   HANDLE engine;       /* FwpmEngineOpen0 */
   GUID session_key;
-  int sub_version;     /* newest FwpmNetEventSubscribeN found, -1: none */
+  atomic_int sub_version; /* newest FwpmNetEventSubscribeN that worked (or found), -1: none */
   int enum_version;    /* newest FwpmNetEventEnumN found, -1: none */
   atomic_int in_txn;   /* a transaction is open on this handle */
   wl_mutex lock; /* guards subs[] */

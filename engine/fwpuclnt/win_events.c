@@ -2,7 +2,11 @@
  *
  * Subscribe: the newest FwpmNetEventSubscribeN the DLL exports (4, 3, 2, 1, then 0) with the
  * callback of the matching struct version (Subscribe4 delivers FWPM_NET_EVENT5 ... Subscribe0
- * delivers FWPM_NET_EVENT1). The callback runs on a BFE worker thread and does exactly two
+ * delivers FWPM_NET_EVENT1). A newer one that is exported but fails is followed by the next
+ * older one (a DLL newer than the engine behind it), unless the failure says BFE is gone; the
+ * version that worked is the one later subscriptions start from and the one
+ * wl_engine_event_version reports. Unsubscribe: a subscription whose
+ * FwpmNetEventUnsubscribe0 failed is kept, context and all, since BFE may still call it. The callback runs on a BFE worker thread and does exactly two
  * things: copy the event into a wl_raw_event on its stack (win_evcopy.c) and hand it to the
  * subscriber. What the subscriber answers is ignored: BFE has no way to be told "later"; the
  * subscriber counts its own drops.
@@ -24,6 +28,7 @@
 typedef struct wl_fwp_sub {
   wl_fwp *b;
   HANDLE h;
+  int version; /* N of the FwpmNetEventSubscribeN in use */
   wl_net_event_cb cb;
   void *ctx;
 } wl_fwp_sub;
@@ -43,8 +48,19 @@ WL_FWP_CALLBACK(on_event3, FWPM_NET_EVENT3, wl_fwp_copy_event3)
 WL_FWP_CALLBACK(on_event4, FWPM_NET_EVENT4, wl_fwp_copy_event4)
 WL_FWP_CALLBACK(on_event5, FWPM_NET_EVENT5, wl_fwp_copy_event5)
 
+static int has_subscribe(const wl_fwp *b, int v) {
+  switch (v) {
+  case 4: return b->api.FwpmNetEventSubscribe4 != NULL;
+  case 3: return b->api.FwpmNetEventSubscribe3 != NULL;
+  case 2: return b->api.FwpmNetEventSubscribe2 != NULL;
+  case 1: return b->api.FwpmNetEventSubscribe1 != NULL;
+  case 0: return b->api.FwpmNetEventSubscribe0 != NULL;
+  default: return 0;
+  }
+}
+
 static DWORD call_subscribe(wl_fwp *b, const FWPM_NET_EVENT_SUBSCRIPTION0 *t, wl_fwp_sub *s) {
-  switch (b->sub_version) {
+  switch (s->version) {
   case 4: return b->api.FwpmNetEventSubscribe4(b->engine, t, on_event5, s, &s->h);
   case 3: return b->api.FwpmNetEventSubscribe3(b->engine, t, on_event4, s, &s->h);
   case 2: return b->api.FwpmNetEventSubscribe2(b->engine, t, on_event3, s, &s->h);
@@ -89,24 +105,39 @@ int wl_fwp_subscribe(void *impl, wl_net_event_cb cb, void *ctx, void **sub) {
   memset(&sub0, 0, sizeof sub0);
   sub0.enumTemplate = &t;
   sub0.sessionKey = b->session_key;
-  DWORD e = call_subscribe(b, &sub0, s);
-  if (e) {
+  int rc = WL_E_UNSUPPORTED;
+  for (int v = atomic_load(&b->sub_version); v >= 0; v--) {
+    if (!has_subscribe(b, v))
+      continue;
+    s->version = v;
+    DWORD e = call_subscribe(b, &sub0, s);
+    if (e == ERROR_SUCCESS) {
+      atomic_store(&b->sub_version, v); /* later subscriptions and event_version follow */
+      *sub = s;
+      return WL_OK;
+    }
     char fn[32];
-    snprintf(fn, sizeof fn, "FwpmNetEventSubscribe%d", b->sub_version);
-    int rc = wl_fwp_err(&b->api, fn, e);
-    track(b, s, 0);
-    free(s);
-    return rc;
+    snprintf(fn, sizeof fn, "FwpmNetEventSubscribe%d", v);
+    rc = wl_fwp_err(&b->api, fn, e);
+    /* an older version would fail the same way: BFE gone, memory, access, a transaction */
+    if (rc == WL_E_ENGINE || rc == WL_E_NOMEM || rc == WL_E_PERM ||
+        e == (DWORD)FWP_E_TXN_IN_PROGRESS)
+      break;
   }
-  *sub = s;
-  return WL_OK;
+  track(b, s, 0);
+  free(s);
+  return rc;
 }
 
-/* FwpmNetEventUnsubscribe0 returns once no callback of this subscription is running. */
+/* FwpmNetEventUnsubscribe0 returns once no callback of this subscription is running. When it
+ * fails (in a transaction: FWP_E_TXN_IN_PROGRESS; BFE gone) the callback may still run, so s
+ * is not freed. */
 static int end_sub(wl_fwp *b, wl_fwp_sub *s) {
   DWORD e = b->api.FwpmNetEventUnsubscribe0(b->engine, s->h);
+  if (e)
+    return wl_fwp_err(&b->api, "FwpmNetEventUnsubscribe0", e);
   free(s);
-  return e ? wl_fwp_err(&b->api, "FwpmNetEventUnsubscribe0", e) : WL_OK;
+  return WL_OK;
 }
 
 int wl_fwp_unsubscribe(void *impl, void *sub) {
@@ -115,9 +146,15 @@ int wl_fwp_unsubscribe(void *impl, void *sub) {
     return WL_OK;
   if (track(b, sub, 0))
     return wl_err(WL_E_INVAL, "unsubscribe: not a subscription of this engine handle");
-  return end_sub(b, sub);
+  int rc = end_sub(b, sub);
+  if (rc != WL_OK)
+    track(b, sub, 1); /* still live: a later unsubscribe, or the close, ends it */
+  return rc;
 }
 
+/* At close, after any transaction was aborted. A subscription that still cannot be ended is
+ * left to the session's end (WFP cancels them then) and its context deliberately not freed:
+ * whether a callback can still run after FwpmEngineClose0 is not documented. */
 void wl_fwp_unsubscribe_all(wl_fwp *b) {
   for (size_t i = 0; i < WL_FWP_MAX_SUBS; i++) {
     wl_mutex_lock(&b->lock);
@@ -125,7 +162,7 @@ void wl_fwp_unsubscribe_all(wl_fwp *b) {
     b->subs[i] = NULL;
     wl_mutex_unlock(&b->lock);
     if (s)
-      end_sub(b, s);
+      (void)end_sub(b, s);
   }
 }
 

@@ -20,7 +20,8 @@
  * (non-persistent objects of non-dynamic sessions live until the state file is deleted);
  * security descriptors, elevation and WL_E_PERM; event types other than classify allow/drop
  * (capability, IPsec, port-scanning drops), header fields scope id, enterprise id, policy
- * flags, effective name, and the S-1-0-0 package SID Windows reports for non-container apps;
+ * flags, effective name, and the S-1-0-0 package SID in the events of non-container apps (filter
+ * conditions do see it, below);
  * net event enum templates (subscribers get every event); sharing events between processes
  * (the event buffer and subscribers belong to the classifying process, per state path string);
  * subnet masks (inbound broadcast = 255.255.255.255 or a v4 address ending in .255); pid reuse
@@ -108,6 +109,15 @@ int wl_sim_stop(wl_engine *e);
  * at the end of a file). WL_E_TIMEOUT after timeout_ms. */
 int wl_sim_drain(wl_engine *e, unsigned timeout_ms);
 
+/* Which FWPM_NET_EVENT_KEYWORD_* bits the simulated Windows knows, kept in the state file:
+ * default WL_SIM_KW_SUPPORTED_DEFAULT (all six, as Windows 10); WL_KW_INBOUND_MCAST |
+ * WL_KW_INBOUND_BCAST models a Windows 7 (no allow or capability events); 0 an engine without
+ * the keyword option. Setting the keyword option with a bit outside the mask fails
+ * (WL_E_INVAL, nothing changed); getting or setting it with mask 0 is WL_E_UNSUPPORTED. The
+ * current keywords lose the bits outside the new mask. */
+int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask);
+#define WL_SIM_KW_SUPPORTED_DEFAULT 0x3Fu
+
 /* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file.
  * device NULL or "" removes the letter. Default: C: = \device\harddiskvolume3,
  * D: = \device\harddiskvolume4. */
@@ -116,13 +126,22 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
 #define WL_SIM_DEFAULT_DRIVE_D "\\device\\harddiskvolume4"
 
 /* ---- the baseline policy every new state gets (a sim choice modelled on Windows Firewall) ----
- * Provider FWPM_PROVIDER_MPSSVC_WF and sublayer FWPM_SUBLAYER_MPSSVC_WF (fwpmu.h GUIDs), both
- * persistent; in that sublayer: inbound loopback permit and inbound default block on
- * RECV_ACCEPT_V4/V6, outbound default allow on AUTH_CONNECT_V4/V6. Filters a caller adds
- * without a sublayer go to FWPM_SUBLAYER_UNIVERSAL. Run-time ids of added filters start at
- * WL_SIM_FIRST_FILTER_ID. */
+ * Provider FWPM_PROVIDER_MPSSVC_WF and two of its sublayers under their fwpmu.h keys
+ * (engine/keys.h): FWPM_SUBLAYER_MPSSVC_WF (...2301), where Windows Firewall's rules live, and
+ * FWPM_SUBLAYER_MPSSVC_WSH (...2300), Windows Service Hardening; all persistent. In WF: inbound
+ * loopback permit and inbound default block on RECV_ACCEPT_V4/V6, outbound default allow on
+ * AUTH_CONNECT_V4/V6. In WSH: an AppContainer block on AUTH_CONNECT_V4/V6 (below). Filters a caller adds without a sublayer go to FWPM_SUBLAYER_UNIVERSAL.
+ * Run-time ids of added filters start at WL_SIM_FIRST_FILTER_ID.
+ *
+ * The weights are assumptions: Microsoft does not document the MPSSVC sublayers' weights, and
+ * a real machine is read, never assumed (status and verify print them). The sim puts WSH just
+ * above WF and both below wfplearn's own sublayer (0xF000, whitelist/apply.h): the case in
+ * which a hard permit of ours would override service-hardening blocks unless its conditions
+ * keep it off them (issue 12, item 2). QUARANTINE, EDP, APP_ISOLATION and
+ * TENANT_RESTRICTIONS are not modelled. */
 #define WL_SIM_WF_PROVIDER_NAME "Microsoft Windows Firewall (simulated)"
-#define WL_SIM_WF_SUBLAYER_WEIGHT 0x1000u  /* sim choice */
+#define WL_SIM_WF_SUBLAYER_WEIGHT 0x1000u  /* assumption, see above */
+#define WL_SIM_WSH_SUBLAYER_WEIGHT 0x1001u /* assumption, see above */
 #define WL_SIM_UNIVERSAL_SUBLAYER_WEIGHT 0x8000u /* sim choice */
 #define WL_SIM_ID_IN_BLOCK_V4 65001u     /* "Windows Firewall: default inbound block (IPv4)" */
 #define WL_SIM_ID_IN_BLOCK_V6 65002u
@@ -130,11 +149,25 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
 #define WL_SIM_ID_OUT_ALLOW_V6 65004u
 #define WL_SIM_ID_IN_LOOPBACK_V4 65005u  /* "Windows Firewall: inbound loopback permit" */
 #define WL_SIM_ID_IN_LOOPBACK_V6 65006u
+/* In WSH: a block on AUTH_CONNECT_V4/V6 for the processes of one AppContainer package, the
+ * sim's stand-in for Windows' AppContainer network isolation (an AppContainer without a
+ * network capability may not connect; Windows keeps those filters in the MPSSVC sublayers,
+ * see J. Forshaw, "Understanding Network Access in Windows AppContainers", Project Zero,
+ * 2021). The real filters match every such package; the sim's matches WL_SIM_ISOLATED_PACKAGE. */
+#define WL_SIM_ID_WSH_APPCONTAINER_V4 65007u /* "Windows Service Hardening: AppContainer block" */
+#define WL_SIM_ID_WSH_APPCONTAINER_V6 65008u
+#define WL_SIM_ISOLATED_PACKAGE "S-1-15-2-1111-2222-3333-4444-5555-6666-7777"
+/* FWPM_CONDITION_ALE_PACKAGE_ID of a process that is not in an AppContainer: the NULL SID
+ * (Windows Firewall's classic rules carry ALE_PACKAGE_ID == S-1-0-0 so that they never match
+ * an AppContainer; Forshaw, same post). The sim matches a PACKAGE condition of S-1-0-0 for an
+ * attempt with no package. */
+#define WL_SIM_NULL_PACKAGE "S-1-0-0"
 #define WL_SIM_FIRST_FILTER_ID 70001u
 
 /* The keys of Windows Firewall's objects the sim models (engine/keys.h). */
 #define WL_SIM_WF_PROVIDER_KEY WL_KEY_MPSSVC_WF_PROVIDER
 #define WL_SIM_WF_SUBLAYER_KEY WL_KEY_MPSSVC_WF_SUBLAYER
+#define WL_SIM_WSH_SUBLAYER_KEY WL_KEY_MPSSVC_WSH_SUBLAYER
 #define WL_SIM_UNIVERSAL_SUBLAYER_KEY WL_KEY_UNIVERSAL_SUBLAYER
 
 #endif

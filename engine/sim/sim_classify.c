@@ -172,8 +172,9 @@ static int cond_ok(const wl_filter *f, const wl_condition *c, const actx *x) {
     return c->ip_version == a->ip_version && prefix_eq(a->local_addr, c->addr, c->prefix_len);
   case WL_FIELD_USER: /* WFP: an access check of the token against an SD; sim: SID equality */
     return a->user[0] && !wl_strncasecmp(a->user, f->user_sid, WL_SID_STR_MAX);
-  case WL_FIELD_PACKAGE:
-    return a->package[0] && !wl_strncasecmp(a->package, f->package_sid, WL_SID_STR_MAX);
+  case WL_FIELD_PACKAGE: /* an attempt outside an AppContainer has the NULL SID (sim.h) */
+    return !wl_strncasecmp(a->package[0] ? a->package : WL_SIM_NULL_PACKAGE, f->package_sid,
+                           WL_SID_STR_MAX);
   case WL_FIELD_FLAGS:
     return (x->cflags & c->flags) != 0;
   }
@@ -273,6 +274,19 @@ static void put_addr(uint8_t dst[16], const wl_attempt *a, const uint8_t *addr) 
   }
 }
 
+/* msFwpDirection as BFE fills it on the ALE auth layers. Drops carry FWP_DIRECTION_IN/OUT
+ * (0x3900/0x3901, the FWPM_NET_EVENT_CLASSIFY_DROP1/2 pages). Allow events carry the
+ * FWP_DIRECTION_INBOUND/OUTBOUND enum the CLASSIFY_ALLOW0 page documents, and real ones say
+ * 0 (OUTBOUND) for inbound connections too: simplewall's users saw accepted inbound
+ * connections logged as outbound, and simplewall now takes the direction from the
+ * RECV_ACCEPT layer instead (issue 12). The sim reproduces that: every allow event says 0, so
+ * only the layer tells an inbound allow. An assumption about BFE, not documented behaviour. */
+static uint32_t bfe_direction(uint32_t type, uint8_t dir) {
+  if (type == WL_RAW_TYPE_CLASSIFY_ALLOW)
+    return WL_RAW_FWP_DIRECTION_OUTBOUND;
+  return dir == WL_DIR_IN ? WL_RAW_DIR_IN : WL_RAW_DIR_OUT;
+}
+
 static void put_sids(wl_raw_event *ev, const wl_attempt *a) {
   int n;
   if (a->user[0] && (n = wl_sid_from_string(a->user, ev->user_sid)) > 0) {
@@ -311,7 +325,7 @@ void wl_sim_event_build(const wl_attempt *a, const uint8_t *app_id, size_t app_i
   ev->has_payload = 1;
   ev->filter_id = d->filter_id;
   ev->layer_id = d->layer_id;
-  ev->direction = a->dir == WL_DIR_IN ? WL_RAW_DIR_IN : WL_RAW_DIR_OUT;
+  ev->direction = bfe_direction(type, a->dir);
   ev->is_loopback = (uint8_t)wl_sim_is_loopback(a);
   ev->origin = WL_ORIGIN_SIM;
 }

@@ -50,6 +50,12 @@ int wl_sim_drain(wl_engine *e, unsigned timeout_ms) {
   return s ? wl_sim_eng_drain(s, timeout_ms) : rc;
 }
 
+int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask) {
+  int rc = WL_OK;
+  void *s = sim_of(e, "wl_sim_set_keyword_support", &rc);
+  return s ? wl_sim_eng_set_kw_support(s, mask) : rc;
+}
+
 int wl_sim_set_drive(wl_engine *e, char letter, const char *device) {
   int rc = WL_OK;
   void *s = sim_of(e, "wl_sim_set_drive", &rc);

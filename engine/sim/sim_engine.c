@@ -315,6 +315,16 @@ static int sim_abort(void *impl) {
 
 /* ---------------------------------------------------------------- options, drives */
 
+/* A "Windows" without the keyword option (kw_supported 0, as before Windows 7 in this model)
+ * refuses to get or set it; one that has it refuses a value with a bit it does not know
+ * rather than dropping the bit. Both are assumptions: fwpmtypes.h marks CLASSIFY_ALLOW and
+ * CAPABILITY_* as Windows 8+ and PORT_SCANNING_DROP as later, but the error BFE returns for
+ * an unknown bit is not documented (ERROR_INVALID_PARAMETER is assumed). */
+static int no_keywords(void) {
+  return wl_err(WL_E_UNSUPPORTED, "sim: FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS not supported by "
+                "this engine (FWP_E_INVALID_ENUMERATOR)");
+}
+
 static int sim_get_option(void *impl, int option, uint32_t *value) {
   wl_sim_engine *e = impl;
   wl_sim_state *st;
@@ -322,7 +332,9 @@ static int sim_get_option(void *impl, int option, uint32_t *value) {
     return wl_err(WL_E_INVAL, "sim: engine option %d not supported", option);
   wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
-  if (rc == WL_OK)
+  if (rc == WL_OK && option == WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS && !st->kw_supported)
+    rc = no_keywords();
+  else if (rc == WL_OK)
     *value = option == WL_OPT_COLLECT_NET_EVENTS ? st->collect : st->keywords;
   wl_mutex_unlock(&e->mu);
   return rc;
@@ -337,11 +349,17 @@ static int sim_set_option(void *impl, int option, uint32_t value) {
   wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_write_begin(e, &w, &lk);
   if (rc == WL_OK) {
+    int err = WL_OK;
     if (option == WL_OPT_COLLECT_NET_EVENTS)
       w->collect = value ? 1 : 0;
+    else if (!w->kw_supported)
+      err = no_keywords();
+    else if (value & ~w->kw_supported)
+      err = wl_err(WL_E_INVAL, "sim: net event keywords 0x%x: bits 0x%x unknown to this engine "
+                   "(ERROR_INVALID_PARAMETER)", (unsigned)value, (unsigned)(value & ~w->kw_supported));
     else
       w->keywords = value;
-    rc = wl_sim_eng_write_end(e, lk, WL_OK);
+    rc = wl_sim_eng_write_end(e, lk, err);
   }
   wl_mutex_unlock(&e->mu);
   return rc;
@@ -366,6 +384,21 @@ static int sim_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   if (rc == WL_OK) {
     *n = st->ndrives < cap ? st->ndrives : cap;
     memcpy(out, st->drives, *n * sizeof *out);
+  }
+  wl_mutex_unlock(&e->mu);
+  return rc;
+}
+
+int wl_sim_eng_set_kw_support(void *impl, uint32_t mask) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *w;
+  wl_os_lock *lk;
+  wl_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_write_begin(e, &w, &lk);
+  if (rc == WL_OK) {
+    w->kw_supported = mask;
+    w->keywords &= mask;
+    rc = wl_sim_eng_write_end(e, lk, WL_OK);
   }
   wl_mutex_unlock(&e->mu);
   return rc;

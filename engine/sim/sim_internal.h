@@ -37,6 +37,7 @@ int wl_sim_eng_classify(void *impl, const wl_attempt *a, wl_decision *out);
 int wl_sim_eng_run_traffic(void *impl, const char *path, double speed, wl_sim_stats *stats);
 int wl_sim_eng_stop(void *impl);
 int wl_sim_eng_drain(void *impl, unsigned timeout_ms);
+int wl_sim_eng_set_kw_support(void *impl, uint32_t mask);
 int wl_sim_eng_set_drive(void *impl, char letter, const char *device);
 
 /* ---- the model ---- */
@@ -70,6 +71,7 @@ typedef struct wl_sim_state {
   uint64_t next_id;    /* next filter run-time id */
   uint32_t collect;    /* FWPM_ENGINE_COLLECT_NET_EVENTS */
   uint32_t keywords;   /* FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS */
+  uint32_t kw_supported; /* keyword bits this "Windows" knows (wl_sim_set_keyword_support) */
   size_t ndrives;
   wl_drive drives[26];
   size_t nprov, nsubl, nfilt;

@@ -145,7 +145,9 @@ size_t wl_sim_state_purge(wl_sim_state *s, uint64_t session) {
 
 static void base_filter(wl_sim_state *s, uint64_t id, uint16_t layer, uint32_t action,
                         uint64_t weight, const char *name, int loopback) {
-  static const wl_guid prov = WL_SIM_WF_PROVIDER_KEY, subl = WL_SIM_WF_SUBLAYER_KEY;
+  static const wl_guid prov = WL_SIM_WF_PROVIDER_KEY, wf = WL_SIM_WF_SUBLAYER_KEY,
+                       wsh = WL_SIM_WSH_SUBLAYER_KEY;
+  const int isolation = id == WL_SIM_ID_WSH_APPCONTAINER_V4 || id == WL_SIM_ID_WSH_APPCONTAINER_V6;
   /* The key is derived from the id so it is the same in every state file. */
   static const wl_guid ns = {0x5f0c7a1e, 0x51a0, 0x4c3e, {0x9b, 0x1d, 0x77, 0x2e, 0x1f, 0x00, 0x65, 0x01}};
   wl_sim_filt f;
@@ -155,7 +157,7 @@ static void base_filter(wl_sim_state *s, uint64_t id, uint16_t layer, uint32_t a
   wl_strlcpy(f.f.name, name, sizeof f.f.name);
   wl_strlcpy(f.f.description, "baseline policy of the simulated engine", sizeof f.f.description);
   f.f.provider = prov;
-  f.f.sublayer = subl;
+  f.f.sublayer = isolation ? wsh : wf;
   f.f.layer_id = layer;
   f.f.action = action;
   f.f.flags = WL_FILTER_PERSISTENT;
@@ -168,12 +170,18 @@ static void base_filter(wl_sim_state *s, uint64_t id, uint16_t layer, uint32_t a
     f.f.conds[0].match = WL_MATCH_FLAGS_ANY_SET;
     f.f.conds[0].flags = WL_COND_FLAG_IS_LOOPBACK;
   }
+  if (isolation) {
+    f.f.num_conds = 1;
+    f.f.conds[0].field = WL_FIELD_PACKAGE;
+    f.f.conds[0].match = WL_MATCH_EQUAL;
+    wl_strlcpy(f.f.package_sid, WL_SIM_ISOLATED_PACKAGE, sizeof f.f.package_sid);
+  }
   (void)wl_sim_state_add_filt(s, &f); /* s starts empty: capacity 16 is never exceeded */
 }
 
 static void base_objects(wl_sim_state *s) {
   static const wl_guid prov = WL_SIM_WF_PROVIDER_KEY, subl = WL_SIM_WF_SUBLAYER_KEY,
-                       univ = WL_SIM_UNIVERSAL_SUBLAYER_KEY;
+                       wsh = WL_SIM_WSH_SUBLAYER_KEY, univ = WL_SIM_UNIVERSAL_SUBLAYER_KEY;
   wl_sim_prov p;
   wl_sim_subl x;
   memset(&p, 0, sizeof p);
@@ -189,6 +197,13 @@ static void base_objects(wl_sim_state *s) {
   x.s.provider = prov;
   x.s.flags = WL_OBJ_PERSISTENT;
   x.s.weight = WL_SIM_WF_SUBLAYER_WEIGHT;
+  (void)wl_sim_state_add_subl(s, &x);
+  memset(&x, 0, sizeof x);
+  x.s.key = wsh;
+  wl_strlcpy(x.s.name, "Windows Service Hardening (simulated)", sizeof x.s.name);
+  x.s.provider = prov;
+  x.s.flags = WL_OBJ_PERSISTENT;
+  x.s.weight = WL_SIM_WSH_SUBLAYER_WEIGHT;
   (void)wl_sim_state_add_subl(s, &x);
   memset(&x, 0, sizeof x);
   x.s.key = univ;
@@ -213,10 +228,15 @@ void wl_sim_state_baseline(wl_sim_state *s, uint64_t nonce) {
               2, "Windows Firewall: inbound loopback permit (IPv4)", 1);
   base_filter(s, WL_SIM_ID_IN_LOOPBACK_V6, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6, WL_ACTION_PERMIT,
               2, "Windows Firewall: inbound loopback permit (IPv6)", 1);
+  base_filter(s, WL_SIM_ID_WSH_APPCONTAINER_V4, WL_LAYER_ALE_AUTH_CONNECT_V4, WL_ACTION_BLOCK, 1,
+              "Windows Service Hardening: AppContainer block (IPv4)", 0);
+  base_filter(s, WL_SIM_ID_WSH_APPCONTAINER_V6, WL_LAYER_ALE_AUTH_CONNECT_V6, WL_ACTION_BLOCK, 1,
+              "Windows Service Hardening: AppContainer block (IPv6)", 0);
   s->nonce = nonce;
   s->generation = 0;
   s->next_id = WL_SIM_FIRST_FILTER_ID;
   s->collect = 1; /* like current Windows: collection on, keywords 0 (drops only) */
   s->keywords = 0;
+  s->kw_supported = WL_SIM_KW_SUPPORTED_DEFAULT;
   s->ndrives = wl_sim_default_drives(s->drives);
 }

@@ -237,6 +237,7 @@ static void put_body(sbuf *b, const wl_sim_state *s) {
   put32(b, s->nfilt);
   for (size_t i = 0; i < s->nfilt; i++)
     put_filter(b, &s->filt[i]);
+  put32(b, s->kw_supported); /* last: files written before it was added end above */
 }
 
 static int get_objects(sbuf *b, wl_sim_state *s) {
@@ -291,6 +292,10 @@ static int get_body(sbuf *b, wl_sim_state *s) {
   }
   s->ndrives = b->err ? 0 : nd;
   int rc = get_objects(b, s);
+  /* kw_supported came later, after the objects; a file without it has the default */
+  s->kw_supported = WL_SIM_KW_SUPPORTED_DEFAULT;
+  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos == 4)
+    s->kw_supported = get32(b);
   if (rc == WL_OK && b->err == WL_OK && b->pos != b->len)
     b->err = WL_E_CORRUPT;
   return rc != WL_OK ? rc : b->err;

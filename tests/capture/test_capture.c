@@ -288,13 +288,16 @@ static void test_options_restored(void **state) {
   uint32_t collect, kw;
   char buf[96];
   fx_init(&f, "options");
+  /* ours (CLASSIFY_ALLOW, CAPABILITY_ALLOW/DROP, INBOUND_MCAST/BCAST, less what the options
+   * remove) are OR-ed into what the engine had (CAPABILITY_DROP here), which comes back at stop */
   static const struct {
     int no_allow, no_inbound;
     uint32_t kw;
-  } kws[] = {{0, 0, WL_KW_CLASSIFY_ALLOW | WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST},
-             {1, 0, WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST},
-             {0, 1, WL_KW_CLASSIFY_ALLOW},
-             {1, 1, 0}};
+  } kws[] = {{0, 0, WL_KW_CLASSIFY_ALLOW | WL_KW_CAPABILITY_ALLOW | WL_KW_CAPABILITY_DROP |
+                        WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST},
+             {1, 0, WL_KW_CAPABILITY_DROP | WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST},
+             {0, 1, WL_KW_CLASSIFY_ALLOW | WL_KW_CAPABILITY_ALLOW | WL_KW_CAPABILITY_DROP},
+             {1, 1, WL_KW_CAPABILITY_DROP}};
   for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++) {
     set_opts(f.spec, 0, WL_KW_CAPABILITY_DROP);
     options_during(&f, kws[i].no_allow, kws[i].no_inbound, kws[i].kw);
@@ -304,11 +307,12 @@ static void test_options_restored(void **state) {
     assert_int_equal(wl_store_meta_get(f.store, WL_META_SAVED_OPTIONS, buf, sizeof buf), WL_OK);
     assert_string_equal(buf, "");
   }
-  /* a run that died left its options behind and its findings in meta: those win */
+  /* a run that died left its options behind and its findings in meta: those win, and ours
+   * are OR-ed into the value found then */
   assert_int_equal(wl_store_meta_set(f.store, WL_META_SAVED_OPTIONS, "collect=0 keywords=0x20"),
                    WL_OK);
   set_opts(f.spec, 1, 0x13);
-  options_during(&f, 0, 0, 0x13);
+  options_during(&f, 0, 0, 0x3F);
   get_opts(f.spec, &collect, &kw);
   assert_int_equal(collect, 0);
   assert_int_equal(kw, WL_KW_PORT_SCANNING_DROP);
@@ -326,6 +330,46 @@ static void test_options_restored(void **state) {
   assert_int_equal(collect, 1);
   assert_int_equal(kw, WL_KW_CAPABILITY_DROP);
   fx_done(&f);
+}
+
+/* An engine that does not know CLASSIFY_ALLOW (a Windows 7, in the sim's model) or has no
+ * keyword option at all: learn still runs, drops only, and says so in its log, in the store
+ * (WL_META_CAPTURE_WARNING, which `status` prints) and puts back exactly what it found. */
+static void test_allow_events_unavailable(void **state) {
+  (void)state;
+  static const uint32_t masks[] = {WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST, 0};
+  for (size_t m = 0; m < 2; m++) {
+    fixture f;
+    fx_init(&f, "noallow");
+    wl_engine *e;
+    assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+    assert_int_equal(wl_sim_set_keyword_support(e, masks[m]), WL_OK);
+    wl_engine_close(e);
+    wl_capture *c;
+    uint32_t kw = 0;
+    char buf[512];
+    wl_capture_opts o = opts_for(&f, "wfp");
+    assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+    assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+    if (masks[m]) {
+      assert_int_equal(wl_engine_get_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, &kw), WL_OK);
+      assert_int_equal(kw, WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST);
+    }
+    int logged = 0;
+    for (int i = 0; i < f.nlog; i++)
+      logged |= strstr(f.log[i], "CLASSIFY_ALLOW") != NULL && strstr(f.log[i], "drops") != NULL;
+    assert_true(logged);
+    assert_int_equal(wl_store_meta_get(f.store, WL_META_CAPTURE_WARNING, buf, sizeof buf), WL_OK);
+    assert_non_null(strstr(buf, "CLASSIFY_ALLOW"));
+    assert_int_equal(wl_capture_stop(c), WL_OK);
+    wl_capture_destroy(c);
+    if (masks[m]) {
+      assert_int_equal(wl_engine_get_option(e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, &kw), WL_OK);
+      assert_int_equal(kw, 0); /* as found */
+    }
+    wl_engine_close(e);
+    fx_done(&f);
+  }
 }
 
 /* ---- resilience ---- */
@@ -634,6 +678,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replay_malformed_lines),
       cmocka_unit_test(test_options_restored),
+      cmocka_unit_test(test_allow_events_unavailable),
       cmocka_unit_test(test_subscribe_failures_retried),
       cmocka_unit_test(test_reconnect_and_backfill),
       cmocka_unit_test(test_attribution_retried),

@@ -174,7 +174,7 @@ static void drop_baseline(wl_engine *e) {
   wl_filter *fs = NULL;
   size_t n = 0;
   assert_int_equal(wl_engine_filter_enum(e, &wf, &fs, &n), WL_OK);
-  assert_int_equal(n, 6);
+  assert_int_equal(n, 8); /* 6 in WF, 2 in WSH */
   for (size_t i = 0; i < n; i++)
     assert_int_equal(wl_engine_filter_delete(e, &fs[i].key), WL_OK);
   wl_engine_free(fs);
@@ -373,6 +373,14 @@ static void test_baseline(void **st) {
   assert_string_equal(p.name, WL_SIM_WF_PROVIDER_NAME);
   assert_int_equal(wl_engine_sublayer_get(e, &wfs, &s), WL_OK);
   assert_int_equal(s.weight, WL_SIM_WF_SUBLAYER_WEIGHT);
+  /* Both MPSSVC sublayers the sim models sit under their fwpmu.h keys: WSH ...2300, WF ...2301. */
+  static const wl_guid wsh = WL_KEY_MPSSVC_WSH_SUBLAYER;
+  static const wl_guid wf_real = {0xb3cdd441, 0xaf90, 0x41ba,
+                                  {0xa7, 0x45, 0x7c, 0x60, 0x08, 0xff, 0x23, 0x01}};
+  assert_true(wl_guid_eq(&wfs, &wf_real));
+  assert_int_equal(wl_engine_sublayer_get(e, &wsh, &s), WL_OK);
+  assert_int_equal(s.weight, WL_SIM_WSH_SUBLAYER_WEIGHT);
+  assert_non_null(strstr(s.name, "Service Hardening"));
   /* A soft permit in a heavier sublayer does not get through the firewall's inbound block; a
    * hard one does. */
   add_layers(e, 0);

@@ -40,6 +40,8 @@
 static HMODULE g_dll; /* our own reference, so the DLL (and its switches) outlive each open */
 static wl_fake_hide_newer_fn g_hide;
 static wl_fake_outstanding_fn g_outstanding;
+static wl_fake_bfe_fn g_bfe;
+static wl_fake_refuse_newer_fn g_refuse;
 static char g_state[512];
 
 static const wl_guid PROV = {0x5eed0001, 0x1111, 0x2222, {1, 2, 3, 4, 5, 6, 7, 8}};
@@ -69,6 +71,8 @@ static int group_setup(void **state) {
   }
   g_hide = (wl_fake_hide_newer_fn)sym("wl_fake_hide_newer");
   g_outstanding = (wl_fake_outstanding_fn)sym("wl_fake_outstanding");
+  g_bfe = (wl_fake_bfe_fn)sym("wl_fake_bfe");
+  g_refuse = (wl_fake_refuse_newer_fn)sym("wl_fake_refuse_newer");
   return 0;
 }
 
@@ -84,6 +88,8 @@ static int group_teardown(void **state) {
 static int setup(void **state) {
   (void)state;
   remove_state();
+  g_bfe(1); /* BFE running, whatever a failed test left */
+  g_refuse(0);
   return wl_fakectl_drive_map_on() == WL_OK ? 0 : -1;
 }
 
@@ -409,7 +415,7 @@ static void assert_out_event(const wl_raw_event *e) {
   assert_int_equal(e->type, WL_RAW_TYPE_CLASSIFY_ALLOW);
   assert_int_equal(e->filter_id, WL_SIM_ID_OUT_ALLOW_V4);
   assert_int_equal(e->layer_id, WL_LAYER_ALE_AUTH_CONNECT_V4);
-  assert_int_equal(e->direction, WL_RAW_DIR_OUT);
+  assert_int_equal(e->direction, WL_RAW_FWP_DIRECTION_OUTBOUND); /* allow events: 0 (sim_classify.c) */
   assert_int_equal(e->ip_version, WL_RAW_IP_V4);
   assert_memory_equal(e->remote_addr, "\x22\xd8\xb8\x5d", 4); /* host-order UINT32, LE */
   assert_int_equal(e->remote_port, 443);
@@ -558,12 +564,73 @@ static void test_traffic_file(void **state) {
   assert_all_released();
 }
 
+/* BFE stopped, then started again (issue 12, item 12): the codes fwpuclnt gives then are
+ * "the engine is gone, reconnect" (WL_E_ENGINE, which capture answers by closing and reopening
+ * its handle), never "not supported" or "invalid argument". */
+static void test_bfe_down_is_an_engine_error(void **state) {
+  (void)state;
+  uint32_t v;
+  wl_engine *e = open_wfp(0), *e2 = NULL;
+  assert_int_equal(g_bfe(0), WL_OK);
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, &v), WL_E_ENGINE);
+  assert_non_null(strstr(wl_errmsg(), "RPC_S_SERVER_UNAVAILABLE"));
+  assert_int_equal(wl_engine_open("wfp", 0, &e2), WL_E_ENGINE);
+  assert_non_null(strstr(wl_errmsg(), "EPT_S_NOT_REGISTERED"));
+  assert_int_equal(g_bfe(1), WL_OK);
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, &v), WL_E_ENGINE);
+  assert_non_null(strstr(wl_errmsg(), "ERROR_INVALID_HANDLE"));
+  wl_engine_close(e); /* a stale handle still closes */
+  e = open_wfp(0);    /* and a new one works */
+  assert_int_equal(wl_engine_get_option(e, WL_OPT_COLLECT_NET_EVENTS, &v), WL_OK);
+  wl_engine_close(e);
+}
+
+/* Subscribe4..1 exported but failing: the backend falls back to the next older one that
+ * works (here Subscribe0, FWPM_NET_EVENT1: drops only) instead of giving up. */
+static void test_subscribe_falls_back_when_newer_fails(void **state) {
+  (void)state;
+  wl_raw_event sim_out, sim_in;
+  native_events(&sim_out, &sim_in);
+  assert_int_equal(g_refuse(1), WL_OK);
+  wl_engine *w = open_wfp(0);
+  run_events(w);
+  assert_int_equal(wl_engine_event_version(w), 1);
+  assert_int_equal(g_nev, 1); /* FWPM_NET_EVENT1 has no classify allow */
+  assert_same_event(&g_ev[0], &sim_in, 1);
+  wl_engine_close(w);
+  assert_int_equal(g_refuse(0), WL_OK);
+  assert_all_released();
+}
+
+/* FwpmNetEventUnsubscribe0 fails inside a transaction (FWP_E_TXN_IN_PROGRESS): the
+ * subscription is kept (its context is not freed while BFE may still call it) and can be
+ * ended after the transaction; closing an engine with a transaction open aborts it before
+ * unsubscribing, so nothing is left behind. */
+static void test_unsubscribe_in_transaction(void **state) {
+  (void)state;
+  wl_engine *w = open_wfp(0);
+  wl_subscription *s = NULL;
+  assert_int_equal(wl_engine_subscribe(w, record, NULL, &s), WL_OK);
+  assert_int_equal(wl_engine_begin(w), WL_OK);
+  assert_int_not_equal(wl_engine_unsubscribe(w, s), WL_OK);
+  assert_non_null(strstr(wl_errmsg(), "FWP_E_TXN_IN_PROGRESS"));
+  assert_int_equal(wl_engine_abort(w), WL_OK);
+  assert_int_equal(wl_engine_unsubscribe(w, s), WL_OK);
+  assert_int_equal(wl_engine_subscribe(w, record, NULL, &s), WL_OK);
+  assert_int_equal(wl_engine_begin(w), WL_OK);
+  wl_engine_close(w);
+  assert_all_released();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_filters_through_dll, setup),
       cmocka_unit_test_setup(test_transactions_and_sessions, setup),
       cmocka_unit_test_setup(test_app_ids_and_drives, setup),
       cmocka_unit_test_setup(test_subscribe4, setup),
+      cmocka_unit_test_setup(test_bfe_down_is_an_engine_error, setup),
+      cmocka_unit_test_setup(test_subscribe_falls_back_when_newer_fails, setup),
+      cmocka_unit_test_setup(test_unsubscribe_in_transaction, setup),
       cmocka_unit_test_setup_teardown(test_subscribe0_hidden, setup, show_newer),
       cmocka_unit_test_setup(test_traffic_file, setup),
   };

@@ -296,6 +296,7 @@ static void test_payload_rules(void **state) {
 
   full_raw(&r, WL_RAW_TYPE_CLASSIFY_DROP, 0);
   r.direction = WL_RAW_DIR_IN;
+  r.layer_id = 13; /* not an ALE auth layer: msFwpDirection decides */
   r.is_loopback = 0;
   assert_int_equal(wl_decode(&r, &ev), 1);
   assert_int_equal(ev.dir, WL_DIR_IN);
@@ -313,8 +314,10 @@ static void test_payload_rules(void **state) {
       &ev, full_has(r.type) & ~(WL_HAS_FILTER | WL_HAS_LAYER | WL_HAS_DIR | WL_HAS_LOOPBACK), 0);
 }
 
-/* Direction: the msFwpDirection values, FWP_DIRECTION_INBOUND/OUTBOUND (0/1) in allow events
- * only, the layer when the value says nothing, and unknown for FORWARD on an unknown layer. */
+/* Direction: on the ALE auth layers the layer, whatever msFwpDirection says (an inbound allow
+ * at RECV_ACCEPT with 0 = FWP_DIRECTION_OUTBOUND is what BFE sends, issue 12 item 3); elsewhere
+ * the msFwpDirection values, FWP_DIRECTION_INBOUND/OUTBOUND (0/1) in allow events only, and
+ * unknown for FORWARD on an unknown layer. */
 static void test_direction_sources(void **state) {
   (void)state;
   static const struct {
@@ -322,8 +325,13 @@ static void test_direction_sources(void **state) {
     uint16_t layer;
     int want;
   } cases[] = {
-      {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_DIR_IN, WL_LAYER_ALE_AUTH_CONNECT_V4, WL_DIR_IN},
-      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_RAW_DIR_OUT, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4, WL_DIR_OUT},
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_DIR_IN, WL_LAYER_ALE_AUTH_CONNECT_V4, WL_DIR_OUT},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_RAW_DIR_OUT, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4, WL_DIR_IN},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, 0, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4, WL_DIR_IN},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, 0, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6, WL_DIR_IN},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, 1, WL_LAYER_ALE_AUTH_CONNECT_V6, WL_DIR_OUT},
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_DIR_IN, 13, WL_DIR_IN},
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_RAW_DIR_OUT, WL_RAW_LAYER_UNKNOWN, WL_DIR_OUT},
       {WL_RAW_TYPE_CLASSIFY_ALLOW, 1, WL_RAW_LAYER_UNKNOWN, WL_DIR_IN},
       {WL_RAW_TYPE_CLASSIFY_ALLOW, 0, WL_RAW_LAYER_UNKNOWN, WL_DIR_OUT},
       {WL_RAW_TYPE_CLASSIFY_DROP, 1, WL_RAW_LAYER_UNKNOWN, WL_DIR_UNKNOWN},

@@ -7,6 +7,7 @@
  * current directory), so a test can open the same state natively (wl_engine_open("sim:PATH"))
  * and look at what the sim really stored.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +17,35 @@
 
 static fake_engine *engine_of(HANDLE h) { return fake_handle_get(h, FAKE_ENGINE); }
 
+/* The BFE service, as the test drives it (wl_fake_bfe, win_fake.h). What fwpuclnt returns when
+ * BFE is not running is not documented: EPT_S_NOT_REGISTERED from FwpmEngineOpen0 ("no more
+ * endpoints available from the endpoint mapper") is what tools report then, and
+ * RPC_S_SERVER_UNAVAILABLE / ERROR_INVALID_HANDLE on a handle that outlived the service are
+ * assumptions (issue 12, item 12). */
+static atomic_int g_bfe_stopped;
+static atomic_uint g_bfe_run;
+
+static DWORD bfe_state(const fake_engine *e) {
+  if (atomic_load(&g_bfe_stopped))
+    return RPC_S_SERVER_UNAVAILABLE;
+  return e->bfe_run == atomic_load(&g_bfe_run) ? ERROR_SUCCESS : ERROR_INVALID_HANDLE;
+}
+
+WL_FAKE_EXPORT int WL_FAKE_API wl_fake_bfe(int running) {
+  if (running && atomic_exchange(&g_bfe_stopped, 0))
+    atomic_fetch_add(&g_bfe_run, 1);
+  else if (!running)
+    atomic_store(&g_bfe_stopped, 1);
+  return WL_OK;
+}
+
 #define ENGINE_OR_FAIL(e, h)              \
   fake_engine *e = engine_of(h);          \
   if (!e)                                 \
-    return ERROR_INVALID_HANDLE;
+    return ERROR_INVALID_HANDLE;          \
+  DWORD e##_bfe = bfe_state(e);           \
+  if (e##_bfe != ERROR_SUCCESS)           \
+    return e##_bfe;
 
 /* ---- session ---- */
 
@@ -33,10 +59,13 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmEngineOpen0(const wchar_t *serverName, UINT32 au
       (authnService != RPC_C_AUTHN_WINNT && authnService != RPC_C_AUTHN_DEFAULT))
     return ERROR_NOT_SUPPORTED; /* only the local engine, as wfplearn uses it */
   unsigned flags = session && (session->flags & FWPM_SESSION_FLAG_DYNAMIC) ? WL_SESSION_DYNAMIC : 0;
+  if (atomic_load(&g_bfe_stopped))
+    return EPT_S_NOT_REGISTERED;
   fake_engine *e = calloc(1, sizeof *e);
   if (!e)
     return ERROR_NOT_ENOUGH_MEMORY;
   e->kind = FAKE_ENGINE;
+  e->bfe_run = atomic_load(&g_bfe_run);
   int rc = wl_sim_backend_open(NULL, flags, &e->ops, &e->impl);
   DWORD code = fake_code(rc, ERROR_FILE_NOT_FOUND);
   if (code == ERROR_SUCCESS && (code = fake_handle_add(e)) != ERROR_SUCCESS)
@@ -51,7 +80,9 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmEngineOpen0(const wchar_t *serverName, UINT32 au
 
 WL_FAKE_EXPORT DWORD WINAPI FwpmEngineClose0(HANDLE engineHandle) {
   fake_enter();
-  ENGINE_OR_FAIL(e, engineHandle);
+  fake_engine *e = engine_of(engineHandle); /* the client side is freed whatever BFE does */
+  if (!e)
+    return ERROR_INVALID_HANDLE;
   fake_handle_remove(e);
   fake_events_engine_closing(e);
   e->ops->close(e->impl); /* aborts an open transaction; ends a dynamic session's objects */
@@ -100,6 +131,8 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmTransactionBegin0(HANDLE engineHandle, UINT32 fl
   if (flags & ~(UINT32)0x1) /* FWPM_TXN_READ_ONLY is the only flag */
     return (DWORD)FWP_E_INVALID_FLAGS;
   int rc = e->ops->txn_begin(e->impl);
+  if (rc == WL_OK)
+    atomic_store(&e->in_txn, 1);
   return rc == WL_E_CONFLICT ? (DWORD)FWP_E_TXN_IN_PROGRESS : fake_code(rc, FWP_E_NOT_FOUND);
 }
 
@@ -107,6 +140,7 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmTransactionCommit0(HANDLE engineHandle) {
   fake_enter();
   ENGINE_OR_FAIL(e, engineHandle);
   int rc = e->ops->txn_commit(e->impl);
+  atomic_store(&e->in_txn, 0); /* a failed commit aborts too */
   return rc == WL_E_CONFLICT ? (DWORD)FWP_E_NO_TXN_IN_PROGRESS : fake_code(rc, FWP_E_NOT_FOUND);
 }
 
@@ -114,6 +148,7 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmTransactionAbort0(HANDLE engineHandle) {
   fake_enter();
   ENGINE_OR_FAIL(e, engineHandle);
   int rc = e->ops->txn_abort(e->impl);
+  atomic_store(&e->in_txn, 0);
   return rc == WL_E_CONFLICT ? (DWORD)FWP_E_NO_TXN_IN_PROGRESS : fake_code(rc, FWP_E_NOT_FOUND);
 }
 

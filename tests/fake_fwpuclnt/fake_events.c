@@ -216,6 +216,17 @@ static int sub_track(fake_sub *s, int add) {
   return rc;
 }
 
+/* wl_fake_refuse_newer: FwpmNetEventSubscribe1..4 exported but failing, as when the DLL is
+ * newer than the engine it talks to. The code is an assumption (an RPC server without the
+ * procedure answers RPC_S_PROCNUM_OUT_OF_RANGE); what matters is that a newer Subscribe can
+ * fail while Subscribe0 works (issue 12, item 11). */
+static atomic_int g_refuse_newer;
+
+WL_FAKE_EXPORT int WL_FAKE_API wl_fake_refuse_newer(int refuse) {
+  atomic_store(&g_refuse_newer, refuse != 0);
+  return WL_OK;
+}
+
 static DWORD subscribe(HANDLE engineHandle, const FWPM_NET_EVENT_SUBSCRIPTION0 *sub, fake_sub *s,
                        HANDLE *eventsHandle) {
   fake_enter();
@@ -223,6 +234,10 @@ static DWORD subscribe(HANDLE engineHandle, const FWPM_NET_EVENT_SUBSCRIPTION0 *
   DWORD code = ERROR_SUCCESS;
   if (!e)
     code = ERROR_INVALID_HANDLE;
+  else if (s->version > 0 && atomic_load(&g_refuse_newer))
+    code = RPC_S_PROCNUM_OUT_OF_RANGE;
+  else if (atomic_load(&e->in_txn)) /* "cannot be called from within a transaction" */
+    code = (DWORD)FWP_E_TXN_IN_PROGRESS;
   else if (!sub || !eventsHandle || !s->cb.c0)
     code = (DWORD)FWP_E_NULL_POINTER;
   else if (sub->enumTemplate && sub->enumTemplate->numFilterConditions)
@@ -277,6 +292,10 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmNetEventUnsubscribe0(HANDLE engineHandle, HANDLE
   fake_sub *s = fake_handle_get(eventsHandle, FAKE_SUBSCRIPTION);
   if (!fake_handle_get(engineHandle, FAKE_ENGINE) || !s || s->eng != engineHandle)
     return ERROR_INVALID_HANDLE;
+  /* FwpmNetEventUnsubscribe0 page: "cannot be called from within a transaction. It will fail
+   * with FWP_E_TXN_IN_PROGRESS." The subscription stays. */
+  if (atomic_load(&s->eng->in_txn))
+    return (DWORD)FWP_E_TXN_IN_PROGRESS;
   end_sub(s);
   return ERROR_SUCCESS;
 }

@@ -12,6 +12,8 @@
 #ifndef WL_WIN_FAKEDLL_H
 #define WL_WIN_FAKEDLL_H
 
+#include <stdatomic.h>
+
 #include "common/wl_thread.h"
 
 #include "engine/backend.h"
@@ -32,6 +34,8 @@ typedef struct fake_engine {
   const wl_engine_ops *ops;
   void *impl; /* the sim */
   uint64_t opened; /* order of opening, for the engine-less FwpmGetAppIdFromFileName0 */
+  unsigned bfe_run; /* which run of the BFE service it was opened in (wl_fake_bfe) */
+  atomic_int in_txn; /* a transaction is open (net event (un)subscribe refuse then) */
 } fake_engine;
 
 /* Register / drop a handle record (its first member is the int kind). */

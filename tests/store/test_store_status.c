@@ -16,11 +16,13 @@
 #include "common/wl_json.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
+#include "engine/sim/sim.h"
 #include "store/store.h"
 #include "tests/support/test_store_gen.h"
 #include "tests/support/test_files.h"
 
 static char db_path[1024];
+static char engine_spec[1100];
 static char out[8192];
 
 static void remove_db(void) { wl_test_remove_db(db_path); }
@@ -31,7 +33,7 @@ static int run_status(const char *a1, const char *a2) {
   int argc = 1 + (a1 != NULL) + (a2 != NULL);
   FILE *f = tmpfile();
   assert_non_null(f);
-  wl_cli cli = {.db_path = db_path, .engine_spec = "sim", .out = f, .err = stderr};
+  wl_cli cli = {.db_path = db_path, .engine_spec = engine_spec, .out = f, .err = stderr};
   int rc = wl_cmd_status(&cli, argc, argv);
   rewind(f);
   size_t n = fread(out, 1, sizeof out - 1, f);
@@ -63,6 +65,7 @@ static void test_status_json_and_human(void **state) {
   assert_int_equal(wl_store_write(s, ev, n, &c), WL_OK);
   assert_int_equal(wl_store_meta_set(s, "mode", "enforce"), WL_OK);
   assert_int_equal(wl_store_meta_set(s, "capture_state", "stopped"), WL_OK);
+  assert_int_equal(wl_store_meta_set(s, "capture_warning", "allow events are off: because"), WL_OK);
   wl_rule_row r = {.proto = -1};
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
@@ -82,6 +85,7 @@ static void test_status_json_and_human(void **state) {
   assert_true(num(o, "db_bytes") > 0);
   assert_string_equal(wl_json_string(wl_json_get(o, "mode")), "enforce");
   assert_string_equal(wl_json_string(wl_json_get(o, "capture_state")), "stopped");
+  assert_string_equal(wl_json_string(wl_json_get(o, "capture_warning")), "allow events are off: because");
   assert_non_null(wl_json_string(wl_json_get(o, "first_seen")));
   uint64_t last = 0;
   for (size_t i = 0; i < n; i++)
@@ -90,6 +94,16 @@ static void test_status_json_and_human(void **state) {
   char want[WL_TIME_STR_MAX];
   wl_time_format(last, want);
   assert_string_equal(wl_json_string(wl_json_get(o, "last_seen")), want);
+  /* the sublayer weights from the engine: ours not installed, WF and WSH as the sim has them */
+  const wl_json *sl = wl_json_get(o, "sublayers");
+  assert_non_null(sl);
+  assert_int_equal(wl_json_get(sl, "wfplearn")->type, WL_JSON_NULL);
+  uint64_t wf = 0, wsh = 0;
+  assert_int_equal(wl_json_uint64(wl_json_get(sl, "MPSSVC_WF"), &wf), WL_OK);
+  assert_int_equal(wl_json_uint64(wl_json_get(sl, "MPSSVC_WSH"), &wsh), WL_OK);
+  assert_int_equal(wf, WL_SIM_WF_SUBLAYER_WEIGHT);
+  assert_int_equal(wsh, WL_SIM_WSH_SUBLAYER_WEIGHT);
+  assert_int_equal(wl_json_get(sl, "MPSSVC_QUARANTINE")->type, WL_JSON_NULL);
   wl_json_arena_free(&a);
   wl_store_close(s);
 
@@ -97,6 +111,8 @@ static void test_status_json_and_human(void **state) {
   assert_non_null(strstr(out, "mode      enforce"));
   assert_non_null(strstr(out, "rules     2"));
   assert_non_null(strstr(out, "capture   stopped"));
+  assert_non_null(strstr(out, "WARNING   allow events are off: because"));
+  assert_non_null(strstr(out, "sublayers wfplearn -, MPSSVC_WF 0x1000, MPSSVC_WSH 0x1001,"));
   tsg_model_free(&m);
   free(ev);
 }
@@ -162,13 +178,16 @@ static int setup(void **state) {
   const char *dir = getenv("WL_BUILD_DIR");
   snprintf(db_path, sizeof db_path, "%s/test_store_status_%u.db", dir ? dir : ".",
            (unsigned)wl_os_pid());
+  snprintf(engine_spec, sizeof engine_spec, "sim:%s.state", db_path);
   remove_db();
+  wl_test_remove_state(engine_spec + 4);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
   remove_db();
+  wl_test_remove_state(engine_spec + 4);
   return 0;
 }
 

@@ -99,9 +99,9 @@ static void assert_rule0_by_hand(const wl_filter *f, int v6) {
   static const struct { uint8_t field, match; uint16_t lo, hi; } c[] = {
       {WL_FIELD_APP_ID, WL_MATCH_EQUAL, 0, 0},       {WL_FIELD_PROTOCOL, WL_MATCH_EQUAL, 0, 0},
       {WL_FIELD_REMOTE_PORT, WL_MATCH_EQUAL, 443, 0}, {WL_FIELD_REMOTE_PORT, WL_MATCH_RANGE, 8000, 8100},
-      {WL_FIELD_USER, WL_MATCH_EQUAL, 0, 0}};
-  assert_int_equal(f->num_conds, 5);
-  for (int i = 0; i < 5; i++) {
+      {WL_FIELD_USER, WL_MATCH_EQUAL, 0, 0},         {WL_FIELD_PACKAGE, WL_MATCH_EQUAL, 0, 0}};
+  assert_int_equal(f->num_conds, 6);
+  for (int i = 0; i < 6; i++) {
     assert_int_equal(f->conds[i].field, c[i].field);
     assert_int_equal(f->conds[i].match, c[i].match);
     if (c[i].lo)
@@ -111,6 +111,7 @@ static void assert_rule0_by_hand(const wl_filter *f, int v6) {
   }
   assert_int_equal(f->conds[1].proto, 6);
   assert_string_equal(f->user_sid, USER_SID);
+  assert_string_equal(f->package_sid, "S-1-0-0"); /* not for a package: never an AppContainer */
   assert_true(f->app_id_len > 0);
 }
 
