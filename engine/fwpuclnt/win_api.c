@@ -71,15 +71,7 @@ static const char *first_missing(const wl_fwp_api *api) {
   return NULL;
 }
 
-static int load_dll(wl_fwp_api *api) {
-  HMODULE m = LoadLibraryW(L"fwpuclnt.dll");
-  if (!m) {
-    DWORD e = GetLastError();
-    const char *name = wl_fwp_code_name(e);
-    return wl_err(WL_E_UNSUPPORTED, "LoadLibraryW(fwpuclnt.dll): %s (%lu): no Windows "
-                  "Filtering Platform here", name ? name : "error", (unsigned long)e);
-  }
-  api->module = m;
+void wl_fwp_api_resolve(HMODULE m, wl_fwp_api *api) {
 #define WL_FWP_RESOLVE(name, ...)         \
   {                                       \
     void *p_ = proc(m, #name);            \
@@ -87,6 +79,24 @@ static int load_dll(wl_fwp_api *api) {
   }
   WL_FWP_API_MAP(WL_FWP_RESOLVE)
 #undef WL_FWP_RESOLVE
+}
+
+/* From System32 only, never the application's folder, the current directory or PATH (DLL
+ * planting: an elevated wfplearn started from Downloads would load a fwpuclnt.dll lying there).
+ * LOAD_LIBRARY_SEARCH_SYSTEM32 needs KB2533623 on Windows 7, built into Windows 8 and later;
+ * without it LoadLibraryExW fails with ERROR_INVALID_PARAMETER ("LoadLibraryExW function",
+ * learn.microsoft.com/windows/win32/api/libloaderapi/nf-libloaderapi-loadlibraryexw). */
+static int load_dll(wl_fwp_api *api) {
+  HMODULE m = LoadLibraryExW(L"fwpuclnt.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  if (!m) {
+    DWORD e = GetLastError();
+    const char *name = wl_fwp_code_name(e);
+    return wl_err(WL_E_UNSUPPORTED, "LoadLibraryExW(fwpuclnt.dll, SEARCH_SYSTEM32): %s (%lu): "
+                  "no Windows Filtering Platform here%s", name ? name : "error", (unsigned long)e,
+                  e == ERROR_INVALID_PARAMETER ? " (Windows 7 needs update KB2533623)" : "");
+  }
+  api->module = m;
+  wl_fwp_api_resolve(m, api);
   return WL_OK;
 }
 

@@ -2,7 +2,8 @@
  *
  * An executable that imports a symbol its fwpuclnt.dll lacks does not start at all on older
  * Windows, so nothing in wfplearn imports fwpuclnt: every Fwpm* function the backend calls is
- * resolved here, at run time, with LoadLibraryW(L"fwpuclnt.dll") + GetProcAddress, into one
+ * resolved here, at run time, with LoadLibraryExW(L"fwpuclnt.dll", SEARCH_SYSTEM32 only) +
+ * GetProcAddress, into one
  * table (the SQLite os_win.c aSyscall[] habit), with the one kernel32 call the backend makes
  * about the platform (QueryDosDeviceW, for the drive map). Tests replace the whole table with
  * wl_fwp_api_override() to record calls, fail the Nth one, pretend a function is missing, or
@@ -73,6 +74,10 @@ typedef struct wl_fwp_api {
  * missing. Release with wl_fwp_api_unload (NULL-safe, idempotent). */
 int wl_fwp_api_load(wl_fwp_api *api);
 void wl_fwp_api_unload(wl_fwp_api *api);
+/* Fill *api's entries from module m (GetProcAddress of each; missing ones NULL). Does not set
+ * api->module or take a reference. The product calls it on System32's fwpuclnt.dll only; tests
+ * call it on the fake they loaded from their own folder (tests/support/fake_ctl.c). */
+void wl_fwp_api_resolve(HMODULE m, wl_fwp_api *api);
 
 /* Tests: every later wl_fwp_api_load copies *api instead of loading the DLL (NULL: back to the
  * DLL). Not thread-safe; set it before opening engines. */

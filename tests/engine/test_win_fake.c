@@ -26,6 +26,7 @@
 
 #include "common/wl_err.h"
 #include "engine/engine.h"
+#include "engine/fwpuclnt/win_api.h"
 #include "engine/sim/sim.h"
 #include "tests/fake_fwpuclnt/win_fake.h"
 #include "tests/support/fake_ctl.h"
@@ -622,7 +623,28 @@ static void test_unsubscribe_in_transaction(void **state) {
   assert_all_released();
 }
 
+/* The product loads fwpuclnt.dll from System32 only (LOAD_LIBRARY_SEARCH_SYSTEM32, no DLL
+ * planting): with our fake beside this test and WINEDLLOVERRIDES preferring it, the backend's
+ * own loader (no override installed, nothing loaded yet) must still not pick the fake up. Run
+ * before anything loads the fake: a loaded module of the same base name would be reused. */
+static void test_product_loads_system32_only(void **state) {
+  (void)state;
+  wl_fwp_api_override(NULL);
+  wl_fwp_api api;
+  int rc = wl_fwp_api_load(&api);
+  if (rc == WL_OK) {
+    assert_non_null(api.module);
+    assert_null(GetProcAddress(api.module, "wl_fake_outstanding"));
+    wl_fwp_api_unload(&api);
+  }
+  assert_null(GetModuleHandleW(L"fwpuclnt.dll"));
+}
+
 int main(void) {
+  const struct CMUnitTest loader[] = {
+      cmocka_unit_test(test_product_loads_system32_only),
+  };
+  int failed = cmocka_run_group_tests_name("loader", loader, NULL, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_filters_through_dll, setup),
       cmocka_unit_test_setup(test_transactions_and_sessions, setup),
@@ -634,5 +656,5 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_subscribe0_hidden, setup, show_newer),
       cmocka_unit_test_setup(test_traffic_file, setup),
   };
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  return failed + cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -111,11 +111,20 @@ static DWORD WINAPI fake_query_dos_device(LPCWSTR device, LPWSTR target, DWORD c
   return 0;
 }
 
+/* The product loads fwpuclnt.dll from System32 only, so it never finds the fake beside this
+ * test: the test loads the fake itself (its own folder comes first for a bare name, and
+ * WINEDLLOVERRIDES=fwpuclnt=n,b prefers it to wine's builtin) and installs the fake's table. */
 int wl_fakectl_drive_map_on(void) {
   wl_fakectl_drive_map_off();
-  int rc = wl_fwp_api_load(&g_table); /* the fake's exports as they are now */
-  if (rc != WL_OK)
-    return rc;
+  HMODULE m = LoadLibraryW(L"fwpuclnt.dll");
+  if (!m || !GetProcAddress(m, "wl_fake_outstanding")) {
+    if (m)
+      FreeLibrary(m);
+    return wl_err(WL_E_UNSUPPORTED, "fwpuclnt.dll beside the test is not our fake");
+  }
+  memset(&g_table, 0, sizeof g_table);
+  wl_fwp_api_resolve(m, &g_table); /* the fake's exports as they are now */
+  g_table.module = m;              /* our reference, released by drive_map_off */
   g_table.QueryDosDeviceW = fake_query_dos_device;
   wl_fwp_api_override(&g_table);
   return WL_OK;

@@ -4,7 +4,8 @@
  * The product's "wfp" backend speaks only the real Fwpm* ABI; these are what a test does on
  * the side, the way traffic reaches a real machine from outside: classify one attempt or run a
  * traffic file in the engine session behind a "wfp" wl_engine, stop it, wait for delivery, set
- * a drive. wl_fakectl_drive_map_on() replaces the backend's QueryDosDeviceW (through
+ * a drive. wl_fakectl_drive_map_on() loads the fake from the test's folder itself (the product
+ * loads fwpuclnt.dll from System32 only) and installs its table, with QueryDosDeviceW (through
  * wl_fwp_api_override, a table the tests replace) with the fake's drive map, so NT <-> DOS
  * mapping sees the sim's drives as it does on the sim engine; call it after any
  * wl_fake_hide_newer switch (it snapshots the exports) and wl_fakectl_drive_map_off() after.
