@@ -14,11 +14,13 @@
 #include "engine/engine.h"
 
 typedef struct wl_cli {
-  const char *db_path;     /* --db, default $WFPLEARN_DB, else "wfplearn.db" */
-  const char *engine_spec; /* --engine, default $WFPLEARN_ENGINE, else the platform's default */
+  const char *db_path;     /* --db, else "wfplearn.db" (never from the environment) */
+  const char *engine_spec; /* --engine, else the platform's default; commands read it through
+                            * wl_cli_engine() */
   FILE *out;
   FILE *err;
   int is_tty;              /* stdout/stderr is a terminal: live status lines allowed */
+  int sim_noted;           /* wl_cli_engine said "simulated engine" on err already */
 } wl_cli;
 
 typedef int (*wl_cmd_fn)(wl_cli *cli, int argc, char **argv);
@@ -53,6 +55,13 @@ int wl_cli_wants_help(int argc, char **argv);          /* any "-h"/"--help" amon
 const char *wl_cli_opt(int argc, char **argv, int *i, const char *name, int *missing);
 /* The platform's default engine spec ("wfp" on Windows, "sim" elsewhere). */
 const char *wl_cli_default_engine(void);
+/* 1 where the default engine is the real WFP (Windows): there the sim is only ever chosen by an
+ * explicit --engine sim:STATE, and each command that opens it says so. */
+int wl_cli_real_engine_default(void);
+/* The engine spec a command opens. Where the real WFP is the default and the spec is the sim,
+ * the first call says so on cli->err ("simulated engine ...: Windows' firewall is not
+ * touched"), once per command. */
+const char *wl_cli_engine(wl_cli *cli);
 /* The sublayer weights (ours and Windows Firewall's, whitelist/apply.h wl_sublayers_report):
  * "sublayers  wfplearn 0xf000, MPSSVC_WF 0x1000, ..." (absent ones as "-"), or, with json, a
  * ",\"sublayers\":{...}" member (null when absent). When the engine cannot be read, the line

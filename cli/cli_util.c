@@ -38,6 +38,17 @@ int wl_cli_isatty(FILE *f) { return isatty(fileno(f)); }
  * WL_DEFAULT_ENGINE comes from CMake, which knows the platform. */
 const char *wl_cli_default_engine(void) { return WL_DEFAULT_ENGINE; }
 
+int wl_cli_real_engine_default(void) { return strcmp(WL_DEFAULT_ENGINE, "wfp") == 0; }
+
+const char *wl_cli_engine(wl_cli *cli) {
+  if (!cli->sim_noted && wl_cli_real_engine_default() && strncmp(cli->engine_spec, "sim", 3) == 0) {
+    cli->sim_noted = 1;
+    fprintf(cli->err, "wfplearn: simulated engine (%s): Windows' firewall is not touched\n",
+            cli->engine_spec);
+  }
+  return cli->engine_spec;
+}
+
 /* ---------------------------------------------------------------- sublayer weights */
 
 void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json) {

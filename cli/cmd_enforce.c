@@ -68,14 +68,15 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
     }
   }
   o.db_path = cli->db_path;
-  o.engine_spec = cli->engine_spec;
-  o.exe = getenv("WFPLEARN_EXE"); /* NULL: this executable */
+  o.engine_spec = cli->engine_spec; /* said (wl_cli_engine) once the store is there */
   wl_store *s = NULL;
   size_t nrules = 0;
   uint32_t pid = 0;
   int rc = wl_whitelist_need_store(cli->db_path); /* a mistyped --db must not block everything */
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
+  if (!rc)
+    o.engine_spec = wl_cli_engine(cli);
   if (!rc)
     rc = wl_store_rules(s, count_rules, &nrules);
   if (!rc && nrules == 0)
@@ -106,7 +107,7 @@ static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
   wl_engine *e = NULL;
   int rc = wl_whitelist_need_store(cli->db_path); /* nothing can be pending without one */
   if (!rc)
-    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+    rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
     rc = fn(e, s);
   if (!rc)
@@ -174,7 +175,8 @@ int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv) {
     return wl_err(WL_E_INVAL, "watchdog needs --within S and --token T");
   fprintf(cli->out, "watchdog %s: holding the block for %u s\n", token, within);
   fflush(cli->out);
-  int rc = wl_enforce_watchdog(cli->db_path, cli->engine_spec, within, inbound, token, &outcome);
+  int rc =
+      wl_enforce_watchdog(cli->db_path, wl_cli_engine(cli), within, inbound, token, &outcome);
   fprintf(cli->out, "watchdog %s: %s\n", token, rc ? "failed" : outcome);
   return rc;
 }

@@ -172,7 +172,7 @@ static int run(wl_cli *cli, learn_args *a) {
   int rc = wl_store_open(cli->db_path, &a->store, &store);
   if (rc != WL_OK)
     return rc;
-  a->o.engine_spec = cli->engine_spec;
+  a->o.engine_spec = wl_cli_engine(cli);
   a->o.log = log_line;
   a->o.log_ctx = &st;
   atomic_store(&interrupted, 0);

@@ -88,7 +88,7 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
   wl_store *s = NULL;
   wl_engine *e = NULL;
   wl_policy_report rep = {0};
-  int rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+  int rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
     rc = wl_policy_import(e, s, path, dry_run, cli->err, &rep);
   if (json && (!rc || rc == WL_E_CONFLICT))

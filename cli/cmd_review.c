@@ -379,7 +379,7 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   rc = (p && rules && rows) ? wl_whitelist_need_store(cli->db_path)
                             : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
-    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+    rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   for (size_t i = 0; !rc && i < a->n; i++) {
     int skip = 0;
     rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &skip);

@@ -163,7 +163,7 @@ int wl_cmd_revoke(wl_cli *cli, int argc, char **argv) {
   wl_engine *e = NULL;
   int rc = wl_whitelist_need_store(cli->db_path);
   if (!rc)
-    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+    rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
     rc = wl_rules_revoke(e, s, ids, n);
   for (size_t i = 0; !rc && i < n; i++)
@@ -253,7 +253,7 @@ int wl_cmd_verify(wl_cli *cli, int argc, char **argv) {
   wl_verify_report *rep = malloc(sizeof *rep);
   int rc = rep ? wl_whitelist_need_store(cli->db_path) : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
-    rc = wl_whitelist_open(cli->db_path, cli->engine_spec, 0, &s, &e);
+    rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
     rc = wl_rules_verify(e, s, repair, rep);
   if (!rc)

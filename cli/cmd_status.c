@@ -179,7 +179,7 @@ int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
     return rc;
   /* The engine is read only for the sublayer weights; status works without it. */
   wl_engine *e = NULL;
-  if (wl_engine_open(cli->engine_spec, 0, &e) != WL_OK)
+  if (wl_engine_open(wl_cli_engine(cli), 0, &e) != WL_OK)
     e = NULL;
   if (json)
     print_json(cli->out, cli->db_path, &x, e);

@@ -31,7 +31,7 @@ int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv) {
   wl_store *s = NULL;
   wl_engine *e = NULL;
   wl_uninstall_report rep = {0};
-  int rc = wl_engine_open(cli->engine_spec, 0, &e);
+  int rc = wl_engine_open(wl_cli_engine(cli), 0, &e);
   /* Without a store there is nothing to restore or release, but the engine is cleaned (and no
    * empty store is created). */
   if (!rc && (wl_whitelist_need_store(cli->db_path) != WL_OK ||

@@ -43,8 +43,9 @@ static void usage(FILE *f) {
   fprintf(f,
           "\n"
           "options:\n"
-          "  --db PATH        the store (default: $WFPLEARN_DB, else wfplearn.db)\n"
-          "  --engine SPEC    wfp (Windows), sim or sim:STATEFILE (default: %s)\n"
+          "  --db PATH        the store (default: wfplearn.db)\n"
+          "  --engine SPEC    wfp (Windows), sim or sim:STATEFILE (default: %s; on Windows\n"
+          "                   the simulated engine only as sim:STATEFILE)\n"
           "  --version        print the version\n"
           "  -h, --help       this text; COMMAND --help for each command\n"
           "\n"
@@ -65,8 +66,11 @@ int wl_cli_main(int argc, char **argv) {
   wl_cli cli = {0};
   cli.out = stdout;
   cli.err = stderr;
-  cli.db_path = getenv("WFPLEARN_DB") ? getenv("WFPLEARN_DB") : "wfplearn.db";
-  cli.engine_spec = getenv("WFPLEARN_ENGINE") ? getenv("WFPLEARN_ENGINE") : wl_cli_default_engine();
+  /* Nothing from the environment (issue 12 item 7): an elevated prompt inherits the user's
+   * variables, and a variable that silently switched Windows to the simulated engine would make
+   * every command a no-op on the real firewall. */
+  cli.db_path = "wfplearn.db";
+  cli.engine_spec = wl_cli_default_engine();
 
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
@@ -90,6 +94,11 @@ int wl_cli_main(int argc, char **argv) {
   }
   if (i >= argc) {
     usage(stderr);
+    return 1;
+  }
+  if (wl_cli_real_engine_default() && strcmp(cli.engine_spec, "sim") == 0) {
+    fprintf(stderr, "wfplearn: --engine sim: name the simulated engine's state file here "
+                    "(--engine sim:STATE)\n");
     return 1;
   }
   const wl_cmd *cmd = find_command(argv[i]);

@@ -430,16 +430,16 @@ int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
   rc = ensure_objects(o->engine_spec);
   if (rc)
     return rc;
-  if (!o->exe) {
-    rc = wl_os_exe_path(exe, sizeof exe);
-    if (rc)
-      return rc;
-  }
+  /* The watchdog is this very executable, by GetModuleFileNameW / /proc/self/exe (wl_os_exe_path),
+   * never a path from the environment: an elevated enforce must not start what a variable names. */
+  rc = wl_os_exe_path(exe, sizeof exe);
+  if (rc)
+    return rc;
   snprintf(log, sizeof log, "%s.watchdog.log", o->db_path);
   snprintf(within, sizeof within, "%u", o->within_s);
   snprintf(token, sizeof token, "%lx-%llx", (unsigned long)wl_os_pid(),
            (unsigned long long)wl_time_now());
-  char *argv[] = {(char *)(o->exe ? o->exe : exe), "--db", (char *)o->db_path, "--engine",
+  char *argv[] = {exe, "--db", (char *)o->db_path, "--engine",
                   (char *)o->engine_spec, "watchdog", "--within", within, "--token", token,
                   o->inbound ? "--inbound" : NULL, NULL};
   const char *logp = o->log_path ? o->log_path : log;

@@ -41,7 +41,6 @@ typedef struct wl_enforce_opts {
   const char *db_path, *engine_spec;
   unsigned within_s;      /* the watchdog's deadline */
   int inbound;
-  const char *exe;        /* the wfplearn executable to run as watchdog (NULL: ourselves) */
   const char *log_path;   /* watchdog stdout/stderr (NULL: DB.watchdog.log) */
 } wl_enforce_opts;
 

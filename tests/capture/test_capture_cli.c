@@ -237,7 +237,7 @@ static void test_status_shows_drops(void **s) {
   const char *modes[] = {NULL, "--json"};
   for (int m = 0; m < 2; m++) {
     char *argv[] = {"status", (char *)modes[m], NULL};
-    wl_cli cli = {db, engine, tmpfile(), stderr, 0};
+    wl_cli cli = {db, engine, tmpfile(), stderr, 0, 0};
     assert_non_null(cli.out);
     assert_int_equal(wl_cmd_status(&cli, modes[m] ? 2 : 1, argv), 0);
     rewind(cli.out);

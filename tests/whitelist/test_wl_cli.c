@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "cli/cli.h"
+#include "cli/main.h"
 #include "common/wl_err.h"
 #include "common/wl_json.h"
 #include "tests/support/test_wl_world.h"
@@ -34,8 +36,12 @@ static const char *spawn_out(const world *w, char *buf, size_t cap, const char *
   return buf;
 }
 
-/* One line on stderr, naming `needle`. */
+/* One line on stderr, naming `needle` (after the note a command opening the sim prints first
+ * where the real WFP is the default: see test_sim_said_and_bare_sim_refused). */
 static void one_line_naming(const char *out, const char *needle) {
+  static const char note[] = "wfplearn: simulated engine (";
+  if (!strncmp(out, note, sizeof note - 1) && strchr(out, '\n'))
+    out = strchr(out, '\n') + 1;
   if (!strstr(out, needle))
     fail_msg("output does not name \"%s\": %s", needle, out);
   const char *nl = strchr(out, '\n');
@@ -64,6 +70,26 @@ static void test_missing_store(void **state) {
   /* uninstall cleans the engine without a store, and creates none */
   assert_int_equal(world_run(&w, "uninstall", NULL), 0);
   assert_false(file_exists(w.db));
+  world_remove(&w);
+}
+
+/* Where the real WFP is the default (Windows), the sim is never chosen silently: a bare
+ * `--engine sim` is refused, and a command that opens sim:STATE says so on stderr, once. */
+static void test_sim_said_and_bare_sim_refused(void **state) {
+  (void)state;
+  world w;
+  world_init(&w, "simsaid", 13);
+  char out[4096];
+  spawn_out(&w, out, sizeof out, "uninstall", NULL, NULL);
+  const char *said = strstr(out, "simulated engine");
+  if (wl_cli_real_engine_default()) {
+    assert_non_null(said);
+    assert_null(strstr(said + 1, "simulated engine"));
+    char *argv[] = {"wfplearn", "--db", w.db, "--engine", "sim", "uninstall", NULL};
+    assert_int_equal(wl_cli_main(6, argv), 1);
+  } else {
+    assert_null(said);
+  }
   world_remove(&w);
 }
 
@@ -266,6 +292,7 @@ static int cli_tests(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_missing_store),
       cmocka_unit_test(test_user_errors),
+      cmocka_unit_test(test_sim_said_and_bare_sim_refused),
       cmocka_unit_test(test_json_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
