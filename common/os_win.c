@@ -80,9 +80,32 @@ static uint64_t ft_ticks(FILETIME ft) {
   return (uint64_t)ft.dwHighDateTime << 32 | ft.dwLowDateTime;
 }
 
+/* GetSystemTimePreciseAsFileTime is Windows 8 / Server 2012 or later ("Minimum supported
+ * client: Windows 8", learn.microsoft.com/windows/win32/api/sysinfoapi/
+ * nf-sysinfoapi-getsystemtimepreciseasfiletime); a static import would stop wfplearn.exe from
+ * loading on Windows 7 at all (scripts/checks/win7-imports.sh refuses one). So it is looked up
+ * once in kernel32 and, where missing, GetSystemTimeAsFileTime (Windows 2000+, the clock-tick
+ * resolution) stands in. Racing first calls store the same pointer. */
+typedef VOID(WINAPI *wl_filetime_fn)(LPFILETIME);
+static _Atomic(wl_filetime_fn) g_now_fn;
+
+static wl_filetime_fn now_fn(void) {
+  wl_filetime_fn f = atomic_load(&g_now_fn);
+  if (f)
+    return f;
+  HMODULE k = GetModuleHandleW(L"kernel32.dll");
+  FARPROC p = k ? GetProcAddress(k, "GetSystemTimePreciseAsFileTime") : NULL;
+  if (p)
+    memcpy(&f, &p, sizeof f);
+  else
+    f = GetSystemTimeAsFileTime;
+  atomic_store(&g_now_fn, f);
+  return f;
+}
+
 uint64_t wl_time_now(void) {
   FILETIME ft;
-  GetSystemTimePreciseAsFileTime(&ft); /* Windows 8+ */
+  now_fn()(&ft);
   return ft_ticks(ft);
 }
 
