@@ -7,6 +7,9 @@
 
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "common/wl_os.h"
+
+#define WL_CLI_PATH_MAX 1024 /* the default store path, UTF-8 */
 
 #ifndef WL_VERSION /* from project(VERSION) in CMakeLists.txt */
 #error "WL_VERSION is set by the build (CMakeLists.txt project VERSION)"
@@ -31,6 +34,9 @@ static const wl_cmd commands[] = {
 };
 
 static void usage(FILE *f) {
+  char db[WL_CLI_PATH_MAX];
+  if (wl_os_default_db_path(db, sizeof db, 0) != WL_OK) /* only shown: nothing made */
+    snprintf(db, sizeof db, "%s", "wfplearn.db");
   fprintf(f,
           "usage: wfplearn [--db PATH] [--engine wfp|sim[:STATE]] COMMAND [ARGS]\n"
           "\n"
@@ -43,7 +49,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "\n"
           "options:\n"
-          "  --db PATH        the store (default: wfplearn.db)\n"
+          "  --db PATH        the store (default: %s)\n"
           "  --engine SPEC    wfp (Windows), sim or sim:STATEFILE (default: %s; on Windows\n"
           "                   the simulated engine only as sim:STATEFILE)\n"
           "  --version        print the version\n"
@@ -52,7 +58,7 @@ static void usage(FILE *f) {
           "example:\n"
           "  wfplearn --db week.db learn --source sim:traffic.jsonl && wfplearn --db week.db "
           "review\n",
-          wl_cli_default_engine());
+          db, wl_cli_default_engine());
 }
 
 static const wl_cmd *find_command(const char *name) {
@@ -69,7 +75,7 @@ int wl_cli_main(int argc, char **argv) {
   /* Nothing from the environment (issue 12 item 7): an elevated prompt inherits the user's
    * variables, and a variable that silently switched Windows to the simulated engine would make
    * every command a no-op on the real firewall. */
-  cli.db_path = "wfplearn.db";
+  cli.db_path = NULL; /* the OS layer's default, below */
   cli.engine_spec = wl_cli_default_engine();
 
   int i = 1;
@@ -100,6 +106,16 @@ int wl_cli_main(int argc, char **argv) {
     fprintf(stderr, "wfplearn: --engine sim: name the simulated engine's state file here "
                     "(--engine sim:STATE)\n");
     return 1;
+  }
+  char db_default[WL_CLI_PATH_MAX];
+  if (!cli.db_path) {
+    /* ./wfplearn.db on POSIX, %ProgramData%\wfplearn\wfplearn.db on Windows (folder made for
+     * Administrators and SYSTEM only): wl_os_default_db_path */
+    if (wl_os_default_db_path(db_default, sizeof db_default, 1) != WL_OK) {
+      fprintf(stderr, "wfplearn: the default store: %s\n", wl_errmsg());
+      return 2;
+    }
+    cli.db_path = db_default;
   }
   const wl_cmd *cmd = find_command(argv[i]);
   if (!cmd) {

@@ -184,6 +184,14 @@ out:
   return rc;
 }
 
+int wl_os_default_db_path(char *out, size_t cap, int create) {
+  (void)create; /* the current directory: nothing to make */
+  if (!out || cap < sizeof "wfplearn.db")
+    return wl_err(WL_E_INVAL, "wl_os_default_db_path: no buffer");
+  memcpy(out, "wfplearn.db", sizeof "wfplearn.db");
+  return WL_OK;
+}
+
 int wl_os_exe_path(char *out, size_t cap) {
   if (!out || !cap)
     return wl_err(WL_E_INVAL, "wl_os_exe_path: no buffer");

@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <sddl.h>
 #include <shellapi.h>
+#include <shlobj.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,6 +374,97 @@ out:
   if (sd)
     LocalFree(sd);
   free(w);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- the default store path */
+
+/* The folder's security: owner Administrators, protected DACL for Administrators and SYSTEM,
+ * inherited by files and folders created in it (OICI), so the store and its -journal/-wal files
+ * start restricted. ProgramData lets Users create folders, so a folder that exists already may
+ * have been made by someone else: its owner and DACL are set anew, and when that fails the
+ * folder is not used. */
+#define WL_OS_DIR_SDDL L"O:BAD:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)"
+
+static int secure_dir(const wchar_t *dir, const char *what) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  PACL dacl = NULL;
+  PSID owner = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  int rc = WL_OK;
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(WL_OS_DIR_SDDL, SDDL_REVISION_1, &sd,
+                                                            NULL))
+    return win_err("ConvertStringSecurityDescriptorToSecurityDescriptorW", what, GetLastError());
+  if (!GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present ||
+      !GetSecurityDescriptorOwner(sd, &owner, &defaulted)) {
+    rc = win_err("GetSecurityDescriptorDacl", what, GetLastError());
+    goto out;
+  }
+  SECURITY_ATTRIBUTES sa = {sizeof sa, sd, FALSE};
+  if (CreateDirectoryW(dir, &sa))
+    goto out; /* made with it */
+  DWORD e = GetLastError();
+  if (e != ERROR_ALREADY_EXISTS) {
+    rc = win_err("CreateDirectoryW", what, e);
+    goto out;
+  }
+  e = SetNamedSecurityInfoW((LPWSTR)dir, SE_FILE_OBJECT,
+                            OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+                                PROTECTED_DACL_SECURITY_INFORMATION,
+                            owner, NULL, dacl, NULL);
+  if (e != ERROR_SUCCESS)
+    rc = win_err("SetNamedSecurityInfoW", what, e);
+out:
+  LocalFree(sd);
+  return rc;
+}
+
+/* %ProgramData% as a malloc'd wide string: the known folder (Vista+, shell32), else the
+ * variable. */
+static wchar_t *program_data(void) {
+  PWSTR p = NULL;
+  wchar_t *w = NULL;
+  if (SUCCEEDED(SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &p)))
+    w = _wcsdup(p);
+  CoTaskMemFree(p); /* "even if the call fails" (SHGetKnownFolderPath's reference page) */
+  if (w)
+    return w;
+  DWORD n = GetEnvironmentVariableW(L"ProgramData", NULL, 0);
+  w = n ? malloc(n * sizeof *w) : NULL;
+  if (w && GetEnvironmentVariableW(L"ProgramData", w, n) + 1 != n) {
+    free(w);
+    w = NULL;
+  }
+  return w;
+}
+
+int wl_os_default_db_path(char *out, size_t cap, int create) {
+  int rc = WL_OK;
+  if (!out || !cap || cap > INT_MAX)
+    return wl_err(WL_E_INVAL, "wl_os_default_db_path: no buffer");
+  out[0] = 0;
+  wchar_t *base = program_data();
+  if (!base)
+    return wl_err(WL_E_NOTFOUND, "the ProgramData folder: not found (use --db PATH)");
+  size_t n = wcslen(base) + sizeof "\\wfplearn\\wfplearn.db";
+  wchar_t *w = malloc(n * sizeof *w);
+  if (!w) {
+    free(base);
+    return wl_err(WL_E_NOMEM, "wl_os_default_db_path: out of memory");
+  }
+  _snwprintf(w, n, L"%ls\\wfplearn", base);
+  w[n - 1] = 0;
+  if (create)
+    rc = secure_dir(w, "%ProgramData%\\wfplearn");
+  if (!rc) {
+    wcscat(w, L"\\wfplearn.db");
+    if (WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL) <= 0) {
+      out[0] = 0;
+      rc = wl_err(WL_E_FULL, "wl_os_default_db_path: path longer than %u bytes", (unsigned)cap);
+    }
+  }
+  free(w);
+  free(base);
   return rc;
 }
 

@@ -29,6 +29,13 @@ int wl_os_on_interrupt(void (*fn)(void *ctx), void *ctx);
  * Administrators and SYSTEM only). Creates nothing. */
 int wl_os_restrict_file(const char *path);
 
+/* The store's default path, UTF-8, into out. POSIX: "wfplearn.db" (the current directory).
+ * Windows: %ProgramData%\wfplearn\wfplearn.db (SHGetKnownFolderPath(FOLDERID_ProgramData); the
+ * ProgramData variable only if that fails), because an elevated prompt starts in System32. With
+ * create, the folder is made (or, when it exists, taken back): owner Administrators and a
+ * protected DACL for Administrators and SYSTEM only, inherited by the files in it. */
+int wl_os_default_db_path(char *out, size_t cap, int create);
+
 /* A stable identity of an open-able file (device + inode / volume serial + file index) and its
  * size, used to recognise a file imported before even if it was renamed. */
 typedef struct wl_file_id {

@@ -1130,6 +1130,29 @@ static void test_os_process(void **state) {
   assert_int_equal(wl_os_spawn(NULL, NULL, &pid), WL_E_INVAL);
 }
 
+/* The default store: ./wfplearn.db on POSIX; on Windows %ProgramData%\wfplearn\wfplearn.db (an
+ * elevated prompt starts in System32), the folder made by wl_os_default_db_path(create). */
+static void test_os_default_db_path(void **state) {
+  (void)state;
+  char p[1024];
+  assert_int_equal(wl_os_default_db_path(p, sizeof p, 0), WL_OK);
+#ifdef _WIN32
+  const char *pd = getenv("ProgramData"); /* wine and Windows set it; the API is what we use */
+  assert_non_null(pd);
+  assert_int_equal(strncmp(p, pd, strlen(pd)), 0);
+  assert_string_equal(p + strlen(pd), "\\wfplearn\\wfplearn.db");
+  assert_int_equal(wl_os_default_db_path(p, sizeof p, 1), WL_OK);
+  assert_int_equal(wl_os_default_db_path(p, sizeof p, 1), WL_OK); /* exists: secured again */
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s\\wfplearn", pd);
+  wl_file_id id;
+  assert_int_equal(wl_os_file_id(dir, &id), WL_OK); /* the folder is there */
+#else
+  assert_string_equal(p, "wfplearn.db");
+#endif
+  assert_int_not_equal(wl_os_default_db_path(p, 4, 0), WL_OK); /* too small a buffer */
+}
+
 static void test_os_files(void **state) {
   (void)state;
   char p1[4200], p2[4200];
@@ -1259,6 +1282,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_strings),         cmocka_unit_test(test_os_process),
       cmocka_unit_test(test_os_files),        cmocka_unit_test(test_os_interrupt),
       cmocka_unit_test(test_os_read_file),
+      cmocka_unit_test(test_os_default_db_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
