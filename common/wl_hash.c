@@ -1,8 +1,5 @@
-/* wl_hash.c — FNV-1a 64, the fast table hash, and the open-addressing table (wl_hash.h).
- *
- * The table keeps tags and entries in two arrays: a probe walks the 8-byte tags (several per
- * cache line) and touches an entry only when a tag matches, which with 64-bit tags is almost
- * always the key itself; so a miss costs no key comparison at all.
+/* wl_hash.c — FNV-1a 64, fmix64, and the table's allocation and clearing (wl_hash.h); the
+ * table's lookups and wl_hash_bytes are inline in the header.
  */
 #include "common/wl_hash.h"
 
@@ -13,7 +10,6 @@
 #include "common/wl_err.h"
 
 #define FNV1A64_PRIME 0x100000001b3ULL
-#define GOLDEN64 0x9e3779b97f4a7c15ULL
 
 /* ---------------------------------------------------------------- hashes */
 
@@ -40,42 +36,19 @@ uint64_t wl_hash_mix64(uint64_t h) {
   return h;
 }
 
-/* 8 bytes at a time (multiply, rotate), a byte tail, a final avalanche: keys are short and
- * hashed once per event on the store's write path, so this matters more than it looks. */
-uint64_t wl_hash_bytes(const void *p, size_t n) {
-  const uint8_t *b = p;
-  uint64_t h = GOLDEN64 ^ n, w;
-  for (; n >= 8; n -= 8, b += 8) {
-    memcpy(&w, b, 8);
-    h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
-    h = (h << 27) | (h >> 37);
-  }
-  for (w = 0; n > 0; n--)
-    w = (w << 8) | b[n - 1];
-  h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  h *= 0xd6e8feb86659fd93ULL;
-  return h ^ (h >> 32);
-}
-
 /* ---------------------------------------------------------------- table */
 
-int wl_htab_init(wl_htab *t, uint32_t slots, size_t esize, size_t ksize, wl_htab_eq eq) {
+int wl_htab_init(wl_htab *t, uint32_t slots, size_t esize) {
   memset(t, 0, sizeof *t);
   if (slots < WL_HTAB_MIN_SLOTS || slots > WL_HTAB_MAX_SLOTS || (slots & (slots - 1)) != 0)
     return wl_err(WL_E_INVAL, "hash table of %u slots: must be a power of two in [%u, %u]",
                   slots, WL_HTAB_MIN_SLOTS, WL_HTAB_MAX_SLOTS);
-  if (ksize > esize)
-    return wl_err(WL_E_INVAL, "hash table: a %zu-byte key in a %zu-byte entry", ksize, esize);
-  t->tag = calloc(slots, sizeof *t->tag);
-  t->ent = esize ? calloc(slots, esize) : NULL;
-  if (!t->tag || (esize && !t->ent)) {
-    wl_htab_free(t);
-    return wl_err(WL_E_NOMEM, "out of memory for a hash table of %u slots", slots);
-  }
+  if (esize < sizeof(uint64_t) || esize % sizeof(uint64_t) != 0)
+    return wl_err(WL_E_INVAL, "hash table entries of %zu bytes: must start with a 64-bit tag "
+                  "and be a multiple of 8 bytes", esize);
+  if (!(t->ent = calloc(slots, esize)))
+    return wl_err(WL_E_NOMEM, "out of memory for a hash table of %u × %zu bytes", slots, esize);
   t->esize = esize;
-  t->ksize = ksize;
-  t->eq = eq;
   t->mask = slots - 1;
   t->max = slots / 4 * 3;
   t->shift = 64;
@@ -87,73 +60,24 @@ int wl_htab_init(wl_htab *t, uint32_t slots, size_t esize, size_t ksize, wl_htab
 void wl_htab_free(wl_htab *t) {
   if (!t)
     return;
-  free(t->tag);
   free(t->ent);
-  t->tag = NULL;
   t->ent = NULL;
   t->n = 0;
 }
 
 void wl_htab_clear(wl_htab *t) {
-  if (!t || !t->tag)
+  if (!t || !t->ent)
     return;
-  memset(t->tag, 0, (size_t)wl_htab_slots(t) * sizeof *t->tag);
+  memset(t->ent, 0, (size_t)wl_htab_slots(t) * t->esize);
   t->n = 0;
 }
 
 void wl_htab_clear_slots(wl_htab *t, const uint32_t *slots, uint32_t n) {
+  static const uint64_t empty = 0;
   assert(n == t->n); /* every used slot is listed, or some would stay behind */
   for (uint32_t i = 0; i < n; i++) {
-    assert(slots[i] <= t->mask && t->tag[slots[i]] != 0);
-    t->tag[slots[i]] = 0;
+    assert(slots[i] <= t->mask && wl_htab_used(t, slots[i]));
+    memcpy(wl_htab_entry(t, slots[i]), &empty, sizeof empty);
   }
   t->n = 0;
-}
-
-static int same_key(const wl_htab *t, uint32_t i, const void *key) {
-  if (t->eq)
-    return t->eq(wl_htab_entry(t, i), key);
-  return t->ksize == 0 || memcmp(wl_htab_entry(t, i), key, t->ksize) == 0;
-}
-
-/* The first slot on tag's probe path that is empty or holds the key. Ends: the table is never
- * more than 3/4 full, so an empty slot exists. */
-static uint32_t probe(const wl_htab *t, uint64_t tag, const void *key) {
-  assert(t->tag && t->n <= t->max && t->max < wl_htab_slots(t));
-  uint32_t i = (uint32_t)((tag * GOLDEN64) >> t->shift);
-  for (;;) {
-    uint64_t s = t->tag[i];
-    if (s == 0 || (s == tag && same_key(t, i, key)))
-      return i;
-    i = (i + 1) & t->mask;
-  }
-}
-
-uint32_t wl_htab_find(const wl_htab *t, uint64_t tag, const void *key) {
-  tag = tag ? tag : 1;
-  uint32_t i = probe(t, tag, key);
-  return t->tag[i] ? i : WL_HTAB_NONE;
-}
-
-int wl_htab_add(wl_htab *t, uint64_t tag, const void *key, uint32_t *slot) {
-  tag = tag ? tag : 1;
-  uint32_t i = probe(t, tag, key);
-  if (t->tag[i]) {
-    *slot = i;
-    return 0;
-  }
-  if (t->n >= t->max) {
-    *slot = WL_HTAB_NONE;
-    return WL_E_FULL;
-  }
-  t->tag[i] = tag;
-  t->n++;
-  if (t->esize) {
-    unsigned char *e = wl_htab_entry(t, i);
-    memset(e, 0, t->esize);
-    if (t->ksize)
-      memcpy(e, key, t->ksize);
-  }
-  *slot = i;
-  return 1;
 }

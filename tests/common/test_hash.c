@@ -2,7 +2,7 @@
  * part of file formats, so they are pinned), incremental use, the u64 and fmix64 helpers, the
  * table hash pinned on a few inputs (values computed by a separate Python model, so a change is
  * deliberate), and the open-addressing table: bad sizes, the 3/4 bound, colliding tags told apart
- * by the key bytes or by eq, clears, and a long random run checked against a plain array.
+ * by eq (byte keys, string keys), clears, and a long random run checked against a plain array.
  *
  * Keys are copied into exactly-sized heap blocks where the table reads them, so ASan catches a
  * read past ksize.
@@ -94,12 +94,14 @@ static void test_htab_bad_sizes(void **state) {
   wl_htab t;
   static const uint32_t bad[] = {0, 1, 2, 3, 6, 100, WL_HTAB_MAX_SLOTS + 1, UINT32_MAX};
   for (size_t i = 0; i < N_ELEMS(bad); i++) {
-    assert_int_equal(wl_htab_init(&t, bad[i], 0, 0, NULL), WL_E_INVAL);
-    assert_null(t.tag);
+    assert_int_equal(wl_htab_init(&t, bad[i], 8), WL_E_INVAL);
+    assert_null(t.ent);
     wl_htab_free(&t); /* a failed init leaves a table free accepts */
   }
-  assert_int_equal(wl_htab_init(&t, 8, 8, 9, NULL), WL_E_INVAL); /* key longer than entry */
-  assert_non_null(strstr(wl_errmsg(), "9-byte key"));
+  static const size_t bad_esize[] = {0, 4, 12, 33};
+  for (size_t i = 0; i < N_ELEMS(bad_esize); i++)
+    assert_int_equal(wl_htab_init(&t, 8, bad_esize[i]), WL_E_INVAL);
+  assert_non_null(strstr(wl_errmsg(), "33 bytes"));
   wl_htab_free(NULL);
   wl_htab zero = {0};
   wl_htab_free(&zero);
@@ -113,31 +115,32 @@ static void test_htab_u64_set_bound(void **state) {
   static const uint32_t sizes[] = {4, 8, 64, 1024};
   for (size_t s = 0; s < N_ELEMS(sizes); s++) {
     wl_htab t;
-    assert_int_equal(wl_htab_init(&t, sizes[s], 0, 0, NULL), WL_OK);
+    assert_int_equal(wl_htab_init(&t, sizes[s], sizeof(uint64_t)), WL_OK);
     assert_int_equal(wl_htab_slots(&t), sizes[s]);
     assert_int_equal(t.max, sizes[s] / 4 * 3);
     uint32_t slot, seen = 0;
     for (uint64_t k = 1; k <= t.max; k++) { /* small sequential keys: the worst input to spread */
-      assert_int_equal(wl_htab_add(&t, k, NULL, &slot), 1);
+      assert_int_equal(wl_htab_add(&t, k, NULL, NULL, &slot), 1);
       assert_true(slot < sizes[s]);
       assert_true(wl_htab_used(&t, slot));
+      assert_true(*(uint64_t *)wl_htab_entry(&t, slot) == k); /* the entry is its tag */
     }
     assert_true(wl_htab_full(&t));
     for (uint64_t k = 1; k <= t.max; k++) {
-      assert_int_equal(wl_htab_add(&t, k, NULL, &slot), 0); /* present: found even when full */
-      assert_int_equal(wl_htab_find(&t, k, NULL), slot);
+      assert_int_equal(wl_htab_add(&t, k, NULL, NULL, &slot), 0); /* present: found when full */
+      assert_int_equal(wl_htab_find(&t, k, NULL, NULL), slot);
     }
-    assert_int_equal(wl_htab_add(&t, t.max + 1, NULL, &slot), WL_E_FULL);
+    assert_int_equal(wl_htab_add(&t, t.max + 1, NULL, NULL, &slot), WL_E_FULL);
     assert_int_equal(slot, WL_HTAB_NONE);
-    assert_int_equal(wl_htab_find(&t, t.max + 1, NULL), WL_HTAB_NONE);
+    assert_int_equal(wl_htab_find(&t, t.max + 1, NULL, NULL), WL_HTAB_NONE);
     assert_int_equal(t.n, t.max);
     for (uint32_t i = 0; i < sizes[s]; i++)
-      seen += wl_htab_used(&t, i);
+      seen += (uint32_t)wl_htab_used(&t, i);
     assert_int_equal(seen, t.max);
     wl_htab_clear(&t);
     assert_int_equal(t.n, 0);
-    assert_int_equal(wl_htab_find(&t, 1, NULL), WL_HTAB_NONE);
-    assert_int_equal(wl_htab_add(&t, t.max + 1, NULL, &slot), 1);
+    assert_int_equal(wl_htab_find(&t, 1, NULL, NULL), WL_HTAB_NONE);
+    assert_int_equal(wl_htab_add(&t, t.max + 1, NULL, NULL, &slot), 1);
     wl_htab_free(&t);
     wl_htab_free(&t); /* twice is fine */
   }
@@ -148,26 +151,31 @@ static void test_htab_tag_zero(void **state) {
   (void)state;
   wl_htab t;
   uint32_t a, b;
-  assert_int_equal(wl_htab_init(&t, 8, 0, 0, NULL), WL_OK);
-  assert_int_equal(wl_htab_add(&t, 0, NULL, &a), 1);
-  assert_int_equal(wl_htab_add(&t, 1, NULL, &b), 0);
+  assert_int_equal(wl_htab_init(&t, 8, sizeof(uint64_t)), WL_OK);
+  assert_int_equal(wl_htab_add(&t, 0, NULL, NULL, &a), 1);
+  assert_int_equal(wl_htab_add(&t, 1, NULL, NULL, &b), 0);
   assert_int_equal(a, b);
-  assert_int_equal(wl_htab_find(&t, 0, NULL), a);
+  assert_int_equal(wl_htab_find(&t, 0, NULL, NULL), a);
   wl_htab_free(&t);
 }
 
 /* ================================================================ table: keys and entries */
 
 typedef struct bent {
+  uint64_t tag;
   uint8_t key[12];
   uint32_t count;
 } bent;
 
-/* Byte keys whose tags all collide: the key bytes tell them apart, the entries stay apart. */
+static int bent_eq(const void *entry, const void *key) {
+  return memcmp(((const bent *)entry)->key, key, sizeof ((const bent *)entry)->key) == 0;
+}
+
+/* Byte keys whose tags all collide: eq tells them apart, the entries stay apart. */
 static void test_htab_byte_keys_colliding(void **state) {
   (void)state;
   wl_htab t;
-  assert_int_equal(wl_htab_init(&t, 16, sizeof(bent), 12, NULL), WL_OK);
+  assert_int_equal(wl_htab_init(&t, 16, sizeof(bent)), WL_OK);
   uint8_t *key = malloc(12); /* exactly sized */
   assert_non_null(key);
   uint32_t slot;
@@ -175,12 +183,15 @@ static void test_htab_byte_keys_colliding(void **state) {
     for (uint8_t i = 0; i < 12; i++) {
       memset(key, 0, 12);
       key[11] = i;
-      int rc = wl_htab_add(&t, 42, key, &slot);
+      int rc = wl_htab_add(&t, 42, key, bent_eq, &slot);
       assert_int_equal(rc, round == 0 ? 1 : 0);
       bent *e = wl_htab_entry(&t, slot);
-      assert_memory_equal(e->key, key, 12);
-      if (rc == 1)
-        assert_int_equal(e->count, 0); /* a new entry is zeroed */
+      assert_true(e->tag == 42);
+      if (rc == 1) { /* a new entry is zeroed but for its tag; the caller writes the key */
+        assert_int_equal(e->count, 0);
+        assert_int_equal(e->key[11], 0);
+        memcpy(e->key, key, 12);
+      }
       e->count += i + 1u;
     }
   }
@@ -189,50 +200,60 @@ static void test_htab_byte_keys_colliding(void **state) {
   for (uint8_t i = 0; i < 12; i++) {
     memset(key, 0, 12);
     key[11] = i;
-    slot = wl_htab_find(&t, 42, key);
+    slot = wl_htab_find(&t, 42, key, bent_eq);
     assert_int_not_equal(slot, WL_HTAB_NONE);
     assert_int_equal(((bent *)wl_htab_entry(&t, slot))->count, 3u * (i + 1u));
-    assert_int_equal(wl_htab_find(&t, 43, key), WL_HTAB_NONE); /* right key, wrong tag */
+    assert_int_equal(wl_htab_find(&t, 43, key, bent_eq), WL_HTAB_NONE); /* right key, wrong tag */
   }
   key[11] = 99;
-  assert_int_equal(wl_htab_find(&t, 42, key), WL_HTAB_NONE);
-  assert_int_equal(wl_htab_add(&t, 42, key, &slot), WL_E_FULL);
+  assert_int_equal(wl_htab_find(&t, 42, key, bent_eq), WL_HTAB_NONE);
+  assert_int_equal(wl_htab_add(&t, 42, key, bent_eq, &slot), WL_E_FULL);
   free(key);
   wl_htab_free(&t);
 }
 
 typedef struct sent {
+  uint64_t tag;
   const char *key;
-  int id;
+  int64_t id;
 } sent;
 
 static int sent_eq(const void *entry, const void *key) {
   return strcmp(((const sent *)entry)->key, key) == 0;
 }
 
-/* Keys compared by eq (a string the entry points to); colliding tags again. */
-static void test_htab_eq_keys(void **state) {
+/* Keys an entry points to (strings); colliding tags again. */
+static void test_htab_string_keys(void **state) {
   (void)state;
   static const char *names[] = {"svchost.exe", "firefox.exe", "", "a", "svchost.ex"};
   wl_htab t;
-  assert_int_equal(wl_htab_init(&t, 8, sizeof(sent), 0, sent_eq), WL_OK);
+  assert_int_equal(wl_htab_init(&t, 8, sizeof(sent)), WL_OK);
   for (size_t i = 0; i < N_ELEMS(names); i++) {
     uint32_t slot;
     uint64_t tag = i < 3 ? 7 : wl_hash_bytes(names[i], strlen(names[i])); /* 3 share tag 7 */
-    assert_int_equal(wl_htab_add(&t, tag, names[i], &slot), 1);
+    assert_int_equal(wl_htab_add(&t, tag, names[i], sent_eq, &slot), 1);
     sent *e = wl_htab_entry(&t, slot);
-    assert_null(e->key); /* zeroed: the caller fills what eq reads */
+    assert_null(e->key);
     e->key = names[i];
-    e->id = (int)i + 1;
+    e->id = (int64_t)i + 1;
   }
   for (size_t i = 0; i < N_ELEMS(names); i++) {
     uint64_t tag = i < 3 ? 7 : wl_hash_bytes(names[i], strlen(names[i]));
-    uint32_t slot = wl_htab_find(&t, tag, names[i]);
+    uint32_t slot = wl_htab_find(&t, tag, names[i], sent_eq);
     assert_int_not_equal(slot, WL_HTAB_NONE);
-    assert_int_equal(((sent *)wl_htab_entry(&t, slot))->id, (int)i + 1);
+    assert_int_equal(((sent *)wl_htab_entry(&t, slot))->id, (int64_t)i + 1);
   }
-  assert_int_equal(wl_htab_find(&t, 7, "other"), WL_HTAB_NONE);
+  assert_int_equal(wl_htab_find(&t, 7, "other", sent_eq), WL_HTAB_NONE);
   wl_htab_free(&t);
+}
+
+typedef struct ment {
+  uint64_t tag;
+  uint32_t key, value;
+} ment;
+
+static int ment_eq(const void *entry, const void *key) {
+  return ((const ment *)entry)->key == *(const uint32_t *)key;
 }
 
 /* clear_slots with the list of used slots leaves the same empty table as clear. */
@@ -240,12 +261,13 @@ static void test_htab_clear_slots(void **state) {
   (void)state;
   wl_htab t;
   uint32_t list[48], n = 0, slot;
-  assert_int_equal(wl_htab_init(&t, 64, sizeof(uint64_t), sizeof(uint64_t), NULL), WL_OK);
-  for (int round = 0; round < 4; round++) {
+  assert_int_equal(wl_htab_init(&t, 64, sizeof(ment)), WL_OK);
+  for (uint32_t round = 0; round < 4; round++) {
     n = 0;
-    for (uint64_t k = 0; k < 48; k++) {
-      uint64_t key = k * 1000 + (uint64_t)round;
-      assert_int_equal(wl_htab_add(&t, wl_hash_bytes(&key, 8), &key, &slot), 1);
+    for (uint32_t k = 0; k < 48; k++) {
+      uint32_t key = k * 1000 + round;
+      assert_int_equal(wl_htab_add(&t, wl_hash_bytes(&key, 4), &key, ment_eq, &slot), 1);
+      ((ment *)wl_htab_entry(&t, slot))->key = key;
       list[n++] = slot;
     }
     assert_true(wl_htab_full(&t));
@@ -258,11 +280,6 @@ static void test_htab_clear_slots(void **state) {
 }
 
 /* ================================================================ table: against a model */
-
-typedef struct ment {
-  uint32_t key;
-  uint32_t value;
-} ment;
 
 static uint64_t rng_next(uint64_t *s) {
   *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -279,7 +296,7 @@ static void test_htab_model(void **state) {
   uint64_t rng = 12345;
   wl_htab t;
   memset(model, 0, sizeof model);
-  assert_int_equal(wl_htab_init(&t, SLOTS, sizeof(ment), sizeof(uint32_t), NULL), WL_OK);
+  assert_int_equal(wl_htab_init(&t, SLOTS, sizeof(ment)), WL_OK);
   for (uint32_t op = 0; op < OPS; op++) {
     uint32_t k = (uint32_t)(rng_next(&rng) % KEYS), r = (uint32_t)(rng_next(&rng) % 1000), slot;
     uint64_t tag = k % 61;
@@ -288,7 +305,7 @@ static void test_htab_model(void **state) {
       memset(model, 0, sizeof model);
       present = 0;
     } else if (r < 500) {
-      slot = wl_htab_find(&t, tag, &k);
+      slot = wl_htab_find(&t, tag, &k, ment_eq);
       if (!model[k]) {
         assert_int_equal(slot, WL_HTAB_NONE);
       } else {
@@ -296,7 +313,7 @@ static void test_htab_model(void **state) {
         assert_int_equal(((ment *)wl_htab_entry(&t, slot))->value + 1, model[k]);
       }
     } else {
-      int rc = wl_htab_add(&t, tag, &k, &slot);
+      int rc = wl_htab_add(&t, tag, &k, ment_eq, &slot);
       if (model[k]) {
         assert_int_equal(rc, 0);
       } else if (present == SLOTS / 4 * 3) {
@@ -307,7 +324,7 @@ static void test_htab_model(void **state) {
         present++;
       }
       ment *e = wl_htab_entry(&t, slot);
-      assert_int_equal(e->key, k);
+      e->key = k;
       e->value = op;
       model[k] = op + 1;
     }
@@ -325,7 +342,7 @@ int main(void) {
       cmocka_unit_test(test_htab_u64_set_bound),
       cmocka_unit_test(test_htab_tag_zero),
       cmocka_unit_test(test_htab_byte_keys_colliding),
-      cmocka_unit_test(test_htab_eq_keys),
+      cmocka_unit_test(test_htab_string_keys),
       cmocka_unit_test(test_htab_clear_slots),
       cmocka_unit_test(test_htab_model),
   };
