@@ -123,9 +123,11 @@ static inline uint32_t wl_htab_find(const wl_htab *t, uint64_t tag, const void *
   return wl_htab_used(t, i) ? i : WL_HTAB_NONE;
 }
 
-/* Find or add: *slot is the key's slot. 1 when added (the entry is zeroed but for its tag: the
- * caller writes the key eq reads), 0 when it was there, WL_E_FULL when absent and the table is
- * full (*slot = WL_HTAB_NONE; no message is set: this is a hot path). */
+/* Find or add: *slot is the key's slot. 1 when added: the entry holds the tag and the caller
+ * sets the rest — the key eq reads, and every other field (they hold what a cleared entry left
+ * there; not zeroing saves a memset per insert on the store's hot path). 0 when it was there.
+ * WL_E_FULL when absent and the table is full (*slot = WL_HTAB_NONE; no message is set: this is
+ * a hot path). */
 static inline int wl_htab_add(wl_htab *t, uint64_t tag, const void *key, wl_htab_eq eq,
                               uint32_t *slot) {
   uint32_t i = wl_htab_probe_(t, &tag, key, eq);
@@ -136,9 +138,7 @@ static inline int wl_htab_add(wl_htab *t, uint64_t tag, const void *key, wl_htab
     *slot = WL_HTAB_NONE;
     return WL_E_FULL;
   }
-  unsigned char *e = wl_htab_entry(t, i);
-  memset(e + sizeof tag, 0, t->esize - sizeof tag);
-  memcpy(e, &tag, sizeof tag);
+  memcpy(wl_htab_entry(t, i), &tag, sizeof tag);
   t->n++;
   return 1;
 }

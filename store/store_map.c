@@ -61,6 +61,8 @@ uint32_t wl_agg_get(wl_agg_map *m, const void *key, int *fresh) {
   assert(rc >= 0);
   if (rc == 1) {
     memcpy(m->e[slot].key, key, WL_AGG_KEY);
+    memset(m->e[slot].v, 0, sizeof m->e[slot].v);
+    m->e[slot].id = 0;
     m->list[m->n++] = slot;
   }
   assert(m->n == m->t.n && m->n <= WL_STORE_CHUNK);
