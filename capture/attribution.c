@@ -12,11 +12,13 @@
  * default inbound rule". Consumer thread only; replay has no engine and attributes nothing (its
  * filter ids belong to another machine).
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_os.h"
 #include "capture/capture_impl.h"
 #include "engine/keys.h"
@@ -27,8 +29,7 @@ typedef struct pending {
 } pending;
 
 struct wl_cap_attrib {
-  uint64_t ids[WL_CAPTURE_FILTER_CACHE]; /* open addressing, 0 = empty (0 is never a filter) */
-  size_t n;
+  wl_htab ids; /* WL_CAPTURE_FILTER_CACHE slots, entries: the id alone (0 is never a filter) */
   pending wait[WL_CAPTURE_ATTRIB_PENDING]; /* failed lookups to ask again */
   size_t nwait;
   int store_err_logged, full_logged;
@@ -36,32 +37,29 @@ struct wl_cap_attrib {
 
 int wl_cap_attrib_create(wl_capture *c) {
   c->attrib = calloc(1, sizeof *c->attrib);
-  return c->attrib ? WL_OK : wl_err(WL_E_NOMEM, "capture: out of memory");
+  if (!c->attrib)
+    return wl_err(WL_E_NOMEM, "capture: out of memory");
+  int rc = wl_htab_init(&c->attrib->ids, WL_CAPTURE_FILTER_CACHE, sizeof(uint64_t));
+  if (rc != WL_OK)
+    wl_cap_attrib_destroy(c);
+  return rc;
 }
 
 void wl_cap_attrib_destroy(wl_capture *c) {
-  if (!c)
+  if (!c || !c->attrib)
     return;
+  wl_htab_free(&c->attrib->ids);
   free(c->attrib);
   c->attrib = NULL;
 }
 
-/* 1 when id was not cached (and is now). */
+/* 1 when id was not cached (and is now). At 3/4 full the cache starts over. */
 static int remember(wl_cap_attrib *a, uint64_t id) {
-  const size_t mask = WL_CAPTURE_FILTER_CACHE - 1;
-  if (a->n >= WL_CAPTURE_FILTER_CACHE / 4 * 3) {
-    memset(a->ids, 0, sizeof a->ids);
-    a->n = 0;
-  }
-  size_t i = (size_t)(id * 0x9E3779B97F4A7C15ULL >> 40) & mask;
-  while (a->ids[i]) {
-    if (a->ids[i] == id)
-      return 0;
-    i = (i + 1) & mask;
-  }
-  a->ids[i] = id;
-  a->n++;
-  return 1;
+  uint32_t slot;
+  assert(id != 0);
+  if (wl_htab_full(&a->ids))
+    wl_htab_clear(&a->ids);
+  return wl_htab_add(&a->ids, id, NULL, NULL, &slot) == 1;
 }
 
 static int is_ours(const wl_provider *p) {

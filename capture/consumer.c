@@ -11,18 +11,13 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "capture/capture_impl.h"
 #include "event/decode.h"
 
 #define STOP_RETRIES 10 /* store retries allowed once a stop was requested */
-
-/* A saturating set of 64-bit hashes (open addressing, 0 = empty slot). */
-typedef struct hset {
-  uint64_t *slot;
-  size_t cap, n;
-} hset;
 
 struct wl_cap_consumer {
   wl_raw_event *raw; /* WL_CAPTURE_POP */
@@ -33,38 +28,15 @@ struct wl_cap_consumer {
   wl_path_map map;
   uint64_t map_ns; /* last read of the engine's drive map (0: never) */
   unsigned hint_gen;
-  hset apps, flows;
+  wl_htab apps, flows; /* sets of FNV-1a hashes (entries: the tag alone), saturating */
   uint64_t rate_ns, rate_events;
 };
 
-static int hset_init(hset *s, size_t cap) {
-  s->slot = calloc(cap, sizeof *s->slot);
-  s->cap = cap;
-  s->n = 0;
-  return s->slot ? WL_OK : wl_err(WL_E_NOMEM, "capture: out of memory for a set of %zu", cap);
-}
-
-/* 1 when h was new. Stops inserting at 3/4 full: counts saturate, lookups stay fast. */
-static int hset_add(hset *s, uint64_t h) {
-  h = h ? h : 1;
-  size_t i = (size_t)(h ^ (h >> 29)) & (s->cap - 1);
-  while (s->slot[i]) {
-    if (s->slot[i] == h)
-      return 0;
-    i = (i + 1) & (s->cap - 1);
-  }
-  if (s->n >= s->cap / 4 * 3)
-    return 0;
-  s->slot[i] = h;
-  s->n++;
-  return 1;
-}
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 0x100000001b3ULL;
-  return h;
+/* 1 when h was new. Saturates: at 3/4 full (wl_htab_full) nothing more is added, so the
+ * counts stop growing and lookups stay fast. A hash of 0 counts as 1. */
+static int set_add(wl_htab *s, uint64_t h) {
+  uint32_t slot;
+  return wl_htab_add(s, h, NULL, NULL, &slot) == 1;
 }
 
 int wl_cap_consumer_create(wl_capture *c) {
@@ -77,8 +49,8 @@ int wl_cap_consumer_create(wl_capture *c) {
   if (!k->raw || !k->ev)
     return wl_err(WL_E_NOMEM, "capture: out of memory for a batch of %u", WL_CAPTURE_BATCH);
   wl_path_map_init(&k->map);
-  int rc = hset_init(&k->apps, WL_CAPTURE_APP_SET);
-  return rc == WL_OK ? hset_init(&k->flows, WL_CAPTURE_FLOW_SET) : rc;
+  int rc = wl_htab_init(&k->apps, WL_CAPTURE_APP_SET, sizeof(uint64_t));
+  return rc == WL_OK ? wl_htab_init(&k->flows, WL_CAPTURE_FLOW_SET, sizeof(uint64_t)) : rc;
 }
 
 void wl_cap_consumer_destroy(wl_capture *c) {
@@ -87,8 +59,8 @@ void wl_cap_consumer_destroy(wl_capture *c) {
     return;
   free(k->raw);
   free(k->ev);
-  free(k->apps.slot);
-  free(k->flows.slot);
+  wl_htab_free(&k->apps);
+  wl_htab_free(&k->flows);
   free(k);
   c->cons = NULL;
 }
@@ -150,15 +122,15 @@ static void map_app(wl_capture *c, wl_cap_consumer *k, wl_event *ev) {
 /* ---- live counters ---- */
 
 static void count_distinct(wl_capture *c, wl_cap_consumer *k, const wl_event *ev) {
-  uint64_t app = fnv(0xcbf29ce484222325ULL, ev->app, strlen(ev->app));
-  if (hset_add(&k->apps, app))
+  uint64_t app = wl_fnv1a64(WL_FNV1A64_INIT, ev->app, strlen(ev->app));
+  if (set_add(&k->apps, app))
     atomic_fetch_add(&c->apps, 1);
   /* the store's flow key: outbound keeps the remote port, inbound the local one */
   uint8_t key[24] = {ev->dir, ev->proto, ev->ip_version, ev->type};
   uint16_t port = ev->dir == WL_DIR_IN ? ev->local_port : ev->remote_port;
   memcpy(key + 4, &port, 2);
   memcpy(key + 6, ev->remote_addr, 16);
-  if (hset_add(&k->flows, fnv(app, key, sizeof key)))
+  if (set_add(&k->flows, wl_fnv1a64(app, key, sizeof key)))
     atomic_fetch_add(&c->flows, 1);
 }
 

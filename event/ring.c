@@ -11,6 +11,7 @@
  */
 #include "event/ring.h"
 
+#include <assert.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "common/wl_err.h"
 
 #define WL_CACHE_LINE 64
+
+_Static_assert((WL_RING_MAX_CAPACITY & (WL_RING_MAX_CAPACITY - 1)) == 0, "a power of two");
 
 struct wl_ring {
   alignas(WL_CACHE_LINE) _Atomic uint64_t tail; /* next position producers claim */
@@ -77,6 +80,9 @@ int wl_ring_create(size_t capacity, size_t record_size, wl_ring **out) {
     free(r->self_block);
     return wl_err(WL_E_NOMEM, "ring: out of memory for %zu bytes", bytes);
   }
+  /* every slot's seq is 8-byte aligned (atomics), and position & mask indexes the ring */
+  assert((uintptr_t)r->slots % WL_CACHE_LINE == 0 && r->slot_size % 8 == 0);
+  assert(r->slot_size >= sizeof(uint64_t) + record_size && (capacity & r->mask) == 0);
   for (size_t i = 0; i < capacity; i++)
     atomic_init(slot_seq(r, i), (uint64_t)i);
   atomic_init(&r->tail, 0);
@@ -109,6 +115,8 @@ int wl_ring_push(wl_ring *r, const void *rec) {
       pos = atomic_load_explicit(&r->tail, memory_order_relaxed); /* another producer won */
     }
   }
+  /* claimed: only this producer writes the slot until it publishes pos + 1 */
+  assert(atomic_load_explicit(slot_seq(r, pos), memory_order_relaxed) == pos);
   memcpy(slot_data(r, pos), rec, r->record_size);
   atomic_store_explicit(slot_seq(r, pos), pos + 1, memory_order_release);
   atomic_fetch_add_explicit(&r->pushed, 1, memory_order_relaxed);
@@ -132,7 +140,10 @@ size_t wl_ring_pop(wl_ring *r, void *out, size_t max) {
   size_t n = 0;
   for (; n < max; n++, head++) {
     _Atomic uint64_t *seq = slot_seq(r, head);
-    if (atomic_load_explicit(seq, memory_order_acquire) != head + 1)
+    uint64_t s = atomic_load_explicit(seq, memory_order_acquire);
+    /* free for this lap or published in it: a slot is never ahead of the consumer by a lap */
+    assert(s == head || s == head + 1);
+    if (s != head + 1)
       break; /* empty, or the producer of this slot has not published yet */
     memcpy(dst + n * r->record_size, slot_data(r, head), r->record_size);
     atomic_store_explicit(seq, head + r->capacity, memory_order_release);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "import/import_int.h"
@@ -42,57 +43,32 @@ int wl_import_id_index(uint32_t event_id) {
   return -1;
 }
 
-/* ---------------------------------------------------------------- hashing and keys */
-
-uint64_t imp_hash(uint64_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= b[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-uint64_t imp_hash_u64(uint64_t h, uint64_t v) {
-  unsigned char b[8];
-  for (int i = 0; i < 8; i++)
-    b[i] = (unsigned char)(v >> (8 * i));
-  return imp_hash(h, b, 8);
-}
-
-uint64_t imp_hash_final(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
+/* ---------------------------------------------------------------- keys (FNV-1a 64 + fmix64) */
 
 uint64_t imp_key_record(const char *computer, uint64_t record, uint32_t event_id, uint64_t ts) {
-  uint64_t h = imp_hash(IMP_HASH_INIT, "R", 1);
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, "R", 1);
   for (const char *p = computer; *p; p++) {
     char ch = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
-    h = imp_hash(h, &ch, 1);
+    h = wl_fnv1a64(h, &ch, 1);
   }
-  h = imp_hash(h, "", 1); /* separator: "ab"+1 differs from "a"+"b1" */
-  h = imp_hash_u64(h, record);
-  h = imp_hash_u64(h, event_id);
-  h = imp_hash_u64(h, ts / WL_TICKS_PER_SEC);
-  return imp_hash_final(h);
+  h = wl_fnv1a64(h, "", 1); /* separator: "ab"+1 differs from "a"+"b1" */
+  h = wl_fnv1a64_u64(h, record);
+  h = wl_fnv1a64_u64(h, event_id);
+  h = wl_fnv1a64_u64(h, ts / WL_TICKS_PER_SEC);
+  return wl_hash_mix64(h);
 }
 
 uint64_t imp_key_content(const imp_ctx *c, uint64_t ordinal, uint64_t content_hash) {
-  uint64_t h = imp_hash(IMP_HASH_INIT, "C", 1);
-  h = imp_hash_u64(h, c->file_id);
-  h = imp_hash_u64(h, ordinal);
-  h = imp_hash_u64(h, content_hash);
-  return imp_hash_final(h);
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, "C", 1);
+  h = wl_fnv1a64_u64(h, c->file_id);
+  h = wl_fnv1a64_u64(h, ordinal);
+  h = wl_fnv1a64_u64(h, content_hash);
+  return wl_hash_mix64(h);
 }
 
 void imp_file_identity(imp_ctx *c, uint64_t content_hash) {
   if (!c->have_file_id) {
-    c->file_id = imp_hash_final(content_hash);
+    c->file_id = wl_hash_mix64(content_hash);
     c->have_file_id = 1;
   }
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "import/import_int.h"
 
 static const char root_open[] = "<wl-root>";
@@ -101,13 +102,13 @@ static void trim(imp_sec *s, int f) {
 
 /* The normalized content of an event: the fields we keep, in field order. */
 static uint64_t content_hash(const imp_sec *s) {
-  uint64_t h = IMP_HASH_INIT;
+  uint64_t h = WL_FNV1A64_INIT;
   for (int f = 0; f < F_COUNT; f++) {
     const char *v = imp_sec_get(s, f);
     if (!v)
       continue;
-    h = imp_hash_u64(h, (uint64_t)f);
-    h = imp_hash(h, v, s->len[f] + 1);
+    h = wl_fnv1a64_u64(h, (uint64_t)f);
+    h = wl_fnv1a64(h, v, s->len[f] + 1);
   }
   return h;
 }

@@ -77,12 +77,6 @@ int imp_deliver(imp_ctx *c);
 uint64_t imp_key_record(const char *computer, uint64_t record, uint32_t event_id, uint64_t ts);
 uint64_t imp_key_content(const imp_ctx *c, uint64_t ordinal, uint64_t content_hash);
 
-/* FNV-1a 64 + murmur3 fmix64. */
-#define IMP_HASH_INIT 0xcbf29ce484222325ULL
-uint64_t imp_hash(uint64_t h, const void *p, size_t n);
-uint64_t imp_hash_u64(uint64_t h, uint64_t v);
-uint64_t imp_hash_final(uint64_t h);
-
 /* Small parsers shared by the formats: decimal unsigned in [0, max]; protocol number or name
  * (ip_version picks ICMP vs ICMPv6 for "ICMP"); an address with an optional %zone. Return 0 or
  * -1 (no wl_err: the caller reports the field). */

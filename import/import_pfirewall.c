@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "import/import_int.h"
 
 enum pfirewall_col {
@@ -227,7 +228,7 @@ int imp_pfirewall_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno
   if (!c->pfirewall.ncols)
     use_default(c, lineno);
   uint64_t ord = imp_begin_record(c);
-  uint64_t h = imp_hash(IMP_HASH_INIT, line, len);
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, line, len);
   imp_file_identity(c, h);
   tok t[PFIREWALL_MAX_COLS];
   pfirewall_rec r;

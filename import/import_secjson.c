@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_json.h"
 #include "import/import_int.h"
 
@@ -90,7 +91,7 @@ static int skippable_id(const imp_sec *s) {
 
 int imp_secjson_line(imp_ctx *c, const char *line, size_t len, uint64_t lineno) {
   uint64_t ord = imp_begin_record(c);
-  uint64_t h = imp_hash(IMP_HASH_INIT, line, len);
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, line, len);
   imp_file_identity(c, h);
   wl_json_arena_reset(&c->arena);
   const wl_json *root = NULL;

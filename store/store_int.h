@@ -4,8 +4,10 @@
  *
  * Bounds: a batch is processed in chunks of WL_STORE_CHUNK events; the per-chunk maps hold at
  * most one entry per event of the chunk and have twice that many slots, so they never fill.
- * The app and SID caches are cleared when three quarters full (they only speed up interning;
- * the tables are the truth).
+ * The app, SID and context caches are cleared when three quarters full (they only speed up
+ * interning; the tables are the truth). All five are common/wl_hash.h tables, allocated once:
+ * 96 bytes a slot for the maps (8192 slots each, plus 4 a slot for the list of used slots), 32
+ * for the string caches (1024 and 256 slots, plus the strings), 72 for the context cache (4096).
  */
 #ifndef WL_STORE_INT_H
 #define WL_STORE_INT_H
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/wl_hash.h"
 #include "store/store.h"
 
 #define WL_STORE_CHUNK 4096u           /* events coalesced per flush */
@@ -46,37 +49,38 @@ enum wl_st {
 /* A fixed-size key aggregated over a chunk (flow key, app id, hour+filter). */
 #define WL_AGG_KEY 40
 typedef struct wl_agg_ent {
+  uint64_t tag; /* wl_htab's */
   uint8_t key[WL_AGG_KEY];
   uint64_t v[5];
   int64_t id;
-  uint32_t used;
 } wl_agg_ent;
 typedef struct wl_agg_map {
-  wl_agg_ent *e;     /* WL_STORE_MAP_SLOTS */
-  uint32_t *list;    /* used slots, in insertion order */
-  uint32_t n;
+  wl_htab t;         /* WL_STORE_MAP_SLOTS slots of wl_agg_ent, keyed by key[] */
+  wl_agg_ent *e;     /* t's entries, by slot */
+  uint32_t *list;    /* used slots, in insertion order (flows get their ids in this order) */
+  uint32_t n;        /* entries in list: always t.n */
 } wl_agg_map;
 
 /* String → id cache (app paths with their DOS form; SIDs). */
 typedef struct wl_str_ent {
+  uint64_t tag; /* wl_htab's */
   char *key;
   char *aux; /* DOS path for apps, NULL for SIDs */
   int64_t id;
 } wl_str_ent;
 typedef struct wl_str_cache {
-  wl_str_ent *e;
-  uint32_t slots, n;
+  wl_htab t; /* slots of wl_str_ent, keyed by the string key points to */
 } wl_str_cache;
 
 /* Binary key → id cache (event contexts), same policy as wl_str_cache. */
 #define WL_BIN_KEY 56
 typedef struct wl_bin_ent {
+  uint64_t tag; /* wl_htab's */
   uint8_t key[WL_BIN_KEY];
-  int64_t id; /* 0 = free slot */
+  int64_t id; /* > 0 */
 } wl_bin_ent;
 typedef struct wl_bin_cache {
-  wl_bin_ent *e;
-  uint32_t slots, n;
+  wl_htab t; /* slots of wl_bin_ent, keyed by key[] */
 } wl_bin_cache;
 
 /* What an event row shares with many others, interned in the ctx table: the has/type/origin/

@@ -1,53 +1,44 @@
-/* store_map.c — the two small hash tables of the write path.
+/* store_map.c — the write path's in-memory tables, all common/wl_hash.h tables keyed by
+ * wl_hash_bytes (the keys are hashed once per event, so the hash is the fast one, not FNV).
  *
  * wl_agg_map: fixed-size binary keys (WL_AGG_KEY bytes) aggregated over one chunk of a batch:
- * flows before their upsert, per-app deltas, drops per hour and filter. Open addressing with
- * linear probing over WL_STORE_MAP_SLOTS slots; a chunk adds at most WL_STORE_CHUNK keys, so
- * the table is at most half full. Reset walks the list of used slots instead of clearing all.
+ * flows before their upsert, per-app deltas, drops per hour and filter. WL_STORE_MAP_SLOTS
+ * slots; a chunk adds at most WL_STORE_CHUNK keys, so the table is at most half full and never
+ * reaches the table's 3/4 bound. The used slots are listed in insertion order: the flush walks
+ * them in that order, and reset clears only them instead of every slot.
  *
  * wl_str_cache: string → row id (app paths, SIDs), and wl_bin_cache: fixed-size binary key →
  * row id (event contexts), so interning costs a hash lookup instead of a query per event.
- * Bounded: cleared when three quarters full; they are only caches.
+ * Bounded: cleared when three quarters full (wl_htab_full); they are only caches.
  */
+#include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "store/store_int.h"
 
-/* 8 bytes at a time (multiply, rotate), a byte tail, a final avalanche: keys are short and
- * hashed once per event, so this matters more than it looks. */
-static uint64_t hash_bytes(const void *p, size_t n) {
-  const uint8_t *b = p;
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-  for (; n >= 8; n -= 8, b += 8) {
-    memcpy(&w, b, 8);
-    h = (h ^ (w * 0xbf58476d1ce4e5b9ull)) * 0x94d049bb133111ebull;
-    h = (h << 27) | (h >> 37);
-  }
-  for (w = 0; n > 0; n--)
-    w = (w << 8) | b[n - 1];
-  h = (h ^ (w * 0xbf58476d1ce4e5b9ull)) * 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  h *= 0xd6e8feb86659fd93ull;
-  return h ^ (h >> 32);
-}
+_Static_assert(WL_STORE_CHUNK <= WL_STORE_MAP_SLOTS / 4 * 3, "a chunk never fills the maps");
+_Static_assert(offsetof(wl_agg_ent, tag) == 0 && sizeof(wl_agg_ent) % 8 == 0, "a wl_htab entry");
+_Static_assert(offsetof(wl_str_ent, tag) == 0 && sizeof(wl_str_ent) % 8 == 0, "a wl_htab entry");
+_Static_assert(offsetof(wl_bin_ent, tag) == 0 && sizeof(wl_bin_ent) % 8 == 0, "a wl_htab entry");
 
 int wl_agg_init(wl_agg_map *m) {
   memset(m, 0, sizeof *m);
-  m->e = calloc(WL_STORE_MAP_SLOTS, sizeof *m->e);
-  m->list = calloc(WL_STORE_MAP_SLOTS, sizeof *m->list);
-  if (!m->e || !m->list) {
+  if (wl_htab_init(&m->t, WL_STORE_MAP_SLOTS, sizeof(wl_agg_ent)) != WL_OK ||
+      !(m->list = calloc(WL_STORE_MAP_SLOTS, sizeof *m->list))) {
     wl_agg_free(m);
     return wl_err(WL_E_NOMEM, "store: no memory for the batch maps");
   }
+  m->e = wl_htab_entry(&m->t, 0);
   return WL_OK;
 }
 
 void wl_agg_free(wl_agg_map *m) {
   if (!m)
     return;
-  free(m->e);
+  wl_htab_free(&m->t);
   free(m->list);
   m->e = NULL;
   m->list = NULL;
@@ -55,67 +46,65 @@ void wl_agg_free(wl_agg_map *m) {
 }
 
 void wl_agg_reset(wl_agg_map *m) {
-  for (uint32_t i = 0; i < m->n; i++)
-    m->e[m->list[i]].used = 0;
+  wl_htab_clear_slots(&m->t, m->list, m->n);
   m->n = 0;
 }
 
-/* The caller never adds more than WL_STORE_CHUNK keys between resets, so a free slot exists. */
-uint32_t wl_agg_get(wl_agg_map *m, const void *key, int *fresh) {
-  const uint32_t mask = WL_STORE_MAP_SLOTS - 1;
-  uint32_t i = (uint32_t)hash_bytes(key, WL_AGG_KEY) & mask;
-  while (m->e[i].used) {
-    if (memcmp(m->e[i].key, key, WL_AGG_KEY) == 0) {
-      *fresh = 0;
-      return i;
-    }
-    i = (i + 1) & mask;
-  }
-  wl_agg_ent *e = &m->e[i];
-  memcpy(e->key, key, WL_AGG_KEY);
-  memset(e->v, 0, sizeof e->v);
-  e->id = 0;
-  e->used = 1;
-  m->list[m->n++] = i;
-  *fresh = 1;
-  return i;
+static int agg_eq(const void *entry, const void *key) {
+  return memcmp(((const wl_agg_ent *)entry)->key, key, WL_AGG_KEY) == 0;
 }
 
+/* The caller never adds more than WL_STORE_CHUNK keys between resets, so there is room. */
+uint32_t wl_agg_get(wl_agg_map *m, const void *key, int *fresh) {
+  uint32_t slot;
+  int rc = wl_htab_add(&m->t, wl_hash_bytes(key, WL_AGG_KEY), key, agg_eq, &slot);
+  assert(rc >= 0);
+  if (rc == 1) {
+    memcpy(m->e[slot].key, key, WL_AGG_KEY);
+    memset(m->e[slot].v, 0, sizeof m->e[slot].v);
+    m->e[slot].id = 0;
+    m->list[m->n++] = slot;
+  }
+  assert(m->n == m->t.n && m->n <= WL_STORE_CHUNK);
+  *fresh = rc == 1;
+  return slot;
+}
+
+/* ---------------------------------------------------------------- string → id */
+
+static int str_eq(const void *entry, const void *key) {
+  return strcmp(((const wl_str_ent *)entry)->key, key) == 0;
+}
+
+static uint64_t str_tag(const char *s) { return wl_hash_bytes(s, strlen(s)); }
+
 int wl_str_cache_init(wl_str_cache *c, uint32_t slots) {
-  c->slots = slots;
-  c->n = 0;
-  c->e = calloc(slots, sizeof *c->e);
-  return c->e ? WL_OK : wl_err(WL_E_NOMEM, "store: no memory for the intern cache");
+  int rc = wl_htab_init(&c->t, slots, sizeof(wl_str_ent));
+  return rc == WL_E_NOMEM ? wl_err(WL_E_NOMEM, "store: no memory for the intern cache") : rc;
 }
 
 void wl_str_cache_clear(wl_str_cache *c) {
-  if (!c || !c->e)
+  if (!c || !c->t.ent)
     return;
-  for (uint32_t i = 0; i < c->slots; i++) {
-    free(c->e[i].key);
-    free(c->e[i].aux);
-  }
-  memset(c->e, 0, c->slots * sizeof *c->e);
-  c->n = 0;
+  for (uint32_t i = 0; i < wl_htab_slots(&c->t); i++)
+    if (wl_htab_used(&c->t, i)) {
+      wl_str_ent *e = wl_htab_entry(&c->t, i);
+      free(e->key);
+      free(e->aux);
+    }
+  wl_htab_clear(&c->t);
 }
 
 void wl_str_cache_free(wl_str_cache *c) {
   if (!c)
     return;
   wl_str_cache_clear(c);
-  free(c->e);
-  c->e = NULL;
+  wl_htab_free(&c->t);
 }
 
 wl_str_ent *wl_str_cache_find(wl_str_cache *c, const char *key) {
-  const uint32_t mask = c->slots - 1;
-  uint32_t i = (uint32_t)hash_bytes(key, strlen(key)) & mask;
-  while (c->e[i].key) {
-    if (strcmp(c->e[i].key, key) == 0)
-      return &c->e[i];
-    i = (i + 1) & mask;
-  }
-  return NULL;
+  uint32_t slot = wl_htab_find(&c->t, str_tag(key), key, str_eq);
+  return slot == WL_HTAB_NONE ? NULL : wl_htab_entry(&c->t, slot);
 }
 
 static char *dup_or_null(const char *s) {
@@ -128,24 +117,24 @@ static char *dup_or_null(const char *s) {
   return d;
 }
 
-/* Insert (key not present). Clears the cache first when three quarters full. */
+/* Insert (the caller found the key absent). Clears the cache first when three quarters full. */
 int wl_str_cache_put(wl_str_cache *c, const char *key, const char *aux, int64_t id) {
-  if (c->n >= c->slots / 4 * 3)
+  if (wl_htab_full(&c->t))
     wl_str_cache_clear(c);
-  const uint32_t mask = c->slots - 1;
-  uint32_t i = (uint32_t)hash_bytes(key, strlen(key)) & mask;
-  while (c->e[i].key)
-    i = (i + 1) & mask;
   char *k = dup_or_null(key), *a = dup_or_null(aux);
   if (!k || (aux && !a)) {
     free(k);
     free(a);
     return wl_err(WL_E_NOMEM, "store: no memory for the intern cache");
   }
-  c->e[i].key = k;
-  c->e[i].aux = a;
-  c->e[i].id = id;
-  c->n++;
+  uint32_t slot;
+  int rc = wl_htab_add(&c->t, str_tag(key), key, str_eq, &slot);
+  assert(rc == 1); /* absent, and there is room: cleared above when full */
+  (void)rc;
+  wl_str_ent *e = wl_htab_entry(&c->t, slot);
+  e->key = k;
+  e->aux = a;
+  e->id = id;
   return WL_OK;
 }
 
@@ -158,48 +147,43 @@ int wl_str_ent_set_aux(wl_str_ent *e, const char *aux) {
   return WL_OK;
 }
 
+/* ---------------------------------------------------------------- binary key → id */
+
+static int bin_eq(const void *entry, const void *key) {
+  return memcmp(((const wl_bin_ent *)entry)->key, key, WL_BIN_KEY) == 0;
+}
+
 int wl_bin_cache_init(wl_bin_cache *c, uint32_t slots) {
-  c->slots = slots;
-  c->n = 0;
-  c->e = calloc(slots, sizeof *c->e);
-  return c->e ? WL_OK : wl_err(WL_E_NOMEM, "store: no memory for the context cache");
+  int rc = wl_htab_init(&c->t, slots, sizeof(wl_bin_ent));
+  return rc == WL_E_NOMEM ? wl_err(WL_E_NOMEM, "store: no memory for the context cache") : rc;
 }
 
 void wl_bin_cache_free(wl_bin_cache *c) {
-  if (!c)
-    return;
-  free(c->e);
-  c->e = NULL;
-  c->n = 0;
+  if (c)
+    wl_htab_free(&c->t);
 }
 
 void wl_bin_cache_clear(wl_bin_cache *c) {
-  if (!c || !c->e)
-    return;
-  memset(c->e, 0, c->slots * sizeof *c->e);
-  c->n = 0;
+  if (c)
+    wl_htab_clear(&c->t);
 }
 
 int64_t wl_bin_cache_find(const wl_bin_cache *c, const void *key) {
-  const uint32_t mask = c->slots - 1;
-  uint32_t i = (uint32_t)hash_bytes(key, WL_BIN_KEY) & mask;
-  while (c->e[i].id) {
-    if (memcmp(c->e[i].key, key, WL_BIN_KEY) == 0)
-      return c->e[i].id;
-    i = (i + 1) & mask;
-  }
-  return 0;
+  uint32_t slot = wl_htab_find(&c->t, wl_hash_bytes(key, WL_BIN_KEY), key, bin_eq);
+  return slot == WL_HTAB_NONE ? 0 : ((const wl_bin_ent *)wl_htab_entry(&c->t, slot))->id;
 }
 
-/* Insert (key not present, id > 0). Clears the cache first when three quarters full. */
+/* Insert (the caller found the key absent, id > 0). Clears the cache first when three quarters
+ * full. */
 void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id) {
-  if (c->n >= c->slots / 4 * 3)
+  assert(id > 0); /* 0 is find's "absent" */
+  if (wl_htab_full(&c->t))
     wl_bin_cache_clear(c);
-  const uint32_t mask = c->slots - 1;
-  uint32_t i = (uint32_t)hash_bytes(key, WL_BIN_KEY) & mask;
-  while (c->e[i].id)
-    i = (i + 1) & mask;
-  memcpy(c->e[i].key, key, WL_BIN_KEY);
-  c->e[i].id = id;
-  c->n++;
+  uint32_t slot;
+  int rc = wl_htab_add(&c->t, wl_hash_bytes(key, WL_BIN_KEY), key, bin_eq, &slot);
+  assert(rc == 1); /* absent, and there is room: cleared above when full */
+  (void)rc;
+  wl_bin_ent *e = wl_htab_entry(&c->t, slot);
+  memcpy(e->key, key, WL_BIN_KEY);
+  e->id = id;
 }

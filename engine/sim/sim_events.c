@@ -20,6 +20,7 @@
  */
 #include "common/wl_thread.h"
 #include <stdatomic.h>
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,7 @@ static void deliver_all(wl_sim_bus *b, const wl_raw_event *ev) {
 
 /* With mu held: move up to cap queued events to out; wake emitters waiting for room. */
 static size_t pop_batch(wl_sim_bus *b, wl_raw_event *out, size_t cap) {
+  assert(b->qhead < WL_SIM_QUEUE_CAP && b->qlen <= WL_SIM_QUEUE_CAP);
   size_t n = 0;
   for (; n < cap && b->qlen > 0; n++) {
     out[n] = b->queue[b->qhead];
@@ -224,6 +226,7 @@ int wl_sim_bus_subscribe(wl_sim_bus *b, const void *owner, wl_net_event_cb cb, v
     b->thread_on = 1;
     b->subs[i] = (bus_sub){1, owner, cb, ctx};
     b->nactive++;
+    assert(b->nactive <= WL_SIM_MAX_SUBS);
     *sub = &b->subs[i];
   }
   wl_mutex_unlock(&b->mu);
@@ -239,6 +242,7 @@ int wl_sim_bus_unsubscribe(wl_sim_bus *b, void *sub) {
   wl_mutex_lock(&b->mu);
   int was = s->active;
   if (was) {
+    assert(b->nactive > 0);
     s->active = 0;
     b->nactive--;
   }
@@ -262,7 +266,10 @@ void wl_sim_bus_unsubscribe_owner(wl_sim_bus *b, const void *owner) {
 
 /* ---------------------------------------------------------------- emit, enum, drain */
 
+/* The buffer: blen of bcap slots used from bstart on (mod bcap), oldest first. */
 static void buffer_add(wl_sim_bus *b, const wl_raw_event *ev) {
+  assert(b->blen <= b->bcap && b->bcap <= WL_SIM_BUFFER_CAP);
+  assert(b->bcap == 0 ? b->bstart == 0 : b->bstart < b->bcap);
   if (b->blen == b->bcap && b->bcap < WL_SIM_BUFFER_CAP) { /* grow; never wrapped yet */
     size_t nc = b->bcap ? b->bcap * 2 : 256;
     nc = nc > WL_SIM_BUFFER_CAP ? WL_SIM_BUFFER_CAP : nc;
@@ -295,6 +302,7 @@ int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, int lazy, uint64_t *w
       b->room_waiters--;
     }
     if (!b->stop) {
+      assert(b->qhead < WL_SIM_QUEUE_CAP && b->qlen < WL_SIM_QUEUE_CAP);
       b->queue[(b->qhead + b->qlen++) % WL_SIM_QUEUE_CAP] = *ev;
       if (b->thread_asleep && (!lazy || b->qlen >= DELIVER_BATCH))
         wl_cond_signal(&b->items);
@@ -328,6 +336,7 @@ int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx
       seq = b->bseq0; /* overwritten while we were delivering */
     if (seq >= end || seq >= b->bseq0 + b->blen)
       break;
+    assert(b->bcap > 0 && seq - b->bseq0 < b->blen);
     *ev = b->buf[(b->bstart + (seq - b->bseq0)) % b->bcap];
     seq++;
     if (ev->timestamp <= since)

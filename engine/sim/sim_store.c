@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "engine/sim/sim_internal.h"
 
 #define SIM_MAGIC "WLSIMST"
@@ -106,13 +107,6 @@ static void get_guid(sbuf *b, wl_guid *g) {
   g->d2 = get16(b);
   g->d3 = get16(b);
   get(b, g->d4, 8);
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 0x100000001b3ULL;
-  return h;
 }
 
 /* ---------------------------------------------------------------- objects */
@@ -343,7 +337,8 @@ int wl_sim_state_read(const char *path, wl_sim_state *out) {
   rc = parse_header(data, len, path, &nonce, &gen, &blen, &sum);
   if (rc != WL_OK)
     goto out;
-  if (blen != len - WL_SIM_HEADER_SIZE || fnv1a(data + WL_SIM_HEADER_SIZE, blen) != sum) {
+  if (blen != len - WL_SIM_HEADER_SIZE ||
+      wl_fnv1a64(WL_FNV1A64_INIT, data + WL_SIM_HEADER_SIZE, blen) != sum) {
     rc = wl_err(WL_E_CORRUPT, "%s: sim state damaged (length or checksum wrong)", path);
     goto out;
   }
@@ -369,7 +364,7 @@ int wl_sim_state_write(const char *path, wl_sim_state *s) {
   put64(&all, s->nonce);
   put64(&all, s->generation + 1);
   put64(&all, body.len);
-  put64(&all, body.err ? 0 : fnv1a(body.p, body.len));
+  put64(&all, body.err ? 0 : wl_fnv1a64(WL_FNV1A64_INIT, body.p, body.len));
   put(&all, body.p, body.len);
   int rc = body.err ? body.err : all.err;
   if (rc != WL_OK) {
