@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/capture_impl.h"
 #include "common/wl_err.h"
 #include "common/wl_hash.h"
 #include "common/wl_os.h"
-#include "capture/capture_impl.h"
 #include "engine/keys.h"
 
 typedef struct pending {
@@ -28,24 +28,24 @@ typedef struct pending {
   unsigned tries, delay_ms;
 } pending;
 
-struct wl_cap_attrib {
+struct wl_capture_attrib {
   wl_htab ids; /* WL_CAPTURE_FILTER_CACHE slots, entries: the id alone (0 is never a filter) */
   pending wait[WL_CAPTURE_ATTRIB_PENDING]; /* failed lookups to ask again */
   size_t nwait;
   int store_err_logged, full_logged;
 };
 
-int wl_cap_attrib_create(wl_capture *c) {
+int wl_capture_attrib_create(wl_capture *c) {
   c->attrib = calloc(1, sizeof *c->attrib);
   if (!c->attrib)
     return wl_err(WL_E_NOMEM, "capture: out of memory");
   int rc = wl_htab_init(&c->attrib->ids, WL_CAPTURE_FILTER_CACHE, sizeof(uint64_t));
   if (rc != WL_OK)
-    wl_cap_attrib_destroy(c);
+    wl_capture_attrib_destroy(c);
   return rc;
 }
 
-void wl_cap_attrib_destroy(wl_capture *c) {
+void wl_capture_attrib_destroy(wl_capture *c) {
   if (!c || !c->attrib)
     return;
   wl_htab_free(&c->attrib->ids);
@@ -54,7 +54,7 @@ void wl_cap_attrib_destroy(wl_capture *c) {
 }
 
 /* 1 when id was not cached (and is now). At 3/4 full the cache starts over. */
-static int remember(wl_cap_attrib *a, uint64_t id) {
+static int remember(wl_capture_attrib *a, uint64_t id) {
   uint32_t slot;
   assert(id != 0);
   if (wl_htab_full(&a->ids))
@@ -98,7 +98,7 @@ static int describe(wl_engine *e, uint64_t id, wl_filter_info *fi) {
 /* One lookup: WL_OK (stored), WL_E_NOTFOUND (final: the live engine has no such filter),
  * WL_E_STOPPED (no engine handle now: no try spent), or another error (engine down: a try). */
 static int lookup(wl_capture *c, uint64_t filter_id) {
-  wl_cap_attrib *a = c->attrib;
+  wl_capture_attrib *a = c->attrib;
   wl_filter_info fi;
   memset(&fi, 0, sizeof fi);
   wl_mutex_lock(&c->engine_lock);
@@ -108,24 +108,25 @@ static int lookup(wl_capture *c, uint64_t filter_id) {
     return rc;
   if (wl_store_filter_info_put(c->store, &fi) != WL_OK && !a->store_err_logged) {
     a->store_err_logged = 1;
-    wl_cap_log(c, "store: attribution of filter %" PRIu64 " not kept: %s", filter_id, wl_errmsg());
+    wl_capture_log(c, "store: attribution of filter %" PRIu64 " not kept: %s", filter_id,
+                   wl_errmsg());
   }
   return WL_OK;
 }
 
 /* Queue a failed lookup (once per id); a full list gives the id up, logged once. */
 static void defer(wl_capture *c, uint64_t id, unsigned tries) {
-  wl_cap_attrib *a = c->attrib;
+  wl_capture_attrib *a = c->attrib;
   for (size_t i = 0; i < a->nwait; i++)
     if (a->wait[i].id == id)
       return;
   if (a->nwait == WL_CAPTURE_ATTRIB_PENDING) {
     atomic_fetch_add(&c->attrib_failed, 1);
     if (!a->full_logged++)
-      wl_cap_log(c,
-                 "attribution: %u filter lookups waiting already; filter %" PRIu64
-                 " stays unattributed",
-                 WL_CAPTURE_ATTRIB_PENDING, id);
+      wl_capture_log(c,
+                     "attribution: %u filter lookups waiting already; filter %" PRIu64
+                     " stays unattributed",
+                     WL_CAPTURE_ATTRIB_PENDING, id);
     return;
   }
   pending *p = &a->wait[a->nwait++];
@@ -136,8 +137,8 @@ static void defer(wl_capture *c, uint64_t id, unsigned tries) {
   atomic_store(&c->attrib_pending, a->nwait);
 }
 
-void wl_cap_attribute(wl_capture *c, uint64_t filter_id) {
-  if (c->kind == WL_CAP_REPLAY || filter_id == 0 || !remember(c->attrib, filter_id))
+void wl_capture_attribute(wl_capture *c, uint64_t filter_id) {
+  if (c->kind == WL_CAPTURE_REPLAY || filter_id == 0 || !remember(c->attrib, filter_id))
     return;
   int rc = lookup(c, filter_id);
   if (rc != WL_OK && rc != WL_E_NOTFOUND)
@@ -153,8 +154,9 @@ static int retry_one(wl_capture *c, pending *p, uint64_t now) {
     return 1;
   if (rc != WL_E_STOPPED && ++p->tries >= WL_CAPTURE_ATTRIB_TRIES) {
     atomic_fetch_add(&c->attrib_failed, 1);
-    wl_cap_log(c, "attribution: looking up filter %" PRIu64 " failed %u times; left unattributed",
-               p->id, p->tries);
+    wl_capture_log(c,
+                   "attribution: looking up filter %" PRIu64 " failed %u times; left unattributed",
+                   p->id, p->tries);
     return 1;
   }
   p->delay_ms =
@@ -163,8 +165,8 @@ static int retry_one(wl_capture *c, pending *p, uint64_t now) {
   return 0;
 }
 
-void wl_cap_attrib_retry(wl_capture *c, int final) {
-  wl_cap_attrib *a = c->attrib;
+void wl_capture_attrib_retry(wl_capture *c, int final) {
+  wl_capture_attrib *a = c->attrib;
   if (a->nwait == 0)
     return;
   uint64_t now = wl_time_mono_ns();

@@ -4,8 +4,8 @@
  * waiting mode the producer is told WL_E_FULL and delivers the same event again. Its own file
  * so that it links without the rest of capture (the callback tests and benchmark).
  */
-#include "common/wl_err.h"
 #include "capture/capture.h"
+#include "common/wl_err.h"
 
 int wl_capture_callback(void *ctx, const wl_raw_event *ev) {
   wl_capture_sink *s = ctx;

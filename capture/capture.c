@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/capture_impl.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
-#include "capture/capture_impl.h"
 #include "engine/sim/sim.h"
 
-void wl_cap_log(wl_capture *c, const char *fmt, ...) {
+void wl_capture_log(wl_capture *c, const char *fmt, ...) {
   char line[1024];
   va_list ap;
   va_start(ap, fmt);
@@ -28,7 +28,7 @@ void wl_cap_log(wl_capture *c, const char *fmt, ...) {
 
 /* The first fatal error wins; its message (set on this thread) is kept for the caller, who
  * reports it (wl_capture_stop sets it again on the caller's thread). */
-void wl_cap_set_error(wl_capture *c, int rc) {
+void wl_capture_set_error(wl_capture *c, int rc) {
   int zero = 0;
   if (rc == WL_OK)
     return;
@@ -40,7 +40,7 @@ void wl_cap_set_error(wl_capture *c, int rc) {
   wl_mutex_unlock(&c->hint_lock);
 }
 
-int wl_cap_sleep(wl_capture *c, unsigned ms) {
+int wl_capture_sleep(wl_capture *c, unsigned ms) {
   while (ms > 0 && !atomic_load(&c->stop_req)) {
     unsigned slice = ms < 20 ? ms : 20;
     wl_sleep_ms(slice);
@@ -51,14 +51,14 @@ int wl_cap_sleep(wl_capture *c, unsigned ms) {
 
 static int parse_source(wl_capture *c, const char *src) {
   if (!src || strcmp(src, "wfp") == 0) {
-    c->kind = WL_CAP_WFP;
+    c->kind = WL_CAPTURE_WFP;
     return WL_OK;
   }
   const char *arg = NULL;
   if (strncmp(src, "replay:", 7) == 0)
-    c->kind = WL_CAP_REPLAY, arg = src + 7;
+    c->kind = WL_CAPTURE_REPLAY, arg = src + 7;
   else if (strncmp(src, "sim:", 4) == 0)
-    c->kind = WL_CAP_SIM, arg = src + 4;
+    c->kind = WL_CAPTURE_SIM, arg = src + 4;
   if (!arg || !arg[0])
     return wl_err(WL_E_INVAL, "source '%s': expected wfp, replay:FILE or sim:TRAFFIC", src);
   if (wl_strlcpy(c->path, arg, sizeof c->path) >= sizeof c->path)
@@ -77,7 +77,7 @@ static int copy_opts(wl_capture *c, const wl_capture_opts *o) {
     return wl_err(WL_E_INVAL, "speed %g: expected 0 (as fast as possible) or a positive factor",
                   o->speed);
   c->speed = o->speed;
-  c->keywords = wl_cap_keywords(o);
+  c->keywords = wl_capture_keywords(o);
   c->retry_min_ms = o->retry_min_ms ? o->retry_min_ms : WL_CAPTURE_RETRY_MIN_MS;
   c->log = o->log;
   c->log_ctx = o->log_ctx;
@@ -97,11 +97,11 @@ static int open_record(wl_capture *c, const char *path) {
 /* The engine for wfp and sim sources, the file for replay; options saved and set. */
 static int open_source(wl_capture *c, const wl_capture_opts *o) {
   int rc;
-  if (c->kind == WL_CAP_REPLAY) {
+  if (c->kind == WL_CAPTURE_REPLAY) {
     c->sink.lossy = o->force_lossy != 0;
     return wl_replay_open(c->path, &c->reader);
   }
-  if (c->kind == WL_CAP_SIM) { /* say so now rather than from the source thread */
+  if (c->kind == WL_CAPTURE_SIM) { /* say so now rather than from the source thread */
     FILE *f = NULL;
     if (wl_os_fopen(c->path, "rb", &f) != WL_OK)
       return wl_err(WL_E_NOTFOUND, "%s: cannot open the traffic file", c->path);
@@ -110,7 +110,7 @@ static int open_source(wl_capture *c, const wl_capture_opts *o) {
   if ((rc = wl_engine_open(c->engine_spec, 0, &c->engine)) != WL_OK)
     return rc;
   c->sink.lossy = o->force_lossy || strcmp(wl_engine_kind(c->engine), "wfp") == 0;
-  return wl_cap_options_apply(c);
+  return wl_capture_options_apply(c);
 }
 
 static void load_last_ts(wl_capture *c) {
@@ -121,10 +121,10 @@ static void load_last_ts(wl_capture *c) {
 }
 
 static int start_threads(wl_capture *c) {
-  void *(*body)(void *) = c->kind == WL_CAP_WFP   ? wl_cap_source_wfp
-                          : c->kind == WL_CAP_SIM ? wl_cap_source_sim
-                                                  : wl_cap_source_replay;
-  if (wl_thread_start(&c->consumer_thread, wl_cap_consumer_main, c) != 0)
+  void *(*body)(void *) = c->kind == WL_CAPTURE_WFP   ? wl_capture_source_wfp
+                          : c->kind == WL_CAPTURE_SIM ? wl_capture_source_sim
+                                                      : wl_capture_source_replay;
+  if (wl_thread_start(&c->consumer_thread, wl_capture_consumer_main, c) != 0)
     return wl_err(WL_E_INTERNAL, "cannot start the consumer thread");
   c->consumer_started = 1;
   if (wl_thread_start(&c->source_thread, body, c) != 0) {
@@ -150,9 +150,9 @@ static int alloc_session(const wl_capture_opts *o, wl_store *store, wl_capture *
                         sizeof(wl_raw_event), &c->ring);
   c->sink.ring = c->ring;
   if (rc == WL_OK)
-    rc = wl_cap_consumer_create(c);
+    rc = wl_capture_consumer_create(c);
   if (rc == WL_OK)
-    rc = wl_cap_attrib_create(c);
+    rc = wl_capture_attrib_create(c);
   return rc;
 }
 
@@ -186,7 +186,7 @@ int wl_capture_start(const wl_capture_opts *o, wl_store *store, wl_capture **out
 void wl_capture_request_stop(wl_capture *c) {
   if (!c || atomic_exchange(&c->stop_req, 1))
     return;
-  if (c->kind == WL_CAP_SIM) {
+  if (c->kind == WL_CAPTURE_SIM) {
     wl_mutex_lock(&c->engine_lock);
     if (c->engine)
       wl_sim_stop(c->engine);
@@ -202,7 +202,7 @@ void wl_capture_stats_get(wl_capture *c, wl_capture_stats *s) {
   s->backfilled = atomic_load(&c->backfilled);
   s->malformed = atomic_load(&c->malformed);
   s->emitted = atomic_load(&c->emitted);
-  if (c->kind == WL_CAP_WFP)
+  if (c->kind == WL_CAPTURE_WFP)
     s->emitted = wl_ring_pushed(c->ring) + s->drops;
   s->apps = atomic_load(&c->apps);
   s->flows = atomic_load(&c->flows);
@@ -232,14 +232,14 @@ int wl_capture_stop(wl_capture *c) {
   atomic_store(&c->producer_done, 1);
   if (c->consumer_started)
     wl_thread_join(&c->consumer_thread);
-  int rc = c->stop_rc = wl_cap_options_restore(c);
+  int rc = c->stop_rc = wl_capture_options_restore(c);
   if (rc != WL_OK)
-    wl_cap_log(c, "could not restore the engine options (`wfplearn uninstall` will): %s",
-               wl_errmsg());
+    wl_capture_log(c, "could not restore the engine options (`wfplearn uninstall` will): %s",
+                   wl_errmsg());
   if (c->consumer_started && wl_store_meta_set(c->store, WL_META_CAPTURE_STATE, "stopped"))
-    wl_cap_log(c, "store: %s", wl_errmsg());
+    wl_capture_log(c, "store: %s", wl_errmsg());
   if (c->record && fclose(c->record) != 0)
-    wl_cap_set_error(c, wl_err(WL_E_IO, "closing the record file failed"));
+    wl_capture_set_error(c, wl_err(WL_E_IO, "closing the record file failed"));
   c->record = NULL;
   int err = atomic_load(&c->error);
   if (err) {
@@ -255,10 +255,10 @@ void wl_capture_destroy(wl_capture *c) {
   if (!c)
     return;
   wl_capture_stop(c);
-  wl_cap_disconnect(c, 1);
+  wl_capture_disconnect(c, 1);
   wl_replay_close(c->reader);
-  wl_cap_attrib_destroy(c);
-  wl_cap_consumer_destroy(c);
+  wl_capture_attrib_destroy(c);
+  wl_capture_consumer_destroy(c);
   wl_ring_destroy(c->ring);
   wl_mutex_destroy(&c->engine_lock);
   wl_mutex_destroy(&c->hint_lock);

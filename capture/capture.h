@@ -17,7 +17,7 @@
  * Engine options: at start the subscriber reads FWPM_ENGINE_COLLECT_NET_EVENTS and
  * FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS, saves them in the store's meta (so `uninstall` can
  * put them back after a crash: wl_capture_restore_saved_options), switches collection on, ORs
- * its keywords into the value found (wl_cap_keywords; WL_META_CAPTURE_WARNING when allow events
+ * its keywords into the value found (wl_capture_keywords; WL_META_CAPTURE_WARNING when allow events
  * cannot be had), and on stop restores exactly what it found. If a previous run died with options
  * still saved, those saved values (not the ones it left behind) are what gets restored.
  *

@@ -17,18 +17,18 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "common/wl_err.h"
 #include "capture/capture.h"
 #include "capture/replay.h"
+#include "common/wl_err.h"
 #include "event/paths.h"
 
-enum wl_cap_kind { WL_CAP_WFP = 0, WL_CAP_REPLAY, WL_CAP_SIM };
+enum wl_capture_kind { WL_CAPTURE_WFP = 0, WL_CAPTURE_REPLAY, WL_CAPTURE_SIM };
 
-typedef struct wl_cap_consumer wl_cap_consumer; /* consumer.c */
-typedef struct wl_cap_attrib wl_cap_attrib;     /* attribution.c */
+typedef struct wl_capture_consumer wl_capture_consumer; /* consumer.c */
+typedef struct wl_capture_attrib wl_capture_attrib;     /* attribution.c */
 
 struct wl_capture {
-  int kind;        /* enum wl_cap_kind */
+  int kind;        /* enum wl_capture_kind */
   char path[1024]; /* replay or traffic file */
   char engine_spec[256];
   double speed;
@@ -69,8 +69,8 @@ struct wl_capture {
   _Atomic uint64_t sub_failures, reconnects, store_retries, attrib_pending, attrib_failed;
   _Atomic uint64_t last_live_ts; /* newest stored ts of the wfp source (backfill's bound) */
 
-  wl_cap_consumer *cons;
-  wl_cap_attrib *attrib;
+  wl_capture_consumer *cons;
+  wl_capture_attrib *attrib;
 
   wl_mutex hint_lock; /* replay: drive letters learned from app/app_dos pairs */
   wl_path_map hints;
@@ -78,38 +78,38 @@ struct wl_capture {
 };
 
 /* capture.c */
-void wl_cap_log(wl_capture *c, const char *fmt, ...) WL_PRINTF(2, 3);
-void wl_cap_set_error(wl_capture *c, int rc);
+void wl_capture_log(wl_capture *c, const char *fmt, ...) WL_PRINTF(2, 3);
+void wl_capture_set_error(wl_capture *c, int rc);
 /* Sleep up to ms, in slices, returning early when a stop was requested. 1 if stopping. */
-int wl_cap_sleep(wl_capture *c, unsigned ms);
+int wl_capture_sleep(wl_capture *c, unsigned ms);
 
 /* subscriber.c */
-int wl_cap_options_apply(wl_capture *c);                 /* caller thread, at start: save + set */
-int wl_cap_options_restore(wl_capture *c);               /* caller thread, at stop */
-int wl_cap_connect(wl_capture *c, int backfill);         /* source thread: open, options, backfill,
-                                                          * subscribe (one attempt) */
-void wl_cap_disconnect(wl_capture *c, int close_engine); /* unsubscribe (+ close) */
-int wl_cap_probe(wl_capture *c);                         /* 1 when the engine answers */
-uint32_t wl_cap_keywords(const wl_capture_opts *o);
+int wl_capture_options_apply(wl_capture *c);         /* caller thread, at start: save + set */
+int wl_capture_options_restore(wl_capture *c);       /* caller thread, at stop */
+int wl_capture_connect(wl_capture *c, int backfill); /* source thread: open, options, backfill,
+                                                      * subscribe (one attempt) */
+void wl_capture_disconnect(wl_capture *c, int close_engine); /* unsubscribe (+ close) */
+int wl_capture_probe(wl_capture *c);                         /* 1 when the engine answers */
+uint32_t wl_capture_keywords(const wl_capture_opts *o);
 
 /* source_wfp.c, source_sim.c, source_replay.c: the source thread bodies */
-void *wl_cap_source_wfp(void *arg);
-void *wl_cap_source_sim(void *arg);
-void *wl_cap_source_replay(void *arg);
+void *wl_capture_source_wfp(void *arg);
+void *wl_capture_source_sim(void *arg);
+void *wl_capture_source_replay(void *arg);
 /* Connect with retries and backoff until it works or a stop is requested: WL_OK/WL_E_STOPPED */
-int wl_cap_connect_retry(wl_capture *c, int backfill);
+int wl_capture_connect_retry(wl_capture *c, int backfill);
 
 /* consumer.c */
-int wl_cap_consumer_create(wl_capture *c);
-void wl_cap_consumer_destroy(wl_capture *c);
-void *wl_cap_consumer_main(void *arg);
+int wl_capture_consumer_create(wl_capture *c);
+void wl_capture_consumer_destroy(wl_capture *c);
+void *wl_capture_consumer_main(void *arg);
 
 /* attribution.c: for each distinct filter id, once (consumer thread) */
-int wl_cap_attrib_create(wl_capture *c);
-void wl_cap_attrib_destroy(wl_capture *c);
-void wl_cap_attribute(wl_capture *c, uint64_t filter_id);
+int wl_capture_attrib_create(wl_capture *c);
+void wl_capture_attrib_destroy(wl_capture *c);
+void wl_capture_attribute(wl_capture *c, uint64_t filter_id);
 /* Ask failed lookups again when their backoff has passed; final: every one once more, then
  * give up on the rest (the session is stopping). */
-void wl_cap_attrib_retry(wl_capture *c, int final);
+void wl_capture_attrib_retry(wl_capture *c, int final);
 
 #endif

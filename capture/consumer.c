@@ -10,16 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/capture_impl.h"
 #include "common/wl_err.h"
 #include "common/wl_hash.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
-#include "capture/capture_impl.h"
 #include "event/decode.h"
 
 #define STOP_RETRIES 10 /* store retries allowed once a stop was requested */
 
-struct wl_cap_consumer {
+struct wl_capture_consumer {
   wl_raw_event *raw; /* WL_CAPTURE_POP */
   wl_event *ev;      /* WL_CAPTURE_BATCH */
   size_t n;          /* decoded events waiting in ev[] */
@@ -39,8 +39,8 @@ static int set_add(wl_htab *s, uint64_t h) {
   return wl_htab_add(s, h, NULL, NULL, &slot) == 1;
 }
 
-int wl_cap_consumer_create(wl_capture *c) {
-  wl_cap_consumer *k = calloc(1, sizeof *k);
+int wl_capture_consumer_create(wl_capture *c) {
+  wl_capture_consumer *k = calloc(1, sizeof *k);
   if (!k)
     return wl_err(WL_E_NOMEM, "capture: out of memory");
   c->cons = k;
@@ -53,8 +53,8 @@ int wl_cap_consumer_create(wl_capture *c) {
   return rc == WL_OK ? wl_htab_init(&k->flows, WL_CAPTURE_FLOW_SET, sizeof(uint64_t)) : rc;
 }
 
-void wl_cap_consumer_destroy(wl_capture *c) {
-  wl_cap_consumer *k = c ? c->cons : NULL;
+void wl_capture_consumer_destroy(wl_capture *c) {
+  wl_capture_consumer *k = c ? c->cons : NULL;
   if (!k)
     return;
   free(k->raw);
@@ -67,7 +67,7 @@ void wl_cap_consumer_destroy(wl_capture *c) {
 
 /* ---- NT → DOS ---- */
 
-static void load_drive_map(wl_capture *c, wl_cap_consumer *k) {
+static void load_drive_map(wl_capture *c, wl_capture_consumer *k) {
   wl_drive d[26];
   size_t n = 0;
   wl_mutex_lock(&c->engine_lock);
@@ -80,7 +80,7 @@ static void load_drive_map(wl_capture *c, wl_cap_consumer *k) {
     wl_path_map_add(&k->map, d[i].letter, d[i].device);
 }
 
-static void merge_hints(wl_capture *c, wl_cap_consumer *k) {
+static void merge_hints(wl_capture *c, wl_capture_consumer *k) {
   unsigned gen = atomic_load(&c->hint_gen);
   if (gen == k->hint_gen)
     return;
@@ -96,7 +96,7 @@ static int is_dos_path(const char *p) {
 }
 
 /* app_dos from the map; a DOS app (replay files) becomes its NT form when a drive maps. */
-static void map_app(wl_capture *c, wl_cap_consumer *k, wl_event *ev) {
+static void map_app(wl_capture *c, wl_capture_consumer *k, wl_event *ev) {
   if (!(ev->has & WL_HAS_APP))
     return;
   merge_hints(c, k);
@@ -110,7 +110,7 @@ static void map_app(wl_capture *c, wl_cap_consumer *k, wl_event *ev) {
   if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
     return;
   uint64_t now = wl_time_mono_ns();
-  if (c->kind != WL_CAP_REPLAY &&
+  if (c->kind != WL_CAPTURE_REPLAY &&
       (k->map_ns == 0 || now - k->map_ns >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)) {
     load_drive_map(c, k);
     if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
@@ -121,7 +121,7 @@ static void map_app(wl_capture *c, wl_cap_consumer *k, wl_event *ev) {
 
 /* ---- live counters ---- */
 
-static void count_distinct(wl_capture *c, wl_cap_consumer *k, const wl_event *ev) {
+static void count_distinct(wl_capture *c, wl_capture_consumer *k, const wl_event *ev) {
   uint64_t app = wl_fnv1a64(WL_FNV1A64_INIT, ev->app, strlen(ev->app));
   if (set_add(&k->apps, app))
     atomic_fetch_add(&c->apps, 1);
@@ -134,7 +134,7 @@ static void count_distinct(wl_capture *c, wl_cap_consumer *k, const wl_event *ev
     atomic_fetch_add(&c->flows, 1);
 }
 
-static void update_rate(wl_capture *c, wl_cap_consumer *k) {
+static void update_rate(wl_capture *c, wl_capture_consumer *k) {
   uint64_t now = wl_time_mono_ns(), ev = atomic_load(&c->events);
   if (k->rate_ns == 0) {
     k->rate_ns = now;
@@ -150,14 +150,14 @@ static void update_rate(wl_capture *c, wl_cap_consumer *k) {
 
 static int retryable(int rc) { return rc == WL_E_BUSY || rc == WL_E_NOSPACE || rc == WL_E_IO; }
 
-static void after_write(wl_capture *c, wl_cap_consumer *k, uint64_t drops) {
+static void after_write(wl_capture *c, wl_capture_consumer *k, uint64_t drops) {
   atomic_fetch_add(&c->events, k->n);
   atomic_fetch_add(&c->skipped, k->skipped);
   atomic_fetch_add(&c->backfilled, k->backfilled);
   k->drops_written = drops;
   for (size_t i = 0; c->record && i < k->n; i++)
     if (wl_replay_write(c->record, &k->ev[i]) != WL_OK) {
-      wl_cap_log(c, "record file: %s; recording stopped", wl_errmsg());
+      wl_capture_log(c, "record file: %s; recording stopped", wl_errmsg());
       fclose(c->record);
       c->record = NULL;
     }
@@ -166,13 +166,13 @@ static void after_write(wl_capture *c, wl_cap_consumer *k, uint64_t drops) {
     atomic_store(&c->last_live_ts, k->max_ts);
     snprintf(buf, sizeof buf, "%" PRIu64, k->max_ts);
     if (wl_store_meta_set(c->store, WL_META_LAST_LIVE_TS, buf) != WL_OK)
-      wl_cap_log(c, "store: %s", wl_errmsg());
+      wl_capture_log(c, "store: %s", wl_errmsg());
   }
   k->n = k->skipped = k->backfilled = k->max_ts = k->batch_ns = 0;
 }
 
 /* One transaction; on busy / disk full / I/O the same batch again, with backoff. */
-static int flush(wl_capture *c, wl_cap_consumer *k) {
+static int flush(wl_capture *c, wl_capture_consumer *k) {
   uint64_t drops = wl_ring_dropped(c->ring);
   wl_batch_counters bc = {drops - k->drops_written, k->skipped, k->backfilled};
   if (k->n == 0 && bc.ring_drops == 0 && bc.skipped == 0)
@@ -183,19 +183,20 @@ static int flush(wl_capture *c, wl_cap_consumer *k) {
     if (!retryable(rc) || (atomic_load(&c->stop_req) && tries >= STOP_RETRIES))
       return rc;
     if (tries++ == 0)
-      wl_cap_log(c, "store: %s; keeping the batch of %zu events and retrying", wl_errmsg(), k->n);
+      wl_capture_log(c, "store: %s; keeping the batch of %zu events and retrying", wl_errmsg(),
+                     k->n);
     atomic_fetch_add(&c->store_retries, 1);
     wl_sleep_ms(delay);
     delay = delay * 2 < WL_CAPTURE_RETRY_MAX_MS ? delay * 2 : WL_CAPTURE_RETRY_MAX_MS;
   }
   if (tries)
-    wl_cap_log(c, "store: the batch was written after %u retries", tries);
+    wl_capture_log(c, "store: the batch was written after %u retries", tries);
   after_write(c, k, drops);
   return WL_OK;
 }
 
 /* Decode what was popped into the batch; other types are only counted. */
-static void take(wl_capture *c, wl_cap_consumer *k, size_t popped) {
+static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
   for (size_t i = 0; i < popped; i++) {
     wl_event *ev = &k->ev[k->n];
     if (!wl_decode(&k->raw[i], ev)) {
@@ -204,18 +205,18 @@ static void take(wl_capture *c, wl_cap_consumer *k, size_t popped) {
     }
     map_app(c, k, ev);
     if (ev->has & WL_HAS_FILTER)
-      wl_cap_attribute(c, ev->filter_id);
+      wl_capture_attribute(c, ev->filter_id);
     count_distinct(c, k, ev);
     if (ev->origin == WL_ORIGIN_BACKFILL)
       k->backfilled++;
-    if (c->kind == WL_CAP_WFP && ev->ts > k->max_ts) /* the engine's clock: backfill's bound */
+    if (c->kind == WL_CAPTURE_WFP && ev->ts > k->max_ts) /* the engine's clock: backfill's bound */
       k->max_ts = ev->ts;
     if (k->n++ == 0 && k->batch_ns == 0)
       k->batch_ns = wl_time_mono_ns();
   }
 }
 
-static int due(wl_capture *c, wl_cap_consumer *k) {
+static int due(wl_capture *c, wl_capture_consumer *k) {
   if (k->n >= WL_CAPTURE_BATCH)
     return 1;
   int pending = k->n > 0 || k->skipped > 0 || wl_ring_dropped(c->ring) != k->drops_written;
@@ -227,7 +228,7 @@ static int due(wl_capture *c, wl_cap_consumer *k) {
 }
 
 /* After a fatal store error: keep emptying the ring so producers waiting for room finish. */
-static void discard_until_done(wl_capture *c, wl_cap_consumer *k) {
+static void discard_until_done(wl_capture *c, wl_capture_consumer *k) {
   wl_capture_request_stop(c);
   for (;;) {
     int done = atomic_load(&c->producer_done);
@@ -239,9 +240,9 @@ static void discard_until_done(wl_capture *c, wl_cap_consumer *k) {
   }
 }
 
-void *wl_cap_consumer_main(void *arg) {
+void *wl_capture_consumer_main(void *arg) {
   wl_capture *c = arg;
-  wl_cap_consumer *k = c->cons;
+  wl_capture_consumer *k = c->cons;
   int rc = WL_OK;
   for (;;) {
     int done = atomic_load(&c->producer_done);
@@ -252,7 +253,7 @@ void *wl_cap_consumer_main(void *arg) {
     take(c, k, popped);
     update_rate(c, k);
     int idle = room > 0 && popped == 0;
-    wl_cap_attrib_retry(c, idle && done);
+    wl_capture_attrib_retry(c, idle && done);
     if ((due(c, k) || (idle && done)) && (rc = flush(c, k)) != WL_OK)
       break;
     if (idle && done)
@@ -261,7 +262,7 @@ void *wl_cap_consumer_main(void *arg) {
       wl_sleep_ms(1);
   }
   if (rc != WL_OK) {
-    wl_cap_set_error(c, rc);
+    wl_capture_set_error(c, rc);
     discard_until_done(c, k);
   }
   atomic_store(&c->rate, 0);

@@ -1,15 +1,15 @@
-/* replay.c — the JSON-lines event stream (docs/formats.md "Event stream"): parse a line into a wl_event, format a
- * wl_event as a line (learn --record), and a bounded line reader that skips and counts
- * malformed lines with FILE:LINE messages. A field absent from a line is "unknown" (its has bit
- * stays clear) so recording and replaying keeps exactly what was known.
+/* replay.c — the JSON-lines event stream (docs/formats.md "Event stream"): parse a line into a
+ * wl_event, format a wl_event as a line (learn --record), and a bounded line reader that skips and
+ * counts malformed lines with FILE:LINE messages. A field absent from a line is "unknown" (its has
+ * bit stays clear) so recording and replaying keeps exactly what was known.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/replay.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
-#include "capture/replay.h"
 
 /* ---- parsing one line ---- */
 

@@ -8,10 +8,10 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "capture/capture_impl.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
-#include "capture/capture_impl.h"
 #include "event/decode.h"
 
 /* app "\device\harddiskvolume3\x\a.exe" + app_dos "C:\x\a.exe" → C: = \device\harddiskvolume3 */
@@ -48,7 +48,7 @@ static int pace(wl_capture *c, uint64_t first_ts, uint64_t t0_ns, uint64_t ts) {
     if (now >= due_ns)
       return 0;
     double left_ms = (due_ns - now) / 1e6;
-    if (wl_cap_sleep(c, left_ms > 100 ? 100 : (unsigned)left_ms + 1))
+    if (wl_capture_sleep(c, left_ms > 100 ? 100 : (unsigned)left_ms + 1))
       return 1;
   }
 }
@@ -72,12 +72,12 @@ static void report_malformed(wl_capture *c) {
   uint64_t bad = wl_replay_malformed(c->reader);
   atomic_store(&c->malformed, bad);
   for (size_t i = 0; i < n; i++)
-    wl_cap_log(c, "skipped %s", msgs[i]);
+    wl_capture_log(c, "skipped %s", msgs[i]);
   if (bad > n)
-    wl_cap_log(c, "%s: %" PRIu64 " malformed lines skipped in all", c->path, bad);
+    wl_capture_log(c, "%s: %" PRIu64 " malformed lines skipped in all", c->path, bad);
 }
 
-void *wl_cap_source_replay(void *arg) {
+void *wl_capture_source_replay(void *arg) {
   wl_capture *c = arg;
   wl_path_map seen;
   wl_event ev;
@@ -101,7 +101,7 @@ void *wl_cap_source_replay(void *arg) {
     atomic_fetch_add(&c->emitted, 1);
   }
   if (rc < 0)
-    wl_cap_set_error(c, rc);
+    wl_capture_set_error(c, rc);
   report_malformed(c);
   atomic_store(&c->producer_done, 1);
   return NULL;

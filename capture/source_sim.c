@@ -7,29 +7,29 @@
  */
 #include <inttypes.h>
 
-#include "common/wl_err.h"
 #include "capture/capture_impl.h"
+#include "common/wl_err.h"
 #include "engine/sim/sim.h"
 
 static void report_sim(wl_capture *c, const wl_sim_stats *st) {
   atomic_store(&c->emitted, st->events);
   atomic_store(&c->malformed, st->malformed);
   for (uint32_t i = 0; i < st->errors_kept && i < WL_SIM_ERRORS_KEPT; i++)
-    wl_cap_log(c, "%s", st->errors[i]);
+    wl_capture_log(c, "%s", st->errors[i]);
   if (st->malformed > st->errors_kept)
-    wl_cap_log(c, "%s: %" PRIu64 " malformed lines skipped in all", c->path, st->malformed);
+    wl_capture_log(c, "%s: %" PRIu64 " malformed lines skipped in all", c->path, st->malformed);
 }
 
-void *wl_cap_source_sim(void *arg) {
+void *wl_capture_source_sim(void *arg) {
   wl_capture *c = arg;
-  if (wl_cap_connect_retry(c, 0) == WL_OK) {
+  if (wl_capture_connect_retry(c, 0) == WL_OK) {
     wl_sim_stats st = {0};
     int rc = wl_sim_run_traffic(c->engine, c->path, c->speed, &st);
     report_sim(c, &st);
     if (rc != WL_OK && rc != WL_E_STOPPED)
-      wl_cap_set_error(c, rc);
+      wl_capture_set_error(c, rc);
   }
-  wl_cap_disconnect(c, 0);
+  wl_capture_disconnect(c, 0);
   atomic_store(&c->producer_done, 1);
   return NULL;
 }

@@ -8,14 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/capture_impl.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
-#include "capture/capture_impl.h"
 
 /* Ours: allow and drop events, including the capability ones (an AppContainer allowed or
  * refused by a capability, FWPM_NET_EVENT_TYPE_CAPABILITY_ALLOW/DROP), and inbound multicast
  * and broadcast. --no-allow removes both allow keywords, --no-inbound the inbound ones. */
-uint32_t wl_cap_keywords(const wl_capture_opts *o) {
+uint32_t wl_capture_keywords(const wl_capture_opts *o) {
   uint32_t kw = WL_KW_CLASSIFY_ALLOW | WL_KW_CAPABILITY_ALLOW | WL_KW_CAPABILITY_DROP |
                 WL_KW_INBOUND_MCAST | WL_KW_INBOUND_BCAST;
   if (o->no_allow)
@@ -92,15 +92,15 @@ static int set_ours(wl_capture *c, wl_engine *e) {
 
 /* What the engine has now, unless a previous run died with its findings still saved: then
  * those are the values to put back. Saved in meta before anything is changed. */
-int wl_cap_options_apply(wl_capture *c) {
+int wl_capture_options_apply(wl_capture *c) {
   char buf[96];
   int rc;
   if (wl_store_meta_get(c->store, WL_META_SAVED_OPTIONS, buf, sizeof buf) == WL_OK && buf[0] &&
       parse_saved(buf, &c->found_collect, &c->keywords_known, &c->found_keywords) == WL_OK) {
-    wl_cap_log(c,
-               "engine options of an earlier run that did not stop cleanly (%s) will be "
-               "restored at stop",
-               buf);
+    wl_capture_log(c,
+                   "engine options of an earlier run that did not stop cleanly (%s) will be "
+                   "restored at stop",
+                   buf);
   } else {
     if ((rc = wl_engine_get_option(c->engine, WL_OPT_COLLECT_NET_EVENTS, &c->found_collect)))
       return wl_err_prefix(rc, "reading FWPM_ENGINE_COLLECT_NET_EVENTS");
@@ -115,7 +115,7 @@ int wl_cap_options_apply(wl_capture *c) {
     return rc;
   /* said loudly: the log (stderr for learn) and the store, where `status` shows it */
   if (c->allow_warning[0])
-    wl_cap_log(c, "%s", c->allow_warning);
+    wl_capture_log(c, "%s", c->allow_warning);
   if ((rc = wl_store_meta_set(c->store, WL_META_CAPTURE_WARNING, c->allow_warning)) != WL_OK)
     return wl_err_prefix(rc, "saving the capture warning in the store");
   return WL_OK;
@@ -130,7 +130,7 @@ static int restore(wl_engine *e, uint32_t collect, int kw_known, uint32_t kw) {
   return rc;
 }
 
-int wl_cap_options_restore(wl_capture *c) {
+int wl_capture_options_restore(wl_capture *c) {
   if (!c->options_saved)
     return WL_OK;
   int rc = WL_OK;
@@ -192,7 +192,7 @@ static int backfill(wl_capture *c) {
     return WL_OK;
   }
   if (b.n)
-    wl_cap_log(c, "backfilled %" PRIu64 " events from the engine's buffer", b.n);
+    wl_capture_log(c, "backfilled %" PRIu64 " events from the engine's buffer", b.n);
   return rc == WL_E_STOPPED ? WL_OK : rc;
 }
 
@@ -200,7 +200,7 @@ static int subscribe(wl_capture *c) {
   return wl_engine_subscribe(c->engine, wl_capture_callback, &c->sink, &c->sub);
 }
 
-int wl_cap_connect(wl_capture *c, int do_backfill) {
+int wl_capture_connect(wl_capture *c, int do_backfill) {
   int rc = WL_OK;
   wl_mutex_lock(&c->engine_lock);
   if (!c->engine) {
@@ -217,10 +217,10 @@ int wl_cap_connect(wl_capture *c, int do_backfill) {
   return rc;
 }
 
-void wl_cap_disconnect(wl_capture *c, int close_engine) {
+void wl_capture_disconnect(wl_capture *c, int close_engine) {
   if (c->sub && c->engine) {
     if (wl_engine_unsubscribe(c->engine, c->sub) != WL_OK)
-      wl_cap_log(c, "unsubscribe: %s", wl_errmsg());
+      wl_capture_log(c, "unsubscribe: %s", wl_errmsg());
   }
   c->sub = NULL;
   atomic_store(&c->subscribed, 0);
@@ -232,7 +232,7 @@ void wl_cap_disconnect(wl_capture *c, int close_engine) {
   }
 }
 
-int wl_cap_probe(wl_capture *c) {
+int wl_capture_probe(wl_capture *c) {
   uint32_t v;
   return c->engine && wl_engine_get_option(c->engine, WL_OPT_COLLECT_NET_EVENTS, &v) == WL_OK;
 }
