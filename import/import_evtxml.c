@@ -286,9 +286,13 @@ int imp_xml_eventdata(imp_ctx *c, const char *xml, size_t len, char *why, size_t
   int rc = 0;
   if (XML_Parse(e.p, xml, (int)len, XML_TRUE) != XML_STATUS_OK) {
     enum XML_Error err = XML_GetErrorCode(e.p);
-    snprintf(why, cap, "EventData is not XML: %s",
-             err == XML_ERROR_ABORTED ? "a DOCTYPE is not allowed" : XML_ErrorString(err));
-    rc = 1;
+    if (err == XML_ERROR_NO_MEMORY) { /* not the record's fault: stop, do not skip it */
+      rc = wl_err(WL_E_NOMEM, "%s: expat: out of memory", c->name);
+    } else {
+      snprintf(why, cap, "EventData is not XML: %s",
+               err == XML_ERROR_ABORTED ? "a DOCTYPE is not allowed" : XML_ErrorString(err));
+      rc = 1;
+    }
   }
   XML_ParserFree(e.p);
   return rc;
