@@ -76,16 +76,19 @@ static int idents_load(wl_store *s, ident_list *l) {
   return rc;
 }
 
-/* Deletes rows[0..n) by id when they were added (id > 0 and not "same"). */
-static void undo_rows(wl_store *s, wl_rule_row *rows, const int *is_new, size_t n) {
-  if (wl_store_begin(s))
-    return;
-  for (size_t i = 0; i < n; i++)
-    if (is_new[i] && wl_store_rule_delete(s, rows[i].id)) {
-      wl_store_rollback(s);
-      return;
-    }
-  wl_store_commit(s);
+/* Deletes rows[0..n) by id when they were added (id > 0 and not "same"), all or none. */
+static int undo_rows(wl_store *s, wl_rule_row *rows, const int *is_new, size_t n) {
+  int rc = wl_store_begin(s);
+  if (rc)
+    return rc;
+  for (size_t i = 0; !rc && i < n; i++)
+    if (is_new[i])
+      rc = wl_store_rule_delete(s, rows[i].id);
+  if (rc) {
+    wl_store_rollback(s);
+    return rc;
+  }
+  return wl_store_commit(s);
 }
 
 /* Filters for every new rule; rows get their rule columns and filter keys. */
@@ -127,7 +130,10 @@ static int commit_both(wl_engine *e, wl_store *s, wl_rule_row *rows, const int *
   if ((rc = wl_engine_commit(e)) != WL_OK) {
     char msg[512];
     wl_strlcpy(msg, wl_errmsg(), sizeof msg);
-    undo_rows(s, rows, is_new, n);
+    if (undo_rows(s, rows, is_new, n) != WL_OK)
+      return wl_err(rc, "%s (the rules were stored without their filters, so their traffic "
+                    "stays blocked: run verify --repair to add the filters, or revoke them)",
+                    msg);
     return wl_err(rc, "%s (the rules were not added)", msg);
   }
   return WL_OK;
