@@ -94,16 +94,16 @@ static const char pfirewall[] =
 
 /* The same kind of events as Event XML (wevtutil qe /f:xml inside <Events>): a permit, a block,
  * a listen, and an event id that is not WFP. */
-#define XEV(id, rec, data)                                                                     \
-  "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"            \
-  "<EventID>" id "</EventID><TimeCreated SystemTime=\"2019-02-13T18:01:47.512340400Z\"/>"      \
-  "<EventRecordID>" rec "</EventRecordID><Computer>PC01</Computer></System><EventData>" data \
+#define XEV(id, rec, data)                                                                         \
+  "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"                \
+  "<EventID>" id "</EventID><TimeCreated SystemTime=\"2019-02-13T18:01:47.512340400Z\"/>"          \
+  "<EventRecordID>" rec "</EventRecordID><Computer>PC01</Computer></System><EventData>" data       \
   "</EventData></Event>\n"
-#define XNET(dir, app)                                                                         \
-  "<Data Name=\"ProcessID\">4</Data><Data Name=\"Application\">" app "</Data>"                 \
-  "<Data Name=\"Direction\">" dir "</Data><Data Name=\"SourceAddress\">10.0.0.1</Data>"        \
-  "<Data Name=\"SourcePort\">50000</Data><Data Name=\"DestAddress\">10.0.0.2</Data>"           \
-  "<Data Name=\"DestPort\">443</Data><Data Name=\"Protocol\">6</Data>"                         \
+#define XNET(dir, app)                                                                             \
+  "<Data Name=\"ProcessID\">4</Data><Data Name=\"Application\">" app "</Data>"                     \
+  "<Data Name=\"Direction\">" dir "</Data><Data Name=\"SourceAddress\">10.0.0.1</Data>"            \
+  "<Data Name=\"SourcePort\">50000</Data><Data Name=\"DestAddress\">10.0.0.2</Data>"               \
+  "<Data Name=\"DestPort\">443</Data><Data Name=\"Protocol\">6</Data>"                             \
   "<Data Name=\"FilterRTID\">70001</Data><Data Name=\"LayerRTID\">48</Data>"
 /* clang-format off */
 static const char evtxml[] =
@@ -143,13 +143,13 @@ typedef struct app_list {
 
 typedef struct fixture {
   char db[1024], path[NFILES][1024];
-  wl_store *s;                   /* open while a path runs (teardown closes it) */
-  wl_import_stats ref[NSTEPS];   /* each step of the path without failures */
-  wl_store_stats ref_store;      /* the store after it */
-  app_list ref_apps;             /* and its apps */
-  int rc[NSTEPS];                /* this run's steps */
+  wl_store *s;                 /* open while a path runs (teardown closes it) */
+  wl_import_stats ref[NSTEPS]; /* each step of the path without failures */
+  wl_store_stats ref_store;    /* the store after it */
+  app_list ref_apps;           /* and its apps */
+  int rc[NSTEPS];              /* this run's steps */
   wl_import_stats st[NSTEPS];
-  app_list apps;                 /* scratch */
+  app_list apps; /* scratch */
 } fixture;
 
 static void remove_db(const char *db) {
@@ -181,8 +181,8 @@ static void import_one(fixture *f, size_t n, int i) {
   int k = step_file(i);
   wl_import_opts o = {.format = files[k].format, .chunk = 256}; /* lines cross chunks */
   memset(&f->st[i], 0, sizeof f->st[i]);
-  f->rc[i] = wl_fail_alloc_step(files[k].suffix, n,
-                                wl_import_to_store(f->s, &o, f->path[k], &f->st[i]));
+  f->rc[i] =
+      wl_fail_alloc_step(files[k].suffix, n, wl_import_to_store(f->s, &o, f->path[k], &f->st[i]));
 }
 
 /* The path: create the store, the imports, stats, close. Returns the open's code. */
@@ -219,8 +219,7 @@ static int setup(void **state) {
   unsigned pid = (unsigned)wl_os_pid();
   snprintf(f->db, sizeof f->db, "%s/test_import_oom_%u.db", dir, pid);
   for (int i = 0; i < NFILES; i++) {
-    snprintf(f->path[i], sizeof f->path[i], "%s/test_import_oom_%u%s", dir, pid,
-             files[i].suffix);
+    snprintf(f->path[i], sizeof f->path[i], "%s/test_import_oom_%u%s", dir, pid, files[i].suffix);
     write_file(f->path[i], files[i].text);
   }
   *state = f;
