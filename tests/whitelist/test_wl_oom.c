@@ -14,9 +14,11 @@
  * failed — and then promote said so), never a filter no rule owns or an altered one, and after
  * `verify --repair` nothing at all.
  *
- * The commands' own glue (cli/cmd_review.c, cmd_rules.c: arguments, printing) is not in the
- * loop: each command opens the store again, and the schema check of every open costs more than
- * the rest of the path (5 opens made the loop ~4 min in the ASan flavour).
+ * Then the same loop over `wfplearn promote` itself (cli/cmd_review.c: arguments, its own open
+ * of the store and the engine, printing) with the same checks afterwards. verify, rules and
+ * revoke are not looped as commands: each opens the store again, and the schema check of every
+ * open costs more than the rest of the path (5 commands made the loop ~4 min in the ASan
+ * flavour).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "cli/cli.h"
 #include "common/wl_err.h"
 #include "tests/support/fail_alloc.h"
 #include "tests/support/test_wl_world.h"
@@ -55,6 +58,8 @@ typedef struct fixture {
   uint64_t proposals_events;
   char promote_msg[512];
   size_t leftovers; /* runs that left filters missing for verify --repair */
+  char id_text[NPROMOTE][24];
+  wl_cli cli; /* for the command itself: out and err to /dev/null */
 } fixture;
 
 /* ---------------------------------------------------------------- files */
@@ -110,6 +115,7 @@ static void make_template(fixture *f) {
       i++;
     assert_true(i < f->ref_n);
     f->ids[k] = p[i].id;
+    snprintf(f->id_text[k], sizeof f->id_text[k], "%lld", (long long)p[i].id);
   }
   wl_proposals_free(p);
   wl_store_close(s);
@@ -126,6 +132,9 @@ static int setup(void **state) {
   f->one = malloc(sizeof *f->one);
   assert_non_null(f->rep);
   assert_non_null(f->one);
+  FILE *null = fopen("/dev/null", "w");
+  assert_non_null(null);
+  f->cli = (wl_cli){.db_path = f->work.db, .engine_spec = f->work.spec, .out = null, .err = null};
   return 0;
 }
 
@@ -135,6 +144,8 @@ static int teardown(void **state) {
   wl_proposals_free(f->p);
   wl_engine_close(f->e);
   wl_store_close(f->s);
+  if (f->cli.out)
+    fclose(f->cli.out);
   world_remove(&f->tmpl);
   world_remove(&f->work);
   free(f->rep);
@@ -196,6 +207,20 @@ static void run_path(fixture *f, size_t n, enum wl_fail_mode mode) {
   f->e = NULL;
   f->s = NULL;
   wl_fail_alloc_disarm();
+}
+
+/* `wfplearn promote ID ID ID` itself (cli/cmd_review.c), which opens the store and the engine
+ * on its own: the command's glue under the same failures. */
+static void run_promote_cmd(fixture *f, size_t n, enum wl_fail_mode mode) {
+  char *argv[] = {"promote", f->id_text[0], f->id_text[1], f->id_text[2], NULL};
+  restore(f);
+  f->proposals_rc = f->verify_rc = f->revoke_rc = -1;
+  wl_err_clear();
+  wl_fail_alloc_arm(n, mode);
+  int rc = wl_cmd_promote(&f->cli, 1 + NPROMOTE, argv);
+  wl_fail_alloc_disarm();
+  snprintf(f->promote_msg, sizeof f->promote_msg, "%s", rc ? wl_errmsg() : "");
+  f->promote_rc = wl_fail_alloc_step("wfplearn promote", n, rc);
 }
 
 /* ---------------------------------------------------------------- the checks */
@@ -270,14 +295,27 @@ static void wl_path(void *ctx, size_t n, enum wl_fail_mode mode) {
   check(f, n);
 }
 
-static void loop(fixture *f, enum wl_fail_mode mode) {
+static void promote_cmd_path(void *ctx, size_t n, enum wl_fail_mode mode) {
+  fixture *f = ctx;
+  run_promote_cmd(f, n, mode);
+  check(f, n);
+}
+
+static void loop(fixture *f, const char *name, wl_fail_path path, enum wl_fail_mode mode) {
   f->leftovers = 0;
-  assert_true(wl_fail_alloc_loop("whitelist", wl_path, f, mode, MAX_N) > 0);
+  assert_true(wl_fail_alloc_loop(name, path, f, mode, MAX_N) > 0);
   printf("  runs that left filters missing for verify --repair: %zu\n", f->leftovers);
 }
 
-static void test_wl_oom_once(void **state) { loop(*state, WL_FAIL_ONCE); }
-static void test_wl_oom_persistent(void **state) { loop(*state, WL_FAIL_PERSIST); }
+static void test_wl_oom_once(void **state) {
+  loop(*state, "whitelist", wl_path, WL_FAIL_ONCE);
+  loop(*state, "wfplearn promote", promote_cmd_path, WL_FAIL_ONCE);
+}
+
+static void test_wl_oom_persistent(void **state) {
+  loop(*state, "whitelist", wl_path, WL_FAIL_PERSIST);
+  loop(*state, "wfplearn promote", promote_cmd_path, WL_FAIL_PERSIST);
+}
 
 static int tests(void) {
   const struct CMUnitTest t[] = {
