@@ -287,9 +287,13 @@ int imp_xml_eventdata(imp_ctx *c, const char *xml, size_t len, char *why, size_t
   int rc = 0;
   if (XML_Parse(e.p, xml, (int)len, XML_TRUE) != XML_STATUS_OK) {
     enum XML_Error err = XML_GetErrorCode(e.p);
-    snprintf(why, cap, "EventData is not XML: %s",
-             err == XML_ERROR_ABORTED ? "a DOCTYPE is not allowed" : XML_ErrorString(err));
-    rc = 1;
+    if (err == XML_ERROR_NO_MEMORY) { /* not the record's fault: stop, do not skip it */
+      rc = wl_err(WL_E_NOMEM, "%s: expat: out of memory", c->name);
+    } else {
+      snprintf(why, cap, "EventData is not XML: %s",
+               err == XML_ERROR_ABORTED ? "a DOCTYPE is not allowed" : XML_ErrorString(err));
+      rc = 1;
+    }
   }
   XML_ParserFree(e.p);
   return rc;
@@ -311,7 +315,8 @@ static int reserve(imp_ctx *c, char **buf, size_t *cap, size_t need) {
   return WL_OK;
 }
 
-/* Feed bytes to the segment's parser, keeping what expat has not finished in the history. */
+/* Feed bytes to the segment's parser, keeping what expat has not finished in the history.
+ * expat running out of memory is WL_E_NOMEM, never an error in the file (*st is for those). */
 static int parse(imp_xml *x, const char *data, size_t n, int final, enum XML_Status *st) {
   if (x->cb_idx > x->hist_start) {
     size_t drop = x->cb_idx - x->hist_start > x->hist_len ? x->hist_len
@@ -328,6 +333,8 @@ static int parse(imp_xml *x, const char *data, size_t n, int final, enum XML_Sta
   x->hist_len += n;
   *st = XML_Parse(x->p, data, (int)n, final ? XML_TRUE : XML_FALSE);
   x->fed += n;
+  if (*st == XML_STATUS_ERROR && XML_GetErrorCode(x->p) == XML_ERROR_NO_MEMORY)
+    return wl_err(WL_E_NOMEM, "%s: expat: out of memory", x->c->name);
   return x->c->stop_rc;
 }
 

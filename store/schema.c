@@ -180,12 +180,36 @@ static int columns_of(sqlite3 *db, const char *name, char *out, size_t cap) {
   return rc;
 }
 
+/* SQLite failing on the expected schema (an in-memory database of our own) says nothing about
+ * the file: out of memory, or a bug of ours. */
+static int expected_err(wl_store *s, sqlite3 *want, int rc, const char *what) {
+  return wl_err((rc & 0xff) == SQLITE_NOMEM ? WL_E_NOMEM : WL_E_INTERNAL, "%s: %s: %s", s->path,
+                what, want ? sqlite3_errmsg(want) : sqlite3_errstr(rc));
+}
+
+/* Table `name` has the same columns in the file as in the expected schema: WL_E_CORRUPT when
+ * not; a failure to read either is reported as what it is. */
+static int compare_columns(wl_store *s, sqlite3 *want, int v, const char *name) {
+  char a[2048], b[2048];
+  int rc = columns_of(want, name, a, sizeof a);
+  if (rc != SQLITE_OK)
+    return expected_err(s, want, rc, "reading the expected columns");
+  if ((rc = columns_of(s->db, name, b, sizeof b)) != SQLITE_OK)
+    return wl_store_sqlerr(s, rc, "reading the columns of the schema");
+  if (strcmp(a, b) != 0)
+    return wl_err(WL_E_CORRUPT,
+                  "%s: says schema version %d but table '%s' has columns (%s), "
+                  "not (%s): it was written by a build with a different schema; move it away "
+                  "(learn starts a new store)",
+                  s->path, v, name, b, a);
+  return WL_OK;
+}
+
 /* Every table and index that migrations 1..v create in an empty database must be in the file
  * under the same kind, and every such table with the same columns. Catches a schema changed
  * without a version bump (a development build's file failed with "no such table: ctx"). */
 static int compare_schema(wl_store *s, sqlite3 *want, int v) {
   sqlite3_stmt *st = NULL;
-  char a[2048], b[2048];
   int rc = sqlite3_prepare_v2(want,
                               "SELECT type, name FROM sqlite_master WHERE name NOT LIKE "
                               "'sqlite_%' AND type IN ('table','index') ORDER BY name",
@@ -207,20 +231,13 @@ static int compare_schema(wl_store *s, sqlite3 *want, int v) {
                    "written by a build with a different schema; move it away (learn starts a "
                    "new store)",
                    s->path, v, type, name);
-    else if (strcmp(type, "table") == 0 &&
-             (columns_of(want, name, a, sizeof a) != SQLITE_OK ||
-              columns_of(s->db, name, b, sizeof b) != SQLITE_OK || strcmp(a, b) != 0))
-      ret = wl_err(WL_E_CORRUPT,
-                   "%s: says schema version %d but table '%s' has columns (%s), "
-                   "not (%s): it was written by a build with a different schema; move it away "
-                   "(learn starts a new store)",
-                   s->path, v, name, b, a);
+    else if (strcmp(type, "table") == 0)
+      ret = compare_columns(s, want, v, name);
     rc = SQLITE_OK;
   }
-  sqlite3_finalize(st);
   if (ret == WL_OK && rc != SQLITE_DONE)
-    ret =
-        wl_err(WL_E_INTERNAL, "%s: building the expected schema: %s", s->path, sqlite3_errstr(rc));
+    ret = expected_err(s, want, rc, "listing the expected schema");
+  sqlite3_finalize(st);
   return ret;
 }
 
@@ -232,8 +249,7 @@ int wl_schema_verify(wl_store *s, int v) {
   for (int k = 1; rc == SQLITE_OK && k <= v; k++)
     rc = sqlite3_exec(want, migrations[k], NULL, NULL, NULL);
   if (rc != SQLITE_OK)
-    ret = wl_err(WL_E_INTERNAL, "%s: building the expected schema of version %d: %s", s->path, v,
-                 want ? sqlite3_errmsg(want) : sqlite3_errstr(rc));
+    ret = expected_err(s, want, rc, "building the expected schema");
   else
     ret = compare_schema(s, want, v);
   sqlite3_close(want);

@@ -247,6 +247,19 @@ int wl_store_txn_commit(wl_store *s) {
   return st ? wl_store_step_done(s, st, "committing a transaction") : WL_E_DB;
 }
 
+/* One of the undo statements (ST_ROLLBACK, ST_ROLLBACK_TO, ST_RELEASE), which
+ * wl_store_write_init prepares up front: undoing then parses no SQL, so it does not fail for
+ * want of memory, which would leave SQLite's transaction open while the handle believes it
+ * closed. SQLITE_OK or SQLite's code; the message is left alone. */
+static int undo(wl_store *s, enum wl_st id) {
+  sqlite3_stmt *st = wl_st(s, id);
+  if (!st)
+    return SQLITE_NOMEM;
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 /* Roll back without touching the message of the error that caused it. */
 void wl_store_txn_abort(wl_store *s) {
   if (sqlite3_get_autocommit(s->db)) {
@@ -254,10 +267,11 @@ void wl_store_txn_abort(wl_store *s) {
     return;
   }
   if (s->in_txn) {
-    sqlite3_exec(s->db, "ROLLBACK TO wl_batch; RELEASE wl_batch", NULL, NULL, NULL);
+    if (undo(s, ST_ROLLBACK_TO) == SQLITE_OK)
+      undo(s, ST_RELEASE);
     return;
   }
-  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  undo(s, ST_ROLLBACK);
 }
 
 int wl_store_begin(wl_store *s) {
@@ -276,7 +290,7 @@ int wl_store_commit(wl_store *s) {
   s->in_txn = 0;
   if (rc != WL_OK) {
     if (!sqlite3_get_autocommit(s->db))
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      undo(s, ST_ROLLBACK);
     wl_store_write_reset(s); /* keeps the commit's message unless reloading fails too */
   }
   return rc;
@@ -285,10 +299,11 @@ int wl_store_commit(wl_store *s) {
 int wl_store_rollback(wl_store *s) {
   if (!s || !s->in_txn)
     return wl_err(WL_E_INVAL, "wl_store_rollback: no transaction is open");
+  int rc = sqlite3_get_autocommit(s->db) ? SQLITE_OK : undo(s, ST_ROLLBACK);
+  if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
+    return wl_store_sqlerr(s, rc, "rolling back"); /* still open: retry, or close */
   s->in_txn = 0;
-  int rc = sqlite3_get_autocommit(s->db) ? WL_OK : wl_store_exec(s, "ROLLBACK", "rolling back");
-  int rc2 = wl_store_write_reset(s);
-  return rc != WL_OK ? rc : rc2;
+  return wl_store_write_reset(s);
 }
 
 /* ---------------------------------------------------------------- meta */

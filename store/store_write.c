@@ -58,6 +58,9 @@ int wl_store_write_init(wl_store *s) {
     return rc;
   if (!(s->chunk = calloc(1, sizeof *s->chunk)))
     return wl_err(WL_E_NOMEM, "%s: no memory for the batch buffer", s->path);
+  /* the undo statements now, so that rolling back never parses SQL (store.c: undo) */
+  if (!wl_st(s, ST_ROLLBACK) || !wl_st(s, ST_ROLLBACK_TO) || !wl_st(s, ST_RELEASE))
+    return WL_E_DB;
   return wl_store_write_load(s);
 }
 

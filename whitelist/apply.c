@@ -141,15 +141,18 @@ static int build_all(wl_engine *e, batch *b) {
 
 /* Deletes the new rows again (the engine commit failed after the store's). Best effort: if
  * this fails too, rows without filters remain, which is fail-closed (see the top). */
-static void undo_rows(wl_store *s, const batch *b) {
-  if (wl_store_begin(s))
-    return;
-  for (size_t i = 0; i < b->n; i++)
-    if (b->is_new[i] && wl_store_rule_delete(s, b->rows[i].id)) {
-      wl_store_rollback(s);
-      return;
-    }
-  wl_store_commit(s);
+static int undo_rows(wl_store *s, const batch *b) {
+  int rc = wl_store_begin(s);
+  if (rc)
+    return rc;
+  for (size_t i = 0; !rc && i < b->n; i++)
+    if (b->is_new[i])
+      rc = wl_store_rule_delete(s, b->rows[i].id);
+  if (rc) {
+    wl_store_rollback(s);
+    return rc;
+  }
+  return wl_store_commit(s);
 }
 
 /* Inside the caller's engine transaction, which this ends either way: the new rows in one
@@ -172,7 +175,10 @@ static int commit_both(wl_engine *e, wl_store *s, batch *b) {
   if (rc) {
     char msg[512];
     wl_strlcpy(msg, wl_errmsg(), sizeof msg);
-    undo_rows(s, b);
+    if (undo_rows(s, b) != WL_OK)
+      return wl_err(rc, "%s (the rules were stored without their filters, so their traffic "
+                    "stays blocked: run verify --repair to add the filters, or revoke them)",
+                    msg);
     return wl_err(rc, "%s (the rules were not added)", msg);
   }
   return WL_OK;

@@ -27,7 +27,7 @@ typedef struct sbuf {
 } sbuf;
 
 static void put(sbuf *b, const void *v, size_t n) {
-  if (b->err)
+  if (b->err || n == 0) /* nothing to copy: v and b->p may be NULL (memcpy's UB) */
     return;
   if (b->len + n > b->cap) {
     size_t nc = b->cap ? b->cap * 2 : 4096;
