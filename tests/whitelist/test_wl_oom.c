@@ -34,7 +34,12 @@
 #include "common/wl_err.h"
 #include "tests/support/fail_alloc.h"
 #include "tests/support/test_wl_world.h"
-#include "whitelist/whitelist.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "whitelist/apply.h"
+#include "whitelist/open.h"
+#include "whitelist/proposal.h"
+#include "whitelist/rule.h"
 
 #define MAX_N    100000
 #define NPROMOTE 3
@@ -95,7 +100,7 @@ static void restore(fixture *f) {
 static uint64_t events_of(const wl_proposal *p, size_t n) {
   uint64_t t = 0;
   for (size_t i = 0; i < n; i++)
-    t += p[i].ev.allowed + p[i].ev.blocked;
+    t += p[i].evidence.allowed + p[i].evidence.blocked;
   return t;
 }
 
