@@ -6,7 +6,8 @@
 # The list holds the Windows 8+ functions (Microsoft docs' "Minimum supported client: Windows 8"
 # or later) of the DLLs wfplearn imports that this code or its libraries could plausibly reach;
 # it is a deny list, so review it when a new Win32 call comes in. Registered as a ctest of the
-# Windows build (tests/CMakeLists.txt: check_win7_imports).
+# Windows build (tests/CMakeLists.txt: check_win7_imports); not in scripts/checks/, whose
+# scripts test.sh runs without arguments.
 set -euo pipefail
 exe=$1
 objdump=${2:-x86_64-w64-mingw32-objdump}
