@@ -278,8 +278,10 @@ int wl_store_begin(wl_store *s) {
   if (!s || s->in_txn)
     return wl_err(WL_E_INVAL, "wl_store_begin: %s", s ? "a transaction is already open" : "NULL");
   int rc = wl_store_exec(s, "BEGIN IMMEDIATE", "starting a transaction");
-  if (rc == WL_OK)
+  if (rc == WL_OK) {
     s->in_txn = 1;
+    wl_store_write_mark(s);
+  }
   return rc;
 }
 
@@ -291,7 +293,7 @@ int wl_store_commit(wl_store *s) {
   if (rc != WL_OK) {
     if (!sqlite3_get_autocommit(s->db))
       undo(s, ST_ROLLBACK);
-    wl_store_write_reset(s); /* keeps the commit's message unless reloading fails too */
+    wl_store_write_reset(s); /* caches cleared, the state of wl_store_begin */
   }
   return rc;
 }
