@@ -32,10 +32,10 @@
 #include "tests/support/test_store_util.h"
 
 /* The stream and its batches: [start, start + len); the last one is written keyed. */
-#define NEV    80
+#define NEV    50
 #define NBATCH 5
-static const size_t batch_start[NBATCH] = {0, 1, 10, 60, 63};
-static const size_t batch_len[NBATCH] = {1, 9, 50, 3, 17};
+static const size_t batch_start[NBATCH] = {0, 1, 10, 30, 33};
+static const size_t batch_len[NBATCH] = {1, 9, 20, 3, 17};
 #define KEYED    (NBATCH - 1)
 #define KEY_MOD  12 /* keys of the keyed batch repeat: 5 duplicates */
 #define NPHANTOM 10 /* events of the discarded batch */
