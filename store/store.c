@@ -238,6 +238,12 @@ void wl_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap) {
 /* ---------------------------------------------------------------- transactions */
 
 int wl_store_txn_begin(wl_store *s) {
+  /* Inside wl_store_begin, SQLite may have rolled the whole transaction back on an earlier
+   * error (SQLITE_NOMEM, _FULL, _IOERR): a savepoint would then start a transaction of its own
+   * and its release commit the batch, which the caller believes part of theirs. */
+  if (s->in_txn && sqlite3_get_autocommit(s->db))
+    return wl_err(WL_E_DB, "%s: the transaction was rolled back after an earlier error; "
+                  "roll it back and begin again", s->path);
   sqlite3_stmt *st = wl_st(s, s->in_txn ? ST_SAVEPOINT : ST_BEGIN);
   return st ? wl_store_step_done(s, st, "starting a transaction") : WL_E_DB;
 }
@@ -262,10 +268,8 @@ static int undo(wl_store *s, enum wl_st id) {
 
 /* Roll back without touching the message of the error that caused it. */
 void wl_store_txn_abort(wl_store *s) {
-  if (sqlite3_get_autocommit(s->db)) {
-    s->in_txn = 0; /* SQLite already rolled everything back */
-    return;
-  }
+  if (sqlite3_get_autocommit(s->db))
+    return; /* SQLite already rolled everything back; in_txn stays: see wl_store_txn_begin */
   if (s->in_txn) {
     if (undo(s, ST_ROLLBACK_TO) == SQLITE_OK)
       undo(s, ST_RELEASE);
@@ -278,8 +282,10 @@ int wl_store_begin(wl_store *s) {
   if (!s || s->in_txn)
     return wl_err(WL_E_INVAL, "wl_store_begin: %s", s ? "a transaction is already open" : "NULL");
   int rc = wl_store_exec(s, "BEGIN IMMEDIATE", "starting a transaction");
-  if (rc == WL_OK)
+  if (rc == WL_OK) {
     s->in_txn = 1;
+    wl_store_write_mark(s);
+  }
   return rc;
 }
 
@@ -291,7 +297,7 @@ int wl_store_commit(wl_store *s) {
   if (rc != WL_OK) {
     if (!sqlite3_get_autocommit(s->db))
       undo(s, ST_ROLLBACK);
-    wl_store_write_reset(s); /* keeps the commit's message unless reloading fails too */
+    wl_store_write_reset(s); /* caches cleared, the state of wl_store_begin */
   }
   return rc;
 }

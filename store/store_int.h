@@ -127,6 +127,7 @@ struct wl_store {
   sqlite3_stmt *st[ST_COUNT];
   /* write state, persisted in meta with each batch and restored on rollback */
   uint64_t next_id, next_flow, first_ts, last_ts;
+  uint64_t begun_id, begun_flow, begun_first, begun_last; /* the same at wl_store_begin */
   wl_agg_map flows, apps, drops;
   wl_str_cache app_cache, sid_cache;
   wl_bin_cache ctx_cache;
@@ -178,6 +179,7 @@ void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id);
 int wl_store_write_init(wl_store *s);
 void wl_store_write_free(wl_store *s);
 int wl_store_write_load(wl_store *s); /* next ids, first_ts, last_ts from meta */
-int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, state reloaded */
+void wl_store_write_mark(wl_store *s);  /* wl_store_begin: the state a rollback returns to */
+int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, state as marked */
 
 #endif

@@ -64,15 +64,29 @@ int wl_store_write_init(wl_store *s) {
   return wl_store_write_load(s);
 }
 
+void wl_store_write_mark(wl_store *s) {
+  s->begun_id = s->next_id;
+  s->begun_flow = s->next_flow;
+  s->begun_first = s->first_ts;
+  s->begun_last = s->last_ts;
+}
+
 /* After a rollback of wl_store_begin's transaction: interned ids and the in-memory state of
- * batches written inside it may be gone. */
+ * batches written inside it may be gone. The state goes back to what wl_store_write_mark saw
+ * (what meta held then), without SQL: reloading it from meta could fail for want of memory and
+ * leave the rolled-back batches' last_ts behind, by which the next batch would prune raw events
+ * that are not expired. */
 int wl_store_write_reset(wl_store *s) {
   if (s->read_only || !s->chunk)
     return WL_OK;
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
-  return wl_store_write_load(s);
+  s->next_id = s->begun_id;
+  s->next_flow = s->begun_flow;
+  s->first_ts = s->begun_first;
+  s->last_ts = s->begun_last;
+  return WL_OK;
 }
 
 void wl_store_write_free(wl_store *s) {

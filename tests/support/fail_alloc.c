@@ -157,6 +157,15 @@ size_t wl_fail_alloc_loop(const char *name, wl_fail_path path, void *ctx, enum w
   int verbose = verbose_start(name, path, ctx, mode);
   size_t n = 1;
   memset(codes, 0, sizeof codes);
+  const char *only = getenv("WL_FAIL_ALLOC_N");
+  if (only && *only) { /* one n, to debug it */
+    n = (size_t)strtoull(only, NULL, 10);
+    path(ctx, n, mode);
+    wl_fail_alloc_disarm();
+    printf("%s (%s): n = %zu only: %zu failures injected\n", name, mode_name, n,
+           wl_fail_alloc_hit());
+    return wl_fail_alloc_hit() ? n : n - 1;
+  }
   for (;; n++) {
     if (n > max_n)
       fail_msg("%s: still injecting failures at n = %zu (a path without end?)", name, n);

@@ -64,7 +64,7 @@ int wl_fail_alloc_failing(void);
  * Prints "NAME (once|persistent): K allocation points" and the error codes the steps returned,
  * and returns K (= that n - 1). WL_FAIL_ALLOC_VERBOSE=1 in the environment: first the path
  * once without failures (its points and time), then progress every 500; =2 also every step's
- * error and message. */
+ * error and message. WL_FAIL_ALLOC_N=k runs n = k only. */
 typedef void (*wl_fail_path)(void *ctx, size_t n, enum wl_fail_mode mode);
 size_t wl_fail_alloc_loop(const char *name, wl_fail_path path, void *ctx, enum wl_fail_mode mode,
                           size_t max_n);
