@@ -51,7 +51,7 @@ printf '#Fields: time date path pid dst-ip src-ip protocol action dst-port src-p
 
 for fmt in secjson evtxml pfirewall; do
   echo "== fuzz_import_$fmt: $runs runs"
-  "$b/bin/fuzz_import_$fmt" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 \
+  "$b/bin/fuzz_import_$fmt" -runs="$runs" -seed=1 -error_exitcode=1 -max_len=8192 -timeout=10 \
     -rss_limit_mb=1024 -artifact_prefix="$b/$fmt-" "$b/corpus_$fmt"
 done
 echo "fuzz-import: clean"

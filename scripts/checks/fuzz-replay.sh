@@ -23,6 +23,6 @@ cat >"$corpus/seed1" <<'LINES'
 {"ts":"2026-01-01 00:00:00.5","type":"other","dir":"?"}
 LINES
 printf '{"ts":"2026-01-01T00:00:00Z","type":"drop","remote":"1.2.3.4"}' >"$corpus/seed2"
-"$b/bin/fuzz_replay" -runs="${FUZZ_RUNS:-500000}" -seed=1 -max_len=8192 -timeout=10 \
+"$b/bin/fuzz_replay" -runs="${FUZZ_RUNS:-500000}" -seed=1 -error_exitcode=1 -max_len=8192 -timeout=10 \
   -rss_limit_mb=1024 -artifact_prefix="$b/" "$corpus"
 echo "fuzz-replay: clean"

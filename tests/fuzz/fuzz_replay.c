@@ -62,16 +62,19 @@ static void check_line(const char *line, size_t len) {
     a.layer_id = 0;
     a.reauth = 0;
   }
-  /* a classify event without a direction gets one from its ALE layer when decoded */
-  if (!(a.has & WL_HAS_DIR) && (b.has & WL_HAS_DIR)) {
-    CHECK(a.has & WL_HAS_LAYER);
-    int inbound = a.layer_id == WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4 ||
-                  a.layer_id == WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6;
-    int outbound = a.layer_id == WL_LAYER_ALE_AUTH_CONNECT_V4 ||
-                   a.layer_id == WL_LAYER_ALE_AUTH_CONNECT_V6;
-    CHECK((inbound && b.dir == WL_DIR_IN) || (outbound && b.dir == WL_DIR_OUT));
+  /* on an ALE auth layer the layer decides a classify event's direction when decoded, whatever
+   * the record said (msFwpDirection is not reliable there: issue 12 item 3) */
+  int inbound = (a.has & WL_HAS_LAYER) && (a.layer_id == WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4 ||
+                                           a.layer_id == WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6);
+  int outbound = (a.has & WL_HAS_LAYER) && (a.layer_id == WL_LAYER_ALE_AUTH_CONNECT_V4 ||
+                                            a.layer_id == WL_LAYER_ALE_AUTH_CONNECT_V6);
+  if (inbound || outbound) {
+    CHECK(b.has & WL_HAS_DIR);
+    CHECK(b.dir == (inbound ? WL_DIR_IN : WL_DIR_OUT));
     a.has |= WL_HAS_DIR;
     a.dir = b.dir;
+  } else if (!(a.has & WL_HAS_DIR)) {
+    CHECK(!(b.has & WL_HAS_DIR)); /* no layer to take a direction from */
   }
   /* the raw record keeps WL_RAW_APP_MAX bytes of UTF-16: a longer app comes back cut */
   if (!(b.has & WL_HAS_APP_TRUNC) || (a.has & WL_HAS_APP_TRUNC))
