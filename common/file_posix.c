@@ -30,7 +30,7 @@ static int os_fail(const char *call, const char *path, int e) {
 }
 
 int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out) {
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return os_fail("open", path, errno);
   uint64_t deadline = wl_time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -42,7 +42,7 @@ int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out) 
     }
     if (wl_time_mono_ns() >= deadline) {
       close(fd);
-      return wl_err(WL_E_BUSY, "%s: the sim state is locked by another session for more than %u ms",
+      return wl_err(WL_E_BUSY, "%s: locked by another process (or handle) for more than %u ms",
                     path, timeout_ms);
     }
     wl_sleep_ms(1);
@@ -50,7 +50,7 @@ int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out) 
   wl_os_lock *l = malloc(sizeof *l);
   if (!l) {
     close(fd);
-    return wl_err(WL_E_NOMEM, "sim: no memory for a lock");
+    return wl_err(WL_E_NOMEM, "%s: no memory for a lock", path);
   }
   l->fd = fd;
   *out = l;

@@ -63,7 +63,7 @@ int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out) 
     }
     if (wl_time_mono_ns() >= deadline) {
       CloseHandle(h);
-      return wl_err(WL_E_BUSY, "%s: the sim state is locked by another session for more than %u ms",
+      return wl_err(WL_E_BUSY, "%s: locked by another process (or handle) for more than %u ms",
                     path, timeout_ms);
     }
     wl_sleep_ms(1);
@@ -71,7 +71,7 @@ int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out) 
   wl_os_lock *l = malloc(sizeof *l);
   if (!l) {
     CloseHandle(h);
-    return wl_err(WL_E_NOMEM, "sim: no memory for a lock");
+    return wl_err(WL_E_NOMEM, "%s: no memory for a lock", path);
   }
   l->h = h;
   *out = l;

@@ -68,6 +68,14 @@ void wl_sleep_ms(unsigned ms) {
 
 uint32_t wl_os_pid(void) { return (uint32_t)getpid(); }
 
+void wl_os_hostname(char *out, size_t cap) {
+  if (!cap)
+    return;
+  if (gethostname(out, cap) != 0)
+    wl_strlcpy(out, "?", cap);
+  out[cap - 1] = '\0';
+}
+
 /* A zombie (exited, not yet reaped: containers whose init never reaps) counts as gone. The
  * state is the field after the ')' closing the command name in /proc/PID/stat (Linux); without
  * /proc, kill(pid, 0) alone decides. */

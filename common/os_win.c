@@ -128,6 +128,16 @@ void wl_sleep_ms(unsigned ms) { Sleep(ms); }
 
 uint32_t wl_os_pid(void) { return (uint32_t)GetCurrentProcessId(); }
 
+void wl_os_hostname(char *out, size_t cap) {
+  wchar_t w[256];
+  DWORD n = (DWORD)(sizeof w / sizeof w[0]);
+  if (!cap)
+    return;
+  if (!GetComputerNameExW(ComputerNameDnsHostname, w, &n) ||
+      WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL) <= 0)
+    wl_strlcpy(out, "?", cap);
+}
+
 int wl_os_pid_alive(uint32_t pid) {
   if (pid == 0)
     return 0;

@@ -12,6 +12,8 @@
 
 void wl_sleep_ms(unsigned ms);
 uint32_t wl_os_pid(void);
+/* This machine's name (POSIX gethostname; Windows the DNS host name), "?" when unknown. */
+void wl_os_hostname(char *out, size_t cap);
 int wl_os_pid_alive(uint32_t pid); /* 1 alive, 0 gone */
 
 /* Start `argv[0]` (an executable path) with argv, detached from our console/session, stdout and
@@ -62,8 +64,9 @@ int wl_os_free_bytes(const char *path, uint64_t *out);
 /* ---- files shared between processes (common/file_posix.c, common/file_win.c): what the sim's
  *      state file needs, and any other file several processes read while one replaces it ---- */
 typedef struct wl_os_lock wl_os_lock;
-/* Exclusive lock on the file `path` (created if missing), excluding other processes and other
- * handles of this process alike; waits up to timeout_ms, then WL_E_BUSY. */
+/* Exclusive lock on the file `path` (created owner-only if missing; a symbolic link there is
+ * refused, not followed), excluding other processes and other handles of this process alike;
+ * waits up to timeout_ms (0: one try), then WL_E_BUSY. The OS drops it when the process dies. */
 int wl_os_lock_acquire(const char *path, unsigned timeout_ms, wl_os_lock **out);
 void wl_os_lock_release(wl_os_lock *l); /* NULL-safe */
 /* The one whole-file reader: everything until the end of the file (a pipe or a growing file

@@ -282,6 +282,9 @@ int wl_store_begin(wl_store *s) {
   if (!s || s->in_txn)
     return wl_err(WL_E_INVAL, "wl_store_begin: %s", s ? "a transaction is already open" : "NULL");
   int rc = wl_store_exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+  /* another process may have written since: the marks are what meta holds now */
+  if (rc == WL_OK && !s->read_only && s->chunk && (rc = wl_store_write_load(s)) != WL_OK)
+    undo(s, ST_ROLLBACK);
   if (rc == WL_OK) {
     s->in_txn = 1;
     wl_store_write_mark(s);

@@ -50,6 +50,20 @@ void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
 #define WL_STORE_SCHEMA_VERSION 1 /* bump with every migration in db/schema.c */
 
+/* ---- one capture per store ----
+ * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),
+ * which the OS drops when the holder dies (kill -9 included), and in meta "capture_owner" who
+ * holds it: "pid N, started TIME, on HOST". Other writers (import, promote, rules) do not take
+ * it: their transactions interleave with the capture's batches. */
+typedef struct wl_store_lock wl_store_lock;
+/* WL_E_BUSY naming the holder while another capture (process or handle) holds it. Release
+ * with wl_store_capture_unlock, before closing the store. */
+int wl_store_capture_lock(wl_store *s, wl_store_lock **out);
+void wl_store_capture_unlock(wl_store_lock *l); /* NULL-safe */
+/* 1 when a capture holds the lock (who: its description, "unknown" when meta has none), 0 when
+ * none does or the lock file cannot be made (a read-only directory: no capture can run). */
+int wl_store_capture_holder(wl_store *s, char *who, size_t cap);
+
 /* ---- write path (one thread) ---- */
 /* Counters carried with a batch, added to meta in the same transaction. */
 typedef struct wl_batch_counters {

@@ -28,6 +28,10 @@
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
 #define WL_STORE_RETAIN_TICKS (7ull * WL_STORE_DAY_TICKS)
+/* Events dated more than this past the wall clock are not stored (counted in meta "future"
+ * and as skipped): one record dated 9999 would otherwise become the retention anchor and prune
+ * every older raw event. Clock skew between machines stays well inside it. */
+#define WL_STORE_FUTURE_TICKS WL_STORE_DAY_TICKS
 #define WL_STORE_RETAIN_BYTES (1ull << 30)
 #define WL_STORE_BUSY_MS 5000u
 #define WL_STORE_APP_ID 0x77666c6e /* PRAGMA application_id: "wfln" */
@@ -116,7 +120,7 @@ typedef struct wl_chunk {
 
 /* Totals of the batch in progress, added to meta at commit. */
 typedef struct wl_batch_tot {
-  uint64_t stored, pruned, skipped, new_flows;
+  uint64_t stored, pruned, skipped, new_flows, future;
 } wl_batch_tot;
 
 struct wl_store {
@@ -128,6 +132,7 @@ struct wl_store {
   /* write state, persisted in meta with each batch and restored on rollback */
   uint64_t next_id, next_flow, first_ts, last_ts;
   uint64_t begun_id, begun_flow, begun_first, begun_last; /* the same at wl_store_begin */
+  uint64_t future_limit; /* wall clock + WL_STORE_FUTURE_TICKS at the batch's start */
   wl_agg_map flows, apps, drops;
   wl_str_cache app_cache, sid_cache;
   wl_bin_cache ctx_cache;

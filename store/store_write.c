@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_text.h"
 #include "store/store_int.h"
 
 /* bits column: has << 16 | is_loopback << 8 | type << 4 | origin */
@@ -33,6 +34,23 @@ typedef struct batch_saved {
 
 /* ---------------------------------------------------------------- setup */
 
+/* The newest raw event not beyond the future limit: the anchor that replaces a last_ts from
+ * the future a store written before WL_STORE_FUTURE_TICKS may hold. */
+static int newest_sane_ts(wl_store *s, uint64_t *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT max(ts) FROM events WHERE ts<=?1", -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return wl_store_sqlerr(s, rc, "reading the newest event");
+  int64_t v = 0;
+  wl_store_bind_u64(st, 1, s->future_limit);
+  rc = wl_store_step_int64(s, st, &v, "reading the newest event");
+  sqlite3_finalize(st);
+  *out = (uint64_t)v;
+  return rc;
+}
+
+/* Another process may have written since this handle last did (a second writer: import, or
+ * promote's transaction), so a batch reads the sequences inside its own write transaction. */
 int wl_store_write_load(wl_store *s) {
   int64_t v[4];
   static const char *const keys[4] = {"event_seq", "flow_seq", "first_ts", "last_ts"};
@@ -45,7 +63,8 @@ int wl_store_write_load(wl_store *s) {
   s->next_flow = (uint64_t)v[1] ? (uint64_t)v[1] : 1;
   s->first_ts = (uint64_t)v[2];
   s->last_ts = (uint64_t)v[3];
-  return WL_OK;
+  s->future_limit = wl_time_now() + WL_STORE_FUTURE_TICKS;
+  return s->last_ts > s->future_limit ? newest_sane_ts(s, &s->last_ts) : WL_OK;
 }
 
 int wl_store_write_init(wl_store *s) {
@@ -400,8 +419,9 @@ static int chunk_flush(wl_store *s) {
 /* Intern, coalesce and queue one event; flushes the chunk when full. */
 static int add_event(wl_store *s, const wl_event *ev) {
   uint8_t action = action_of(ev->type);
-  if (!action) {
+  if (!action || ev->ts > s->future_limit) {
     s->tot.skipped++;
+    s->tot.future += (uint64_t)(action != 0);
     return WL_OK;
   }
   wl_chunk *c = s->chunk;
@@ -500,6 +520,7 @@ static int add_counters(wl_store *s, const wl_batch_counters *c, uint64_t dups,
       {"backfilled", c ? (int64_t)c->backfilled : 0},
       {"duplicates", (int64_t)dups},
       {"flows", (int64_t)s->tot.new_flows},
+      {"future", (int64_t)s->tot.future},
   };
   int rc = WL_OK;
   for (size_t i = 0; i < sizeof add / sizeof add[0] && rc == WL_OK; i++)
@@ -519,13 +540,20 @@ static int add_counters(wl_store *s, const wl_batch_counters *c, uint64_t dups,
 static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
   if (s->read_only)
     return wl_err(WL_E_READONLY, "%s: %s: opened read-only", s->path, fn);
+  memset(&s->tot, 0, sizeof s->tot);
+  chunk_reset(s);
+  int rc = wl_store_txn_begin(s);
+  if (rc != WL_OK)
+    return rc;
+  if ((rc = wl_store_write_load(s)) != WL_OK) {
+    wl_store_txn_abort(s);
+    return rc;
+  }
   sv->next_id = s->next_id;
   sv->next_flow = s->next_flow;
   sv->first_ts = s->first_ts;
   sv->last_ts = s->last_ts;
-  memset(&s->tot, 0, sizeof s->tot);
-  chunk_reset(s);
-  return wl_store_txn_begin(s);
+  return WL_OK;
 }
 
 static int batch_end(wl_store *s, const wl_batch_counters *c, uint64_t dups,

@@ -28,7 +28,7 @@ static void remove_with(const char *base, const char *const *suffix, size_t n) {
 }
 
 void wl_test_remove_db(const char *db) {
-  static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+  static const char *const sfx[] = {"", "-wal", "-shm", "-journal", ".capture.lock"};
   remove_with(db, sfx, sizeof sfx / sizeof sfx[0]);
 }
 

@@ -1,0 +1,174 @@
+/* test_store_writers.c — issue 18: two writers on one store and timestamps from the future.
+ *
+ * Two handles on one file stand for two processes (SQLite locks per connection): batches
+ * written through each in turn must all be kept, with distinct flow and event ids (the ids were
+ * read once at open, so the second writer reused the first one's flow ids: "UNIQUE constraint
+ * failed: flows.id"). The capture lock (wl_store_capture_lock) admits one capture per store and
+ * names its holder. A record dated far in the future is not stored and does not become the
+ * retention anchor; a store whose last_ts already says 9999 does not prune by it.
+ * The same with real processes: tests/capture/test_learn_procs.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "store/store.h"
+#include "tests/support/test_store_util.h"
+
+static wl_store *open_second(void) {
+  wl_store *s = NULL;
+  if (wl_store_open(db_path, NULL, &s) != WL_OK)
+    fail_msg("second open of %s: %s", db_path, wl_errmsg());
+  return s;
+}
+
+/* Batches through two handles in turn, each with flows the other has not seen. */
+static void test_two_writers_interleave(void **state) {
+  (void)state;
+  wl_event *ev = make_stream(600, 200, 7, 11, 10000000);
+  wl_store *a = open_ok(NULL), *b = open_second();
+  for (int i = 0; i < 6; i++) {
+    wl_store *w = i % 2 ? b : a;
+    if (wl_store_write(w, ev + i * 100, 100, NULL) != WL_OK)
+      fail_msg("batch %d through handle %c: %s", i, i % 2 ? 'b' : 'a', wl_errmsg());
+  }
+  uint64_t dups = 0, keys[10];
+  for (int i = 0; i < 10; i++)
+    keys[i] = 1000 + (uint64_t)i;
+  assert_int_equal(wl_store_write_keyed(b, ev, keys, 10, &dups), WL_OK); /* an import */
+  assert_int_equal(wl_store_write(a, ev + 10, 10, NULL), WL_OK);
+  wl_store_close(a);
+  wl_store_close(b);
+  tsg_model m = {0};
+  for (int i = 0; i < 600; i++)
+    tsg_model_add(&m, &ev[i]);
+  for (int i = 0; i < 20; i++)
+    tsg_model_add(&m, &ev[i]);
+  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
+  assert_int_equal(raw_int("SELECT count(*) FROM events"), m.stored);
+  assert_int_equal(raw_int("SELECT sum(count) FROM flows"), m.stored);
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='events'"), m.stored);
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='flows'"), m.n);
+  assert_int_equal(raw_int("SELECT count(DISTINCT id) FROM events"), m.stored);
+  tsg_model_free(&m);
+  free(ev);
+}
+
+/* A batch inside wl_store_begin on one handle after the other wrote. */
+static void test_writer_inside_transaction_after_other(void **state) {
+  (void)state;
+  wl_event *ev = make_stream(200, 100, 5, 12, 10000000);
+  wl_store *a = open_ok(NULL), *b = open_second();
+  assert_int_equal(wl_store_write(a, ev, 100, NULL), WL_OK);
+  assert_int_equal(wl_store_begin(b), WL_OK);
+  assert_int_equal(wl_store_write(b, ev + 100, 50, NULL), WL_OK);
+  assert_int_equal(wl_store_write(b, ev + 150, 50, NULL), WL_OK);
+  assert_int_equal(wl_store_commit(b), WL_OK);
+  assert_int_equal(wl_store_write(a, ev, 10, NULL), WL_OK);
+  wl_store_close(a);
+  wl_store_close(b);
+  tsg_model m = {0};
+  for (int i = 0; i < 210; i++)
+    tsg_model_add(&m, &ev[i % 200]);
+  assert_int_equal(raw_int("SELECT count(*) FROM events"), m.stored);
+  assert_int_equal(raw_int("SELECT count(DISTINCT id) FROM events"), m.stored);
+  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
+  tsg_model_free(&m);
+  free(ev);
+}
+
+/* ---------------------------------------------------------------- the capture lock */
+
+static void test_capture_lock_names_holder(void **state) {
+  (void)state;
+  wl_store *a = open_ok(NULL), *b = open_second();
+  wl_store_lock *la = NULL, *lb = NULL;
+  char who[256];
+  assert_int_equal(wl_store_capture_holder(a, who, sizeof who), 0); /* nobody */
+  assert_int_equal(wl_store_capture_lock(a, &la), WL_OK);
+  assert_int_equal(wl_store_capture_lock(b, &lb), WL_E_BUSY);
+  assert_null(lb);
+  char pid[32];
+  snprintf(pid, sizeof pid, "pid %u", (unsigned)wl_os_pid());
+  if (!strstr(wl_errmsg(), "already") || !strstr(wl_errmsg(), pid))
+    fail_msg("the refusal does not name the holder: %s", wl_errmsg());
+  assert_int_equal(wl_store_capture_holder(b, who, sizeof who), 1);
+  assert_non_null(strstr(who, pid));
+  assert_non_null(strstr(who, "started"));
+  assert_non_null(strstr(who, "on "));
+  wl_store_capture_unlock(la);
+  wl_store_capture_unlock(NULL);
+  assert_int_equal(wl_store_capture_holder(b, who, sizeof who), 0);
+  assert_int_equal(wl_store_capture_lock(b, &lb), WL_OK);
+  wl_store_capture_unlock(lb);
+  wl_store_close(a);
+  wl_store_close(b);
+}
+
+/* ---------------------------------------------------------------- the future */
+
+static wl_event ev_at(uint64_t ts, uint32_t flow) {
+  wl_event e;
+  uint64_t rng = flow + 1;
+  tsg_flow_event(flow, 3, ts, &rng, &e);
+  return e;
+}
+
+/* One record dated 9999-12-31 among today's: not stored, and today's are kept. */
+static void test_far_future_record_is_not_the_anchor(void **state) {
+  (void)state;
+  uint64_t now = wl_time_now();
+  wl_event ev[4] = {ev_at(now - 3 * DAY, 1), ev_at(now - 2 * DAY, 2),
+                    ev_at(2650467743999999999ull, 3), ev_at(now - DAY, 4)};
+  wl_store *s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, ev, 3, NULL), WL_OK);
+  assert_int_equal(wl_store_write(s, ev + 3, 1, NULL), WL_OK);
+  wl_store_stats st;
+  assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
+  assert_int_equal(st.events_kept, 3);
+  if (st.last_ts > now + DAY)
+    fail_msg("last_ts moved to the future record: %llu", (unsigned long long)st.last_ts);
+  wl_store_close(s);
+  assert_int_equal(raw_int("SELECT count(*) FROM events"), 3);
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='future'"), 1);
+}
+
+/* A store that already holds last_ts = 9999 (written before this fix) does not prune today's
+ * events by it. */
+static void test_stored_future_anchor_is_clamped(void **state) {
+  (void)state;
+  uint64_t now = wl_time_now();
+  wl_event ev[2] = {ev_at(now - 2 * DAY, 1), ev_at(now - DAY, 2)};
+  wl_store *s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, ev, 1, NULL), WL_OK);
+  wl_store_close(s);
+  raw_exec("UPDATE meta SET value=2650467743999999999 WHERE key='last_ts'");
+  s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, ev + 1, 1, NULL), WL_OK);
+  wl_store_close(s);
+  assert_int_equal(raw_int("SELECT count(*) FROM events"), 2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_two_writers_interleave, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_writer_inside_transaction_after_other, setup_path,
+                                      teardown_path),
+      cmocka_unit_test_setup_teardown(test_capture_lock_names_holder, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_far_future_record_is_not_the_anchor, setup_path,
+                                      teardown_path),
+      cmocka_unit_test_setup_teardown(test_stored_future_anchor_is_clamped, setup_path,
+                                      teardown_path),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
