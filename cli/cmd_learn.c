@@ -15,6 +15,7 @@
 #include "common/wl_text.h"
 #include "store/store.h"
 #include "capture/capture.h"
+#include "engine/engine.h"
 
 typedef struct learn_args {
   wl_capture_opts o;
@@ -80,15 +81,17 @@ static int parse_one(int argc, char **argv, int *i, learn_args *a) {
     if (parse_number("--speed", v, &a->o.speed) != WL_OK)
       return WL_E_INVAL;
   } else if ((v = wl_cli_opt(argc, argv, i, "--ring", &missing))) {
-    if (parse_number("--ring", v, &num) != WL_OK)
-      return WL_E_INVAL;
+    if (parse_number("--ring", v, &num) != WL_OK || num < 2 || num > (double)(1u << 24) ||
+        num != (double)(size_t)num)
+      return wl_err(WL_E_INVAL, "--ring '%s': expected a power of two from 2 to %u", v, 1u << 24);
     a->o.ring_capacity = (size_t)num;
   } else if ((v = wl_cli_opt(argc, argv, i, "--retain", &missing))) {
     if (wl_duration_parse(v, &a->store.retain_ticks) != WL_OK || a->store.retain_ticks == 0)
       return wl_err(WL_E_INVAL, "--retain '%s': expected e.g. 12h, 7d, 2w", v);
   } else if ((v = wl_cli_opt(argc, argv, i, "--retain-mb", &missing))) {
-    if (parse_number("--retain-mb", v, &num) != WL_OK || num < 1)
-      return wl_err(WL_E_INVAL, "--retain-mb '%s': expected a size in MiB, at least 1", v);
+    if (parse_number("--retain-mb", v, &num) != WL_OK || num < 1 || num > 1048576.0 * 1024)
+      return wl_err(WL_E_INVAL, "--retain-mb '%s': expected a size in MiB, 1 to 1073741824",
+                    v);
     a->store.retain_bytes = (uint64_t)(num * 1024 * 1024);
   } else if (missing)
     return wl_err(WL_E_INVAL, "%s needs a value", argv[*i]);
@@ -135,8 +138,59 @@ static void show_status(status *st, const wl_capture_stats *s) {
   st->shown = 1;
 }
 
-/* Wait for the end: a file consumed, --duration, an interrupt, or an error. */
-static void wait_for_end(wl_capture *cap, status *st, uint64_t duration) {
+/* The engine options the capture set, watched on a handle of our own: another program (or
+ * `wfplearn uninstall` of an older version) that switches collection off or takes keywords
+ * away would leave learn recording a fraction of the traffic and exiting 0 (issue 18). */
+typedef struct opt_watch {
+  wl_engine *e;           /* NULL: nothing to watch (replay) or the engine would not open */
+  uint32_t collect, kw;   /* as the capture left them */
+  int kw_known;
+  uint64_t next_ns;
+} opt_watch;
+
+static int source_uses_engine(const char *src) {
+  return !src || strcmp(src, "wfp") == 0 || strncmp(src, "sim:", 4) == 0;
+}
+
+static void watch_start(opt_watch *w, const learn_args *a) {
+  memset(w, 0, sizeof *w);
+  if (!source_uses_engine(a->o.source) || wl_engine_open(a->o.engine_spec, 0, &w->e) != WL_OK ||
+      wl_engine_get_option(w->e, WL_OPT_COLLECT_NET_EVENTS, &w->collect) != WL_OK) {
+    wl_engine_close(w->e);
+    w->e = NULL;
+    wl_err_clear();
+    return;
+  }
+  w->kw_known = wl_engine_get_option(w->e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, &w->kw) == WL_OK;
+  w->next_ns = wl_time_mono_ns() + WL_CAPTURE_PROBE_MS * 1000000ull;
+}
+
+/* WL_OK, or WL_E_STOPPED with the message when the options are no longer the capture's. An
+ * engine that does not answer is the capture's business (it retries and says so). */
+static int watch_check(opt_watch *w, uint64_t now) {
+  uint32_t collect = 0, kw = 0;
+  if (!w->e || now < w->next_ns)
+    return WL_OK;
+  w->next_ns = now + WL_CAPTURE_PROBE_MS * 1000000ull;
+  if (wl_engine_get_option(w->e, WL_OPT_COLLECT_NET_EVENTS, &collect) != WL_OK) {
+    wl_err_clear();
+    return WL_OK;
+  }
+  int kw_ok = !w->kw_known ||
+              wl_engine_get_option(w->e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, &kw) != WL_OK ||
+              (kw & w->kw) == w->kw;
+  wl_err_clear();
+  if (collect == w->collect && kw_ok)
+    return WL_OK;
+  return wl_err(WL_E_STOPPED, "the engine's net event options were changed under the capture "
+                "(collect %u -> %u, keywords 0x%x -> 0x%x: another program, or an uninstall); "
+                "events were no longer all being collected, so learn stopped", (unsigned)w->collect,
+                (unsigned)collect, (unsigned)w->kw, (unsigned)kw);
+}
+
+/* Wait for the end: a file consumed, --duration, an interrupt, an error, or the engine options
+ * taken away (returned: WL_E_STOPPED). */
+static int wait_for_end(wl_capture *cap, status *st, uint64_t duration, opt_watch *w) {
   uint64_t start = wl_time_mono_ns(), last = start;
   wl_capture_stats s;
   for (;;) {
@@ -144,14 +198,54 @@ static void wait_for_end(wl_capture *cap, status *st, uint64_t duration) {
     wl_capture_stats_get(cap, &s);
     uint64_t now = wl_time_mono_ns();
     if (s.done || s.error || atomic_load(&interrupted))
-      return;
+      return WL_OK;
     if (duration && (now - start) / 100 >= duration)
-      return;
+      return WL_OK;
+    int rc = watch_check(w, now);
+    if (rc != WL_OK)
+      return rc;
     if (st->cli->is_tty && now - last >= 1000000000ULL) {
       show_status(st, &s);
       last = now;
     }
   }
+}
+
+/* The file part of a source ("replay:FILE", "sim:TRAFFIC"), NULL for wfp and stdin. */
+static const char *source_file(const char *src) {
+  const char *f = !src ? NULL
+                  : strncmp(src, "replay:", 7) == 0 ? src + 7
+                  : strncmp(src, "sim:", 4) == 0    ? src + 4
+                                                    : NULL;
+  return f && *f && strcmp(f, "-") != 0 ? f : NULL;
+}
+
+static int same_file(const char *a, const char *b) {
+  wl_file_id x, y;
+  int same = wl_os_file_id(a, &x) == WL_OK && wl_os_file_id(b, &y) == WL_OK && x.dev == y.dev &&
+             x.ino == y.ino;
+  wl_err_clear();
+  return same;
+}
+
+/* --record truncates its file: never the source being read, the store or its WAL (compared by
+ * file identity, so another name, a link or a symlink to them is caught too). */
+static int check_record(const char *db, const learn_args *a) {
+  const char *rec = a->o.record_path, *src = source_file(a->o.source);
+  if (!rec)
+    return WL_OK;
+  char side[4096];
+  static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+  for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+    snprintf(side, sizeof side, "%s%s", db, sfx[i]);
+    if (same_file(rec, side))
+      return wl_err(WL_E_INVAL, "--record %s: that is the store (%s); refusing to overwrite it",
+                    rec, side);
+  }
+  if (src && same_file(rec, src))
+    return wl_err(WL_E_INVAL, "--record %s: that is the source being read (%s); refusing to "
+                  "overwrite it", rec, src);
+  return WL_OK;
 }
 
 static void summary(wl_cli *cli, status *st, wl_capture *cap, uint64_t ns) {
@@ -167,11 +261,19 @@ static void summary(wl_cli *cli, status *st, wl_capture *cap, uint64_t ns) {
 
 static int run(wl_cli *cli, learn_args *a) {
   wl_store *store = NULL;
+  wl_store_lock *lock = NULL;
   wl_capture *cap = NULL;
+  opt_watch w = {0};
   status st = {cli, 0};
-  int rc = wl_store_open(cli->db_path, &a->store, &store);
-  if (rc != WL_OK)
+  int rc = check_record(cli->db_path, a);
+  if (rc == WL_OK)
+    rc = wl_store_open(cli->db_path, &a->store, &store);
+  if (rc == WL_OK)
+    rc = wl_store_capture_lock(store, &lock); /* before the engine options are touched */
+  if (rc != WL_OK) {
+    wl_store_close(store);
     return rc;
+  }
   a->o.engine_spec = wl_cli_engine(cli);
   a->o.log = log_line;
   a->o.log_ctx = &st;
@@ -179,18 +281,29 @@ static int run(wl_cli *cli, learn_args *a) {
   wl_os_on_interrupt(on_interrupt, NULL);
   uint64_t t0 = wl_time_mono_ns();
   if ((rc = wl_capture_start(&a->o, store, &cap)) == WL_OK) {
-    wait_for_end(cap, &st, a->duration);
+    watch_start(&w, a);
+    int lost = wait_for_end(cap, &st, a->duration, &w);
+    char msg[512] = "";
+    if (lost != WL_OK) {
+      wl_strlcpy(msg, wl_errmsg(), sizeof msg);
+      log_line(&st, msg);
+    }
     rc = wl_capture_stop(cap);
     summary(cli, &st, cap, wl_time_mono_ns() - t0);
+    if (lost != WL_OK)
+      rc = wl_err(lost, "%s", msg);
   }
+  wl_engine_close(w.e);
   if (rc != WL_OK) { /* keep the message through the cleanup */
     char msg[512];
     wl_strlcpy(msg, wl_errmsg(), sizeof msg);
     wl_capture_destroy(cap);
+    wl_store_capture_unlock(lock);
     wl_store_close(store);
     return wl_err(rc, "%s", msg[0] ? msg : wl_strerror(rc));
   }
   wl_capture_destroy(cap);
+  wl_store_capture_unlock(lock);
   wl_store_close(store);
   return WL_OK;
 }

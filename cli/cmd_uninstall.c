@@ -1,6 +1,7 @@
 /* cmd_uninstall.c — `wfplearn uninstall`: remove every WFP object of wfplearn (filters of its
  * provider, its sublayer, its provider), release a pending enforce, and put back the engine
- * options the capture changed. Idempotent: a second run finds nothing and succeeds.
+ * options the capture changed. Idempotent: a second run finds nothing and succeeds. Refused,
+ * changing nothing, while a capture holds the store's capture lock.
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,13 @@ int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv) {
             wl_errmsg());
     s = NULL;
   }
+  /* A running capture would go on recording drops only, and its stop would put back options
+   * already put back: refused (issue 18). */
+  char who[256];
+  if (!rc && s && wl_store_capture_holder(s, who, sizeof who))
+    rc = wl_err(WL_E_CONFLICT, "%s: a capture is running on this store (%s); stop it first "
+                "(Ctrl+C, or end that process): uninstall would take its engine options away "
+                "under it. Nothing was changed", cli->db_path, who);
   if (!rc)
     rc = wl_uninstall(e, s, &rep);
   if (!rc && s)

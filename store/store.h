@@ -56,7 +56,7 @@ int wl_store_schema_version(wl_store *s);
  * holds it: "pid N, started TIME, on HOST". Other writers (import, promote, rules) do not take
  * it: their transactions interleave with the capture's batches. */
 typedef struct wl_store_lock wl_store_lock;
-/* WL_E_BUSY naming the holder while another capture (process or handle) holds it. Release
+/* WL_E_CONFLICT naming the holder while another capture (process or handle) holds it. Release
  * with wl_store_capture_unlock, before closing the store. */
 int wl_store_capture_lock(wl_store *s, wl_store_lock **out);
 void wl_store_capture_unlock(wl_store_lock *l); /* NULL-safe */

@@ -87,6 +87,49 @@ static void test_usage(void **s) {
   assert_int_equal(run("--ring", "1000", "--source", "sim:x", NULL), 1); /* not a power of 2 */
 }
 
+static long file_size(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fclose(f);
+  return n;
+}
+
+/* issue 18 item 6: --record naming the source or the store (or a link to it) is refused by
+ * file identity; both are left as they were. */
+static void test_record_is_not_source_or_store(void **s) {
+  (void)s;
+  char src[1100], link[1100];
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 500, 5, 3), 0);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  /* issue 18 (Low): out-of-range numbers are refused, not converted (undefined behaviour) */
+  assert_int_equal(run("--ring", "0", "--source", src, NULL), 1);
+  assert_int_equal(run("--ring", "1e30", "--source", src, NULL), 1);
+  assert_int_equal(run("--retain-mb", "1e30", "--source", src, NULL), 1);
+  assert_int_equal(run("--source", src, NULL, NULL, NULL), 0);
+  uint64_t stored = store_events();
+  long tsize = file_size(traffic), dsize = file_size(db);
+  assert_int_equal(run("--source", src, "--record", traffic, NULL), 1);
+  assert_int_equal(file_size(traffic), tsize);
+  assert_int_equal(run("--source", src, "--record", db, NULL), 1);
+  assert_int_equal(file_size(db), dsize);
+  assert_int_equal(store_events(), stored);
+  /* another name of the store */
+  snprintf(link, sizeof link, "%s.hardlink", db);
+  remove(link);
+  if (wl_test_hardlink(db, link) == 0) {
+    assert_int_equal(run("--source", src, "--record", link, NULL), 1);
+    assert_int_equal(file_size(db), dsize);
+    remove(link);
+  }
+  char rsrc[1100];
+  snprintf(rsrc, sizeof rsrc, "replay:%s", rec);
+  wl_test_write_file(rec, "");
+  assert_int_equal(run("--source", rsrc, "--record", rec, NULL), 1);
+}
+
 static void test_sim_no_allow_then_replay(void **s) {
   (void)s;
   char src[1100];
@@ -268,6 +311,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_duration_wfp),
       cmocka_unit_test(test_status_shows_drops),
       cmocka_unit_test(test_retain_option),
+      cmocka_unit_test(test_record_is_not_source_or_store),
   };
   const struct CMUnitTest sig[] = {cmocka_unit_test(test_sigterm_mid_run)};
   int rc = signal_only ? cmocka_run_group_tests(sig, NULL, NULL)

@@ -9,6 +9,16 @@
 
 #include "tests/support/test_files.h"
 
+#ifdef _WIN32
+#include <windows.h>
+int wl_test_hardlink(const char *target, const char *link) {
+  return CreateHardLinkA(link, target, NULL) ? 0 : -1;
+}
+#else
+#include <unistd.h>
+int wl_test_hardlink(const char *target, const char *name) { return link(target, name); }
+#endif
+
 const char *wl_test_dir(void) {
   const char *d = getenv("WL_BUILD_DIR");
   return d && *d ? d : ".";

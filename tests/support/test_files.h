@@ -18,6 +18,8 @@ char *wl_test_path(char *buf, size_t cap, const char *name);
 void wl_test_remove_db(const char *db);
 /* Remove a sim state file with its lock and temp files (and a fake DLL's ".native" twin). */
 void wl_test_remove_state(const char *state);
+/* A second name (hard link) for target; 0, or -1 when the file system cannot. */
+int wl_test_hardlink(const char *target, const char *link);
 /* Write text to path (created or truncated), failing the test when that does not work. */
 void wl_test_write_file(const char *path, const char *text);
 

