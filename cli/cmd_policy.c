@@ -57,8 +57,9 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
 int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
   const char *path = NULL;
   int dry_run = 0, json = 0;
+  unsigned flags = 0;
   if (wl_cli_wants_help(argc, argv)) {
-    fputs("usage: wfplearn import-policy FILE [--dry-run] [--json]\n"
+    fputs("usage: wfplearn import-policy FILE [--dry-run] [--json] [--allow-any-app]\n"
           "\n"
           "Merge a policy written by export: rules identical to one here are skipped, a rule\n"
           "for an app and direction that already has a different rule is a conflict. Any\n"
@@ -67,6 +68,8 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
           "\n"
           "  --dry-run   check and report only\n"
           "  --json      end with {\"read\",\"added\",\"same\",\"conflicts\"}\n"
+          "  --allow-any-app  accept rules for any app (\"app\": null), which allow that\n"
+          "              traffic for every program\n"
           "\n"
           "example:\n"
           "  wfplearn import-policy policy.json --dry-run && wfplearn import-policy policy.json\n",
@@ -78,6 +81,8 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
       dry_run = 1;
     else if (!strcmp(argv[i], "--json"))
       json = 1;
+    else if (!strcmp(argv[i], "--allow-any-app"))
+      flags |= WL_POLICY_ANY_APP;
     else if (argv[i][0] != '-' && !path)
       path = argv[i];
     else
@@ -90,7 +95,8 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
   wl_policy_report rep = {0};
   int rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
-    rc = wl_policy_import(e, s, path, dry_run, cli->err, &rep);
+    rc = wl_policy_import(e, s, path, flags | (dry_run ? WL_POLICY_DRY_RUN : 0), cli->err,
+                          &rep);
   if (json && (!rc || rc == WL_E_CONFLICT))
     fprintf(cli->out, "{\"read\":%zu,\"added\":%zu,\"same\":%zu,\"conflicts\":%zu}\n",
             rep.read, rep.added, rep.same, rep.conflicts);

@@ -153,12 +153,44 @@ static int opt_string(const wl_json *v, char *out, size_t cap, size_t idx, const
   if (v->type != WL_JSON_STRING || v->len >= cap)
     return wl_err(WL_E_PARSE, "rule %u: \"%s\" must be a string or null", (unsigned)idx,
                   name);
+  if (memchr(v->str, 0, v->len)) /* "\u0000": C would cut the string there */
+    return wl_err(WL_E_PARSE, "rule %u: \"%s\" holds a NUL character", (unsigned)idx, name);
   memcpy(out, v->str, v->len + 1);
   return WL_OK;
 }
 
+static int is_sep(char c) { return c == '\\' || c == '/'; }
+
+/* A ".." component anywhere in the path. */
+static int has_dotdot(const char *p) {
+  for (const char *c = p; (c = strstr(c, "..")) != NULL; c += 2)
+    if ((c == p || is_sep(c[-1])) && (!c[2] || is_sep(c[2])))
+      return 1;
+  return 0;
+}
+
+/* What "app" may be: an absolute DOS path ("C:\\dir\\app.exe") or an NT device path
+ * ("\\device\\harddiskvolume3\\app.exe", what export writes for an unmapped volume); not "",
+ * not relative, no "..", not UNC ("\\\\server\\share", "\\\\?\\"): a rule's app is matched
+ * exactly, and any of those would match nothing or, for "", everything (issue 18). */
+static int check_app(const char *app, size_t idx, unsigned flags) {
+  int drive = ((app[0] | 0x20) >= 'a' && (app[0] | 0x20) <= 'z') && app[1] == ':' &&
+              is_sep(app[2]);
+  int device = wl_strncasecmp(app, "\\device\\", 8) == 0;
+  if (!app[0] && !(flags & WL_POLICY_ANY_APP))
+    return wl_err(WL_E_PARSE, "rule %u: \"app\" is empty or null: a rule for any app needs "
+                  "--allow-any-app", (unsigned)idx);
+  if (app[0] && !drive && !device)
+    return wl_err(WL_E_PARSE, "rule %u: \"app\" %s is not an absolute local path (C:\\... or "
+                  "\\device\\...; relative and UNC paths are refused)", (unsigned)idx, app);
+  if (has_dotdot(app))
+    return wl_err(WL_E_PARSE, "rule %u: \"app\" %s has a \"..\" component", (unsigned)idx, app);
+  return WL_OK;
+}
+
 /* One rule object → a row (rule columns as text, evidence, origin) and a parsed rule. */
-static int read_rule(const wl_json *o, size_t idx, wl_rule_row *row, wl_rule *r) {
+static int read_rule(const wl_json *o, size_t idx, unsigned flags, wl_rule_row *row,
+                     wl_rule *r) {
   memset(row, 0, sizeof *row);
   if (o->type != WL_JSON_OBJECT)
     return wl_err(WL_E_PARSE, "rule %u: not an object", (unsigned)idx);
@@ -174,7 +206,13 @@ static int read_rule(const wl_json *o, size_t idx, wl_rule_row *row, wl_rule *r)
   row->proto = (int16_t)p;
   const char *scope = wl_json_string(wl_json_get(o, "scope"));
   wl_strlcpy(row->scope, scope ? scope : "app", sizeof row->scope);
-  rc = opt_string(wl_json_get(o, "app"), row->app, sizeof row->app, idx, "app");
+  const wl_json *app = wl_json_get(o, "app");
+  rc = opt_string(app, row->app, sizeof row->app, idx, "app");
+  if (!rc && app && app->type == WL_JSON_STRING && !row->app[0])
+    rc = wl_err(WL_E_PARSE, "rule %u: \"app\": \"\" is not a path (null is any app, and "
+                "needs --allow-any-app)", (unsigned)idx);
+  if (!rc)
+    rc = check_app(row->app, idx, flags);
   if (!rc)
     rc = opt_string(wl_json_get(o, "user"), row->user, sizeof row->user, idx, "user");
   if (!rc)
@@ -300,16 +338,42 @@ static int batch_alloc(import_batch *b, size_t n) {
 }
 
 /* Every rule object of the array, read and resolved against this machine's engine. */
-static int read_rules(wl_engine *e, const char *path, const wl_json *arr, import_batch *b) {
+static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsigned flags,
+                      import_batch *b) {
   size_t i = 0;
   for (const wl_json *o = arr->child; o; o = o->next, i++) {
     assert(i < b->n); /* the parser counts an array's children in len */
-    int rc = read_rule(o, i + 1, &b->rows[i], &b->rules[i]);
+    int rc = read_rule(o, i + 1, flags, &b->rows[i], &b->rules[i]);
     if (!rc)
       rc = wl_rule_resolve(e, NULL, &b->rules[i]);
     if (rc)
       return wl_err_prefix(rc, "%s: rule %u", path, (unsigned)(i + 1));
   }
+  return WL_OK;
+}
+
+/* One rule per app and direction, inside the file as against the store: two rules of one file
+ * for the same app and direction are a conflict, whether they differ or not. */
+static int self_check(const char *path, const import_batch *b, FILE *report_to,
+                      wl_policy_report *rep) {
+  for (size_t i = 1; i < b->n; i++)
+    for (size_t j = 0; j < i; j++) {
+      if (!same_app(&b->rules[i], &b->rules[j]))
+        continue;
+      char msg[256];
+      snprintf(msg, sizeof msg, "rules %zu and %zu of the file are both for %s %s", j + 1, i + 1,
+               b->rules[i].app[0] ? b->rules[i].app : "any app",
+               b->rules[i].dir == WL_DIR_IN ? "in" : "out");
+      if (!rep->first_conflict[0])
+        wl_strlcpy(rep->first_conflict, msg, sizeof rep->first_conflict);
+      if (report_to)
+        fprintf(report_to, "conflict: %s\n", msg);
+      rep->conflicts++;
+      break;
+    }
+  if (rep->conflicts)
+    return wl_err(WL_E_CONFLICT, "%s: %u conflicts (first: %s); nothing imported", path,
+                  (unsigned)rep->conflicts, rep->first_conflict);
   return WL_OK;
 }
 
@@ -339,8 +403,9 @@ static size_t compact_new(import_batch *b) {
   return k;
 }
 
-int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
+int wl_policy_import(wl_engine *e, wl_store *s, const char *path, unsigned flags,
                      FILE *report_to, wl_policy_report *rep) {
+  int dry_run = (flags & WL_POLICY_DRY_RUN) != 0;
   wl_json_arena arena = {0};
   const wl_json *arr = NULL;
   char *text = NULL;
@@ -354,10 +419,13 @@ int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
   rc = batch_alloc(&b, arr->len);
   if (rc)
     goto out;
-  rc = read_rules(e, path, arr, &b);
+  rc = read_rules(e, path, arr, flags, &b);
   if (rc)
     goto out;
   rep->read = b.n;
+  rc = self_check(path, &b, report_to, rep);
+  if (rc)
+    goto out;
   rc = merge_check(s, path, &b, report_to, rep);
   if (rc)
     goto out;

@@ -26,10 +26,15 @@ typedef struct wl_policy_report {
   size_t read, added, same, conflicts;
   char first_conflict[256];
 } wl_policy_report;
+#define WL_POLICY_DRY_RUN 1u /* check and report only */
+#define WL_POLICY_ANY_APP 2u /* accept rules for any app ("app": null) */
 /* Merge a policy: rules identical to an existing one are "same"; a rule for an app and
- * direction that already has a different rule is a conflict. Any conflict or error: nothing
- * changes (WL_E_CONFLICT, conflicts listed on `report_to` when not NULL). dry_run: check only. */
-int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
+ * direction that already has a different rule is a conflict, and so are two rules of the file
+ * for the same app and direction. Any conflict or error: nothing changes (WL_E_CONFLICT,
+ * conflicts listed on `report_to` when not NULL). Each "app" must be an absolute local path
+ * (WL_E_PARSE naming the rule's index otherwise: "", NUL, relative, "..", UNC); null (any
+ * app) only with WL_POLICY_ANY_APP. flags: WL_POLICY_*. */
+int wl_policy_import(wl_engine *e, wl_store *s, const char *path, unsigned flags,
                      FILE *report_to, wl_policy_report *rep);
 
 #endif

@@ -6,7 +6,8 @@
  *   - `uninstall` while learn runs is refused with exit 1 and changes nothing;
  *   - a learn whose engine options are taken away (collection switched off under it) notices
  *     within a probe period, says so and exits non-zero instead of 0;
- *   - an `import` while learn writes: both succeed, nothing is lost.
+ * Two writers' id allocation (learn and import in one store) is tested deterministically on two
+ * store handles in tests/store/test_store_writers.c.
  * No sleeps that race: each step polls for a condition (the store says "capture running", a
  * process has exited) with a timeout. POSIX only (posix_spawn, waitpid, SIGTERM).
  */
@@ -30,13 +31,13 @@
 
 #include "common/wl_os.h"
 #include "engine/engine.h"
-#include "tests/support/gen_traffic.h"
 #include "tests/support/test_files.h"
 
 extern char **environ;
 
-static char db[1024], state[1024], engine[1100], out_a[1024], out_b[1024], traffic[1024];
+static char db[1024], state[1024], engine[1100], out_a[1024], out_b[1024];
 static const char *exe;
+static pid_t learner; /* the running learn, ended by teardown when a test fails midway */
 
 static pid_t spawn_wfplearn(const char *out, const char *const *args) {
   char *argv[16] = {(char *)exe, "--db", db, "--engine", engine};
@@ -116,12 +117,6 @@ static void meta(const char *key, char *out, size_t cap) {
   sqlite3_close(h);
 }
 
-static int64_t meta_int(const char *key) {
-  char v[64];
-  meta(key, v, sizeof v);
-  return strtoll(v, NULL, 10);
-}
-
 /* A learn on the live (sim) engine, running until stopped; returns once the store says so. */
 static pid_t start_learn(void) {
   static const char *const args[] = {"learn", "--duration", "120s", NULL};
@@ -130,7 +125,7 @@ static pid_t start_learn(void) {
   for (unsigned waited = 0;; waited += 10) {
     meta("capture_state", v, sizeof v);
     if (strcmp(v, "running") == 0)
-      return pid;
+      return learner = pid;
     if (waited >= 30000 || wait_exit(pid, 0) >= 0)
       fail_msg("learn did not start: %s", slurp(out_a));
     wl_sleep_ms(10);
@@ -149,6 +144,16 @@ static uint32_t option(int opt) {
 static void fresh(void) {
   wl_test_remove_db(db);
   wl_test_remove_state(state);
+}
+
+static int teardown(void **s) {
+  (void)s;
+  if (learner > 0 && waitpid(learner, NULL, WNOHANG) == 0) {
+    kill(learner, SIGKILL);
+    waitpid(learner, NULL, 0);
+  }
+  learner = 0;
+  return 0;
 }
 
 static void test_second_learn_refused(void **s) {
@@ -205,39 +210,6 @@ static void test_lost_options_noticed(void **s) {
     fail_msg("learn after its options were taken: exit %d, wanted non-zero:\n%s", rc, msg);
 }
 
-/* An import while learn writes batch after batch: both exit 0 and every event is kept. */
-static void test_import_during_learn(void **s) {
-  (void)s;
-  fresh();
-  char src[1100], recfile[1100];
-  assert_int_equal(wl_gen_traffic(traffic, 4000, 30, 5), 0);
-  snprintf(src, sizeof src, "sim:%s", traffic);
-  snprintf(recfile, sizeof recfile, "%s.rec", traffic);
-  remove(recfile);
-  /* a replayable record of the same traffic, to import as a second writer */
-  const char *const rec_args[] = {"learn", "--source", src, "--record", recfile, NULL};
-  assert_int_equal(run_wfplearn(out_b, rec_args), 0);
-  int64_t once = meta_int("events");
-  assert_true(once > 1000);
-  fresh();
-  /* learn replays it slowly (recorded time x 2: 4000 events 1 ms apart, ~2 s, many batches);
-   * the second writer is another learn's store write path: an import of the same record */
-  char rsrc[1100];
-  snprintf(rsrc, sizeof rsrc, "replay:%s", recfile);
-  const char *const slow[] = {"learn", "--source", rsrc, "--speed", "2", NULL};
-  pid_t a = spawn_wfplearn(out_a, slow);
-  const char *const imp[] = {"import", "--format", "replay", recfile, NULL};
-  int rc_b = run_wfplearn(out_b, imp);
-  int rc_a = wait_exit(a, 60000);
-  if (rc_a < 0)
-    stop(a);
-  if (rc_a != 0)
-    fail_msg("learn: exit %d:\n%s", rc_a, slurp(out_a));
-  if (rc_b != 0 && rc_b != 1)
-    fail_msg("import: exit %d:\n%s", rc_b, slurp(out_b));
-  remove(recfile);
-}
-
 int main(void) {
   exe = getenv("WL_WFPLEARN");
   if (!exe || !*exe) {
@@ -250,17 +222,14 @@ int main(void) {
   snprintf(engine, sizeof engine, "sim:%s", state);
   snprintf(out_a, sizeof out_a, "%s/learn_procs.a.out", d);
   snprintf(out_b, sizeof out_b, "%s/learn_procs.b.out", d);
-  snprintf(traffic, sizeof traffic, "%s/learn_procs.traffic", d);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_second_learn_refused),
-      cmocka_unit_test(test_uninstall_refused_during_learn),
-      cmocka_unit_test(test_lost_options_noticed),
+      cmocka_unit_test_teardown(test_second_learn_refused, teardown),
+      cmocka_unit_test_teardown(test_uninstall_refused_during_learn, teardown),
+      cmocka_unit_test_teardown(test_lost_options_noticed, teardown),
   };
-  (void)test_import_during_learn;
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   fresh();
   remove(out_a);
   remove(out_b);
-  remove(traffic);
   return rc;
 }
