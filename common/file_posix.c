@@ -111,13 +111,15 @@ int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
   return rc;
 }
 
+/* The temporary file has an unpredictable name and is created exclusively, owner-only
+ * (mkstemp): a link planted under a guessable "path.tmp" redirected the write (issue 18). */
 int wl_os_file_replace(const char *path, const uint8_t *data, size_t len) {
   char tmp[4096];
-  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp)
     return wl_err(WL_E_TOOBIG, "%s: path too long", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = mkstemp(tmp);
   if (fd < 0)
-    return os_fail("open", tmp, errno);
+    return os_fail("mkstemp", tmp, errno);
   size_t done = 0;
   while (done < len) {
     ssize_t w = write(fd, data + done, len - done);

@@ -131,9 +131,31 @@ int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got) {
   return rc;
 }
 
-static int write_tmp(const char *tmp, const uint8_t *data, size_t len) {
+/* A fresh temporary name beside path, created exclusively (CREATE_NEW: a link or file planted
+ * under the name makes it fail instead of redirecting the write; issue 18). The name mixes the
+ * performance counter, the pid and a counter, so it is not guessable in advance; a taken name
+ * is retried with the next one. */
+static HANDLE create_tmp(const char *path, char *tmp, size_t cap, int *rc) {
+  static LONG seq;
+  HANDLE h = INVALID_HANDLE_VALUE;
+  for (int i = 0; i < 16 && h == INVALID_HANDLE_VALUE; i++) {
+    LARGE_INTEGER t;
+    QueryPerformanceCounter(&t);
+    uint64_t x = (uint64_t)t.QuadPart ^ ((uint64_t)GetCurrentProcessId() << 32) ^
+                 ((uint64_t)InterlockedIncrement(&seq) * 0x9E3779B97F4A7C15ull);
+    x = (x ^ (x >> 31)) * 0xBF58476D1CE4E5B9ull;
+    if ((size_t)snprintf(tmp, cap, "%s.%016llx.tmp", path, (unsigned long long)x) >= cap) {
+      *rc = wl_err(WL_E_TOOBIG, "%s: path too long", path);
+      return INVALID_HANDLE_VALUE;
+    }
+    h = open_w(tmp, GENERIC_WRITE, CREATE_NEW, rc);
+  }
+  return h;
+}
+
+static int write_tmp(const char *path, char *tmp, size_t cap, const uint8_t *data, size_t len) {
   int rc;
-  HANDLE h = open_w(tmp, GENERIC_WRITE, CREATE_ALWAYS, &rc);
+  HANDLE h = create_tmp(path, tmp, cap, &rc);
   if (h == INVALID_HANDLE_VALUE)
     return rc;
   size_t done = 0;
@@ -151,9 +173,7 @@ int wl_os_file_replace(const char *path, const uint8_t *data, size_t len) {
   char tmp[MAX_PATH * 4];
   wchar_t wt[MAX_PATH * 4], wp[MAX_PATH * 4];
   wt[0] = 0;
-  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-    return wl_err(WL_E_TOOBIG, "%s: path too long", path);
-  int rc = write_tmp(tmp, data, len);
+  int rc = write_tmp(path, tmp, sizeof tmp, data, len);
   if (rc == WL_OK)
     rc = wpath(tmp, wt, (int)(sizeof wt / sizeof wt[0]));
   if (rc == WL_OK)

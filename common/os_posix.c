@@ -121,7 +121,7 @@ static void child_exec(char *const argv[], const char *log_path, int report) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL); /* the caller's thread may block some */
   int in = open("/dev/null", O_RDONLY);
-  int out = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
+  int out = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600)
                      : open("/dev/null", O_WRONLY);
   if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
     goto fail;
@@ -289,14 +289,37 @@ int wl_os_utf8_args(int *argc, char ***argv) {
   return WL_OK;
 }
 
+/* open(2) flags for an fopen mode that writes: never through a symbolic link (a file next to
+ * the store in a directory another user can write must not redirect root's write, issue 18),
+ * created owner-only; "x" is O_EXCL. 0 for a read-only mode. */
+static int write_flags(const char *mode) {
+  int plus = strchr(mode, '+') != NULL, fl = O_NOFOLLOW | O_CLOEXEC;
+  fl |= plus ? O_RDWR : O_WRONLY;
+  if (mode[0] == 'w')
+    fl |= O_CREAT | O_TRUNC;
+  else if (mode[0] == 'a')
+    fl |= O_CREAT | O_APPEND;
+  else if (!plus)
+    return 0;
+  return strchr(mode, 'x') ? fl | O_EXCL : fl;
+}
+
 int wl_os_fopen(const char *path, const char *mode, FILE **out) {
   if (!out)
     return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument");
   *out = NULL;
   if (!path || !mode)
     return wl_err(WL_E_INVAL, "wl_os_fopen: NULL argument");
-  if (!(*out = fopen(path, mode))) {
-    int e = errno, rc = os_err("fopen", path, e);
+  int fl = write_flags(mode), fd = -1;
+  if (!fl)
+    *out = fopen(path, mode);
+  else if ((fd = open(path, fl, 0600)) >= 0 && !(*out = fdopen(fd, mode)))
+    close(fd);
+  if (!*out) {
+    int e = errno;
+    int rc = e == ELOOP ? wl_err(WL_E_PERM, "%s: a symbolic link; wfplearn does not write "
+                                 "through links (ELOOP)", path)
+                        : os_err("fopen", path, e);
     errno = e; /* callers may look closer (EROFS) */
     return rc;
   }

@@ -571,6 +571,13 @@ int wl_os_fopen(const char *path, const char *mode, FILE **out) {
   wchar_t *w = widen(path);
   if (!w)
     return WL_E_INVAL;
+  /* never write through a symbolic link or junction (issue 18; POSIX: O_NOFOLLOW) */
+  int writes = mode[0] != 'r' || strchr(mode, '+') != NULL;
+  DWORD attr = writes ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
+  if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    free(w);
+    return wl_err(WL_E_PERM, "%s: a symbolic link; wfplearn does not write through links", path);
+  }
   *out = _wfopen(w, wmode);
   int e = errno;
   free(w);

@@ -3,7 +3,10 @@
  *   - a read-only store file (for root: opened by an unprivileged child, since root ignores
  *     file modes) gives WL_E_READONLY naming the file, and its data is untouched;
  *   - a full disk (RLIMIT_FSIZE in a child, SIGXFSZ ignored so writes fail with EFBIG) gives
- *     WL_E_NOSPACE naming the file; every batch committed before is still there, intact.
+ *     WL_E_NOSPACE naming the file; every batch committed before is still there, intact;
+ *   - issue 18 item 11: symbolic links planted next to the store (a dangling -shm, the capture
+ *     lock, a --record or export target, the sim state's temporary file) are not written
+ *     through: the files they point at are neither created, nor truncated, nor chmod-ed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,6 +25,7 @@
 #include <cmocka.h>
 
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "store/store.h"
 #include "tests/support/test_store_gen.h"
 
@@ -42,8 +46,9 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   char q[600];
-  static const char *const suffix[] = {"", "-wal", "-shm"};
-  for (int i = 0; i < 3; i++) {
+  static const char *const suffix[] = {"", "-wal", "-shm", ".capture.lock", ".target",
+                                       ".victim", ".state", ".state.tmp"};
+  for (int i = 0; i < 8; i++) {
     snprintf(q, sizeof q, "%s%s", db_path, suffix[i]);
     remove(q);
   }
@@ -215,11 +220,94 @@ static void test_disk_full(void **state) {
   expect_intact(events + committed * 500);
 }
 
+static void path_of(char *q, size_t cap, const char *suffix) {
+  snprintf(q, cap, "%s%s", db_path, suffix);
+}
+
+static void write_text(const char *p, const char *text) {
+  FILE *f = fopen(p, "wb");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  chmod(p, 0644);
+}
+
+static void expect_text(const char *p, const char *text) {
+  char buf[256] = "";
+  FILE *f = fopen(p, "rb");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  assert_string_equal(buf, text);
+  struct stat st;
+  assert_int_equal(stat(p, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0644);
+}
+
+/* A dangling -shm link: the store is refused and the link's target is not created. */
+static void test_dangling_shm_link(void **state) {
+  (void)state;
+  char shm[600], target[600];
+  path_of(shm, sizeof shm, "-shm");
+  path_of(target, sizeof target, ".target");
+  assert_int_equal(symlink(target, shm), 0);
+  wl_store *s = NULL;
+  assert_int_not_equal(wl_store_open(db_path, NULL, &s), WL_OK);
+  assert_null(s);
+  assert_int_equal(access(target, F_OK), -1);
+}
+
+/* A link where a file is written (--record, export -o go through wl_os_fopen) or where the
+ * capture lock goes: the file it points at keeps its content and mode. */
+static void test_links_not_written_through(void **state) {
+  (void)state;
+  char link[600], victim[600];
+  path_of(victim, sizeof victim, ".victim");
+  write_text(victim, "precious");
+  path_of(link, sizeof link, ".target");
+  assert_int_equal(symlink(victim, link), 0);
+  FILE *f = NULL;
+  assert_int_equal(wl_os_fopen(link, "wb", &f), WL_E_PERM);
+  assert_null(f);
+  assert_int_equal(wl_os_fopen(link, "ab", &f), WL_E_PERM);
+  expect_text(victim, "precious");
+  assert_int_equal(wl_os_fopen(link, "rb", &f), WL_OK); /* reading through a link is fine */
+  fclose(f);
+  /* the capture lock */
+  wl_store *s = NULL;
+  assert_int_equal(wl_store_open(db_path, NULL, &s), WL_OK);
+  char lock[600];
+  path_of(lock, sizeof lock, ".capture.lock");
+  assert_int_equal(symlink(victim, lock), 0);
+  wl_store_lock *l = NULL;
+  assert_int_not_equal(wl_store_capture_lock(s, &l), WL_OK);
+  assert_null(l);
+  wl_store_close(s);
+  expect_text(victim, "precious");
+  /* the old predictable "STATE.tmp" of wl_os_file_replace */
+  char st[600], tmp[600];
+  path_of(st, sizeof st, ".state");
+  path_of(tmp, sizeof tmp, ".state.tmp");
+  assert_int_equal(symlink(victim, tmp), 0);
+  assert_int_equal(wl_os_file_replace(st, (const uint8_t *)"new state", 9), WL_OK);
+  expect_text(victim, "precious");
+  expect_text(tmp, "precious"); /* the link is still there, untouched */
+  FILE *g = fopen(st, "rb");
+  char buf[32] = "";
+  assert_non_null(g);
+  assert_int_equal(fread(buf, 1, sizeof buf - 1, g), 9);
+  fclose(g);
+  assert_string_equal(buf, "new state");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_files_owner_only, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dangling_shm_link, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_links_not_written_through, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
