@@ -6,8 +6,10 @@
  *   - `uninstall` while learn runs is refused with exit 1 and changes nothing;
  *   - a learn whose engine options are taken away (collection switched off under it) notices
  *     within a probe period, says so and exits non-zero instead of 0;
- * Two writers' id allocation (learn and import in one store) is tested deterministically on two
- * store handles in tests/store/test_store_writers.c.
+ *   - an `import` while learn writes batch after batch: both exit 0 and every event of both is
+ *     kept, with as many flows as the two made (the import used to take flow ids learn had
+ *     already taken, or the reverse: "UNIQUE constraint failed: flows.id"). The same, exactly
+ *     interleaved, on two store handles: tests/store/test_store_writers.c.
  * No sleeps that race: each step polls for a condition (the store says "capture running", a
  * process has exited) with a timeout. POSIX only (posix_spawn, waitpid, SIGTERM).
  */
@@ -31,11 +33,13 @@
 
 #include "common/wl_os.h"
 #include "engine/engine.h"
+#include "tests/support/gen_traffic.h"
 #include "tests/support/test_files.h"
 
 extern char **environ;
 
-static char db[1024], state[1024], engine[1100], out_a[1024], out_b[1024];
+static char db[1024], state[1024], engine[1100], out_a[1024], out_b[1024], traffic[1024],
+    logfile[1024];
 static const char *exe;
 static pid_t learner; /* the running learn, ended by teardown when a test fails midway */
 
@@ -132,6 +136,12 @@ static pid_t start_learn(void) {
   }
 }
 
+static int64_t meta_int(const char *key) {
+  char v[64];
+  meta(key, v, sizeof v);
+  return strtoll(v, NULL, 10);
+}
+
 static uint32_t option(int opt) {
   wl_engine *e = NULL;
   uint32_t v = 0;
@@ -210,6 +220,64 @@ static void test_lost_options_noticed(void **s) {
     fail_msg("learn after its options were taken: exit %d, wanted non-zero:\n%s", rc, msg);
 }
 
+/* n Security-log records (5156, allowed outbound), each its own flow: port and address vary. */
+static void write_secjson(const char *path, unsigned n) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  for (unsigned i = 0; i < n; i++)
+    fprintf(f, "{\"EventID\":5156,\"TimeCreated\":\"2026-11-02T07:%02u:%02u.%03uZ\","
+            "\"Hostname\":\"H\",\"RecordNumber\":%u,\"Direction\":\"%%%%14593\","
+            "\"SourceAddress\":\"10.0.0.1\",\"SourcePort\":\"50000\",\"DestAddress\":"
+            "\"10.9.%u.%u\",\"DestPort\":\"%u\",\"Protocol\":\"6\",\"Application\":"
+            "\"\\\\device\\\\harddiskvolume2\\\\imp\\\\app%u.exe\"}\n",
+            i / 60 % 60, i % 60, i % 1000, i + 1, i / 250, i % 250, 1000 + i, i % 7);
+  fclose(f);
+}
+
+/* learn replays traffic at recorded speed (5000 attempts 1 ms apart: ~5 s, a batch every
+ * 100 ms); once it has stored a first batch, an import of 2000 other flows runs to the end. */
+static void test_import_during_learn(void **s) {
+  (void)s;
+  fresh();
+  char src[1100];
+  assert_int_equal(wl_gen_traffic(traffic, 5000, 40, 5), 0);
+  write_secjson(logfile, 2000);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  const char *const slow[] = {"learn", "--source", src, "--speed", "1", NULL};
+  pid_t a = learner = spawn_wfplearn(out_a, slow);
+  for (unsigned waited = 0; meta_int("events") == 0; waited += 10) {
+    if (waited >= 30000 || wait_exit(a, 0) >= 0)
+      fail_msg("learn stored nothing: %s", slurp(out_a));
+    wl_sleep_ms(10);
+  }
+  const char *const imp[] = {"import", "--format", "secjson", logfile, NULL};
+  int rc_b = run_wfplearn(out_b, imp);
+  if (rc_b != 0)
+    fail_msg("import during learn: exit %d:\n%s", rc_b, slurp(out_b));
+  assert_int_equal(wait_exit(a, 0), -1); /* learn was still running: the writes interleaved */
+  int rc_a = wait_exit(a, 60000);
+  if (rc_a != 0)
+    fail_msg("learn: exit %d:\n%s", rc_a, slurp(out_a));
+  /* every event of both, and the flows of both */
+  unsigned long long stored = 0, imported = 0;
+  const char *la = strstr(slurp(out_a), "learn: ");
+  assert_non_null(la);
+  assert_int_equal(sscanf(la, "learn: %llu events stored", &stored), 1);
+  assert_true(stored > 1000);
+  imported = 2000;
+  assert_int_equal(meta_int("events"), (int64_t)(stored + imported));
+  sqlite3 *h = NULL;
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*), sum(count) FROM flows", -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int64(st, 0), meta_int("flows"));
+  assert_int_equal(sqlite3_column_int64(st, 1), (int64_t)(stored + imported));
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+}
+
 int main(void) {
   exe = getenv("WL_WFPLEARN");
   if (!exe || !*exe) {
@@ -222,14 +290,19 @@ int main(void) {
   snprintf(engine, sizeof engine, "sim:%s", state);
   snprintf(out_a, sizeof out_a, "%s/learn_procs.a.out", d);
   snprintf(out_b, sizeof out_b, "%s/learn_procs.b.out", d);
+  snprintf(traffic, sizeof traffic, "%s/learn_procs.traffic", d);
+  snprintf(logfile, sizeof logfile, "%s/learn_procs.secjson", d);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_second_learn_refused, teardown),
       cmocka_unit_test_teardown(test_uninstall_refused_during_learn, teardown),
       cmocka_unit_test_teardown(test_lost_options_noticed, teardown),
+      cmocka_unit_test_teardown(test_import_during_learn, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   fresh();
   remove(out_a);
   remove(out_b);
+  remove(traffic);
+  remove(logfile);
   return rc;
 }

@@ -152,6 +152,9 @@ static const jcase jcases[] = {
     {"bad layer", J_HEAD J_NET ",\"LayerRTID\":\"70000\"}", 0, 1, 0, "LayerRTID \"70000\""},
     {"bad pid", J_HEAD J_NET ",\"ProcessId\":\"abc\"}", 0, 1, 0, "ProcessId \"abc\""},
     {"bad record number", J_HEAD J_NET ",\"RecordNumber\":\"x1\"}", 0, 1, 0, "RecordNumber"},
+    /* issue 18 item 4: a record from the far future would become the store's retention anchor */
+    {"far future", "{\"EventID\":5156,\"TimeCreated\":\"9999-12-31T23:59:59Z\"," J_NET "}", 0, 1,
+     0, "past this machine's clock"},
     {"numbers as numbers",
      "{\"EventID\":5157,\"TimeGenerated\":\"2023-01-01T00:00:00Z\",\"Computer\":\"C\","
      "\"Direction\":\"Inbound\",\"SourceAddress\":\"10.0.0.9\",\"SourcePort\":4444,"
