@@ -70,6 +70,8 @@ static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema
 
 static int file_err(const char *path, const char *what, int e) {
   int code = WL_E_IO;
+  if (e == EISDIR)
+    return wl_err(WL_E_INVAL, "%s: is a directory, not a store file", path);
   if (e == EACCES || e == EPERM)
     code = WL_E_PERM;
   else if (e == EROFS)
@@ -81,7 +83,9 @@ static int file_err(const char *path, const char *what, int e) {
   return wl_err(code, "%s: cannot %s: %s", path, what, strerror(e));
 }
 
-/* An existing file must be writable; a missing one is created empty and restricted. */
+/* An existing file must be writable, and is made owner-only too when we may (a store created
+ * 0644 beforehand, issue 18; a file of another user we can write stays as it is); a missing one
+ * is created empty and restricted. */
 static int create_owner_only(const char *path) {
   FILE *f = NULL;
   int rc = wl_os_fopen(path, "rb", &f);
@@ -95,6 +99,8 @@ static int create_owner_only(const char *path) {
       return file_err(path, "open for writing", e);
     }
     fclose(f);
+    if (wl_os_restrict_file(path) != WL_OK)
+      wl_err_clear();
     return WL_OK;
   }
   if (rc != WL_E_NOTFOUND)

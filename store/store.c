@@ -521,6 +521,8 @@ int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out) {
     rc = wl_os_fopen(path, "rb", &f) == WL_OK
              ? WL_OK
              : wl_err(WL_E_NOTFOUND, "%s: no store here (%s)", path, strerror(errno));
+    if (f && fgetc(f) == EOF && ferror(f) && errno == EISDIR) /* POSIX opens a directory */
+      rc = wl_err(WL_E_INVAL, "%s: is a directory, not a store file", path);
     if (f)
       fclose(f);
   } else {

@@ -117,6 +117,27 @@ static void test_files_owner_only(void **state) {
   assert_int_equal(mode_of("-shm"), 0600);
 }
 
+/* issue 18 (Low): a store created 0644 beforehand is made owner-only; a directory given as the
+ * store is refused as such (WL_E_INVAL, exit 1), not with an SQLite message. */
+static void test_precreated_and_directory(void **state) {
+  (void)state;
+  umask(022);
+  FILE *f = fopen(db_path, "wb");
+  assert_non_null(f);
+  fclose(f);
+  chmod(db_path, 0644);
+  fill(1);
+  assert_int_equal(mode_of(""), 0600);
+  wl_store *s = NULL;
+  assert_int_equal(wl_store_open(dir, NULL, &s), WL_E_INVAL);
+  if (!strstr(wl_errmsg(), "is a directory"))
+    fail_msg("%s", wl_errmsg());
+  wl_store_opts ro = {.read_only = 1};
+  assert_int_equal(wl_store_open(dir, &ro, &s), WL_E_INVAL);
+  if (!strstr(wl_errmsg(), "is a directory"))
+    fail_msg("%s", wl_errmsg());
+}
+
 /* Runs fn in a child (optionally as nobody); the child's exit status is fn's result. */
 static int in_child(int as_nobody, int (*fn)(char *msg, size_t cap), char *msg, size_t cap) {
   int p[2];
@@ -305,6 +326,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_files_owner_only, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_precreated_and_directory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dangling_shm_link, setup, teardown),
       cmocka_unit_test_setup_teardown(test_links_not_written_through, setup, teardown),
