@@ -69,6 +69,9 @@ static int load(const char *path, int check, status *x) {
     if (wl_enforce_mode(s, x->mode, sizeof x->mode) != WL_OK)
       wl_strlcpy(x->mode, "learn", sizeof x->mode);
     meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
+    /* "running" in meta with nobody holding the capture lock: learn died (kill -9, a crash) */
+    if (!strcmp(x->capture, "running") && wl_store_capture_holder(s, NULL, 0) == 0)
+      wl_strlcpy(x->capture, "interrupted", sizeof x->capture);
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
     meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
   }

@@ -44,7 +44,7 @@ int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv) {
   /* A running capture would go on recording drops only, and its stop would put back options
    * already put back: refused (issue 18). */
   char who[256];
-  if (!rc && s && wl_store_capture_holder(s, who, sizeof who))
+  if (!rc && s && wl_store_capture_holder(s, who, sizeof who) > 0)
     rc = wl_err(WL_E_CONFLICT, "%s: a capture is running on this store (%s); stop it first "
                 "(Ctrl+C, or end that process): uninstall would take its engine options away "
                 "under it. Nothing was changed", cli->db_path, who);

@@ -61,7 +61,8 @@ typedef struct wl_store_lock wl_store_lock;
 int wl_store_capture_lock(wl_store *s, wl_store_lock **out);
 void wl_store_capture_unlock(wl_store_lock *l); /* NULL-safe */
 /* 1 when a capture holds the lock (who: its description, "unknown" when meta has none), 0 when
- * none does or the lock file cannot be made (a read-only directory: no capture can run). */
+ * none does, -1 when this process cannot tell (the lock file cannot be opened: a read-only
+ * directory, or another user's lock file). who may be NULL. */
 int wl_store_capture_holder(wl_store *s, char *who, size_t cap);
 
 /* ---- write path (one thread) ---- */

@@ -74,13 +74,13 @@ int wl_store_capture_holder(wl_store *s, char *who, size_t cap) {
   wl_os_lock *os = NULL;
   if (!s || lock_path(s, path, sizeof path) != WL_OK) {
     wl_err_clear();
-    return 0;
+    return -1;
   }
   int rc = wl_os_lock_acquire(path, 0, &os);
   wl_os_lock_release(os);
   wl_err_clear();
   if (rc != WL_E_BUSY)
-    return 0;
+    return rc == WL_OK ? 0 : -1;
   if (who && cap)
     owner_of(s, who, cap);
   return 1;

@@ -164,6 +164,25 @@ static void test_status_check(void **state) {
   assert_non_null(strstr(wl_errmsg(), db_path));
 }
 
+/* issue 18 (Low): "running" in meta with no capture holding the store's lock (learn was killed
+ * with -9) reads "interrupted"; while a capture holds it, "running". */
+static void test_status_interrupted_capture(void **state) {
+  (void)state;
+  wl_store *s = NULL;
+  assert_int_equal(wl_store_open(db_path, NULL, &s), WL_OK);
+  assert_int_equal(wl_store_meta_set(s, "capture_state", "running"), WL_OK);
+  assert_int_equal(run_status("--json", NULL), WL_OK);
+  if (!strstr(out, "\"capture_state\":\"interrupted\""))
+    fail_msg("%s", out);
+  wl_store_lock *l = NULL;
+  assert_int_equal(wl_store_capture_lock(s, &l), WL_OK);
+  assert_int_equal(run_status("--json", NULL), WL_OK);
+  if (!strstr(out, "\"capture_state\":\"running\""))
+    fail_msg("%s", out);
+  wl_store_capture_unlock(l);
+  wl_store_close(s);
+}
+
 static void test_status_help_and_bad_args(void **state) {
   (void)state;
   assert_int_equal(run_status("--help", NULL), WL_OK);
@@ -197,6 +216,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_status_no_store, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_check, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_help_and_bad_args, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_status_interrupted_capture, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
