@@ -280,6 +280,9 @@ static int run(wl_cli *cli, learn_args *a) {
   atomic_store(&interrupted, 0);
   wl_os_on_interrupt(on_interrupt, NULL);
   uint64_t t0 = wl_time_mono_ns();
+  int64_t future0 = 0, future1 = 0;
+  if (wl_store_counter_get(store, "future", &future0) != WL_OK)
+    wl_err_clear();
   if ((rc = wl_capture_start(&a->o, store, &cap)) == WL_OK) {
     watch_start(&w, a);
     int lost = wait_for_end(cap, &st, a->duration, &w);
@@ -290,6 +293,15 @@ static int run(wl_cli *cli, learn_args *a) {
     }
     rc = wl_capture_stop(cap);
     summary(cli, &st, cap, wl_time_mono_ns() - t0);
+    /* the store keeps no event dated past the clock (store.h): say how many it refused */
+    if (wl_store_counter_get(store, "future", &future1) == WL_OK && future1 > future0) {
+      char line[160];
+      long long nf = (long long)(future1 - future0);
+      snprintf(line, sizeof line, "%lld event%s dated more than a day past this machine's "
+               "clock not stored", nf, nf > 1 ? "s" : "");
+      log_line(&st, line);
+    }
+    wl_err_clear();
     if (lost != WL_OK)
       rc = wl_err(lost, "%s", msg);
   }

@@ -279,6 +279,12 @@ int wl_os_spawn(char *const argv[], const char *log_path, uint32_t *pid) {
     rc = WL_E_INVAL;
     goto out;
   }
+  DWORD attr = wlog ? GetFileAttributesW(wlog) : INVALID_FILE_ATTRIBUTES;
+  if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    rc = wl_err(WL_E_PERM, "%s: a symbolic link; wfplearn does not write through links",
+                log_path); /* issue 18; POSIX: O_NOFOLLOW */
+    goto out;
+  }
   in = open_inheritable(L"NUL", GENERIC_READ, OPEN_EXISTING);
   out = wlog ? open_inheritable(wlog, FILE_APPEND_DATA, OPEN_ALWAYS)
              : open_inheritable(L"NUL", GENERIC_WRITE, OPEN_EXISTING);

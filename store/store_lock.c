@@ -41,8 +41,10 @@ int wl_store_capture_lock(wl_store *s, wl_store_lock **out) {
   int rc = lock_path(s, path, sizeof path);
   if (rc == WL_OK && (rc = wl_os_lock_acquire(path, 0, &os)) == WL_E_BUSY) {
     owner_of(s, who, sizeof who);
-    return wl_err(WL_E_CONFLICT, "%s: a capture is already running on this store (%s); one capture "
-                  "per store: stop it first", s->path, who);
+    return wl_err(WL_E_CONFLICT,
+                  "%s: a capture is already running on this store (%s); one capture "
+                  "per store: stop it first",
+                  s->path, who);
   }
   if (rc != WL_OK)
     return rc;

@@ -148,6 +148,38 @@ static void test_sim_no_allow_then_replay(void **s) {
   assert_int_equal(store_events(), inbound);
 }
 
+/* issue 18 item 4 end to end: a replayed record dated 9999 is not stored and moves neither
+ * last_seen nor the retention window; the others are all kept. */
+static void test_future_record_replayed(void **s) {
+  (void)s;
+  char src[1100];
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 200, 5, 4), 0);
+  snprintf(src, sizeof src, "sim:%s", traffic);
+  remove(rec);
+  assert_int_equal(run("--source", src, "--record", rec, NULL), 0);
+  static char text[1 << 20];
+  FILE *f = fopen(rec, "rb");
+  assert_non_null(f);
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  char *second = strchr(text, '\n') + 1, *ts = strstr(second, "\"ts\":\"") + 6;
+  memcpy(ts, "9999", 4); /* 2026-... -> 9999-... */
+  wl_test_write_file(rec, text);
+  fresh();
+  snprintf(src, sizeof src, "replay:%s", rec);
+  assert_int_equal(run("--source", src, NULL, NULL, NULL), 0);
+  assert_int_equal(store_events(), count_lines(rec, NULL) - 1);
+  wl_store *st;
+  wl_store_stats x;
+  assert_int_equal(wl_store_open(db, NULL, &st), 0);
+  assert_int_equal(wl_store_stats_get(st, &x), 0);
+  wl_store_close(st);
+  assert_true(x.last_ts < wl_time_now());
+  assert_int_equal(x.events_kept, x.events);
+}
+
 static void test_duration_wfp(void **s) {
   (void)s;
   fresh();
@@ -312,6 +344,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_status_shows_drops),
       cmocka_unit_test(test_retain_option),
       cmocka_unit_test(test_record_is_not_source_or_store),
+      cmocka_unit_test(test_future_record_replayed),
   };
   const struct CMUnitTest sig[] = {cmocka_unit_test(test_sigterm_mid_run)};
   int rc = signal_only ? cmocka_run_group_tests(sig, NULL, NULL)

@@ -110,8 +110,7 @@ static void meta(const char *key, char *out, size_t cap) {
   out[0] = '\0';
   if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
     sqlite3_busy_timeout(h, 2000);
-    if (sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL) ==
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL) == SQLITE_OK) {
       sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
       if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
         snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -225,7 +224,8 @@ static void write_secjson(const char *path, unsigned n) {
   FILE *f = fopen(path, "wb");
   assert_non_null(f);
   for (unsigned i = 0; i < n; i++)
-    fprintf(f, "{\"EventID\":5156,\"TimeCreated\":\"2026-11-02T07:%02u:%02u.%03uZ\","
+    fprintf(f,
+            "{\"EventID\":5156,\"TimeCreated\":\"2026-11-02T07:%02u:%02u.%03uZ\","
             "\"Hostname\":\"H\",\"RecordNumber\":%u,\"Direction\":\"%%%%14593\","
             "\"SourceAddress\":\"10.0.0.1\",\"SourcePort\":\"50000\",\"DestAddress\":"
             "\"10.9.%u.%u\",\"DestPort\":\"%u\",\"Protocol\":\"6\",\"Application\":"

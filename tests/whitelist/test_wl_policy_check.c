@@ -23,10 +23,10 @@
 static char db[1024], state[1024], engine_spec[1100], policy[1024];
 
 #define HEAD "{\"format\": \"wfplearn-policy\", \"version\": 1, \"rules\": ["
-#define FF "C:\\\\Program Files\\\\Mozilla Firefox\\\\firefox.exe"
-#define RULE(app, dir, port)                                                                 \
-  "{\"app\": " app ", \"dir\": \"" dir "\", \"proto\": 6, \"scope\": \"port\", \"ports\": [" \
-  port "], \"remotes\": []}"
+#define FF   "C:\\\\Program Files\\\\Mozilla Firefox\\\\firefox.exe"
+#define RULE(app, dir, port)                                                                       \
+  "{\"app\": " app ", \"dir\": \"" dir "\", \"proto\": 6, \"scope\": \"port\", \"ports\": [" port  \
+  "], \"remotes\": []}"
 
 static int rules_cb(void *ctx, const wl_rule_row *r) {
   (void)r;
@@ -67,8 +67,10 @@ static size_t import(const char *text, unsigned flags, int want, const char *wan
 
 static void test_good_policy_imports(void **s) {
   (void)s;
-  assert_int_equal(import(HEAD RULE("\"" FF "\"", "out", "443") "," RULE("\"" FF "\"", "in", "80")
-                          "]}", 0, WL_OK, NULL), 2);
+  assert_int_equal(
+      import(HEAD RULE("\"" FF "\"", "out", "443") "," RULE("\"" FF "\"", "in", "80") "]}", 0,
+             WL_OK, NULL),
+      2);
 }
 
 static void test_same_app_twice_in_file(void **s) {
@@ -76,7 +78,9 @@ static void test_same_app_twice_in_file(void **s) {
   import(HEAD RULE("\"" FF "\"", "out", "443") "," RULE("\"" FF "\"", "out", "444") "]}", 0,
          WL_E_CONFLICT, "rules 1 and 2");
   import(HEAD RULE("\"" FF "\"", "out", "443") "," RULE("\"c:\\\\program files\\\\mozilla "
-         "firefox\\\\FIREFOX.EXE\"", "out", "443") "]}", 0, WL_E_CONFLICT, "rules 1 and 2");
+                                                        "firefox\\\\FIREFOX.EXE\"",
+                                                        "out", "443") "]}",
+         0, WL_E_CONFLICT, "rules 1 and 2");
 }
 
 static void test_bad_app_paths(void **s) {
@@ -95,9 +99,14 @@ static void test_bad_app_paths(void **s) {
   };
   char text[2048];
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    snprintf(text, sizeof text, HEAD RULE("\"" FF "\"", "out", "443") ","
-             "{\"app\": %s, \"dir\": \"out\", \"proto\": 6, \"scope\": \"port\", \"ports\": "
-             "[443], \"remotes\": []}]}", bad[i].app);
+    snprintf(
+        text, sizeof text,
+        HEAD RULE(
+            "\"" FF "\"", "out",
+            "443") ","
+                   "{\"app\": %s, \"dir\": \"out\", \"proto\": 6, \"scope\": \"port\", \"ports\": "
+                   "[443], \"remotes\": []}]}",
+        bad[i].app);
     import(text, 0, WL_E_PARSE, bad[i].msg);
     import(text, WL_POLICY_ANY_APP, WL_E_PARSE, "rule 2");
   }
