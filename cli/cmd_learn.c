@@ -161,8 +161,11 @@ static void watch_start(opt_watch *w, const learn_args *a) {
     wl_err_clear();
     return;
   }
+  /* the capture switched collection on (capture.h); a 0 here already means it was taken. The
+   * keywords it set are what the engine holds now (it may have refused the allow keyword). */
+  w->collect = 1;
   w->kw_known = wl_engine_get_option(w->e, WL_OPT_NET_EVENT_MATCH_ANY_KEYWORDS, &w->kw) == WL_OK;
-  w->next_ns = wl_time_mono_ns() + WL_CAPTURE_PROBE_MS * 1000000ull;
+  w->next_ns = 0; /* the first check at once */
 }
 
 /* WL_OK, or WL_E_STOPPED with the message when the options are no longer the capture's. An
