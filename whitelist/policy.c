@@ -287,9 +287,12 @@ static int doc_rules(const char *path, wl_json_arena *a, const char *text, size_
   if (rc)
     return wl_err_prefix(rc, "%s", path);
   const char *fmt = wl_json_string(wl_json_get(doc, "format"));
-  if (!fmt || strcmp(fmt, WL_POLICY_FORMAT) || wl_json_int64(wl_json_get(doc, "version"), &ver))
+  if (!fmt || strcmp(fmt, WL_POLICY_FORMAT))
     return wl_err(WL_E_PARSE, "%s: not a wfplearn policy (\"format\": \"%s\" missing)", path,
                   WL_POLICY_FORMAT);
+  if (wl_json_int64(wl_json_get(doc, "version"), &ver))
+    return wl_err(WL_E_PARSE, "%s: \"version\" must be the integer %d", path,
+                  WL_POLICY_VERSION);
   if (ver != WL_POLICY_VERSION)
     return wl_err(WL_E_VERSION, "%s: policy version %lld (this wfplearn reads %d)", path,
                   (long long)ver, WL_POLICY_VERSION);
@@ -310,7 +313,10 @@ static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, c
   *rules = NULL;
   int rc = wl_os_read_file(path, WL_JSON_MAX_INPUT, &data, &len);
   *text = (char *)data;
-  return rc ? rc : doc_rules(path, a, *text, len, rules);
+  if (rc)
+    return rc;
+  size_t bom = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0; /* an editor's UTF-8 BOM */
+  return doc_rules(path, a, *text + bom, len - bom, rules);
 }
 
 /* The rules of one import: parsed, with their rows, and which of them are new. */

@@ -120,6 +120,16 @@ static void test_any_app_needs_the_flag(void **s) {
   assert_int_equal(import(text, WL_POLICY_ANY_APP, WL_OK, NULL), 1);
 }
 
+/* issue 18 (Low): a UTF-8 byte order mark (an editor's) is read past; "version": 1.0 is named
+ * as the problem instead of "not a wfplearn policy". */
+static void test_bom_and_version(void **s) {
+  (void)s;
+  assert_int_equal(
+      import("\xEF\xBB\xBF" HEAD RULE("\"" FF "\"", "out", "443") "]}", 0, WL_OK, NULL), 1);
+  import("{\"format\": \"wfplearn-policy\", \"version\": 1.0, \"rules\": []}", 0, WL_E_PARSE,
+         "\"version\" must be the integer 1");
+}
+
 int main(void) {
   const char *d = wl_test_dir();
   snprintf(db, sizeof db, "%s/wl_policy_check.db", d);
@@ -127,10 +137,9 @@ int main(void) {
   snprintf(engine_spec, sizeof engine_spec, "sim:%s", state);
   snprintf(policy, sizeof policy, "%s/wl_policy_check.json", d);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good_policy_imports),
-      cmocka_unit_test(test_same_app_twice_in_file),
-      cmocka_unit_test(test_bad_app_paths),
-      cmocka_unit_test(test_any_app_needs_the_flag),
+      cmocka_unit_test(test_good_policy_imports), cmocka_unit_test(test_same_app_twice_in_file),
+      cmocka_unit_test(test_bad_app_paths),       cmocka_unit_test(test_any_app_needs_the_flag),
+      cmocka_unit_test(test_bom_and_version),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   wl_test_remove_db(db);
