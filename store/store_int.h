@@ -133,6 +133,7 @@ struct wl_store {
   uint64_t next_id, next_flow, first_ts, last_ts;
   uint64_t begun_id, begun_flow, begun_first, begun_last; /* the same at wl_store_begin */
   uint64_t future_limit; /* wall clock + WL_STORE_FUTURE_TICKS at the batch's start */
+  uint64_t meta_last_ts; /* last_ts as meta holds it (last_ts differs when that was future) */
   wl_agg_map flows, apps, drops;
   wl_str_cache app_cache, sid_cache;
   wl_bin_cache ctx_cache;

@@ -62,7 +62,7 @@ int wl_store_write_load(wl_store *s) {
   s->next_id = (uint64_t)v[0];
   s->next_flow = (uint64_t)v[1] ? (uint64_t)v[1] : 1;
   s->first_ts = (uint64_t)v[2];
-  s->last_ts = (uint64_t)v[3];
+  s->last_ts = s->meta_last_ts = (uint64_t)v[3];
   s->future_limit = wl_time_now() + WL_STORE_FUTURE_TICKS;
   return s->last_ts > s->future_limit ? newest_sane_ts(s, &s->last_ts) : WL_OK;
 }
@@ -552,7 +552,7 @@ static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
   sv->next_id = s->next_id;
   sv->next_flow = s->next_flow;
   sv->first_ts = s->first_ts;
-  sv->last_ts = s->last_ts;
+  sv->last_ts = s->meta_last_ts; /* a future value there is rewritten with this batch */
   return WL_OK;
 }
 

@@ -157,6 +157,8 @@ static void test_stored_future_anchor_is_clamped(void **state) {
   assert_int_equal(wl_store_write(s, ev + 1, 1, NULL), WL_OK);
   wl_store_close(s);
   assert_int_equal(raw_int("SELECT count(*) FROM events"), 2);
+  /* and meta no longer says 9999 (status shows it) */
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='last_ts'"), (int64_t)ev[1].ts);
 }
 
 int main(void) {
