@@ -262,6 +262,22 @@ static void summary(wl_cli *cli, status *st, wl_capture *cap, uint64_t ns) {
           (double)ns / 1e9);
 }
 
+/* The store keeps no event dated past the clock (store.h): say how many it refused. */
+static void report_future(wl_store *store, status *st, int64_t before) {
+  int64_t after = 0;
+  if (wl_store_counter_get(store, "future", &after) != WL_OK) {
+    wl_err_clear();
+    return;
+  }
+  if (after > before) {
+    char line[160];
+    long long n = (long long)(after - before);
+    snprintf(line, sizeof line, "%lld event%s dated more than a day past this machine's clock "
+             "not stored", n, n > 1 ? "s" : "");
+    log_line(st, line);
+  }
+}
+
 static int run(wl_cli *cli, learn_args *a) {
   wl_store *store = NULL;
   wl_store_lock *lock = NULL;
@@ -283,7 +299,7 @@ static int run(wl_cli *cli, learn_args *a) {
   atomic_store(&interrupted, 0);
   wl_os_on_interrupt(on_interrupt, NULL);
   uint64_t t0 = wl_time_mono_ns();
-  int64_t future0 = 0, future1 = 0;
+  int64_t future0 = 0;
   if (wl_store_counter_get(store, "future", &future0) != WL_OK)
     wl_err_clear();
   if ((rc = wl_capture_start(&a->o, store, &cap)) == WL_OK) {
@@ -295,18 +311,15 @@ static int run(wl_cli *cli, learn_args *a) {
       log_line(&st, msg);
     }
     rc = wl_capture_stop(cap);
+    char stop_msg[512] = "";
+    if (rc != WL_OK)
+      wl_strlcpy(stop_msg, wl_errmsg(), sizeof stop_msg);
     summary(cli, &st, cap, wl_time_mono_ns() - t0);
-    /* the store keeps no event dated past the clock (store.h): say how many it refused */
-    if (wl_store_counter_get(store, "future", &future1) == WL_OK && future1 > future0) {
-      char line[160];
-      long long nf = (long long)(future1 - future0);
-      snprintf(line, sizeof line, "%lld event%s dated more than a day past this machine's "
-               "clock not stored", nf, nf > 1 ? "s" : "");
-      log_line(&st, line);
-    }
-    wl_err_clear();
+    report_future(store, &st, future0);
     if (lost != WL_OK)
       rc = wl_err(lost, "%s", msg);
+    else if (rc != WL_OK)
+      rc = wl_err(rc, "%s", stop_msg[0] ? stop_msg : wl_strerror(rc));
   }
   wl_engine_close(w.e);
   if (rc != WL_OK) { /* keep the message through the cleanup */
