@@ -70,9 +70,12 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
   o.db_path = cli->db_path;
   o.engine_spec = cli->engine_spec; /* said (wl_cli_engine) once the store is there */
   wl_store *s = NULL;
-  size_t nrules = 0;
+  wl_os_lock *lock = NULL;
+  size_t nrules = 0, repaired = 0;
   uint32_t pid = 0;
   int rc = wl_whitelist_need_store(cli->db_path); /* a mistyped --db must not block everything */
+  if (!rc)
+    rc = wl_enforce_lock(cli->db_path, &lock);
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc)
@@ -83,7 +86,10 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
     fprintf(cli->err, "wfplearn enforce: warning: no rules: only the essentials (loopback, "
                       "DHCP, DNS, neighbour discovery) will get through\n");
   if (!rc)
-    rc = wl_enforce_start(s, &o, &pid);
+    rc = wl_enforce_start(s, &o, &pid, &repaired);
+  if (repaired)
+    fprintf(cli->out, "put back %zu filter%s of the rules (missing or altered) before the "
+            "block\n", repaired, repaired == 1 ? "" : "s");
   if (!rc)
     fprintf(cli->out,
             "enforce pending: the default block is in place (%zu rule%s, %s; watchdog pid %lu).\n"
@@ -92,6 +98,7 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
             nrules, nrules == 1 ? "" : "s", o.inbound ? "outbound and inbound" : "outbound",
             (unsigned long)pid, o.within_s);
   wl_store_close(s);
+  wl_os_lock_release(lock);
   return rc;
 }
 
@@ -105,7 +112,10 @@ static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
     return wl_err(WL_E_INVAL, "%s: unknown argument (see %s --help)", argv[1], argv[0]);
   wl_store *s = NULL;
   wl_engine *e = NULL;
+  wl_os_lock *lock = NULL;
   int rc = wl_whitelist_need_store(cli->db_path); /* nothing can be pending without one */
+  if (!rc)
+    rc = wl_enforce_lock(cli->db_path, &lock); /* one of enforce/confirm/relax at a time */
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
@@ -114,6 +124,7 @@ static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
     fprintf(cli->out, "%s\n", done);
   wl_engine_close(e);
   wl_store_close(s);
+  wl_os_lock_release(lock);
   return rc;
 }
 

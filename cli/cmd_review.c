@@ -307,15 +307,15 @@ static int promote_parse(int argc, char **argv, promote_args *a) {
   return a->n ? WL_OK : wl_err(WL_E_INVAL, "which proposals? (see wfplearn review)");
 }
 
-/* Proposal → resolved rule + row; *skip when a rule already covers it. */
+/* Proposal → resolved rule + row; *covered = the rule that already covers it (0: none). */
 static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int scope,
-                       wl_proposal *p, wl_rule *r, wl_rule_row *row, int *skip) {
-  *skip = 0;
+                       wl_proposal *p, wl_rule *r, wl_rule_row *row, int64_t *covered) {
+  *covered = 0;
   int rc = wl_proposal_get(s, id, p);
   if (rc == WL_E_EXISTS) {
-    fprintf(cli->out, "%s; nothing to add\n", wl_errmsg());
+    fprintf(cli->out, "%s; no new rule\n", wl_errmsg());
     wl_err_clear();
-    *skip = 1;
+    *covered = p->covered_by;
     return WL_OK;
   }
   if (!rc)
@@ -328,6 +328,20 @@ static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int s
   wl_proposal_evidence_json(p, row->evidence, sizeof row->evidence);
   wl_strlcpy(row->origin, "promote", sizeof row->origin);
   return WL_OK;
+}
+
+/* The covering rules' filters, put back where the engine lost them (after uninstall, say):
+ * "already covered" must hold in the engine, not only in the store (issue 18, item 3). */
+static int promote_restore(wl_cli *cli, wl_engine *e, wl_store *s, const int64_t *ids,
+                           size_t n, int dry_run) {
+  size_t added = 0;
+  if (!n || dry_run)
+    return WL_OK;
+  int rc = wl_rules_restore(e, s, ids, n, &added);
+  if (!rc && added)
+    fprintf(cli->out, "put back %zu missing filter%s of the covering rule%s\n", added,
+            added == 1 ? "" : "s", n == 1 ? "" : "s");
+  return rc;
 }
 
 /* Dry run: print; else add all in one transaction and print what was added. */
@@ -375,20 +389,25 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   wl_proposal *p = malloc(sizeof *p);
   wl_rule *rules = calloc(a->n, sizeof *rules);
   wl_rule_row *rows = calloc(a->n, sizeof *rows);
-  size_t k = 0;
-  rc = (p && rules && rows) ? wl_whitelist_need_store(cli->db_path)
+  int64_t *covered = calloc(a->n, sizeof *covered);
+  size_t k = 0, nc = 0;
+  rc = (p && rules && rows && covered) ? wl_whitelist_need_store(cli->db_path)
                             : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   for (size_t i = 0; !rc && i < a->n; i++) {
-    int skip = 0;
-    rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &skip);
-    k += !rc && !skip;
+    int64_t by = 0;
+    rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &by);
+    k += !rc && !by;
+    if (by)
+      covered[nc++] = by;
   }
+  if (!rc)
+    rc = promote_restore(cli, e, s, covered, nc, a->dry_run);
   if (!rc)
     rc = promote_finish(cli, e, s, rules, rows, k, a->dry_run);
   wl_engine_close(e);
   wl_store_close(s);
-  free(a), free(p), free(rules), free(rows);
+  free(a), free(p), free(rules), free(rows), free(covered);
   return rc;
 }

@@ -97,6 +97,12 @@ typedef struct wl_apply_result {
  * one add nothing. rows[i] receives the stored row (id, filters). */
 int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *rows,
                  size_t n, wl_apply_result *res);
+/* Put back the filters of existing rules ids[0..n) that the engine lost (uninstall, a
+ * firewall reset, a deleted filter): their filters are rebuilt from the rows and written by key
+ * in one engine transaction; those present and identical are adopted. *added counts the
+ * filters put back. promote calls it for the rules that already cover a proposal, so "already
+ * covered" is true in the engine too (issue 18, item 3). */
+int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, size_t *added);
 /* Remove rules by id with their filters (all or nothing; WL_E_NOTFOUND for an unknown id). */
 int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
 

@@ -173,14 +173,34 @@ static int mode_raw(wl_store *s, char *out, size_t cap) {
   return rc;
 }
 
-/* A pending mode whose watchdog is dead (killed, crashed, machine rebooted) is learn: its
- * dynamic block went with it. */
+/* 1 when the process `pid` is the one that started at `start` (0: not recorded, the pid alone
+ * decides). A pid whose start differs was reused by an unrelated process after the watchdog
+ * died: it must never be taken for the watchdog, let alone killed (issue 18, item 5). */
+static int same_process(uint32_t pid, uint64_t start) {
+  uint64_t now = 0;
+  if (!pid || !wl_os_pid_alive(pid))
+    return 0;
+  if (!start)
+    return 1;
+  int rc = wl_os_pid_start(pid, &now);
+  wl_err_clear();
+  return rc == WL_OK && now == start;
+}
+
+/* The recorded watchdog is alive (and is not us): *pid receives its pid either way. */
+static int wd_alive(wl_store *s, uint32_t *pid) {
+  *pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
+  return *pid && *pid != wl_os_pid() && same_process(*pid, wl_meta_u64(s, WL_META_WD_START));
+}
+
+/* A pending mode whose watchdog is dead (killed, crashed, machine rebooted; its pid perhaps
+ * reused since) is learn: its dynamic block went with it. */
 int wl_enforce_mode(wl_store *s, char *out, size_t cap) {
   int rc = mode_raw(s, out, cap);
   if (rc || strcmp(out, "pending") != 0)
     return rc;
-  uint32_t pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
-  if (!pid || (pid != wl_os_pid() && !wl_os_pid_alive(pid)))
+  uint32_t pid = 0;
+  if (!wd_alive(s, &pid) && pid != wl_os_pid())
     wl_strlcpy(out, "learn", cap);
   return WL_OK;
 }
@@ -228,13 +248,17 @@ static void wd_on_interrupt(void *ctx) {
 /* The store says pending, with this watchdog's pid, token and deadline, in one transaction;
  * the mode last, so a reader that sees pending sees the rest too. */
 static int wd_write_pending(wl_store *s, unsigned within_s, int inbound, const char *token) {
-  char pid[32], deadline[32];
-  uint64_t end = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC;
+  char pid[32], deadline[32], started[32] = "0";
+  uint64_t end = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC, start = 0;
   snprintf(pid, sizeof pid, "%lu", (unsigned long)wl_os_pid());
   snprintf(deadline, sizeof deadline, "%llu", (unsigned long long)end);
+  if (wl_os_pid_start(wl_os_pid(), &start) == WL_OK) /* else: the pid alone (no /proc) */
+    snprintf(started, sizeof started, "%llu", (unsigned long long)start);
+  wl_err_clear();
   const struct {
     const char *key, *value;
   } meta[] = {{WL_META_WD_PID, pid},
+              {WL_META_WD_START, started},
               {WL_META_WD_TOKEN, token},
               {WL_META_WD_DEADLINE, deadline},
               {WL_META_INBOUND, inbound ? "1" : "0"},
@@ -312,10 +336,22 @@ out:
   return rc;
 }
 
+/* The deadline has passed: by the wall clock, as recorded in the store (WL_META_WD_DEADLINE), so
+ * a machine that slept through it rolls back as soon as it wakes (a monotonic clock may stop
+ * during sleep: CLOCK_MONOTONIC does on Linux); or by the monotonic clock between checks, so a
+ * wall clock set back cannot stretch the trial. Whichever comes first. */
+static int wd_expired(wl_store *s, uint64_t mono_end, uint64_t wall_end) {
+  uint64_t recorded = wl_meta_u64(s, WL_META_WD_DEADLINE); /* 0 while unreadable: ours */
+  if (recorded)
+    wall_end = recorded;
+  return wl_time_now() >= wall_end || wl_time_mono_ns() >= mono_end;
+}
+
 /* Wait for a reason to leave. A store that cannot be read for a moment (busy) is not one: the
  * deadline still holds. */
 static const char *wd_wait(wl_store *s, unsigned within_s, const char *token) {
   uint64_t end = wl_time_mono_ns() + (uint64_t)within_s * 1000000000ull;
+  uint64_t wall_end = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC;
   char want[80], cmd[80], mode[32], tok[64];
   snprintf(want, sizeof want, "exit:%s", token);
   for (;;) {
@@ -329,7 +365,7 @@ static const char *wd_wait(wl_store *s, unsigned within_s, const char *token) {
         wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_OK &&
         (strcmp(mode, "pending") || strcmp(tok, token)))
       return "released"; /* relaxed, uninstalled, or another enforce took over */
-    if (wl_time_mono_ns() >= end)
+    if (wd_expired(s, end, wall_end))
       return "expired";
     wl_sleep_ms(WD_POLL_MS);
   }
@@ -369,11 +405,6 @@ out:
 }
 
 /* ---------------------------------------------------------------- enforce, confirm, relax */
-
-static int wd_alive(wl_store *s, uint32_t *pid) {
-  *pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
-  return *pid && *pid != wl_os_pid() && wl_os_pid_alive(*pid);
-}
 
 static int objects_txn(wl_engine *e) {
   int rc = wl_engine_begin(e);
@@ -416,7 +447,46 @@ static int wait_pending(wl_store *s, uint32_t pid, const char *token, const char
                 (unsigned long)pid, WD_START_WAIT_MS / 1000, log);
 }
 
-int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
+int wl_enforce_lock(const char *db_path, wl_os_lock **out) {
+  char path[WL_PATH_MAX + 16];
+  if (snprintf(path, sizeof path, "%s.enforce.lock", db_path) >= (int)sizeof path)
+    return wl_err(WL_E_TOOBIG, "%s: path too long for its lock file", db_path);
+  int rc = wl_os_lock_acquire(path, WL_ENFORCE_LOCK_WAIT_MS, out);
+  if (rc == WL_E_BUSY)
+    return wl_err(rc, "another enforce, confirm or relax is running on %s (waited %u s)",
+                  db_path, WL_ENFORCE_LOCK_WAIT_MS / 1000);
+  return rc;
+}
+
+/* The rules' filters, checked and put back before any block goes in; what cannot be put back
+ * refuses the enforce with the list (at most 4 named). */
+static int rules_ready(const char *engine_spec, wl_store *s, size_t *repaired) {
+  wl_engine *e = NULL;
+  wl_verify_report *rep = malloc(sizeof *rep);
+  int rc = rep ? wl_engine_open(engine_spec, 0, &e) : wl_err(WL_E_NOMEM, "enforce");
+  if (!rc)
+    rc = wl_rules_verify(e, s, 1, rep);
+  *repaired = rc ? 0 : rep->repaired;
+  if (!rc && rep->issues_total)
+    rc = wl_rules_verify(e, s, 0, rep);
+  if (!rc && rep->issues_total) {
+    char list[600] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < rep->n_issues && i < 4 && used < sizeof list; i++)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s rule %lld: %s",
+                               i ? ";" : "", (long long)rep->issues[i].rule_id,
+                               rep->issues[i].what);
+    rc = wl_err(WL_E_CONFLICT, "refusing to enforce: %u problem%s between the rules and the "
+                "engine could not be repaired, and blocking now would cut what they allow:%s "
+                "(see wfplearn verify)", (unsigned)rep->issues_total,
+                rep->issues_total == 1 ? "" : "s", list);
+  }
+  wl_engine_close(e);
+  free(rep);
+  return rc;
+}
+
+int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid, size_t *repaired) {
   char mode[32], exe[WL_PATH_MAX], log[WL_PATH_MAX], within[16], token[64];
   uint32_t old;
   int rc = wl_enforce_mode(s, mode, sizeof mode);
@@ -427,6 +497,9 @@ int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
   if (!strcmp(mode, "pending") && wd_alive(s, &old))
     return wl_err(WL_E_EXISTS, "an enforce is already pending (watchdog pid %lu): confirm or "
                   "relax it first", (unsigned long)old);
+  rc = rules_ready(o->engine_spec, s, repaired);
+  if (rc)
+    return rc;
   rc = ensure_objects(o->engine_spec);
   if (rc)
     return rc;
@@ -464,8 +537,8 @@ out:
   return rc;
 }
 
-static void wait_exit(uint32_t pid, unsigned ms) {
-  for (unsigned w = 0; w < ms && wl_os_pid_alive(pid); w += WD_POLL_MS)
+static void wait_exit(uint32_t pid, uint64_t start, unsigned ms) {
+  for (unsigned w = 0; w < ms && same_process(pid, start); w += WD_POLL_MS)
     wl_sleep_ms(WD_POLL_MS);
 }
 
@@ -496,7 +569,7 @@ int wl_enforce_confirm(wl_engine *e, wl_store *s) {
     return rc ? rc : wl_err(WL_E_NOTFOUND, "too late: the pending enforce rolled back while "
                             "confirming; run enforce again");
   }
-  wait_exit(pid, WD_LEAVE_WAIT_MS);
+  wait_exit(pid, wl_meta_u64(s, WL_META_WD_START), WD_LEAVE_WAIT_MS);
   return WL_OK;
 }
 
@@ -514,11 +587,12 @@ int wl_watchdog_release(wl_store *s, unsigned wait_ms, int *released) {
   if (rc)
     return rc;
   if (wd_alive(s, &pid)) {
+    uint64_t start = wl_meta_u64(s, WL_META_WD_START);
     *released = 1;
-    wait_exit(pid, wait_ms);
-    if (wl_os_pid_alive(pid))
-      wl_os_kill(pid); /* its session dies with it */
-    wait_exit(pid, wait_ms);
+    wait_exit(pid, start, wait_ms);
+    if (same_process(pid, start)) /* still the watchdog, not a process that reused its pid */
+      wl_os_kill(pid);             /* its session dies with it */
+    wait_exit(pid, start, wait_ms);
   }
   return WL_OK;
 }

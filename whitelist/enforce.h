@@ -15,15 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/wl_os.h"
 #include "engine/engine.h"
 #include "store/store.h"
 
 /* Store meta keys: "mode" = learn | pending | enforce; "enforce_inbound" = 0 | 1;
- * "watchdog_pid", "watchdog_token", "watchdog_deadline" (ticks), "watchdog_cmd"
+ * "watchdog_pid", "watchdog_start" (with the pid, the watchdog's identity: a dead watchdog's
+ * reused pid is never taken for it), "watchdog_token", "watchdog_deadline" (ticks), "watchdog_cmd"
  * ("exit:TOKEN" asks the watchdog to leave). */
 #define WL_META_MODE "mode"
 #define WL_META_INBOUND "enforce_inbound"
 #define WL_META_WD_PID "watchdog_pid"
+#define WL_META_WD_START "watchdog_start" /* wl_os_pid_start of that pid: 0 = unknown */
 #define WL_META_WD_TOKEN "watchdog_token"
 #define WL_META_WD_DEADLINE "watchdog_deadline"
 #define WL_META_WD_CMD "watchdog_cmd"
@@ -44,9 +47,20 @@ typedef struct wl_enforce_opts {
   const char *log_path;   /* watchdog stdout/stderr (NULL: DB.watchdog.log) */
 } wl_enforce_opts;
 
-/* enforce: start the watchdog and wait (bounded) until it holds the dynamic block and the
- * store says pending. *pid receives the watchdog's pid. */
-int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid);
+/* Serialise enforce, confirm and relax on one store (issue 18, item 8): an exclusive lock on
+ * "DB.enforce.lock", held for the whole command (enforce: until its watchdog holds the block).
+ * Two enforces at once would otherwise both start a watchdog; the second adopts the first's
+ * dynamic filters (same keys) and the first, leaving, takes the block away under "pending".
+ * Waits up to WL_ENFORCE_LOCK_WAIT_MS, then WL_E_BUSY. Release with wl_os_lock_release. */
+#define WL_ENFORCE_LOCK_WAIT_MS 30000u
+int wl_enforce_lock(const char *db_path, wl_os_lock **out);
+
+/* enforce: put back the rules' missing or altered filters (a block over a whitelist whose
+ * permits are gone is a lockout: issue 18, item 3) — or refuse, naming what cannot be put back
+ * (an app that no longer resolves) —, then start the watchdog and wait (bounded) until it holds
+ * the dynamic block and the store says pending. *pid receives the watchdog's pid, *repaired
+ * how many filters were put back first. */
+int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid, size_t *repaired);
 /* The watchdog's body: opens a dynamic session, adds the block, writes pending, waits for
  * confirm, relax, its deadline or an interrupt, and returns (its session closes, and WFP — or
  * the sim — removes the dynamic filters). *outcome: "confirmed", "released" or "expired". */

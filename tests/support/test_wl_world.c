@@ -241,5 +241,9 @@ size_t world_count_filters(const world *w, size_t *enforce) {
 int world_main(int argc, char **argv, int (*tests_fn)(void)) {
   if (argc > 1 && strcmp(argv[1], "--db") == 0)
     return wl_cli_main(argc, argv); /* started as wfplearn (the enforce watchdog) */
+  if (argc > 2 && strcmp(argv[1], "--sleep-ms") == 0) { /* an unrelated process, for pid tests */
+    wl_sleep_ms((unsigned)strtoul(argv[2], NULL, 10));
+    return 0;
+  }
   return tests_fn();
 }

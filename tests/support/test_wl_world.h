@@ -52,7 +52,8 @@ size_t world_count_filters(const world *w, size_t *enforce);
 /* Wait until pid is gone (polling); 1 when it is. */
 int world_wait_gone(uint32_t pid, unsigned timeout_ms);
 
-/* main() for the test executables. */
+/* main() for the test executables. Started with "--sleep-ms N" it only sleeps N ms: a process
+ * that has nothing to do with wfplearn (tests of pid reuse). */
 int world_main(int argc, char **argv, int (*tests_fn)(void));
 
 #endif
