@@ -458,29 +458,33 @@ int wl_enforce_lock(const char *db_path, wl_os_lock **out) {
   return rc;
 }
 
-/* The rules' filters, checked and put back before any block goes in; what cannot be put back
- * refuses the enforce with the list (at most 4 named). */
+/* What blocks an enforce: any problem left but a rule whose app is gone from disk while its
+ * filters are still in place (they still work should the app come back; verify lists it). */
+static int blocks_enforce(const wl_issue *x) { return x->kind != WL_ISSUE_UNRESOLVED || x->lost; }
+
+/* The rules' filters, checked and put back (app ids re-derived) before any block goes in; what
+ * cannot be put back refuses the enforce with the list (at most 4 named). */
 static int rules_ready(const char *engine_spec, wl_store *s, size_t *repaired) {
   wl_engine *e = NULL;
   wl_verify_report *rep = malloc(sizeof *rep);
   int rc = rep ? wl_engine_open(engine_spec, 0, &e) : wl_err(WL_E_NOMEM, "enforce");
   if (!rc)
-    rc = wl_rules_verify(e, s, 1, rep);
+    rc = wl_rules_verify(e, s, WL_VERIFY_REPAIR | WL_VERIFY_SKIP_MISSING, rep);
   *repaired = rc ? 0 : rep->repaired;
   if (!rc && rep->issues_total)
     rc = wl_rules_verify(e, s, 0, rep);
-  if (!rc && rep->issues_total) {
-    char list[600] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < rep->n_issues && i < 4 && used < sizeof list; i++)
+  char list[600] = "";
+  size_t used = 0, n = 0;
+  for (size_t i = 0; !rc && i < rep->n_issues; i++) {
+    const wl_issue *x = &rep->issues[i];
+    if (blocks_enforce(x) && n++ < 4 && used < sizeof list)
       used += (size_t)snprintf(list + used, sizeof list - used, "%s rule %lld: %s",
-                               i ? ";" : "", (long long)rep->issues[i].rule_id,
-                               rep->issues[i].what);
-    rc = wl_err(WL_E_CONFLICT, "refusing to enforce: %u problem%s between the rules and the "
-                "engine could not be repaired, and blocking now would cut what they allow:%s "
-                "(see wfplearn verify)", (unsigned)rep->issues_total,
-                rep->issues_total == 1 ? "" : "s", list);
+                               n > 1 ? ";" : "", (long long)x->rule_id, x->what);
   }
+  if (!rc && (n || rep->issues_total > rep->n_issues))
+    rc = wl_err(WL_E_CONFLICT, "refusing to enforce: %u problem%s between the rules and the "
+                "engine cannot be repaired, and a block now would cut what the rules allow:%s "
+                "(see wfplearn verify)", (unsigned)n, n == 1 ? "" : "s", list);
   wl_engine_close(e);
   free(rep);
   return rc;

@@ -24,12 +24,18 @@ int wl_policy_export(wl_store *s, FILE *f);
 
 typedef struct wl_policy_report {
   size_t read, added, same, conflicts;
+  size_t missing; /* rules whose app is not on this machine (no app id: issue 12 item 8) */
   char first_conflict[256];
 } wl_policy_report;
 /* Merge a policy: rules identical to an existing one are "same"; a rule for an app and
  * direction that already has a different rule is a conflict. Any conflict or error: nothing
- * changes (WL_E_CONFLICT, conflicts listed on `report_to` when not NULL). dry_run: check only. */
-int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int dry_run,
+ * changes (WL_E_CONFLICT, conflicts listed on `report_to` when not NULL). A rule whose app is
+ * not on this machine has no app id (FwpmGetAppIdFromFileName0 needs the file): each is named
+ * on report_to and nothing changes (WL_E_NOTFOUND) unless flags has WL_POLICY_SKIP_MISSING,
+ * which leaves them out. WL_POLICY_DRY_RUN: check only. */
+#define WL_POLICY_DRY_RUN 1
+#define WL_POLICY_SKIP_MISSING 2
+int wl_policy_import(wl_engine *e, wl_store *s, const char *path, int flags,
                      FILE *report_to, wl_policy_report *rep);
 
 #endif

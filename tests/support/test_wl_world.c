@@ -118,7 +118,7 @@ void world_attempt(const world *w, unsigned i, wl_attempt *a) {
 
 /* ---------------------------------------------------------------- files */
 
-static const char *suffixes[] = {".db",   ".db-wal",   ".db-shm", ".db.watchdog.log",
+static const char *suffixes[] = {".db",   ".db-wal",   ".db-shm", ".db.watchdog.log", ".db.enforce.lock",
                                  ".state", ".state.lock", ".state.tmp", ".traffic",
                                  ".replay", ".out",     ".json"};
 
@@ -213,6 +213,16 @@ int world_spawn_wait(const world *w, unsigned timeout_ms, const char *arg0, ...)
   remove(w->scratch);
   assert_int_equal(wl_os_spawn(argv, w->scratch, &pid), WL_OK);
   return world_wait_gone(pid, timeout_ms) ? 0 : -1;
+}
+
+void world_install_apps(const world *w) {
+  wl_engine *e = world_engine(w);
+  for (unsigned i = 0; i < WORLD_APPS; i++) {
+    char app[WORLD_PATH];
+    world_app(i, app, sizeof app);
+    assert_int_equal(wl_sim_set_file(e, app, 1), WL_OK);
+  }
+  wl_engine_close(e);
 }
 
 wl_engine *world_engine(const world *w) {

@@ -35,6 +35,9 @@ void world_app(unsigned i, char *out, size_t cap);
 int world_app_dir(unsigned i); /* WL_DIR_OUT or WL_DIR_IN */
 /* One attempt of app i (its first one in the traffic), parsed, for wl_sim_classify. */
 void world_attempt(const world *w, unsigned i, wl_attempt *a);
+/* Install the world's apps on the machine of w's engine (the sim's files, wl_sim_set_file):
+ * what a second machine importing a policy needs, since an app id needs the file. */
+void world_install_apps(const world *w);
 /* App index from a recorded path (NT or DOS), or -1. */
 int world_app_index(const char *path);
 

@@ -452,6 +452,7 @@ static void test_policy_roundtrip(void **state) {
   assert_int_equal(world_run(&a, "export", "-o", policy, NULL), 0);
   /* Another machine: empty store, fresh engine. */
   world_init(&b, "polB", 17);
+  world_install_apps(&b);
   assert_int_equal(world_run(&b, "import-policy", policy, "--dry-run", NULL), 0);
   assert_int_equal(world_count_filters(&b, NULL), 0);
   assert_int_equal(world_run(&b, "import-policy", policy, NULL), 0);
