@@ -329,9 +329,10 @@ static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int s
   }
   if (!rc)
     rc = wl_proposal_rule(p, scope, r);
-  if (!rc)
-    rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
-  if (rc == WL_E_NOTFOUND) {
+  if (rc)
+    return rc;
+  rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
+  if (rc == WL_E_NOTFOUND) { /* no app id: the file is gone (or its volume) */
     fprintf(cli->err, "wfplearn promote: proposal %lld: missing: %s\n", (long long)id,
             wl_errmsg());
     wl_err_clear();

@@ -115,7 +115,7 @@ static int flow_cb(void *ctx, const wl_flow *f) {
   if (f->dir != WL_DIR_IN && f->dir != WL_DIR_OUT)
     return 0;
   app_ent *a = find_app(c, f->app_id);
-  if (!a || wl_exception_covers(f))
+  if (!a || wl_exception_covers(f, a->path))
     return 0;
   int64_t by = covering_rule(c, a, f);
   if (by) {

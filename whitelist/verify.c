@@ -171,13 +171,16 @@ static int rule_cb(void *ctx, const wl_rule_row *row) {
 static int check_block(vctx *v, wl_store *s) {
   char mode[32];
   wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
+  wl_enforce_set *set = malloc(sizeof *set);
   size_t n = 0;
-  int rc = f ? wl_enforce_mode(s, mode, sizeof mode) : wl_err(WL_E_NOMEM, "verify");
-  int inbound = rc ? 0 : wl_meta_u64(s, WL_META_INBOUND) != 0;
+  int rc = f && set ? wl_enforce_mode(s, mode, sizeof mode) : wl_err(WL_E_NOMEM, "verify");
   if (!rc && !strcmp(mode, "enforce"))
-    rc = wl_enforce_filters(inbound, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
+    rc = wl_enforce_set_load(v->e, s, set);
+  if (!rc && !strcmp(mode, "enforce"))
+    rc = wl_enforce_filters(set, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
   for (size_t i = 0; !rc && i < n; i++)
     rc = expect(v, &f[i], 0, WL_ISSUE_BLOCK);
+  free(set);
   free(f);
   return rc;
 }

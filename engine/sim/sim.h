@@ -134,12 +134,13 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
  * classified (a process that connects has its image on disk). exists 0 deletes the file. Kept
  * in the state file. WL_E_INVAL for a path that is not DOS or UNC. */
 int wl_sim_set_file(wl_engine *e, const char *path, int exists);
-#define WL_SIM_SVCHOST "C:\\Windows\\System32\\svchost.exe"
+#define WL_SIM_SYSTEM_DIR "C:\\Windows\\System32"
+#define WL_SIM_SVCHOST WL_SIM_SYSTEM_DIR "\\svchost.exe"
 
 /* Whether the command runs in a remote (RDP) session, and the port of that session's listener
- * (0: a local session); kept in the state file. The sim's stand-in for
- * GetSystemMetrics(SM_REMOTESESSION) and the RDP-Tcp PortNumber (wl_engine_remote_session). */
-int wl_sim_set_remote_session(wl_engine *e, uint16_t port);
+ * (0: it cannot be read); kept in the state file. The sim's stand-in for
+ * GetSystemMetrics(SM_REMOTESESSION) and the RDP-Tcp PortNumber (wl_engine_machine). */
+int wl_sim_set_remote_session(wl_engine *e, int remote, uint16_t port);
 #define WL_SIM_DEFAULT_DRIVE_D "\\device\\harddiskvolume4"
 
 /* ---- the baseline policy every new state gets (a sim choice modelled on Windows Firewall) ----

@@ -437,26 +437,29 @@ int wl_sim_eng_set_file(void *impl, const char *path, int exists) {
   return rc;
 }
 
-int wl_sim_eng_set_remote_session(void *impl, uint16_t port) {
+int wl_sim_eng_set_remote_session(void *impl, int remote, uint16_t port) {
   wl_sim_engine *e = impl;
   wl_sim_state *w;
   wl_os_lock *lk;
   wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_write_begin(e, &w, &lk);
   if (rc == WL_OK) {
-    w->remote_port = port;
+    w->remote = remote ? 0x10000u | port : 0;
     rc = wl_sim_eng_write_end(e, lk, WL_OK);
   }
   wl_mutex_unlock(&e->mu);
   return rc;
 }
 
-int wl_sim_eng_remote_session(void *impl, uint16_t *port) {
+/* The simulated Windows lives in C:\Windows; the session is remote when the state says so. */
+static int sim_machine(void *impl, wl_machine *out) {
   wl_sim_engine *e = impl;
   wl_sim_state *st;
+  wl_strlcpy(out->system_dir, WL_SIM_SYSTEM_DIR, sizeof out->system_dir);
   wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
-  *port = rc == WL_OK ? (uint16_t)st->remote_port : 0;
+  out->remote = rc == WL_OK && st->remote != 0;
+  out->remote_port = rc == WL_OK ? (uint16_t)st->remote : 0;
   wl_mutex_unlock(&e->mu);
   return rc;
 }
@@ -633,6 +636,7 @@ const wl_engine_ops wl_sim_ops = {
     .filter_enum = wl_sim_filter_enum,
     .app_id = sim_app_id,
     .drive_map = sim_drive_map,
+    .machine = sim_machine,
 };
 
 int wl_sim_backend_open(const char *state_path, unsigned session_flags,

@@ -40,8 +40,7 @@ int wl_sim_eng_drain(void *impl, unsigned timeout_ms);
 int wl_sim_eng_set_kw_support(void *impl, uint32_t mask);
 int wl_sim_eng_set_drive(void *impl, char letter, const char *device);
 int wl_sim_eng_set_file(void *impl, const char *path, int exists);
-int wl_sim_eng_set_remote_session(void *impl, uint16_t port);
-int wl_sim_eng_remote_session(void *impl, uint16_t *port);
+int wl_sim_eng_set_remote_session(void *impl, int remote, uint16_t port);
 
 /* ---- the model ---- */
 
@@ -82,7 +81,7 @@ typedef struct wl_sim_state {
    * WL_SIM_MAX_FILES). Keyed by the DOS path, so a renumbered volume keeps its files. */
   char *files;
   size_t nfiles, files_len, files_cap;
-  uint32_t remote_port; /* wl_sim_set_remote_session: 0 = a local session */
+  uint32_t remote;      /* wl_sim_set_remote_session: 0 local; else 0x10000 | listener port */
   size_t nprov, nsubl, nfilt;
   size_t cprov, csubl, cfilt; /* capacities */
   wl_sim_prov *prov;

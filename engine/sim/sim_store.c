@@ -235,7 +235,7 @@ static void put_body(sbuf *b, const wl_sim_state *s) {
   put32(b, (uint32_t)s->nfiles); /* then the files and the remote session (same reason) */
   put32(b, (uint32_t)s->files_len);
   put(b, s->files, s->files_len);
-  put32(b, s->remote_port);
+  put32(b, s->remote);
 }
 
 /* The files blob: n NUL-terminated keys in len bytes, checked. */
@@ -316,7 +316,7 @@ static int get_body(sbuf *b, wl_sim_state *s) {
   if (rc == WL_OK && b->err == WL_OK && b->len - b->pos >= 12) /* files came later still */
     rc = get_files(b, s);
   if (rc == WL_OK && b->err == WL_OK && b->len - b->pos == 4)
-    s->remote_port = get32(b);
+    s->remote = get32(b);
   if (rc == WL_OK && b->err == WL_OK && b->pos != b->len)
     b->err = WL_E_CORRUPT;
   return rc != WL_OK ? rc : b->err;

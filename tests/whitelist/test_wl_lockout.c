@@ -8,7 +8,10 @@
  *   - the confirm deadline is wall-clock: a deadline that passed while the machine slept (the
  *     recorded deadline moved into the past) expires the trial at once (issue 12, item 14);
  *   - two enforces at once leave one pending enforce with its block in place (issue 18,
- *     item 8: they used to leave "pending" with no block).
+ *     item 8: they used to leave "pending" with no block);
+ *   - enforce --inbound typed in a remote desktop session keeps that session's listener open,
+ *     or refuses without --force when its port is unknown (issue 12, item 9);
+ *   - the Windows essentials baseline is listed, kept by default, and can be dropped.
  * Waits poll with generous limits (this asserts behaviour, not speed). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +33,7 @@
 #include "whitelist/proposal.h"
 
 #define GONE_MS 30000u
-#define ENFORCE_OUT_FILTERS 9
+#define ENFORCE_OUT_FILTERS 17 /* enforce_set.c, baseline kept */
 
 static wl_store *open_store(const world *w) {
   wl_store *s = NULL;
@@ -254,6 +257,112 @@ static void test_concurrent_enforce(void **state) {
   }
 }
 
+/* ---------------------------------------------------------------- issue 12, item 9 */
+
+/* An inbound attempt to local TCP port `port` from the LAN, as decided now. */
+static wl_decision inbound_to(const world *w, uint16_t port) {
+  char line[256];
+  snprintf(line, sizeof line, "{\"ts\":\"2026-01-01T00:00:00Z\",\"app\":\"%s\",\"dir\":\"in\","
+           "\"proto\":\"tcp\",\"local\":\"10.0.0.5:%u\",\"remote\":\"10.0.0.77:50000\"}",
+           "C:\\\\Windows\\\\System32\\\\svchost.exe", (unsigned)port);
+  wl_attempt a;
+  wl_decision d;
+  assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+  wl_engine *e = world_engine(w);
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  wl_engine_close(e);
+  return d;
+}
+
+static void remote_session(const world *w, int remote, uint16_t port) {
+  wl_engine *e = world_engine(w);
+  assert_int_equal(wl_sim_set_remote_session(e, remote, port), WL_OK);
+  wl_engine_close(e);
+}
+
+static void relax_pending(const world *w) {
+  uint32_t wd = (uint32_t)meta_u64(w, WL_META_WD_PID);
+  assert_int_equal(world_run(w, "relax", NULL), 0);
+  assert_true(world_wait_gone(wd, GONE_MS));
+}
+
+static void test_remote_session_kept(void **state) {
+  (void)state;
+  world w;
+  world_init(&w, "lo-rdp", 36);
+  wl_store_close(open_store(&w));
+  remote_session(&w, 1, 3390); /* an RDP session on a moved port */
+  assert_int_equal(world_run(&w, "enforce", "--inbound", "--confirm-within", "120", NULL), 0);
+  wl_decision d = inbound_to(&w, 3390);
+  assert_int_equal(d.action, WL_ACTION_PERMIT); /* the session survives */
+  assert_int_equal(inbound_to(&w, 3389).action, WL_ACTION_BLOCK);
+  assert_int_equal(meta_u64(&w, WL_META_REMOTE_PORT), 3390);
+  uint32_t wd = (uint32_t)meta_u64(&w, WL_META_WD_PID);
+  assert_int_equal(world_run(&w, "confirm", NULL), 0); /* the persistent set keeps it too */
+  assert_true(world_wait_gone(wd, GONE_MS));
+  assert_int_equal(inbound_to(&w, 3390).action, WL_ACTION_PERMIT);
+  assert_int_equal(world_run(&w, "verify", NULL), 0);
+  assert_int_equal(world_run(&w, "relax", NULL), 0);
+  assert_int_equal(world_count_filters(&w, NULL), 0);
+  /* A remote session whose port cannot be read: refused without --force. */
+  remote_session(&w, 1, 0);
+  assert_int_equal(world_run(&w, "enforce", "--inbound", "--confirm-within", "120", NULL), 1);
+  mode_is(&w, "learn");
+  assert_int_equal(world_count_filters(&w, NULL), 0);
+  assert_int_equal(world_run(&w, "enforce", "--confirm-within", "120", NULL), 0); /* outbound */
+  relax_pending(&w);
+  assert_int_equal(
+      world_run(&w, "enforce", "--inbound", "--force", "--confirm-within", "120", NULL), 0);
+  assert_int_equal(inbound_to(&w, 3390).action, WL_ACTION_BLOCK); /* forced: not kept */
+  relax_pending(&w);
+  world_remove(&w);
+}
+
+/* svchost.exe's outbound HTTPS (Windows Update, NCSI, CRL/OCSP) as decided now. */
+static uint32_t svchost_https(const world *w) {
+  static const char line[] =
+      "{\"ts\":\"2026-01-01T00:00:00Z\",\"app\":\"C:\\\\Windows\\\\System32\\\\svchost.exe\","
+      "\"dir\":\"out\",\"proto\":\"tcp\",\"local\":\"10.0.0.5:50000\","
+      "\"remote\":\"13.107.4.52:443\"}";
+  wl_attempt a;
+  wl_decision d;
+  assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+  wl_engine *e = world_engine(w);
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  wl_engine_close(e);
+  return d.action;
+}
+
+static void test_baseline_keep_drop(void **state) {
+  (void)state;
+  world w;
+  world_init(&w, "lo-base", 37);
+  wl_store_close(open_store(&w));
+  assert_int_equal(world_spawn_wait(&w, GONE_MS, "enforce", "--list-baseline", NULL), 0);
+  char out[4096];
+  assert_true(world_read(w.scratch, out, sizeof out) > 0);
+  assert_non_null(strstr(out, "Windows Update"));
+  assert_non_null(strstr(out, "time sync"));
+  assert_int_equal(world_count_filters(&w, NULL), 0); /* listing changes nothing */
+  assert_int_equal(world_run(&w, "enforce", "--confirm-within", "120", NULL), 0);
+  assert_int_equal(svchost_https(&w), WL_ACTION_PERMIT); /* kept by default */
+  relax_pending(&w);
+  assert_int_equal(world_run(&w, "enforce", "--baseline", "drop", "--confirm-within", "120",
+                             NULL), 0);
+  size_t enf = 0;
+  world_count_filters(&w, &enf);
+  assert_int_equal(enf, ENFORCE_OUT_FILTERS - 4); /* web and time, v4 and v6 */
+  assert_int_equal(svchost_https(&w), WL_ACTION_BLOCK);
+  uint32_t wd = (uint32_t)meta_u64(&w, WL_META_WD_PID);
+  assert_int_equal(world_run(&w, "confirm", NULL), 0);
+  assert_true(world_wait_gone(wd, GONE_MS));
+  assert_int_equal(svchost_https(&w), WL_ACTION_BLOCK); /* confirmed as chosen */
+  assert_int_equal(world_run(&w, "verify", NULL), 0);
+  assert_int_equal(world_run(&w, "relax", NULL), 0);
+  assert_int_equal(world_run(&w, "enforce", "--baseline", "maybe", NULL), 1);
+  world_remove(&w);
+}
+
 static int lockout_tests(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_promote_after_uninstall),
@@ -261,6 +370,8 @@ static int lockout_tests(void) {
       cmocka_unit_test(test_reused_pid_not_killed),
       cmocka_unit_test(test_deadline_is_wall_clock),
       cmocka_unit_test(test_concurrent_enforce),
+      cmocka_unit_test(test_remote_session_kept),
+      cmocka_unit_test(test_baseline_keep_drop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,7 +80,7 @@ static void learn_and_promote(const world *w, promoted_ids *out) {
 
 /* Filters per promoted rule: remote-scoped v4 rules get only the v4 layer's filter. */
 #define RULE_FILTERS (1 + 2 + 1 + 2 + 2)
-#define ENFORCE_FILTERS_INBOUND 16
+#define ENFORCE_FILTERS_INBOUND 28 /* enforce_set.c: 17 outbound (baseline kept), 11 inbound */
 
 /* ---------------------------------------------------------------- review after learn */
 
