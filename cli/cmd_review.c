@@ -347,14 +347,21 @@ static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int s
   return WL_OK;
 }
 
+static void restore_missing(void *ctx, int64_t rule_id, const char *msg) {
+  wl_cli *cli = ctx;
+  fprintf(cli->err, "wfplearn promote: rule %lld: missing: %s (its filters stay as they are)\n",
+          (long long)rule_id, msg);
+}
+
 /* The covering rules' filters, put back where the engine lost them (after uninstall, say):
- * "already covered" must hold in the engine, not only in the store (issue 18, item 3). */
+ * "already covered" must hold in the engine, not only in the store (issue 18, item 3). A
+ * covering rule whose app is gone is named and left alone with --skip-missing. */
 static int promote_restore(wl_cli *cli, wl_engine *e, wl_store *s, const int64_t *ids,
-                           size_t n, int dry_run) {
+                           size_t n, int dry_run, int skip_missing) {
   size_t added = 0;
   if (!n || dry_run)
     return WL_OK;
-  int rc = wl_rules_restore(e, s, ids, n, &added);
+  int rc = wl_rules_restore(e, s, ids, n, &added, skip_missing ? restore_missing : NULL, cli);
   if (!rc && added)
     fprintf(cli->out, "put back %zu missing filter%s of the covering rule%s\n", added,
             added == 1 ? "" : "s", n == 1 ? "" : "s");
@@ -426,7 +433,7 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
                 "nothing promoted (--skip-missing promotes the others)", nmissing,
                 nmissing == 1 ? "" : "s");
   if (!rc)
-    rc = promote_restore(cli, e, s, covered, nc, a->dry_run);
+    rc = promote_restore(cli, e, s, covered, nc, a->dry_run, a->skip_missing);
   if (!rc)
     rc = promote_finish(cli, e, s, rules, rows, k, a->dry_run);
   wl_engine_close(e);

@@ -257,16 +257,24 @@ static int row_filters(wl_engine *e, wl_store *s, int64_t id, wl_filter *f, size
   return rc;
 }
 
-int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, size_t *added) {
+int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, size_t *added,
+                     wl_missing_cb missing, void *ctx) {
   size_t nf = 0, adopted = 0;
-  int rc;
+  int rc = WL_OK;
   *added = 0;
   wl_filter *f = calloc(n * WL_RULE_MAX_FILTERS + 1, sizeof *f);
   if (!f)
     return wl_err(WL_E_NOMEM, "rules: out of memory");
-  for (size_t i = 0; i < n; i++)
-    if ((rc = row_filters(e, s, ids[i], f, &nf)) != WL_OK)
+  for (size_t i = 0; i < n; i++) {
+    rc = row_filters(e, s, ids[i], f, &nf);
+    if (rc == WL_E_NOTFOUND && missing) { /* its app is gone: leave the rule as it is */
+      missing(ctx, ids[i], wl_errmsg());
+      wl_err_clear();
+      rc = WL_OK;
+    }
+    if (rc)
       goto out;
+  }
   rc = wl_engine_begin(e);
   if (rc)
     goto out;

@@ -101,8 +101,12 @@ int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *r
  * firewall reset, a deleted filter): their filters are rebuilt from the rows and written by key
  * in one engine transaction; those present and identical are adopted. *added counts the
  * filters put back. promote calls it for the rules that already cover a proposal, so "already
- * covered" is true in the engine too (issue 18, item 3). */
-int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, size_t *added);
+ * covered" is true in the engine too (issue 18, item 3). A rule whose app has no app id (not
+ * on disk): with `missing` NULL the call fails (WL_E_NOTFOUND, nothing written); else the rule
+ * is left as it is, its id reported through missing(ctx, id, message). */
+typedef void (*wl_missing_cb)(void *ctx, int64_t rule_id, const char *msg);
+int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, size_t *added,
+                     wl_missing_cb missing, void *ctx);
 /* Remove rules by id with their filters (all or nothing; WL_E_NOTFOUND for an unknown id). */
 int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
 

@@ -128,6 +128,14 @@ static void test_promote_missing(void **state) {
   assert_int_equal(world_run(&w, "promote", ids[0], ids[1], ids[2], "--skip-missing", NULL), 0);
   assert_int_equal(rule_count(&w), 1);
   assert_int_equal(world_run(&w, "verify", NULL), 0);
+  /* The rule's filters lost and its app gone: promote cannot put them back, and says so. */
+  assert_int_equal(world_run(&w, "uninstall", NULL), 0);
+  delete_app(&w, 0);
+  assert_int_equal(world_spawn_wait(&w, SPAWN_MS, "promote", ids[0], NULL), 0);
+  output_names(&w, 0);
+  assert_int_equal(world_run(&w, "promote", ids[0], NULL), 1);
+  assert_int_equal(world_run(&w, "promote", ids[0], "--skip-missing", NULL), 0);
+  assert_int_equal(world_count_filters(&w, NULL), 0);
   world_remove(&w);
 }
 
