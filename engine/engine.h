@@ -131,8 +131,8 @@ enum wl_field {
 /* FWP_MATCH_* used here */
 enum wl_match { WL_MATCH_EQUAL = 0, WL_MATCH_RANGE = 5, WL_MATCH_FLAGS_ANY_SET = 7 };
 #define WL_COND_FLAG_IS_LOOPBACK 0x1u /* FWP_CONDITION_FLAG_IS_LOOPBACK */
-/* FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK (fwpmtypes.h, Windows 8+): loopback traffic of
- * an AppContainer process */
+/* FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK (fwpmtypes.h, Windows 8+; "Filtering condition
+ * flags", Microsoft Learn): traffic to or from an AppContainer over loopback */
 #define WL_COND_FLAG_IS_APPCONTAINER_LOOPBACK 0x00400000u
 
 typedef struct wl_condition {
