@@ -31,15 +31,23 @@ static int parse_seconds(const char *v, unsigned *out) {
 
 static void enforce_usage(FILE *f) {
   fprintf(f,
-          "usage: wfplearn enforce [--confirm-within S] [--inbound]\n"
+          "usage: wfplearn enforce [--confirm-within S] [--inbound] [--baseline keep|drop]\n"
+          "                        [--force] | --list-baseline\n"
           "\n"
-          "Block everything the whitelist does not allow, except loopback, DHCP, DNS and IPv6\n"
-          "neighbour discovery. The block starts pending: a watchdog process holds it in a\n"
-          "dynamic WFP session, and unless `wfplearn confirm` comes within S, or if the\n"
-          "watchdog dies, Windows removes it by itself, so a bad policy cannot lock you out.\n"
+          "Block everything the whitelist does not allow, except loopback, DHCP, DNS for the\n"
+          "DNS client, IPv6 neighbour discovery, multicast membership, and the Windows\n"
+          "essentials baseline (network status, Windows Update, certificate revocation, time\n"
+          "sync; see --list-baseline). The rules' filters are checked (and put back) first. The\n"
+          "block starts pending: a watchdog process holds it in a dynamic WFP session, and\n"
+          "unless `wfplearn confirm` comes within S, or if the watchdog dies, Windows removes\n"
+          "it by itself, so a bad policy cannot lock you out. In a remote desktop session,\n"
+          "--inbound keeps that session's listener allowed.\n"
           "\n"
           "  --confirm-within S   seconds (or 90s, 5m) to confirm; default %u\n"
           "  --inbound            block unsolicited inbound too (default: outbound only)\n"
+          "  --baseline B         keep (default) or drop the Windows essentials baseline\n"
+          "  --list-baseline      print the baseline and the exceptions, change nothing\n"
+          "  --force              --inbound in a remote session whose port cannot be read\n"
           "\n"
           "example:\n"
           "  wfplearn enforce --confirm-within 120 && wfplearn confirm\n",
@@ -54,10 +62,20 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
     return WL_OK;
   }
   o.within_s = ENFORCE_DEFAULT_WITHIN;
+  o.baseline = 1;
   for (int i = 1; i < argc; i++) {
     const char *v;
     if (!strcmp(argv[i], "--inbound")) {
       o.inbound = 1;
+    } else if (!strcmp(argv[i], "--force")) {
+      o.force = 1;
+    } else if (!strcmp(argv[i], "--list-baseline")) {
+      wl_enforce_baseline_list(cli->out);
+      return WL_OK;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--baseline", &missing)) != NULL) {
+      if (strcmp(v, "keep") && strcmp(v, "drop"))
+        return wl_err(WL_E_INVAL, "--baseline %s: expected keep or drop", v);
+      o.baseline = !strcmp(v, "keep");
     } else if ((v = wl_cli_opt(argc, argv, &i, "--confirm-within", &missing)) != NULL) {
       int rc = parse_seconds(v, &o.within_s);
       if (rc)
@@ -70,9 +88,12 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
   o.db_path = cli->db_path;
   o.engine_spec = cli->engine_spec; /* said (wl_cli_engine) once the store is there */
   wl_store *s = NULL;
-  size_t nrules = 0;
+  wl_os_lock *lock = NULL;
+  size_t nrules = 0, repaired = 0;
   uint32_t pid = 0;
   int rc = wl_whitelist_need_store(cli->db_path); /* a mistyped --db must not block everything */
+  if (!rc)
+    rc = wl_enforce_lock(cli->db_path, &lock);
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc)
@@ -80,18 +101,26 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
   if (!rc)
     rc = wl_store_rules(s, count_rules, &nrules);
   if (!rc && nrules == 0)
-    fprintf(cli->err, "wfplearn enforce: warning: no rules: only the essentials (loopback, "
-                      "DHCP, DNS, neighbour discovery) will get through\n");
+    fprintf(cli->err, "wfplearn enforce: warning: no rules: only the essentials (see enforce "
+                      "--list-baseline) will get through\n");
   if (!rc)
-    rc = wl_enforce_start(s, &o, &pid);
+    rc = wl_enforce_start(s, &o, &pid, &repaired);
+  if (repaired)
+    fprintf(cli->out, "put back %zu filter%s of the rules (missing or altered) before the "
+            "block\n", repaired, repaired == 1 ? "" : "s");
+  if (!rc && o.remote_port)
+    fprintf(cli->out, "remote desktop session: its listener (port %u) stays allowed\n",
+            (unsigned)o.remote_port);
   if (!rc)
     fprintf(cli->out,
-            "enforce pending: the default block is in place (%zu rule%s, %s; watchdog pid %lu).\n"
+            "enforce pending: the default block is in place (%zu rule%s, %s, baseline %s; "
+            "watchdog pid %lu).\n"
             "Check that what you need still works, then run `wfplearn confirm` within %u s;\n"
             "otherwise it rolls back by itself.\n",
             nrules, nrules == 1 ? "" : "s", o.inbound ? "outbound and inbound" : "outbound",
-            (unsigned long)pid, o.within_s);
+            o.baseline ? "kept" : "dropped", (unsigned long)pid, o.within_s);
   wl_store_close(s);
+  wl_os_lock_release(lock);
   return rc;
 }
 
@@ -105,7 +134,10 @@ static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
     return wl_err(WL_E_INVAL, "%s: unknown argument (see %s --help)", argv[1], argv[0]);
   wl_store *s = NULL;
   wl_engine *e = NULL;
+  wl_os_lock *lock = NULL;
   int rc = wl_whitelist_need_store(cli->db_path); /* nothing can be pending without one */
+  if (!rc)
+    rc = wl_enforce_lock(cli->db_path, &lock); /* one of enforce/confirm/relax at a time */
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
@@ -114,6 +146,7 @@ static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
     fprintf(cli->out, "%s\n", done);
   wl_engine_close(e);
   wl_store_close(s);
+  wl_os_lock_release(lock);
   return rc;
 }
 
@@ -144,11 +177,12 @@ int wl_cmd_relax(wl_cli *cli, int argc, char **argv) {
 /* Internal: `wfplearn --db DB --engine SPEC watchdog --within S --token T [--inbound]`,
  * started by enforce. Its output goes to DB.watchdog.log. */
 int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv) {
-  unsigned within = 0;
-  int inbound = 0, missing = 0;
-  const char *token = NULL, *outcome = NULL;
+  wl_watchdog_opts o = {cli->db_path, NULL, NULL, 0, 0, 1, 0};
+  int missing = 0;
+  const char *outcome = NULL;
   if (wl_cli_wants_help(argc, argv)) {
-    fputs("usage: wfplearn watchdog --within S --token T [--inbound]\n"
+    fputs("usage: wfplearn watchdog --within S --token T [--inbound] [--baseline-drop]\n"
+          "                         [--remote-port P]\n"
           "\n"
           "Internal: started by enforce; holds the pending block in a dynamic session.\n"
           "\n"
@@ -160,23 +194,31 @@ int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *v;
     if (!strcmp(argv[i], "--inbound")) {
-      inbound = 1;
+      o.inbound = 1;
+    } else if (!strcmp(argv[i], "--baseline-drop")) {
+      o.baseline = 0;
     } else if ((v = wl_cli_opt(argc, argv, &i, "--within", &missing)) != NULL) {
-      int rc = parse_seconds(v, &within);
+      int rc = parse_seconds(v, &o.within_s);
       if (rc)
         return rc;
     } else if ((v = wl_cli_opt(argc, argv, &i, "--token", &missing)) != NULL) {
-      token = v;
+      o.token = v;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--remote-port", &missing)) != NULL) {
+      char *end = NULL;
+      unsigned long p = strtoul(v, &end, 10);
+      if (!*v || *end || p > 65535)
+        return wl_err(WL_E_INVAL, "--remote-port %s: expected a port", v);
+      o.remote_port = (uint16_t)p;
     } else {
       return wl_err(WL_E_INVAL, "%s: %s", argv[i], missing ? "needs a value" : "unknown argument");
     }
   }
-  if (!within || !token || strlen(token) > 48)
+  if (!o.within_s || !o.token || strlen(o.token) > 48)
     return wl_err(WL_E_INVAL, "watchdog needs --within S and --token T");
-  fprintf(cli->out, "watchdog %s: holding the block for %u s\n", token, within);
+  fprintf(cli->out, "watchdog %s: holding the block for %u s\n", o.token, o.within_s);
   fflush(cli->out);
-  int rc =
-      wl_enforce_watchdog(cli->db_path, wl_cli_engine(cli), within, inbound, token, &outcome);
-  fprintf(cli->out, "watchdog %s: %s\n", token, rc ? "failed" : outcome);
+  o.engine_spec = wl_cli_engine(cli);
+  int rc = wl_enforce_watchdog(&o, &outcome);
+  fprintf(cli->out, "watchdog %s: %s\n", o.token, rc ? "failed" : outcome);
   return rc;
 }

@@ -56,10 +56,10 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
 
 int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
   const char *path = NULL;
-  int dry_run = 0, json = 0;
+  int json = 0;
   unsigned flags = 0;
   if (wl_cli_wants_help(argc, argv)) {
-    fputs("usage: wfplearn import-policy FILE [--dry-run] [--json] [--allow-any-app]\n"
+    fputs("usage: wfplearn import-policy FILE [--dry-run] [--skip-missing] [--json] [--allow-any-app]\n"
           "\n"
           "Merge a policy written by export: rules identical to one here are skipped, a rule\n"
           "for an app and direction that already has a different rule is a conflict. Any\n"
@@ -67,6 +67,9 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
           "filters are added in one transaction.\n"
           "\n"
           "  --dry-run   check and report only\n"
+          "  --skip-missing   leave out the rules whose app is not on this machine (a\n"
+          "              rule needs the file for its app id); without it, each is named and\n"
+          "              nothing is imported\n"
           "  --json      end with {\"read\",\"added\",\"same\",\"conflicts\"}\n"
           "  --allow-any-app  accept rules for any app (\"app\": null), which allow that\n"
           "              traffic for every program\n"
@@ -78,7 +81,9 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
   }
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--dry-run"))
-      dry_run = 1;
+      flags |= WL_POLICY_DRY_RUN;
+    else if (!strcmp(argv[i], "--skip-missing"))
+      flags |= WL_POLICY_SKIP_MISSING;
     else if (!strcmp(argv[i], "--json"))
       json = 1;
     else if (!strcmp(argv[i], "--allow-any-app"))
@@ -95,14 +100,16 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
   wl_policy_report rep = {0};
   int rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   if (!rc)
-    rc = wl_policy_import(e, s, path, flags | (dry_run ? WL_POLICY_DRY_RUN : 0), cli->err,
-                          &rep);
+    rc = wl_policy_import(e, s, path, flags, cli->err, &rep);
   if (json && (!rc || rc == WL_E_CONFLICT))
     fprintf(cli->out, "{\"read\":%zu,\"added\":%zu,\"same\":%zu,\"conflicts\":%zu}\n",
             rep.read, rep.added, rep.same, rep.conflicts);
   else if (!rc)
     fprintf(cli->out, "%s: %zu rules read, %zu %s, %zu already here\n", path, rep.read,
-            rep.added, dry_run ? "would be added" : "added", rep.same);
+            rep.added, (flags & WL_POLICY_DRY_RUN) ? "would be added" : "added", rep.same);
+  if (!rc && rep.missing)
+    fprintf(cli->out, "%zu rule%s skipped: app not on this machine\n", rep.missing,
+            rep.missing == 1 ? "" : "s");
   wl_engine_close(e);
   wl_store_close(s);
   return rc;

@@ -240,7 +240,7 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
 
 static void promote_usage(FILE *f) {
   fprintf(f,
-          "usage: wfplearn promote ID... [--scope app|port|remote] [--dry-run]\n"
+          "usage: wfplearn promote ID... [--scope app|port|remote] [--dry-run] [--skip-missing]\n"
           "\n"
           "Turn review's proposals into permanent permit rules: hard-permit WFP filters in\n"
           "wfplearn's sublayer, on the IPv4 and IPv6 layers, all of them in one transaction\n"
@@ -249,6 +249,9 @@ static void promote_usage(FILE *f) {
           "  --scope S   override the proposed scope for every id: app (the app, any endpoint),\n"
           "              port (the ports it used), remote (the addresses or prefixes it talked to)\n"
           "  --dry-run   print the rules and filters that would be added, change nothing\n"
+          "  --skip-missing   leave out the proposals whose app is no longer on disk (a rule\n"
+          "              needs the file for its app id); without it, each is named and\n"
+          "              nothing is promoted\n"
           "\n"
           "example:\n"
           "  wfplearn promote 7 12 --scope port\n");
@@ -277,7 +280,7 @@ static void print_rule(FILE *f, const char *what, const wl_rule *r, const wl_rul
 typedef struct promote_args {
   int64_t ids[PROMOTE_MAX_IDS];
   size_t n;
-  int scope, dry_run;
+  int scope, dry_run, skip_missing;
 } promote_args;
 
 static int promote_parse(int argc, char **argv, promote_args *a) {
@@ -285,12 +288,15 @@ static int promote_parse(int argc, char **argv, promote_args *a) {
   a->n = 0;
   a->scope = -1;
   a->dry_run = 0;
+  a->skip_missing = 0;
   for (int i = 1; i < argc; i++) {
     const char *v;
     char *end = NULL;
     long long id = argv[i][0] != '-' ? strtoll(argv[i], &end, 10) : 0;
     if (!strcmp(argv[i], "--dry-run")) {
       a->dry_run = 1;
+    } else if (!strcmp(argv[i], "--skip-missing")) {
+      a->skip_missing = 1;
     } else if ((v = wl_cli_opt(argc, argv, &i, "--scope", &missing)) != NULL) {
       int rc = wl_scope_parse(v, &a->scope);
       if (rc)
@@ -307,27 +313,59 @@ static int promote_parse(int argc, char **argv, promote_args *a) {
   return a->n ? WL_OK : wl_err(WL_E_INVAL, "which proposals? (see wfplearn review)");
 }
 
-/* Proposal → resolved rule + row; *skip when a rule already covers it. */
+/* Proposal → resolved rule + row; *covered = the rule that already covers it (0: none);
+ * *missing = 1 when its app has no app id here (not on disk: named on stderr). */
 static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int scope,
-                       wl_proposal *p, wl_rule *r, wl_rule_row *row, int *skip) {
-  *skip = 0;
+                       wl_proposal *p, wl_rule *r, wl_rule_row *row, int64_t *covered,
+                       int *missing) {
+  *covered = 0;
+  *missing = 0;
   int rc = wl_proposal_get(s, id, p);
   if (rc == WL_E_EXISTS) {
-    fprintf(cli->out, "%s; nothing to add\n", wl_errmsg());
+    fprintf(cli->out, "%s; no new rule\n", wl_errmsg());
     wl_err_clear();
-    *skip = 1;
+    *covered = p->covered_by;
     return WL_OK;
   }
   if (!rc)
     rc = wl_proposal_rule(p, scope, r);
-  if (!rc)
-    rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
+  if (rc)
+    return rc;
+  rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
+  if (rc == WL_E_NOTFOUND) { /* no app id: the file is gone (or its volume) */
+    fprintf(cli->err, "wfplearn promote: proposal %lld: missing: %s\n", (long long)id,
+            wl_errmsg());
+    wl_err_clear();
+    *missing = 1;
+    return WL_OK;
+  }
   if (rc)
     return rc;
   memset(row, 0, sizeof *row);
   wl_proposal_evidence_json(p, row->evidence, sizeof row->evidence);
   wl_strlcpy(row->origin, "promote", sizeof row->origin);
   return WL_OK;
+}
+
+static void restore_missing(void *ctx, int64_t rule_id, const char *msg) {
+  wl_cli *cli = ctx;
+  fprintf(cli->err, "wfplearn promote: rule %lld: missing: %s (its filters stay as they are)\n",
+          (long long)rule_id, msg);
+}
+
+/* The covering rules' filters, put back where the engine lost them (after uninstall, say):
+ * "already covered" must hold in the engine, not only in the store (issue 18, item 3). A
+ * covering rule whose app is gone is named and left alone with --skip-missing. */
+static int promote_restore(wl_cli *cli, wl_engine *e, wl_store *s, const int64_t *ids,
+                           size_t n, int dry_run, int skip_missing) {
+  size_t added = 0;
+  if (!n || dry_run)
+    return WL_OK;
+  int rc = wl_rules_restore(e, s, ids, n, &added, skip_missing ? restore_missing : NULL, cli);
+  if (!rc && added)
+    fprintf(cli->out, "put back %zu missing filter%s of the covering rule%s\n", added,
+            added == 1 ? "" : "s", n == 1 ? "" : "s");
+  return rc;
 }
 
 /* Dry run: print; else add all in one transaction and print what was added. */
@@ -375,20 +413,31 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   wl_proposal *p = malloc(sizeof *p);
   wl_rule *rules = calloc(a->n, sizeof *rules);
   wl_rule_row *rows = calloc(a->n, sizeof *rows);
-  size_t k = 0;
-  rc = (p && rules && rows) ? wl_whitelist_need_store(cli->db_path)
+  int64_t *covered = calloc(a->n, sizeof *covered);
+  size_t k = 0, nc = 0, nmissing = 0;
+  rc = (p && rules && rows && covered) ? wl_whitelist_need_store(cli->db_path)
                             : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
   for (size_t i = 0; !rc && i < a->n; i++) {
-    int skip = 0;
-    rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &skip);
-    k += !rc && !skip;
+    int64_t by = 0;
+    int missing = 0;
+    rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &by, &missing);
+    k += !rc && !by && !missing;
+    nmissing += missing;
+    if (by)
+      covered[nc++] = by;
   }
+  if (!rc && nmissing && !a->skip_missing) /* all or nothing, each missing app named above */
+    rc = wl_err(WL_E_NOTFOUND, "%zu proposal%s name apps no longer on disk (listed above): "
+                "nothing promoted (--skip-missing promotes the others)", nmissing,
+                nmissing == 1 ? "" : "s");
+  if (!rc)
+    rc = promote_restore(cli, e, s, covered, nc, a->dry_run, a->skip_missing);
   if (!rc)
     rc = promote_finish(cli, e, s, rules, rows, k, a->dry_run);
   wl_engine_close(e);
   wl_store_close(s);
-  free(a), free(p), free(rules), free(rows);
+  free(a), free(p), free(rules), free(rows), free(covered);
   return rc;
 }

@@ -182,6 +182,7 @@ static const char *issue_name(int kind) {
   case WL_ISSUE_ORPHAN: return "orphan";
   case WL_ISSUE_UNRESOLVED: return "unresolved";
   case WL_ISSUE_BLOCK: return "block-missing";
+  case WL_ISSUE_APPID: return "app-id-moved";
   default: return "?";
   }
 }
@@ -193,8 +194,8 @@ static void print_issues(FILE *f, const wl_verify_report *r) {
     if (x->key.d1 || x->key.d2 || x->key.d3)
       wl_guid_format(&x->key, g);
     if (x->rule_id)
-      fprintf(f, "%-13s rule %lld %s %s\n", issue_name(x->kind), (long long)x->rule_id, g,
-              x->what);
+      fprintf(f, "%-13s rule %lld %s %s%s\n", issue_name(x->kind), (long long)x->rule_id, g,
+              x->what, x->lost ? " (and its filters are gone)" : "");
     else
       fprintf(f, "%-13s %s %s\n", issue_name(x->kind), g, x->what);
   }
@@ -203,9 +204,9 @@ static void print_issues(FILE *f, const wl_verify_report *r) {
 }
 
 /* Print the report; after a repair, verify again and report what is left. */
-static int verify_report(wl_cli *cli, wl_engine *e, wl_store *s, int repair,
+static int verify_report(wl_cli *cli, wl_engine *e, wl_store *s, int flags,
                          wl_verify_report *rep) {
-  int rc = WL_OK;
+  int rc = WL_OK, repair = flags & WL_VERIFY_REPAIR;
   print_issues(cli->out, rep);
   fprintf(cli->out, "%zu rules, %zu of %zu filters present, %zu problem%s\n", rep->rules,
           rep->filters_found, rep->filters_expected, rep->issues_total,
@@ -225,18 +226,29 @@ static int verify_report(wl_cli *cli, wl_engine *e, wl_store *s, int repair,
   return rc;
 }
 
+/* verify --repair refused (an app not on disk): the report says which, and nothing changed. */
+static int verify_refused(wl_cli *cli, const wl_verify_report *rep) {
+  char msg[512];
+  wl_strlcpy(msg, wl_errmsg(), sizeof msg);
+  print_issues(cli->out, rep);
+  return wl_err(WL_E_NOTFOUND, "%s", msg);
+}
+
 int wl_cmd_verify(wl_cli *cli, int argc, char **argv) {
   int repair = 0;
   if (wl_cli_wants_help(argc, argv)) {
     fprintf(cli->out,
-            "usage: wfplearn verify [--repair]\n"
+            "usage: wfplearn verify [--repair [--skip-missing]]\n"
             "\n"
             "Compare the rules (and, when enforcing, the default block) with the filters the\n"
             "engine really has: filters missing or altered, and filters of wfplearn's provider\n"
             "that no rule owns. Exit 0 when they agree, 1 when they do not.\n"
             "\n"
-            "  --repair   re-add missing filters, replace altered ones, delete orphans (one\n"
-            "             transaction)\n"
+            "  --repair   re-add missing filters, replace altered ones, re-derive app ids that\n"
+            "             moved (a renumbered volume), delete orphans (one transaction). A rule\n"
+            "             whose app is no longer on disk has no app id: each is named and\n"
+            "             nothing is repaired, unless\n"
+            "  --skip-missing   repair the rest and leave those rules as they are\n"
             "\n"
             "example:\n"
             "  wfplearn verify || wfplearn verify --repair\n");
@@ -244,7 +256,9 @@ int wl_cmd_verify(wl_cli *cli, int argc, char **argv) {
   }
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--repair"))
-      repair = 1;
+      repair |= WL_VERIFY_REPAIR;
+    else if (!strcmp(argv[i], "--skip-missing"))
+      repair |= WL_VERIFY_SKIP_MISSING;
     else
       return wl_err(WL_E_INVAL, "%s: unknown argument (see verify --help)", argv[i]);
   }
@@ -254,10 +268,15 @@ int wl_cmd_verify(wl_cli *cli, int argc, char **argv) {
   int rc = rep ? wl_whitelist_need_store(cli->db_path) : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
-  if (!rc)
+  if (!rc && repair == WL_VERIFY_SKIP_MISSING)
+    rc = wl_err(WL_E_INVAL, "--skip-missing goes with --repair");
+  if (!rc) {
     rc = wl_rules_verify(e, s, repair, rep);
-  if (!rc)
-    rc = verify_report(cli, e, s, repair, rep);
+    if (rc == WL_E_NOTFOUND && (repair & WL_VERIFY_REPAIR))
+      rc = verify_refused(cli, rep);
+    else if (!rc)
+      rc = verify_report(cli, e, s, repair, rep);
+  }
   wl_engine_close(e);
   wl_store_close(s);
   free(rep);

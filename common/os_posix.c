@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -92,6 +93,34 @@ static int is_zombie(uint32_t pid) {
   buf[n] = 0;
   char *rp = strrchr(buf, ')');
   return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+int wl_os_pid_start(uint32_t pid, uint64_t *start) {
+  char path[40], buf[1024];
+  *start = 0;
+  if (pid == 0 || pid > (uint32_t)INT32_MAX)
+    return wl_err(WL_E_NOTFOUND, "process %u: no such process", (unsigned)pid);
+  snprintf(path, sizeof path, "/proc/%u/stat", (unsigned)pid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    struct stat st;
+    if (stat("/proc/self/stat", &st) != 0)
+      return wl_err(WL_E_UNSUPPORTED, "process start times: no /proc on this system");
+    return wl_err(WL_E_NOTFOUND, "process %u: no such process", (unsigned)pid);
+  }
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return wl_err(WL_E_NOTFOUND, "process %u: no such process", (unsigned)pid);
+  buf[n] = 0;
+  /* Fields after the ')' that closes the command name: 3 state, 4 ppid, ... 22 starttime. */
+  char *p = strrchr(buf, ')');
+  for (int field = 2; p && field < 22; field++)
+    p = strchr(p + 1, ' ');
+  if (!p)
+    return wl_err(WL_E_PARSE, "%s: no start time field", path);
+  *start = strtoull(p + 1, NULL, 10);
+  return WL_OK;
 }
 
 int wl_os_pid_alive(uint32_t pid) {

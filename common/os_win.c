@@ -149,6 +149,25 @@ int wl_os_pid_alive(uint32_t pid) {
   return alive;
 }
 
+int wl_os_pid_start(uint32_t pid, uint64_t *start) {
+  FILETIME created, exited, kernel, user;
+  *start = 0;
+  HANDLE h = pid ? OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid) : NULL;
+  if (!h) {
+    DWORD err = pid ? GetLastError() : ERROR_INVALID_PARAMETER;
+    if (err == ERROR_INVALID_PARAMETER)
+      return wl_err(WL_E_NOTFOUND, "process %u: no such process", (unsigned)pid);
+    return win_err("OpenProcess", "PROCESS_QUERY_LIMITED_INFORMATION", err);
+  }
+  int rc = WL_OK;
+  if (GetProcessTimes(h, &created, &exited, &kernel, &user))
+    *start = ft_ticks(created);
+  else
+    rc = win_err("GetProcessTimes", "", GetLastError());
+  CloseHandle(h);
+  return rc;
+}
+
 int wl_os_kill(uint32_t pid) {
   int rc = WL_OK;
   HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, pid);

@@ -15,6 +15,12 @@ uint32_t wl_os_pid(void);
 /* This machine's name (POSIX gethostname; Windows the DNS host name), "?" when unknown. */
 void wl_os_hostname(char *out, size_t cap);
 int wl_os_pid_alive(uint32_t pid); /* 1 alive, 0 gone */
+/* When the process `pid` started, as an opaque number that differs between two processes that
+ * had the same pid (Linux: /proc/PID/stat field 22, clock ticks since boot; Windows: the
+ * creation time from GetProcessTimes). With the pid it identifies a process: a pid reused by
+ * another process has another start. WL_E_NOTFOUND when there is no such process;
+ * WL_E_UNSUPPORTED where the platform cannot tell (POSIX without /proc). */
+int wl_os_pid_start(uint32_t pid, uint64_t *start);
 
 /* Start `argv[0]` (an executable path) with argv, detached from our console/session, stdout and
  * stderr to `log_path` (NULL: discarded). Fills *pid. */

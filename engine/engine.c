@@ -192,6 +192,13 @@ int wl_engine_app_id(wl_engine *e, const char *dos_path, uint8_t *out, size_t ca
   return CALL(e, app_id, dos_path, out, cap, len);
 }
 
+int wl_engine_machine(wl_engine *e, wl_machine *out) {
+  if (!out)
+    return wl_err(WL_E_INVAL, "wl_engine_machine: NULL argument");
+  memset(out, 0, sizeof *out);
+  return CALL(e, machine, out);
+}
+
 int wl_engine_drive_map(wl_engine *e, wl_drive *out, size_t cap, size_t *n) {
   if (!out || !n)
     return wl_err(WL_E_INVAL, "wl_engine_drive_map: NULL argument");

@@ -131,6 +131,9 @@ enum wl_field {
 /* FWP_MATCH_* used here */
 enum wl_match { WL_MATCH_EQUAL = 0, WL_MATCH_RANGE = 5, WL_MATCH_FLAGS_ANY_SET = 7 };
 #define WL_COND_FLAG_IS_LOOPBACK 0x1u /* FWP_CONDITION_FLAG_IS_LOOPBACK */
+/* FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK (fwpmtypes.h, Windows 8+; "Filtering condition
+ * flags", Microsoft Learn): traffic to or from an AppContainer over loopback */
+#define WL_COND_FLAG_IS_APPCONTAINER_LOOPBACK 0x00400000u
 
 typedef struct wl_condition {
   uint8_t field;      /* enum wl_field */
@@ -192,5 +195,18 @@ int wl_engine_app_id(wl_engine *e, const char *dos_path, uint8_t *out, size_t ca
 /* DOS drive letters → NT device names (wl_drive, event/paths.h), for showing NT paths to
  * people. On Windows from QueryDosDeviceW; on the sim from its configured drive map. */
 int wl_engine_drive_map(wl_engine *e, wl_drive *out, size_t cap, size_t *n);
+
+/* What enforce needs to know about the machine and the session the command runs in: where
+ * Windows' own binaries are (the DNS client's svchost.exe is matched by app id), and whether
+ * this is a remote desktop session (enforce --inbound must not cut its listener). Windows:
+ * GetSystemDirectoryW, GetSystemMetrics(SM_REMOTESESSION) and the RDP-Tcp WinStation's
+ * PortNumber (0 when it cannot be read); the sim: C:\Windows\System32 and its state
+ * (wl_sim_set_remote_session). */
+typedef struct wl_machine {
+  char system_dir[WL_PATH_MAX]; /* DOS path, no trailing separator */
+  uint8_t remote;               /* 1: a remote (RDP) session */
+  uint16_t remote_port;         /* its listener's TCP port; 0: unknown */
+} wl_machine;
+int wl_engine_machine(wl_engine *e, wl_machine *out);
 
 #endif

@@ -237,6 +237,63 @@ out:
   return rc;
 }
 
+/* ---------------------------------------------------------------- restore */
+
+/* The filters of rule `id` as its row says, appended to f[*nf]. */
+static int row_filters(wl_engine *e, wl_store *s, int64_t id, wl_filter *f, size_t *nf) {
+  wl_rule_row *row = malloc(sizeof *row);
+  wl_rule *r = malloc(sizeof *r);
+  size_t k = 0;
+  int rc = row && r ? wl_store_rule_get(s, id, row) : wl_err(WL_E_NOMEM, "rules: out of memory");
+  if (!rc)
+    rc = wl_rule_from_row(row, r);
+  if (!rc)
+    rc = wl_rule_filters(e, r, f + *nf, WL_RULE_MAX_FILTERS, &k);
+  if (rc)
+    wl_err_prefix(rc, "rule %lld", (long long)id);
+  *nf += k;
+  free(row);
+  free(r);
+  return rc;
+}
+
+int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, size_t *added,
+                     wl_missing_cb missing, void *ctx) {
+  size_t nf = 0, adopted = 0;
+  int rc = WL_OK;
+  *added = 0;
+  wl_filter *f = calloc(n * WL_RULE_MAX_FILTERS + 1, sizeof *f);
+  if (!f)
+    return wl_err(WL_E_NOMEM, "rules: out of memory");
+  for (size_t i = 0; i < n; i++) {
+    rc = row_filters(e, s, ids[i], f, &nf);
+    if (rc == WL_E_NOTFOUND && missing) { /* its app is gone: leave the rule as it is */
+      missing(ctx, ids[i], wl_errmsg());
+      wl_err_clear();
+      rc = WL_OK;
+    }
+    if (rc)
+      goto out;
+  }
+  rc = wl_engine_begin(e);
+  if (rc)
+    goto out;
+  rc = wl_objects_ensure(e);
+  if (!rc)
+    rc = wl_filters_put(e, f, nf, added, &adopted);
+  if (rc) {
+    wl_engine_abort(e);
+    *added = 0;
+    goto out;
+  }
+  rc = wl_engine_commit(e);
+  if (rc)
+    *added = 0;
+out:
+  free(f);
+  return rc;
+}
+
 /* ---------------------------------------------------------------- revoke */
 
 /* The filter keys of rules ids[0..n), as their rows list them: at most WL_ROW_MAX_KEYS each. */

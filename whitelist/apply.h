@@ -97,6 +97,16 @@ typedef struct wl_apply_result {
  * one add nothing. rows[i] receives the stored row (id, filters). */
 int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *rows,
                  size_t n, wl_apply_result *res);
+/* Put back the filters of existing rules ids[0..n) that the engine lost (uninstall, a
+ * firewall reset, a deleted filter): their filters are rebuilt from the rows and written by key
+ * in one engine transaction; those present and identical are adopted. *added counts the
+ * filters put back. promote calls it for the rules that already cover a proposal, so "already
+ * covered" is true in the engine too (issue 18, item 3). A rule whose app has no app id (not
+ * on disk): with `missing` NULL the call fails (WL_E_NOTFOUND, nothing written); else the rule
+ * is left as it is, its id reported through missing(ctx, id, message). */
+typedef void (*wl_missing_cb)(void *ctx, int64_t rule_id, const char *msg);
+int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, size_t *added,
+                     wl_missing_cb missing, void *ctx);
 /* Remove rules by id with their filters (all or nothing; WL_E_NOTFOUND for an unknown id). */
 int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
 
@@ -106,11 +116,13 @@ enum wl_issue_kind {
   WL_ISSUE_MISSING = 1, /* a rule's filter is not in the engine */
   WL_ISSUE_ALTERED,     /* present under its key but different */
   WL_ISSUE_ORPHAN,      /* a filter of our provider no rule (nor enforce) owns */
-  WL_ISSUE_UNRESOLVED,  /* a rule whose app no longer maps to an app id */
-  WL_ISSUE_BLOCK        /* mode is enforce but the default block is not complete */
+  WL_ISSUE_UNRESOLVED,  /* a rule whose app no longer maps to an app id (not on disk) */
+  WL_ISSUE_BLOCK,       /* mode is enforce but the default block is not complete */
+  WL_ISSUE_APPID        /* the app's DOS path now has another app id (volume renumbered) */
 };
 typedef struct wl_issue {
   int kind;
+  int lost;             /* UNRESOLVED: the rule's filters are gone from the engine too */
   int64_t rule_id;      /* 0 for orphans and the block */
   wl_guid key;
   uint64_t filter_id;
@@ -121,10 +133,18 @@ typedef struct wl_verify_report {
   wl_issue issues[WL_VERIFY_MAX_ISSUES];
   size_t repaired;
 } wl_verify_report;
-/* Compare rules (and, in enforce mode, the default block) with the engine. With repair:
- * re-add missing filters, replace altered ones, delete orphans, in one transaction.
+/* Compare rules (and, in enforce mode, the default block) with the engine. A rule's app id is
+ * derived again from its DOS path (FwpmGetAppIdFromFileName0): persistent filters bake in
+ * \device\harddiskvolumeN, which changes when volumes are renumbered (WL_ISSUE_APPID); an app
+ * no longer on disk cannot be derived (WL_ISSUE_UNRESOLVED, issue 12 item 8).
+ * flags WL_VERIFY_REPAIR: re-add missing filters, replace altered ones, re-derive app ids (the
+ * rule row and its filter keys follow), delete orphans, in one transaction. All or nothing: with
+ * an unresolved rule nothing is repaired (WL_E_NOTFOUND, the report filled) unless
+ * WL_VERIFY_SKIP_MISSING, which repairs the rest and leaves those rules as they are.
  * The report is large: allocate it. */
-int wl_rules_verify(wl_engine *e, wl_store *s, int repair, wl_verify_report *rep);
+#define WL_VERIFY_REPAIR 1
+#define WL_VERIFY_SKIP_MISSING 2
+int wl_rules_verify(wl_engine *e, wl_store *s, int flags, wl_verify_report *rep);
 
 /* ---- uninstall ----
  * Remove every WFP object of ours (filters of our provider, the sublayer, the provider),

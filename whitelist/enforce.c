@@ -1,9 +1,10 @@
 /* enforce.c — the default block under the whitelist, and the watchdog that makes trying it safe.
  *
  * The block is a set of filters in wfplearn's sublayer: a block at the lowest weight on each
- * outbound layer (and inbound layer with --inbound), plus hard permits for what a machine needs
- * to stay reachable and configurable — loopback, the DHCP client, the DNS client, ICMPv6
- * neighbour discovery — above it. Rules are permits above the block already (filters.c).
+ * outbound layer (and inbound layer with --inbound), plus permits for what a machine needs to
+ * stay reachable and configurable above it (enforce_set.c: loopback, DHCP, the DNS client,
+ * neighbour discovery, multicast membership, the Windows essentials baseline, the remote session
+ * enforce runs in). Rules are permits above the block already (filters.c).
  *
  * `enforce` does not add the block itself. It starts a watchdog process (`wfplearn watchdog`)
  * that opens a DYNAMIC session (FWPM_SESSION_FLAG_DYNAMIC) and adds the block there: WFP removes
@@ -33,127 +34,15 @@
 #define WD_START_WAIT_MS 15000u
 #define WD_LEAVE_WAIT_MS 5000u
 
-enum enf_kind { K_BLOCK, K_LOOPBACK, K_DNS, K_DHCP, K_ND };
-
-typedef struct enf_def {
-  uint8_t kind, inbound, v6;
-} enf_def;
-
-static const char *kind_name[] = {"block", "loopback", "dns", "dhcp", "nd"};
-
-/* The filters of one enforce variant, in a fixed order. */
-static size_t enf_defs(int inbound, enf_def *out) {
-  size_t n = 0;
-  for (int in = 0; in <= (inbound ? 1 : 0); in++)
-    for (int v6 = 0; v6 < 2; v6++)
-      for (int k = K_BLOCK; k <= K_ND; k++) {
-        if ((k == K_DNS && in) || (k == K_ND && !v6))
-          continue; /* DNS is a client's outbound query; ND is ICMPv6 */
-        out[n++] = (enf_def){(uint8_t)k, (uint8_t)in, (uint8_t)v6};
-      }
-  return n;
-}
-
-static void enf_key(const enf_def *d, int persistent, wl_guid *key) {
-  static const wl_guid ns = WL_FILTER_NS_INIT;
-  char name[96];
-  int n = snprintf(name, sizeof name, "wfplearn-enforce-v1|%s|%s-%s-v%d",
-                   persistent ? "persistent" : "dynamic", kind_name[d->kind],
-                   d->inbound ? "in" : "out", d->v6 ? 6 : 4);
-  wl_guid_from_name(&ns, name, (size_t)n, key);
-}
-
-/* Conditions of the exceptions. Ports and protocols: DNS 53 (RFC 1035; UDP and TCP), DHCPv4
- * client 68 / server 67 (RFC 2131), DHCPv6 client 546 / server 547 (RFC 8415), ICMPv6 (58)
- * types 133-137 = router solicitation/advertisement, neighbour solicitation/advertisement,
- * redirect (RFC 4861), matched in the local-port slot because fwpmu.h defines
- * FWPM_CONDITION_ICMP_TYPE as FWPM_CONDITION_IP_LOCAL_PORT. Loopback: FWPM_CONDITION_FLAGS
- * with FWP_CONDITION_FLAG_IS_LOOPBACK.
- * DHCP is matched on one port only, the one the store's flow rollup keeps for that direction
- * (store/store.h: outbound flows keep the remote port, inbound flows the local port): outbound
- * to the server port, inbound to the client port. So review's wl_exception_covers (rule.c),
- * which sees only flows, hides exactly what these filters let through; with both ports
- * required, a UDP flow to port 67 from another local port would be hidden from review yet
- * blocked under enforce. */
-static void enf_conds(const enf_def *d, wl_filter *f) {
-  switch (d->kind) {
-  case K_LOOPBACK:
-    wl_cond_add(f, WL_FIELD_FLAGS, WL_MATCH_FLAGS_ANY_SET)->flags = WL_COND_FLAG_IS_LOOPBACK;
-    break;
-  case K_DNS:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_UDP;
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_TCP;
-    wl_cond_port(f, WL_FIELD_REMOTE_PORT, WL_PORT_DNS, WL_PORT_DNS);
-    break;
-  case K_DHCP: {
-    uint16_t client = d->v6 ? WL_PORT_DHCP6_CLIENT : WL_PORT_DHCP4_CLIENT;
-    uint16_t server = d->v6 ? WL_PORT_DHCP6_SERVER : WL_PORT_DHCP4_SERVER;
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_UDP;
-    if (d->inbound) /* a server's reply to the client port */
-      wl_cond_port(f, WL_FIELD_LOCAL_PORT, client, client);
-    else /* the client's request to the server port */
-      wl_cond_port(f, WL_FIELD_REMOTE_PORT, server, server);
-    break;
-  }
-  case K_ND:
-    wl_cond_add(f, WL_FIELD_PROTOCOL, WL_MATCH_EQUAL)->proto = WL_PROTO_ICMPV6;
-    wl_cond_port(f, WL_FIELD_LOCAL_PORT, WL_ICMP6_ND_FIRST, WL_ICMP6_ND_LAST);
-    break;
-  default: break;
-  }
-}
-
-int wl_enforce_filters(int inbound, int persistent, wl_filter *out, size_t cap, size_t *n) {
-  enf_def defs[WL_ENFORCE_MAX_FILTERS];
-  size_t nd = enf_defs(inbound, defs);
-  if (nd > cap)
-    return wl_err(WL_E_TOOBIG, "enforce: %u filters do not fit in %u", (unsigned)nd,
-                  (unsigned)cap);
-  for (size_t i = 0; i < nd; i++) {
-    const enf_def *d = &defs[i];
-    wl_filter *f = &out[i];
-    memset(f, 0, sizeof *f);
-    enf_key(d, persistent, &f->key);
-    snprintf(f->name, sizeof f->name, "wfplearn enforce: %s %s IPv%d%s", kind_name[d->kind],
-             d->inbound ? "inbound" : "outbound", d->v6 ? 6 : 4,
-             persistent ? "" : " (pending confirm)");
-    snprintf(f->description, sizeof f->description, "%s",
-             d->kind == K_BLOCK ? "default block under the whitelist"
-                                : "essential exception to the default block");
-    f->provider = wl_provider_key();
-    f->sublayer = wl_sublayer_key();
-    f->layer_id = d->inbound ? (d->v6 ? WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6
-                                      : WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4)
-                             : (d->v6 ? WL_LAYER_ALE_AUTH_CONNECT_V6 : WL_LAYER_ALE_AUTH_CONNECT_V4);
-    int block = d->kind == K_BLOCK;
-    f->action = block ? WL_ACTION_BLOCK : WL_ACTION_PERMIT;
-    f->flags = (persistent ? WL_FILTER_PERSISTENT : 0) | (block ? 0 : WL_FILTER_CLEAR_ACTION_RIGHT);
-    f->weight_type = WL_WEIGHT_EXACT;
-    f->weight = block ? WL_WEIGHT_BLOCK : WL_WEIGHT_EXCEPTION;
-    enf_conds(d, f);
-    if (!block) { /* a hard permit: keep it off AppContainers (WL_PACKAGE_NONE, apply.h) */
-      wl_cond_add(f, WL_FIELD_PACKAGE, WL_MATCH_EQUAL);
-      wl_strlcpy(f->package_sid, WL_PACKAGE_NONE, sizeof f->package_sid);
-    }
-  }
-  *n = nd;
-  return WL_OK;
-}
-
-int wl_enforce_owns(const wl_guid *key) {
-  enf_def defs[WL_ENFORCE_MAX_FILTERS];
-  size_t nd = enf_defs(1, defs);
-  for (size_t i = 0; i < nd; i++)
-    for (int p = 0; p < 2; p++) {
-      wl_guid k;
-      enf_key(&defs[i], p, &k);
-      if (wl_guid_eq(&k, key))
-        return 1;
-    }
-  return 0;
-}
-
 /* ---------------------------------------------------------------- meta */
+
+int wl_enforce_set_load(wl_engine *e, wl_store *s, wl_enforce_set *out) {
+  char base[16] = "";
+  wl_store_meta_get(s, WL_META_BASELINE, base, sizeof base);
+  wl_err_clear();
+  return wl_enforce_set_make(e, wl_meta_u64(s, WL_META_INBOUND) != 0, strcmp(base, "drop") != 0,
+                             (uint16_t)wl_meta_u64(s, WL_META_REMOTE_PORT), out);
+}
 
 uint64_t wl_meta_u64(wl_store *s, const char *key) {
   char v[32];
@@ -173,14 +62,34 @@ static int mode_raw(wl_store *s, char *out, size_t cap) {
   return rc;
 }
 
-/* A pending mode whose watchdog is dead (killed, crashed, machine rebooted) is learn: its
- * dynamic block went with it. */
+/* 1 when the process `pid` is the one that started at `start` (0: not recorded, the pid alone
+ * decides). A pid whose start differs was reused by an unrelated process after the watchdog
+ * died: it must never be taken for the watchdog, let alone killed (issue 18, item 5). */
+static int same_process(uint32_t pid, uint64_t start) {
+  uint64_t now = 0;
+  if (!pid || !wl_os_pid_alive(pid))
+    return 0;
+  if (!start)
+    return 1;
+  int rc = wl_os_pid_start(pid, &now);
+  wl_err_clear();
+  return rc == WL_OK && now == start;
+}
+
+/* The recorded watchdog is alive (and is not us): *pid receives its pid either way. */
+static int wd_alive(wl_store *s, uint32_t *pid) {
+  *pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
+  return *pid && *pid != wl_os_pid() && same_process(*pid, wl_meta_u64(s, WL_META_WD_START));
+}
+
+/* A pending mode whose watchdog is dead (killed, crashed, machine rebooted; its pid perhaps
+ * reused since) is learn: its dynamic block went with it. */
 int wl_enforce_mode(wl_store *s, char *out, size_t cap) {
   int rc = mode_raw(s, out, cap);
   if (rc || strcmp(out, "pending") != 0)
     return rc;
-  uint32_t pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
-  if (!pid || (pid != wl_os_pid() && !wl_os_pid_alive(pid)))
+  uint32_t pid = 0;
+  if (!wd_alive(s, &pid) && pid != wl_os_pid())
     wl_strlcpy(out, "learn", cap);
   return WL_OK;
 }
@@ -227,17 +136,24 @@ static void wd_on_interrupt(void *ctx) {
 
 /* The store says pending, with this watchdog's pid, token and deadline, in one transaction;
  * the mode last, so a reader that sees pending sees the rest too. */
-static int wd_write_pending(wl_store *s, unsigned within_s, int inbound, const char *token) {
-  char pid[32], deadline[32];
-  uint64_t end = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC;
+static int wd_write_pending(wl_store *s, const wl_watchdog_opts *o) {
+  char pid[32], deadline[32], started[32] = "0", port[16];
+  uint64_t end = wl_time_now() + (uint64_t)o->within_s * WL_TICKS_PER_SEC, start = 0;
+  snprintf(port, sizeof port, "%u", (unsigned)o->remote_port);
   snprintf(pid, sizeof pid, "%lu", (unsigned long)wl_os_pid());
   snprintf(deadline, sizeof deadline, "%llu", (unsigned long long)end);
+  if (wl_os_pid_start(wl_os_pid(), &start) == WL_OK) /* else: the pid alone (no /proc) */
+    snprintf(started, sizeof started, "%llu", (unsigned long long)start);
+  wl_err_clear();
   const struct {
     const char *key, *value;
   } meta[] = {{WL_META_WD_PID, pid},
-              {WL_META_WD_TOKEN, token},
+              {WL_META_WD_START, started},
+              {WL_META_WD_TOKEN, o->token},
               {WL_META_WD_DEADLINE, deadline},
-              {WL_META_INBOUND, inbound ? "1" : "0"},
+              {WL_META_INBOUND, o->inbound ? "1" : "0"},
+              {WL_META_BASELINE, o->baseline ? "keep" : "drop"},
+              {WL_META_REMOTE_PORT, port},
               {WL_META_WD_CMD, ""},
               {WL_META_MODE, "pending"}};
   int rc = wl_store_begin(s);
@@ -293,29 +209,47 @@ abort_engine:
 
 /* The block in this (dynamic) session, then the store says pending. Our provider and sublayer
  * exist already: wl_enforce_start made them persistent before starting us. */
-static int wd_install(wl_engine *e, wl_store *s, unsigned within_s, int inbound,
-                      const char *token) {
+static int wd_install(wl_engine *e, wl_store *s, const wl_watchdog_opts *o) {
   size_t n = 0;
   int rc;
   wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
-  if (!f)
-    return wl_err(WL_E_NOMEM, "watchdog: out of memory");
-  rc = wl_enforce_filters(inbound, 0, f, WL_ENFORCE_MAX_FILTERS, &n);
+  wl_enforce_set *set = malloc(sizeof *set);
+  if (!f || !set) {
+    rc = wl_err(WL_E_NOMEM, "watchdog: out of memory");
+    goto out;
+  }
+  rc = wl_enforce_set_make(e, o->inbound, o->baseline, o->remote_port, set);
+  if (rc)
+    goto out;
+  rc = wl_enforce_filters(set, 0, f, WL_ENFORCE_MAX_FILTERS, &n);
   if (rc)
     goto out;
   rc = block_put(e, f, n, 0);
   if (rc)
     goto out;
-  rc = wd_write_pending(s, within_s, inbound, token);
+  rc = wd_write_pending(s, o);
 out:
+  free(set);
   free(f);
   return rc;
+}
+
+/* The deadline has passed: by the wall clock, as recorded in the store (WL_META_WD_DEADLINE), so
+ * a machine that slept through it rolls back as soon as it wakes (a monotonic clock may stop
+ * during sleep: CLOCK_MONOTONIC does on Linux); or by the monotonic clock between checks, so a
+ * wall clock set back cannot stretch the trial. Whichever comes first. */
+static int wd_expired(wl_store *s, uint64_t mono_end, uint64_t wall_end) {
+  uint64_t recorded = wl_meta_u64(s, WL_META_WD_DEADLINE); /* 0 while unreadable: ours */
+  if (recorded)
+    wall_end = recorded;
+  return wl_time_now() >= wall_end || wl_time_mono_ns() >= mono_end;
 }
 
 /* Wait for a reason to leave. A store that cannot be read for a moment (busy) is not one: the
  * deadline still holds. */
 static const char *wd_wait(wl_store *s, unsigned within_s, const char *token) {
   uint64_t end = wl_time_mono_ns() + (uint64_t)within_s * 1000000000ull;
+  uint64_t wall_end = wl_time_now() + (uint64_t)within_s * WL_TICKS_PER_SEC;
   char want[80], cmd[80], mode[32], tok[64];
   snprintf(want, sizeof want, "exit:%s", token);
   for (;;) {
@@ -329,24 +263,25 @@ static const char *wd_wait(wl_store *s, unsigned within_s, const char *token) {
         wl_store_meta_get(s, WL_META_WD_TOKEN, tok, sizeof tok) == WL_OK &&
         (strcmp(mode, "pending") || strcmp(tok, token)))
       return "released"; /* relaxed, uninstalled, or another enforce took over */
-    if (wl_time_mono_ns() >= end)
+    if (wd_expired(s, end, wall_end))
       return "expired";
     wl_sleep_ms(WD_POLL_MS);
   }
 }
 
-int wl_enforce_watchdog(const char *db_path, const char *engine_spec, unsigned within_s,
-                        int inbound, const char *token, const char **outcome) {
+int wl_enforce_watchdog(const wl_watchdog_opts *o, const char **outcome) {
   wl_engine *e = NULL;
   wl_store *s = NULL;
+  const char *token = o->token;
+  unsigned within_s = o->within_s;
   *outcome = "failed";
-  int rc = wl_whitelist_open(db_path, engine_spec, WL_SESSION_DYNAMIC, &s, &e);
+  int rc = wl_whitelist_open(o->db_path, o->engine_spec, WL_SESSION_DYNAMIC, &s, &e);
   if (rc)
     goto out;
   rc = wl_os_on_interrupt(wd_on_interrupt, NULL);
   if (rc)
     goto out;
-  rc = wd_install(e, s, within_s, inbound, token);
+  rc = wd_install(e, s, o);
   if (rc)
     goto out;
   *outcome = wd_wait(s, within_s, token);
@@ -369,11 +304,6 @@ out:
 }
 
 /* ---------------------------------------------------------------- enforce, confirm, relax */
-
-static int wd_alive(wl_store *s, uint32_t *pid) {
-  *pid = (uint32_t)wl_meta_u64(s, WL_META_WD_PID);
-  return *pid && *pid != wl_os_pid() && wl_os_pid_alive(*pid);
-}
 
 static int objects_txn(wl_engine *e) {
   int rc = wl_engine_begin(e);
@@ -416,8 +346,71 @@ static int wait_pending(wl_store *s, uint32_t pid, const char *token, const char
                 (unsigned long)pid, WD_START_WAIT_MS / 1000, log);
 }
 
-int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
-  char mode[32], exe[WL_PATH_MAX], log[WL_PATH_MAX], within[16], token[64];
+int wl_enforce_lock(const char *db_path, wl_os_lock **out) {
+  char path[WL_PATH_MAX + 16];
+  if (snprintf(path, sizeof path, "%s.enforce.lock", db_path) >= (int)sizeof path)
+    return wl_err(WL_E_TOOBIG, "%s: path too long for its lock file", db_path);
+  int rc = wl_os_lock_acquire(path, WL_ENFORCE_LOCK_WAIT_MS, out);
+  if (rc == WL_E_BUSY)
+    return wl_err(rc, "another enforce, confirm or relax is running on %s (waited %u s)",
+                  db_path, WL_ENFORCE_LOCK_WAIT_MS / 1000);
+  return rc;
+}
+
+/* What blocks an enforce: any problem left but a rule whose app is gone from disk while its
+ * filters are still in place (they still work should the app come back; verify lists it). */
+static int blocks_enforce(const wl_issue *x) { return x->kind != WL_ISSUE_UNRESOLVED || x->lost; }
+
+/* The rules' filters, checked and put back (app ids re-derived) before any block goes in; what
+ * cannot be put back refuses the enforce with the list (at most 4 named). */
+static int rules_ready(const char *engine_spec, wl_store *s, size_t *repaired) {
+  wl_engine *e = NULL;
+  wl_verify_report *rep = malloc(sizeof *rep);
+  int rc = rep ? wl_engine_open(engine_spec, 0, &e) : wl_err(WL_E_NOMEM, "enforce");
+  if (!rc)
+    rc = wl_rules_verify(e, s, WL_VERIFY_REPAIR | WL_VERIFY_SKIP_MISSING, rep);
+  *repaired = rc ? 0 : rep->repaired;
+  if (!rc && rep->issues_total)
+    rc = wl_rules_verify(e, s, 0, rep);
+  char list[600] = "";
+  size_t used = 0, n = 0;
+  for (size_t i = 0; !rc && i < rep->n_issues; i++) {
+    const wl_issue *x = &rep->issues[i];
+    if (blocks_enforce(x) && n++ < 4 && used < sizeof list)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s rule %lld: %s",
+                               n > 1 ? ";" : "", (long long)x->rule_id, x->what);
+  }
+  if (!rc && (n || rep->issues_total > rep->n_issues))
+    rc = wl_err(WL_E_CONFLICT, "refusing to enforce: %u problem%s between the rules and the "
+                "engine cannot be repaired, and a block now would cut what the rules allow:%s "
+                "(see wfplearn verify)", (unsigned)n, n == 1 ? "" : "s", list);
+  wl_engine_close(e);
+  free(rep);
+  return rc;
+}
+
+/* Anti-lockout for a remote desktop session: with --inbound its listener stays allowed; when its
+ * port cannot be read, refuse unless --force. */
+static int remote_session(const char *engine_spec, wl_enforce_opts *o) {
+  wl_engine *e = NULL;
+  wl_machine m;
+  o->remote_port = 0;
+  int rc = wl_engine_open(engine_spec, 0, &e);
+  if (!rc)
+    rc = wl_engine_machine(e, &m);
+  wl_engine_close(e);
+  if (rc || !o->inbound || !m.remote)
+    return rc;
+  o->remote_port = m.remote_port;
+  if (!m.remote_port && !o->force)
+    return wl_err(WL_E_CONFLICT, "this is a remote desktop session and the port of its listener "
+                  "cannot be read (RDP-Tcp PortNumber): enforce --inbound could cut it; run it "
+                  "from the console, without --inbound, or with --force");
+  return WL_OK;
+}
+
+int wl_enforce_start(wl_store *s, wl_enforce_opts *o, uint32_t *pid, size_t *repaired) {
+  char mode[32], exe[WL_PATH_MAX], log[WL_PATH_MAX], within[16], token[64], port[16];
   uint32_t old;
   int rc = wl_enforce_mode(s, mode, sizeof mode);
   if (rc)
@@ -427,6 +420,12 @@ int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
   if (!strcmp(mode, "pending") && wd_alive(s, &old))
     return wl_err(WL_E_EXISTS, "an enforce is already pending (watchdog pid %lu): confirm or "
                   "relax it first", (unsigned long)old);
+  rc = remote_session(o->engine_spec, o);
+  if (rc)
+    return rc;
+  rc = rules_ready(o->engine_spec, s, repaired);
+  if (rc)
+    return rc;
   rc = ensure_objects(o->engine_spec);
   if (rc)
     return rc;
@@ -439,33 +438,47 @@ int wl_enforce_start(wl_store *s, const wl_enforce_opts *o, uint32_t *pid) {
   snprintf(within, sizeof within, "%u", o->within_s);
   snprintf(token, sizeof token, "%lx-%llx", (unsigned long)wl_os_pid(),
            (unsigned long long)wl_time_now());
-  char *argv[] = {exe, "--db", (char *)o->db_path, "--engine",
-                  (char *)o->engine_spec, "watchdog", "--within", within, "--token", token,
-                  o->inbound ? "--inbound" : NULL, NULL};
+  snprintf(port, sizeof port, "%u", (unsigned)o->remote_port);
+  char *argv[16] = {exe, "--db", (char *)o->db_path, "--engine", (char *)o->engine_spec,
+                    "watchdog", "--within", within, "--token", token, "--remote-port", port};
+  size_t k = 12;
+  if (!o->baseline)
+    argv[k++] = "--baseline-drop";
+  if (o->inbound)
+    argv[k++] = "--inbound";
+  argv[k] = NULL;
   const char *logp = o->log_path ? o->log_path : log;
   rc = wl_os_spawn(argv, logp, pid);
   return rc ? rc : wait_pending(s, *pid, token, logp);
 }
 
-/* The persistent block (with the inbound filters when `inbound`): added with our objects when
- * `add`, else deleted. */
-static int put_block(wl_engine *e, int inbound, int add) {
+/* The persistent block as the store's meta describes it: added with our objects when `add`;
+ * else every persistent enforce filter there could be is deleted (whatever was enforced). */
+static int put_block(wl_engine *e, wl_store *s, int add) {
   size_t n = 0;
-  int rc;
+  int rc = WL_OK;
   wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
-  if (!f)
-    return wl_err(WL_E_NOMEM, "enforce: out of memory");
-  rc = wl_enforce_filters(inbound, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
-  if (rc)
+  wl_enforce_set *set = calloc(1, sizeof *set);
+  if (!f || !set) {
+    rc = wl_err(WL_E_NOMEM, "enforce: out of memory");
     goto out;
-  rc = add ? block_put(e, f, n, 1) : block_delete(e, f, n);
+  }
+  if (add)
+    rc = wl_enforce_set_load(e, s, set);
+  else /* keys only: every kind, every direction */
+    *set = (wl_enforce_set){.inbound = 1, .baseline = 1, .remote_port = 1};
+  if (!rc)
+    rc = wl_enforce_filters(set, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
+  if (!rc)
+    rc = add ? block_put(e, f, n, 1) : block_delete(e, f, n);
 out:
+  free(set);
   free(f);
   return rc;
 }
 
-static void wait_exit(uint32_t pid, unsigned ms) {
-  for (unsigned w = 0; w < ms && wl_os_pid_alive(pid); w += WD_POLL_MS)
+static void wait_exit(uint32_t pid, uint64_t start, unsigned ms) {
+  for (unsigned w = 0; w < ms && same_process(pid, start); w += WD_POLL_MS)
     wl_sleep_ms(WD_POLL_MS);
 }
 
@@ -484,19 +497,18 @@ int wl_enforce_confirm(wl_engine *e, wl_store *s) {
                   "watchdog is gone); run enforce again");
   }
   wl_store_meta_get(s, WL_META_WD_TOKEN, token, sizeof token);
-  int inbound = wl_meta_u64(s, WL_META_INBOUND) != 0;
-  rc = put_block(e, inbound, 1); /* persistent block first: no gap */
+  rc = put_block(e, s, 1); /* persistent block first: no gap */
   if (rc)
     return rc;
   int done = 0;
   snprintf(cmd, sizeof cmd, "exit:%s", token);
   rc = mode_cas(s, "pending", token, "enforce", cmd, &done);
   if (rc || !done) {
-    put_block(e, inbound, 0); /* the watchdog rolled back meanwhile: so do we */
+    put_block(e, s, 0); /* the watchdog rolled back meanwhile: so do we */
     return rc ? rc : wl_err(WL_E_NOTFOUND, "too late: the pending enforce rolled back while "
                             "confirming; run enforce again");
   }
-  wait_exit(pid, WD_LEAVE_WAIT_MS);
+  wait_exit(pid, wl_meta_u64(s, WL_META_WD_START), WD_LEAVE_WAIT_MS);
   return WL_OK;
 }
 
@@ -514,11 +526,12 @@ int wl_watchdog_release(wl_store *s, unsigned wait_ms, int *released) {
   if (rc)
     return rc;
   if (wd_alive(s, &pid)) {
+    uint64_t start = wl_meta_u64(s, WL_META_WD_START);
     *released = 1;
-    wait_exit(pid, wait_ms);
-    if (wl_os_pid_alive(pid))
-      wl_os_kill(pid); /* its session dies with it */
-    wait_exit(pid, wait_ms);
+    wait_exit(pid, start, wait_ms);
+    if (same_process(pid, start)) /* still the watchdog, not a process that reused its pid */
+      wl_os_kill(pid);             /* its session dies with it */
+    wait_exit(pid, start, wait_ms);
   }
   return WL_OK;
 }
@@ -527,7 +540,7 @@ int wl_enforce_relax(wl_engine *e, wl_store *s) {
   int released = 0;
   int rc = wl_watchdog_release(s, WD_LEAVE_WAIT_MS, &released);
   if (!rc)
-    rc = put_block(e, 1, 0); /* both directions: whatever was enforced */
+    rc = put_block(e, s, 0); /* both directions: whatever was enforced */
   if (!rc)
     rc = wl_store_meta_set(s, WL_META_MODE, "learn");
   return rc;

@@ -343,18 +343,39 @@ static int batch_alloc(import_batch *b, size_t n) {
   return WL_OK;
 }
 
-/* Every rule object of the array, read and resolved against this machine's engine. */
+/* Every rule object of the array, read and resolved against this machine's engine. A rule whose
+ * app has no app id here (not on disk, or on a volume without a letter) is named on report_to
+ * and counted in rep->missing; with skip it is dropped from the batch, else the import fails
+ * once every rule was looked at (all or nothing, each missing path named). */
 static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsigned flags,
-                      import_batch *b) {
-  size_t i = 0;
+                      import_batch *b, FILE *report_to, wl_policy_report *rep) {
+  int skip = (flags & WL_POLICY_SKIP_MISSING) != 0;
+  size_t i = 0, k = 0;
+  char first[160] = "";
   for (const wl_json *o = arr->child; o; o = o->next, i++) {
     assert(i < b->n); /* the parser counts an array's children in len */
-    int rc = read_rule(o, i + 1, flags, &b->rows[i], &b->rules[i]);
+    memset(&b->rows[k], 0, sizeof b->rows[k]);
+    memset(&b->rules[k], 0, sizeof b->rules[k]);
+    int rc = read_rule(o, i + 1, flags, &b->rows[k], &b->rules[k]);
     if (!rc)
-      rc = wl_rule_resolve(e, NULL, &b->rules[i]);
+      rc = wl_rule_resolve(e, NULL, &b->rules[k]);
+    if (rc == WL_E_NOTFOUND) {
+      if (report_to)
+        fprintf(report_to, "%s: rule %u: missing: %s\n", path, (unsigned)(i + 1), wl_errmsg());
+      if (!rep->missing++)
+        snprintf(first, sizeof first, "rule %u, %.120s", (unsigned)(i + 1), b->rules[k].app);
+      wl_err_clear();
+      continue;
+    }
     if (rc)
       return wl_err_prefix(rc, "%s: rule %u", path, (unsigned)(i + 1));
+    k++;
   }
+  b->n = k;
+  if (rep->missing && !skip)
+    return wl_err(WL_E_NOTFOUND, "%s: %u rule%s name apps not found on this machine (first: "
+                  "%s); nothing imported (--skip-missing imports the others)", path,
+                  (unsigned)rep->missing, rep->missing == 1 ? "" : "s", first);
   return WL_OK;
 }
 
@@ -425,10 +446,11 @@ int wl_policy_import(wl_engine *e, wl_store *s, const char *path, unsigned flags
   rc = batch_alloc(&b, arr->len);
   if (rc)
     goto out;
-  rc = read_rules(e, path, arr, flags, &b);
+  size_t total = b.n;
+  rc = read_rules(e, path, arr, flags, &b, report_to, rep);
+  rep->read = total;
   if (rc)
     goto out;
-  rep->read = b.n;
   rc = self_check(path, &b, report_to, rep);
   if (rc)
     goto out;

@@ -24,16 +24,21 @@ int wl_policy_export(wl_store *s, FILE *f);
 
 typedef struct wl_policy_report {
   size_t read, added, same, conflicts;
+  size_t missing; /* rules whose app is not on this machine (no app id: issue 12 item 8) */
   char first_conflict[256];
 } wl_policy_report;
 #define WL_POLICY_DRY_RUN 1u /* check and report only */
 #define WL_POLICY_ANY_APP 2u /* accept rules for any app ("app": null) */
+#define WL_POLICY_SKIP_MISSING 4u /* leave out rules whose app is not on this machine */
 /* Merge a policy: rules identical to an existing one are "same"; a rule for an app and
  * direction that already has a different rule is a conflict, and so are two rules of the file
  * for the same app and direction. Any conflict or error: nothing changes (WL_E_CONFLICT,
  * conflicts listed on `report_to` when not NULL). Each "app" must be an absolute local path
  * (WL_E_PARSE naming the rule's index otherwise: "", NUL, relative, "..", UNC); null (any
- * app) only with WL_POLICY_ANY_APP. flags: WL_POLICY_*. */
+ * app) only with WL_POLICY_ANY_APP. A rule whose app is not on this machine has no app id
+ * (FwpmGetAppIdFromFileName0 needs the file): each is named on report_to and nothing changes
+ * (WL_E_NOTFOUND) unless flags has WL_POLICY_SKIP_MISSING, which leaves them out.
+ * flags: WL_POLICY_*. */
 int wl_policy_import(wl_engine *e, wl_store *s, const char *path, unsigned flags,
                      FILE *report_to, wl_policy_report *rep);
 

@@ -110,6 +110,7 @@ typedef struct wl_proposal {
   int16_t proto;              /* the one protocol seen, or -1 when several */
   wl_scope_choice choice;
   wl_evidence evidence;       /* what its flows showed */
+  int64_t covered_by;         /* wl_proposal_get's WL_E_EXISTS: the rule that covers it */
 } wl_proposal;
 
 /* Proposal ids are derived, not stored: id = 2 * app_id + (dir == in) + 1, app_id being the
@@ -125,7 +126,8 @@ int wl_proposal_split(int64_t id, int64_t *app_id, int *dir); /* WL_E_INVAL when
 int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n);
 void wl_proposals_free(wl_proposal *p);
 /* One proposal by id (its uncovered flows over all time). WL_E_NOTFOUND when the id names no
- * app; WL_E_EXISTS (message names the covering rule) when every flow is already covered. */
+ * app; WL_E_EXISTS (message names the covering rule, out->covered_by is its id) when every flow
+ * is already covered. */
 int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out);
 
 /* The rule a proposal becomes, with the proposed scope or `scope_override` (-1: none). Fills

@@ -115,7 +115,7 @@ static int flow_cb(void *ctx, const wl_flow *f) {
   if (f->dir != WL_DIR_IN && f->dir != WL_DIR_OUT)
     return 0;
   app_ent *a = find_app(c, f->app_id);
-  if (!a || wl_exception_covers(f))
+  if (!a || wl_exception_covers(f, a->path))
     return 0;
   int64_t by = covering_rule(c, a, f);
   if (by) {
@@ -245,6 +245,7 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
   const app_ent *a = &c.apps[0];
   int in = dir == WL_DIR_IN;
   if (!a->grp[in]) {
+    out->covered_by = a->covered_by[in];
     if (a->covered_by[in])
       rc = wl_err(WL_E_EXISTS, "proposal %lld: already covered by rule %lld", (long long)id,
                   (long long)a->covered_by[in]);

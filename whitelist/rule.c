@@ -337,16 +337,27 @@ int wl_rule_covers(const wl_rule *r, const char *app_path, const char *app_dos,
  * is outbound neighbour discovery, whose type sits in the local port an outbound flow does not
  * keep: such flows are shown (the safe side: shown but permitted, never hidden but blocked).
  * tests/whitelist/test_wl_exceptions.c checks the two agree through the sim. */
-int wl_exception_covers(const wl_flow *f) {
+int wl_is_dns_client(const char *app) {
+  static const char tail[] = "\\windows\\system32\\svchost.exe";
+  size_t n = strlen(app), t = sizeof tail - 1;
+  return n >= t && !wl_strncasecmp(app + n - t, tail, t);
+}
+
+int wl_exception_covers(const wl_flow *f, const char *app) {
   static const uint8_t v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   if ((f->ip_version == 4 && f->remote_addr[0] == 127) ||
       (f->ip_version == 6 && memcmp(f->remote_addr, v6_loop, 16) == 0))
     return 1;
-  if (f->ip_version == 6 && f->proto == WL_PROTO_ICMPV6 && f->local_port >= WL_ICMP6_ND_FIRST &&
-      f->local_port <= WL_ICMP6_ND_LAST)
+  if (f->ip_version == 6 && f->proto == WL_PROTO_ICMPV6 &&
+      ((f->local_port >= WL_ICMP6_ND_FIRST && f->local_port <= WL_ICMP6_ND_LAST) ||
+       (f->local_port >= WL_ICMP6_MLD_FIRST && f->local_port <= WL_ICMP6_MLD_LAST) ||
+       f->local_port == WL_ICMP6_MLD2_REPORT))
+    return 1;
+  if (f->ip_version == 4 && f->proto == WL_PROTO_IGMP)
     return 1;
   if (f->dir == WL_DIR_OUT) {
-    if ((f->proto == WL_PROTO_UDP || f->proto == WL_PROTO_TCP) && f->remote_port == WL_PORT_DNS)
+    if ((f->proto == WL_PROTO_UDP || f->proto == WL_PROTO_TCP) && f->remote_port == WL_PORT_DNS &&
+        wl_is_dns_client(app))
       return 1;
     if (f->proto == WL_PROTO_UDP &&
         ((f->ip_version == 4 && f->remote_port == WL_PORT_DHCP4_SERVER) ||

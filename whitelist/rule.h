@@ -18,6 +18,7 @@
 #include "store/store.h"
 
 /* IP protocol numbers (IANA) the whitelist names; a rule's and a flow's proto hold these. */
+#define WL_PROTO_IGMP 2
 #define WL_PROTO_TCP 6
 #define WL_PROTO_UDP 17
 #define WL_PROTO_ICMPV6 58
@@ -84,10 +85,12 @@ int wl_rule_app_matches(const wl_rule *r, const char *app_path, const char *app_
  * same app's flows under another user, which its filters would not permit under enforce. */
 int wl_rule_covers(const wl_rule *r, const char *app_path, const char *app_dos,
                    const wl_flow *f);
-/* 1 when the flow is permitted by enforce's essential exceptions anyway (DNS, DHCP, ICMPv6
- * neighbour discovery, loopback), so it needs no rule. Decided on exactly the fields the
- * exception filters test (see rule.c); outbound neighbour discovery is the one flow it cannot
- * recognise (its ICMP type is not kept) and reports as not covered. */
-int wl_exception_covers(const wl_flow *f);
+/* 1 when the flow of app `app` (as recorded, NT or DOS; "" none) is permitted by enforce's
+ * essential exceptions anyway (DNS of the DNS client svchost.exe, DHCP, ICMPv6 neighbour
+ * discovery, IGMP, inbound MLD, loopback), so it needs no rule. Decided on the fields the
+ * exception filters test (whitelist/enforce_set.c); outbound ICMPv6 (neighbour discovery, MLD)
+ * is what it cannot recognise (its ICMP type is not kept) and reports as not covered. The
+ * baseline (enforce --baseline keep) is not mirrored: its svchost flows stay visible. */
+int wl_exception_covers(const wl_flow *f, const char *app);
 
 #endif

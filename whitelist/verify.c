@@ -9,6 +9,7 @@
  * so a failure leaves at worst rows listing keys that `verify` reports again.
  */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,12 @@ typedef struct vctx {
   wl_rule *rule;
 } vctx;
 
-static void issue(vctx *v, int kind, int64_t rule, const wl_guid *key, uint64_t fid,
-                  const char *what) {
+static wl_issue *issue(vctx *v, int kind, int64_t rule, const wl_guid *key, uint64_t fid,
+                       const char *what) {
   wl_verify_report *r = v->rep;
   r->issues_total++;
   if (r->n_issues == WL_VERIFY_MAX_ISSUES)
-    return;
+    return NULL;
   wl_issue *i = &r->issues[r->n_issues++];
   memset(i, 0, sizeof *i);
   i->kind = kind;
@@ -45,6 +46,7 @@ static void issue(vctx *v, int kind, int64_t rule, const wl_guid *key, uint64_t 
     i->key = *key;
   i->filter_id = fid;
   wl_strlcpy(i->what, what, sizeof i->what);
+  return i;
 }
 
 static int grow(void **p, size_t *cap, size_t n, size_t size) {
@@ -90,33 +92,74 @@ static int expect(vctx *v, const wl_filter *f, int64_t rule, int kind_if_missing
   return rc;
 }
 
+/* A rule whose app cannot be derived (not on disk, volume gone): keep what it had — its
+ * filters are not orphans, only unexplainable — and say whether they are still there. */
+static int unresolved(vctx *v, const wl_rule_row *row) {
+  wl_issue *x = issue(v, WL_ISSUE_UNRESOLVED, row->id, NULL, 0, wl_errmsg());
+  wl_err_clear();
+  wl_guid k[WL_ROW_MAX_KEYS];
+  size_t nk = 0;
+  int rc = WL_OK;
+  wl_filter_keys_parse(row->filters, k, WL_ROW_MAX_KEYS, &nk);
+  for (size_t i = 0; i < nk && !rc; i++) {
+    rc = own(v, &k[i]);
+    int got = rc ? rc : wl_engine_filter_get_by_key(v->e, &k[i], v->cur);
+    if (got == WL_E_NOTFOUND && x)
+      x->lost = 1;
+    if (got == WL_E_NOTFOUND)
+      wl_err_clear();
+  }
+  return rc == WL_E_NOMEM ? rc : 0;
+}
+
+/* The app id of the rule's DOS path now. When it differs from the row's (the volume was
+ * renumbered: persistent filters bake in \device\harddiskvolumeN), r->app_nt takes the new
+ * one and *moved is set; the rule's filter keys follow it. */
+static int rederive(vctx *v, const wl_rule_row *row, wl_rule *r, int *moved) {
+  uint8_t blob[WL_APP_ID_MAX];
+  size_t len = 0;
+  char nt[WL_PATH_MAX], what[160];
+  *moved = 0;
+  if (!r->app[0] || wl_is_nt_path(r->app) || !row->app_nt[0])
+    return WL_OK; /* any app, or never mapped to a DOS path: nothing to derive */
+  int rc = wl_engine_app_id(v->e, r->app, blob, sizeof blob, &len);
+  if (rc)
+    return wl_err_prefix(rc, "rule for %s", r->app);
+  wl_utf16le_to_utf8(blob, len, nt, sizeof nt);
+  if (strlen(nt) == strlen(row->app_nt) && !wl_strncasecmp(nt, row->app_nt, strlen(nt)))
+    return WL_OK;
+  snprintf(what, sizeof what, "app id of %.40s is now %.50s (was %.50s)", r->app, nt, row->app_nt);
+  issue(v, WL_ISSUE_APPID, row->id, NULL, 0, what);
+  wl_strlcpy(r->app_nt, nt, sizeof r->app_nt);
+  *moved = 1;
+  return WL_OK;
+}
+
 static int rule_cb(void *ctx, const wl_rule_row *row) {
   vctx *v = ctx;
   size_t n = 0;
+  int moved = 0;
   char keys[sizeof row->filters];
   v->rep->rules++;
   int rc = wl_rule_from_row(row, v->rule);
   if (!rc)
+    rc = rederive(v, row, v->rule, &moved);
+  if (!rc)
     rc = wl_rule_filters(v->e, v->rule, v->tmp, WL_RULE_MAX_FILTERS, &n);
   if (rc == WL_E_NOMEM)
     return rc;
-  if (rc) { /* keep what it had: its filters are not orphans, only unexplainable */
-    issue(v, WL_ISSUE_UNRESOLVED, row->id, NULL, 0, wl_errmsg());
-    wl_guid k[WL_ROW_MAX_KEYS];
-    size_t nk = 0;
-    wl_filter_keys_parse(row->filters, k, WL_ROW_MAX_KEYS, &nk);
-    for (size_t i = 0; i < nk && !rc; i++)
-      rc = own(v, &k[i]);
-    return rc == WL_E_NOMEM ? rc : 0;
-  }
+  if (rc)
+    return unresolved(v, row);
   for (size_t i = 0; i < n && !rc; i++)
     rc = expect(v, &v->tmp[i], row->id, WL_ISSUE_MISSING);
   wl_filter_keys_format(v->tmp, n, keys, sizeof keys);
-  if (!rc && strcmp(keys, row->filters) != 0) {
-    issue(v, WL_ISSUE_ALTERED, row->id, NULL, 0, "the rule row lists other filter keys");
+  if (!rc && (moved || strcmp(keys, row->filters) != 0)) {
+    if (!moved)
+      issue(v, WL_ISSUE_ALTERED, row->id, NULL, 0, "the rule row lists other filter keys");
     rc = grow((void **)&v->stale, &v->cap_stale, v->n_stale, sizeof *v->stale);
     if (!rc) {
       v->stale[v->n_stale] = *row;
+      wl_strlcpy(v->stale[v->n_stale].app_nt, v->rule->app_nt, sizeof row->app_nt);
       wl_strlcpy(v->stale[v->n_stale++].filters, keys, sizeof row->filters);
     }
   }
@@ -128,13 +171,16 @@ static int rule_cb(void *ctx, const wl_rule_row *row) {
 static int check_block(vctx *v, wl_store *s) {
   char mode[32];
   wl_filter *f = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *f);
+  wl_enforce_set *set = malloc(sizeof *set);
   size_t n = 0;
-  int rc = f ? wl_enforce_mode(s, mode, sizeof mode) : wl_err(WL_E_NOMEM, "verify");
-  int inbound = rc ? 0 : wl_meta_u64(s, WL_META_INBOUND) != 0;
+  int rc = f && set ? wl_enforce_mode(s, mode, sizeof mode) : wl_err(WL_E_NOMEM, "verify");
   if (!rc && !strcmp(mode, "enforce"))
-    rc = wl_enforce_filters(inbound, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
+    rc = wl_enforce_set_load(v->e, s, set);
+  if (!rc && !strcmp(mode, "enforce"))
+    rc = wl_enforce_filters(set, 1, f, WL_ENFORCE_MAX_FILTERS, &n);
   for (size_t i = 0; !rc && i < n; i++)
     rc = expect(v, &f[i], 0, WL_ISSUE_BLOCK);
+  free(set);
   free(f);
   return rc;
 }
@@ -213,7 +259,25 @@ static void vctx_free(vctx *v) {
   free(v->rule);
 }
 
-int wl_rules_verify(wl_engine *e, wl_store *s, int repair, wl_verify_report *rep) {
+/* Unresolved rules (apps not on disk) named in one message, for the all-or-nothing refusal. */
+static int refuse_missing(const wl_verify_report *rep) {
+  char list[400] = "";
+  size_t used = 0, n = 0;
+  for (size_t i = 0; i < rep->n_issues; i++) {
+    if (rep->issues[i].kind != WL_ISSUE_UNRESOLVED)
+      continue;
+    if (n++ < 4 && used < sizeof list)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s rule %lld",
+                               n > 1 ? "," : "", (long long)rep->issues[i].rule_id);
+  }
+  return n ? wl_err(WL_E_NOTFOUND, "%u rule%s name apps that cannot be found (%s%s): nothing "
+                    "repaired (--skip-missing repairs the rest)", (unsigned)n, n == 1 ? "" : "s",
+                    list, n > 4 ? ", ..." : "")
+           : WL_OK;
+}
+
+int wl_rules_verify(wl_engine *e, wl_store *s, int flags, wl_verify_report *rep) {
+  int repair = flags & WL_VERIFY_REPAIR;
   vctx v = {0};
   wl_guid *orphans = NULL;
   size_t n_orphans = 0;
@@ -238,7 +302,9 @@ int wl_rules_verify(wl_engine *e, wl_store *s, int repair, wl_verify_report *rep
   if (rc)
     goto out;
   assert(rep->n_issues <= WL_VERIFY_MAX_ISSUES && rep->n_issues <= rep->issues_total);
-  if (repair && rep->issues_total)
+  if (repair && rep->issues_total && !(flags & WL_VERIFY_SKIP_MISSING))
+    rc = refuse_missing(rep);
+  if (!rc && repair && rep->issues_total)
     rc = repair_all(&v, s, orphans, n_orphans);
 out:
   free(orphans);

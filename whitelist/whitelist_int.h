@@ -26,6 +26,12 @@
 #define WL_PORT_DHCP6_SERVER 547
 #define WL_ICMP6_ND_FIRST 133
 #define WL_ICMP6_ND_LAST 137
+#define WL_ICMP6_MLD_FIRST 130   /* MLD query, v1 report, done (RFC 2710) */
+#define WL_ICMP6_MLD_LAST 132
+#define WL_ICMP6_MLD2_REPORT 143 /* MLDv2 report (RFC 3810) */
+#define WL_PORT_HTTP 80
+#define WL_PORT_HTTPS 443
+#define WL_PORT_NTP 123
 
 /* ---- rule.c ---- */
 /* Every rule row that parses, as rules (*out malloc'ed, release with free). Rows that do not
@@ -47,6 +53,10 @@ int wl_filters_delete(wl_engine *e, const wl_guid *keys, size_t n, size_t *delet
 /* Parse a rule row's "{GUID},{GUID}" list (at most cap keys). */
 #define WL_ROW_MAX_KEYS 8 /* keys read back from one row; a rule writes WL_RULE_MAX_FILTERS */
 int wl_filter_keys_parse(const char *s, wl_guid *out, size_t cap, size_t *n);
+
+/* 1 when `app` (NT or DOS path) is the DNS client's host, ...\windows\system32\svchost.exe
+ * (review's view of the DNS exception, which enforce matches by app id). */
+int wl_is_dns_client(const char *app);
 
 /* ---- enforce.c ---- */
 /* A meta value as an unsigned integer (0 when absent or not a number). */

@@ -112,6 +112,10 @@ int wl_fwp_api_load(wl_fwp_api *api) {
   }
   if (!api->QueryDosDeviceW)
     api->QueryDosDeviceW = QueryDosDeviceW;
+  if (!api->GetSystemMetrics)
+    api->GetSystemMetrics = GetSystemMetrics;
+  if (!api->RegGetValueW)
+    api->RegGetValueW = RegGetValueW;
   const char *missing = first_missing(api);
   if (missing) {
     wl_fwp_api_unload(api);

@@ -67,6 +67,11 @@ typedef struct wl_fwp_api {
 #undef WL_FWP_API_FIELD
   /* kernel32 (always there): the drive map; a test's table may answer it differently */
   DWORD(WINAPI *QueryDosDeviceW)(LPCWSTR device, LPWSTR target, DWORD cap);
+  /* user32 / advapi32: is this a remote desktop session, and its listener's port (enforce's
+   * anti-lockout, wl_engine_machine); a test's table answers them as a remote session would */
+  int(WINAPI *GetSystemMetrics)(int index);
+  LSTATUS(WINAPI *RegGetValueW)(HKEY key, LPCWSTR sub, LPCWSTR value, DWORD flags, LPDWORD type,
+                                PVOID data, LPDWORD size);
 } wl_fwp_api;
 
 /* Fill *api: from the test override when one is set, else LoadLibraryW(L"fwpuclnt.dll") and

@@ -342,6 +342,27 @@ static int fwp_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   return WL_OK;
 }
 
+/* The system folder (GetSystemDirectoryW) and the session: SM_REMOTESESSION says remote desktop;
+ * the listener's port is the RDP-Tcp WinStation's PortNumber (MS "Change the listening port
+ * for Remote Desktop"), 0 when it cannot be read (the caller then refuses rather than guess). */
+static int fwp_machine(void *impl, wl_machine *out) {
+  wl_fwp *b = impl;
+  wchar_t dir[WL_PATH_MAX / 2];
+  UINT n = GetSystemDirectoryW(dir, WL_PATH_MAX / 2);
+  if (n == 0 || n >= WL_PATH_MAX / 2)
+    return wl_err(WL_E_ENGINE, "GetSystemDirectoryW failed (%lu)", (unsigned long)GetLastError());
+  wl_fwp_from_wide(dir, out->system_dir, sizeof out->system_dir);
+  out->remote = b->api.GetSystemMetrics(SM_REMOTESESSION) != 0;
+  DWORD port = 0, size = sizeof port;
+  if (out->remote &&
+      b->api.RegGetValueW(HKEY_LOCAL_MACHINE,
+                          L"SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp",
+                          L"PortNumber", RRF_RT_REG_DWORD, NULL, &port, &size) == ERROR_SUCCESS &&
+      port > 0 && port < 65536)
+    out->remote_port = (uint16_t)port;
+  return WL_OK;
+}
+
 static const wl_engine_ops g_fwp_ops = {
     .kind = "wfp",
     .close = fwp_close,
@@ -367,6 +388,7 @@ static const wl_engine_ops g_fwp_ops = {
     .filter_enum = wl_fwp_filter_enum,
     .app_id = fwp_app_id,
     .drive_map = fwp_drive_map,
+    .machine = fwp_machine,
 };
 
 int wl_fwp_backend_open(const char *arg, unsigned session_flags, const wl_engine_ops **ops,

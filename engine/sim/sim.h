@@ -123,6 +123,24 @@ int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask);
  * D: = \device\harddiskvolume4. */
 int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
 #define WL_SIM_DEFAULT_DRIVE_C "\\device\\harddiskvolume3"
+/* A volume renumbered (issue 12, item 15: persistent filters bake in \device\harddiskvolumeN,
+ * and the number can change when disks are added or partitions moved): wl_sim_set_drive with
+ * the letter's new device; its files stay (they are keyed by DOS path). */
+
+/* Files the simulated Windows has. FwpmGetAppIdFromFileName0 opens the file, so on Windows it
+ * fails (ERROR_FILE_NOT_FOUND) for a binary that was deleted or moved; the sim's app id does
+ * too (WL_E_NOTFOUND) for a DOS or UNC path it was not told exists (issue 12, item 8). It is
+ * told by this control, by the baseline (WL_SIM_SVCHOST), and by every connection attempt
+ * classified (a process that connects has its image on disk). exists 0 deletes the file. Kept
+ * in the state file. WL_E_INVAL for a path that is not DOS or UNC. */
+int wl_sim_set_file(wl_engine *e, const char *path, int exists);
+#define WL_SIM_SYSTEM_DIR "C:\\Windows\\System32"
+#define WL_SIM_SVCHOST WL_SIM_SYSTEM_DIR "\\svchost.exe"
+
+/* Whether the command runs in a remote (RDP) session, and the port of that session's listener
+ * (0: it cannot be read); kept in the state file. The sim's stand-in for
+ * GetSystemMetrics(SM_REMOTESESSION) and the RDP-Tcp PortNumber (wl_engine_machine). */
+int wl_sim_set_remote_session(wl_engine *e, int remote, uint16_t port);
 #define WL_SIM_DEFAULT_DRIVE_D "\\device\\harddiskvolume4"
 
 /* ---- the baseline policy every new state gets (a sim choice modelled on Windows Firewall) ----

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
@@ -106,4 +107,97 @@ int wl_sim_app_id_map(const wl_drive *map, size_t n, const char *path, uint8_t *
   out[need] = out[need + 1] = 0;
   *len = need + 2;
   return WL_OK;
+}
+
+/* ---------------------------------------------------------------- files
+ * FwpmGetAppIdFromFileName0 opens the file: on Windows it fails (ERROR_FILE_NOT_FOUND) for a
+ * binary that was deleted or moved, so a rule for it cannot be (re)built (issue 12, item 8).
+ * The sim keeps the set of files it has been told exist (wl_sim_set_file; the baseline's
+ * Windows files; every app that made a connection attempt, since a running process's image is
+ * on disk) and fails the same way for any other DOS or UNC path. */
+
+int wl_sim_is_file_path(const char *p) {
+  return (isalpha((unsigned char)p[0]) && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) ||
+         ((p[0] == '\\' || p[0] == '/') && (p[1] == '\\' || p[1] == '/') && p[2] != '?' &&
+          p[2] != '.');
+}
+
+/* The key of a file path: ASCII lower case, '/' as '\'. Longer than WL_PATH_MAX: cut (such a
+ * path has no app id anyway, see nt_form). */
+static size_t file_key(const char *path, char out[WL_PATH_MAX]) {
+  size_t i = 0;
+  for (; path[i] && i + 1 < WL_PATH_MAX; i++)
+    out[i] = path[i] == '/' ? '\\' : (char)tolower((unsigned char)path[i]);
+  out[i] = 0;
+  return i;
+}
+
+/* Offset of the key in the blob, or -1. */
+static long file_find(const wl_sim_state *s, const char *key, size_t len) {
+  for (size_t off = 0; off < s->files_len;) {
+    size_t l = strlen(s->files + off);
+    if (l == len && !memcmp(s->files + off, key, len))
+      return (long)off;
+    off += l + 1;
+  }
+  return -1;
+}
+
+int wl_sim_file_exists(const wl_sim_state *s, const char *path) {
+  char key[WL_PATH_MAX];
+  size_t len = file_key(path, key);
+  return file_find(s, key, len) >= 0;
+}
+
+int wl_sim_file_set(wl_sim_state *s, const char *path, int exists) {
+  char key[WL_PATH_MAX];
+  if (!path || !wl_sim_is_file_path(path))
+    return wl_err(WL_E_INVAL, "sim files: '%s' is not a DOS or UNC path", path ? path : "");
+  size_t len = file_key(path, key);
+  long at = file_find(s, key, len);
+  if (!exists && at >= 0) {
+    memmove(s->files + at, s->files + at + (long)len + 1, s->files_len - (size_t)at - len - 1);
+    s->files_len -= len + 1;
+    s->nfiles--;
+  }
+  if (!exists || at >= 0)
+    return WL_OK;
+  if (s->nfiles >= WL_SIM_MAX_FILES)
+    return wl_err(WL_E_FULL, "sim files: more than %u", WL_SIM_MAX_FILES);
+  if (s->files_len + len + 1 > s->files_cap) {
+    size_t cap = s->files_cap ? 2 * s->files_cap : 1024;
+    while (cap < s->files_len + len + 1)
+      cap *= 2;
+    char *p = realloc(s->files, cap);
+    if (!p)
+      return wl_err(WL_E_NOMEM, "sim files: out of memory");
+    s->files = p;
+    s->files_cap = cap;
+  }
+  memcpy(s->files + s->files_len, key, len + 1);
+  s->files_len += len + 1;
+  s->nfiles++;
+  return WL_OK;
+}
+
+int wl_sim_app_dos(const wl_drive *map, size_t n, const char *app, char *out, size_t cap) {
+  if (wl_sim_is_file_path(app)) {
+    if (wl_strlcpy(out, app, cap) >= cap)
+      return wl_err(WL_E_TOOBIG, "sim: path too long");
+    return WL_OK;
+  }
+  if (!wl_strncasecmp(app, "\\device\\mup\\", 12)) { /* UNC: \device\mup\srv\share */
+    if ((size_t)snprintf(out, cap, "\\%s", app + 11) >= cap)
+      return wl_err(WL_E_TOOBIG, "sim: path too long");
+    return WL_OK;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t dl = strlen(map[i].device);
+    if (dl && !wl_strncasecmp(app, map[i].device, dl) && app[dl] == '\\') {
+      if ((size_t)snprintf(out, cap, "%c:%s", map[i].letter, app + dl) >= cap)
+        return wl_err(WL_E_TOOBIG, "sim: path too long");
+      return WL_OK;
+    }
+  }
+  return wl_err(WL_E_NOTFOUND, "sim: %s is not a file on a lettered drive", app);
 }

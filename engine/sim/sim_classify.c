@@ -207,7 +207,12 @@ static uint16_t attempt_layer(const wl_attempt *a) {
 
 void wl_sim_arbitrate(const wl_sim_view *v, const wl_attempt *a, const uint8_t *app_id,
                       size_t app_id_len, wl_decision *out) {
-  actx x = {a, app_id, app_id_len, wl_sim_is_loopback(a) ? WL_COND_FLAG_IS_LOOPBACK : 0};
+  /* Loopback of an AppContainer process carries FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK as
+   * well as IS_LOOPBACK (fwpmtypes.h; the sim sets it for any loopback attempt with a package). */
+  uint32_t loop = wl_sim_is_loopback(a) ? WL_COND_FLAG_IS_LOOPBACK : 0;
+  if (loop && a->package[0])
+    loop |= WL_COND_FLAG_IS_APPCONTAINER_LOOPBACK;
+  actx x = {a, app_id, app_id_len, loop};
   memset(out, 0, sizeof *out);
   out->layer_id = attempt_layer(a);
   out->action = WL_ACTION_PERMIT; /* the layer's default */

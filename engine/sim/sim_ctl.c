@@ -50,6 +50,18 @@ int wl_sim_drain(wl_engine *e, unsigned timeout_ms) {
   return s ? wl_sim_eng_drain(s, timeout_ms) : rc;
 }
 
+int wl_sim_set_file(wl_engine *e, const char *path, int exists) {
+  int rc = WL_OK;
+  void *s = sim_of(e, "wl_sim_set_file", &rc);
+  return s ? wl_sim_eng_set_file(s, path, exists) : rc;
+}
+
+int wl_sim_set_remote_session(wl_engine *e, int remote, uint16_t port) {
+  int rc = WL_OK;
+  void *s = sim_of(e, "wl_sim_set_remote_session", &rc);
+  return s ? wl_sim_eng_set_remote_session(s, remote, port) : rc;
+}
+
 int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask) {
   int rc = WL_OK;
   void *s = sim_of(e, "wl_sim_set_keyword_support", &rc);

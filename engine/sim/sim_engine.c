@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_os.h"
 #include "engine/sim/sim_internal.h"
 
@@ -133,13 +134,13 @@ int wl_sim_eng_read(wl_sim_engine *e, wl_sim_state **st) {
   return rc;
 }
 
-int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_os_lock **lk) {
+static int write_begin_wait(wl_sim_engine *e, wl_sim_state **w, wl_os_lock **lk, unsigned ms) {
   *lk = NULL;
   if (e->in_txn) {
     *w = &e->txn;
     return WL_OK;
   }
-  int rc = wl_os_lock_acquire(e->lock_path, WL_SIM_LOCK_TIMEOUT_MS, lk);
+  int rc = wl_os_lock_acquire(e->lock_path, ms, lk);
   if (rc == WL_OK)
     rc = refresh(e);
   if (rc != WL_OK) {
@@ -150,6 +151,10 @@ int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_os_lock **lk) 
   purge_cache(e, 0); /* the file keeps them until this write saves */
   *w = &e->st;
   return WL_OK;
+}
+
+int wl_sim_eng_write_begin(wl_sim_engine *e, wl_sim_state **w, wl_os_lock **lk) {
+  return write_begin_wait(e, w, lk, WL_SIM_LOCK_TIMEOUT_MS);
 }
 
 int wl_sim_eng_write_end(wl_sim_engine *e, wl_os_lock *lk, int rc) {
@@ -370,6 +375,9 @@ static int sim_app_id(void *impl, const char *dos_path, uint8_t *out, size_t cap
   wl_sim_state *st;
   wl_mutex_lock(&e->mu);
   int rc = wl_sim_eng_read(e, &st);
+  if (rc == WL_OK && wl_sim_is_file_path(dos_path) && !wl_sim_file_exists(st, dos_path))
+    rc = wl_err(WL_E_NOTFOUND, "app id: %s: no such file (FwpmGetAppIdFromFileName0: "
+                "ERROR_FILE_NOT_FOUND)", dos_path);
   if (rc == WL_OK)
     rc = wl_sim_app_id_map(st->drives, st->ndrives, dos_path, out, cap, len);
   wl_mutex_unlock(&e->mu);
@@ -413,6 +421,77 @@ int wl_sim_eng_set_drive(void *impl, char letter, const char *device) {
   if (rc == WL_OK)
     rc = wl_sim_eng_write_end(e, lk, wl_sim_drive_set(w->drives, &w->ndrives, letter, device));
   wl_mutex_unlock(&e->mu);
+  return rc;
+}
+
+int wl_sim_eng_set_file(void *impl, const char *path, int exists) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *w;
+  wl_os_lock *lk;
+  wl_mutex_lock(&e->mu);
+  memset(e->seen_apps, 0, sizeof e->seen_apps); /* an app deleted now is not re-declared */
+  int rc = wl_sim_eng_write_begin(e, &w, &lk);
+  if (rc == WL_OK)
+    rc = wl_sim_eng_write_end(e, lk, wl_sim_file_set(w, path, exists));
+  wl_mutex_unlock(&e->mu);
+  return rc;
+}
+
+int wl_sim_eng_set_remote_session(void *impl, int remote, uint16_t port) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *w;
+  wl_os_lock *lk;
+  wl_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_write_begin(e, &w, &lk);
+  if (rc == WL_OK) {
+    w->remote = remote ? 0x10000u | port : 0;
+    rc = wl_sim_eng_write_end(e, lk, WL_OK);
+  }
+  wl_mutex_unlock(&e->mu);
+  return rc;
+}
+
+/* The simulated Windows lives in C:\Windows; the session is remote when the state says so. */
+static int sim_machine(void *impl, wl_machine *out) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *st;
+  wl_strlcpy(out->system_dir, WL_SIM_SYSTEM_DIR, sizeof out->system_dir);
+  wl_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_read(e, &st);
+  out->remote = rc == WL_OK && st->remote != 0;
+  out->remote_port = rc == WL_OK ? (uint16_t)st->remote : 0;
+  wl_mutex_unlock(&e->mu);
+  return rc;
+}
+
+/* Under e->mu, after a classify: the attempt's app is a file that exists (its process just
+ * connected). Written to the state the first time this handle sees the app; a file deleted
+ * since (wl_sim_set_file) stays deleted for the apps this handle has already seen. */
+static int declare_app(wl_sim_engine *e, const char *app) {
+  char dos[WL_PATH_MAX];
+  if (!app[0] || wl_sim_app_dos(e->st.drives, e->st.ndrives, app, dos, sizeof dos) != WL_OK) {
+    wl_err_clear();
+    return WL_OK; /* "System", an unmapped volume: no file to declare */
+  }
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, dos, strlen(dos)) | 1;
+  uint64_t *slot = &e->seen_apps[h % (sizeof e->seen_apps / sizeof e->seen_apps[0])];
+  if (*slot == h)
+    return WL_OK;
+  *slot = h;
+  if (wl_sim_file_exists(&e->st, dos) || e->in_txn)
+    return WL_OK;
+  wl_sim_state *w;
+  wl_os_lock *lk;
+  /* Never wait: another session's open transaction holds the lock, and classification does
+   * not wait for transactions. Busy: declared on a later attempt. */
+  int rc = write_begin_wait(e, &w, &lk, 0);
+  if (rc == WL_E_BUSY) {
+    *slot = 0;
+    wl_err_clear();
+    return WL_OK;
+  }
+  if (rc == WL_OK)
+    rc = wl_sim_eng_write_end(e, lk, wl_sim_file_set(w, dos, 1));
   return rc;
 }
 
@@ -472,6 +551,8 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
     return rc;
   wl_mutex_lock(&e->mu);
   rc = decide(e, a, app, &app_len, out, opts);
+  if (rc == WL_OK)
+    rc = declare_app(e, a->app);
   wl_mutex_unlock(&e->mu);
   if (rc != WL_OK)
     return rc;
@@ -555,6 +636,7 @@ const wl_engine_ops wl_sim_ops = {
     .filter_enum = wl_sim_filter_enum,
     .app_id = sim_app_id,
     .drive_map = sim_drive_map,
+    .machine = sim_machine,
 };
 
 int wl_sim_backend_open(const char *state_path, unsigned session_flags,

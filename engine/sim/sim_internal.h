@@ -39,6 +39,8 @@ int wl_sim_eng_stop(void *impl);
 int wl_sim_eng_drain(void *impl, unsigned timeout_ms);
 int wl_sim_eng_set_kw_support(void *impl, uint32_t mask);
 int wl_sim_eng_set_drive(void *impl, char letter, const char *device);
+int wl_sim_eng_set_file(void *impl, const char *path, int exists);
+int wl_sim_eng_set_remote_session(void *impl, int remote, uint16_t port);
 
 /* ---- the model ---- */
 
@@ -74,6 +76,12 @@ typedef struct wl_sim_state {
   uint32_t kw_supported; /* keyword bits this "Windows" knows (wl_sim_set_keyword_support) */
   size_t ndrives;
   wl_drive drives[26];
+  /* The files this "Windows" has (FwpmGetAppIdFromFileName0 needs the file, issue 12 item 8):
+   * DOS or UNC paths in wl_sim_file_key form, NUL-separated in one blob (at most
+   * WL_SIM_MAX_FILES). Keyed by the DOS path, so a renumbered volume keeps its files. */
+  char *files;
+  size_t nfiles, files_len, files_cap;
+  uint32_t remote;      /* wl_sim_set_remote_session: 0 local; else 0x10000 | listener port */
   size_t nprov, nsubl, nfilt;
   size_t cprov, csubl, cfilt; /* capacities */
   wl_sim_prov *prov;
@@ -143,6 +151,16 @@ size_t wl_sim_default_drives(wl_drive out[26]); /* C: and D:; returns 2 */
 int wl_sim_app_id_map(const wl_drive *map, size_t n, const char *path, uint8_t *out,
                       size_t cap, size_t *len);
 int wl_sim_drive_set(wl_drive map[26], size_t *n, char letter, const char *device);
+/* Files (sim_appid.c). A path names a file the sim can know when it is a DOS ("C:\\...") or
+ * UNC path; other names (NT paths, "System") are not files to it. The key: ASCII lower case,
+ * '/' as '\\'. */
+#define WL_SIM_MAX_FILES 100000u
+int wl_sim_is_file_path(const char *path);
+int wl_sim_file_exists(const wl_sim_state *s, const char *path);
+int wl_sim_file_set(wl_sim_state *s, const char *path, int exists); /* idempotent */
+/* The DOS path of an app as an attempt names it (DOS as is; NT through the drive map), for
+ * wl_sim_file_*; WL_E_NOTFOUND when no drive maps it or it is not a file path. */
+int wl_sim_app_dos(const wl_drive *map, size_t n, const char *app, char *out, size_t cap);
 
 /* ---- the event bus: one per state file per process, shared by its engine handles ---- */
 #define WL_SIM_QUEUE_CAP 1024u     /* events waiting for the delivery thread */
@@ -183,6 +201,9 @@ typedef struct wl_sim_engine {
   wl_os_lock *txn_lock;  /* held from begin to commit/abort */
   wl_sim_bus *bus;
   atomic_int stop;        /* wl_sim_stop */
+  /* Apps whose file this handle has declared (classify: a process that connects has its image
+   * on disk), as FNV-1a hashes, direct-mapped: a hit skips the state write. */
+  uint64_t seen_apps[256];
 } wl_sim_engine;
 
 /* With e->mu held. The state a read should see: the transaction's, else the committed one

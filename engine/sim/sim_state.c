@@ -22,6 +22,7 @@ void wl_sim_state_free(wl_sim_state *s) {
   free(s->prov);
   free(s->subl);
   free(s->filt);
+  free(s->files);
   wl_sim_state_init(s);
 }
 
@@ -77,10 +78,13 @@ int wl_sim_state_copy(wl_sim_state *dst, const wl_sim_state *src) {
   dst->prov = dup_array(src->prov, src->nprov, sizeof *src->prov);
   dst->subl = dup_array(src->subl, src->nsubl, sizeof *src->subl);
   dst->filt = dup_array(src->filt, src->nfilt, sizeof *src->filt);
+  dst->files = dup_array(src->files, src->files_len, 1);
+  dst->files_cap = src->files_len;
   dst->cprov = src->nprov;
   dst->csubl = src->nsubl;
   dst->cfilt = src->nfilt;
-  if ((src->nprov && !dst->prov) || (src->nsubl && !dst->subl) || (src->nfilt && !dst->filt)) {
+  if ((src->nprov && !dst->prov) || (src->nsubl && !dst->subl) || (src->nfilt && !dst->filt) ||
+      (src->files_len && !dst->files)) {
     wl_sim_state_free(dst);
     return wl_err(WL_E_NOMEM, "sim: no memory to copy the state");
   }
@@ -239,4 +243,7 @@ void wl_sim_state_baseline(wl_sim_state *s, uint64_t nonce) {
   s->keywords = 0;
   s->kw_supported = WL_SIM_KW_SUPPORTED_DEFAULT;
   s->ndrives = wl_sim_default_drives(s->drives);
+  /* The files of Windows itself that wfplearn names (the DNS client's host, enforce.c). Out of
+   * memory here leaves them out: app ids of them then fail, loudly. */
+  wl_sim_file_set(s, WL_SIM_SVCHOST, 1);
 }

@@ -231,7 +231,30 @@ static void put_body(sbuf *b, const wl_sim_state *s) {
   put32(b, s->nfilt);
   for (size_t i = 0; i < s->nfilt; i++)
     put_filter(b, &s->filt[i]);
-  put32(b, s->kw_supported); /* last: files written before it was added end above */
+  put32(b, s->kw_supported); /* files written before it was added end above */
+  put32(b, (uint32_t)s->nfiles); /* then the files and the remote session (same reason) */
+  put32(b, (uint32_t)s->files_len);
+  put(b, s->files, s->files_len);
+  put32(b, s->remote);
+}
+
+/* The files blob: n NUL-terminated keys in len bytes, checked. */
+static int get_files(sbuf *b, wl_sim_state *s) {
+  uint32_t n = get32(b), len = get32(b);
+  if (b->err || n > WL_SIM_MAX_FILES || len > b->len - b->pos || (n == 0) != (len == 0))
+    return b->err = WL_E_CORRUPT;
+  s->files = malloc(len ? len : 1);
+  if (!s->files)
+    return wl_err(WL_E_NOMEM, "sim: no memory reading the state");
+  get(b, s->files, len);
+  uint32_t nul = 0;
+  for (uint32_t i = 0; i < len; i++)
+    nul += s->files[i] == 0;
+  if (nul != n || (len && s->files[len - 1] != 0))
+    return b->err = WL_E_CORRUPT;
+  s->nfiles = n;
+  s->files_len = s->files_cap = len;
+  return b->err;
 }
 
 static int get_objects(sbuf *b, wl_sim_state *s) {
@@ -288,8 +311,12 @@ static int get_body(sbuf *b, wl_sim_state *s) {
   int rc = get_objects(b, s);
   /* kw_supported came later, after the objects; a file without it has the default */
   s->kw_supported = WL_SIM_KW_SUPPORTED_DEFAULT;
-  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos == 4)
+  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos >= 4)
     s->kw_supported = get32(b);
+  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos >= 12) /* files came later still */
+    rc = get_files(b, s);
+  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos == 4)
+    s->remote = get32(b);
   if (rc == WL_OK && b->err == WL_OK && b->pos != b->len)
     b->err = WL_E_CORRUPT;
   return rc != WL_OK ? rc : b->err;

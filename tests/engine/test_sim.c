@@ -104,6 +104,8 @@ static wl_condition *cond(wl_filter *f, uint8_t field, uint8_t match) {
 
 static void c_app(wl_engine *e, wl_filter *f, const char *path) {
   size_t len = 0;
+  if (path[1] == ':')
+    assert_int_equal(wl_sim_set_file(e, path, 1), WL_OK); /* the app is installed */
   assert_int_equal(wl_engine_app_id(e, path, f->app_id, sizeof f->app_id, &len), WL_OK);
   f->app_id_len = (uint32_t)len;
   cond(f, WL_FIELD_APP_ID, WL_MATCH_EQUAL);
@@ -726,14 +728,31 @@ static void expect_app_id(wl_engine *e, const char *path, const char *nt) {
 static void test_app_id(void **st) {
   (void)st;
   wl_engine *e = open_eng(0);
+  static const char *files[] = {"C:\\Program Files\\Google\\Chrome.EXE", "d:/Tools/X.exe",
+                                "\\\\Server\\Share\\a.exe", "E:\\x.exe", "C:\\x.exe"};
+  uint8_t buf[WL_APP_ID_MAX];
+  size_t len;
+  /* FwpmGetAppIdFromFileName0 needs the file (issue 12, item 8) */
+  assert_int_equal(wl_engine_app_id(e, files[0], buf, sizeof buf, &len), WL_E_NOTFOUND);
+  assert_non_null(strstr(wl_errmsg(), "no such file"));
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+    assert_int_equal(wl_sim_set_file(e, files[i], 1), WL_OK);
+  assert_int_equal(wl_sim_set_file(e, "System", 1), WL_E_INVAL);
+  expect_app_id(e, "C:\\Windows\\System32\\svchost.exe", /* the baseline has it */
+                "\\device\\harddiskvolume3\\windows\\system32\\svchost.exe");
   expect_app_id(e, "C:\\Program Files\\Google\\Chrome.EXE",
                 "\\device\\harddiskvolume3\\program files\\google\\chrome.exe");
   expect_app_id(e, "d:/Tools/X.exe", "\\device\\harddiskvolume4\\tools\\x.exe");
   expect_app_id(e, "\\Device\\HarddiskVolume9\\A.exe", "\\device\\harddiskvolume9\\a.exe");
   expect_app_id(e, "\\\\Server\\Share\\a.exe", "\\device\\mup\\server\\share\\a.exe");
   expect_app_id(e, "System", "System");
-  uint8_t buf[WL_APP_ID_MAX];
-  size_t len;
+  assert_int_equal(wl_sim_set_file(e, "c:/program files/google/chrome.exe", 0), WL_OK);
+  assert_int_equal(wl_engine_app_id(e, files[0], buf, sizeof buf, &len), WL_E_NOTFOUND);
+  assert_int_equal(wl_sim_set_file(e, files[0], 1), WL_OK);
+  /* A renumbered volume keeps its files; the app id follows the new device (item 15). */
+  assert_int_equal(wl_sim_set_drive(e, 'D', "\\device\\harddiskvolume8"), WL_OK);
+  expect_app_id(e, "d:/Tools/X.exe", "\\device\\harddiskvolume8\\tools\\x.exe");
+  assert_int_equal(wl_sim_set_drive(e, 'D', WL_SIM_DEFAULT_DRIVE_D), WL_OK);
   assert_int_equal(wl_engine_app_id(e, "E:\\x.exe", buf, sizeof buf, &len), WL_E_NOTFOUND);
   assert_int_equal(wl_engine_app_id(e, "C:\\x.exe", buf, 10, &len), WL_E_TOOBIG);
   assert_int_equal(wl_sim_set_drive(e, 'e', "\\Device\\HarddiskVolume7"), WL_OK);

@@ -267,6 +267,7 @@ static void test_event_names_deciding_filter(void **st) {
   snprintf(f->name, sizeof f->name, "block app 443 v6");
   f->layer_id = WL_LAYER_ALE_AUTH_CONNECT_V6;
   f->action = WL_ACTION_BLOCK;
+  assert_int_equal(wl_sim_set_file(e, APP, 1), WL_OK);
   assert_int_equal(wl_engine_app_id(e, APP, f->app_id, sizeof f->app_id, &len), WL_OK);
   f->app_id_len = (uint32_t)len;
   f->num_conds = 1;

@@ -106,6 +106,8 @@ static wl_engine *open_wfp(unsigned flags) {
   wl_engine *e = NULL;
   if (wl_engine_open("wfp", flags, &e))
     fail_msg("open wfp: %s", wl_errmsg());
+  if (wl_fakectl_set_file(e, APP_DOS, 1)) /* the app is installed */
+    fail_msg("set file: %s", wl_errmsg());
   return e;
 }
 
@@ -294,9 +296,20 @@ static void test_app_ids_and_drives(void **state) {
   assert_true(found);
   assert_int_equal(wl_fakectl_set_drive(w, 'E', "\\device\\harddiskvolume9"), WL_OK);
   uint8_t id[256], want[256];
+  /* FwpmGetAppIdFromFileName0 opens the file: ERROR_FILE_NOT_FOUND until it exists (item 8) */
+  assert_int_equal(wl_engine_app_id(w, "E:\\Tools\\X.exe", id, sizeof id, &len), WL_E_NOTFOUND);
+  assert_non_null(strstr(wl_errmsg(), "ERROR_FILE_NOT_FOUND"));
+  assert_int_equal(wl_fakectl_set_file(w, "E:\\Tools\\X.exe", 1), WL_OK);
   assert_int_equal(wl_engine_app_id(w, "E:\\Tools\\X.exe", id, sizeof id, &len), WL_OK);
   assert_int_equal(len, utf16("\\device\\harddiskvolume9\\tools\\x.exe", want));
   assert_memory_equal(id, want, len);
+  /* renumbered (item 15): the file stays, its app id follows the volume's new device */
+  assert_int_equal(wl_fakectl_set_drive(w, 'E', "\\device\\harddiskvolume12"), WL_OK);
+  assert_int_equal(wl_engine_app_id(w, "E:\\Tools\\X.exe", id, sizeof id, &len), WL_OK);
+  assert_int_equal(len, utf16("\\device\\harddiskvolume12\\tools\\x.exe", want));
+  assert_memory_equal(id, want, len);
+  assert_int_equal(wl_fakectl_set_file(w, "e:/tools/x.exe", 0), WL_OK); /* deleted */
+  assert_int_equal(wl_engine_app_id(w, "E:\\Tools\\X.exe", id, sizeof id, &len), WL_E_NOTFOUND);
   assert_int_equal(wl_engine_app_id(w, "Q:\\nowhere.exe", id, sizeof id, &len), WL_E_NOTFOUND);
   assert_non_null(strstr(wl_errmsg(), "FwpmGetAppIdFromFileName0"));
   assert_int_equal(wl_engine_app_id(w, APP_DOS, id, 10, &len), WL_E_TOOBIG);

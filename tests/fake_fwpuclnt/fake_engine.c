@@ -268,7 +268,11 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmSubLayerDeleteByKey0(HANDLE engineHandle, const 
   return fake_code(e->ops->sublayer_delete(e->impl, &k), (DWORD)FWP_E_SUBLAYER_NOT_FOUND);
 }
 
-/* ---- app ids: the drive map of the engine opened last, else the sim's default map ---- */
+/* ---- app ids: the drive map and the files of the engine opened last ----
+ * FwpmGetAppIdFromFileName0 opens the file: a path whose drive is unknown fails with
+ * ERROR_PATH_NOT_FOUND, a file that does not exist (deleted, moved, never installed) with
+ * ERROR_FILE_NOT_FOUND (issue 12, item 8), as the sim's app id does. With no engine open there
+ * are no files to know of: every path is not found. */
 
 WL_FAKE_EXPORT DWORD WINAPI FwpmGetAppIdFromFileName0(const wchar_t *fileName,
                                                       FWP_BYTE_BLOB **appId) {
@@ -287,6 +291,11 @@ WL_FAKE_EXPORT DWORD WINAPI FwpmGetAppIdFromFileName0(const wchar_t *fileName,
   int rc = wl_sim_app_id_map(map, n, path, id, sizeof id, &len);
   if (rc)
     return fake_code(rc, ERROR_PATH_NOT_FOUND);
+  if (wl_sim_is_file_path(path)) { /* the sim's app id checks that the file exists */
+    rc = e ? e->ops->app_id(e->impl, path, id, sizeof id, &len) : WL_E_NOTFOUND;
+    if (rc)
+      return fake_code(rc, ERROR_FILE_NOT_FOUND);
+  }
   FWP_BYTE_BLOB *out = fake_root_alloc(sizeof *out);
   if (!out || !(out->data = fake_child_dup(out, id, len))) {
     fake_root_free(out);
@@ -334,6 +343,12 @@ WL_FAKE_EXPORT int WL_FAKE_API wl_fake_set_drive(HANDLE engine, char letter, con
   fake_enter();
   TEST_ENGINE_OR_FAIL(e, engine);
   return wl_sim_eng_set_drive(e->impl, letter, device);
+}
+
+WL_FAKE_EXPORT int WL_FAKE_API wl_fake_set_file(HANDLE engine, const char *path, int exists) {
+  fake_enter();
+  TEST_ENGINE_OR_FAIL(e, engine);
+  return wl_sim_eng_set_file(e->impl, path, exists);
 }
 
 /* engine NULL: the map FwpmGetAppIdFromFileName0 uses (the engine opened last, else the sim's

@@ -38,6 +38,8 @@ typedef int(WL_FAKE_API *wl_fake_drain_fn)(HANDLE engine, unsigned timeout_ms);
  * FwpmGetAppIdFromFileName0 uses. device NULL or "" removes it. drive_map with engine NULL
  * reads the engine-less map. */
 typedef int(WL_FAKE_API *wl_fake_set_drive_fn)(HANDLE engine, char letter, const char *device);
+/* The file exists (1) or not (0) on the machine behind the engine (wl_sim_set_file). */
+typedef int(WL_FAKE_API *wl_fake_set_file_fn)(HANDLE engine, const char *path, int exists);
 typedef int(WL_FAKE_API *wl_fake_drive_map_fn)(HANDLE engine, wl_drive *out, size_t cap,
                                                 size_t *n);
 typedef const char *(WL_FAKE_API *wl_fake_errmsg_fn)(void);

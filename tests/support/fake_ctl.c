@@ -2,6 +2,7 @@
  * loaded, and the fake's engine HANDLE inside a "wfp" wl_engine (engine/backend.h and
  * engine/fwpuclnt/win_backend.h: tests may look inside). */
 #include <string.h>
+#include <wchar.h>
 
 #include "common/wl_err.h"
 #include "engine/backend.h"
@@ -80,6 +81,39 @@ int wl_fakectl_set_drive(wl_engine *e, char letter, const char *device) {
   return fake_rc("wl_fake_set_drive", f(h, letter, device));
 }
 
+int wl_fakectl_set_file(wl_engine *e, const char *path, int exists) {
+  NEED_HANDLE(h, e, "wl_fake_set_file");
+  FAKE_FN(wl_fake_set_file_fn, f, "wl_fake_set_file");
+  return fake_rc("wl_fake_set_file", f(h, path, exists));
+}
+
+/* ---- the session: GetSystemMetrics(SM_REMOTESESSION) and RDP-Tcp's PortNumber ---- */
+
+static int g_remote;
+static uint16_t g_remote_port;
+
+void wl_fakectl_remote_session(int remote, uint16_t port) {
+  g_remote = remote;
+  g_remote_port = port;
+}
+
+static int WINAPI fake_get_system_metrics(int index) {
+  return index == SM_REMOTESESSION ? g_remote : GetSystemMetrics(index);
+}
+
+static LSTATUS WINAPI fake_reg_get_value(HKEY key, LPCWSTR sub, LPCWSTR value, DWORD flags,
+                                         LPDWORD type, PVOID data, LPDWORD size) {
+  (void)key, (void)sub, (void)flags;
+  if (!g_remote_port || !value || wcscmp(value, L"PortNumber") || !data || !size ||
+      *size < sizeof(DWORD))
+    return ERROR_FILE_NOT_FOUND;
+  *(DWORD *)data = g_remote_port;
+  *size = sizeof(DWORD);
+  if (type)
+    *type = REG_DWORD;
+  return ERROR_SUCCESS;
+}
+
 /* ---- QueryDosDeviceW answered from the fake's drive map ---- */
 
 static wl_fwp_api g_table; /* what wl_fwp_api_load copies while the override is on */
@@ -126,6 +160,8 @@ int wl_fakectl_drive_map_on(void) {
   wl_fwp_api_resolve(m, &g_table); /* the fake's exports as they are now */
   g_table.module = m;              /* our reference, released by drive_map_off */
   g_table.QueryDosDeviceW = fake_query_dos_device;
+  g_table.GetSystemMetrics = fake_get_system_metrics;
+  g_table.RegGetValueW = fake_reg_get_value;
   wl_fwp_api_override(&g_table);
   return WL_OK;
 }

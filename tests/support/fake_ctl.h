@@ -4,7 +4,7 @@
  * The product's "wfp" backend speaks only the real Fwpm* ABI; these are what a test does on
  * the side, the way traffic reaches a real machine from outside: classify one attempt or run a
  * traffic file in the engine session behind a "wfp" wl_engine, stop it, wait for delivery, set
- * a drive. wl_fakectl_drive_map_on() loads the fake from the test's folder itself (the product
+ * a drive, declare a file. wl_fakectl_drive_map_on() loads the fake from the test's folder itself (the product
  * loads fwpuclnt.dll from System32 only) and installs its table, with QueryDosDeviceW (through
  * wl_fwp_api_override, a table the tests replace) with the fake's drive map, so NT <-> DOS
  * mapping sees the sim's drives as it does on the sim engine; call it after any
@@ -22,6 +22,11 @@ int wl_fakectl_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_
 int wl_fakectl_stop(wl_engine *e);
 int wl_fakectl_drain(wl_engine *e, unsigned timeout_ms);
 int wl_fakectl_set_drive(wl_engine *e, char letter, const char *device);
+int wl_fakectl_set_file(wl_engine *e, const char *path, int exists);
+/* The session the tests run in, as GetSystemMetrics(SM_REMOTESESSION) and the RDP-Tcp
+ * PortNumber answer it through the table wl_fakectl_drive_map_on installs (remote 0: local;
+ * port 0: the value cannot be read). Call before opening the engine. */
+void wl_fakectl_remote_session(int remote, uint16_t port);
 
 int wl_fakectl_drive_map_on(void);
 void wl_fakectl_drive_map_off(void);

@@ -91,6 +91,7 @@ static int f_app_id(void *impl, const char *dos_path, uint8_t *out, size_t cap, 
 static int f_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   return wl_engine_drive_map(INNER(impl), out, cap, n);
 }
+static int f_machine(void *impl, wl_machine *out) { return wl_engine_machine(INNER(impl), out); }
 
 static const wl_engine_ops fault_ops = {
     .kind = "fault",
@@ -117,6 +118,7 @@ static const wl_engine_ops fault_ops = {
     .filter_enum = f_filter_enum,
     .app_id = f_app_id,
     .drive_map = f_drive_map,
+    .machine = f_machine,
 };
 
 static int fault_open(const char *arg, unsigned flags, const wl_engine_ops **ops, void **impl) {

@@ -118,7 +118,7 @@ void world_attempt(const world *w, unsigned i, wl_attempt *a) {
 
 /* ---------------------------------------------------------------- files */
 
-static const char *suffixes[] = {".db",   ".db-wal",   ".db-shm", ".db.watchdog.log",
+static const char *suffixes[] = {".db",   ".db-wal",   ".db-shm", ".db.watchdog.log", ".db.enforce.lock",
                                  ".state", ".state.lock", ".state.tmp", ".traffic",
                                  ".replay", ".out",     ".json"};
 
@@ -215,6 +215,16 @@ int world_spawn_wait(const world *w, unsigned timeout_ms, const char *arg0, ...)
   return world_wait_gone(pid, timeout_ms) ? 0 : -1;
 }
 
+void world_install_apps(const world *w) {
+  wl_engine *e = world_engine(w);
+  for (unsigned i = 0; i < WORLD_APPS; i++) {
+    char app[WORLD_PATH];
+    world_app(i, app, sizeof app);
+    assert_int_equal(wl_sim_set_file(e, app, 1), WL_OK);
+  }
+  wl_engine_close(e);
+}
+
 wl_engine *world_engine(const world *w) {
   wl_engine *e = NULL;
   int rc = wl_engine_open(w->spec, 0, &e);
@@ -241,5 +251,9 @@ size_t world_count_filters(const world *w, size_t *enforce) {
 int world_main(int argc, char **argv, int (*tests_fn)(void)) {
   if (argc > 1 && strcmp(argv[1], "--db") == 0)
     return wl_cli_main(argc, argv); /* started as wfplearn (the enforce watchdog) */
+  if (argc > 2 && strcmp(argv[1], "--sleep-ms") == 0) { /* an unrelated process, for pid tests */
+    wl_sleep_ms((unsigned)strtoul(argv[2], NULL, 10));
+    return 0;
+  }
   return tests_fn();
 }

@@ -35,6 +35,9 @@ void world_app(unsigned i, char *out, size_t cap);
 int world_app_dir(unsigned i); /* WL_DIR_OUT or WL_DIR_IN */
 /* One attempt of app i (its first one in the traffic), parsed, for wl_sim_classify. */
 void world_attempt(const world *w, unsigned i, wl_attempt *a);
+/* Install the world's apps on the machine of w's engine (the sim's files, wl_sim_set_file):
+ * what a second machine importing a policy needs, since an app id needs the file. */
+void world_install_apps(const world *w);
 /* App index from a recorded path (NT or DOS), or -1. */
 int world_app_index(const char *path);
 
@@ -52,7 +55,8 @@ size_t world_count_filters(const world *w, size_t *enforce);
 /* Wait until pid is gone (polling); 1 when it is. */
 int world_wait_gone(uint32_t pid, unsigned timeout_ms);
 
-/* main() for the test executables. */
+/* main() for the test executables. Started with "--sleep-ms N" it only sleeps N ms: a process
+ * that has nothing to do with wfplearn (tests of pid reuse). */
 int world_main(int argc, char **argv, int (*tests_fn)(void));
 
 #endif

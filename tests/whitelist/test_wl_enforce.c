@@ -80,7 +80,8 @@ static void start(const world *w, const char *within) {
   assert_int_equal(world_run(w, "enforce", "--confirm-within", within, NULL), 0);
   mode_is(w, "pending");
   world_count_filters(w, &enf);
-  assert_int_equal(enf, 9); /* outbound: block, loopback, dns, dhcp (v4, v6) and nd (v6) */
+  assert_int_equal(enf, 17); /* outbound: block, loopback, appcontainer loopback, dns, dhcp,
+                                multicast, baseline web and time (v4, v6), nd (v6) */
   assert_blocked_by_us(w);
 }
 
@@ -129,13 +130,13 @@ static void test_confirmed_survives(void **state) {
   mode_is(&w, "enforce");
   size_t enf = 0;
   world_count_filters(&w, &enf);
-  assert_int_equal(enf, 9); /* the persistent set only: the dynamic one left with it */
+  assert_int_equal(enf, 17); /* the persistent set only: the dynamic one left with it */
   assert_blocked_by_us(&w);
   /* A new process sees the block and a consistent whitelist. */
   assert_int_equal(world_spawn_wait(&w, GONE_MS, "verify", NULL), 0);
   char out[4096];
   assert_true(world_read(w.scratch, out, sizeof out) > 0);
-  assert_non_null(strstr(out, "9 of 9 filters present, 0 problems"));
+  assert_non_null(strstr(out, "17 of 17 filters present, 0 problems"));
   assert_int_equal(world_run(&w, "enforce", NULL), 1); /* already enforcing */
   assert_int_equal(world_run(&w, "relax", NULL), 0);
   assert_int_equal(world_count_filters(&w, NULL), 0);

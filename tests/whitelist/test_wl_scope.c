@@ -338,17 +338,23 @@ static void test_covers(void **state) {
 
 static void test_exceptions(void **state) {
   (void)state;
-  assert_true(wl_exception_covers(&(wl_flow){0}) == 0);
+  static const char *svchost = "\\device\\harddiskvolume3\\Windows\\System32\\svchost.exe";
+  static const char *chrome = "C:\\Program Files\\Google\\chrome.exe";
+  assert_true(wl_exception_covers(&(wl_flow){0}, "") == 0);
   wl_flow dns = flow(OUT, 17, "192.168.1.1", 53, 0), dns_tcp = flow(OUT, 6, "8.8.8.8", 53, 0);
   wl_flow dhcp = flow(OUT, 17, "255.255.255.255", 67, 0), dhcp6 = flow(OUT, 17, "ff02::1:2", 547, 0);
   wl_flow nd = flow(OUT, 58, "ff02::1", 0, 135), loop = flow(OUT, 6, "127.0.0.1", 8080, 0);
   wl_flow web = flow(OUT, 6, "1.2.3.4", 443, 0), in53 = flow(IN, 17, "1.2.3.4", 0, 53);
-  wl_flow icmp4 = flow(OUT, 1, "1.2.3.4", 0, 8);
-  assert_true(wl_exception_covers(&dns) && wl_exception_covers(&dns_tcp));
-  assert_true(wl_exception_covers(&dhcp) && wl_exception_covers(&dhcp6));
-  assert_true(wl_exception_covers(&nd) && wl_exception_covers(&loop));
-  assert_false(wl_exception_covers(&web) || wl_exception_covers(&in53) ||
-               wl_exception_covers(&icmp4));
+  wl_flow icmp4 = flow(OUT, 1, "1.2.3.4", 0, 8), igmp = flow(OUT, 2, "224.0.0.22", 0, 0);
+  wl_flow mld = flow(IN, 58, "fe80::9", 0, 143);
+  assert_true(wl_exception_covers(&dns, svchost) && wl_exception_covers(&dns_tcp, svchost));
+  /* DNS is the DNS client's (svchost.exe), not any app's (issue 12, item 9) */
+  assert_false(wl_exception_covers(&dns, chrome) || wl_exception_covers(&dns_tcp, ""));
+  assert_true(wl_exception_covers(&dhcp, chrome) && wl_exception_covers(&dhcp6, ""));
+  assert_true(wl_exception_covers(&nd, "") && wl_exception_covers(&loop, chrome));
+  assert_true(wl_exception_covers(&igmp, "") && wl_exception_covers(&mld, ""));
+  assert_false(wl_exception_covers(&web, chrome) || wl_exception_covers(&in53, svchost) ||
+               wl_exception_covers(&icmp4, "") || wl_exception_covers(&web, svchost));
 }
 
 /* The identity (and so the filter keys) does not depend on how a rule was written. */

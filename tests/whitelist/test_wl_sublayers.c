@@ -148,6 +148,7 @@ static void test_permit_keeps_appcontainer_blocked(void **st) {
   r.proto = -1;
   wl_filter f[WL_RULE_MAX_FILTERS];
   size_t n = 0, added = 0, adopted = 0;
+  assert_int_equal(wl_sim_set_file(e, app, 1), WL_OK);
   assert_int_equal(wl_rule_filters(e, &r, f, WL_RULE_MAX_FILTERS, &n), WL_OK);
   assert_int_equal(wl_engine_begin(e), WL_OK);
   assert_int_equal(wl_objects_ensure(e), WL_OK);

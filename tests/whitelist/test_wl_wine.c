@@ -27,6 +27,7 @@
 #include "whitelist/enforce.h"
 #include "whitelist/open.h"
 #include "whitelist/rule.h"
+#include "whitelist/whitelist_int.h"
 #include "tests/support/fake_ctl.h"
 #include "tests/support/test_filter.h"
 
@@ -128,6 +129,8 @@ static void test_filters_through_the_dll(void **state) {
   rule(&r[1], "C:\\Apps\\update.exe", WL_DIR_OUT, 6, "", "203.0.113.7,2001:db8:5::/48", "", "");
   rule(&r[2], "C:\\Apps\\server.exe", WL_DIR_IN, 6, "3000", "", "", PKG_SID);
   rule(&r[3], "", WL_DIR_IN, 17, "137-138,5353", "", "", "");
+  for (int i = 0; i < 3; i++) /* the apps are installed: an app id needs the file */
+    assert_int_equal(wl_fakectl_set_file(e, r[i].app, 1), WL_OK);
   for (int i = 0; i < NRULES; i++)
     assert_int_equal(wl_rule_resolve(e, NULL, &r[i]), WL_OK);
   assert_string_equal(r[0].app_nt, "\\device\\harddiskvolume3\\program files\\browser\\b.exe");
@@ -138,7 +141,10 @@ static void test_filters_through_the_dll(void **state) {
   /* The enforce set too (persistent variant, inbound included). */
   wl_filter *enf = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *enf);
   size_t nenf = 0;
-  assert_int_equal(wl_enforce_filters(1, 1, enf, WL_ENFORCE_MAX_FILTERS, &nenf), WL_OK);
+  wl_enforce_set *set = calloc(1, sizeof *set);
+  assert_int_equal(wl_enforce_set_make(e, 1, 1, 3390, set), WL_OK);
+  assert_int_equal(wl_enforce_filters(set, 1, enf, WL_ENFORCE_MAX_FILTERS, &nenf), WL_OK);
+  free(set);
   assert_int_equal(wl_engine_begin(e), WL_OK);
   for (size_t i = 0; i < nenf; i++)
     assert_int_equal(wl_engine_filter_add(e, &enf[i]), WL_OK);
@@ -204,9 +210,89 @@ static void test_filters_through_the_dll(void **state) {
   free(r), free(rows), free(enf), free(want), free(got), free(rep);
 }
 
+/* Through the real backend and the DLL: an app id needs the file (item 8); a renumbered
+ * volume moves a rule's app id and verify --repair follows it (item 15); enforce's DNS
+ * exception is the DNS client's (svchost.exe from GetSystemDirectoryW) and a remote session's
+ * listener is kept (GetSystemMetrics / RegGetValueW answered by fake_ctl) (item 9). */
+static wl_decision fake_decide(wl_engine *e, const char *line) {
+  wl_attempt a;
+  wl_decision d;
+  assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+  assert_int_equal(wl_fakectl_classify(e, &a, &d), WL_OK);
+  return d;
+}
+
+static void test_files_machine_and_exceptions(void **state) {
+  (void)state;
+  wl_engine *e = NULL;
+  wl_store *s = NULL;
+  wl_fakectl_remote_session(1, 3390);
+  assert_int_equal(wl_whitelist_open(DB, "wfp", 0, &s, &e), WL_OK);
+  wl_machine m;
+  assert_int_equal(wl_engine_machine(e, &m), WL_OK);
+  assert_int_equal(m.remote, 1);
+  assert_int_equal(m.remote_port, 3390);
+  wl_rule r;
+  rule(&r, "C:\\Apps\\gone.exe", WL_DIR_OUT, 6, "443", "", "", "");
+  assert_int_equal(wl_rule_resolve(e, NULL, &r), WL_E_NOTFOUND); /* not installed */
+  assert_non_null(strstr(wl_errmsg(), "ERROR_FILE_NOT_FOUND"));
+  assert_int_equal(wl_fakectl_set_file(e, r.app, 1), WL_OK);
+  assert_int_equal(wl_rule_resolve(e, NULL, &r), WL_OK);
+  wl_rule_row row;
+  wl_apply_result res;
+  assert_int_equal(wl_rules_add(e, s, &r, &row, 1, &res), WL_OK);
+  wl_verify_report *rep = calloc(1, sizeof *rep);
+  assert_int_equal(wl_fakectl_set_drive(e, 'C', "\\device\\harddiskvolume9"), WL_OK);
+  assert_int_equal(wl_rules_verify(e, s, 0, rep), WL_OK);
+  int moved = 0;
+  for (size_t i = 0; i < rep->n_issues; i++)
+    moved |= rep->issues[i].kind == WL_ISSUE_APPID;
+  assert_true(moved);
+  assert_int_equal(wl_rules_verify(e, s, WL_VERIFY_REPAIR, rep), WL_OK);
+  assert_int_equal(wl_rules_verify(e, s, 0, rep), WL_OK);
+  assert_int_equal(rep->issues_total, 0);
+  assert_int_equal(wl_fakectl_set_drive(e, 'C', "\\device\\harddiskvolume3"), WL_OK);
+  assert_int_equal(wl_rules_verify(e, s, WL_VERIFY_REPAIR, rep), WL_OK); /* and back */
+  assert_int_equal(wl_fakectl_set_file(e, r.app, 0), WL_OK); /* uninstalled */
+  assert_int_equal(wl_rules_verify(e, s, 0, rep), WL_OK);
+  assert_int_equal(rep->issues_total, 1);
+  assert_int_equal(rep->issues[0].kind, WL_ISSUE_UNRESOLVED);
+  free(rep);
+  /* enforce's set through the backend: svchost.exe's app id from the system folder */
+  wl_enforce_set *set = calloc(1, sizeof *set);
+  wl_filter *enf = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *enf);
+  size_t nenf = 0, added = 0, adopted = 0;
+  assert_int_equal(wl_enforce_set_make(e, 1, 1, m.remote_port, set), WL_OK);
+  assert_int_equal(wl_enforce_filters(set, 1, enf, WL_ENFORCE_MAX_FILTERS, &nenf), WL_OK);
+  assert_int_equal(wl_engine_begin(e), WL_OK);
+  assert_int_equal(wl_objects_ensure(e), WL_OK);
+  assert_int_equal(wl_filters_put(e, enf, nenf, &added, &adopted), WL_OK);
+  assert_int_equal(wl_engine_commit(e), WL_OK);
+  static const char dns_svchost[] =
+      "{\"ts\":\"2026-01-01T00:00:00Z\",\"app\":\"C:\\\\Windows\\\\System32\\\\svchost.exe\","
+      "\"dir\":\"out\",\"proto\":\"udp\",\"local\":\"10.0.0.5:50000\",\"remote\":\"8.8.8.8:53\"}";
+  static const char dns_app[] =
+      "{\"ts\":\"2026-01-01T00:00:00Z\",\"app\":\"C:\\\\Apps\\\\server.exe\","
+      "\"dir\":\"out\",\"proto\":\"udp\",\"local\":\"10.0.0.5:50000\",\"remote\":\"8.8.8.8:53\"}";
+  static const char rdp_in[] =
+      "{\"ts\":\"2026-01-01T00:00:00Z\",\"app\":\"C:\\\\Windows\\\\System32\\\\svchost.exe\","
+      "\"dir\":\"in\",\"proto\":\"tcp\",\"local\":\"10.0.0.5:3390\",\"remote\":\"10.0.0.7:50000\"}";
+  assert_int_equal(fake_decide(e, dns_svchost).action, WL_ACTION_PERMIT);
+  assert_int_equal(fake_decide(e, dns_app).action, WL_ACTION_BLOCK);
+  assert_int_equal(fake_decide(e, rdp_in).action, WL_ACTION_PERMIT);
+  wl_uninstall_report ur;
+  assert_int_equal(wl_uninstall(e, s, &ur), WL_OK);
+  free(enf);
+  free(set);
+  wl_engine_close(e);
+  wl_store_close(s);
+  wl_fakectl_remote_session(0, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_filters_through_the_dll, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_files_machine_and_exceptions, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
