@@ -16,6 +16,7 @@
 
 #include "common/wl_err.h"
 #include "engine/engine.h"
+#include "engine/sim/sim.h"
 #include "store/store.h"
 #include "tests/support/test_files.h"
 #include "whitelist/policy.h"
@@ -45,6 +46,9 @@ static size_t import(const char *text, unsigned flags, int want, const char *wan
   wl_policy_report rep;
   assert_int_equal(wl_store_open(db, NULL, &s), WL_OK);
   assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
+  /* The app is on this machine (an app id needs the file: issue 12 item 8). */
+  assert_int_equal(wl_sim_set_file(e, "C:\\Program Files\\Mozilla Firefox\\firefox.exe", 1),
+                   WL_OK);
   size_t n = 0, nf = 0, nf0 = 0;
   wl_filter *f = NULL;
   assert_int_equal(wl_engine_filter_enum(e, NULL, &f, &nf0), WL_OK);
