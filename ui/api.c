@@ -33,7 +33,8 @@ typedef struct api_body { /* a POST body: {"ids": [...], "scope": "...", "confir
 
 static int open_store(wl_ui *u, int engine, wl_store **s, wl_engine **e) {
   int rc = wl_whitelist_need_store(u->db_path);
-  return rc ? rc : wl_whitelist_open(u->db_path, engine ? u->engine_spec : NULL, 0, s, e);
+  return rc ? rc : wl_whitelist_open(u->db_path, engine ? u->engine_spec : NULL, 0, s,
+                                     engine ? e : NULL);
 }
 
 /* ---------------------------------------------------------------- request bodies */
