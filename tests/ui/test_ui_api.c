@@ -105,7 +105,11 @@ static char *cli_json(const char *cmd) {
   static char out[1 << 20];
   assert_int_equal(world_spawn_wait(&g_w, 30000, cmd, "--json", NULL), 0);
   assert_true(world_read(g_w.scratch, out, sizeof out) > 0);
-  char *p = out;
+  char *p = out, *q = out;
+  for (const char *r = out; *r; r++) /* stdout is a text stream on Windows: CRLF */
+    if (*r != '\r')
+      *q++ = *r;
+  *q = 0;
   if (!strncmp(p, "wfplearn: simulated engine", 26))
     p = strchr(p, '\n') + 1;
   return p;
