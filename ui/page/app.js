@@ -93,6 +93,7 @@ function timelineChart(tl) {
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
   svg.setAttribute('class', 'chart');
+  svg.setAttribute('preserveAspectRatio', 'none');
   svg.setAttribute('role', 'img');
   const sum = (v) => v.reduce((a, b) => a + b, 0);
   svg.setAttribute('aria-label', `events per hour over ${n / 24} days from ${fmtTime(tl.start)}: ${sum(tl.allowed)} allowed, ${sum(tl.blocked)} blocked`);
@@ -128,7 +129,7 @@ function proposalCard(p) {
   const chartBox = el('div', { class: 'chart-box' });
   const tlBtn = el('button', { type: 'button', class: 'secondary', onclick: () => showTimeline(p, chartBox, tlBtn) }, 'Timeline');
   const ends = p.remotes.length ? p.remotes.join(', ') + (p.remotes_more ? ' …' : '') : 'any address';
-  const ports = p.ports.length ? p.ports.join(', ') : 'any port';
+  const ports = p.ports.length ? (p.dir === 'in' ? 'local port ' : 'port ') + p.ports.join(', ') : 'any port';
   return el('article', { class: 'proposal', 'data-id': p.id },
     el('div', { class: 'head' },
       el('span', { class: 'dir ' + p.dir }, p.dir === 'in' ? 'inbound' : 'outbound'),
@@ -137,7 +138,7 @@ function proposalCard(p) {
         el('b', { class: 'allowed-key' }, String(p.allowed)), ' allowed, ', String(p.flows), ' flows')),
     el('dl', { class: 'facts' },
       el('dt', {}, 'seen'), el('dd', {}, fmtTime(p.first_seen) + ' .. ' + fmtTime(p.last_seen)),
-      el('dt', {}, 'endpoints'), el('dd', {}, protoName(p.proto) + ' ' + (p.dir === 'in' ? 'local ' : '') + ports + ' · ' + ends),
+      el('dt', {}, 'endpoints'), el('dd', {}, (p.proto === null ? 'any protocol' : protoName(p.proto)) + ', ' + ports + ' · ' + ends),
       p.blocked_by.length ? [el('dt', {}, 'blocked by'), el('dd', {}, p.blocked_by.map((b) =>
         (b.name ? `"${b.name}"` : 'filter ' + b.filter_id) + (b.provider ? ' (' + b.provider + ')' : '') + ' ×' + b.count).join('; '))] : null),
     p.flags.length ? el('ul', { class: 'flags' }, p.flags.map((f) =>
