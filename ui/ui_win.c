@@ -5,6 +5,7 @@
 #include <winsock2.h>
 #include <windows.h>
 #include <bcrypt.h>
+#include <objbase.h>
 #include <shellapi.h>
 #include <errno.h>
 #include <string.h>
@@ -49,7 +50,11 @@ int wl_ui_open_browser(const char *url) {
   wchar_t w[512];
   if (!MultiByteToWideChar(CP_UTF8, 0, url, -1, w, (int)(sizeof w / sizeof w[0])))
     return wl_err(WL_E_INVAL, "URL too long");
+  /* ShellExecute may hand the URL to a shell extension through COM: initialise it first */
+  HRESULT co = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED | COINIT_DISABLE_OLE1DDE);
   HINSTANCE h = ShellExecuteW(NULL, L"open", w, NULL, NULL, SW_SHOWNORMAL);
+  if (SUCCEEDED(co))
+    CoUninitialize();
   return (INT_PTR)h > 32 ? WL_OK
                          : wl_err(WL_E_UNSUPPORTED, "ShellExecuteW: error %ld", (long)(INT_PTR)h);
 }
