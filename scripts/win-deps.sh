@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # win-deps.sh — cross-build the third-party libraries of the Windows build (SQLite, cmocka,
-# expat, libmicrohttpd) for x86_64-w64-mingw32 from Debian's *source* packages into PREFIX/{include,lib}
-# (static libraries only). Nothing is fetched from anywhere but the configured Debian repository
+# expat, libmicrohttpd) for x86_64-w64-mingw32 from Debian's *source* packages into
+# PREFIX/{include,lib} (static libraries only). Nothing is fetched from anywhere but the configured Debian repository
 # and nothing lands in the repo: sources are cached beside PREFIX (PREFIX-src, override with
 # WL_WIN_DEPS_SRC).
 #
@@ -196,7 +196,7 @@ build_expat() {
 
 # libmicrohttpd (the review page's HTTP server, `wfplearn ui`): autotools, static, HTTP only
 # (no TLS: it serves 127.0.0.1), the threads configure finds (winpthreads with the -posix
-# compiler), no docs or examples. Debian's tree ships a
+# compiler: it reports W32 threads as unavailable), no docs or examples. Debian's tree ships a
 # generated configure. Users define nothing extra for the static library; they link ws2_32.
 build_mhd() {
   [ -f "$prefix/include/microhttpd.h" ] && [ -f "$prefix/lib/libmicrohttpd.a" ] && return 0
@@ -205,7 +205,6 @@ build_mhd() {
   b=$src/build-libmicrohttpd
   : >"$logf"
   log "libmicrohttpd: cross-building $(basename "$dir")"
-  [ -x "$dir/configure" ] || (cd "$dir" && run "$logf" autoreconf -fi)
   rm -rf "$b" && mkdir -p "$b"
   (cd "$b" && run "$logf" "$dir/configure" --host="$triple" --prefix="$prefix" \
     --libdir="$prefix/lib" --enable-static --disable-shared --disable-https --without-gnutls \
