@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # win-deps.sh — cross-build the third-party libraries of the Windows build (SQLite, cmocka,
 # expat, libmicrohttpd) for x86_64-w64-mingw32 from Debian's *source* packages into
-# PREFIX/{include,lib} (static libraries only). Nothing is fetched from anywhere but the configured Debian repository
-# and nothing lands in the repo: sources are cached beside PREFIX (PREFIX-src, override with
-# WL_WIN_DEPS_SRC).
+# PREFIX/{include,lib} (static libraries only). Nothing is fetched from anywhere but the
+# configured Debian repository and nothing lands in the repo: sources are cached beside PREFIX
+# (PREFIX-src, override with WL_WIN_DEPS_SRC).
 #
 #   scripts/win-deps.sh PREFIX        e.g. build/win-deps (scripts/setup.sh passes that)
 #

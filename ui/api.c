@@ -18,23 +18,24 @@
 #include "whitelist/open.h"
 #include "whitelist/proposal.h"
 
-#define API_MAX_IDS 256            /* as promote and revoke on the command line */
-#define API_TIMELINE_HOURS 168     /* one week of hourly buckets, ending at the newest event */
+#define API_MAX_IDS           256 /* as promote and revoke on the command line */
+#define API_TIMELINE_HOURS    168 /* one week of hourly buckets, ending at the newest event */
 #define API_ENFORCE_DEFAULT_S 60u
-#define API_ENFORCE_MAX_S 86400u
+#define API_ENFORCE_MAX_S     86400u
 
 typedef struct api_body { /* a POST body: {"ids": [...], "scope": "...", "confirm_within": S} */
   int64_t ids[API_MAX_IDS];
   size_t n_ids;
-  int scope;          /* -1: the proposed one */
+  int scope; /* -1: the proposed one */
   unsigned within_s;
   int inbound;
 } api_body;
 
 static int open_store(wl_ui *u, int engine, wl_store **s, wl_engine **e) {
   int rc = wl_whitelist_need_store(u->db_path);
-  return rc ? rc : wl_whitelist_open(u->db_path, engine ? u->engine_spec : NULL, 0, s,
-                                     engine ? e : NULL);
+  return rc ? rc
+            : wl_whitelist_open(u->db_path, engine ? u->engine_spec : NULL, 0, s,
+                                engine ? e : NULL);
 }
 
 /* ---------------------------------------------------------------- request bodies */
@@ -201,8 +202,8 @@ static int timeline_write(wl_store *s, int64_t id, FILE *f) {
     wl_time_format(t->start, t0);
     fprintf(f, "{\"id\":%lld,\"app\":", (long long)id);
     wl_json_write_string(f, t->app[0] ? t->app : NULL);
-    fprintf(f, ",\"dir\":\"%s\",\"start\":\"%s\",\"hour_s\":3600", t->dir == WL_DIR_IN ? "in" : "out",
-            t0);
+    fprintf(f, ",\"dir\":\"%s\",\"start\":\"%s\",\"hour_s\":3600",
+            t->dir == WL_DIR_IN ? "in" : "out", t0);
     write_counts(f, "allowed", t->allowed);
     write_counts(f, "blocked", t->blocked);
     fputs("}\n", f);
@@ -298,7 +299,8 @@ static int act(wl_ui *u, const char *what, const api_body *b, FILE *f) {
     if (!rc)
       rc = wl_enforce_start(s, &o, &pid);
     if (!rc)
-      fprintf(f, "{\"mode\":\"pending\",\"confirm_within\":%u,\"rules\":%zu,\"watchdog_pid\":%lu}\n",
+      fprintf(f,
+              "{\"mode\":\"pending\",\"confirm_within\":%u,\"rules\":%zu,\"watchdog_pid\":%lu}\n",
               b->within_s, nrules, (unsigned long)pid);
   } else if (!rc) {
     rc = !strcmp(what, "confirm") ? wl_enforce_confirm(e, s) : wl_enforce_relax(e, s);

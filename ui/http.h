@@ -18,11 +18,11 @@
 typedef struct wl_http wl_http;
 
 typedef struct wl_http_req {
-  const char *method, *path;       /* "GET", "/api/status" (no query) */
+  const char *method, *path;        /* "GET", "/api/status" (no query) */
   const char *host, *origin, *auth; /* headers, NULL when absent */
-  const char *body;                /* NUL-terminated, may be "" */
+  const char *body;                 /* NUL-terminated, may be "" */
   size_t body_len;
-  void *conn;                      /* for wl_http_query */
+  void *conn; /* for wl_http_query */
 } wl_http_req;
 
 /* The value of ?key=... (URL-decoded), or NULL. */

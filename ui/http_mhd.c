@@ -18,7 +18,7 @@
 #include "ui/ui_os.h"
 
 #define HTTP_MAX_CONNECTIONS 16
-#define HTTP_IDLE_TIMEOUT_S 30
+#define HTTP_IDLE_TIMEOUT_S  30
 
 struct wl_http {
   struct MHD_Daemon *d;
@@ -41,10 +41,10 @@ const char *wl_http_query(const wl_http_req *req, const char *key) {
 }
 
 static enum MHD_Result queue(struct MHD_Connection *c, const wl_http_resp *r) {
-  struct MHD_Response *resp = r->owned && r->body
-      ? MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE)
-      : MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
-                                        MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *resp =
+      r->owned && r->body ? MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE)
+                          : MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
+                                                            MHD_RESPMEM_PERSISTENT);
   if (!resp) {
     if (r->owned)
       free(r->body);
@@ -85,8 +85,8 @@ static int body_append(conn_state *st, size_t max, const char *data, size_t n) {
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls) {
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
   wl_http *h = cls;
   conn_state *st = *con_cls;
   (void)version;

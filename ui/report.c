@@ -158,12 +158,14 @@ void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) 
   wl_ports_write_json(f, r->ports, ok ? r->n_ports : 0);
   fputs(",\"remotes\":", f);
   wl_remotes_write_json(f, r->remotes, ok ? r->n_remotes : 0);
-  fprintf(f, ",\"allowed\":%llu,\"blocked\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
-             "\"flags\":",
+  fprintf(f,
+          ",\"allowed\":%llu,\"blocked\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
+          "\"flags\":",
           (unsigned long long)p->evidence.allowed, (unsigned long long)p->evidence.blocked, t1, t2);
   json_flags(f, p->flags);
-  fprintf(f, ",\"flows\":%llu,\"remote_count\":%u,\"remotes_more\":%s,\"promotable\":%s,"
-             "\"blocked_by\":",
+  fprintf(f,
+          ",\"flows\":%llu,\"remote_count\":%u,\"remotes_more\":%s,\"promotable\":%s,"
+          "\"blocked_by\":",
           (unsigned long long)p->evidence.flows, (unsigned)p->evidence.n_addrs,
           p->evidence.addrs_overflow ? "true" : "false", ok ? "true" : "false");
   json_blocked_by(f, s, &p->evidence);

@@ -21,7 +21,8 @@ int wl_ui_memfile_take(FILE *f, size_t max, char **buf, size_t *len) {
   int rc = WL_OK;
   long n = 0;
   *buf = NULL, *len = 0;
-  if (fflush(f) || ferror(f) || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+  if (fflush(f) || ferror(f) || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET))
     rc = wl_err(WL_E_IO, "writing the answer failed");
   else if ((size_t)n > max)
     rc = wl_err(WL_E_TOOBIG, "the answer is larger than %zu bytes", max);
@@ -57,11 +58,15 @@ void wl_ui_error(wl_http_resp *resp, int status, const char *msg) {
 
 static int status_of(int rc) {
   switch (rc) {
-  case WL_E_NOTFOUND: return 404;
+  case WL_E_NOTFOUND:
+    return 404;
   case WL_E_EXISTS:
-  case WL_E_CONFLICT: return 409;
-  case WL_E_TOOBIG: return 413;
-  default: return wl_err_is_user(rc) ? 400 : 500;
+  case WL_E_CONFLICT:
+    return 409;
+  case WL_E_TOOBIG:
+    return 413;
+  default:
+    return wl_err_is_user(rc) ? 400 : 500;
   }
 }
 
@@ -100,7 +105,8 @@ static int host_ok(const wl_ui *u, const char *host) {
 }
 
 static int origin_ok(const wl_ui *u, const char *origin) {
-  return origin && (!strcmp(origin, u->origin_ip) || !wl_strncasecmp(origin, u->origin_name, SIZE_MAX));
+  return origin &&
+         (!strcmp(origin, u->origin_ip) || !wl_strncasecmp(origin, u->origin_name, SIZE_MAX));
 }
 
 static void serve_asset(const wl_http_req *req, wl_http_resp *resp) {

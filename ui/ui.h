@@ -13,9 +13,9 @@
 
 #include <stdint.h>
 
-#define WL_UI_MAX_BODY (64u * 1024)   /* a request body; larger is 413 */
-#define WL_UI_TOKEN_BYTES 16          /* 128 bits, shown as 32 hex digits */
-#define WL_UI_URL_MAX 96
+#define WL_UI_MAX_BODY    (64u * 1024) /* a request body; larger is 413 */
+#define WL_UI_TOKEN_BYTES 16           /* 128 bits, shown as 32 hex digits */
+#define WL_UI_URL_MAX     96
 
 typedef struct wl_ui wl_ui;
 

@@ -2,12 +2,14 @@
  * file in %TEMP%, ShellExecuteW for the default browser. */
 #include "ui/ui_os.h"
 
-#include <winsock2.h>
-#include <windows.h>
+#include <winsock2.h> /* before windows.h, which would pull in the old winsock.h */
+
+#include <windows.h> /* before the headers that need its types */
+
 #include <bcrypt.h>
+#include <errno.h>
 #include <objbase.h>
 #include <shellapi.h>
-#include <errno.h>
 #include <string.h>
 
 #include "common/wl_err.h"

@@ -1,9 +1,9 @@
 /* http_client_win.c — tests/ui/http_client.h on Winsock (the Windows flavour, under wine). */
 #include "tests/ui/http_client.h"
 
-#include <winsock2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <winsock2.h>
 
 int tc_http_raw(uint16_t port, const char *req, size_t len, char **out, size_t *n) {
   static int started;

@@ -40,8 +40,8 @@ static ans http(const char *method, const char *path, const char *host, const ch
   size_t blen = body ? strlen(body) : 0, n = 0;
   char *req = malloc(blen + 1024);
   assert_non_null(req);
-  int k = snprintf(req, 1024, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method,
-                   path, host ? host : g_host);
+  int k = snprintf(req, 1024, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, path,
+                   host ? host : g_host);
   if (token)
     k += snprintf(req + k, 1024 - (size_t)k, "Authorization: Bearer %s\r\n", token);
   if (origin)
