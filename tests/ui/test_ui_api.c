@@ -6,7 +6,8 @@
  *     /api/status is the `status --json` object;
  *   - POST promote / revoke / enforce / confirm / relax do what the commands do: filters in the
  *     sim engine appear and go, the mode moves learn -> pending -> enforce -> learn;
- *   - bad JSON, unknown ids and bad values answer {"error": "..."} with 400 / 404.
+ *   - bad JSON, unknown ids and bad values answer {"error": "..."} with 400 / 404;
+ *   - each proposal's hourly timeline adds up to the allowed and blocked counts review shows.
  * The server runs in this process; the client is tests/ui/http_client.h. The test executable
  * doubles as wfplearn for enforce's watchdog (tests/support/test_wl_world.h). */
 #include <setjmp.h>
@@ -219,6 +220,52 @@ static void test_same_documents_as_cli(void **state) {
 
 /* ---------------------------------------------------------------- actions */
 
+/* Sum of a top-level array of numbers member. */
+static uint64_t member_sum(const char *body, const char *key) {
+  wl_json_arena ar = {0};
+  const wl_json *root = NULL;
+  uint64_t sum = 0, v = 0;
+  if (wl_json_parse(&ar, body, strlen(body), &root, NULL) != WL_OK)
+    fail_msg("not JSON: %s", body);
+  const wl_json *arr = wl_json_get(root, key);
+  assert_non_null(arr);
+  assert_int_equal(arr->len, 168);
+  for (const wl_json *x = arr->child; x; x = x->next) {
+    assert_int_equal(wl_json_uint64(x, &v), WL_OK);
+    sum += v;
+  }
+  wl_json_arena_free(&ar);
+  return sum;
+}
+
+/* The timeline of every proposal counts, hour by hour, exactly the events review counted (the
+ * world's traffic lies within the week the timeline covers). */
+static void test_timeline_counts(void **state) {
+  (void)state;
+  ans list = get("/api/proposals");
+  wl_json_arena ar = {0};
+  const wl_json *root = NULL;
+  assert_int_equal(wl_json_parse(&ar, list.body, strlen(list.body), &root, NULL), WL_OK);
+  size_t n = 0;
+  for (const wl_json *p = root->child; p; p = p->next, n++) {
+    int64_t id = 0;
+    uint64_t allowed = 0, blocked = 0;
+    char path[64];
+    assert_int_equal(wl_json_int64(wl_json_get(p, "id"), &id), WL_OK);
+    assert_int_equal(wl_json_uint64(wl_json_get(p, "allowed"), &allowed), WL_OK);
+    assert_int_equal(wl_json_uint64(wl_json_get(p, "blocked"), &blocked), WL_OK);
+    snprintf(path, sizeof path, "/api/timeline?id=%lld", (long long)id);
+    ans t = get(path);
+    assert_int_equal(t.status, 200);
+    assert_int_equal(member_sum(t.body, "allowed"), allowed);
+    assert_int_equal(member_sum(t.body, "blocked"), blocked);
+    expect(t, 200, NULL);
+  }
+  assert_true(n >= 10);
+  wl_json_arena_free(&ar);
+  expect(list, 200, NULL);
+}
+
 /* The first proposal of app 0 (outbound, no warnings in the world's traffic). */
 static int64_t first_proposal(void) {
   ans a = get("/api/proposals");
@@ -322,6 +369,7 @@ static int ui_tests(void) {
       cmocka_unit_test(test_host_and_origin),
       cmocka_unit_test(test_methods_and_bodies),
       cmocka_unit_test(test_same_documents_as_cli),
+      cmocka_unit_test(test_timeline_counts),
       cmocka_unit_test(test_promote_revoke),
       cmocka_unit_test(test_enforce_confirm_relax),
   };
