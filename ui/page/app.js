@@ -115,10 +115,11 @@ function timelineChart(tl) {
 
 async function showTimeline(p, box, btn) {
   btn.disabled = true;
+  box.replaceChildren(el('p', { class: 'hint' }, 'counting the week\'s events per hour…'));
   try {
     box.replaceChildren(timelineChart(await api('GET', 'timeline?id=' + p.id)));
     btn.remove();
-  } catch (e) { say(e.message, true); btn.disabled = false; }
+  } catch (e) { say(e.message, true); box.replaceChildren(); btn.disabled = false; }
 }
 
 function proposalCard(p) {
