@@ -32,7 +32,7 @@ if (!exe) {
 }
 let browser;
 try {
-  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
+  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 } catch (e) {
   console.log('SKIP: chromium cannot start here: ' + e.message.split('\n')[0]);
   process.exit(77);
