@@ -136,82 +136,6 @@ static void get_flags(FILE *f, wl_http_resp *resp) {
   wl_ui_answer(resp, WL_OK, f);
 }
 
-/* ---------------------------------------------------------------- timeline */
-
-typedef struct timeline {
-  int64_t app_id;
-  int dir, found;
-  char app[WL_PATH_MAX];
-  uint64_t start;
-  uint64_t allowed[API_TIMELINE_HOURS], blocked[API_TIMELINE_HOURS];
-} timeline;
-
-static int find_app(void *ctx, const wl_app_summary *a) {
-  timeline *t = ctx;
-  if (a->app_id != t->app_id)
-    return 0;
-  wl_strlcpy(t->app, a->path, sizeof t->app);
-  t->found = 1;
-  return 1; /* stop */
-}
-
-static int count_event(void *ctx, const wl_event *ev) {
-  timeline *t = ctx;
-  const uint64_t hour = 3600 * WL_TICKS_PER_SEC;
-  if (ev->dir != t->dir || ev->ts < t->start || strcmp(ev->app, t->app))
-    return 0;
-  uint64_t i = (ev->ts - t->start) / hour;
-  if (i >= API_TIMELINE_HOURS)
-    return 0;
-  if (ev->type == WL_EVT_ALLOW || ev->type == WL_EVT_CAP_ALLOW)
-    t->allowed[i]++;
-  else if (ev->type == WL_EVT_DROP || ev->type == WL_EVT_CAP_DROP)
-    t->blocked[i]++;
-  return 0;
-}
-
-static void write_counts(FILE *f, const char *key, const uint64_t *v) {
-  fprintf(f, ",\"%s\":[", key);
-  for (size_t i = 0; i < API_TIMELINE_HOURS; i++)
-    fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
-  fputc(']', f);
-}
-
-/* Events per hour of one proposal's app and direction, allowed vs blocked, over the week
- * before the newest event (raw events are what the store keeps: learn --retain). */
-static int timeline_write(wl_store *s, int64_t id, FILE *f) {
-  const uint64_t hour = 3600 * WL_TICKS_PER_SEC;
-  wl_store_stats st;
-  timeline *t = calloc(1, sizeof *t);
-  int rc = t ? wl_proposal_split(id, &t->app_id, &t->dir) : wl_err(WL_E_NOMEM, "out of memory");
-  if (!rc)
-    rc = wl_store_apps(s, 0, find_app, t);
-  if (rc > 0)
-    rc = WL_OK;
-  if (!rc && !t->found)
-    rc = wl_err(WL_E_NOTFOUND, "no proposal %lld (see wfplearn review)", (long long)id);
-  if (!rc)
-    rc = wl_store_stats_get(s, &st);
-  if (!rc) {
-    uint64_t end = (st.last_ts / hour + 1) * hour;
-    t->start = end > API_TIMELINE_HOURS * hour ? end - API_TIMELINE_HOURS * hour : 0;
-    rc = wl_store_events(s, t->start, 0, count_event, t);
-  }
-  if (!rc) {
-    char t0[WL_TIME_STR_MAX];
-    wl_time_format(t->start, t0);
-    fprintf(f, "{\"id\":%lld,\"app\":", (long long)id);
-    wl_json_write_string(f, t->app[0] ? t->app : NULL);
-    fprintf(f, ",\"dir\":\"%s\",\"start\":\"%s\",\"hour_s\":3600",
-            t->dir == WL_DIR_IN ? "in" : "out", t0);
-    write_counts(f, "allowed", t->allowed);
-    write_counts(f, "blocked", t->blocked);
-    fputs("}\n", f);
-  }
-  free(t);
-  return rc;
-}
-
 static void get_timeline(wl_ui *u, const wl_http_req *req, FILE *f, wl_http_resp *resp) {
   const char *v = wl_http_query(req, "id");
   char *end = NULL;
@@ -220,7 +144,7 @@ static void get_timeline(wl_ui *u, const wl_http_req *req, FILE *f, wl_http_resp
   int rc = (!v || !*v || *end || id < 1) ? wl_err(WL_E_INVAL, "timeline needs ?id=PROPOSAL")
                                          : open_store(u, 0, &s, NULL);
   if (!rc)
-    rc = timeline_write(s, id, f);
+    rc = wl_ui_timeline_write(&u->timelines, s, id, f);
   wl_store_close(s);
   wl_ui_answer(resp, rc, f);
 }

@@ -175,6 +175,7 @@ uint16_t wl_ui_port(const wl_ui *u) { return wl_http_port(u->http); }
 void wl_ui_stop(wl_ui *u) {
   if (!u)
     return;
-  wl_http_stop(u->http);
+  wl_http_stop(u->http); /* no request runs past this */
+  wl_ui_timelines_free(u->timelines);
   free(u);
 }
