@@ -46,6 +46,7 @@ int wl_cmd_relax(wl_cli *cli, int argc, char **argv);
 int wl_cmd_export(wl_cli *cli, int argc, char **argv);
 int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv);
 int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv);
+int wl_cmd_ui(wl_cli *cli, int argc, char **argv); /* the review page (cli/cmd_ui.c) */
 int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv); /* internal: holds enforce's session */
 
 /* Helpers for commands. */

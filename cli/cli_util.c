@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 #include "common/wl_json.h"
+#include "ui/report.h"
 #include "whitelist/apply.h"
 
 int wl_cli_wants_help(int argc, char **argv) {
@@ -56,20 +57,7 @@ void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json) {
   size_t n = 0;
   int rc = e ? wl_sublayers_report(e, w, &n) : WL_E_UNSUPPORTED;
   if (json) {
-    fputs(",\"sublayers\":", f);
-    if (rc) {
-      fputs("null", f);
-      return;
-    }
-    for (size_t i = 0; i < n; i++) {
-      fputs(i ? "," : "{", f);
-      wl_json_write_string(f, w[i].name);
-      if (w[i].present)
-        fprintf(f, ":%u", (unsigned)w[i].weight);
-      else
-        fputs(":null", f);
-    }
-    fputs("}", f);
+    wl_report_sublayers(f, e); /* the same member as the page's /api/status */
     return;
   }
   if (rc) {

@@ -9,6 +9,7 @@
 #include "common/wl_err.h"
 #include "common/wl_json.h"
 #include "store/store.h"
+#include "ui/report.h"
 #include "whitelist/apply.h"
 #include "whitelist/open.h"
 #include "whitelist/proposal.h"
@@ -61,67 +62,8 @@ static const char *proto_name(int p) {
   }
 }
 
-static void json_flags(FILE *f, uint32_t flags) {
-  int first = 1;
-  fputc('[', f);
-  for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
-    if (flags & bit) {
-      fprintf(f, "%s\"%s\"", first ? "" : ",", wl_proposal_flag_name(bit));
-      first = 0;
-    }
-  fputc(']', f);
-}
-
-static void json_blocked_by(FILE *f, wl_store *s, const wl_evidence *evd) {
-  fputc('[', f);
-  for (uint32_t i = 0; i < evd->n_filters; i++) {
-    wl_filter_info fi;
-    int known = wl_store_filter_info_get(s, evd->filters[i].filter_id, &fi) == WL_OK;
-    fprintf(f, "%s{\"filter_id\":%llu,\"count\":%llu,\"name\":", i ? "," : "",
-            (unsigned long long)evd->filters[i].filter_id,
-            (unsigned long long)evd->filters[i].count);
-    wl_json_write_string(f, known && fi.name[0] ? fi.name : NULL);
-    fputs(",\"provider\":", f);
-    wl_json_write_string(f, known && fi.provider[0] ? fi.provider : NULL);
-    fprintf(f, ",\"ours\":%s}", known && fi.ours ? "true" : "false");
-  }
-  fputc(']', f);
-  wl_err_clear();
-}
-
 static const char *shown_app(const wl_proposal *p) {
   return p->app_dos[0] ? p->app_dos : p->app[0] ? p->app : NULL;
-}
-
-static void json_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
-  char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
-  int ok = wl_proposal_rule(p, -1, r) == WL_OK;
-  wl_time_format(p->evidence.first_seen, t1);
-  wl_time_format(p->evidence.last_seen, t2);
-  fprintf(f, "{\"id\":%lld,\"app\":", (long long)p->id);
-  wl_json_write_string(f, shown_app(p));
-  fputs(",\"app_nt\":", f);
-  wl_json_write_string(f, p->app[0] ? p->app : NULL);
-  fprintf(f, ",\"dir\":\"%s\",\"proto\":", p->dir == WL_DIR_IN ? "in" : "out");
-  if (p->proto >= 0)
-    fprintf(f, "%d", (int)p->proto);
-  else
-    fputs("null", f);
-  fprintf(f, ",\"scope\":\"%s\",\"ports\":", wl_scope_name(p->choice.scope));
-  wl_ports_write_json(f, r->ports, ok ? r->n_ports : 0);
-  fputs(",\"remotes\":", f);
-  wl_remotes_write_json(f, r->remotes, ok ? r->n_remotes : 0);
-  fprintf(f, ",\"allowed\":%llu,\"blocked\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
-             "\"flags\":",
-          (unsigned long long)p->evidence.allowed, (unsigned long long)p->evidence.blocked, t1, t2);
-  json_flags(f, p->flags);
-  fprintf(f, ",\"flows\":%llu,\"remote_count\":%u,\"remotes_more\":%s,\"promotable\":%s,"
-             "\"blocked_by\":",
-          (unsigned long long)p->evidence.flows, (unsigned)p->evidence.n_addrs,
-          p->evidence.addrs_overflow ? "true" : "false", ok ? "true" : "false");
-  json_blocked_by(f, s, &p->evidence);
-  fputc('}', f);
-  wl_err_clear();
 }
 
 static void text_scope(FILE *f, const wl_proposal *p, wl_rule *r) {
@@ -219,7 +161,7 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
   for (size_t i = 0; !rc && i < n; i++) {
     if (json) {
       fputs(i ? ",\n " : "[", cli->out);
-      json_proposal(cli->out, s, &p[i], r);
+      wl_report_proposal(cli->out, s, &p[i], r);
     } else {
       text_proposal(cli->out, s, &p[i], r);
     }

@@ -8,6 +8,7 @@
 #include "common/wl_err.h"
 #include "common/wl_json.h"
 #include "store/store.h"
+#include "ui/report.h"
 #include "whitelist/apply.h"
 #include "whitelist/open.h"
 #include "whitelist/rule.h"
@@ -36,46 +37,6 @@ typedef struct list_ctx {
   wl_rule *r;
 } list_ctx;
 
-static void json_keys(FILE *f, const char *csv) {
-  fputc('[', f);
-  for (const char *p = csv; *p;) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    fprintf(f, "%s\"%.*s\"", p == csv ? "" : ",", (int)len, p);
-    p = end ? end + 1 : p + len;
-  }
-  fputc(']', f);
-}
-
-static void json_rule(FILE *f, const wl_rule_row *row, const wl_rule *r) {
-  char created[WL_TIME_STR_MAX];
-  wl_time_format(row->created, created);
-  fprintf(f, "{\"id\":%lld,\"app\":", (long long)row->id);
-  wl_json_write_string(f, row->app[0] ? row->app : NULL);
-  fputs(",\"app_nt\":", f);
-  wl_json_write_string(f, row->app_nt[0] ? row->app_nt : NULL);
-  fprintf(f, ",\"dir\":\"%s\",\"proto\":", row->dir == WL_DIR_IN ? "in" : "out");
-  if (row->proto >= 0)
-    fprintf(f, "%d", (int)row->proto);
-  else
-    fputs("null", f);
-  fputs(",\"scope\":", f);
-  wl_json_write_string(f, row->scope[0] ? row->scope : "app");
-  fputs(",\"ports\":", f);
-  wl_ports_write_json(f, r->ports, r->n_ports);
-  fputs(",\"remotes\":", f);
-  wl_remotes_write_json(f, r->remotes, r->n_remotes);
-  fputs(",\"user\":", f);
-  wl_json_write_string(f, row->user[0] ? row->user : NULL);
-  fputs(",\"package\":", f);
-  wl_json_write_string(f, row->package[0] ? row->package : NULL);
-  fputs(",\"filters\":", f);
-  json_keys(f, row->filters);
-  fputs(",\"origin\":", f);
-  wl_json_write_string(f, row->origin);
-  fprintf(f, ",\"created\":\"%s\"}", created);
-}
-
 static int list_cb(void *ctx, const wl_rule_row *row) {
   list_ctx *c = ctx;
   if (wl_rule_from_row(row, c->r) != WL_OK) { /* show it anyway; verify explains */
@@ -84,7 +45,7 @@ static int list_cb(void *ctx, const wl_rule_row *row) {
   }
   if (c->json) {
     fputs(c->n ? ",\n " : "[", c->f);
-    json_rule(c->f, row, c->r);
+    wl_report_rule(c->f, row, c->r);
   } else {
     size_t nf = row->filters[0] ? 1 : 0;
     for (const char *p = row->filters; *p; p++)

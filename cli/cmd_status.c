@@ -9,19 +9,10 @@
 
 #include "cli/cli.h"
 #include "common/wl_err.h"
-#include "common/wl_os.h"
-#include "common/wl_json.h"
-#include "common/wl_text.h"
-#include "capture/capture.h"
 #include "store/store.h"
-#include "whitelist/enforce.h"
+#include "ui/report.h"
 
-typedef struct status {
-  int exists, schema;
-  char mode[32], capture[32], deadline[32];
-  char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
-  wl_store_stats st;
-} status;
+typedef wl_status status; /* ui/report.h: shared with the review page */
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -39,81 +30,6 @@ static void usage(FILE *f) {
           "\n"
           "example:\n"
           "  wfplearn --db week.db status --json\n");
-}
-
-static void meta_or(wl_store *s, const char *key, char *out, size_t cap, const char *dflt) {
-  if (wl_store_meta_get(s, key, out, cap) != WL_OK || !out[0])
-    wl_strlcpy(out, dflt, cap);
-}
-
-static int load(const char *path, int check, status *x) {
-  memset(x, 0, sizeof *x);
-  wl_strlcpy(x->mode, "learn", sizeof x->mode);
-  FILE *f = NULL;
-  if (wl_os_fopen(path, "rb", &f) != WL_OK) {
-    wl_err_clear();
-    return WL_OK; /* no store yet: empty */
-  }
-  fclose(f);
-  wl_store_opts o = {.read_only = 1, .quick_check = check};
-  wl_store *s = NULL;
-  int rc = wl_store_open(path, &o, &s);
-  if (rc == WL_E_NOTFOUND) /* an empty file: created, never written */
-    return WL_OK;
-  if (rc == WL_OK)
-    rc = wl_store_stats_get(s, &x->st);
-  if (rc == WL_OK) {
-    x->exists = 1;
-    x->schema = wl_store_schema_version(s);
-    /* the whitelist's view: a pending mode whose watchdog died reads as learn */
-    if (wl_enforce_mode(s, x->mode, sizeof x->mode) != WL_OK)
-      wl_strlcpy(x->mode, "learn", sizeof x->mode);
-    meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
-    /* "running" in meta with nobody holding the capture lock: learn died (kill -9, a crash) */
-    if (!strcmp(x->capture, "running") && wl_store_capture_holder(s, NULL, 0) == 0)
-      wl_strlcpy(x->capture, "interrupted", sizeof x->capture);
-    meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
-    meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
-  }
-  wl_store_close(s);
-  return rc;
-}
-
-static void json_time(FILE *f, const char *key, uint64_t ticks) {
-  char t[WL_TIME_STR_MAX];
-  fprintf(f, ",\"%s\":", key);
-  if (!ticks) {
-    fputs("null", f);
-    return;
-  }
-  wl_time_format(ticks, t);
-  wl_json_write_string(f, t);
-}
-
-static void print_json(FILE *f, const char *path, const status *x, wl_engine *e) {
-  const wl_store_stats *st = &x->st;
-  fputs("{\"db\":", f);
-  wl_json_write_string(f, path);
-  fprintf(f, ",\"exists\":%s,\"schema_version\":%d,\"mode\":", x->exists ? "true" : "false",
-          x->schema);
-  wl_json_write_string(f, x->mode);
-  fputs(",\"capture_state\":", f);
-  wl_json_write_string(f, x->capture[0] ? x->capture : NULL);
-  fputs(",\"capture_warning\":", f);
-  wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
-  fprintf(f,
-          ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
-          "\"skipped\":%llu,\"duplicates\":%llu,\"apps\":%llu,\"flows\":%llu,\"rules\":%llu,"
-          "\"db_bytes\":%llu",
-          (unsigned long long)st->events, (unsigned long long)st->events_kept,
-          (unsigned long long)st->drops, (unsigned long long)st->backfilled,
-          (unsigned long long)st->skipped, (unsigned long long)st->duplicates,
-          (unsigned long long)st->apps, (unsigned long long)st->flows,
-          (unsigned long long)st->rules, (unsigned long long)st->db_bytes);
-  json_time(f, "first_seen", st->first_ts);
-  json_time(f, "last_seen", st->last_ts);
-  wl_cli_print_sublayers(f, e, 1);
-  fputs("}\n", f);
 }
 
 static void human_size(uint64_t b, char *out, size_t cap) {
@@ -177,7 +93,7 @@ int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
       return wl_err(WL_E_INVAL, "unknown argument '%s' (see wfplearn status --help)", argv[i]);
   }
   status x;
-  int rc = load(cli->db_path, check, &x);
+  int rc = wl_status_load(cli->db_path, check, &x);
   if (rc != WL_OK)
     return rc;
   /* The engine is read only for the sublayer weights; status works without it. */
@@ -185,7 +101,7 @@ int wl_cmd_status(wl_cli *cli, int argc, char **argv) {
   if (wl_engine_open(wl_cli_engine(cli), 0, &e) != WL_OK)
     e = NULL;
   if (json)
-    print_json(cli->out, cli->db_path, &x, e);
+    wl_report_status(cli->out, cli->db_path, &x, e);
   else
     print_human(cli->out, cli->db_path, &x, e);
   wl_engine_close(e);

@@ -7,8 +7,10 @@
 # --native: only what the native build and the demo need (no mingw, wine or win-deps).
 #
 # 1. Debian packages (apt-get, as root or through sudo): native gcc/cmake, libsqlite3-dev,
-#    libcmocka-dev, libexpat1-dev; mingw-w64 and wine for the Windows build; clang for fuzzing.
-# 2. BUILD_ROOT/win-deps: SQLite, cmocka and expat cross-built for mingw from Debian's *source*
+#    libcmocka-dev, libexpat1-dev, libmicrohttpd-dev; chromium, nodejs and npm for the review
+#    page's browser test (then `npm ci`: playwright-core from package-lock.json); mingw-w64 and
+#    wine for the Windows build; clang for fuzzing.
+# 2. BUILD_ROOT/win-deps: SQLite, cmocka, expat and libmicrohttpd cross-built for mingw from Debian's *source*
 #    packages (scripts/win-deps.sh, which also adds the deb-src entry it needs).
 # 3. BUILD_ROOT/wineprefix: a wine prefix of our own (never the user's ~/.wine).
 set -euo pipefail
@@ -28,6 +30,10 @@ sudo_if() {
 apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
 
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libcmocka-dev libexpat1-dev python3)
+# the review page (`wfplearn ui`): libmicrohttpd; its browser test: chromium, node and npm (a
+# node that brings its own npm, as NodeSource's does, makes Debian's npm package unnecessary)
+pkgs+=(libmicrohttpd-dev chromium nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 if [ "$native_only" = 0 ]; then
   pkgs+=(tcl dpkg-dev mingw-w64 wine wine64 clang libclang-rt-14-dev)
 fi
@@ -40,6 +46,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo_if apt-get "${apt_opts[@]}" update
   sudo_if apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core for tests/ui/browser.mjs, exactly as package-lock.json pins it
+if [ ! -f "$here/node_modules/playwright-core/package.json" ] ||
+   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+  echo "setup: npm ci (playwright-core for the browser test)"
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "$native_only" = 1 ]; then

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # win-deps.sh — cross-build the third-party libraries of the Windows build (SQLite, cmocka,
-# expat) for x86_64-w64-mingw32 from Debian's *source* packages into PREFIX/{include,lib}
-# (static libraries only). Nothing is fetched from anywhere but the configured Debian repository
-# and nothing lands in the repo: sources are cached beside PREFIX (PREFIX-src, override with
-# WL_WIN_DEPS_SRC).
+# expat, libmicrohttpd) for x86_64-w64-mingw32 from Debian's *source* packages into
+# PREFIX/{include,lib} (static libraries only). Nothing is fetched from anywhere but the
+# configured Debian repository and nothing lands in the repo: sources are cached beside PREFIX
+# (PREFIX-src, override with WL_WIN_DEPS_SRC).
 #
 #   scripts/win-deps.sh PREFIX        e.g. build/win-deps (scripts/setup.sh passes that)
 #
 # Idempotent: PREFIX/.stamp holds the recipe version below; when it matches, the script exits
 # at once. Bump the version when a build option changes: PREFIX is then rebuilt (the unpacked
-# sources and the generated amalgamation stay cached). Otherwise only what is missing is built.
+# sources and the generated amalgamation stay cached). Otherwise only what is missing is built:
+# a library added to the list below (libmicrohttpd was) is built into an existing PREFIX without
+# rebuilding the others.
 # Needs (scripts/setup.sh installs them): dpkg-dev, gcc, make, tcl, cmake, mingw-w64.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -25,18 +27,22 @@ cc=$triple-gcc-posix
 jobs=${WL_JOBS:-2}
 
 stamp=$prefix/.stamp
-if [ "$(cat "$stamp" 2>/dev/null)" = "$recipe" ]; then
+# up to date: the recipe matches and every library of the list is there
+complete() {
+  [ "$(cat "$stamp" 2>/dev/null)" = "$recipe" ] && [ -f "$prefix/lib/libmicrohttpd.a" ]
+}
+if complete; then
   echo "win-deps: $prefix up to date"
   exit 0
 fi
 # One builder at a time per PREFIX (setup.sh may run from several shells); re-check after waiting.
 exec 8>"$prefix.lock"
 flock -w 1800 8 || { echo "win-deps: $prefix.lock is held by another run" >&2; exit 1; }
-if [ "$(cat "$stamp" 2>/dev/null)" = "$recipe" ]; then
+if complete; then
   echo "win-deps: $prefix up to date"
   exit 0
 fi
-if [ -f "$stamp" ]; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$recipe" ]; then
   echo "win-deps: recipe changed ($(cat "$stamp") -> $recipe): rebuilding $prefix"
   rm -rf "${prefix:?}/include" "${prefix:?}/lib" "${prefix:?}/bin" "${prefix:?}/share" "$stamp"
 fi
@@ -188,8 +194,31 @@ build_expat() {
   rm -rf "$prefix/lib/cmake/expat-"*
 }
 
+# libmicrohttpd (the review page's HTTP server, `wfplearn ui`): autotools, static, HTTP only
+# (no TLS: it serves 127.0.0.1), the threads configure finds (winpthreads with the -posix
+# compiler: it reports W32 threads as unavailable), no docs or examples. Debian's tree ships a
+# generated configure. Users define nothing extra for the static library; they link ws2_32.
+build_mhd() {
+  [ -f "$prefix/include/microhttpd.h" ] && [ -f "$prefix/lib/libmicrohttpd.a" ] && return 0
+  local dir b logf=$src/libmicrohttpd.log
+  dir=$(fetch libmicrohttpd)
+  b=$src/build-libmicrohttpd
+  : >"$logf"
+  log "libmicrohttpd: cross-building $(basename "$dir")"
+  rm -rf "$b" && mkdir -p "$b"
+  (cd "$b" && run "$logf" "$dir/configure" --host="$triple" --prefix="$prefix" \
+    --libdir="$prefix/lib" --enable-static --disable-shared --disable-https --without-gnutls \
+    --disable-curl --disable-doc --disable-examples --disable-nls --disable-dauth \
+    --with-threads=auto CC="$cc" &&
+    run "$logf" make -j"$jobs" -C src/microhttpd &&
+    run "$logf" make -C src/microhttpd install && run "$logf" make -C src/include install)
+  rm -f "$prefix"/lib/libmicrohttpd.la
+  rm -rf "$prefix/lib/pkgconfig/libmicrohttpd.pc"
+}
+
 build_sqlite
 build_cmocka
 build_expat
+build_mhd
 echo "$recipe" >"$stamp"
 log "ok: $prefix ($(cd "$prefix/lib" && echo *.a))"

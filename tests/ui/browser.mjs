@@ -1,0 +1,133 @@
+// browser.mjs — the review page driven like a person would (issue 14), by playwright-core on
+// Debian's chromium, against a `wfplearn ui` that tests/ui/browser.sh started on a learned week:
+// the page loads with the token from its URL and shows the store's status; Allow on a proposal
+// moves it to the rules and the sim engine holds its filters (wfplearn verify); Revoke removes
+// them; Enforce shows a countdown, Confirm makes it stick, Relax undoes it; a timeline chart
+// draws; no CSP violation or page error happens. Screenshots at 1280x800 and phone width go
+// to WL_OUT. Exit 77 only when chromium cannot be started at all.
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+
+const require = createRequire(process.env.WL_ROOT + '/package.json');
+const { chromium } = require('playwright-core');
+const { WFPLEARN, WL_DB, WL_STATE, WL_URL, WL_OUT } = process.env;
+const exe = ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find((p) => existsSync(p));
+
+function wfplearn(...args) {
+  try {
+    return { code: 0, out: execFileSync(WFPLEARN, ['--db', WL_DB, '--engine', 'sim:' + WL_STATE, ...args], { encoding: 'utf8' }) };
+  } catch (e) {
+    return { code: e.status, out: String(e.stdout) + String(e.stderr) };
+  }
+}
+function check(ok, what) {
+  if (!ok) throw new Error('FAILED: ' + what);
+  console.log('ok - ' + what);
+}
+
+if (!exe) {
+  console.log('SKIP: no chromium binary (Debian package chromium)');
+  process.exit(77);
+}
+let browser;
+try {
+  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+} catch (e) {
+  console.log('SKIP: chromium cannot start here: ' + e.message.split('\n')[0]);
+  process.exit(77);
+}
+
+const problems = [];
+const timings = {};
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(r.status() + ' ' + r.url()); });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(new URL(WL_URL).origin)) problems.push('fetched from elsewhere: ' + r.url());
+  });
+
+  // 1. load: the token travels in the URL once, then only in the header
+  const t0 = Date.now();
+  await page.goto(WL_URL);
+  await page.waitForSelector('body[data-ready="1"]');
+  timings.page_ready_ms = Date.now() - t0;
+  timings.navigation_load_ms = await page.evaluate(() => {
+    const n = performance.getEntriesByType('navigation')[0];
+    return Math.round(n.loadEventEnd - n.startTime);
+  });
+  check(!page.url().includes('token='), 'the token is dropped from the address bar');
+  const status = JSON.parse(wfplearn('status', '--json').out);
+  check(await page.textContent('#st-mode') === status.mode, 'header shows the mode: ' + status.mode);
+  check((await page.textContent('#st-events')).startsWith(String(status.events)), 'header shows the events: ' + status.events);
+  const review = JSON.parse(wfplearn('review', '--json').out);
+  const cards = await page.locator('article.proposal').count();
+  check(cards === review.length && cards > 0, `${cards} proposal cards, as review --json has ${review.length}`);
+  await page.screenshot({ path: WL_OUT + '/01-review-1280x800.png' });
+  await page.screenshot({ path: WL_OUT + '/01-review-full.png', fullPage: true });
+
+  // 2. timeline chart of the first proposal
+  const first = review.find((p) => p.promotable && p.dir === 'out') || review[0];
+  const card = page.locator(`article.proposal[data-id="${first.id}"]`);
+  await card.getByRole('button', { name: 'Timeline' }).click();
+  await card.locator('svg.chart rect').first().waitFor();
+  check(await card.locator('svg.chart rect').count() > 0, 'the timeline chart draws bars for #' + first.id);
+  await card.screenshot({ path: WL_OUT + '/02-proposal-timeline.png' });
+
+  // 3. Allow: one click promotes; the entry moves to the rules; the engine holds its filters
+  await card.locator('button.allow').click();
+  await page.waitForSelector(`#rules li[data-rule]`);
+  await page.locator(`article.proposal[data-id="${first.id}"]`).waitFor({ state: 'detached' });
+  check(true, 'Allow moved proposal #' + first.id + ' to the rules');
+  const rules = JSON.parse(wfplearn('rules', '--json').out);
+  check(rules.length === 1 && rules[0].filters.length > 0, `rules --json has it with ${rules[0]?.filters.length} filters`);
+  const v = wfplearn('verify');
+  check(v.code === 0 && v.out.includes(`${rules[0].filters.length} of ${rules[0].filters.length} filters present`),
+    'the sim engine holds the rule\'s filters (wfplearn verify: ' + v.out.trim().split('\n').pop() + ')');
+  await page.screenshot({ path: WL_OUT + '/03-allowed.png', fullPage: true });
+
+  // 4. Revoke through its button (by keyboard: focus and Enter)
+  const revoke = page.locator(`button[data-revoke="${rules[0].id}"]`);
+  await revoke.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#rules p.empty');
+  check(JSON.parse(wfplearn('rules', '--json').out).length === 0, 'Revoke (keyboard) removed the rule');
+  check(wfplearn('verify').out.includes('0 rules'), 'and its filters left the engine');
+
+  // 5. Allow all without warnings, then enforce with a countdown, confirm, relax
+  await page.locator('#allow-all').click();
+  await page.waitForSelector('#rules li[data-rule]');
+  const nrules = JSON.parse(wfplearn('rules', '--json').out).length;
+  check(nrules === review.filter((p) => !p.flags.length && p.promotable).length, `Allow all added ${nrules} rules`);
+  await page.fill('#enforce-within', '120');
+  await page.locator('#enforce-btn').click();
+  await page.waitForSelector('#confirm-btn:not([hidden])');
+  await page.waitForFunction(() => /s left to confirm/.test(document.getElementById('countdown').textContent));
+  check(JSON.parse(wfplearn('status', '--json').out).mode === 'pending', 'Enforce: pending, countdown shown: ' +
+    await page.textContent('#countdown'));
+  await page.screenshot({ path: WL_OUT + '/04-enforce-pending.png' });
+  await page.locator('#confirm-btn').click();
+  await page.waitForFunction(() => document.getElementById('st-mode').textContent === 'enforce');
+  check(JSON.parse(wfplearn('status', '--json').out).mode === 'enforce', 'Confirm: mode enforce');
+  check(wfplearn('verify').code === 0, 'verify agrees with the engine under enforce');
+  await page.screenshot({ path: WL_OUT + '/05-enforced.png' });
+  await page.locator('#relax-btn').click();
+  await page.waitForFunction(() => document.getElementById('st-mode').textContent === 'learn');
+  check(JSON.parse(wfplearn('status', '--json').out).mode === 'learn', 'Relax: back to learn');
+
+  // 6. phone width
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, 'no horizontal scrolling at 390 px (overflow ' + overflow + ')');
+  await page.screenshot({ path: WL_OUT + '/06-phone-390.png', fullPage: true });
+
+  check(problems.length === 0, 'no CSP violation, page error or outside request' + (problems.length ? ': ' + problems.join('; ') : ''));
+  writeFileSync(WL_OUT + '/timings.json', JSON.stringify(timings) + '\n');
+  console.log('timings ' + JSON.stringify(timings));
+} finally {
+  await browser.close();
+}

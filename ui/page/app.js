@@ -1,0 +1,243 @@
+/* app.js — the review page. Plain JS, no framework, nothing from the network: it reads the
+ * token from its URL (then drops it from the address bar), sends it as a Bearer header with
+ * every /api/ call, and renders status, proposals, rules and enforce from the same JSON the
+ * CLI's --json prints (docs/ui.md). DOM is built with createElement/textContent only. */
+'use strict';
+
+const params = new URLSearchParams(location.search);
+const token = params.get('token') || sessionStorage.getItem('wfplearn-token') || '';
+if (params.get('token')) {
+  sessionStorage.setItem('wfplearn-token', token);
+  history.replaceState(null, '', location.pathname);
+}
+let flagNotes = {};
+let countdownTimer = null;
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined) e.append(k);
+  return e;
+}
+
+async function api(method, path, body) {
+  const opts = { method, headers: { Authorization: 'Bearer ' + token } };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  const r = await fetch('/api/' + path, opts);
+  const data = await r.json().catch(() => ({ error: 'bad answer (' + r.status + ')' }));
+  if (!r.ok) throw new Error(data.error || ('HTTP ' + r.status));
+  return data;
+}
+
+function say(text, bad) {
+  const m = document.getElementById('message');
+  m.textContent = text;
+  m.className = bad ? 'bad' : 'good';
+  m.hidden = !text;
+}
+
+const fmtTime = (t) => (t ? t.slice(0, 19).replace('T', ' ') : '—');
+const protoName = (p) => ({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' }[p] || (p === null ? 'any' : String(p)));
+
+/* ---------------------------------------------------------------- status and enforce */
+
+function renderStatus(st) {
+  document.getElementById('st-mode').textContent = st.mode;
+  document.getElementById('st-window').textContent = st.first_seen
+    ? fmtTime(st.first_seen) + ' .. ' + fmtTime(st.last_seen) : 'nothing recorded yet';
+  document.getElementById('st-events').textContent = st.events + ' (' + st.apps + ' apps, ' + st.flows + ' flows)';
+  document.getElementById('st-drops').textContent = String(st.drops);
+  const sl = st.sublayers;
+  document.getElementById('st-engine').textContent = !sl ? 'not reachable'
+    : (sl.wfplearn !== null && sl.wfplearn !== undefined ? 'wfplearn sublayer installed' : 'no wfplearn sublayer yet')
+      + (st.capture_state ? ', capture ' + st.capture_state : '');
+  renderEnforce(st);
+}
+
+function renderEnforce(st) {
+  const pending = st.mode === 'pending', enforcing = st.mode === 'enforce';
+  document.getElementById('enforce-btn').hidden = pending || enforcing;
+  document.getElementById('confirm-btn').hidden = !pending;
+  document.getElementById('relax-btn').hidden = !(pending || enforcing);
+  document.getElementById('enforce-text').textContent = pending
+    ? 'The default block is pending: check that what you need still works, then confirm, or it rolls back by itself.'
+    : enforcing ? 'Enforcing: everything the rules do not allow is blocked (loopback, DHCP, DNS and neighbour discovery excepted).'
+      : 'Learning: nothing is blocked by wfplearn. Enforce tries a default block that rolls back unless confirmed.';
+  clearInterval(countdownTimer);
+  const cd = document.getElementById('countdown');
+  cd.textContent = '';
+  if (pending && st.confirm_before) {
+    const end = Date.parse(st.confirm_before);
+    const tick = () => {
+      const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+      cd.textContent = left + ' s left to confirm';
+      if (!left) { clearInterval(countdownTimer); setTimeout(refresh, 1500); }
+    };
+    tick();
+    countdownTimer = setInterval(tick, 1000);
+  }
+}
+
+/* ---------------------------------------------------------------- proposals */
+
+function timelineChart(tl) {
+  const ns = 'http://www.w3.org/2000/svg', n = tl.allowed.length, w = 2 * n, h = 60;
+  const max = Math.max(1, ...tl.allowed.map((a, i) => a + tl.blocked[i]));
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  svg.setAttribute('class', 'chart');
+  svg.setAttribute('preserveAspectRatio', 'none');
+  svg.setAttribute('role', 'img');
+  const sum = (v) => v.reduce((a, b) => a + b, 0);
+  svg.setAttribute('aria-label', `events per hour over ${n / 24} days from ${fmtTime(tl.start)}: ${sum(tl.allowed)} allowed, ${sum(tl.blocked)} blocked`);
+  for (let i = 0; i < n; i++) {
+    const a = tl.allowed[i] * h / max, b = tl.blocked[i] * h / max;
+    for (const [v, y, cls] of [[a, h - a, 'allowed'], [b, h - a - b, 'blocked']]) {
+      if (!v) continue;
+      const r = document.createElementNS(ns, 'rect');
+      r.setAttribute('x', 2 * i); r.setAttribute('y', y);
+      r.setAttribute('width', 1.6); r.setAttribute('height', v);
+      r.setAttribute('class', cls);
+      svg.append(r);
+    }
+  }
+  return el('figure', { class: 'timeline' }, svg,
+    el('figcaption', {}, `per hour from ${fmtTime(tl.start)} (UTC): `,
+      el('span', { class: 'allowed-key' }, 'allowed'), ' / ', el('span', { class: 'blocked-key' }, 'blocked')));
+}
+
+async function showTimeline(p, box, btn) {
+  btn.disabled = true;
+  box.replaceChildren(el('p', { class: 'hint' }, 'counting the week\'s events per hour…'));
+  try {
+    box.replaceChildren(timelineChart(await api('GET', 'timeline?id=' + p.id)));
+    btn.remove();
+  } catch (e) { say(e.message, true); box.replaceChildren(); btn.disabled = false; }
+}
+
+function proposalCard(p) {
+  const scope = el('select', { 'aria-label': 'scope of the rule for proposal ' + p.id, 'data-scope-for': p.id },
+    ['app', 'port', 'remote'].map((s) => el('option', { value: s, selected: s === p.scope }, s)));
+  const allow = el('button', { type: 'button', class: 'allow', 'data-allow': p.id,
+    onclick: () => promote([p.id], scope.value, allow) }, 'Allow');
+  const chartBox = el('div', { class: 'chart-box' });
+  const tlBtn = el('button', { type: 'button', class: 'secondary', onclick: () => showTimeline(p, chartBox, tlBtn) }, 'Timeline');
+  const ends = p.remotes.length ? p.remotes.join(', ') + (p.remotes_more ? ' …' : '') : 'any address';
+  const ports = p.ports.length ? (p.dir === 'in' ? 'local port ' : 'port ') + p.ports.join(', ') : 'any port';
+  return el('article', { class: 'proposal', 'data-id': p.id },
+    el('div', { class: 'head' },
+      el('span', { class: 'dir ' + p.dir }, p.dir === 'in' ? 'inbound' : 'outbound'),
+      el('span', { class: 'pid' }, '#' + p.id),
+      el('span', { class: 'counts' }, el('b', { class: 'blocked-key' }, String(p.blocked)), ' blocked, ',
+        el('b', { class: 'allowed-key' }, String(p.allowed)), ' allowed, ', String(p.flows), ' flows')),
+    el('dl', { class: 'facts' },
+      el('dt', {}, 'seen'), el('dd', {}, fmtTime(p.first_seen) + ' .. ' + fmtTime(p.last_seen)),
+      el('dt', {}, 'endpoints'), el('dd', {}, (p.proto === null ? 'any protocol' : protoName(p.proto)) + ', ' + ports + ' · ' + ends),
+      p.blocked_by.length ? [el('dt', {}, 'blocked by'), el('dd', {}, p.blocked_by.map((b) =>
+        (b.name ? `"${b.name}"` : 'filter ' + b.filter_id) + (b.provider ? ' (' + b.provider + ')' : '') + ' ×' + b.count).join('; '))] : null),
+    p.flags.length ? el('ul', { class: 'flags' }, p.flags.map((f) =>
+      el('li', {}, el('b', {}, f), ': ' + (flagNotes[f] || '')))) : null,
+    p.promotable ? null : el('p', { class: 'warn' }, 'Nothing narrows this proposal with its scope: choose another.'),
+    el('div', { class: 'row' }, el('label', {}, 'scope ', scope), allow, tlBtn),
+    chartBox);
+}
+
+function renderProposals(list) {
+  document.getElementById('proposal-count').textContent = '(' + list.length + ')';
+  const box = document.getElementById('proposals');
+  const groups = new Map();
+  for (const p of list) {
+    const k = p.app || '(no app)';
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(p);
+  }
+  box.replaceChildren(...[...groups].map(([app, ps]) =>
+    el('section', { class: 'app' }, el('h3', {}, app), ps.map(proposalCard))));
+  if (!list.length) box.append(el('p', { class: 'empty' }, 'Nothing to review: every connection seen is allowed by a rule.'));
+  const clean = list.filter((p) => !p.flags.length && p.promotable);
+  const all = document.getElementById('allow-all');
+  all.disabled = !clean.length;
+  all.textContent = 'Allow all without warnings (' + clean.length + ')';
+  all.onclick = () => promote(clean.map((p) => p.id), null, all);
+}
+
+/* ---------------------------------------------------------------- rules */
+
+function renderRules(rules) {
+  document.getElementById('rule-count').textContent = '(' + rules.length + ')';
+  const box = document.getElementById('rules');
+  if (!rules.length) {
+    box.replaceChildren(el('p', { class: 'empty' }, 'No rules yet: allow a proposal above.'));
+    return;
+  }
+  box.replaceChildren(el('ul', { class: 'rules' }, rules.map((r) => {
+    const btn = el('button', { type: 'button', class: 'revoke', 'data-revoke': r.id,
+      onclick: () => act('revoke', { ids: [r.id] }, btn, 'revoked rule ' + r.id) }, 'Revoke');
+    return el('li', { 'data-rule': r.id },
+      el('span', { class: 'dir ' + r.dir }, r.dir), ' ',
+      el('b', {}, r.app || '(any app)'), ' ',
+      el('span', { class: 'meta' }, [protoName(r.proto), r.ports.length ? 'ports ' + r.ports.join(',') : '',
+        r.remotes.length ? 'remotes ' + r.remotes.join(', ') : '', r.scope + ' scope',
+        r.filters.length + ' filters', r.origin].filter(Boolean).join(' · ')),
+      ' ', btn);
+  })));
+}
+
+/* ---------------------------------------------------------------- actions */
+
+async function act(what, body, btn, done) {
+  if (btn) btn.disabled = true;
+  try {
+    const r = await api('POST', what, body);
+    say(typeof done === 'function' ? done(r) : done, false);
+  } catch (e) {
+    say(what + ': ' + e.message, true);
+  }
+  if (btn) btn.disabled = false;
+  await refresh();
+}
+
+function promote(ids, scope, btn) {
+  const body = { ids };
+  if (scope) body.scope = scope;
+  return act('promote', body, btn, (r) => `${r.added} rule${r.added === 1 ? '' : 's'} added (${r.filters} filters)` +
+    (r.same ? `, ${r.same} already present` : ''));
+}
+
+async function refresh() {
+  try {
+    const [st, props, rules] = await Promise.all([api('GET', 'status'), api('GET', 'proposals'), api('GET', 'rules')]);
+    renderStatus(st);
+    renderProposals(props);
+    renderRules(rules);
+    document.body.dataset.ready = '1';
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+document.addEventListener('DOMContentLoaded', async () => {
+  document.getElementById('enforce-btn').addEventListener('click', (ev) => {
+    const s = parseInt(document.getElementById('enforce-within').value, 10) || 60;
+    act('enforce', { confirm_within: s }, ev.target, (r) => `enforce pending: confirm within ${r.confirm_within} s`);
+  });
+  document.getElementById('confirm-btn').addEventListener('click', (ev) =>
+    act('confirm', {}, ev.target, 'enforce confirmed: the default block is persistent'));
+  document.getElementById('relax-btn').addEventListener('click', (ev) =>
+    act('relax', {}, ev.target, 'relaxed: no default block; the rules stay'));
+  if (!token) {
+    say('No token: open the URL that `wfplearn ui` printed.', true);
+    return;
+  }
+  try {
+    for (const f of await api('GET', 'flags')) flagNotes[f.name] = f.note;
+  } catch (e) { /* shown by refresh */ }
+  await refresh();
+});

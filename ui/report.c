@@ -1,0 +1,261 @@
+/* report.c — the JSON of status, review and rules (ui/report.h), moved here from cli/cmd_*.c
+ * so that the CLI's --json and the review page's API write the very same objects.
+ */
+#include "ui/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture.h"
+#include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "whitelist/apply.h"
+#include "whitelist/enforce.h"
+
+/* ---------------------------------------------------------------- status */
+
+static void meta_or(wl_store *s, const char *key, char *out, size_t cap, const char *dflt) {
+  if (wl_store_meta_get(s, key, out, cap) != WL_OK || !out[0])
+    wl_strlcpy(out, dflt, cap);
+}
+
+int wl_status_load(const char *path, int check, wl_status *x) {
+  memset(x, 0, sizeof *x);
+  wl_strlcpy(x->mode, "learn", sizeof x->mode);
+  FILE *f = NULL;
+  if (wl_os_fopen(path, "rb", &f) != WL_OK) {
+    wl_err_clear();
+    return WL_OK; /* no store yet: empty */
+  }
+  fclose(f);
+  wl_store_opts o = {.read_only = 1, .quick_check = check};
+  wl_store *s = NULL;
+  int rc = wl_store_open(path, &o, &s);
+  if (rc == WL_E_NOTFOUND) /* an empty file: created, never written */
+    return WL_OK;
+  if (rc == WL_OK)
+    rc = wl_store_stats_get(s, &x->st);
+  if (rc == WL_OK) {
+    x->exists = 1;
+    x->schema = wl_store_schema_version(s);
+    /* the whitelist's view: a pending mode whose watchdog died reads as learn */
+    if (wl_enforce_mode(s, x->mode, sizeof x->mode) != WL_OK)
+      wl_strlcpy(x->mode, "learn", sizeof x->mode);
+    meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
+    /* "running" in meta with nobody holding the capture lock: learn died (kill -9, a crash) */
+    if (!strcmp(x->capture, "running") && wl_store_capture_holder(s, NULL, 0) == 0)
+      wl_strlcpy(x->capture, "interrupted", sizeof x->capture);
+    meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
+    meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
+  }
+  wl_store_close(s);
+  return rc;
+}
+
+static void json_time(FILE *f, const char *key, uint64_t ticks) {
+  char t[WL_TIME_STR_MAX];
+  fprintf(f, ",\"%s\":", key);
+  if (!ticks) {
+    fputs("null", f);
+    return;
+  }
+  wl_time_format(ticks, t);
+  wl_json_write_string(f, t);
+}
+
+void wl_report_sublayers(FILE *f, wl_engine *e) {
+  wl_sublayer_weight w[WL_SUBLAYER_REPORT_MAX];
+  size_t n = 0;
+  fputs(",\"sublayers\":", f);
+  if (!e || wl_sublayers_report(e, w, &n) != WL_OK) {
+    fputs("null", f);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    fputs(i ? "," : "{", f);
+    wl_json_write_string(f, w[i].name);
+    if (w[i].present)
+      fprintf(f, ":%u", (unsigned)w[i].weight);
+    else
+      fputs(":null", f);
+  }
+  fputs(n ? "}" : "{}", f);
+}
+
+void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *e) {
+  const wl_store_stats *st = &x->st;
+  fputs("{\"db\":", f);
+  wl_json_write_string(f, path);
+  fprintf(f, ",\"exists\":%s,\"schema_version\":%d,\"mode\":", x->exists ? "true" : "false",
+          x->schema);
+  wl_json_write_string(f, x->mode);
+  fputs(",\"capture_state\":", f);
+  wl_json_write_string(f, x->capture[0] ? x->capture : NULL);
+  fputs(",\"capture_warning\":", f);
+  wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
+  fprintf(f,
+          ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
+          "\"skipped\":%llu,\"duplicates\":%llu,\"apps\":%llu,\"flows\":%llu,\"rules\":%llu,"
+          "\"db_bytes\":%llu",
+          (unsigned long long)st->events, (unsigned long long)st->events_kept,
+          (unsigned long long)st->drops, (unsigned long long)st->backfilled,
+          (unsigned long long)st->skipped, (unsigned long long)st->duplicates,
+          (unsigned long long)st->apps, (unsigned long long)st->flows,
+          (unsigned long long)st->rules, (unsigned long long)st->db_bytes);
+  json_time(f, "first_seen", st->first_ts);
+  json_time(f, "last_seen", st->last_ts);
+  /* a pending enforce: when the watchdog rolls it back unless confirmed (the page's countdown) */
+  json_time(f, "confirm_before",
+            strcmp(x->mode, "pending") ? 0 : (uint64_t)strtoull(x->deadline, NULL, 10));
+  wl_report_sublayers(f, e);
+  fputs("}\n", f);
+}
+
+/* ---------------------------------------------------------------- review */
+
+static void json_flags(FILE *f, uint32_t flags) {
+  int first = 1;
+  fputc('[', f);
+  for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
+    if (flags & bit) {
+      fprintf(f, "%s\"%s\"", first ? "" : ",", wl_proposal_flag_name(bit));
+      first = 0;
+    }
+  fputc(']', f);
+}
+
+static void json_blocked_by(FILE *f, wl_store *s, const wl_evidence *evd) {
+  fputc('[', f);
+  for (uint32_t i = 0; i < evd->n_filters; i++) {
+    wl_filter_info fi;
+    int known = wl_store_filter_info_get(s, evd->filters[i].filter_id, &fi) == WL_OK;
+    fprintf(f, "%s{\"filter_id\":%llu,\"count\":%llu,\"name\":", i ? "," : "",
+            (unsigned long long)evd->filters[i].filter_id,
+            (unsigned long long)evd->filters[i].count);
+    wl_json_write_string(f, known && fi.name[0] ? fi.name : NULL);
+    fputs(",\"provider\":", f);
+    wl_json_write_string(f, known && fi.provider[0] ? fi.provider : NULL);
+    fprintf(f, ",\"ours\":%s}", known && fi.ours ? "true" : "false");
+  }
+  fputc(']', f);
+  wl_err_clear();
+}
+
+void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
+  char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
+  int ok = wl_proposal_rule(p, -1, r) == WL_OK;
+  wl_time_format(p->evidence.first_seen, t1);
+  wl_time_format(p->evidence.last_seen, t2);
+  fprintf(f, "{\"id\":%lld,\"app\":", (long long)p->id);
+  wl_json_write_string(f, p->app_dos[0] ? p->app_dos : p->app[0] ? p->app : NULL);
+  fputs(",\"app_nt\":", f);
+  wl_json_write_string(f, p->app[0] ? p->app : NULL);
+  fprintf(f, ",\"dir\":\"%s\",\"proto\":", p->dir == WL_DIR_IN ? "in" : "out");
+  if (p->proto >= 0)
+    fprintf(f, "%d", (int)p->proto);
+  else
+    fputs("null", f);
+  fprintf(f, ",\"scope\":\"%s\",\"ports\":", wl_scope_name(p->choice.scope));
+  wl_ports_write_json(f, r->ports, ok ? r->n_ports : 0);
+  fputs(",\"remotes\":", f);
+  wl_remotes_write_json(f, r->remotes, ok ? r->n_remotes : 0);
+  fprintf(f,
+          ",\"allowed\":%llu,\"blocked\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
+          "\"flags\":",
+          (unsigned long long)p->evidence.allowed, (unsigned long long)p->evidence.blocked, t1, t2);
+  json_flags(f, p->flags);
+  fprintf(f,
+          ",\"flows\":%llu,\"remote_count\":%u,\"remotes_more\":%s,\"promotable\":%s,"
+          "\"blocked_by\":",
+          (unsigned long long)p->evidence.flows, (unsigned)p->evidence.n_addrs,
+          p->evidence.addrs_overflow ? "true" : "false", ok ? "true" : "false");
+  json_blocked_by(f, s, &p->evidence);
+  fputc('}', f);
+  wl_err_clear();
+}
+
+int wl_report_proposals(FILE *f, wl_store *s, uint64_t since) {
+  wl_proposal *p = NULL;
+  size_t n = 0;
+  wl_rule *r = malloc(sizeof *r);
+  int rc = r ? wl_proposals_build(s, since, &p, &n) : wl_err(WL_E_NOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    fputs(i ? ",\n " : "[", f);
+    wl_report_proposal(f, s, &p[i], r);
+  }
+  if (!rc)
+    fputs(n ? "]\n" : "[]\n", f);
+  wl_proposals_free(p);
+  free(r);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- rules */
+
+static void json_keys(FILE *f, const char *csv) {
+  fputc('[', f);
+  for (const char *p = csv; *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    fprintf(f, "%s\"%.*s\"", p == csv ? "" : ",", (int)len, p);
+    p = end ? end + 1 : p + len;
+  }
+  fputc(']', f);
+}
+
+void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r) {
+  char created[WL_TIME_STR_MAX];
+  wl_time_format(row->created, created);
+  fprintf(f, "{\"id\":%lld,\"app\":", (long long)row->id);
+  wl_json_write_string(f, row->app[0] ? row->app : NULL);
+  fputs(",\"app_nt\":", f);
+  wl_json_write_string(f, row->app_nt[0] ? row->app_nt : NULL);
+  fprintf(f, ",\"dir\":\"%s\",\"proto\":", row->dir == WL_DIR_IN ? "in" : "out");
+  if (row->proto >= 0)
+    fprintf(f, "%d", (int)row->proto);
+  else
+    fputs("null", f);
+  fputs(",\"scope\":", f);
+  wl_json_write_string(f, row->scope[0] ? row->scope : "app");
+  fputs(",\"ports\":", f);
+  wl_ports_write_json(f, r->ports, r->n_ports);
+  fputs(",\"remotes\":", f);
+  wl_remotes_write_json(f, r->remotes, r->n_remotes);
+  fputs(",\"user\":", f);
+  wl_json_write_string(f, row->user[0] ? row->user : NULL);
+  fputs(",\"package\":", f);
+  wl_json_write_string(f, row->package[0] ? row->package : NULL);
+  fputs(",\"filters\":", f);
+  json_keys(f, row->filters);
+  fputs(",\"origin\":", f);
+  wl_json_write_string(f, row->origin);
+  fprintf(f, ",\"created\":\"%s\"}", created);
+}
+
+typedef struct rules_ctx {
+  FILE *f;
+  size_t n;
+  wl_rule *r;
+} rules_ctx;
+
+static int rules_cb(void *ctx, const wl_rule_row *row) {
+  rules_ctx *c = ctx;
+  if (wl_rule_from_row(row, c->r) != WL_OK) { /* show it anyway; verify explains */
+    memset(c->r, 0, sizeof *c->r);
+    wl_err_clear();
+  }
+  fputs(c->n++ ? ",\n " : "[", c->f);
+  wl_report_rule(c->f, row, c->r);
+  return 0;
+}
+
+int wl_report_rules(FILE *f, wl_store *s) {
+  rules_ctx c = {f, 0, malloc(sizeof(wl_rule))};
+  int rc = c.r ? wl_store_rules(s, rules_cb, &c) : wl_err(WL_E_NOMEM, "out of memory");
+  if (!rc)
+    fputs(c.n ? "]\n" : "[]\n", f);
+  free(c.r);
+  return rc;
+}
