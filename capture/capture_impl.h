@@ -65,7 +65,7 @@ struct wl_capture {
   char errmsg[512];  /* its message (written once, by whoever set error) */
   _Atomic int subscribed;
 
-  _Atomic uint64_t events, skipped, backfilled, malformed, emitted, apps, flows, rate;
+  _Atomic uint64_t events, skipped, backfilled, not_conn, malformed, emitted, apps, flows, rate;
   _Atomic uint64_t sub_failures, reconnects, store_retries, attrib_pending, attrib_failed;
   _Atomic uint64_t last_live_ts; /* newest stored ts of the wfp source (backfill's bound) */
 

@@ -1,4 +1,6 @@
-/* consumer.c — the one thread that empties the ring: pop a batch, decode, map NT paths to DOS,
+/* consumer.c — the one thread that empties the ring: pop a batch, decode (allow events that are
+ * not new connections — flow established, listen, bind — are only counted, never stored as
+ * connections: wl_event_is_connection), map NT paths to DOS,
  * attribute filter ids, count distinct apps and flows, and write the store in one transaction
  * per WL_CAPTURE_BATCH events or per WL_CAPTURE_FLUSH_MS, whichever comes first. A store that is
  * busy, full or failing I/O keeps the batch: the write is retried with backoff (logged once per
@@ -24,7 +26,7 @@ struct wl_capture_consumer {
   wl_event *ev;      /* WL_CAPTURE_BATCH */
   size_t n;          /* decoded events waiting in ev[] */
   uint64_t batch_ns; /* when the first of them arrived */
-  uint64_t drops_written, skipped, backfilled, max_ts;
+  uint64_t drops_written, skipped, backfilled, not_conn, max_ts;
   wl_path_map map;
   uint64_t map_ns; /* last read of the engine's drive map (0: never) */
   unsigned hint_gen;
@@ -154,6 +156,7 @@ static void after_write(wl_capture *c, wl_capture_consumer *k, uint64_t drops) {
   atomic_fetch_add(&c->events, k->n);
   atomic_fetch_add(&c->skipped, k->skipped);
   atomic_fetch_add(&c->backfilled, k->backfilled);
+  atomic_fetch_add(&c->not_conn, k->not_conn);
   k->drops_written = drops;
   for (size_t i = 0; c->record && i < k->n; i++)
     if (wl_replay_write(c->record, &k->ev[i]) != WL_OK) {
@@ -168,14 +171,14 @@ static void after_write(wl_capture *c, wl_capture_consumer *k, uint64_t drops) {
     if (wl_store_meta_set(c->store, WL_META_LAST_LIVE_TS, buf) != WL_OK)
       wl_capture_log(c, "store: %s", wl_errmsg());
   }
-  k->n = k->skipped = k->backfilled = k->max_ts = k->batch_ns = 0;
+  k->n = k->skipped = k->backfilled = k->not_conn = k->max_ts = k->batch_ns = 0;
 }
 
 /* One transaction; on busy / disk full / I/O the same batch again, with backoff. */
 static int flush(wl_capture *c, wl_capture_consumer *k) {
   uint64_t drops = wl_ring_dropped(c->ring);
-  wl_batch_counters bc = {drops - k->drops_written, k->skipped, k->backfilled};
-  if (k->n == 0 && bc.ring_drops == 0 && bc.skipped == 0)
+  wl_batch_counters bc = {drops - k->drops_written, k->skipped, k->backfilled, k->not_conn};
+  if (k->n == 0 && bc.ring_drops == 0 && bc.skipped == 0 && bc.not_connections == 0)
     return WL_OK;
   unsigned delay = c->retry_min_ms, tries = 0;
   int rc;
@@ -203,6 +206,10 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
       k->skipped++;
       continue;
     }
+    if (!wl_event_is_connection(ev)) { /* flow established, listen, bind: counted apart */
+      k->not_conn++;
+      continue;
+    }
     map_app(c, k, ev);
     if (ev->has & WL_HAS_FILTER)
       wl_capture_attribute(c, ev->filter_id);
@@ -219,7 +226,8 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
 static int due(wl_capture *c, wl_capture_consumer *k) {
   if (k->n >= WL_CAPTURE_BATCH)
     return 1;
-  int pending = k->n > 0 || k->skipped > 0 || wl_ring_dropped(c->ring) != k->drops_written;
+  int pending = k->n > 0 || k->skipped > 0 || k->not_conn > 0 ||
+                wl_ring_dropped(c->ring) != k->drops_written;
   if (!pending)
     return 0;
   if (k->batch_ns == 0)

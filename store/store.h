@@ -56,6 +56,8 @@ typedef struct wl_batch_counters {
   uint64_t ring_drops;   /* drops since the previous batch */
   uint64_t skipped;      /* events of other types, counted and skipped */
   uint64_t backfilled;   /* events in this batch that came from the engine buffer */
+  uint64_t not_connections; /* allow events that are not new connections, left out by the
+                             * caller (wl_event_is_connection) */
 } wl_batch_counters;
 
 /* One transaction: intern apps, upsert flows (repeats coalesced in memory first), insert raw
@@ -92,6 +94,8 @@ typedef struct wl_store_stats {
   uint64_t events_kept;  /* raw rows currently kept */
   uint64_t drops;        /* ring drops */
   uint64_t backfilled, skipped, duplicates;
+  uint64_t not_connections; /* allow events at flow established / listen / bind: counted, not
+                             * stored (wl_event_is_connection) */
   uint64_t apps, flows, rules;
   uint64_t db_bytes;     /* database + WAL on disk */
   uint64_t first_ts, last_ts;

@@ -28,10 +28,11 @@ int wl_store_stats_get(wl_store *s, wl_store_stats *out) {
     return wl_err(WL_E_INVAL, "wl_store_stats_get: NULL argument");
   memset(out, 0, sizeof *out);
   static const char *const keys[] = {"events", "events_kept", "ring_drops", "backfilled",
-                                     "skipped", "duplicates", "flows", "first_ts", "last_ts"};
+                                     "skipped", "duplicates", "flows", "first_ts", "last_ts",
+                                     "not_connections"};
   uint64_t *dst[] = {&out->events, &out->events_kept, &out->drops, &out->backfilled,
                      &out->skipped, &out->duplicates, &out->flows, &out->first_ts,
-                     &out->last_ts};
+                     &out->last_ts, &out->not_connections};
   int rc = WL_OK;
   for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == WL_OK; i++) {
     int64_t v = 0;

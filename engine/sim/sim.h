@@ -11,8 +11,10 @@
  * net events by default; set WL_OPT_COLLECT_NET_EVENTS to 0 to see "collection off".
  *
  * What the sim does not model (WFP does): callouts, vetoes and action types other than
- * permit/block; layers other than the four ALE auth layers (no ALE flow-established, resource
- * assignment, transport or packet layers), re-authorisation (reauth reason 0) and per-flow
+ * permit/block; filters at layers other than the four ALE auth layers (no ALE flow-established,
+ * resource assignment, transport or packet layers: but every allowed attempt is followed by
+ * the ALE_FLOW_ESTABLISHED allow event BFE sends for it, see sim_events.c; no listen or bind
+ * events), re-authorisation (reauth reason 0) and per-flow
  * caching (every attempt is classified); conditions and match types beyond engine.h — the user
  * condition compares the SID instead of an access check against a security descriptor (no group
  * membership); BFE's own low 60 weight bits (the sim's specificity order is in sim_check.c) and
@@ -86,7 +88,9 @@ typedef struct wl_sim_stats {
   uint64_t lines;      /* lines read (blank lines and '#' comments included) */
   uint64_t attempts;   /* lines that parsed and were classified */
   uint64_t allowed, blocked;
-  uint64_t events;     /* net events emitted (buffered, and queued when someone subscribed) */
+  uint64_t events;     /* attempts whose net event was emitted (buffered, and queued when someone
+                        * subscribed); an allowed one also emits its FLOW_ESTABLISHED event */
+  uint64_t flow_events; /* FLOW_ESTABLISHED allow events emitted after allowed attempts */
   uint64_t suppressed; /* attempts whose event the options suppressed (collection off/keyword) */
   uint64_t malformed;  /* lines that did not parse */
   uint64_t full_waits; /* times a subscriber said WL_E_FULL or the queue was full and we waited */

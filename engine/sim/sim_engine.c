@@ -484,6 +484,8 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
     return wl_err(WL_E_NOMEM, "sim classify: no memory for the event");
   wl_sim_event_build(a, app, app_len, out, type, ev);
   rc = wl_sim_bus_emit(e->bus, ev, lazy, NULL);
+  if (rc == WL_OK && type == WL_RAW_TYPE_CLASSIFY_ALLOW)
+    rc = wl_sim_bus_emit_flow_established(e->bus, ev, a->dir, lazy);
   free(ev);
   out->event_type = type;
   return rc;

@@ -160,6 +160,10 @@ void wl_sim_bus_unsubscribe_owner(wl_sim_bus *b, const void *owner);
  * traffic file run as fast as possible); the events still queued are sent on by the next
  * eager emit, wl_sim_bus_flush or wl_sim_bus_drain. */
 int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, int lazy, uint64_t *waited);
+/* After the auth-layer allow event `auth` of an attempt in direction dir (enum wl_dir): the
+ * ALE_FLOW_ESTABLISHED allow event BFE sends for the same connection (sim_events.c says why). */
+int wl_sim_bus_emit_flow_established(wl_sim_bus *b, const wl_raw_event *auth, uint8_t dir,
+                                     int lazy);
 void wl_sim_bus_flush(wl_sim_bus *b); /* wake the delivery thread for what is queued */
 int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx);
 int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms); /* flushes, then waits */
