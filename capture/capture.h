@@ -63,6 +63,8 @@
 #define WL_CAPTURE_RETRY_MIN_MS   100u
 #define WL_CAPTURE_RETRY_MAX_MS   5000u
 #define WL_CAPTURE_MAP_REFRESH_MS 30000u /* NT→DOS map re-read on a miss at most this often */
+#define WL_CAPTURE_MAP_MIN_MS     200u   /* ... and on a device not seen to miss before, this */
+#define WL_CAPTURE_MAP_UNKNOWN    16u    /* device prefixes remembered as missing per read */
 #define WL_CAPTURE_ATTRIB_PENDING 64u    /* failed filter lookups waiting to be asked again */
 #define WL_CAPTURE_ATTRIB_TRIES   8u     /* lookups of one filter id before it is given up */
 

@@ -29,6 +29,8 @@ struct wl_capture_consumer {
   uint64_t drops_written, skipped, backfilled, not_conn, max_ts;
   wl_path_map map;
   uint64_t map_ns; /* last read of the engine's drive map (0: never) */
+  uint64_t unknown[WL_CAPTURE_MAP_UNKNOWN]; /* hashes of device prefixes that missed since */
+  size_t nunknown;
   unsigned hint_gen;
   wl_htab apps, flows; /* sets of FNV-1a hashes (entries: the tag alone), saturating */
   uint64_t rate_ns, rate_events;
@@ -69,17 +71,51 @@ void wl_capture_consumer_destroy(wl_capture *c) {
 
 /* ---- NT → DOS ---- */
 
+/* Read the engine's drive map afresh (a letter removed or re-pointed since is forgotten); the
+ * replay hints are merged again on the next lookup. */
 static void load_drive_map(wl_capture *c, wl_capture_consumer *k) {
-  wl_drive d[26];
+  wl_drive *d = malloc(26 * sizeof *d); /* 13 KB: not on the consumer's stack */
   size_t n = 0;
+  k->map_ns = wl_time_mono_ns();
+  k->nunknown = 0;
+  if (!d)
+    return;
   wl_mutex_lock(&c->engine_lock);
   int rc = c->engine ? wl_engine_drive_map(c->engine, d, 26, &n) : WL_E_NOTFOUND;
   wl_mutex_unlock(&c->engine_lock);
-  k->map_ns = wl_time_mono_ns();
-  if (rc != WL_OK)
-    return;
-  for (size_t i = 0; i < n; i++)
-    wl_path_map_add(&k->map, d[i].letter, d[i].device);
+  if (rc == WL_OK) {
+    wl_path_map_init(&k->map);
+    for (size_t i = 0; i < n; i++)
+      if (wl_path_map_add(&k->map, d[i].letter, d[i].device) != WL_OK)
+        wl_err_clear(); /* not a device path (a SUBST's \??\C:\dir): never in an app id */
+    k->hint_gen = atomic_load(&c->hint_gen) - 1u;
+  }
+  wl_err_clear();
+  free(d);
+}
+
+/* Whether the map should be read again for an NT path no drive maps: when its device prefix
+ * (\device\NAME) has not missed since the last read — a volume mounted or a drive mapped
+ * since (issue 12, item 13) — at most every WL_CAPTURE_MAP_MIN_MS; otherwise every
+ * WL_CAPTURE_MAP_REFRESH_MS. Devices with no letter (\device\mup is mapped without one, a
+ * volume mounted in a folder) stay unknown without costing a read per event. */
+static int map_stale(wl_capture_consumer *k, const char *nt, uint64_t now) {
+  if (k->map_ns == 0)
+    return 1;
+  uint64_t age = now - k->map_ns;
+  if (age >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)
+    return 1;
+  const char *p = nt[0] == '\\' ? strchr(nt + 1, '\\') : NULL; /* \device\NAME\... */
+  const char *end = p ? strchr(p + 1, '\\') : NULL;
+  if (!end)
+    return 0;
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, nt, (size_t)(end - nt));
+  for (size_t i = 0; i < k->nunknown; i++)
+    if (k->unknown[i] == h)
+      return 0; /* missed already since the last read */
+  if (k->nunknown < WL_CAPTURE_MAP_UNKNOWN)
+    k->unknown[k->nunknown++] = h;
+  return age >= WL_CAPTURE_MAP_MIN_MS * 1000000ULL;
 }
 
 static void merge_hints(wl_capture *c, wl_capture_consumer *k) {
@@ -111,10 +147,9 @@ static void map_app(wl_capture *c, wl_capture_consumer *k, wl_event *ev) {
   }
   if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
     return;
-  uint64_t now = wl_time_mono_ns();
-  if (c->kind != WL_CAPTURE_REPLAY &&
-      (k->map_ns == 0 || now - k->map_ns >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)) {
+  if (c->kind != WL_CAPTURE_REPLAY && map_stale(k, ev->app, wl_time_mono_ns())) {
     load_drive_map(c, k);
+    merge_hints(c, k);
     if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
       return;
   }

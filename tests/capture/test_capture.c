@@ -13,6 +13,8 @@
  *    backfill on start reads what the engine buffered while nobody captured, never twice;
  *  - attribution: filter lookups failing while the engine is down are retried until they work,
  *    and at most WL_CAPTURE_ATTRIB_TRIES times each;
+ *  - the drive map is read again when an app's device was not in it (a drive added mid-capture,
+ *    a 200-character device name: issue 12 item 13);
  *  - a store locked by another process: the batch is kept and retried, logged once, nothing lost;
  *  - malformed replay lines are skipped, counted and reported with FILE:LINE.
  * Files live in $WL_BUILD_DIR. */
@@ -498,6 +500,91 @@ static void test_reconnect_and_backfill(void **state) {
   fx_done(&f);
 }
 
+/* ---- the drive map follows the machine (issue 12, item 13) ---- */
+
+typedef struct app_find {
+  const char *nt;    /* the app's NT path */
+  char dos[WL_PATH_MAX];
+  int seen;
+} app_find;
+
+static int find_app(void *ctx, const wl_app_summary *a) {
+  app_find *w = ctx;
+  for (; w->nt; w++)
+    if (strcmp(a->path, w->nt) == 0) {
+      wl_strlcpy(w->dos, a->dos_path, sizeof w->dos);
+      w->seen = 1;
+    }
+  return 0;
+}
+
+/* One allowed outbound attempt of `app` (a DOS path) at second i. */
+static void classify_app(wl_engine *e, const char *app, int i) {
+  char line[1024], esc[512];
+  size_t k = 0;
+  for (const char *p = app; *p && k + 2 < sizeof esc; p++) {
+    if (*p == '\\')
+      esc[k++] = '\\';
+    esc[k++] = *p;
+  }
+  esc[k] = '\0';
+  snprintf(line, sizeof line,
+           "{\"ts\":\"2026-11-02T09:00:%02dZ\",\"app\":\"%s\",\"dir\":\"out\",\"proto\":6,"
+           "\"local\":\"10.0.0.5:50000\",\"remote\":\"1.2.3.4:443\"}", i, esc);
+  wl_attempt a;
+  wl_decision d;
+  assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  assert_int_equal(wl_sim_drain(e, 10000), WL_OK);
+}
+
+/* A volume mounted and a drive mapped while learn runs: the capture read the drive map at its
+ * first event; an app on a device it has not seen makes it read the map again (at most every
+ * WL_CAPTURE_MAP_MIN_MS), so the app gets its DOS path. One device is 200 characters long
+ * (QueryDosDevice targets of mapped drives are; the old bound was 95). */
+static void test_drive_map_refresh(void **state) {
+  (void)state;
+  fixture f;
+  wl_engine *e;
+  wl_capture *c;
+  char longdev[256];
+  fx_init(&f, "drives");
+  size_t ln = (size_t)snprintf(longdev, sizeof longdev, "\\device\\");
+  while (ln < 200)
+    ln += (size_t)snprintf(longdev + ln, sizeof longdev - ln, "longvolumename");
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  wl_capture_opts o = opts_for(&f, "wfp");
+  assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+  wait_for(c, 0, 1);
+  classify_app(e, "C:\\x\\c.exe", 1); /* the first read of the map */
+  wait_for(c, 1, 1);
+  wl_sleep_ms(WL_CAPTURE_MAP_MIN_MS + 50);
+  assert_int_equal(wl_sim_set_drive(e, 'E', "\\device\\harddiskvolume9"), WL_OK);
+  classify_app(e, "E:\\x\\e.exe", 2);
+  wait_for(c, 2, 1);
+  wl_sleep_ms(WL_CAPTURE_MAP_MIN_MS + 50);
+  assert_int_equal(wl_sim_set_drive(e, 'F', longdev), WL_OK);
+  classify_app(e, "F:\\f.exe", 3);
+  wait_for(c, 3, 1);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+  char fnt[400];
+  snprintf(fnt, sizeof fnt, "%s\\f.exe", longdev);
+  app_find want[] = {{"\\device\\harddiskvolume3\\x\\c.exe", "", 0},
+                     {"\\device\\harddiskvolume9\\x\\e.exe", "", 0},
+                     {fnt, "", 0},
+                     {NULL, "", 0}};
+  assert_int_equal(wl_store_apps(f.store, 0, find_app, want), WL_OK);
+  for (app_find *w = want; w->nt; w++)
+    if (!w->seen)
+      fail_msg("app %s not stored", w->nt);
+  assert_string_equal(want[0].dos, "C:\\x\\c.exe");
+  assert_string_equal(want[1].dos, "E:\\x\\e.exe");
+  assert_string_equal(want[2].dos, "F:\\f.exe");
+  wl_engine_close(e);
+  fx_done(&f);
+}
+
 /* ---- attribution while the engine is down ---- */
 
 typedef struct idset {
@@ -689,6 +776,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_allow_events_unavailable),
       cmocka_unit_test(test_subscribe_failures_retried),
       cmocka_unit_test(test_reconnect_and_backfill),
+      cmocka_unit_test(test_drive_map_refresh),
       cmocka_unit_test(test_attribution_retried),
       cmocka_unit_test(test_attribution_bounded),
       cmocka_unit_test(test_record_replay_same_store),

@@ -90,6 +90,112 @@ static void test_sim_traffic_through_fwpuclnt(void **state) {
   remove(dbp);
 }
 
+/* ---- the drive map follows the machine (issue 12, item 13) ---- */
+
+typedef struct app_find {
+  const char *nt;
+  char dos[WL_PATH_MAX];
+  int seen;
+} app_find;
+
+static int find_app(void *ctx, const wl_app_summary *a) {
+  app_find *w = ctx;
+  for (; w->nt; w++)
+    if (strcmp(a->path, w->nt) == 0) {
+      snprintf(w->dos, sizeof w->dos, "%s", a->dos_path);
+      w->seen = 1;
+    }
+  return 0;
+}
+
+static void classify_app(wl_engine *e, const char *app, int i) {
+  wl_attempt a;
+  wl_decision d;
+  memset(&a, 0, sizeof a);
+  a.ts = 134000000000000000ULL + (uint64_t)i * 10000000ULL;
+  snprintf(a.app, sizeof a.app, "%s", app);
+  a.dir = WL_DIR_OUT;
+  a.proto = 6;
+  a.has_ports = 1;
+  a.ip_version = 4;
+  a.local_port = 50000;
+  a.remote_port = 443;
+  uint8_t l[4] = {10, 0, 0, 5}, r[4] = {1, 2, 3, 4};
+  memcpy(a.local_addr, l, 4);
+  memcpy(a.remote_addr, r, 4);
+  if (wl_fakectl_classify(e, &a, &d) != WL_OK)
+    fail_msg("classify %s through the fake: %s", app, wl_errmsg());
+  assert_int_equal(wl_fakectl_drain(e, 10000), WL_OK);
+}
+
+static void wait_events(wl_capture *c, uint64_t n) {
+  wl_capture_stats st;
+  for (int i = 0; i < 2000; i++) {
+    wl_capture_stats_get(c, &st);
+    if (st.events >= n)
+      return;
+    wl_sleep_ms(5);
+  }
+  fail_msg("waited for %llu events, have %llu", (unsigned long long)n,
+           (unsigned long long)st.events);
+}
+
+/* A drive added while learn runs (QueryDosDeviceW answers from the fake's map), one with a
+ * 200-character device: the capture reads the map again for a device it has not seen. */
+static void test_drive_added_mid_capture(void **state) {
+  (void)state;
+  const char *dbp = "capture_wfp_drives.db";
+  char longdev[256], fnt[400];
+  size_t ln = (size_t)snprintf(longdev, sizeof longdev, "\\device\\");
+  while (ln < 200)
+    ln += (size_t)snprintf(longdev + ln, sizeof longdev - ln, "longvolumename");
+  wl_engine *e;
+  wl_store *s;
+  wl_capture *c;
+  wl_capture_stats st;
+  remove(dbp);
+  assert_int_equal(wl_engine_open("wfp", 0, &e), WL_OK);
+  assert_int_equal(wl_store_open(dbp, NULL, &s), WL_OK);
+  wl_capture_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = "wfp";
+  o.engine_spec = "wfp";
+  assert_int_equal(wl_capture_start(&o, s, &c), WL_OK);
+  do {
+    wl_sleep_ms(10);
+    wl_capture_stats_get(c, &st);
+  } while (!st.subscribed && !st.error);
+  classify_app(e, "C:\\x\\c.exe", 1);
+  wait_events(c, 1);
+  wl_sleep_ms(WL_CAPTURE_MAP_MIN_MS + 50);
+  assert_int_equal(wl_fakectl_set_drive(e, 'E', "\\device\\harddiskvolume9"), WL_OK);
+  classify_app(e, "E:\\x\\e.exe", 2);
+  wait_events(c, 2);
+  wl_sleep_ms(WL_CAPTURE_MAP_MIN_MS + 50);
+  assert_int_equal(wl_fakectl_set_drive(e, 'F', longdev), WL_OK);
+  classify_app(e, "F:\\f.exe", 3);
+  wait_events(c, 3);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+  snprintf(fnt, sizeof fnt, "%s\\f.exe", longdev);
+  app_find want[] = {{"\\device\\harddiskvolume3\\x\\c.exe", "", 0},
+                     {"\\device\\harddiskvolume9\\x\\e.exe", "", 0},
+                     {fnt, "", 0},
+                     {NULL, "", 0}};
+  assert_int_equal(wl_store_apps(s, 0, find_app, want), WL_OK);
+  for (app_find *w = want; w->nt; w++)
+    if (!w->seen)
+      fail_msg("app %s not stored", w->nt);
+  assert_string_equal(want[0].dos, "C:\\x\\c.exe");
+  assert_string_equal(want[1].dos, "E:\\x\\e.exe");
+  assert_string_equal(want[2].dos, "F:\\f.exe");
+  wl_store_close(s);
+  assert_int_equal(wl_fakectl_set_drive(e, 'E', NULL), WL_OK);
+  assert_int_equal(wl_fakectl_set_drive(e, 'F', NULL), WL_OK);
+  wl_engine_close(e);
+  remove(dbp);
+}
+
 static int drive_map_on(void **state) {
   (void)state;
   return wl_fakectl_drive_map_on() == WL_OK ? 0 : -1;
@@ -102,6 +208,7 @@ static int drive_map_off(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_sim_traffic_through_fwpuclnt)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_sim_traffic_through_fwpuclnt),
+                                     cmocka_unit_test(test_drive_added_mid_capture)};
   return cmocka_run_group_tests(tests, drive_map_on, drive_map_off);
 }
