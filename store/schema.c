@@ -63,8 +63,15 @@ static const char schema_v1[] =
     "PRAGMA application_id=2003201134;"; /* WL_STORE_APP_ID */
 _Static_assert(WL_STORE_APP_ID == 2003201134, "application_id in schema_v1");
 
+/* Version 2 (issue 12, item 6): a filter's run-time id changes when BFE restarts, so the
+ * attribution also keeps what identifies the filter across restarts: its key and its
+ * provider's key ("{GUID}", "" when unknown: rows written before version 2). */
+static const char schema_v2[] =
+    "ALTER TABLE filters_seen ADD COLUMN filter_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE filters_seen ADD COLUMN provider_key TEXT NOT NULL DEFAULT '';";
+
 /* migrations[k] takes a file from version k-1 to k. */
-static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1};
+static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1, schema_v2};
 
 /* ---------------------------------------------------------------- files */
 

@@ -62,9 +62,9 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_USED_BYTES] = "SELECT (p.page_count-f.freelist_count)*z.page_size "
                       "FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() z",
     [ST_FILTER_PUT] = "INSERT OR REPLACE INTO filters_seen(filter_id,name,provider,sublayer,"
-                      "action,ours) VALUES(?1,?2,?3,?4,?5,?6)",
-    [ST_FILTER_GET] = "SELECT name,provider,sublayer,action,ours FROM filters_seen "
-                      "WHERE filter_id=?1",
+                      "action,ours,filter_key,provider_key) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_FILTER_GET] = "SELECT name,provider,sublayer,action,ours,filter_key,provider_key "
+                      "FROM filters_seen WHERE filter_id=?1",
     [ST_STATS_COUNTS] = "SELECT (SELECT count(*) FROM apps), (SELECT count(*) FROM rules)",
     [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen "
                 "FROM apps WHERE last_seen>=?1 ORDER BY allowed+blocked DESC, id",
@@ -392,6 +392,8 @@ int wl_store_filter_info_put(wl_store *s, const wl_filter_info *fi) {
   sqlite3_bind_text(st, 4, fi->sublayer, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 5, fi->action, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 6, fi->ours ? 1 : 0);
+  sqlite3_bind_text(st, 7, fi->filter_key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 8, fi->provider_key, -1, SQLITE_STATIC);
   return wl_store_step_done(s, st, "recording a filter");
 }
 
@@ -411,6 +413,8 @@ int wl_store_filter_info_get(wl_store *s, uint64_t filter_id, wl_filter_info *ou
     wl_store_col_text(st, 2, out->sublayer, sizeof out->sublayer);
     wl_store_col_text(st, 3, out->action, sizeof out->action);
     out->ours = sqlite3_column_int(st, 4);
+    wl_store_col_text(st, 5, out->filter_key, sizeof out->filter_key);
+    wl_store_col_text(st, 6, out->provider_key, sizeof out->provider_key);
   } else if (rc == SQLITE_DONE) {
     ret = wl_err(WL_E_NOTFOUND, "%s: filter %llu was never attributed", s->path,
                  (unsigned long long)filter_id);

@@ -8,7 +8,8 @@
  *         local_port = 0 (ephemeral), inbound keeps remote_port = 0 (ephemeral) and the local
  *         port the app listened on
  *   events(...)                                               raw rows, bounded by age and size
- *   filters_seen(filter_id, name, provider, sublayer, action) attribution
+ *   filters_seen(filter_id, name, provider, sublayer, action, ours, filter_key,
+ *                provider_key)                                attribution (keys: schema 2)
  *   rules(...)                                                the whitelist (whitelist/ owns
  *                                                             the meaning; the store keeps rows)
  *   import_keys(key)                                          records already imported
@@ -48,7 +49,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 1 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 2 /* bump with every migration in db/schema.c */
 
 /* ---- write path (one thread) ---- */
 /* Counters carried with a batch, added to meta in the same transaction. */
@@ -70,9 +71,14 @@ int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_cou
 int wl_store_write_keyed(wl_store *s, const wl_event *ev, const uint64_t *keys, size_t n,
                          uint64_t *duplicates);
 
-/* Attribution of a filter id seen in events (insert or replace). */
+/* Attribution of a filter id seen in events (insert or replace). The id is BFE's run-time id,
+ * valid until BFE restarts (it renumbers); the key is the filter's identity: after a restart
+ * the capture looks its ids up again and the row of an id then names the filter that holds it
+ * now (issue 12, item 6). */
 typedef struct wl_filter_info {
   uint64_t filter_id;
+  char filter_key[WL_GUID_STR_MAX];   /* "{GUID}" of the filter; "" when unknown (stores before schema 2) */
+  char provider_key[WL_GUID_STR_MAX]; /* "{GUID}" of its provider; "" when none */
   char name[128];
   char provider[128];   /* provider name, "" when none */
   char sublayer[128];   /* sublayer name */

@@ -122,6 +122,17 @@ int wl_sim_drain(wl_engine *e, unsigned timeout_ms);
 int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask);
 #define WL_SIM_KW_SUPPORTED_DEFAULT 0x3Fu
 
+/* The Base Filtering Engine restarts (issue 12, item 6): BFE gives its filters new run-time ids
+ * when it starts (the ids are per run; the keys stay), ends every net event subscription, and
+ * handles opened before answer like handles whose RPC binding is gone. The sim: the filters'
+ * run-time ids are renumbered (reversed among the ids in use, so an id now names another
+ * filter: the case that misattributes events if a cache survives the restart), every
+ * subscription of this process on the state ends, and every engine handle of this process on
+ * the state opened before fails with WL_E_ENGINE from then on (close it and open a new one),
+ * `e` included. Not modelled: dynamic objects survive; other processes' handles go on
+ * (the sim's "BFE" is per process, like its event bus). */
+int wl_sim_bfe_restart(wl_engine *e);
+
 /* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file.
  * device NULL or "" removes the letter. Default: C: = \device\harddiskvolume3,
  * D: = \device\harddiskvolume4. */

@@ -102,6 +102,9 @@ static int create_state(wl_sim_engine *e) {
  * between is seen by the next call (the watched file is then the older one). */
 static int refresh(wl_sim_engine *e) {
   uint64_t nonce, gen;
+  if (e->bus && e->bus_run != wl_sim_bus_run(e->bus)) /* wl_sim_bfe_restart since the open */
+    return wl_err(WL_E_ENGINE, "sim: the engine restarted since this handle was opened "
+                  "(ERROR_INVALID_HANDLE): close it and open another");
   if (e->st_valid && e->watch && !wl_os_watch_changed(e->watch))
     return WL_OK;
   wl_os_watch_close(e->watch);
@@ -194,8 +197,8 @@ static int sim_open(const char *state_path, unsigned flags, wl_sim_engine **out)
     snprintf(e->lock_path, sizeof e->lock_path, "%s.lock", e->path);
   if (rc == WL_OK)
     rc = refresh(e);
-  if (rc == WL_OK)
-    rc = wl_sim_bus_get(e->path, &e->bus);
+  if (rc == WL_OK && (rc = wl_sim_bus_get(e->path, &e->bus)) == WL_OK)
+    e->bus_run = wl_sim_bus_run(e->bus);
   if (rc != WL_OK) {
     wl_err_prefix(rc, "sim:%s", e->path);
     sim_close(e);

@@ -59,6 +59,7 @@ struct wl_sim_bus {
   wl_thread thread;
   int thread_on, stop;
   atomic_uint_fast64_t full_waits;
+  atomic_uint run; /* simulated BFE restarts so far */
 };
 
 static wl_mutex reg_mu = WL_MUTEX_INIT;
@@ -402,3 +403,18 @@ int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms) {
 }
 
 uint64_t wl_sim_bus_full_waits(wl_sim_bus *b) { return atomic_load(&b->full_waits); }
+
+void wl_sim_bus_restart(wl_sim_bus *b) {
+  wl_mutex_lock(&b->deliver); /* waits for a callback in flight */
+  wl_mutex_lock(&b->mu);
+  for (size_t i = 0; i < WL_SIM_MAX_SUBS; i++)
+    b->subs[i].active = 0;
+  b->nactive = 0;
+  b->qlen = 0; /* what BFE had not delivered yet is gone with it */
+  atomic_fetch_add(&b->run, 1);
+  wl_cond_broadcast(&b->room);
+  wl_mutex_unlock(&b->mu);
+  wl_mutex_unlock(&b->deliver);
+}
+
+unsigned wl_sim_bus_run(wl_sim_bus *b) { return atomic_load(&b->run); }

@@ -39,6 +39,7 @@ int wl_sim_eng_stop(void *impl);
 int wl_sim_eng_drain(void *impl, unsigned timeout_ms);
 int wl_sim_eng_set_kw_support(void *impl, uint32_t mask);
 int wl_sim_eng_set_drive(void *impl, char letter, const char *device);
+int wl_sim_eng_bfe_restart(void *impl); /* sim_objects.c */
 
 /* ---- the model ---- */
 
@@ -168,6 +169,10 @@ void wl_sim_bus_flush(wl_sim_bus *b); /* wake the delivery thread for what is qu
 int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx);
 int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms); /* flushes, then waits */
 uint64_t wl_sim_bus_full_waits(wl_sim_bus *b); /* subscriber WL_E_FULL retries so far */
+/* A simulated BFE restart: every subscription ends, and the run number handles compare with
+ * the one they were opened in (wl_sim_bus_run) moves on. */
+void wl_sim_bus_restart(wl_sim_bus *b);
+unsigned wl_sim_bus_run(wl_sim_bus *b);
 
 /* ---- the backend's handle (sim_engine.c; object calls in sim_objects.c) ---- */
 #define WL_SIM_LOCK_TIMEOUT_MS 10000u /* waiting for another session's transaction */
@@ -186,6 +191,7 @@ typedef struct wl_sim_engine {
   wl_sim_state txn;       /* the transaction's working copy */
   wl_os_lock *txn_lock;  /* held from begin to commit/abort */
   wl_sim_bus *bus;
+  unsigned bus_run;       /* wl_sim_bus_run when opened: another one means BFE restarted */
   atomic_int stop;        /* wl_sim_stop */
 } wl_sim_engine;
 

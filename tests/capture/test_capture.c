@@ -11,6 +11,8 @@
  *    options win; wl_capture_restore_saved_options; --no-allow / --no-inbound keywords;
  *  - resilience: N injected subscribe failures are retried; a failed health probe reconnects;
  *    backfill on start reads what the engine buffered while nobody captured, never twice;
+ *  - attribution by filter key: after a simulated BFE restart renumbers the filters, events are
+ *    attributed to the filter that holds the id now (issue 12 item 6);
  *  - attribution: filter lookups failing while the engine is down are retried until they work,
  *    and at most WL_CAPTURE_ATTRIB_TRIES times each;
  *  - the drive map is read again when an app's device was not in it (a drive added mid-capture,
@@ -585,6 +587,85 @@ static void test_drive_map_refresh(void **state) {
   fx_done(&f);
 }
 
+/* ---- attribution by filter key across a BFE restart (issue 12, item 6) ---- */
+
+static void classify_line(wl_engine *e, const char *line) {
+  wl_attempt a;
+  wl_decision d;
+  assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  assert_int_equal(wl_sim_drain(e, 10000), WL_OK);
+}
+
+#define OUT_V4 "{\"ts\":\"2026-11-02T10:00:0%dZ\",\"app\":\"C:\\\\x\\\\b.exe\",\"dir\":\"out\"," \
+               "\"proto\":6,\"local\":\"10.0.0.5:50000\",\"remote\":\"1.2.3.4:443\"}"
+#define IN_LOOP_V6 "{\"ts\":\"2026-11-02T10:00:02Z\",\"app\":\"C:\\\\x\\\\s.exe\",\"dir\":\"in\"," \
+                   "\"proto\":6,\"local\":\"[::1]:445\",\"remote\":\"[::1]:50001\"}"
+
+/* Before the restart the outbound allow is filter 65003 and the IPv6 loopback permit 65006;
+ * the simulated restart swaps their run-time ids. The events after it carry 65006 for the
+ * outbound allow, and the capture (which reconnected: the old handle died) looks the id up
+ * again, so the store names the outbound allow's key, not the loopback permit's. With the
+ * old per-session cache 65006 stayed "inbound loopback permit". */
+static void test_attribution_after_bfe_restart(void **state) {
+  (void)state;
+  fixture f;
+  wl_engine *e;
+  wl_capture *c;
+  wl_capture_stats st;
+  wl_filter *flt = malloc(sizeof *flt);
+  wl_filter_info fi;
+  char line[512], want_key[WL_GUID_STR_MAX], loop_key[WL_GUID_STR_MAX];
+  assert_non_null(flt);
+  fx_init(&f, "restart");
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  wl_capture_opts o = opts_for(&f, "wfp");
+  assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+  wait_for(c, 0, 1);
+  snprintf(line, sizeof line, OUT_V4, 1);
+  classify_line(e, line);
+  classify_line(e, IN_LOOP_V6);
+  wait_for(c, 2, 1);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_OUT_ALLOW_V4, flt), WL_OK);
+  wl_guid_format(&flt->key, want_key);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_IN_LOOPBACK_V6, flt), WL_OK);
+  wl_guid_format(&flt->key, loop_key);
+
+  assert_int_equal(wl_sim_bfe_restart(e), WL_OK);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_OUT_ALLOW_V4, flt), WL_E_ENGINE);
+  wl_engine_close(e); /* a handle of the old BFE */
+  for (int i = 0; i < 2000; i++) { /* the capture's probe fails: it reconnects */
+    wl_capture_stats_get(c, &st);
+    if (st.reconnects >= 1 && st.subscribed)
+      break;
+    wl_sleep_ms(5);
+  }
+  assert_true(st.reconnects >= 1);
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_IN_LOOPBACK_V6, flt), WL_OK);
+  char k[WL_GUID_STR_MAX];
+  wl_guid_format(&flt->key, k);
+  assert_string_equal(k, want_key); /* renumbered: 65006 is the outbound allow now */
+  snprintf(line, sizeof line, OUT_V4, 3);
+  classify_line(e, line);
+  wait_for(c, 3, 1);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+
+  assert_int_equal(wl_store_filter_info_get(f.store, WL_SIM_ID_IN_LOOPBACK_V6, &fi), WL_OK);
+  assert_string_equal(fi.filter_key, want_key);
+  assert_non_null(strstr(fi.name, "outbound allow"));
+  assert_string_equal(fi.action, "permit");
+  char prov[WL_GUID_STR_MAX];
+  wl_guid pk = WL_SIM_WF_PROVIDER_KEY;
+  wl_guid_format(&pk, prov);
+  assert_string_equal(fi.provider_key, prov);
+  assert_true(strcmp(fi.filter_key, loop_key) != 0);
+  wl_engine_close(e);
+  free(flt);
+  fx_done(&f);
+}
+
 /* ---- attribution while the engine is down ---- */
 
 typedef struct idset {
@@ -777,6 +858,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_subscribe_failures_retried),
       cmocka_unit_test(test_reconnect_and_backfill),
       cmocka_unit_test(test_drive_map_refresh),
+      cmocka_unit_test(test_attribution_after_bfe_restart),
       cmocka_unit_test(test_attribution_retried),
       cmocka_unit_test(test_attribution_bounded),
       cmocka_unit_test(test_record_replay_same_store),
