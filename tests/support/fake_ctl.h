@@ -22,6 +22,8 @@ int wl_fakectl_run_traffic(wl_engine *e, const char *path, double speed, wl_sim_
 int wl_fakectl_stop(wl_engine *e);
 int wl_fakectl_drain(wl_engine *e, unsigned timeout_ms);
 int wl_fakectl_set_drive(wl_engine *e, char letter, const char *device);
+/* The BFE service stopped (0) or started again (1): win_fake.h's wl_fake_bfe. */
+int wl_fakectl_bfe(int running);
 
 int wl_fakectl_drive_map_on(void);
 void wl_fakectl_drive_map_off(void);
