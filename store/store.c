@@ -29,7 +29,8 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_COUNTER_ADD] = "INSERT INTO meta(key,value) VALUES(?1,?2) "
                        "ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+excluded.value",
     [ST_APP_FIND] = "SELECT id, dos_path FROM apps WHERE path=?1",
-    [ST_APP_INSERT] = "INSERT INTO apps(path,dos_path,first_seen,last_seen) VALUES(?1,?2,?3,?3)",
+    [ST_APP_INSERT] = "INSERT INTO apps(path,dos_path,first_seen,last_seen,truncated) "
+                      "VALUES(?1,?2,?3,?3,?4)",
     [ST_APP_SET_DOS] = "UPDATE apps SET dos_path=?2 WHERE id=?1",
     [ST_APP_ADD] = "UPDATE apps SET allowed=allowed+?2, blocked=blocked+?3, "
                    "endpoints=endpoints+?4, first_seen=min(first_seen,?5), "
@@ -66,7 +67,7 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_FILTER_GET] = "SELECT name,provider,sublayer,action,ours,filter_key,provider_key "
                       "FROM filters_seen WHERE filter_id=?1",
     [ST_STATS_COUNTS] = "SELECT (SELECT count(*) FROM apps), (SELECT count(*) FROM rules)",
-    [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen "
+    [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen,truncated "
                 "FROM apps WHERE last_seen>=?1 ORDER BY allowed+blocked DESC, id",
     [ST_FLOWS_APP] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
                      "count,first_seen,last_seen,last_filter_id FROM flows "

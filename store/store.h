@@ -2,7 +2,7 @@
  *
  * One writer connection (the consumer thread), WAL, synchronous=NORMAL, prepared statements
  * kept for the life of the handle, one transaction per batch. Tables (see db/schema.c):
- *   apps(id, path, dos_path, first_seen, last_seen)           interned app paths
+ *   apps(id, path, dos_path, first_seen, last_seen, truncated) interned app paths
  *   flows(app, dir, proto, ip_version, remote_addr, remote_port, local_port, action,
  *         count, first_seen, last_seen, last_filter_id)     the rollup; outbound keeps
  *         local_port = 0 (ephemeral), inbound keeps remote_port = 0 (ephemeral) and the local
@@ -116,6 +116,7 @@ typedef struct wl_app_summary {
   uint64_t endpoints;         /* distinct flows */
   uint64_t first_seen, last_seen;
   int is_new;                 /* first seen within 7 days of the newest event */
+  int truncated;              /* path cut short (WL_HAS_APP_TRUNC): an incomplete identity */
 } wl_app_summary;
 /* Apps with activity at or after `since` (0 = all), most events first. cb returns nonzero to
  * stop (that value is returned). */

@@ -99,6 +99,7 @@ static void fill_app(sqlite3_stmt *st, void *item) {
   a->endpoints = wl_store_col_u64(st, 5);
   a->first_seen = wl_store_col_u64(st, 6);
   a->last_seen = wl_store_col_u64(st, 7);
+  a->truncated = sqlite3_column_int(st, 8) != 0;
   a->is_new = a->first_seen + WL_STORE_RETAIN_TICKS >= it->newest;
 }
 

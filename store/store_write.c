@@ -133,6 +133,7 @@ static int app_insert(wl_store *s, const wl_event *ev, int64_t *id) {
   sqlite3_bind_text(st, 1, ev->app, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, ev->app_dos, -1, SQLITE_STATIC);
   wl_store_bind_u64(st, 3, ev->ts);
+  sqlite3_bind_int(st, 4, (ev->has & WL_HAS_APP_TRUNC) ? 1 : 0);
   int rc = wl_store_step_done(s, st, "adding an app");
   *id = sqlite3_last_insert_rowid(s->db);
   return rc;

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
@@ -106,4 +107,49 @@ int wl_sim_app_id_map(const wl_drive *map, size_t n, const char *path, uint8_t *
   out[need] = out[need + 1] = 0;
   *len = need + 2;
   return WL_OK;
+}
+
+/* ---- the app id an event carries (classify), as opposed to FwpmGetAppIdFromFileName0 ----
+ * BFE records the process image's NT path whatever the drive map of the session that reads
+ * the event, and whatever its length (a path can reach 32,767 characters). So where the DOS
+ * path of a traffic line cannot be mapped the sim still gives the app an identity (issue 18,
+ * item 12): a drive missing from the map is a volume this session has no letter for, recorded
+ * as \device\harddiskvolume(100 + letter index) — the capture cannot map it, as an elevated
+ * process cannot map a volume without a letter; and a path longer than `cap` bytes of app id
+ * is copied up to cap with its full size in *blob, as a FWP_BYTE_BLOB larger than the copy. */
+int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t *out,
+                        size_t cap, size_t *len, size_t *blob) {
+  int rc = wl_sim_app_id_map(map, n, path, out, cap, len);
+  *blob = rc == WL_OK ? *len : 0;
+  if (rc != WL_E_NOTFOUND && rc != WL_E_TOOBIG)
+    return rc;
+  wl_err_clear();
+  char nt[WL_PATH_MAX * 4];
+  int dos = isalpha((unsigned char)path[0]) && path[1] == ':';
+  int k = dos && rc == WL_E_NOTFOUND
+              ? snprintf(nt, sizeof nt, "\\device\\harddiskvolume%d%s",
+                         100 + toupper((unsigned char)path[0]) - 'A', path + 2)
+              : -1;
+  if (rc == WL_E_NOTFOUND && (k < 0 || (size_t)k >= sizeof nt))
+    return wl_err(WL_E_NOTFOUND, "app id: '%.60s' has no NT form", path);
+  if (rc == WL_E_NOTFOUND && (rc = wl_sim_app_id_map(map, n, nt, out, cap, len)) == WL_OK) {
+    *blob = *len;
+    return WL_OK;
+  }
+  /* too long: the NT form in full, copied up to cap (no terminator in the copy) */
+  uint8_t *big = malloc(WL_PATH_MAX * 8 + 2);
+  size_t full = 0;
+  if (!big)
+    return wl_err(WL_E_NOMEM, "app id: no memory");
+  wl_drive none;
+  memset(&none, 0, sizeof none);
+  rc = wl_sim_app_id_map(k >= 0 ? &none : map, k >= 0 ? 0 : n, k >= 0 ? nt : path, big,
+                         WL_PATH_MAX * 8 + 2, &full);
+  if (rc == WL_OK) {
+    *len = full < cap ? full : cap;
+    memcpy(out, big, *len);
+    *blob = full;
+  }
+  free(big);
+  return rc;
 }

@@ -144,6 +144,11 @@ size_t wl_sim_default_drives(wl_drive out[26]); /* C: and D:; returns 2 */
 int wl_sim_app_id_map(const wl_drive *map, size_t n, const char *path, uint8_t *out,
                       size_t cap, size_t *len);
 int wl_sim_drive_set(wl_drive map[26], size_t *n, char letter, const char *device);
+/* The app id a classified attempt's event carries: as wl_sim_app_id_map, but a drive missing
+ * from the map and a path longer than cap keep an identity (sim_appid.c says how); *blob is
+ * the blob's full size, larger than *len when the copy was cut. */
+int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t *out,
+                        size_t cap, size_t *len, size_t *blob);
 
 /* ---- the event bus: one per state file per process, shared by its engine handles ---- */
 #define WL_SIM_QUEUE_CAP 1024u     /* events waiting for the delivery thread */
