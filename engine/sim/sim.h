@@ -133,7 +133,12 @@ int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask);
  * (the sim's "BFE" is per process, like its event bus). */
 int wl_sim_bfe_restart(wl_engine *e);
 
-/* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file.
+/* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file. A
+ * classified attempt's event still carries an app id when its drive is not in the map (a volume
+ * this session has no letter for: \device\harddiskvolume(100 + letter index)) or its path is
+ * longer than an app id copy (the blob's full size, larger than the copy), as BFE records the
+ * image's NT path regardless (sim_appid.c, wl_sim_event_app_id); wl_engine_app_id
+ * (FwpmGetAppIdFromFileName0) still fails for both.
  * device NULL or "" removes the letter. Default: C: = \device\harddiskvolume3,
  * D: = \device\harddiskvolume4. */
 int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
