@@ -19,8 +19,8 @@
  * reconnect), so the first event of each id after a restart is looked up again and its row
  * names the filter that holds the id now (issue 12, item 6). Events still in the ring from
  * before the restart are attributed with the new numbering: an assumption that few are. Rows
- * are per run-time id, so an id's row describes its latest holder. Consumer thread only; replay has no engine and attributes nothing (its
- * filter ids belong to another machine).
+ * are per run-time id, so an id's row describes its latest holder. Consumer thread only;
+ * replay has no engine and attributes nothing (its filter ids belong to another machine).
  */
 #include <assert.h>
 #include <inttypes.h>

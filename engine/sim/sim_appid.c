@@ -119,37 +119,33 @@ int wl_sim_app_id_map(const wl_drive *map, size_t n, const char *path, uint8_t *
  * is copied up to cap with its full size in *blob, as a FWP_BYTE_BLOB larger than the copy. */
 int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t *out,
                         size_t cap, size_t *len, size_t *blob) {
+  enum { BIG = WL_PATH_MAX * 8 + 2 };
   int rc = wl_sim_app_id_map(map, n, path, out, cap, len);
   *blob = rc == WL_OK ? *len : 0;
   if (rc != WL_E_NOTFOUND && rc != WL_E_TOOBIG)
     return rc;
   wl_err_clear();
-  char nt[WL_PATH_MAX * 4];
-  int dos = isalpha((unsigned char)path[0]) && path[1] == ':';
-  int k = dos && rc == WL_E_NOTFOUND
-              ? snprintf(nt, sizeof nt, "\\device\\harddiskvolume%d%s",
-                         100 + toupper((unsigned char)path[0]) - 'A', path + 2)
-              : -1;
-  if (rc == WL_E_NOTFOUND && (k < 0 || (size_t)k >= sizeof nt))
-    return wl_err(WL_E_NOTFOUND, "app id: '%.60s' has no NT form", path);
-  if (rc == WL_E_NOTFOUND && (rc = wl_sim_app_id_map(map, n, nt, out, cap, len)) == WL_OK) {
-    *blob = *len;
-    return WL_OK;
+  char nt[WL_PATH_MAX + 64];
+  const char *src = path;
+  if (rc == WL_E_NOTFOUND) { /* a drive this session has no letter for */
+    int k = snprintf(nt, sizeof nt, "\\device\\harddiskvolume%d%s",
+                     100 + toupper((unsigned char)path[0]) - 'A', path + 2);
+    if (k < 0 || (size_t)k >= sizeof nt)
+      return wl_err(WL_E_TOOBIG, "app id: '%.60s...' is too long", path);
+    src = nt;
+    map = NULL;
+    n = 0;
   }
-  /* too long: the NT form in full, copied up to cap (no terminator in the copy) */
-  uint8_t *big = malloc(WL_PATH_MAX * 8 + 2);
+  uint8_t *whole = malloc(BIG); /* the whole app id, then the copy up to cap */
   size_t full = 0;
-  if (!big)
+  if (!whole)
     return wl_err(WL_E_NOMEM, "app id: no memory");
-  wl_drive none;
-  memset(&none, 0, sizeof none);
-  rc = wl_sim_app_id_map(k >= 0 ? &none : map, k >= 0 ? 0 : n, k >= 0 ? nt : path, big,
-                         WL_PATH_MAX * 8 + 2, &full);
+  rc = wl_sim_app_id_map(map, n, src, whole, BIG, &full);
   if (rc == WL_OK) {
     *len = full < cap ? full : cap;
-    memcpy(out, big, *len);
+    memcpy(out, whole, *len);
     *blob = full;
   }
-  free(big);
+  free(whole);
   return rc;
 }
