@@ -76,7 +76,7 @@ static const char *const st_sql[ST_COUNT] = {
                      "count,first_seen,last_seen,last_filter_id FROM flows "
                      "WHERE last_seen>=?2",
     [ST_DROPS] = "SELECT d.filter_id, sum(d.count) AS c, f.name, f.provider, f.sublayer, "
-                 "f.action, f.ours FROM drops_hourly d "
+                 "f.action, f.ours, f.filter_key, f.provider_key FROM drops_hourly d "
                  "LEFT JOIN filters_seen f ON f.filter_id=d.filter_id "
                  "WHERE d.hour>=?1 GROUP BY d.filter_id ORDER BY c DESC, d.filter_id",
     [ST_EVENTS] = "SELECT e.ts, e.port, c.local_addr, c.filter_id, c.layer, c.bits, c.reauth, "

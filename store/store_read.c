@@ -173,6 +173,8 @@ static void fill_drop(sqlite3_stmt *st, void *item) {
   wl_store_col_text(st, 4, d->filter.sublayer, sizeof d->filter.sublayer);
   wl_store_col_text(st, 5, d->filter.action, sizeof d->filter.action);
   d->filter.ours = sqlite3_column_int(st, 6);
+  wl_store_col_text(st, 7, d->filter.filter_key, sizeof d->filter.filter_key);
+  wl_store_col_text(st, 8, d->filter.provider_key, sizeof d->filter.provider_key);
 }
 
 static int emit_drop(const sink *k) { return k->cb.drop(k->ctx, k->item); }

@@ -602,6 +602,24 @@ static void classify_line(wl_engine *e, const char *line) {
 #define IN_LOOP_V6 "{\"ts\":\"2026-11-02T10:00:02Z\",\"app\":\"C:\\\\x\\\\s.exe\",\"dir\":\"in\"," \
                    "\"proto\":6,\"local\":\"[::1]:445\",\"remote\":\"[::1]:50001\"}"
 
+#define IN_V4 "{\"ts\":\"2026-11-02T10:00:04Z\",\"app\":\"C:\\\\x\\\\s.exe\",\"dir\":\"in\"," \
+              "\"proto\":6,\"local\":\"10.0.0.5:445\",\"remote\":\"1.2.3.9:50000\"}"
+
+typedef struct drop_find {
+  uint64_t id;
+  wl_filter_info fi;
+  int seen;
+} drop_find;
+
+static int find_drop(void *ctx, const wl_drop_summary *d) {
+  drop_find *x = ctx;
+  if (d->filter.filter_id == x->id) {
+    x->fi = d->filter;
+    x->seen = 1;
+  }
+  return 0;
+}
+
 /* Before the restart the outbound allow is filter 65003 and the IPv6 loopback permit 65006;
  * the simulated restart swaps their run-time ids. The events after it carry 65006 for the
  * outbound allow, and the capture (which reconnected: the old handle died) looks the id up
@@ -630,6 +648,9 @@ static void test_attribution_after_bfe_restart(void **state) {
   wl_guid_format(&flt->key, want_key);
   assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_IN_LOOPBACK_V6, flt), WL_OK);
   wl_guid_format(&flt->key, loop_key);
+  char block_key[WL_GUID_STR_MAX];
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_IN_BLOCK_V4, flt), WL_OK);
+  wl_guid_format(&flt->key, block_key);
 
   assert_int_equal(wl_sim_bfe_restart(e), WL_OK);
   assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_OUT_ALLOW_V4, flt), WL_E_ENGINE);
@@ -648,9 +669,14 @@ static void test_attribution_after_bfe_restart(void **state) {
   assert_string_equal(k, want_key); /* renumbered: 65006 is the outbound allow now */
   snprintf(line, sizeof line, OUT_V4, 3);
   classify_line(e, line);
-  wait_for(c, 3, 1);
+  classify_line(e, IN_V4); /* blocked by the inbound block, 65001 before, 65008 now */
+  wait_for(c, 4, 1);
   assert_int_equal(wl_capture_stop(c), WL_OK);
   wl_capture_destroy(c);
+  drop_find df = {WL_SIM_ID_WSH_APPCONTAINER_V6, {0}, 0};
+  assert_int_equal(wl_store_drops_by_filter(f.store, 0, find_drop, &df), WL_OK);
+  assert_true(df.seen);
+  assert_string_equal(df.fi.filter_key, block_key); /* drops by filter name the key too */
 
   assert_int_equal(wl_store_filter_info_get(f.store, WL_SIM_ID_IN_LOOPBACK_V6, &fi), WL_OK);
   assert_string_equal(fi.filter_key, want_key);
