@@ -9,8 +9,18 @@
  * try. A filter the live engine does not know (removed since) is final. A filter of wfplearn's
  * provider (WL_PROVIDER_KEY_INIT of engine/keys.h, or named "wfplearn") is "ours", so
  * review can tell "blocked by wfplearn's default block" from "blocked by Windows Firewall's
- * default inbound rule". Consumer thread only; replay has no engine and attributes nothing (its
- * filter ids belong to another machine).
+ * default inbound rule".
+ *
+ * Filter ids are run-time ids: BFE numbers its filters afresh when it restarts (and Windows
+ * Firewall's reload adds them again under new ids), so an id names a filter only for the life
+ * of one engine connection. The stored row therefore carries the filter's key and its
+ * provider's key, and the cache (and the waiting list, whose ids meant other filters) starts
+ * over whenever the capture opened a new engine handle (c->engine_gen: at start and on every
+ * reconnect), so the first event of each id after a restart is looked up again and its row
+ * names the filter that holds the id now (issue 12, item 6). Events still in the ring from
+ * before the restart are attributed with the new numbering: an assumption that few are. Rows
+ * are per run-time id, so an id's row describes its latest holder. Consumer thread only;
+ * replay has no engine and attributes nothing (its filter ids belong to another machine).
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -32,6 +42,7 @@ struct wl_capture_attrib {
   wl_htab ids; /* WL_CAPTURE_FILTER_CACHE slots, entries: the id alone (0 is never a filter) */
   pending wait[WL_CAPTURE_ATTRIB_PENDING]; /* failed lookups to ask again */
   size_t nwait;
+  unsigned gen; /* c->engine_gen the cache belongs to */
   int store_err_logged, full_logged;
 };
 
@@ -78,7 +89,10 @@ static int describe(wl_engine *e, uint64_t id, wl_filter_info *fi) {
     wl_provider p;
     wl_sublayer sl;
     fi->filter_id = id;
+    wl_guid_format(&f->key, fi->filter_key);
     wl_strlcpy(fi->name, f->name, sizeof fi->name);
+    if (!wl_guid_eq(&f->provider, &none))
+      wl_guid_format(&f->provider, fi->provider_key);
     if (!wl_guid_eq(&f->provider, &none) && wl_engine_provider_get(e, &f->provider, &p) == 0) {
       wl_strlcpy(fi->provider, p.name, sizeof fi->provider);
       fi->ours = is_ours(&p);
@@ -137,8 +151,23 @@ static void defer(wl_capture *c, uint64_t id, unsigned tries) {
   atomic_store(&c->attrib_pending, a->nwait);
 }
 
+/* A new engine handle since the cache was filled: its ids may name other filters. */
+static void follow_engine(wl_capture *c) {
+  wl_capture_attrib *a = c->attrib;
+  unsigned gen = atomic_load(&c->engine_gen);
+  if (gen == a->gen)
+    return;
+  a->gen = gen;
+  wl_htab_clear(&a->ids);
+  a->nwait = 0;
+  atomic_store(&c->attrib_pending, 0);
+}
+
 void wl_capture_attribute(wl_capture *c, uint64_t filter_id) {
-  if (c->kind == WL_CAPTURE_REPLAY || filter_id == 0 || !remember(c->attrib, filter_id))
+  if (c->kind == WL_CAPTURE_REPLAY || filter_id == 0)
+    return;
+  follow_engine(c);
+  if (!remember(c->attrib, filter_id))
     return;
   int rc = lookup(c, filter_id);
   if (rc != WL_OK && rc != WL_E_NOTFOUND)

@@ -199,6 +199,7 @@ void wl_capture_stats_get(wl_capture *c, wl_capture_stats *s) {
   s->events = atomic_load(&c->events);
   s->drops = wl_ring_dropped(c->ring);
   s->skipped = atomic_load(&c->skipped);
+  s->not_connections = atomic_load(&c->not_conn);
   s->backfilled = atomic_load(&c->backfilled);
   s->malformed = atomic_load(&c->malformed);
   s->emitted = atomic_load(&c->emitted);

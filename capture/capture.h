@@ -12,7 +12,10 @@
  * The callback (wl_capture_callback) only copies into the ring: no engine call, no allocation,
  * no lock. On the live WFP engine a full ring counts a drop (BFE ignores the return value);
  * file sources (replay, the sim reading a traffic file) wait instead, so they lose nothing.
- * Drops, skipped event types and backfilled events reach the store's counters with the batch.
+ * Drops, skipped event types, backfilled events and allow events that are not new connections
+ * (the ALE_FLOW_ESTABLISHED event BFE sends after each allowed connection, listen and bind
+ * permits: wl_event_is_connection) reach the store's counters with the batch; the last are
+ * never stored as events or flows, so an allowed connection counts once.
  *
  * Engine options: at start the subscriber reads FWPM_ENGINE_COLLECT_NET_EVENTS and
  * FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS, saves them in the store's meta (so `uninstall` can
@@ -60,6 +63,8 @@
 #define WL_CAPTURE_RETRY_MIN_MS   100u
 #define WL_CAPTURE_RETRY_MAX_MS   5000u
 #define WL_CAPTURE_MAP_REFRESH_MS 30000u /* NT→DOS map re-read on a miss at most this often */
+#define WL_CAPTURE_MAP_MIN_MS     200u   /* ... and on a device not seen to miss before, this */
+#define WL_CAPTURE_MAP_UNKNOWN    16u    /* device prefixes remembered as missing per read */
 #define WL_CAPTURE_ATTRIB_PENDING 64u    /* failed filter lookups waiting to be asked again */
 #define WL_CAPTURE_ATTRIB_TRIES   8u     /* lookups of one filter id before it is given up */
 
@@ -108,6 +113,7 @@ typedef struct wl_capture_stats {
   uint64_t events;       /* stored by this session (backfilled included) */
   uint64_t drops;        /* ring drops (the callback found the ring full) */
   uint64_t skipped;      /* events of other types */
+  uint64_t not_connections; /* allow events at flow established / listen / bind: not stored */
   uint64_t backfilled;   /* stored events read from the engine's buffer */
   uint64_t malformed;    /* replay/traffic lines skipped */
   uint64_t emitted;      /* what the source produced: sim net events (after the run), replay

@@ -64,8 +64,10 @@ struct wl_capture {
   _Atomic int error; /* first fatal error */
   char errmsg[512];  /* its message (written once, by whoever set error) */
   _Atomic int subscribed;
+  _Atomic unsigned engine_gen; /* +1 per engine handle opened (start, every reconnect): the
+                                * attribution cache is per handle (filter ids are run-time ids) */
 
-  _Atomic uint64_t events, skipped, backfilled, malformed, emitted, apps, flows, rate;
+  _Atomic uint64_t events, skipped, backfilled, not_conn, malformed, emitted, apps, flows, rate;
   _Atomic uint64_t sub_failures, reconnects, store_retries, attrib_pending, attrib_failed;
   _Atomic uint64_t last_live_ts; /* newest stored ts of the wfp source (backfill's bound) */
 

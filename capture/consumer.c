@@ -1,4 +1,6 @@
-/* consumer.c — the one thread that empties the ring: pop a batch, decode, map NT paths to DOS,
+/* consumer.c — the one thread that empties the ring: pop a batch, decode (allow events that are
+ * not new connections — flow established, listen, bind — are only counted, never stored as
+ * connections: wl_event_is_connection), map NT paths to DOS,
  * attribute filter ids, count distinct apps and flows, and write the store in one transaction
  * per WL_CAPTURE_BATCH events or per WL_CAPTURE_FLUSH_MS, whichever comes first. A store that is
  * busy, full or failing I/O keeps the batch: the write is retried with backoff (logged once per
@@ -24,9 +26,11 @@ struct wl_capture_consumer {
   wl_event *ev;      /* WL_CAPTURE_BATCH */
   size_t n;          /* decoded events waiting in ev[] */
   uint64_t batch_ns; /* when the first of them arrived */
-  uint64_t drops_written, skipped, backfilled, max_ts;
+  uint64_t drops_written, skipped, backfilled, not_conn, max_ts;
   wl_path_map map;
   uint64_t map_ns; /* last read of the engine's drive map (0: never) */
+  uint64_t unknown[WL_CAPTURE_MAP_UNKNOWN]; /* hashes of device prefixes that missed since */
+  size_t nunknown;
   unsigned hint_gen;
   wl_htab apps, flows; /* sets of FNV-1a hashes (entries: the tag alone), saturating */
   uint64_t rate_ns, rate_events;
@@ -67,17 +71,51 @@ void wl_capture_consumer_destroy(wl_capture *c) {
 
 /* ---- NT → DOS ---- */
 
+/* Read the engine's drive map afresh (a letter removed or re-pointed since is forgotten); the
+ * replay hints are merged again on the next lookup. */
 static void load_drive_map(wl_capture *c, wl_capture_consumer *k) {
-  wl_drive d[26];
+  wl_drive *d = malloc(26 * sizeof *d); /* 13 KB: not on the consumer's stack */
   size_t n = 0;
+  k->map_ns = wl_time_mono_ns();
+  k->nunknown = 0;
+  if (!d)
+    return;
   wl_mutex_lock(&c->engine_lock);
   int rc = c->engine ? wl_engine_drive_map(c->engine, d, 26, &n) : WL_E_NOTFOUND;
   wl_mutex_unlock(&c->engine_lock);
-  k->map_ns = wl_time_mono_ns();
-  if (rc != WL_OK)
-    return;
-  for (size_t i = 0; i < n; i++)
-    wl_path_map_add(&k->map, d[i].letter, d[i].device);
+  if (rc == WL_OK) {
+    wl_path_map_init(&k->map);
+    for (size_t i = 0; i < n; i++)
+      if (wl_path_map_add(&k->map, d[i].letter, d[i].device) != WL_OK)
+        wl_err_clear(); /* not a device path (a SUBST's \??\C:\dir): never in an app id */
+    k->hint_gen = atomic_load(&c->hint_gen) - 1u;
+  }
+  wl_err_clear();
+  free(d);
+}
+
+/* Whether the map should be read again for an NT path no drive maps: when its device prefix
+ * (\device\NAME) has not missed since the last read — a volume mounted or a drive mapped
+ * since (issue 12, item 13) — at most every WL_CAPTURE_MAP_MIN_MS; otherwise every
+ * WL_CAPTURE_MAP_REFRESH_MS. Devices with no letter (\device\mup is mapped without one, a
+ * volume mounted in a folder) stay unknown without costing a read per event. */
+static int map_stale(wl_capture_consumer *k, const char *nt, uint64_t now) {
+  if (k->map_ns == 0)
+    return 1;
+  uint64_t age = now - k->map_ns;
+  if (age >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)
+    return 1;
+  const char *p = nt[0] == '\\' ? strchr(nt + 1, '\\') : NULL; /* \device\NAME\... */
+  const char *end = p ? strchr(p + 1, '\\') : NULL;
+  if (!end)
+    return 0;
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, nt, (size_t)(end - nt));
+  for (size_t i = 0; i < k->nunknown; i++)
+    if (k->unknown[i] == h)
+      return 0; /* missed already since the last read */
+  if (k->nunknown < WL_CAPTURE_MAP_UNKNOWN)
+    k->unknown[k->nunknown++] = h;
+  return age >= WL_CAPTURE_MAP_MIN_MS * 1000000ULL;
 }
 
 static void merge_hints(wl_capture *c, wl_capture_consumer *k) {
@@ -109,10 +147,9 @@ static void map_app(wl_capture *c, wl_capture_consumer *k, wl_event *ev) {
   }
   if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
     return;
-  uint64_t now = wl_time_mono_ns();
-  if (c->kind != WL_CAPTURE_REPLAY &&
-      (k->map_ns == 0 || now - k->map_ns >= WL_CAPTURE_MAP_REFRESH_MS * 1000000ULL)) {
+  if (c->kind != WL_CAPTURE_REPLAY && map_stale(k, ev->app, wl_time_mono_ns())) {
     load_drive_map(c, k);
+    merge_hints(c, k);
     if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
       return;
   }
@@ -154,6 +191,7 @@ static void after_write(wl_capture *c, wl_capture_consumer *k, uint64_t drops) {
   atomic_fetch_add(&c->events, k->n);
   atomic_fetch_add(&c->skipped, k->skipped);
   atomic_fetch_add(&c->backfilled, k->backfilled);
+  atomic_fetch_add(&c->not_conn, k->not_conn);
   k->drops_written = drops;
   for (size_t i = 0; c->record && i < k->n; i++)
     if (wl_replay_write(c->record, &k->ev[i]) != WL_OK) {
@@ -168,14 +206,14 @@ static void after_write(wl_capture *c, wl_capture_consumer *k, uint64_t drops) {
     if (wl_store_meta_set(c->store, WL_META_LAST_LIVE_TS, buf) != WL_OK)
       wl_capture_log(c, "store: %s", wl_errmsg());
   }
-  k->n = k->skipped = k->backfilled = k->max_ts = k->batch_ns = 0;
+  k->n = k->skipped = k->backfilled = k->not_conn = k->max_ts = k->batch_ns = 0;
 }
 
 /* One transaction; on busy / disk full / I/O the same batch again, with backoff. */
 static int flush(wl_capture *c, wl_capture_consumer *k) {
   uint64_t drops = wl_ring_dropped(c->ring);
-  wl_batch_counters bc = {drops - k->drops_written, k->skipped, k->backfilled};
-  if (k->n == 0 && bc.ring_drops == 0 && bc.skipped == 0)
+  wl_batch_counters bc = {drops - k->drops_written, k->skipped, k->backfilled, k->not_conn};
+  if (k->n == 0 && bc.ring_drops == 0 && bc.skipped == 0 && bc.not_connections == 0)
     return WL_OK;
   unsigned delay = c->retry_min_ms, tries = 0;
   int rc;
@@ -203,6 +241,10 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
       k->skipped++;
       continue;
     }
+    if (!wl_event_is_connection(ev)) { /* flow established, listen, bind: counted apart */
+      k->not_conn++;
+      continue;
+    }
     map_app(c, k, ev);
     if (ev->has & WL_HAS_FILTER)
       wl_capture_attribute(c, ev->filter_id);
@@ -219,7 +261,8 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
 static int due(wl_capture *c, wl_capture_consumer *k) {
   if (k->n >= WL_CAPTURE_BATCH)
     return 1;
-  int pending = k->n > 0 || k->skipped > 0 || wl_ring_dropped(c->ring) != k->drops_written;
+  int pending = k->n > 0 || k->skipped > 0 || k->not_conn > 0 ||
+                wl_ring_dropped(c->ring) != k->drops_written;
   if (!pending)
     return 0;
   if (k->batch_ns == 0)

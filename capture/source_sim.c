@@ -3,7 +3,8 @@
  * becomes a net event delivered to our callback from the sim's thread; when the ring is full
  * the callback says so and the sim waits and delivers again, so nothing is lost), then
  * unsubscribe. No backfill: the file is the whole input. The sim's own count of emitted events
- * is what the store's events plus drops must add up to.
+ * (auth-layer events and their FLOW_ESTABLISHED twins) is what the store's events, drops and
+ * not_connections must add up to.
  */
 #include <inttypes.h>
 
@@ -12,7 +13,7 @@
 #include "engine/sim/sim.h"
 
 static void report_sim(wl_capture *c, const wl_sim_stats *st) {
-  atomic_store(&c->emitted, st->events);
+  atomic_store(&c->emitted, st->events + st->flow_events);
   atomic_store(&c->malformed, st->malformed);
   for (uint32_t i = 0; i < st->errors_kept && i < WL_SIM_ERRORS_KEPT; i++)
     wl_capture_log(c, "%s", st->errors[i]);

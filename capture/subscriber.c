@@ -204,8 +204,10 @@ int wl_capture_connect(wl_capture *c, int do_backfill) {
   int rc = WL_OK;
   wl_mutex_lock(&c->engine_lock);
   if (!c->engine) {
-    if ((rc = wl_engine_open(c->engine_spec, 0, &c->engine)) == WL_OK)
+    if ((rc = wl_engine_open(c->engine_spec, 0, &c->engine)) == WL_OK) {
+      atomic_fetch_add(&c->engine_gen, 1); /* BFE may have restarted: ids renumbered */
       rc = set_ours(c, c->engine);
+    }
   }
   wl_mutex_unlock(&c->engine_lock);
   if (rc == WL_OK && do_backfill)

@@ -23,8 +23,10 @@ static void usage(FILE *f) {
           "weights of wfplearn's sublayer and Windows Firewall's (MPSSVC_*) from the engine.\n"
           "\n"
           "  --json   one object: events, events_kept, drops, backfilled, skipped, duplicates,\n"
-          "           apps, flows, rules, mode, capture_state, capture_warning (why learn\n"
-          "           ran without allow events, or null), db_bytes, first_seen, last_seen,\n"
+          "           not_connections (allow events at flow established, listen or bind:\n"
+          "           counted, never stored as connections), apps, flows, rules, mode,\n"
+          "           capture_state, capture_warning (why learn ran without allow events,\n"
+          "           or null), db_bytes, first_seen, last_seen,\n"
           "           sublayers (name -> weight or null: ours and Windows Firewall's)\n"
           "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
@@ -66,6 +68,9 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
           (unsigned long long)st->events, (unsigned long long)st->events_kept,
           (unsigned long long)st->backfilled, (unsigned long long)st->duplicates,
           (unsigned long long)st->skipped);
+  if (st->not_connections)
+    fprintf(f, "not conn. %llu allow events at flow established / listen / bind (counted, not "
+            "stored as connections)\n", (unsigned long long)st->not_connections);
   fprintf(f, "drops     %llu%s\n", (unsigned long long)st->drops,
           st->drops ? " (events lost while the ring was full)" : "");
   fprintf(f, "apps      %llu\nflows     %llu\nrules     %llu\n", (unsigned long long)st->apps,

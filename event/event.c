@@ -47,3 +47,19 @@ int wl_dir_parse(const char *s, int *dir) {
     return WL_OK;
   return wl_err(WL_E_PARSE, "unknown direction '%s' (in, out)", s);
 }
+
+int wl_event_is_connection(const wl_event *ev) {
+  if ((ev->type != WL_EVT_ALLOW && ev->type != WL_EVT_CAP_ALLOW) || !(ev->has & WL_HAS_LAYER))
+    return 1;
+  switch (ev->layer_id) {
+  case WL_LAYER_ALE_RESOURCE_ASSIGNMENT_V4:
+  case WL_LAYER_ALE_RESOURCE_ASSIGNMENT_V6:
+  case WL_LAYER_ALE_AUTH_LISTEN_V4:
+  case WL_LAYER_ALE_AUTH_LISTEN_V6:
+  case WL_LAYER_ALE_FLOW_ESTABLISHED_V4:
+  case WL_LAYER_ALE_FLOW_ESTABLISHED_V6:
+    return 0;
+  default:
+    return 1;
+  }
+}

@@ -69,6 +69,18 @@
 #define WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6 46
 #define WL_LAYER_ALE_AUTH_CONNECT_V4 48
 #define WL_LAYER_ALE_AUTH_CONNECT_V6 50
+/* Layers whose allow events are not new connections (issue 12, item 4): a bind
+ * (RESOURCE_ASSIGNMENT, Security log 5158), a listen (AUTH_LISTEN, 5154) and the notification
+ * that an authorised flow is established (FLOW_ESTABLISHED: "allows for notification of when a
+ * TCP connection has been established, or when non-TCP traffic has been authorized",
+ * "Filtering Layer Identifiers" on Microsoft Learn). The connection itself was authorised, and
+ * its allow event sent, at AUTH_CONNECT / AUTH_RECV_ACCEPT. FWPS_BUILTIN_LAYERS (fwpstypes.h). */
+#define WL_LAYER_ALE_RESOURCE_ASSIGNMENT_V4 36
+#define WL_LAYER_ALE_RESOURCE_ASSIGNMENT_V6 38
+#define WL_LAYER_ALE_AUTH_LISTEN_V4 40
+#define WL_LAYER_ALE_AUTH_LISTEN_V6 42
+#define WL_LAYER_ALE_FLOW_ESTABLISHED_V4 52
+#define WL_LAYER_ALE_FLOW_ESTABLISHED_V6 54
 
 #define WL_RAW_APP_MAX 1024 /* bytes of the UTF-16LE app id kept (512 code units) */
 
@@ -164,5 +176,10 @@ const char *wl_event_type_name(int type);
 const char *wl_dir_name(int dir);
 int wl_event_type_parse(const char *s, int *type);
 int wl_dir_parse(const char *s, int *dir);
+/* 0 for an allow event (classify or capability) at a layer that does not authorise a new
+ * connection: flow established, listen, bind (the WL_LAYER_ALE_* above). Such events are
+ * counted apart and never rolled up as connections; a drop at any layer, and an event whose
+ * layer is unknown, is a connection attempt (1). */
+int wl_event_is_connection(const wl_event *ev);
 
 #endif

@@ -1,8 +1,8 @@
 /* schema.c — the store's tables, their numbered migrations, and the files on disk.
  *
  * meta.schema_version says which migrations a file has. Opening runs the missing ones in
- * order, each in its own IMMEDIATE transaction that re-reads the version first (two processes
- * opening at once cannot both migrate). A file whose version is newer than this binary knows is
+ * order, all in one IMMEDIATE transaction that re-reads the version first (two processes
+ * opening at once cannot both migrate, and a failure midway leaves the file as it was). A file whose version is newer than this binary knows is
  * refused with WL_E_VERSION, never downgraded. To change the schema: append a migration to
  * `migrations`, bump WL_STORE_SCHEMA_VERSION in store.h, and keep the old DDL in the tests.
  *
@@ -63,8 +63,18 @@ static const char schema_v1[] =
     "PRAGMA application_id=2003201134;"; /* WL_STORE_APP_ID */
 _Static_assert(WL_STORE_APP_ID == 2003201134, "application_id in schema_v1");
 
+/* Version 2 (issue 12 item 6, issue 18 item 12): a filter's run-time id changes when BFE restarts, so the
+ * attribution also keeps what identifies the filter across restarts: its key and its
+ * provider's key ("{GUID}", "" when unknown: rows written before version 2). */
+static const char schema_v2[] =
+    "ALTER TABLE filters_seen ADD COLUMN filter_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE filters_seen ADD COLUMN provider_key TEXT NOT NULL DEFAULT '';"
+    /* issue 18 item 12: an app path cut short (longer than WL_PATH_MAX, or than the event's copy
+     * of WFP's app id) keeps its truncated identity, flagged, instead of becoming "no app" */
+    "ALTER TABLE apps ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;";
+
 /* migrations[k] takes a file from version k-1 to k. */
-static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1};
+static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1, schema_v2};
 
 /* ---------------------------------------------------------------- files */
 
@@ -276,7 +286,8 @@ static int migrate_step(wl_store *s, int *version) {
                 WL_STORE_SCHEMA_VERSION);
     goto out;
   }
-  if (v < WL_STORE_SCHEMA_VERSION) {
+  while (v < WL_STORE_SCHEMA_VERSION) { /* all missing ones in one transaction: a failure
+                                        * leaves the file as it was, never half-way */
     if ((rc = wl_store_exec(s, migrations[v + 1], "migrating the schema")) != WL_OK)
       goto out;
     if ((rc = wl_store_meta_set_int(s, "schema_version", v + 1)) != WL_OK)

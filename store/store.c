@@ -29,7 +29,8 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_COUNTER_ADD] = "INSERT INTO meta(key,value) VALUES(?1,?2) "
                        "ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+excluded.value",
     [ST_APP_FIND] = "SELECT id, dos_path FROM apps WHERE path=?1",
-    [ST_APP_INSERT] = "INSERT INTO apps(path,dos_path,first_seen,last_seen) VALUES(?1,?2,?3,?3)",
+    [ST_APP_INSERT] = "INSERT INTO apps(path,dos_path,first_seen,last_seen,truncated) "
+                      "VALUES(?1,?2,?3,?3,?4)",
     [ST_APP_SET_DOS] = "UPDATE apps SET dos_path=?2 WHERE id=?1",
     [ST_APP_ADD] = "UPDATE apps SET allowed=allowed+?2, blocked=blocked+?3, "
                    "endpoints=endpoints+?4, first_seen=min(first_seen,?5), "
@@ -62,11 +63,11 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_USED_BYTES] = "SELECT (p.page_count-f.freelist_count)*z.page_size "
                       "FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() z",
     [ST_FILTER_PUT] = "INSERT OR REPLACE INTO filters_seen(filter_id,name,provider,sublayer,"
-                      "action,ours) VALUES(?1,?2,?3,?4,?5,?6)",
-    [ST_FILTER_GET] = "SELECT name,provider,sublayer,action,ours FROM filters_seen "
-                      "WHERE filter_id=?1",
+                      "action,ours,filter_key,provider_key) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_FILTER_GET] = "SELECT name,provider,sublayer,action,ours,filter_key,provider_key "
+                      "FROM filters_seen WHERE filter_id=?1",
     [ST_STATS_COUNTS] = "SELECT (SELECT count(*) FROM apps), (SELECT count(*) FROM rules)",
-    [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen "
+    [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen,truncated "
                 "FROM apps WHERE last_seen>=?1 ORDER BY allowed+blocked DESC, id",
     [ST_FLOWS_APP] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
                      "count,first_seen,last_seen,last_filter_id FROM flows "
@@ -75,7 +76,7 @@ static const char *const st_sql[ST_COUNT] = {
                      "count,first_seen,last_seen,last_filter_id FROM flows "
                      "WHERE last_seen>=?2",
     [ST_DROPS] = "SELECT d.filter_id, sum(d.count) AS c, f.name, f.provider, f.sublayer, "
-                 "f.action, f.ours FROM drops_hourly d "
+                 "f.action, f.ours, f.filter_key, f.provider_key FROM drops_hourly d "
                  "LEFT JOIN filters_seen f ON f.filter_id=d.filter_id "
                  "WHERE d.hour>=?1 GROUP BY d.filter_id ORDER BY c DESC, d.filter_id",
     [ST_EVENTS] = "SELECT e.ts, e.port, c.local_addr, c.filter_id, c.layer, c.bits, c.reauth, "
@@ -395,6 +396,8 @@ int wl_store_filter_info_put(wl_store *s, const wl_filter_info *fi) {
   sqlite3_bind_text(st, 4, fi->sublayer, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 5, fi->action, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 6, fi->ours ? 1 : 0);
+  sqlite3_bind_text(st, 7, fi->filter_key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 8, fi->provider_key, -1, SQLITE_STATIC);
   return wl_store_step_done(s, st, "recording a filter");
 }
 
@@ -414,6 +417,8 @@ int wl_store_filter_info_get(wl_store *s, uint64_t filter_id, wl_filter_info *ou
     wl_store_col_text(st, 2, out->sublayer, sizeof out->sublayer);
     wl_store_col_text(st, 3, out->action, sizeof out->action);
     out->ours = sqlite3_column_int(st, 4);
+    wl_store_col_text(st, 5, out->filter_key, sizeof out->filter_key);
+    wl_store_col_text(st, 6, out->provider_key, sizeof out->provider_key);
   } else if (rc == SQLITE_DONE) {
     ret = wl_err(WL_E_NOTFOUND, "%s: filter %llu was never attributed", s->path,
                  (unsigned long long)filter_id);

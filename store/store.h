@@ -2,13 +2,14 @@
  *
  * One writer connection (the consumer thread), WAL, synchronous=NORMAL, prepared statements
  * kept for the life of the handle, one transaction per batch. Tables (see db/schema.c):
- *   apps(id, path, dos_path, first_seen, last_seen)           interned app paths
+ *   apps(id, path, dos_path, first_seen, last_seen, truncated) interned app paths
  *   flows(app, dir, proto, ip_version, remote_addr, remote_port, local_port, action,
  *         count, first_seen, last_seen, last_filter_id)     the rollup; outbound keeps
  *         local_port = 0 (ephemeral), inbound keeps remote_port = 0 (ephemeral) and the local
  *         port the app listened on
  *   events(...)                                               raw rows, bounded by age and size
- *   filters_seen(filter_id, name, provider, sublayer, action) attribution
+ *   filters_seen(filter_id, name, provider, sublayer, action, ours, filter_key,
+ *                provider_key)                                attribution (keys: schema 2)
  *   rules(...)                                                the whitelist (whitelist/ owns
  *                                                             the meaning; the store keeps rows)
  *   import_keys(key)                                          records already imported
@@ -48,7 +49,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 1 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 2 /* bump with every migration in db/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),
@@ -71,6 +72,8 @@ typedef struct wl_batch_counters {
   uint64_t ring_drops;   /* drops since the previous batch */
   uint64_t skipped;      /* events of other types, counted and skipped */
   uint64_t backfilled;   /* events in this batch that came from the engine buffer */
+  uint64_t not_connections; /* allow events that are not new connections, left out by the
+                             * caller (wl_event_is_connection) */
 } wl_batch_counters;
 
 /* One transaction: intern apps, upsert flows (repeats coalesced in memory first), insert raw
@@ -83,9 +86,14 @@ int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_cou
 int wl_store_write_keyed(wl_store *s, const wl_event *ev, const uint64_t *keys, size_t n,
                          uint64_t *duplicates);
 
-/* Attribution of a filter id seen in events (insert or replace). */
+/* Attribution of a filter id seen in events (insert or replace). The id is BFE's run-time id,
+ * valid until BFE restarts (it renumbers); the key is the filter's identity: after a restart
+ * the capture looks its ids up again and the row of an id then names the filter that holds it
+ * now (issue 12, item 6). */
 typedef struct wl_filter_info {
   uint64_t filter_id;
+  char filter_key[WL_GUID_STR_MAX];   /* "{GUID}" of the filter; "" when unknown (stores before schema 2) */
+  char provider_key[WL_GUID_STR_MAX]; /* "{GUID}" of its provider; "" when none */
   char name[128];
   char provider[128];   /* provider name, "" when none */
   char sublayer[128];   /* sublayer name */
@@ -107,6 +115,8 @@ typedef struct wl_store_stats {
   uint64_t events_kept;  /* raw rows currently kept */
   uint64_t drops;        /* ring drops */
   uint64_t backfilled, skipped, duplicates;
+  uint64_t not_connections; /* allow events at flow established / listen / bind: counted, not
+                             * stored (wl_event_is_connection) */
   uint64_t apps, flows, rules;
   uint64_t db_bytes;     /* database + WAL on disk */
   uint64_t first_ts, last_ts;
@@ -121,6 +131,7 @@ typedef struct wl_app_summary {
   uint64_t endpoints;         /* distinct flows */
   uint64_t first_seen, last_seen;
   int is_new;                 /* first seen within 7 days of the newest event */
+  int truncated;              /* path cut short (WL_HAS_APP_TRUNC): an incomplete identity */
 } wl_app_summary;
 /* Apps with activity at or after `since` (0 = all), most events first. cb returns nonzero to
  * stop (that value is returned). */

@@ -120,7 +120,7 @@ typedef struct wl_chunk {
 
 /* Totals of the batch in progress, added to meta at commit. */
 typedef struct wl_batch_tot {
-  uint64_t stored, pruned, skipped, new_flows, future;
+  uint64_t stored, pruned, skipped, not_conn, new_flows, future;
 } wl_batch_tot;
 
 struct wl_store {

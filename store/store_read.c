@@ -28,10 +28,11 @@ int wl_store_stats_get(wl_store *s, wl_store_stats *out) {
     return wl_err(WL_E_INVAL, "wl_store_stats_get: NULL argument");
   memset(out, 0, sizeof *out);
   static const char *const keys[] = {"events", "events_kept", "ring_drops", "backfilled",
-                                     "skipped", "duplicates", "flows", "first_ts", "last_ts"};
+                                     "skipped", "duplicates", "flows", "first_ts", "last_ts",
+                                     "not_connections"};
   uint64_t *dst[] = {&out->events, &out->events_kept, &out->drops, &out->backfilled,
                      &out->skipped, &out->duplicates, &out->flows, &out->first_ts,
-                     &out->last_ts};
+                     &out->last_ts, &out->not_connections};
   int rc = WL_OK;
   for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == WL_OK; i++) {
     int64_t v = 0;
@@ -98,6 +99,7 @@ static void fill_app(sqlite3_stmt *st, void *item) {
   a->endpoints = wl_store_col_u64(st, 5);
   a->first_seen = wl_store_col_u64(st, 6);
   a->last_seen = wl_store_col_u64(st, 7);
+  a->truncated = sqlite3_column_int(st, 8) != 0;
   a->is_new = a->first_seen + WL_STORE_RETAIN_TICKS >= it->newest;
 }
 
@@ -171,6 +173,8 @@ static void fill_drop(sqlite3_stmt *st, void *item) {
   wl_store_col_text(st, 4, d->filter.sublayer, sizeof d->filter.sublayer);
   wl_store_col_text(st, 5, d->filter.action, sizeof d->filter.action);
   d->filter.ours = sqlite3_column_int(st, 6);
+  wl_store_col_text(st, 7, d->filter.filter_key, sizeof d->filter.filter_key);
+  wl_store_col_text(st, 8, d->filter.provider_key, sizeof d->filter.provider_key);
 }
 
 static int emit_drop(const sink *k) { return k->cb.drop(k->ctx, k->item); }

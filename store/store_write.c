@@ -14,7 +14,9 @@
  * Flow key rules (store.h): outbound flows keep local_port 0 and the event row keeps the local
  * port; inbound flows keep remote_port 0 and the event row keeps the remote port. A field whose
  * WL_HAS_* bit is unset is stored as 0. Classify and capability drops are action DROP, allows
- * ALLOW; WL_EVT_OTHER events are counted as skipped and not stored.
+ * ALLOW; WL_EVT_OTHER events are counted as skipped and not stored, and so are allow events that
+ * are not new connections (flow established, listen, bind: wl_event_is_connection), under
+ * not_connections.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,7 @@ static int app_insert(wl_store *s, const wl_event *ev, int64_t *id) {
   sqlite3_bind_text(st, 1, ev->app, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, ev->app_dos, -1, SQLITE_STATIC);
   wl_store_bind_u64(st, 3, ev->ts);
+  sqlite3_bind_int(st, 4, (ev->has & WL_HAS_APP_TRUNC) ? 1 : 0);
   int rc = wl_store_step_done(s, st, "adding an app");
   *id = sqlite3_last_insert_rowid(s->db);
   return rc;
@@ -424,6 +427,10 @@ static int add_event(wl_store *s, const wl_event *ev) {
     s->tot.future += (uint64_t)(action != 0);
     return WL_OK;
   }
+  if (!wl_event_is_connection(ev)) { /* not a new connection: counted, never a flow */
+    s->tot.not_conn++;
+    return WL_OK;
+  }
   wl_chunk *c = s->chunk;
   int rc = WL_OK;
   if (c->n == WL_STORE_CHUNK && (rc = chunk_flush(s)) != WL_OK)
@@ -518,6 +525,8 @@ static int add_counters(wl_store *s, const wl_batch_counters *c, uint64_t dups,
       {"ring_drops", c ? (int64_t)c->ring_drops : 0},
       {"skipped", (int64_t)s->tot.skipped + (c ? (int64_t)c->skipped : 0)},
       {"backfilled", c ? (int64_t)c->backfilled : 0},
+      {"not_connections",
+       (int64_t)s->tot.not_conn + (c ? (int64_t)c->not_connections : 0)},
       {"duplicates", (int64_t)dups},
       {"flows", (int64_t)s->tot.new_flows},
       {"future", (int64_t)s->tot.future},

@@ -97,13 +97,14 @@ void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *
   wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
   fprintf(f,
           ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
-          "\"skipped\":%llu,\"duplicates\":%llu,\"apps\":%llu,\"flows\":%llu,\"rules\":%llu,"
-          "\"db_bytes\":%llu",
+          "\"skipped\":%llu,\"duplicates\":%llu,\"not_connections\":%llu,\"apps\":%llu,"
+          "\"flows\":%llu,\"rules\":%llu,\"db_bytes\":%llu",
           (unsigned long long)st->events, (unsigned long long)st->events_kept,
           (unsigned long long)st->drops, (unsigned long long)st->backfilled,
           (unsigned long long)st->skipped, (unsigned long long)st->duplicates,
-          (unsigned long long)st->apps, (unsigned long long)st->flows,
-          (unsigned long long)st->rules, (unsigned long long)st->db_bytes);
+          (unsigned long long)st->not_connections, (unsigned long long)st->apps,
+          (unsigned long long)st->flows, (unsigned long long)st->rules,
+          (unsigned long long)st->db_bytes);
   json_time(f, "first_seen", st->first_ts);
   json_time(f, "last_seen", st->last_ts);
   /* a pending enforce: when the watchdog rolls it back unless confirmed (the page's countdown) */

@@ -192,6 +192,8 @@ const char *wl_proposal_flag_name(uint32_t flag) {
   case WL_PROPOSAL_FLAG_SEEN_ONCE: return "seen-once";
   case WL_PROPOSAL_FLAG_NO_APP: return "no-app";
   case WL_PROPOSAL_FLAG_SVCHOST: return "svchost";
+  case WL_PROPOSAL_FLAG_TRUNCATED: return "truncated-path";
+  case WL_PROPOSAL_FLAG_UNMAPPED: return "unmapped";
   default: return "?";
   }
 }
@@ -205,6 +207,12 @@ const char *wl_proposal_flag_note(uint32_t flag) {
     return "no application (System or a packet without one): the rule matches any app";
   case WL_PROPOSAL_FLAG_SVCHOST:
     return "svchost.exe hosts many services: a rule for it covers every service in that host";
+  case WL_PROPOSAL_FLAG_TRUNCATED:
+    return "the path was recorded cut short (longer than wfplearn keeps): its identity is "
+           "incomplete, so it cannot be promoted (neither as this app nor as any app)";
+  case WL_PROPOSAL_FLAG_UNMAPPED:
+    return "its NT device has no drive letter in this session (a user's mapped or SUBST drive, "
+           "a volume without a letter): no app id can be derived, so it cannot be promoted";
   default: return "";
   }
 }

@@ -93,7 +93,11 @@ wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app);
 #define WL_PROPOSAL_FLAG_SEEN_ONCE 0x2u /* one connection attempt in all */
 #define WL_PROPOSAL_FLAG_NO_APP 0x4u    /* no path: System or a dropped packet without an app */
 #define WL_PROPOSAL_FLAG_SVCHOST 0x8u   /* svchost.exe: a rule covers every service in it */
-#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_SVCHOST /* the highest bit: loops stop there */
+/* The app's identity is incomplete (issue 18, item 12): never promoted, neither as the app
+ * (no app id can be derived) nor as "any app" (it is one app, not every one). */
+#define WL_PROPOSAL_FLAG_TRUNCATED 0x10u /* the recorded path was cut short */
+#define WL_PROPOSAL_FLAG_UNMAPPED 0x20u  /* an NT device with no drive letter here */
+#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_UNMAPPED /* the highest bit: loops stop there */
 /* Flags of an app path as recorded, and their names ("temp-path", ...). */
 uint32_t wl_path_flags(const char *path);
 const char *wl_proposal_flag_name(uint32_t flag);

@@ -31,6 +31,7 @@ int wl_proposal_split(int64_t id, int64_t *app_id, int *dir) {
 typedef struct app_ent {
   int64_t id;
   char *path, *dos;
+  int truncated;            /* the store's apps.truncated */
   size_t *rules, n_rules;   /* indexes into ctx.rules that name this app */
   wl_proposal *grp[2];      /* [0] out, [1] in */
   int64_t covered_by[2];    /* a rule that covered one of its flows, per direction */
@@ -72,6 +73,7 @@ static int app_cb(void *ctx, const wl_app_summary *a) {
   e->id = a->app_id;
   e->path = dup_str(a->path);
   e->dos = dup_str(a->dos_path);
+  e->truncated = a->truncated;
   e->rules = malloc((c->n_rules ? c->n_rules : 1) * sizeof *e->rules);
   if (!e->path || !e->dos || !e->rules) {
     free(e->path);
@@ -131,6 +133,7 @@ static int flow_cb(void *ctx, const wl_flow *f) {
     (*g)->dir = f->dir;
     wl_strlcpy((*g)->app, a->path, sizeof (*g)->app);
     wl_strlcpy((*g)->app_dos, a->dos, sizeof (*g)->app_dos);
+    (*g)->flags = a->truncated ? WL_PROPOSAL_FLAG_TRUNCATED : 0;
     wl_evidence_init(&(*g)->evidence);
   }
   wl_evidence_add(&(*g)->evidence, f);
@@ -140,7 +143,9 @@ static int flow_cb(void *ctx, const wl_flow *f) {
 /* Flags, protocol and scope once the evidence is complete. */
 static void finish(wl_proposal *p) {
   const wl_evidence *evd = &p->evidence;
-  p->flags = wl_path_flags(p->app);
+  p->flags = wl_path_flags(p->app) | (p->flags & WL_PROPOSAL_FLAG_TRUNCATED);
+  if (wl_is_nt_path(p->app) && !p->app_dos[0] && wl_strncasecmp(p->app, "\\device\\mup\\", 12))
+    p->flags |= WL_PROPOSAL_FLAG_UNMAPPED;
   if (evd->allowed + evd->blocked == 1)
     p->flags |= WL_PROPOSAL_FLAG_SEEN_ONCE;
   p->proto = (evd->n_protos == 1 && !evd->protos_overflow) ? evd->protos[0] : -1;
@@ -309,6 +314,15 @@ static int rule_remotes(const wl_proposal *p, int use_prefixes, wl_rule *r) {
 int wl_proposal_rule(const wl_proposal *p, int scope_override, wl_rule *out) {
   int no_app = (p->flags & WL_PROPOSAL_FLAG_NO_APP) != 0;
   memset(out, 0, sizeof *out);
+  if (p->flags & (WL_PROPOSAL_FLAG_TRUNCATED | WL_PROPOSAL_FLAG_UNMAPPED))
+    return wl_err(WL_E_INVAL,
+                  "proposal %lld: the app's path %s, so no rule can name it (%.80s%s); it is "
+                  "not promoted, and never as \"any app\"",
+                  (long long)p->id,
+                  (p->flags & WL_PROPOSAL_FLAG_TRUNCATED)
+                      ? "was recorded cut short"
+                      : "is on a device with no drive letter here",
+                  p->app, strlen(p->app) > 80 ? "..." : "");
   if (!no_app) {
     wl_strlcpy(out->app, p->app_dos[0] ? p->app_dos : p->app, sizeof out->app);
     if (wl_is_nt_path(p->app))

@@ -321,16 +321,22 @@ static int fwp_app_id(void *impl, const char *dos_path, uint8_t *out, size_t cap
   return rc;
 }
 
-/* QueryDosDeviceW for A:..Z:, lower-cased ("\device\harddiskvolume3"). */
+/* QueryDosDeviceW for A:..Z:, lower-cased ("\device\harddiskvolume3"). The first target of
+ * the multi-string is the current one. A target that does not fit WL_DEVICE_MAX bytes of UTF-8
+ * (QueryDosDeviceW fails with ERROR_INSUFFICIENT_BUFFER) leaves the letter out rather than keep
+ * a cut prefix that would match the wrong paths. Runs in the caller's logon session: an
+ * elevated process does not see a user's mapped drives and SUBSTs (event/paths.h). */
 static int fwp_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
   wl_fwp *b = impl;
   size_t k = 0;
   for (wchar_t l = L'A'; l <= L'Z' && k < cap; l++) {
-    wchar_t dev[3] = {l, L':', 0}, target[512];
-    if (!b->api.QueryDosDeviceW(dev, target, 512))
+    wchar_t dev[3] = {l, L':', 0}, target[WL_DEVICE_MAX];
+    if (!b->api.QueryDosDeviceW(dev, target, WL_DEVICE_MAX))
       continue;
-    char u8[sizeof out[k].device];
+    char u8[sizeof out[k].device + 4];
     wl_fwp_from_wide(target, u8, sizeof u8);
+    if (strlen(u8) >= sizeof out[k].device)
+      continue; /* longer in UTF-8 than we keep */
     for (char *p = u8; *p; p++)
       if (*p >= 'A' && *p <= 'Z')
         *p = (char)(*p - 'A' + 'a');

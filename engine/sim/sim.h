@@ -11,8 +11,10 @@
  * net events by default; set WL_OPT_COLLECT_NET_EVENTS to 0 to see "collection off".
  *
  * What the sim does not model (WFP does): callouts, vetoes and action types other than
- * permit/block; layers other than the four ALE auth layers (no ALE flow-established, resource
- * assignment, transport or packet layers), re-authorisation (reauth reason 0) and per-flow
+ * permit/block; filters at layers other than the four ALE auth layers (no ALE flow-established,
+ * resource assignment, transport or packet layers: but every allowed attempt is followed by
+ * the ALE_FLOW_ESTABLISHED allow event BFE sends for it, see sim_events.c; no listen or bind
+ * events), re-authorisation (reauth reason 0) and per-flow
  * caching (every attempt is classified); conditions and match types beyond engine.h — the user
  * condition compares the SID instead of an access check against a security descriptor (no group
  * membership); BFE's own low 60 weight bits (the sim's specificity order is in sim_check.c) and
@@ -86,7 +88,9 @@ typedef struct wl_sim_stats {
   uint64_t lines;      /* lines read (blank lines and '#' comments included) */
   uint64_t attempts;   /* lines that parsed and were classified */
   uint64_t allowed, blocked;
-  uint64_t events;     /* net events emitted (buffered, and queued when someone subscribed) */
+  uint64_t events;     /* attempts whose net event was emitted (buffered, and queued when someone
+                        * subscribed); an allowed one also emits its FLOW_ESTABLISHED event */
+  uint64_t flow_events; /* FLOW_ESTABLISHED allow events emitted after allowed attempts */
   uint64_t suppressed; /* attempts whose event the options suppressed (collection off/keyword) */
   uint64_t malformed;  /* lines that did not parse */
   uint64_t full_waits; /* times a subscriber said WL_E_FULL or the queue was full and we waited */
@@ -118,7 +122,23 @@ int wl_sim_drain(wl_engine *e, unsigned timeout_ms);
 int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask);
 #define WL_SIM_KW_SUPPORTED_DEFAULT 0x3Fu
 
-/* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file.
+/* The Base Filtering Engine restarts (issue 12, item 6): BFE gives its filters new run-time ids
+ * when it starts (the ids are per run; the keys stay), ends every net event subscription, and
+ * handles opened before answer like handles whose RPC binding is gone. The sim: the filters'
+ * run-time ids are renumbered (reversed among the ids in use, so an id now names another
+ * filter: the case that misattributes events if a cache survives the restart), every
+ * subscription of this process on the state ends, and every engine handle of this process on
+ * the state opened before fails with WL_E_ENGINE from then on (close it and open a new one),
+ * `e` included. Not modelled: dynamic objects survive; other processes' handles go on
+ * (the sim's "BFE" is per process, like its event bus). */
+int wl_sim_bfe_restart(wl_engine *e);
+
+/* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file. A
+ * classified attempt's event still carries an app id when its drive is not in the map (a volume
+ * this session has no letter for: \device\harddiskvolume(100 + letter index)) or its path is
+ * longer than an app id copy (the blob's full size, larger than the copy), as BFE records the
+ * image's NT path regardless (sim_appid.c, wl_sim_event_app_id); wl_engine_app_id
+ * (FwpmGetAppIdFromFileName0) still fails for both.
  * device NULL or "" removes the letter. Default: C: = \device\harddiskvolume3,
  * D: = \device\harddiskvolume4. */
 int wl_sim_set_drive(wl_engine *e, char letter, const char *device);

@@ -200,4 +200,43 @@ int wl_sim_app_dos(const wl_drive *map, size_t n, const char *app, char *out, si
     }
   }
   return wl_err(WL_E_NOTFOUND, "sim: %s is not a file on a lettered drive", app);
+/* ---- the app id an event carries (classify), as opposed to FwpmGetAppIdFromFileName0 ----
+ * BFE records the process image's NT path whatever the drive map of the session that reads
+ * the event, and whatever its length (a path can reach 32,767 characters). So where the DOS
+ * path of a traffic line cannot be mapped the sim still gives the app an identity (issue 18,
+ * item 12): a drive missing from the map is a volume this session has no letter for, recorded
+ * as \device\harddiskvolume(100 + letter index) — the capture cannot map it, as an elevated
+ * process cannot map a volume without a letter; and a path longer than `cap` bytes of app id
+ * is copied up to cap with its full size in *blob, as a FWP_BYTE_BLOB larger than the copy. */
+int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t *out,
+                        size_t cap, size_t *len, size_t *blob) {
+  enum { BIG = WL_PATH_MAX * 8 + 2 };
+  int rc = wl_sim_app_id_map(map, n, path, out, cap, len);
+  *blob = rc == WL_OK ? *len : 0;
+  if (rc != WL_E_NOTFOUND && rc != WL_E_TOOBIG)
+    return rc;
+  wl_err_clear();
+  char nt[WL_PATH_MAX + 64];
+  const char *src = path;
+  if (rc == WL_E_NOTFOUND) { /* a drive this session has no letter for */
+    int k = snprintf(nt, sizeof nt, "\\device\\harddiskvolume%d%s",
+                     100 + toupper((unsigned char)path[0]) - 'A', path + 2);
+    if (k < 0 || (size_t)k >= sizeof nt)
+      return wl_err(WL_E_TOOBIG, "app id: '%.60s...' is too long", path);
+    src = nt;
+    map = NULL;
+    n = 0;
+  }
+  uint8_t *whole = malloc(BIG); /* the whole app id, then the copy up to cap */
+  size_t full = 0;
+  if (!whole)
+    return wl_err(WL_E_NOMEM, "app id: no memory");
+  rc = wl_sim_app_id_map(map, n, src, whole, BIG, &full);
+  if (rc == WL_OK) {
+    *len = full < cap ? full : cap;
+    memcpy(out, whole, *len);
+    *blob = full;
+  }
+  free(whole);
+  return rc;
 }

@@ -1,5 +1,5 @@
 /* sim_ctl.c — the sim's own controls (sim.h) on a wl_engine handle: classify one attempt, run
- * a traffic file, stop it, drain the delivery queue, set the drive map.
+ * a traffic file, stop it, drain the delivery queue, set the drive map, restart "BFE".
  *
  * Only a sim engine has them, so they are not in the backend table every backend fills
  * (backend.h): each finds the sim behind the handle with wl_engine_impl_of and answers
@@ -72,4 +72,10 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device) {
   int rc = WL_OK;
   void *s = sim_of(e, "wl_sim_set_drive", &rc);
   return s ? wl_sim_eng_set_drive(s, letter, device) : rc;
+}
+
+int wl_sim_bfe_restart(wl_engine *e) {
+  int rc = WL_OK;
+  void *s = sim_of(e, "wl_sim_bfe_restart", &rc);
+  return s ? wl_sim_eng_bfe_restart(s) : rc;
 }

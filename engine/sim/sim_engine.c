@@ -103,6 +103,9 @@ static int create_state(wl_sim_engine *e) {
  * between is seen by the next call (the watched file is then the older one). */
 static int refresh(wl_sim_engine *e) {
   uint64_t nonce, gen;
+  if (e->bus && e->bus_run != wl_sim_bus_run(e->bus)) /* wl_sim_bfe_restart since the open */
+    return wl_err(WL_E_ENGINE, "sim: the engine restarted since this handle was opened "
+                  "(ERROR_INVALID_HANDLE): close it and open another");
   if (e->st_valid && e->watch && !wl_os_watch_changed(e->watch))
     return WL_OK;
   wl_os_watch_close(e->watch);
@@ -199,8 +202,8 @@ static int sim_open(const char *state_path, unsigned flags, wl_sim_engine **out)
     snprintf(e->lock_path, sizeof e->lock_path, "%s.lock", e->path);
   if (rc == WL_OK)
     rc = refresh(e);
-  if (rc == WL_OK)
-    rc = wl_sim_bus_get(e->path, &e->bus);
+  if (rc == WL_OK && (rc = wl_sim_bus_get(e->path, &e->bus)) == WL_OK)
+    e->bus_run = wl_sim_bus_run(e->bus);
   if (rc != WL_OK) {
     wl_err_prefix(rc, "sim:%s", e->path);
     sim_close(e);
@@ -522,7 +525,7 @@ static int check_attempt(const wl_attempt *a) {
 
 /* Under e->mu: arbitrate against the committed state; the options for the event. */
 static int decide(wl_sim_engine *e, const wl_attempt *a, uint8_t *app, size_t *app_len,
-                  wl_decision *d, uint32_t opts[2]) {
+                  size_t *app_blob, wl_decision *d, uint32_t opts[2]) {
   int rc = refresh(e);
   if (rc == WL_OK && e->view && wl_sim_view_stale(e->view)) {
     wl_sim_view_free(e->view);
@@ -532,10 +535,12 @@ static int decide(wl_sim_engine *e, const wl_attempt *a, uint8_t *app, size_t *a
     rc = wl_sim_view_build(&e->st, &e->view);
   if (rc != WL_OK)
     return rc;
-  *app_len = 0;
-  if (a->app[0] &&
-      wl_sim_app_id_map(e->st.drives, e->st.ndrives, a->app, app, WL_APP_ID_MAX, app_len))
-    *app_len = 0; /* unknown drive or too long: WFP would have no app id either */
+  *app_len = *app_blob = 0;
+  if (a->app[0] && wl_sim_event_app_id(e->st.drives, e->st.ndrives, a->app, app, WL_APP_ID_MAX,
+                                       app_len, app_blob) != WL_OK) {
+    *app_len = *app_blob = 0; /* no NT form at all */
+    wl_err_clear();
+  }
   wl_sim_arbitrate(e->view, a, app, *app_len, d);
   opts[0] = e->st.collect;
   opts[1] = e->st.keywords;
@@ -544,13 +549,13 @@ static int decide(wl_sim_engine *e, const wl_attempt *a, uint8_t *app, size_t *a
 
 static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision *out) {
   uint8_t app[WL_APP_ID_MAX];
-  size_t app_len = 0;
+  size_t app_len = 0, app_blob = 0;
   uint32_t opts[2];
   int rc = check_attempt(a);
   if (rc != WL_OK)
     return rc;
   wl_mutex_lock(&e->mu);
-  rc = decide(e, a, app, &app_len, out, opts);
+  rc = decide(e, a, app, &app_len, &app_blob, out, opts);
   if (rc == WL_OK)
     rc = declare_app(e, a->app);
   wl_mutex_unlock(&e->mu);
@@ -564,7 +569,11 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
   if (!ev)
     return wl_err(WL_E_NOMEM, "sim classify: no memory for the event");
   wl_sim_event_build(a, app, app_len, out, type, ev);
+  if (app_blob > app_len)
+    ev->app_id_size = (uint32_t)app_blob; /* WFP's blob is longer than the copy */
   rc = wl_sim_bus_emit(e->bus, ev, lazy, NULL);
+  if (rc == WL_OK && type == WL_RAW_TYPE_CLASSIFY_ALLOW)
+    rc = wl_sim_bus_emit_flow_established(e->bus, ev, a->dir, lazy);
   free(ev);
   out->event_type = type;
   return rc;

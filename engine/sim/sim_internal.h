@@ -41,6 +41,7 @@ int wl_sim_eng_set_kw_support(void *impl, uint32_t mask);
 int wl_sim_eng_set_drive(void *impl, char letter, const char *device);
 int wl_sim_eng_set_file(void *impl, const char *path, int exists);
 int wl_sim_eng_set_remote_session(void *impl, int remote, uint16_t port);
+int wl_sim_eng_bfe_restart(void *impl); /* sim_objects.c */
 
 /* ---- the model ---- */
 
@@ -161,6 +162,11 @@ int wl_sim_file_set(wl_sim_state *s, const char *path, int exists); /* idempoten
 /* The DOS path of an app as an attempt names it (DOS as is; NT through the drive map), for
  * wl_sim_file_*; WL_E_NOTFOUND when no drive maps it or it is not a file path. */
 int wl_sim_app_dos(const wl_drive *map, size_t n, const char *app, char *out, size_t cap);
+/* The app id a classified attempt's event carries: as wl_sim_app_id_map, but a drive missing
+ * from the map and a path longer than cap keep an identity (sim_appid.c says how); *blob is
+ * the blob's full size, larger than *len when the copy was cut. */
+int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t *out,
+                        size_t cap, size_t *len, size_t *blob);
 
 /* ---- the event bus: one per state file per process, shared by its engine handles ---- */
 #define WL_SIM_QUEUE_CAP 1024u     /* events waiting for the delivery thread */
@@ -178,10 +184,18 @@ void wl_sim_bus_unsubscribe_owner(wl_sim_bus *b, const void *owner);
  * traffic file run as fast as possible); the events still queued are sent on by the next
  * eager emit, wl_sim_bus_flush or wl_sim_bus_drain. */
 int wl_sim_bus_emit(wl_sim_bus *b, const wl_raw_event *ev, int lazy, uint64_t *waited);
+/* After the auth-layer allow event `auth` of an attempt in direction dir (enum wl_dir): the
+ * ALE_FLOW_ESTABLISHED allow event BFE sends for the same connection (sim_events.c says why). */
+int wl_sim_bus_emit_flow_established(wl_sim_bus *b, const wl_raw_event *auth, uint8_t dir,
+                                     int lazy);
 void wl_sim_bus_flush(wl_sim_bus *b); /* wake the delivery thread for what is queued */
 int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx);
 int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms); /* flushes, then waits */
 uint64_t wl_sim_bus_full_waits(wl_sim_bus *b); /* subscriber WL_E_FULL retries so far */
+/* A simulated BFE restart: every subscription ends, and the run number handles compare with
+ * the one they were opened in (wl_sim_bus_run) moves on. */
+void wl_sim_bus_restart(wl_sim_bus *b);
+unsigned wl_sim_bus_run(wl_sim_bus *b);
 
 /* ---- the backend's handle (sim_engine.c; object calls in sim_objects.c) ---- */
 #define WL_SIM_LOCK_TIMEOUT_MS 10000u /* waiting for another session's transaction */
@@ -200,6 +214,7 @@ typedef struct wl_sim_engine {
   wl_sim_state txn;       /* the transaction's working copy */
   wl_os_lock *txn_lock;  /* held from begin to commit/abort */
   wl_sim_bus *bus;
+  unsigned bus_run;       /* wl_sim_bus_run when opened: another one means BFE restarted */
   atomic_int stop;        /* wl_sim_stop */
   /* Apps whose file this handle has declared (classify: a process that connects has its image
    * on disk), as FNV-1a hashes, direct-mapped: a hit skips the state write. */

@@ -305,3 +305,48 @@ int wl_sim_filter_enum(void *impl, const wl_guid *provider, wl_filter **out, siz
   wl_mutex_unlock(&e->mu);
   return rc;
 }
+
+/* ---------------------------------------------------------------- BFE restart */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* BFE numbers its filters afresh when it starts: here every filter gets the run-time id that
+ * the filter at the mirrored rank had (ids in use, sorted; rank i takes id n-1-i), so ids stay
+ * in their range and most name another filter afterwards. next_id does not move. */
+static int op_renumber(wl_sim_engine *e, wl_sim_state *w, void *arg) {
+  (void)e;
+  (void)arg;
+  size_t n = w->nfilt;
+  if (n < 2)
+    return WL_OK;
+  uint64_t *ids = malloc(n * sizeof *ids);
+  if (!ids)
+    return wl_err(WL_E_NOMEM, "sim restart: no memory");
+  for (size_t i = 0; i < n; i++)
+    ids[i] = w->filt[i].f.id;
+  qsort(ids, n, sizeof *ids, cmp_u64);
+  for (size_t i = 0; i < n; i++) {
+    size_t lo = 0, hi = n; /* rank of this filter's id */
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (ids[mid] < w->filt[i].f.id)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    w->filt[i].f.id = ids[n - 1 - lo];
+  }
+  free(ids);
+  return WL_OK;
+}
+
+int wl_sim_eng_bfe_restart(void *impl) {
+  wl_sim_engine *e = impl;
+  int rc = change(impl, op_renumber, NULL);
+  if (rc == WL_OK)
+    wl_sim_bus_restart(e->bus);
+  return rc;
+}

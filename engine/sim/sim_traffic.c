@@ -220,6 +220,8 @@ static int run_line(void *impl, wl_sim_classify_fn classify, wl_json_arena *aren
     st->events++;
   else
     st->suppressed++;
+  if (d.event_type == WL_RAW_TYPE_CLASSIFY_ALLOW)
+    st->flow_events++; /* its ALE_FLOW_ESTABLISHED twin (sim_events.c) */
   return WL_OK;
 }
 

@@ -2,14 +2,21 @@
  *  - sim:TRAFFIC over a generated file of 1,000,000 attempts from 200 apps: the store's events
  *    plus its drop counter equal the events the sim emitted, exactly (`test_capture e2e`, its
  *    own ctest entry; WL_CAPTURE_E2E_N overrides the count: the wine flavour uses 100,000);
+ *  - every allowed attempt is followed by BFE's ALE_FLOW_ESTABLISHED allow event (the sim sends
+ *    it): it is counted in not_connections, one per allowed attempt, and never stored as a
+ *    connection (issue 12, item 4: before the fix every allowed connection counted twice);
  *  - the same equation with a tiny ring and the live engine's drop-on-full callback (drops > 0);
  *  - record then replay gives the same store (apps, flows, raw events);
  *  - engine options: set while capturing, restored exactly at stop; a crashed run's saved
  *    options win; wl_capture_restore_saved_options; --no-allow / --no-inbound keywords;
  *  - resilience: N injected subscribe failures are retried; a failed health probe reconnects;
  *    backfill on start reads what the engine buffered while nobody captured, never twice;
+ *  - attribution by filter key: after a simulated BFE restart renumbers the filters, events are
+ *    attributed to the filter that holds the id now (issue 12 item 6);
  *  - attribution: filter lookups failing while the engine is down are retried until they work,
  *    and at most WL_CAPTURE_ATTRIB_TRIES times each;
+ *  - the drive map is read again when an app's device was not in it (a drive added mid-capture,
+ *    a 200-character device name: issue 12 item 13);
  *  - a store locked by another process: the batch is kept and retried, logged once, nothing lost;
  *  - malformed replay lines are skipped, counted and reported with FILE:LINE.
  * Files live in $WL_BUILD_DIR. */
@@ -125,9 +132,13 @@ static void test_sim_million(void **state) {
   wl_capture_opts o = opts_for(&f, src);
   run_to_end(&f, &o, &st);
   assert_int_equal(st.error, 0);
-  assert_int_equal(st.emitted, n); /* every attempt emitted (collection on, allows too) */
   assert_int_equal(wl_store_stats_get(f.store, &ss), WL_OK);
-  assert_int_equal(ss.events + ss.drops, st.emitted);
+  /* every attempt emitted (collection on, allows too), each allowed one twice */
+  assert_true(ss.not_connections > 0);
+  assert_int_equal(st.emitted, n + ss.not_connections);
+  assert_int_equal(ss.events + ss.drops + ss.not_connections, st.emitted);
+  assert_int_equal(ss.events, n);
+  assert_int_equal(st.not_connections, ss.not_connections);
   assert_int_equal(ss.events, st.events);
   assert_int_equal(ss.drops, st.drops);
   assert_true(ss.apps >= 199 && ss.apps <= 200); /* app 0 of the generator has no app id */
@@ -150,10 +161,10 @@ static void test_sim_lossy_equation(void **state) {
   o.ring_capacity = 4;
   o.force_lossy = 1;
   run_to_end(&f, &o, &st);
-  assert_int_equal(st.emitted, 50000);
+  assert_true(st.emitted > 50000); /* the allowed ones with their FLOW_ESTABLISHED twin */
   assert_true(st.drops > 0);
   assert_int_equal(wl_store_stats_get(f.store, &ss), WL_OK);
-  assert_int_equal(ss.events + ss.drops, 50000);
+  assert_int_equal(ss.events + ss.drops + ss.not_connections, st.emitted);
   assert_int_equal(ss.drops, st.drops);
   print_message("lossy: %llu stored, %llu dropped\n", (unsigned long long)ss.events,
                 (unsigned long long)ss.drops);
@@ -400,8 +411,9 @@ static void test_subscribe_failures_retried(void **state) {
   wl_capture_destroy(c);
   wl_engine_close(e);
   assert_int_equal(st.subscribe_failures, 3);
-  assert_int_equal(st.events, 3000);
-  assert_int_equal(st.emitted, 3000);
+  assert_int_equal(st.events, 3000);     /* each allowed connection once ... */
+  assert_int_equal(st.not_connections, 3000); /* ... and its FLOW_ESTABLISHED event apart */
+  assert_int_equal(st.emitted, 6000);
   assert_true(f.nlog >= 2); /* the failure streak and the recovery, once each */
   assert_non_null(strstr(f.log[0], "failed"));
   assert_non_null(strstr(f.log[1], "after 3 failed attempts"));
@@ -487,6 +499,196 @@ static void test_reconnect_and_backfill(void **state) {
   assert_int_equal(ss.events, 180); /* 100 + 50 live + 30 backfilled, none twice */
   assert_int_equal(ss.backfilled, 30);
   wl_engine_close(e);
+  fx_done(&f);
+}
+
+/* ---- the drive map follows the machine (issue 12, item 13) ---- */
+
+typedef struct app_find {
+  const char *nt;    /* the app's NT path */
+  char dos[WL_PATH_MAX];
+  int seen;
+} app_find;
+
+static int find_app(void *ctx, const wl_app_summary *a) {
+  app_find *w = ctx;
+  for (; w->nt; w++)
+    if (strcmp(a->path, w->nt) == 0) {
+      wl_strlcpy(w->dos, a->dos_path, sizeof w->dos);
+      w->seen = 1;
+    }
+  return 0;
+}
+
+/* One allowed outbound attempt of `app` (a DOS path) at second i. */
+static void classify_app(wl_engine *e, const char *app, int i) {
+  char line[1024], esc[512];
+  size_t k = 0;
+  for (const char *p = app; *p && k + 2 < sizeof esc; p++) {
+    if (*p == '\\')
+      esc[k++] = '\\';
+    esc[k++] = *p;
+  }
+  esc[k] = '\0';
+  snprintf(line, sizeof line,
+           "{\"ts\":\"2026-11-02T09:00:%02dZ\",\"app\":\"%s\",\"dir\":\"out\",\"proto\":6,"
+           "\"local\":\"10.0.0.5:50000\",\"remote\":\"1.2.3.4:443\"}", i, esc);
+  wl_attempt a;
+  wl_decision d;
+  assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  assert_int_equal(wl_sim_drain(e, 10000), WL_OK);
+}
+
+/* A volume mounted and a drive mapped while learn runs: the capture read the drive map at its
+ * first event; an app on a device it has not seen makes it read the map again (at most every
+ * WL_CAPTURE_MAP_MIN_MS), so the app gets its DOS path. One device is 200 characters long
+ * (QueryDosDevice targets of mapped drives are; the old bound was 95). */
+static void test_drive_map_refresh(void **state) {
+  (void)state;
+  fixture f;
+  wl_engine *e;
+  wl_capture *c;
+  char longdev[256];
+  fx_init(&f, "drives");
+  size_t ln = (size_t)snprintf(longdev, sizeof longdev, "\\device\\");
+  while (ln < 200)
+    ln += (size_t)snprintf(longdev + ln, sizeof longdev - ln, "longvolumename");
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  wl_capture_opts o = opts_for(&f, "wfp");
+  assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+  wait_for(c, 0, 1);
+  classify_app(e, "C:\\x\\c.exe", 1); /* the first read of the map */
+  wait_for(c, 1, 1);
+  wl_sleep_ms(WL_CAPTURE_MAP_MIN_MS + 50);
+  assert_int_equal(wl_sim_set_drive(e, 'E', "\\device\\harddiskvolume9"), WL_OK);
+  classify_app(e, "E:\\x\\e.exe", 2);
+  wait_for(c, 2, 1);
+  wl_sleep_ms(WL_CAPTURE_MAP_MIN_MS + 50);
+  assert_int_equal(wl_sim_set_drive(e, 'F', longdev), WL_OK);
+  classify_app(e, "F:\\f.exe", 3);
+  wait_for(c, 3, 1);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+  char fnt[400];
+  snprintf(fnt, sizeof fnt, "%s\\f.exe", longdev);
+  app_find want[] = {{"\\device\\harddiskvolume3\\x\\c.exe", "", 0},
+                     {"\\device\\harddiskvolume9\\x\\e.exe", "", 0},
+                     {fnt, "", 0},
+                     {NULL, "", 0}};
+  assert_int_equal(wl_store_apps(f.store, 0, find_app, want), WL_OK);
+  for (app_find *w = want; w->nt; w++)
+    if (!w->seen)
+      fail_msg("app %s not stored", w->nt);
+  assert_string_equal(want[0].dos, "C:\\x\\c.exe");
+  assert_string_equal(want[1].dos, "E:\\x\\e.exe");
+  assert_string_equal(want[2].dos, "F:\\f.exe");
+  wl_engine_close(e);
+  fx_done(&f);
+}
+
+/* ---- attribution by filter key across a BFE restart (issue 12, item 6) ---- */
+
+static void classify_line(wl_engine *e, const char *line) {
+  wl_attempt a;
+  wl_decision d;
+  assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+  assert_int_equal(wl_sim_classify(e, &a, &d), WL_OK);
+  assert_int_equal(wl_sim_drain(e, 10000), WL_OK);
+}
+
+#define OUT_V4 "{\"ts\":\"2026-11-02T10:00:0%dZ\",\"app\":\"C:\\\\x\\\\b.exe\",\"dir\":\"out\"," \
+               "\"proto\":6,\"local\":\"10.0.0.5:50000\",\"remote\":\"1.2.3.4:443\"}"
+#define IN_LOOP_V6 "{\"ts\":\"2026-11-02T10:00:02Z\",\"app\":\"C:\\\\x\\\\s.exe\",\"dir\":\"in\"," \
+                   "\"proto\":6,\"local\":\"[::1]:445\",\"remote\":\"[::1]:50001\"}"
+
+#define IN_V4 "{\"ts\":\"2026-11-02T10:00:04Z\",\"app\":\"C:\\\\x\\\\s.exe\",\"dir\":\"in\"," \
+              "\"proto\":6,\"local\":\"10.0.0.5:445\",\"remote\":\"1.2.3.9:50000\"}"
+
+typedef struct drop_find {
+  uint64_t id;
+  wl_filter_info fi;
+  int seen;
+} drop_find;
+
+static int find_drop(void *ctx, const wl_drop_summary *d) {
+  drop_find *x = ctx;
+  if (d->filter.filter_id == x->id) {
+    x->fi = d->filter;
+    x->seen = 1;
+  }
+  return 0;
+}
+
+/* Before the restart the outbound allow is filter 65003 and the IPv6 loopback permit 65006;
+ * the simulated restart swaps their run-time ids. The events after it carry 65006 for the
+ * outbound allow, and the capture (which reconnected: the old handle died) looks the id up
+ * again, so the store names the outbound allow's key, not the loopback permit's. With the
+ * old per-session cache 65006 stayed "inbound loopback permit". */
+static void test_attribution_after_bfe_restart(void **state) {
+  (void)state;
+  fixture f;
+  wl_engine *e;
+  wl_capture *c;
+  wl_capture_stats st;
+  wl_filter *flt = malloc(sizeof *flt);
+  wl_filter_info fi;
+  char line[512], want_key[WL_GUID_STR_MAX], loop_key[WL_GUID_STR_MAX];
+  assert_non_null(flt);
+  fx_init(&f, "restart");
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  wl_capture_opts o = opts_for(&f, "wfp");
+  assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+  wait_for(c, 0, 1);
+  snprintf(line, sizeof line, OUT_V4, 1);
+  classify_line(e, line);
+  classify_line(e, IN_LOOP_V6);
+  wait_for(c, 2, 1);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_OUT_ALLOW_V4, flt), WL_OK);
+  wl_guid_format(&flt->key, want_key);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_IN_LOOPBACK_V6, flt), WL_OK);
+  wl_guid_format(&flt->key, loop_key);
+  char block_key[WL_GUID_STR_MAX];
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_IN_BLOCK_V4, flt), WL_OK);
+  wl_guid_format(&flt->key, block_key);
+
+  assert_int_equal(wl_sim_bfe_restart(e), WL_OK);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_OUT_ALLOW_V4, flt), WL_E_ENGINE);
+  wl_engine_close(e); /* a handle of the old BFE */
+  for (int i = 0; i < 2000; i++) { /* the capture's probe fails: it reconnects */
+    wl_capture_stats_get(c, &st);
+    if (st.reconnects >= 1 && st.subscribed)
+      break;
+    wl_sleep_ms(5);
+  }
+  assert_true(st.reconnects >= 1);
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  assert_int_equal(wl_engine_filter_get_by_id(e, WL_SIM_ID_IN_LOOPBACK_V6, flt), WL_OK);
+  char k[WL_GUID_STR_MAX];
+  wl_guid_format(&flt->key, k);
+  assert_string_equal(k, want_key); /* renumbered: 65006 is the outbound allow now */
+  snprintf(line, sizeof line, OUT_V4, 3);
+  classify_line(e, line);
+  classify_line(e, IN_V4); /* blocked by the inbound block, 65001 before, 65008 now */
+  wait_for(c, 4, 1);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+  drop_find df = {WL_SIM_ID_WSH_APPCONTAINER_V6, {0}, 0};
+  assert_int_equal(wl_store_drops_by_filter(f.store, 0, find_drop, &df), WL_OK);
+  assert_true(df.seen);
+  assert_string_equal(df.fi.filter_key, block_key); /* drops by filter name the key too */
+
+  assert_int_equal(wl_store_filter_info_get(f.store, WL_SIM_ID_IN_LOOPBACK_V6, &fi), WL_OK);
+  assert_string_equal(fi.filter_key, want_key);
+  assert_non_null(strstr(fi.name, "outbound allow"));
+  assert_string_equal(fi.action, "permit");
+  char prov[WL_GUID_STR_MAX];
+  wl_guid pk = WL_SIM_WF_PROVIDER_KEY;
+  wl_guid_format(&pk, prov);
+  assert_string_equal(fi.provider_key, prov);
+  assert_true(strcmp(fi.filter_key, loop_key) != 0);
+  wl_engine_close(e);
+  free(flt);
   fx_done(&f);
 }
 
@@ -681,6 +883,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_allow_events_unavailable),
       cmocka_unit_test(test_subscribe_failures_retried),
       cmocka_unit_test(test_reconnect_and_backfill),
+      cmocka_unit_test(test_drive_map_refresh),
+      cmocka_unit_test(test_attribution_after_bfe_restart),
       cmocka_unit_test(test_attribution_retried),
       cmocka_unit_test(test_attribution_bounded),
       cmocka_unit_test(test_record_replay_same_store),

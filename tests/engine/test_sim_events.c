@@ -3,7 +3,9 @@
  * broadcast only with their keywords), the event carries the deciding filter and layer and
  * exactly the header fields the sim knows, delivery happens on another thread, a subscriber
  * that says WL_E_FULL gets the same event again (nothing lost, order kept), unsubscribe stops
- * delivery, and enum_events reads the buffer with origin BACKFILL. Also run under TSan.
+ * delivery, and enum_events reads the buffer with origin BACKFILL. Every allow event is
+ * followed by its ALE_FLOW_ESTABLISHED twin (issue 12, item 4): the sinks below count those
+ * apart (`flow`) and keep only the auth-layer events. Also run under TSan.
  */
 #include "common/wl_thread.h"
 #include <setjmp.h>
@@ -51,10 +53,16 @@ static int teardown(void **st) {
 /* What a subscriber saw. `full_first` makes it refuse the first N deliveries with WL_E_FULL. */
 typedef struct sink {
   wl_mutex mu;
-  size_t n, refusals, full_first;
+  size_t n, refusals, full_first, flow; /* flow: FLOW_ESTABLISHED events seen */
   int other_thread; /* 1 once a callback ran on a thread other than the test's */
   wl_raw_event *ev;
 } sink;
+
+/* The ALE_FLOW_ESTABLISHED allow event the sim sends after each allow (sim_events.c). */
+static int is_flow(const wl_raw_event *ev) {
+  return ev->layer_id == WL_LAYER_ALE_FLOW_ESTABLISHED_V4 ||
+         ev->layer_id == WL_LAYER_ALE_FLOW_ESTABLISHED_V6;
+}
 
 static _Thread_local int on_test_thread; /* set on the thread that runs the tests */
 
@@ -81,6 +89,8 @@ static int sink_cb(void *ctx, const wl_raw_event *ev) {
   if (s->refusals < s->full_first) {
     s->refusals++;
     rc = WL_E_FULL;
+  } else if (is_flow(ev)) {
+    s->flow++;
   } else if (s->n < MAX_SEEN) {
     s->ev[s->n++] = *ev;
   }
@@ -144,8 +154,7 @@ static void classify_pair(wl_engine *e, uint64_t ts) {
 }
 
 static int count_cb(void *ctx, const wl_raw_event *ev) {
-  (void)ev;
-  (*(size_t *)ctx)++;
+  *(size_t *)ctx += !is_flow(ev);
   return WL_OK;
 }
 
@@ -168,6 +177,7 @@ static void run_options_case(uint32_t collect, uint32_t keywords, size_t want_dr
   assert_int_equal(drops, want_drops);
   assert_int_equal(allows, want_allows);
   assert_int_equal(sink_count(&s), want_drops + want_allows);
+  assert_int_equal(s.flow, want_allows); /* one FLOW_ESTABLISHED event per allowed connection */
   assert_int_equal(wl_engine_enum_events(e, 0, count_cb, &buffered), WL_OK);
   assert_int_equal(buffered, want_drops + want_allows); /* the buffer holds what was emitted */
   assert_int_equal(wl_engine_unsubscribe(e, sub), WL_OK);
@@ -249,6 +259,43 @@ static void test_event_fields(void **st) {
   assert_int_equal(c->filter_id, WL_SIM_ID_OUT_ALLOW_V6);
   assert_int_equal(c->remote_addr[0], 0x20);
   assert_int_equal(c->remote_addr[15], 1);
+  assert_int_equal(s.flow, 2); /* the two allows' FLOW_ESTABLISHED twins */
+  assert_int_equal(wl_engine_unsubscribe(e, sub), WL_OK);
+  wl_engine_close(e);
+  sink_free(&s);
+}
+
+/* The FLOW_ESTABLISHED allow event right after an allowed attempt's auth event: the same
+ * header and filter, the flow-established layer, a real FWP_DIRECTION (issue 12, item 4). */
+static int keep_all(void *ctx, const wl_raw_event *ev) {
+  sink *s = ctx;
+  wl_mutex_lock(&s->mu);
+  if (s->n < MAX_SEEN)
+    s->ev[s->n++] = *ev;
+  wl_mutex_unlock(&s->mu);
+  return WL_OK;
+}
+
+static void test_flow_established_twin(void **st) {
+  (void)st;
+  sink s;
+  wl_subscription *sub = NULL;
+  wl_engine *e = open_eng();
+  sink_init(&s, 0);
+  set_opts(e, 1, WL_KW_CLASSIFY_ALLOW);
+  assert_int_equal(wl_engine_subscribe(e, keep_all, &s, &sub), WL_OK);
+  classify_pair(e, 1000);
+  assert_int_equal(wl_sim_drain(e, DRAIN_MS), WL_OK);
+  assert_int_equal(sink_count(&s), 3); /* allow, its twin, drop (no twin) */
+  const wl_raw_event *a = &s.ev[0], *t = &s.ev[1];
+  assert_int_equal(a->layer_id, WL_LAYER_ALE_AUTH_CONNECT_V4);
+  assert_int_equal(t->type, WL_RAW_TYPE_CLASSIFY_ALLOW);
+  assert_int_equal(t->layer_id, WL_LAYER_ALE_FLOW_ESTABLISHED_V4);
+  assert_int_equal(t->direction, WL_RAW_FWP_DIRECTION_OUTBOUND);
+  assert_true(t->filter_id == a->filter_id && t->timestamp == a->timestamp);
+  assert_int_equal(t->flags, a->flags);
+  assert_memory_equal(t->app_id, a->app_id, a->app_id_copied);
+  assert_int_equal(s.ev[2].type, WL_RAW_TYPE_CLASSIFY_DROP);
   assert_int_equal(wl_engine_unsubscribe(e, sub), WL_OK);
   wl_engine_close(e);
   sink_free(&s);
@@ -348,6 +395,8 @@ typedef struct enum_ctx {
 
 static int enum_cb(void *ctx, const wl_raw_event *ev) {
   enum_ctx *c = ctx;
+  if (is_flow(ev))
+    return WL_OK;
   if (c->n++ == 0)
     c->first_ts = ev->timestamp;
   c->all_backfill &= ev->origin == WL_ORIGIN_BACKFILL;
@@ -442,6 +491,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_collection_off, setup, teardown),
       cmocka_unit_test_setup_teardown(test_drops_only_without_allow_keyword, setup, teardown),
       cmocka_unit_test_setup_teardown(test_allow_keyword_gives_both, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_flow_established_twin, setup, teardown),
       cmocka_unit_test_setup_teardown(test_event_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_event_names_deciding_filter, setup, teardown),
       cmocka_unit_test_setup_teardown(test_mcast_bcast_keywords, setup, teardown),

@@ -329,11 +329,18 @@ static wl_mutex g_mu = WL_MUTEX_INIT;
 static wl_raw_event g_ev[MAX_EV];
 static int g_nev;
 
+static int g_flow; /* ALE_FLOW_ESTABLISHED allow events seen (kept apart, issue 12 item 4) */
+
 static int record(void *ctx, const wl_raw_event *ev) {
   (void)ctx;
   wl_mutex_lock(&g_mu);
-  if (g_nev < MAX_EV)
+  if (ev->layer_id == WL_LAYER_ALE_FLOW_ESTABLISHED_V4 ||
+      ev->layer_id == WL_LAYER_ALE_FLOW_ESTABLISHED_V6) {
+    assert_int_equal(ev->type, WL_RAW_TYPE_CLASSIFY_ALLOW);
+    g_flow++;
+  } else if (g_nev < MAX_EV) {
     g_ev[g_nev++] = *ev;
+  }
   wl_mutex_unlock(&g_mu);
   return WL_OK;
 }
@@ -558,7 +565,7 @@ static void test_traffic_file(void **state) {
   wl_engine *w = open_wfp(0);
   wl_subscription *s = NULL;
   collect_all(w);
-  g_nev = 0;
+  g_nev = g_flow = 0;
   assert_int_equal(wl_engine_subscribe(w, record, NULL, &s), WL_OK);
   wl_sim_stats st;
   memset(&st, 0, sizeof st);
@@ -570,6 +577,7 @@ static void test_traffic_file(void **state) {
   assert_int_equal(st.allowed, 1);
   assert_int_equal(st.blocked, 1);
   assert_int_equal(g_nev, 2);
+  assert_int_equal(g_flow, 1); /* the allow's FLOW_ESTABLISHED twin crossed the ABI too */
   assert_int_equal(g_ev[0].filter_id, WL_SIM_ID_OUT_ALLOW_V4);
   assert_int_equal(g_ev[1].filter_id, WL_SIM_ID_IN_BLOCK_V6);
   assert_int_equal(wl_engine_unsubscribe(w, s), WL_OK);

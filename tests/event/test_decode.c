@@ -352,6 +352,37 @@ static void test_direction_sources(void **state) {
   }
 }
 
+/* Allow events at flow established, listen and bind are not new connections (issue 12, item
+ * 4); drops there, and events of the auth layers or of an unknown layer, are. */
+static void test_is_connection(void **state) {
+  (void)state;
+  static const struct {
+    uint32_t type;
+    uint16_t layer;
+    int want;
+  } cases[] = {
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_AUTH_CONNECT_V4, 1},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6, 1},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_FLOW_ESTABLISHED_V4, 0},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_FLOW_ESTABLISHED_V6, 0},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_AUTH_LISTEN_V4, 0},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_AUTH_LISTEN_V6, 0},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_RESOURCE_ASSIGNMENT_V4, 0},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_LAYER_ALE_RESOURCE_ASSIGNMENT_V6, 0},
+      {WL_RAW_TYPE_CLASSIFY_ALLOW, WL_RAW_LAYER_UNKNOWN, 1},
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_LAYER_ALE_FLOW_ESTABLISHED_V4, 1},
+      {WL_RAW_TYPE_CLASSIFY_DROP, WL_LAYER_ALE_AUTH_LISTEN_V4, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wl_raw_event r;
+    wl_event ev;
+    full_raw(&r, cases[i].type, 0);
+    r.layer_id = cases[i].layer;
+    assert_int_equal(wl_decode(&r, &ev), 1);
+    assert_int_equal(wl_event_is_connection(&ev), cases[i].want);
+  }
+}
+
 static void test_skipped_types(void **state) {
   (void)state;
   static const uint32_t other[] = {0, 1, 2, 4, 5, 9, 10, 11, 0xFFFFFFFFu};
@@ -458,6 +489,7 @@ int main(void) {
       cmocka_unit_test(test_sids),
       cmocka_unit_test(test_payload_rules),
       cmocka_unit_test(test_direction_sources),
+      cmocka_unit_test(test_is_connection),
       cmocka_unit_test(test_skipped_types),
       cmocka_unit_test(test_timestamps_exact),
       cmocka_unit_test(test_encode_round_trip),

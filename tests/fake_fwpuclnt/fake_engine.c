@@ -31,10 +31,25 @@ static DWORD bfe_state(const fake_engine *e) {
   return e->bfe_run == atomic_load(&g_bfe_run) ? ERROR_SUCCESS : ERROR_INVALID_HANDLE;
 }
 
+/* A started BFE numbers its filters afresh (issue 12, item 6): the sim's restart renumbers the
+ * run-time ids in the state and ends the sim's subscriptions (sim.h, wl_sim_bfe_restart). */
+static int renumber_filters(void) {
+  const wl_engine_ops *ops;
+  void *impl;
+  int rc = wl_sim_backend_open(NULL, 0, &ops, &impl);
+  if (rc != WL_OK)
+    return rc;
+  rc = wl_sim_eng_bfe_restart(impl);
+  ops->close(impl);
+  return rc;
+}
+
 WL_FAKE_EXPORT int WL_FAKE_API wl_fake_bfe(int running) {
-  if (running && atomic_exchange(&g_bfe_stopped, 0))
+  if (running && atomic_exchange(&g_bfe_stopped, 0)) {
     atomic_fetch_add(&g_bfe_run, 1);
-  else if (!running)
+    return renumber_filters();
+  }
+  if (!running)
     atomic_store(&g_bfe_stopped, 1);
   return WL_OK;
 }

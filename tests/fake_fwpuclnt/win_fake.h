@@ -53,7 +53,8 @@ typedef int(WL_FAKE_API *wl_fake_outstanding_fn)(long *blocks, long *handles);
 /* The Base Filtering Engine service stopped (running 0) or started again (1). While it is
  * stopped FwpmEngineOpen0 fails with EPT_S_NOT_REGISTERED and calls on an open engine handle
  * with RPC_S_SERVER_UNAVAILABLE; once it runs again, handles opened before the stop answer
- * ERROR_INVALID_HANDLE (their RPC binding is gone) and must be reopened. */
+ * ERROR_INVALID_HANDLE (their RPC binding is gone) and must be reopened, and the filters have
+ * new run-time ids (the sim's wl_sim_bfe_restart renumbers them; keys stay). */
 typedef int(WL_FAKE_API *wl_fake_bfe_fn)(int running);
 /* refuse != 0: FwpmNetEventSubscribe1..4 stay exported but fail (RPC_S_PROCNUM_OUT_OF_RANGE);
  * Subscribe0 works. 0 makes them work again. */

@@ -29,20 +29,20 @@ static void test_migrate_empty_and_reopen(void **state) {
   assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   char v[32];
   assert_int_equal(wl_store_meta_get(s, "schema_version", v, sizeof v), WL_OK);
-  assert_string_equal(v, "1");
+  assert_int_equal(atoi(v), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_meta_set(s, "mode", "learn"), WL_OK);
   wl_store_close(s);
   wl_store_close(NULL);
 
   /* Re-open: nothing re-applied, data kept; read-only open works too. */
   s = open_ok(NULL);
-  assert_int_equal(wl_store_schema_version(s), 1);
+  assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_meta_get(s, "mode", v, sizeof v), WL_OK);
   assert_string_equal(v, "learn");
   wl_store_close(s);
   wl_store_opts ro = {.read_only = 1, .quick_check = 1};
   s = open_ok(&ro);
-  assert_int_equal(wl_store_schema_version(s), 1);
+  assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_write(s, NULL, 0, NULL), WL_E_READONLY);
   wl_store_close(s);
   assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='events'"), 1);
@@ -109,8 +109,10 @@ static void test_schema_mismatch_detected(void **state) {
     for (int k = 0; k < 2; k++) {
       assert_int_equal(wl_store_open(db_path, k ? &ro : NULL, &s), WL_E_CORRUPT);
       assert_null(s);
+      char says[64];
+      snprintf(says, sizeof says, "schema version %d", WL_STORE_SCHEMA_VERSION);
       if (!strstr(wl_errmsg(), db_path) || !strstr(wl_errmsg(), cases[i].says) ||
-          !strstr(wl_errmsg(), "schema version 1"))
+          !strstr(wl_errmsg(), says))
         fail_msg("case %zu: %s", i, wl_errmsg());
     }
     assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master"), objects);
@@ -182,6 +184,48 @@ static void test_filter_info(void **state) {
   assert_int_equal(wl_store_filter_info_get(s, 70001, &out), WL_OK);
   assert_string_equal(out.provider, "wfplearn");
   assert_int_equal(out.ours, 1);
+  assert_string_equal(out.filter_key, "");
+  /* BFE restarted: the same run-time id now belongs to another filter, named by its key */
+  snprintf(fi.filter_key, sizeof fi.filter_key, "{11111111-2222-3333-4444-555555555555}");
+  snprintf(fi.provider_key, sizeof fi.provider_key, "{66666666-7777-8888-9999-aaaaaaaaaaaa}");
+  assert_int_equal(wl_store_filter_info_put(s, &fi), WL_OK);
+  assert_int_equal(wl_store_filter_info_get(s, 70001, &out), WL_OK);
+  assert_string_equal(out.filter_key, fi.filter_key);
+  assert_string_equal(out.provider_key, fi.provider_key);
+  wl_store_close(s);
+}
+
+/* A store of schema version 1 (filters_seen without filter_key/provider_key, issue 12 item 6)
+ * opens: migrated to 2, its rows kept with empty keys; a read-only open first asks for the
+ * upgrade and leaves it as it was. */
+static void test_migrate_v1_filter_keys(void **state) {
+  (void)state;
+  wl_store *s = open_ok(NULL);
+  wl_filter_info fi = {.filter_id = 65001}, out;
+  snprintf(fi.name, sizeof fi.name, "default inbound block");
+  snprintf(fi.filter_key, sizeof fi.filter_key, "{11111111-2222-3333-4444-555555555555}");
+  assert_int_equal(wl_store_filter_info_put(s, &fi), WL_OK);
+  wl_store_close(s);
+  /* back to version 1 as that version wrote it */
+  raw_exec("ALTER TABLE filters_seen DROP COLUMN filter_key;"
+           "ALTER TABLE filters_seen DROP COLUMN provider_key;"
+           "ALTER TABLE apps DROP COLUMN truncated;"
+           "UPDATE meta SET value=1 WHERE key='schema_version'");
+  wl_store_opts ro = {.read_only = 1};
+  assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
+  assert_non_null(strstr(wl_errmsg(), "upgrading"));
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 1);
+  s = open_ok(NULL);
+  assert_int_equal(wl_store_schema_version(s), 2);
+  assert_int_equal(wl_store_filter_info_get(s, 65001, &out), WL_OK);
+  assert_string_equal(out.name, "default inbound block");
+  assert_string_equal(out.filter_key, "");
+  assert_int_equal(wl_store_filter_info_put(s, &fi), WL_OK);
+  assert_int_equal(wl_store_filter_info_get(s, 65001, &out), WL_OK);
+  assert_string_equal(out.filter_key, fi.filter_key);
+  wl_store_close(s);
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 2);
+  s = open_ok(&ro); /* now current: read-only opens work again */
   wl_store_close(s);
 }
 
@@ -537,6 +581,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_quick_check_reports_damage, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_meta_and_counters, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_filter_info, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_migrate_v1_filter_keys, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_rules_and_transactions, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_rollup_matches_brute_force, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_wal_checkpoint_interval, setup_path, teardown_path),

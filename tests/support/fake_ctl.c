@@ -75,6 +75,11 @@ int wl_fakectl_drain(wl_engine *e, unsigned timeout_ms) {
   return fake_rc("wl_fake_drain", f(h, timeout_ms));
 }
 
+int wl_fakectl_bfe(int running) {
+  FAKE_FN(wl_fake_bfe_fn, f, "wl_fake_bfe");
+  return fake_rc("wl_fake_bfe", f(running));
+}
+
 int wl_fakectl_set_drive(wl_engine *e, char letter, const char *device) {
   NEED_HANDLE(h, e, "wl_fake_set_drive");
   FAKE_FN(wl_fake_set_drive_fn, f, "wl_fake_set_drive");

@@ -27,6 +27,8 @@ int wl_fakectl_set_file(wl_engine *e, const char *path, int exists);
  * PortNumber answer it through the table wl_fakectl_drive_map_on installs (remote 0: local;
  * port 0: the value cannot be read). Call before opening the engine. */
 void wl_fakectl_remote_session(int remote, uint16_t port);
+/* The BFE service stopped (0) or started again (1): win_fake.h's wl_fake_bfe. */
+int wl_fakectl_bfe(int running);
 
 int wl_fakectl_drive_map_on(void);
 void wl_fakectl_drive_map_off(void);
