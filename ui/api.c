@@ -156,14 +156,16 @@ static int promote_rules(wl_engine *e, wl_store *s, const api_body *b, FILE *f) 
   wl_proposal *p = malloc(sizeof *p);
   wl_rule *rules = calloc(b->n_ids, sizeof *rules);
   wl_rule_row *rows = calloc(b->n_ids, sizeof *rows);
+  int64_t *covered = calloc(b->n_ids, sizeof *covered);
   wl_apply_result res = {0};
-  size_t k = 0, same = 0;
-  int rc = p && rules && rows ? WL_OK : wl_err(WL_E_NOMEM, "out of memory");
+  size_t k = 0, same = 0, put_back = 0;
+  int rc = p && rules && rows && covered ? WL_OK : wl_err(WL_E_NOMEM, "out of memory");
   for (size_t i = 0; !rc && i < b->n_ids; i++) {
     rc = wl_proposal_get(s, b->ids[i], p);
-    if (rc == WL_E_EXISTS) { /* a rule already covers it: nothing to add */
+    if (rc == WL_E_EXISTS) { /* a rule already covers it: nothing new to add */
       wl_err_clear();
-      rc = WL_OK, same++;
+      covered[same++] = p->covered_by;
+      rc = WL_OK;
       continue;
     }
     if (!rc)
@@ -176,6 +178,10 @@ static int promote_rules(wl_engine *e, wl_store *s, const api_body *b, FILE *f) 
       k++;
     }
   }
+  /* "already covered" must hold in the engine too: put back the covering rules' lost filters
+   * (issue 18, item 3), as the CLI's promote does; an app no longer on disk fails it all */
+  if (!rc && same)
+    rc = wl_rules_restore(e, s, covered, same, &put_back, NULL, NULL);
   if (!rc && k)
     rc = wl_rules_sids(s, rules, k);
   for (size_t i = 0; !rc && i < k; i++)
@@ -183,13 +189,14 @@ static int promote_rules(wl_engine *e, wl_store *s, const api_body *b, FILE *f) 
   if (!rc && k)
     rc = wl_rules_add(e, s, rules, rows, k, &res);
   if (!rc) {
-    fprintf(f, "{\"added\":%zu,\"filters\":%zu,\"same\":%zu,\"rules\":[", res.added_rules,
-            res.added_filters + res.adopted_filters, res.same_rules + same);
+    fprintf(f, "{\"added\":%zu,\"filters\":%zu,\"same\":%zu,\"put_back\":%zu,\"rules\":[",
+            res.added_rules, res.added_filters + res.adopted_filters, res.same_rules + same,
+            put_back);
     for (size_t i = 0; i < k; i++)
       fprintf(f, "%s%lld", i ? "," : "", (long long)rows[i].id);
     fputs("]}\n", f);
   }
-  free(p), free(rules), free(rows);
+  free(p), free(rules), free(rows), free(covered);
   return rc;
 }
 
@@ -204,7 +211,12 @@ static int act(wl_ui *u, const char *what, const api_body *b, FILE *f) {
   wl_engine *e = NULL;
   int enforce = !strcmp(what, "enforce");
   char mode[32] = "";
-  int rc = open_store(u, !enforce, &s, &e);
+  wl_os_lock *lock = NULL; /* enforce, confirm and relax: one at a time (issue 18, item 8) */
+  int rc = WL_OK;
+  if (enforce || !strcmp(what, "confirm") || !strcmp(what, "relax"))
+    rc = wl_enforce_lock(u->db_path, &lock);
+  if (!rc)
+    rc = open_store(u, !enforce, &s, &e);
   if (!rc && !strcmp(what, "promote")) {
     rc = b->n_ids ? promote_rules(e, s, b, f)
                   : wl_err(WL_E_INVAL, "which proposals? (\"ids\": [...])");
@@ -216,16 +228,18 @@ static int act(wl_ui *u, const char *what, const api_body *b, FILE *f) {
     if (!rc)
       fputs("]}\n", f);
   } else if (!rc && enforce) {
-    wl_enforce_opts o = {u->db_path, u->engine_spec, b->within_s, b->inbound, NULL};
-    size_t nrules = 0;
+    wl_enforce_opts o = {.db_path = u->db_path, .engine_spec = u->engine_spec,
+                         .within_s = b->within_s, .inbound = b->inbound, .baseline = 1};
+    size_t nrules = 0, repaired = 0;
     uint32_t pid = 0;
     rc = wl_store_rules(s, count_rule, &nrules);
     if (!rc)
-      rc = wl_enforce_start(s, &o, &pid);
+      rc = wl_enforce_start(s, &o, &pid, &repaired);
     if (!rc)
       fprintf(f,
-              "{\"mode\":\"pending\",\"confirm_within\":%u,\"rules\":%zu,\"watchdog_pid\":%lu}\n",
-              b->within_s, nrules, (unsigned long)pid);
+              "{\"mode\":\"pending\",\"confirm_within\":%u,\"rules\":%zu,\"repaired\":%zu,"
+              "\"watchdog_pid\":%lu}\n",
+              b->within_s, nrules, repaired, (unsigned long)pid);
   } else if (!rc) {
     rc = !strcmp(what, "confirm") ? wl_enforce_confirm(e, s) : wl_enforce_relax(e, s);
     if (!rc)
@@ -235,6 +249,7 @@ static int act(wl_ui *u, const char *what, const api_body *b, FILE *f) {
   }
   wl_engine_close(e);
   wl_store_close(s);
+  wl_os_lock_release(lock);
   return rc;
 }
 

@@ -200,6 +200,8 @@ int wl_sim_app_dos(const wl_drive *map, size_t n, const char *app, char *out, si
     }
   }
   return wl_err(WL_E_NOTFOUND, "sim: %s is not a file on a lettered drive", app);
+}
+
 /* ---- the app id an event carries (classify), as opposed to FwpmGetAppIdFromFileName0 ----
  * BFE records the process image's NT path whatever the drive map of the session that reads
  * the event, and whatever its length (a path can reach 32,767 characters). So where the DOS
