@@ -173,7 +173,8 @@ int wl_cmd_merge_policy(wl_cli *cli, int argc, char **argv) {
     if (wl_os_file_id(out, &a) == WL_OK && wl_os_file_id(paths[i], &b) == WL_OK &&
         a.dev == b.dev && a.ino == b.ino)
       rc = wl_err(WL_E_INVAL, "%s: is one of the inputs; not overwritten", out);
-    wl_err_clear();
+    else
+      wl_err_clear();
   }
   if (!rc && out)
     rc = wl_os_newfile_open(out, &nf, &f);

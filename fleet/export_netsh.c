@@ -88,6 +88,7 @@ static size_t netsh_add(const wl_fleet_rule *fr, const char *program, char *buf,
     wl_remotes_format(r->remotes, r->n_remotes, list, sizeof list);
     at = netsh_param(buf, cap, at, "remoteip", list);
   }
+  buf[at < cap ? at : cap - 1] = 0;
   return at;
 }
 

@@ -239,7 +239,9 @@ void fleet_left_out(fleet_out *x, const wl_fleet_rule *fr, const char *why,
   if (comment) {
     fprintf(x->out, "%sleft out: %s (", comment, fr->name);
     fleet_comment(x->out, app, x->fmt == WL_FLEET_NETSH);
-    fprintf(x->out, " %s): %s\n", dir, why);
+    fprintf(x->out, " %s): ", dir);
+    fleet_comment(x->out, why, x->fmt == WL_FLEET_NETSH);
+    fputc('\n', x->out);
   }
 }
 
