@@ -411,12 +411,118 @@ static void test_names_stable(void **state) {
   assert_string_not_equal(a.name, b.name);
 }
 
+
+/* ---------------------------------------------------------------- random nasty paths */
+
+/* Write rules to a file through fmt and read the text back (malloc'd). */
+static char *export_rules(int fmt, const wl_fleet_rule *r, size_t n, wl_fleet_stats *st) {
+  char path[512];
+  FILE *f = NULL;
+  wl_test_path(path, sizeof path, "fleet-random.txt");
+  assert_int_equal(wl_os_fopen(path, "wb", &f), WL_OK);
+  assert_int_equal(wl_fleet_export(fmt, r, n, "pc", f, NULL, st), WL_OK);
+  fclose(f);
+  uint8_t *data = NULL;
+  size_t len = 0;
+  assert_int_equal(wl_os_read_file(path, 1 << 24, &data, &len), WL_OK);
+  remove(path);
+  return (char *)data;
+}
+
+/* 2,000 paths drawn from the characters that matter to PowerShell and cmd (quotes of every
+ * kind, $, backtick, %, ^, &, |, <, >, !, parentheses, non-ASCII): each path that a format
+ * writes must read back exactly from the rule's line, and every line of the output must be one
+ * the format produces (nothing spills out of a string or a comment). */
+static void test_quote_random(void **state) {
+  (void)state;
+  static const char *const piece[] = {
+      "'",  "''", "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9A", "\xE2\x80\x9B", "$", "$(x)",
+      "`",  "%",  "^", "&", "|", "<", ">", "!", "(", ")", " ", ";", "#", "@", "\xC3\xA9",
+      "\xE6\x97\xA5", "\xF0\x9F\x94\xA5", "a", "Z", "\\", ".", ",", "=", "\"", "\n", "^\n"};
+  enum { N = 2000 };
+  wl_fleet_rule *rules = calloc(N, sizeof *rules);
+  assert_non_null(rules);
+  srand(17);
+  for (size_t i = 0; i < N; i++) {
+    wl_rule_row row;
+    memset(&row, 0, sizeof row);
+    size_t at = (size_t)snprintf(row.app, sizeof row.app, "C:\\d%zu\\", i);
+    for (int k = rand() % 8 + 1; k > 0; k--)
+      at += (size_t)snprintf(row.app + at, sizeof row.app - at, "%s",
+                             piece[rand() % (int)(sizeof piece / sizeof piece[0])]);
+    snprintf(row.app + at, sizeof row.app - at, ".exe");
+    row.dir = WL_DIR_OUT;
+    row.proto = 6;
+    assert_int_equal(wl_fleet_from_rows(&row, 1, "pc", &rules[i]), WL_OK);
+  }
+  wl_fleet_stats st;
+  char v[4096];
+  char *ps = export_rules(WL_FLEET_POWERSHELL, rules, N, &st);
+  size_t seen = 0;
+  for (char *line = strtok(ps, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "New-NetFirewallRule", 19)) {
+      assert_true(line[0] == '#' || !strncmp(line, "\xEF\xBB\xBF#", 4) || line[0] == '[' ||
+                  line[0] == '$' || line[0] == 'p' || line[0] == 'i' || line[0] == ' ' ||
+                  line[0] == '}' || line[0] == 'G');
+      continue;
+    }
+    ps_param(line, "Name", v, sizeof v);
+    const wl_fleet_rule *r = NULL;
+    for (size_t i = 0; i < N && !r; i++)
+      if (!strcmp(rules[i].name, v))
+        r = &rules[i];
+    assert_non_null(r);
+    ps_param(line, "Program", v, sizeof v);
+    assert_string_equal(v, r->rule.app);
+    seen++;
+  }
+  assert_int_equal(seen, st.written);
+  assert_int_equal(st.written + st.left_out, N);
+  assert_true(st.written > N / 2);
+  free(ps);
+  char *cmd = export_rules(WL_FLEET_NETSH, rules, N, &st);
+  seen = 0;
+  for (char *line = strtok(cmd, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+    size_t len = strlen(line);
+    if (!strncmp(line, "rem ", 4)) {
+      assert_true(line[len - 1] != '^');
+      for (const char *p = strchr(line, '%'); p; p = strchr(p + 2, '%'))
+        assert_int_equal(p[1], '%');
+      continue;
+    }
+    if (strncmp(line, "netsh advfirewall firewall add rule", 35)) {
+      assert_true(!strncmp(line, "netsh advfirewall firewall delete rule", 38) ||
+                  !strcmp(line, "@echo off") || !strncmp(line, "setlocal", 8) ||
+                  !strncmp(line, "chcp", 4) || !strcmp(line, "endlocal"));
+      continue;
+    }
+    size_t quotes = 0;
+    for (const char *p = line; *p; p++)
+      quotes += *p == '"';
+    assert_int_equal(quotes % 2, 0);
+    netsh_param(line, "name", v, sizeof v);
+    const wl_fleet_rule *r = NULL;
+    for (size_t i = 0; i < N && !r; i++)
+      if (!strcmp(rules[i].name, v))
+        r = &rules[i];
+    assert_non_null(r);
+    netsh_param(line, "program", v, sizeof v);
+    assert_string_equal(v, r->rule.app);
+    seen++;
+  }
+  assert_int_equal(seen, st.written);
+  assert_int_equal(st.written + st.left_out, N);
+  free(cmd);
+  free(rules);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_powershell),
       cmocka_unit_test(test_netsh),
       cmocka_unit_test(test_intune),
       cmocka_unit_test(test_names_stable),
+      cmocka_unit_test(test_quote_random),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
