@@ -36,7 +36,8 @@ static int refuse_store_path(const char *db, const char *out) {
 }
 
 /* The export itself, on f: the policy (json) or one of the fleet formats. */
-static int export_to(wl_cli *cli, wl_store *s, int fmt, const char *host, FILE *f) {
+static int export_to(wl_cli *cli, wl_store *s, int fmt, const char *host, unsigned flags,
+                     FILE *f) {
   if (fmt == WL_FLEET_JSON)
     return wl_policy_export(s, host, f);
   wl_fleet_rule *rules = NULL;
@@ -44,11 +45,14 @@ static int export_to(wl_cli *cli, wl_store *s, int fmt, const char *host, FILE *
   wl_fleet_stats st;
   int rc = wl_fleet_load_store(s, host, &rules, &n);
   if (!rc)
-    rc = wl_fleet_export(fmt, rules, n, host, f, cli->err, &st);
-  if (!rc)
-    fprintf(cli->err, "wfplearn export: %zu rules, %zu written as %s, %zu left out%s\n",
-            st.rules, st.written, wl_fleet_format_name(fmt), st.left_out,
-            st.left_out ? " (see above)" : "");
+    rc = wl_fleet_export(fmt, rules, n, host, flags, f, cli->err, &st);
+  if (!rc) {
+    fprintf(cli->err, "wfplearn export: %zu rules, %zu written as %s, %zu left out",
+            st.rules, st.written, wl_fleet_format_name(fmt), st.left_out);
+    if (st.widened)
+      fprintf(cli->err, ", %zu widened to every user (--any-user)", st.widened);
+    fputs(st.left_out || st.widened ? " (see above)\n" : "\n", cli->err);
+  }
   free(rules);
   return rc;
 }
@@ -57,9 +61,10 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
   const char *out = NULL, *host = NULL;
   char host_buf[WL_FLEET_HOST_MAX] = "";
   int missing = 0, fmt = WL_FLEET_JSON, rc = WL_OK;
+  unsigned flags = 0;
   if (wl_cli_wants_help(argc, argv)) {
     fputs("usage: wfplearn export [--format json|powershell|netsh|intune] [--host NAME]\n"
-          "                       [-o FILE]\n"
+          "                       [--any-user] [-o FILE]\n"
           "\n"
           "Write the whitelist as a JSON policy (the default; what import-policy and\n"
           "merge-policy read), or compiled to Windows Firewall rules for Group Policy and\n"
@@ -73,6 +78,9 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
           "  --format intune      Intune firewall-rule profiles (Firewall CSP field names,\n"
           "                       at most 150 rules per profile)\n"
           "  --host NAME          the machine named in the evidence (default: this one)\n"
+          "  --any-user           netsh has no user condition: write rules narrowed to one\n"
+          "                       user for every user (each marked WIDENED) instead of\n"
+          "                       leaving them out\n"
           "  -o FILE              write FILE whole or not at all (a private temporary file\n"
           "                       renamed over it), never the store\n"
           "\n"
@@ -89,6 +97,8 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
       out = v;
     else if ((v = wl_cli_opt(argc, argv, &i, "--host", &missing)) != NULL)
       host = v;
+    else if (!strcmp(argv[i], "--any-user"))
+      flags |= WL_FLEET_ANY_USER;
     else
       return wl_err(WL_E_INVAL, "%s: %s (see export --help)", argv[i],
                     missing ? "needs a value" : "unknown argument");
@@ -109,7 +119,7 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
   if (!rc && out)
     rc = wl_os_newfile_open(out, &nf, &f);
   if (!rc)
-    rc = export_to(cli, s, fmt, host, f);
+    rc = export_to(cli, s, fmt, host, flags, f);
   if (nf && !rc)
     rc = wl_os_newfile_commit(nf);
   else if (nf)

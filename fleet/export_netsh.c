@@ -4,7 +4,8 @@
  * the script is idempotent. netsh cannot express everything New-NetFirewallRule can: it has no
  * group (the rules are found by their "wfplearn-" names instead), no local-user condition and
  * no package (AppContainer) condition. A rule with a user or package condition is left out,
- * never widened to everyone or every app.
+ * never widened to everyone or every app, unless the user asks for rules for every user
+ * (WL_FLEET_ANY_USER, `export --any-user`): then each such rule says so in a WIDENED comment.
  *
  * Quoting, for cmd.exe first and netsh second:
  *  - every value is in double quotes, inside which & | < > ^ ( ) are literal; a value cannot
@@ -48,10 +49,11 @@ static size_t netsh_param(char *out, size_t cap, size_t at, const char *name, co
   return netsh_quote(out, cap, at, v);
 }
 
-static int netsh_check(const wl_fleet_rule *fr, char *program, size_t cap, const char **why) {
+static int netsh_check(const fleet_out *x, const wl_fleet_rule *fr, char *program, size_t cap,
+                       const char **why) {
   if (fleet_program(fr, program, cap, why) || fleet_common_check(fr, why))
     return -1;
-  if (fr->rule.user[0])
+  if (fr->rule.user[0] && !(x->flags & WL_FLEET_ANY_USER))
     return *why = "a local-user condition (netsh has no option for it; use powershell or "
                   "intune)",
            -1;
@@ -110,13 +112,18 @@ int fleet_write_netsh(fleet_out *x, const wl_fleet_rule *r, size_t n) {
   netsh_head(x, n);
   for (size_t i = 0; i < n; i++) {
     const char *why = NULL;
-    if (netsh_check(&r[i], program, sizeof program, &why)) {
+    if (netsh_check(x, &r[i], program, sizeof program, &why)) {
       fleet_left_out(x, &r[i], why, "rem ");
       continue;
     }
     if (netsh_add(&r[i], program, line, sizeof line) >= sizeof line) {
       fleet_left_out(x, &r[i], "longer than cmd's line limit of 8191 characters", "rem ");
       continue;
+    }
+    if (r[i].rule.user[0]) { /* only with WL_FLEET_ANY_USER */
+      char what[WL_SID_STR_MAX + 96];
+      snprintf(what, sizeof what, "for every user, not only %s (--any-user)", r[i].rule.user);
+      fleet_widened(x, &r[i], what, "rem ");
     }
     fprintf(x->out, "netsh advfirewall firewall delete rule name=\"%s\" >nul 2>&1\r\n",
             r[i].name);

@@ -54,14 +54,19 @@ typedef struct wl_fleet_stats {
   size_t rules;    /* given */
   size_t written;  /* Windows Firewall rules written (an any-protocol rule with ports: two) */
   size_t left_out; /* not expressible in the format: warned, commented, counted */
+  size_t widened;  /* WL_FLEET_ANY_USER: written without their user condition */
   size_t profiles; /* intune: profiles written */
 } wl_fleet_stats;
 
+/* WL_FLEET_ANY_USER: where a format has no local-user condition (netsh), write a rule narrowed
+ * to one user for every user instead of leaving it out: asked for explicitly, and still said
+ * on warn and in a comment for each rule, and counted as widened. */
+#define WL_FLEET_ANY_USER 0x1u
 /* Compile rules to fmt (not WL_FLEET_JSON: the policy format is whitelist/policy.h's) on out;
  * the rules a format cannot express go to warn (may be NULL) as "FORMAT: rule NAME (...): WHY;
  * left out". source: the machine or file the rules came from, for the header. */
 int wl_fleet_export(int fmt, const wl_fleet_rule *rules, size_t n, const char *source,
-                    FILE *out, FILE *warn, wl_fleet_stats *st);
+                    unsigned flags, FILE *out, FILE *warn, wl_fleet_stats *st);
 
 /* ---- merge: many machines' policies into one baseline plus per-host exceptions ---- */
 typedef struct wl_fleet_merge_report {

@@ -7,6 +7,7 @@
 
 typedef struct fleet_out {
   int fmt;
+  unsigned flags; /* WL_FLEET_ANY_USER */
   FILE *out, *warn; /* warn may be NULL */
   wl_fleet_stats *st;
   const char *source; /* host or file the rules came from */
@@ -28,6 +29,8 @@ void fleet_comment(FILE *f, const char *s, int cmd);
  * comment leader, "# " or "rem "), as a comment line in the output. */
 void fleet_left_out(fleet_out *x, const wl_fleet_rule *fr, const char *why,
                     const char *comment);
+/* The same for a rule written wider than it is (only when asked: WL_FLEET_ANY_USER). */
+void fleet_widened(fleet_out *x, const wl_fleet_rule *fr, const char *what, const char *comment);
 
 /* The SDDL Windows Firewall takes for "only this local user" (LocalUser / LocalUserAuthorizedList). */
 #define FLEET_USER_SDDL "O:LSD:(A;;CC;;;%s)"

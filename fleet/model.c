@@ -245,6 +245,19 @@ void fleet_left_out(fleet_out *x, const wl_fleet_rule *fr, const char *why,
   }
 }
 
+void fleet_widened(fleet_out *x, const wl_fleet_rule *fr, const char *what, const char *comment) {
+  const char *app = fr->rule.app[0] ? fr->rule.app : "any app";
+  x->st->widened++;
+  if (x->warn) {
+    fprintf(x->warn, "wfplearn export: %s: rule %s (", wl_fleet_format_name(x->fmt), fr->name);
+    fleet_comment(x->warn, app, 0);
+    fprintf(x->warn, "): WIDENED: %s\n", what);
+  }
+  fprintf(x->out, "%sWIDENED: %s: ", comment, fr->name);
+  fleet_comment(x->out, what, x->fmt == WL_FLEET_NETSH);
+  fputs(x->fmt == WL_FLEET_NETSH ? "\r\n" : "\n", x->out);
+}
+
 /* Windows Firewall takes ports only with TCP or UDP; a rule for any protocol narrowed to ports
  * (a browser's 443 over TCP and QUIC) becomes one rule for each, named NAME-tcp and NAME-udp:
  * together they permit what the WFP rule permits (only TCP and UDP have ports there too). */
@@ -271,8 +284,8 @@ static int expand(const wl_fleet_rule *in, size_t n, wl_fleet_rule **out, size_t
 }
 
 int wl_fleet_export(int fmt, const wl_fleet_rule *rules, size_t n, const char *source,
-                    FILE *out, FILE *warn, wl_fleet_stats *st) {
-  fleet_out x = {fmt, out, warn, st, source ? source : ""};
+                    unsigned flags, FILE *out, FILE *warn, wl_fleet_stats *st) {
+  fleet_out x = {fmt, flags, out, warn, st, source ? source : ""};
   wl_fleet_rule *all = NULL;
   size_t m = 0;
   memset(st, 0, sizeof *st);

@@ -78,7 +78,8 @@ static void make_store(const char *db, size_t extra) {
 }
 
 /* Export db in fmt to a string (malloc'd); stats and the warnings. */
-static char *export_text(const char *db, int fmt, wl_fleet_stats *st, char *warn, size_t wcap) {
+static char *export_flags(const char *db, int fmt, unsigned flags, wl_fleet_stats *st,
+                          char *warn, size_t wcap) {
   char out_path[512], warn_path[512];
   wl_test_path(out_path, sizeof out_path, "fleet-out.txt");
   wl_test_path(warn_path, sizeof warn_path, "fleet-warn.txt");
@@ -90,7 +91,7 @@ static char *export_text(const char *db, int fmt, wl_fleet_stats *st, char *warn
   assert_int_equal(wl_fleet_load_store(s, "pc-golden", &rules, &n), WL_OK);
   assert_int_equal(wl_os_fopen(out_path, "wb", &out), WL_OK);
   assert_int_equal(wl_os_fopen(warn_path, "wb", &w), WL_OK);
-  assert_int_equal(wl_fleet_export(fmt, rules, n, "pc-golden", out, w, st), WL_OK);
+  assert_int_equal(wl_fleet_export(fmt, rules, n, "pc-golden", flags, out, w, st), WL_OK);
   fclose(out);
   fclose(w);
   free(rules);
@@ -102,6 +103,10 @@ static char *export_text(const char *db, int fmt, wl_fleet_stats *st, char *warn
   snprintf(warn, wcap, "%s", (char *)wd);
   free(wd);
   return (char *)data;
+}
+
+static char *export_text(const char *db, int fmt, wl_fleet_stats *st, char *warn, size_t wcap) {
+  return export_flags(db, fmt, 0, st, warn, wcap);
 }
 
 static void check_golden(const char *name, const char *text) {
@@ -312,6 +317,17 @@ static void test_netsh(void **state) {
   assert_non_null(strstr(warn, "local-user condition"));
   assert_non_null(strstr(warn, "package"));
   free(text);
+  /* --any-user: the three user rules written for every user, each said WIDENED */
+  text = export_flags(db, WL_FLEET_NETSH, WL_FLEET_ANY_USER, &st, warn, sizeof warn);
+  assert_int_equal(st.written, 6);
+  assert_int_equal(st.widened, 3);
+  assert_int_equal(st.left_out, 4);
+  size_t marks = 0;
+  for (const char *p = strstr(text, "rem WIDENED: "); p; p = strstr(p + 1, "rem WIDENED: "))
+    marks++;
+  assert_int_equal(marks, 3);
+  assert_non_null(strstr(warn, "WIDENED: for every user, not only " USER));
+  free(text);
   wl_test_remove_db(db);
 }
 
@@ -420,7 +436,7 @@ static char *export_rules(int fmt, const wl_fleet_rule *r, size_t n, wl_fleet_st
   FILE *f = NULL;
   wl_test_path(path, sizeof path, "fleet-random.txt");
   assert_int_equal(wl_os_fopen(path, "wb", &f), WL_OK);
-  assert_int_equal(wl_fleet_export(fmt, r, n, "pc", f, NULL, st), WL_OK);
+  assert_int_equal(wl_fleet_export(fmt, r, n, "pc", 0, f, NULL, st), WL_OK);
   fclose(f);
   uint8_t *data = NULL;
   size_t len = 0;
