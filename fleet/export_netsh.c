@@ -26,13 +26,18 @@
 
 #define NETSH_LINE_MAX 8191
 
-/* "value" for cmd + netsh: % doubled; a double quote (only in our own texts) as '. */
+/* "value" for cmd + netsh: % doubled; a double quote or a control character (only possible in
+ * our own texts: a host name given with --host, say; program paths with them are left out) as '
+ * and ?, so that nothing ends the value or the line. */
 static size_t netsh_quote(char *out, size_t cap, size_t at, const char *s) {
   if (at < cap)
     out[at] = '"';
   at++;
   for (; *s; s++) {
-    const char *rep = *s == '%' ? "%%" : *s == '"' ? "'" : NULL;
+    const char *rep = *s == '%'                                ? "%%"
+                      : *s == '"'                              ? "'"
+                      : (unsigned char)*s < 0x20 || *s == 0x7f ? "?"
+                                                               : NULL;
     for (const char *c = rep ? rep : s; rep ? *c : c == s; c++) {
       if (at < cap)
         out[at] = *c;

@@ -190,6 +190,14 @@ int fleet_common_check(const wl_fleet_rule *fr, const char **why) {
   return 0;
 }
 
+/* Our own texts (names, descriptions) are one line in every format: a control character (a host
+ * name given with --host, say) becomes '?'. */
+static void one_line(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      *s = '?';
+}
+
 void fleet_display_name(const wl_fleet_rule *fr, char *out, size_t cap) {
   const wl_rule *r = &fr->rule;
   const char *base = strrchr(r->app, '\\');
@@ -199,6 +207,7 @@ void fleet_display_name(const wl_fleet_rule *fr, char *out, size_t cap) {
   snprintf(out, cap, "wfplearn: %s %s %s%s%s", base, r->dir == WL_DIR_IN ? "in" : "out",
            r->proto < 0 ? "any" : fleet_proto_name(r->proto, proto), ports[0] ? " " : "",
            ports);
+  one_line(out);
 }
 
 void fleet_description(const wl_fleet_rule *fr, char *out, size_t cap) {
@@ -212,6 +221,7 @@ void fleet_description(const wl_fleet_rule *fr, char *out, size_t cap) {
     n += snprintf(out + n, cap - (size_t)n, ", learned on %s", fr->host);
   if (fr->hosts > 1 && n > 0 && (size_t)n < cap)
     snprintf(out + n, cap - (size_t)n, " and %u hosts in all", fr->hosts);
+  one_line(out);
 }
 
 void fleet_comment(FILE *f, const char *s, int cmd) {

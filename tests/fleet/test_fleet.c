@@ -436,7 +436,7 @@ static char *export_rules(int fmt, const wl_fleet_rule *r, size_t n, wl_fleet_st
   FILE *f = NULL;
   wl_test_path(path, sizeof path, "fleet-random.txt");
   assert_int_equal(wl_os_fopen(path, "wb", &f), WL_OK);
-  assert_int_equal(wl_fleet_export(fmt, r, n, "pc", 0, f, NULL, st), WL_OK);
+  assert_int_equal(wl_fleet_export(fmt, r, n, "pc\r\n& calc \"x", 0, f, NULL, st), WL_OK);
   fclose(f);
   uint8_t *data = NULL;
   size_t len = 0;
@@ -469,7 +469,7 @@ static void test_quote_random(void **state) {
     snprintf(row.app + at, sizeof row.app - at, ".exe");
     row.dir = WL_DIR_OUT;
     row.proto = 6;
-    assert_int_equal(wl_fleet_from_rows(&row, 1, "pc", &rules[i]), WL_OK);
+    assert_int_equal(wl_fleet_from_rows(&row, 1, "pc\r\n& calc \"x", &rules[i]), WL_OK);
   }
   wl_fleet_stats st;
   char v[4096];
