@@ -410,8 +410,12 @@ int wl_policy_read(const char *path, wl_rule_row **rows, size_t *n, char *host,
     goto out;
   }
   size_t i = 0;
-  for (const wl_json *o = arr->child; o && !rc; o = o->next, i++)
+  for (const wl_json *o = arr->child; o && !rc; o = o->next, i++) {
     rc = read_rule(o, i + 1, &out[i], &r);
+    const char *created = rc ? NULL : wl_json_string(wl_json_get(o, "created"));
+    if (created && wl_time_parse(created, strlen(created), &out[i].created))
+      out[i].created = 0; /* kept when readable: merge writes it again */
+  }
   if (rc) {
     rc = wl_err_prefix(rc, "%s", path);
     goto out;

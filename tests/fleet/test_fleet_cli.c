@@ -19,6 +19,7 @@
 #include "common/wl_os.h"
 #include "store/store.h"
 #include "tests/support/test_files.h"
+#include "whitelist/policy.h"
 
 static int run(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
                const char *a5, const char *a6, const char *a7, const char *a8) {
@@ -41,6 +42,12 @@ static void one_rule_store(const char *db) {
   snprintf(r.scope, sizeof r.scope, "app");
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
   wl_store_close(s);
+}
+
+static int count_rule(void *ctx, const wl_rule_row *r) {
+  (void)r;
+  (*(size_t *)ctx)++;
+  return WL_OK;
 }
 
 static long file_size(const char *path) {
@@ -91,7 +98,8 @@ static void test_export_o(void **state) {
  * differs from the baseline's (a conflict). The third file has no "host": its name is used. */
 #define RULE(app, proto, ports)                                                              \
   "{\"app\": \"" app "\", \"dir\": \"out\", \"proto\": " #proto ", \"ports\": [" ports    \
-  "], \"remotes\": [], \"user\": null, \"package\": null}"
+  "], \"remotes\": [], \"user\": null, \"package\": null, "                              \
+  "\"created\": \"2026-11-20T08:00:00.0000000Z\"}"
 #define A RULE("C:\\\\Program Files\\\\Mozilla Firefox\\\\firefox.exe", 6, "443")
 #define B RULE("C:\\\\Windows\\\\System32\\\\svchost.exe", 17, "123")
 #define C RULE("C:\\\\Tools\\\\only-pc3.exe", 6, "22")
@@ -137,8 +145,32 @@ static void test_merge(void **state) {
   assert_int_equal(conf->len, 1);
   assert_string_equal(wl_json_string(wl_json_get(conf->child, "host")), "pc3");
   assert_non_null(strstr(wl_json_string(wl_json_get(conf->child, "app")), "git.exe"));
+  assert_non_null(strstr((char *)text, "\"created\": \"2026-11-20T08:00:00.0000000Z\""));
   wl_json_arena_free(&a);
   free(text);
+  /* the result is a policy: import-policy reads its baseline */
+  char db[512], sim[512];
+  wl_test_path(db, sizeof db, "fleet-merged.db");
+  wl_test_path(sim, sizeof sim, "fleet-merged.state");
+  char spec[600];
+  snprintf(spec, sizeof spec, "sim:%s", sim);
+  wl_test_remove_db(db);
+  wl_test_remove_state(sim);
+  assert_int_equal(run("--db", db, "--engine", spec, "import-policy", out, "--json", NULL, NULL), 0);
+  wl_store *s = NULL;
+  wl_rule_row *rows = NULL;
+  size_t n = 0;
+  char host[64];
+  assert_int_equal(wl_policy_read(out, &rows, &n, host, sizeof host), WL_OK);
+  assert_int_equal(n, 3);
+  free(rows);
+  size_t in_store = 0;
+  assert_int_equal(wl_store_open(db, NULL, &s), WL_OK);
+  assert_int_equal(wl_store_rules(s, count_rule, &in_store), WL_OK);
+  assert_int_equal(in_store, 3); /* the baseline, not the exceptions */
+  wl_store_close(s);
+  wl_test_remove_db(db);
+  wl_test_remove_state(sim);
   /* min-hosts 3: only A in the baseline */
   assert_int_equal(run("merge-policy", p1, p2, p3, "--min-hosts", "3", "-o", out, NULL), 0);
   assert_int_equal(wl_os_read_file(out, 1 << 20, &text, &len), WL_OK);
