@@ -14,25 +14,40 @@
 #include "whitelist/open.h"
 #include "whitelist/policy.h"
 
+/* 1 when both paths name one existing file (file identity: another spelling of the same path,
+ * a link, "./", case on Windows, is the same file). */
+static int same_file(const char *a, const char *b) {
+  wl_file_id x, y;
+  int same = wl_os_file_id(a, &x) == WL_OK && wl_os_file_id(b, &y) == WL_OK &&
+             x.dev == y.dev && x.ino == y.ino;
+  wl_err_clear();
+  return same;
+}
+
 /* -o must never name the store or one of its companion files (issue 18 item 7): the export
- * would replace the database it reads. Compared by file identity, so another spelling of the
- * same path (a link, "./", case on Windows) is caught too. */
+ * would replace the database it reads. */
 static int refuse_store_path(const char *db, const char *out) {
   static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-  wl_file_id o, d;
-  if (wl_os_file_id(out, &o) != WL_OK) {
-    wl_err_clear();
-    return WL_OK; /* not there yet: it cannot be the store */
-  }
   for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
     char path[4096];
     snprintf(path, sizeof path, "%s%s", db, suffix[i]);
-    if (wl_os_file_id(path, &d) == WL_OK && d.dev == o.dev && d.ino == o.ino)
+    if (same_file(out, path))
       return wl_err(WL_E_INVAL, "%s: is the store%s; not overwritten", out,
                     i ? " journal" : "");
-    wl_err_clear();
   }
   return WL_OK;
+}
+
+/* -o FILE: written whole or not at all (wl_os_newfile); without -o, *f stays stdout. */
+static int out_open(const char *out, wl_os_newfile **nf, FILE **f) {
+  return out ? wl_os_newfile_open(out, nf, f) : WL_OK;
+}
+
+static int out_close(wl_os_newfile *nf, int rc) {
+  if (nf && !rc)
+    return wl_os_newfile_commit(nf);
+  wl_os_newfile_abort(nf); /* NULL-safe */
+  return rc;
 }
 
 /* The export itself, on f: the policy (json) or one of the fleet formats. */
@@ -116,25 +131,51 @@ int wl_cmd_export(wl_cli *cli, int argc, char **argv) {
     rc = refuse_store_path(cli->db_path, out);
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
-  if (!rc && out)
-    rc = wl_os_newfile_open(out, &nf, &f);
+  if (!rc)
+    rc = out_open(out, &nf, &f);
   if (!rc)
     rc = export_to(cli, s, fmt, host, flags, f);
-  if (nf && !rc)
-    rc = wl_os_newfile_commit(nf);
-  else if (nf)
-    wl_os_newfile_abort(nf);
+  rc = out_close(nf, rc);
   wl_store_close(s);
   return rc;
 }
 
+typedef struct merge_args {
+  const char **paths;
+  size_t n;
+  unsigned min_hosts;
+  const char *out;
+} merge_args;
+
+static int merge_parse(int argc, char **argv, merge_args *m) {
+  int missing = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    if ((v = wl_cli_opt(argc, argv, &i, "--min-hosts", &missing)) != NULL) {
+      char *end = NULL;
+      unsigned long k = strtoul(v, &end, 10);
+      if (!*v || *end || k < 1 || k > 1000000 || v[0] == '-')
+        return wl_err(WL_E_INVAL, "--min-hosts %s: a whole number from 1", v);
+      m->min_hosts = (unsigned)k;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "-o", &missing)) != NULL) {
+      m->out = v;
+    } else if (argv[i][0] != '-' && !missing) {
+      m->paths[m->n++] = argv[i];
+    } else {
+      return wl_err(WL_E_INVAL, "%s: %s (see merge-policy --help)", argv[i],
+                    missing ? "needs a value" : "unknown argument");
+    }
+  }
+  if (!m->n)
+    return wl_err(WL_E_INVAL, "which policy files? (see merge-policy --help)");
+  for (size_t i = 0; i < m->n && m->out; i++)
+    if (same_file(m->out, m->paths[i]))
+      return wl_err(WL_E_INVAL, "%s: is one of the inputs; not overwritten", m->out);
+  return WL_OK;
+}
+
 /* merge-policy: many machines' policies into a baseline plus per-host exceptions. */
 int wl_cmd_merge_policy(wl_cli *cli, int argc, char **argv) {
-  const char *out = NULL;
-  const char **paths = NULL;
-  size_t n = 0;
-  unsigned min_hosts = 1;
-  int missing = 0, rc = WL_OK;
   if (wl_cli_wants_help(argc, argv)) {
     fputs("usage: wfplearn merge-policy POLICY.json... [--min-hosts K] [-o FILE]\n"
           "\n"
@@ -153,54 +194,25 @@ int wl_cmd_merge_policy(wl_cli *cli, int argc, char **argv) {
           cli->out);
     return WL_OK;
   }
-  paths = calloc((size_t)argc + 1, sizeof *paths);
-  if (!paths)
+  merge_args m = {calloc((size_t)argc + 1, sizeof *m.paths), 0, 1, NULL};
+  if (!m.paths)
     return wl_err(WL_E_NOMEM, "merge-policy: out of memory");
-  for (int i = 1; i < argc && !rc; i++) {
-    const char *v;
-    if ((v = wl_cli_opt(argc, argv, &i, "--min-hosts", &missing)) != NULL) {
-      char *end = NULL;
-      unsigned long k = strtoul(v, &end, 10);
-      if (!*v || *end || k < 1 || k > 1000000 || v[0] == '-')
-        rc = wl_err(WL_E_INVAL, "--min-hosts %s: a whole number from 1", v);
-      min_hosts = (unsigned)k;
-    } else if ((v = wl_cli_opt(argc, argv, &i, "-o", &missing)) != NULL) {
-      out = v;
-    } else if (argv[i][0] != '-' && !missing) {
-      paths[n++] = argv[i];
-    } else {
-      rc = wl_err(WL_E_INVAL, "%s: %s (see merge-policy --help)", argv[i],
-                  missing ? "needs a value" : "unknown argument");
-    }
-  }
   wl_os_newfile *nf = NULL;
   FILE *f = cli->out;
   wl_fleet_merge_report rep;
-  if (!rc && !n)
-    rc = wl_err(WL_E_INVAL, "which policy files? (see merge-policy --help)");
-  for (size_t i = 0; i < n && !rc && out; i++) {
-    wl_file_id a, b;
-    if (wl_os_file_id(out, &a) == WL_OK && wl_os_file_id(paths[i], &b) == WL_OK &&
-        a.dev == b.dev && a.ino == b.ino)
-      rc = wl_err(WL_E_INVAL, "%s: is one of the inputs; not overwritten", out);
-    else
-      wl_err_clear();
-  }
-  if (!rc && out)
-    rc = wl_os_newfile_open(out, &nf, &f);
+  int rc = merge_parse(argc, argv, &m);
   if (!rc)
-    rc = wl_fleet_merge(paths, n, min_hosts, f, cli->err, &rep);
-  if (nf && !rc)
-    rc = wl_os_newfile_commit(nf);
-  else if (nf)
-    wl_os_newfile_abort(nf);
+    rc = out_open(m.out, &nf, &f);
+  if (!rc)
+    rc = wl_fleet_merge(m.paths, m.n, m.min_hosts, f, cli->err, &rep);
+  rc = out_close(nf, rc);
   if (!rc)
     fprintf(cli->err,
             "wfplearn merge-policy: %zu files, %zu rules, %zu distinct: %zu in the baseline "
             "(on >= %u hosts), %zu host exceptions, %zu conflicts\n",
-            rep.files, rep.rules_read, rep.distinct, rep.baseline, min_hosts, rep.exceptions,
+            rep.files, rep.rules_read, rep.distinct, rep.baseline, m.min_hosts, rep.exceptions,
             rep.conflicts);
-  free(paths);
+  free(m.paths);
   return rc;
 }
 
