@@ -36,8 +36,13 @@ typedef struct merge_ref { /* one rule of one file, sorted by name */
 typedef struct merge_ctx {
   merge_file *files;
   size_t n_files;
-  merge_ref *refs;
+  merge_ref *refs; /* sorted by name: equal rules are one group */
   size_t n_refs;
+  size_t *gend;    /* at a group's first ref: where the group ends */
+  unsigned *ghosts; /* at a group's first ref: on how many distinct hosts */
+  const wl_fleet_rule **base; /* baseline rules, sorted by direction and app (for conflicts) */
+  size_t n_base;
+  unsigned min_hosts;
   wl_json_arena arena;
 } merge_ctx;
 
@@ -97,60 +102,80 @@ static int merge_sort(merge_ctx *m) {
   return WL_OK;
 }
 
-/* The group of equal rules starting at refs[i]: its end, and how many distinct hosts. */
-static size_t group_end(const merge_ctx *m, size_t i, unsigned *hosts) {
-  size_t e = i;
-  *hosts = 0;
-  for (; e < m->n_refs && !strcmp(m->refs[e].name, m->refs[i].name); e++) {
-    int seen = 0;
-    for (size_t k = i; k < e && !seen; k++)
-      seen = !strcmp(m->files[m->refs[k].file].host, m->files[m->refs[e].file].host);
-    *hosts += !seen;
-  }
-  return e;
-}
-
 static const wl_fleet_rule *ref_rule(const merge_ctx *m, const merge_ref *r) {
   return &m->files[r->file].rules[r->row];
 }
 
-/* 1 when refs[i..e) is a baseline group. */
-static int is_baseline(const merge_ctx *m, size_t i, unsigned min_hosts, size_t *e) {
-  unsigned hosts;
-  *e = group_end(m, i, &hosts);
-  return hosts >= min_hosts;
+static const char *ref_host(const merge_ctx *m, size_t k) {
+  return m->files[m->refs[k].file].host;
+}
+
+/* 1 when refs[k]'s host already appears in refs[i..k). Groups are small: one per host at most
+ * in practice, so the scan is short. */
+static int host_seen(const merge_ctx *m, size_t i, size_t k) {
+  for (size_t j = i; j < k; j++)
+    if (!strcmp(ref_host(m, j), ref_host(m, k)))
+      return 1;
+  return 0;
+}
+
+static int base_cmp(const void *a, const void *b) {
+  const wl_rule *x = &(*(const wl_fleet_rule *const *)a)->rule;
+  const wl_rule *y = &(*(const wl_fleet_rule *const *)b)->rule;
+  if (x->dir != y->dir)
+    return x->dir < y->dir ? -1 : 1;
+  return wl_strncasecmp(x->app, y->app, sizeof x->app);
+}
+
+/* Each group's end and host count, and the baseline sorted for base_rival. */
+static int merge_groups(merge_ctx *m) {
+  m->gend = calloc(m->n_refs + 1, sizeof *m->gend);
+  m->ghosts = calloc(m->n_refs + 1, sizeof *m->ghosts);
+  m->base = calloc(m->n_refs + 1, sizeof *m->base);
+  if (!m->gend || !m->ghosts || !m->base)
+    return wl_err(WL_E_NOMEM, "merge-policy: out of memory");
+  for (size_t i = 0, e; i < m->n_refs; i = e) {
+    unsigned hosts = 0;
+    for (e = i; e < m->n_refs && !strcmp(m->refs[e].name, m->refs[i].name); e++)
+      hosts += !host_seen(m, i, e);
+    m->gend[i] = e;
+    m->ghosts[i] = hosts;
+    if (hosts >= m->min_hosts)
+      m->base[m->n_base++] = ref_rule(m, &m->refs[i]);
+  }
+  qsort(m->base, m->n_base, sizeof *m->base, base_cmp);
+  return WL_OK;
+}
+
+/* A baseline rule for the same app and direction as x (and so a different rule), or NULL. */
+static const wl_fleet_rule *base_rival(const merge_ctx *m, const wl_fleet_rule *x) {
+  const wl_fleet_rule **hit = bsearch(&x, m->base, m->n_base, sizeof *m->base, base_cmp);
+  return hit ? *hit : NULL;
 }
 
 /* "hosts": N, "host_names": [...] for a baseline rule. */
-static void hosts_json(const merge_ctx *m, size_t i, size_t e, unsigned hosts, char *buf,
-                       size_t cap) {
-  size_t at = (size_t)snprintf(buf, cap, "\"hosts\": %u, \"host_names\": [", hosts);
-  for (size_t k = i; k < e && at < cap; k++) {
-    int seen = 0;
-    for (size_t j = i; j < k && !seen; j++)
-      seen = !strcmp(m->files[m->refs[j].file].host, m->files[m->refs[k].file].host);
-    if (seen)
+static void hosts_json(const merge_ctx *m, size_t i, char *buf, size_t cap) {
+  size_t at = (size_t)snprintf(buf, cap, "\"hosts\": %u, \"host_names\": [", m->ghosts[i]);
+  for (size_t k = i; k < m->gend[i] && at < cap; k++) {
+    if (host_seen(m, i, k))
       continue;
     if (k != i)
       at += (size_t)snprintf(buf + at, cap - at, ", ");
     if (at < cap)
-      at += wl_json_escape(buf + at, cap - at, m->files[m->refs[k].file].host);
+      at += wl_json_escape(buf + at, cap - at, ref_host(m, k));
   }
   if (at < cap)
     snprintf(buf + at, cap - at, "]");
 }
 
-static void write_baseline(merge_ctx *m, unsigned min_hosts, FILE *out,
-                           wl_fleet_merge_report *rep) {
+static void write_baseline(merge_ctx *m, FILE *out, wl_fleet_merge_report *rep) {
   char extra[8192];
   fputs(",\n \"rules\": [", out);
-  for (size_t i = 0, e; i < m->n_refs; i = e) {
-    unsigned hosts;
-    e = group_end(m, i, &hosts);
+  for (size_t i = 0; i < m->n_refs; i = m->gend[i]) {
     rep->distinct++;
-    if (hosts < min_hosts)
+    if (m->ghosts[i] < m->min_hosts)
       continue;
-    hosts_json(m, i, e, hosts, extra, sizeof extra);
+    hosts_json(m, i, extra, sizeof extra);
     fputs(rep->baseline++ ? ",\n  " : "\n  ", out);
     wl_policy_write_rule(out, &m->files[m->refs[i].file].rows[m->refs[i].row], extra,
                          &m->arena);
@@ -158,22 +183,7 @@ static void write_baseline(merge_ctx *m, unsigned min_hosts, FILE *out,
   fputs(rep->baseline ? "\n ]" : "]", out);
 }
 
-static int same_app_dir(const wl_rule *a, const wl_rule *b) {
-  return a->dir == b->dir && strlen(a->app) == strlen(b->app) &&
-         !wl_strncasecmp(a->app, b->app, strlen(a->app));
-}
-
-/* A baseline rule for the same app and direction as this exception, or NULL. */
-static const wl_fleet_rule *baseline_rival(const merge_ctx *m, const wl_fleet_rule *x,
-                                           unsigned min_hosts) {
-  for (size_t i = 0, e; i < m->n_refs; i = e)
-    if (is_baseline(m, i, min_hosts, &e) && same_app_dir(&ref_rule(m, &m->refs[i])->rule, &x->rule))
-      return ref_rule(m, &m->refs[i]);
-  return NULL;
-}
-
-static void write_exceptions(merge_ctx *m, unsigned min_hosts, FILE *out,
-                             wl_fleet_merge_report *rep) {
+static void write_exceptions(merge_ctx *m, FILE *out, wl_fleet_merge_report *rep) {
   size_t hosts_written = 0;
   fputs(",\n \"exceptions\": {", out);
   for (size_t f = 0; f < m->n_files; f++) {
@@ -183,11 +193,11 @@ static void write_exceptions(merge_ctx *m, unsigned min_hosts, FILE *out,
     if (dup)
       continue;
     size_t here = 0;
-    for (size_t i = 0, e; i < m->n_refs; i = e) {
-      if (is_baseline(m, i, min_hosts, &e))
+    for (size_t i = 0; i < m->n_refs; i = m->gend[i]) {
+      if (m->ghosts[i] >= m->min_hosts)
         continue;
-      for (size_t k = i; k < e; k++) {
-        if (strcmp(m->files[m->refs[k].file].host, m->files[f].host))
+      for (size_t k = i; k < m->gend[i]; k++) {
+        if (strcmp(ref_host(m, k), m->files[f].host))
           continue;
         if (!here++) {
           fputs(hosts_written++ ? ",\n  " : "\n  ", out);
@@ -207,14 +217,13 @@ static void write_exceptions(merge_ctx *m, unsigned min_hosts, FILE *out,
   fputs(hosts_written ? "\n }" : "}", out);
 }
 
-static void write_conflicts(merge_ctx *m, unsigned min_hosts, FILE *out, FILE *warn,
-                            wl_fleet_merge_report *rep) {
+static void write_conflicts(merge_ctx *m, FILE *out, FILE *warn, wl_fleet_merge_report *rep) {
   fputs(",\n \"conflicts\": [", out);
-  for (size_t i = 0, e; i < m->n_refs; i = e) {
-    if (is_baseline(m, i, min_hosts, &e))
+  for (size_t i = 0; i < m->n_refs; i = m->gend[i]) {
+    if (m->ghosts[i] >= m->min_hosts)
       continue;
-    for (size_t k = i; k < e; k++) {
-      const wl_fleet_rule *x = ref_rule(m, &m->refs[k]), *b = baseline_rival(m, x, min_hosts);
+    for (size_t k = i; k < m->gend[i]; k++) {
+      const wl_fleet_rule *x = ref_rule(m, &m->refs[k]), *b = base_rival(m, x);
       if (!b)
         continue;
       const char *dir = x->rule.dir == WL_DIR_IN ? "in" : "out";
@@ -233,12 +242,12 @@ static void write_conflicts(merge_ctx *m, unsigned min_hosts, FILE *out, FILE *w
   fputs(rep->conflicts ? "\n ]}\n" : "]}\n", out);
 }
 
-static void write_head(const merge_ctx *m, unsigned min_hosts, FILE *out) {
+static void write_head(const merge_ctx *m, FILE *out) {
   char now[WL_TIME_STR_MAX];
   wl_time_format(wl_time_now(), now);
   fprintf(out, "{\"format\": \"%s\", \"version\": %d, \"exported\": \"%s\", \"host\": null,\n"
                " \"merged\": {\"files\": %zu, \"min_hosts\": %u, \"hosts\": [",
-          WL_POLICY_FORMAT, WL_POLICY_VERSION, now, m->n_files, min_hosts);
+          WL_POLICY_FORMAT, WL_POLICY_VERSION, now, m->n_files, m->min_hosts);
   for (size_t f = 0; f < m->n_files; f++) {
     fputs(f ? ", " : "", out);
     wl_json_write_string(out, m->files[f].host);
@@ -249,19 +258,22 @@ static void write_head(const merge_ctx *m, unsigned min_hosts, FILE *out) {
 int wl_fleet_merge(const char *const *paths, size_t n_paths, unsigned min_hosts, FILE *out,
                    FILE *warn, wl_fleet_merge_report *rep) {
   merge_ctx m = {0};
+  m.min_hosts = min_hosts ? min_hosts : 1;
   memset(rep, 0, sizeof *rep);
   int rc = n_paths ? WL_OK : wl_err(WL_E_INVAL, "merge-policy: which policy files?");
   if (!rc)
     rc = merge_read(&m, paths, n_paths);
   if (!rc)
     rc = merge_sort(&m);
+  if (!rc)
+    rc = merge_groups(&m);
   if (!rc) {
     rep->files = n_paths;
     rep->rules_read = m.n_refs;
-    write_head(&m, min_hosts ? min_hosts : 1, out);
-    write_baseline(&m, min_hosts ? min_hosts : 1, out, rep);
-    write_exceptions(&m, min_hosts ? min_hosts : 1, out, rep);
-    write_conflicts(&m, min_hosts ? min_hosts : 1, out, warn, rep);
+    write_head(&m, out);
+    write_baseline(&m, out, rep);
+    write_exceptions(&m, out, rep);
+    write_conflicts(&m, out, warn, rep);
     if (ferror(out))
       rc = wl_err(WL_E_IO, "merge-policy: write failed");
   }
@@ -271,6 +283,9 @@ int wl_fleet_merge(const char *const *paths, size_t n_paths, unsigned min_hosts,
   }
   free(m.files);
   free(m.refs);
+  free(m.gend);
+  free(m.ghosts);
+  free(m.base);
   wl_json_arena_free(&m.arena);
   return rc;
 }
