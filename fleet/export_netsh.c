@@ -15,8 +15,8 @@
  *  - delayed expansion (!) is switched off by setlocal;
  *  - cmd reads a batch file in the console code page: `chcp 65001` first, so the lines after it
  *    are read as UTF-8 (no BOM: cmd would take it as part of the first command);
- *  - a value must not end in a backslash (\" would escape the closing quote for netsh's
- *    parser); program paths end in a file name, our texts never end so;
+ *  - backslashes at the end of a value are doubled (netsh's command line is split by the usual
+ *    argument rules, where \" escapes the quote and \\" is one backslash and the end);
  *  - a line of cmd holds at most 8191 characters: a longer rule is left out.
  */
 #include <string.h>
@@ -34,9 +34,13 @@ static size_t netsh_quote(char *out, size_t cap, size_t at, const char *s) {
     out[at] = '"';
   at++;
   for (; *s; s++) {
+    /* backslashes that end the value are doubled: before the closing quote, 2n of them read
+     * as n (the argument rules netsh's command line is split by), one would escape it */
+    int tail = *s == '\\' && s[strspn(s, "\\")] == 0;
     const char *rep = *s == '%'                                ? "%%"
                       : *s == '"'                              ? "'"
                       : (unsigned char)*s < 0x20 || *s == 0x7f ? "?"
+                      : tail                                   ? "\\\\"
                                                                : NULL;
     for (const char *c = rep ? rep : s; rep ? *c : c == s; c++) {
       if (at < cap)

@@ -128,6 +128,21 @@ static void check_golden(const char *name, const char *text) {
   free(want);
 }
 
+/* Write rules to a file through fmt and read the text back (malloc'd). */
+static char *export_rules(int fmt, const wl_fleet_rule *r, size_t n, wl_fleet_stats *st) {
+  char path[512];
+  FILE *f = NULL;
+  wl_test_path(path, sizeof path, "fleet-random.txt");
+  assert_int_equal(wl_os_fopen(path, "wb", &f), WL_OK);
+  assert_int_equal(wl_fleet_export(fmt, r, n, "pc\r\n& calc \"x", 0, f, NULL, st), WL_OK);
+  fclose(f);
+  uint8_t *data = NULL;
+  size_t len = 0;
+  assert_int_equal(wl_os_read_file(path, 1 << 24, &data, &len), WL_OK);
+  remove(path);
+  return (char *)data;
+}
+
 /* ---------------------------------------------------------------- PowerShell, parsed back */
 
 /* One single-quoted PowerShell string at *p: its value (quotes undoubled). 1 when one was. */
@@ -265,6 +280,13 @@ static void netsh_param(const char *line, const char *key, char *out, size_t cap
     out[n++] = *p;
   }
   out[n] = 0;
+  if (quoted) { /* 2k backslashes before the closing quote are k (argument rules) */
+    size_t k = 0;
+    while (k < n && out[n - 1 - k] == '\\')
+      k++;
+    assert_int_equal(k % 2, 0);
+    out[n - k / 2] = 0;
+  }
 }
 
 static void test_netsh(void **state) {
@@ -317,6 +339,25 @@ static void test_netsh(void **state) {
   assert_non_null(strstr(warn, "local-user condition"));
   assert_non_null(strstr(warn, "package"));
   free(text);
+  /* a host name ending in a backslash: the description still ends where it should */
+  {
+    wl_rule_row row;
+    wl_fleet_rule fr;
+    memset(&row, 0, sizeof row);
+    snprintf(row.app, sizeof row.app, "C:\\x\\y.exe");
+    row.dir = WL_DIR_OUT;
+    row.proto = 6;
+    assert_int_equal(wl_fleet_from_rows(&row, 1, "pc\\", &fr), WL_OK);
+    char *one = export_rules(WL_FLEET_NETSH, &fr, 1, &st);
+    const char *line = strstr(one, "netsh advfirewall firewall add rule");
+    assert_non_null(line);
+    netsh_param(line, "description", v, sizeof v);
+    assert_non_null(strstr(v, "learned on pc\\"));
+    assert_int_equal(v[strlen(v) - 1], '\\');
+    netsh_param(line, "dir", v, sizeof v);
+    assert_string_equal(v, "out");
+    free(one);
+  }
   /* --any-user: the three user rules written for every user, each said WIDENED */
   text = export_flags(db, WL_FLEET_NETSH, WL_FLEET_ANY_USER, &st, warn, sizeof warn);
   assert_int_equal(st.written, 6);
@@ -429,21 +470,6 @@ static void test_names_stable(void **state) {
 
 
 /* ---------------------------------------------------------------- random nasty paths */
-
-/* Write rules to a file through fmt and read the text back (malloc'd). */
-static char *export_rules(int fmt, const wl_fleet_rule *r, size_t n, wl_fleet_stats *st) {
-  char path[512];
-  FILE *f = NULL;
-  wl_test_path(path, sizeof path, "fleet-random.txt");
-  assert_int_equal(wl_os_fopen(path, "wb", &f), WL_OK);
-  assert_int_equal(wl_fleet_export(fmt, r, n, "pc\r\n& calc \"x", 0, f, NULL, st), WL_OK);
-  fclose(f);
-  uint8_t *data = NULL;
-  size_t len = 0;
-  assert_int_equal(wl_os_read_file(path, 1 << 24, &data, &len), WL_OK);
-  remove(path);
-  return (char *)data;
-}
 
 /* 2,000 paths drawn from the characters that matter to PowerShell and cmd (quotes of every
  * kind, $, backtick, %, ^, &, |, <, >, !, parentheses, non-ASCII): each path that a format
