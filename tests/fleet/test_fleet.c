@@ -20,6 +20,7 @@
 #include "common/wl_os.h"
 #include "fleet/fleet.h"
 #include "store/store.h"
+#include "tests/support/fleet_parse.h"
 #include "tests/support/test_files.h"
 
 #define USER "S-1-5-21-1000-2000-3000-1001"
@@ -145,66 +146,10 @@ static char *export_rules(int fmt, const wl_fleet_rule *r, size_t n, wl_fleet_st
 
 /* ---------------------------------------------------------------- PowerShell, parsed back */
 
-/* One single-quoted PowerShell string at *p: its value (quotes undoubled). 1 when one was. */
-static int ps_string(const char **p, char *out, size_t cap) {
-  const unsigned char *s = (const unsigned char *)*p;
-  size_t n = 0;
-  if (*s != '\'')
-    return 0;
-  s++;
-  for (;;) {
-    size_t ql = *s == '\'' ? 1 : (s[0] == 0xE2 && s[1] == 0x80 && s[2] >= 0x98 && s[2] <= 0x9B) ? 3 : 0;
-    if (!*s || *s == '\n')
-      fail_msg("unterminated PowerShell string");
-    if (ql && memcmp(s, s + ql, ql) == 0) { /* doubled: one literal quote */
-      memcpy(out + n, s, ql);
-      n += ql;
-      s += 2 * ql;
-    } else if (ql) { /* the closing quote (any of the four) */
-      s += ql;
-      break;
-    } else {
-      out[n++] = (char)*s++;
-    }
-    assert_true(n + 4 < cap);
-  }
-  out[n] = 0;
-  *p = (const char *)s;
-  return 1;
-}
-
 /* The value of -param on a New-NetFirewallRule line ("" when absent); lists joined by ','. */
 static void ps_param(const char *line, const char *param, char *out, size_t cap) {
-  const char *p = strstr(line, "New-NetFirewallRule @target");
-  out[0] = 0;
-  assert_non_null(p);
-  p += strlen("New-NetFirewallRule @target");
-  while (*p == ' ') {
-    p++;
-    if (!strncmp(p, "| Out-Null", 10))
-      return;
-    assert_int_equal(*p, '-');
-    const char *name = p + 1;
-    size_t nl = strcspn(name, " ");
-    p = name + nl + 1;
-    char v[4096] = "", one[2048];
-    if (*p == '\'') {
-      while (ps_string(&p, one, sizeof one)) {
-        strncat(v, one, sizeof v - strlen(v) - 2);
-        if (*p != ',')
-          break;
-        strcat(v, ",");
-        p++;
-      }
-    } else { /* a bare word: Outbound, Allow */
-      size_t wl = strcspn(p, " ");
-      snprintf(v, sizeof v, "%.*s", (int)wl, p);
-      p += wl;
-    }
-    if (strlen(param) == nl && !strncmp(name, param, nl))
-      snprintf(out, cap, "%s", v);
-  }
-  fail_msg("line does not end in | Out-Null");
+  if (fleet_parse_ps(line, param, out, cap))
+    fail_msg("not a well-formed PowerShell rule line: %s", line);
 }
 
 /* Every rule line parses; the program of each is what the store holds (variables aside). */
@@ -262,31 +207,8 @@ static void test_powershell(void **state) {
 
 /* key="value" or key=value of an add line, as netsh receives it after cmd (%% -> %). */
 static void netsh_param(const char *line, const char *key, char *out, size_t cap) {
-  char pat[64];
-  snprintf(pat, sizeof pat, " %s=", key);
-  const char *p = strstr(line, pat);
-  out[0] = 0;
-  if (!p)
-    return;
-  p += strlen(pat);
-  size_t n = 0;
-  int quoted = *p == '"';
-  p += quoted;
-  for (; *p && (quoted ? *p != '"' : *p != ' ') && n + 1 < cap; p++) {
-    if (*p == '%') {
-      assert_int_equal(p[1], '%'); /* a lone % would be expanded by cmd */
-      p++;
-    }
-    out[n++] = *p;
-  }
-  out[n] = 0;
-  if (quoted) { /* 2k backslashes before the closing quote are k (argument rules) */
-    size_t k = 0;
-    while (k < n && out[n - 1 - k] == '\\')
-      k++;
-    assert_int_equal(k % 2, 0);
-    out[n - k / 2] = 0;
-  }
+  if (fleet_parse_netsh(line, key, out, cap))
+    fail_msg("not a well-formed netsh value %s= in: %s", key, line);
 }
 
 static void test_netsh(void **state) {
