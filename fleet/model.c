@@ -153,7 +153,7 @@ int fleet_program(const wl_fleet_rule *fr, char *out, size_t cap, const char **w
   if (!((app[0] | 0x20) >= 'a' && (app[0] | 0x20) <= 'z' && app[1] == ':' && app[2] == '\\'))
     return *why = "the app path is not an absolute path with a drive letter", -1;
   for (const char *p = app; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == '"')
+    if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"')
       return *why = "the app path holds a control character or a double quote", -1;
   const char *pct = strchr(app, '%');
   if (pct && strchr(pct + 1, '%'))

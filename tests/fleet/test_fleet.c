@@ -402,7 +402,8 @@ static void test_quote_random(void **state) {
   static const char *const piece[] = {
       "'",  "''", "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9A", "\xE2\x80\x9B", "$", "$(x)",
       "`",  "%",  "^", "&", "|", "<", ">", "!", "(", ")", " ", ";", "#", "@", "\xC3\xA9",
-      "\xE6\x97\xA5", "\xF0\x9F\x94\xA5", "a", "Z", "\\", ".", ",", "=", "\"", "\n", "^\n"};
+      "\xE6\x97\xA5", "\xF0\x9F\x94\xA5", "a", "Z", "\\", ".", ",", "=", "\"", "\n", "^\n",
+      "\x7f", " program=", " dir=in ", "-Program 'x' "};
   enum { N = 2000 };
   wl_fleet_rule *rules = calloc(N, sizeof *rules);
   assert_non_null(rules);

@@ -73,26 +73,21 @@ int fleet_parse_ps(const char *line, const char *param, char *out, size_t cap) {
   return -1; /* no "| Out-Null" at the end */
 }
 
-int fleet_parse_netsh(const char *line, const char *key, char *out, size_t cap) {
-  char pat[64];
-  snprintf(pat, sizeof pat, " %s=", key);
-  const char *p = strstr(line, pat);
+/* One value at *p (quoted or a bare word) into out, as netsh receives it after cmd. */
+static int netsh_value(const char **p, char *out, size_t cap) {
+  const char *s = *p;
   size_t n = 0;
-  out[0] = 0;
-  if (!p)
-    return 0;
-  p += strlen(pat);
-  int quoted = *p == '"';
-  p += quoted;
-  for (; *p && (quoted ? *p != '"' : *p != ' '); p++) {
-    if (*p == '%' && p[1] != '%')
+  int quoted = *s == '"';
+  s += quoted;
+  for (; *s && (quoted ? *s != '"' : *s != ' ' && *s != '\r' && *s != '\n'); s++) {
+    if (*s == '%' && s[1] != '%')
       return -1; /* cmd would expand it */
-    p += *p == '%';
+    s += *s == '%';
     if (n + 1 >= cap)
       return -1;
-    out[n++] = *p;
+    out[n++] = *s;
   }
-  if (quoted && *p != '"')
+  if (quoted && *s != '"')
     return -1;
   out[n] = 0;
   size_t k = 0;
@@ -101,5 +96,33 @@ int fleet_parse_netsh(const char *line, const char *key, char *out, size_t cap) 
   if (k % 2)
     return -1; /* \" would escape the closing quote */
   out[n - k / 2] = 0;
+  *p = s + quoted;
+  return 0;
+}
+
+int fleet_parse_netsh(const char *line, const char *key, char *out, size_t cap) {
+  static const char head[] = "netsh advfirewall firewall ";
+  char v[8192];
+  out[0] = 0;
+  if (strncmp(line, head, sizeof head - 1))
+    return -1;
+  const char *p = line + sizeof head - 1;
+  p += strcspn(p, "="); /* the command words before the first key */
+  while (p > line && p[-1] != ' ')
+    p--;
+  while (*p && *p != '\r' && *p != '\n' && strncmp(p, ">nul", 4)) {
+    const char *k = p;
+    size_t kl = strcspn(k, "= ");
+    if (k[kl] != '=')
+      return -1;
+    p = k + kl + 1;
+    if (netsh_value(&p, v, sizeof v))
+      return -1;
+    if (strlen(key) == kl && !strncmp(k, key, kl))
+      snprintf(out, cap, "%s", v);
+    if (*p && *p != ' ' && *p != '\r' && *p != '\n')
+      return -1; /* a value ends at a space or the line's end */
+    p += *p == ' ';
+  }
   return 0;
 }

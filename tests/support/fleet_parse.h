@@ -13,9 +13,10 @@
  * string (quotes, including U+2018..U+201B, undoubled), a list of them joined by ',', or a bare
  * word; "" when absent. 0, or -1 when the line is malformed. */
 int fleet_parse_ps(const char *line, const char *param, char *out, size_t cap);
-/* The value of KEY="..." (or KEY=word) on a netsh line, as netsh receives it after cmd: %%
- * read as %, 2k backslashes before the closing quote as k; "" when absent. 0, or -1 when the
- * value holds a lone % or an odd run of backslashes before its closing quote. */
+/* The value of KEY="..." (or KEY=word) on a "netsh advfirewall firewall ..." line, read key by
+ * key as netsh splits its arguments, after cmd: %% read as %, 2k backslashes before the closing
+ * quote as k; "" when absent. 0, or -1 when any value holds a lone %, an odd run of backslashes
+ * before its closing quote, or does not end at a space. */
 int fleet_parse_netsh(const char *line, const char *key, char *out, size_t cap);
 
 #endif
