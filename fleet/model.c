@@ -180,9 +180,21 @@ const char *fleet_proto_name(int proto, char buf[8]) {
   }
 }
 
-/* The checks every format makes: ports exist only on TCP and UDP in Windows Firewall. */
+/* 1 when s is a SID in its string form (S-1-...), nothing around it. */
+static int is_sid(const char *s) {
+  uint8_t bin[WL_SID_MAX];
+  int rc = wl_sid_from_string(s, bin);
+  wl_err_clear();
+  return rc > 0;
+}
+
+/* The checks every format makes: user and package are SIDs (they go into an SDDL string and
+ * a parameter as they are: "S-1-5-18)(A;;CC;;;WD" would grant everyone), and ports exist only
+ * on TCP and UDP in Windows Firewall. */
 int fleet_common_check(const wl_fleet_rule *fr, const char **why) {
   const wl_rule *r = &fr->rule;
+  if ((r->user[0] && !is_sid(r->user)) || (r->package[0] && !is_sid(r->package)))
+    return *why = "the user or package is not a SID", -1;
   if (r->n_ports && r->proto != WL_PROTO_TCP && r->proto != WL_PROTO_UDP)
     return *why = "ports on a protocol other than TCP or UDP (Windows Firewall takes ports only "
                   "with TCP or UDP)",

@@ -481,6 +481,33 @@ static void test_quote_random(void **state) {
   free(rules);
 }
 
+/* user and package go into an SDDL string and a parameter as they are: a policy from another
+ * machine whose "user" is not a SID ("S-1-5-18)(A;;CC;;;WD" would add an ACE for everyone) is
+ * left out by every format. */
+static void test_sid_injection(void **state) {
+  (void)state;
+  static const char *const bad[] = {"S-1-5-18)(A;;CC;;;WD", "S-1-5-18\nx", "WD", "S-1-5-"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (int pkg = 0; pkg < 2; pkg++) {
+      wl_rule_row row;
+      wl_fleet_rule fr;
+      memset(&row, 0, sizeof row);
+      snprintf(row.app, sizeof row.app, "C:\\x\\y.exe");
+      snprintf(pkg ? row.package : row.user, sizeof row.user, "%s", bad[i]);
+      row.dir = WL_DIR_OUT;
+      row.proto = 6;
+      assert_int_equal(wl_fleet_from_rows(&row, 1, "pc", &fr), WL_OK);
+      for (int fmt = WL_FLEET_POWERSHELL; fmt <= WL_FLEET_INTUNE; fmt++) {
+        wl_fleet_stats st;
+        char *text = export_rules(fmt, &fr, 1, &st);
+        assert_int_equal(st.written, 0);
+        assert_int_equal(st.left_out, 1);
+        assert_null(strstr(text, "(A;;CC;;;WD)"));
+        free(text);
+      }
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_powershell),
@@ -488,6 +515,7 @@ int main(void) {
       cmocka_unit_test(test_intune),
       cmocka_unit_test(test_names_stable),
       cmocka_unit_test(test_quote_random),
+      cmocka_unit_test(test_sid_injection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
