@@ -66,7 +66,9 @@ static int export_to(wl_cli *cli, wl_store *s, int fmt, const char *host, unsign
             st.rules, st.written, wl_fleet_format_name(fmt), st.left_out);
     if (st.widened)
       fprintf(cli->err, ", %zu widened to every user (--any-user)", st.widened);
-    fputs(st.left_out || st.widened ? " (see above)\n" : "\n", cli->err);
+    if (st.duplicates)
+      fprintf(cli->err, ", %zu duplicates written once", st.duplicates);
+    fputs(st.left_out || st.widened || st.duplicates ? " (see above)\n" : "\n", cli->err);
   }
   free(rules);
   return rc;

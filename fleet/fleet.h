@@ -55,6 +55,7 @@ typedef struct wl_fleet_stats {
   size_t written;  /* Windows Firewall rules written (an any-protocol rule with ports: two) */
   size_t left_out; /* not expressible in the format: warned, commented, counted */
   size_t widened;  /* WL_FLEET_ANY_USER: written without their user condition */
+  size_t duplicates; /* the same rule again (same identity): written once */
   size_t profiles; /* intune: profiles written */
 } wl_fleet_stats;
 

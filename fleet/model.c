@@ -283,7 +283,26 @@ void fleet_widened(fleet_out *x, const wl_fleet_rule *fr, const char *what, cons
 /* Windows Firewall takes ports only with TCP or UDP; a rule for any protocol narrowed to ports
  * (a browser's 443 over TCP and QUIC) becomes one rule for each, named NAME-tcp and NAME-udp:
  * together they permit what the WFP rule permits (only TCP and UDP have ports there too). */
-static int expand(const wl_fleet_rule *in, size_t n, wl_fleet_rule **out, size_t *m) {
+/* 1 when an earlier rule has the same name, i.e. the same identity (a policy may hold one rule
+ * twice, or two whose paths differ only in case): Windows gets it once, since a second
+ * New-NetFirewallRule with the same -Name would stop the script. Said on warn, counted. */
+static int duplicate(fleet_out *x, const wl_fleet_rule *in, size_t i) {
+  for (size_t j = 0; j < i; j++)
+    if (!strcmp(in[j].name, in[i].name)) {
+      x->st->duplicates++;
+      if (x->warn) {
+        fprintf(x->warn, "wfplearn export: %s: rule %s (", wl_fleet_format_name(x->fmt),
+                in[i].name);
+        fleet_comment(x->warn, in[i].rule.app[0] ? in[i].rule.app : "any app", 0);
+        fputs("): the same rule as an earlier one; written once\n", x->warn);
+      }
+      return 1;
+    }
+  return 0;
+}
+
+static int expand(fleet_out *x, const wl_fleet_rule *in, size_t n, wl_fleet_rule **out,
+                  size_t *m) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     k += (in[i].rule.proto < 0 && in[i].rule.n_ports) ? 2 : 1;
@@ -292,6 +311,8 @@ static int expand(const wl_fleet_rule *in, size_t n, wl_fleet_rule **out, size_t
     return wl_err(WL_E_NOMEM, "export: out of memory");
   k = 0;
   for (size_t i = 0; i < n; i++) {
+    if (duplicate(x, in, i))
+      continue;
     (*out)[k++] = in[i];
     if (in[i].rule.proto >= 0 || !in[i].rule.n_ports)
       continue;
@@ -312,7 +333,7 @@ int wl_fleet_export(int fmt, const wl_fleet_rule *rules, size_t n, const char *s
   size_t m = 0;
   memset(st, 0, sizeof *st);
   st->rules = n;
-  int rc = expand(rules, n, &all, &m);
+  int rc = expand(&x, rules, n, &all, &m);
   if (rc)
     return rc;
   switch (fmt) {

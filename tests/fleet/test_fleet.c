@@ -371,6 +371,28 @@ static void test_intune(void **state) {
 }
 
 /* The names are stable and do not depend on the NT path: the same rule on two machines. */
+/* One rule twice in a policy (paths differing only in case): written once, said, counted. */
+static void test_duplicates(void **state) {
+  (void)state;
+  wl_rule_row rows[2];
+  wl_fleet_rule fr[2];
+  memset(rows, 0, sizeof rows);
+  snprintf(rows[0].app, sizeof rows[0].app, "C:\\Tools\\A.exe");
+  snprintf(rows[1].app, sizeof rows[1].app, "c:\\tools\\a.EXE");
+  rows[0].dir = rows[1].dir = WL_DIR_OUT;
+  rows[0].proto = rows[1].proto = -1;
+  snprintf(rows[0].ports, sizeof rows[0].ports, "443");
+  snprintf(rows[1].ports, sizeof rows[1].ports, "443");
+  assert_int_equal(wl_fleet_from_rows(rows, 2, "pc", fr), WL_OK);
+  for (int fmt = WL_FLEET_POWERSHELL; fmt <= WL_FLEET_INTUNE; fmt++) {
+    wl_fleet_stats st;
+    char *text = export_rules(fmt, fr, 2, &st);
+    assert_int_equal(st.written, 2); /* TCP + UDP, once */
+    assert_int_equal(st.duplicates, 1);
+    free(text);
+  }
+}
+
 static void test_names_stable(void **state) {
   (void)state;
   wl_rule_row row;
@@ -514,6 +536,7 @@ int main(void) {
       cmocka_unit_test(test_netsh),
       cmocka_unit_test(test_intune),
       cmocka_unit_test(test_names_stable),
+      cmocka_unit_test(test_duplicates),
       cmocka_unit_test(test_quote_random),
       cmocka_unit_test(test_sid_injection),
   };
