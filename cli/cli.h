@@ -45,6 +45,7 @@ int wl_cmd_confirm(wl_cli *cli, int argc, char **argv);
 int wl_cmd_relax(wl_cli *cli, int argc, char **argv);
 int wl_cmd_export(wl_cli *cli, int argc, char **argv);
 int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv);
+int wl_cmd_merge_policy(wl_cli *cli, int argc, char **argv);
 int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv);
 int wl_cmd_ui(wl_cli *cli, int argc, char **argv); /* the review page (cli/cmd_ui.c) */
 int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv); /* internal: holds enforce's session */

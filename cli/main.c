@@ -27,9 +27,11 @@ static const wl_cmd commands[] = {
     {"enforce", wl_cmd_enforce, "default block with the whitelist as exceptions"},
     {"confirm", wl_cmd_confirm, "keep the pending enforce policy"},
     {"relax", wl_cmd_relax, "remove the default block, back to learn"},
-    {"export", wl_cmd_export, "write the reviewed policy as JSON"},
+    {"export", wl_cmd_export, "write the policy (JSON) or Windows Firewall rules (ps1, netsh, "
+                              "Intune)"},
     {"import-policy", wl_cmd_import_policy, "merge a policy file, all or nothing"},
     {"ui", wl_cmd_ui, "serve the review page on 127.0.0.1 (allow, revoke, enforce by click)"},
+    {"merge-policy", wl_cmd_merge_policy, "many machines' policies into one baseline"},
     {"uninstall", wl_cmd_uninstall, "remove every WFP object of wfplearn and restore options"},
     {"watchdog", wl_cmd_watchdog, NULL}, /* internal */
 };

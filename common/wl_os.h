@@ -96,4 +96,18 @@ void wl_os_watch_open(const char *path, wl_os_watch **out);
 int wl_os_watch_changed(const wl_os_watch *w);
 void wl_os_watch_close(wl_os_watch *w); /* NULL-safe */
 
+/* ---- a file written whole or not at all (common/newfile_posix.c, newfile_win.c): what
+ *      `export -o` writes. wl_os_newfile_open makes a new private temporary file beside `path`
+ *      (an unpredictable name, created exclusively so no link is followed; POSIX 0600 whatever
+ *      the umask, Windows the DACL of wl_os_restrict_file) and gives a FILE* to write to;
+ *      wl_os_newfile_commit flushes, syncs and renames it over path, or on any error removes it
+ *      and leaves path as it was; wl_os_newfile_abort removes it. Both free nf. A directory at
+ *      path is refused. Every message names path. ---- */
+typedef struct wl_os_newfile wl_os_newfile;
+int wl_os_newfile_open(const char *path, wl_os_newfile **nf, FILE **f);
+int wl_os_newfile_commit(wl_os_newfile *nf);
+void wl_os_newfile_abort(wl_os_newfile *nf); /* NULL-safe */
+/* This machine's name (gethostname / GetComputerNameExW DNS host name), UTF-8. */
+int wl_os_hostname(char *out, size_t cap);
+
 #endif

@@ -132,6 +132,7 @@ typedef struct wl_import_stats {
   uint64_t lost_lines;  /* pfirewall: INFO-EVENTS-LOST lines */
   uint64_t by_id[6];    /* delivered per event id: 5152, 5154, 5156, 5157, 5158, pfirewall */
   uint64_t bytes;       /* bytes read from the file */
+  uint64_t anchored;    /* pfirewall: lines read in Windows 11's shape without "-" placeholders */
   int default_fields;   /* pfirewall without a #Fields: header: the default order was used */
   size_t nproblems;     /* entries in problems[] */
   uint64_t notes;       /* problems that were not records (XML errors between events, ...) */

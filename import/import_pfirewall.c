@@ -10,7 +10,8 @@
  * Columns are mapped by the names in the latest #Fields: header (unknown names are ignored,
  * newer Windows adds "pid"). Without a header the documented default order above is used
  * (17 columns, or 18 with pid) and a note says so. A line whose column count differs from the
- * header is malformed. ALLOW → allow, DROP → drop; INFO-EVENTS-LOST lines are counted (lines,
+ * header is parsed in Windows 11's shape without "-" placeholders (map_anchored below), else it is
+ * malformed. ALLOW → allow, DROP → drop; INFO-EVENTS-LOST lines are counted (lines,
  * and the lost-event count in their info column) and skipped with any other action. path SEND →
  * outbound (src is local), RECEIVE → inbound (dst is local), anything else → direction unknown
  * with src as local. "ICMP" with IPv6 addresses is ICMPv6 (58). No application is recorded in
@@ -184,7 +185,55 @@ static int build(imp_ctx *c, const pfirewall_rec *r, char *why, size_t cap) {
   return IMP_DELIVER;
 }
 
-/* Map the tokens of a data line to meanings; IMP_MALFORMED when the count is off. */
+static int tok_is(const tok *t, const char *word) {
+  return t->n == strlen(word) && wl_strncasecmp(t->p, word, t->n) == 0;
+}
+
+static int tok_is_path(const tok *t) {
+  return tok_is(t, "SEND") || tok_is(t, "RECEIVE") || tok_is(t, "FORWARD");
+}
+
+static int tok_is_number(const tok *t) {
+  uint64_t v;
+  return imp_parse_uint(t->p, t->n, UINT64_MAX, &v) == 0;
+}
+
+/* The shape of Windows 11's log (2025) when a line's columns do not match its header: the "-"
+ * placeholders are left out, so a line is "date time action protocol src dst [sport dport
+ * [size]] path [pid]" with path SEND/RECEIVE/FORWARD. Anchored on the path token: the six
+ * columns before the ports are fixed, the one after path is pid. TCP and UDP must have both
+ * ports (size may follow); for other protocols the columns between dst and path are not ports
+ * and are ignored. An INFO-EVENTS-LOST line in this shape is "date time INFO-EVENTS-LOST N".
+ * Returns IMP_DELIVER with r mapped, or IMP_MALFORMED (the caller says why). */
+static int map_anchored(const tok *t, int n, pfirewall_rec *r) {
+  memset(r, 0, sizeof *r);
+  if (n >= 4 && n <= 5 && tok_is(&t[2], "INFO-EVENTS-LOST") && tok_is_number(&t[3])) {
+    r->v[PC_DATE] = &t[0], r->v[PC_TIME] = &t[1], r->v[PC_ACTION] = &t[2];
+    r->v[PC_INFO] = &t[3];
+    return IMP_DELIVER;
+  }
+  int path = n - 1;
+  if (path >= 6 && !tok_is_path(&t[path]))
+    path--; /* a pid after the path */
+  if (path < 6 || path > 9 || !tok_is_path(&t[path]) || (path < n - 1 && !tok_is_number(&t[n - 1])))
+    return IMP_MALFORMED;
+  const int order[6] = {PC_DATE, PC_TIME, PC_ACTION, PC_PROTO, PC_SRCIP, PC_DSTIP};
+  for (int i = 0; i < 6; i++)
+    r->v[order[i]] = &t[i];
+  r->v[PC_PATH] = &t[path];
+  if (path < n - 1)
+    r->v[PC_PID] = &t[n - 1];
+  int between = path - 6, ports = tok_is(&t[3], "TCP") || tok_is(&t[3], "UDP") ||
+                                  tok_is(&t[3], "6") || tok_is(&t[3], "17");
+  if (ports && between != 2 && between != 3)
+    return IMP_MALFORMED; /* which column is which cannot be told */
+  if (ports)
+    r->v[PC_SRCPORT] = &t[6], r->v[PC_DSTPORT] = &t[7];
+  return IMP_DELIVER;
+}
+
+/* Map the tokens of a data line to meanings; IMP_MALFORMED when the count is off and the line
+ * is not in the shape without placeholders either (map_anchored). */
 static int map_columns(imp_ctx *c, const tok *t, int n, pfirewall_rec *r, char *why, size_t cap) {
   const imp_pfirewall *h = &c->pfirewall;
   int want = h->ncols;
@@ -192,6 +241,8 @@ static int map_columns(imp_ctx *c, const tok *t, int n, pfirewall_rec *r, char *
     want = PFW_DEFAULT_MIN; /* the default order without pid */
   if (n > PFIREWALL_MAX_COLS)
     return FAIL("more than %d columns", PFIREWALL_MAX_COLS);
+  if (n != want && map_anchored(t, n, r) == IMP_DELIVER)
+    return c->st->anchored++, IMP_DELIVER;
   if (n != want && h->have_header)
     return FAIL("%d columns, the #Fields: header names %d", n, want);
   if (n != want)

@@ -53,44 +53,52 @@ typedef struct export_ctx {
   wl_json_arena arena;
 } export_ctx;
 
-static int export_cb(void *ctx, const wl_rule_row *r) {
-  export_ctx *x = ctx;
+void wl_policy_write_rule(FILE *f, const wl_rule_row *r, const char *extra,
+                          wl_json_arena *arena) {
   char created[WL_TIME_STR_MAX];
   const wl_json *evidence = NULL;
   wl_json_error err;
-  wl_json_arena_reset(&x->arena);
+  wl_json_arena_reset(arena);
   int evidence_ok =
       r->evidence[0] &&
-      wl_json_parse(&x->arena, r->evidence, strlen(r->evidence), &evidence, &err) == WL_OK &&
+      wl_json_parse(arena, r->evidence, strlen(r->evidence), &evidence, &err) == WL_OK &&
       evidence->type == WL_JSON_OBJECT;
   wl_time_format(r->created, created);
-  fprintf(x->f, "%s\n  {\"app\": ", x->n++ ? "," : "");
-  wl_json_write_string(x->f, r->app[0] ? r->app : NULL);
-  fprintf(x->f, ", \"dir\": \"%s\", \"proto\": ", r->dir == WL_DIR_IN ? "in" : "out");
+  fputs("{\"app\": ", f);
+  wl_json_write_string(f, r->app[0] ? r->app : NULL);
+  fprintf(f, ", \"dir\": \"%s\", \"proto\": ", r->dir == WL_DIR_IN ? "in" : "out");
   if (r->proto >= 0)
-    fprintf(x->f, "%d", (int)r->proto);
+    fprintf(f, "%d", (int)r->proto);
   else
-    fputs("null", x->f);
-  fprintf(x->f, ", \"scope\": \"%s\", \"ports\": ", r->scope[0] ? r->scope : "app");
-  write_array(x->f, r->ports, 1);
-  fputs(", \"remotes\": ", x->f);
-  write_array(x->f, r->remotes, 0);
-  fputs(", \"user\": ", x->f);
-  wl_json_write_string(x->f, r->user[0] ? r->user : NULL);
-  fputs(", \"package\": ", x->f);
-  wl_json_write_string(x->f, r->package[0] ? r->package : NULL);
-  fprintf(x->f, ", \"created\": \"%s\", \"evidence\": %s}", created,
-          evidence_ok ? r->evidence : "null");
+    fputs("null", f);
+  fprintf(f, ", \"scope\": \"%s\", \"ports\": ", r->scope[0] ? r->scope : "app");
+  write_array(f, r->ports, 1);
+  fputs(", \"remotes\": ", f);
+  write_array(f, r->remotes, 0);
+  fputs(", \"user\": ", f);
+  wl_json_write_string(f, r->user[0] ? r->user : NULL);
+  fputs(", \"package\": ", f);
+  wl_json_write_string(f, r->package[0] ? r->package : NULL);
+  fprintf(f, ", \"created\": \"%s\", \"evidence\": %s%s%s}", created,
+          evidence_ok ? r->evidence : "null", extra ? ", " : "", extra ? extra : "");
   wl_err_clear();
+}
+
+static int export_cb(void *ctx, const wl_rule_row *r) {
+  export_ctx *x = ctx;
+  fprintf(x->f, "%s\n  ", x->n++ ? "," : "");
+  wl_policy_write_rule(x->f, r, NULL, &x->arena);
   return ferror(x->f) ? wl_err(WL_E_IO, "export: write failed") : 0;
 }
 
-int wl_policy_export(wl_store *s, FILE *f) {
+int wl_policy_export(wl_store *s, const char *host, FILE *f) {
   char now[WL_TIME_STR_MAX];
   export_ctx x = {f, 0, {0}};
   wl_time_format(wl_time_now(), now);
-  fprintf(f, "{\"format\": \"%s\", \"version\": %d, \"exported\": \"%s\", \"rules\": [",
+  fprintf(f, "{\"format\": \"%s\", \"version\": %d, \"exported\": \"%s\", \"host\": ",
           WL_POLICY_FORMAT, WL_POLICY_VERSION, now);
+  wl_json_write_string(f, host && host[0] ? host : NULL);
+  fputs(", \"rules\": [", f);
   int rc = wl_store_rules(s, export_cb, &x);
   wl_json_arena_free(&x.arena);
   if (rc)
@@ -279,7 +287,7 @@ static void classify(const have_ctx *h, const wl_rule *in, size_t n, int *is_new
 
 /* The document's "rules" array, once its format and version say it is a policy we read. */
 static int doc_rules(const char *path, wl_json_arena *a, const char *text, size_t len,
-                     const wl_json **rules) {
+                     const wl_json **rules, const wl_json **root) {
   const wl_json *doc = NULL;
   wl_json_error err;
   int64_t ver = 0;
@@ -302,21 +310,28 @@ static int doc_rules(const char *path, wl_json_arena *a, const char *text, size_
   if (arr->len > WL_POLICY_MAX_RULES)
     return wl_err(WL_E_TOOBIG, "%s: more than %d rules", path, WL_POLICY_MAX_RULES);
   *rules = arr;
+  if (root)
+    *root = doc;
   return WL_OK;
 }
 
 /* The policy's rules array; *text holds the document the JSON points into (release with free
  * after the last use of *rules). */
-static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, char **text) {
+static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, char **text,
+                    const wl_json **root) {
   size_t len = 0;
   uint8_t *data = NULL;
   *rules = NULL;
   int rc = wl_os_read_file(path, WL_JSON_MAX_INPUT, &data, &len);
   *text = (char *)data;
+<<<<<<< HEAD
   if (rc)
     return rc;
   size_t bom = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0; /* an editor's UTF-8 BOM */
   return doc_rules(path, a, *text + bom, len - bom, rules);
+=======
+  return rc ? rc : doc_rules(path, a, *text, len, rules, root);
+>>>>>>> h-export
 }
 
 /* The rules of one import: parsed, with their rows, and which of them are new. */
@@ -440,7 +455,7 @@ int wl_policy_import(wl_engine *e, wl_store *s, const char *path, unsigned flags
   wl_apply_result res = {0};
   size_t k = 0;
   memset(rep, 0, sizeof *rep);
-  int rc = read_doc(path, &arena, &arr, &text);
+  int rc = read_doc(path, &arena, &arr, &text, NULL);
   if (rc)
     goto out;
   rc = batch_alloc(&b, arr->len);
@@ -467,6 +482,52 @@ int wl_policy_import(wl_engine *e, wl_store *s, const char *path, unsigned flags
   rep->same += res.same_rules;
 out:
   batch_free(&b);
+  free(text);
+  wl_json_arena_free(&arena);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- reading only (merge) */
+
+int wl_policy_read(const char *path, wl_rule_row **rows, size_t *n, char *host,
+                   size_t host_cap) {
+  wl_json_arena arena = {0};
+  const wl_json *arr = NULL;
+  char *text = NULL;
+  wl_rule_row *out = NULL;
+  const wl_json *doc = NULL;
+  wl_rule r;
+  *rows = NULL;
+  *n = 0;
+  if (host_cap)
+    host[0] = 0;
+  int rc = read_doc(path, &arena, &arr, &text, &doc);
+  if (rc)
+    goto out;
+  out = calloc(arr->len + 1, sizeof *out);
+  if (!out) {
+    rc = wl_err(WL_E_NOMEM, "%s: out of memory", path);
+    goto out;
+  }
+  size_t i = 0;
+  for (const wl_json *o = arr->child; o && !rc; o = o->next, i++) {
+    rc = read_rule(o, i + 1, &out[i], &r);
+    const char *created = rc ? NULL : wl_json_string(wl_json_get(o, "created"));
+    if (created && wl_time_parse(created, strlen(created), &out[i].created))
+      out[i].created = 0; /* kept when readable: merge writes it again */
+  }
+  if (rc) {
+    rc = wl_err_prefix(rc, "%s", path);
+    goto out;
+  }
+  const char *h = wl_json_string(wl_json_get(doc, "host")); /* export writes it (issue 17) */
+  if (h && host_cap)
+    wl_strlcpy(host, h, host_cap);
+  *rows = out;
+  *n = i;
+  out = NULL;
+out:
+  free(out);
   free(text);
   wl_json_arena_free(&arena);
   return rc;

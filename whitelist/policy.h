@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/wl_json.h"
 #include "engine/engine.h"
 #include "store/store.h"
 
@@ -19,8 +20,18 @@
 #define WL_POLICY_VERSION 1
 #define WL_POLICY_MAX_RULES 4096
 
-/* Write every rule of the store to f as one policy document. */
-int wl_policy_export(wl_store *s, FILE *f);
+/* Write every rule of the store to f as one policy document; host (this machine's name, may be
+ * NULL) goes into its "host" member, which merge-policy (fleet/fleet.h) groups by. */
+int wl_policy_export(wl_store *s, const char *host, FILE *f);
+/* One rule row as a policy rule object (no newline); extra (may be NULL): more members, as JSON
+ * text, before the closing brace; arena: scratch for its evidence. */
+void wl_policy_write_rule(FILE *f, const wl_rule_row *r, const char *extra,
+                          wl_json_arena *arena);
+/* Read a policy's rules as rows, with the checks of import but without an engine (no NT paths,
+ * nothing resolved): for merge-policy. *rows: release with free. host: the document's "host"
+ * ("" when absent). Errors name the file and the rule. */
+int wl_policy_read(const char *path, wl_rule_row **rows, size_t *n, char *host,
+                   size_t host_cap);
 
 typedef struct wl_policy_report {
   size_t read, added, same, conflicts;

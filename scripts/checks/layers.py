@@ -23,7 +23,7 @@ LAYERS = [
     ["engine/sim", "engine/fwpuclnt"],
     ["capture", "import"],
     ["whitelist"],
-    ["ui"],
+    ["ui", "fleet"],
     ["cli"],
 ]
 NOT_PRODUCT = ("tests", "bench", "scripts", "build", "docs", "cmake", ".git")
