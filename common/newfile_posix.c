@@ -88,12 +88,3 @@ void wl_os_newfile_abort(wl_os_newfile *nf) {
   unlink(nf->tmp);
   free(nf);
 }
-
-int wl_os_hostname(char *out, size_t cap) {
-  char name[256];
-  if (gethostname(name, sizeof name) != 0)
-    return wl_err(WL_E_IO, "gethostname: %s", strerror(errno));
-  name[sizeof name - 1] = 0;
-  wl_strlcpy(out, name, cap);
-  return WL_OK;
-}

@@ -128,13 +128,3 @@ void wl_os_newfile_abort(wl_os_newfile *nf) {
   DeleteFileW(nf->wtmp);
   free(nf);
 }
-
-int wl_os_hostname(char *out, size_t cap) {
-  wchar_t w[256];
-  DWORD n = sizeof w / sizeof w[0];
-  if (!GetComputerNameExW(ComputerNameDnsHostname, w, &n))
-    return nf_fail("GetComputerNameExW", "hostname", GetLastError());
-  if (WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL) <= 0)
-    return wl_err(WL_E_TOOBIG, "hostname: does not fit");
-  return WL_OK;
-}

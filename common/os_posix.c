@@ -8,6 +8,7 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* CMake sets it; this keeps a bare compile working */
 #endif
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -69,12 +70,15 @@ void wl_sleep_ms(unsigned ms) {
 
 uint32_t wl_os_pid(void) { return (uint32_t)getpid(); }
 
-void wl_os_hostname(char *out, size_t cap) {
-  if (!cap)
-    return;
-  if (gethostname(out, cap) != 0)
+int wl_os_hostname(char *out, size_t cap) {
+  assert(cap > 1);
+  if (gethostname(out, cap) != 0) {
+    int err = errno;
     wl_strlcpy(out, "?", cap);
+    return wl_err(WL_E_IO, "gethostname: %s", strerror(err));
+  }
   out[cap - 1] = '\0';
+  return WL_OK;
 }
 
 /* A zombie (exited, not yet reaped: containers whose init never reaps) counts as gone. The

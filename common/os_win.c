@@ -17,6 +17,7 @@
 #include <windows.h>
 
 #include <aclapi.h>
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <sddl.h>
@@ -128,14 +129,17 @@ void wl_sleep_ms(unsigned ms) { Sleep(ms); }
 
 uint32_t wl_os_pid(void) { return (uint32_t)GetCurrentProcessId(); }
 
-void wl_os_hostname(char *out, size_t cap) {
+int wl_os_hostname(char *out, size_t cap) {
   wchar_t w[256];
   DWORD n = (DWORD)(sizeof w / sizeof w[0]);
-  if (!cap)
-    return;
+  assert(cap > 1);
   if (!GetComputerNameExW(ComputerNameDnsHostname, w, &n) ||
-      WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL) <= 0)
+      WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL) <= 0) {
+    unsigned long err = GetLastError();
     wl_strlcpy(out, "?", cap);
+    return wl_err(WL_E_IO, "GetComputerNameExW: error %lu", err);
+  }
+  return WL_OK;
 }
 
 int wl_os_pid_alive(uint32_t pid) {

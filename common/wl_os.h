@@ -12,8 +12,9 @@
 
 void wl_sleep_ms(unsigned ms);
 uint32_t wl_os_pid(void);
-/* This machine's name (POSIX gethostname; Windows the DNS host name), "?" when unknown. */
-void wl_os_hostname(char *out, size_t cap);
+/* This machine's name, UTF-8 (POSIX gethostname; Windows GetComputerNameExW's DNS host name).
+ * When it cannot be read: "?" in out and an error (WL_E_IO, naming the call). */
+int wl_os_hostname(char *out, size_t cap);
 int wl_os_pid_alive(uint32_t pid); /* 1 alive, 0 gone */
 /* When the process `pid` started, as an opaque number that differs between two processes that
  * had the same pid (Linux: /proc/PID/stat field 22, clock ticks since boot; Windows: the
@@ -107,7 +108,5 @@ typedef struct wl_os_newfile wl_os_newfile;
 int wl_os_newfile_open(const char *path, wl_os_newfile **nf, FILE **f);
 int wl_os_newfile_commit(wl_os_newfile *nf);
 void wl_os_newfile_abort(wl_os_newfile *nf); /* NULL-safe */
-/* This machine's name (gethostname / GetComputerNameExW DNS host name), UTF-8. */
-int wl_os_hostname(char *out, size_t cap);
 
 #endif

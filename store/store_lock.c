@@ -48,7 +48,8 @@ int wl_store_capture_lock(wl_store *s, wl_store_lock **out) {
   }
   if (rc != WL_OK)
     return rc;
-  wl_os_hostname(host, sizeof host);
+  if (wl_os_hostname(host, sizeof host) != WL_OK)
+    wl_err_clear(); /* "?" when unknown: the lock says so */
   wl_time_format(wl_time_now(), when);
   snprintf(who, sizeof who, "pid %u, started %s, on %s", (unsigned)wl_os_pid(), when, host);
   wl_store_lock *l = malloc(sizeof *l);

@@ -324,14 +324,10 @@ static int read_doc(const char *path, wl_json_arena *a, const wl_json **rules, c
   *rules = NULL;
   int rc = wl_os_read_file(path, WL_JSON_MAX_INPUT, &data, &len);
   *text = (char *)data;
-<<<<<<< HEAD
   if (rc)
     return rc;
   size_t bom = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0; /* an editor's UTF-8 BOM */
-  return doc_rules(path, a, *text + bom, len - bom, rules);
-=======
-  return rc ? rc : doc_rules(path, a, *text, len, rules, root);
->>>>>>> h-export
+  return doc_rules(path, a, *text + bom, len - bom, rules, root);
 }
 
 /* The rules of one import: parsed, with their rows, and which of them are new. */
@@ -511,7 +507,7 @@ int wl_policy_read(const char *path, wl_rule_row **rows, size_t *n, char *host,
   }
   size_t i = 0;
   for (const wl_json *o = arr->child; o && !rc; o = o->next, i++) {
-    rc = read_rule(o, i + 1, &out[i], &r);
+    rc = read_rule(o, i + 1, WL_POLICY_ANY_APP, &out[i], &r); /* import decides on any-app */
     const char *created = rc ? NULL : wl_json_string(wl_json_get(o, "created"));
     if (created && wl_time_parse(created, strlen(created), &out[i].created))
       out[i].created = 0; /* kept when readable: merge writes it again */
