@@ -17,6 +17,8 @@
 #include "common/wl_err.h"
 #include "common/wl_json.h"
 #include "common/wl_os.h"
+#include "engine/engine.h"
+#include "engine/sim/sim.h"
 #include "store/store.h"
 #include "tests/support/test_files.h"
 #include "whitelist/policy.h"
@@ -156,14 +158,20 @@ static void test_merge(void **state) {
   snprintf(spec, sizeof spec, "sim:%s", sim);
   wl_test_remove_db(db);
   wl_test_remove_state(sim);
-  assert_int_equal(run("--db", db, "--engine", spec, "import-policy", out, "--json", NULL, NULL), 0);
-  wl_store *s = NULL;
   wl_rule_row *rows = NULL;
   size_t n = 0;
   char host[64];
   assert_int_equal(wl_policy_read(out, &rows, &n, host, sizeof host), WL_OK);
   assert_int_equal(n, 3);
+  /* the apps are on this machine (an app id needs the file: issue 12 item 8) */
+  wl_engine *e = NULL;
+  assert_int_equal(wl_engine_open(spec, 0, &e), WL_OK);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(wl_sim_set_file(e, rows[i].app, 1), WL_OK);
+  wl_engine_close(e);
   free(rows);
+  assert_int_equal(run("--db", db, "--engine", spec, "import-policy", out, "--json", NULL, NULL), 0);
+  wl_store *s = NULL;
   size_t in_store = 0;
   assert_int_equal(wl_store_open(db, NULL, &s), WL_OK);
   assert_int_equal(wl_store_rules(s, count_rule, &in_store), WL_OK);
