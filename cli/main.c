@@ -29,6 +29,7 @@ static const wl_cmd commands[] = {
     {"relax", wl_cmd_relax, "remove the default block, back to learn"},
     {"export", wl_cmd_export, "write the reviewed policy as JSON"},
     {"import-policy", wl_cmd_import_policy, "merge a policy file, all or nothing"},
+    {"service", wl_cmd_service, "run as the wfplearn service (the service manager starts it)"},
     {"uninstall", wl_cmd_uninstall, "remove every WFP object of wfplearn and restore options"},
     {"watchdog", wl_cmd_watchdog, NULL}, /* internal */
 };

@@ -23,6 +23,7 @@ LAYERS = [
     ["engine/sim", "engine/fwpuclnt"],
     ["capture", "import"],
     ["whitelist"],
+    ["service"],
     ["cli"],
 ]
 NOT_PRODUCT = ("tests", "bench", "scripts", "build", "docs", "cmake", ".git")

@@ -1,0 +1,70 @@
+/* cmd_service.c — `wfplearn service [--foreground] [--source S]`: what the Windows service
+ * control manager runs (the MSI registers "wfplearn.exe service"). The service follows the
+ * learning window in the store (service/window.h): at its first start it begins the default
+ * 7-day window; afterwards it resumes the window in force, ends it when its time is up, and
+ * waits for `learn --for` to start another. On Linux (and with --foreground on Windows) the
+ * same loop runs in the console: Ctrl+C/SIGTERM stop it as the SCM's STOP would.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/wl_err.h"
+#include "common/wl_svc.h"
+#include "service/service.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: wfplearn service [--foreground] [--source wfp|sim:TRAFFIC] [--no-window]\n"
+          "\n"
+          "Run as the wfplearn service: capture into the store while a learning window is\n"
+          "active, resume it after restarts, end it by itself. Started by the Windows service\n"
+          "manager (installed by the MSI); elsewhere, or with --foreground, in the console.\n"
+          "\n"
+          "  --foreground   Windows: run in this console instead of under the service manager\n"
+          "  --source S     what to capture (default wfp; sim:TRAFFIC for tests on the sim)\n"
+          "  --no-window    do not begin the default 7-day window when none was ever recorded\n"
+          "\n"
+          "example:\n"
+          "  sc start wfplearn\n"
+          "  wfplearn --db svc.db --engine sim:state service --source sim:traffic.jsonl\n");
+}
+
+static int run_body(void *ctx) { return wl_service_run(ctx); }
+static void control(void *ctx, wl_os_svc_ctl c) { wl_service_control(ctx, c); }
+
+int wl_cmd_service(wl_cli *cli, int argc, char **argv) {
+  wl_service_opts o = {.db_path = cli->db_path, .start_window = 1};
+  int foreground = 0, missing = 0;
+  const char *v;
+  if (wl_cli_wants_help(argc, argv)) {
+    usage(cli->out);
+    return WL_OK;
+  }
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--foreground") == 0)
+      foreground = 1;
+    else if (strcmp(argv[i], "--no-window") == 0)
+      o.start_window = 0;
+    else if ((v = wl_cli_opt(argc, argv, &i, "--source", &missing)))
+      o.source = v;
+    else
+      return wl_err(WL_E_INVAL, "%s: %s (see wfplearn service --help)", argv[i],
+                    missing ? "needs a value" : "unknown option");
+  }
+  o.engine_spec = wl_cli_engine(cli);
+  /* delayed start, restart on failure, PRESHUTDOWN time: the installer's standard tables
+   * cannot say them; where there is no SCM (POSIX, a console) this fails and changes nothing */
+  if (wl_os_service_configure(WL_SERVICE_NAME, WL_SERVICE_STOP_HINT_MS) != WL_OK && !foreground)
+    wl_os_event_log(WL_SERVICE_NAME, WL_OS_LOG_WARNING, wl_errmsg());
+  wl_err_clear();
+  wl_service *s = NULL;
+  int rc = wl_service_create(&o, &s);
+  if (rc != WL_OK)
+    return rc;
+  wl_os_service os = {.name = WL_SERVICE_NAME, .run = run_body, .control = control, .ctx = s,
+                      .stop_wait_hint_ms = WL_SERVICE_STOP_HINT_MS};
+  rc = wl_os_service_main(&os, foreground);
+  wl_service_destroy(s);
+  return rc;
+}
