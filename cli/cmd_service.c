@@ -55,7 +55,8 @@ int wl_cmd_service(wl_cli *cli, int argc, char **argv) {
   o.engine_spec = wl_cli_engine(cli);
   /* delayed start, restart on failure, PRESHUTDOWN time: the installer's standard tables
    * cannot say them; where there is no SCM (POSIX, a console) this fails and changes nothing */
-  if (wl_os_service_configure(WL_SERVICE_NAME, WL_SERVICE_STOP_HINT_MS) != WL_OK && !foreground)
+  int crc = wl_os_service_configure(WL_SERVICE_NAME, WL_SERVICE_STOP_HINT_MS);
+  if (crc != WL_OK && crc != WL_E_UNSUPPORTED && !foreground)
     wl_os_event_log(WL_SERVICE_NAME, WL_OS_LOG_WARNING, wl_errmsg());
   wl_err_clear();
   wl_service *s = NULL;

@@ -15,12 +15,15 @@
 #include "capture/capture.h"
 #include "store/store.h"
 #include "whitelist/enforce.h"
+#include "service/service.h"
 
 typedef struct status {
   int exists, schema;
   char mode[32], capture[32], deadline[32];
   char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
   wl_store_stats st;
+  wl_window window;                          /* the learning window (learn --for, service) */
+  char service[128], engine[512], event[512]; /* WL_META_SERVICE_*: "" when it never ran */
 } status;
 
 static void usage(FILE *f) {
@@ -34,16 +37,73 @@ static void usage(FILE *f) {
           "  --json   one object: events, events_kept, drops, backfilled, skipped, duplicates,\n"
           "           apps, flows, rules, mode, capture_state, capture_warning (why learn\n"
           "           ran without allow events, or null), db_bytes, first_seen, last_seen,\n"
-          "           sublayers (name -> weight or null: ours and Windows Firewall's)\n"
+          "           sublayers (name -> weight or null: ours and Windows Firewall's), window\n"
+          "           (state, since, until, ended, left_s, events_per_day, summary; null when\n"
+          "           none), service_state, engine_state (null when the service never ran)\n"
           "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
           "example:\n"
           "  wfplearn --db week.db status --json\n");
 }
 
+static void json_time(FILE *f, const char *key, uint64_t ticks);
+
 static void meta_or(wl_store *s, const char *key, char *out, size_t cap, const char *dflt) {
   if (wl_store_meta_get(s, key, out, cap) != WL_OK || !out[0])
     wl_strlcpy(out, dflt, cap);
+}
+
+static void load_service(wl_store *s, status *x) {
+  if (wl_window_load(s, &x->window) != WL_OK)
+    memset(&x->window, 0, sizeof x->window);
+  meta_or(s, WL_META_SERVICE_STATE, x->service, sizeof x->service, "");
+  meta_or(s, WL_META_SERVICE_ENGINE, x->engine, sizeof x->engine, "");
+  meta_or(s, WL_META_SERVICE_EVENT, x->event, sizeof x->event, "");
+}
+
+/* Events per day over the window so far (0 when no window or under a minute old). */
+static unsigned long long per_day(const status *x, uint64_t now) {
+  const wl_window *w = &x->window;
+  uint64_t end = w->state == WL_WINDOW_ACTIVE ? now : w->ended;
+  uint64_t ev = x->st.events >= w->base_events ? x->st.events - w->base_events : 0;
+  if (w->state == WL_WINDOW_NONE || end < w->since + 60 * WL_TICKS_PER_SEC)
+    return 0;
+  return (unsigned long long)((double)ev * 86400.0 * WL_TICKS_PER_SEC / (double)(end - w->since));
+}
+
+static void json_window(FILE *f, const status *x) {
+  const wl_window *w = &x->window;
+  uint64_t now = wl_time_now();
+  fputs(",\"window\":", f);
+  if (w->state == WL_WINDOW_NONE) {
+    fputs("null", f);
+  } else {
+    fputs("{\"state\":", f);
+    wl_json_write_string(f, wl_window_state_name(w->state));
+    fprintf(f, ",\"left_s\":%llu,\"events_per_day\":%llu",
+            (unsigned long long)(wl_window_left(w, now) / WL_TICKS_PER_SEC), per_day(x, now));
+    json_time(f, "since", w->since);
+    json_time(f, "until", w->until);
+    json_time(f, "ended", w->ended);
+    fputs(",\"summary\":", f);
+    wl_json_write_string(f, w->summary[0] ? w->summary : NULL);
+    fputs("}", f);
+  }
+  fputs(",\"service_state\":", f);
+  wl_json_write_string(f, x->service[0] ? x->service : NULL);
+  fputs(",\"engine_state\":", f);
+  wl_json_write_string(f, x->engine[0] ? x->engine : NULL);
+}
+
+static void print_window(FILE *f, const status *x) {
+  char line[WL_WINDOW_SUMMARY_MAX + 160];
+  uint64_t now = wl_time_now();
+  wl_window_describe(&x->window, now, line, sizeof line);
+  fprintf(f, "window    %s\n", line);
+  if (per_day(x, now))
+    fprintf(f, "rate      %llu events/day over the window\n", per_day(x, now));
+  if (x->service[0])
+    fprintf(f, "service   %s\nengine    %s\n", x->service, x->engine[0] ? x->engine : "-");
 }
 
 static int load(const char *path, int check, status *x) {
@@ -71,6 +131,7 @@ static int load(const char *path, int check, status *x) {
     meta_or(s, "capture_state", x->capture, sizeof x->capture, "");
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
     meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
+    load_service(s, x);
   }
   wl_store_close(s);
   return rc;
@@ -109,6 +170,7 @@ static void print_json(FILE *f, const char *path, const status *x, wl_engine *e)
           (unsigned long long)st->rules, (unsigned long long)st->db_bytes);
   json_time(f, "first_seen", st->first_ts);
   json_time(f, "last_seen", st->last_ts);
+  json_window(f, x);
   wl_cli_print_sublayers(f, e, 1);
   fputs("}\n", f);
 }
@@ -156,6 +218,7 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
     wl_time_format(st->last_ts, b);
     fprintf(f, "seen      %s .. %s\n", a, b);
   }
+  print_window(f, x);
   wl_cli_print_sublayers(f, e, 0);
 }
 

@@ -265,6 +265,12 @@ int wl_os_file_id(const char *path, wl_file_id *out) {
   return WL_OK;
 }
 
+int wl_os_writable(const char *path) {
+  if (access(path, W_OK) == 0)
+    return WL_OK;
+  return errno == ENOENT || errno == ENOTDIR ? WL_E_NOTFOUND : WL_E_READONLY;
+}
+
 int wl_os_free_bytes(const char *path, uint64_t *out) {
   struct statvfs sv;
   if (!path || !out)

@@ -34,6 +34,36 @@ wl_window_begin_kind wl_window_plan(const wl_window *w, uint64_t now) {
   return wl_window_due(w, now) ? WL_WINDOW_CLOSE_NEW : WL_WINDOW_RESUME;
 }
 
+static void left_text(uint64_t ticks, char *out, size_t cap) {
+  uint64_t sec = ticks / 10000000ULL;
+  if (sec >= 86400)
+    snprintf(out, cap, "%" PRIu64 "d %" PRIu64 "h", sec / 86400, sec % 86400 / 3600);
+  else if (sec >= 3600)
+    snprintf(out, cap, "%" PRIu64 "h %" PRIu64 "m", sec / 3600, sec % 3600 / 60);
+  else
+    snprintf(out, cap, "%" PRIu64 "m %" PRIu64 "s", sec / 60, sec % 60);
+}
+
+void wl_window_describe(const wl_window *w, uint64_t now, char *out, size_t cap) {
+  char a[WL_TIME_STR_MAX], b[WL_TIME_STR_MAX], left[32];
+  wl_time_format(w->since, a);
+  switch (w->state) {
+  case WL_WINDOW_ACTIVE:
+    wl_time_format(w->until, b);
+    left_text(wl_window_left(w, now), left, sizeof left);
+    snprintf(out, cap, "active since %s until %s (%s left)", a, b, left);
+    break;
+  case WL_WINDOW_ENDED:
+  case WL_WINDOW_STOPPED:
+    wl_time_format(w->ended, b);
+    snprintf(out, cap, "%s at %s (began %s): %s", wl_window_state_name(w->state), b, a,
+             w->summary);
+    break;
+  default:
+    snprintf(out, cap, "none");
+  }
+}
+
 static uint64_t meta_u64(wl_store *s, const char *key) {
   char v[32];
   if (wl_store_meta_get(s, key, v, sizeof v) != WL_OK) {

@@ -59,6 +59,9 @@ typedef enum wl_window_begin_kind {
 } wl_window_begin_kind;
 wl_window_begin_kind wl_window_plan(const wl_window *w, uint64_t now);
 const char *wl_window_state_name(wl_window_state s); /* "none", "active", "ended", "stopped" */
+/* One line for people: "active since A until B (3d 4h left)", "ended at B: SUMMARY",
+ * "stopped at B: SUMMARY", "none". */
+void wl_window_describe(const wl_window *w, uint64_t now, char *out, size_t cap);
 
 /* ---- the store side ---- */
 /* Reads the window from meta (state NONE when there is none). */

@@ -81,24 +81,22 @@ static int file_err(const char *path, const char *what, int e) {
   return wl_err(code, "%s: cannot %s: %s", path, what, strerror(e));
 }
 
-/* An existing file must be writable; a missing one is created empty and restricted. */
+/* An existing file must be writable; a missing one is created empty and restricted. The
+ * existing file is checked without opening it (wl_os_writable): another handle of this process
+ * may have it open, and on POSIX a close would drop that handle's SQLite locks. */
 static int create_owner_only(const char *path) {
   FILE *f = NULL;
-  int rc = wl_os_fopen(path, "rb", &f);
-  if (rc == WL_OK) {
-    fclose(f);
-    if (wl_os_fopen(path, "r+b", &f) != WL_OK) {
+  int rc = wl_os_writable(path);
+  if (rc != WL_E_NOTFOUND) {
+    if (rc != WL_OK) {
       int e = errno;
       if (e == EACCES || e == EPERM || e == EROFS)
         return wl_err(WL_E_READONLY, "%s: the store is read-only (%s); wfplearn needs to "
                       "write it: check its permissions and the medium", path, strerror(e));
       return file_err(path, "open for writing", e);
     }
-    fclose(f);
     return WL_OK;
   }
-  if (rc != WL_E_NOTFOUND)
-    return file_err(path, "open", errno);
   if (wl_os_fopen(path, "ab", &f) != WL_OK)
     return file_err(path, "create", errno);
   fclose(f);
