@@ -7,7 +7,8 @@
 # --native: only what the native build and the demo need (no mingw, wine or win-deps).
 #
 # 1. Debian packages (apt-get, as root or through sudo): native gcc/cmake, libsqlite3-dev,
-#    libcmocka-dev, libexpat1-dev; mingw-w64 and wine for the Windows build; clang for fuzzing.
+#    libcmocka-dev, libexpat1-dev; mingw-w64 and wine for the Windows build; clang for fuzzing;
+#    wixl/msitools for the MSI.
 # 2. BUILD_ROOT/win-deps: SQLite, cmocka and expat cross-built for mingw from Debian's *source*
 #    packages (scripts/win-deps.sh, which also adds the deb-src entry it needs).
 # 3. BUILD_ROOT/wineprefix: a wine prefix of our own (never the user's ~/.wine).
@@ -30,6 +31,7 @@ apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libcmocka-dev libexpat1-dev python3)
 if [ "$native_only" = 0 ]; then
   pkgs+=(tcl dpkg-dev mingw-w64 wine wine64 clang libclang-rt-14-dev)
+  pkgs+=(wixl msitools) # the MSI (scripts/build-msi.sh) and msiinfo
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -201,6 +201,15 @@ static int capture_failed(wl_service *s) {
   return cs.error != 0;
 }
 
+/* Sleep a tick in slices, so a stop is acted on within WL_SERVICE_NAP_MS (the SCM and the
+ * installer's StopServices wait for it; controls only set atomics, so there is nothing to
+ * wait on). */
+#define WL_SERVICE_NAP_MS 10u
+static void nap(wl_service *s, unsigned tick) {
+  for (unsigned t = 0; t < tick && !atomic_load(&s->stop); t += WL_SERVICE_NAP_MS)
+    wl_sleep_ms(WL_SERVICE_NAP_MS);
+}
+
 int wl_service_run(wl_service *s) {
   unsigned tick = s->o.tick_ms ? s->o.tick_ms : WL_SERVICE_TICK_MS;
   wl_svc_init(&s->m, on_change, s, now_ticks(s) / 10000);
@@ -216,7 +225,7 @@ int wl_service_run(wl_service *s) {
       break;
     if (a == WL_SVC_NONE) {
       engine_status(s);
-      wl_sleep_ms(tick);
+      nap(s, tick);
       continue;
     }
     int rc = act(s, a);
