@@ -24,10 +24,26 @@ static void usage(FILE *f) {
           "  --foreground   Windows: run in this console instead of under the service manager\n"
           "  --source S     what to capture (default wfp; sim:TRAFFIC for tests on the sim)\n"
           "  --no-window    do not begin the default 7-day window when none was ever recorded\n"
+          "  --remove-data  delete the store instead (the MSI's uninstall with REMOVE_DATA=1)\n"
           "\n"
           "example:\n"
           "  sc start wfplearn\n"
           "  wfplearn --db svc.db --engine sim:state service --source sim:traffic.jsonl\n");
+}
+
+/* The MSI's uninstall with REMOVE_DATA=1: the store and its WAL files go (the service has
+ * stopped by then). remove() takes the ANSI code page on Windows: the default store's path
+ * (%ProgramData%\wfplearn\wfplearn.db) is ASCII on every Windows the MSI targets. */
+static int remove_data(wl_cli *cli) {
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  char p[1100];
+  int removed = 0;
+  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+    snprintf(p, sizeof p, "%s%s", cli->db_path, suffix[i]);
+    removed += remove(p) == 0;
+  }
+  fprintf(cli->out, "service: %s: %d files removed\n", cli->db_path, removed);
+  return WL_OK;
 }
 
 static int run_body(void *ctx) { return wl_service_run(ctx); }
@@ -44,6 +60,8 @@ int wl_cmd_service(wl_cli *cli, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--foreground") == 0)
       foreground = 1;
+    else if (strcmp(argv[i], "--remove-data") == 0)
+      return remove_data(cli);
     else if (strcmp(argv[i], "--no-window") == 0)
       o.start_window = 0;
     else if ((v = wl_cli_opt(argc, argv, &i, "--source", &missing)))
