@@ -111,16 +111,17 @@ int wl_os_service_main(const wl_os_service *s, int foreground) {
   widen_into(s->name, name, SVC_NAME_MAX);
   SERVICE_TABLE_ENTRYW table[] = {{name, service_main}, {NULL, NULL}};
   current = s;
+  if (foreground) { /* never ask the SCM (wine's dispatcher waits for it instead of failing) */
+    wl_os_on_interrupt(on_console_stop, (void *)s);
+    return s->run(s->ctx);
+  }
   if (StartServiceCtrlDispatcherW(table))
     return body_rc;
   DWORD e = GetLastError();
-  if (e != ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
-    return wl_err(WL_E_IO, "StartServiceCtrlDispatcherW: Win32 error %lu", (unsigned long)e);
-  if (!foreground)
+  if (e == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
     return wl_err(WL_E_UNSUPPORTED, "not started by the service manager (sc start %s), "
                   "or add --foreground", s->name);
-  wl_os_on_interrupt(on_console_stop, (void *)s);
-  return s->run(s->ctx);
+  return wl_err(WL_E_IO, "StartServiceCtrlDispatcherW: Win32 error %lu", (unsigned long)e);
 }
 
 static int config2(SC_HANDLE h, DWORD level, void *info, const char *what) {

@@ -29,9 +29,9 @@ typedef struct wl_os_service {
 } wl_os_service;
 
 /* Run s as the OS's service; returns when the body has returned, with its result. Windows:
- * when the process was not started by the service control manager, WL_E_UNSUPPORTED, unless
- * foreground: then the body runs in the console, Ctrl+C being a stop. POSIX: always in the
- * foreground. */
+ * foreground runs the body in the console (Ctrl+C is a stop) without asking the SCM; else a
+ * process the service control manager did not start gets WL_E_UNSUPPORTED. POSIX: always in
+ * the foreground. */
 int wl_os_service_main(const wl_os_service *s, int foreground);
 /* Tell the service manager a stop is under way and may take wait_hint_ms more (each call
  * advances the checkpoint). No-op outside a service. */
