@@ -26,6 +26,7 @@ struct wl_service {
   wl_capture *cap;
   char why[WHY_MAX];   /* the message of the last action */
   char engine[WHY_MAX]; /* the last WL_META_SERVICE_ENGINE written */
+  wl_svc_window window; /* the window as last read (kept when a read fails) */
 };
 
 static uint64_t now_ticks(wl_service *s) {
@@ -184,13 +185,15 @@ static int act(wl_service *s, wl_svc_action a) {
 
 static wl_svc_window window_fact(wl_service *s, uint64_t now) {
   wl_window w;
-  if (!s->ctl || wl_window_load(s->ctl, &w) != WL_OK) {
+  if (!s->ctl)
+    return s->window = WL_SVC_WINDOW_NONE;
+  if (wl_window_load(s->ctl, &w) != WL_OK) { /* a busy read changes nothing */
     wl_err_clear();
-    return s->ctl ? WL_SVC_WINDOW_ACTIVE : WL_SVC_WINDOW_NONE; /* a busy read changes nothing */
+    return s->window;
   }
   if (w.state != WL_WINDOW_ACTIVE)
-    return WL_SVC_WINDOW_NONE;
-  return wl_window_due(&w, now) ? WL_SVC_WINDOW_DUE : WL_SVC_WINDOW_ACTIVE;
+    return s->window = WL_SVC_WINDOW_NONE;
+  return s->window = wl_window_due(&w, now) ? WL_SVC_WINDOW_DUE : WL_SVC_WINDOW_ACTIVE;
 }
 
 static int capture_failed(wl_service *s) {
