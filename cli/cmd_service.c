@@ -10,12 +10,14 @@
 
 #include "cli/cli.h"
 #include "common/wl_err.h"
+#include "common/wl_os.h"
 #include "common/wl_svc.h"
 #include "service/service.h"
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: wfplearn service [--foreground] [--source wfp|sim:TRAFFIC] [--no-window]\n"
+          "       wfplearn service --remove-data | --path-add | --path-remove\n"
           "\n"
           "Run as the wfplearn service: capture into the store while a learning window is\n"
           "active, resume it after restarts, end it by itself. Started by the Windows service\n"
@@ -25,6 +27,9 @@ static void usage(FILE *f) {
           "  --source S     what to capture (default wfp; sim:TRAFFIC for tests on the sim)\n"
           "  --no-window    do not begin the default 7-day window when none was ever recorded\n"
           "  --remove-data  delete the store instead (the MSI's uninstall with REMOVE_DATA=1)\n"
+          "  --path-add, --path-remove\n"
+          "                 put this program's folder in the system PATH, or take it out\n"
+          "                 (what the MSI runs; Windows)\n"
           "\n"
           "example:\n"
           "  sc start wfplearn\n"
@@ -46,6 +51,24 @@ static int remove_data(wl_cli *cli) {
   return WL_OK;
 }
 
+/* The MSI's PATH entry: the folder of this exe added to (or taken from) the system PATH. */
+static int system_path(wl_cli *cli, int add) {
+  char exe[1024];
+  int changed = 0, rc = wl_os_exe_path(exe, sizeof exe);
+  if (rc != WL_OK)
+    return rc;
+  char *slash = strrchr(exe, '\\'), *fwd = strrchr(exe, '/');
+  if (fwd > slash)
+    slash = fwd;
+  if (slash)
+    *slash = '\0';
+  if ((rc = wl_os_system_path(exe, add, &changed)) != WL_OK)
+    return rc;
+  fprintf(cli->out, "service: PATH %s %s\n", exe,
+          !changed ? "unchanged" : add ? "added" : "removed");
+  return WL_OK;
+}
+
 static int run_body(void *ctx) { return wl_service_run(ctx); }
 static void control(void *ctx, wl_os_svc_ctl c) { wl_service_control(ctx, c); }
 
@@ -62,6 +85,8 @@ int wl_cmd_service(wl_cli *cli, int argc, char **argv) {
       foreground = 1;
     else if (strcmp(argv[i], "--remove-data") == 0)
       return remove_data(cli);
+    else if (strcmp(argv[i], "--path-add") == 0 || strcmp(argv[i], "--path-remove") == 0)
+      return system_path(cli, strcmp(argv[i], "--path-add") == 0);
     else if (strcmp(argv[i], "--no-window") == 0)
       o.start_window = 0;
     else if ((v = wl_cli_opt(argc, argv, &i, "--source", &missing)))

@@ -32,6 +32,12 @@ int wl_os_service_configure(const char *name, unsigned preshutdown_ms) {
   return wl_err(WL_E_UNSUPPORTED, "%s: services are configured by the init system here", name);
 }
 
+int wl_os_system_path(const char *dir, int add, int *changed) {
+  (void)add;
+  *changed = 0;
+  return wl_err(WL_E_UNSUPPORTED, "%s: the system PATH is the installer's business here", dir);
+}
+
 void wl_os_event_log(const char *source, int level, const char *line) {
   static const char *const lv[] = {"", "warning: ", "error: "};
   fprintf(stderr, "%s: %s%s\n", source, lv[level >= 0 && level <= 2 ? level : 0], line);

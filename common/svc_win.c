@@ -11,7 +11,9 @@
 #include <windows.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
@@ -160,6 +162,93 @@ int wl_os_service_configure(const char *name, unsigned preshutdown_ms) {
     rc = rc ? rc : r;
   CloseServiceHandle(h);
   CloseServiceHandle(scm);
+  return rc;
+}
+
+#define PATH_KEY L"SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+#define PATH_MAX_W 32767
+
+/* One PATH entry equals dir: without case, ignoring trailing backslashes. */
+static int same_dir(const wchar_t *entry, size_t n, const wchar_t *dir, size_t dn) {
+  while (n && entry[n - 1] == L'\\')
+    n--;
+  return n == dn && _wcsnicmp(entry, dir, n) == 0;
+}
+
+/* cur without the entries equal to dir, plus dir when add, into out (PATH_MAX_W + 1). */
+static int path_rebuild(const wchar_t *cur, const wchar_t *dir, int add, wchar_t *out) {
+  size_t dn = wcslen(dir), len = 0;
+  out[0] = L'\0';
+  for (const wchar_t *p = cur; *p;) {
+    const wchar_t *e = wcschr(p, L';');
+    size_t n = e ? (size_t)(e - p) : wcslen(p);
+    if (n && !same_dir(p, n, dir, dn)) {
+      if (len + n + 2 > PATH_MAX_W)
+        return WL_E_TOOBIG;
+      if (len)
+        out[len++] = L';';
+      wmemcpy(out + len, p, n);
+      len += n;
+    }
+    p += n + (e != NULL);
+  }
+  if (add) {
+    if (len + dn + 2 > PATH_MAX_W)
+      return WL_E_TOOBIG;
+    if (len)
+      out[len++] = L';';
+    wmemcpy(out + len, dir, dn);
+    len += dn;
+  }
+  out[len] = L'\0';
+  return WL_OK;
+}
+
+int wl_os_system_path(const char *dir, int add, int *changed) {
+  wchar_t wdir[MAX_PATH];
+  HKEY k = NULL;
+  DWORD type = REG_EXPAND_SZ, size = (PATH_MAX_W + 1) * sizeof(wchar_t);
+  wchar_t *cur = calloc(2 * (PATH_MAX_W + 1), sizeof(wchar_t)), *next = cur + PATH_MAX_W + 1;
+  int rc = WL_OK;
+  *changed = 0;
+  if (!cur)
+    return wl_err(WL_E_NOMEM, "wl_os_system_path: out of memory");
+  widen_into(dir, wdir, MAX_PATH);
+  for (size_t n = wcslen(wdir); n > 3 && wdir[n - 1] == L'\\'; n--)
+    wdir[n - 1] = L'\0';
+  LSTATUS e = RegOpenKeyExW(HKEY_LOCAL_MACHINE, PATH_KEY, 0, KEY_QUERY_VALUE | KEY_SET_VALUE, &k);
+  if (e == ERROR_SUCCESS) {
+    e = RegQueryValueExW(k, L"Path", NULL, &type, (BYTE *)cur, &size);
+    if (e == ERROR_FILE_NOT_FOUND) {
+      cur[0] = L'\0';
+      e = ERROR_SUCCESS;
+    }
+  }
+  if (e != ERROR_SUCCESS) {
+    rc = wl_err(e == ERROR_ACCESS_DENIED ? WL_E_PERM : WL_E_IO,
+                "the system PATH: Win32 error %lu", (unsigned long)e);
+    goto out;
+  }
+  cur[PATH_MAX_W] = L'\0';
+  if ((rc = path_rebuild(cur, wdir, add, next)) != WL_OK) {
+    rc = wl_err(rc, "the system PATH would be longer than %d characters", PATH_MAX_W);
+    goto out;
+  }
+  if (wcscmp(cur, next) == 0)
+    goto out;
+  e = RegSetValueExW(k, L"Path", 0, type == REG_SZ ? REG_SZ : REG_EXPAND_SZ, (const BYTE *)next,
+                     (DWORD)((wcslen(next) + 1) * sizeof(wchar_t)));
+  if (e != ERROR_SUCCESS) {
+    rc = wl_err(WL_E_IO, "setting the system PATH: Win32 error %lu", (unsigned long)e);
+    goto out;
+  }
+  *changed = 1;
+  SendMessageTimeoutW(HWND_BROADCAST, WM_SETTINGCHANGE, 0, (LPARAM)L"Environment",
+                      SMTO_ABORTIFHUNG, 5000, NULL);
+out:
+  if (k)
+    RegCloseKey(k);
+  free(cur);
   return rc;
 }
 

@@ -42,6 +42,13 @@ void wl_os_service_stopping(unsigned wait_hint_ms);
  * (POSIX: WL_E_UNSUPPORTED); each part is tried, the first failure returned. */
 int wl_os_service_configure(const char *name, unsigned preshutdown_ms);
 
+/* Add dir to the system PATH (add=1) or take it out (add=0): Windows edits
+ * HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment\Path (entries compared
+ * without case and trailing '\', nothing else touched, at most 32767 characters) and
+ * broadcasts WM_SETTINGCHANGE "Environment"; *changed says whether it had to. POSIX:
+ * WL_E_UNSUPPORTED. */
+int wl_os_system_path(const char *dir, int add, int *changed);
+
 #define WL_OS_LOG_INFO 0
 #define WL_OS_LOG_WARNING 1
 #define WL_OS_LOG_ERROR 2

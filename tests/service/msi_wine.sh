@@ -6,10 +6,12 @@
 #
 #   A  msiexec /i /qn: the service RUNNING; wine's fwpuclnt.dll is stubs, so it waits for the
 #      engine and `status` says so; the window (7 days) began; the Event Log source and the
-#      Start-menu entry are there; installing the same MSI twice changes nothing.
+#      Start-menu entry are there, the install folder is in the system PATH (once, also after
+#      installing the same MSI twice, which changes nothing).
 #   B  the fake fwpuclnt.dll (test setup: system32 + DllOverrides fwpuclnt=native): sc stop,
 #      sc start → the engine connected, the same window.
-#   C  msiexec /x: the service gone (sc query → 1060), the program files gone, the store kept.
+#   C  msiexec /x: the service gone (sc query → 1060), the program files and the PATH entry
+#      gone, the store kept.
 #   D  install again with the service on the simulated engine and a traffic file (MSI
 #      properties WL_SERVICE_ARGS/OPTS): the same window resumes; every event is captured;
 #      sc stop flushes; sc start continues the same window; `learn --stop` and a 5 s window
@@ -77,8 +79,11 @@ w reg query 'HKLM\System\CurrentControlSet\Services\EventLog\Application\wfplear
 { ls "$dc"/ProgramData/Microsoft/Windows/Start\ Menu/Programs/wfplearn/*.lnk \
   "$dc"/users/*/AppData/Roaming/Microsoft/Windows/Start\ Menu/Programs/wfplearn/*.lnk \
   2>/dev/null || true; } | grep -q "wfplearn status.lnk" || fail "no Start-menu entry"
+syspath() { w reg query 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' /v Path; }
+syspath | grep -qi 'C:\\Program Files\\wfplearn' || fail "install folder not in the system PATH"
 first=$(since)
 w msiexec /i "$msi" /qn || fail "installing twice (exit $?)"
+[ "$(syspath | grep -oi 'C:\\Program Files\\wfplearn' | wc -l)" = 1 ] || fail "PATH entry twice"
 wait_for "running after the second install" "RUNNING" 20 query
 
 step "B: the fake fwpuclnt.dll"
@@ -95,6 +100,7 @@ w msiexec /x "$msi" /qn || fail "msiexec /x"
 wait_for "service removed" "1060" 20 query
 [ ! -e "$dc/Program Files/wfplearn/wfplearn.exe" ] || fail "program files left"
 [ -f "$db" ] || fail "the store was removed"
+! syspath | grep -qi 'C:\\Program Files\\wfplearn' || fail "PATH entry left after uninstall"
 
 step "D: the service on the sim, a traffic file"
 traffic=$dc/ProgramData/traffic.jsonl
@@ -141,6 +147,7 @@ win=$(since)
 w msiexec /i "$up" /qn "WL_SERVICE_ARGS=$sim" || fail "upgrade"
 wait_for "running after the upgrade" "RUNNING" 30 query
 [ "$(since)" = "$win" ] || fail "the upgrade began another window"
+[ "$(syspath | grep -oi 'C:\\Program Files\\wfplearn' | wc -l)" = 1 ] || fail "PATH after the upgrade"
 wait_for "capturing after the upgrade" "^service +(capturing|idle)" 30 wl status
 
 step "G: our WFP objects, uninstall with REMOVE_DATA=1 and the service stopped"
@@ -156,4 +163,5 @@ wait_for "service removed" "1060" 20 query
 w 'C:\wfplearn-check.exe' --db 'C:\check.db' $sim status | grep -qE "^sublayers wfplearn -" ||
   fail "our objects are still in the engine after uninstall"
 [ ! -e "$db" ] || fail "REMOVE_DATA=1 kept the store"
+! syspath | grep -qi 'C:\\Program Files\\wfplearn' || fail "PATH entry left after uninstall"
 step "ok"
