@@ -175,6 +175,18 @@ static int same_dir(const wchar_t *entry, size_t n, const wchar_t *dir, size_t d
   return n == dn && _wcsnicmp(entry, dir, n) == 0;
 }
 
+/* Append entry (n characters) to the ';'-list out of *len characters, within PATH_MAX_W. */
+static int path_append(wchar_t *out, size_t *len, const wchar_t *entry, size_t n) {
+  if (*len + n + 2 > PATH_MAX_W)
+    return WL_E_TOOBIG;
+  if (*len)
+    out[(*len)++] = L';';
+  wmemcpy(out + *len, entry, n);
+  *len += n;
+  out[*len] = L'\0';
+  return WL_OK;
+}
+
 /* cur without the entries equal to dir, plus dir when add, into out (PATH_MAX_W + 1). */
 static int path_rebuild(const wchar_t *cur, const wchar_t *dir, int add, wchar_t *out) {
   size_t dn = wcslen(dir), len = 0;
@@ -182,26 +194,11 @@ static int path_rebuild(const wchar_t *cur, const wchar_t *dir, int add, wchar_t
   for (const wchar_t *p = cur; *p;) {
     const wchar_t *e = wcschr(p, L';');
     size_t n = e ? (size_t)(e - p) : wcslen(p);
-    if (n && !same_dir(p, n, dir, dn)) {
-      if (len + n + 2 > PATH_MAX_W)
-        return WL_E_TOOBIG;
-      if (len)
-        out[len++] = L';';
-      wmemcpy(out + len, p, n);
-      len += n;
-    }
+    if (n && !same_dir(p, n, dir, dn) && path_append(out, &len, p, n) != WL_OK)
+      return WL_E_TOOBIG;
     p += n + (e != NULL);
   }
-  if (add) {
-    if (len + dn + 2 > PATH_MAX_W)
-      return WL_E_TOOBIG;
-    if (len)
-      out[len++] = L';';
-    wmemcpy(out + len, dir, dn);
-    len += dn;
-  }
-  out[len] = L'\0';
-  return WL_OK;
+  return add ? path_append(out, &len, dir, dn) : WL_OK;
 }
 
 int wl_os_system_path(const char *dir, int add, int *changed) {
