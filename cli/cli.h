@@ -49,6 +49,7 @@ int wl_cmd_merge_policy(wl_cli *cli, int argc, char **argv);
 int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv);
 int wl_cmd_ui(wl_cli *cli, int argc, char **argv); /* the review page (cli/cmd_ui.c) */
 int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv); /* internal: holds enforce's session */
+int wl_cmd_service(wl_cli *cli, int argc, char **argv); /* what the service manager runs */
 
 /* Helpers for commands. */
 int wl_cli_wants_help(int argc, char **argv);          /* any "-h"/"--help" among argv */

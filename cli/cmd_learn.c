@@ -3,6 +3,9 @@
  * Ctrl+C, SIGTERM and console close flush the last batch, restore the engine options and exit
  * 0. On a terminal a one-line status (events, events/s, drops, apps) is redrawn about once a
  * second on stderr; a summary line goes to stdout at the end.
+ * With --for D the run belongs to a learning window kept in the store (service/window.h): a
+ * later run, or the service, continues it; its end stops capture and records a summary;
+ * --stop ends it from any process (a running learn or service sees it within a second).
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -16,11 +19,14 @@
 #include "store/store.h"
 #include "capture/capture.h"
 #include "engine/engine.h"
+#include "service/window.h"
 
 typedef struct learn_args {
   wl_capture_opts o;
   uint64_t duration;    /* ticks, 0 = none */
   wl_store_opts store;  /* --retain, --retain-mb */
+  uint64_t window;      /* --for D: ticks (0: the default 7 days) */
+  int for_set, stop, window_only; /* --for, --stop, --window-only */
 } learn_args;
 
 static void usage(FILE *f) {
@@ -28,6 +34,7 @@ static void usage(FILE *f) {
           "usage: wfplearn learn [--source wfp|replay:FILE|sim:TRAFFIC] [--duration D]\n"
           "                      [--speed X] [--no-allow] [--no-inbound] [--record FILE]\n"
           "                      [--retain D] [--retain-mb N]\n"
+          "       wfplearn learn --for D [--window-only] [OPTIONS]  |  wfplearn learn --stop\n"
           "\n"
           "Capture every connection the machine makes or refuses into the store.\n"
           "\n"
@@ -35,6 +42,11 @@ static void usage(FILE *f) {
           "                 replay:FILE: a recorded JSON-lines event stream ('-' = stdin);\n"
           "                 sim:TRAFFIC: the sim engine classifying a traffic file\n"
           "  --duration D   stop after D (30s, 15m, 2h, 7d)\n"
+          "  --for D        learn within a window of D (default 7d) kept in the store: a later\n"
+          "                 run (or the service, after a reboot) continues the same window;\n"
+          "                 at its end capture stops by itself and `status` has a summary\n"
+          "  --window-only  with --for: record the window and return (the service captures)\n"
+          "  --stop         end the active window now (its summary goes to `status`)\n"
           "  --speed X      file sources: 0 = as fast as possible (default), 1 = recorded\n"
           "                 time, X = X times faster than recorded\n"
           "  --no-allow     do not ask WFP for allowed connections (only blocks)\n"
@@ -70,7 +82,15 @@ static int parse_one(int argc, char **argv, int *i, learn_args *a) {
     a->o.no_allow = 1;
   else if (strcmp(argv[*i], "--no-inbound") == 0)
     a->o.no_inbound = 1;
-  else if ((v = wl_cli_opt(argc, argv, i, "--source", &missing)))
+  else if (strcmp(argv[*i], "--stop") == 0)
+    a->stop = 1;
+  else if (strcmp(argv[*i], "--window-only") == 0)
+    a->window_only = 1;
+  else if ((v = wl_cli_opt(argc, argv, i, "--for", &missing))) {
+    if (wl_duration_parse(v, &a->window) != WL_OK || a->window == 0)
+      return wl_err(WL_E_INVAL, "--for '%s': expected e.g. 20s, 2h, 7d", v);
+    a->for_set = 1;
+  } else if ((v = wl_cli_opt(argc, argv, i, "--source", &missing)))
     a->o.source = v;
   else if ((v = wl_cli_opt(argc, argv, i, "--record", &missing)))
     a->o.record_path = v;
@@ -191,10 +211,24 @@ static int watch_check(opt_watch *w, uint64_t now) {
                 (unsigned)collect, (unsigned)w->kw, (unsigned)kw);
 }
 
-/* Wait for the end: a file consumed, --duration, an interrupt, an error, or the engine options
- * taken away (returned: WL_E_STOPPED). */
-static int wait_for_end(wl_capture *cap, status *st, uint64_t duration, opt_watch *w) {
-  uint64_t start = wl_time_mono_ns(), last = start;
+/* The window as another handle sees it (learn --stop or the service may change it): 1 while
+ * it is active and not due; 0 otherwise (*due: its time is up). */
+static int window_goes_on(wl_store *ctl, int *due) {
+  wl_window w;
+  if (wl_window_load(ctl, &w) != WL_OK) { /* busy: ask again next second */
+    wl_err_clear();
+    return 1;
+  }
+  *due = wl_window_due(&w, wl_time_now());
+  return w.state == WL_WINDOW_ACTIVE && !*due;
+}
+
+/* Wait for the end: a file consumed, --duration, an interrupt, an error, the engine options
+ * taken away (returned: WL_E_STOPPED), or (ctl: --for) the window's end or a `learn --stop`
+ * elsewhere (*due: the window's time is up). */
+static int wait_for_end(wl_capture *cap, status *st, uint64_t duration, opt_watch *w,
+                        wl_store *ctl, int *due) {
+  uint64_t start = wl_time_mono_ns(), last = start, polled = start;
   wl_capture_stats s;
   for (;;) {
     wl_sleep_ms(50);
@@ -207,6 +241,11 @@ static int wait_for_end(wl_capture *cap, status *st, uint64_t duration, opt_watc
     int rc = watch_check(w, now);
     if (rc != WL_OK)
       return rc;
+    if (ctl && now - polled >= 1000000000ULL) {
+      polled = now;
+      if (!window_goes_on(ctl, due))
+        return WL_OK;
+    }
     if (st->cli->is_tty && now - last >= 1000000000ULL) {
       show_status(st, &s);
       last = now;
@@ -278,21 +317,53 @@ static void report_future(wl_store *store, status *st, int64_t before) {
   }
 }
 
+/* --for: begin or resume the window (says which); --stop: end it. */
+static int window_start(wl_cli *cli, learn_args *a, wl_store *store) {
+  wl_window w;
+  wl_window_begin_kind kind;
+  char line[512];
+  int rc = a->stop ? wl_window_finish(store, wl_time_now(), WL_WINDOW_STOPPED, &w)
+                   : wl_window_begin(store, wl_time_now(), a->window, &w, &kind);
+  if (rc != WL_OK)
+    return rc;
+  wl_window_describe(&w, wl_time_now(), line, sizeof line);
+  fprintf(cli->out, "learn: window %s%s\n",
+          a->stop ? "" : kind == WL_WINDOW_RESUME ? "continued, " : "new, ", line);
+  return WL_OK;
+}
+
+static int window_end(wl_cli *cli, wl_store *store) {
+  wl_window w;
+  int rc = wl_window_finish(store, wl_time_now(), WL_WINDOW_ENDED, &w);
+  if (rc == WL_OK)
+    fprintf(cli->out, "learn: the learning window ended: %s\n", w.summary);
+  return rc;
+}
+
 static int run(wl_cli *cli, learn_args *a) {
-  wl_store *store = NULL;
+  wl_store *store = NULL, *ctl = NULL;
   wl_store_lock *lock = NULL;
   wl_capture *cap = NULL;
   opt_watch w = {0};
   status st = {cli, 0};
+  int due = 0;
   int rc = check_record(cli->db_path, a);
   if (rc == WL_OK)
     rc = wl_store_open(cli->db_path, &a->store, &store);
-  if (rc == WL_OK)
-    rc = wl_store_capture_lock(store, &lock); /* before the engine options are touched */
-  if (rc != WL_OK) {
+  if (rc != WL_OK)
+    goto fail;
+  if ((a->for_set || a->stop) && (rc = window_start(cli, a, store)) != WL_OK)
+    goto fail;
+  if (a->stop || a->window_only) {
     wl_store_close(store);
-    return rc;
+    return WL_OK;
   }
+  rc = wl_store_capture_lock(store, &lock); /* before the engine options are touched */
+  wl_store_opts ro = {.read_only = 1};
+  if (rc == WL_OK && a->for_set)
+    rc = wl_store_open(cli->db_path, &ro, &ctl);
+  if (rc != WL_OK)
+    goto fail;
   a->o.engine_spec = wl_cli_engine(cli);
   a->o.log = log_line;
   a->o.log_ctx = &st;
@@ -304,7 +375,7 @@ static int run(wl_cli *cli, learn_args *a) {
     wl_err_clear();
   if ((rc = wl_capture_start(&a->o, store, &cap)) == WL_OK) {
     watch_start(&w, a);
-    int lost = wait_for_end(cap, &st, a->duration, &w);
+    int lost = wait_for_end(cap, &st, a->duration, &w, ctl, &due);
     char msg[512] = "";
     if (lost != WL_OK) {
       wl_strlcpy(msg, wl_errmsg(), sizeof msg);
@@ -322,6 +393,10 @@ static int run(wl_cli *cli, learn_args *a) {
       rc = wl_err(rc, "%s", stop_msg[0] ? stop_msg : wl_strerror(rc));
   }
   wl_engine_close(w.e);
+  if (rc == WL_OK && due)
+    rc = window_end(cli, store);
+fail:
+  wl_store_close(ctl);
   if (rc != WL_OK) { /* keep the message through the cleanup */
     char msg[512];
     wl_strlcpy(msg, wl_errmsg(), sizeof msg);
@@ -346,5 +421,9 @@ int wl_cmd_learn(wl_cli *cli, int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (parse_one(argc, argv, &i, &a) != WL_OK)
       return WL_E_INVAL;
+  if (a.stop && (a.for_set || a.window_only))
+    return wl_err(WL_E_INVAL, "--stop ends the window: it takes no --for or --window-only");
+  if (a.window_only && !a.for_set)
+    return wl_err(WL_E_INVAL, "--window-only goes with --for D");
   return run(cli, &a);
 }

@@ -27,11 +27,24 @@ static void usage(FILE *f) {
           "           counted, never stored as connections), apps, flows, rules, mode,\n"
           "           capture_state, capture_warning (why learn ran without allow events,\n"
           "           or null), db_bytes, first_seen, last_seen,\n"
-          "           sublayers (name -> weight or null: ours and Windows Firewall's)\n"
+          "           sublayers (name -> weight or null: ours and Windows Firewall's), window\n"
+          "           (state, since, until, ended, left_s, events_per_day, summary; null when\n"
+          "           none), service_state, engine_state (null when the service never ran)\n"
           "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
           "example:\n"
           "  wfplearn --db week.db status --json\n");
+}
+
+static void print_window(FILE *f, const status *x) {
+  char line[WL_WINDOW_SUMMARY_MAX + 160];
+  uint64_t now = wl_time_now();
+  wl_window_describe(&x->window, now, line, sizeof line);
+  fprintf(f, "window    %s\n", line);
+  if (wl_status_per_day(x, now))
+    fprintf(f, "rate      %llu events/day over the window\n", wl_status_per_day(x, now));
+  if (x->service[0])
+    fprintf(f, "service   %s\nengine    %s\n", x->service, x->engine[0] ? x->engine : "-");
 }
 
 static void human_size(uint64_t b, char *out, size_t cap) {
@@ -80,6 +93,7 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
     wl_time_format(st->last_ts, b);
     fprintf(f, "seen      %s .. %s\n", a, b);
   }
+  print_window(f, x);
   wl_cli_print_sublayers(f, e, 0);
 }
 

@@ -32,6 +32,7 @@ static const wl_cmd commands[] = {
     {"import-policy", wl_cmd_import_policy, "merge a policy file, all or nothing"},
     {"ui", wl_cmd_ui, "serve the review page on 127.0.0.1 (allow, revoke, enforce by click)"},
     {"merge-policy", wl_cmd_merge_policy, "many machines' policies into one baseline"},
+    {"service", wl_cmd_service, "run as the wfplearn service (the service manager starts it)"},
     {"uninstall", wl_cmd_uninstall, "remove every WFP object of wfplearn and restore options"},
     {"watchdog", wl_cmd_watchdog, NULL}, /* internal */
 };

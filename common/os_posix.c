@@ -306,6 +306,17 @@ int wl_os_file_id(const char *path, wl_file_id *out) {
   return WL_OK;
 }
 
+int wl_os_writable(const char *path) {
+  if (access(path, W_OK) == 0)
+    return WL_OK;
+  return errno == ENOENT || errno == ENOTDIR ? WL_E_NOTFOUND : WL_E_READONLY;
+}
+
+int wl_os_is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int wl_os_free_bytes(const char *path, uint64_t *out) {
   struct statvfs sv;
   if (!path || !out)

@@ -535,6 +535,26 @@ int wl_os_file_id(const char *path, wl_file_id *out) {
 
 /* GetDiskFreeSpaceExW wants a directory; for a file we retry with its parent (or, for a bare
  * name, the current directory's disk). */
+int wl_os_writable(const char *path) {
+  FILE *f = NULL;
+  int rc = wl_os_fopen(path, "r+b", &f);
+  if (f)
+    fclose(f);
+  wl_err_clear();
+  return rc == WL_OK || rc == WL_E_NOTFOUND ? rc : WL_E_READONLY;
+}
+
+int wl_os_is_dir(const char *path) {
+  wchar_t *w = widen(path);
+  if (!w) {
+    wl_err_clear();
+    return 0;
+  }
+  DWORD a = GetFileAttributesW(w);
+  free(w);
+  return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
+}
+
 int wl_os_free_bytes(const char *path, uint64_t *out) {
   ULARGE_INTEGER avail;
   if (!path || !out)

@@ -65,6 +65,16 @@ int wl_os_fopen(const char *path, const char *mode, FILE **out);
  * file), and console output switched to UTF-8. The new argv lives until the process exits. */
 int wl_os_utf8_args(int *argc, char ***argv);
 
+/* May this process write the existing file `path`? WL_OK; WL_E_NOTFOUND when it does not
+ * exist; WL_E_READONLY when it may not (errno says why). POSIX: access(2), never opening the
+ * file, because closing any descriptor of a file drops every fcntl lock the process holds on
+ * it: a check that opened the store while another handle of this process had it open would
+ * release SQLite's locks, and another process could then reset the WAL index or delete the
+ * WAL under the writer. Windows (locks per handle): an open for writing, closed at once. */
+int wl_os_writable(const char *path);
+/* 1 when path names a directory (POSIX stat, Windows GetFileAttributesW), else 0; opens nothing. */
+int wl_os_is_dir(const char *path);
+
 /* Free bytes on the file system holding `path` (for clear disk-full messages). */
 int wl_os_free_bytes(const char *path, uint64_t *out);
 

@@ -9,7 +9,7 @@
 # 1. Debian packages (apt-get, as root or through sudo): native gcc/cmake, libsqlite3-dev,
 #    libcmocka-dev, libexpat1-dev, libmicrohttpd-dev; chromium, nodejs and npm for the review
 #    page's browser test (then `npm ci`: playwright-core from package-lock.json); mingw-w64 and
-#    wine for the Windows build; clang for fuzzing.
+#    wine for the Windows build; clang for fuzzing; wixl/msitools for the MSI.
 # 2. BUILD_ROOT/win-deps: SQLite, cmocka, expat and libmicrohttpd cross-built for mingw from Debian's *source*
 #    packages (scripts/win-deps.sh, which also adds the deb-src entry it needs).
 # 3. BUILD_ROOT/wineprefix: a wine prefix of our own (never the user's ~/.wine).
@@ -36,6 +36,7 @@ pkgs+=(libmicrohttpd-dev chromium nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 if [ "$native_only" = 0 ]; then
   pkgs+=(tcl dpkg-dev mingw-w64 wine wine64 clang libclang-rt-14-dev)
+  pkgs+=(wixl msitools) # the MSI (scripts/build-msi.sh) and msiinfo
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -95,26 +95,26 @@ static int file_err(const char *path, const char *what, int e) {
 
 /* An existing file must be writable, and is made owner-only too when we may (a store created
  * 0644 beforehand, issue 18; a file of another user we can write stays as it is); a missing one
- * is created empty and restricted. */
+ * is created empty and restricted. The existing file is checked without opening it
+ * (wl_os_writable): another handle of this process may have it open, and on POSIX a close
+ * would drop that handle's SQLite locks. */
 static int create_owner_only(const char *path) {
   FILE *f = NULL;
-  int rc = wl_os_fopen(path, "rb", &f);
-  if (rc == WL_OK) {
-    fclose(f);
-    if (wl_os_fopen(path, "r+b", &f) != WL_OK) {
+  if (wl_os_is_dir(path))
+    return file_err(path, "open", EISDIR);
+  int rc = wl_os_writable(path);
+  if (rc != WL_E_NOTFOUND) {
+    if (rc != WL_OK) {
       int e = errno;
       if (e == EACCES || e == EPERM || e == EROFS)
         return wl_err(WL_E_READONLY, "%s: the store is read-only (%s); wfplearn needs to "
                       "write it: check its permissions and the medium", path, strerror(e));
       return file_err(path, "open for writing", e);
     }
-    fclose(f);
     if (wl_os_restrict_file(path) != WL_OK)
       wl_err_clear();
     return WL_OK;
   }
-  if (rc != WL_E_NOTFOUND)
-    return file_err(path, "open", errno);
   if (wl_os_fopen(path, "ab", &f) != WL_OK)
     return file_err(path, "create", errno);
   fclose(f);

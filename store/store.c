@@ -521,15 +521,12 @@ int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out) {
   s->retain_ticks = opts && opts->retain_ticks ? opts->retain_ticks : WL_STORE_RETAIN_TICKS;
   s->retain_bytes = opts && opts->retain_bytes ? opts->retain_bytes : WL_STORE_RETAIN_BYTES;
   int rc;
-  if (s->read_only) {
-    FILE *f = NULL;
-    rc = wl_os_fopen(path, "rb", &f) == WL_OK
-             ? WL_OK
-             : wl_err(WL_E_NOTFOUND, "%s: no store here (%s)", path, strerror(errno));
-    if (f && fgetc(f) == EOF && ferror(f) && errno == EISDIR) /* POSIX opens a directory */
+  if (s->read_only) { /* stat, not open: a close would drop this process's locks (wl_os.h) */
+    wl_file_id id;
+    rc = wl_os_file_id(path, &id) == WL_OK ? WL_OK
+                                           : wl_err(WL_E_NOTFOUND, "%s: no store here", path);
+    if (rc == WL_OK && wl_os_is_dir(path))
       rc = wl_err(WL_E_INVAL, "%s: is a directory, not a store file", path);
-    if (f)
-      fclose(f);
   } else {
     rc = wl_schema_prepare_files(path);
   }

@@ -11,6 +11,7 @@
 #include "common/wl_json.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
+#include "service/service.h"
 #include "whitelist/apply.h"
 #include "whitelist/enforce.h"
 
@@ -19,6 +20,17 @@
 static void meta_or(wl_store *s, const char *key, char *out, size_t cap, const char *dflt) {
   if (wl_store_meta_get(s, key, out, cap) != WL_OK || !out[0])
     wl_strlcpy(out, dflt, cap);
+}
+
+/* The learning window and the service's state (service/): zero / "" when never recorded. */
+static void load_service(wl_store *s, wl_status *x) {
+  if (wl_window_load(s, &x->window) != WL_OK) {
+    wl_err_clear();
+    memset(&x->window, 0, sizeof x->window);
+  }
+  meta_or(s, WL_META_SERVICE_STATE, x->service, sizeof x->service, "");
+  meta_or(s, WL_META_SERVICE_ENGINE, x->engine, sizeof x->engine, "");
+  meta_or(s, WL_META_SERVICE_EVENT, x->event, sizeof x->event, "");
 }
 
 int wl_status_load(const char *path, int check, wl_status *x) {
@@ -49,6 +61,7 @@ int wl_status_load(const char *path, int check, wl_status *x) {
       wl_strlcpy(x->capture, "interrupted", sizeof x->capture);
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
     meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
+    load_service(s, x);
   }
   wl_store_close(s);
   return rc;
@@ -84,6 +97,41 @@ void wl_report_sublayers(FILE *f, wl_engine *e) {
   fputs(n ? "}" : "{}", f);
 }
 
+unsigned long long wl_status_per_day(const wl_status *x, uint64_t now) {
+  const wl_window *w = &x->window;
+  uint64_t end = w->state == WL_WINDOW_ACTIVE ? now : w->ended;
+  uint64_t ev = x->st.events >= w->base_events ? x->st.events - w->base_events : 0;
+  if (w->state == WL_WINDOW_NONE || end < w->since + 60 * WL_TICKS_PER_SEC)
+    return 0;
+  return (unsigned long long)((double)ev * 86400.0 * WL_TICKS_PER_SEC / (double)(end - w->since));
+}
+
+/* ",window":{...}|null, service_state, engine_state (the page's header shows them too). */
+static void json_window(FILE *f, const wl_status *x) {
+  const wl_window *w = &x->window;
+  uint64_t now = wl_time_now();
+  fputs(",\"window\":", f);
+  if (w->state == WL_WINDOW_NONE) {
+    fputs("null", f);
+  } else {
+    fputs("{\"state\":", f);
+    wl_json_write_string(f, wl_window_state_name(w->state));
+    fprintf(f, ",\"left_s\":%llu,\"events_per_day\":%llu",
+            (unsigned long long)(wl_window_left(w, now) / WL_TICKS_PER_SEC),
+            wl_status_per_day(x, now));
+    json_time(f, "since", w->since);
+    json_time(f, "until", w->until);
+    json_time(f, "ended", w->ended);
+    fputs(",\"summary\":", f);
+    wl_json_write_string(f, w->summary[0] ? w->summary : NULL);
+    fputs("}", f);
+  }
+  fputs(",\"service_state\":", f);
+  wl_json_write_string(f, x->service[0] ? x->service : NULL);
+  fputs(",\"engine_state\":", f);
+  wl_json_write_string(f, x->engine[0] ? x->engine : NULL);
+}
+
 void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *e) {
   const wl_store_stats *st = &x->st;
   fputs("{\"db\":", f);
@@ -110,6 +158,7 @@ void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *
   /* a pending enforce: when the watchdog rolls it back unless confirmed (the page's countdown) */
   json_time(f, "confirm_before",
             strcmp(x->mode, "pending") ? 0 : (uint64_t)strtoull(x->deadline, NULL, 10));
+  json_window(f, x);
   wl_report_sublayers(f, e);
   fputs("}\n", f);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "service/window.h"
 #include "store/store.h"
 #include "whitelist/proposal.h"
 #include "whitelist/rule.h"
@@ -23,6 +24,8 @@ typedef struct wl_status {
   char mode[32], capture[32], deadline[32];
   char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
   wl_store_stats st;
+  wl_window window;                           /* the learning window (learn --for, service) */
+  char service[128], engine[512], event[512]; /* WL_META_SERVICE_*: "" when it never ran */
 } wl_status;
 
 /* Load the status of the store at path; a missing or never-written store is reported as empty
@@ -30,6 +33,8 @@ typedef struct wl_status {
 int wl_status_load(const char *path, int check, wl_status *x);
 /* `status --json`: one object and a newline. e (may be NULL) gives the sublayer weights. */
 void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *e);
+/* Events per day over the learning window so far (0 when none or under a minute old). */
+unsigned long long wl_status_per_day(const wl_status *x, uint64_t now);
 /* The ",\"sublayers\":{name: weight|null}" member (null when e is NULL or cannot be read). */
 void wl_report_sublayers(FILE *f, wl_engine *e);
 

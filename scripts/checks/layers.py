@@ -23,6 +23,7 @@ LAYERS = [
     ["engine/sim", "engine/fwpuclnt"],
     ["capture", "import"],
     ["whitelist"],
+    ["service"],
     ["ui", "fleet"],
     ["cli"],
 ]

@@ -1,0 +1,519 @@
+/* test_service.c — the service layer with a fake clock:
+ *   - the state machine's table (machine.h) step by step: backoff doubling to its cap and
+ *     reset, suspend/resume, window end, learn --stop, a failed capture, stop from each state,
+ *     one change notice per state change (never per retry);
+ *   - the window's decisions (plan, due, left) and its record in the store: resumed with its
+ *     own end whatever --for says, closed at its end (not at the late close) with a summary,
+ *     stop then a new one;
+ *   - the loop (service.c) on the sim: first start begins the default window, capture into the
+ *     store, the window's end stops capture by itself with the summary; a restart resumes the
+ *     same window; suspend flushes and resume re-opens; an engine that cannot be opened is
+ *     retried with backoff and reported in the service meta; a store from a newer version is
+ *     refused while the service keeps running and stops cleanly;
+ *   - the CLI: learn --for twice continues one window, learn --stop, status --json.
+ * Files in $WL_BUILD_DIR (wl_test_path). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <stdatomic.h>
+
+#include "cli/main.h"
+#include "common/wl_err.h"
+#include "common/wl_os.h"
+#include "common/wl_text.h"
+#include "common/wl_thread.h"
+#include "capture/capture.h"
+#include "service/machine.h"
+#include "service/service.h"
+#include "service/window.h"
+#include "store/store.h"
+#include "tests/support/fault_engine.h"
+#include "tests/support/gen_traffic.h"
+#include "tests/support/test_files.h"
+
+#define SEC WL_TICKS_PER_SEC
+#define T0 (134000000000000000ULL) /* a fixed wall time, ticks (2025) */
+
+/* ---------------------------------------------------------------- the machine */
+
+typedef struct changes {
+  int n;
+  wl_svc_state last;
+} changes;
+
+static void count_change(void *ctx, wl_svc_state from, wl_svc_state to, const char *why) {
+  changes *c = ctx;
+  assert_int_not_equal(from, to);
+  c->n++;
+  c->last = to;
+}
+
+/* One row: the facts, the action expected, the result given to done (when an action), the
+ * state expected afterwards. */
+typedef struct row {
+  uint64_t now;
+  int stop, suspend;
+  wl_svc_window window;
+  int capture_failed;
+  wl_svc_action want;
+  int rc;
+  wl_svc_state after;
+} row;
+
+#define A WL_SVC_WINDOW_ACTIVE
+#define N WL_SVC_WINDOW_NONE
+#define D WL_SVC_WINDOW_DUE
+static const row table[] = {
+    /* now  stop susp win fail  action                rc           state */
+    {0, 0, 0, A, 0, WL_SVC_OPEN_STORE, WL_E_VERSION, WL_SVC_REFUSED},
+    {500, 0, 0, A, 0, WL_SVC_NONE, 0, WL_SVC_REFUSED}, /* before the 1 s retry */
+    {1000, 0, 0, A, 0, WL_SVC_OPEN_STORE, WL_OK, WL_SVC_IDLE},
+    {1000, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_E_ENGINE, WL_SVC_WAITING}, /* retry at 2000 */
+    {1999, 0, 0, A, 0, WL_SVC_NONE, 0, WL_SVC_WAITING},
+    {2000, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_E_ENGINE, WL_SVC_WAITING}, /* next: +2000 */
+    {3999, 0, 0, A, 0, WL_SVC_NONE, 0, WL_SVC_WAITING},
+    {4000, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_E_ENGINE, WL_SVC_WAITING}, /* next: +4000 */
+    {8000, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_OK, WL_SVC_CAPTURING},
+    {9000, 0, 0, A, 0, WL_SVC_NONE, 0, WL_SVC_CAPTURING},
+    {9000, 0, 1, A, 0, WL_SVC_STOP_CAPTURE, WL_OK, WL_SVC_SUSPENDED}, /* sleep: flushed */
+    {9500, 0, 1, D, 0, WL_SVC_NONE, 0, WL_SVC_SUSPENDED},             /* asleep: nothing */
+    {9600, 0, 0, A, 0, WL_SVC_NONE, 0, WL_SVC_IDLE},                  /* resumed */
+    {9600, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_OK, WL_SVC_CAPTURING}, /* re-probe, resubscribe */
+    {9700, 0, 0, A, 1, WL_SVC_STOP_CAPTURE, WL_E_DB, WL_SVC_WAITING},  /* capture failed */
+    {9700, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_OK, WL_SVC_CAPTURING}, /* retried at once */
+    {9800, 0, 0, N, 0, WL_SVC_STOP_CAPTURE, WL_OK, WL_SVC_IDLE},       /* learn --stop */
+    {9900, 0, 0, N, 0, WL_SVC_NONE, 0, WL_SVC_IDLE},
+    {9900, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_OK, WL_SVC_CAPTURING}, /* learn --for again */
+    {10000, 0, 0, D, 0, WL_SVC_END_WINDOW, WL_OK, WL_SVC_IDLE},        /* its end */
+    {10100, 0, 0, N, 0, WL_SVC_NONE, 0, WL_SVC_IDLE},
+    {10200, 0, 0, A, 0, WL_SVC_START_CAPTURE, WL_OK, WL_SVC_CAPTURING},
+    {10300, 1, 0, A, 0, WL_SVC_STOP_CAPTURE, WL_OK, WL_SVC_STOPPED}, /* STOP: flush first */
+    {10400, 1, 0, A, 0, WL_SVC_EXIT, 0, WL_SVC_STOPPED},
+};
+
+static void test_machine_table(void **state) {
+  (void)state;
+  wl_svc m;
+  changes c = {0};
+  wl_svc_init(&m, count_change, &c, 0);
+  int expected_changes = 0;
+  wl_svc_state prev = WL_SVC_STARTING;
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    const row *r = &table[i];
+    wl_svc_facts f = {r->now, r->stop, r->suspend, r->window, r->capture_failed};
+    wl_svc_action a = wl_svc_decide(&m, &f);
+    if (a != r->want)
+      fail_msg("row %zu: action %s, expected %s", i, wl_svc_action_name(a),
+               wl_svc_action_name(r->want));
+    if (a != WL_SVC_NONE && a != WL_SVC_EXIT)
+      wl_svc_done(&m, r->rc, "", r->now);
+    if (m.state != r->after)
+      fail_msg("row %zu: state %s, expected %s", i, wl_svc_state_name(m.state),
+               wl_svc_state_name(r->after));
+    expected_changes += m.state != prev;
+    prev = m.state;
+  }
+  assert_int_equal(c.n, expected_changes); /* one notice per change, none per retry */
+  assert_int_equal(c.last, WL_SVC_STOPPED);
+}
+
+static void test_machine_backoff_cap_and_stops(void **state) {
+  (void)state;
+  wl_svc m;
+  wl_svc_init(&m, NULL, NULL, 0);
+  wl_svc_facts f = {.window = A};
+  assert_int_equal(wl_svc_decide(&m, &f), WL_SVC_OPEN_STORE);
+  wl_svc_done(&m, WL_OK, "", 0);
+  uint64_t now = 0;
+  unsigned last_gap = 0;
+  for (int i = 0; i < 12; i++) { /* 1, 2, 4, ... s, capped at 60 s */
+    assert_int_equal(wl_svc_decide(&m, &(wl_svc_facts){.now_ms = now, .window = A}),
+                     WL_SVC_START_CAPTURE);
+    wl_svc_done(&m, WL_E_ENGINE, "", now);
+    unsigned gap = (unsigned)(m.next_try_ms - now);
+    assert_true(gap >= last_gap && gap <= WL_SVC_RETRY_MAX_MS);
+    last_gap = gap;
+    now = m.next_try_ms;
+  }
+  assert_int_equal(last_gap, WL_SVC_RETRY_MAX_MS);
+  assert_int_equal(m.attempts, 12);
+  /* a stop while waiting exits at once (nothing to flush) */
+  assert_int_equal(wl_svc_decide(&m, &(wl_svc_facts){.now_ms = now, .stop = 1, .window = A}),
+                   WL_SVC_EXIT);
+  assert_int_equal(m.state, WL_SVC_STOPPED);
+  /* and from starting, before the store was ever opened */
+  wl_svc_init(&m, NULL, NULL, 0);
+  assert_int_equal(wl_svc_decide(&m, &(wl_svc_facts){.stop = 1}), WL_SVC_EXIT);
+  /* waiting + the window stopped elsewhere → idle; waiting + sleep → suspended */
+  wl_svc_init(&m, NULL, NULL, 0);
+  wl_svc_decide(&m, &f);
+  wl_svc_done(&m, WL_OK, "", 0);
+  wl_svc_decide(&m, &f);
+  wl_svc_done(&m, WL_E_ENGINE, "", 0);
+  assert_int_equal(wl_svc_decide(&m, &(wl_svc_facts){.window = N}), WL_SVC_NONE);
+  assert_int_equal(m.state, WL_SVC_IDLE);
+  wl_svc_decide(&m, &f);
+  wl_svc_done(&m, WL_E_ENGINE, "", 0);
+  assert_int_equal(wl_svc_decide(&m, &(wl_svc_facts){.window = A, .suspend = 1}), WL_SVC_NONE);
+  assert_int_equal(m.state, WL_SVC_SUSPENDED);
+  /* waiting + the window's end → end it */
+  wl_svc_init(&m, NULL, NULL, 0);
+  wl_svc_decide(&m, &f);
+  wl_svc_done(&m, WL_OK, "", 0);
+  wl_svc_decide(&m, &f);
+  wl_svc_done(&m, WL_E_ENGINE, "", 0);
+  assert_int_equal(wl_svc_decide(&m, &(wl_svc_facts){.window = D}), WL_SVC_END_WINDOW);
+  wl_svc_done(&m, WL_OK, "", 0);
+  assert_int_equal(m.state, WL_SVC_IDLE);
+}
+
+/* ---------------------------------------------------------------- the window */
+
+static void test_window_plan(void **state) {
+  (void)state;
+  wl_window w = {0};
+  assert_int_equal(wl_window_plan(&w, T0), WL_WINDOW_NEW);
+  w = (wl_window){.state = WL_WINDOW_ACTIVE, .since = T0, .until = T0 + 10 * SEC};
+  assert_int_equal(wl_window_plan(&w, T0 + 9 * SEC), WL_WINDOW_RESUME);
+  assert_int_equal(wl_window_left(&w, T0 + 9 * SEC), 1 * SEC);
+  assert_false(wl_window_due(&w, T0 + 9 * SEC));
+  assert_true(wl_window_due(&w, T0 + 10 * SEC));
+  assert_int_equal(wl_window_plan(&w, T0 + 10 * SEC), WL_WINDOW_CLOSE_NEW);
+  assert_int_equal(wl_window_left(&w, T0 + 11 * SEC), 0);
+  w.state = WL_WINDOW_ENDED;
+  assert_int_equal(wl_window_plan(&w, T0), WL_WINDOW_NEW);
+  assert_false(wl_window_due(&w, T0 + 100 * SEC));
+  w.state = WL_WINDOW_STOPPED;
+  assert_int_equal(wl_window_plan(&w, T0), WL_WINDOW_NEW);
+  char line[256];
+  w = (wl_window){.state = WL_WINDOW_ACTIVE, .since = T0, .until = T0 + 7 * 86400 * SEC};
+  wl_window_describe(&w, T0 + 3600 * SEC, line, sizeof line);
+  assert_non_null(strstr(line, "(6d 23h left)"));
+}
+
+static char db[1024], state_file[1024], traffic[1024];
+
+static void fresh(void) {
+  wl_test_remove_db(db);
+  wl_test_remove_state(state_file);
+}
+
+static void test_window_store(void **state) {
+  (void)state;
+  wl_store *s;
+  wl_window w, again;
+  wl_window_begin_kind kind;
+  fresh();
+  assert_int_equal(wl_store_open(db, NULL, &s), WL_OK);
+  assert_int_equal(wl_window_begin(s, T0, 10 * SEC, &w, &kind), WL_OK);
+  assert_int_equal(kind, WL_WINDOW_NEW);
+  assert_int_equal(w.until, T0 + 10 * SEC);
+  /* a reboot later, with another --for: the same window, its own end */
+  assert_int_equal(wl_window_begin(s, T0 + 5 * SEC, 3600 * SEC, &again, &kind), WL_OK);
+  assert_int_equal(kind, WL_WINDOW_RESUME);
+  assert_int_equal(again.since, T0);
+  assert_int_equal(again.until, T0 + 10 * SEC);
+  /* nothing ran at its end: the next start closes it as of its end, then begins anew */
+  assert_int_equal(wl_window_begin(s, T0 + 100 * SEC, 0, &w, &kind), WL_OK);
+  assert_int_equal(kind, WL_WINDOW_CLOSE_NEW);
+  assert_int_equal(w.since, T0 + 100 * SEC);
+  assert_int_equal(w.until, T0 + 100 * SEC + WL_WINDOW_DEFAULT_TICKS);
+  /* learn --stop */
+  assert_int_equal(wl_window_finish(s, T0 + 200 * SEC, WL_WINDOW_STOPPED, &w), WL_OK);
+  assert_int_equal(w.state, WL_WINDOW_STOPPED);
+  assert_int_equal(w.ended, T0 + 200 * SEC);
+  assert_non_null(strstr(w.summary, "0 events, 0 apps, 0 proposals waiting, 0 drops"));
+  assert_int_equal(wl_window_finish(s, T0 + 300 * SEC, WL_WINDOW_STOPPED, NULL), WL_E_NOTFOUND);
+  wl_err_clear();
+  wl_store_close(s);
+  /* it is all in the store */
+  wl_store_opts ro = {.read_only = 1};
+  assert_int_equal(wl_store_open(db, &ro, &s), WL_OK);
+  assert_int_equal(wl_window_load(s, &w), WL_OK);
+  assert_int_equal(w.state, WL_WINDOW_STOPPED);
+  assert_int_equal(w.since, T0 + 100 * SEC);
+  wl_store_close(s);
+}
+
+/* ---------------------------------------------------------------- the loop on the sim */
+
+static _Atomic uint64_t fake_now;
+static uint64_t fake_clock(void *ctx) {
+  (void)ctx;
+  return atomic_load(&fake_now);
+}
+
+#define LOG_LINES 64
+typedef struct log_rec {
+  wl_mutex lock;
+  int n, errors;
+  char lines[LOG_LINES][512];
+} log_rec;
+static log_rec logs;
+
+static void record_log(void *ctx, int level, const char *line) {
+  log_rec *l = ctx;
+  wl_mutex_lock(&l->lock);
+  if (l->n < LOG_LINES)
+    wl_strlcpy(l->lines[l->n++], line, sizeof l->lines[0]);
+  l->errors += level == WL_OS_LOG_ERROR;
+  wl_mutex_unlock(&l->lock);
+}
+
+static int logged(const char *needle) {
+  int found = 0;
+  wl_mutex_lock(&logs.lock);
+  for (int i = 0; i < logs.n; i++)
+    found += strstr(logs.lines[i], needle) != NULL;
+  wl_mutex_unlock(&logs.lock);
+  return found;
+}
+
+static void *run_thread(void *arg) {
+  wl_service_run(arg);
+  return NULL;
+}
+
+static void wait_state(wl_service *s, wl_svc_state want) {
+  for (int i = 0; i < 3000 && wl_service_state(s) != want; i++)
+    wl_sleep_ms(10);
+  if (wl_service_state(s) != want)
+    fail_msg("state %s, expected %s", wl_svc_state_name(wl_service_state(s)),
+             wl_svc_state_name(want));
+}
+
+static char engine_spec[1100], source_buf[1100];
+static const char *source = source_buf;
+
+static wl_service *start(wl_thread *t, const char *engine) {
+  wl_service_opts o = {.db_path = db, .engine_spec = engine, .source = source,
+                       .start_window = 1, .tick_ms = 5, .clock = fake_clock,
+                       .log = record_log, .log_ctx = &logs};
+  wl_service *s;
+  assert_int_equal(wl_service_create(&o, &s), WL_OK);
+  assert_int_equal(wl_thread_start(t, run_thread, s), WL_OK);
+  return s;
+}
+
+static void stop(wl_thread *t, wl_service *s) {
+  wl_service_control(s, WL_OS_SVC_STOP);
+  wl_thread_join(t);
+  assert_int_equal(wl_service_state(s), WL_SVC_STOPPED);
+  wl_service_destroy(s);
+}
+
+static wl_window window_now(void) {
+  wl_store *s;
+  wl_window w;
+  wl_store_opts ro = {.read_only = 1};
+  assert_int_equal(wl_store_open(db, &ro, &s), WL_OK);
+  assert_int_equal(wl_window_load(s, &w), WL_OK);
+  wl_store_close(s);
+  return w;
+}
+
+static void meta_now(const char *key, char *out, size_t cap) {
+  wl_store *s;
+  wl_store_opts ro = {.read_only = 1};
+  assert_int_equal(wl_store_open(db, &ro, &s), WL_OK);
+  assert_int_equal(wl_store_meta_get(s, key, out, cap), WL_OK);
+  wl_store_close(s);
+}
+
+static void wait_events(uint64_t n) {
+  wl_store *s;
+  wl_store_stats st = {0};
+  wl_store_opts ro = {.read_only = 1};
+  for (int i = 0; i < 3000 && st.events < n; i++) {
+    assert_int_equal(wl_store_open(db, &ro, &s), WL_OK);
+    assert_int_equal(wl_store_stats_get(s, &st), WL_OK);
+    wl_store_close(s);
+    if (st.events < n)
+      wl_sleep_ms(10);
+  }
+  assert_int_equal(st.events, n);
+}
+
+static void test_loop_window_lifecycle(void **state) {
+  (void)state;
+  wl_thread t;
+  fresh();
+  atomic_store(&fake_now, T0);
+  assert_int_equal(wl_gen_traffic(traffic, 2000, 10, 5), 0);
+  /* first start: the default 7-day window begins; the sim's traffic is captured */
+  wl_service *s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_CAPTURING);
+  wait_events(2000);
+  wl_window w = window_now();
+  assert_int_equal(w.state, WL_WINDOW_ACTIVE);
+  assert_int_equal(w.since, T0);
+  assert_int_equal(w.until, T0 + WL_WINDOW_DEFAULT_TICKS);
+  /* sleep: flushed, capture off; resume: captured again */
+  wl_service_control(s, WL_OS_SVC_SUSPEND);
+  wait_state(s, WL_SVC_SUSPENDED);
+  wl_service_control(s, WL_OS_SVC_RESUME);
+  wait_state(s, WL_SVC_CAPTURING);
+  wait_events(4000); /* the sim source replays the file on each start */
+  stop(&t, s);
+  char v[256];
+  meta_now(WL_META_SERVICE_STATE, v, sizeof v);
+  assert_non_null(strstr(v, "stopped since"));
+  /* a restart three days later: the same window */
+  atomic_store(&fake_now, T0 + 3 * 86400 * SEC);
+  s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_CAPTURING);
+  wait_events(6000);
+  w = window_now();
+  assert_int_equal(w.since, T0);
+  assert_true(logged("following the learning window") >= 1);
+  /* its end: capture stops by itself, summary recorded, the service stays up (idle) */
+  atomic_store(&fake_now, T0 + WL_WINDOW_DEFAULT_TICKS + SEC);
+  wait_state(s, WL_SVC_IDLE);
+  w = window_now();
+  assert_int_equal(w.state, WL_WINDOW_ENDED);
+  assert_int_equal(w.ended, T0 + WL_WINDOW_DEFAULT_TICKS);
+  assert_non_null(strstr(w.summary, "6000 events, "));
+  assert_non_null(strstr(w.summary, " drops"));
+  assert_int_equal(logged("the learning window ended: 6000 events"), 1);
+  meta_now(WL_META_CAPTURE_STATE, v, sizeof v);
+  assert_string_equal(v, "stopped");
+  stop(&t, s);
+  /* a later start does not begin a window by itself once one has ended */
+  s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_IDLE);
+  wl_sleep_ms(50);
+  assert_int_equal(wl_service_state(s), WL_SVC_IDLE);
+  stop(&t, s);
+  assert_int_equal(logs.errors, 0);
+}
+
+static void test_loop_engine_retry(void **state) {
+  (void)state;
+  wl_thread t;
+  char fault_engine[1200], v[600];
+  fresh();
+  atomic_store(&fake_now, T0);
+  /* BFE not answering: the capture's first read of the engine options fails twice */
+  wl_fault_engine_install();
+  wl_fault_fail_get_option(2);
+  snprintf(fault_engine, sizeof fault_engine, "fault:%s", engine_spec);
+  const char *saved = source;
+  source = "wfp";
+  wl_service *s = start(&t, fault_engine);
+  wait_state(s, WL_SVC_WAITING);
+  meta_now(WL_META_SERVICE_ENGINE, v, sizeof v);
+  assert_non_null(strstr(v, "waiting since"));
+  assert_non_null(strstr(v, "(1 attempts, next at "));
+  assert_non_null(strstr(v, "failure injected"));
+  /* not before its time (1 s), then retried: fails again, next after 2 s more */
+  wl_sleep_ms(50);
+  assert_int_equal(wl_service_state(s), WL_SVC_WAITING);
+  atomic_store(&fake_now, T0 + 1 * SEC);
+  for (int i = 0; i < 300 && !strstr(v, "2 attempts"); i++) {
+    wl_sleep_ms(10);
+    meta_now(WL_META_SERVICE_ENGINE, v, sizeof v);
+  }
+  assert_non_null(strstr(v, "2 attempts"));
+  atomic_store(&fake_now, T0 + 3 * SEC);
+  wait_state(s, WL_SVC_CAPTURING);
+  for (int i = 0; i < 300 && strcmp(v, "connected") != 0; i++) {
+    wl_sleep_ms(10);
+    meta_now(WL_META_SERVICE_ENGINE, v, sizeof v);
+  }
+  assert_string_equal(v, "connected");
+  assert_int_equal(logged("-> waiting for the engine"), 1); /* one entry, not one per retry */
+  stop(&t, s);
+  source = saved;
+  wl_fault_engine_uninstall();
+}
+
+static void test_loop_newer_store(void **state) {
+  (void)state;
+  wl_thread t;
+  wl_store *st;
+  fresh();
+  atomic_store(&fake_now, T0);
+  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
+  assert_int_equal(wl_store_meta_set(st, "schema_version", "999"), WL_OK);
+  wl_store_close(st);
+  int errors = logs.errors;
+  wl_service *s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_REFUSED);
+  wl_sleep_ms(50);
+  assert_int_equal(wl_service_state(s), WL_SVC_REFUSED); /* still running */
+  assert_true(logged("made by a newer wfplearn") + logged("newer wfplearn") >= 1);
+  assert_int_equal(logs.errors, errors + 1);
+  stop(&t, s);
+}
+
+/* ---------------------------------------------------------------- the command line */
+
+static int cli6(const char *a1, const char *a2, const char *a3, const char *a4,
+                const char *a5, const char *a6) {
+  char *argv[13] = {"wfplearn", "--db", db, "--engine", engine_spec, "learn"};
+  const char *extra[] = {a1, a2, a3, a4, a5, a6};
+  int argc = 6;
+  for (int i = 0; i < 6 && extra[i]; i++)
+    argv[argc++] = (char *)extra[i];
+  argv[argc] = NULL;
+  return wl_cli_main(argc, argv);
+}
+
+static int cli(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5) {
+  return cli6(a1, a2, a3, a4, a5, NULL);
+}
+
+static void test_cli_for_and_stop(void **state) {
+  (void)state;
+  fresh();
+  assert_int_equal(wl_gen_traffic(traffic, 500, 5, 7), 0);
+  assert_int_equal(cli("--for", "soon", NULL, NULL, NULL), 1);
+  assert_int_equal(cli("--stop", "--for", "1h", NULL, NULL), 1);
+  assert_int_equal(cli("--window-only", NULL, NULL, NULL, NULL), 1);
+  assert_int_equal(cli("--stop", NULL, NULL, NULL, NULL), 1); /* no window yet */
+  assert_int_equal(cli("--for", "1h", "--source", source, NULL), 0);
+  wl_window first = window_now();
+  assert_int_equal(first.state, WL_WINDOW_ACTIVE);
+  assert_int_equal(first.until - first.since, 3600 * SEC);
+  /* a second run continues the same window, whatever its --for */
+  assert_int_equal(cli("--for", "2d", "--source", source, NULL), 0);
+  wl_window second = window_now();
+  assert_int_equal(second.since, first.since);
+  assert_int_equal(second.until, first.until);
+  assert_int_equal(cli("--stop", NULL, NULL, NULL, NULL), 0);
+  wl_window done = window_now();
+  assert_int_equal(done.state, WL_WINDOW_STOPPED);
+  assert_non_null(strstr(done.summary, "1000 events, 5 apps"));
+  /* a finished window: --for starts a new one */
+  assert_int_equal(cli("--for", "2s", "--window-only", NULL, NULL), 0);
+  wl_window third = window_now();
+  assert_int_equal(third.state, WL_WINDOW_ACTIVE);
+  assert_true(third.since > first.since);
+  /* a foreground learn --for ends by itself at the window's end (file source kept open by
+   * a slow replay speed) */
+  assert_int_equal(cli6("--for", "2s", "--source", source, "--speed", "0.0001"), 0);
+  wl_window ended = window_now();
+  assert_int_equal(ended.state, WL_WINDOW_ENDED);
+}
+
+int main(void) {
+  wl_test_path(db, sizeof db, "service.db");
+  wl_test_path(state_file, sizeof state_file, "service.state");
+  wl_test_path(traffic, sizeof traffic, "service.traffic");
+  snprintf(engine_spec, sizeof engine_spec, "sim:%s", state_file);
+  snprintf(source_buf, sizeof source_buf, "sim:%s", traffic);
+  wl_mutex_init(&logs.lock);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_machine_table),     cmocka_unit_test(test_machine_backoff_cap_and_stops),
+      cmocka_unit_test(test_window_plan),       cmocka_unit_test(test_window_store),
+      cmocka_unit_test(test_loop_window_lifecycle), cmocka_unit_test(test_loop_engine_retry),
+      cmocka_unit_test(test_loop_newer_store),  cmocka_unit_test(test_cli_for_and_stop),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
