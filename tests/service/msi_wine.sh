@@ -130,6 +130,7 @@ wl status | grep -qE "^service +idle" || fail "not idle after the window's end"
 step "E: a store from a newer version"
 w sc stop wfplearn >/dev/null
 wait_for "stopped" "STOPPED" 30 query
+schema=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select value from meta where key='schema_version'\").fetchone()[0])" "$db")
 python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update meta set value='999' where key='schema_version'\"); c.commit()" "$db"
 w sc start wfplearn >/dev/null
 sleep 3
@@ -137,7 +138,7 @@ query | grep -q RUNNING || fail "the service did not keep running on a newer sto
 { wl status || true; } | grep -q "newer wfplearn" || fail "status does not say the store is newer"
 w sc stop wfplearn >/dev/null
 wait_for "stopped" "STOPPED" 30 query
-python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update meta set value='1' where key='schema_version'\"); c.commit()" "$db"
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update meta set value=? where key='schema_version'\", (sys.argv[2],)); c.commit()" "$db" "$schema"
 w sc start wfplearn >/dev/null
 wait_for "back to idle" "^service +idle" 30 wl status
 
