@@ -14,6 +14,7 @@
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
+#include "whitelist/apply.h"
 
 #define WHY_MAX 600
 
@@ -27,6 +28,7 @@ struct wl_service {
   char why[WHY_MAX];   /* the message of the last action */
   char engine[WHY_MAX]; /* the last WL_META_SERVICE_ENGINE written */
   wl_svc_window window; /* the window as last read (kept when a read fails) */
+  int verified;         /* the start's verify --repair has run (verify_at_start) */
 };
 
 static uint64_t now_ticks(wl_service *s) {
@@ -128,9 +130,57 @@ static int open_store(wl_service *s) {
   return WL_OK;
 }
 
+/* Persistent filters bake in \device\harddiskvolumeN, which changes when volumes are
+ * renumbered (issue 12, item 15): once per start, the first time the engine answers, the
+ * rules are checked and repaired as `verify --repair --skip-missing` does (app ids re-derived,
+ * lost filters put back, orphans deleted; enforce's own start does the same). One log line
+ * says what was repaired, WL_META_SERVICE_REPAIR keeps it for `status`. Never fails the
+ * service: a failure is logged as a warning and not retried until the next start; an engine
+ * that cannot be opened yet is tried again with the capture's next attempt. */
+static void verify_at_start(wl_service *s) {
+  char line[WHY_MAX];
+  wl_engine *e = NULL;
+  wl_verify_report *rep = malloc(sizeof *rep);
+  int rc = rep ? WL_OK : wl_err(WL_E_NOMEM, "verify at start: out of memory");
+  if (!rc && s->o.engine_spec && wl_engine_open(s->o.engine_spec, 0, &e) != WL_OK) {
+    wl_err_clear(); /* not reachable yet: the capture's attempt says why */
+    free(rep);
+    return;
+  }
+  s->verified = 1;
+  if (!rc && e)
+    rc = wl_rules_verify(e, s->ctl, WL_VERIFY_REPAIR | WL_VERIFY_SKIP_MISSING, rep);
+  wl_engine_close(e);
+  if (rc) {
+    snprintf(line, sizeof line, "verify at start failed (still running; wfplearn verify "
+             "--repair): %s", wl_errmsg()[0] ? wl_errmsg() : wl_strerror(rc));
+    wl_err_clear();
+  } else if (!e) {
+    snprintf(line, sizeof line, "verify at start skipped: no engine named");
+  } else {
+    size_t moved = 0, left = 0;
+    for (size_t i = 0; i < rep->n_issues; i++) {
+      moved += rep->issues[i].kind == WL_ISSUE_APPID;
+      left += rep->issues[i].kind == WL_ISSUE_UNRESOLVED;
+    }
+    if (!rep->issues_total)
+      snprintf(line, sizeof line, "verify at start: %zu rules match the engine, nothing "
+               "repaired", rep->rules);
+    else
+      snprintf(line, sizeof line, "verify at start: %zu problems, %zu repaired (%zu app ids "
+               "re-derived after a volume was renumbered), %zu rules whose apps are not on "
+               "disk left as they are", rep->issues_total, rep->repaired, moved, left);
+  }
+  free(rep);
+  log_line(s, rc ? WL_OS_LOG_WARNING : WL_OS_LOG_INFO, line);
+  meta(s, WL_META_SERVICE_REPAIR, line);
+}
+
 static int start_capture(wl_service *s) {
   wl_capture_opts co = {.source = s->o.source, .engine_spec = s->o.engine_spec,
                         .speed = s->o.speed};
+  if (!s->verified)
+    verify_at_start(s);
   int rc = s->cap_store ? WL_OK : wl_store_open(s->o.db_path, NULL, &s->cap_store);
   if (rc == WL_OK)
     rc = wl_capture_start(&co, s->cap_store, &s->cap);

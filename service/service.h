@@ -7,6 +7,8 @@
  * checks the capture's health, asks the machine for one action and does it. Each state change
  * goes to the log callback once (the Event Log in the product) and to the store's meta
  * (WL_META_SERVICE_*), which `status` shows; engine retries update the meta, not the log.
+ * Once per start, when the engine first answers, the rules are verified and repaired (app ids
+ * re-derived after a volume renumbering, issue 12 item 15); never a reason to fail.
  *
  * Two store handles: the capture's consumer thread owns one while capturing (capture.h), the
  * loop reads and writes the window through the other.
@@ -28,6 +30,7 @@
 #define WL_META_SERVICE_STATE  "service_state"  /* "capturing since 2026-...Z" */
 #define WL_META_SERVICE_ENGINE "service_engine" /* "connected" | "waiting since T: attempt N ..." */
 #define WL_META_SERVICE_EVENT  "service_event"  /* the last line sent to the log */
+#define WL_META_SERVICE_REPAIR "service_repair" /* what the start's verify --repair did */
 
 typedef uint64_t (*wl_service_clock_fn)(void *ctx); /* wall clock, ticks */
 typedef void (*wl_service_log_fn)(void *ctx, int level, const char *line);

@@ -10,6 +10,9 @@
  *     same window; suspend flushes and resume re-opens; an engine that cannot be opened is
  *     retried with backoff and reported in the service meta; a store from a newer version is
  *     refused while the service keeps running and stops cleanly;
+ *   - the start's verify --repair (issue 12, item 15): a rule promoted, C: renumbered in the
+ *     sim; the service's start re-derives the rule's app id, logs one line and keeps it in
+ *     WL_META_SERVICE_REPAIR; the next start has nothing to repair;
  *   - the CLI: learn --for twice continues one window, learn --stop, status --json.
  * Files in $WL_BUILD_DIR (wl_test_path). */
 #include <setjmp.h>
@@ -32,7 +35,9 @@
 #include "service/machine.h"
 #include "service/service.h"
 #include "service/window.h"
+#include "engine/sim/sim.h"
 #include "store/store.h"
+#include "whitelist/proposal.h"
 #include "tests/support/fault_engine.h"
 #include "tests/support/gen_traffic.h"
 #include "tests/support/test_files.h"
@@ -502,6 +507,65 @@ static void test_cli_for_and_stop(void **state) {
   assert_int_equal(ended.state, WL_WINDOW_ENDED);
 }
 
+/* ---------------------------------------------------------------- verify at start */
+
+static int run_cli(const char *cmd, const char *arg) {
+  char *argv[8] = {"wfplearn", "--db", db, "--engine", engine_spec, (char *)cmd, (char *)arg};
+  return wl_cli_main(arg ? 7 : 6, argv);
+}
+
+static void test_loop_repairs_at_start(void **state) {
+  (void)state;
+  wl_thread t;
+  wl_store *st;
+  wl_engine *e;
+  wl_proposal *p = NULL;
+  size_t np = 0;
+  char id[24] = "", v[600];
+  fresh();
+  atomic_store(&fake_now, T0);
+  assert_int_equal(wl_gen_traffic(traffic, 300, 6, 11), 0);
+  assert_int_equal(cli("--for", "1h", "--source", source, NULL), 0);
+  /* one app on C: promoted; its file is on the simulated disk */
+  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
+  assert_int_equal(wl_proposals_build(st, 0, &p, &np), WL_OK);
+  assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
+  for (size_t i = 0; i < np && !id[0]; i++)
+    if (!strncmp(p[i].app_dos, "C:", 2)) {
+      snprintf(id, sizeof id, "%lld", (long long)p[i].id);
+      assert_int_equal(wl_sim_set_file(e, p[i].app_dos, 1), WL_OK);
+    }
+  wl_proposals_free(p);
+  wl_store_close(st);
+  assert_true(id[0] != 0);
+  assert_int_equal(run_cli("promote", id), 0);
+  /* a disk added: C: is now volume 9, the rule's filters still name volume 3 */
+  assert_int_equal(wl_sim_set_drive(e, 'C', "\\Device\\HarddiskVolume9"), WL_OK);
+  wl_engine_close(e);
+  assert_int_equal(run_cli("verify", NULL), 1);
+  int before = logged("verify at start");
+  wl_service *s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_CAPTURING);
+  stop(&t, s);
+  assert_int_equal(logged("verify at start"), before + 1); /* once per start */
+  assert_int_equal(logged("1 app ids re-derived"), 1);
+  meta_now(WL_META_SERVICE_REPAIR, v, sizeof v);
+  assert_non_null(strstr(v, "1 app ids re-derived after a volume was renumbered"));
+  wl_rule_row *rr = malloc(sizeof *rr);
+  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
+  assert_int_equal(wl_store_rule_get(st, 1, rr), WL_OK);
+  assert_non_null(strstr(rr->app_nt, "harddiskvolume9"));
+  wl_store_close(st);
+  free(rr);
+  assert_int_equal(run_cli("verify", NULL), 0);
+  /* the next start finds nothing to repair */
+  s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_CAPTURING);
+  stop(&t, s);
+  meta_now(WL_META_SERVICE_REPAIR, v, sizeof v);
+  assert_non_null(strstr(v, "1 rules match the engine, nothing repaired"));
+}
+
 int main(void) {
   wl_test_path(db, sizeof db, "service.db");
   wl_test_path(state_file, sizeof state_file, "service.state");
@@ -513,7 +577,8 @@ int main(void) {
       cmocka_unit_test(test_machine_table),     cmocka_unit_test(test_machine_backoff_cap_and_stops),
       cmocka_unit_test(test_window_plan),       cmocka_unit_test(test_window_store),
       cmocka_unit_test(test_loop_window_lifecycle), cmocka_unit_test(test_loop_engine_retry),
-      cmocka_unit_test(test_loop_newer_store),  cmocka_unit_test(test_cli_for_and_stop),
+      cmocka_unit_test(test_loop_newer_store),  cmocka_unit_test(test_loop_repairs_at_start),
+      cmocka_unit_test(test_cli_for_and_stop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
