@@ -1,6 +1,7 @@
 // browser.mjs — the review page driven like a person would (issue 14), by playwright-core on
 // Debian's chromium, against a `wfplearn ui` that tests/ui/browser.sh started on a learned week:
-// the page loads with the token from its URL and shows the store's status; Allow on a proposal
+// the page loads with the token from its URL and shows the store's status, the learning
+// window (learn --for 7d) and the service's state; Allow on a proposal
 // moves it to the rules and the sim engine holds its filters (wfplearn verify); Revoke removes
 // them; Enforce shows a countdown, Confirm makes it stick, Relax undoes it; a timeline chart
 // draws; no CSP violation or page error happens. Screenshots at 1280x800 and phone width go
@@ -62,6 +63,12 @@ try {
   const status = JSON.parse(wfplearn('status', '--json').out);
   check(await page.textContent('#st-mode') === status.mode, 'header shows the mode: ' + status.mode);
   check((await page.textContent('#st-events')).startsWith(String(status.events)), 'header shows the events: ' + status.events);
+  const win = await page.textContent('#st-window');
+  check(status.window && status.window.state === 'active' && await page.getAttribute('#st-window', 'data-state') === 'active'
+    && win.includes(status.window.until.slice(0, 10)) && /\d+ d \d+ h left/.test(win),
+    'header shows the learning window: ' + win);
+  const svc = await page.textContent('#st-service');
+  check(svc.startsWith(status.service_state || 'not running as a service'), 'header shows the service state: ' + svc);
   const review = JSON.parse(wfplearn('review', '--json').out);
   const cards = await page.locator('article.proposal').count();
   check(cards === review.length && cards > 0, `${cards} proposal cards, as review --json has ${review.length}`);

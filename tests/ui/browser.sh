@@ -25,7 +25,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$out"
 "$here/scripts/gen-traffic" --attempts 20000 --seed 7 -o "$work/week.jsonl" >/dev/null
-"$bin" --db "$work/w.db" --engine "sim:$work/sim.state" learn --source "sim:$work/week.jsonl"
+# a learning window (learn --for) so the page's header has one to show
+"$bin" --db "$work/w.db" --engine "sim:$work/sim.state" learn --for 7d --source "sim:$work/week.jsonl"
 "$bin" --db "$work/w.db" --engine "sim:$work/sim.state" ui --no-browser >"$work/ui.out" 2>"$work/ui.err" &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/ui.out" ] && break; sleep 0.1; done

@@ -48,10 +48,29 @@ const protoName = (p) => ({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' }[p] ||
 
 /* ---------------------------------------------------------------- status and enforce */
 
+const fmtLeft = (s) => (s >= 86400 ? Math.floor(s / 86400) + ' d ' : '') + Math.floor(s % 86400 / 3600) + ' h left';
+
+/* The learning window (status's "window", service/window.h): active with its end and what is
+ * left, or ended/stopped with its summary; without one, the span the store has seen. */
+function windowText(st) {
+  const w = st.window;
+  const seen = st.first_seen ? fmtTime(st.first_seen) + ' .. ' + fmtTime(st.last_seen) : 'nothing recorded yet';
+  if (!w) return 'none (wfplearn learn --for 7d), seen ' + seen;
+  if (w.state === 'active')
+    return 'active ' + fmtTime(w.since) + ' .. ' + fmtTime(w.until) + ', ' + fmtLeft(w.left_s)
+      + (w.events_per_day ? ', ' + w.events_per_day + ' events/day' : ''); // 0 for its first minute
+  return w.state + ' ' + fmtTime(w.ended) + (w.summary ? ': ' + w.summary : '');
+}
+
 function renderStatus(st) {
   document.getElementById('st-mode').textContent = st.mode;
-  document.getElementById('st-window').textContent = st.first_seen
-    ? fmtTime(st.first_seen) + ' .. ' + fmtTime(st.last_seen) : 'nothing recorded yet';
+  const win = document.getElementById('st-window');
+  win.textContent = windowText(st);
+  win.dataset.state = st.window ? st.window.state : 'none';
+  const svc = document.getElementById('st-service');
+  svc.textContent = (st.service_state || 'not running as a service')
+    + (st.engine_state ? ', engine ' + st.engine_state : '');
+  svc.dataset.state = st.service_state ? st.service_state.split(' ')[0] : 'none';
   document.getElementById('st-events').textContent = st.events + ' (' + st.apps + ' apps, ' + st.flows + ' flows)';
   document.getElementById('st-drops').textContent = String(st.drops);
   const sl = st.sublayers;
