@@ -255,88 +255,46 @@ static int promote_parse(int argc, char **argv, promote_args *a) {
   return a->n ? WL_OK : wl_err(WL_E_INVAL, "which proposals? (see wfplearn review)");
 }
 
-/* Proposal → resolved rule + row; *covered = the rule that already covers it (0: none);
- * *missing = 1 when its app has no app id here (not on disk: named on stderr). */
-static int promote_one(wl_cli *cli, wl_engine *e, wl_store *s, int64_t id, int scope,
-                       wl_proposal *p, wl_rule *r, wl_rule_row *row, int64_t *covered,
-                       int *missing) {
-  *covered = 0;
-  *missing = 0;
-  int rc = wl_proposal_get(s, id, p);
-  if (rc == WL_E_EXISTS) {
-    fprintf(cli->out, "%s; no new rule\n", wl_errmsg());
-    wl_err_clear();
-    *covered = p->covered_by;
-    return WL_OK;
-  }
-  if (!rc)
-    rc = wl_proposal_rule(p, scope, r);
-  if (rc)
-    return rc;
-  rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
-  if (rc == WL_E_NOTFOUND) { /* no app id: the file is gone (or its volume) */
-    fprintf(cli->err, "wfplearn promote: proposal %lld: missing: %s\n", (long long)id,
-            wl_errmsg());
-    wl_err_clear();
-    *missing = 1;
-    return WL_OK;
-  }
-  if (rc)
-    return rc;
-  memset(row, 0, sizeof *row);
-  wl_proposal_evidence_json(p, row->evidence, sizeof row->evidence);
-  wl_strlcpy(row->origin, "promote", sizeof row->origin);
-  return WL_OK;
+/* wl_promote's notices, printed as they happen. */
+static void promote_covered(void *ctx, int64_t id, const char *msg) {
+  (void)id;
+  fprintf(((wl_cli *)ctx)->out, "%s; no new rule\n", msg);
+}
+
+static void promote_missing(void *ctx, int64_t id, const char *msg) {
+  fprintf(((wl_cli *)ctx)->err, "wfplearn promote: proposal %lld: missing: %s\n", (long long)id,
+          msg);
 }
 
 static void restore_missing(void *ctx, int64_t rule_id, const char *msg) {
-  wl_cli *cli = ctx;
-  fprintf(cli->err, "wfplearn promote: rule %lld: missing: %s (its filters stay as they are)\n",
+  fprintf(((wl_cli *)ctx)->err,
+          "wfplearn promote: rule %lld: missing: %s (its filters stay as they are)\n",
           (long long)rule_id, msg);
 }
 
-/* The covering rules' filters, put back where the engine lost them (after uninstall, say):
- * "already covered" must hold in the engine, not only in the store (issue 18, item 3). A
- * covering rule whose app is gone is named and left alone with --skip-missing. */
-static int promote_restore(wl_cli *cli, wl_engine *e, wl_store *s, const int64_t *ids,
-                           size_t n, int dry_run, int skip_missing) {
-  size_t added = 0;
-  if (!n || dry_run)
-    return WL_OK;
-  int rc = wl_rules_restore(e, s, ids, n, &added, skip_missing ? restore_missing : NULL, cli);
-  if (!rc && added)
-    fprintf(cli->out, "put back %zu missing filter%s of the covering rule%s\n", added,
-            added == 1 ? "" : "s", n == 1 ? "" : "s");
-  return rc;
-}
-
-/* Dry run: print; else add all in one transaction and print what was added. */
-static int promote_finish(wl_cli *cli, wl_engine *e, wl_store *s, wl_rule *rules,
-                          wl_rule_row *rows, size_t k, int dry_run) {
-  wl_apply_result res = {0};
-  int rc = wl_rules_sids(s, rules, k);
-  for (size_t i = 0; !rc && i < k; i++)
-    rc = wl_rule_to_row(&rules[i], &rows[i]);
-  if (rc || !k)
-    return rc;
-  if (dry_run) {
-    for (size_t i = 0; i < k; i++) {
-      print_rule(cli->out, "would add:", &rules[i], &rows[i]);
-      print_filters(cli->out, e, &rules[i]);
-    }
-    return WL_OK;
-  }
-  if ((rc = wl_rules_add(e, s, rules, rows, k, &res)) != WL_OK)
-    return rc;
-  for (size_t i = 0; i < k; i++) {
+/* The covering rules' filters put back (also when adding failed afterwards); then, when rc is
+ * WL_OK, what would be added with its filters (dry run) or what was added. */
+static void promote_print(wl_cli *cli, wl_engine *e, const wl_promote_report *r, int dry_run,
+                          int rc) {
+  if (r->put_back)
+    fprintf(cli->out, "put back %zu missing filter%s of the covering rule%s\n", r->put_back,
+            r->put_back == 1 ? "" : "s", r->covered == 1 ? "" : "s");
+  if (rc || !r->n_rules)
+    return;
+  for (size_t i = 0; i < r->n_rules; i++) {
     char what[48];
-    snprintf(what, sizeof what, "rule %lld:", (long long)rows[i].id);
-    print_rule(cli->out, what, &rules[i], &rows[i]);
+    if (dry_run) {
+      print_rule(cli->out, "would add:", &r->rules[i], &r->rows[i]);
+      print_filters(cli->out, e, &r->rules[i]);
+      continue;
+    }
+    snprintf(what, sizeof what, "rule %lld:", (long long)r->rows[i].id);
+    print_rule(cli->out, what, &r->rules[i], &r->rows[i]);
   }
-  fprintf(cli->out, "%zu rule%s added (%zu filters), %zu already present\n", res.added_rules,
-          res.added_rules == 1 ? "" : "s", res.added_filters + res.adopted_filters,
-          res.same_rules);
-  return WL_OK;
+  if (!dry_run)
+    fprintf(cli->out, "%zu rule%s added (%zu filters), %zu already present\n",
+            r->res.added_rules, r->res.added_rules == 1 ? "" : "s",
+            r->res.added_filters + r->res.adopted_filters, r->res.same_rules);
 }
 
 int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
@@ -352,34 +310,19 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   }
   wl_store *s = NULL;
   wl_engine *e = NULL;
-  wl_proposal *p = malloc(sizeof *p);
-  wl_rule *rules = calloc(a->n, sizeof *rules);
-  wl_rule_row *rows = calloc(a->n, sizeof *rows);
-  int64_t *covered = calloc(a->n, sizeof *covered);
-  size_t k = 0, nc = 0, nmissing = 0;
-  rc = (p && rules && rows && covered) ? wl_whitelist_need_store(cli->db_path)
-                            : wl_err(WL_E_NOMEM, "out of memory");
+  wl_promote_report r = {.on_covered = promote_covered, .on_missing = promote_missing,
+                         .on_missing_rule = restore_missing, .ctx = cli};
+  rc = wl_whitelist_need_store(cli->db_path);
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
-  for (size_t i = 0; !rc && i < a->n; i++) {
-    int64_t by = 0;
-    int missing = 0;
-    rc = promote_one(cli, e, s, a->ids[i], a->scope, p, &rules[k], &rows[k], &by, &missing);
-    k += !rc && !by && !missing;
-    nmissing += missing;
-    if (by)
-      covered[nc++] = by;
-  }
-  if (!rc && nmissing && !a->skip_missing) /* all or nothing, each missing app named above */
-    rc = wl_err(WL_E_NOTFOUND, "%zu proposal%s name apps no longer on disk (listed above): "
-                "nothing promoted (--skip-missing promotes the others)", nmissing,
-                nmissing == 1 ? "" : "s");
   if (!rc)
-    rc = promote_restore(cli, e, s, covered, nc, a->dry_run, a->skip_missing);
-  if (!rc)
-    rc = promote_finish(cli, e, s, rules, rows, k, a->dry_run);
+    rc = wl_promote(e, s, a->ids, a->n, a->scope,
+                    (a->dry_run ? WL_PROMOTE_DRY_RUN : 0) |
+                        (a->skip_missing ? WL_PROMOTE_SKIP_MISSING : 0), &r);
+  promote_print(cli, e, &r, a->dry_run, rc);
+  wl_promote_report_free(&r);
   wl_engine_close(e);
   wl_store_close(s);
-  free(a), free(p), free(rules), free(rows), free(covered);
+  free(a);
   return rc;
 }

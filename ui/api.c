@@ -151,52 +151,19 @@ static void get_timeline(wl_ui *u, const wl_http_req *req, FILE *f, wl_http_resp
 
 /* ---------------------------------------------------------------- POST */
 
-/* promote: what `wfplearn promote ID... [--scope S]` does (cli/cmd_review.c), all or none. */
+/* promote: what `wfplearn promote ID... [--scope S]` does (wl_promote), all or none. */
 static int promote_rules(wl_engine *e, wl_store *s, const api_body *b, FILE *f) {
-  wl_proposal *p = malloc(sizeof *p);
-  wl_rule *rules = calloc(b->n_ids, sizeof *rules);
-  wl_rule_row *rows = calloc(b->n_ids, sizeof *rows);
-  int64_t *covered = calloc(b->n_ids, sizeof *covered);
-  wl_apply_result res = {0};
-  size_t k = 0, same = 0, put_back = 0;
-  int rc = p && rules && rows && covered ? WL_OK : wl_err(WL_E_NOMEM, "out of memory");
-  for (size_t i = 0; !rc && i < b->n_ids; i++) {
-    rc = wl_proposal_get(s, b->ids[i], p);
-    if (rc == WL_E_EXISTS) { /* a rule already covers it: nothing new to add */
-      wl_err_clear();
-      covered[same++] = p->covered_by;
-      rc = WL_OK;
-      continue;
-    }
-    if (!rc)
-      rc = wl_proposal_rule(p, b->scope, &rules[k]);
-    if (!rc)
-      rc = wl_rule_resolve(e, NULL, &rules[k]);
-    if (!rc) {
-      wl_proposal_evidence_json(p, rows[k].evidence, sizeof rows[k].evidence);
-      wl_strlcpy(rows[k].origin, "promote", sizeof rows[k].origin);
-      k++;
-    }
-  }
-  /* "already covered" must hold in the engine too: put back the covering rules' lost filters
-   * (issue 18, item 3), as the CLI's promote does; an app no longer on disk fails it all */
-  if (!rc && same)
-    rc = wl_rules_restore(e, s, covered, same, &put_back, NULL, NULL);
-  if (!rc && k)
-    rc = wl_rules_sids(s, rules, k);
-  for (size_t i = 0; !rc && i < k; i++)
-    rc = wl_rule_to_row(&rules[i], &rows[i]);
-  if (!rc && k)
-    rc = wl_rules_add(e, s, rules, rows, k, &res);
+  wl_promote_report r = {0}; /* an app no longer on disk fails it all, with its name */
+  int rc = wl_promote(e, s, b->ids, b->n_ids, b->scope, 0, &r);
   if (!rc) {
     fprintf(f, "{\"added\":%zu,\"filters\":%zu,\"same\":%zu,\"put_back\":%zu,\"rules\":[",
-            res.added_rules, res.added_filters + res.adopted_filters, res.same_rules + same,
-            put_back);
-    for (size_t i = 0; i < k; i++)
-      fprintf(f, "%s%lld", i ? "," : "", (long long)rows[i].id);
+            r.res.added_rules, r.res.added_filters + r.res.adopted_filters,
+            r.res.same_rules + r.covered, r.put_back);
+    for (size_t i = 0; i < r.n_rules; i++)
+      fprintf(f, "%s%lld", i ? "," : "", (long long)r.rows[i].id);
     fputs("]}\n", f);
   }
-  free(p), free(rules), free(rows), free(covered);
+  wl_promote_report_free(&r);
   return rc;
 }
 

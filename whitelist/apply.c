@@ -1,5 +1,5 @@
 /* apply.c — changing the whitelist in the engine and the store together: add rules (promote,
- * import-policy) and revoke rules. (Verify and repair, which reconcile the two afterwards, are
+ * import-policy), promote proposals (wl_promote) and revoke rules. (Verify and repair, which reconcile the two afterwards, are
  * verify.c.)
  *
  * Order and failure cases (the invariant: the engine never holds a permit the store does not
@@ -27,6 +27,7 @@
 
 #include "common/wl_err.h"
 #include "whitelist/apply.h"
+#include "whitelist/proposal.h"
 #include "whitelist/whitelist_int.h"
 
 typedef struct ident_list {
@@ -374,4 +375,78 @@ int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n) {
 out:
   free(keys);
   return rc;
+}
+
+/* ---------------------------------------------------------------- promote */
+
+/* One proposal → rep->rules/rows[n_rules] (resolved), or counted as covered or missing. */
+static int promote_one(wl_engine *e, wl_store *s, int64_t id, int scope, wl_proposal *p,
+                       int64_t *covered, wl_promote_report *rep) {
+  wl_rule *r = &rep->rules[rep->n_rules];
+  wl_rule_row *row = &rep->rows[rep->n_rules];
+  int rc = wl_proposal_get(s, id, p);
+  if (rc == WL_E_EXISTS) {
+    if (rep->on_covered)
+      rep->on_covered(rep->ctx, id, wl_errmsg());
+    wl_err_clear();
+    covered[rep->covered++] = p->covered_by;
+    return WL_OK;
+  }
+  if (!rc)
+    rc = wl_proposal_rule(p, scope, r);
+  if (rc)
+    return rc;
+  rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
+  if (rc == WL_E_NOTFOUND && rep->on_missing) { /* no app id: the file is gone (or its volume) */
+    rep->on_missing(rep->ctx, id, wl_errmsg());
+    wl_err_clear();
+    rep->missing++;
+    return WL_OK;
+  }
+  if (rc)
+    return rc;
+  memset(row, 0, sizeof *row);
+  wl_proposal_evidence_json(p, row->evidence, sizeof row->evidence);
+  wl_strlcpy(row->origin, "promote", sizeof row->origin);
+  rep->n_rules++;
+  return WL_OK;
+}
+
+int wl_promote(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, int scope, int flags,
+               wl_promote_report *rep) {
+  int skip = flags & WL_PROMOTE_SKIP_MISSING, dry = flags & WL_PROMOTE_DRY_RUN;
+  rep->n_rules = rep->covered = rep->missing = rep->put_back = 0;
+  memset(&rep->res, 0, sizeof rep->res);
+  rep->rules = calloc(n ? n : 1, sizeof *rep->rules);
+  rep->rows = calloc(n ? n : 1, sizeof *rep->rows);
+  wl_proposal *p = malloc(sizeof *p);
+  int64_t *covered = calloc(n ? n : 1, sizeof *covered);
+  int rc = p && covered && rep->rules && rep->rows ? WL_OK : wl_err(WL_E_NOMEM, "promote");
+  for (size_t i = 0; !rc && i < n; i++)
+    rc = promote_one(e, s, ids[i], scope, p, covered, rep);
+  if (!rc && rep->missing && !skip) /* all or nothing, each missing app named already */
+    rc = wl_err(WL_E_NOTFOUND, "%zu proposal%s name apps no longer on disk (listed above): "
+                "nothing promoted (--skip-missing promotes the others)", rep->missing,
+                rep->missing == 1 ? "" : "s");
+  if (!rc && rep->covered && !dry)
+    rc = wl_rules_restore(e, s, covered, rep->covered, &rep->put_back,
+                          skip ? rep->on_missing_rule : NULL, rep->ctx);
+  if (!rc && rep->n_rules)
+    rc = wl_rules_sids(s, rep->rules, rep->n_rules);
+  for (size_t i = 0; !rc && i < rep->n_rules; i++)
+    rc = wl_rule_to_row(&rep->rules[i], &rep->rows[i]);
+  if (!rc && rep->n_rules && !dry)
+    rc = wl_rules_add(e, s, rep->rules, rep->rows, rep->n_rules, &rep->res);
+  free(p);
+  free(covered);
+  return rc;
+}
+
+void wl_promote_report_free(wl_promote_report *rep) {
+  if (!rep)
+    return;
+  free(rep->rules);
+  free(rep->rows);
+  rep->rules = NULL;
+  rep->rows = NULL;
 }

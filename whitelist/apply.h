@@ -110,6 +110,31 @@ int wl_rules_restore(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, si
 /* Remove rules by id with their filters (all or nothing; WL_E_NOTFOUND for an unknown id). */
 int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
 
+/* ---- promote: proposals → permit rules (the CLI's promote and the review page's Allow) ----
+ * Each proposal id is turned into a rule of `scope` (wl_proposal_rule; -1: its own choice) and
+ * resolved. A proposal a rule already covers adds nothing (on_covered gets wl_proposal_get's
+ * message), and that rule's filters are put back where the engine lost them
+ * (wl_rules_restore, issue 18 item 3). A proposal whose app has no app id here (not on disk):
+ * with on_missing NULL the call fails with that error; else each is named through on_missing
+ * and the call fails after the loop, nothing changed, unless WL_PROMOTE_SKIP_MISSING (the
+ * others are promoted; a covering rule whose app is gone is then named through
+ * on_missing_rule and left alone). The new rules go in with wl_rules_add, all or nothing.
+ * WL_PROMOTE_DRY_RUN: nothing is written (no restore either); rules/rows say what would be
+ * added. The report's rules/rows (n_rules) stay valid until wl_promote_report_free. */
+#define WL_PROMOTE_DRY_RUN 1
+#define WL_PROMOTE_SKIP_MISSING 2
+typedef struct wl_promote_report {
+  wl_missing_cb on_covered, on_missing, on_missing_rule; /* in: each may be NULL */
+  void *ctx;
+  wl_rule *rules;          /* out: the rules added (or that would be) */
+  wl_rule_row *rows;       /* out: their rows (ids when added) */
+  size_t n_rules, covered, missing, put_back;
+  wl_apply_result res;
+} wl_promote_report;
+int wl_promote(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, int scope, int flags,
+               wl_promote_report *rep);
+void wl_promote_report_free(wl_promote_report *rep); /* the out arrays; NULL-safe */
+
 /* ---- verify ---- */
 #define WL_VERIFY_MAX_ISSUES 256
 enum wl_issue_kind {
