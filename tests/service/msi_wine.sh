@@ -6,7 +6,8 @@
 #
 #   A  msiexec /i /qn: the service RUNNING; wine's fwpuclnt.dll is stubs, so it waits for the
 #      engine and `status` says so; the window (7 days) began; the Event Log source and the
-#      Start-menu entry are there, the install folder is in the system PATH (once, also after
+#      Start-menu entries are there ("wfplearn review" runs `wfplearn ui` elevated through
+#      PowerShell's Start-Process -Verb RunAs), the install folder is in the system PATH (once, also after
 #      installing the same MSI twice, which changes nothing).
 #   B  the fake fwpuclnt.dll (test setup: system32 + DllOverrides fwpuclnt=native): sc stop,
 #      sc start → the engine connected, the same window.
@@ -76,9 +77,17 @@ wl status | grep -qE "^window +active since .*\(6d 23h left\)" || fail "no 7-day
 w reg query 'HKLM\System\CurrentControlSet\Services\EventLog\Application\wfplearn' |
   grep -q EventMessageFile || fail "event source not registered"
 # all users' Start menu on Windows; wine's msi puts it in the user's even with ALLUSERS=1
-{ ls "$dc"/ProgramData/Microsoft/Windows/Start\ Menu/Programs/wfplearn/*.lnk \
+lnks() { ls "$dc"/ProgramData/Microsoft/Windows/Start\ Menu/Programs/wfplearn/*.lnk \
   "$dc"/users/*/AppData/Roaming/Microsoft/Windows/Start\ Menu/Programs/wfplearn/*.lnk \
-  2>/dev/null || true; } | grep -q "wfplearn status.lnk" || fail "no Start-menu entry"
+  2>/dev/null || true; }
+lnks | grep -q "wfplearn status.lnk" || fail "no Start-menu entry"
+# the review entry: `wfplearn ui` through PowerShell's Start-Process -Verb RunAs (UAC)
+review=$(lnks | grep "wfplearn review.lnk" | head -n 1)
+[ -n "$review" ] || fail "no Start-menu entry for the review page"
+rl=$(strings -a -el "$review"; strings -a "$review")
+grep -qi 'powershell.exe' <<<"$rl" || fail "review entry does not start powershell: $rl"
+grep -qF "Start-Process -Verb RunAs -FilePath '$W' -ArgumentList ui" \
+  <<<"$rl" || fail "review entry does not run wfplearn ui elevated: $rl"
 syspath() { w reg query 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' /v Path; }
 syspath | grep -qi 'C:\\Program Files\\wfplearn' || fail "install folder not in the system PATH"
 first=$(since)
