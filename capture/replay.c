@@ -122,6 +122,8 @@ static int parse_required(const wl_json *o, wl_event *ev) {
     return rc;
   if (!ts || wl_time_parse(ts, strlen(ts), &ev->ts) != WL_OK)
     return bad("ts", "missing, or not an RFC 3339 time");
+  if (wl_event_ts_too_new(ev->ts))
+    return bad("ts", "more than a day past this machine's clock");
   const char *t = get_str(o, "type", &rc);
   if (rc != WL_OK)
     return rc;

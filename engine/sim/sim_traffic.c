@@ -97,6 +97,8 @@ static int parse_fields(const wl_json *o, wl_attempt *a) {
   int rc = get_str(o, "ts", 1, &ts);
   if (rc == WL_OK && wl_time_parse(ts, strlen(ts), &a->ts))
     rc = field_err("ts", "not an RFC 3339 time", ts);
+  if (rc == WL_OK && wl_event_ts_too_new(a->ts)) /* event.h: WL_EVENT_FUTURE_TICKS */
+    rc = field_err("ts", "more than a day past this machine's clock", ts);
   if (rc == WL_OK && (rc = get_str(o, "app", 0, &app)) == WL_OK &&
       wl_strlcpy(a->app, app, sizeof a->app) >= sizeof a->app)
     rc = field_err("app", "longer than the path limit", NULL);

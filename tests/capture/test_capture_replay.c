@@ -268,6 +268,28 @@ static char *write_tmp(const char *text) {
   return path;
 }
 
+/* A record dated past the clock (issue 18: it would become the store's retention anchor) is
+ * malformed, with FILE:LINE; the records around it are read. */
+static void test_reader_future(void **state) {
+  (void)state;
+  char *path = write_tmp("{\"ts\":\"2026-01-01T00:00:01Z\",\"type\":\"allow\"}\n"
+                         "{\"ts\":\"9999-12-31T00:00:00Z\",\"type\":\"allow\"}\n"
+                         "{\"ts\":\"2026-01-01T00:00:03Z\",\"type\":\"allow\"}\n");
+  wl_replay_reader *r;
+  wl_event ev;
+  assert_int_equal(wl_replay_open(path, &r), WL_OK);
+  assert_int_equal(wl_replay_next(r, &ev), 1);
+  assert_int_equal(wl_replay_next(r, &ev), 1);
+  assert_int_equal(wl_replay_next(r, &ev), 0);
+  assert_int_equal(wl_replay_malformed(r), 1);
+  const char *msg[1];
+  assert_int_equal(wl_replay_errors(r, msg, 1), 1);
+  char want[1100];
+  snprintf(want, sizeof want, "%s:2: \"ts\": more than a day past this machine's clock", path);
+  assert_string_equal(msg[0], want);
+  wl_replay_close(r);
+}
+
 static void test_reader(void **state) {
   (void)state;
   size_t big = WL_REPLAY_LINE_MAX + 100;
@@ -323,7 +345,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_lines), cmocka_unit_test(test_bad_lines),
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_through_raw),
-      cmocka_unit_test(test_reader),
+      cmocka_unit_test(test_reader), cmocka_unit_test(test_reader_future),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
