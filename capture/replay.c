@@ -122,6 +122,8 @@ static int parse_required(const wl_json *o, wl_event *ev) {
     return rc;
   if (!ts || wl_time_parse(ts, strlen(ts), &ev->ts) != WL_OK)
     return bad("ts", "missing, or not an RFC 3339 time");
+  if (wl_event_ts_too_new(ev->ts))
+    return bad("ts", "more than a day past this machine's clock");
   const char *t = get_str(o, "type", &rc);
   if (rc != WL_OK)
     return rc;
@@ -420,34 +422,15 @@ static void note_malformed(wl_replay_reader *r, const char *why) {
              (unsigned long long)r->line, why);
 }
 
-/* One line into r->buf without its newline: its length (*eof at the end). A line longer than
- * the buffer is consumed to its end and reported as SIZE_MAX. */
-static size_t read_line(wl_replay_reader *r, int *eof) {
-  *eof = 0;
-  if (!fgets(r->buf, sizeof r->buf, r->f)) {
-    *eof = 1;
-    return 0;
-  }
-  size_t n = strlen(r->buf); /* a NUL inside the line shortens it: JSON then fails */
-  if (n > 0 && r->buf[n - 1] == '\n')
-    return n - 1;
-  if (n < sizeof r->buf - 1 || feof(r->f))
-    return n; /* last line without newline */
-  int ch;
-  while ((ch = fgetc(r->f)) != EOF && ch != '\n')
-    ;
-  return SIZE_MAX;
-}
-
 int wl_replay_next(wl_replay_reader *r, wl_event *ev) {
   for (;;) {
-    int eof;
-    size_t n = read_line(r, &eof);
-    if (eof)
+    size_t n = 0;
+    int got = wl_os_read_line(r->f, r->buf, sizeof r->buf, r->line + 1, &n);
+    if (got == WL_LINE_EOF)
       return ferror(r->f) ? wl_err(WL_E_IO, "%s: read error", r->name) : 0;
     r->line++;
-    if (n == SIZE_MAX) {
-      note_malformed(r, "line too long");
+    if (got != WL_LINE_OK) {
+      note_malformed(r, got == WL_LINE_LONG ? "line too long" : "a NUL byte in the line");
       continue;
     }
     int rc = wl_replay_parse_line(&r->arena, r->buf, n, ev);

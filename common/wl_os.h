@@ -91,6 +91,13 @@ void wl_os_lock_release(wl_os_lock *l); /* NULL-safe */
  * More than max bytes: WL_E_TOOBIG; WL_E_NOTFOUND. Opened so that a concurrent replace still
  * succeeds (FILE_SHARE_DELETE on Windows). */
 int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
+/* The one line reader (common/line_read.c): the next line of f into buf (cap >= 3 bytes),
+ * NUL-terminated, without its "\n" or "\r\n" (*len bytes); on line 1 (lineno) a UTF-8 byte
+ * order mark is skipped. Returns WL_LINE_OK, WL_LINE_EOF (nothing left, or a read error:
+ * ferror), WL_LINE_LONG (longer than cap - 2 bytes: consumed to its end) or WL_LINE_NUL (the
+ * line holds a NUL byte; consumed). Bounded; no allocation. */
+enum { WL_LINE_EOF = 0, WL_LINE_OK = 1, WL_LINE_LONG = 2, WL_LINE_NUL = 3 };
+int wl_os_read_line(FILE *f, char *buf, size_t cap, uint64_t lineno, size_t *len);
 /* The first n bytes (fewer when the file is shorter: *got). WL_E_NOTFOUND. */
 int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got);
 /* Write data to "path.tmp" and rename it over path atomically. */

@@ -58,6 +58,7 @@ typedef struct wl_engine_ops {
 struct wl_engine {
   const wl_engine_ops *ops;
   void *impl;
+  wl_subscription *failed; /* unsubscribes that failed: freed by wl_engine_close (engine.c) */
 };
 
 /* The impl of e when e is a handle of the backend whose table is ops, else NULL (the way a

@@ -16,6 +16,7 @@
 struct wl_subscription {
   wl_engine *e;
   void *impl;
+  wl_subscription *next; /* on e->failed */
 };
 
 #define CALL(e, op, ...)                                                                  \
@@ -91,7 +92,11 @@ int wl_engine_open(const char *spec, unsigned session_flags, wl_engine **out) {
 void wl_engine_close(wl_engine *e) {
   if (!e)
     return;
-  e->ops->close(e->impl);
+  e->ops->close(e->impl); /* ends the session's subscriptions: no callback runs after it */
+  for (wl_subscription *s = e->failed, *next; s; s = next) {
+    next = s->next;
+    free(s);
+  }
   free(e);
 }
 
@@ -129,8 +134,22 @@ int wl_engine_unsubscribe(wl_engine *e, wl_subscription *s) {
   if (s->e != e)
     return wl_err(WL_E_INVAL, "wl_engine_unsubscribe: subscription of another engine");
   int rc = CALL(e, unsubscribe, s->impl);
-  if (rc == WL_OK)
-    free(s); /* else still subscribed (engine.h) */
+  if (rc == WL_OK) {
+    wl_subscription **p = &e->failed; /* it may have failed before */
+    while (*p && *p != s)
+      p = &(*p)->next;
+    if (*p)
+      *p = s->next;
+    free(s);
+  } else { /* still subscribed (engine.h): freed at close unless a retry succeeds */
+    wl_subscription *f = e->failed;
+    while (f && f != s)
+      f = f->next;
+    if (!f) {
+      s->next = e->failed;
+      e->failed = s;
+    }
+  }
   return rc;
 }
 

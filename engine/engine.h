@@ -63,8 +63,7 @@ typedef int (*wl_net_event_cb)(void *ctx, const wl_raw_event *ev);
 int wl_engine_subscribe(wl_engine *e, wl_net_event_cb cb, void *ctx, wl_subscription **out);
 /* Waits for callbacks in flight. On failure (FwpmNetEventUnsubscribe0 refuses inside a
  * transaction, or BFE is gone) the subscription stays in place and s stays valid, since its
- * callback may still run: call again, or close the engine, which ends it (s itself is then
- * not freed: a few bytes, only after such a failure). */
+ * callback may still run: call again, or close the engine, which ends it and frees s. */
 int wl_engine_unsubscribe(wl_engine *e, wl_subscription *s);
 /* Which FwpmNetEventSubscribeN / FWPM_NET_EVENTn is in use (0..5; the sim says 5). */
 int wl_engine_event_version(const wl_engine *e);

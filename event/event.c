@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_text.h"
 
 void wl_event_clear(wl_event *ev) { memset(ev, 0, sizeof *ev); }
 
@@ -63,3 +64,5 @@ int wl_event_is_connection(const wl_event *ev) {
     return 1;
   }
 }
+
+int wl_event_ts_too_new(uint64_t ts) { return ts > wl_time_now() + WL_EVENT_FUTURE_TICKS; }

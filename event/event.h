@@ -174,6 +174,13 @@ void wl_event_clear(wl_event *ev);
  * "in"/"out"/"?" and back. Parsers return WL_E_PARSE for unknown text. */
 const char *wl_event_type_name(int type);
 const char *wl_dir_name(int dir);
+/* An event dated more than this past the wall clock is not believed: every source refuses it
+ * (replay and traffic files and importers count it as malformed with FILE:LINE, the store skips
+ * it and counts it in meta "future"), because one record dated 9999 would otherwise become the
+ * retention anchor and prune the week (issue 18). Clock skew between machines stays inside it. */
+#define WL_EVENT_FUTURE_TICKS (24ull * 3600ull * 10000000ull)
+/* 1 when ts is beyond wl_time_now() + WL_EVENT_FUTURE_TICKS. */
+int wl_event_ts_too_new(uint64_t ts);
 int wl_event_type_parse(const char *s, int *type);
 int wl_dir_parse(const char *s, int *dir);
 /* 0 for an allow event (classify or capability) at a layer that does not authorise a new

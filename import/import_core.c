@@ -110,12 +110,8 @@ void imp_unsupported(imp_ctx *c) {
 
 uint64_t imp_begin_record(imp_ctx *c) { return ++c->st->read; }
 
-/* More than this past the wall clock is malformed (the store would not keep it either: store
- * WL_STORE_FUTURE_TICKS); one record dated 9999 used to become the retention anchor. */
-#define IMP_FUTURE_TICKS (24ull * 3600 * 10000000)
-
 int imp_deliver(imp_ctx *c) {
-  if (c->rec.ev.ts > wl_time_now() + IMP_FUTURE_TICKS) {
+  if (wl_event_ts_too_new(c->rec.ev.ts)) { /* event.h: WL_EVENT_FUTURE_TICKS */
     char t[WL_TIME_STR_MAX];
     wl_time_format(c->rec.ev.ts, t);
     imp_malformed(c, c->rec.line, "time %s is more than a day past this machine's clock: "

@@ -28,10 +28,9 @@
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
 #define WL_STORE_RETAIN_TICKS (7ull * WL_STORE_DAY_TICKS)
-/* Events dated more than this past the wall clock are not stored (counted in meta "future"
- * and as skipped): one record dated 9999 would otherwise become the retention anchor and prune
- * every older raw event. Clock skew between machines stays well inside it. */
-#define WL_STORE_FUTURE_TICKS WL_STORE_DAY_TICKS
+/* Events dated past this are not stored (counted in meta "future" and as skipped): see
+ * event.h WL_EVENT_FUTURE_TICKS. */
+#define WL_STORE_FUTURE_TICKS WL_EVENT_FUTURE_TICKS
 #define WL_STORE_RETAIN_BYTES (1ull << 30)
 #define WL_STORE_BUSY_MS 5000u
 #define WL_STORE_APP_ID 0x77666c6e /* PRAGMA application_id: "wfln" */

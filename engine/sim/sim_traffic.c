@@ -97,6 +97,8 @@ static int parse_fields(const wl_json *o, wl_attempt *a) {
   int rc = get_str(o, "ts", 1, &ts);
   if (rc == WL_OK && wl_time_parse(ts, strlen(ts), &a->ts))
     rc = field_err("ts", "not an RFC 3339 time", ts);
+  if (rc == WL_OK && wl_event_ts_too_new(a->ts)) /* event.h: WL_EVENT_FUTURE_TICKS */
+    rc = field_err("ts", "more than a day past this machine's clock", ts);
   if (rc == WL_OK && (rc = get_str(o, "app", 0, &app)) == WL_OK &&
       wl_strlcpy(a->app, app, sizeof a->app) >= sizeof a->app)
     rc = field_err("app", "longer than the path limit", NULL);
@@ -177,25 +179,6 @@ static void keep_error(wl_sim_stats *st, const char *path, uint64_t line, const 
              (unsigned long long)line, msg);
 }
 
-/* Read one line into buf (without the newline). 0 at EOF, 1 a line, 2 a line too long. */
-static int read_line(FILE *f, char *buf, size_t cap, size_t *len) {
-  if (!fgets(buf, (int)cap, f))
-    return 0;
-  *len = strlen(buf);
-  if (*len && buf[*len - 1] == '\n') {
-    buf[--*len] = '\0';
-    if (*len && buf[*len - 1] == '\r')
-      buf[--*len] = '\0';
-    return 1;
-  }
-  if (feof(f))
-    return 1;
-  int c;
-  while ((c = fgetc(f)) != EOF && c != '\n') {
-  }
-  return 2;
-}
-
 static int run_line(void *impl, wl_sim_classify_fn classify, wl_json_arena *arena,
                     const char *buf, size_t len, pace *p, atomic_int *stop, wl_sim_stats *st,
                     const char *path) {
@@ -241,10 +224,12 @@ int wl_sim_traffic_run(void *impl, wl_sim_classify_fn classify, const char *path
   int rc = (buf = malloc(TRAFFIC_LINE_MAX + 2)) ? WL_OK : wl_err(WL_E_NOMEM, "%s: no memory", path);
   size_t len = 0;
   for (int r; rc == WL_OK && !atomic_load(stop) &&
-              (r = read_line(f, buf, TRAFFIC_LINE_MAX + 2, &len)) != 0;) {
+              (r = wl_os_read_line(f, buf, TRAFFIC_LINE_MAX + 2, st->lines + 1, &len)) !=
+                  WL_LINE_EOF;) {
     st->lines++;
-    if (r == 2)
-      keep_error(st, path, st->lines, "line longer than 64 KiB");
+    if (r != WL_LINE_OK)
+      keep_error(st, path, st->lines,
+                 r == WL_LINE_LONG ? "line longer than 64 KiB" : "a NUL byte in the line");
     else if (len && buf[0] != '#' && strspn(buf, " \t") != len)
       rc = run_line(impl, classify, &arena, buf, len, &p, stop, st, path);
   }

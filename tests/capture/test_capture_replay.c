@@ -268,6 +268,58 @@ static char *write_tmp(const char *text) {
   return path;
 }
 
+/* A record dated past the clock (issue 18: it would become the store's retention anchor) is
+ * malformed, with FILE:LINE; the records around it are read. */
+static void test_reader_future(void **state) {
+  (void)state;
+  char *path = write_tmp("{\"ts\":\"2026-01-01T00:00:01Z\",\"type\":\"allow\"}\n"
+                         "{\"ts\":\"9999-12-31T00:00:00Z\",\"type\":\"allow\"}\n"
+                         "{\"ts\":\"2026-01-01T00:00:03Z\",\"type\":\"allow\"}\n");
+  wl_replay_reader *r;
+  wl_event ev;
+  assert_int_equal(wl_replay_open(path, &r), WL_OK);
+  assert_int_equal(wl_replay_next(r, &ev), 1);
+  assert_int_equal(wl_replay_next(r, &ev), 1);
+  assert_int_equal(wl_replay_next(r, &ev), 0);
+  assert_int_equal(wl_replay_malformed(r), 1);
+  const char *msg[1];
+  assert_int_equal(wl_replay_errors(r, msg, 1), 1);
+  char want[1100];
+  snprintf(want, sizeof want, "%s:2: \"ts\": more than a day past this machine's clock", path);
+  assert_string_equal(msg[0], want);
+  wl_replay_close(r);
+}
+
+/* Issue 18 (Low): a UTF-8 byte order mark on line 1 is an editor's, not an error; a line holding
+ * a NUL byte is reported as such (it was "line too long" in the traffic reader), and the lines
+ * after it are read. */
+static void test_reader_bom_and_nul(void **state) {
+  (void)state;
+  static const char text[] = "\xEF\xBB\xBF{\"ts\":\"2026-01-01T00:00:01Z\",\"type\":\"allow\"}\n"
+                             "{\"ts\":\"2026-01-01T00:00:02Z\",\"ty\0pe\":\"allow\"}\r\n"
+                             "{\"ts\":\"2026-01-01T00:00:03Z\",\"type\":\"allow\"}\n";
+  char path[1024];
+  wl_test_path(path, sizeof path, "wl_replay_bom.jsonl");
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+  fclose(f);
+  wl_replay_reader *r;
+  wl_event ev;
+  assert_int_equal(wl_replay_open(path, &r), WL_OK);
+  assert_int_equal(wl_replay_next(r, &ev), 1);
+  assert_int_equal(wl_replay_next(r, &ev), 1);
+  assert_int_equal(wl_replay_next(r, &ev), 0);
+  assert_int_equal(wl_replay_lines(r), 3);
+  assert_int_equal(wl_replay_malformed(r), 1);
+  const char *msg[1];
+  assert_int_equal(wl_replay_errors(r, msg, 1), 1);
+  char want[1100];
+  snprintf(want, sizeof want, "%s:2: a NUL byte in the line", path);
+  assert_string_equal(msg[0], want);
+  wl_replay_close(r);
+}
+
 static void test_reader(void **state) {
   (void)state;
   size_t big = WL_REPLAY_LINE_MAX + 100;
@@ -323,7 +375,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_lines), cmocka_unit_test(test_bad_lines),
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_through_raw),
-      cmocka_unit_test(test_reader),
+      cmocka_unit_test(test_reader), cmocka_unit_test(test_reader_future),
+      cmocka_unit_test(test_reader_bom_and_nul),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

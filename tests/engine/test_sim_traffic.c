@@ -218,6 +218,52 @@ static void test_malformed_bounded(void **st) {
   wl_engine_close(e);
 }
 
+/* A line dated past the clock (issue 18: it would become the store's retention anchor) is
+ * malformed, with FILE:LINE; the lines around it are classified. */
+static void test_future_line_malformed(void **st) {
+  (void)st;
+  write_file(LINE("01", "out", "192.168.1.23:50000", "1.2.3.4:443")
+             "{\"ts\":\"9999-12-31T00:00:00Z\",\"app\":\"C:\\\\x.exe\",\"dir\":\"out\","
+             "\"proto\":6,\"local\":\"192.168.1.23:50001\",\"remote\":\"1.2.3.4:443\"}\n"
+             LINE("03", "out", "192.168.1.23:50002", "1.2.3.4:443"));
+  wl_engine *e = NULL;
+  wl_sim_stats s;
+  assert_int_equal(wl_engine_open(g_spec, 0, &e), WL_OK);
+  assert_int_equal(wl_sim_run_traffic(e, g_traffic, 0, &s), WL_OK);
+  assert_int_equal(s.attempts, 2);
+  assert_int_equal(s.malformed, 1);
+  char where[600];
+  snprintf(where, sizeof where, "%s:2: field 'ts'", g_traffic);
+  if (!strstr(s.errors[0], where) || !strstr(s.errors[0], "past this machine's clock"))
+    fail_msg("%s", s.errors[0]);
+  wl_engine_close(e);
+}
+
+/* Issue 18 (Low): a UTF-8 byte order mark on line 1 is skipped; a NUL byte in a line is said
+ * as such, not as "line longer than 64 KiB". */
+static void test_bom_and_nul(void **st) {
+  (void)st;
+  static const char text[] = "\xEF\xBB\xBF" LINE("01", "out", "192.168.1.23:50000", "1.2.3.4:443")
+      "{\"ts\":\"2026-11-16T08:00:02Z\",\"a\0pp\":1}\n"
+      LINE("03", "out", "192.168.1.23:50002", "1.2.3.4:443");
+  FILE *f = fopen(g_traffic, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+  fclose(f);
+  wl_engine *e = NULL;
+  wl_sim_stats s;
+  assert_int_equal(wl_engine_open(g_spec, 0, &e), WL_OK);
+  assert_int_equal(wl_sim_run_traffic(e, g_traffic, 0, &s), WL_OK);
+  assert_int_equal(s.lines, 3);
+  assert_int_equal(s.attempts, 2);
+  assert_int_equal(s.malformed, 1);
+  char where[600];
+  snprintf(where, sizeof where, "%s:2: a NUL byte in the line", g_traffic);
+  if (!strstr(s.errors[0], where))
+    fail_msg("%s", s.errors[0]);
+  wl_engine_close(e);
+}
+
 typedef struct stop_ctx {
   wl_engine *e;
   atomic_int done;
@@ -266,6 +312,8 @@ int main(void) {
       cmocka_unit_test(test_parse_errors),
       cmocka_unit_test_setup_teardown(test_run_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_bounded, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_future_line_malformed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bom_and_nul, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stop_scaled_run, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
