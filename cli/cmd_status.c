@@ -29,7 +29,8 @@ static void usage(FILE *f) {
           "           or null), db_bytes, first_seen, last_seen,\n"
           "           sublayers (name -> weight or null: ours and Windows Firewall's), window\n"
           "           (state, since, until, ended, left_s, events_per_day, summary; null when\n"
-          "           none), service_state, engine_state (null when the service never ran)\n"
+          "           none), service_state, engine_state, service_repair (what its verify\n"
+          "           --repair at start did; null when the service never ran)\n"
           "  --check  also verify the file (SQLite quick_check); a damaged store is an error\n"
           "\n"
           "example:\n"
@@ -45,6 +46,8 @@ static void print_window(FILE *f, const status *x) {
     fprintf(f, "rate      %llu events/day over the window\n", wl_status_per_day(x, now));
   if (x->service[0])
     fprintf(f, "service   %s\nengine    %s\n", x->service, x->engine[0] ? x->engine : "-");
+  if (x->repair[0])
+    fprintf(f, "repair    %s\n", x->repair);
 }
 
 static void human_size(uint64_t b, char *out, size_t cap) {

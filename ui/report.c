@@ -31,6 +31,7 @@ static void load_service(wl_store *s, wl_status *x) {
   meta_or(s, WL_META_SERVICE_STATE, x->service, sizeof x->service, "");
   meta_or(s, WL_META_SERVICE_ENGINE, x->engine, sizeof x->engine, "");
   meta_or(s, WL_META_SERVICE_EVENT, x->event, sizeof x->event, "");
+  meta_or(s, WL_META_SERVICE_REPAIR, x->repair, sizeof x->repair, "");
 }
 
 int wl_status_load(const char *path, int check, wl_status *x) {
@@ -130,6 +131,8 @@ static void json_window(FILE *f, const wl_status *x) {
   wl_json_write_string(f, x->service[0] ? x->service : NULL);
   fputs(",\"engine_state\":", f);
   wl_json_write_string(f, x->engine[0] ? x->engine : NULL);
+  fputs(",\"service_repair\":", f);
+  wl_json_write_string(f, x->repair[0] ? x->repair : NULL);
 }
 
 void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *e) {

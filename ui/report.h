@@ -26,6 +26,7 @@ typedef struct wl_status {
   wl_store_stats st;
   wl_window window;                           /* the learning window (learn --for, service) */
   char service[128], engine[512], event[512]; /* WL_META_SERVICE_*: "" when it never ran */
+  char repair[512]; /* WL_META_SERVICE_REPAIR: what the service's verify --repair at start did */
 } wl_status;
 
 /* Load the status of the store at path; a missing or never-written store is reported as empty
