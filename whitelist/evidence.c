@@ -113,6 +113,8 @@ void wl_evidence_add(wl_evidence *evd, const wl_flow *f) {
   add_proto(evd, f->proto);
   add_port(evd, port);
   if (f->ip_version == 4 || f->ip_version == 6) {
+    if (!wl_addr_is_local(f->ip_version, f->remote_addr))
+      evd->public_flows++;
     add_addr(evd, f, port);
     add_prefix(evd, f);
   }
@@ -129,6 +131,28 @@ static uint32_t port_runs(const wl_evidence *evd) {
   return runs;
 }
 
+static int v4_local(const uint8_t *a) {
+  return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 || /* 224/4 and 240/4 */
+         (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+         (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254);
+}
+
+int wl_addr_is_local(int ip_version, const uint8_t addr[16]) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const uint8_t zero[15] = {0};
+  if (ip_version == 4)
+    return v4_local(addr);
+  if (ip_version != 6)
+    return 0;
+  if (!memcmp(addr, mapped, 12))
+    return v4_local(addr + 12);
+  if (!memcmp(addr, zero, 15) && addr[15] <= 1) /* :: and ::1 */
+    return 1;
+  return (addr[0] & 0xfe) == 0xfc ||                          /* fc00::/7 ULA */
+         (addr[0] == 0xfe && (addr[1] & 0x80) == 0x80) ||     /* fe80::/10, fec0::/10 */
+         addr[0] == 0xff;                                     /* multicast */
+}
+
 wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app) {
   wl_scope_choice c = {WL_SCOPE_APP, 0, 1};
   uint32_t runs = evd->ports_overflow ? UINT32_MAX : port_runs(evd);
@@ -136,16 +160,17 @@ wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app) {
   int few_hosts = !evd->addrs_overflow && evd->n_addrs > 0 && evd->n_addrs <= WL_SCOPE_FEW_HOSTS;
   int few_prefixes = !evd->prefixes_overflow && evd->n_prefixes > 0 &&
                      evd->n_prefixes <= WL_SCOPE_FEW_PREFIXES;
+  int all_local = evd->public_flows == 0;
   if (dir == WL_DIR_IN) {
     if (have_ports && runs <= WL_SCOPE_IN_PORT_RUNS)
       c.scope = WL_SCOPE_PORT;
-  } else if (few_hosts) {
+  } else if (all_local && few_hosts) {
     c.scope = WL_SCOPE_REMOTE;
-  } else if (have_ports && runs <= WL_SCOPE_FEW_PORT_RUNS) {
-    c.scope = WL_SCOPE_PORT;
-  } else if (few_prefixes) {
+  } else if (all_local && few_prefixes) {
     c.scope = WL_SCOPE_REMOTE;
     c.use_prefixes = 1;
+  } else if (have_ports && runs <= WL_SCOPE_FEW_PORT_RUNS) {
+    c.scope = WL_SCOPE_PORT;
   }
   if (c.scope != WL_SCOPE_APP || !no_app)
     return c;

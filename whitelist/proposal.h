@@ -51,6 +51,7 @@ typedef struct wl_evidence {
   uint32_t n_addrs;
   wl_evidence_addr addrs[WL_EVIDENCE_MAX_ADDRS];
   int addrs_overflow;
+  uint64_t public_flows;                 /* flows to an internet address (wl_addr_is_local 0) */
   uint32_t n_prefixes;
   wl_prefix prefixes[WL_EVIDENCE_MAX_PREFIXES];
   int prefixes_overflow;
@@ -75,16 +76,28 @@ typedef struct wl_scope_choice {
   int narrowable;    /* 0 when nothing narrows the evidence (scope is then APP) */
 } wl_scope_choice;
 
-/* The proposed scope from the evidence, in this order:
+/* Whether an address is one that does not rot: it names the same machine next week because no
+ * CDN, DNS rotation or cloud move can hand it to another one. v4: 0/8 "this network", 10/8,
+ * 172.16/12, 192.168/16 (RFC 1918), 100.64/10 (CGNAT / overlay VPNs), 127/8, 169.254/16,
+ * 224/4 multicast, 255.255.255.255; v6: ::, ::1, fc00::/7 (ULA), fe80::/10, fec0::/10,
+ * ff00::/8, and ::ffff:a.b.c.d by its v4 address. Everything else is "public". Pure. */
+int wl_addr_is_local(int ip_version, const uint8_t addr[16]);
+
+/* The proposed scope from the evidence (docs/cli.md, "How review picks a scope"). Public
+ * addresses are never pinned by default: an updater's CDN answers from other addresses next
+ * week, so a rule bound to this week's addresses would break it (issue 15). In this order:
  *   inbound:  the local ports it listened on when they form at most WL_SCOPE_IN_PORT_RUNS
  *             runs; else app;
- *   outbound: at most WL_SCOPE_FEW_HOSTS remote addresses → remote (exact addresses);
- *             else at most WL_SCOPE_FEW_PORT_RUNS port runs → port;
+ *   outbound, every remote local (wl_addr_is_local):
+ *             at most WL_SCOPE_FEW_HOSTS addresses → remote (exact addresses);
  *             else at most WL_SCOPE_FEW_PREFIXES prefixes → remote (prefixes);
- *             else app.
+ *             else at most WL_SCOPE_FEW_PORT_RUNS port runs → port; else app;
+ *   outbound, any public remote:
+ *             at most WL_SCOPE_FEW_PORT_RUNS port runs → port; else app.
+ *   (`promote --scope remote` still pins the addresses when the user asks.)
  *   no app (System, dropped packets without one): "app" would mean "anything", so the
- *   narrowest of port / remote prefixes that fits a rule is used instead, narrowable = 0 when
- *   none does (promote then refuses). Pure. */
+ *   narrowest of port / remote addresses / prefixes that fits a rule is used instead, public or
+ *   not, narrowable = 0 when none does (promote then refuses). Pure. */
 wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app);
 
 /* ---- risk flags ----
