@@ -6,6 +6,7 @@
  * needs to know. The scope choice is a pure function of the evidence so it can be tested from a
  * table (tests/whitelist/test_wl_scope.c).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/wl_err.h"
@@ -188,6 +189,33 @@ wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app) {
   return c;
 }
 
+/* ---------------------------------------------------------------- stability */
+
+uint64_t wl_stability_cut(uint64_t first, uint64_t last) {
+  const uint64_t day = 86400ull * 10000000ull; /* event times are 100 ns ticks */
+  if (last <= first || last - first < WL_STABILITY_MIN_WINDOW)
+    return 0;
+  return last - first >= 5 * day ? last - day : last - (last - first) / 5;
+}
+
+const char *wl_stability_reason_name(uint32_t bit) {
+  switch (bit) {
+  case WL_STABILITY_NEW_HOSTS: return "new hosts";
+  case WL_STABILITY_NEW_PORTS: return "new ports";
+  case WL_STABILITY_NEW_PATH: return "new path";
+  case WL_STABILITY_NEW_PROTO: return "new protocol";
+  default: return "?";
+  }
+}
+
+void wl_stability_why_text(uint32_t why, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (uint32_t bit = 1; bit <= WL_STABILITY_LAST && n < cap; bit <<= 1)
+    if (why & bit)
+      n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", wl_stability_reason_name(bit));
+}
+
 /* ---------------------------------------------------------------- flags */
 
 static int path_has(const char *path, const char *needle) {
@@ -219,6 +247,7 @@ const char *wl_proposal_flag_name(uint32_t flag) {
   case WL_PROPOSAL_FLAG_SVCHOST: return "svchost";
   case WL_PROPOSAL_FLAG_TRUNCATED: return "truncated-path";
   case WL_PROPOSAL_FLAG_UNMAPPED: return "unmapped";
+  case WL_PROPOSAL_FLAG_UNSTABLE: return "unstable";
   default: return "?";
   }
 }
@@ -238,6 +267,9 @@ const char *wl_proposal_flag_note(uint32_t flag) {
   case WL_PROPOSAL_FLAG_UNMAPPED:
     return "its NT device has no drive letter in this session (a user's mapped or SUBST drive, "
            "a volume without a letter): no app id can be derived, so it cannot be promoted";
+  case WL_PROPOSAL_FLAG_UNSTABLE:
+    return "a rule learned from the earlier part of the window would have blocked more than a "
+           "tenth of the latest traffic: it may not hold next week";
   default: return "";
   }
 }
