@@ -124,9 +124,19 @@ static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r
               (unsigned long long)p->evidence.filters[i].count);
     wl_err_clear();
   }
+  char why[96];
+  wl_stability_why_text(p->unstable_why, why, sizeof why);
+  if (p->stability >= 0)
+    fprintf(f, "     stability %.2f%s%s%s\n", p->stability, why[0] ? " (missed: " : "", why,
+            why[0] ? ")" : "");
+  else
+    fputs("     stability unknown (too little data)\n", f);
   for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
     if (p->flags & bit)
-      fprintf(f, "     ! %s: %s\n", wl_proposal_flag_name(bit), wl_proposal_flag_note(bit));
+      fprintf(f, "     ! %s: %s%s%s%s\n", wl_proposal_flag_name(bit), wl_proposal_flag_note(bit),
+              bit == WL_PROPOSAL_FLAG_UNSTABLE && why[0] ? " (" : "",
+              bit == WL_PROPOSAL_FLAG_UNSTABLE ? why : "",
+              bit == WL_PROPOSAL_FLAG_UNSTABLE && why[0] ? ")" : "");
 }
 
 int wl_cmd_review(wl_cli *cli, int argc, char **argv) {

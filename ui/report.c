@@ -219,6 +219,16 @@ void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) 
           "\"flags\":",
           (unsigned long long)p->evidence.allowed, (unsigned long long)p->evidence.blocked, t1, t2);
   json_flags(f, p->flags);
+  if (p->stability >= 0)
+    fprintf(f, ",\"stability\":%.3f,\"unstable_why\":[", p->stability);
+  else
+    fputs(",\"stability\":null,\"unstable_why\":[", f);
+  for (uint32_t bit = 1, first = 1; bit <= WL_STABILITY_LAST; bit <<= 1)
+    if (p->unstable_why & bit) {
+      fprintf(f, "%s\"%s\"", first ? "" : ",", wl_stability_reason_name(bit));
+      first = 0;
+    }
+  fputc(']', f);
   fprintf(f,
           ",\"flows\":%llu,\"remote_count\":%u,\"remotes_more\":%s,\"promotable\":%s,"
           "\"blocked_by\":",

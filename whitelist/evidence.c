@@ -6,6 +6,7 @@
  * needs to know. The scope choice is a pure function of the evidence so it can be tested from a
  * table (tests/whitelist/test_wl_scope.c).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/wl_err.h"
@@ -113,6 +114,8 @@ void wl_evidence_add(wl_evidence *evd, const wl_flow *f) {
   add_proto(evd, f->proto);
   add_port(evd, port);
   if (f->ip_version == 4 || f->ip_version == 6) {
+    if (!wl_addr_is_local(f->ip_version, f->remote_addr))
+      evd->public_flows++;
     add_addr(evd, f, port);
     add_prefix(evd, f);
   }
@@ -129,6 +132,28 @@ static uint32_t port_runs(const wl_evidence *evd) {
   return runs;
 }
 
+static int v4_local(const uint8_t *a) {
+  return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 || /* 224/4 and 240/4 */
+         (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+         (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254);
+}
+
+int wl_addr_is_local(int ip_version, const uint8_t addr[16]) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const uint8_t zero[15] = {0};
+  if (ip_version == 4)
+    return v4_local(addr);
+  if (ip_version != 6)
+    return 0;
+  if (!memcmp(addr, mapped, 12))
+    return v4_local(addr + 12);
+  if (!memcmp(addr, zero, 15) && addr[15] <= 1) /* :: and ::1 */
+    return 1;
+  return (addr[0] & 0xfe) == 0xfc ||                          /* fc00::/7 ULA */
+         (addr[0] == 0xfe && (addr[1] & 0x80) == 0x80) ||     /* fe80::/10, fec0::/10 */
+         addr[0] == 0xff;                                     /* multicast */
+}
+
 wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app) {
   wl_scope_choice c = {WL_SCOPE_APP, 0, 1};
   uint32_t runs = evd->ports_overflow ? UINT32_MAX : port_runs(evd);
@@ -136,16 +161,17 @@ wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app) {
   int few_hosts = !evd->addrs_overflow && evd->n_addrs > 0 && evd->n_addrs <= WL_SCOPE_FEW_HOSTS;
   int few_prefixes = !evd->prefixes_overflow && evd->n_prefixes > 0 &&
                      evd->n_prefixes <= WL_SCOPE_FEW_PREFIXES;
+  int all_local = evd->public_flows == 0;
   if (dir == WL_DIR_IN) {
     if (have_ports && runs <= WL_SCOPE_IN_PORT_RUNS)
       c.scope = WL_SCOPE_PORT;
-  } else if (few_hosts) {
+  } else if (all_local && few_hosts) {
     c.scope = WL_SCOPE_REMOTE;
-  } else if (have_ports && runs <= WL_SCOPE_FEW_PORT_RUNS) {
-    c.scope = WL_SCOPE_PORT;
-  } else if (few_prefixes) {
+  } else if (all_local && few_prefixes) {
     c.scope = WL_SCOPE_REMOTE;
     c.use_prefixes = 1;
+  } else if (have_ports && runs <= WL_SCOPE_FEW_PORT_RUNS) {
+    c.scope = WL_SCOPE_PORT;
   }
   if (c.scope != WL_SCOPE_APP || !no_app)
     return c;
@@ -161,6 +187,33 @@ wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app) {
     c.narrowable = 0;
   }
   return c;
+}
+
+/* ---------------------------------------------------------------- stability */
+
+uint64_t wl_stability_cut(uint64_t first, uint64_t last) {
+  const uint64_t day = 86400ull * 10000000ull; /* event times are 100 ns ticks */
+  if (last <= first || last - first < WL_STABILITY_MIN_WINDOW)
+    return 0;
+  return last - first >= 5 * day ? last - day : last - (last - first) / 5;
+}
+
+const char *wl_stability_reason_name(uint32_t bit) {
+  switch (bit) {
+  case WL_STABILITY_NEW_HOSTS: return "new hosts";
+  case WL_STABILITY_NEW_PORTS: return "new ports";
+  case WL_STABILITY_NEW_PATH: return "new path";
+  case WL_STABILITY_NEW_PROTO: return "new protocol";
+  default: return "?";
+  }
+}
+
+void wl_stability_why_text(uint32_t why, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (uint32_t bit = 1; bit <= WL_STABILITY_LAST && n < cap; bit <<= 1)
+    if (why & bit)
+      n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", wl_stability_reason_name(bit));
 }
 
 /* ---------------------------------------------------------------- flags */
@@ -194,6 +247,7 @@ const char *wl_proposal_flag_name(uint32_t flag) {
   case WL_PROPOSAL_FLAG_SVCHOST: return "svchost";
   case WL_PROPOSAL_FLAG_TRUNCATED: return "truncated-path";
   case WL_PROPOSAL_FLAG_UNMAPPED: return "unmapped";
+  case WL_PROPOSAL_FLAG_UNSTABLE: return "unstable";
   default: return "?";
   }
 }
@@ -213,6 +267,9 @@ const char *wl_proposal_flag_note(uint32_t flag) {
   case WL_PROPOSAL_FLAG_UNMAPPED:
     return "its NT device has no drive letter in this session (a user's mapped or SUBST drive, "
            "a volume without a letter): no app id can be derived, so it cannot be promoted";
+  case WL_PROPOSAL_FLAG_UNSTABLE:
+    return "a rule learned from the earlier part of the window would have blocked more than a "
+           "tenth of the latest traffic: it may not hold next week";
   default: return "";
   }
 }

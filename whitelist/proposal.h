@@ -51,6 +51,7 @@ typedef struct wl_evidence {
   uint32_t n_addrs;
   wl_evidence_addr addrs[WL_EVIDENCE_MAX_ADDRS];
   int addrs_overflow;
+  uint64_t public_flows;                 /* flows to an internet address (wl_addr_is_local 0) */
   uint32_t n_prefixes;
   wl_prefix prefixes[WL_EVIDENCE_MAX_PREFIXES];
   int prefixes_overflow;
@@ -75,16 +76,28 @@ typedef struct wl_scope_choice {
   int narrowable;    /* 0 when nothing narrows the evidence (scope is then APP) */
 } wl_scope_choice;
 
-/* The proposed scope from the evidence, in this order:
+/* Whether an address is one that does not rot: it names the same machine next week because no
+ * CDN, DNS rotation or cloud move can hand it to another one. v4: 0/8 "this network", 10/8,
+ * 172.16/12, 192.168/16 (RFC 1918), 100.64/10 (CGNAT / overlay VPNs), 127/8, 169.254/16,
+ * 224/4 multicast, 255.255.255.255; v6: ::, ::1, fc00::/7 (ULA), fe80::/10, fec0::/10,
+ * ff00::/8, and ::ffff:a.b.c.d by its v4 address. Everything else is "public". Pure. */
+int wl_addr_is_local(int ip_version, const uint8_t addr[16]);
+
+/* The proposed scope from the evidence (docs/cli.md, "How review picks a scope"). Public
+ * addresses are never pinned by default: an updater's CDN answers from other addresses next
+ * week, so a rule bound to this week's addresses would break it (issue 15). In this order:
  *   inbound:  the local ports it listened on when they form at most WL_SCOPE_IN_PORT_RUNS
  *             runs; else app;
- *   outbound: at most WL_SCOPE_FEW_HOSTS remote addresses → remote (exact addresses);
- *             else at most WL_SCOPE_FEW_PORT_RUNS port runs → port;
+ *   outbound, every remote local (wl_addr_is_local):
+ *             at most WL_SCOPE_FEW_HOSTS addresses → remote (exact addresses);
  *             else at most WL_SCOPE_FEW_PREFIXES prefixes → remote (prefixes);
- *             else app.
+ *             else at most WL_SCOPE_FEW_PORT_RUNS port runs → port; else app;
+ *   outbound, any public remote:
+ *             at most WL_SCOPE_FEW_PORT_RUNS port runs → port; else app.
+ *   (`promote --scope remote` still pins the addresses when the user asks.)
  *   no app (System, dropped packets without one): "app" would mean "anything", so the
- *   narrowest of port / remote prefixes that fits a rule is used instead, narrowable = 0 when
- *   none does (promote then refuses). Pure. */
+ *   narrowest of port / remote addresses / prefixes that fits a rule is used instead, public or
+ *   not, narrowable = 0 when none does (promote then refuses). Pure. */
 wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app);
 
 /* ---- risk flags ----
@@ -97,11 +110,39 @@ wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app);
  * (no app id can be derived) nor as "any app" (it is one app, not every one). */
 #define WL_PROPOSAL_FLAG_TRUNCATED 0x10u /* the recorded path was cut short */
 #define WL_PROPOSAL_FLAG_UNMAPPED 0x20u  /* an NT device with no drive letter here */
-#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_UNMAPPED /* the highest bit: loops stop there */
+/* A rule learned from the earlier part of the window would have let through less than
+ * WL_STABILITY_LOW of the later part's traffic (wl_proposal.stability, .unstable_why). */
+#define WL_PROPOSAL_FLAG_UNSTABLE 0x40u
+#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_UNSTABLE /* the highest bit: loops stop there */
 /* Flags of an app path as recorded, and their names ("temp-path", ...). */
 uint32_t wl_path_flags(const char *path);
 const char *wl_proposal_flag_name(uint32_t flag);
 const char *wl_proposal_flag_note(uint32_t flag); /* one line explaining the risk */
+
+/* ---- stability ----
+ * Would the rule still hold next week? The window review looks at ([since or the first event,
+ * the newest event]) is split in time: a rule is learned (scope chosen, rule built, as review
+ * does) from the proposal's flows first seen before the cut, and the later part's flows are
+ * checked against it. stability = the share of the later part's connection attempts that rule
+ * allows; a flow that began before the cut counts only the share of its attempts that fell
+ * after it (its count prorated by time). The cut is one day before the newest event, or the
+ * last fifth of the window when the window is shorter than 5 days. "Too little data" (stability
+ * unknown, JSON null): a window shorter than WL_STABILITY_MIN_WINDOW, fewer than
+ * WL_STABILITY_MIN_LATER attempts after the cut, or no rule could be built from the earlier
+ * part. An app never seen before the cut has stability 0, reason "new path". */
+#define WL_STABILITY_MIN_WINDOW (6ull * 3600 * 10000000) /* 6 hours, in 100 ns ticks */
+#define WL_STABILITY_MIN_LATER 5.0
+#define WL_STABILITY_LOW 0.9 /* below: WL_PROPOSAL_FLAG_UNSTABLE */
+#define WL_STABILITY_NEW_HOSTS 0x1u /* remote addresses the earlier part never showed */
+#define WL_STABILITY_NEW_PORTS 0x2u /* ports the earlier part never showed */
+#define WL_STABILITY_NEW_PATH 0x4u  /* the app itself was not seen before the cut */
+#define WL_STABILITY_NEW_PROTO 0x8u /* a protocol the earlier part never showed */
+#define WL_STABILITY_LAST WL_STABILITY_NEW_PROTO
+/* The cut for a window [first, last], or 0 when the window is too short to split. Pure. */
+uint64_t wl_stability_cut(uint64_t first, uint64_t last);
+const char *wl_stability_reason_name(uint32_t bit); /* "new hosts", ... */
+/* The reasons of `why` as "new hosts, new ports" (buf is "" when none). */
+void wl_stability_why_text(uint32_t why, char *buf, size_t cap);
 
 /* ---- proposals ---- */
 typedef struct wl_proposal {
@@ -115,6 +156,8 @@ typedef struct wl_proposal {
   wl_scope_choice choice;
   wl_evidence evidence;       /* what its flows showed */
   int64_t covered_by;         /* wl_proposal_get's WL_E_EXISTS: the rule that covers it */
+  double stability;           /* 0..1; < 0 when unknown (too little data, or not computed) */
+  uint32_t unstable_why;      /* WL_STABILITY_NEW_* of the later traffic the rule missed */
 } wl_proposal;
 
 /* Proposal ids are derived, not stored: id = 2 * app_id + (dir == in) + 1, app_id being the
@@ -125,11 +168,12 @@ int64_t wl_proposal_id(int64_t app_id, int dir);
 int wl_proposal_split(int64_t id, int64_t *app_id, int *dir); /* WL_E_INVAL when not an id */
 
 /* Proposals from the flows seen at or after `since` (0 = all) that no rule covers and no
- * essential exception covers; sorted by blocked count, then total, then id. *out is an array
- * of *n; release with wl_proposals_free. */
+ * essential exception covers, with their stability; sorted by blocked count, then total, then
+ * id. *out is an array of *n; release with wl_proposals_free. */
 int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n);
 void wl_proposals_free(wl_proposal *p);
-/* One proposal by id (its uncovered flows over all time). WL_E_NOTFOUND when the id names no
+/* One proposal by id (its uncovered flows over all time; stability not computed: -1).
+ * WL_E_NOTFOUND when the id names no
  * app; WL_E_EXISTS (message names the covering rule, out->covered_by is its id) when every flow
  * is already covered. */
 int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out);

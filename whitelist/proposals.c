@@ -5,7 +5,10 @@
  * One pass over the apps (to know paths and which rules name each app) and one over the flows.
  * Memory: one entry per active app (its paths and the indexes of the rules that can match it)
  * and one proposal per (app, direction) that has uncovered flows; rules are loaded once. A flow
- * is only compared with the rules of its app and the any-app rules.
+ * is only compared with the rules of its app and the any-app rules. Stability (proposal.h) adds
+ * an early evidence set per proposal during that pass and a second pass over the flows after
+ * the cut (the store's `last_seen >= since` listing), checking each against the rule the early
+ * evidence gives.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -35,6 +38,10 @@ typedef struct app_ent {
   size_t *rules, n_rules;   /* indexes into ctx.rules that name this app */
   wl_proposal *grp[2];      /* [0] out, [1] in */
   int64_t covered_by[2];    /* a rule that covered one of its flows, per direction */
+  wl_evidence *early[2];    /* stability: its uncovered flows first seen before the cut */
+  wl_rule *early_rule[2];   /* the rule learned from early[d]; NULL when none could be built */
+  double later[2], later_ok[2]; /* attempts after the cut, and those early_rule allows */
+  uint32_t why[2];          /* WL_STABILITY_NEW_* of what early_rule missed */
 } app_ent;
 
 typedef struct build_ctx {
@@ -45,6 +52,7 @@ typedef struct build_ctx {
   app_ent *apps;
   size_t n_apps, cap_apps;
   int64_t only_app;         /* < 0: all */
+  uint64_t cut;             /* stability: flows first seen before it learn; 0 = not computed */
   int rc;
 } build_ctx;
 
@@ -134,16 +142,24 @@ static int flow_cb(void *ctx, const wl_flow *f) {
     wl_strlcpy((*g)->app, a->path, sizeof (*g)->app);
     wl_strlcpy((*g)->app_dos, a->dos, sizeof (*g)->app_dos);
     (*g)->flags = a->truncated ? WL_PROPOSAL_FLAG_TRUNCATED : 0;
+    (*g)->stability = -1;
     wl_evidence_init(&(*g)->evidence);
   }
   wl_evidence_add(&(*g)->evidence, f);
+  if (c->cut && f->first_seen < c->cut) {
+    wl_evidence **e = &a->early[f->dir == WL_DIR_IN];
+    if (!*e && !(*e = calloc(1, sizeof **e)))
+      return c->rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
+    wl_evidence_add(*e, f);
+  }
   return 0;
 }
 
 /* Flags, protocol and scope once the evidence is complete. */
 static void finish(wl_proposal *p) {
   const wl_evidence *evd = &p->evidence;
-  p->flags = wl_path_flags(p->app) | (p->flags & WL_PROPOSAL_FLAG_TRUNCATED);
+  p->flags = wl_path_flags(p->app) |
+             (p->flags & (WL_PROPOSAL_FLAG_TRUNCATED | WL_PROPOSAL_FLAG_UNSTABLE));
   if (wl_is_nt_path(p->app) && !p->app_dos[0] && wl_strncasecmp(p->app, "\\device\\mup\\", 12))
     p->flags |= WL_PROPOSAL_FLAG_UNMAPPED;
   if (evd->allowed + evd->blocked == 1)
@@ -157,8 +173,11 @@ static void ctx_free(build_ctx *c) {
     free(c->apps[i].path);
     free(c->apps[i].dos);
     free(c->apps[i].rules);
-    free(c->apps[i].grp[0]);
-    free(c->apps[i].grp[1]);
+    for (int d = 0; d < 2; d++) {
+      free(c->apps[i].grp[d]);
+      free(c->apps[i].early[d]);
+      free(c->apps[i].early_rule[d]);
+    }
   }
   free(c->apps);
   free(c->rules);
@@ -166,9 +185,10 @@ static void ctx_free(build_ctx *c) {
 }
 
 /* Rules, apps (sorted by id), then flows. Release *c with ctx_free whatever this returns. */
-static int gather(wl_store *s, uint64_t since, int64_t only_app, build_ctx *c) {
+static int gather(wl_store *s, uint64_t since, int64_t only_app, uint64_t cut, build_ctx *c) {
   memset(c, 0, sizeof *c);
   c->only_app = only_app;
+  c->cut = cut;
   int rc = wl_rules_load(s, &c->rules, &c->n_rules);
   if (rc)
     return rc;
@@ -187,6 +207,114 @@ static int gather(wl_store *s, uint64_t since, int64_t only_app, build_ctx *c) {
   return rc ? rc : c->rc;
 }
 
+/* ---------------------------------------------------------------- stability */
+
+static int has_port(const wl_evidence *e, uint16_t port) {
+  for (uint32_t i = 0; i < e->n_ports; i++)
+    if (e->ports[i] == port)
+      return 1;
+  return port == 0 || e->ports_overflow;
+}
+
+static int has_addr(const wl_evidence *e, const wl_flow *f) {
+  for (uint32_t i = 0; i < e->n_addrs; i++)
+    if (e->addrs[i].ip_version == f->ip_version && !memcmp(e->addrs[i].addr, f->remote_addr, 16))
+      return 1;
+  return e->addrs_overflow || (f->ip_version != 4 && f->ip_version != 6);
+}
+
+static int has_proto(const wl_evidence *e, uint8_t proto) {
+  for (uint32_t i = 0; i < e->n_protos; i++)
+    if (e->protos[i] == proto)
+      return 1;
+  return e->protos_overflow;
+}
+
+/* Why the rule learned from `e` missed f: what it scopes by that the earlier part never showed. */
+static uint32_t missed_why(const wl_evidence *e, const wl_rule *r, const wl_flow *f) {
+  uint32_t why = 0;
+  if (!e)
+    return WL_STABILITY_NEW_PATH;
+  if (!has_proto(e, f->proto))
+    why |= WL_STABILITY_NEW_PROTO;
+  if (r->scope == WL_SCOPE_PORT &&
+      !has_port(e, f->dir == WL_DIR_IN ? f->local_port : f->remote_port))
+    why |= WL_STABILITY_NEW_PORTS;
+  if (r->scope == WL_SCOPE_REMOTE && !has_addr(e, f))
+    why |= WL_STABILITY_NEW_HOSTS;
+  if (!why) /* in the evidence yet not covered: a prefix or port set the rule could not keep */
+    why = r->scope == WL_SCOPE_REMOTE ? WL_STABILITY_NEW_HOSTS : WL_STABILITY_NEW_PORTS;
+  return why;
+}
+
+/* The second pass: flows with attempts after the cut, weighed by the share of their attempts
+ * that fell after it (the count prorated over [first_seen, last_seen]). */
+static int later_cb(void *ctx, const wl_flow *f) {
+  build_ctx *c = ctx;
+  if (f->dir != WL_DIR_IN && f->dir != WL_DIR_OUT)
+    return 0;
+  app_ent *a = find_app(c, f->app_id);
+  int in = f->dir == WL_DIR_IN;
+  if (!a || !a->grp[in] || wl_exception_covers(f, a->path) || covering_rule(c, a, f))
+    return 0;
+  double w = (double)f->count;
+  if (f->first_seen < c->cut && f->last_seen > f->first_seen)
+    w *= (double)(f->last_seen - c->cut) / (double)(f->last_seen - f->first_seen);
+  a->later[in] += w;
+  if (a->early_rule[in] && wl_rule_covers(a->early_rule[in], a->path, a->dos, f))
+    a->later_ok[in] += w;
+  else if (a->early_rule[in] || !a->early[in])
+    a->why[in] |= missed_why(a->early[in], a->early_rule[in], f);
+  return 0;
+}
+
+/* The rule review would have proposed from the flows before the cut (NULL: none buildable). */
+static int learn_early(app_ent *a, int in) {
+  wl_proposal *tmp = malloc(sizeof *tmp);
+  wl_rule *r = malloc(sizeof *r);
+  int rc = WL_OK;
+  if (!tmp || !r) {
+    rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
+    goto out;
+  }
+  *tmp = *a->grp[in];
+  tmp->evidence = *a->early[in];
+  finish(tmp);
+  if (wl_proposal_rule(tmp, -1, r) == WL_OK) {
+    a->early_rule[in] = r;
+    r = NULL;
+  }
+  wl_err_clear(); /* an early part no rule fits: stability unknown, not an error */
+out:
+  free(tmp);
+  free(r);
+  return rc;
+}
+
+static void stability_of(app_ent *a, int in, wl_proposal *p) {
+  int unknown = a->later[in] < WL_STABILITY_MIN_LATER || (a->early[in] && !a->early_rule[in]);
+  p->stability = unknown ? -1 : a->later_ok[in] / a->later[in];
+  p->unstable_why = unknown ? 0 : a->why[in];
+  if (!unknown && p->stability < WL_STABILITY_LOW)
+    p->flags |= WL_PROPOSAL_FLAG_UNSTABLE;
+}
+
+/* Stability of every proposal gathered in c (c->cut set): early rules, then the later flows. */
+static int stability(wl_store *s, build_ctx *c) {
+  int rc = WL_OK;
+  for (size_t i = 0; !rc && i < c->n_apps; i++)
+    for (int d = 0; !rc && d < 2; d++)
+      if (c->apps[i].grp[d] && c->apps[i].early[d])
+        rc = learn_early(&c->apps[i], d);
+  if (!rc)
+    rc = wl_store_flows(s, -1, c->cut, later_cb, c);
+  for (size_t i = 0; !rc && i < c->n_apps; i++)
+    for (int d = 0; d < 2; d++)
+      if (c->apps[i].grp[d])
+        stability_of(&c->apps[i], d, c->apps[i].grp[d]);
+  return rc ? rc : c->rc;
+}
+
 static int prop_cmp(const void *a, const void *b) {
   const wl_proposal *x = a, *y = b;
   const wl_evidence *ex = &x->evidence, *ey = &y->evidence;
@@ -202,9 +330,17 @@ int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n
   build_ctx c;
   wl_proposal *arr = NULL;
   size_t count = 0, k = 0;
+  wl_store_stats st;
   *out = NULL;
   *n = 0;
-  int rc = gather(s, since, -1, &c);
+  memset(&c, 0, sizeof c);
+  int rc = wl_store_stats_get(s, &st);
+  if (rc)
+    goto out;
+  rc = gather(s, since, -1, wl_stability_cut(since > st.first_ts ? since : st.first_ts, st.last_ts),
+              &c);
+  if (!rc && c.cut)
+    rc = stability(s, &c);
   if (rc)
     goto out;
   for (size_t i = 0; i < c.n_apps; i++)
@@ -238,7 +374,7 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
   if (rc)
     return rc;
   build_ctx c;
-  rc = gather(s, 0, app_id, &c);
+  rc = gather(s, 0, app_id, 0, &c);
   if (rc)
     goto out;
   if (c.n_apps == 0) {

@@ -47,9 +47,9 @@ int world_app_index(const char *path) {
 }
 
 /* Attempt k of app i: the endpoint pattern decides the scope review proposes.
- *   i % 4 == 0: one or two hosts, TCP 443           → remote
+ *   i % 4 == 0: one or two public hosts, TCP 443    → port 443 (public: not pinned)
  *   i % 4 == 1: 40 hosts in 40 /24s, TCP 443        → port 443
- *   i % 4 == 2: 3 hosts, UDP 5000-5009              → remote
+ *   i % 4 == 2: 3 public hosts, UDP 5000-5009       → port 5000-5009
  *   i % 4 == 3: 10 IPv6 hosts, TCP 8443             → port 8443
  *   i >= 16:    listens on TCP 8000+i, LAN peers    → inbound, local port */
 static void attempt_line(unsigned i, unsigned k, uint64_t ts, uint64_t *rng, char *out,

@@ -209,6 +209,16 @@ static int check_proposal(const world *w, const wl_json *o) {
   assert_int_equal(wl_json_uint64(field(o, "allowed", WL_JSON_NUMBER), &allowed), WL_OK);
   assert_int_equal(wl_json_uint64(field(o, "blocked", WL_JSON_NUMBER), &blocked), WL_OK);
   assert_true(time_field(o, "first_seen") <= time_field(o, "last_seen"));
+  const wl_json *st = wl_json_get(o, "stability"); /* 0..1 or null (issue 15) */
+  assert_non_null(st);
+  if (st->type != WL_JSON_NULL) {
+    assert_int_equal(st->type, WL_JSON_NUMBER);
+    double v = strtod(st->str, NULL);
+    assert_true(v >= 0 && v <= 1);
+  }
+  for (const wl_json *f = field(o, "unstable_why", WL_JSON_ARRAY)->child; f; f = f->next)
+    assert_true(!strcmp(f->str, "new hosts") || !strcmp(f->str, "new ports") ||
+                !strcmp(f->str, "new path") || !strcmp(f->str, "new protocol"));
   int no_app_flag = 0;
   for (const wl_json *f = field(o, "flags", WL_JSON_ARRAY)->child; f; f = f->next) {
     assert_int_equal(f->type, WL_JSON_STRING);

@@ -17,11 +17,15 @@
 
 /* ---------------------------------------------------------------- evidence builders */
 
-/* Flows to `hosts` remote addresses spread over `nets` /24s (10.N.M.x), cycling through the
- * given ports; v6 puts the hosts under 2001:db8:N::/48. */
+/* Where the remote addresses of a pattern are (wl_addr_is_local decides what rots). */
+enum { PUB4, LAN4, PUB6, LAN6, MIXED4 }; /* MIXED4: the first host public, the rest LAN */
+
+/* Flows to `hosts` remote addresses spread over `nets` /24s (8.N.M.x public, 10.N.M.x LAN),
+ * cycling through the given ports; v6 puts the hosts under 2001:db8:N::/48 (public) or
+ * fd00:0:N::/48 (ULA). */
 typedef struct pattern {
   const char *what;
-  int dir, no_app, v6, proto;
+  int dir, no_app, where, proto;
   unsigned hosts, nets;
   const uint16_t *ports;
   unsigned nports;
@@ -41,14 +45,16 @@ static void build(const pattern *p, wl_evidence *evd) {
     f.count = 1 + i % 3;
     f.first_seen = 1000 + i;
     f.last_seen = 2000 + i;
-    if (p->v6) {
+    if (p->where == PUB6 || p->where == LAN6) {
+      static const uint8_t pub[4] = {0x20, 0x01, 0x0d, 0xb8}, lan[4] = {0xfd, 0, 0, 0};
       f.ip_version = 6;
-      f.remote_addr[0] = 0x20, f.remote_addr[1] = 0x01, f.remote_addr[2] = 0x0d;
-      f.remote_addr[3] = 0xb8, f.remote_addr[5] = (uint8_t)net;
+      memcpy(f.remote_addr, p->where == PUB6 ? pub : lan, 4);
+      f.remote_addr[5] = (uint8_t)net;
       f.remote_addr[14] = (uint8_t)(h >> 8), f.remote_addr[15] = (uint8_t)(h + 1);
     } else {
+      int pub = p->where == PUB4 || (p->where == MIXED4 && h == 0);
       f.ip_version = 4;
-      f.remote_addr[0] = 10, f.remote_addr[1] = (uint8_t)(net >> 8);
+      f.remote_addr[0] = pub ? 8 : 10, f.remote_addr[1] = (uint8_t)(net >> 8);
       f.remote_addr[2] = (uint8_t)net, f.remote_addr[3] = (uint8_t)(h / (p->nets ? p->nets : 1) + 1);
     }
     uint16_t port = p->nports ? p->ports[i % p->nports] : 0;
@@ -68,6 +74,8 @@ static const uint16_t P_SCATTER6[] = {21, 25, 110, 143, 993, 995};
 static uint16_t P_SCATTER30[30], P_SCATTER70[70], P_IN20[20];
 static const uint16_t P_NETBIOS[] = {137, 138, 1900, 5353};
 static const uint16_t P3000[] = {3000};
+static const uint16_t P9100[] = {9100};
+static const uint16_t P445[] = {445};
 
 static void init_ports(void) {
   for (unsigned i = 0; i < 30; i++)
@@ -85,34 +93,50 @@ static void init_ports(void) {
 static void test_scope_table(void **state) {
   (void)state;
   init_ports();
+  /* The scope rule of docs/cli.md ("How review picks a scope"), row by row: public remotes
+   * are never pinned (issue 15: the updater's CDN answers from other addresses next week),
+   * LAN / link-local / ULA / CGNAT remotes are. */
   const pattern cases[] = {
-      /* what                                dir no v6 pr  hosts nets ports  n   scope   pfx narrow */
-      {"one host, one port", OUT, 0, 0, 6, 1, 1, P443, 1, WL_SCOPE_REMOTE, 0, 1},
-      {"two update hosts", OUT, 0, 0, 6, 2, 2, P443, 1, WL_SCOPE_REMOTE, 0, 1},
-      {"four hosts, six ports", OUT, 0, 0, 6, 4, 4, P_SCATTER6, N(P_SCATTER6), WL_SCOPE_REMOTE, 0,
-       1},
-      {"browser: 300 hosts, 80+443", OUT, 0, 0, 6, 300, 200, P80_443, 2, WL_SCOPE_PORT, 0, 1},
-      {"cdn app: 300 hosts, 443", OUT, 0, 1, 6, 300, 40, P443, 1, WL_SCOPE_PORT, 0, 1},
-      {"teams: 12 hosts, 443 + 3478-3481", OUT, 0, 0, 17, 12, 12, P_TEAMS, N(P_TEAMS),
-       WL_SCOPE_PORT, 0, 1},
-      {"zoom: 20 hosts, 8801-8810 is one run", OUT, 0, 0, 17, 20, 20, P_ZOOM, N(P_ZOOM),
-       WL_SCOPE_PORT, 0, 1},
-      {"mail: 100 hosts in 2 /24s, 30 ports", OUT, 0, 0, 6, 100, 2, P_SCATTER30, 30,
-       WL_SCOPE_REMOTE, 1, 1},
-      {"v6: 100 hosts in one /48, 30 ports", OUT, 0, 1, 6, 100, 1, P_SCATTER30, 30,
-       WL_SCOPE_REMOTE, 1, 1},
-      {"5 hosts in 1 /24, 6 scattered ports", OUT, 0, 0, 6, 5, 1, P_SCATTER6, N(P_SCATTER6),
-       WL_SCOPE_REMOTE, 1, 1},
-      {"p2p: 300 hosts, 30 ports: nothing narrows", OUT, 0, 0, 17, 300, 200, P_SCATTER30, 30,
-       WL_SCOPE_APP, 0, 1},
-      {"icmp to 10 hosts in 10 nets: no ports", OUT, 0, 0, 1, 10, 10, NULL, 0, WL_SCOPE_APP, 0,
-       1},
-      {"listener: local 3000, many peers", IN, 0, 0, 6, 50, 50, P3000, 1, WL_SCOPE_PORT, 0, 1},
-      {"inbound on 20 scattered ports", IN, 0, 0, 6, 5, 5, P_IN20, 20, WL_SCOPE_APP, 0, 1},
-      {"no app: netbios/ssdp/mdns in", IN, 1, 0, 17, 6, 1, P_NETBIOS, 4, WL_SCOPE_PORT, 0, 1},
-      {"no app: 10 hosts, 30 ports out", OUT, 1, 0, 17, 10, 10, P_SCATTER30, 30,
+      /* what                               dir no where pr hosts nets ports n  scope  pfx narrow */
+      {"updater: 3 public hosts, 443", OUT, 0, PUB4, 6, 3, 3, P443, 1, WL_SCOPE_PORT, 0, 1},
+      {"one public host, one port", OUT, 0, PUB4, 6, 1, 1, P443, 1, WL_SCOPE_PORT, 0, 1},
+      {"one LAN host (printer 9100)", OUT, 0, LAN4, 6, 1, 1, P9100, 1, WL_SCOPE_REMOTE, 0, 1},
+      {"two LAN hosts", OUT, 0, LAN4, 6, 2, 2, P443, 1, WL_SCOPE_REMOTE, 0, 1},
+      {"four LAN hosts, six ports", OUT, 0, LAN4, 6, 4, 4, P_SCATTER6, N(P_SCATTER6),
        WL_SCOPE_REMOTE, 0, 1},
-      {"no app: 300 hosts, 70 ports: refuse", OUT, 1, 0, 17, 300, 200, P_SCATTER70, 70,
+      {"four public hosts, six ports", OUT, 0, PUB4, 6, 4, 4, P_SCATTER6, N(P_SCATTER6),
+       WL_SCOPE_APP, 0, 1},
+      {"ULA v6 NAS, one host", OUT, 0, LAN6, 6, 1, 1, P445, 1, WL_SCOPE_REMOTE, 0, 1},
+      {"3 LAN + 1 public host, 443: port", OUT, 0, MIXED4, 6, 4, 4, P443, 1, WL_SCOPE_PORT, 0,
+       1},
+      {"browser: 300 hosts, 80+443", OUT, 0, PUB4, 6, 300, 200, P80_443, 2, WL_SCOPE_PORT, 0, 1},
+      {"cdn app: 300 v6 hosts, 443", OUT, 0, PUB6, 6, 300, 40, P443, 1, WL_SCOPE_PORT, 0, 1},
+      {"teams: 12 hosts, 443 + 3478-3481", OUT, 0, PUB4, 17, 12, 12, P_TEAMS, N(P_TEAMS),
+       WL_SCOPE_PORT, 0, 1},
+      {"zoom: 20 hosts, 8801-8810 is one run", OUT, 0, PUB4, 17, 20, 20, P_ZOOM, N(P_ZOOM),
+       WL_SCOPE_PORT, 0, 1},
+      {"LAN mail: 100 hosts in 2 /24s, 30 ports", OUT, 0, LAN4, 6, 100, 2, P_SCATTER30, 30,
+       WL_SCOPE_REMOTE, 1, 1},
+      {"public: 100 hosts in 2 /24s, 30 ports", OUT, 0, PUB4, 6, 100, 2, P_SCATTER30, 30,
+       WL_SCOPE_APP, 0, 1},
+      {"ULA: 100 hosts in one /48, 30 ports", OUT, 0, LAN6, 6, 100, 1, P_SCATTER30, 30,
+       WL_SCOPE_REMOTE, 1, 1},
+      {"v6 public: 100 hosts in one /48, 30 ports", OUT, 0, PUB6, 6, 100, 1, P_SCATTER30, 30,
+       WL_SCOPE_APP, 0, 1},
+      {"LAN: 5 hosts in 1 /24, 6 scattered ports", OUT, 0, LAN4, 6, 5, 1, P_SCATTER6,
+       N(P_SCATTER6), WL_SCOPE_REMOTE, 1, 1},
+      {"LAN: 6 hosts in 6 /24s, 443: port", OUT, 0, LAN4, 6, 6, 6, P443, 1, WL_SCOPE_PORT, 0, 1},
+      {"p2p: 300 hosts, 30 ports: nothing narrows", OUT, 0, PUB4, 17, 300, 200, P_SCATTER30, 30,
+       WL_SCOPE_APP, 0, 1},
+      {"icmp to 10 hosts in 10 nets: no ports", OUT, 0, PUB4, 1, 10, 10, NULL, 0, WL_SCOPE_APP, 0,
+       1},
+      {"icmp to 2 LAN hosts", OUT, 0, LAN4, 1, 2, 1, NULL, 0, WL_SCOPE_REMOTE, 0, 1},
+      {"listener: local 3000, many peers", IN, 0, PUB4, 6, 50, 50, P3000, 1, WL_SCOPE_PORT, 0, 1},
+      {"inbound on 20 scattered ports", IN, 0, LAN4, 6, 5, 5, P_IN20, 20, WL_SCOPE_APP, 0, 1},
+      {"no app: netbios/ssdp/mdns in", IN, 1, LAN4, 17, 6, 1, P_NETBIOS, 4, WL_SCOPE_PORT, 0, 1},
+      {"no app: 10 public hosts, 30 ports out", OUT, 1, PUB4, 17, 10, 10, P_SCATTER30, 30,
+       WL_SCOPE_REMOTE, 0, 1},
+      {"no app: 300 hosts, 70 ports: refuse", OUT, 1, PUB4, 17, 300, 200, P_SCATTER70, 70,
        WL_SCOPE_APP, 0, 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -128,6 +152,32 @@ static void test_scope_table(void **state) {
   }
 }
 
+/* What does not rot (pinned by default) and what does (public: never pinned by default). */
+static void test_addr_local(void **state) {
+  (void)state;
+  static const struct {
+    const char *addr;
+    int local;
+  } cases[] = {
+      {"10.1.2.3", 1},      {"172.16.0.1", 1},        {"172.31.255.255", 1}, {"172.32.0.1", 0},
+      {"172.15.0.1", 0},    {"192.168.1.10", 1},      {"192.169.1.1", 0},    {"100.64.0.1", 1},
+      {"100.127.255.1", 1}, {"100.128.0.1", 0},       {"100.63.0.1", 0},     {"169.254.3.4", 1},
+      {"169.253.3.4", 0},   {"127.0.0.1", 1},         {"0.0.0.0", 1},        {"224.0.0.251", 1},
+      {"239.255.255.250", 1}, {"255.255.255.255", 1}, {"8.8.8.8", 0},        {"1.1.1.1", 0},
+      {"203.0.113.9", 0},   {"::1", 1},               {"::", 1},             {"fd12:3456::1", 1},
+      {"fc00::1", 1},       {"fe80::1", 1},           {"febf::1", 1},        {"fec0::1", 1},
+      {"ff02::fb", 1},      {"2001:db8::1", 0},       {"2a00:1450:4001::5", 0}, {"::2", 0},
+      {"::ffff:192.168.1.1", 1}, {"::ffff:8.8.8.8", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    uint8_t ver = 0, a[16] = {0};
+    assert_int_equal(wl_addr_parse(cases[i].addr, strlen(cases[i].addr), &ver, a), WL_OK);
+    if (wl_addr_is_local(ver, a) != cases[i].local)
+      fail_msg("case %zu (%s): local %d, want %d", i, cases[i].addr, !cases[i].local,
+               cases[i].local);
+  }
+}
+
 /* The rule built from the evidence has the ports/remotes the scope says. */
 static void test_proposal_rule(void **state) {
   (void)state;
@@ -139,7 +189,7 @@ static void test_proposal_rule(void **state) {
   p.dir = WL_DIR_OUT;
   strcpy(p.app, "\\device\\harddiskvolume3\\apps\\teams.exe");
   strcpy(p.app_dos, "C:\\apps\\teams.exe");
-  pattern teams = {"", OUT, 0, 0, 17, 12, 12, P_TEAMS, N(P_TEAMS), 0, 0, 0};
+  pattern teams = {"", OUT, 0, PUB4, 17, 12, 12, P_TEAMS, N(P_TEAMS), 0, 0, 0};
   build(&teams, &p.evidence);
   p.proto = 17;
   p.choice = wl_scope_choose(&p.evidence, p.dir, 0);
@@ -157,7 +207,7 @@ static void test_proposal_rule(void **state) {
   assert_int_equal(r.n_remotes, 12);
   assert_int_equal(r.n_ports, 0);
   wl_remotes_format(r.remotes, 1, buf, sizeof buf);
-  assert_string_equal(buf, "10.0.0.1");
+  assert_string_equal(buf, "8.0.0.1");
   /* override: app → neither */
   assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_APP, &r), WL_OK);
   assert_int_equal(r.n_ports + r.n_remotes, 0);
@@ -166,7 +216,7 @@ static void test_proposal_rule(void **state) {
   assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_APP, &r), WL_E_INVAL);
   assert_string_equal(r.app, "");
   /* too many hosts for an exact remote scope, and prefixes overflow */
-  pattern p2p = {"", OUT, 0, 0, 17, 300, 200, P_SCATTER30, 30, 0, 0, 0};
+  pattern p2p = {"", OUT, 0, PUB4, 17, 300, 200, P_SCATTER30, 30, 0, 0, 0};
   build(&p2p, &p.evidence);
   p.flags = 0;
   assert_int_equal(wl_proposal_rule(&p, WL_SCOPE_REMOTE, &r), WL_E_INVAL);
@@ -385,7 +435,8 @@ static void test_identity(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_scope_table),   cmocka_unit_test(test_proposal_rule),
+      cmocka_unit_test(test_scope_table),   cmocka_unit_test(test_addr_local),
+      cmocka_unit_test(test_proposal_rule),
       cmocka_unit_test(test_flags),         cmocka_unit_test(test_proposal_ids),
       cmocka_unit_test(test_ports_text),    cmocka_unit_test(test_remotes_text),
       cmocka_unit_test(test_covers),        cmocka_unit_test(test_exceptions),

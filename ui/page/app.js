@@ -159,6 +159,8 @@ function proposalCard(p) {
     el('dl', { class: 'facts' },
       el('dt', {}, 'seen'), el('dd', {}, fmtTime(p.first_seen) + ' .. ' + fmtTime(p.last_seen)),
       el('dt', {}, 'endpoints'), el('dd', {}, (p.proto === null ? 'any protocol' : protoName(p.proto)) + ', ' + ports + ' · ' + ends),
+      el('dt', {}, 'stability'), el('dd', { class: 'stability' }, p.stability === null ? 'unknown (too little data)'
+        : Math.round(p.stability * 100) + '% of the latest traffic' + (p.unstable_why.length ? ' (missed: ' + p.unstable_why.join(', ') + ')' : '')),
       p.blocked_by.length ? [el('dt', {}, 'blocked by'), el('dd', {}, p.blocked_by.map((b) =>
         (b.name ? `"${b.name}"` : 'filter ' + b.filter_id) + (b.provider ? ' (' + b.provider + ')' : '') + ' ×' + b.count).join('; '))] : null),
     p.flags.length ? el('ul', { class: 'flags' }, p.flags.map((f) =>
