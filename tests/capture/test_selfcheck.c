@@ -7,6 +7,12 @@
  *    events suppressed: within the settling time the self-check logs the warning, writes
  *    WL_META_BLIND_SINCE and the capture keeps going; allow events back: no longer blind;
  *  - the same traffic with allow events delivered: no warning.
+ * Built twice: natively on the sim engine, and (WL_SELFCHECK_WFP, Windows, under wine) on the
+ * "wfp" engine over the fake fwpuclnt.dll, whose GetExtendedTcpTable / GetExtendedUdpTable /
+ * OpenProcess / QueryFullProcessImageNameW answer from the fake's sim (tests/support/
+ * fake_ctl.c): the same checks then go through the real backend's table parsing
+ * (engine/fwpuclnt/win_conns.c). That build also reads wine's own tables for a listening socket
+ * of this process (test_real_tables).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +32,22 @@
 #include "store/store.h"
 #include "tests/support/test_files.h"
 
+#ifdef WL_SELFCHECK_WFP
+#include <winsock2.h>
+#include <windows.h>
+#include "tests/support/fake_ctl.h"
+/* the side: a "wfp" engine over the fake, driven through its test exports */
+#define SIDE_CLASSIFY wl_fakectl_classify
+#define SIDE_SUPPRESS wl_fakectl_suppress_allow
+#define SIDE_DRAIN wl_fakectl_drain
+#define HAS_PIDS 1
+#else
+#define SIDE_CLASSIFY wl_sim_classify
+#define SIDE_SUPPRESS wl_sim_suppress_allow
+#define SIDE_DRAIN wl_sim_drain
+#define HAS_PIDS 0 /* the sim's attempts name no process */
+#endif
+
 #define SETTLE_MS 300u
 
 typedef struct fixture {
@@ -41,9 +63,14 @@ static void fx_init(fixture *f, const char *name) {
   memset(f, 0, sizeof *f);
   snprintf(n, sizeof n, "selfcheck_%s.db", name);
   wl_test_path(f->db, sizeof f->db, n);
+#ifdef WL_SELFCHECK_WFP
+  wl_strlcpy(f->state, getenv("WL_SIM_STATE"), sizeof f->state); /* the fake's */
+  wl_strlcpy(f->spec, "wfp", sizeof f->spec);
+#else
   snprintf(n, sizeof n, "selfcheck_%s.state", name);
   wl_test_path(f->state, sizeof f->state, n);
   snprintf(f->spec, sizeof f->spec, "sim:%s", f->state);
+#endif
   wl_test_remove_db(f->db);
   wl_test_remove_state(f->state);
   assert_int_equal(wl_store_open(f->db, NULL, &f->store), WL_OK);
@@ -79,7 +106,7 @@ static void attempt(wl_engine *e, const char *dir, const char *proto, const char
            "\"proto\":\"%s\",\"local\":\"10.0.0.5:50000\",\"remote\":\"%s\"}",
            dir, proto, remote);
   assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
-  assert_int_equal(wl_sim_classify(e, &a, d), WL_OK);
+  assert_int_equal(SIDE_CLASSIFY(e, &a, d), WL_OK);
 }
 
 static void test_sim_connection_table(void **state) {
@@ -108,6 +135,7 @@ static void test_sim_connection_table(void **state) {
   assert_int_equal(c[0].local_port, 50000);
   assert_memory_equal(c[0].remote_addr, "\x01\x02\x03\x04", 4);
   assert_string_equal(c[0].app, "C:\\x\\b.exe");
+  assert_true(HAS_PIDS ? c[0].pid != 0 && c[0].pid == c[1].pid : c[0].pid == 0);
   assert_int_equal(c[1].state, WL_CONN_LISTEN); /* UDP: a bound endpoint, no remote end */
   assert_int_equal(c[1].remote_port, 0);
   assert_int_equal(wl_engine_connections(f.e, c, 1, &n, &total), WL_OK); /* cap bounds */
@@ -118,7 +146,7 @@ static void test_sim_connection_table(void **state) {
                                         WL_KW_CLASSIFY_ALLOW), WL_OK);
   attempt(f.e, "out", "tcp", "5.6.7.8:443", &d);
   assert_int_equal(d.event_type, WL_RAW_TYPE_CLASSIFY_ALLOW);
-  assert_int_equal(wl_sim_suppress_allow(f.e, 1), WL_OK);
+  assert_int_equal(SIDE_SUPPRESS(f.e, 1), WL_OK);
   attempt(f.e, "out", "tcp", "5.6.7.9:443", &d);
   assert_int_equal(d.action, WL_ACTION_PERMIT);
   assert_int_equal(d.event_type, 0);
@@ -167,14 +195,14 @@ static void some_traffic(fixture *f) {
     snprintf(remote, sizeof remote, "1.2.3.%d:443", i + 1);
     attempt(f->e, "out", "tcp", remote, &d);
   }
-  assert_int_equal(wl_sim_drain(f->e, 10000), WL_OK);
+  assert_int_equal(SIDE_DRAIN(f->e, 10000), WL_OK);
 }
 
 static void test_blind_when_allow_events_suppressed(void **state) {
   (void)state;
   fixture f;
   fx_init(&f, "blind");
-  assert_int_equal(wl_sim_suppress_allow(f.e, 1), WL_OK);
+  assert_int_equal(SIDE_SUPPRESS(f.e, 1), WL_OK);
   uint64_t t0 = wl_time_mono_ns();
   wl_capture *c = start(&f);
   some_traffic(&f);
@@ -195,7 +223,7 @@ static void test_blind_when_allow_events_suppressed(void **state) {
   assert_int_equal(wl_store_meta_get(ro, WL_META_BLIND_SINCE, since, sizeof since), WL_OK);
   assert_true(strlen(since) >= 20);
   /* allow events come again: no longer blind, the meta is cleared */
-  assert_int_equal(wl_sim_suppress_allow(f.e, 0), WL_OK);
+  assert_int_equal(SIDE_SUPPRESS(f.e, 0), WL_OK);
   some_traffic(&f);
   assert_int_equal(wait_blind(c, 0, 10 * SETTLE_MS), 0);
   assert_true(logged(&f, "no longer blind"));
@@ -223,11 +251,75 @@ static void test_not_blind_with_allow_events(void **state) {
   fx_done(&f);
 }
 
+#ifdef WL_SELFCHECK_WFP
+/* Wine's own GetExtendedTcpTable (System32's iphlpapi, not the fake's answer): a socket this
+ * process listens on is there, with our pid and our image. */
+static void test_real_tables(void **state) {
+  (void)state;
+  wl_fakectl_drive_map_off();
+  wl_fakectl_real_conn_tables(1);
+  assert_int_equal(wl_fakectl_drive_map_on(), WL_OK);
+  WSADATA wsa;
+  assert_int_equal(WSAStartup(MAKEWORD(2, 2), &wsa), 0);
+  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  assert_true(s != INVALID_SOCKET);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int len = sizeof sa;
+  assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(listen(s, 1), 0);
+  assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+  uint16_t port = ntohs(sa.sin_port);
+  wl_engine *e = NULL;
+  assert_int_equal(wl_engine_open("wfp", 0, &e), WL_OK);
+  wl_conn *c = calloc(4096, sizeof *c);
+  size_t n = 0, total = 0, found = 4096;
+  assert_non_null(c);
+  int rc = wl_engine_connections(e, c, 4096, &n, &total);
+  printf("# wine: wl_engine_connections -> %d (%s), %zu of %zu rows\n", rc,
+         rc ? wl_errmsg() : "ok", n, total);
+  assert_int_equal(rc, WL_OK);
+  for (size_t i = 0; i < n; i++)
+    if (c[i].proto == 6 && c[i].state == WL_CONN_LISTEN && c[i].local_port == port)
+      found = i;
+  assert_true(found < n);
+  printf("# wine: our listener 127.0.0.1:%u pid %lu image \"%s\" (GetCurrentProcessId %lu)\n",
+         port, (unsigned long)c[found].pid, c[found].app, (unsigned long)GetCurrentProcessId());
+  assert_int_equal(c[found].pid, GetCurrentProcessId());
+  assert_memory_equal(c[found].local_addr, "\x7f\0\0\x01", 4);
+  assert_non_null(strstr(c[found].app, "test_selfcheck_wfp.exe"));
+  free(c);
+  wl_engine_close(e);
+  closesocket(s);
+  WSACleanup();
+  wl_fakectl_drive_map_off();
+  wl_fakectl_real_conn_tables(0);
+  assert_int_equal(wl_fakectl_drive_map_on(), WL_OK);
+}
+
+static int setup(void **state) {
+  (void)state;
+  return wl_fakectl_drive_map_on() == WL_OK ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  wl_fakectl_drive_map_off();
+  return 0;
+}
+#else
+#define setup NULL
+#define teardown NULL
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sim_connection_table),
       cmocka_unit_test(test_blind_when_allow_events_suppressed),
       cmocka_unit_test(test_not_blind_with_allow_events),
+#ifdef WL_SELFCHECK_WFP
+      cmocka_unit_test(test_real_tables),
+#endif
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, setup, teardown);
 }
