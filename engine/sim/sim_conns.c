@@ -8,7 +8,8 @@
  * accepted inbound connection is established too), UDP as a bound endpoint (a listener: UDP
  * tables have no remote end). Same 5-tuple again: the entry is refreshed, not duplicated. The
  * table is the bus's (one per state file per process, like the events), bounded at
- * WL_SIM_CONN_CAP entries, the oldest overwritten. The owner pid is 0 (an attempt names no
+ * WL_SIM_CONN_CAP entries (open addressing by the 5-tuple's hash; when every slot of a probe is
+ * open, its oldest is overwritten). Read in slot order, not opening order. The owner pid is 0 (an attempt names no
  * process), the image is the attempt's app as a DOS path when the drive map has its volume.
  *
  * Also here: the "suppress allow events" switch (wl_sim_suppress_allow), the sim's model of the
@@ -34,6 +35,19 @@ static int same_flow(const wl_conn *a, const wl_conn *b) {
          memcmp(a->remote_addr, b->remote_addr, 16) == 0;
 }
 
+/* FNV-1a of the 5-tuple: the slot the probe starts at. */
+static size_t slot_of(const wl_conn *c) {
+  uint64_t h = 1469598103934665603ULL;
+  const uint8_t *parts[2] = {c->local_addr, c->remote_addr};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < 16; i++)
+      h = (h ^ parts[k][i]) * 1099511628211ULL;
+  uint32_t rest[3] = {c->proto, c->local_port, c->remote_port};
+  for (int i = 0; i < 3; i++)
+    h = (h ^ rest[i]) * 1099511628211ULL;
+  return (size_t)(h % WL_SIM_CONN_CAP);
+}
+
 void wl_sim_conns_add(wl_sim_conns *t, const wl_attempt *a, const char *app_dos) {
   wl_conn c;
   memset(&c, 0, sizeof c);
@@ -47,23 +61,29 @@ void wl_sim_conns_add(wl_sim_conns *t, const wl_attempt *a, const char *app_dos)
     memcpy(c.remote_addr, a->remote_addr, 16);
   }
   wl_strlcpy(c.app, app_dos && *app_dos ? app_dos : a->app, sizeof c.app);
-  uint64_t now = wl_time_mono_ns();
+  uint64_t now = wl_time_mono_ns(), hold = (uint64_t)WL_SIM_CONN_HOLD_MS * 1000000u;
+  size_t s0 = slot_of(&c), at = s0;
   wl_mutex_lock(&t->mu);
-  size_t i = 0;
-  while (i < t->n && !same_flow(&t->e[i].c, &c))
-    i++;
-  if (i == t->n) {
-    if (t->n < WL_SIM_CONN_CAP) {
-      t->n++;
-    } else { /* full: the oldest goes */
-      i = 0;
-      for (size_t j = 1; j < t->n; j++)
-        if (t->e[j].seen_ns < t->e[i].seen_ns)
-          i = j;
+  /* Open addressing, WL_SIM_CONN_PROBE slots: this flow's slot, else a free or closed one,
+   * else the oldest of them is overwritten (a flow classified at speed 0 costs O(1)). */
+  for (size_t k = 0; k < WL_SIM_CONN_PROBE; k++) {
+    size_t i = (s0 + k) % WL_SIM_CONN_CAP;
+    if (t->e[i].used && same_flow(&t->e[i].c, &c)) {
+      at = i;
+      break;
     }
-    t->e[i].c = c;
+    if (!t->e[i].used || now - t->e[i].seen_ns > hold) {
+      if (t->e[at].used && now - t->e[at].seen_ns <= hold)
+        at = i; /* the first free one */
+    } else if (t->e[at].used && now - t->e[at].seen_ns <= hold &&
+               t->e[i].seen_ns < t->e[at].seen_ns) {
+      at = i; /* the oldest open one, if nothing is free */
+    }
   }
-  t->e[i].seen_ns = now;
+  if (!t->e[at].used || !same_flow(&t->e[at].c, &c))
+    t->e[at].c = c;
+  t->e[at].used = 1;
+  t->e[at].seen_ns = now;
   wl_mutex_unlock(&t->mu);
 }
 
@@ -71,9 +91,9 @@ int wl_sim_conns_read(wl_sim_conns *t, wl_conn *out, size_t cap, size_t *n, size
   uint64_t now = wl_time_mono_ns(), hold = (uint64_t)WL_SIM_CONN_HOLD_MS * 1000000u;
   size_t k = 0, all = 0;
   wl_mutex_lock(&t->mu);
-  for (size_t i = 0; i < t->n; i++) {
-    if (now - t->e[i].seen_ns > hold)
-      continue; /* closed */
+  for (size_t i = 0; i < WL_SIM_CONN_CAP; i++) {
+    if (!t->e[i].used || now - t->e[i].seen_ns > hold)
+      continue; /* free, or closed */
     if (k < cap)
       out[k++] = t->e[i].c;
     all++;

@@ -171,10 +171,11 @@ int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t
 
 /* ---- the connection table (sim_conns.c), one per bus ---- */
 #define WL_SIM_CONN_CAP 512u
+#define WL_SIM_CONN_PROBE 16u
 typedef struct wl_sim_conns {
   wl_mutex mu;
-  size_t n;
   struct {
+    int used;
     wl_conn c;
     uint64_t seen_ns; /* wl_time_mono_ns of the last classify */
   } e[WL_SIM_CONN_CAP];
