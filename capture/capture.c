@@ -81,6 +81,7 @@ static int copy_opts(wl_capture *c, const wl_capture_opts *o) {
   c->retry_min_ms = o->retry_min_ms ? o->retry_min_ms : WL_CAPTURE_RETRY_MIN_MS;
   c->log = o->log;
   c->log_ctx = o->log_ctx;
+  wl_capture_selfcheck_init(c, o);
   return WL_OK;
 }
 
@@ -171,6 +172,8 @@ int wl_capture_start(const wl_capture_opts *o, wl_store *store, wl_capture **out
   if (rc == WL_OK)
     rc = wl_store_meta_set(store, WL_META_CAPTURE_STATE, "running");
   if (rc == WL_OK)
+    rc = wl_store_meta_set(store, WL_META_BLIND_SINCE, "");
+  if (rc == WL_OK)
     rc = start_threads(c);
   if (rc != WL_OK) {
     int keep = rc;
@@ -213,6 +216,9 @@ void wl_capture_stats_get(wl_capture *c, wl_capture_stats *s) {
   s->store_retries = atomic_load(&c->store_retries);
   s->attrib_pending = atomic_load(&c->attrib_pending);
   s->attrib_failed = atomic_load(&c->attrib_failed);
+  s->allow_events = atomic_load(&c->allow_seen);
+  s->open_conns = atomic_load(&c->open_conns);
+  s->blind = atomic_load(&c->blind);
   s->subscribed = atomic_load(&c->subscribed);
   s->running = !atomic_load(&c->producer_done);
   s->done = atomic_load(&c->consumer_done);

@@ -77,6 +77,11 @@
 /* Set at start when learn runs without allow events because the engine refused
  * FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW (why, in words; `status` prints it); "" otherwise. */
 #define WL_META_CAPTURE_WARNING "capture_warning"
+/* The self-check (selfcheck.c): when learn found itself blind to allowed traffic (connections
+ * open, no allow event within the settling time), RFC 3339 UTC; "" otherwise. */
+#define WL_META_BLIND_SINCE "capture_blind_since"
+#define WL_CAPTURE_SELFCHECK_SETTLE_MS 120000u /* allow events expected within this */
+#define WL_CAPTURE_SELFCHECK_MS 10000u         /* connection tables read at most this often */
 #define WL_META_CAPTURE_STATE "capture_state"         /* "running" | "stopped" */
 #define WL_META_LAST_LIVE_TS  "capture_last_ts"       /* newest ts from the wfp source */
 
@@ -104,6 +109,7 @@ typedef struct wl_capture_opts {
   size_t ring_capacity;    /* power of two; 0: WL_CAPTURE_RING_DEFAULT */
   int force_lossy;         /* 1: the callback drops on a full ring whatever the engine (tests) */
   unsigned retry_min_ms;   /* 0: WL_CAPTURE_RETRY_MIN_MS */
+  unsigned selfcheck_settle_ms; /* 0: WL_CAPTURE_SELFCHECK_SETTLE_MS */
   wl_capture_log_fn log;   /* one line per notable thing (retries, store errors, bad lines);
                             * called from capture threads; NULL: stderr */
   void *log_ctx;
@@ -123,6 +129,9 @@ typedef struct wl_capture_stats {
   uint64_t subscribe_failures, reconnects, store_retries;
   uint64_t attrib_pending; /* filter ids whose lookup failed, waiting to be asked again */
   uint64_t attrib_failed;  /* filter ids given up (WL_CAPTURE_ATTRIB_TRIES failed lookups) */
+  uint64_t allow_events;   /* allow events received (any layer): the self-check's evidence */
+  uint64_t open_conns;     /* connections + listeners at the self-check's last read */
+  int blind;               /* the self-check found no allow events with connections open */
   int subscribed;          /* a net event subscription is in place */
   int running;             /* source still producing */
   int done;                /* the source ended and everything was written (file sources) */

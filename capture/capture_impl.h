@@ -74,6 +74,13 @@ struct wl_capture {
   wl_capture_consumer *cons;
   wl_capture_attrib *attrib;
 
+  /* the self-check (selfcheck.c; consumer thread, allow_seen counted by it too) */
+  _Atomic uint64_t allow_seen, open_conns;
+  unsigned check_settle_ms, check_every_ms;
+  uint64_t check_start_ns, check_last_ns;
+  int check_off;
+  _Atomic int blind;
+
   wl_mutex hint_lock; /* replay: drive letters learned from app/app_dos pairs */
   wl_path_map hints;
   _Atomic unsigned hint_gen;
@@ -105,6 +112,10 @@ int wl_capture_connect_retry(wl_capture *c, int backfill);
 int wl_capture_consumer_create(wl_capture *c);
 void wl_capture_consumer_destroy(wl_capture *c);
 void *wl_capture_consumer_main(void *arg);
+
+/* selfcheck.c: set up at start (caller thread); tick from the consumer loop */
+void wl_capture_selfcheck_init(wl_capture *c, const wl_capture_opts *o);
+void wl_capture_selfcheck_tick(wl_capture *c);
 
 /* attribution.c: for each distinct filter id, once (consumer thread) */
 int wl_capture_attrib_create(wl_capture *c);

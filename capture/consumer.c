@@ -241,6 +241,8 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
       k->skipped++;
       continue;
     }
+    if (ev->type == WL_EVT_ALLOW || ev->type == WL_EVT_CAP_ALLOW)
+      atomic_fetch_add(&c->allow_seen, 1);
     if (!wl_event_is_connection(ev)) { /* flow established, listen, bind: counted apart */
       k->not_conn++;
       continue;
@@ -297,6 +299,7 @@ void *wl_capture_consumer_main(void *arg) {
     update_rate(c, k);
     int idle = room > 0 && popped == 0;
     wl_capture_attrib_retry(c, idle && done);
+    wl_capture_selfcheck_tick(c);
     if ((due(c, k) || (idle && done)) && (rc = flush(c, k)) != WL_OK)
       break;
     if (idle && done)

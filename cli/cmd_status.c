@@ -26,7 +26,8 @@ static void usage(FILE *f) {
           "           not_connections (allow events at flow established, listen or bind:\n"
           "           counted, never stored as connections), apps, flows, rules, mode,\n"
           "           capture_state, capture_warning (why learn ran without allow events,\n"
-          "           or null), db_bytes, first_seen, last_seen,\n"
+          "           or null), blind_since (when learn's self-check found no allow events\n"
+          "           while connections were open, or null), db_bytes, first_seen, last_seen,\n"
           "           sublayers (name -> weight or null: ours and Windows Firewall's), window\n"
           "           (state, since, until, ended, left_s, events_per_day, summary; null when\n"
           "           none), service_state, engine_state, service_repair (what its verify\n"
@@ -80,6 +81,9 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
   fprintf(f, "\ncapture   %s\n", x->capture[0] ? x->capture : "never ran");
   if (x->warning[0])
     fprintf(f, "WARNING   %s\n", x->warning);
+  if (x->blind_since[0])
+    fprintf(f, "WARNING   blind to allowed traffic since %s (connections open, no allow event "
+               "recorded)\n", x->blind_since);
   fprintf(f, "events    %llu stored, %llu kept, %llu backfilled, %llu duplicates, %llu skipped\n",
           (unsigned long long)st->events, (unsigned long long)st->events_kept,
           (unsigned long long)st->backfilled, (unsigned long long)st->duplicates,

@@ -52,6 +52,7 @@ typedef struct wl_engine_ops {
   int (*app_id)(void *impl, const char *dos_path, uint8_t *out, size_t cap, size_t *len);
   int (*drive_map)(void *impl, wl_drive *out, size_t cap, size_t *n);
   int (*machine)(void *impl, wl_machine *out);
+  int (*connections)(void *impl, wl_conn *out, size_t cap, size_t *n, size_t *total);
 } wl_engine_ops;
 
 /* What a wl_engine handle is: the backend's table and its impl. */

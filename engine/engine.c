@@ -223,3 +223,14 @@ int wl_engine_drive_map(wl_engine *e, wl_drive *out, size_t cap, size_t *n) {
     return wl_err(WL_E_INVAL, "wl_engine_drive_map: NULL argument");
   return CALL(e, drive_map, out, cap, n);
 }
+
+int wl_engine_connections(wl_engine *e, wl_conn *out, size_t cap, size_t *n, size_t *total) {
+  size_t all = 0;
+  if (!out || !n)
+    return wl_err(WL_E_INVAL, "wl_engine_connections: NULL argument");
+  *n = 0;
+  int rc = CALL(e, connections, out, cap, n, &all);
+  if (total)
+    *total = all;
+  return rc;
+}

@@ -208,4 +208,23 @@ typedef struct wl_machine {
 } wl_machine;
 int wl_engine_machine(wl_engine *e, wl_machine *out);
 
+/* The machine's connection tables (issue 19, the self-check: what is open, to compare with the
+ * allow events recorded). Windows: GetExtendedTcpTable (TCP_TABLE_OWNER_PID_ALL) and
+ * GetExtendedUdpTable (UDP_TABLE_OWNER_PID) for AF_INET and AF_INET6, each owner pid's image
+ * through QueryFullProcessImageNameW; the sim: the connections it classified as allowed, each
+ * open for WL_SIM_CONN_HOLD_MS (engine/sim/sim.h). UDP has no connections, only bound
+ * endpoints: they are listeners. Writes at most cap entries; *n is how many were written,
+ * *total how many there were (NULL: not wanted). */
+enum wl_conn_state { WL_CONN_LISTEN = 1, WL_CONN_ESTABLISHED = 2 };
+typedef struct wl_conn {
+  uint8_t state;      /* enum wl_conn_state; other TCP states (SYN_SENT, TIME_WAIT...) are left out */
+  uint8_t proto;      /* 6 or 17 */
+  uint8_t ip_version; /* 4 or 6 */
+  uint16_t local_port, remote_port; /* host order; remote 0 for a listener */
+  uint8_t local_addr[16], remote_addr[16]; /* network byte order, v4 in [0..3] */
+  uint32_t pid;       /* owner; 0 unknown */
+  char app[WL_PATH_MAX]; /* the owner's image, DOS path; "" when it could not be read */
+} wl_conn;
+int wl_engine_connections(wl_engine *e, wl_conn *out, size_t cap, size_t *n, size_t *total);
+
 #endif

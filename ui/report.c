@@ -62,6 +62,7 @@ int wl_status_load(const char *path, int check, wl_status *x) {
       wl_strlcpy(x->capture, "interrupted", sizeof x->capture);
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
     meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
+    meta_or(s, WL_META_BLIND_SINCE, x->blind_since, sizeof x->blind_since, "");
     load_service(s, x);
   }
   wl_store_close(s);
@@ -146,6 +147,8 @@ void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *
   wl_json_write_string(f, x->capture[0] ? x->capture : NULL);
   fputs(",\"capture_warning\":", f);
   wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
+  fputs(",\"blind_since\":", f);
+  wl_json_write_string(f, x->blind_since[0] ? x->blind_since : NULL);
   fprintf(f,
           ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
           "\"skipped\":%llu,\"duplicates\":%llu,\"not_connections\":%llu,\"apps\":%llu,"

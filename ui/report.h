@@ -23,6 +23,7 @@ typedef struct wl_status {
   int exists, schema;
   char mode[32], capture[32], deadline[32];
   char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
+  char blind_since[WL_TIME_STR_MAX]; /* WL_META_BLIND_SINCE: the self-check found learn blind */
   wl_store_stats st;
   wl_window window;                           /* the learning window (learn --for, service) */
   char service[128], engine[512], event[512]; /* WL_META_SERVICE_*: "" when it never ran */

@@ -100,11 +100,27 @@ static int load_dll(wl_fwp_api *api) {
   return WL_OK;
 }
 
+/* The connection tables' entry points, unless a test's table has them: iphlpapi.dll from System32
+ * (same reason as above). Missing: the entries stay NULL and wl_engine_connections says
+ * unsupported; nothing else depends on them. */
+static void load_iphlpapi(wl_fwp_api *api) {
+  if (api->GetExtendedTcpTable || api->GetExtendedUdpTable)
+    return;
+  HMODULE m = LoadLibraryExW(L"iphlpapi.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  if (!m)
+    return;
+  void *t = proc(m, "GetExtendedTcpTable"), *u = proc(m, "GetExtendedUdpTable");
+  memcpy(&api->GetExtendedTcpTable, &t, sizeof t);
+  memcpy(&api->GetExtendedUdpTable, &u, sizeof u);
+  api->iphlpapi = m;
+}
+
 int wl_fwp_api_load(wl_fwp_api *api) {
   memset(api, 0, sizeof *api);
   if (g_override) {
     *api = *g_override;
     api->module = NULL;
+    api->iphlpapi = NULL;
   } else {
     int rc = load_dll(api);
     if (rc)
@@ -116,6 +132,13 @@ int wl_fwp_api_load(wl_fwp_api *api) {
     api->GetSystemMetrics = GetSystemMetrics;
   if (!api->RegGetValueW)
     api->RegGetValueW = RegGetValueW;
+  load_iphlpapi(api);
+  if (!api->OpenProcess)
+    api->OpenProcess = OpenProcess;
+  if (!api->QueryFullProcessImageNameW)
+    api->QueryFullProcessImageNameW = QueryFullProcessImageNameW;
+  if (!api->CloseHandle)
+    api->CloseHandle = CloseHandle;
   const char *missing = first_missing(api);
   if (missing) {
     wl_fwp_api_unload(api);
@@ -130,6 +153,8 @@ void wl_fwp_api_unload(wl_fwp_api *api) {
     return;
   if (api->module)
     FreeLibrary(api->module);
+  if (api->iphlpapi)
+    FreeLibrary(api->iphlpapi);
   memset(api, 0, sizeof *api);
 }
 

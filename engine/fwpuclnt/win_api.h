@@ -72,6 +72,19 @@ typedef struct wl_fwp_api {
   int(WINAPI *GetSystemMetrics)(int index);
   LSTATUS(WINAPI *RegGetValueW)(HKEY key, LPCWSTR sub, LPCWSTR value, DWORD flags, LPDWORD type,
                                 PVOID data, LPDWORD size);
+  /* iphlpapi (resolved at run time from System32, may be NULL: the self-check is then off) and
+   * kernel32: the connection tables with owner pids and the owners' images
+   * (wl_engine_connections, win_conns.c); a test's table answers them from the fake's sim.
+   * The table class is TCP_TABLE_CLASS / UDP_TABLE_CLASS (enums: passed as a ULONG). */
+  HMODULE iphlpapi;
+  DWORD(WINAPI *GetExtendedTcpTable)(PVOID table, PDWORD size, BOOL order, ULONG af,
+                                     ULONG table_class, ULONG reserved);
+  DWORD(WINAPI *GetExtendedUdpTable)(PVOID table, PDWORD size, BOOL order, ULONG af,
+                                     ULONG table_class, ULONG reserved);
+  HANDLE(WINAPI *OpenProcess)(DWORD access, BOOL inherit, DWORD pid);
+  BOOL(WINAPI *QueryFullProcessImageNameW)(HANDLE process, DWORD flags, LPWSTR name,
+                                           PDWORD size);
+  BOOL(WINAPI *CloseHandle)(HANDLE h);
 } wl_fwp_api;
 
 /* Fill *api: from the test override when one is set, else LoadLibraryW(L"fwpuclnt.dll") and

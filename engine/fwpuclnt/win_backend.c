@@ -395,6 +395,7 @@ static const wl_engine_ops g_fwp_ops = {
     .app_id = fwp_app_id,
     .drive_map = fwp_drive_map,
     .machine = fwp_machine,
+    .connections = wl_fwp_connections,
 };
 
 int wl_fwp_backend_open(const char *arg, unsigned session_flags, const wl_engine_ops **ops,

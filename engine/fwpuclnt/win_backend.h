@@ -91,6 +91,8 @@ int wl_fwp_guid_is_zero(const wl_guid *g);
 /* UTF-8 -> UTF-16 into a fixed buffer (truncated, always terminated) and back. */
 void wl_fwp_to_wide(const char *s, wchar_t *out, size_t cap);
 void wl_fwp_from_wide(const wchar_t *s, char *out, size_t cap);
+/* win_conns.c: the connection tables (wl_engine_connections). */
+int wl_fwp_connections(void *impl, wl_conn *out, size_t cap, size_t *n, size_t *total);
 /* A random GUID (new filter keys, session keys). */
 int wl_fwp_new_guid(GUID *out);
 

@@ -133,6 +133,16 @@ int wl_sim_set_keyword_support(wl_engine *e, uint32_t mask);
  * (the sim's "BFE" is per process, like its event bus). */
 int wl_sim_bfe_restart(wl_engine *e);
 
+/* The connection table (wl_engine_connections, issue 19): every allowed attempt opens a
+ * connection that stays open WL_SIM_CONN_HOLD_MS after its last classify (sim_conns.c). */
+#define WL_SIM_CONN_HOLD_MS 30000u
+/* on 1: allowed attempts emit no allow event (neither the auth-layer one nor its
+ * FLOW_ESTABLISHED twin) whatever the options say, as reported for a Windows 11 build (26200)
+ * that delivered only CLASSIFY_DROP events to a subscriber asking for allow events (issue 19);
+ * their connections still open. Per process and state file, like the events; not kept in the
+ * state file. on 0: back to normal. */
+int wl_sim_suppress_allow(wl_engine *e, int on);
+
 /* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file. A
  * classified attempt's event still carries an app id when its drive is not in the map (a volume
  * this session has no letter for: \device\harddiskvolume(100 + letter index)) or its path is

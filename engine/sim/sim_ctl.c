@@ -79,3 +79,9 @@ int wl_sim_bfe_restart(wl_engine *e) {
   void *s = sim_of(e, "wl_sim_bfe_restart", &rc);
   return s ? wl_sim_eng_bfe_restart(s) : rc;
 }
+
+int wl_sim_suppress_allow(wl_engine *e, int on) {
+  int rc = WL_OK;
+  void *s = sim_of(e, "wl_sim_suppress_allow", &rc);
+  return s ? wl_sim_eng_suppress_allow(s, on) : rc;
+}

@@ -555,15 +555,23 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
   if (rc != WL_OK)
     return rc;
   wl_mutex_lock(&e->mu);
+  char dos[WL_PATH_MAX] = "";
   rc = decide(e, a, app, &app_len, &app_blob, out, opts);
   if (rc == WL_OK)
     rc = declare_app(e, a->app);
+  if (rc == WL_OK && out->action != WL_ACTION_BLOCK &&
+      wl_sim_app_dos(e->st.drives, e->st.ndrives, a->app, dos, sizeof dos) != WL_OK)
+    dos[0] = '\0';
   wl_mutex_unlock(&e->mu);
   if (rc != WL_OK)
     return rc;
   uint32_t type = out->action == WL_ACTION_BLOCK ? WL_RAW_TYPE_CLASSIFY_DROP
                                                  : WL_RAW_TYPE_CLASSIFY_ALLOW;
-  if (!wl_sim_event_wanted(opts[0], opts[1], a, type))
+  wl_sim_conns *conns = wl_sim_bus_conns(e->bus);
+  if (type == WL_RAW_TYPE_CLASSIFY_ALLOW)
+    wl_sim_conns_add(conns, a, dos);
+  if (!wl_sim_event_wanted(opts[0], opts[1], a, type) ||
+      (type == WL_RAW_TYPE_CLASSIFY_ALLOW && atomic_load(&conns->suppress_allow)))
     return WL_OK;
   wl_raw_event *ev = malloc(sizeof *ev);
   if (!ev)
@@ -587,6 +595,17 @@ int wl_sim_eng_classify(void *impl, const wl_attempt *a, wl_decision *out) {
  * flushes what is left when it ends). */
 static int sim_classify_batched(void *impl, const wl_attempt *a, wl_decision *out) {
   return classify(impl, a, 1, out);
+}
+
+int wl_sim_eng_suppress_allow(void *impl, int on) {
+  wl_sim_engine *e = impl;
+  atomic_store(&wl_sim_bus_conns(e->bus)->suppress_allow, on ? 1 : 0);
+  return WL_OK;
+}
+
+static int sim_connections(void *impl, wl_conn *out, size_t cap, size_t *n, size_t *total) {
+  wl_sim_engine *e = impl;
+  return wl_sim_conns_read(wl_sim_bus_conns(e->bus), out, cap, n, total);
 }
 
 int wl_sim_eng_drain(void *impl, unsigned timeout_ms) {
@@ -646,6 +665,7 @@ const wl_engine_ops wl_sim_ops = {
     .app_id = sim_app_id,
     .drive_map = sim_drive_map,
     .machine = sim_machine,
+    .connections = sim_connections,
 };
 
 int wl_sim_backend_open(const char *state_path, unsigned session_flags,

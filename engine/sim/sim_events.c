@@ -60,12 +60,14 @@ struct wl_sim_bus {
   int thread_on, stop;
   atomic_uint_fast64_t full_waits;
   atomic_uint run; /* simulated BFE restarts so far */
+  wl_sim_conns conns; /* sim_conns.c */
 };
 
 static wl_mutex reg_mu = WL_MUTEX_INIT;
 static wl_sim_bus *reg_head;
 
 static void bus_free(wl_sim_bus *b) {
+  wl_sim_conns_destroy(&b->conns);
   wl_mutex_destroy(&b->mu);
   wl_mutex_destroy(&b->deliver);
   wl_cond_destroy(&b->items);
@@ -87,6 +89,7 @@ static int bus_new(const char *path, wl_sim_bus **out) {
   wl_cond_init(&b->items);
   wl_cond_init(&b->room);
   atomic_init(&b->full_waits, 0);
+  wl_sim_conns_init(&b->conns);
   b->refs = 1;
   *out = b;
   return WL_OK;
@@ -418,3 +421,5 @@ void wl_sim_bus_restart(wl_sim_bus *b) {
 }
 
 unsigned wl_sim_bus_run(wl_sim_bus *b) { return atomic_load(&b->run); }
+
+wl_sim_conns *wl_sim_bus_conns(wl_sim_bus *b) { return &b->conns; }

@@ -42,6 +42,7 @@ int wl_sim_eng_set_drive(void *impl, char letter, const char *device);
 int wl_sim_eng_set_file(void *impl, const char *path, int exists);
 int wl_sim_eng_set_remote_session(void *impl, int remote, uint16_t port);
 int wl_sim_eng_bfe_restart(void *impl); /* sim_objects.c */
+int wl_sim_eng_suppress_allow(void *impl, int on);
 
 /* ---- the model ---- */
 
@@ -168,6 +169,25 @@ int wl_sim_app_dos(const wl_drive *map, size_t n, const char *app, char *out, si
 int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t *out,
                         size_t cap, size_t *len, size_t *blob);
 
+/* ---- the connection table (sim_conns.c), one per bus ---- */
+#define WL_SIM_CONN_CAP 512u
+#define WL_SIM_CONN_PROBE 16u
+typedef struct wl_sim_conns {
+  wl_mutex mu;
+  struct {
+    int used;
+    wl_conn c;
+    uint64_t seen_ns; /* wl_time_mono_ns of the last classify */
+  } e[WL_SIM_CONN_CAP];
+  atomic_int suppress_allow; /* wl_sim_suppress_allow */
+} wl_sim_conns;
+void wl_sim_conns_init(wl_sim_conns *t);
+void wl_sim_conns_destroy(wl_sim_conns *t);
+/* An allowed attempt opens (or refreshes) its connection; app_dos: its DOS path or "". */
+void wl_sim_conns_add(wl_sim_conns *t, const wl_attempt *a, const char *app_dos);
+/* The open ones (engine.h's wl_engine_connections). */
+int wl_sim_conns_read(wl_sim_conns *t, wl_conn *out, size_t cap, size_t *n, size_t *total);
+
 /* ---- the event bus: one per state file per process, shared by its engine handles ---- */
 #define WL_SIM_QUEUE_CAP 1024u     /* events waiting for the delivery thread */
 #define WL_SIM_BUFFER_CAP 10000u   /* events kept for wl_engine_enum_events */
@@ -192,6 +212,7 @@ void wl_sim_bus_flush(wl_sim_bus *b); /* wake the delivery thread for what is qu
 int wl_sim_bus_enum(wl_sim_bus *b, uint64_t since, wl_net_event_cb cb, void *ctx);
 int wl_sim_bus_drain(wl_sim_bus *b, unsigned timeout_ms); /* flushes, then waits */
 uint64_t wl_sim_bus_full_waits(wl_sim_bus *b); /* subscriber WL_E_FULL retries so far */
+wl_sim_conns *wl_sim_bus_conns(wl_sim_bus *b); /* the bus's connection table */
 /* A simulated BFE restart: every subscription ends, and the run number handles compare with
  * the one they were opened in (wl_sim_bus_run) moves on. */
 void wl_sim_bus_restart(wl_sim_bus *b);

@@ -384,3 +384,22 @@ WL_FAKE_EXPORT int WL_FAKE_API wl_fake_drive_map(HANDLE engine, wl_drive *out, s
   TEST_ENGINE_OR_FAIL(e, engine);
   return e->ops->drive_map(e->impl, out, cap, n);
 }
+
+WL_FAKE_EXPORT int WL_FAKE_API wl_fake_connections(HANDLE engine, wl_conn *out, size_t cap,
+                                                   size_t *n, size_t *total) {
+  fake_enter();
+  if (!engine) {
+    fake_engine *e = fake_latest_engine();
+    if (!e)
+      return wl_err(WL_E_NOTFOUND, "wl_fake_connections: no engine open");
+    return e->ops->connections(e->impl, out, cap, n, total);
+  }
+  TEST_ENGINE_OR_FAIL(e, engine);
+  return e->ops->connections(e->impl, out, cap, n, total);
+}
+
+WL_FAKE_EXPORT int WL_FAKE_API wl_fake_suppress_allow(HANDLE engine, int on) {
+  fake_enter();
+  TEST_ENGINE_OR_FAIL(e, engine);
+  return wl_sim_eng_suppress_allow(e->impl, on);
+}

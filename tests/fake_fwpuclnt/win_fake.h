@@ -43,6 +43,14 @@ typedef int(WL_FAKE_API *wl_fake_set_file_fn)(HANDLE engine, const char *path, i
 typedef int(WL_FAKE_API *wl_fake_drive_map_fn)(HANDLE engine, wl_drive *out, size_t cap,
                                                 size_t *n);
 typedef const char *(WL_FAKE_API *wl_fake_errmsg_fn)(void);
+/* The connections open on the machine behind the engine (engine NULL: the engine opened last):
+ * the sim's table (wl_engine_connections, engine/sim/sim_conns.c), what the test's
+ * GetExtendedTcpTable / GetExtendedUdpTable answer from (tests/support/fake_ctl.c). */
+typedef int(WL_FAKE_API *wl_fake_connections_fn)(HANDLE engine, wl_conn *out, size_t cap,
+                                                  size_t *n, size_t *total);
+/* on != 0: allowed attempts emit no allow event (wl_sim_suppress_allow: the Windows 11 build
+ * that delivered only drops, issue 19); 0: back to normal. */
+typedef int(WL_FAKE_API *wl_fake_suppress_allow_fn)(HANDLE engine, int on);
 
 /* hide != 0: GetProcAddress no longer finds FwpmNetEventSubscribe1..4 and FwpmNetEventEnum2..5
  * (the Windows 8+ entry points), as on Windows 7; 0 shows them again. */

@@ -66,6 +66,8 @@ static void test_status_json_and_human(void **state) {
   assert_int_equal(wl_store_meta_set(s, "mode", "enforce"), WL_OK);
   assert_int_equal(wl_store_meta_set(s, "capture_state", "stopped"), WL_OK);
   assert_int_equal(wl_store_meta_set(s, "capture_warning", "allow events are off: because"), WL_OK);
+  assert_int_equal(wl_store_meta_set(s, "capture_blind_since", "2026-12-02T11:00:00.0000000Z"),
+                   WL_OK); /* issue 19's self-check */
   wl_rule_row r = {.proto = -1};
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
@@ -86,6 +88,7 @@ static void test_status_json_and_human(void **state) {
   assert_string_equal(wl_json_string(wl_json_get(o, "mode")), "enforce");
   assert_string_equal(wl_json_string(wl_json_get(o, "capture_state")), "stopped");
   assert_string_equal(wl_json_string(wl_json_get(o, "capture_warning")), "allow events are off: because");
+  assert_string_equal(wl_json_string(wl_json_get(o, "blind_since")), "2026-12-02T11:00:00.0000000Z");
   assert_non_null(wl_json_string(wl_json_get(o, "first_seen")));
   uint64_t last = 0;
   for (size_t i = 0; i < n; i++)
@@ -112,6 +115,7 @@ static void test_status_json_and_human(void **state) {
   assert_non_null(strstr(out, "rules     2"));
   assert_non_null(strstr(out, "capture   stopped"));
   assert_non_null(strstr(out, "WARNING   allow events are off: because"));
+  assert_non_null(strstr(out, "WARNING   blind to allowed traffic since 2026-12-02T11:00:00.0000000Z"));
   assert_non_null(strstr(out, "sublayers wfplearn -, MPSSVC_WF 0x1000, MPSSVC_WSH 0x1001,"));
   tsg_model_free(&m);
   free(ev);

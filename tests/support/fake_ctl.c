@@ -1,6 +1,11 @@
 /* fake_ctl.c — see fake_ctl.h. Finds the fake's exports in the fwpuclnt.dll this process
  * loaded, and the fake's engine HANDLE inside a "wfp" wl_engine (engine/backend.h and
  * engine/fwpuclnt/win_backend.h: tests may look inside). */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <iphlpapi.h>
+
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -92,6 +97,171 @@ int wl_fakectl_set_file(wl_engine *e, const char *path, int exists) {
   return fake_rc("wl_fake_set_file", f(h, path, exists));
 }
 
+int wl_fakectl_suppress_allow(wl_engine *e, int on) {
+  NEED_HANDLE(h, e, "wl_fake_suppress_allow");
+  FAKE_FN(wl_fake_suppress_allow_fn, f, "wl_fake_suppress_allow");
+  return fake_rc("wl_fake_suppress_allow", f(h, on));
+}
+
+/* ---- the connection tables, answered from the fake's sim (issue 19) ----
+ * The sim's connections name an app, not a process: each distinct app gets a made-up pid
+ * (FAKE_PID0 + 4 * its index), which the fake OpenProcess turns into a pseudo handle and the
+ * fake QueryFullProcessImageNameW into the app's path. Called from one thread at a time (the
+ * capture's consumer, or the test). */
+#define FAKE_PID0 0x40000u
+#define FAKE_APPS 64u
+#define FAKE_CONNS 256u
+static char g_apps[FAKE_APPS][WL_PATH_MAX];
+static unsigned g_napps;
+static int g_real_tables; /* wl_fakectl_real_conn_tables */
+
+void wl_fakectl_real_conn_tables(int real) { g_real_tables = real; }
+
+static DWORD pid_of(const char *app) {
+  unsigned i = 0;
+  while (i < g_napps && strcmp(g_apps[i], app))
+    i++;
+  if (i == g_napps) {
+    if (g_napps == FAKE_APPS)
+      return 0;
+    wl_strlcpy(g_apps[g_napps++], app, WL_PATH_MAX);
+  }
+  return FAKE_PID0 + 4 * i;
+}
+
+/* The sim's connections of this protocol and address family. */
+static size_t sim_conns(wl_conn *c, int proto, ULONG af) {
+  wl_fake_connections_fn f;
+  void *p = fake_sym("wl_fake_connections");
+  memcpy(&f, &p, sizeof f);
+  size_t n = 0, total = 0, k = 0;
+  if (!f || f(NULL, c, FAKE_CONNS, &n, &total) != WL_OK)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (c[i].proto == proto && c[i].ip_version == (af == AF_INET6 ? 6 : 4))
+      c[k++] = c[i];
+  return k;
+}
+
+static DWORD net_port(uint16_t p) { return (DWORD)(((p & 0xFFu) << 8) | (p >> 8)); }
+
+/* Size check as iphlpapi does it: too small (or no buffer) → the size needed. */
+static int too_small(PVOID t, PDWORD size, DWORD need) {
+  if (t && *size >= need)
+    return 0;
+  *size = need;
+  return 1;
+}
+
+static void tcp_fill(PVOID t, const wl_conn *c, size_t n, ULONG af) {
+  for (size_t i = 0; i < n; i++) {
+    DWORD st = c[i].state == WL_CONN_LISTEN ? MIB_TCP_STATE_LISTEN : MIB_TCP_STATE_ESTAB;
+    if (af == AF_INET) {
+      MIB_TCPROW_OWNER_PID *x = &((MIB_TCPTABLE_OWNER_PID *)t)->table[i];
+      x->dwState = st;
+      memcpy(&x->dwLocalAddr, c[i].local_addr, 4);
+      memcpy(&x->dwRemoteAddr, c[i].remote_addr, 4);
+      x->dwLocalPort = net_port(c[i].local_port);
+      x->dwRemotePort = net_port(c[i].remote_port);
+      x->dwOwningPid = pid_of(c[i].app);
+    } else {
+      MIB_TCP6ROW_OWNER_PID *x = &((MIB_TCP6TABLE_OWNER_PID *)t)->table[i];
+      memset(x, 0, sizeof *x);
+      x->dwState = st;
+      memcpy(x->ucLocalAddr, c[i].local_addr, 16);
+      memcpy(x->ucRemoteAddr, c[i].remote_addr, 16);
+      x->dwLocalPort = net_port(c[i].local_port);
+      x->dwRemotePort = net_port(c[i].remote_port);
+      x->dwOwningPid = pid_of(c[i].app);
+    }
+  }
+}
+
+static DWORD WINAPI fake_tcp_table(PVOID t, PDWORD size, BOOL order, ULONG af, ULONG cls,
+                                   ULONG reserved) {
+  (void)order, (void)reserved;
+  if (cls != TCP_TABLE_OWNER_PID_ALL || (af != AF_INET && af != AF_INET6) || !size)
+    return ERROR_INVALID_PARAMETER;
+  wl_conn *c = malloc(FAKE_CONNS * sizeof *c);
+  if (!c)
+    return ERROR_NOT_ENOUGH_MEMORY;
+  size_t n = sim_conns(c, 6, af);
+  DWORD row = af == AF_INET ? sizeof(MIB_TCPROW_OWNER_PID) : sizeof(MIB_TCP6ROW_OWNER_PID);
+  DWORD need = (DWORD)(offsetof(MIB_TCPTABLE_OWNER_PID, table) + (n ? n : 1) * row);
+  DWORD rc = ERROR_INSUFFICIENT_BUFFER;
+  if (!too_small(t, size, need)) {
+    ((MIB_TCPTABLE_OWNER_PID *)t)->dwNumEntries = (DWORD)n; /* first member of both */
+    tcp_fill(t, c, n, af);
+    rc = NO_ERROR;
+  }
+  free(c);
+  return rc;
+}
+
+static DWORD WINAPI fake_udp_table(PVOID t, PDWORD size, BOOL order, ULONG af, ULONG cls,
+                                   ULONG reserved) {
+  (void)order, (void)reserved;
+  if (cls != UDP_TABLE_OWNER_PID || (af != AF_INET && af != AF_INET6) || !size)
+    return ERROR_INVALID_PARAMETER;
+  wl_conn *c = malloc(FAKE_CONNS * sizeof *c);
+  if (!c)
+    return ERROR_NOT_ENOUGH_MEMORY;
+  size_t n = sim_conns(c, 17, af);
+  DWORD row = af == AF_INET ? sizeof(MIB_UDPROW_OWNER_PID) : sizeof(MIB_UDP6ROW_OWNER_PID);
+  DWORD need = (DWORD)(offsetof(MIB_UDPTABLE_OWNER_PID, table) + (n ? n : 1) * row);
+  DWORD rc = ERROR_INSUFFICIENT_BUFFER;
+  if (!too_small(t, size, need)) {
+    ((MIB_UDPTABLE_OWNER_PID *)t)->dwNumEntries = (DWORD)n;
+    for (size_t i = 0; i < n; i++) {
+      if (af == AF_INET) {
+        MIB_UDPROW_OWNER_PID *x = &((MIB_UDPTABLE_OWNER_PID *)t)->table[i];
+        memcpy(&x->dwLocalAddr, c[i].local_addr, 4);
+        x->dwLocalPort = net_port(c[i].local_port);
+        x->dwOwningPid = pid_of(c[i].app);
+      } else {
+        MIB_UDP6ROW_OWNER_PID *x = &((MIB_UDP6TABLE_OWNER_PID *)t)->table[i];
+        memset(x, 0, sizeof *x);
+        memcpy(x->ucLocalAddr, c[i].local_addr, 16);
+        x->dwLocalPort = net_port(c[i].local_port);
+        x->dwOwningPid = pid_of(c[i].app);
+      }
+    }
+    rc = NO_ERROR;
+  }
+  free(c);
+  return rc;
+}
+
+static int fake_pid(DWORD pid) {
+  return pid >= FAKE_PID0 && pid < FAKE_PID0 + 4 * g_napps && (pid - FAKE_PID0) % 4 == 0;
+}
+
+static HANDLE WINAPI fake_open_process(DWORD access, BOOL inherit, DWORD pid) {
+  if (!fake_pid(pid))
+    return OpenProcess(access, inherit, pid);
+  return (HANDLE)(uintptr_t)pid; /* not a real handle value: only our functions see it */
+}
+
+static BOOL WINAPI fake_image_name(HANDLE h, DWORD flags, LPWSTR name, PDWORD size) {
+  DWORD pid = (DWORD)(uintptr_t)h;
+  if (!fake_pid(pid))
+    return QueryFullProcessImageNameW(h, flags, name, size);
+  const char *app = g_apps[(pid - FAKE_PID0) / 4];
+  size_t len = strlen(app);
+  if (len + 1 > *size) {
+    SetLastError(ERROR_INSUFFICIENT_BUFFER);
+    return FALSE;
+  }
+  for (size_t k = 0; k <= len; k++) /* the sim's paths are ASCII in the tests */
+    name[k] = (wchar_t)(unsigned char)app[k];
+  *size = (DWORD)len;
+  return TRUE;
+}
+
+static BOOL WINAPI fake_close_handle(HANDLE h) {
+  return fake_pid((DWORD)(uintptr_t)h) ? TRUE : CloseHandle(h);
+}
+
 /* ---- the session: GetSystemMetrics(SM_REMOTESESSION) and RDP-Tcp's PortNumber ---- */
 
 static int g_remote;
@@ -167,6 +337,13 @@ int wl_fakectl_drive_map_on(void) {
   g_table.QueryDosDeviceW = fake_query_dos_device;
   g_table.GetSystemMetrics = fake_get_system_metrics;
   g_table.RegGetValueW = fake_reg_get_value;
+  if (!g_real_tables) { /* else left NULL: wl_fwp_api_load takes System32's iphlpapi */
+    g_table.GetExtendedTcpTable = fake_tcp_table;
+    g_table.GetExtendedUdpTable = fake_udp_table;
+    g_table.OpenProcess = fake_open_process;
+    g_table.QueryFullProcessImageNameW = fake_image_name;
+    g_table.CloseHandle = fake_close_handle;
+  }
   wl_fwp_api_override(&g_table);
   return WL_OK;
 }

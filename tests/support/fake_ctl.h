@@ -30,6 +30,14 @@ void wl_fakectl_remote_session(int remote, uint16_t port);
 /* The BFE service stopped (0) or started again (1): win_fake.h's wl_fake_bfe. */
 int wl_fakectl_bfe(int running);
 
+/* Allow events suppressed (1) or not (0) in the sim behind e: wl_sim_suppress_allow. */
+int wl_fakectl_suppress_allow(wl_engine *e, int on);
+/* The connection tables (issue 19): by default wl_fakectl_drive_map_on's table answers
+ * GetExtendedTcpTable / GetExtendedUdpTable from the fake's sim (each app a made-up pid that
+ * OpenProcess + QueryFullProcessImageNameW turn back into its path); real 1 before it leaves
+ * them to System32's iphlpapi.dll and kernel32 (wine's own tables). */
+void wl_fakectl_real_conn_tables(int real);
+
 int wl_fakectl_drive_map_on(void);
 void wl_fakectl_drive_map_off(void);
 

@@ -93,6 +93,10 @@ static int f_drive_map(void *impl, wl_drive *out, size_t cap, size_t *n) {
 }
 static int f_machine(void *impl, wl_machine *out) { return wl_engine_machine(INNER(impl), out); }
 
+static int f_connections(void *impl, wl_conn *out, size_t cap, size_t *n, size_t *total) {
+  return wl_engine_connections(INNER(impl), out, cap, n, total);
+}
+
 static const wl_engine_ops fault_ops = {
     .kind = "fault",
     .close = f_close,
@@ -119,6 +123,7 @@ static const wl_engine_ops fault_ops = {
     .app_id = f_app_id,
     .drive_map = f_drive_map,
     .machine = f_machine,
+    .connections = f_connections,
 };
 
 static int fault_open(const char *arg, unsigned flags, const wl_engine_ops **ops, void **impl) {
