@@ -196,6 +196,16 @@ static int check_app(const char *app, size_t idx, unsigned flags) {
   return WL_OK;
 }
 
+/* "user" and "package" are SIDs or absent: anything else would be written into a filter's
+ * condition and, by the exporters, into an SDDL string ("S-1-5-18)(A;;CC;;;WD" would grant
+ * Everyone), so it is refused naming the rule (issue 18, Low). */
+static int check_sid(const char *sid, unsigned idx, const char *key) {
+  uint8_t bin[WL_SID_MAX];
+  if (!sid[0] || wl_sid_from_string(sid, bin) > 0)
+    return WL_OK;
+  return wl_err_prefix(WL_E_PARSE, "rule %u: \"%s\"", idx, key);
+}
+
 /* One rule object → a row (rule columns as text, evidence, origin) and a parsed rule. */
 static int read_rule(const wl_json *o, size_t idx, unsigned flags, wl_rule_row *row,
                      wl_rule *r) {
@@ -224,7 +234,11 @@ static int read_rule(const wl_json *o, size_t idx, unsigned flags, wl_rule_row *
   if (!rc)
     rc = opt_string(wl_json_get(o, "user"), row->user, sizeof row->user, idx, "user");
   if (!rc)
+    rc = check_sid(row->user, idx, "user");
+  if (!rc)
     rc = opt_string(wl_json_get(o, "package"), row->package, sizeof row->package, idx, "package");
+  if (!rc)
+    rc = check_sid(row->package, idx, "package");
   if (!rc)
     rc = array_csv(wl_json_get(o, "ports"), 1, row->ports, sizeof row->ports, idx);
   if (!rc)

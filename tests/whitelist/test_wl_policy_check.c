@@ -87,6 +87,28 @@ static void test_same_app_twice_in_file(void **s) {
          0, WL_E_CONFLICT, "rules 1 and 2");
 }
 
+/* issue 18 (Low): a "user" or "package" that is not a SID is refused naming the rule (the
+ * exporters would have written it into an SDDL string). */
+static void test_bad_sids(void **s) {
+  (void)s;
+  static const char *const bad[] = {"\"S-1-5-18)(A;;CC;;;WD\"", "\"WD\"", "\"S-1-5-\"",
+                                    "\"S-1-5-18\\n\""};
+  static const char *const key[] = {"user", "package"};
+  char text[2048];
+  for (size_t k = 0; k < 2; k++)
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      snprintf(text, sizeof text,
+               HEAD "{\"app\": \"" FF "\", \"dir\": \"out\", \"proto\": 6, \"scope\": \"port\", "
+               "\"ports\": [443], \"remotes\": [], \"%s\": %s}]}",
+               key[k], bad[i]);
+      import(text, 0, WL_E_PARSE, "rule 1");
+    }
+  snprintf(text, sizeof text,
+           HEAD "{\"app\": \"" FF "\", \"dir\": \"out\", \"proto\": 6, \"scope\": \"port\", "
+           "\"ports\": [443], \"remotes\": [], \"user\": \"S-1-5-21-1-2-3-1001\"}]}");
+  assert_int_equal(import(text, 0, WL_OK, NULL), 1);
+}
+
 static void test_bad_app_paths(void **s) {
   (void)s;
   static const struct {
@@ -141,7 +163,7 @@ int main(void) {
   snprintf(engine_spec, sizeof engine_spec, "sim:%s", state);
   snprintf(policy, sizeof policy, "%s/wl_policy_check.json", d);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good_policy_imports), cmocka_unit_test(test_same_app_twice_in_file),
+      cmocka_unit_test(test_good_policy_imports), cmocka_unit_test(test_bad_sids), cmocka_unit_test(test_same_app_twice_in_file),
       cmocka_unit_test(test_bad_app_paths),       cmocka_unit_test(test_any_app_needs_the_flag),
       cmocka_unit_test(test_bom_and_version),
   };
