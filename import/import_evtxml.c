@@ -41,6 +41,7 @@ typedef struct imp_xml {
   int active;        /* a segment is being parsed */
   int match;         /* bytes of "<Event" matched while resyncing */
   int decl_done;     /* the start of the file was checked for an XML declaration */
+  int nonblank;      /* the file has a byte other than whitespace */
   int depth;         /* element depth; <wl-root> is 1 */
   int ev_depth;      /* depth of the open <Event>, 0 when none */
   int sect;          /* which child of <Event> we are in */
@@ -525,6 +526,8 @@ static size_t skip_declaration(const char *data, size_t n) {
 int imp_xml_feed(imp_ctx *c, const char *data, size_t n, uint64_t at_line, int final) {
   imp_xml *x = c->xml;
   int rc = WL_OK;
+  for (size_t k = 0; k < n && !x->nonblank; k++)
+    x->nonblank = !(data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n');
   if (!x->decl_done) {
     x->decl_done = 1;
     size_t skip = skip_declaration(data, n);
@@ -537,6 +540,9 @@ int imp_xml_feed(imp_ctx *c, const char *data, size_t n, uint64_t at_line, int f
     rc = feed_buffer(x, data, n, at_line);
   if (rc == WL_OK && final)
     rc = finish_file(x);
+  if (rc == WL_OK && final && x->nonblank && c->st->read == 0) /* issue 18 (Low): said, not 0s */
+    imp_note(c, 1, "no <Event> element in the whole file: not an Event XML export (wevtutil qe "
+             "Security /f:xml, or Event Viewer's \"Save as XML\")");
   return rc;
 }
 

@@ -594,6 +594,22 @@ static void test_xml_errors_resync(void **state) {
   assert_int_equal(g.r[2].line, 35);
 }
 
+/* issue 18 (Low): a file with no <Event> at all (not XML, or other XML) is said, once, instead
+ * of "read 0"; an empty or blank file is not. */
+static void test_xml_not_events(void **state) {
+  (void)state;
+  static const char *const text[] = {"hello world\nthis is not xml\n", "<foo>bar</foo>\n"};
+  got g;
+  for (size_t i = 0; i < 2; i++) {
+    wl_import_stats st = run_xml(text[i], &g);
+    assert_int_equal(st.read, 0);
+    assert_int_equal(st.notes, 1);
+    expect_problem(&st, 0, "t.log:1: ", "no <Event> element in the whole file");
+  }
+  wl_import_stats st = run_xml(" \n\n", &g);
+  assert_int_equal(st.notes, 0);
+}
+
 /* Unknown ids are counted, not complained about; missing fields are. */
 static void test_xml_ids_and_fields(void **state) {
   (void)state;
@@ -879,6 +895,7 @@ int main(void) {
       cmocka_unit_test(test_problem_cap),        cmocka_unit_test(test_sink_stops),
       cmocka_unit_test(test_duplicate_lines),    cmocka_unit_test(test_xml_shapes),
       cmocka_unit_test(test_xml_unclosed_element), cmocka_unit_test(test_xml_errors_resync),
+      cmocka_unit_test(test_xml_not_events),
       cmocka_unit_test(test_xml_ids_and_fields), cmocka_unit_test(test_xml_huge),
       cmocka_unit_test(test_xml_encodings),      cmocka_unit_test(test_xml_no_dtd),
       cmocka_unit_test(test_pfw_table),          cmocka_unit_test(test_pfw_header_by_name),
