@@ -77,6 +77,13 @@ function renderStatus(st) {
   document.getElementById('st-engine').textContent = !sl ? 'not reachable'
     : (sl.wfplearn !== null && sl.wfplearn !== undefined ? 'wfplearn sublayer installed' : 'no wfplearn sublayer yet')
       + (st.capture_state ? ', capture ' + st.capture_state : '');
+  /* learning without allow events (issue 19's self-check, or CLASSIFY_ALLOW refused) */
+  const warn = st.blind_since
+    ? 'blind to allowed traffic since ' + fmtTime(st.blind_since)
+      + ': connections are open but no allow event comes (see wfplearn status)'
+    : (st.capture_warning || '');
+  document.getElementById('st-warn').textContent = warn;
+  document.getElementById('st-warn-row').hidden = !warn;
   renderEnforce(st);
 }
 
