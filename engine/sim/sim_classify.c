@@ -1,68 +1,32 @@
 /* sim_classify.c — how the sim decides a connection attempt, and the net event it reports.
  *
- * Arbitration after "Filter Arbitration" (Microsoft Learn, WFP):
- *   - a layer's sublayers are evaluated in weight order, highest first, every one of them;
- *   - within a sublayer the matching filter with the highest weight decides that sublayer
- *     (disabled filters and filters of dead dynamic sessions do not exist);
- *   - across sublayers Block overrides Permit, and a Block is final;
- *   - a Permit that cleared the action right (FWPM_FILTER_FLAG_CLEAR_ACTION_RIGHT, a "hard
- *     permit") cannot be overridden by a Block in a lower-weight sublayer (only a callout veto
- *     could, and the sim has no callouts); a soft permit can;
- *   - nothing matched anywhere: the layer's default action, permit, with filter id 0.
- * Reported filter: the Block that won, else the Permit of the highest-weight sublayer that
- * permitted (the first writer of the action; a sim choice, WFP does not document it).
+ * The decision itself is engine/arbitrate.c's (sublayer weight order, the highest-weight match
+ * per sublayer, block overrides a soft permit, hard permits, conditions same-field OR and
+ * different-field AND, default permit): the code `enforce --dry-run` replays events with, so the
+ * backtest and the sim cannot disagree. What is the sim's here: which filters exist (disabled
+ * filters and those of dead dynamic sessions or sublayers do not), each filter's sublayer weight,
+ * and the attempt's form (wl_attempt → wl_arb_input).
  *
- * Conditions: same field ORed, different fields ANDed. The view borrows the state it was built
- * from: rebuild it after the state changes or when wl_sim_view_stale says an owner died.
+ * The view borrows the state it was built from: rebuild it after the state changes or when
+ * wl_sim_view_stale says an owner died.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "engine/arbitrate.h"
 #include "engine/sim/sim_internal.h"
 
 #define VIEW_MAX_PIDS 64 /* distinct dynamic owners watched; more just rebuild every time */
 
-typedef struct vent {
-  const wl_filter *f;
-  uint16_t subl_weight;
-  uint32_t subl_index;
-} vent;
-
-typedef struct vlayer {
-  size_t n;
-  vent *e; /* sorted: sublayer weight desc, sublayer, filter weight desc, id asc */
-} vlayer;
-
 struct wl_sim_view {
-  vlayer layers[4];
+  wl_arb_set *set;
   size_t npids;
   int overflow;
   uint32_t pids[VIEW_MAX_PIDS];
   uint8_t alive[VIEW_MAX_PIDS];
 };
-
-static int layer_slot(uint16_t layer) {
-  switch (layer) {
-  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4: return 0;
-  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6: return 1;
-  case WL_LAYER_ALE_AUTH_CONNECT_V4: return 2;
-  case WL_LAYER_ALE_AUTH_CONNECT_V6: return 3;
-  }
-  return -1;
-}
-
-static int vent_cmp(const void *pa, const void *pb) {
-  const vent *a = pa, *b = pb;
-  if (a->subl_weight != b->subl_weight)
-    return a->subl_weight > b->subl_weight ? -1 : 1;
-  if (a->subl_index != b->subl_index)
-    return a->subl_index < b->subl_index ? -1 : 1;
-  if (a->f->effective_weight != b->f->effective_weight)
-    return a->f->effective_weight > b->f->effective_weight ? -1 : 1;
-  return a->f->id < b->f->id ? -1 : a->f->id > b->f->id;
-}
 
 static void watch_pid(wl_sim_view *v, const wl_sim_owner *o, int alive) {
   if (o->session == 0)
@@ -78,38 +42,29 @@ static void watch_pid(wl_sim_view *v, const wl_sim_owner *o, int alive) {
   v->alive[v->npids++] = (uint8_t)alive;
 }
 
-static int view_add(wl_sim_view *v, const wl_sim_state *s, const wl_sim_filt *x) {
-  int slot = layer_slot(x->f.layer_id), alive = wl_sim_owner_alive(&x->own);
+static void view_add(wl_sim_view *v, const wl_sim_state *s, const wl_sim_filt *x) {
+  int alive = wl_sim_owner_alive(&x->own);
   long si = wl_sim_find_subl(s, &x->f.sublayer);
   watch_pid(v, &x->own, alive);
   if (si >= 0)
     watch_pid(v, &s->subl[si].own, wl_sim_owner_alive(&s->subl[si].own));
-  if (slot < 0 || !alive || si < 0 || !wl_sim_owner_alive(&s->subl[si].own) ||
-      (x->f.flags & WL_FILTER_DISABLED))
-    return 0;
-  vlayer *l = &v->layers[slot];
-  l->e[l->n].f = &x->f;
-  l->e[l->n].subl_weight = s->subl[si].s.weight;
-  l->e[l->n].subl_index = (uint32_t)si;
-  l->n++;
-  return 1;
+  if (!alive || si < 0 || !wl_sim_owner_alive(&s->subl[si].own))
+    return;
+  wl_arb_set_add(v->set, &x->f, s->subl[si].s.weight, (uint32_t)si);
 }
 
 int wl_sim_view_build(const wl_sim_state *s, wl_sim_view **out) {
   wl_sim_view *v = calloc(1, sizeof *v);
   if (!v)
     return wl_err(WL_E_NOMEM, "sim: no memory for the classification view");
-  for (int k = 0; k < 4; k++) {
-    v->layers[k].e = malloc((s->nfilt ? s->nfilt : 1) * sizeof(vent));
-    if (!v->layers[k].e) {
-      wl_sim_view_free(v);
-      return wl_err(WL_E_NOMEM, "sim: no memory for the classification view");
-    }
+  int rc = wl_arb_set_new(s->nfilt, &v->set);
+  if (rc) {
+    free(v);
+    return rc;
   }
   for (size_t i = 0; i < s->nfilt; i++)
     view_add(v, s, &s->filt[i]);
-  for (int k = 0; k < 4; k++)
-    qsort(v->layers[k].e, v->layers[k].n, sizeof(vent), vent_cmp);
+  wl_arb_set_sort(v->set);
   *out = v;
   return WL_OK;
 }
@@ -117,8 +72,7 @@ int wl_sim_view_build(const wl_sim_state *s, wl_sim_view **out) {
 void wl_sim_view_free(wl_sim_view *v) {
   if (!v)
     return;
-  for (int k = 0; k < 4; k++)
-    free(v->layers[k].e);
+  wl_arb_set_free(v->set);
   free(v);
 }
 
@@ -131,116 +85,26 @@ int wl_sim_view_stale(const wl_sim_view *v) {
   return 0;
 }
 
-/* ---------------------------------------------------------------- matching */
-
-typedef struct actx {
-  const wl_attempt *a;
-  const uint8_t *app;
-  size_t app_len;
-  uint32_t cflags; /* FWP_CONDITION_FLAG_* of this attempt */
-} actx;
-
-static int prefix_eq(const uint8_t *x, const uint8_t *y, unsigned bits) {
-  unsigned whole = bits / 8, rest = bits % 8;
-  if (memcmp(x, y, whole) != 0)
-    return 0;
-  if (!rest)
-    return 1;
-  uint8_t m = (uint8_t)(0xFF << (8 - rest));
-  return (x[whole] & m) == (y[whole] & m);
-}
-
-static int port_ok(const wl_condition *c, uint16_t port) {
-  return c->match == WL_MATCH_RANGE ? port >= c->port_lo && port <= c->port_hi
-                                    : port == c->port_lo;
-}
-
-static int cond_ok(const wl_filter *f, const wl_condition *c, const actx *x) {
-  const wl_attempt *a = x->a;
-  switch (c->field) {
-  case WL_FIELD_APP_ID:
-    return x->app_len && x->app_len == f->app_id_len && !memcmp(x->app, f->app_id, x->app_len);
-  case WL_FIELD_PROTOCOL:
-    return a->proto == c->proto;
-  case WL_FIELD_LOCAL_PORT:
-    return port_ok(c, a->local_port);
-  case WL_FIELD_REMOTE_PORT:
-    return port_ok(c, a->remote_port);
-  case WL_FIELD_REMOTE_ADDR:
-    return c->ip_version == a->ip_version && prefix_eq(a->remote_addr, c->addr, c->prefix_len);
-  case WL_FIELD_LOCAL_ADDR:
-    return c->ip_version == a->ip_version && prefix_eq(a->local_addr, c->addr, c->prefix_len);
-  case WL_FIELD_USER: /* WFP: an access check of the token against an SD; sim: SID equality */
-    return a->user[0] && !wl_strncasecmp(a->user, f->user_sid, WL_SID_STR_MAX);
-  case WL_FIELD_PACKAGE: /* an attempt outside an AppContainer has the NULL SID (sim.h) */
-    return !wl_strncasecmp(a->package[0] ? a->package : WL_SIM_NULL_PACKAGE, f->package_sid,
-                           WL_SID_STR_MAX);
-  case WL_FIELD_FLAGS:
-    return (x->cflags & c->flags) != 0;
-  }
-  return 0;
-}
-
-static int filter_ok(const wl_filter *f, const actx *x) {
-  uint32_t present = 0, matched = 0;
-  for (uint32_t i = 0; i < f->num_conds; i++) {
-    uint32_t bit = 1u << f->conds[i].field;
-    present |= bit;
-    if (!(matched & bit) && cond_ok(f, &f->conds[i], x))
-      matched |= bit;
-  }
-  return present == matched;
-}
-
 int wl_sim_is_loopback(const wl_attempt *a) {
-  static const uint8_t v6_lo[16] = {[15] = 1};
-  if (a->ip_version == 4)
-    return a->remote_addr[0] == 127 || a->local_addr[0] == 127;
-  return !memcmp(a->remote_addr, v6_lo, 16) || !memcmp(a->local_addr, v6_lo, 16);
-}
-
-static uint16_t attempt_layer(const wl_attempt *a) {
-  if (a->dir == WL_DIR_IN)
-    return a->ip_version == 6 ? WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6 : WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4;
-  return a->ip_version == 6 ? WL_LAYER_ALE_AUTH_CONNECT_V6 : WL_LAYER_ALE_AUTH_CONNECT_V4;
+  return wl_arb_is_loopback(a->ip_version, a->local_addr, a->remote_addr);
 }
 
 void wl_sim_arbitrate(const wl_sim_view *v, const wl_attempt *a, const uint8_t *app_id,
                       size_t app_id_len, wl_decision *out) {
-  /* Loopback of an AppContainer process carries FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK as
-   * well as IS_LOOPBACK (fwpmtypes.h; the sim sets it for any loopback attempt with a package). */
-  uint32_t loop = wl_sim_is_loopback(a) ? WL_COND_FLAG_IS_LOOPBACK : 0;
-  if (loop && a->package[0])
-    loop |= WL_COND_FLAG_IS_APPCONTAINER_LOOPBACK;
-  actx x = {a, app_id, app_id_len, loop};
+  wl_arb_input in = {.dir = a->dir, .proto = a->proto, .ip_version = a->ip_version,
+                     .local_port = a->local_port, .remote_port = a->remote_port,
+                     .app_id = app_id, .app_id_len = app_id_len, .user = a->user,
+                     .package = a->package};
+  memcpy(in.local_addr, a->local_addr, 16);
+  memcpy(in.remote_addr, a->remote_addr, 16);
+  wl_arb_result r;
+  wl_arb_decide(v->set, &in, &r);
   memset(out, 0, sizeof *out);
-  out->layer_id = attempt_layer(a);
-  out->action = WL_ACTION_PERMIT; /* the layer's default */
-  const vlayer *l = &v->layers[layer_slot(out->layer_id)];
-  size_t i = 0;
-  while (i < l->n) {
-    uint32_t subl = l->e[i].subl_index;
-    const wl_filter *win = NULL;
-    for (; i < l->n && l->e[i].subl_index == subl; i++)
-      if (!win && filter_ok(l->e[i].f, &x))
-        win = l->e[i].f; /* highest weight match decides this sublayer; skip the rest */
-    if (!win)
-      continue;
-    if (win->action == WL_ACTION_BLOCK) { /* overrides a soft permit; final */
-      out->action = WL_ACTION_BLOCK;
-      out->filter_id = win->id;
-      out->matched = 1;
-      out->hard = 0;
-      return;
-    }
-    if (!out->matched) {
-      out->matched = 1;
-      out->filter_id = win->id;
-      out->hard = (win->flags & WL_FILTER_CLEAR_ACTION_RIGHT) != 0;
-      if (out->hard)
-        return; /* lower sublayers are evaluated by WFP but cannot change this */
-    }
-  }
+  out->action = r.action;
+  out->filter_id = r.filter_id;
+  out->layer_id = r.layer_id;
+  out->matched = r.matched;
+  out->hard = r.hard;
 }
 
 /* ---------------------------------------------------------------- events */
