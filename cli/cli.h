@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "store/store.h"
 
 typedef struct wl_cli {
   const char *db_path;     /* --db, else "wfplearn.db" (never from the environment) */
@@ -71,5 +72,8 @@ const char *wl_cli_engine(wl_cli *cli);
  * says why and the member is null. e may be NULL (not opened: err says why). */
 void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json);
 int wl_cli_isatty(FILE *f);
+/* --since V: D before the newest event in the store (2d, 12h), or an RFC 3339 time; WL_E_INVAL
+ * with a message naming V otherwise (review, enforce --dry-run). */
+int wl_cli_since(wl_store *s, const char *v, uint64_t *since);
 
 #endif

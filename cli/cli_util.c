@@ -73,3 +73,18 @@ void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json) {
   }
   fputs("\n", f);
 }
+
+/* D before the newest event in the store (a copied store reads the same), or an absolute time. */
+int wl_cli_since(wl_store *s, const char *v, uint64_t *since) {
+  uint64_t d = 0;
+  if (wl_time_parse(v, strlen(v), since) == WL_OK)
+    return WL_OK;
+  if (wl_duration_parse(v, &d))
+    return wl_err(WL_E_INVAL, "--since %s: expected a duration (2d, 12h) or an RFC 3339 time", v);
+  wl_store_stats st;
+  int rc = wl_store_stats_get(s, &st);
+  if (rc)
+    return rc;
+  *since = st.last_ts > d ? st.last_ts - d : 0;
+  return WL_OK;
+}

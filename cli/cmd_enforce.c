@@ -8,6 +8,8 @@
 #include "cli/cli.h"
 #include "common/wl_err.h"
 #include "store/store.h"
+#include "ui/report.h"
+#include "whitelist/dryrun.h"
 #include "whitelist/enforce.h"
 #include "whitelist/open.h"
 
@@ -33,6 +35,8 @@ static void enforce_usage(FILE *f) {
   fprintf(f,
           "usage: wfplearn enforce [--confirm-within S] [--inbound] [--baseline keep|drop]\n"
           "                        [--force] | --list-baseline\n"
+          "       wfplearn enforce --dry-run [--inbound] [--baseline keep|drop] [--since D]\n"
+          "                        [--json]\n"
           "\n"
           "Block everything the whitelist does not allow, except loopback, DHCP, DNS for the\n"
           "DNS client, IPv6 neighbour discovery, multicast membership, and the Windows\n"
@@ -48,15 +52,79 @@ static void enforce_usage(FILE *f) {
           "  --baseline B         keep (default) or drop the Windows essentials baseline\n"
           "  --list-baseline      print the baseline and the exceptions, change nothing\n"
           "  --force              --inbound in a remote session whose port cannot be read\n"
+          "  --dry-run            change nothing: replay the recorded events against the rules,\n"
+          "                       the block and its exceptions, and say per app what would\n"
+          "                       have been allowed and blocked\n"
+          "  --since D            with --dry-run: events within D before the newest one (2d,\n"
+          "                       12h) or since an RFC 3339 time; default all kept\n"
+          "  --json               with --dry-run: one JSON object (docs/cli.md)\n"
           "\n"
           "example:\n"
+          "  wfplearn enforce --dry-run --inbound\n"
           "  wfplearn enforce --confirm-within 120 && wfplearn confirm\n",
           ENFORCE_DEFAULT_WITHIN);
 }
 
+/* The backtest's table: most blocked first. */
+static void dryrun_text(FILE *f, const wl_dryrun *d, const wl_enforce_opts *o) {
+  char since[WL_TIME_STR_MAX] = "the first kept event";
+  if (d->since)
+    wl_time_format(d->since, since);
+  fprintf(f, "enforce --dry-run: %llu connection attempts since %s, replayed against %zu rule%s,\n"
+             "the default block (%s, baseline %s) and its exceptions, and the engine's other "
+             "filters (%zu in all)\n\n",
+          (unsigned long long)d->events, since, d->rules, d->rules == 1 ? "" : "s",
+          o->inbound ? "outbound and inbound" : "outbound", o->baseline ? "kept" : "dropped",
+          d->filters);
+  if (d->napps)
+    fprintf(f, "%10s %10s  %-3s  %s\n", "allowed", "blocked", "dir", "app");
+  for (size_t i = 0; i < d->napps; i++) {
+    const wl_dryrun_app *a = &d->apps[i];
+    fprintf(f, "%10llu %10llu  %-3s  %s%s\n", (unsigned long long)a->allowed,
+            (unsigned long long)a->blocked, a->dir == WL_DIR_IN ? "in" : "out",
+            a->app[0] ? a->app : "(no app)", a->missing ? "  (file gone)" : "");
+  }
+  fprintf(f, "%swould allow %llu (%llu by rules, %llu by the exceptions), would block %llu\n",
+          d->napps ? "\n" : "", (unsigned long long)(d->events - d->would_block),
+          (unsigned long long)d->by_rule, (unsigned long long)d->by_exception,
+          (unsigned long long)d->would_block);
+  if (d->rules_unresolved)
+    fprintf(f, "%zu rule%s cannot be built (its app is gone; see wfplearn verify): enforce "
+               "would refuse to start\n", d->rules_unresolved, d->rules_unresolved == 1 ? "" : "s");
+  if (d->apps_missing)
+    fprintf(f, "%zu app%s no longer on disk, replayed with the recorded app id\n",
+            d->apps_missing, d->apps_missing == 1 ? "" : "s");
+}
+
+/* enforce --dry-run: nothing is written, to the engine or the store. */
+static int dryrun(wl_cli *cli, const wl_enforce_opts *o, const char *since_s, int json) {
+  wl_store *s = NULL;
+  wl_engine *e = NULL;
+  wl_dryrun *d = NULL;
+  wl_dryrun_opts dro = {.inbound = o->inbound, .baseline = o->baseline};
+  int rc = wl_whitelist_need_store(cli->db_path);
+  if (!rc)
+    rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
+  if (!rc && since_s)
+    rc = wl_cli_since(s, since_s, &dro.since);
+  if (!rc)
+    rc = wl_engine_open(wl_cli_engine(cli), 0, &e);
+  if (!rc)
+    rc = wl_dryrun_run(e, s, &dro, &d);
+  if (!rc && json)
+    wl_report_dryrun(cli->out, d, &dro);
+  else if (!rc)
+    dryrun_text(cli->out, d, o);
+  wl_dryrun_free(d);
+  wl_engine_close(e);
+  wl_store_close(s);
+  return rc;
+}
+
 int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
   wl_enforce_opts o = {0};
-  int missing = 0;
+  int missing = 0, dry = 0, json = 0;
+  const char *since_s = NULL;
   if (wl_cli_wants_help(argc, argv)) {
     enforce_usage(cli->out);
     return WL_OK;
@@ -69,6 +137,12 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
       o.inbound = 1;
     } else if (!strcmp(argv[i], "--force")) {
       o.force = 1;
+    } else if (!strcmp(argv[i], "--dry-run")) {
+      dry = 1;
+    } else if (!strcmp(argv[i], "--json")) {
+      json = 1;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--since", &missing)) != NULL) {
+      since_s = v;
     } else if (!strcmp(argv[i], "--list-baseline")) {
       wl_enforce_baseline_list(cli->out);
       return WL_OK;
@@ -85,6 +159,11 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
                     missing ? "needs a value" : "unknown argument");
     }
   }
+  if (!dry && (json || since_s))
+    return wl_err(WL_E_INVAL, "%s: only with --dry-run (see enforce --help)",
+                  json ? "--json" : "--since");
+  if (dry)
+    return dryrun(cli, &o, since_s, json);
   o.db_path = cli->db_path;
   o.engine_spec = cli->engine_spec; /* said (wl_cli_engine) once the store is there */
   wl_store *s = NULL;

@@ -35,21 +35,6 @@ static void review_usage(FILE *f) {
           "  wfplearn review --since 2d\n");
 }
 
-/* D before the newest event in the store (a copied store reads the same), or an absolute time. */
-static int parse_since(wl_store *s, const char *v, uint64_t *since) {
-  uint64_t d = 0;
-  if (wl_time_parse(v, strlen(v), since) == WL_OK)
-    return WL_OK;
-  if (wl_duration_parse(v, &d))
-    return wl_err(WL_E_INVAL, "--since %s: expected a duration (2d, 12h) or an RFC 3339 time", v);
-  wl_store_stats st;
-  int rc = wl_store_stats_get(s, &st);
-  if (rc)
-    return rc;
-  *since = st.last_ts > d ? st.last_ts - d : 0;
-  return WL_OK;
-}
-
 static const char *proto_name(int p) {
   static char buf[8];
   switch (p) {
@@ -165,7 +150,7 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc && since_s)
-    rc = parse_since(s, since_s, &since);
+    rc = wl_cli_since(s, since_s, &since);
   if (!rc)
     rc = wl_proposals_build(s, since, &p, &n);
   for (size_t i = 0; !rc && i < n; i++) {

@@ -255,6 +255,8 @@ void wl_ui_api(wl_ui *u, const wl_http_req *req, wl_http_resp *resp) {
     get_flags(f, resp);
   else if (!strcmp(name, "timeline"))
     get_timeline(u, req, f, resp);
+  else if (!strcmp(name, "dryrun"))
+    wl_ui_get_dryrun(u, req, f, resp);
   else if (action)
     fclose(f), wl_ui_error(resp, 405, "use POST");
   else

@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "service/window.h"
 #include "store/store.h"
+#include "whitelist/dryrun.h"
 #include "whitelist/proposal.h"
 #include "whitelist/rule.h"
 
@@ -49,5 +50,8 @@ int wl_report_proposals(FILE *f, wl_store *s, uint64_t since);
 void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r);
 /* `rules --json` whole. */
 int wl_report_rules(FILE *f, wl_store *s);
+
+/* `enforce --dry-run --json` and GET /api/dryrun (ui/report_dryrun.c): one object. */
+void wl_report_dryrun(FILE *f, const wl_dryrun *d, const wl_dryrun_opts *o);
 
 #endif

@@ -44,5 +44,7 @@ void wl_ui_timelines_free(wl_ui_timelines *c);
 
 /* The /api/ routes (ui/api.c); the request has passed the Host, token and Origin checks. */
 void wl_ui_api(wl_ui *u, const wl_http_req *req, wl_http_resp *resp);
+/* GET /api/dryrun (ui/report_dryrun.c): enforce --dry-run's JSON. */
+void wl_ui_get_dryrun(wl_ui *u, const wl_http_req *req, FILE *f, wl_http_resp *resp);
 
 #endif
