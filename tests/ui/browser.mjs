@@ -3,7 +3,7 @@
 // the page loads with the token from its URL and shows the store's status, the learning
 // window (learn --for 7d) and the service's state; Allow on a proposal
 // moves it to the rules and the sim engine holds its filters (wfplearn verify); Revoke removes
-// them; Enforce shows a countdown, Confirm makes it stick, Relax undoes it; a timeline chart
+// them; the backtest before Enforce is enforce --dry-run's; Enforce shows a countdown, Confirm makes it stick, Relax undoes it; a timeline chart
 // draws; no CSP violation or page error happens. Screenshots at 1280x800 and phone width go
 // to WL_OUT. Exit 77 only when chromium cannot be started at all.
 import { createRequire } from 'node:module';
@@ -108,6 +108,13 @@ try {
   await page.waitForSelector('#rules li[data-rule]');
   const nrules = JSON.parse(wfplearn('rules', '--json').out).length;
   check(nrules === review.filter((p) => !p.flags.length && p.promotable).length, `Allow all added ${nrules} rules`);
+  // the backtest shown before the Enforce button is enforce --dry-run --json's
+  const dry = JSON.parse(wfplearn('enforce', '--dry-run', '--json').out);
+  await page.waitForFunction((n) => document.getElementById('dryrun-text').textContent.includes('block ' + n + '.'),
+    dry.would_block);
+  check(await page.isVisible('#dryrun-table') && (await page.locator('#dryrun-table tbody tr').count()) === dry.apps.length,
+    `Backtest before Enforce: ${dry.events} attempts, ${dry.would_block} would be blocked, ${dry.apps.length} app rows as the CLI's`);
+  await page.screenshot({ path: WL_OUT + '/03b-backtest.png', fullPage: true });
   await page.fill('#enforce-within', '120');
   await page.locator('#enforce-btn').click();
   await page.waitForSelector('#confirm-btn:not([hidden])');

@@ -318,7 +318,17 @@ static void test_promote_revoke(void **state) {
 static void test_enforce_confirm_relax(void **state) {
   (void)state;
   mode_is("learn");
-  ans a = post("/api/enforce", "{\"confirm_within\": 120}");
+  /* the backtest the page shows before its Enforce button: every recorded attempt replayed,
+   * nothing changed in the engine */
+  size_t filters = world_count_filters(&g_w, NULL);
+  ans a = get("/api/dryrun");
+  assert_true(member_int(a.body, "events") > 0);
+  assert_true(member_int(a.body, "would_block") > 0);
+  assert_non_null(strstr(a.body, "\"apps\":["));
+  expect(a, 200, NULL);
+  assert_int_equal(world_count_filters(&g_w, NULL), filters);
+  mode_is("learn");
+  a = post("/api/enforce", "{\"confirm_within\": 120}");
   assert_int_equal(member_int(a.body, "confirm_within"), 120);
   expect(a, 200, NULL);
   mode_is("pending");

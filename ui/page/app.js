@@ -111,6 +111,22 @@ function renderEnforce(st) {
   }
 }
 
+/* What Enforce would do (GET /api/dryrun = enforce --dry-run --json): the recorded attempts
+ * replayed against the rules, the default block and its exceptions; shown while learning. */
+function renderDryrun(d) {
+  const box = document.getElementById('dryrun');
+  box.hidden = !d;
+  if (!d) return;
+  document.getElementById('dryrun-text').textContent = 'Backtest: of the ' + d.events
+    + ' connection attempts recorded, enforce would allow ' + d.allowed + ' and block ' + d.would_block
+    + (d.apps_missing ? ' (' + d.apps_missing + ' apps no longer on disk)' : '')
+    + (d.rules_unresolved ? '; ' + d.rules_unresolved + ' rules cannot be built, enforce would refuse' : '') + '.';
+  const body = document.querySelector('#dryrun-table tbody');
+  body.replaceChildren(...d.apps.map((a) => el('tr', { class: a.blocked ? 'blocked' : 'allowed' },
+    el('td', {}, a.app || '(no app)', a.missing ? ' (file gone)' : ''), el('td', {}, a.dir),
+    el('td', {}, String(a.allowed)), el('td', {}, String(a.blocked)))));
+}
+
 /* ---------------------------------------------------------------- proposals */
 
 function timelineChart(tl) {
@@ -245,6 +261,7 @@ async function refresh() {
     renderStatus(st);
     renderProposals(props);
     renderRules(rules);
+    renderDryrun(st.mode === 'learn' ? await api('GET', 'dryrun') : null);
     document.body.dataset.ready = '1';
   } catch (e) {
     say(e.message, true);
