@@ -24,6 +24,7 @@
 #include "engine/keys.h"
 #include "store/store.h"
 #include "whitelist/apply.h"
+#include "whitelist/dryrun.h"
 #include "whitelist/enforce.h"
 #include "whitelist/open.h"
 #include "whitelist/rule.h"
@@ -289,10 +290,119 @@ static void test_files_machine_and_exceptions(void **state) {
   wl_fakectl_remote_session(0, 0);
 }
 
+/* ---------------------------------------------------------------- enforce --dry-run */
+
+static void event(wl_event *ev, const char *dos, const char *nt, int type, int proto,
+                  uint16_t rport) {
+  memset(ev, 0, sizeof *ev);
+  ev->ts = 133000000000000000ull;
+  ev->has = WL_HAS_PROTO | WL_HAS_LOCAL_ADDR | WL_HAS_REMOTE_ADDR | WL_HAS_LOCAL_PORT |
+            WL_HAS_REMOTE_PORT | WL_HAS_APP | WL_HAS_IP_VERSION | WL_HAS_DIR;
+  ev->type = (uint8_t)type;
+  ev->dir = WL_DIR_OUT;
+  ev->ip_version = 4;
+  ev->proto = (uint8_t)proto;
+  ev->local_port = 50000;
+  ev->remote_port = rport;
+  memcpy(ev->local_addr, (uint8_t[]){10, 0, 0, 5}, 4);
+  memcpy(ev->remote_addr, (uint8_t[]){203, 0, 113, 7}, 4);
+  strcpy(ev->app, nt);
+  strcpy(ev->app_dos, dos);
+}
+
+/* The verdict of the dry-run row of app (by its DOS path's end): 1 allowed, 0 blocked. */
+static int dry_verdict(const wl_dryrun *d, const char *name, int *missing) {
+  for (size_t i = 0; i < d->napps; i++) {
+    size_t n = strlen(d->apps[i].app), m = strlen(name);
+    if (n >= m && !wl_strncasecmp(d->apps[i].app + n - m, name, m + 1)) {
+      *missing = d->apps[i].missing;
+      return d->apps[i].allowed > 0 && !d->apps[i].blocked;
+    }
+  }
+  fail_msg("dry-run: no row for %s", name);
+  return -1;
+}
+
+/* The backtest through the real backend and the fake DLL: the engine's filters come back through
+ * FwpmFilterEnum, sublayer weights through FwpmSubLayerGetByKey, app ids through
+ * FwpmGetAppIdFromFileName0; its verdicts are those the fake's sim gives once enforced. */
+static void test_dryrun_through_the_dll(void **state) {
+  (void)state;
+  wl_engine *e = NULL;
+  wl_store *s = NULL;
+  assert_int_equal(wl_whitelist_open(DB, "wfp", 0, &s, &e), WL_OK);
+  static const char *dos[3] = {"C:\\Apps\\update.exe", "C:\\Apps\\other.exe",
+                               "C:\\Windows\\System32\\svchost.exe"};
+  static const char *nt[3] = {"\\device\\harddiskvolume3\\apps\\update.exe",
+                              "\\device\\harddiskvolume3\\apps\\other.exe",
+                              "\\device\\harddiskvolume3\\windows\\system32\\svchost.exe"};
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(wl_fakectl_set_file(e, dos[i], 1), WL_OK);
+  wl_rule r;
+  wl_rule_row row;
+  wl_apply_result res;
+  rule(&r, dos[0], WL_DIR_OUT, 6, "443", "", "", "");
+  assert_int_equal(wl_rule_resolve(e, NULL, &r), WL_OK);
+  assert_int_equal(wl_rules_add(e, s, &r, &row, 1, &res), WL_OK);
+  wl_event ev[3];
+  event(&ev[0], dos[0], nt[0], WL_EVT_ALLOW, 6, 443);
+  event(&ev[1], dos[1], nt[1], WL_EVT_ALLOW, 6, 443);
+  event(&ev[2], dos[2], nt[2], WL_EVT_ALLOW, 17, 53);
+  wl_batch_counters bc = {0};
+  assert_int_equal(wl_store_write(s, ev, 3, &bc), WL_OK);
+  wl_dryrun_opts o = {.since = 0, .inbound = 0, .baseline = 1};
+  wl_dryrun *d = NULL;
+  int missing = 0;
+  assert_int_equal(wl_dryrun_run(e, s, &o, &d), WL_OK);
+  assert_int_equal(d->events, 3);
+  assert_int_equal(d->would_block, 1);
+  assert_int_equal(d->by_rule, 1);
+  assert_int_equal(d->by_exception, 1);
+  int want[3] = {1, 0, 1};
+  const char *name[3] = {"update.exe", "other.exe", "svchost.exe"};
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(dry_verdict(d, name[i], &missing), want[i]);
+  wl_dryrun_free(d);
+  /* enforce's set in the engine: the fake's sim decides the same attempts the same way */
+  wl_enforce_set *set = calloc(1, sizeof *set);
+  wl_filter *enf = calloc(WL_ENFORCE_MAX_FILTERS, sizeof *enf);
+  size_t nenf = 0, added = 0, adopted = 0;
+  assert_int_equal(wl_enforce_set_make(e, 0, 1, 0, set), WL_OK);
+  assert_int_equal(wl_enforce_filters(set, 1, enf, WL_ENFORCE_MAX_FILTERS, &nenf), WL_OK);
+  assert_int_equal(wl_engine_begin(e), WL_OK);
+  assert_int_equal(wl_filters_put(e, enf, nenf, &added, &adopted), WL_OK);
+  assert_int_equal(wl_engine_commit(e), WL_OK);
+  static const char *json_app[3] = {"C:\\\\Apps\\\\update.exe", "C:\\\\Apps\\\\other.exe",
+                                    "C:\\\\Windows\\\\System32\\\\svchost.exe"};
+  for (int i = 0; i < 3; i++) {
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"ts\":\"2026-01-01T00:00:00Z\",\"app\":\"%s\",\"dir\":\"out\",\"proto\":%d,"
+             "\"local\":\"10.0.0.5:50000\",\"remote\":\"203.0.113.7:%d\"}",
+             json_app[i], i == 2 ? 17 : 6, i == 2 ? 53 : 443);
+    assert_int_equal(fake_decide(e, line).action == WL_ACTION_PERMIT, want[i]);
+  }
+  /* other.exe uninstalled since: counted as missing, still replayed (and still blocked) */
+  assert_int_equal(wl_fakectl_set_file(e, "C:\\Apps\\other.exe", 0), WL_OK);
+  assert_int_equal(wl_dryrun_run(e, s, &o, &d), WL_OK);
+  assert_int_equal(d->apps_missing, 1);
+  assert_int_equal(dry_verdict(d, "other.exe", &missing), 0);
+  assert_true(missing);
+  assert_int_equal(d->would_block, 1);
+  wl_dryrun_free(d);
+  wl_uninstall_report ur;
+  assert_int_equal(wl_uninstall(e, s, &ur), WL_OK);
+  free(enf);
+  free(set);
+  wl_engine_close(e);
+  wl_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_filters_through_the_dll, setup, teardown),
       cmocka_unit_test_setup_teardown(test_files_machine_and_exceptions, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dryrun_through_the_dll, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
