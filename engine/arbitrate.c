@@ -29,10 +29,14 @@ struct wl_arb_set {
 
 static int layer_slot(uint16_t layer) {
   switch (layer) {
-  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4: return 0;
-  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6: return 1;
-  case WL_LAYER_ALE_AUTH_CONNECT_V4: return 2;
-  case WL_LAYER_ALE_AUTH_CONNECT_V6: return 3;
+  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V4:
+    return 0;
+  case WL_LAYER_ALE_AUTH_RECV_ACCEPT_V6:
+    return 1;
+  case WL_LAYER_ALE_AUTH_CONNECT_V4:
+    return 2;
+  case WL_LAYER_ALE_AUTH_CONNECT_V6:
+    return 3;
   }
   return -1;
 }
@@ -61,8 +65,7 @@ void wl_arb_set_free(wl_arb_set *s) {
   free(s);
 }
 
-int wl_arb_set_add(wl_arb_set *s, const wl_filter *f, uint16_t subl_weight,
-                   uint32_t subl_index) {
+int wl_arb_set_add(wl_arb_set *s, const wl_filter *f, uint16_t subl_weight, uint32_t subl_index) {
   int slot = layer_slot(f->layer_id);
   if (slot < 0 || (f->flags & WL_FILTER_DISABLED))
     return 0;
@@ -109,8 +112,7 @@ static int prefix_eq(const uint8_t *x, const uint8_t *y, unsigned bits) {
 }
 
 static int port_ok(const wl_condition *c, uint16_t port) {
-  return c->match == WL_MATCH_RANGE ? port >= c->port_lo && port <= c->port_hi
-                                    : port == c->port_lo;
+  return c->match == WL_MATCH_RANGE ? port >= c->port_lo && port <= c->port_hi : port == c->port_lo;
 }
 
 static int cond_ok(const wl_filter *f, const wl_condition *c, const actx *x) {
@@ -167,8 +169,9 @@ uint16_t wl_arb_layer(uint8_t dir, uint8_t ip_version) {
 void wl_arb_decide(const wl_arb_set *s, const wl_arb_input *in, wl_arb_result *out) {
   /* Loopback of an AppContainer process carries FWP_CONDITION_FLAG_IS_APPCONTAINER_LOOPBACK as
    * well as IS_LOOPBACK (fwpmtypes.h; set here for any loopback attempt with a package). */
-  uint32_t loop =
-      wl_arb_is_loopback(in->ip_version, in->local_addr, in->remote_addr) ? WL_COND_FLAG_IS_LOOPBACK : 0;
+  uint32_t loop = wl_arb_is_loopback(in->ip_version, in->local_addr, in->remote_addr)
+                      ? WL_COND_FLAG_IS_LOOPBACK
+                      : 0;
   if (loop && in->package && in->package[0])
     loop |= WL_COND_FLAG_IS_APPCONTAINER_LOOPBACK;
   actx x = {in, loop};

@@ -35,9 +35,9 @@
 
 /* What a classify sees of one attempt at an ALE auth layer. */
 typedef struct wl_arb_input {
-  uint8_t dir;        /* enum wl_dir (event/event.h): WL_DIR_IN or WL_DIR_OUT */
-  uint8_t proto;      /* IPPROTO number */
-  uint8_t ip_version; /* 4 or 6 */
+  uint8_t dir;                      /* enum wl_dir (event/event.h): WL_DIR_IN or WL_DIR_OUT */
+  uint8_t proto;                    /* IPPROTO number */
+  uint8_t ip_version;               /* 4 or 6 */
   uint16_t local_port, remote_port; /* host order; ICMP: type in local_port */
   uint8_t local_addr[16], remote_addr[16]; /* network byte order, v4 in [0..3] */
   const uint8_t *app_id; /* the app id blob (wl_engine_app_id's form); NULL/0: none */
@@ -48,12 +48,12 @@ typedef struct wl_arb_input {
 
 /* What the set decided. */
 typedef struct wl_arb_result {
-  uint32_t action;          /* WL_ACTION_PERMIT or WL_ACTION_BLOCK */
-  const wl_filter *filter;  /* the deciding filter; NULL: the layer's default (permit) */
-  uint64_t filter_id;       /* its id; 0 with no filter */
-  uint16_t layer_id;        /* WL_LAYER_ALE_AUTH_CONNECT_V4/V6 or _RECV_ACCEPT_V4/V6 */
-  uint8_t matched;          /* 0: no filter matched at all */
-  uint8_t hard;             /* 1: the permit cleared the action right */
+  uint32_t action;         /* WL_ACTION_PERMIT or WL_ACTION_BLOCK */
+  const wl_filter *filter; /* the deciding filter; NULL: the layer's default (permit) */
+  uint64_t filter_id;      /* its id; 0 with no filter */
+  uint16_t layer_id;       /* WL_LAYER_ALE_AUTH_CONNECT_V4/V6 or _RECV_ACCEPT_V4/V6 */
+  uint8_t matched;         /* 0: no filter matched at all */
+  uint8_t hard;            /* 1: the permit cleared the action right */
 } wl_arb_result;
 
 typedef struct wl_arb_set wl_arb_set;

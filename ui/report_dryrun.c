@@ -58,7 +58,8 @@ void wl_report_dryrun(FILE *f, const wl_dryrun *d, const wl_dryrun_opts *o) {
 /* GET /api/dryrun[?inbound=1][&baseline=drop]: what enforce with those options would block. */
 void wl_ui_get_dryrun(wl_ui *u, const wl_http_req *req, FILE *f, wl_http_resp *resp) {
   const char *in = wl_http_query(req, "inbound"), *base = wl_http_query(req, "baseline");
-  wl_dryrun_opts o = {.since = 0, .inbound = in && (!strcmp(in, "1") || !strcmp(in, "true")),
+  wl_dryrun_opts o = {.since = 0,
+                      .inbound = in && (!strcmp(in, "1") || !strcmp(in, "true")),
                       .baseline = !(base && !strcmp(base, "drop"))};
   wl_store *s = NULL;
   wl_engine *e = NULL;

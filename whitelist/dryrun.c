@@ -6,6 +6,10 @@
  * plus the enforce set and the rules' filters), give each filter its sublayer's weight as the
  * engine reports it, then walk the store's events once. Apps are looked up in a hash table of
  * the distinct recorded paths (bounded: DRY_APP_SLOTS), each with its app id computed once.
+ *
+ * Where it can differ from the engine: sublayers of equal weight are evaluated in the order the
+ * enumeration first names them (the sim: the order they were added; WFP: undocumented); the
+ * replay decides each recorded attempt as new, as the sim does (no per-flow cache, no reauth).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +28,15 @@
 
 #define DRY_APP_SLOTS (1u << 15) /* distinct recorded apps: at most 3/4 of this (24576) */
 #define DRY_SUBLAYERS 64         /* distinct sublayers weighed; filters in others are skipped */
-#define DRY_SYNTH_ID 0xFFFFFFFF00000000ull /* ids of filters not in the engine (yet) */
+#define DRY_SYNTH_ID  0xFFFFFFFF00000000ull /* ids of filters not in the engine (yet) */
 
 enum { ORIGIN_ENGINE, ORIGIN_ENFORCE, ORIGIN_RULE };
 
 typedef struct fset {
-  wl_filter *f;       /* engine filters kept, then the enforce set, then the rules' */
+  wl_filter *f; /* engine filters kept, then the enforce set, then the rules' */
   uint8_t *origin;
   size_t n, cap;
-  wl_filter *engine;  /* from wl_engine_filter_enum */
+  wl_filter *engine; /* from wl_engine_filter_enum */
   size_t n_engine;
 } fset;
 
@@ -43,10 +47,10 @@ typedef struct app_ent { /* hash entry: first member the tag */
 } app_ent;
 
 typedef struct app_info {
-  char *path;          /* as recorded (the key) */
-  uint8_t *blob;       /* app id */
+  char *path;    /* as recorded (the key) */
+  uint8_t *blob; /* app id */
   size_t blob_len;
-  int row[3];          /* wl_dryrun row per enum wl_dir; -1 none yet */
+  int row[3]; /* wl_dryrun row per enum wl_dir; -1 none yet */
   uint8_t missing;
 } app_info;
 
@@ -168,7 +172,9 @@ static int weigh(run *r) {
         return g;
       wl_err_clear();
       keys[nk] = f->sublayer;
-      weight[nk++] = !g ? (int)sl.weight : wl_guid_eq(&f->sublayer, &ours) ? (int)WL_SUBLAYER_WEIGHT : -1;
+      weight[nk++] = !g                                ? (int)sl.weight
+                     : wl_guid_eq(&f->sublayer, &ours) ? (int)WL_SUBLAYER_WEIGHT
+                                                       : -1;
     }
     if (weight[k] >= 0)
       r->d->filters += (size_t)wl_arb_set_add(r->set, f, (uint16_t)weight[k], (uint32_t)k);
@@ -290,10 +296,15 @@ static int event_cb(void *ctx, const wl_event *ev) {
   wl_dryrun_app *row = NULL;
   if ((r->rc = app_lookup(r, ev, &a)) != WL_OK || (r->rc = row_of(r, ev, a, &row)) != WL_OK)
     return 1;
-  wl_arb_input in = {.dir = ev->dir, .proto = ev->proto, .ip_version = ev->ip_version,
-                     .local_port = ev->local_port, .remote_port = ev->remote_port,
-                     .app_id = ev->app[0] ? a->blob : NULL, .app_id_len = ev->app[0] ? a->blob_len : 0,
-                     .user = ev->user, .package = ev->package};
+  wl_arb_input in = {.dir = ev->dir,
+                     .proto = ev->proto,
+                     .ip_version = ev->ip_version,
+                     .local_port = ev->local_port,
+                     .remote_port = ev->remote_port,
+                     .app_id = ev->app[0] ? a->blob : NULL,
+                     .app_id_len = ev->app[0] ? a->blob_len : 0,
+                     .user = ev->user,
+                     .package = ev->package};
   memcpy(in.local_addr, ev->local_addr, 16);
   memcpy(in.remote_addr, ev->remote_addr, 16);
   wl_arb_result res;

@@ -39,15 +39,15 @@ typedef struct wl_dryrun_app {
 
 typedef struct wl_dryrun {
   uint64_t since;
-  uint64_t events;      /* connection attempts replayed */
+  uint64_t events; /* connection attempts replayed */
   uint64_t would_block;
   uint64_t by_rule, by_exception; /* of the allowed */
-  uint64_t skipped;     /* connection events with no direction or IP version: not replayable */
-  size_t filters;       /* in the replayed set */
+  uint64_t skipped; /* connection events with no direction or IP version: not replayable */
+  size_t filters;   /* in the replayed set */
   size_t rules, rules_unresolved; /* rules; those whose filters cannot be built (app gone) */
-  size_t apps_missing;  /* distinct apps with no app id now */
+  size_t apps_missing;            /* distinct apps with no app id now */
   size_t napps;
-  wl_dryrun_app *apps;  /* most blocked first, then by app and direction */
+  wl_dryrun_app *apps; /* most blocked first, then by app and direction */
 } wl_dryrun;
 
 /* Run the backtest. *out: release with wl_dryrun_free. Reads the engine and the store only. */

@@ -91,9 +91,14 @@ int wl_sim_is_loopback(const wl_attempt *a) {
 
 void wl_sim_arbitrate(const wl_sim_view *v, const wl_attempt *a, const uint8_t *app_id,
                       size_t app_id_len, wl_decision *out) {
-  wl_arb_input in = {.dir = a->dir, .proto = a->proto, .ip_version = a->ip_version,
-                     .local_port = a->local_port, .remote_port = a->remote_port,
-                     .app_id = app_id, .app_id_len = app_id_len, .user = a->user,
+  wl_arb_input in = {.dir = a->dir,
+                     .proto = a->proto,
+                     .ip_version = a->ip_version,
+                     .local_port = a->local_port,
+                     .remote_port = a->remote_port,
+                     .app_id = app_id,
+                     .app_id_len = app_id_len,
+                     .user = a->user,
                      .package = a->package};
   memcpy(in.local_addr, a->local_addr, 16);
   memcpy(in.remote_addr, a->remote_addr, 16);

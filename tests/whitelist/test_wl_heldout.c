@@ -29,10 +29,10 @@
 #include "whitelist/enforce.h"
 #include "whitelist/proposal.h"
 
-#define APPS 7
-#define PER_DAY 20 /* attempts per app per day */
+#define APPS      7
+#define PER_DAY   20 /* attempts per app per day */
 #define WEEK_DAYS 7
-#define DAY (86400ull * WL_TICKS_PER_SEC)
+#define DAY       (86400ull * WL_TICKS_PER_SEC)
 
 typedef struct app_def {
   const char *path, *json_path, *name;
@@ -69,7 +69,8 @@ static int app_of(const char *path) {
 /* Attempt k of app a on day d; `fresh`: the held-out day, where every host is another one. */
 static void line(FILE *f, int a, unsigned d, unsigned k, uint64_t t0, int fresh) {
   char ts[WL_TIME_STR_MAX], local[64], remote[64];
-  uint64_t t = t0 + d * DAY + (uint64_t)k * 1800 * WL_TICKS_PER_SEC + (uint64_t)a * WL_TICKS_PER_SEC;
+  uint64_t t =
+      t0 + d * DAY + (uint64_t)k * 1800 * WL_TICKS_PER_SEC + (uint64_t)a * WL_TICKS_PER_SEC;
   unsigned eph = 49152 + (d * 131 + k * 17 + (unsigned)a * 7) % 16000;
   const char *proto = "tcp";
   wl_time_format(t, ts);
@@ -141,8 +142,8 @@ typedef struct tally {
 static void dry_run(const world *w, tally *t) {
   static char out[1 << 16];
   memset(t, 0, sizeof *t);
-  assert_int_equal(world_spawn_wait(w, 30000, "enforce", "--dry-run", "--inbound", "--json",
-                                    NULL), 0);
+  assert_int_equal(world_spawn_wait(w, 30000, "enforce", "--dry-run", "--inbound", "--json", NULL),
+                   0);
   assert_true(world_read(w->scratch, out, sizeof out) > 0);
   wl_json_arena ar = {0};
   const wl_json *doc = NULL;
@@ -265,7 +266,8 @@ static void test_heldout(void **state) {
   for (int a = 0; a < APPS; a++) {
     if (apps[a].promote && day.blocked[a])
       fail_msg("%s: %llu of %d attempts blocked on the new day (scope pinned to the week's "
-               "hosts?)", apps[a].name, (unsigned long long)day.blocked[a], PER_DAY);
+               "hosts?)",
+               apps[a].name, (unsigned long long)day.blocked[a], PER_DAY);
     assert_int_equal(day.allowed[a], apps[a].promote ? PER_DAY : 0);
     /* the dry-run's verdict on the week is the new day's verdict */
     int dry_pass = dry.allowed[a] > 0 && dry.blocked[a] == 0;
