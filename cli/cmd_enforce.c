@@ -84,10 +84,12 @@ static void dryrun_text(FILE *f, const wl_dryrun *d, const wl_enforce_opts *o) {
             (unsigned long long)a->blocked, a->dir == WL_DIR_IN ? "in" : "out",
             a->app[0] ? a->app : "(no app)", a->missing ? "  (file gone)" : "");
   }
-  fprintf(f, "%swould allow %llu (%llu by rules, %llu by the exceptions), would block %llu\n",
+  fprintf(f,
+          "%swould allow %llu (%llu by rules, %llu by the exceptions), would block %llu (%llu by "
+          "the default block, the rest by other filters already there)\n",
           d->napps ? "\n" : "", (unsigned long long)(d->events - d->would_block),
           (unsigned long long)d->by_rule, (unsigned long long)d->by_exception,
-          (unsigned long long)d->would_block);
+          (unsigned long long)d->would_block, (unsigned long long)d->by_block);
   if (d->rules_unresolved)
     fprintf(f, "%zu rule%s cannot be built (its app is gone; see wfplearn verify): enforce "
                "would refuse to start\n", d->rules_unresolved, d->rules_unresolved == 1 ? "" : "s");

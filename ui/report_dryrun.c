@@ -2,10 +2,11 @@
  * page's GET /api/dryrun, which answers the same document, so the page shows before its Enforce
  * button exactly what the command would print.
  *
- * {"events": N, "would_block": N, "allowed": N, "by_rule": N, "by_exception": N,
+ * {"events": N, "would_block": N, "by_block": N, "allowed": N, "by_rule": N, "by_exception": N,
  *  "since": "RFC 3339" | null, "inbound": bool, "baseline": bool, "filters": N, "rules": N,
  *  "rules_unresolved": N, "apps_missing": N, "skipped": N,
- *  "apps": [{"app", "dir", "allowed", "blocked", "by_rule", "by_exception", "missing"}]}
+ *  "apps": [{"app", "dir", "allowed", "blocked", "by_block", "by_rule", "by_exception",
+ *            "missing"}]}
  * The keys are docs/cli.md's ("enforce --dry-run").
  */
 #include <stdlib.h>
@@ -27,11 +28,11 @@ void wl_report_dryrun(FILE *f, const wl_dryrun *d, const wl_dryrun_opts *o) {
   if (d->since)
     wl_time_format(d->since, since);
   fprintf(f,
-          "{\"events\":%llu,\"would_block\":%llu,\"allowed\":%llu,\"by_rule\":%llu,"
-          "\"by_exception\":%llu,\"since\":",
+          "{\"events\":%llu,\"would_block\":%llu,\"by_block\":%llu,\"allowed\":%llu,"
+          "\"by_rule\":%llu,\"by_exception\":%llu,\"since\":",
           (unsigned long long)d->events, (unsigned long long)d->would_block,
-          (unsigned long long)(d->events - d->would_block), (unsigned long long)d->by_rule,
-          (unsigned long long)d->by_exception);
+          (unsigned long long)d->by_block, (unsigned long long)(d->events - d->would_block),
+          (unsigned long long)d->by_rule, (unsigned long long)d->by_exception);
   if (d->since)
     wl_json_write_string(f, since);
   else
@@ -46,11 +47,11 @@ void wl_report_dryrun(FILE *f, const wl_dryrun *d, const wl_dryrun_opts *o) {
     fputs(i ? ",\n{\"app\":" : "\n{\"app\":", f);
     wl_json_write_string(f, a->app);
     fprintf(f,
-            ",\"dir\":\"%s\",\"allowed\":%llu,\"blocked\":%llu,\"by_rule\":%llu,"
-            "\"by_exception\":%llu,\"missing\":%s}",
+            ",\"dir\":\"%s\",\"allowed\":%llu,\"blocked\":%llu,\"by_block\":%llu,"
+            "\"by_rule\":%llu,\"by_exception\":%llu,\"missing\":%s}",
             dir_name(a->dir), (unsigned long long)a->allowed, (unsigned long long)a->blocked,
-            (unsigned long long)a->by_rule, (unsigned long long)a->by_exception,
-            a->missing ? "true" : "false");
+            (unsigned long long)a->by_block, (unsigned long long)a->by_rule,
+            (unsigned long long)a->by_exception, a->missing ? "true" : "false");
   }
   fputs("]}\n", f);
 }

@@ -311,8 +311,11 @@ static int event_cb(void *ctx, const wl_event *ev) {
   wl_arb_decide(r->set, &in, &res);
   r->d->events++;
   if (res.action == WL_ACTION_BLOCK) {
+    int ours = res.filter && r->fs.origin[res.filter - r->fs.f] == ORIGIN_ENFORCE;
     r->d->would_block++;
     row->blocked++;
+    row->by_block += ours;
+    r->d->by_block += ours;
     return 0;
   }
   row->allowed++;

@@ -35,6 +35,7 @@ typedef struct wl_dryrun_app {
   uint64_t allowed, blocked;
   uint64_t by_rule;      /* allowed by a rule's filter */
   uint64_t by_exception; /* allowed by an exception of the default block */
+  uint64_t by_block;     /* blocked by the default block (the rest: by others, Windows Firewall) */
 } wl_dryrun_app;
 
 typedef struct wl_dryrun {
@@ -42,6 +43,7 @@ typedef struct wl_dryrun {
   uint64_t events; /* connection attempts replayed */
   uint64_t would_block;
   uint64_t by_rule, by_exception; /* of the allowed */
+  uint64_t by_block;              /* of the blocked: by the default block */
   uint64_t skipped; /* connection events with no direction or IP version: not replayable */
   size_t filters;   /* in the replayed set */
   size_t rules, rules_unresolved; /* rules; those whose filters cannot be built (app gone) */

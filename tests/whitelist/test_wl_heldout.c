@@ -135,7 +135,7 @@ static wl_store *open_store(const world *w) {
 typedef struct tally {
   uint64_t allowed[APPS], blocked[APPS];
   int missing[APPS];
-  uint64_t events, would_block, apps_missing;
+  uint64_t events, would_block, by_block, apps_missing;
 } tally;
 
 /* `enforce --dry-run --inbound --json` in a child process, parsed. */
@@ -154,6 +154,7 @@ static void dry_run(const world *w, tally *t) {
   assert_int_equal(wl_json_uint64(wl_json_get(doc, "events"), &t->events), WL_OK);
   assert_int_equal(wl_json_uint64(wl_json_get(doc, "would_block"), &t->would_block), WL_OK);
   assert_int_equal(wl_json_uint64(wl_json_get(doc, "apps_missing"), &t->apps_missing), WL_OK);
+  assert_int_equal(wl_json_uint64(wl_json_get(doc, "by_block"), &t->by_block), WL_OK);
   const wl_json *list = wl_json_get(doc, "apps");
   assert_non_null(list);
   for (const wl_json *o = list->child; o; o = o->next) {
@@ -239,6 +240,7 @@ static void test_heldout(void **state) {
     assert_int_equal(dry.blocked[a], apps[a].promote ? 0 : all);
   }
   assert_int_equal(dry.would_block, 4 * WEEK_DAYS * PER_DAY);
+  assert_int_equal(dry.by_block, dry.would_block); /* with --inbound, all by our default block */
   size_t enforce_filters = 1;
   assert_int_equal(world_count_filters(&w, &enforce_filters), before); /* nothing added */
   assert_int_equal(enforce_filters, 0);
