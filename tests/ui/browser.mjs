@@ -110,7 +110,7 @@ try {
   check(nrules === review.filter((p) => !p.flags.length && p.promotable).length, `Allow all added ${nrules} rules`);
   // the backtest shown before the Enforce button is enforce --dry-run --json's
   const dry = JSON.parse(wfplearn('enforce', '--dry-run', '--json').out);
-  await page.waitForFunction((n) => document.getElementById('dryrun-text').textContent.includes('block ' + n + '.'),
+  await page.waitForFunction((n) => document.getElementById('dryrun-text').textContent.includes('block ' + n + ' ('),
     dry.would_block);
   check(await page.isVisible('#dryrun-table') && (await page.locator('#dryrun-table tbody tr').count()) === dry.apps.length,
     `Backtest before Enforce: ${dry.events} attempts, ${dry.would_block} would be blocked, ${dry.apps.length} app rows as the CLI's`);

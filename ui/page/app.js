@@ -119,6 +119,7 @@ function renderDryrun(d) {
   if (!d) return;
   document.getElementById('dryrun-text').textContent = 'Backtest: of the ' + d.events
     + ' connection attempts recorded, enforce would allow ' + d.allowed + ' and block ' + d.would_block
+    + ' (' + d.by_block + ' by the default block, the rest by filters already there)'
     + (d.apps_missing ? ' (' + d.apps_missing + ' apps no longer on disk)' : '')
     + (d.rules_unresolved ? '; ' + d.rules_unresolved + ' rules cannot be built, enforce would refuse' : '') + '.';
   const body = document.querySelector('#dryrun-table tbody');
