@@ -76,7 +76,7 @@ typedef struct wl_decision {
  * "package" SIDs). WL_E_PARSE with a message naming the column or the field. Pure: no engine. */
 int wl_sim_parse_attempt(const char *line, size_t len, wl_attempt *out);
 
-/* Arbitrate the attempt at its layer (see sim_classify.c for the rules), emit the net event
+/* Arbitrate the attempt at its layer (engine/arbitrate.h has the rules), emit the net event
  * (when the engine options ask for it) into the net event buffer and to subscribers, and say
  * what happened. Waits, never drops, when the delivery queue is full. */
 int wl_sim_classify(wl_engine *e, const wl_attempt *a, wl_decision *out);

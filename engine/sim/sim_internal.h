@@ -12,7 +12,8 @@
  *   sim_engine.c    the backend: sessions, state cache, transactions, options, classify
  *   sim_objects.c   provider, sublayer and filter calls
  *   sim_check.c     filter validation and effective weights
- *   sim_classify.c  the per-layer view, condition matching, arbitration, the event
+ *   sim_classify.c  the view (which filters exist, their sublayer weights), the event; the
+ *                   matching and arbitration are engine/arbitrate.c's (shared with enforce --dry-run)
  *   sim_events.c    the per-process event bus: bounded queue, delivery thread, event buffer
  *   sim_traffic.c   traffic-file lines → wl_attempt, and running a file at a speed
  *   sim_appid.c     DOS path → app id through a drive map
