@@ -394,8 +394,8 @@ static int promote_one(wl_engine *e, wl_store *s, int64_t id, int scope, wl_prop
     covered[rep->covered++] = p->covered_by;
     return WL_OK;
   }
-  if (!rc && scope < 0) /* an app update re-binds its rule (rebind.h), after the loop */
-    rc = wl_rebind_annotate(e, s, p, 1);
+  if (!rc && (scope < 0 || scope == p->choice.scope)) /* an app update re-binds its rule */
+    rc = wl_rebind_annotate(e, s, p, 1);                 /* (rebind.h), after the loop */
   if (!rc && p->update_of) {
     rebinds[rep->rebound++] = *p;
     return WL_OK;

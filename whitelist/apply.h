@@ -128,7 +128,7 @@ int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
 typedef struct wl_promote_report {
   wl_missing_cb on_covered, on_missing, on_missing_rule; /* in: each may be NULL */
   /* in, may be NULL: a proposal that is an update of rule N (rebind.h) re-binds rule N instead
-   * of adding a rule (without --scope); called with N and what was done. rebound counts them;
+   * of adding a rule (unless --scope asks for another scope than proposed); called with N and what was done. rebound counts them;
    * swept counts re-bound rules whose old path's filters went because its binary is gone. */
   wl_missing_cb on_rebound;
   size_t rebound, swept;
