@@ -116,6 +116,7 @@ static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r
             why[0] ? ")" : "");
   else
     fputs("     stability unknown (too little data)\n", f);
+  wl_report_rebind_text(f, p);
   for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
     if (p->flags & bit)
       fprintf(f, "     ! %s: %s%s%s%s\n", wl_proposal_flag_name(bit), wl_proposal_flag_note(bit),
@@ -153,6 +154,8 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
     rc = wl_cli_since(s, since_s, &since);
   if (!rc)
     rc = wl_proposals_build(s, since, &p, &n);
+  if (!rc) /* app updates: "update of rule N" (whitelist/rebind.h) */
+    rc = wl_report_rebind_annotate(s, cli->engine_spec, p, n);
   for (size_t i = 0; !rc && i < n; i++) {
     if (json) {
       fputs(i ? ",\n " : "[", cli->out);
@@ -261,6 +264,10 @@ static void promote_missing(void *ctx, int64_t id, const char *msg) {
           msg);
 }
 
+static void promote_rebound(void *ctx, int64_t rule_id, const char *msg) {
+  fprintf(((wl_cli *)ctx)->out, "rule %lld (app update) %s\n", (long long)rule_id, msg);
+}
+
 static void restore_missing(void *ctx, int64_t rule_id, const char *msg) {
   fprintf(((wl_cli *)ctx)->err,
           "wfplearn promote: rule %lld: missing: %s (its filters stay as they are)\n",
@@ -306,7 +313,8 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   wl_store *s = NULL;
   wl_engine *e = NULL;
   wl_promote_report r = {.on_covered = promote_covered, .on_missing = promote_missing,
-                         .on_missing_rule = restore_missing, .ctx = cli};
+                         .on_missing_rule = restore_missing, .on_rebound = promote_rebound,
+                         .ctx = cli};
   rc = wl_whitelist_need_store(cli->db_path);
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);

@@ -53,6 +53,7 @@ typedef struct wl_engine_ops {
   int (*drive_map)(void *impl, wl_drive *out, size_t cap, size_t *n);
   int (*machine)(void *impl, wl_machine *out);
   int (*connections)(void *impl, wl_conn *out, size_t cap, size_t *n, size_t *total);
+  int (*signer)(void *impl, const char *dos_path, wl_signer *out); /* out zeroed by engine.c */
 } wl_engine_ops;
 
 /* What a wl_engine handle is: the backend's table and its impl. */

@@ -234,3 +234,15 @@ int wl_engine_connections(wl_engine *e, wl_conn *out, size_t cap, size_t *n, siz
     *total = all;
   return rc;
 }
+
+int wl_engine_signer(wl_engine *e, const char *dos_path, wl_signer *out) {
+  if (!dos_path || !out)
+    return wl_err(WL_E_INVAL, "wl_engine_signer: NULL argument");
+  memset(out, 0, sizeof *out);
+  return CALL(e, signer, dos_path, out);
+}
+
+const char *wl_sign_status_name(int status) {
+  return status == WL_SIGN_SIGNED ? "signed" : status == WL_SIGN_UNTRUSTED ? "untrusted"
+                                                                            : "unsigned";
+}

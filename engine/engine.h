@@ -227,4 +227,26 @@ typedef struct wl_conn {
 } wl_conn;
 int wl_engine_connections(wl_engine *e, wl_conn *out, size_t cap, size_t *n, size_t *total);
 
+/* Who signed a binary (issue 15, item 4: an app update is re-bound to its rule only when the
+ * new binary has the ruled one's signer). Windows: WinVerifyTrust (WINTRUST_ACTION_GENERIC_
+ * VERIFY_V2, embedded Authenticode signature, no revocation check over the network, no UI) and
+ * the leaf signer certificate's simple display name (WTHelperProvDataFromStateData,
+ * WTHelperGetProvSignerFromChain, CertGetNameStringW); catalog-signed files (Windows' own) read
+ * as unsigned. The sim: the signer its traffic lines and wl_sim_set_file_signer declared
+ * (engine/sim/sim.h). WL_E_NOTFOUND when the file is not there; WL_E_UNSUPPORTED when the
+ * backend cannot tell (callers then say "signer unknown"). */
+#define WL_SIGNER_MAX 256
+enum wl_sign_status {
+  WL_SIGN_UNSIGNED = 0,  /* no embedded signature */
+  WL_SIGN_SIGNED = 1,    /* a valid signature; name is its signer */
+  WL_SIGN_UNTRUSTED = 2, /* signed, but the signature does not verify (tampered, untrusted
+                          * root, expired without timestamp); name may still be filled */
+};
+typedef struct wl_signer {
+  uint8_t status;           /* enum wl_sign_status */
+  char name[WL_SIGNER_MAX]; /* UTF-8, "" when unsigned */
+} wl_signer;
+int wl_engine_signer(wl_engine *e, const char *dos_path, wl_signer *out);
+const char *wl_sign_status_name(int status); /* "unsigned" | "signed" | "untrusted" */
+
 #endif

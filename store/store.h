@@ -49,7 +49,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 2 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 3 /* bump with every migration in db/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),
@@ -177,6 +177,11 @@ typedef struct wl_rule_row {
   char evidence[1024];        /* JSON summary of what justified it */
   char origin[16];            /* "promote" | "import" */
   uint64_t created;
+  /* schema v3 (issue 15, item 4): the ruled binary's Authenticode signer ("" unsigned or
+   * unknown) and the path the rule was bound to before its last re-bind ("" never re-bound) */
+  char signer[256];
+  char prev_app[WL_PATH_MAX];
+  char prev_app_nt[WL_PATH_MAX];
 } wl_rule_row;
 typedef int (*wl_rule_cb)(void *ctx, const wl_rule_row *r);
 int wl_store_rule_add(wl_store *s, wl_rule_row *r);  /* fills r->id */

@@ -187,4 +187,8 @@ int wl_store_write_load(wl_store *s); /* next ids, first_ts, last_ts from meta *
 void wl_store_write_mark(wl_store *s);  /* wl_store_begin: the state a rollback returns to */
 int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, state as marked */
 
+/* Schema migrations kept in their own files (schema.c's chain calls them): the SQL taking a
+ * file from the version before to the one named. */
+const char *wl_schema_v3_rebind(void); /* v2 -> v3: rules.signer, prev_app, prev_app_nt */
+
 #endif

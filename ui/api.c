@@ -118,7 +118,7 @@ static void get_list(wl_ui *u, FILE *f, int rules, wl_http_resp *resp) {
   wl_store *s = NULL;
   int rc = open_store(u, 0, &s, NULL);
   if (!rc)
-    rc = rules ? wl_report_rules(f, s) : wl_report_proposals(f, s, 0);
+    rc = rules ? wl_report_rules(f, s) : wl_report_proposals(f, s, u->engine_spec, 0);
   wl_store_close(s);
   wl_ui_answer(resp, rc, f);
 }
@@ -156,9 +156,10 @@ static int promote_rules(wl_engine *e, wl_store *s, const api_body *b, FILE *f) 
   wl_promote_report r = {0}; /* an app no longer on disk fails it all, with its name */
   int rc = wl_promote(e, s, b->ids, b->n_ids, b->scope, 0, &r);
   if (!rc) {
-    fprintf(f, "{\"added\":%zu,\"filters\":%zu,\"same\":%zu,\"put_back\":%zu,\"rules\":[",
+    fprintf(f, "{\"added\":%zu,\"filters\":%zu,\"same\":%zu,\"put_back\":%zu,\"rebound\":%zu,"
+               "\"rules\":[",
             r.res.added_rules, r.res.added_filters + r.res.adopted_filters,
-            r.res.same_rules + r.covered, r.put_back);
+            r.res.same_rules + r.covered, r.put_back, r.rebound);
     for (size_t i = 0; i < r.n_rules; i++)
       fprintf(f, "%s%lld", i ? "," : "", (long long)r.rows[i].id);
     fputs("]}\n", f);

@@ -238,15 +238,18 @@ void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) 
           (unsigned long long)p->evidence.flows, (unsigned)p->evidence.n_addrs,
           p->evidence.addrs_overflow ? "true" : "false", ok ? "true" : "false");
   json_blocked_by(f, s, &p->evidence);
+  wl_report_rebind_json(f, p);
   fputc('}', f);
   wl_err_clear();
 }
 
-int wl_report_proposals(FILE *f, wl_store *s, uint64_t since) {
+int wl_report_proposals(FILE *f, wl_store *s, const char *engine_spec, uint64_t since) {
   wl_proposal *p = NULL;
   size_t n = 0;
   wl_rule *r = malloc(sizeof *r);
   int rc = r ? wl_proposals_build(s, since, &p, &n) : wl_err(WL_E_NOMEM, "out of memory");
+  if (!rc)
+    rc = wl_report_rebind_annotate(s, engine_spec, p, n);
   for (size_t i = 0; !rc && i < n; i++) {
     fputs(i ? ",\n " : "[", f);
     wl_report_proposal(f, s, &p[i], r);

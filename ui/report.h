@@ -43,8 +43,16 @@ void wl_report_sublayers(FILE *f, wl_engine *e);
 
 /* One element of `review --json`. r is scratch space for the proposed rule. */
 void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r);
-/* `review --json` whole: the proposals seen at or after since (0 = all), one a line. */
-int wl_report_proposals(FILE *f, wl_store *s, uint64_t since);
+/* `review --json` whole: the proposals seen at or after since (0 = all), one a line; app
+ * updates checked through engine_spec (NULL: signers not checked), report_rebind.c. */
+int wl_report_proposals(FILE *f, wl_store *s, const char *engine_spec, uint64_t since);
+
+/* report_rebind.c — app updates (whitelist/rebind.h) in review. The "update_of" and "update"
+ * members of a proposal's JSON object; the text lines under a proposal; the annotation, which
+ * opens the engine (engine_spec, NULL: never) only when a proposal is an update candidate. */
+void wl_report_rebind_json(FILE *f, const wl_proposal *p);
+void wl_report_rebind_text(FILE *f, const wl_proposal *p);
+int wl_report_rebind_annotate(wl_store *s, const char *engine_spec, wl_proposal *p, size_t n);
 
 /* One element of `rules --json`; r is the row's parsed rule (zeroed when it did not parse). */
 void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r);

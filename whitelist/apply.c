@@ -22,12 +22,14 @@
  * reverse order at labels, and the first error is the one returned.
  */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "whitelist/apply.h"
 #include "whitelist/proposal.h"
+#include "whitelist/rebind.h"
 #include "whitelist/whitelist_int.h"
 
 typedef struct ident_list {
@@ -381,7 +383,7 @@ out:
 
 /* One proposal → rep->rules/rows[n_rules] (resolved), or counted as covered or missing. */
 static int promote_one(wl_engine *e, wl_store *s, int64_t id, int scope, wl_proposal *p,
-                       int64_t *covered, wl_promote_report *rep) {
+                       int64_t *covered, wl_proposal *rebinds, wl_promote_report *rep) {
   wl_rule *r = &rep->rules[rep->n_rules];
   wl_rule_row *row = &rep->rows[rep->n_rules];
   int rc = wl_proposal_get(s, id, p);
@@ -392,11 +394,19 @@ static int promote_one(wl_engine *e, wl_store *s, int64_t id, int scope, wl_prop
     covered[rep->covered++] = p->covered_by;
     return WL_OK;
   }
+  if (!rc && (scope < 0 || scope == p->choice.scope)) /* an app update re-binds its rule */
+    rc = wl_rebind_annotate(e, s, p, 1);                 /* (rebind.h), after the loop */
+  if (!rc && p->update_of) {
+    rebinds[rep->rebound++] = *p;
+    return WL_OK;
+  }
   if (!rc)
     rc = wl_proposal_rule(p, scope, r);
   if (rc)
     return rc;
   rc = wl_rule_resolve(e, NULL, r); /* SIDs for all of them at once: wl_rules_sids */
+  if (!rc) /* who signed it, so its next version can be re-bound (rebind.h) */
+    wl_rebind_signer_of(e, r->app, r->signer, sizeof r->signer);
   if (rc == WL_E_NOTFOUND && rep->on_missing) { /* no app id: the file is gone (or its volume) */
     rep->on_missing(rep->ctx, id, wl_errmsg());
     wl_err_clear();
@@ -412,6 +422,22 @@ static int promote_one(wl_engine *e, wl_store *s, int64_t id, int scope, wl_prop
   return WL_OK;
 }
 
+/* One app update: its rule re-bound (rebind.h), said through on_rebound. */
+static int rebind_one(wl_engine *e, wl_store *s, const wl_proposal *p, int dry,
+                      wl_promote_report *rep) {
+  wl_rebind_result res;
+  int rc = wl_rebind_apply(e, s, p, dry, &res);
+  if (!rc && rep->on_rebound) {
+    char msg[WL_PATH_MAX + 160];
+    snprintf(msg, sizeof msg, "%s re-bound to %s (%zu filter%s added; the old path's filters %s)",
+             dry ? "would be" : "is", p->app_dos[0] ? p->app_dos : p->app, res.added,
+             res.added == 1 ? "" : "s",
+             res.old_kept ? "stay while the old binary exists" : "removed: the old binary is gone");
+    rep->on_rebound(rep->ctx, res.rule_id, msg);
+  }
+  return rc;
+}
+
 int wl_promote(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, int scope, int flags,
                wl_promote_report *rep) {
   int skip = flags & WL_PROMOTE_SKIP_MISSING, dry = flags & WL_PROMOTE_DRY_RUN;
@@ -421,13 +447,20 @@ int wl_promote(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, int scop
   rep->rows = calloc(n ? n : 1, sizeof *rep->rows);
   wl_proposal *p = malloc(sizeof *p);
   int64_t *covered = calloc(n ? n : 1, sizeof *covered);
-  int rc = p && covered && rep->rules && rep->rows ? WL_OK : wl_err(WL_E_NOMEM, "promote");
+  wl_proposal *rebinds = malloc((n ? n : 1) * sizeof *rebinds);
+  rep->rebound = rep->swept = 0;
+  int rc = p && covered && rebinds && rep->rules && rep->rows ? WL_OK
+                                                              : wl_err(WL_E_NOMEM, "promote");
+  if (!rc && !dry) /* re-bound rules whose old binary is gone lose its filters (rebind.h) */
+    rc = wl_rebind_sweep(e, s, &rep->swept);
   for (size_t i = 0; !rc && i < n; i++)
-    rc = promote_one(e, s, ids[i], scope, p, covered, rep);
+    rc = promote_one(e, s, ids[i], scope, p, covered, rebinds, rep);
   if (!rc && rep->missing && !skip) /* all or nothing, each missing app named already */
     rc = wl_err(WL_E_NOTFOUND, "%zu proposal%s name apps no longer on disk (listed above): "
                 "nothing promoted (--skip-missing promotes the others)", rep->missing,
                 rep->missing == 1 ? "" : "s");
+  for (size_t i = 0; !rc && i < rep->rebound; i++)
+    rc = rebind_one(e, s, &rebinds[i], dry, rep);
   if (!rc && rep->covered && !dry)
     rc = wl_rules_restore(e, s, covered, rep->covered, &rep->put_back,
                           skip ? rep->on_missing_rule : NULL, rep->ctx);
@@ -439,6 +472,7 @@ int wl_promote(wl_engine *e, wl_store *s, const int64_t *ids, size_t n, int scop
     rc = wl_rules_add(e, s, rep->rules, rep->rows, rep->n_rules, &rep->res);
   free(p);
   free(covered);
+  free(rebinds);
   return rc;
 }
 

@@ -68,7 +68,9 @@ typedef struct wl_sublayer_weight {
 int wl_sublayers_report(wl_engine *e, wl_sublayer_weight out[WL_SUBLAYER_REPORT_MAX], size_t *n);
 
 /* ---- rules → filters ---- */
-#define WL_RULE_MAX_FILTERS 2 /* one per IP version on the rule's layer */
+/* one per IP version on the rule's layer, twice while a re-bound rule keeps its previous
+ * path's filters (whitelist/rebind.h) */
+#define WL_RULE_MAX_FILTERS 4
 
 /* Fill app_nt from the engine's app id for `app` (FwpmGetAppIdFromFileName0 via
  * wl_engine_app_id; an NT path is mapped to DOS with the engine's drive map first), and, when
@@ -125,6 +127,11 @@ int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
 #define WL_PROMOTE_SKIP_MISSING 2
 typedef struct wl_promote_report {
   wl_missing_cb on_covered, on_missing, on_missing_rule; /* in: each may be NULL */
+  /* in, may be NULL: a proposal that is an update of rule N (rebind.h) re-binds rule N instead
+   * of adding a rule (unless --scope asks for another scope than proposed); called with N and what was done. rebound counts them;
+   * swept counts re-bound rules whose old path's filters went because its binary is gone. */
+  wl_missing_cb on_rebound;
+  size_t rebound, swept;
   void *ctx;
   wl_rule *rules;          /* out: the rules added (or that would be) */
   wl_rule_row *rows;       /* out: their rows (ids when added) */

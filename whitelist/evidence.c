@@ -248,6 +248,8 @@ const char *wl_proposal_flag_name(uint32_t flag) {
   case WL_PROPOSAL_FLAG_TRUNCATED: return "truncated-path";
   case WL_PROPOSAL_FLAG_UNMAPPED: return "unmapped";
   case WL_PROPOSAL_FLAG_UNSTABLE: return "unstable";
+  case WL_PROPOSAL_FLAG_UNSIGNED: return "unsigned";
+  case WL_PROPOSAL_FLAG_SIGNER_CHANGED: return "signer_changed";
   default: return "?";
   }
 }
@@ -270,6 +272,12 @@ const char *wl_proposal_flag_note(uint32_t flag) {
   case WL_PROPOSAL_FLAG_UNSTABLE:
     return "a rule learned from the earlier part of the window would have blocked more than a "
            "tenth of the latest traffic: it may not hold next week";
+  case WL_PROPOSAL_FLAG_UNSIGNED:
+    return "looks like an update of a ruled app (a version folder), but the new binary is not "
+           "signed: it is not re-bound to that rule; promoting it makes a new rule";
+  case WL_PROPOSAL_FLAG_SIGNER_CHANGED:
+    return "looks like an update of a ruled app (a version folder), but it is not signed by the "
+           "ruled binary's signer: it is not re-bound; promoting it makes a new rule";
   default: return "";
   }
 }

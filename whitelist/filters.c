@@ -163,7 +163,7 @@ static void rule_name(const wl_rule *r, char *buf, size_t cap) {
 /* Conditions of r for one IP version; same-field conditions are ORed by WFP. */
 static void rule_conds(const wl_rule *r, int ipv, const uint8_t *blob, size_t blob_len,
                        wl_filter *f) {
-  if (blob_len) {
+  if (blob_len && !r->package[0]) { /* a package rule matches by package, not by path */
     wl_cond_add(f, WL_FIELD_APP_ID, WL_MATCH_EQUAL);
     memcpy(f->app_id, blob, blob_len);
     f->app_id_len = (uint32_t)blob_len;
@@ -190,11 +190,12 @@ static void rule_conds(const wl_rule *r, int ipv, const uint8_t *blob, size_t bl
   wl_strlcpy(f->package_sid, r->package[0] ? r->package : WL_PACKAGE_NONE, sizeof f->package_sid);
 }
 
-int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, size_t *n) {
+/* The filters of r's own path (or package). */
+static int path_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, size_t *n) {
   uint8_t blob[WL_APP_ID_MAX];
   size_t blob_len = 0;
   *n = 0;
-  if (r->app[0] || r->app_nt[0]) {
+  if ((r->app[0] || r->app_nt[0]) && !r->package[0]) {
     int rc = rule_app_id(e, r, blob, sizeof blob, &blob_len);
     if (rc)
       return rc;
@@ -230,6 +231,33 @@ int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, 
     ident[ilen] = 0;
   }
   return WL_OK;
+}
+
+/* A re-bound rule (whitelist/rebind.h) also keeps its previous path's filters while that
+ * binary exists: the same rule on prev_app, so their keys are the ones the rule had before.
+ * When its app id cannot be had (the file is gone: "unused"), they are left out, and verify
+ * --repair or the next promote deletes them. */
+int wl_rule_filters(wl_engine *e, const wl_rule *r, wl_filter *out, size_t cap, size_t *n) {
+  int rc = path_filters(e, r, out, cap, n);
+  if (rc || (!r->prev_app[0] && !r->prev_app_nt[0]) || r->package[0])
+    return rc;
+  wl_rule *prev = malloc(sizeof *prev);
+  if (!prev)
+    return wl_err(WL_E_NOMEM, "rule filters: out of memory");
+  *prev = *r;
+  wl_strlcpy(prev->app, r->prev_app, sizeof prev->app);
+  wl_strlcpy(prev->app_nt, r->prev_app_nt, sizeof prev->app_nt);
+  prev->prev_app[0] = prev->prev_app_nt[0] = 0;
+  size_t k = 0;
+  rc = path_filters(e, prev, out + *n, cap - *n, &k);
+  if (rc == WL_E_NOTFOUND) { /* the previous binary is gone: its filters are not wanted */
+    wl_err_clear();
+    rc = WL_OK;
+    k = 0;
+  }
+  *n += k;
+  free(prev);
+  return rc;
 }
 
 /* ---------------------------------------------------------------- comparing */

@@ -113,7 +113,12 @@ wl_scope_choice wl_scope_choose(const wl_evidence *evd, int dir, int no_app);
 /* A rule learned from the earlier part of the window would have let through less than
  * WL_STABILITY_LOW of the later part's traffic (wl_proposal.stability, .unstable_why). */
 #define WL_PROPOSAL_FLAG_UNSTABLE 0x40u
-#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_UNSTABLE /* the highest bit: loops stop there */
+/* Its path differs from a rule's only in a version folder (update_candidate), but it is not
+ * re-bound (issue 15, item 4, whitelist/rebind.h): the new binary has no signature, or not the
+ * ruled binary's signer. A normal proposal: promoting it makes a new rule. */
+#define WL_PROPOSAL_FLAG_UNSIGNED 0x80u
+#define WL_PROPOSAL_FLAG_SIGNER_CHANGED 0x100u
+#define WL_PROPOSAL_FLAG_LAST WL_PROPOSAL_FLAG_SIGNER_CHANGED /* the highest bit: loops stop there */
 /* Flags of an app path as recorded, and their names ("temp-path", ...). */
 uint32_t wl_path_flags(const char *path);
 const char *wl_proposal_flag_name(uint32_t flag);
@@ -158,6 +163,14 @@ typedef struct wl_proposal {
   int64_t covered_by;         /* wl_proposal_get's WL_E_EXISTS: the rule that covers it */
   double stability;           /* 0..1; < 0 when unknown (too little data, or not computed) */
   uint32_t unstable_why;      /* WL_STABILITY_NEW_* of the later traffic the rule missed */
+  /* App updates (whitelist/rebind.h, filled by wl_rebind_annotate; 0 / "" before it runs) */
+  int64_t update_of;          /* promote re-binds this rule to the proposal's path; 0 none */
+  int64_t update_candidate;   /* the rule whose path differs only in a version folder; 0 none */
+  uint8_t update_kind;        /* enum wl_version_kind (whitelist/version_path.h) */
+  uint8_t signer_checked;     /* 1: the engine told the new binary's signer */
+  uint8_t signer_status;      /* enum wl_sign_status (engine/engine.h) when checked */
+  char signer[256];           /* the new binary's signer's name */
+  char rule_signer[256];      /* the candidate rule's recorded signer ("" unsigned/unknown) */
 } wl_proposal;
 
 /* Proposal ids are derived, not stored: id = 2 * app_id + (dir == in) + 1, app_id being the

@@ -482,7 +482,7 @@ int wl_proposal_rule(const wl_proposal *p, int scope_override, wl_rule *out) {
 
 size_t wl_proposal_evidence_json(const wl_proposal *p, char *buf, size_t cap) {
   const wl_evidence *evd = &p->evidence;
-  char first[WL_TIME_STR_MAX], last[WL_TIME_STR_MAX], flags[96] = "", by[96] = "";
+  char first[WL_TIME_STR_MAX], last[WL_TIME_STR_MAX], flags[192] = "", by[96] = "";
   size_t fl = 0, bl = 0;
   wl_time_format(evd->first_seen, first);
   wl_time_format(evd->last_seen, last);

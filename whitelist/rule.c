@@ -11,6 +11,7 @@
 
 #include "common/wl_err.h"
 #include "whitelist/rule.h"
+#include "whitelist/version_path.h"
 #include "whitelist/whitelist_int.h"
 
 const char *wl_scope_name(int scope) {
@@ -212,6 +213,9 @@ int wl_rule_from_row(const wl_rule_row *row, wl_rule *out) {
     return wl_err_prefix(rc, "rule %lld", (long long)row->id);
   wl_strlcpy(out->user, row->user, sizeof out->user);
   wl_strlcpy(out->package, row->package, sizeof out->package);
+  wl_strlcpy(out->signer, row->signer, sizeof out->signer);
+  wl_strlcpy(out->prev_app, row->prev_app, sizeof out->prev_app);
+  wl_strlcpy(out->prev_app_nt, row->prev_app_nt, sizeof out->prev_app_nt);
   return WL_OK;
 }
 
@@ -228,6 +232,9 @@ int wl_rule_to_row(const wl_rule *r, wl_rule_row *row) {
     return wl_err(WL_E_TOOBIG, "rule for %s: ports or remotes too long for a rule row", r->app);
   wl_strlcpy(row->user, r->user, sizeof row->user);
   wl_strlcpy(row->package, r->package, sizeof row->package);
+  wl_strlcpy(row->signer, r->signer, sizeof row->signer);
+  wl_strlcpy(row->prev_app, r->prev_app, sizeof row->prev_app);
+  wl_strlcpy(row->prev_app_nt, r->prev_app_nt, sizeof row->prev_app_nt);
   return WL_OK;
 }
 
@@ -295,13 +302,17 @@ int wl_rules_load(wl_store *s, wl_rule **out, size_t *n) {
 int wl_rule_app_matches(const wl_rule *r, const char *path, const char *dos) {
   if (!r->app[0] && !r->app_nt[0])
     return 1;
-  const char *mine[2] = {r->app_nt, r->app}, *theirs[2] = {path, dos};
-  for (int i = 0; i < 2; i++)
-    for (int j = 0; j < 2; j++)
+  const char *mine[4] = {r->app_nt, r->app, r->prev_app_nt, r->prev_app}, *theirs[2] = {path, dos};
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 2; j++) {
       if (mine[i][0] && theirs[j] && theirs[j][0] &&
           strlen(mine[i]) == strlen(theirs[j]) &&
           wl_strncasecmp(mine[i], theirs[j], strlen(mine[i])) == 0)
         return 1;
+      if (r->package[0] && i < 2 && mine[i][0] && theirs[j] &&
+          wl_version_path_match(mine[i], theirs[j]) == WL_VERSION_WINDOWSAPPS)
+        return 1; /* the package's next version: its filters match by package */
+    }
   return 0;
 }
 

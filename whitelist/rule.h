@@ -53,7 +53,16 @@ typedef struct wl_rule {
   uint32_t n_remotes;          /* 0 = any */
   wl_prefix remotes[WL_RULE_MAX_REMOTES];
   char user[WL_SID_STR_MAX];   /* "" = any */
+  /* "" = not for a package (an AppContainer never matches it); a SID: a package rule, matched
+   * by FWPM_CONDITION_ALE_PACKAGE_ID alone, not by the app's path, so the package's next
+   * version (a new WindowsApps folder) still matches (issue 15, item 5) */
   char package[WL_SID_STR_MAX];
+  /* issue 15, item 4 (whitelist/rebind.h): the ruled binary's Authenticode signer ("" unsigned
+   * or unknown), and after a re-bind to an updated path, the path it was bound to before: its
+   * filters stay while that binary exists (not part of the identity) */
+  char signer[256];
+  char prev_app[WL_PATH_MAX];
+  char prev_app_nt[WL_PATH_MAX];
 } wl_rule;
 
 /* Text forms: ports "443,8000-8100", remotes "1.2.3.0/24,2001:db8::/32" (a full-length prefix
@@ -76,7 +85,9 @@ int wl_rule_to_row(const wl_rule *r, wl_rule_row *row);
  * of WL_RULE_IDENTITY_MAX bytes always holds it whole. */
 #define WL_RULE_IDENTITY_MAX 4096
 size_t wl_rule_identity(const wl_rule *r, char *buf, size_t cap);
-/* 1 when the rule names this app (or any app); paths compare ASCII case-insensitively. */
+/* 1 when the rule names this app (or any app); paths compare ASCII case-insensitively. A
+ * re-bound rule also names its previous path; a package rule also names the same file in its
+ * package's other versions (wl_version_path_match, WindowsApps folders). */
 int wl_rule_app_matches(const wl_rule *r, const char *app_path, const char *app_dos);
 /* 1 when the rule would permit the flow of the app recorded as `app_path` (NT or DOS form).
  * Limit: the rule's user and package SIDs are not compared, because flows do not record them

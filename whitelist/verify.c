@@ -120,8 +120,9 @@ static int rederive(vctx *v, const wl_rule_row *row, wl_rule *r, int *moved) {
   size_t len = 0;
   char nt[WL_PATH_MAX], what[160];
   *moved = 0;
-  if (!r->app[0] || wl_is_nt_path(r->app) || !row->app_nt[0])
-    return WL_OK; /* any app, or never mapped to a DOS path: nothing to derive */
+  if (!r->app[0] || wl_is_nt_path(r->app) || !row->app_nt[0] || r->package[0])
+    return WL_OK; /* any app, never mapped to a DOS path, or a package rule (its filters name
+                   * the package, not the path): nothing to derive */
   int rc = wl_engine_app_id(v->e, r->app, blob, sizeof blob, &len);
   if (rc)
     return wl_err_prefix(rc, "rule for %s", r->app);

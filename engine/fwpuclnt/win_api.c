@@ -115,12 +115,40 @@ static void load_iphlpapi(wl_fwp_api *api) {
   api->iphlpapi = m;
 }
 
+/* The signer entry points (win_signer.c), unless a test's table has them: wintrust.dll and
+ * crypt32.dll from System32. Missing: the entries stay NULL and wl_engine_signer says
+ * unsupported (review then shows the signer as unknown). */
+static void load_wintrust(wl_fwp_api *api) {
+  if (api->WinVerifyTrust)
+    return;
+  HMODULE w = LoadLibraryExW(L"wintrust.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  HMODULE c = w ? LoadLibraryExW(L"crypt32.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32) : NULL;
+  void *v = w ? proc(w, "WinVerifyTrust") : NULL;
+  void *d = w ? proc(w, "WTHelperProvDataFromStateData") : NULL;
+  void *g = w ? proc(w, "WTHelperGetProvSignerFromChain") : NULL;
+  void *n = c ? proc(c, "CertGetNameStringW") : NULL;
+  if (!v || !d || !g || !n) {
+    if (c)
+      FreeLibrary(c);
+    if (w)
+      FreeLibrary(w);
+    return;
+  }
+  memcpy(&api->WinVerifyTrust, &v, sizeof v);
+  memcpy(&api->WTHelperProvDataFromStateData, &d, sizeof d);
+  memcpy(&api->WTHelperGetProvSignerFromChain, &g, sizeof g);
+  memcpy(&api->CertGetNameStringW, &n, sizeof n);
+  api->wintrust = w;
+  api->crypt32 = c;
+}
+
 int wl_fwp_api_load(wl_fwp_api *api) {
   memset(api, 0, sizeof *api);
   if (g_override) {
     *api = *g_override;
     api->module = NULL;
     api->iphlpapi = NULL;
+    api->wintrust = api->crypt32 = NULL;
   } else {
     int rc = load_dll(api);
     if (rc)
@@ -133,6 +161,7 @@ int wl_fwp_api_load(wl_fwp_api *api) {
   if (!api->RegGetValueW)
     api->RegGetValueW = RegGetValueW;
   load_iphlpapi(api);
+  load_wintrust(api);
   if (!api->OpenProcess)
     api->OpenProcess = OpenProcess;
   if (!api->QueryFullProcessImageNameW)
@@ -155,6 +184,10 @@ void wl_fwp_api_unload(wl_fwp_api *api) {
     FreeLibrary(api->module);
   if (api->iphlpapi)
     FreeLibrary(api->iphlpapi);
+  if (api->crypt32)
+    FreeLibrary(api->crypt32);
+  if (api->wintrust)
+    FreeLibrary(api->wintrust);
   memset(api, 0, sizeof *api);
 }
 

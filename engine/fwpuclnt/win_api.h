@@ -21,6 +21,9 @@
 
 #include "engine/fwpuclnt/wfp_defs.h"
 
+#include <wincrypt.h>
+#include <wintrust.h>
+
 /* X(name, required) — every fwpuclnt export wfplearn may call, in one list. */
 #define WL_FWP_API_MAP(X)                  \
   X(FwpmEngineOpen0, 1)                    \
@@ -85,6 +88,17 @@ typedef struct wl_fwp_api {
   BOOL(WINAPI *QueryFullProcessImageNameW)(HANDLE process, DWORD flags, LPWSTR name,
                                            PDWORD size);
   BOOL(WINAPI *CloseHandle)(HANDLE h);
+  /* wintrust.dll and crypt32.dll (resolved at run time from System32, may be NULL: signers are
+   * then unknown): who signed a binary (wl_engine_signer, win_signer.c, issue 15). A test's
+   * table may answer them; else the real ones are loaded (wine has both). */
+  HMODULE wintrust, crypt32;
+  LONG(WINAPI *WinVerifyTrust)(HWND hwnd, GUID *action, LPVOID data);
+  CRYPT_PROVIDER_DATA *(WINAPI *WTHelperProvDataFromStateData)(HANDLE state);
+  CRYPT_PROVIDER_SGNR *(WINAPI *WTHelperGetProvSignerFromChain)(CRYPT_PROVIDER_DATA *prov,
+                                                                DWORD signer, BOOL counter,
+                                                                DWORD counter_index);
+  DWORD(WINAPI *CertGetNameStringW)(PCCERT_CONTEXT cert, DWORD type, DWORD flags, void *type_para,
+                                    LPWSTR name, DWORD cap);
 } wl_fwp_api;
 
 /* Fill *api: from the test override when one is set, else LoadLibraryW(L"fwpuclnt.dll") and

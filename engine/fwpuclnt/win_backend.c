@@ -396,6 +396,7 @@ static const wl_engine_ops g_fwp_ops = {
     .drive_map = fwp_drive_map,
     .machine = fwp_machine,
     .connections = wl_fwp_connections,
+    .signer = wl_fwp_signer,
 };
 
 int wl_fwp_backend_open(const char *arg, unsigned session_flags, const wl_engine_ops **ops,

@@ -93,6 +93,8 @@ void wl_fwp_to_wide(const char *s, wchar_t *out, size_t cap);
 void wl_fwp_from_wide(const wchar_t *s, char *out, size_t cap);
 /* win_conns.c: the connection tables (wl_engine_connections). */
 int wl_fwp_connections(void *impl, wl_conn *out, size_t cap, size_t *n, size_t *total);
+/* win_signer.c: who signed a binary (wl_engine_signer). */
+int wl_fwp_signer(void *impl, const char *dos_path, wl_signer *out);
 /* A random GUID (new filter keys, session keys). */
 int wl_fwp_new_guid(GUID *out);
 

@@ -59,6 +59,7 @@ typedef struct wl_attempt {
   uint8_t remote_addr[16];
   char user[WL_SID_STR_MAX];    /* "S-1-5-21-..." or "" */
   char package[WL_SID_STR_MAX]; /* app container SID or "" */
+  char signer[WL_SIGNER_MAX];   /* the image's Authenticode signer, "" not said (issue 15) */
 } wl_attempt;
 
 /* ---- what the engine decided ---- */
@@ -73,7 +74,8 @@ typedef struct wl_decision {
 
 /* Parse one traffic-file line (JSON object: "ts" RFC 3339, "app", "dir" in|out, "proto" number
  * or tcp|udp|icmp|icmpv6, "local" and "remote" as addr[:port] ([v6]:port), optional "user" and
- * "package" SIDs). WL_E_PARSE with a message naming the column or the field. Pure: no engine. */
+ * "package" SIDs, optional "signer": the name of the binary's Authenticode signer, which the
+ * classify records for the file, wl_engine_signer's answer from then on). WL_E_PARSE with a message naming the column or the field. Pure: no engine. */
 int wl_sim_parse_attempt(const char *line, size_t len, wl_attempt *out);
 
 /* Arbitrate the attempt at its layer (engine/arbitrate.h has the rules), emit the net event
@@ -164,6 +166,9 @@ int wl_sim_set_drive(wl_engine *e, char letter, const char *device);
  * classified (a process that connects has its image on disk). exists 0 deletes the file. Kept
  * in the state file. WL_E_INVAL for a path that is not DOS or UNC. */
 int wl_sim_set_file(wl_engine *e, const char *path, int exists);
+/* The file exists and is signed by `signer` ("" : unsigned), as wl_engine_signer will say
+ * (issue 15 item 4; the stand-in for an Authenticode signature). Kept in the state file. */
+int wl_sim_set_file_signer(wl_engine *e, const char *path, const char *signer);
 #define WL_SIM_SYSTEM_DIR "C:\\Windows\\System32"
 #define WL_SIM_SVCHOST WL_SIM_SYSTEM_DIR "\\svchost.exe"
 

@@ -56,6 +56,12 @@ int wl_sim_set_file(wl_engine *e, const char *path, int exists) {
   return s ? wl_sim_eng_set_file(s, path, exists) : rc;
 }
 
+int wl_sim_set_file_signer(wl_engine *e, const char *path, const char *signer) {
+  int rc = WL_OK;
+  void *s = sim_of(e, "wl_sim_set_file_signer", &rc);
+  return s ? wl_sim_eng_set_file_signer(s, path, signer) : rc;
+}
+
 int wl_sim_set_remote_session(wl_engine *e, int remote, uint16_t port) {
   int rc = WL_OK;
   void *s = sim_of(e, "wl_sim_set_remote_session", &rc);

@@ -468,20 +468,23 @@ static int sim_machine(void *impl, wl_machine *out) {
 }
 
 /* Under e->mu, after a classify: the attempt's app is a file that exists (its process just
- * connected). Written to the state the first time this handle sees the app; a file deleted
- * since (wl_sim_set_file) stays deleted for the apps this handle has already seen. */
-static int declare_app(wl_sim_engine *e, const char *app) {
+ * connected), signed by the attempt's signer when the line named one. Written to the state the
+ * first time this handle sees the app (with that signer); a file deleted since
+ * (wl_sim_set_file) stays deleted for the apps this handle has already seen. */
+static int declare_app(wl_sim_engine *e, const char *app, const char *signer) {
   char dos[WL_PATH_MAX];
   if (!app[0] || wl_sim_app_dos(e->st.drives, e->st.ndrives, app, dos, sizeof dos) != WL_OK) {
     wl_err_clear();
     return WL_OK; /* "System", an unmapped volume: no file to declare */
   }
-  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, dos, strlen(dos)) | 1;
+  uint64_t h = wl_fnv1a64(WL_FNV1A64_INIT, dos, strlen(dos));
+  h = wl_fnv1a64(h, signer, strlen(signer)) | 1;
   uint64_t *slot = &e->seen_apps[h % (sizeof e->seen_apps / sizeof e->seen_apps[0])];
   if (*slot == h)
     return WL_OK;
   *slot = h;
-  if (wl_sim_file_exists(&e->st, dos) || e->in_txn)
+  int new_sig = signer[0] && strcmp(wl_sim_signer_get(&e->st, dos), signer) != 0;
+  if ((wl_sim_file_exists(&e->st, dos) && !new_sig) || e->in_txn)
     return WL_OK;
   wl_sim_state *w;
   wl_os_lock *lk;
@@ -493,8 +496,40 @@ static int declare_app(wl_sim_engine *e, const char *app) {
     wl_err_clear();
     return WL_OK;
   }
+  if (rc == WL_OK) {
+    int err = wl_sim_file_set(w, dos, 1);
+    if (err == WL_OK && signer[0])
+      err = wl_sim_signer_set(w, dos, signer);
+    rc = wl_sim_eng_write_end(e, lk, err);
+  }
+  return rc;
+}
+
+int wl_sim_eng_set_file_signer(void *impl, const char *path, const char *signer) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *w;
+  wl_os_lock *lk;
+  wl_mutex_lock(&e->mu);
+  memset(e->seen_apps, 0, sizeof e->seen_apps);
+  int rc = wl_sim_eng_write_begin(e, &w, &lk);
+  if (rc == WL_OK) {
+    int err = wl_sim_file_set(w, path, 1);
+    if (err == WL_OK)
+      err = wl_sim_signer_set(w, path, signer);
+    rc = wl_sim_eng_write_end(e, lk, err);
+  }
+  wl_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int sim_signer(void *impl, const char *dos_path, wl_signer *out) {
+  wl_sim_engine *e = impl;
+  wl_sim_state *st;
+  wl_mutex_lock(&e->mu);
+  int rc = wl_sim_eng_read(e, &st);
   if (rc == WL_OK)
-    rc = wl_sim_eng_write_end(e, lk, wl_sim_file_set(w, dos, 1));
+    rc = wl_sim_signer_of(st, dos_path, out);
+  wl_mutex_unlock(&e->mu);
   return rc;
 }
 
@@ -558,7 +593,7 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
   char dos[WL_PATH_MAX] = "";
   rc = decide(e, a, app, &app_len, &app_blob, out, opts);
   if (rc == WL_OK)
-    rc = declare_app(e, a->app);
+    rc = declare_app(e, a->app, a->signer);
   if (rc == WL_OK && out->action != WL_ACTION_BLOCK &&
       wl_sim_app_dos(e->st.drives, e->st.ndrives, a->app, dos, sizeof dos) != WL_OK)
     dos[0] = '\0';
@@ -666,6 +701,7 @@ const wl_engine_ops wl_sim_ops = {
     .drive_map = sim_drive_map,
     .machine = sim_machine,
     .connections = sim_connections,
+    .signer = sim_signer,
 };
 
 int wl_sim_backend_open(const char *state_path, unsigned session_flags,

@@ -84,6 +84,9 @@ typedef struct wl_sim_state {
    * WL_SIM_MAX_FILES). Keyed by the DOS path, so a renumbered volume keeps its files. */
   char *files;
   size_t nfiles, files_len, files_cap;
+  /* Who signed them (sim_signer.c): "key\0signer\0" pairs, one blob. */
+  char *signers;
+  size_t nsigners, signers_len, signers_cap;
   uint32_t remote;      /* wl_sim_set_remote_session: 0 local; else 0x10000 | listener port */
   size_t nprov, nsubl, nfilt;
   size_t cprov, csubl, cfilt; /* capacities */
@@ -169,6 +172,14 @@ int wl_sim_app_dos(const wl_drive *map, size_t n, const char *app, char *out, si
  * the blob's full size, larger than *len when the copy was cut. */
 int wl_sim_event_app_id(const wl_drive *map, size_t n, const char *path, uint8_t *out,
                         size_t cap, size_t *len, size_t *blob);
+
+/* Signers (sim_signer.c). get: "" when the file has none (unsigned); set: "" removes. */
+const char *wl_sim_signer_get(const wl_sim_state *s, const char *path);
+int wl_sim_signer_set(wl_sim_state *s, const char *path, const char *name);
+int wl_sim_signers_check(const char *blob, size_t len, size_t n); /* WL_E_CORRUPT when not n pairs */
+/* The signer op: WL_E_NOTFOUND when the file does not exist. */
+int wl_sim_signer_of(const wl_sim_state *s, const char *dos_path, wl_signer *out);
+int wl_sim_eng_set_file_signer(void *impl, const char *path, const char *signer);
 
 /* ---- the connection table (sim_conns.c), one per bus ---- */
 #define WL_SIM_CONN_CAP 512u

@@ -23,6 +23,7 @@ void wl_sim_state_free(wl_sim_state *s) {
   free(s->subl);
   free(s->filt);
   free(s->files);
+  free(s->signers);
   wl_sim_state_init(s);
 }
 
@@ -80,11 +81,13 @@ int wl_sim_state_copy(wl_sim_state *dst, const wl_sim_state *src) {
   dst->filt = dup_array(src->filt, src->nfilt, sizeof *src->filt);
   dst->files = dup_array(src->files, src->files_len, 1);
   dst->files_cap = src->files_len;
+  dst->signers = dup_array(src->signers, src->signers_len, 1);
+  dst->signers_cap = src->signers_len;
   dst->cprov = src->nprov;
   dst->csubl = src->nsubl;
   dst->cfilt = src->nfilt;
   if ((src->nprov && !dst->prov) || (src->nsubl && !dst->subl) || (src->nfilt && !dst->filt) ||
-      (src->files_len && !dst->files)) {
+      (src->files_len && !dst->files) || (src->signers_len && !dst->signers)) {
     wl_sim_state_free(dst);
     return wl_err(WL_E_NOMEM, "sim: no memory to copy the state");
   }

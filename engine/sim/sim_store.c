@@ -236,6 +236,25 @@ static void put_body(sbuf *b, const wl_sim_state *s) {
   put32(b, (uint32_t)s->files_len);
   put(b, s->files, s->files_len);
   put32(b, s->remote);
+  put32(b, (uint32_t)s->nsigners); /* signers came last (issue 15): older files end above */
+  put32(b, (uint32_t)s->signers_len);
+  put(b, s->signers, s->signers_len);
+}
+
+/* The signers blob: n (key, name) pairs in len bytes, checked. */
+static int get_signers(sbuf *b, wl_sim_state *s) {
+  uint32_t n = get32(b), len = get32(b);
+  if (b->err || n > WL_SIM_MAX_FILES || len > b->len - b->pos || (n == 0) != (len == 0))
+    return b->err = WL_E_CORRUPT;
+  s->signers = malloc(len ? len : 1);
+  if (!s->signers)
+    return wl_err(WL_E_NOMEM, "sim: no memory reading the state");
+  get(b, s->signers, len);
+  if (wl_sim_signers_check(s->signers, len, n) != WL_OK)
+    return b->err = WL_E_CORRUPT;
+  s->nsigners = n;
+  s->signers_len = s->signers_cap = len;
+  return b->err;
 }
 
 /* The files blob: n NUL-terminated keys in len bytes, checked. */
@@ -315,8 +334,10 @@ static int get_body(sbuf *b, wl_sim_state *s) {
     s->kw_supported = get32(b);
   if (rc == WL_OK && b->err == WL_OK && b->len - b->pos >= 12) /* files came later still */
     rc = get_files(b, s);
-  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos == 4)
+  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos >= 4)
     s->remote = get32(b);
+  if (rc == WL_OK && b->err == WL_OK && b->len - b->pos >= 8)
+    rc = get_signers(b, s);
   if (rc == WL_OK && b->err == WL_OK && b->pos != b->len)
     b->err = WL_E_CORRUPT;
   return rc != WL_OK ? rc : b->err;

@@ -4,8 +4,9 @@
  *   {"ts":"2026-11-16T08:00:01.1234567Z","app":"C:\\Program Files\\x.exe","dir":"out",
  *    "proto":6,"local":"192.168.1.23:50000","remote":"142.250.74.46:443","user":"S-1-5-18"}
  *
- * "app" may be missing or "" (no app, e.g. kernel broadcast traffic); "user" and "package" are
- * optional; unknown members are ignored so files can carry notes. Blank lines and lines that
+ * "app" may be missing or "" (no app, e.g. kernel broadcast traffic); "user", "package" and
+ * "signer" (the binary's Authenticode signer's name, issue 15) are optional; unknown members
+ * are ignored so files can carry notes. Blank lines and lines that
  * start with '#' are skipped. A malformed line is counted and skipped, and the first
  * WL_SIM_ERRORS_KEPT are kept as "FILE:LINE: what" (the column for JSON syntax, else the field).
  * Lines are bounded (TRAFFIC_LINE_MAX); pacing sleeps in slices so wl_sim_stop is prompt.
@@ -116,6 +117,9 @@ static int parse_fields(const wl_json *o, wl_attempt *a) {
     rc = parse_sid(o, "user", a->user, sizeof a->user);
   if (rc == WL_OK)
     rc = parse_sid(o, "package", a->package, sizeof a->package);
+  if (rc == WL_OK && (rc = get_str(o, "signer", 0, &app)) == WL_OK &&
+      wl_strlcpy(a->signer, app, sizeof a->signer) >= sizeof a->signer)
+    rc = field_err("signer", "longer than a signer name may be", NULL);
   a->has_ports = a->proto == 6 || a->proto == 17 || a->local_port || a->remote_port;
   return rc;
 }

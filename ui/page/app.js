@@ -165,6 +165,15 @@ async function showTimeline(p, box, btn) {
   } catch (e) { say(e.message, true); box.replaceChildren(); btn.disabled = false; }
 }
 
+/* An app update (review's update_of / update, docs/cli.md "App updates"). */
+function updateText(p) {
+  const u = p.update, sg = u.signer;
+  if (p.update_of) return 'update of rule ' + p.update_of + ' (' + u.kind + ' version folder, signed by ' + sg.name + '): Allow re-binds that rule to this path';
+  if (!sg.checked) return 'looks like an update of rule ' + u.rule + ' (' + u.kind + ' version folder); signer not checked yet';
+  return 'looks like an update of rule ' + u.rule + ', not re-bound: ' + sg.status + (sg.name ? ' by ' + sg.name : '') +
+    ' (rule\'s signer: ' + (sg.rule_signer || 'none recorded') + ')';
+}
+
 function proposalCard(p) {
   const scope = el('select', { 'aria-label': 'scope of the rule for proposal ' + p.id, 'data-scope-for': p.id },
     ['app', 'port', 'remote'].map((s) => el('option', { value: s, selected: s === p.scope }, s)));
@@ -185,6 +194,7 @@ function proposalCard(p) {
       el('dt', {}, 'endpoints'), el('dd', {}, (p.proto === null ? 'any protocol' : protoName(p.proto)) + ', ' + ports + ' · ' + ends),
       el('dt', {}, 'stability'), el('dd', { class: 'stability' }, p.stability === null ? 'unknown (too little data)'
         : Math.round(p.stability * 100) + '% of the latest traffic' + (p.unstable_why.length ? ' (missed: ' + p.unstable_why.join(', ') + ')' : '')),
+      p.update ? [el('dt', {}, 'update'), el('dd', { class: 'update' }, updateText(p))] : null,
       p.blocked_by.length ? [el('dt', {}, 'blocked by'), el('dd', {}, p.blocked_by.map((b) =>
         (b.name ? `"${b.name}"` : 'filter ' + b.filter_id) + (b.provider ? ' (' + b.provider + ')' : '') + ' ×' + b.count).join('; '))] : null),
     p.flags.length ? el('ul', { class: 'flags' }, p.flags.map((f) =>
