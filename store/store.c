@@ -87,16 +87,16 @@ static const char *const st_sql[ST_COUNT] = {
                   "LEFT JOIN sids u ON u.id=c.user LEFT JOIN sids p ON p.id=c.package "
                   "WHERE e.ts>=?1 AND e.ts<?2 ORDER BY e.ts, e.id",
     [ST_RULE_ADD] = "INSERT INTO rules(app,app_nt,dir,proto,scope,ports,remotes,user,package,"
-                    "filters,evidence,origin,created) "
-                    "VALUES(?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                    "filters,evidence,origin,created,expires) "
+                    "VALUES(?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
     [ST_RULE_UPDATE] = "UPDATE rules SET app=?2,app_nt=?3,dir=?4,proto=?5,scope=?6,ports=?7,"
                        "remotes=?8,user=?9,package=?10,filters=?11,evidence=?12,origin=?13,"
-                       "created=?14 WHERE id=?1",
+                       "created=?14,expires=?15 WHERE id=?1",
     [ST_RULE_GET] = "SELECT id,app,app_nt,dir,proto,scope,ports,remotes,user,package,filters,"
-                    "evidence,origin,created FROM rules WHERE id=?1",
+                    "evidence,origin,created,expires FROM rules WHERE id=?1",
     [ST_RULE_DEL] = "DELETE FROM rules WHERE id=?1",
     [ST_RULES] = "SELECT id,app,app_nt,dir,proto,scope,ports,remotes,user,package,filters,"
-                 "evidence,origin,created FROM rules ORDER BY id",
+                 "evidence,origin,created,expires FROM rules ORDER BY id",
 };
 
 /* ---------------------------------------------------------------- errors */

@@ -162,6 +162,8 @@ int wl_schema_version_of(wl_store *s, int *version);     /* 0 for an empty file 
 /* The file has the tables (and their columns) and indexes version v defines: WL_E_CORRUPT. */
 int wl_schema_verify(wl_store *s, int version);
 int wl_schema_quick_check(wl_store *s);
+/* store_hits.c: the v2 -> v3 migration (rule use, temporary rules), SQL text */
+const char *wl_schema_v3_rule_use(void);
 
 /* store_map.c */
 int wl_agg_init(wl_agg_map *m);

@@ -5,7 +5,7 @@
 #include "common/wl_err.h"
 #include "store/store_int.h"
 
-/* ?2..?14 in the order of the rules columns (store.c: ST_RULE_ADD / ST_RULE_UPDATE). */
+/* ?2..?15 in the order of the rules columns (store.c: ST_RULE_ADD / ST_RULE_UPDATE). */
 static void bind_rule(sqlite3_stmt *st, const wl_rule_row *r) {
   sqlite3_bind_text(st, 2, r->app, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, r->app_nt, -1, SQLITE_STATIC);
@@ -20,6 +20,7 @@ static void bind_rule(sqlite3_stmt *st, const wl_rule_row *r) {
   sqlite3_bind_text(st, 12, r->evidence, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 13, r->origin, -1, SQLITE_STATIC);
   wl_store_bind_u64(st, 14, r->created);
+  wl_store_bind_u64(st, 15, r->expires);
 }
 
 static void fill_rule(sqlite3_stmt *st, wl_rule_row *r) {
@@ -38,6 +39,7 @@ static void fill_rule(sqlite3_stmt *st, wl_rule_row *r) {
   wl_store_col_text(st, 11, r->evidence, sizeof r->evidence);
   wl_store_col_text(st, 12, r->origin, sizeof r->origin);
   r->created = wl_store_col_u64(st, 13);
+  r->expires = wl_store_col_u64(st, 14);
 }
 
 int wl_store_rule_add(wl_store *s, wl_rule_row *r) {
