@@ -9,9 +9,12 @@
 #ifndef WL_CLI_H
 #define WL_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "store/store.h"
+#include "whitelist/rule_use.h"
 
 typedef struct wl_cli {
   const char *db_path;     /* --db, else "wfplearn.db" (never from the environment) */
@@ -71,5 +74,15 @@ const char *wl_cli_engine(wl_cli *cli);
  * says why and the member is null. e may be NULL (not opened: err says why). */
 void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json);
 int wl_cli_isatty(FILE *f);
+
+/* cli_rule_use.c (issue 15, items 6 and 7). The line under each rule of `rules`: hits, last
+ * hit, time left of a temporary rule, "unused". */
+void wl_cli_rule_use_text(FILE *f, const wl_rule_row *row, const wl_rule_use *u, uint64_t now);
+/* review's text for the unused rules (proposed for revoke), after the proposals. */
+int wl_cli_review_unused(wl_cli *cli, wl_store *s);
+/* Before a command runs (main.c): remove the temporary rules past their deadline (argv[0] is
+ * the command). Not for --help, status, service, watchdog, uninstall, merge-policy, nor
+ * without a store; a failure is a warning on cli->err and the command runs anyway. */
+void wl_cli_expiry_sweep(wl_cli *cli, int argc, char **argv);
 
 #endif

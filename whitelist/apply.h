@@ -126,6 +126,8 @@ int wl_rules_revoke(wl_engine *e, wl_store *s, const int64_t *ids, size_t n);
 typedef struct wl_promote_report {
   wl_missing_cb on_covered, on_missing, on_missing_rule; /* in: each may be NULL */
   void *ctx;
+  uint64_t expires;        /* in: 0, or the new rules' wall-clock deadline (promote --for,
+                            * whitelist/expiry.h) */
   wl_rule *rules;          /* out: the rules added (or that would be) */
   wl_rule_row *rows;       /* out: their rows (ids when added) */
   size_t n_rules, covered, missing, put_back;
