@@ -97,6 +97,7 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_RULE_DEL] = "DELETE FROM rules WHERE id=?1",
     [ST_RULES] = "SELECT id,app,app_nt,dir,proto,scope,ports,remotes,user,package,filters,"
                  "evidence,origin,created,expires FROM rules ORDER BY id",
+    [ST_HITS_ADD] = WL_STORE_HITS_ADD_SQL, /* store_hits.c */
 };
 
 /* ---------------------------------------------------------------- errors */

@@ -19,8 +19,7 @@
  * with a filter id. Imports (wl_store_write_keyed) are not counted: their filter ids belong to
  * the engine that logged them. Per batch: the events are coalesced in memory by (hour, filter)
  * in a bounded table (HITS_AGG entries, flushed when full), then one upsert per entry through
- * a statement prepared for the batch (not kept in the handle: the store's statement table is
- * shared, and one prepare per batch is a few microseconds against a batch's milliseconds).
+ * the handle's prepared statement ST_HITS_ADD (WL_STORE_HITS_ADD_SQL in store_int.h).
  */
 #include <string.h>
 
@@ -41,32 +40,22 @@ typedef struct hit_agg {
   uint64_t hour, filter_id, count, last_ts;
 } hit_agg;
 
-/* ?1 hour, ?2 filter id, ?3 count, ?4 last ts: the key from filters_seen, the id kept only when
- * no key is known. */
-static const char hits_upsert_sql[] =
-    "INSERT INTO hits_hourly(filter_key, filter_id, hour, count, last_ts) "
-    "SELECT coalesce(f.filter_key, ''), "
-    "CASE WHEN coalesce(f.filter_key, '') = '' THEN ?2 ELSE 0 END, ?1, ?3, ?4 "
-    "FROM (SELECT 1) LEFT JOIN filters_seen f ON f.filter_id = ?2 WHERE 1 "
-    "ON CONFLICT(filter_key, filter_id, hour) DO UPDATE SET count = count + excluded.count, "
-    "last_ts = max(last_ts, excluded.last_ts)";
-
 static int counted(const wl_store *s, const wl_event *ev) {
   return (ev->type == WL_EVT_ALLOW || ev->type == WL_EVT_CAP_ALLOW) &&
          (ev->has & WL_HAS_FILTER) && ev->filter_id != 0 && ev->ts <= s->future_limit &&
          wl_event_is_connection(ev);
 }
 
-static int flush(wl_store *s, sqlite3_stmt **st, hit_agg *a, size_t n) {
-  int rc = SQLITE_OK;
-  if (!*st && (rc = sqlite3_prepare_v2(s->db, hits_upsert_sql, -1, st, NULL)) != SQLITE_OK)
-    return wl_store_sqlerr(s, rc, "preparing the rule-use rollup");
+static int flush(wl_store *s, hit_agg *a, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    wl_store_bind_u64(*st, 1, a[i].hour);
-    wl_store_bind_u64(*st, 2, a[i].filter_id);
-    wl_store_bind_u64(*st, 3, a[i].count);
-    wl_store_bind_u64(*st, 4, a[i].last_ts);
-    int ret = wl_store_step_done(s, *st, "counting rule use");
+    sqlite3_stmt *st = wl_st(s, ST_HITS_ADD); /* WL_STORE_HITS_ADD_SQL */
+    if (!st)
+      return WL_E_DB;
+    wl_store_bind_u64(st, 1, a[i].hour);
+    wl_store_bind_u64(st, 2, a[i].filter_id);
+    wl_store_bind_u64(st, 3, a[i].count);
+    wl_store_bind_u64(st, 4, a[i].last_ts);
+    int ret = wl_store_step_done(s, st, "counting rule use");
     if (ret != WL_OK)
       return ret;
   }
@@ -76,7 +65,6 @@ static int flush(wl_store *s, sqlite3_stmt **st, hit_agg *a, size_t n) {
 int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n) {
   hit_agg a[HITS_AGG];
   size_t na = 0, last = 0;
-  sqlite3_stmt *st = NULL;
   int rc = WL_OK;
   for (size_t i = 0; i < n && rc == WL_OK; i++) {
     if (!counted(s, &ev[i]))
@@ -89,7 +77,7 @@ int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n) {
       if (a[j].hour == hour && a[j].filter_id == ev[i].filter_id)
         k = j;
     if (k == na && na == HITS_AGG) {
-      rc = flush(s, &st, a, na);
+      rc = flush(s, a, na);
       na = k = 0;
     }
     if (k == na)
@@ -99,8 +87,7 @@ int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n) {
     last = k;
   }
   if (rc == WL_OK && na)
-    rc = flush(s, &st, a, na);
-  sqlite3_finalize(st);
+    rc = flush(s, a, na);
   return rc;
 }
 
