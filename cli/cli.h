@@ -9,10 +9,12 @@
 #ifndef WL_CLI_H
 #define WL_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "engine/engine.h"
 #include "store/store.h"
+#include "whitelist/rule_use.h"
 
 typedef struct wl_cli {
   const char *db_path;     /* --db, else "wfplearn.db" (never from the environment) */
@@ -75,5 +77,15 @@ int wl_cli_isatty(FILE *f);
 /* --since V: D before the newest event in the store (2d, 12h), or an RFC 3339 time; WL_E_INVAL
  * with a message naming V otherwise (review, enforce --dry-run). */
 int wl_cli_since(wl_store *s, const char *v, uint64_t *since);
+
+/* cli_rule_use.c (issue 15, items 6 and 7). The line under each rule of `rules`: hits, last
+ * hit, time left of a temporary rule, "unused". */
+void wl_cli_rule_use_text(FILE *f, const wl_rule_row *row, const wl_rule_use *u, uint64_t now);
+/* review's text for the unused rules (proposed for revoke), after the proposals. */
+int wl_cli_review_unused(wl_cli *cli, wl_store *s);
+/* Before a command runs (main.c): remove the temporary rules past their deadline (argv[0] is
+ * the command). Not for --help, status, service, watchdog, uninstall, merge-policy, nor
+ * without a store; a failure is a warning on cli->err and the command runs anyway. */
+void wl_cli_expiry_sweep(wl_cli *cli, int argc, char **argv);
 
 #endif

@@ -274,6 +274,8 @@ int wl_cmd_import_policy(wl_cli *cli, int argc, char **argv) {
   if (!rc && rep.missing)
     fprintf(cli->out, "%zu rule%s skipped: app not on this machine\n", rep.missing,
             rep.missing == 1 ? "" : "s");
+  if (!rc && rep.expired) /* temporary rules past their "expires" */
+    fprintf(cli->out, "%zu rule%s skipped: expired\n", rep.expired, rep.expired == 1 ? "" : "s");
   wl_engine_close(e);
   wl_store_close(s);
   return rc;

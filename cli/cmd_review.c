@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "ui/report.h"
 #include "whitelist/apply.h"
+#include "whitelist/expiry.h"
 #include "whitelist/open.h"
 #include "whitelist/proposal.h"
 #include "whitelist/rule.h"
@@ -164,11 +165,14 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
       text_proposal(cli->out, s, &p[i], r);
     }
   }
+  size_t items = n; /* and the unused rules, proposed for revoke (issue 15, item 6) */
+  if (!rc)
+    rc = json ? wl_report_unused(cli->out, s, &items) : wl_cli_review_unused(cli, s);
   if (!rc && json)
-    fputs(n ? "]\n" : "[]\n", cli->out);
+    fputs(items ? "]\n" : "[]\n", cli->out);
   else if (!rc)
     fprintf(cli->out, "%s%zu proposal%s. Promote with: wfplearn promote ID... "
-                      "[--scope app|port|remote] [--dry-run]\n",
+                      "[--scope app|port|remote] [--for D] [--dry-run]\n",
             n ? "\n" : "", n, n == 1 ? "" : "s");
   wl_proposals_free(p);
   wl_store_close(s);
@@ -180,7 +184,8 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
 
 static void promote_usage(FILE *f) {
   fprintf(f,
-          "usage: wfplearn promote ID... [--scope app|port|remote] [--dry-run] [--skip-missing]\n"
+          "usage: wfplearn promote ID... [--scope app|port|remote] [--for D] [--dry-run]\n"
+          "                        [--skip-missing]\n"
           "\n"
           "Turn review's proposals into permanent permit rules: hard-permit WFP filters in\n"
           "wfplearn's sublayer, on the IPv4 and IPv6 layers, all of them in one transaction\n"
@@ -188,6 +193,9 @@ static void promote_usage(FILE *f) {
           "\n"
           "  --scope S   override the proposed scope for every id: app (the app, any endpoint),\n"
           "              port (the ports it used), remote (the addresses or prefixes it talked to)\n"
+          "  --for D     temporary rules: removed with their filters D from now (30m, 2h,\n"
+          "              3d, 1w; wall clock, so also when the deadline passed while the\n"
+          "              machine was off or asleep: by the service, or the next command)\n"
           "  --dry-run   print the rules and filters that would be added, change nothing\n"
           "  --skip-missing   leave out the proposals whose app is no longer on disk (a rule\n"
           "              needs the file for its app id); without it, each is named and\n"
@@ -211,16 +219,20 @@ static void print_filters(FILE *f, wl_engine *e, const wl_rule *r) {
 }
 
 static void print_rule(FILE *f, const char *what, const wl_rule *r, const wl_rule_row *row) {
-  fprintf(f, "%s %s %s %s%s%s%s%s%s%s\n", what, r->dir == WL_DIR_IN ? "in" : "out",
+  char until[WL_TIME_STR_MAX] = "";
+  if (row->expires) /* promote --for */
+    wl_time_format(row->expires, until);
+  fprintf(f, "%s %s %s %s%s%s%s%s%s%s%s%s\n", what, r->dir == WL_DIR_IN ? "in" : "out",
           r->app[0] ? r->app : "(any app)", proto_name(r->proto),
           row->ports[0] ? " ports " : "", row->ports, row->remotes[0] ? " remotes " : "",
-          row->remotes, r->user[0] ? " user " : "", r->user);
+          row->remotes, r->user[0] ? " user " : "", r->user, until[0] ? " until " : "", until);
 }
 
 typedef struct promote_args {
   int64_t ids[PROMOTE_MAX_IDS];
   size_t n;
   int scope, dry_run, skip_missing;
+  uint64_t expires; /* --for D: the wall-clock deadline; 0 permanent */
 } promote_args;
 
 static int promote_parse(int argc, char **argv, promote_args *a) {
@@ -229,6 +241,7 @@ static int promote_parse(int argc, char **argv, promote_args *a) {
   a->scope = -1;
   a->dry_run = 0;
   a->skip_missing = 0;
+  a->expires = 0;
   for (int i = 1; i < argc; i++) {
     const char *v;
     char *end = NULL;
@@ -239,6 +252,10 @@ static int promote_parse(int argc, char **argv, promote_args *a) {
       a->skip_missing = 1;
     } else if ((v = wl_cli_opt(argc, argv, &i, "--scope", &missing)) != NULL) {
       int rc = wl_scope_parse(v, &a->scope);
+      if (rc)
+        return rc;
+    } else if ((v = wl_cli_opt(argc, argv, &i, "--for", &missing)) != NULL) {
+      int rc = wl_expiry_parse_for(v, wl_time_now(), &a->expires); /* whitelist/expiry.h */
       if (rc)
         return rc;
     } else if (end && end != argv[i] && *end == 0) {
@@ -314,7 +331,7 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
   wl_engine *e = NULL;
   wl_promote_report r = {.on_covered = promote_covered, .on_missing = promote_missing,
                          .on_missing_rule = restore_missing, .on_rebound = promote_rebound,
-                         .ctx = cli};
+                         .ctx = cli, .expires = a->expires};
   rc = wl_whitelist_need_store(cli->db_path);
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);

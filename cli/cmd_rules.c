@@ -22,9 +22,12 @@ static void rules_usage(FILE *f) {
           "usage: wfplearn rules [--json]\n"
           "\n"
           "List the whitelist: each rule's app, direction, protocol, ports, remotes, user or\n"
-          "package, where it came from, and the keys of the WFP filters that implement it.\n"
+          "package, where it came from, and the keys of the WFP filters that implement it;\n"
+          "under it how many connections it allowed (hits) and when last, and for a\n"
+          "temporary rule (promote --for) the time left.\n"
           "\n"
-          "  --json   an array of rules (id, app, dir, proto, ports, remotes, filters, ...)\n"
+          "  --json   an array of rules (id, app, dir, proto, ports, remotes, filters, hits,\n"
+          "           last_hit, unused, expires, expires_in_s, ...)\n"
           "\n"
           "example:\n"
           "  wfplearn rules --json > rules.json\n");
@@ -37,7 +40,7 @@ typedef struct list_ctx {
   wl_rule *r;
 } list_ctx;
 
-static int list_cb(void *ctx, const wl_rule_row *row) {
+static int list_cb(void *ctx, const wl_rule_row *row, const wl_rule_use *u) {
   list_ctx *c = ctx;
   if (wl_rule_from_row(row, c->r) != WL_OK) { /* show it anyway; verify explains */
     memset(c->r, 0, sizeof *c->r);
@@ -45,7 +48,7 @@ static int list_cb(void *ctx, const wl_rule_row *row) {
   }
   if (c->json) {
     fputs(c->n ? ",\n " : "[", c->f);
-    wl_report_rule(c->f, row, c->r);
+    wl_report_rule(c->f, row, c->r, u);
   } else {
     size_t nf = row->filters[0] ? 1 : 0;
     for (const char *p = row->filters; *p; p++)
@@ -56,6 +59,7 @@ static int list_cb(void *ctx, const wl_rule_row *row) {
             row->app[0] ? row->app : "(any app)", row->ports[0] ? "  ports " : "", row->ports,
             row->remotes[0] ? "  remotes " : "", row->remotes, row->user[0] ? "  user " : "",
             row->user, row->origin, nf, nf == 1 ? "" : "s");
+    wl_cli_rule_use_text(c->f, row, u, wl_time_now()); /* hits, last hit, time left */
   }
   c->n++;
   return 0;
@@ -79,7 +83,7 @@ int wl_cmd_rules(wl_cli *cli, int argc, char **argv) {
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
   if (!rc)
-    rc = wl_store_rules(s, list_cb, &c);
+    rc = wl_rules_each_use(s, list_cb, &c);
   if (!rc && json)
     fputs(c.n ? "]\n" : "[]\n", cli->out);
   else if (!rc && !c.n)

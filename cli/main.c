@@ -128,6 +128,7 @@ int wl_cli_main(int argc, char **argv) {
   }
   cli.is_tty = wl_cli_isatty(stderr);
   wl_err_clear();
+  wl_cli_expiry_sweep(&cli, argc - i, argv + i); /* temporary rules past their deadline */
   int rc = cmd->fn(&cli, argc - i, argv + i);
   fflush(cli.out);
   if (rc == WL_OK)

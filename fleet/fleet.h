@@ -42,6 +42,9 @@ typedef struct wl_fleet_rule {
   char first_seen[WL_TIME_STR_MAX], last_seen[WL_TIME_STR_MAX]; /* "" when unknown */
   char host[WL_FLEET_HOST_MAX];    /* learned on this machine ("" unknown) */
   unsigned hosts;                  /* merged policies: on how many machines; else 1 */
+  uint64_t expires;                /* a temporary rule's deadline (0 permanent): Windows
+                                    * Firewall rules have no expiry, so every format leaves it
+                                    * out with a warning (fleet_common_check) */
 } wl_fleet_rule;
 
 /* The store's rules as exported (host: this machine's name, for the evidence). *out: release

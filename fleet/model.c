@@ -82,6 +82,7 @@ static int from_row(const wl_rule_row *row, const char *host, wl_fleet_rule *fr)
   read_evidence(row->evidence, fr);
   wl_strlcpy(fr->host, host ? host : "", sizeof fr->host);
   fr->hosts = 1;
+  fr->expires = row->expires;
   return WL_OK;
 }
 
@@ -193,6 +194,9 @@ static int is_sid(const char *s) {
  * on TCP and UDP in Windows Firewall. */
 int fleet_common_check(const wl_fleet_rule *fr, const char **why) {
   const wl_rule *r = &fr->rule;
+  if (fr->expires) /* exported it would never expire: left out rather than made permanent */
+    return *why = "a temporary rule (promote --for): Windows Firewall rules cannot expire",
+           -1;
   if ((r->user[0] && !is_sid(r->user)) || (r->package[0] && !is_sid(r->package)))
     return *why = "the user or package is not a SID", -1;
   if (r->n_ports && r->proto != WL_PROTO_TCP && r->proto != WL_PROTO_UDP)

@@ -15,6 +15,7 @@
 #include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "whitelist/apply.h"
+#include "whitelist/expiry.h"
 
 #define WHY_MAX 600
 
@@ -29,6 +30,7 @@ struct wl_service {
   char engine[WHY_MAX]; /* the last WL_META_SERVICE_ENGINE written */
   wl_svc_window window; /* the window as last read (kept when a read fails) */
   int verified;         /* the start's verify --repair has run (verify_at_start) */
+  wl_expiry_timer expiry; /* temporary rules: checked at start and periodically (expiry.h) */
 };
 
 static uint64_t now_ticks(wl_service *s) {
@@ -60,6 +62,13 @@ static void on_change(void *ctx, wl_svc_state from, wl_svc_state to, const char 
   wl_time_format(now_ticks(s), t);
   snprintf(st, sizeof st, "%s since %s", wl_svc_state_name(to), t);
   meta(s, WL_META_SERVICE_STATE, st);
+  meta(s, WL_META_SERVICE_EVENT, line);
+}
+
+/* A temporary rule removed at its deadline (whitelist/expiry.h): the log and status's event. */
+static void expiry_log(void *ctx, int warning, const char *line) {
+  wl_service *s = ctx;
+  log_line(s, warning ? WL_OS_LOG_WARNING : WL_OS_LOG_INFO, line);
   meta(s, WL_META_SERVICE_EVENT, line);
 }
 
@@ -276,6 +285,7 @@ int wl_service_run(wl_service *s) {
     wl_svc_action a = wl_svc_decide(&s->m, &f);
     if (a == WL_SVC_EXIT)
       break;
+    wl_expiry_tick(&s->expiry, s->ctl, s->o.engine_spec, now, expiry_log, s); /* wall clock */
     if (a == WL_SVC_NONE) {
       engine_status(s);
       nap(s, tick);

@@ -4,7 +4,7 @@
  * order, all in one IMMEDIATE transaction that re-reads the version first (two processes
  * opening at once cannot both migrate, and a failure midway leaves the file as it was). A file whose version is newer than this binary knows is
  * refused with WL_E_VERSION, never downgraded. To change the schema: append a migration to
- * `migrations`, bump WL_STORE_SCHEMA_VERSION in store.h, and keep the old DDL in the tests.
+ * `migration()`, bump WL_STORE_SCHEMA_VERSION in store.h, and keep the old DDL in the tests.
  *
  * flows is WITHOUT ROWID keyed by the flow key: the upsert of a repeat touches one b-tree
  * page, not an index page and a table page. Its id (what events refer to) is assigned by the
@@ -73,10 +73,16 @@ static const char schema_v2[] =
      * of WFP's app id) keeps its truncated identity, flagged, instead of becoming "no app" */
     "ALTER TABLE apps ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;";
 
-/* migrations[k] takes a file from version k-1 to k. */
-static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1, schema_v2};
-/* Later ones are functions in their own files (store_int.h). */
-static const char *migration_sql(int k) { return k == 3 ? wl_schema_v3_rebind() : migrations[k]; }
+/* migration(k) takes a file from version k-1 to k (SQL text). */
+static const char *migration(int k) {
+  switch (k) {
+  case 1: return schema_v1;
+  case 2: return schema_v2;
+  case 3: return wl_schema_v3_rebind(); /* schema_v3_rebind.c: rules.signer, prev_app(_nt) */
+  case 4: return wl_schema_v3_rule_use(); /* store_hits.c: hits_hourly, rules.expires */
+  default: return NULL;
+  }
+}
 
 /* ---------------------------------------------------------------- files */
 
@@ -265,7 +271,7 @@ int wl_schema_verify(wl_store *s, int v) {
   sqlite3 *want = NULL;
   int rc = sqlite3_open_v2(":memory:", &want, SQLITE_OPEN_READWRITE, NULL), ret = WL_OK;
   for (int k = 1; rc == SQLITE_OK && k <= v; k++)
-    rc = sqlite3_exec(want, migration_sql(k), NULL, NULL, NULL);
+    rc = sqlite3_exec(want, migration(k), NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     ret = expected_err(s, want, rc, "building the expected schema");
   else
@@ -290,7 +296,7 @@ static int migrate_step(wl_store *s, int *version) {
   }
   while (v < WL_STORE_SCHEMA_VERSION) { /* all missing ones in one transaction: a failure
                                         * leaves the file as it was, never half-way */
-    if ((rc = wl_store_exec(s, migration_sql(v + 1), "migrating the schema")) != WL_OK)
+    if ((rc = wl_store_exec(s, migration(v + 1), "migrating the schema")) != WL_OK)
       goto out;
     if ((rc = wl_store_meta_set_int(s, "schema_version", v + 1)) != WL_OK)
       goto out;

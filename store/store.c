@@ -87,16 +87,18 @@ static const char *const st_sql[ST_COUNT] = {
                   "LEFT JOIN sids u ON u.id=c.user LEFT JOIN sids p ON p.id=c.package "
                   "WHERE e.ts>=?1 AND e.ts<?2 ORDER BY e.ts, e.id",
     [ST_RULE_ADD] = "INSERT INTO rules(app,app_nt,dir,proto,scope,ports,remotes,user,package,"
-                    "filters,evidence,origin,created,signer,prev_app,prev_app_nt) "
-                    "VALUES(?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+                    "filters,evidence,origin,created,signer,prev_app,prev_app_nt,expires) "
+                    "VALUES(?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
     [ST_RULE_UPDATE] = "UPDATE rules SET app=?2,app_nt=?3,dir=?4,proto=?5,scope=?6,ports=?7,"
                        "remotes=?8,user=?9,package=?10,filters=?11,evidence=?12,origin=?13,"
-                       "created=?14,signer=?15,prev_app=?16,prev_app_nt=?17 WHERE id=?1",
+                       "created=?14,signer=?15,prev_app=?16,prev_app_nt=?17,"
+                       "expires=?18 WHERE id=?1",
     [ST_RULE_GET] = "SELECT id,app,app_nt,dir,proto,scope,ports,remotes,user,package,filters,"
-                    "evidence,origin,created,signer,prev_app,prev_app_nt FROM rules WHERE id=?1",
+                    "evidence,origin,created,signer,prev_app,prev_app_nt,expires FROM rules WHERE id=?1",
     [ST_RULE_DEL] = "DELETE FROM rules WHERE id=?1",
     [ST_RULES] = "SELECT id,app,app_nt,dir,proto,scope,ports,remotes,user,package,filters,"
-                 "evidence,origin,created,signer,prev_app,prev_app_nt FROM rules ORDER BY id",
+                 "evidence,origin,created,signer,prev_app,prev_app_nt,expires FROM rules ORDER BY id",
+    [ST_HITS_ADD] = WL_STORE_HITS_ADD_SQL, /* store_hits.c */
 };
 
 /* ---------------------------------------------------------------- errors */

@@ -49,7 +49,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 3 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 4 /* bump with every migration in db/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),
@@ -157,6 +157,21 @@ typedef int (*wl_drop_cb)(void *ctx, const wl_drop_summary *d);
 int wl_store_drops_by_filter(wl_store *s, uint64_t since, wl_drop_cb cb, void *ctx);
 /* (drops are rolled up per hour: `since` counts from the start of its hour; most drops first) */
 
+/* Rule use (store/store_hits.c, schema 3): allow events per filter key, rolled up per hour
+ * when each batch is written (the key looked up in filters_seen then, so hits recorded before
+ * a BFE restart stay with the filter that had the id at the time). Keys with hits at or after
+ * `since` (rounded down to its hour; 0 = all), in no particular order. */
+typedef struct wl_filter_hits {
+  char filter_key[WL_GUID_STR_MAX];
+  uint64_t count;   /* allow events (new connections) the filter decided */
+  uint64_t last_ts; /* the newest of them */
+} wl_filter_hits;
+typedef int (*wl_hits_cb)(void *ctx, const wl_filter_hits *h);
+int wl_store_filter_hits(wl_store *s, uint64_t since, wl_hits_cb cb, void *ctx);
+/* The write path's hook (store_write.c, inside the batch transaction): counts the batch's
+ * allow events into the rollup. */
+int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n);
+
 /* Raw events in time order within [since, until) (until 0 = no end). */
 typedef int (*wl_event_cb)(void *ctx, const wl_event *ev);
 int wl_store_events(wl_store *s, uint64_t since, uint64_t until, wl_event_cb cb, void *ctx);
@@ -182,6 +197,8 @@ typedef struct wl_rule_row {
   char signer[256];
   char prev_app[WL_PATH_MAX];
   char prev_app_nt[WL_PATH_MAX];
+  uint64_t expires;           /* wall-clock deadline (ticks, UTC) of a temporary rule; 0 = never
+                               * (schema 4; whitelist/expiry.h removes it when due) */
 } wl_rule_row;
 typedef int (*wl_rule_cb)(void *ctx, const wl_rule_row *r);
 int wl_store_rule_add(wl_store *s, wl_rule_row *r);  /* fills r->id */

@@ -46,6 +46,7 @@ enum wl_st {
   ST_FILTER_PUT, ST_FILTER_GET,
   ST_STATS_COUNTS, ST_APPS, ST_FLOWS_APP, ST_FLOWS_ALL, ST_DROPS, ST_EVENTS,
   ST_RULE_ADD, ST_RULE_UPDATE, ST_RULE_GET, ST_RULE_DEL, ST_RULES,
+  ST_HITS_ADD, /* rule use (store_hits.c) */
   ST_COUNT
 };
 
@@ -162,6 +163,17 @@ int wl_schema_version_of(wl_store *s, int *version);     /* 0 for an empty file 
 /* The file has the tables (and their columns) and indexes version v defines: WL_E_CORRUPT. */
 int wl_schema_verify(wl_store *s, int version);
 int wl_schema_quick_check(wl_store *s);
+/* store_hits.c: the v2 -> v3 migration (rule use, temporary rules), SQL text */
+const char *wl_schema_v3_rule_use(void);
+/* ST_HITS_ADD: ?1 hour, ?2 filter id, ?3 count, ?4 newest ts; the key looked up in filters_seen
+ * now, the id kept only when none is known (store_hits.c). */
+#define WL_STORE_HITS_ADD_SQL \
+  "INSERT INTO hits_hourly(filter_key, filter_id, hour, count, last_ts) " \
+  "SELECT coalesce(f.filter_key, ''), " \
+  "CASE WHEN coalesce(f.filter_key, '') = '' THEN ?2 ELSE 0 END, ?1, ?3, ?4 " \
+  "FROM (SELECT 1) LEFT JOIN filters_seen f ON f.filter_id = ?2 WHERE 1 " \
+  "ON CONFLICT(filter_key, filter_id, hour) DO UPDATE SET count = count + excluded.count, " \
+  "last_ts = max(last_ts, excluded.last_ts)"
 
 /* store_map.c */
 int wl_agg_init(wl_agg_map *m);

@@ -5,7 +5,7 @@
 #include "common/wl_err.h"
 #include "store/store_int.h"
 
-/* ?2..?17 in the order of the rules columns (store.c: ST_RULE_ADD / ST_RULE_UPDATE). */
+/* ?2..?18 in the order of the rules columns (store.c: ST_RULE_ADD / ST_RULE_UPDATE). */
 static void bind_rule(sqlite3_stmt *st, const wl_rule_row *r) {
   sqlite3_bind_text(st, 2, r->app, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, r->app_nt, -1, SQLITE_STATIC);
@@ -23,6 +23,7 @@ static void bind_rule(sqlite3_stmt *st, const wl_rule_row *r) {
   sqlite3_bind_text(st, 15, r->signer, -1, SQLITE_STATIC); /* schema v3 */
   sqlite3_bind_text(st, 16, r->prev_app, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 17, r->prev_app_nt, -1, SQLITE_STATIC);
+  wl_store_bind_u64(st, 18, r->expires);
 }
 
 static void fill_rule(sqlite3_stmt *st, wl_rule_row *r) {
@@ -44,6 +45,7 @@ static void fill_rule(sqlite3_stmt *st, wl_rule_row *r) {
   wl_store_col_text(st, 14, r->signer, sizeof r->signer); /* schema v3 */
   wl_store_col_text(st, 15, r->prev_app, sizeof r->prev_app);
   wl_store_col_text(st, 16, r->prev_app_nt, sizeof r->prev_app_nt);
+  r->expires = wl_store_col_u64(st, 17);
 }
 
 int wl_store_rule_add(wl_store *s, wl_rule_row *r) {

@@ -599,6 +599,8 @@ int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_cou
     return rc;
   for (size_t i = 0; i < n && rc == WL_OK; i++)
     rc = add_event(s, &ev[i]);
+  if (rc == WL_OK) /* rule use: allow events per filter key and hour (store_hits.c) */
+    rc = wl_store_hits_batch(s, ev, n);
   if (rc == WL_OK)
     rc = batch_end(s, c, 0, &sv);
   if (rc != WL_OK)

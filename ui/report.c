@@ -14,6 +14,7 @@
 #include "service/service.h"
 #include "whitelist/apply.h"
 #include "whitelist/enforce.h"
+#include "whitelist/rule_use.h"
 
 /* ---------------------------------------------------------------- status */
 
@@ -254,6 +255,8 @@ int wl_report_proposals(FILE *f, wl_store *s, const char *engine_spec, uint64_t 
     fputs(i ? ",\n " : "[", f);
     wl_report_proposal(f, s, &p[i], r);
   }
+  if (!rc) /* then the unused rules, proposed for revoke (report_use.c) */
+    rc = wl_report_unused(f, s, &n);
   if (!rc)
     fputs(n ? "]\n" : "[]\n", f);
   wl_proposals_free(p);
@@ -274,7 +277,8 @@ static void json_keys(FILE *f, const char *csv) {
   fputc(']', f);
 }
 
-void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r) {
+void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r,
+                    const struct wl_rule_use *u) {
   char created[WL_TIME_STR_MAX];
   wl_time_format(row->created, created);
   fprintf(f, "{\"id\":%lld,\"app\":", (long long)row->id);
@@ -300,7 +304,9 @@ void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r) {
   json_keys(f, row->filters);
   fputs(",\"origin\":", f);
   wl_json_write_string(f, row->origin);
-  fprintf(f, ",\"created\":\"%s\"}", created);
+  fprintf(f, ",\"created\":\"%s\"", created);
+  wl_report_rule_use(f, row, u, wl_time_now()); /* hits, last_hit, unused, expires (issue 15) */
+  fputc('}', f);
 }
 
 typedef struct rules_ctx {
@@ -309,20 +315,20 @@ typedef struct rules_ctx {
   wl_rule *r;
 } rules_ctx;
 
-static int rules_cb(void *ctx, const wl_rule_row *row) {
+static int rules_cb(void *ctx, const wl_rule_row *row, const wl_rule_use *u) {
   rules_ctx *c = ctx;
   if (wl_rule_from_row(row, c->r) != WL_OK) { /* show it anyway; verify explains */
     memset(c->r, 0, sizeof *c->r);
     wl_err_clear();
   }
   fputs(c->n++ ? ",\n " : "[", c->f);
-  wl_report_rule(c->f, row, c->r);
+  wl_report_rule(c->f, row, c->r, u);
   return 0;
 }
 
 int wl_report_rules(FILE *f, wl_store *s) {
   rules_ctx c = {f, 0, malloc(sizeof(wl_rule))};
-  int rc = c.r ? wl_store_rules(s, rules_cb, &c) : wl_err(WL_E_NOMEM, "out of memory");
+  int rc = c.r ? wl_rules_each_use(s, rules_cb, &c) : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
     fputs(c.n ? "]\n" : "[]\n", f);
   free(c.r);

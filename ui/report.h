@@ -54,12 +54,24 @@ void wl_report_rebind_json(FILE *f, const wl_proposal *p);
 void wl_report_rebind_text(FILE *f, const wl_proposal *p);
 int wl_report_rebind_annotate(wl_store *s, const char *engine_spec, wl_proposal *p, size_t n);
 
-/* One element of `rules --json`; r is the row's parsed rule (zeroed when it did not parse). */
-void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r);
+/* One element of `rules --json`; r is the row's parsed rule (zeroed when it did not parse); u
+ * its use (whitelist/rule_use.h; NULL: the use members are left out). */
+struct wl_rule_use;
+void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r,
+                    const struct wl_rule_use *u);
 /* `rules --json` whole. */
 int wl_report_rules(FILE *f, wl_store *s);
 
 /* `enforce --dry-run --json` and GET /api/dryrun (ui/report_dryrun.c): one object. */
 void wl_report_dryrun(FILE *f, const wl_dryrun *d, const wl_dryrun_opts *o);
+/* ---- report_use.c: rule use and temporary rules (issue 15, items 6 and 7) ---- */
+/* The members ,"hits","last_hit","unused" (when u is not NULL) and ,"expires","expires_in_s"
+ * (null when permanent; 0 once past) of a rule object. */
+void wl_report_rule_use(FILE *f, const wl_rule_row *row, const struct wl_rule_use *u,
+                        uint64_t now);
+/* review's revoke proposals: one element {"kind":"revoke","rule":N,...,"flags":["unused"]} per
+ * unused rule, each preceded by "[" when *items is 0 and ",\n " otherwise (*items counts the
+ * array's elements so far: the caller closes the array). */
+int wl_report_unused(FILE *f, wl_store *s, size_t *items);
 
 #endif

@@ -418,6 +418,7 @@ static int promote_one(wl_engine *e, wl_store *s, int64_t id, int scope, wl_prop
   memset(row, 0, sizeof *row);
   wl_proposal_evidence_json(p, row->evidence, sizeof row->evidence);
   wl_strlcpy(row->origin, "promote", sizeof row->origin);
+  row->expires = rep->expires; /* promote --for: a temporary rule */
   rep->n_rules++;
   return WL_OK;
 }

@@ -133,6 +133,8 @@ typedef struct wl_promote_report {
   wl_missing_cb on_rebound;
   size_t rebound, swept;
   void *ctx;
+  uint64_t expires;        /* in: 0, or the new rules' wall-clock deadline (promote --for,
+                            * whitelist/expiry.h) */
   wl_rule *rules;          /* out: the rules added (or that would be) */
   wl_rule_row *rows;       /* out: their rows (ids when added) */
   size_t n_rules, covered, missing, put_back;

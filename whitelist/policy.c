@@ -6,6 +6,10 @@
  *       "scope": "port", "ports": [443, "8000-8100"], "remotes": [], "user": null,
  *       "package": null, "created": "...", "evidence": {"allowed": 812, "blocked": 0, ...}}]}
  *
+ * A temporary rule (promote --for) also has "expires": its wall-clock deadline (RFC 3339,
+ * UTC); absent or null is permanent. Import keeps it, and skips (saying so) a rule whose
+ * deadline has passed.
+ *
  * "app" is the DOS path (null: any app); the NT path and the filter keys are not exported:
  * both depend on the machine and are derived again on import. "proto" is a number or null
  * (any), "ports" numbers or "LO-HI" strings (outbound: remote ports, inbound: local ports),
@@ -79,8 +83,14 @@ void wl_policy_write_rule(FILE *f, const wl_rule_row *r, const char *extra,
   wl_json_write_string(f, r->user[0] ? r->user : NULL);
   fputs(", \"package\": ", f);
   wl_json_write_string(f, r->package[0] ? r->package : NULL);
-  fprintf(f, ", \"created\": \"%s\", \"evidence\": %s%s%s}", created,
-          evidence_ok ? r->evidence : "null", extra ? ", " : "", extra ? extra : "");
+  fprintf(f, ", \"created\": \"%s\"", created);
+  if (r->expires) { /* a temporary rule keeps its deadline (issue 15, item 7) */
+    char expires[WL_TIME_STR_MAX];
+    wl_time_format(r->expires, expires);
+    fprintf(f, ", \"expires\": \"%s\"", expires);
+  }
+  fprintf(f, ", \"evidence\": %s%s%s}", evidence_ok ? r->evidence : "null", extra ? ", " : "",
+          extra ? extra : "");
   wl_err_clear();
 }
 
@@ -245,6 +255,12 @@ static int read_rule(const wl_json *o, size_t idx, unsigned flags, wl_rule_row *
     rc = array_csv(wl_json_get(o, "remotes"), 0, row->remotes, sizeof row->remotes, idx);
   if (rc)
     return rc;
+  const wl_json *expires = wl_json_get(o, "expires"); /* absent or null: permanent */
+  if (expires && expires->type != WL_JSON_NULL &&
+      (expires->type != WL_JSON_STRING ||
+       wl_time_parse(expires->str, expires->len, &row->expires) || !row->expires))
+    return wl_err(WL_E_PARSE, "rule %u: \"expires\" must be an RFC 3339 time or null",
+                  (unsigned)idx);
   const wl_json *evidence = wl_json_get(o, "evidence");
   if (evidence && evidence->type == WL_JSON_OBJECT &&
       json_text(evidence, row->evidence, sizeof row->evidence, 0) >= sizeof row->evidence)
@@ -376,12 +392,22 @@ static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsign
                       import_batch *b, FILE *report_to, wl_policy_report *rep) {
   int skip = (flags & WL_POLICY_SKIP_MISSING) != 0;
   size_t i = 0, k = 0;
+  uint64_t now = wl_time_now();
   char first[160] = "";
   for (const wl_json *o = arr->child; o; o = o->next, i++) {
     assert(i < b->n); /* the parser counts an array's children in len */
     memset(&b->rows[k], 0, sizeof b->rows[k]);
     memset(&b->rules[k], 0, sizeof b->rules[k]);
     int rc = read_rule(o, i + 1, flags, &b->rows[k], &b->rules[k]);
+    if (!rc && b->rows[k].expires && b->rows[k].expires <= now) { /* a temporary rule past
+                                                                   * its deadline: not added */
+      char t[WL_TIME_STR_MAX];
+      wl_time_format(b->rows[k].expires, t);
+      if (report_to)
+        fprintf(report_to, "%s: rule %u: expired at %s: skipped\n", path, (unsigned)(i + 1), t);
+      rep->expired++;
+      continue;
+    }
     if (!rc)
       rc = wl_rule_resolve(e, NULL, &b->rules[k]);
     if (rc == WL_E_NOTFOUND) {

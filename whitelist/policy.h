@@ -36,6 +36,7 @@ int wl_policy_read(const char *path, wl_rule_row **rows, size_t *n, char *host,
 typedef struct wl_policy_report {
   size_t read, added, same, conflicts;
   size_t missing; /* rules whose app is not on this machine (no app id: issue 12 item 8) */
+  size_t expired; /* temporary rules whose "expires" has passed: skipped, named on report_to */
   char first_conflict[256];
 } wl_policy_report;
 #define WL_POLICY_DRY_RUN 1u /* check and report only */

@@ -13,6 +13,9 @@
  *   - the start's verify --repair (issue 12, item 15): a rule promoted, C: renumbered in the
  *     sim; the service's start re-derives the rule's app id, logs one line and keeps it in
  *     WL_META_SERVICE_REPAIR; the next start has nothing to repair;
+ *   - temporary rules (issue 15, item 7): kept across a restart before their deadline, removed
+ *     with their filters at the start after a deadline passed while stopped, and by the running
+ *     loop when the wall clock reaches one;
  *   - the CLI: learn --for twice continues one window, learn --stop, status --json.
  * Files in $WL_BUILD_DIR (wl_test_path). */
 #include <setjmp.h>
@@ -35,6 +38,7 @@
 #include "service/machine.h"
 #include "service/service.h"
 #include "service/window.h"
+#include "engine/keys.h"
 #include "engine/sim/sim.h"
 #include "store/store.h"
 #include "whitelist/proposal.h"
@@ -514,30 +518,38 @@ static int run_cli(const char *cmd, const char *arg) {
   return wl_cli_main(arg ? 7 : 6, argv);
 }
 
+/* The id of the k-th proposal of an app on C: (k from 0), its file put on the simulated disk
+ * (a rule needs it for the app id); e stays open. */
+static void proposal_on_c(wl_engine *e, size_t k, char id[24]) {
+  wl_store *st;
+  wl_proposal *p = NULL;
+  size_t np = 0;
+  id[0] = 0;
+  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
+  assert_int_equal(wl_proposals_build(st, 0, &p, &np), WL_OK);
+  for (size_t i = 0; i < np && !id[0]; i++)
+    if (!strncmp(p[i].app_dos, "C:", 2) && k-- == 0) {
+      snprintf(id, 24, "%lld", (long long)p[i].id);
+      assert_int_equal(wl_sim_set_file(e, p[i].app_dos, 1), WL_OK);
+    }
+  wl_proposals_free(p);
+  wl_store_close(st);
+  assert_true(id[0] != 0);
+}
+
 static void test_loop_repairs_at_start(void **state) {
   (void)state;
   wl_thread t;
   wl_store *st;
   wl_engine *e;
-  wl_proposal *p = NULL;
-  size_t np = 0;
   char id[24] = "", v[600];
   fresh();
   atomic_store(&fake_now, T0);
   assert_int_equal(wl_gen_traffic(traffic, 300, 6, 11), 0);
   assert_int_equal(cli("--for", "1h", "--source", source, NULL), 0);
   /* one app on C: promoted; its file is on the simulated disk */
-  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
-  assert_int_equal(wl_proposals_build(st, 0, &p, &np), WL_OK);
   assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
-  for (size_t i = 0; i < np && !id[0]; i++)
-    if (!strncmp(p[i].app_dos, "C:", 2)) {
-      snprintf(id, sizeof id, "%lld", (long long)p[i].id);
-      assert_int_equal(wl_sim_set_file(e, p[i].app_dos, 1), WL_OK);
-    }
-  wl_proposals_free(p);
-  wl_store_close(st);
-  assert_true(id[0] != 0);
+  proposal_on_c(e, 0, id);
   assert_int_equal(run_cli("promote", id), 0);
   /* a disk added: C: is now volume 9, the rule's filters still name volume 3 */
   assert_int_equal(wl_sim_set_drive(e, 'C', "\\Device\\HarddiskVolume9"), WL_OK);
@@ -566,6 +578,106 @@ static void test_loop_repairs_at_start(void **state) {
   assert_non_null(strstr(v, "1 rules match the engine, nothing repaired"));
 }
 
+/* ---------------------------------------------------------------- temporary rules */
+
+static int run_cli4(const char *cmd, const char *a1, const char *a2, const char *a3) {
+  char *argv[10] = {"wfplearn", "--db", db, "--engine", engine_spec, (char *)cmd, (char *)a1,
+                    (char *)a2, (char *)a3};
+  return wl_cli_main(9, argv);
+}
+
+/* Rule id's deadline (0 when the rule is gone), and whether its first filter is in the engine. */
+static uint64_t expires_of(int64_t id, int *in_engine) {
+  wl_store *st;
+  wl_engine *e;
+  wl_rule_row *r = malloc(sizeof *r);
+  wl_filter *f = malloc(sizeof *f);
+  assert_non_null(r);
+  assert_non_null(f);
+  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
+  int rc = wl_store_rule_get(st, id, r);
+  wl_store_close(st);
+  uint64_t exp = rc == WL_OK ? r->expires : 0;
+  *in_engine = 0;
+  if (rc == WL_OK) {
+    wl_guid key;
+    r->filters[WL_GUID_STR_MAX - 1] = 0; /* the first "{GUID}" of the list */
+    assert_int_equal(wl_guid_parse(r->filters, &key), WL_OK);
+    assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
+    *in_engine = wl_engine_filter_get_by_key(e, &key, f) == WL_OK;
+    wl_engine_close(e);
+  }
+  wl_err_clear();
+  free(r);
+  free(f);
+  return exp;
+}
+
+static void wait_gone(int64_t id) {
+  int in_engine = 1;
+  for (int i = 0; i < 300 && expires_of(id, &in_engine); i++)
+    wl_sleep_ms(10);
+  assert_int_equal(expires_of(id, &in_engine), 0);
+}
+
+/* Issue 15, item 7: a rule promoted --for 2h survives a service restart before its deadline;
+ * the service started after the deadline passed while it was not running (a reboot, a sleep:
+ * the fake wall clock jumps) removes it and its filters at once and logs it; a running service
+ * removes another rule when the clock reaches its deadline. */
+static void test_loop_expires_temporary_rules(void **state) {
+  (void)state;
+  wl_thread t;
+  wl_engine *e;
+  char id1[24], id2[24];
+  int in_engine = 0;
+  fresh();
+  atomic_store(&fake_now, T0);
+  assert_int_equal(wl_gen_traffic(traffic, 300, 6, 11), 0);
+  assert_int_equal(cli("--for", "1h", "--source", source, NULL), 0);
+  assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
+  proposal_on_c(e, 0, id1);
+  proposal_on_c(e, 1, id2);
+  wl_engine_close(e);
+  assert_int_equal(run_cli4("promote", id1, "--for", "2h"), 0);
+  uint64_t e1 = expires_of(1, &in_engine);
+  assert_true(e1 > wl_time_now() + 7000 * SEC && in_engine);
+
+  atomic_store(&fake_now, e1 - 3600 * SEC); /* an hour before: it stays across a restart */
+  wl_service *s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_IDLE); /* the window (at T0) ended long ago */
+  wl_sleep_ms(100);
+  stop(&t, s);
+  assert_int_equal(expires_of(1, &in_engine), e1);
+  assert_true(in_engine);
+
+  atomic_store(&fake_now, e1 + 6 * 3600 * SEC); /* off (or asleep) past the deadline */
+  s = start(&t, engine_spec);
+  wait_gone(1);
+  assert_int_equal(logged("rule 1 ("), 1);
+  assert_int_equal(logged("while wfplearn was not running or the machine was asleep"), 1);
+
+  /* running: another one goes when the clock reaches its deadline, not before */
+  assert_int_equal(run_cli4("promote", id2, "--for", "1h"), 0);
+  uint64_t e2 = expires_of(2, &in_engine);
+  assert_true(e2 != 0 && in_engine);
+  atomic_store(&fake_now, e2 - SEC);
+  wl_sleep_ms(100);
+  assert_int_equal(expires_of(2, &in_engine), e2);
+  atomic_store(&fake_now, e2 + SEC);
+  wait_gone(2);
+  assert_int_equal(logged("rule 2 ("), 1);
+  stop(&t, s);
+  e = NULL;
+  assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
+  wl_guid pk = wl_provider_key();
+  wl_filter *all = NULL;
+  size_t n = 0;
+  assert_int_equal(wl_engine_filter_enum(e, &pk, &all, &n), WL_OK);
+  assert_int_equal(n, 0); /* both rules' filters are gone from the engine */
+  wl_engine_free(all);
+  wl_engine_close(e);
+}
+
 int main(void) {
   wl_test_path(db, sizeof db, "service.db");
   wl_test_path(state_file, sizeof state_file, "service.state");
@@ -579,6 +691,7 @@ int main(void) {
       cmocka_unit_test(test_loop_window_lifecycle), cmocka_unit_test(test_loop_engine_retry),
       cmocka_unit_test(test_loop_newer_store),  cmocka_unit_test(test_loop_repairs_at_start),
       cmocka_unit_test(test_cli_for_and_stop),
+      cmocka_unit_test(test_loop_expires_temporary_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

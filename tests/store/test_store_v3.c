@@ -33,12 +33,13 @@ static void test_v2_migrates(void **state) {
   raw_exec("ALTER TABLE rules DROP COLUMN signer;"
            "ALTER TABLE rules DROP COLUMN prev_app;"
            "ALTER TABLE rules DROP COLUMN prev_app_nt;"
+           "DROP TABLE hits_hourly; ALTER TABLE rules DROP COLUMN expires;" /* version 4's */
            "UPDATE meta SET value=2 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
   assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 2);
   s = open_ok(NULL);
-  assert_int_equal(wl_store_schema_version(s), 3);
+  assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_rule_get(s, r.id, &out), WL_OK);
   assert_string_equal(out.app, r.app);
   assert_string_equal(out.signer, "");
@@ -56,7 +57,8 @@ static void test_v2_migrates(void **state) {
   assert_string_equal(r.prev_app_nt, out.prev_app_nt);
   assert_string_equal(r.app, out.app);
   wl_store_close(s);
-  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 3);
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"),
+                   WL_STORE_SCHEMA_VERSION);
   s = open_ok(&ro); /* current: read-only opens work */
   wl_store_close(s);
 }

@@ -48,6 +48,9 @@ const protoName = (p) => ({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' }[p] ||
 
 /* ---------------------------------------------------------------- status and enforce */
 
+/* time left of a temporary rule: "2 d 3 h", "1 h 59 min", "4 min" */
+const fmtIn = (s) => (s >= 86400 ? Math.floor(s / 86400) + ' d ' + Math.floor(s % 86400 / 3600) + ' h'
+  : s >= 3600 ? Math.floor(s / 3600) + ' h ' + Math.floor(s % 3600 / 60) + ' min' : Math.ceil(s / 60) + ' min');
 const fmtLeft = (s) => (s >= 86400 ? Math.floor(s / 86400) + ' d ' : '') + Math.floor(s % 86400 / 3600) + ' h left';
 
 /* The learning window (status's "window", service/window.h): active with its end and what is
@@ -204,7 +207,25 @@ function proposalCard(p) {
     chartBox);
 }
 
-function renderProposals(list) {
+/* review's revoke proposals (issue 15): rules nothing used for 30 days of event time. */
+function unusedCard(u) {
+  const btn = el('button', { type: 'button', class: 'revoke', 'data-revoke-unused': u.rule,
+    onclick: () => act('revoke', { ids: [u.rule] }, btn, 'revoked rule ' + u.rule) }, 'Revoke');
+  return el('article', { class: 'proposal unused', 'data-rule': u.rule },
+    el('div', { class: 'head' },
+      el('span', { class: 'dir ' + u.dir }, u.dir === 'in' ? 'inbound' : 'outbound'),
+      el('span', { class: 'pid' }, 'rule ' + u.rule), el('b', {}, u.app || '(any app)')),
+    el('ul', { class: 'flags' }, el('li', {}, el('b', {}, 'unused'), ': ' + (u.last_hit
+      ? 'last used ' + fmtTime(u.last_hit) : 'never used since ' + fmtTime(u.created))
+      + ', ' + u.hits + ' hits in all; nothing it allows was seen in the last ' + u.unused_days + ' days')),
+    el('div', { class: 'row' }, btn));
+}
+
+function renderProposals(all) {
+  const list = all.filter((p) => p.kind !== 'revoke'), unused = all.filter((p) => p.kind === 'revoke');
+  const ubox = document.getElementById('unused');
+  ubox.replaceChildren(...(unused.length ? [el('h3', {}, 'Unused rules, proposed for revoke ('
+    + unused.length + ')'), ...unused.map(unusedCard)] : []));
   document.getElementById('proposal-count').textContent = '(' + list.length + ')';
   const box = document.getElementById('proposals');
   const groups = new Map();
@@ -241,6 +262,9 @@ function renderRules(rules) {
       el('span', { class: 'meta' }, [protoName(r.proto), r.ports.length ? 'ports ' + r.ports.join(',') : '',
         r.remotes.length ? 'remotes ' + r.remotes.join(', ') : '', r.scope + ' scope',
         r.filters.length + ' filters', r.origin].filter(Boolean).join(' · ')),
+      ' ', el('span', { class: 'use' + (r.unused ? ' unused' : '') }, r.hits + ' hits'
+        + (r.last_hit ? ', last ' + fmtTime(r.last_hit) : '') + (r.unused ? ', unused' : '')
+        + (r.expires ? (r.expires_in_s ? ', expires in ' + fmtIn(r.expires_in_s) : ', expired') : '')),
       ' ', btn);
   })));
 }

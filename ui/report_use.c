@@ -1,0 +1,85 @@
+/* report_use.c — the JSON of rule use and temporary rules (issue 15, items 6 and 7), for
+ * `rules --json` / GET /api/rules (members of each rule) and `review --json` / GET
+ * /api/proposals (revoke proposals for unused rules, after the allow proposals). Kept apart from
+ * report.c so that file only gains the calls.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wl_err.h"
+#include "common/wl_json.h"
+#include "common/wl_text.h"
+#include "ui/report.h"
+#include "whitelist/rule_use.h"
+
+static void time_member(FILE *f, const char *key, uint64_t ticks) {
+  char t[WL_TIME_STR_MAX];
+  fprintf(f, ",\"%s\":", key);
+  if (!ticks) {
+    fputs("null", f);
+    return;
+  }
+  wl_time_format(ticks, t);
+  wl_json_write_string(f, t);
+}
+
+void wl_report_rule_use(FILE *f, const wl_rule_row *row, const wl_rule_use *u, uint64_t now) {
+  if (u) {
+    fprintf(f, ",\"hits\":%llu", (unsigned long long)u->hits);
+    time_member(f, "last_hit", u->last_hit);
+    fprintf(f, ",\"unused\":%s", u->unused ? "true" : "false");
+  }
+  time_member(f, "expires", row->expires);
+  fputs(",\"expires_in_s\":", f);
+  if (row->expires)
+    fprintf(f, "%llu", (unsigned long long)(row->expires > now
+                                                ? (row->expires - now) / WL_TICKS_PER_SEC
+                                                : 0));
+  else
+    fputs("null", f);
+}
+
+typedef struct unused_ctx {
+  FILE *f;
+  size_t *items;
+  wl_rule *r; /* scratch: the row parsed */
+} unused_ctx;
+
+/* {"kind":"revoke","rule":N,"app":..,"dir":..,"proto":..,"ports":..,"remotes":..,"hits":..,
+ *  "last_hit":..,"created":..,"flags":["unused"]} */
+static int unused_cb(void *ctx, const wl_rule_row *row, const wl_rule_use *u) {
+  unused_ctx *c = ctx;
+  if (!u->unused)
+    return 0;
+  FILE *f = c->f;
+  fputs((*c->items)++ ? ",\n " : "[", f);
+  fprintf(f, "{\"kind\":\"revoke\",\"rule\":%lld,\"app\":", (long long)row->id);
+  wl_json_write_string(f, row->app[0] ? row->app : NULL);
+  fprintf(f, ",\"dir\":\"%s\",\"proto\":", row->dir == WL_DIR_IN ? "in" : "out");
+  if (row->proto >= 0)
+    fprintf(f, "%d", (int)row->proto);
+  else
+    fputs("null", f);
+  fputs(",\"scope\":", f);
+  wl_json_write_string(f, row->scope[0] ? row->scope : "app");
+  if (wl_rule_from_row(row, c->r) != WL_OK) { /* shown anyway; verify explains */
+    memset(c->r, 0, sizeof *c->r);
+    wl_err_clear();
+  }
+  fputs(",\"ports\":", f);
+  wl_ports_write_json(f, c->r->ports, c->r->n_ports);
+  fputs(",\"remotes\":", f);
+  wl_remotes_write_json(f, c->r->remotes, c->r->n_remotes);
+  fprintf(f, ",\"hits\":%llu", (unsigned long long)u->hits);
+  time_member(f, "last_hit", u->last_hit);
+  time_member(f, "created", row->created);
+  fprintf(f, ",\"unused_days\":%d,\"flags\":[\"unused\"]}", WL_RULE_UNUSED_DAYS);
+  return 0;
+}
+
+int wl_report_unused(FILE *f, wl_store *s, size_t *items) {
+  unused_ctx c = {f, items, malloc(sizeof(wl_rule))};
+  int rc = c.r ? wl_rules_each_use(s, unused_cb, &c) : wl_err(WL_E_NOMEM, "out of memory");
+  free(c.r);
+  return rc;
+}
