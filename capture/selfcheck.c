@@ -30,7 +30,7 @@ void wl_capture_selfcheck_init(wl_capture *c, const wl_capture_opts *o) {
                                               : WL_CAPTURE_SELFCHECK_SETTLE_MS;
   c->check_every_ms = c->check_settle_ms < WL_CAPTURE_SELFCHECK_MS ? c->check_settle_ms
                                                                    : WL_CAPTURE_SELFCHECK_MS;
-  c->check_off = c->kind == WL_CAPTURE_REPLAY || o->no_allow;
+  c->check_off = c->kind == WL_CAPTURE_REPLAY || c->kind == WL_CAPTURE_EVTLOG || o->no_allow;
   c->check_start_ns = c->check_last_ns = wl_time_mono_ns();
 }
 
