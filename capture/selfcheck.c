@@ -60,8 +60,10 @@ static void set_blind(wl_capture *c, long conns, uint64_t settled_s) {
   wl_capture_log(c,
                  "warning: blind to allowed traffic since %s: %ld connections and listeners are "
                  "open and no allow event came in %" PRIu64 " s (the engine does not deliver "
-                 "them; outbound traffic is not being learnt)",
-                 since, conns, settled_s);
+                 "them; %s)",
+                 since, conns, settled_s,
+                 c->fallback ? "falling back to the Security log for them"
+                             : "outbound traffic is not being learnt");
   if (wl_store_meta_set(c->store, WL_META_BLIND_SINCE, since) != WL_OK)
     wl_capture_log(c, "store: %s", wl_errmsg());
 }
