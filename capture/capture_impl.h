@@ -80,7 +80,8 @@ struct wl_capture {
   _Atomic uint64_t allow_seen, open_conns;
   unsigned check_settle_ms, check_every_ms;
   uint64_t check_start_ns, check_last_ns;
-  int check_off;
+  int check_off, blind_off;
+  unsigned held_failing; /* held.c: store failures in a row (logged once) */
   _Atomic int blind;
 
   /* the Security log (evtlog.c): its own engine handle (the wfp source may reconnect its own),
@@ -150,6 +151,9 @@ void wl_capture_dedup_destroy(wl_capture_dedup *d);
 /* 1 when ev was already seen within WL_CAPTURE_DEDUP_TICKS from a source with another tag
  * (then it is a duplicate); otherwise remembers it under tag and returns 0. */
 int wl_capture_dedup_check(wl_capture_dedup *d, const wl_event *ev, unsigned tag);
+
+/* held.c: one connection-table read → the store's `held` table (consumer thread) */
+void wl_capture_held_note(wl_capture *c, const wl_conn *conns, size_t n);
 
 /* attribution.c: for each distinct filter id, once (consumer thread) */
 int wl_capture_attrib_create(wl_capture *c);

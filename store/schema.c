@@ -74,7 +74,10 @@ static const char schema_v2[] =
     "ALTER TABLE apps ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;";
 
 /* migrations[k] takes a file from version k-1 to k. */
-static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1, schema_v2};
+/* v2 -> v3: store_held.c (issue 19 item 3, connections seen in the connection tables) */
+extern const char wl_store_schema_v3_held[];
+static const char *const migrations[WL_STORE_SCHEMA_VERSION + 1] = {NULL, schema_v1, schema_v2,
+                                                                    wl_store_schema_v3_held};
 
 /* ---------------------------------------------------------------- files */
 

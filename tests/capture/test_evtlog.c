@@ -11,7 +11,9 @@
  *    every connection is stored once, the twins counted as duplicates;
  *  - the audit policy: restored after stop; after a crash (the saved policy in the store) by the
  *    next start's stop and by `uninstall`'s wl_capture_restore_saved_options;
- *  - `--source eventlog` alone records the traffic and leaves WFP's options as they were.
+ *  - `--source eventlog` alone records the traffic and leaves WFP's options as they were;
+ *  - item 3: blind and without fallback, the connections the tables showed in two reads are
+ *    recorded as held, table-only (no event covers them), and review's section lists them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +32,8 @@
 #include "engine/evtlog.h"
 #include "engine/sim/sim.h"
 #include "import/import.h"
+#include "cli/cli.h"
+#include "store/held.h"
 #include "store/store.h"
 #include "tests/support/test_files.h"
 
@@ -350,6 +354,37 @@ static void test_eventlog_source(void **state) {
   fx_done(&f);
 }
 
+/* ---- item 3: the connection tables are evidence ---- */
+
+static void test_held_table_only(void **state) {
+  (void)state;
+  fixture f;
+  fx_init(&f, "held");
+  assert_int_equal(wl_sim_suppress_allow(f.e, 1), WL_OK);
+  wl_capture *c = start(&f, "wfp", 1, 0);
+  traffic(&f, 1, 3); /* 3 allowed connections open (no event), 3 blocked (drop events) */
+  wl_sleep_ms(3 * SETTLE_MS + 200); /* tables read every SETTLE_MS: at least two reads */
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+  wl_held_counts k;
+  assert_int_equal(wl_store_held_counts(f.store, &k), WL_OK);
+  assert_int_equal(k.held, 3);
+  assert_int_equal(k.table_only, 3);
+  assert_int_equal(k.programs, 1);
+  char out[4096] = "";
+  FILE *m = tmpfile();
+  assert_non_null(m);
+  wl_cli_print_held(m, f.store);
+  rewind(m);
+  size_t got = fread(out, 1, sizeof out - 1, m);
+  out[got] = 0;
+  fclose(m);
+  assert_non_null(strstr(out, "Seen only in the connection tables"));
+  assert_non_null(strstr(out, "C:\\x\\b.exe"));
+  assert_non_null(strstr(out, "1.2.3.1:443"));
+  fx_done(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_record_parses),
@@ -358,6 +393,7 @@ int main(void) {
       cmocka_unit_test(test_both_sources_count_once),
       cmocka_unit_test(test_audit_restored_after_crash),
       cmocka_unit_test(test_eventlog_source),
+      cmocka_unit_test(test_held_table_only),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

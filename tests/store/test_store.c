@@ -210,13 +210,14 @@ static void test_migrate_v1_filter_keys(void **state) {
   raw_exec("ALTER TABLE filters_seen DROP COLUMN filter_key;"
            "ALTER TABLE filters_seen DROP COLUMN provider_key;"
            "ALTER TABLE apps DROP COLUMN truncated;"
+           "DROP TABLE held;" /* v3 (issue 19) */
            "UPDATE meta SET value=1 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
   assert_non_null(strstr(wl_errmsg(), "upgrading"));
   assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 1);
   s = open_ok(NULL);
-  assert_int_equal(wl_store_schema_version(s), 2);
+  assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_filter_info_get(s, 65001, &out), WL_OK);
   assert_string_equal(out.name, "default inbound block");
   assert_string_equal(out.filter_key, "");
@@ -224,7 +225,8 @@ static void test_migrate_v1_filter_keys(void **state) {
   assert_int_equal(wl_store_filter_info_get(s, 65001, &out), WL_OK);
   assert_string_equal(out.filter_key, fi.filter_key);
   wl_store_close(s);
-  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 2);
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"),
+                   WL_STORE_SCHEMA_VERSION);
   s = open_ok(&ro); /* now current: read-only opens work again */
   wl_store_close(s);
 }
