@@ -31,6 +31,14 @@
  * buffer is read before subscribing, so nothing is counted twice (events in the short gap
  * between the read and the subscription are lost instead).
  *
+ * The Security log (evtlog.c, issue 19): source "eventlog", or the wfp source's fallback once the
+ * self-check finds it blind (unless no_fallback). Audit policy saved in meta and restored like the
+ * engine options (WL_META_SAVED_AUDIT); records parsed by the command's parser (import's evtxml,
+ * handed in as parse_evtxml) and pushed with origin WL_ORIGIN_EVTLOG. One connection seen by two
+ * sources is stored once (dedup.c states the rule: same direction, protocol, addresses, ports,
+ * verdict and program, other source, within WL_CAPTURE_DEDUP_TICKS); the twin is counted in
+ * `duplicates`. Each connection-table read is also noted in the store (held.c, store/held.h).
+ *
  * Attribution: each distinct filter id is looked up once; a lookup that fails while the engine
  * is down is asked again with backoff, at most WL_CAPTURE_ATTRIB_TRIES times.
  *
