@@ -91,6 +91,7 @@ struct wl_capture {
   wl_engine *ev_engine;
   wl_evtlog *ev_sub;
   int audit_saved, ev_failed;
+  unsigned ev_errors; /* failed reads in a row (logged once) */
   uint32_t audit_found[2];
   wl_capture_dedup *ev_dedup; /* 5157 and 5152 of one blocked connection (source thread) */
   wl_capture_dedup *dedup;    /* wfp vs Security log (consumer thread) */

@@ -163,12 +163,12 @@ static int push_wait(wl_capture *c, const wl_raw_event *raw) {
 }
 
 /* One record: parse, drop the 5152 twin of a 5157, push. 1 when stopping. */
-static int take_record(wl_capture *c, const char *xml, size_t len) {
+static int take_record(wl_capture *c, const char *xml, size_t len, int too_big) {
   wl_event ev;
   wl_raw_event raw;
   uint32_t id = 0;
-  char why[256];
-  int rc = c->parse_evtxml(xml, len, NULL, &ev, &id, why, sizeof why);
+  char why[256] = "longer than WL_EVTLOG_XML_MAX (8 KB): not one of the events we read";
+  int rc = too_big ? 0 : c->parse_evtxml(xml, len, NULL, &ev, &id, why, sizeof why);
   atomic_fetch_add(&c->ev_records, 1);
   if (rc <= 0) {
     if (atomic_fetch_add(&c->malformed, 1) < BAD_LOGGED)
@@ -184,6 +184,18 @@ static int take_record(wl_capture *c, const char *xml, size_t len) {
   return push_wait(c, &raw);
 }
 
+/* The Security log cannot be read here: the eventlog source fails, the fallback gives up. */
+static void unusable(wl_capture *c) {
+  if (c->kind == WL_CAPTURE_EVTLOG) {
+    wl_capture_set_error(c, wl_err_prefix(WL_E_UNSUPPORTED, "reading the Security log"));
+    wl_capture_request_stop(c);
+  } else {
+    wl_capture_log(c, "the Security log cannot be read here (%s): no fallback", wl_errmsg());
+    c->ev_failed = 1;
+    atomic_store(&c->evtlog_on, 0);
+  }
+}
+
 int wl_capture_evtlog_pump(wl_capture *c, unsigned wait_ms) {
   char *xml = malloc(WL_EVTLOG_XML_MAX);
   size_t len = 0;
@@ -197,15 +209,23 @@ int wl_capture_evtlog_pump(wl_capture *c, unsigned wait_ms) {
     int rc = wl_engine_evtlog_next(c->ev_engine, c->ev_sub, xml, WL_EVTLOG_XML_MAX, &len,
                                    left < 20 ? left : 20);
     if (rc == WL_OK || rc == WL_E_TOOBIG) {
-      if ((stopping = take_record(c, xml, len)) != 0)
+      if ((stopping = take_record(c, xml, len, rc == WL_E_TOOBIG)) != 0)
         break;
       continue;
     }
-    if (rc != WL_E_TIMEOUT) {
-      wl_capture_log(c, "Security log: %s", wl_errmsg());
+    if (rc == WL_E_UNSUPPORTED) { /* a stub (wine's EvtNext): retrying cannot help */
+      unusable(c);
+      break;
+    }
+    if (rc != WL_E_TIMEOUT) { /* said once per streak; retried every wait */
+      if (c->ev_errors++ == 0)
+        wl_capture_log(c, "Security log: %s; retrying", wl_errmsg());
       stopping = wl_capture_sleep(c, left);
       break;
     }
+    if (c->ev_errors)
+      wl_capture_log(c, "Security log: reading again after %u failures", c->ev_errors);
+    c->ev_errors = 0;
     wl_err_clear();
     if (left == 0)
       break;
