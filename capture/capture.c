@@ -50,8 +50,8 @@ int wl_capture_sleep(wl_capture *c, unsigned ms) {
 }
 
 static int parse_source(wl_capture *c, const char *src) {
-  if (!src || strcmp(src, "wfp") == 0) {
-    c->kind = WL_CAPTURE_WFP;
+  if (!src || strcmp(src, "wfp") == 0 || strcmp(src, "eventlog") == 0) {
+    c->kind = src && src[0] == 'e' ? WL_CAPTURE_EVTLOG : WL_CAPTURE_WFP;
     return WL_OK;
   }
   const char *arg = NULL;
@@ -60,7 +60,8 @@ static int parse_source(wl_capture *c, const char *src) {
   else if (strncmp(src, "sim:", 4) == 0)
     c->kind = WL_CAPTURE_SIM, arg = src + 4;
   if (!arg || !arg[0])
-    return wl_err(WL_E_INVAL, "source '%s': expected wfp, replay:FILE or sim:TRAFFIC", src);
+    return wl_err(WL_E_INVAL, "source '%s': expected wfp, eventlog, replay:FILE or sim:TRAFFIC",
+                  src);
   if (wl_strlcpy(c->path, arg, sizeof c->path) >= sizeof c->path)
     return wl_err(WL_E_TOOBIG, "source file name longer than %zu bytes", sizeof c->path - 1);
   return WL_OK;
@@ -81,6 +82,9 @@ static int copy_opts(wl_capture *c, const wl_capture_opts *o) {
   c->retry_min_ms = o->retry_min_ms ? o->retry_min_ms : WL_CAPTURE_RETRY_MIN_MS;
   c->log = o->log;
   c->log_ctx = o->log_ctx;
+  c->parse_evtxml = o->parse_evtxml;
+  c->fallback = !o->no_fallback && o->parse_evtxml;
+  c->audit_drops = o->audit_drops != 0;
   wl_capture_selfcheck_init(c, o);
   return WL_OK;
 }
@@ -102,6 +106,8 @@ static int open_source(wl_capture *c, const wl_capture_opts *o) {
     c->sink.lossy = o->force_lossy != 0;
     return wl_replay_open(c->path, &c->reader);
   }
+  if (c->kind == WL_CAPTURE_EVTLOG) /* the Security log only: WFP's options are left alone */
+    return wl_capture_evtlog_start(c);
   if (c->kind == WL_CAPTURE_SIM) { /* say so now rather than from the source thread */
     FILE *f = NULL;
     if (wl_os_fopen(c->path, "rb", &f) != WL_OK)
@@ -123,8 +129,9 @@ static void load_last_ts(wl_capture *c) {
 
 static int start_threads(wl_capture *c) {
   void *(*body)(void *) = c->kind == WL_CAPTURE_WFP   ? wl_capture_source_wfp
-                          : c->kind == WL_CAPTURE_SIM ? wl_capture_source_sim
-                                                      : wl_capture_source_replay;
+                          : c->kind == WL_CAPTURE_SIM    ? wl_capture_source_sim
+                          : c->kind == WL_CAPTURE_EVTLOG ? wl_capture_source_evtlog
+                                                         : wl_capture_source_replay;
   if (wl_thread_start(&c->consumer_thread, wl_capture_consumer_main, c) != 0)
     return wl_err(WL_E_INTERNAL, "cannot start the consumer thread");
   c->consumer_started = 1;
@@ -219,6 +226,9 @@ void wl_capture_stats_get(wl_capture *c, wl_capture_stats *s) {
   s->allow_events = atomic_load(&c->allow_seen);
   s->open_conns = atomic_load(&c->open_conns);
   s->blind = atomic_load(&c->blind);
+  s->evtlog_records = atomic_load(&c->ev_records);
+  s->duplicates = atomic_load(&c->duplicates);
+  s->evtlog = atomic_load(&c->evtlog_on);
   s->subscribed = atomic_load(&c->subscribed);
   s->running = !atomic_load(&c->producer_done);
   s->done = atomic_load(&c->consumer_done);
@@ -243,6 +253,12 @@ int wl_capture_stop(wl_capture *c) {
   if (rc != WL_OK)
     wl_capture_log(c, "could not restore the engine options (`wfplearn uninstall` will): %s",
                    wl_errmsg());
+  int rc_audit = wl_capture_evtlog_finish(c); /* the Security log's audit policy */
+  if (rc_audit != WL_OK)
+    wl_capture_log(c, "could not restore the audit policy (`wfplearn uninstall` will): %s",
+                   wl_errmsg());
+  if (rc == WL_OK)
+    rc = c->stop_rc = rc_audit;
   if (c->consumer_started && wl_store_meta_set(c->store, WL_META_CAPTURE_STATE, "stopped"))
     wl_capture_log(c, "store: %s", wl_errmsg());
   if (c->record && fclose(c->record) != 0)
@@ -263,6 +279,7 @@ void wl_capture_destroy(wl_capture *c) {
     return;
   wl_capture_stop(c);
   wl_capture_disconnect(c, 1);
+  wl_capture_evtlog_finish(c); /* a start that failed half-way */
   wl_replay_close(c->reader);
   wl_capture_attrib_destroy(c);
   wl_capture_consumer_destroy(c);

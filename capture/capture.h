@@ -31,6 +31,14 @@
  * buffer is read before subscribing, so nothing is counted twice (events in the short gap
  * between the read and the subscription are lost instead).
  *
+ * The Security log (evtlog.c, issue 19): source "eventlog", or the wfp source's fallback once the
+ * self-check finds it blind (unless no_fallback). Audit policy saved in meta and restored like the
+ * engine options (WL_META_SAVED_AUDIT); records parsed by the command's parser (import's evtxml,
+ * handed in as parse_evtxml) and pushed with origin WL_ORIGIN_EVTLOG. One connection seen by two
+ * sources is stored once (dedup.c states the rule: same direction, protocol, addresses, ports,
+ * verdict and program, other source, within WL_CAPTURE_DEDUP_TICKS); the twin is counted in
+ * `duplicates`. Each connection-table read is also noted in the store (held.c, store/held.h).
+ *
  * Attribution: each distinct filter id is looked up once; a lookup that fails while the engine
  * is down is asked again with backoff, at most WL_CAPTURE_ATTRIB_TRIES times.
  *
@@ -82,6 +90,12 @@
 #define WL_META_BLIND_SINCE "capture_blind_since"
 #define WL_CAPTURE_SELFCHECK_SETTLE_MS 120000u /* allow events expected within this */
 #define WL_CAPTURE_SELFCHECK_MS 10000u         /* connection tables read at most this often */
+/* The Security-log source (evtlog.c): the audit policy found before it was changed,
+ * "conn=N drop=M" (AuditingInformation bits; drop=- when not touched), "" = none saved. */
+#define WL_META_SAVED_AUDIT "capture_saved_audit"
+#define WL_CAPTURE_EVTLOG_WAIT_MS 100u /* a Security-log read waits at most this */
+#define WL_CAPTURE_DEDUP_TICKS 20000000ull /* 2 s: one connection seen by two sources */
+#define WL_CAPTURE_DEDUP_SLOTS 8192u       /* recent connections remembered for that */
 #define WL_META_CAPTURE_STATE "capture_state"         /* "running" | "stopped" */
 #define WL_META_LAST_LIVE_TS  "capture_last_ts"       /* newest ts from the wfp source */
 
@@ -98,9 +112,13 @@ int wl_capture_callback(void *ctx, const wl_raw_event *ev);
 typedef struct wl_capture wl_capture;
 
 typedef void (*wl_capture_log_fn)(void *ctx, const char *line);
+/* One Event XML record → *out (import.h's wl_import_event_xml: capture cannot include import/,
+ * a sibling layer, so the command hands the parser in). 1 parsed, 0 skipped (why), < 0 error. */
+typedef int (*wl_capture_evtxml_fn)(const char *xml, size_t len, const wl_path_map *paths,
+                                    wl_event *out, uint32_t *event_id, char *why, size_t cap);
 
 typedef struct wl_capture_opts {
-  const char *source;      /* "wfp" (NULL too), "replay:FILE", "sim:TRAFFIC" */
+  const char *source;      /* "wfp" (NULL too), "replay:FILE", "sim:TRAFFIC", "eventlog" */
   const char *engine_spec; /* for wfp and sim sources: "wfp", "sim", "sim:STATE"; NULL: "sim" */
   double speed;            /* file sources: 0 as fast as possible, 1 recorded time, X faster */
   int no_allow;            /* keywords without FWPM_NET_EVENT_KEYWORD_CLASSIFY_ALLOW */
@@ -110,6 +128,11 @@ typedef struct wl_capture_opts {
   int force_lossy;         /* 1: the callback drops on a full ring whatever the engine (tests) */
   unsigned retry_min_ms;   /* 0: WL_CAPTURE_RETRY_MIN_MS */
   unsigned selfcheck_settle_ms; /* 0: WL_CAPTURE_SELFCHECK_SETTLE_MS */
+  /* The Security log (evtlog.c): the "eventlog" source, and the wfp source's fallback to it
+   * when the self-check finds it blind. Both need parse_evtxml (NULL: no fallback). */
+  wl_capture_evtxml_fn parse_evtxml;
+  int no_fallback;         /* 1: stay blind rather than fall back to the Security log */
+  int audit_drops;         /* also audit "Filtering Platform Packet Drop" (5152) */
   wl_capture_log_fn log;   /* one line per notable thing (retries, store errors, bad lines);
                             * called from capture threads; NULL: stderr */
   void *log_ctx;
@@ -131,6 +154,9 @@ typedef struct wl_capture_stats {
   uint64_t attrib_failed;  /* filter ids given up (WL_CAPTURE_ATTRIB_TRIES failed lookups) */
   uint64_t allow_events;   /* allow events received (any layer): the self-check's evidence */
   uint64_t open_conns;     /* connections + listeners at the self-check's last read */
+  uint64_t evtlog_records; /* Security-log records read (eventlog source or fallback) */
+  uint64_t duplicates;     /* events not stored: the same connection from the other source */
+  int evtlog;              /* the Security-log source is reading */
   int blind;               /* the self-check found no allow events with connections open */
   int subscribed;          /* a net event subscription is in place */
   int running;             /* source still producing */
@@ -157,5 +183,8 @@ wl_engine *wl_capture_engine(wl_capture *c);
 /* Put back the engine options a capture saved in the store's meta and clear them (what
  * `uninstall` runs after a crash). WL_OK, also when nothing was saved. */
 int wl_capture_restore_saved_options(wl_store *s, wl_engine *e);
+/* The same for the audit policy the Security-log source saved (evtlog.c); called by the above
+ * too, so `uninstall` restores both. */
+int wl_capture_restore_saved_audit(wl_store *s, wl_engine *e);
 
 #endif

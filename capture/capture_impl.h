@@ -22,10 +22,12 @@
 #include "common/wl_err.h"
 #include "event/paths.h"
 
-enum wl_capture_kind { WL_CAPTURE_WFP = 0, WL_CAPTURE_REPLAY, WL_CAPTURE_SIM };
+enum wl_capture_kind { WL_CAPTURE_WFP = 0, WL_CAPTURE_REPLAY, WL_CAPTURE_SIM, WL_CAPTURE_EVTLOG };
 
 typedef struct wl_capture_consumer wl_capture_consumer; /* consumer.c */
 typedef struct wl_capture_attrib wl_capture_attrib;     /* attribution.c */
+typedef struct wl_capture_dedup wl_capture_dedup;       /* dedup.c */
+typedef struct wl_evtlog wl_evtlog;                     /* engine/evtlog.h */
 
 struct wl_capture {
   int kind;        /* enum wl_capture_kind */
@@ -78,8 +80,23 @@ struct wl_capture {
   _Atomic uint64_t allow_seen, open_conns;
   unsigned check_settle_ms, check_every_ms;
   uint64_t check_start_ns, check_last_ns;
-  int check_off;
+  int check_off, blind_off;
+  unsigned held_failing; /* held.c: store failures in a row (logged once) */
   _Atomic int blind;
+
+  /* the Security log (evtlog.c): its own engine handle (the wfp source may reconnect its own),
+   * opened by the source thread; the audit policy found (restored at stop) */
+  wl_capture_evtxml_fn parse_evtxml;
+  int fallback, audit_drops;
+  wl_engine *ev_engine;
+  wl_evtlog *ev_sub;
+  int audit_saved, ev_failed;
+  unsigned ev_errors; /* failed reads in a row (logged once) */
+  uint32_t audit_found[2];
+  wl_capture_dedup *ev_dedup; /* 5157 and 5152 of one blocked connection (source thread) */
+  wl_capture_dedup *dedup;    /* wfp vs Security log (consumer thread) */
+  _Atomic int evtlog_on;
+  _Atomic uint64_t ev_records, duplicates;
 
   wl_mutex hint_lock; /* replay: drive letters learned from app/app_dos pairs */
   wl_path_map hints;
@@ -116,6 +133,28 @@ void *wl_capture_consumer_main(void *arg);
 /* selfcheck.c: set up at start (caller thread); tick from the consumer loop */
 void wl_capture_selfcheck_init(wl_capture *c, const wl_capture_opts *o);
 void wl_capture_selfcheck_tick(wl_capture *c);
+
+/* evtlog.c: the Security-log source. start: save and set the audit policy, subscribe (the
+ * eventlog source at start, the wfp source's thread on fallback); pump: read records for up to
+ * wait_ms and push them (1 when stopping); finish (caller thread, at stop): unsubscribe and
+ * put the audit policy back. */
+int wl_capture_evtlog_start(wl_capture *c);
+int wl_capture_evtlog_pump(wl_capture *c, unsigned wait_ms);
+int wl_capture_evtlog_finish(wl_capture *c);
+void *wl_capture_source_evtlog(void *arg);
+/* The wfp source's idle wait: falls back to the Security log once blind (unless told not to)
+ * and reads it while waiting; otherwise sleeps. 1 when stopping. */
+int wl_capture_evtlog_idle(wl_capture *c, unsigned ms);
+
+/* dedup.c: recent connections, so one seen by two sources is stored once */
+int wl_capture_dedup_create(wl_capture_dedup **out);
+void wl_capture_dedup_destroy(wl_capture_dedup *d);
+/* 1 when ev was already seen within WL_CAPTURE_DEDUP_TICKS from a source with another tag
+ * (then it is a duplicate); otherwise remembers it under tag and returns 0. */
+int wl_capture_dedup_check(wl_capture_dedup *d, const wl_event *ev, unsigned tag);
+
+/* held.c: one connection-table read → the store's `held` table (consumer thread) */
+void wl_capture_held_note(wl_capture *c, const wl_conn *conns, size_t n);
 
 /* attribution.c: for each distinct filter id, once (consumer thread) */
 int wl_capture_attrib_create(wl_capture *c);

@@ -241,10 +241,15 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
       k->skipped++;
       continue;
     }
-    if (ev->type == WL_EVT_ALLOW || ev->type == WL_EVT_CAP_ALLOW)
-      atomic_fetch_add(&c->allow_seen, 1);
+    int evtlog = ev->origin == WL_ORIGIN_EVTLOG;
+    if ((ev->type == WL_EVT_ALLOW || ev->type == WL_EVT_CAP_ALLOW) && !evtlog)
+      atomic_fetch_add(&c->allow_seen, 1); /* the self-check's question is about WFP */
     if (!wl_event_is_connection(ev)) { /* flow established, listen, bind: counted apart */
       k->not_conn++;
+      continue;
+    }
+    if (atomic_load(&c->evtlog_on) && wl_capture_dedup_check(c->dedup, ev, evtlog ? 2u : 1u)) {
+      atomic_fetch_add(&c->duplicates, 1); /* the other source had it (dedup.c) */
       continue;
     }
     map_app(c, k, ev);
@@ -253,7 +258,7 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
     count_distinct(c, k, ev);
     if (ev->origin == WL_ORIGIN_BACKFILL)
       k->backfilled++;
-    if (c->kind == WL_CAPTURE_WFP && ev->ts > k->max_ts) /* the engine's clock: backfill's bound */
+    if (c->kind == WL_CAPTURE_WFP && !evtlog && ev->ts > k->max_ts) /* the engine's clock: backfill's bound */
       k->max_ts = ev->ts;
     if (k->n++ == 0 && k->batch_ns == 0)
       k->batch_ns = wl_time_mono_ns();

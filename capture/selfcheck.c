@@ -2,7 +2,7 @@
  * the machine has open with the allow events recorded.
  *
  * Every WL_CAPTURE_SELFCHECK_MS (or the settling time, when shorter) the consumer thread reads
- * the engine's connection tables (wl_engine_connections: GetExtendedTcpTable /
+ * the engine's connection tables (each read is also noted in the store as evidence: held.c) (wl_engine_connections: GetExtendedTcpTable /
  * GetExtendedUdpTable on Windows, the sim's table) and counts established connections and
  * listeners. Once the settling time has passed since the capture started, connections exist
  * and not one allow event (classify allow at any layer, FLOW_ESTABLISHED included) has come,
@@ -30,7 +30,8 @@ void wl_capture_selfcheck_init(wl_capture *c, const wl_capture_opts *o) {
                                               : WL_CAPTURE_SELFCHECK_SETTLE_MS;
   c->check_every_ms = c->check_settle_ms < WL_CAPTURE_SELFCHECK_MS ? c->check_settle_ms
                                                                    : WL_CAPTURE_SELFCHECK_MS;
-  c->check_off = c->kind == WL_CAPTURE_REPLAY || o->no_allow;
+  c->check_off = c->kind == WL_CAPTURE_REPLAY || c->kind == WL_CAPTURE_EVTLOG; /* no tables */
+  c->blind_off = o->no_allow; /* the tables are still read: evidence (held.c) */
   c->check_start_ns = c->check_last_ns = wl_time_mono_ns();
 }
 
@@ -45,6 +46,8 @@ static long open_connections(wl_capture *c) {
                    : WL_E_STOPPED;
     wl_mutex_unlock(&c->engine_lock);
   }
+  if (rc == WL_OK)
+    wl_capture_held_note(c, buf, n); /* item 3: the tables are evidence too (held.c) */
   free(buf);
   if (rc == WL_E_UNSUPPORTED) {
     wl_capture_log(c, "self-check off: %s", wl_errmsg());
@@ -60,8 +63,10 @@ static void set_blind(wl_capture *c, long conns, uint64_t settled_s) {
   wl_capture_log(c,
                  "warning: blind to allowed traffic since %s: %ld connections and listeners are "
                  "open and no allow event came in %" PRIu64 " s (the engine does not deliver "
-                 "them; outbound traffic is not being learnt)",
-                 since, conns, settled_s);
+                 "them; %s)",
+                 since, conns, settled_s,
+                 c->fallback ? "falling back to the Security log for them"
+                             : "outbound traffic is not being learnt");
   if (wl_store_meta_set(c->store, WL_META_BLIND_SINCE, since) != WL_OK)
     wl_capture_log(c, "store: %s", wl_errmsg());
 }
@@ -73,7 +78,12 @@ void wl_capture_selfcheck_tick(wl_capture *c) {
   if (now - c->check_last_ns < (uint64_t)c->check_every_ms * 1000000u)
     return;
   c->check_last_ns = now;
+  long conns = open_connections(c);
+  if (conns >= 0)
+    atomic_store(&c->open_conns, (uint64_t)conns);
   uint64_t allows = atomic_load(&c->allow_seen);
+  if (c->blind_off)
+    return;
   if (c->blind && allows > 0) {
     c->blind = 0;
     wl_capture_log(c, "allow events are coming in again: no longer blind");
@@ -84,8 +94,6 @@ void wl_capture_selfcheck_tick(wl_capture *c) {
   uint64_t settled_ms = (now - c->check_start_ns) / 1000000u;
   if (c->blind || allows > 0 || settled_ms < c->check_settle_ms)
     return;
-  long conns = open_connections(c);
-  atomic_store(&c->open_conns, conns < 0 ? 0 : (uint64_t)conns);
   if (conns > 0)
     set_blind(c, conns, settled_ms / 1000);
 }

@@ -38,7 +38,7 @@ void *wl_capture_source_wfp(void *arg) {
   wl_capture *c = arg;
   uint64_t next_probe = wl_time_mono_ns() + WL_CAPTURE_PROBE_MS * 1000000ULL;
   while (wl_capture_connect_retry(c, 1) == WL_OK) {
-    while (!wl_capture_sleep(c, 100)) {
+    while (!wl_capture_evtlog_idle(c, 100)) { /* sleeps, or reads the fallback */
       uint64_t now = wl_time_mono_ns();
       if (now < next_probe)
         continue;

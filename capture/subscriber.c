@@ -152,14 +152,16 @@ int wl_capture_restore_saved_options(wl_store *s, wl_engine *e) {
   int known;
   if (wl_store_meta_get(s, WL_META_SAVED_OPTIONS, buf, sizeof buf) != WL_OK || !buf[0]) {
     wl_err_clear();
-    return WL_OK;
+    return wl_capture_restore_saved_audit(s, e); /* the Security-log source's, evtlog.c */
   }
   if (parse_saved(buf, &collect, &known, &kw) != WL_OK)
     return wl_err(WL_E_CORRUPT, "store meta %s: unreadable value '%s'", WL_META_SAVED_OPTIONS, buf);
   int rc = restore(e, collect, known, kw);
   if (rc != WL_OK)
     return rc;
-  return wl_store_meta_set(s, WL_META_SAVED_OPTIONS, "");
+  if ((rc = wl_store_meta_set(s, WL_META_SAVED_OPTIONS, "")) != WL_OK)
+    return rc;
+  return wl_capture_restore_saved_audit(s, e); /* the Security-log source's, evtlog.c */
 }
 
 /* ---- connecting ---- */

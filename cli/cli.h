@@ -73,6 +73,9 @@ const char *wl_cli_engine(wl_cli *cli);
  * ",\"sublayers\":{...}" member (null when absent). When the engine cannot be read, the line
  * says why and the member is null. e may be NULL (not opened: err says why). */
 void wl_cli_print_sublayers(FILE *f, wl_engine *e, int json);
+/* review's last section (cli_held.c, issue 19 item 3): long-lived connections seen only in the
+ * connection tables, no event covering them, as table-only evidence; nothing when none. */
+void wl_cli_print_held(FILE *f, wl_store *s);
 int wl_cli_isatty(FILE *f);
 /* --since V: D before the newest event in the store (2d, 12h), or an RFC 3339 time; WL_E_INVAL
  * with a message naming V otherwise (review, enforce --dry-run). */

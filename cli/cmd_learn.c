@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "capture/capture.h"
 #include "engine/engine.h"
+#include "import/import.h"
 #include "service/window.h"
 
 typedef struct learn_args {
@@ -31,8 +32,9 @@ typedef struct learn_args {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: wfplearn learn [--source wfp|replay:FILE|sim:TRAFFIC] [--duration D]\n"
-          "                      [--speed X] [--no-allow] [--no-inbound] [--record FILE]\n"
+          "usage: wfplearn learn [--source wfp|eventlog|replay:FILE|sim:TRAFFIC]\n"
+          "                      [--duration D] [--speed X] [--no-allow] [--no-inbound]\n"
+          "                      [--no-fallback] [--audit-drops] [--record FILE]\n"
           "                      [--retain D] [--retain-mb N]\n"
           "       wfplearn learn --for D [--window-only] [OPTIONS]  |  wfplearn learn --stop\n"
           "\n"
@@ -40,7 +42,12 @@ static void usage(FILE *f) {
           "\n"
           "  --source S     wfp (default): WFP net events, live, until stopped;\n"
           "                 replay:FILE: a recorded JSON-lines event stream ('-' = stdin);\n"
-          "                 sim:TRAFFIC: the sim engine classifying a traffic file\n"
+          "                 sim:TRAFFIC: the sim engine classifying a traffic file;\n"
+          "                 eventlog: the Security log's events 5156/5157 (5152 with\n"
+          "                 --audit-drops), live; auditing is switched on and put back\n"
+          "  --no-fallback  wfp: stay on WFP when allow events do not come (by default learn\n"
+          "                 then also reads the Security log, counting each connection once)\n"
+          "  --audit-drops  the Security log: also audit Filtering Platform Packet Drop\n"
           "  --duration D   stop after D (30s, 15m, 2h, 7d)\n"
           "  --for D        learn within a window of D (default 7d) kept in the store: a later\n"
           "                 run (or the service, after a reboot) continues the same window;\n"
@@ -82,6 +89,10 @@ static int parse_one(int argc, char **argv, int *i, learn_args *a) {
     a->o.no_allow = 1;
   else if (strcmp(argv[*i], "--no-inbound") == 0)
     a->o.no_inbound = 1;
+  else if (strcmp(argv[*i], "--no-fallback") == 0)
+    a->o.no_fallback = 1;
+  else if (strcmp(argv[*i], "--audit-drops") == 0)
+    a->o.audit_drops = 1;
   else if (strcmp(argv[*i], "--stop") == 0)
     a->stop = 1;
   else if (strcmp(argv[*i], "--window-only") == 0)
@@ -365,6 +376,7 @@ static int run(wl_cli *cli, learn_args *a) {
   if (rc != WL_OK)
     goto fail;
   a->o.engine_spec = wl_cli_engine(cli);
+  a->o.parse_evtxml = wl_import_event_xml; /* the Security log: the evtxml importer's parser */
   a->o.log = log_line;
   a->o.log_ctx = &st;
   atomic_store(&interrupted, 0);

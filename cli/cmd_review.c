@@ -174,6 +174,8 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
     fprintf(cli->out, "%s%zu proposal%s. Promote with: wfplearn promote ID... "
                       "[--scope app|port|remote] [--for D] [--dry-run]\n",
             n ? "\n" : "", n, n == 1 ? "" : "s");
+  if (!rc && !json)
+    wl_cli_print_held(cli->out, s); /* issue 19: programs seen only in the connection tables */
   wl_proposals_free(p);
   wl_store_close(s);
   free(r);

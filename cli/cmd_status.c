@@ -27,7 +27,9 @@ static void usage(FILE *f) {
           "           counted, never stored as connections), apps, flows, rules, mode,\n"
           "           capture_state, capture_warning (why learn ran without allow events,\n"
           "           or null), blind_since (when learn's self-check found no allow events\n"
-          "           while connections were open, or null), db_bytes, first_seen, last_seen,\n"
+          "           while connections were open, or null), held (connections, table_only,\n"
+          "           programs: long-lived connections seen in the connection tables, those\n"
+          "           no event covers, their programs), db_bytes, first_seen, last_seen,\n"
           "           sublayers (name -> weight or null: ours and Windows Firewall's), window\n"
           "           (state, since, until, ended, left_s, events_per_day, summary; null when\n"
           "           none), service_state, engine_state, service_repair (what its verify\n"
@@ -84,6 +86,10 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
   if (x->blind_since[0])
     fprintf(f, "WARNING   blind to allowed traffic since %s (connections open, no allow event "
                "recorded)\n", x->blind_since);
+  if (x->held.held)
+    fprintf(f, "held      %llu long-lived connections in the connection tables, %llu with no "
+               "event (%llu programs; review lists them)\n", (unsigned long long)x->held.held,
+            (unsigned long long)x->held.table_only, (unsigned long long)x->held.programs);
   fprintf(f, "events    %llu stored, %llu kept, %llu backfilled, %llu duplicates, %llu skipped\n",
           (unsigned long long)st->events, (unsigned long long)st->events_kept,
           (unsigned long long)st->backfilled, (unsigned long long)st->duplicates,

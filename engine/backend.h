@@ -54,6 +54,14 @@ typedef struct wl_engine_ops {
   int (*machine)(void *impl, wl_machine *out);
   int (*connections)(void *impl, wl_conn *out, size_t cap, size_t *n, size_t *total);
   int (*signer)(void *impl, const char *dos_path, wl_signer *out); /* out zeroed by engine.c */
+
+  /* engine/evtlog.h (issue 19): the Security log and the audit policy */
+  int (*evtlog_open)(void *impl, void **sub);
+  int (*evtlog_next)(void *impl, void *sub, char *xml, size_t cap, size_t *len,
+                     unsigned timeout_ms);
+  void (*evtlog_close)(void *impl, void *sub);
+  int (*audit_get)(void *impl, int sub, uint32_t *flags);
+  int (*audit_set)(void *impl, int sub, uint32_t flags);
 } wl_engine_ops;
 
 /* What a wl_engine handle is: the backend's table and its impl. */

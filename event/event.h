@@ -89,7 +89,8 @@ enum wl_origin {
   WL_ORIGIN_BACKFILL,  /* read from the engine's net event buffer at start (FwpmNetEventEnum) */
   WL_ORIGIN_SIM,       /* the sim engine classifying a traffic file */
   WL_ORIGIN_REPLAY,    /* a recorded event stream */
-  WL_ORIGIN_IMPORT     /* a Windows log importer */
+  WL_ORIGIN_IMPORT,    /* a Windows log importer */
+  WL_ORIGIN_EVTLOG     /* the Security log, live (capture's eventlog source, issue 19) */
 };
 
 typedef struct wl_raw_event {

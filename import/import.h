@@ -157,6 +157,13 @@ int wl_import_buffer(const wl_import_opts *o, const char *name, const void *data
  * A store error stops the import (batches already written stay written; importing the file
  * again completes it without counting anything twice). */
 #define WL_IMPORT_BATCH 512
+
+/* One Event XML record (a live Security-log record: the capture's eventlog source) through the
+ * evtxml parser: 1 and *out (origin WL_ORIGIN_IMPORT; *event_id when not NULL) when it is an
+ * importable record; 0 with why[cap] saying so when it is malformed or another event id;
+ * WL_E_NOMEM. Thread-safe (no shared state). */
+int wl_import_event_xml(const char *xml, size_t len, const wl_path_map *paths, wl_event *out,
+                        uint32_t *event_id, char *why, size_t cap);
 int wl_import_to_store(wl_store *s, const wl_import_opts *o, const char *path,
                        wl_import_stats *st);
 

@@ -14,6 +14,7 @@
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
+#include "import/import.h"
 #include "whitelist/apply.h"
 #include "whitelist/expiry.h"
 
@@ -31,6 +32,7 @@ struct wl_service {
   wl_svc_window window; /* the window as last read (kept when a read fails) */
   int verified;         /* the start's verify --repair has run (verify_at_start) */
   wl_expiry_timer expiry; /* temporary rules: checked at start and periodically (expiry.h) */
+  unsigned blind_ticks; /* ticks the capture has been blind (issue 19); 0: not blind */
 };
 
 static uint64_t now_ticks(wl_service *s) {
@@ -79,6 +81,29 @@ static void set_engine(wl_service *s, const char *text) {
   meta(s, WL_META_SERVICE_ENGINE, text);
 }
 
+/* Issue 19: one Event Log entry (a warning) when the self-check finds the capture blind to
+ * allowed traffic, written on the second tick it is seen, so it can say whether the fallback
+ * to the Security log took over; again only after allow events came back and went away. */
+static void blind_entry(wl_service *s, const wl_capture_stats *cs) {
+  char line[400];
+  if (!cs->blind) {
+    s->blind_ticks = 0;
+    return;
+  }
+  if (s->blind_ticks >= 2)
+    return; /* said already */
+  if (++s->blind_ticks == 1 && !cs->evtlog)
+    return; /* the fallback may start within the tick: say it next time */
+  s->blind_ticks = 2;
+  snprintf(line, sizeof line,
+           "blind to allowed traffic: %llu connections and listeners are open and WFP "
+           "delivered no allow event within the settling time; %s",
+           (unsigned long long)cs->open_conns,
+           cs->evtlog ? "learning them from the Security log instead (events 5156/5157)"
+                      : "outbound traffic is not being learnt (no Security-log fallback)");
+  log_line(s, WL_OS_LOG_WARNING, line);
+}
+
 /* The engine line of `status`: connected, or waiting since when, how often, why. */
 static void engine_status(wl_service *s) {
   char text[WHY_MAX], t[WL_TIME_STR_MAX], n[WL_TIME_STR_MAX];
@@ -91,6 +116,7 @@ static void engine_status(wl_service *s) {
   } else if (s->m.state == WL_SVC_CAPTURING && s->cap) {
     wl_capture_stats cs;
     wl_capture_stats_get(s->cap, &cs);
+    blind_entry(s, &cs);
     set_engine(s, cs.subscribed || cs.done ? "connected"
                                            : "reconnecting (the engine stopped answering)");
   } else if (s->m.state != WL_SVC_CAPTURING) {
@@ -187,7 +213,8 @@ static void verify_at_start(wl_service *s) {
 
 static int start_capture(wl_service *s) {
   wl_capture_opts co = {.source = s->o.source, .engine_spec = s->o.engine_spec,
-                        .speed = s->o.speed};
+                        .speed = s->o.speed, .parse_evtxml = wl_import_event_xml,
+                        .selfcheck_settle_ms = s->o.selfcheck_settle_ms};
   if (!s->verified)
     verify_at_start(s);
   int rc = s->cap_store ? WL_OK : wl_store_open(s->o.db_path, NULL, &s->cap_store);

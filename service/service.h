@@ -44,6 +44,7 @@ typedef struct wl_service_opts {
   unsigned tick_ms;         /* 0: WL_SERVICE_TICK_MS */
   wl_service_clock_fn clock; /* NULL: wl_time_now */
   void *clock_ctx;
+  unsigned selfcheck_settle_ms; /* 0: the capture's default (tests shorten it) */
   wl_service_log_fn log;    /* NULL: wl_os_event_log(WL_SERVICE_NAME, ...) */
   void *log_ctx;
 } wl_service_opts;

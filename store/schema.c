@@ -73,6 +73,8 @@ static const char schema_v2[] =
      * of WFP's app id) keeps its truncated identity, flagged, instead of becoming "no app" */
     "ALTER TABLE apps ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;";
 
+/* v5: store_held.c */
+extern const char wl_store_schema_v3_held[];
 /* migration(k) takes a file from version k-1 to k (SQL text). */
 static const char *migration(int k) {
   switch (k) {
@@ -80,6 +82,7 @@ static const char *migration(int k) {
   case 2: return schema_v2;
   case 3: return wl_schema_v3_rebind(); /* schema_v3_rebind.c: rules.signer, prev_app(_nt) */
   case 4: return wl_schema_v3_rule_use(); /* store_hits.c: hits_hourly, rules.expires */
+  case 5: return wl_store_schema_v3_held; /* store_held.c: held (issue 19 item 3) */
   default: return NULL;
   }
 }

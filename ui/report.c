@@ -64,6 +64,8 @@ int wl_status_load(const char *path, int check, wl_status *x) {
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
     meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
     meta_or(s, WL_META_BLIND_SINCE, x->blind_since, sizeof x->blind_since, "");
+    if (wl_store_held_counts(s, &x->held) != WL_OK)
+      wl_err_clear(); /* informative: zeros */
     load_service(s, x);
   }
   wl_store_close(s);
@@ -150,6 +152,9 @@ void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *
   wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
   fputs(",\"blind_since\":", f);
   wl_json_write_string(f, x->blind_since[0] ? x->blind_since : NULL);
+  fprintf(f, ",\"held\":{\"connections\":%llu,\"table_only\":%llu,\"programs\":%llu}",
+          (unsigned long long)x->held.held, (unsigned long long)x->held.table_only,
+          (unsigned long long)x->held.programs);
   fprintf(f,
           ",\"events\":%llu,\"events_kept\":%llu,\"drops\":%llu,\"backfilled\":%llu,"
           "\"skipped\":%llu,\"duplicates\":%llu,\"not_connections\":%llu,\"apps\":%llu,"

@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "service/window.h"
+#include "store/held.h"
 #include "store/store.h"
 #include "whitelist/dryrun.h"
 #include "whitelist/proposal.h"
@@ -26,6 +27,7 @@ typedef struct wl_status {
   char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
   char blind_since[WL_TIME_STR_MAX]; /* WL_META_BLIND_SINCE: the self-check found learn blind */
   wl_store_stats st;
+  wl_held_counts held; /* connections seen in the connection tables (issue 19, store/held.h) */
   wl_window window;                           /* the learning window (learn --for, service) */
   char service[128], engine[512], event[512]; /* WL_META_SERVICE_*: "" when it never ran */
   char repair[512]; /* WL_META_SERVICE_REPAIR: what the service's verify --repair at start did */

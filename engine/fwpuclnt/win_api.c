@@ -140,6 +140,42 @@ static void load_wintrust(wl_fwp_api *api) {
   memcpy(&api->CertGetNameStringW, &n, sizeof n);
   api->wintrust = w;
   api->crypt32 = c;
+/* The Security log's entry points (win_evtlog.c), unless a test's table has them: wevtapi.dll from
+ * System32, advapi32's Audit* looked up by name (GetProcAddress, so a Windows or a wine without
+ * them still starts). Missing: NULL, the eventlog source says unsupported. */
+static void load_evtlog(wl_fwp_api *api) {
+  if (!api->EvtSubscribe && !api->EvtNext) {
+    HMODULE m = LoadLibraryExW(L"wevtapi.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
+    if (m) {
+      void *p[4] = {proc(m, "EvtSubscribe"), proc(m, "EvtNext"), proc(m, "EvtRender"),
+                    proc(m, "EvtClose")};
+      memcpy(&api->EvtSubscribe, &p[0], sizeof p[0]);
+      memcpy(&api->EvtNext, &p[1], sizeof p[1]);
+      memcpy(&api->EvtRender, &p[2], sizeof p[2]);
+      memcpy(&api->EvtClose, &p[3], sizeof p[3]);
+      api->wevtapi = m;
+    }
+  }
+  HMODULE adv = GetModuleHandleW(L"advapi32.dll"); /* linked: stays loaded */
+  if (adv && !api->AuditQuerySystemPolicy && !api->AuditSetSystemPolicy) {
+    void *q = proc(adv, "AuditQuerySystemPolicy"), *s = proc(adv, "AuditSetSystemPolicy"),
+         *f = proc(adv, "AuditFree");
+    memcpy(&api->AuditQuerySystemPolicy, &q, sizeof q);
+    memcpy(&api->AuditSetSystemPolicy, &s, sizeof s);
+    memcpy(&api->AuditFree, &f, sizeof f);
+  }
+  if (!api->OpenProcessToken)
+    api->OpenProcessToken = OpenProcessToken;
+  if (!api->LookupPrivilegeValueW)
+    api->LookupPrivilegeValueW = LookupPrivilegeValueW;
+  if (!api->AdjustTokenPrivileges)
+    api->AdjustTokenPrivileges = AdjustTokenPrivileges;
+  if (!api->CreateEventW)
+    api->CreateEventW = CreateEventW;
+  if (!api->WaitForSingleObject)
+    api->WaitForSingleObject = WaitForSingleObject;
+  if (!api->ResetEvent)
+    api->ResetEvent = ResetEvent;
 }
 
 int wl_fwp_api_load(wl_fwp_api *api) {
@@ -149,6 +185,7 @@ int wl_fwp_api_load(wl_fwp_api *api) {
     api->module = NULL;
     api->iphlpapi = NULL;
     api->wintrust = api->crypt32 = NULL;
+    api->wevtapi = NULL;
   } else {
     int rc = load_dll(api);
     if (rc)
@@ -162,6 +199,7 @@ int wl_fwp_api_load(wl_fwp_api *api) {
     api->RegGetValueW = RegGetValueW;
   load_iphlpapi(api);
   load_wintrust(api);
+  load_evtlog(api);
   if (!api->OpenProcess)
     api->OpenProcess = OpenProcess;
   if (!api->QueryFullProcessImageNameW)
@@ -188,6 +226,8 @@ void wl_fwp_api_unload(wl_fwp_api *api) {
     FreeLibrary(api->crypt32);
   if (api->wintrust)
     FreeLibrary(api->wintrust);
+  if (api->wevtapi)
+    FreeLibrary(api->wevtapi);
   memset(api, 0, sizeof *api);
 }
 
@@ -296,6 +336,11 @@ int wl_fwp_api_enum_version(const wl_fwp_api *api) {
   X(ERROR_ALREADY_EXISTS, EXISTS)               \
   X(ERROR_SERVICE_NOT_ACTIVE, UNSUPPORTED)      \
   X(ERROR_GEN_FAILURE, ENGINE)                  \
+  X(ERROR_PRIVILEGE_NOT_HELD, PERM)             \
+  X(ERROR_NOT_ALL_ASSIGNED, PERM)               \
+  X(ERROR_TIMEOUT, TIMEOUT)                     \
+  X(ERROR_NO_MORE_ITEMS, TIMEOUT)               \
+  X(ERROR_EVT_CHANNEL_NOT_FOUND, NOTFOUND)      \
   X(RPC_S_SERVER_UNAVAILABLE, ENGINE)           \
   X(RPC_S_CALL_FAILED, ENGINE)                  \
   X(RPC_S_CANNOT_SUPPORT, UNSUPPORTED)          \

@@ -23,6 +23,7 @@
 
 #include <wincrypt.h>
 #include <wintrust.h>
+#include <ntsecapi.h> /* AUDIT_POLICY_INFORMATION */
 
 /* X(name, required) — every fwpuclnt export wfplearn may call, in one list. */
 #define WL_FWP_API_MAP(X)                  \
@@ -99,6 +100,31 @@ typedef struct wl_fwp_api {
                                                                 DWORD counter_index);
   DWORD(WINAPI *CertGetNameStringW)(PCCERT_CONTEXT cert, DWORD type, DWORD flags, void *type_para,
                                     LPWSTR name, DWORD cap);
+  /* The Security log and the audit policy (win_evtlog.c, issue 19): wevtapi.dll from System32
+   * and advapi32's Audit* resolved at run time (NULL when missing: the eventlog source is then
+   * unsupported, nothing else depends on them), the token calls that enable
+   * SeSecurityPrivilege, and the wait on the subscription's signal. A test's table answers them
+   * (tests/capture/test_evtlog_wfp.c). EVT_HANDLE is a HANDLE. */
+  HMODULE wevtapi;
+  HANDLE(WINAPI *EvtSubscribe)(HANDLE session, HANDLE signal, LPCWSTR channel, LPCWSTR query,
+                               HANDLE bookmark, PVOID ctx, PVOID callback, DWORD flags);
+  BOOL(WINAPI *EvtNext)(HANDLE results, DWORD n, HANDLE *events, DWORD timeout, DWORD flags,
+                        PDWORD returned);
+  BOOL(WINAPI *EvtRender)(HANDLE context, HANDLE fragment, DWORD flags, DWORD size,
+                          PVOID buffer, PDWORD used, PDWORD properties);
+  BOOL(WINAPI *EvtClose)(HANDLE h);
+  BOOLEAN(WINAPI *AuditQuerySystemPolicy)(const GUID *subs, ULONG n,
+                                          PAUDIT_POLICY_INFORMATION *out);
+  BOOLEAN(WINAPI *AuditSetSystemPolicy)(PCAUDIT_POLICY_INFORMATION policy, ULONG n);
+  VOID(WINAPI *AuditFree)(PVOID buffer);
+  BOOL(WINAPI *OpenProcessToken)(HANDLE process, DWORD access, PHANDLE token);
+  BOOL(WINAPI *LookupPrivilegeValueW)(LPCWSTR system, LPCWSTR name, PLUID luid);
+  BOOL(WINAPI *AdjustTokenPrivileges)(HANDLE token, BOOL disable_all, PTOKEN_PRIVILEGES state,
+                                      DWORD len, PTOKEN_PRIVILEGES prev, PDWORD ret_len);
+  HANDLE(WINAPI *CreateEventW)(LPSECURITY_ATTRIBUTES sa, BOOL manual, BOOL initial,
+                               LPCWSTR name);
+  DWORD(WINAPI *WaitForSingleObject)(HANDLE h, DWORD ms);
+  BOOL(WINAPI *ResetEvent)(HANDLE h);
 } wl_fwp_api;
 
 /* Fill *api: from the test override when one is set, else LoadLibraryW(L"fwpuclnt.dll") and

@@ -397,6 +397,11 @@ static const wl_engine_ops g_fwp_ops = {
     .machine = fwp_machine,
     .connections = wl_fwp_connections,
     .signer = wl_fwp_signer,
+    .evtlog_open = wl_fwp_evtlog_open,
+    .evtlog_next = wl_fwp_evtlog_next,
+    .evtlog_close = wl_fwp_evtlog_close,
+    .audit_get = wl_fwp_audit_get,
+    .audit_set = wl_fwp_audit_set,
 };
 
 int wl_fwp_backend_open(const char *arg, unsigned session_flags, const wl_engine_ops **ops,

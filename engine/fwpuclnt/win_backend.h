@@ -27,6 +27,14 @@ typedef struct wl_fwp {
   void *subs[WL_FWP_MAX_SUBS]; /* live subscriptions, ended by close if the caller did not */
 } wl_fwp;
 
+/* ---- win_evtlog.c: the Security log and the audit policy (engine/evtlog.h) ---- */
+int wl_fwp_evtlog_open(void *impl, void **sub);
+int wl_fwp_evtlog_next(void *impl, void *sub, char *xml, size_t cap, size_t *len,
+                       unsigned timeout_ms);
+void wl_fwp_evtlog_close(void *impl, void *sub);
+int wl_fwp_audit_get(void *impl, int sub, uint32_t *flags);
+int wl_fwp_audit_set(void *impl, int sub, uint32_t flags);
+
 /* ---- win_filter.c ---- */
 /* Layer run-time id (WL_LAYER_*) <-> layer key; NULL / 0 when not one of our four layers. */
 const GUID *wl_fwp_layer_key(uint16_t layer_id);

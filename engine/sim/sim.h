@@ -145,6 +145,11 @@ int wl_sim_bfe_restart(wl_engine *e);
  * state file. on 0: back to normal. */
 int wl_sim_suppress_allow(wl_engine *e, int on);
 
+/* Write one record into the sim's Security log as if Windows had (issue 19): every open
+ * Security-log subscription on this state file receives xml as it is, whatever the audit
+ * policy (engine/evtlog.h; the records the sim writes itself follow the policy). */
+int wl_sim_evtlog_inject(wl_engine *e, const char *xml);
+
 /* Drive map used by wl_engine_app_id and wl_engine_drive_map; kept in the state file. A
  * classified attempt's event still carries an app id when its drive is not in the map (a volume
  * this session has no letter for: \device\harddiskvolume(100 + letter index)) or its path is

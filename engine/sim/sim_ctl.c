@@ -91,3 +91,11 @@ int wl_sim_suppress_allow(wl_engine *e, int on) {
   void *s = sim_of(e, "wl_sim_suppress_allow", &rc);
   return s ? wl_sim_eng_suppress_allow(s, on) : rc;
 }
+
+int wl_sim_evtlog_inject(wl_engine *e, const char *xml) {
+  int rc = WL_OK;
+  void *s = sim_of(e, "wl_sim_evtlog_inject", &rc);
+  if (s && !xml)
+    return wl_err(WL_E_INVAL, "wl_sim_evtlog_inject: NULL record");
+  return s ? wl_sim_eng_evtlog_inject(s, xml) : rc;
+}

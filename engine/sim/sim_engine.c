@@ -605,6 +605,7 @@ static int classify(wl_sim_engine *e, const wl_attempt *a, int lazy, wl_decision
   wl_sim_conns *conns = wl_sim_bus_conns(e->bus);
   if (type == WL_RAW_TYPE_CLASSIFY_ALLOW)
     wl_sim_conns_add(conns, a, dos);
+  wl_sim_evtlog_note(e, a, app, app_len, out); /* the Security log, when audited */
   if (!wl_sim_event_wanted(opts[0], opts[1], a, type) ||
       (type == WL_RAW_TYPE_CLASSIFY_ALLOW && atomic_load(&conns->suppress_allow)))
     return WL_OK;
@@ -702,6 +703,11 @@ const wl_engine_ops wl_sim_ops = {
     .machine = sim_machine,
     .connections = sim_connections,
     .signer = sim_signer,
+    .evtlog_open = wl_sim_evtlog_open,
+    .evtlog_next = wl_sim_evtlog_next,
+    .evtlog_close = wl_sim_evtlog_close,
+    .audit_get = wl_sim_audit_get,
+    .audit_set = wl_sim_audit_set,
 };
 
 int wl_sim_backend_open(const char *state_path, unsigned session_flags,

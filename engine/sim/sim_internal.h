@@ -44,6 +44,7 @@ int wl_sim_eng_set_file(void *impl, const char *path, int exists);
 int wl_sim_eng_set_remote_session(void *impl, int remote, uint16_t port);
 int wl_sim_eng_bfe_restart(void *impl); /* sim_objects.c */
 int wl_sim_eng_suppress_allow(void *impl, int on);
+int wl_sim_eng_evtlog_inject(void *impl, const char *xml); /* sim_evtlog.c */
 
 /* ---- the model ---- */
 
@@ -279,6 +280,18 @@ int wl_sim_filter_enum(void *impl, const wl_guid *provider, wl_filter **out, siz
 
 /* ---- traffic (sim_traffic.c), for the backend ---- */
 typedef int (*wl_sim_classify_fn)(void *impl, const wl_attempt *a, wl_decision *out);
+/* ---- the Security log and audit policy (sim_evtlog.c; engine/evtlog.h's ops) ---- */
+int wl_sim_evtlog_open(void *impl, void **sub);
+int wl_sim_evtlog_next(void *impl, void *sub, char *xml, size_t cap, size_t *len,
+                       unsigned timeout_ms);
+void wl_sim_evtlog_close(void *impl, void *sub);
+int wl_sim_audit_get(void *impl, int sub, uint32_t *flags);
+int wl_sim_audit_set(void *impl, int sub, uint32_t flags);
+/* A classified attempt: its 5156, or 5157 (+ 5152), for the subscriptions whose audit policy
+ * asks for it. app_id: the event's app id (UTF-16LE NT path). */
+void wl_sim_evtlog_note(wl_sim_engine *e, const wl_attempt *a, const uint8_t *app_id,
+                        size_t app_len, const wl_decision *d);
+
 int wl_sim_traffic_run(void *impl, wl_sim_classify_fn classify, const char *path,
                        double speed, atomic_int *stop, wl_sim_stats *stats);
 

@@ -300,9 +300,12 @@ static void wait_state(wl_service *s, wl_svc_state want) {
 static char engine_spec[1100], source_buf[1100];
 static const char *source = source_buf;
 
+static unsigned settle_ms; /* the self-check's settling time; 0: its default */
+
 static wl_service *start(wl_thread *t, const char *engine) {
   wl_service_opts o = {.db_path = db, .engine_spec = engine, .source = source,
                        .start_window = 1, .tick_ms = 5, .clock = fake_clock,
+                       .selfcheck_settle_ms = settle_ms,
                        .log = record_log, .log_ctx = &logs};
   wl_service *s;
   assert_int_equal(wl_service_create(&o, &s), WL_OK);
@@ -440,6 +443,42 @@ static void test_loop_engine_retry(void **state) {
   stop(&t, s);
   source = saved;
   wl_fault_engine_uninstall();
+}
+
+/* Issue 19: the self-check finds the capture blind (allow events suppressed in the sim): one
+ * Event Log entry (a warning through the service's log), however long it stays blind; the
+ * fallback to the Security log records the allowed traffic. */
+static void test_loop_blind_event_log(void **state) {
+  (void)state;
+  wl_thread t;
+  wl_engine *side = NULL;
+  fresh();
+  atomic_store(&fake_now, T0);
+  assert_int_equal(wl_engine_open(engine_spec, 0, &side), WL_OK);
+  assert_int_equal(wl_sim_suppress_allow(side, 1), WL_OK);
+  const char *saved = source;
+  source = "wfp";
+  settle_ms = 200;
+  wl_service *s = start(&t, engine_spec);
+  wait_state(s, WL_SVC_CAPTURING);
+  char line[256];
+  wl_attempt a;
+  wl_decision d;
+  for (int i = 0; i < 300 && !logged("blind to allowed traffic"); i++) {
+    snprintf(line, sizeof line, "{\"ts\":\"2026-11-02T10:00:00Z\",\"app\":\"C:\\\\x\\\\b.exe\","
+             "\"dir\":\"out\",\"proto\":\"tcp\",\"local\":\"10.0.0.5:%d\","
+             "\"remote\":\"1.2.3.4:443\"}", 40000 + i);
+    assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+    assert_int_equal(wl_sim_classify(side, &a, &d), WL_OK);
+    wl_sleep_ms(10);
+  }
+  wl_sleep_ms(100); /* many ticks more: still one entry */
+  assert_int_equal(logged("blind to allowed traffic"), 1);
+  assert_int_equal(wl_sim_suppress_allow(side, 0), WL_OK);
+  stop(&t, s);
+  settle_ms = 0;
+  source = saved;
+  wl_engine_close(side);
 }
 
 static void test_loop_newer_store(void **state) {
@@ -691,7 +730,7 @@ int main(void) {
       cmocka_unit_test(test_loop_window_lifecycle), cmocka_unit_test(test_loop_engine_retry),
       cmocka_unit_test(test_loop_newer_store),  cmocka_unit_test(test_loop_repairs_at_start),
       cmocka_unit_test(test_cli_for_and_stop),
-      cmocka_unit_test(test_loop_expires_temporary_rules),
+      cmocka_unit_test(test_loop_expires_temporary_rules), cmocka_unit_test(test_loop_blind_event_log),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

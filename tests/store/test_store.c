@@ -209,11 +209,7 @@ static void test_migrate_v1_filter_keys(void **state) {
   /* back to version 1 as that version wrote it */
   raw_exec("ALTER TABLE filters_seen DROP COLUMN filter_key;"
            "ALTER TABLE filters_seen DROP COLUMN provider_key;"
-           "ALTER TABLE apps DROP COLUMN truncated;"
-           "ALTER TABLE rules DROP COLUMN signer;" /* v3 */
-           "ALTER TABLE rules DROP COLUMN prev_app;"
-           "ALTER TABLE rules DROP COLUMN prev_app_nt;"
-           "DROP TABLE hits_hourly; ALTER TABLE rules DROP COLUMN expires;" /* version 4's */
+           "ALTER TABLE apps DROP COLUMN truncated;" TSU_UNDO_TO_V2
            "UPDATE meta SET value=1 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);

@@ -164,10 +164,7 @@ static void test_migrate_v2(void **state) {
   snprintf(r.origin, sizeof r.origin, "promote");
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
   wl_store_close(s);
-  raw_exec("DROP TABLE hits_hourly; ALTER TABLE rules DROP COLUMN expires;"
-           "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"
-           "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* version 3's */
-           "UPDATE meta SET value=2 WHERE key='schema_version'");
+  raw_exec(TSU_UNDO_TO_V2 "UPDATE meta SET value=2 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY); /* asks for the upgrade */
   s = open_ok(NULL);

@@ -30,11 +30,7 @@ static void test_v2_migrates(void **state) {
   assert_int_equal(wl_store_rule_add(s, &r), WL_OK);
   wl_store_close(s);
   /* back to version 2 as that version wrote it */
-  raw_exec("ALTER TABLE rules DROP COLUMN signer;"
-           "ALTER TABLE rules DROP COLUMN prev_app;"
-           "ALTER TABLE rules DROP COLUMN prev_app_nt;"
-           "DROP TABLE hits_hourly; ALTER TABLE rules DROP COLUMN expires;" /* version 4's */
-           "UPDATE meta SET value=2 WHERE key='schema_version'");
+  raw_exec(TSU_UNDO_TO_V2 "UPDATE meta SET value=2 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
   assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 2);

@@ -18,6 +18,13 @@ int setup_path(void **state);
 int teardown_path(void **state);
 wl_store *open_ok(const wl_store_opts *o);
 void raw_exec(const char *sql);
+/* SQL that takes a current store back to what version 2 wrote: undoes migrations 3.. (add the
+ * new migration's undo here when WL_STORE_SCHEMA_VERSION grows; then set schema_version). */
+#define TSU_UNDO_TO_V2                                                                     \
+  "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
+  "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
+  "DROP TABLE hits_hourly; ALTER TABLE rules DROP COLUMN expires;" /* 4: store_hits.c */   \
+  "DROP TABLE held;" /* 5: store_held.c */
 int64_t raw_int(const char *sql);
 /* n events, ts advancing by 0..step with some out-of-order jitter. */
 wl_event *make_stream(size_t n, uint32_t nflows, uint32_t napps, uint64_t seed, uint64_t step);
