@@ -300,8 +300,87 @@ static void test_heldout(void **state) {
   world_remove(&w);
 }
 
+/* ---------------------------------------------------------------- same traffic, exact counts */
+
+typedef struct world_tally {
+  uint64_t allowed[WORLD_APPS], blocked[WORLD_APPS];
+} world_tally;
+
+static int world_event(void *ctx, const wl_event *ev) {
+  world_tally *t = ctx;
+  int a = world_app_index(ev->app);
+  if (!wl_event_is_connection(ev) || a < 0)
+    return 0;
+  if (ev->type == WL_EVT_ALLOW)
+    t->allowed[a]++;
+  else
+    t->blocked[a]++;
+  return 0;
+}
+
+/* The story tests' world (20 apps, every endpoint pattern, 4 listeners): promote 3 with the
+ * proposed scope and 2 pinned to their remotes, dry-run, enforce, replay the same traffic 30
+ * days later. The dry-run's counts per app must be the sim's counts, attempt for attempt. */
+static void test_same_traffic_same_counts(void **state) {
+  (void)state;
+  static const unsigned pick[5] = {0, 2, 16, 5, 7};
+  world w;
+  world_init(&w, "samecounts", 17);
+  learn(&w, w.traffic);
+  wl_store *s = open_store(&w);
+  wl_proposal *p = NULL;
+  size_t n = 0;
+  char ids[5][24];
+  assert_int_equal(wl_proposals_build(s, 0, &p, &n), WL_OK);
+  for (int k = 0; k < 5; k++)
+    for (size_t i = 0; i < n; i++)
+      if (world_app_index(p[i].app) == (int)pick[k])
+        snprintf(ids[k], sizeof ids[k], "%lld", (long long)p[i].id);
+  wl_proposals_free(p);
+  wl_store_close(s);
+  assert_int_equal(world_run(&w, "promote", ids[0], ids[1], ids[2], NULL), 0);
+  assert_int_equal(world_run(&w, "promote", ids[3], ids[4], "--scope", "remote", NULL), 0);
+  static char out[1 << 16];
+  assert_int_equal(world_spawn_wait(&w, 30000, "enforce", "--dry-run", "--inbound", "--json", NULL),
+                   0);
+  assert_true(world_read(w.scratch, out, sizeof out) > 0);
+  const char *json = out[0] == '{' ? out : strstr(out, "\n{");
+  assert_non_null(json);
+  json += json[0] == '\n';
+  wl_json_arena ar = {0};
+  const wl_json *doc = NULL;
+  wl_json_error err;
+  assert_int_equal(wl_json_parse(&ar, json, strlen(json), &doc, &err), WL_OK);
+  world_tally dry = {0}, day = {0};
+  for (const wl_json *o = wl_json_get(doc, "apps")->child; o; o = o->next) {
+    int a = world_app_index(wl_json_string(wl_json_get(o, "app")));
+    assert_true(a >= 0);
+    assert_int_equal(wl_json_uint64(wl_json_get(o, "allowed"), &dry.allowed[a]), WL_OK);
+    assert_int_equal(wl_json_uint64(wl_json_get(o, "blocked"), &dry.blocked[a]), WL_OK);
+  }
+  wl_json_arena_free(&ar);
+  assert_int_equal(world_run(&w, "enforce", "--confirm-within", "60", "--inbound", NULL), 0);
+  assert_int_equal(world_run(&w, "confirm", NULL), 0);
+  learn(&w, w.replay);
+  s = open_store(&w);
+  assert_int_equal(wl_store_events(s, w.t1, 0, world_event, &day), WL_OK);
+  wl_store_close(s);
+  uint64_t passed = 0;
+  for (unsigned a = 0; a < WORLD_APPS; a++) {
+    if (dry.allowed[a] != day.allowed[a] || dry.blocked[a] != day.blocked[a])
+      fail_msg("app %u: dry-run allowed %llu blocked %llu, the sim %llu and %llu", a,
+               (unsigned long long)dry.allowed[a], (unsigned long long)dry.blocked[a],
+               (unsigned long long)day.allowed[a], (unsigned long long)day.blocked[a]);
+    assert_int_equal(day.allowed[a] + day.blocked[a], w.attempts[a]);
+    passed += day.blocked[a] == 0;
+  }
+  assert_int_equal(passed, 5); /* the five promoted, whatever their scope */
+  world_remove(&w);
+}
+
 static int heldout_tests(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_heldout)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_heldout),
+                                     cmocka_unit_test(test_same_traffic_same_counts)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
 

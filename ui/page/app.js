@@ -118,6 +118,7 @@ function renderEnforce(st) {
  * replayed against the rules, the default block and its exceptions; shown while learning. */
 function renderDryrun(d) {
   const box = document.getElementById('dryrun');
+  if (document.getElementById('st-mode').textContent !== 'learn') d = null; // came in after Enforce
   box.hidden = !d;
   if (!d) return;
   document.getElementById('dryrun-text').textContent = 'Backtest: of the ' + d.events
@@ -296,7 +297,9 @@ async function refresh() {
     renderStatus(st);
     renderProposals(props);
     renderRules(rules);
-    renderDryrun(st.mode === 'learn' ? await api('GET', 'dryrun') : null);
+    /* the backtest replays every recorded event (about 1 s per 200,000): it comes in on its own */
+    if (st.mode === 'learn') api('GET', 'dryrun').then(renderDryrun, (e) => say(e.message, true));
+    else renderDryrun(null);
     document.body.dataset.ready = '1';
   } catch (e) {
     say(e.message, true);
