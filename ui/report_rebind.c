@@ -41,17 +41,20 @@ void wl_report_rebind_text(FILE *f, const wl_proposal *p) {
     return;
   const char *rs = p->rule_signer[0] ? p->rule_signer : "none recorded";
   if (p->update_of)
-    fprintf(f, "     update of rule %lld (%s version folder; signed by \"%s\", as the rule's "
-               "binary): promote re-binds rule %lld to this path\n",
+    fprintf(f,
+            "     update of rule %lld (%s version folder; signed by \"%s\", as the rule's "
+            "binary): promote re-binds rule %lld to this path\n",
             (long long)p->update_of, wl_version_kind_name(p->update_kind), p->signer,
             (long long)p->update_of);
   else if (!p->signer_checked)
-    fprintf(f, "     looks like an update of rule %lld (%s version folder); signer not checked "
-               "here (rule's: %s): promote checks it\n",
+    fprintf(f,
+            "     looks like an update of rule %lld (%s version folder); signer not checked "
+            "here (rule's: %s): promote checks it\n",
             (long long)p->update_candidate, wl_version_kind_name(p->update_kind), rs);
   else
-    fprintf(f, "     looks like an update of rule %lld (%s version folder), not re-bound: "
-               "%s%s%s (rule's signer: %s)\n",
+    fprintf(f,
+            "     looks like an update of rule %lld (%s version folder), not re-bound: "
+            "%s%s%s (rule's signer: %s)\n",
             (long long)p->update_candidate, wl_version_kind_name(p->update_kind),
             wl_sign_status_name(p->signer_status), p->signer[0] ? " by " : "", p->signer, rs);
 }
