@@ -56,6 +56,7 @@ static int list_cb(void *ctx, const wl_rule_row *row) {
             row->app[0] ? row->app : "(any app)", row->ports[0] ? "  ports " : "", row->ports,
             row->remotes[0] ? "  remotes " : "", row->remotes, row->user[0] ? "  user " : "",
             row->user, row->origin, nf, nf == 1 ? "" : "s");
+    wl_report_rule_rebind_text(c->f, row); /* app updates (whitelist/rebind.h) */
   }
   c->n++;
   return 0;

@@ -300,6 +300,7 @@ void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r) {
   json_keys(f, row->filters);
   fputs(",\"origin\":", f);
   wl_json_write_string(f, row->origin);
+  wl_report_rule_rebind_json(f, row);
   fprintf(f, ",\"created\":\"%s\"}", created);
 }
 

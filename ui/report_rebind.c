@@ -6,7 +6,9 @@
  *   "update": null, or {"rule": N, "kind": "squirrel"|"dotted"|"windowsapps",
  *             "signer": {"checked": bool, "status": "signed"|"unsigned"|"untrusted"|null,
  *                        "name": str|null, "rule_signer": str|null}}
- * The flags `unsigned` / `signer_changed` say why a candidate is not re-bound.
+ * The flags `unsigned` / `signer_changed` say why a candidate is not re-bound. And in
+ * `rules`: the signer recorded with a rule and the path it was re-bound from ("signer",
+ * "prev_app": str or null).
  */
 #include <stdio.h>
 
@@ -73,4 +75,18 @@ int wl_report_rebind_annotate(wl_store *s, const char *engine_spec, wl_proposal 
   rc = wl_rebind_annotate(e, s, p, n);
   wl_engine_close(e);
   return rc;
+}
+
+void wl_report_rule_rebind_json(FILE *f, const wl_rule_row *row) {
+  fputs(",\"signer\":", f);
+  wl_json_write_string(f, row->signer[0] ? row->signer : NULL);
+  fputs(",\"prev_app\":", f);
+  wl_json_write_string(f, row->prev_app[0] ? row->prev_app : NULL);
+}
+
+void wl_report_rule_rebind_text(FILE *f, const wl_rule_row *row) {
+  if (row->signer[0])
+    fprintf(f, "      signed by \"%s\"\n", row->signer);
+  if (row->prev_app[0])
+    fprintf(f, "      re-bound from %s (still allowed while that binary exists)\n", row->prev_app);
 }
