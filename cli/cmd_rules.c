@@ -60,6 +60,7 @@ static int list_cb(void *ctx, const wl_rule_row *row, const wl_rule_use *u) {
             row->remotes[0] ? "  remotes " : "", row->remotes, row->user[0] ? "  user " : "",
             row->user, row->origin, nf, nf == 1 ? "" : "s");
     wl_cli_rule_use_text(c->f, row, u, wl_time_now()); /* hits, last hit, time left */
+    wl_report_rule_rebind_text(c->f, row); /* app updates (whitelist/rebind.h) */
   }
   c->n++;
   return 0;

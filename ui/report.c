@@ -309,6 +309,7 @@ void wl_report_rule(FILE *f, const wl_rule_row *row, const wl_rule *r,
   json_keys(f, row->filters);
   fputs(",\"origin\":", f);
   wl_json_write_string(f, row->origin);
+  wl_report_rule_rebind_json(f, row);
   fprintf(f, ",\"created\":\"%s\"", created);
   wl_report_rule_use(f, row, u, wl_time_now()); /* hits, last_hit, unused, expires (issue 15) */
   fputc('}', f);

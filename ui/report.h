@@ -55,6 +55,9 @@ int wl_report_proposals(FILE *f, wl_store *s, const char *engine_spec, uint64_t 
 void wl_report_rebind_json(FILE *f, const wl_proposal *p);
 void wl_report_rebind_text(FILE *f, const wl_proposal *p);
 int wl_report_rebind_annotate(wl_store *s, const char *engine_spec, wl_proposal *p, size_t n);
+/* A rule's recorded signer and previous path: `rules --json` members, `rules` lines. */
+void wl_report_rule_rebind_json(FILE *f, const wl_rule_row *row);
+void wl_report_rule_rebind_text(FILE *f, const wl_rule_row *row);
 
 /* One element of `rules --json`; r is the row's parsed rule (zeroed when it did not parse); u
  * its use (whitelist/rule_use.h; NULL: the use members are left out). */

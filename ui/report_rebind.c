@@ -6,7 +6,9 @@
  *   "update": null, or {"rule": N, "kind": "squirrel"|"dotted"|"windowsapps",
  *             "signer": {"checked": bool, "status": "signed"|"unsigned"|"untrusted"|null,
  *                        "name": str|null, "rule_signer": str|null}}
- * The flags `unsigned` / `signer_changed` say why a candidate is not re-bound.
+ * The flags `unsigned` / `signer_changed` say why a candidate is not re-bound. And in
+ * `rules`: the signer recorded with a rule and the path it was re-bound from ("signer",
+ * "prev_app": str or null).
  */
 #include <stdio.h>
 
@@ -41,17 +43,20 @@ void wl_report_rebind_text(FILE *f, const wl_proposal *p) {
     return;
   const char *rs = p->rule_signer[0] ? p->rule_signer : "none recorded";
   if (p->update_of)
-    fprintf(f, "     update of rule %lld (%s version folder; signed by \"%s\", as the rule's "
-               "binary): promote re-binds rule %lld to this path\n",
+    fprintf(f,
+            "     update of rule %lld (%s version folder; signed by \"%s\", as the rule's "
+            "binary): promote re-binds rule %lld to this path\n",
             (long long)p->update_of, wl_version_kind_name(p->update_kind), p->signer,
             (long long)p->update_of);
   else if (!p->signer_checked)
-    fprintf(f, "     looks like an update of rule %lld (%s version folder); signer not checked "
-               "here (rule's: %s): promote checks it\n",
+    fprintf(f,
+            "     looks like an update of rule %lld (%s version folder); signer not checked "
+            "here (rule's: %s): promote checks it\n",
             (long long)p->update_candidate, wl_version_kind_name(p->update_kind), rs);
   else
-    fprintf(f, "     looks like an update of rule %lld (%s version folder), not re-bound: "
-               "%s%s%s (rule's signer: %s)\n",
+    fprintf(f,
+            "     looks like an update of rule %lld (%s version folder), not re-bound: "
+            "%s%s%s (rule's signer: %s)\n",
             (long long)p->update_candidate, wl_version_kind_name(p->update_kind),
             wl_sign_status_name(p->signer_status), p->signer[0] ? " by " : "", p->signer, rs);
 }
@@ -70,4 +75,18 @@ int wl_report_rebind_annotate(wl_store *s, const char *engine_spec, wl_proposal 
   rc = wl_rebind_annotate(e, s, p, n);
   wl_engine_close(e);
   return rc;
+}
+
+void wl_report_rule_rebind_json(FILE *f, const wl_rule_row *row) {
+  fputs(",\"signer\":", f);
+  wl_json_write_string(f, row->signer[0] ? row->signer : NULL);
+  fputs(",\"prev_app\":", f);
+  wl_json_write_string(f, row->prev_app[0] ? row->prev_app : NULL);
+}
+
+void wl_report_rule_rebind_text(FILE *f, const wl_rule_row *row) {
+  if (row->signer[0])
+    fprintf(f, "      signed by \"%s\"\n", row->signer);
+  if (row->prev_app[0])
+    fprintf(f, "      re-bound from %s (still allowed while that binary exists)\n", row->prev_app);
 }

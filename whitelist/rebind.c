@@ -58,8 +58,8 @@ static void annotate_one(wl_engine *e, const wl_rule *rules, size_t nr, wl_propo
   if (sg.status == WL_SIGN_SIGNED && c->signer[0] && !strcmp(sg.name, c->signer))
     p->update_of = c->id;
   else
-    p->flags |= sg.status == WL_SIGN_UNSIGNED ? WL_PROPOSAL_FLAG_UNSIGNED
-                                              : WL_PROPOSAL_FLAG_SIGNER_CHANGED;
+    p->flags |=
+        sg.status == WL_SIGN_UNSIGNED ? WL_PROPOSAL_FLAG_UNSIGNED : WL_PROPOSAL_FLAG_SIGNER_CHANGED;
 }
 
 int wl_rebind_annotate(wl_engine *e, wl_store *s, wl_proposal *p, size_t n) {
@@ -159,8 +159,10 @@ static int commit(wl_engine *e, wl_store *s, rb_write *w) {
     char msg[512];
     wl_strlcpy(msg, wl_errmsg(), sizeof msg);
     if (wl_store_rule_update(s, w->old) != WL_OK) /* autocommit: the row as it was */
-      return wl_err(rc, "%s (rule %lld's row was changed without its filters: run verify "
-                    "--repair)", msg, (long long)w->old->id);
+      return wl_err(rc,
+                    "%s (rule %lld's row was changed without its filters: run verify "
+                    "--repair)",
+                    msg, (long long)w->old->id);
     return wl_err(rc, "%s (rule %lld not re-bound)", msg, (long long)w->old->id);
   }
   return WL_OK;

@@ -119,9 +119,13 @@ int wl_version_path_match(const char *a, const char *b) {
 
 const char *wl_version_kind_name(int kind) {
   switch (kind) {
-  case WL_VERSION_SQUIRREL: return "squirrel";
-  case WL_VERSION_DOTTED: return "dotted";
-  case WL_VERSION_WINDOWSAPPS: return "windowsapps";
-  default: return "none";
+  case WL_VERSION_SQUIRREL:
+    return "squirrel";
+  case WL_VERSION_DOTTED:
+    return "dotted";
+  case WL_VERSION_WINDOWSAPPS:
+    return "windowsapps";
+  default:
+    return "none";
   }
 }

@@ -23,6 +23,7 @@
  * a signed file's name is reasoned from the documentation, not run.
  */
 #include <windows.h>
+
 #include <softpub.h>
 #include <wincrypt.h>
 #include <wintrust.h>
@@ -49,8 +50,8 @@ static void signer_name(const wl_fwp_api *api, HANDLE state, char *out, size_t c
   if (!sgnr || !sgnr->csCertChain || !sgnr->pasCertChain || !sgnr->pasCertChain[0].pCert)
     return;
   wchar_t name[WL_SIGNER_MAX];
-  DWORD n = api->CertGetNameStringW(sgnr->pasCertChain[0].pCert, CERT_NAME_SIMPLE_DISPLAY_TYPE,
-                                    0, NULL, name, WL_SIGNER_MAX);
+  DWORD n = api->CertGetNameStringW(sgnr->pasCertChain[0].pCert, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0,
+                                    NULL, name, WL_SIGNER_MAX);
   if (n > 1) /* n counts the terminator; 1 = empty name */
     wl_fwp_from_wide(name, out, cap);
 }

@@ -96,8 +96,10 @@ int wl_sim_signers_check(const char *blob, size_t len, size_t n) {
 
 int wl_sim_signer_of(const wl_sim_state *s, const char *dos_path, wl_signer *out) {
   if (!wl_sim_is_file_path(dos_path) || !wl_sim_file_exists(s, dos_path))
-    return wl_err(WL_E_NOTFOUND, "signer: %s: no such file (WinVerifyTrust: "
-                  "ERROR_FILE_NOT_FOUND)", dos_path);
+    return wl_err(WL_E_NOTFOUND,
+                  "signer: %s: no such file (WinVerifyTrust: "
+                  "ERROR_FILE_NOT_FOUND)",
+                  dos_path);
   const char *name = wl_sim_signer_get(s, dos_path);
   out->status = name[0] ? WL_SIGN_SIGNED : WL_SIGN_UNSIGNED;
   wl_strlcpy(out->name, name, sizeof out->name);

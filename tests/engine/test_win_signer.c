@@ -121,8 +121,7 @@ static CRYPT_PROVIDER_DATA *WINAPI r_prov(HANDLE h) {
   return h == (HANDLE)&g_prov ? &g_prov : NULL;
 }
 
-static CRYPT_PROVIDER_SGNR *WINAPI r_sgnr(CRYPT_PROVIDER_DATA *p, DWORD i, BOOL counter,
-                                          DWORD ci) {
+static CRYPT_PROVIDER_SGNR *WINAPI r_sgnr(CRYPT_PROVIDER_DATA *p, DWORD i, BOOL counter, DWORD ci) {
   (void)ci;
   return p == &g_prov && i == 0 && !counter ? &g_sgnr : NULL;
 }

@@ -216,6 +216,13 @@ static void test_update_same_signer(void **state) {
   assert_true(allowed_by_rule(&w, NEW, NULL));
   assert_true(allowed_by_rule(&w, OLD, NULL));
   assert_int_equal(proposal_of(&w, NEW, &p), 0); /* covered now */
+  assert_int_equal(world_spawn_wait(&w, SPAWN_MS, "rules", NULL), 0);
+  assert_true(world_read(w.scratch, out, sizeof out) > 0);
+  assert_non_null(strstr(out, "signed by \"" SIGNER "\""));
+  assert_non_null(strstr(out, "re-bound from C:\\users\\ann\\appdata\\local\\chat\\app-1.2.3"));
+  assert_int_equal(world_spawn_wait(&w, SPAWN_MS, "rules", "--json", NULL), 0);
+  assert_true(world_read(w.scratch, out, sizeof out) > 0);
+  assert_non_null(strstr(out, "\"signer\":\"" SIGNER "\",\"prev_app\":\"C:"));
   assert_int_equal(world_run(&w, "verify", NULL), 0);
   /* the old version is removed: its filters are unused; the next promote's sweep drops them */
   set_file(&w, OLD, 0);
