@@ -10,6 +10,8 @@
  *   events(...)                                               raw rows, bounded by age and size
  *   filters_seen(filter_id, name, provider, sublayer, action, ours, filter_key,
  *                provider_key)                                attribution (keys: schema 2)
+ *   hits_hourly(filter_key, filter_id, hour, count, last_ts)  allow events per filter key and
+ *                                                             hour: rule use (schema 3)
  *   rules(...)                                                the whitelist (whitelist/ owns
  *                                                             the meaning; the store keeps rows)
  *   import_keys(key)                                          records already imported

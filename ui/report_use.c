@@ -12,15 +12,13 @@
 #include "ui/report.h"
 #include "whitelist/rule_use.h"
 
+/* ,"key":"T" or ,"key":null when ticks is 0 */
 static void time_member(FILE *f, const char *key, uint64_t ticks) {
   char t[WL_TIME_STR_MAX];
+  if (ticks)
+    wl_time_format(ticks, t);
   fprintf(f, ",\"%s\":", key);
-  if (!ticks) {
-    fputs("null", f);
-    return;
-  }
-  wl_time_format(ticks, t);
-  wl_json_write_string(f, t);
+  wl_json_write_string(f, ticks ? t : NULL);
 }
 
 void wl_report_rule_use(FILE *f, const wl_rule_row *row, const wl_rule_use *u, uint64_t now) {

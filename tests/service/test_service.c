@@ -576,18 +576,24 @@ static void proposal_on_c(wl_engine *e, size_t k, char id[24]) {
   assert_true(id[0] != 0);
 }
 
-static void test_loop_repairs_at_start(void **state) {
-  (void)state;
-  wl_thread t;
-  wl_store *st;
-  wl_engine *e;
-  char id[24] = "", v[600];
+/* A fresh store that learned an hour of traffic at T0; the engine opened. */
+static wl_engine *learned_at_t0(void) {
+  wl_engine *e = NULL;
   fresh();
   atomic_store(&fake_now, T0);
   assert_int_equal(wl_gen_traffic(traffic, 300, 6, 11), 0);
   assert_int_equal(cli("--for", "1h", "--source", source, NULL), 0);
-  /* one app on C: promoted; its file is on the simulated disk */
   assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
+  return e;
+}
+
+static void test_loop_repairs_at_start(void **state) {
+  (void)state;
+  wl_thread t;
+  wl_store *st;
+  char id[24] = "", v[600];
+  wl_engine *e = learned_at_t0();
+  /* one app on C: promoted; its file is on the simulated disk */
   proposal_on_c(e, 0, id);
   assert_int_equal(run_cli("promote", id), 0);
   /* a disk added: C: is now volume 9, the rule's filters still name volume 3 */
@@ -669,11 +675,7 @@ static void test_loop_expires_temporary_rules(void **state) {
   wl_engine *e;
   char id1[24], id2[24];
   int in_engine = 0;
-  fresh();
-  atomic_store(&fake_now, T0);
-  assert_int_equal(wl_gen_traffic(traffic, 300, 6, 11), 0);
-  assert_int_equal(cli("--for", "1h", "--source", source, NULL), 0);
-  assert_int_equal(wl_engine_open(engine_spec, 0, &e), WL_OK);
+  e = learned_at_t0();
   proposal_on_c(e, 0, id1);
   proposal_on_c(e, 1, id2);
   wl_engine_close(e);

@@ -90,6 +90,9 @@ try {
   check(true, 'Allow moved proposal #' + first.id + ' to the rules');
   const rules = JSON.parse(wfplearn('rules', '--json').out);
   check(rules.length === 1 && rules[0].filters.length > 0, `rules --json has it with ${rules[0]?.filters.length} filters`);
+  const use = await page.textContent(`#rules li[data-rule="${rules[0].id}"] .use`);
+  check(rules[0].hits === 0 && rules[0].expires === null && use === '0 hits',
+    'the rule shows its use (issue 15): ' + use);
   const v = wfplearn('verify');
   check(v.code === 0 && v.out.includes(`${rules[0].filters.length} of ${rules[0].filters.length} filters present`),
     'the sim engine holds the rule\'s filters (wfplearn verify: ' + v.out.trim().split('\n').pop() + ')');

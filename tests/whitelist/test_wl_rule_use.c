@@ -49,6 +49,16 @@ static void learn(const world *w, const char *traffic) {
   assert_int_equal(world_run(w, "learn", "--source", src, NULL), 0);
 }
 
+static void proposal_of(const world *w, unsigned app, char out[24]);
+
+/* A world that learned its first week; the proposal ids of apps 0 and 1. */
+static void learned(world *w, const char *tag, uint32_t seed, char p0[24], char p1[24]) {
+  world_init(w, tag, seed);
+  learn(w, w->traffic);
+  proposal_of(w, 0, p0);
+  proposal_of(w, 1, p1);
+}
+
 /* The proposal id of app i, as text. */
 static void proposal_of(const world *w, unsigned app, char out[24]) {
   wl_store *s = open_store(w);
@@ -131,10 +141,7 @@ static void test_hits_across_bfe_restart(void **state) {
   (void)state;
   world w;
   char p0[24], p1[24], out[8192];
-  world_init(&w, "ruse", 21);
-  learn(&w, w.traffic);
-  proposal_of(&w, 0, p0);
-  proposal_of(&w, 1, p1);
+  learned(&w, "ruse", 21, p0, p1);
   assert_int_equal(world_run(&w, "promote", p0, p1, NULL), 0);
   uses *before = uses_now(&w);
   assert_int_equal(before->n, 2);
@@ -319,10 +326,7 @@ static void test_promote_for_and_sweep(void **state) {
   (void)state;
   world w;
   char p0[24], p1[24], out[8192];
-  world_init(&w, "temp", 8);
-  learn(&w, w.traffic);
-  proposal_of(&w, 0, p0);
-  proposal_of(&w, 1, p1);
+  learned(&w, "temp", 8, p0, p1);
   static const char *bad[] = {"2x", "0", "400d", "soon"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(world_run(&w, "promote", p0, "--for", bad[i], NULL), 1);

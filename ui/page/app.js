@@ -222,8 +222,8 @@ function unusedCard(u) {
     el('div', { class: 'row' }, btn));
 }
 
-function renderProposals(all) {
-  const list = all.filter((p) => p.kind !== 'revoke'), unused = all.filter((p) => p.kind === 'revoke');
+function renderProposals(items) {
+  const list = items.filter((p) => p.kind !== 'revoke'), unused = items.filter((p) => p.kind === 'revoke');
   const ubox = document.getElementById('unused');
   ubox.replaceChildren(...(unused.length ? [el('h3', {}, 'Unused rules, proposed for revoke ('
     + unused.length + ')'), ...unused.map(unusedCard)] : []));
