@@ -226,6 +226,23 @@ static void uninstall(void) {
   wl_fwp_api_unload(&g_table);
 }
 
+/* A fresh store DB (name) and `learn --source eventlog [--audit-drops]` on the "wfp" engine:
+ * the start's result; *st open either way, *c set when it started. */
+static int start_eventlog(const char *name, int drops, char *db, size_t cap, wl_store **st,
+                          wl_capture **c) {
+  wl_test_path(db, cap, name);
+  wl_test_remove_db(db);
+  assert_int_equal(wl_store_open(db, NULL, st), WL_OK);
+  wl_capture_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = "eventlog";
+  o.engine_spec = "wfp";
+  o.parse_evtxml = wl_import_event_xml;
+  o.audit_drops = drops;
+  *c = NULL;
+  return wl_capture_start(&o, *st, c);
+}
+
 /* ---- wine's own ---- */
 
 static void say(const char *what, int rc) {
@@ -274,17 +291,9 @@ static void test_wine_own_functions(void **state) {
   wl_engine_close(e);
   /* `learn --source eventlog` on wine's own functions: starts and reads, or fails cleanly */
   char db[1024];
-  wl_test_path(db, sizeof db, "evtlog_wine.db");
-  wl_test_remove_db(db);
   wl_store *st = NULL;
-  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
-  wl_capture_opts o;
-  memset(&o, 0, sizeof o);
-  o.source = "eventlog";
-  o.engine_spec = "wfp";
-  o.parse_evtxml = wl_import_event_xml;
   wl_capture *c = NULL;
-  rc = wl_capture_start(&o, st, &c);
+  rc = start_eventlog("evtlog_wine.db", 0, db, sizeof db, &st, &c);
   say("capture start, source eventlog", rc);
   if (rc == WL_OK) {
     wl_sleep_ms(300);
@@ -386,18 +395,9 @@ static void test_eventlog_source_over_wfp(void **state) {
   g.audit[0] = WL_AUDIT_FAILURE; /* someone audits failures already */
   install(1);
   char db[1024];
-  wl_test_path(db, sizeof db, "evtlog_wfp.db");
-  wl_test_remove_db(db);
   wl_store *st = NULL;
-  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
-  wl_capture_opts o;
-  memset(&o, 0, sizeof o);
-  o.source = "eventlog";
-  o.engine_spec = "wfp";
-  o.parse_evtxml = wl_import_event_xml;
-  o.audit_drops = 1;
   wl_capture *c = NULL;
-  assert_int_equal(wl_capture_start(&o, st, &c), WL_OK);
+  assert_int_equal(start_eventlog("evtlog_wfp.db", 1, db, sizeof db, &st, &c), WL_OK);
   assert_int_equal(g.subscribed, 1);
   assert_int_equal(g.bad_args, 0);
   assert_int_equal(g.audit[0], 3); /* ours OR-ed in */
@@ -451,17 +451,9 @@ static void test_eventlog_source_on_wine_wevtapi(void **state) {
   g_table.EvtRender = NULL;
   g_table.EvtClose = NULL;
   char db[1024];
-  wl_test_path(db, sizeof db, "evtlog_wine2.db");
-  wl_test_remove_db(db);
   wl_store *st = NULL;
-  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
-  wl_capture_opts o;
-  memset(&o, 0, sizeof o);
-  o.source = "eventlog";
-  o.engine_spec = "wfp";
-  o.parse_evtxml = wl_import_event_xml;
   wl_capture *c = NULL;
-  int rc = wl_capture_start(&o, st, &c);
+  int rc = start_eventlog("evtlog_wine2.db", 0, db, sizeof db, &st, &c);
   say("capture start, source eventlog, our audit table", rc);
   if (rc == WL_OK) {
     assert_int_equal(g.audit[0], 3);
