@@ -33,6 +33,7 @@
 #include "engine/sim/sim.h"
 #include "import/import.h"
 #include "cli/cli.h"
+#include "ui/report.h"
 #include "store/held.h"
 #include "store/store.h"
 #include "tests/support/test_files.h"
@@ -369,6 +370,18 @@ static void test_held_table_only(void **state) {
   assert_non_null(strstr(out, "Seen only in the connection tables"));
   assert_non_null(strstr(out, "C:\\x\\b.exe"));
   assert_non_null(strstr(out, "1.2.3.1:443"));
+  /* status: the count, in --json (and /api/status) too */
+  wl_status x;
+  memset(&x, 0, sizeof x);
+  assert_int_equal(wl_status_load(f.db, 0, &x), WL_OK);
+  assert_int_equal(x.held.table_only, 3);
+  m = tmpfile();
+  wl_report_status(m, f.db, &x, NULL);
+  rewind(m);
+  got = fread(out, 1, sizeof out - 1, m);
+  out[got] = 0;
+  fclose(m);
+  assert_non_null(strstr(out, "\"held\":{\"connections\":3,\"table_only\":3,\"programs\":1}"));
   fx_done(&f);
 }
 
