@@ -310,6 +310,9 @@ static void summary(wl_cli *cli, status *st, wl_capture *cap, uint64_t ns) {
           " backfilled, %" PRIu64 " malformed), %" PRIu64 " apps, %" PRIu64 " flows, %.1f s\n",
           s.events, s.drops, s.skipped, s.backfilled, s.malformed, s.apps, s.flows,
           (double)ns / 1e9);
+  if (s.evtlog_records || s.duplicates) /* issue 19: the Security log was read */
+    fprintf(cli->out, "learn: %" PRIu64 " Security log records read, %" PRIu64
+            " connections seen by both sources stored once\n", s.evtlog_records, s.duplicates);
 }
 
 /* The store keeps no event dated past the clock (store.h): say how many it refused. */

@@ -33,9 +33,11 @@
 #include "engine/sim/sim.h"
 #include "import/import.h"
 #include "cli/cli.h"
+#include "ui/report.h"
 #include "store/held.h"
 #include "store/store.h"
 #include "tests/support/test_files.h"
+#include "tests/support/test_log.h"
 
 #define SETTLE_MS 300u
 
@@ -43,8 +45,7 @@ typedef struct fixture {
   char db[1024], state[1024], spec[1100];
   wl_store *store;
   wl_engine *e; /* the side: classifies, reads the audit policy */
-  char log[16][512];
-  int nlog;
+  wl_test_log log;
 } fixture;
 
 static void fx_init(fixture *f, const char *name) {
@@ -71,19 +72,6 @@ static void fx_done(fixture *f) {
   wl_test_remove_db(f->db);
   wl_test_remove_state(f->state);
   remove(audit);
-}
-
-static void keep_log(void *ctx, const char *line) {
-  fixture *f = ctx;
-  if (f->nlog < 16)
-    wl_strlcpy(f->log[f->nlog++], line, sizeof f->log[0]);
-}
-
-static int logged(const fixture *f, const char *what) {
-  for (int i = 0; i < f->nlog; i++)
-    if (strstr(f->log[i], what))
-      return 1;
-  return 0;
 }
 
 static uint32_t audit(fixture *f, int sub) {
@@ -128,8 +116,8 @@ static wl_capture *start(fixture *f, const char *source, int no_fallback, int dr
   o.parse_evtxml = wl_import_event_xml;
   o.no_fallback = no_fallback;
   o.audit_drops = drops;
-  o.log = keep_log;
-  o.log_ctx = f;
+  o.log = wl_test_log_keep;
+  o.log_ctx = &f->log;
   wl_capture *c = NULL;
   assert_int_equal(wl_capture_start(&o, f->store, &c), WL_OK);
   return c;
@@ -230,8 +218,8 @@ static void test_fallback_records_allowed_traffic(void **state) {
   assert_int_equal(st.evtlog, 1);
   printf("# blind and falling back after %llu ms (settling time %u ms)\n",
          (unsigned long long)((wl_time_mono_ns() - t0) / 1000000u), SETTLE_MS);
-  assert_true(logged(&f, "blind to allowed traffic since"));
-  assert_true(logged(&f, "falling back to the Security log"));
+  assert_true(wl_test_logged(&f.log, "blind to allowed traffic since"));
+  assert_true(wl_test_logged(&f.log, "falling back to the Security log"));
   assert_int_equal(audit(&f, WL_AUDIT_FP_CONNECTION), 3);
   traffic(&f, 10, 4); /* 4 allowed (Security log only), 4 blocked (both: once) */
   WAIT_FOR(c, st, st.events >= 3 + 8 && st.duplicates >= 4, 5000);
@@ -306,7 +294,7 @@ static void test_audit_restored_after_crash(void **state) {
   assert_int_equal(wl_engine_audit_set(f.e, WL_AUDIT_FP_CONNECTION, 3), WL_OK);
   assert_int_equal(wl_store_meta_set(f.store, WL_META_SAVED_AUDIT, "conn=1 drop=-"), WL_OK);
   wl_capture *c = start(&f, "eventlog", 0, 0); /* the next start keeps the saved value */
-  assert_true(logged(&f, "did not stop cleanly (conn=1 drop=-)"));
+  assert_true(wl_test_logged(&f.log, "did not stop cleanly (conn=1 drop=-)"));
   assert_int_equal(audit(&f, WL_AUDIT_FP_CONNECTION), 3);
   assert_int_equal(wl_capture_stop(c), WL_OK);
   wl_capture_destroy(c);
@@ -344,7 +332,7 @@ static void test_eventlog_source(void **state) {
   assert_int_equal(st.events, 6);
   assert_int_equal(st.malformed, 1);
   assert_int_equal(st.evtlog_records, 7);
-  assert_true(logged(&f, "Security log: record skipped"));
+  assert_true(wl_test_logged(&f.log, "Security log: record skipped"));
   uint32_t now = 9;
   assert_int_equal(wl_engine_get_option(f.e, WL_OPT_COLLECT_NET_EVENTS, &now), WL_OK);
   assert_int_equal(now, collect); /* WFP's options are not ours to touch here */
@@ -382,6 +370,18 @@ static void test_held_table_only(void **state) {
   assert_non_null(strstr(out, "Seen only in the connection tables"));
   assert_non_null(strstr(out, "C:\\x\\b.exe"));
   assert_non_null(strstr(out, "1.2.3.1:443"));
+  /* status: the count, in --json (and /api/status) too */
+  wl_status x;
+  memset(&x, 0, sizeof x);
+  assert_int_equal(wl_status_load(f.db, 0, &x), WL_OK);
+  assert_int_equal(x.held.table_only, 3);
+  m = tmpfile();
+  wl_report_status(m, f.db, &x, NULL);
+  rewind(m);
+  got = fread(out, 1, sizeof out - 1, m);
+  out[got] = 0;
+  fclose(m);
+  assert_non_null(strstr(out, "\"held\":{\"connections\":3,\"table_only\":3,\"programs\":1}"));
   fx_done(&f);
 }
 

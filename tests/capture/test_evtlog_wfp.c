@@ -36,6 +36,7 @@
 #include "engine/sim/sim.h"
 #include "import/import.h"
 #include "store/store.h"
+#include "tests/support/fake_ctl.h"
 #include "tests/support/test_files.h"
 
 #include <winevt.h>
@@ -52,6 +53,7 @@ static struct {
   HANDLE signal;
   uint32_t audit[2]; /* the modelled policy */
   int priv_held, priv_enabled, sets;
+  int missed; /* records logged while nobody subscribed (future events only) */
   wl_mutex mu;
 } g;
 
@@ -187,6 +189,10 @@ static BOOL WINAPI f_close(HANDLE h) {
 
 /* A record into the fake Security log, as UTF-16 (what EvtRender gives), and the signal. */
 static void log_record(const char *xml) {
+  if (!g.subscribed) { /* EvtSubscribeToFutureEvents: not delivered later */
+    g.missed++;
+    return;
+  }
   int n = MultiByteToWideChar(CP_UTF8, 0, xml, -1, NULL, 0);
   wchar_t *w = malloc((size_t)n * sizeof *w);
   MultiByteToWideChar(CP_UTF8, 0, xml, -1, w, n);
@@ -200,6 +206,18 @@ static void log_record(const char *xml) {
 
 static wl_fwp_api g_table;
 
+static void fake_evtlog_entries(wl_fwp_api *t) {
+  t->EvtSubscribe = f_subscribe;
+  t->EvtNext = f_next;
+  t->EvtRender = f_render;
+  t->EvtClose = f_close;
+  t->AuditQuerySystemPolicy = f_query;
+  t->AuditSetSystemPolicy = f_set;
+  t->AuditFree = f_free;
+  t->OpenProcessToken = f_open_token;
+  t->AdjustTokenPrivileges = f_adjust;
+}
+
 /* The fake fwpuclnt.dll beside the test for the engine; ours for the Security log when fake. */
 static void install(int fake_evtlog) {
   HMODULE m = LoadLibraryW(L"fwpuclnt.dll");
@@ -207,23 +225,31 @@ static void install(int fake_evtlog) {
   memset(&g_table, 0, sizeof g_table);
   wl_fwp_api_resolve(m, &g_table);
   g_table.module = m;
-  if (fake_evtlog) {
-    g_table.EvtSubscribe = f_subscribe;
-    g_table.EvtNext = f_next;
-    g_table.EvtRender = f_render;
-    g_table.EvtClose = f_close;
-    g_table.AuditQuerySystemPolicy = f_query;
-    g_table.AuditSetSystemPolicy = f_set;
-    g_table.AuditFree = f_free;
-    g_table.OpenProcessToken = f_open_token;
-    g_table.AdjustTokenPrivileges = f_adjust;
-  }
+  if (fake_evtlog)
+    fake_evtlog_entries(&g_table);
   wl_fwp_api_override(&g_table);
 }
 
 static void uninstall(void) {
   wl_fwp_api_override(NULL);
   wl_fwp_api_unload(&g_table);
+}
+
+/* A fresh store DB (name) and `learn --source eventlog [--audit-drops]` on the "wfp" engine:
+ * the start's result; *st open either way, *c set when it started. */
+static int start_eventlog(const char *name, int drops, char *db, size_t cap, wl_store **st,
+                          wl_capture **c) {
+  wl_test_path(db, cap, name);
+  wl_test_remove_db(db);
+  assert_int_equal(wl_store_open(db, NULL, st), WL_OK);
+  wl_capture_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = "eventlog";
+  o.engine_spec = "wfp";
+  o.parse_evtxml = wl_import_event_xml;
+  o.audit_drops = drops;
+  *c = NULL;
+  return wl_capture_start(&o, *st, c);
 }
 
 /* ---- wine's own ---- */
@@ -274,17 +300,9 @@ static void test_wine_own_functions(void **state) {
   wl_engine_close(e);
   /* `learn --source eventlog` on wine's own functions: starts and reads, or fails cleanly */
   char db[1024];
-  wl_test_path(db, sizeof db, "evtlog_wine.db");
-  wl_test_remove_db(db);
   wl_store *st = NULL;
-  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
-  wl_capture_opts o;
-  memset(&o, 0, sizeof o);
-  o.source = "eventlog";
-  o.engine_spec = "wfp";
-  o.parse_evtxml = wl_import_event_xml;
   wl_capture *c = NULL;
-  rc = wl_capture_start(&o, st, &c);
+  rc = start_eventlog("evtlog_wine.db", 0, db, sizeof db, &st, &c);
   say("capture start, source eventlog", rc);
   if (rc == WL_OK) {
     wl_sleep_ms(300);
@@ -386,18 +404,9 @@ static void test_eventlog_source_over_wfp(void **state) {
   g.audit[0] = WL_AUDIT_FAILURE; /* someone audits failures already */
   install(1);
   char db[1024];
-  wl_test_path(db, sizeof db, "evtlog_wfp.db");
-  wl_test_remove_db(db);
   wl_store *st = NULL;
-  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
-  wl_capture_opts o;
-  memset(&o, 0, sizeof o);
-  o.source = "eventlog";
-  o.engine_spec = "wfp";
-  o.parse_evtxml = wl_import_event_xml;
-  o.audit_drops = 1;
   wl_capture *c = NULL;
-  assert_int_equal(wl_capture_start(&o, st, &c), WL_OK);
+  assert_int_equal(start_eventlog("evtlog_wfp.db", 1, db, sizeof db, &st, &c), WL_OK);
   assert_int_equal(g.subscribed, 1);
   assert_int_equal(g.bad_args, 0);
   assert_int_equal(g.audit[0], 3); /* ours OR-ed in */
@@ -451,17 +460,9 @@ static void test_eventlog_source_on_wine_wevtapi(void **state) {
   g_table.EvtRender = NULL;
   g_table.EvtClose = NULL;
   char db[1024];
-  wl_test_path(db, sizeof db, "evtlog_wine2.db");
-  wl_test_remove_db(db);
   wl_store *st = NULL;
-  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
-  wl_capture_opts o;
-  memset(&o, 0, sizeof o);
-  o.source = "eventlog";
-  o.engine_spec = "wfp";
-  o.parse_evtxml = wl_import_event_xml;
   wl_capture *c = NULL;
-  int rc = wl_capture_start(&o, st, &c);
+  int rc = start_eventlog("evtlog_wine2.db", 0, db, sizeof db, &st, &c);
   say("capture start, source eventlog, our audit table", rc);
   if (rc == WL_OK) {
     assert_int_equal(g.audit[0], 3);
@@ -483,6 +484,114 @@ static void test_eventlog_source_on_wine_wevtapi(void **state) {
   uninstall();
 }
 
+/* ---- the fallback end to end: the fake DLL's sim with allow events suppressed, its connection
+ * tables (fake_ctl.c), and this Security log fed with the records a second sim writes for the
+ * same attempts ---- */
+
+typedef struct side {
+  wl_engine *wfp;  /* the fake's sim, through the "wfp" backend */
+  wl_engine *gen;  /* a sim in this process writing the Security log's records */
+  wl_evtlog *log;
+  char state[1024];
+} side;
+
+static void side_attempts(side *s, int first, int n) {
+  static char xml[WL_EVTLOG_XML_MAX];
+  for (int i = first; i < first + n; i++) {
+    for (int in = 0; in < 2; in++) {
+      char line[320];
+      wl_attempt a;
+      wl_decision d;
+      snprintf(line, sizeof line,
+               "{\"ts\":\"2026-11-02T10:00:00Z\",\"app\":\"C:\\\\x\\\\b.exe\","
+               "\"dir\":\"%s\",\"proto\":\"tcp\",\"local\":\"10.0.0.5:%d\","
+               "\"remote\":\"1.2.%d.%d:443\"}", in ? "in" : "out", (in ? 6000 : 50000) + i,
+               in ? 4 : 3, i);
+      assert_int_equal(wl_sim_parse_attempt(line, strlen(line), &a), WL_OK);
+      assert_int_equal(wl_fakectl_classify(s->wfp, &a, &d), WL_OK);
+      assert_int_equal(d.action, in ? WL_ACTION_BLOCK : WL_ACTION_PERMIT);
+      assert_int_equal(wl_sim_classify(s->gen, &a, &d), WL_OK);
+      size_t len;
+      while (wl_engine_evtlog_next(s->gen, s->log, xml, sizeof xml, &len, 20) == WL_OK)
+        log_record(xml);
+      wl_err_clear();
+    }
+  }
+  assert_int_equal(wl_fakectl_drain(s->wfp, 10000), WL_OK);
+}
+
+static void test_fallback_over_fake(void **state) {
+  (void)state;
+  reset();
+  g.priv_held = 1;
+  assert_int_equal(wl_fakectl_drive_map_on(), WL_OK);
+  fake_evtlog_entries(wl_fakectl_table());
+  side s;
+  memset(&s, 0, sizeof s);
+  wl_test_path(s.state, sizeof s.state, "evtlog_wfp_side.state");
+  wl_test_remove_state(s.state);
+  char spec[1100], audit[1100];
+  snprintf(spec, sizeof spec, "sim:%s", s.state);
+  snprintf(audit, sizeof audit, "%s.audit", s.state);
+  remove(audit);
+  assert_int_equal(wl_engine_open("wfp", 0, &s.wfp), WL_OK);
+  assert_int_equal(wl_engine_open(spec, 0, &s.gen), WL_OK);
+  assert_int_equal(wl_engine_audit_set(s.gen, WL_AUDIT_FP_CONNECTION, 3), WL_OK);
+  assert_int_equal(wl_engine_evtlog_open(s.gen, &s.log), WL_OK);
+  assert_int_equal(wl_fakectl_suppress_allow(s.wfp, 1), WL_OK);
+  char db[1024];
+  wl_test_path(db, sizeof db, "evtlog_wfp_fallback.db");
+  wl_test_remove_db(db);
+  wl_store *st = NULL;
+  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
+  wl_capture_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = "wfp";
+  o.engine_spec = "wfp";
+  o.parse_evtxml = wl_import_event_xml;
+  o.selfcheck_settle_ms = 300;
+  wl_capture *c = NULL;
+  assert_int_equal(wl_capture_start(&o, st, &c), WL_OK);
+  side_attempts(&s, 1, 3); /* before the fallback: WFP's 3 drops, no allow event */
+  wl_capture_stats cs;
+  for (int i = 0; i < 500; i++) {
+    wl_capture_stats_get(c, &cs);
+    if (cs.blind && cs.evtlog)
+      break;
+    wl_sleep_ms(10);
+  }
+  assert_int_equal(cs.blind, 1);
+  assert_int_equal(cs.evtlog, 1);
+  assert_int_equal(g.audit[0], 3);
+  side_attempts(&s, 10, 4); /* 4 allowed (Security log only), 4 blocked (both: once) */
+  for (int i = 0; i < 500; i++) {
+    wl_capture_stats_get(c, &cs);
+    if (cs.events >= 11 && cs.duplicates >= 4)
+      break;
+    wl_sleep_ms(10);
+  }
+  wl_sleep_ms(200);
+  wl_capture_stats_get(c, &cs);
+  printf("# fallback over the fake: events %llu, duplicates %llu, records missed before the "
+         "subscription %d\n", (unsigned long long)cs.events,
+         (unsigned long long)cs.duplicates, g.missed);
+  assert_int_equal(cs.events, 3 + 8);
+  assert_int_equal(cs.duplicates, 4);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+  assert_int_equal(g.audit[0], 0);
+  assert_int_equal(g.open_events, 0);
+  assert_int_equal(wl_fakectl_suppress_allow(s.wfp, 0), WL_OK);
+  wl_engine_evtlog_close(s.gen, s.log);
+  wl_engine_close(s.gen);
+  wl_engine_close(s.wfp);
+  wl_store_close(st);
+  wl_test_remove_db(db);
+  wl_test_remove_state(s.state);
+  remove(audit);
+  wl_fakectl_drive_map_off();
+}
+
 int main(void) {
   wl_mutex_init(&g.mu);
   const struct CMUnitTest tests[] = {
@@ -490,6 +599,7 @@ int main(void) {
       cmocka_unit_test(test_audit_policy),
       cmocka_unit_test(test_eventlog_source_over_wfp),
       cmocka_unit_test(test_eventlog_source_on_wine_wevtapi),
+      cmocka_unit_test(test_fallback_over_fake),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

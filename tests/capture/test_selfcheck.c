@@ -31,6 +31,7 @@
 #include "engine/sim/sim.h"
 #include "store/store.h"
 #include "tests/support/test_files.h"
+#include "tests/support/test_log.h"
 
 #ifdef WL_SELFCHECK_WFP
 #include <winsock2.h>
@@ -54,8 +55,7 @@ typedef struct fixture {
   char db[1024], state[1024], spec[1100];
   wl_store *store;
   wl_engine *e; /* our own handle on the same sim: classifies from the side */
-  char log[8][512];
-  int nlog;
+  wl_test_log log;
 } fixture;
 
 static void fx_init(fixture *f, const char *name) {
@@ -82,19 +82,6 @@ static void fx_done(fixture *f) {
   wl_store_close(f->store);
   wl_test_remove_db(f->db);
   wl_test_remove_state(f->state);
-}
-
-static void keep_log(void *ctx, const char *line) {
-  fixture *f = ctx;
-  if (f->nlog < 8)
-    wl_strlcpy(f->log[f->nlog++], line, sizeof f->log[0]);
-}
-
-static int logged(const fixture *f, const char *what) {
-  for (int i = 0; i < f->nlog; i++)
-    if (strstr(f->log[i], what))
-      return 1;
-  return 0;
 }
 
 static void attempt(wl_engine *e, const char *dir, const char *proto, const char *remote,
@@ -166,8 +153,8 @@ static wl_capture *start(fixture *f) {
   o.source = "wfp";
   o.engine_spec = f->spec;
   o.selfcheck_settle_ms = SETTLE_MS;
-  o.log = keep_log;
-  o.log_ctx = f;
+  o.log = wl_test_log_keep;
+  o.log_ctx = &f->log;
   wl_capture *c = NULL;
   assert_int_equal(wl_capture_start(&o, f->store, &c), WL_OK);
   wl_capture_stats st;
@@ -218,7 +205,7 @@ static void test_blind_when_allow_events_suppressed(void **state) {
   assert_int_equal(st.allow_events, 0);
   assert_int_equal(st.open_conns, 5);
   assert_int_equal(st.error, 0); /* the capture keeps going */
-  assert_true(logged(&f, "blind to allowed traffic since"));
+  assert_true(wl_test_logged(&f.log, "blind to allowed traffic since"));
   printf("# blind after %llu ms (settling time %u ms)\n", (unsigned long long)took_ms,
          SETTLE_MS);
   char since[64] = "";
@@ -231,7 +218,7 @@ static void test_blind_when_allow_events_suppressed(void **state) {
   assert_int_equal(SIDE_SUPPRESS(f.e, 0), WL_OK);
   some_traffic(&f);
   assert_int_equal(wait_blind(c, 0, 10 * SETTLE_MS), 0);
-  assert_true(logged(&f, "no longer blind"));
+  assert_true(wl_test_logged(&f.log, "no longer blind"));
   assert_int_equal(wl_capture_stop(c), WL_OK);
   wl_capture_destroy(c);
   assert_int_equal(wl_store_meta_get(ro, WL_META_BLIND_SINCE, since, sizeof since), WL_OK);
@@ -250,7 +237,7 @@ static void test_not_blind_with_allow_events(void **state) {
   wl_capture_stats st;
   wl_capture_stats_get(c, &st);
   assert_true(st.allow_events >= 5);
-  assert_false(logged(&f, "blind"));
+  assert_false(wl_test_logged(&f.log, "blind"));
   assert_int_equal(wl_capture_stop(c), WL_OK);
   wl_capture_destroy(c);
   fx_done(&f);

@@ -348,6 +348,8 @@ int wl_fakectl_drive_map_on(void) {
   return WL_OK;
 }
 
+struct wl_fwp_api *wl_fakectl_table(void) { return &g_table; }
+
 void wl_fakectl_drive_map_off(void) {
   wl_fwp_api_override(NULL);
   wl_fwp_api_unload(&g_table);

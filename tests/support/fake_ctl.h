@@ -40,5 +40,8 @@ void wl_fakectl_real_conn_tables(int real);
 
 int wl_fakectl_drive_map_on(void);
 void wl_fakectl_drive_map_off(void);
+/* The table wl_fakectl_drive_map_on installed: a test may set more of its entries (the
+ * Security log's, issue 19) before opening engines; they last until drive_map_off. */
+struct wl_fwp_api *wl_fakectl_table(void);
 
 #endif
