@@ -397,6 +397,9 @@ static int promote_one(wl_engine *e, wl_store *s, int64_t id, int scope, wl_prop
   if (!rc && (scope < 0 || scope == p->choice.scope)) /* an app update re-binds its rule */
     rc = wl_rebind_annotate(e, s, p, 1);                 /* (rebind.h), after the loop */
   if (!rc && p->update_of) {
+    for (size_t i = 0; i < rep->rebound; i++)
+      if (rebinds[i].id == p->id)
+        return WL_OK; /* the same id twice: one re-bind */
     rebinds[rep->rebound++] = *p;
     return WL_OK;
   }

@@ -253,7 +253,9 @@ static void test_update_old_gone(void **state) {
   set_file(&w, OLD, 0); /* Squirrel removed app-1.2.3 after the update started */
   int64_t id = proposal_of(&w, NEW, &p);
   assert_int_equal(p.update_of, 1);
-  promote(&w, id);
+  char arg[24];
+  snprintf(arg, sizeof arg, "%lld", (long long)id);
+  assert_int_equal(world_run(&w, "promote", arg, arg, NULL), 0); /* twice: one re-bind */
   rule_row(&w, 1, &row);
   assert_same_path(row.app, NEW);
   assert_string_equal(row.prev_app, ""); /* its filters went with the re-bind */
