@@ -140,6 +140,8 @@ static void load_wintrust(wl_fwp_api *api) {
   memcpy(&api->CertGetNameStringW, &n, sizeof n);
   api->wintrust = w;
   api->crypt32 = c;
+}
+
 /* The Security log's entry points (win_evtlog.c), unless a test's table has them: wevtapi.dll from
  * System32, advapi32's Audit* looked up by name (GetProcAddress, so a Windows or a wine without
  * them still starts). Missing: NULL, the eventlog source says unsupported. */
