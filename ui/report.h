@@ -74,8 +74,8 @@ void wl_report_dryrun(FILE *f, const wl_dryrun *d, const wl_dryrun_opts *o);
  * (null when permanent; 0 once past) of a rule object. */
 void wl_report_rule_use(FILE *f, const wl_rule_row *row, const struct wl_rule_use *u,
                         uint64_t now);
-/* review's revoke proposals: one element {"kind":"revoke","rule":N,...,"flags":["unused"]} per
- * unused rule, each preceded by "[" when *items is 0 and ",\n " otherwise (*items counts the
+/* review's revoke proposals: one element {"kind":"revoke","rule":{...},"unused_days":30,
+ * "flags":["unused"]} per unused rule ("rule" is the object of `rules --json`), each preceded by "[" when *items is 0 and ",\n " otherwise (*items counts the
  * array's elements so far: the caller closes the array). */
 int wl_report_unused(FILE *f, wl_store *s, size_t *items);
 

@@ -43,35 +43,19 @@ typedef struct unused_ctx {
   wl_rule *r; /* scratch: the row parsed */
 } unused_ctx;
 
-/* {"kind":"revoke","rule":N,"app":..,"dir":..,"proto":..,"ports":..,"remotes":..,"hits":..,
- *  "last_hit":..,"created":..,"flags":["unused"]} */
+/* {"kind":"revoke","rule":{the rule as rules --json has it},"unused_days":30,"flags":["unused"]} */
 static int unused_cb(void *ctx, const wl_rule_row *row, const wl_rule_use *u) {
   unused_ctx *c = ctx;
   if (!u->unused)
     return 0;
-  FILE *f = c->f;
-  fputs((*c->items)++ ? ",\n " : "[", f);
-  fprintf(f, "{\"kind\":\"revoke\",\"rule\":%lld,\"app\":", (long long)row->id);
-  wl_json_write_string(f, row->app[0] ? row->app : NULL);
-  fprintf(f, ",\"dir\":\"%s\",\"proto\":", row->dir == WL_DIR_IN ? "in" : "out");
-  if (row->proto >= 0)
-    fprintf(f, "%d", (int)row->proto);
-  else
-    fputs("null", f);
-  fputs(",\"scope\":", f);
-  wl_json_write_string(f, row->scope[0] ? row->scope : "app");
   if (wl_rule_from_row(row, c->r) != WL_OK) { /* shown anyway; verify explains */
     memset(c->r, 0, sizeof *c->r);
     wl_err_clear();
   }
-  fputs(",\"ports\":", f);
-  wl_ports_write_json(f, c->r->ports, c->r->n_ports);
-  fputs(",\"remotes\":", f);
-  wl_remotes_write_json(f, c->r->remotes, c->r->n_remotes);
-  fprintf(f, ",\"hits\":%llu", (unsigned long long)u->hits);
-  time_member(f, "last_hit", u->last_hit);
-  time_member(f, "created", row->created);
-  fprintf(f, ",\"unused_days\":%d,\"flags\":[\"unused\"]}", WL_RULE_UNUSED_DAYS);
+  fputs((*c->items)++ ? ",\n " : "[", c->f);
+  fputs("{\"kind\":\"revoke\",\"rule\":", c->f);
+  wl_report_rule(c->f, row, c->r, u);
+  fprintf(c->f, ",\"unused_days\":%d,\"flags\":[\"unused\"]}", WL_RULE_UNUSED_DAYS);
   return 0;
 }
 

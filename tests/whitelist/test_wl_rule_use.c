@@ -253,15 +253,18 @@ static void test_unused_proposed_for_revoke(void **state) {
     if (!kind || strcmp(kind, "revoke"))
       continue;
     int64_t id = 0;
-    assert_int_equal(wl_json_int64(wl_json_get(o, "rule"), &id), WL_OK);
+    const wl_json *rule = wl_json_get(o, "rule"); /* the object of rules --json */
+    assert_non_null(rule);
+    assert_int_equal(wl_json_int64(wl_json_get(rule, "id"), &id), WL_OK);
     assert_true(n < 4);
     seen[n++] = id;
     const wl_json *flags = wl_json_get(o, "flags");
     assert_int_equal(flags->len, 1);
     assert_string_equal(wl_json_string(flags->child), "unused");
+    assert_int_equal(wl_json_get(rule, "unused")->type, WL_JSON_TRUE);
     if (id == b) {
       uint64_t hits = 0;
-      assert_int_equal(wl_json_uint64(wl_json_get(o, "hits"), &hits), WL_OK);
+      assert_int_equal(wl_json_uint64(wl_json_get(rule, "hits"), &hits), WL_OK);
       assert_int_equal(hits, 1);
     }
   }

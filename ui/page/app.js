@@ -209,16 +209,17 @@ function proposalCard(p) {
 }
 
 /* review's revoke proposals (issue 15): rules nothing used for 30 days of event time. */
-function unusedCard(u) {
-  const btn = el('button', { type: 'button', class: 'revoke', 'data-revoke-unused': u.rule,
-    onclick: () => act('revoke', { ids: [u.rule] }, btn, 'revoked rule ' + u.rule) }, 'Revoke');
-  return el('article', { class: 'proposal unused', 'data-rule': u.rule },
+function unusedCard(p) {
+  const r = p.rule;
+  const btn = el('button', { type: 'button', class: 'revoke', 'data-revoke-unused': r.id,
+    onclick: () => act('revoke', { ids: [r.id] }, btn, 'revoked rule ' + r.id) }, 'Revoke');
+  return el('article', { class: 'proposal unused', 'data-unused-rule': r.id },
     el('div', { class: 'head' },
-      el('span', { class: 'dir ' + u.dir }, u.dir === 'in' ? 'inbound' : 'outbound'),
-      el('span', { class: 'pid' }, 'rule ' + u.rule), el('b', {}, u.app || '(any app)')),
-    el('ul', { class: 'flags' }, el('li', {}, el('b', {}, 'unused'), ': ' + (u.last_hit
-      ? 'last used ' + fmtTime(u.last_hit) : 'never used since ' + fmtTime(u.created))
-      + ', ' + u.hits + ' hits in all; nothing it allows was seen in the last ' + u.unused_days + ' days')),
+      el('span', { class: 'dir ' + r.dir }, r.dir === 'in' ? 'inbound' : 'outbound'),
+      el('span', { class: 'pid' }, 'rule ' + r.id), el('b', {}, r.app || '(any app)')),
+    el('ul', { class: 'flags' }, el('li', {}, el('b', {}, 'unused'), ': ' + (r.last_hit
+      ? 'last used ' + fmtTime(r.last_hit) : 'never used since ' + fmtTime(r.created))
+      + ', ' + r.hits + ' hits in all; nothing it allows was seen in the last ' + p.unused_days + ' days')),
     el('div', { class: 'row' }, btn));
 }
 
