@@ -209,8 +209,9 @@ int wl_capture_evtlog_pump(wl_capture *c, unsigned wait_ms) {
     int rc = wl_engine_evtlog_next(c->ev_engine, c->ev_sub, xml, WL_EVTLOG_XML_MAX, &len,
                                    left < 20 ? left : 20);
     if (rc == WL_OK || rc == WL_E_TOOBIG) {
-      if ((stopping = take_record(c, xml, len, rc == WL_E_TOOBIG)) != 0)
-        break;
+      if ((stopping = take_record(c, xml, len, rc == WL_E_TOOBIG)) != 0 ||
+          wl_time_mono_ns() >= until)
+        break; /* a busy log must not starve the wfp source's probe */
       continue;
     }
     if (rc == WL_E_UNSUPPORTED) { /* a stub (wine's EvtNext): retrying cannot help */

@@ -51,6 +51,7 @@ typedef struct fixture {
 static void fx_init(fixture *f, const char *name) {
   char n[128], audit[1200];
   memset(f, 0, sizeof *f);
+  wl_test_log_init(&f->log);
   snprintf(n, sizeof n, "evtlog_%s.db", name);
   wl_test_path(f->db, sizeof f->db, n);
   snprintf(n, sizeof n, "evtlog_%s.state", name);
@@ -65,6 +66,7 @@ static void fx_init(fixture *f, const char *name) {
 }
 
 static void fx_done(fixture *f) {
+  wl_test_log_done(&f->log);
   char audit[1200];
   snprintf(audit, sizeof audit, "%s.audit", f->state);
   wl_engine_close(f->e);

@@ -61,6 +61,7 @@ typedef struct fixture {
 static void fx_init(fixture *f, const char *name) {
   char n[128];
   memset(f, 0, sizeof *f);
+  wl_test_log_init(&f->log);
   snprintf(n, sizeof n, "selfcheck_%s.db", name);
   wl_test_path(f->db, sizeof f->db, n);
 #ifdef WL_SELFCHECK_WFP
@@ -78,6 +79,7 @@ static void fx_init(fixture *f, const char *name) {
 }
 
 static void fx_done(fixture *f) {
+  wl_test_log_done(&f->log);
   wl_engine_close(f->e);
   wl_store_close(f->store);
   wl_test_remove_db(f->db);
