@@ -181,6 +181,8 @@ int wl_capture_start(const wl_capture_opts *o, wl_store *store, wl_capture **out
   if (rc == WL_OK)
     rc = wl_store_meta_set(store, WL_META_BLIND_SINCE, "");
   if (rc == WL_OK)
+    rc = wl_store_meta_set(store, WL_META_EVTLOG_SINCE, "");
+  if (rc == WL_OK)
     rc = start_threads(c);
   if (rc != WL_OK) {
     int keep = rc;

@@ -93,6 +93,9 @@
 /* The Security-log source (evtlog.c): the audit policy found before it was changed,
  * "conn=N drop=M" (AuditingInformation bits; drop=- when not touched), "" = none saved. */
 #define WL_META_SAVED_AUDIT "capture_saved_audit"
+/* When the session started reading the Security log (source eventlog, or the fallback), RFC 3339
+ * UTC; "" when the last session did not (written by the consumer, cleared at start). */
+#define WL_META_EVTLOG_SINCE "capture_evtlog_since"
 #define WL_CAPTURE_EVTLOG_WAIT_MS 100u /* a Security-log read waits at most this */
 #define WL_CAPTURE_DEDUP_TICKS 20000000ull /* 2 s: one connection seen by two sources */
 #define WL_CAPTURE_DEDUP_SLOTS 8192u       /* recent connections remembered for that */

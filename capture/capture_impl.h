@@ -92,6 +92,7 @@ struct wl_capture {
   wl_evtlog *ev_sub;
   int audit_saved, ev_failed;
   unsigned ev_errors; /* failed reads in a row (logged once) */
+  int ev_noted;       /* consumer: WL_META_EVTLOG_SINCE written */
   uint32_t audit_found[2];
   wl_capture_dedup *ev_dedup; /* 5157 and 5152 of one blocked connection (source thread) */
   wl_capture_dedup *dedup;    /* wfp vs Security log (consumer thread) */
@@ -145,6 +146,8 @@ void *wl_capture_source_evtlog(void *arg);
 /* The wfp source's idle wait: falls back to the Security log once blind (unless told not to)
  * and reads it while waiting; otherwise sleeps. 1 when stopping. */
 int wl_capture_evtlog_idle(wl_capture *c, unsigned ms);
+/* Consumer thread: once the Security log is being read, say since when in the store's meta. */
+void wl_capture_evtlog_note(wl_capture *c);
 
 /* dedup.c: recent connections, so one seen by two sources is stored once */
 int wl_capture_dedup_create(wl_capture_dedup **out);

@@ -305,6 +305,7 @@ void *wl_capture_consumer_main(void *arg) {
     int idle = room > 0 && popped == 0;
     wl_capture_attrib_retry(c, idle && done);
     wl_capture_selfcheck_tick(c);
+    wl_capture_evtlog_note(c);
     if ((due(c, k) || (idle && done)) && (rc = flush(c, k)) != WL_OK)
       break;
     if (idle && done)

@@ -251,6 +251,16 @@ int wl_capture_evtlog_idle(wl_capture *c, unsigned ms) {
   return wl_capture_sleep(c, ms);
 }
 
+void wl_capture_evtlog_note(wl_capture *c) {
+  if (c->ev_noted || !atomic_load(&c->evtlog_on))
+    return;
+  char since[WL_TIME_STR_MAX];
+  wl_time_format(wl_time_now(), since);
+  c->ev_noted = 1;
+  if (wl_store_meta_set(c->store, WL_META_EVTLOG_SINCE, since) != WL_OK)
+    wl_capture_log(c, "store: %s", wl_errmsg());
+}
+
 void *wl_capture_source_evtlog(void *arg) {
   wl_capture *c = arg;
   while (!wl_capture_evtlog_pump(c, WL_CAPTURE_EVTLOG_WAIT_MS))

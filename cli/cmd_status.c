@@ -27,7 +27,8 @@ static void usage(FILE *f) {
           "           counted, never stored as connections), apps, flows, rules, mode,\n"
           "           capture_state, capture_warning (why learn ran without allow events,\n"
           "           or null), blind_since (when learn's self-check found no allow events\n"
-          "           while connections were open, or null), held (connections, table_only,\n"
+          "           while connections were open, or null), evtlog_since (when learn began\n"
+          "           reading the Security log, or null), held (connections, table_only,\n"
           "           programs: long-lived connections seen in the connection tables, those\n"
           "           no event covers, their programs), db_bytes, first_seen, last_seen,\n"
           "           sublayers (name -> weight or null: ours and Windows Firewall's), window\n"
@@ -86,6 +87,9 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
   if (x->blind_since[0])
     fprintf(f, "WARNING   blind to allowed traffic since %s (connections open, no allow event "
                "recorded)\n", x->blind_since);
+  if (x->evtlog_since[0])
+    fprintf(f, "seclog    the Security log (5156/5157) read since %s: allowed traffic learnt "
+               "from it\n", x->evtlog_since);
   if (x->held.held)
     fprintf(f, "held      %llu long-lived connections in the connection tables, %llu with no "
                "event (%llu programs; review lists them)\n", (unsigned long long)x->held.held,

@@ -64,6 +64,7 @@ int wl_status_load(const char *path, int check, wl_status *x) {
     meta_or(s, "watchdog_deadline", x->deadline, sizeof x->deadline, "");
     meta_or(s, WL_META_CAPTURE_WARNING, x->warning, sizeof x->warning, "");
     meta_or(s, WL_META_BLIND_SINCE, x->blind_since, sizeof x->blind_since, "");
+    meta_or(s, WL_META_EVTLOG_SINCE, x->evtlog_since, sizeof x->evtlog_since, "");
     if (wl_store_held_counts(s, &x->held) != WL_OK)
       wl_err_clear(); /* informative: zeros */
     load_service(s, x);
@@ -152,6 +153,8 @@ void wl_report_status(FILE *f, const char *path, const wl_status *x, wl_engine *
   wl_json_write_string(f, x->warning[0] ? x->warning : NULL);
   fputs(",\"blind_since\":", f);
   wl_json_write_string(f, x->blind_since[0] ? x->blind_since : NULL);
+  fputs(",\"evtlog_since\":", f);
+  wl_json_write_string(f, x->evtlog_since[0] ? x->evtlog_since : NULL);
   fprintf(f, ",\"held\":{\"connections\":%llu,\"table_only\":%llu,\"programs\":%llu}",
           (unsigned long long)x->held.held, (unsigned long long)x->held.table_only,
           (unsigned long long)x->held.programs);

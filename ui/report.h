@@ -26,6 +26,7 @@ typedef struct wl_status {
   char mode[32], capture[32], deadline[32];
   char warning[512]; /* WL_META_CAPTURE_WARNING: learn ran without allow events, and why */
   char blind_since[WL_TIME_STR_MAX]; /* WL_META_BLIND_SINCE: the self-check found learn blind */
+  char evtlog_since[WL_TIME_STR_MAX]; /* WL_META_EVTLOG_SINCE: the Security log was read */
   wl_store_stats st;
   wl_held_counts held; /* connections seen in the connection tables (issue 19, store/held.h) */
   wl_window window;                           /* the learning window (learn --for, service) */

@@ -232,6 +232,8 @@ static void test_fallback_records_allowed_traffic(void **state) {
   wl_capture_destroy(c);
   assert_int_equal(audit(&f, WL_AUDIT_FP_CONNECTION), 0); /* restored at stop */
   char buf[64] = "x";
+  assert_int_equal(wl_store_meta_get(f.store, WL_META_EVTLOG_SINCE, buf, sizeof buf), WL_OK);
+  assert_true(strlen(buf) >= 20); /* status: "seclog ... read since T" */
   assert_int_equal(wl_store_meta_get(f.store, WL_META_SAVED_AUDIT, buf, sizeof buf), WL_OK);
   assert_string_equal(buf, "");
   wl_store_stats ss;
