@@ -181,8 +181,12 @@ function updateText(p) {
 function proposalCard(p) {
   const scope = el('select', { 'aria-label': 'scope of the rule for proposal ' + p.id, 'data-scope-for': p.id },
     ['app', 'port', 'remote'].map((s) => el('option', { value: s, selected: s === p.scope }, s)));
+  /* promote --for D: a temporary rule, removed with its filters at the deadline (issue 15) */
+  const dur = el('select', { 'aria-label': 'how long the rule for proposal ' + p.id + ' lasts', 'data-for': p.id },
+    [['', 'permanently'], ['1h', 'for 1 hour'], ['1d', 'for 1 day'], ['7d', 'for 7 days']].map(([v, t]) =>
+      el('option', { value: v }, t)));
   const allow = el('button', { type: 'button', class: 'allow', 'data-allow': p.id,
-    onclick: () => promote([p.id], scope.value, allow) }, 'Allow');
+    onclick: () => promote([p.id], scope.value, allow, dur.value) }, 'Allow');
   const chartBox = el('div', { class: 'chart-box' });
   const tlBtn = el('button', { type: 'button', class: 'secondary', onclick: () => showTimeline(p, chartBox, tlBtn) }, 'Timeline');
   const ends = p.remotes.length ? p.remotes.join(', ') + (p.remotes_more ? ' …' : '') : 'any address';
@@ -204,7 +208,7 @@ function proposalCard(p) {
     p.flags.length ? el('ul', { class: 'flags' }, p.flags.map((f) =>
       el('li', {}, el('b', {}, f), ': ' + (flagNotes[f] || '')))) : null,
     p.promotable ? null : el('p', { class: 'warn' }, 'Nothing narrows this proposal with its scope: choose another.'),
-    el('div', { class: 'row' }, el('label', {}, 'scope ', scope), allow, tlBtn),
+    el('div', { class: 'row' }, el('label', {}, 'scope ', scope), el('label', {}, 'allow ', dur), allow, tlBtn),
     chartBox);
 }
 
@@ -285,11 +289,12 @@ async function act(what, body, btn, done) {
   await refresh();
 }
 
-function promote(ids, scope, btn) {
+function promote(ids, scope, btn, forD) {
   const body = { ids };
   if (scope) body.scope = scope;
+  if (forD) body.for = forD;
   return act('promote', body, btn, (r) => `${r.added} rule${r.added === 1 ? '' : 's'} added (${r.filters} filters)` +
-    (r.same ? `, ${r.same} already present` : ''));
+    (r.same ? `, ${r.same} already present` : '') + (forD ? `, for ${forD}` : ''));
 }
 
 async function refresh() {
