@@ -124,6 +124,16 @@ try {
   check(await page.isVisible('#dryrun-table') && (await page.locator('#dryrun-table tbody tr').count()) === dry.apps.length,
     `Backtest before Enforce: ${dry.events} attempts, ${dry.would_block} would be blocked, ${dry.apps.length} app rows as the CLI's`);
   await page.screenshot({ path: WL_OUT + '/03b-backtest.png', fullPage: true });
+  // "inbound too": the backtest becomes enforce --dry-run --inbound's; unticked, the outbound one
+  const dryIn = JSON.parse(wfplearn('enforce', '--dry-run', '--inbound', '--json').out);
+  await page.locator('#enforce-inbound').check();
+  await page.waitForFunction((d) => { const t = document.getElementById('dryrun-text').textContent;
+    return t.includes('outbound and inbound') && t.includes('block ' + d.would_block + ' (' + d.by_block + ' by'); }, dryIn);
+  check(dryIn.by_block !== dry.by_block, `"inbound too" shows the backtest with --inbound: ${dryIn.would_block} blocked, `
+    + `${dryIn.by_block} by the default block (outbound only: ${dry.by_block})`);
+  await page.locator('#enforce-inbound').uncheck();
+  await page.waitForFunction((d) => { const t = document.getElementById('dryrun-text').textContent;
+    return t.includes('(outbound default block)') && t.includes('block ' + d.would_block + ' (' + d.by_block + ' by'); }, dry);
   await page.fill('#enforce-within', '120');
   await page.locator('#enforce-btn').click();
   await page.waitForSelector('#confirm-btn:not([hidden])');
