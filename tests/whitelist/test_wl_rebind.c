@@ -399,6 +399,8 @@ static void test_policy_carries_signer(void **state) {
   promote(&w, id);
   rule_row(&w, 4, &row);
   assert_same_path(row.app, NEW);
+  remove(policy);
+  remove(old_policy);
   world_remove(&w);
 }
 
