@@ -354,6 +354,11 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
                     (a->dry_run ? WL_PROMOTE_DRY_RUN : 0) |
                         (a->skip_missing ? WL_PROMOTE_SKIP_MISSING : 0), &r);
   promote_print(cli, e, &r, a->dry_run, rc);
+  if (!rc && a->expires && r.rebound) /* a re-bind keeps its rule as it was (rebind.h) */
+    fprintf(cli->err, "wfplearn promote: --for: %zu app update%s re-bound to %s rule%s, which "
+                      "keep%s %s expiry (--for applies to new rules only)\n",
+            r.rebound, r.rebound == 1 ? "" : "s", r.rebound == 1 ? "its" : "their",
+            r.rebound == 1 ? "" : "s", r.rebound == 1 ? "s" : "", r.rebound == 1 ? "its" : "their");
   wl_promote_report_free(&r);
   wl_engine_close(e);
   wl_store_close(s);

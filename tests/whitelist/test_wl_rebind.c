@@ -255,8 +255,14 @@ static void test_update_old_gone(void **state) {
   assert_int_equal(p.update_of, 1);
   char arg[24];
   snprintf(arg, sizeof arg, "%lld", (long long)id);
-  assert_int_equal(world_run(&w, "promote", arg, arg, NULL), 0); /* twice: one re-bind */
+  /* twice: one re-bind; --for does not make the re-bound rule temporary, and says so */
+  char out[4096];
+  assert_int_equal(world_spawn_wait(&w, SPAWN_MS, "promote", arg, arg, "--for", "1h", NULL), 0);
+  assert_true(world_read(w.scratch, out, sizeof out) > 0);
+  if (!strstr(out, "--for: 1 app update re-bound to its rule, which keeps its expiry"))
+    fail_msg("promote --for of an app update: %s", out);
   rule_row(&w, 1, &row);
+  assert_int_equal(row.expires, 0);
   assert_same_path(row.app, NEW);
   assert_string_equal(row.prev_app, ""); /* its filters went with the re-bind */
   assert_int_equal(world_count_filters(&w, NULL), before);
