@@ -304,7 +304,8 @@ function promote(ids, scope, btn, forD) {
   if (scope) body.scope = scope;
   if (forD) body.for = forD;
   return act('promote', body, btn, (r) => `${r.added} rule${r.added === 1 ? '' : 's'} added (${r.filters} filters)` +
-    (r.same ? `, ${r.same} already present` : '') + (forD ? `, for ${forD}` : ''));
+    (forD && r.added ? `, for ${forD}` : '') + (r.same ? `, ${r.same} already present` : '') +
+    (r.rebound ? `, ${r.rebound} re-bound to the app's update` + (forD ? ' (a re-bound rule keeps its expiry)' : '') : ''));
 }
 
 async function refresh() {
