@@ -412,8 +412,10 @@ static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsign
     memset(&b->rows[k], 0, sizeof b->rows[k]);
     memset(&b->rules[k], 0, sizeof b->rules[k]);
     int rc = read_rule(o, i + 1, flags, &b->rows[k], &b->rules[k]);
-    if (!rc && b->rows[k].expires && b->rows[k].expires <= now) { /* a temporary rule past
-                                                                   * its deadline: not added */
+    if (rc) /* its message names the rule already */
+      return wl_err_prefix(rc, "%s", path);
+    if (b->rows[k].expires && b->rows[k].expires <= now) { /* a temporary rule past its
+                                                            * deadline: not added */
       char t[WL_TIME_STR_MAX];
       wl_time_format(b->rows[k].expires, t);
       if (report_to)
@@ -421,8 +423,7 @@ static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsign
       rep->expired++;
       continue;
     }
-    if (!rc)
-      rc = wl_rule_resolve(e, NULL, &b->rules[k]);
+    rc = wl_rule_resolve(e, NULL, &b->rules[k]);
     if (rc == WL_E_NOTFOUND) {
       if (report_to)
         fprintf(report_to, "%s: rule %u: missing: %s\n", path, (unsigned)(i + 1), wl_errmsg());
