@@ -22,11 +22,11 @@ static int count_rules(void *ctx, const wl_rule_row *r) {
   return 0;
 }
 
-static int parse_seconds(const char *v, unsigned *out) {
+static int parse_seconds(const char *opt, const char *v, unsigned *out) {
   uint64_t t = 0;
   if (wl_duration_parse(v, &t) || t < WL_TICKS_PER_SEC ||
       t / WL_TICKS_PER_SEC > ENFORCE_MAX_WITHIN)
-    return wl_err(WL_E_INVAL, "%s: expected a duration from 1s to 1d (30, 90s, 5m)", v);
+    return wl_err(WL_E_INVAL, "%s %s: expected a duration from 1s to 1d (30, 90s, 5m)", opt, v);
   *out = (unsigned)(t / WL_TICKS_PER_SEC);
   return WL_OK;
 }
@@ -153,7 +153,7 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
         return wl_err(WL_E_INVAL, "--baseline %s: expected keep or drop", v);
       o.baseline = !strcmp(v, "keep");
     } else if ((v = wl_cli_opt(argc, argv, &i, "--confirm-within", &missing)) != NULL) {
-      int rc = parse_seconds(v, &o.within_s);
+      int rc = parse_seconds("--confirm-within", v, &o.within_s);
       if (rc)
         return rc;
     } else {
@@ -279,7 +279,7 @@ int wl_cmd_watchdog(wl_cli *cli, int argc, char **argv) {
     } else if (!strcmp(argv[i], "--baseline-drop")) {
       o.baseline = 0;
     } else if ((v = wl_cli_opt(argc, argv, &i, "--within", &missing)) != NULL) {
-      int rc = parse_seconds(v, &o.within_s);
+      int rc = parse_seconds("--within", v, &o.within_s);
       if (rc)
         return rc;
     } else if ((v = wl_cli_opt(argc, argv, &i, "--token", &missing)) != NULL) {

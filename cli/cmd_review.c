@@ -23,14 +23,20 @@ static void review_usage(FILE *f) {
           "usage: wfplearn review [--since D] [--json]\n"
           "\n"
           "Numbered proposals: for each app and direction, the connections no rule allows yet\n"
-          "(allowed or blocked), counted, with who blocked them, the proposed rule scope and\n"
-          "risk flags (temp-path, seen-once, no-app, svchost). Ids are stable: promote ID means\n"
-          "the same app and direction whatever review printed since.\n"
+          "(allowed or blocked), counted, with who blocked them, the proposed rule scope, its\n"
+          "stability (the share of the latest day's traffic a rule learned from the days before\n"
+          "would have allowed), an app update (\"update of rule N\": promote re-binds rule N)\n"
+          "and risk flags (temp-path, seen-once, no-app, svchost, unstable, unsigned,\n"
+          "signer_changed). Ids are stable: promote ID means the same app and direction\n"
+          "whatever review printed since. At the end, rules unused for 30 days of event time,\n"
+          "proposed for revoke (never revoked by themselves).\n"
           "\n"
           "  --since D   only flows seen within D before the newest event (30m, 12h, 2d, 1w), or\n"
           "              since an RFC 3339 time\n"
           "  --json      an array of proposals (id, app, dir, proto, scope, ports, remotes,\n"
-          "              allowed, blocked, first_seen, last_seen, flags, ...)\n"
+          "              allowed, blocked, first_seen, last_seen, flags, stability,\n"
+          "              unstable_why, update_of, update, ...), then the revoke proposals\n"
+          "              ({\"kind\": \"revoke\", \"rule\", \"unused_days\", \"flags\"})\n"
           "\n"
           "example:\n"
           "  wfplearn review --since 2d\n");
@@ -189,9 +195,10 @@ static void promote_usage(FILE *f) {
           "usage: wfplearn promote ID... [--scope app|port|remote] [--for D] [--dry-run]\n"
           "                        [--skip-missing]\n"
           "\n"
-          "Turn review's proposals into permanent permit rules: hard-permit WFP filters in\n"
-          "wfplearn's sublayer, on the IPv4 and IPv6 layers, all of them in one transaction\n"
-          "(all ids or none). Promoting what a rule already allows adds nothing.\n"
+          "Turn review's proposals into permit rules (permanent, or temporary with --for):\n"
+          "hard-permit WFP filters in wfplearn's sublayer, on the IPv4 and IPv6 layers, all of\n"
+          "them in one transaction (all ids or none). Promoting what a rule already allows adds\n"
+          "nothing; an app update (review's \"update of rule N\") re-binds rule N to the new path.\n"
           "\n"
           "  --scope S   override the proposed scope for every id: app (the app, any endpoint),\n"
           "              port (the ports it used), remote (the addresses or prefixes it talked to)\n"
@@ -261,9 +268,13 @@ static int promote_parse(int argc, char **argv, promote_args *a) {
       if (rc)
         return rc;
     } else if (end && end != argv[i] && *end == 0) {
-      if (a->n == PROMOTE_MAX_IDS)
+      int dup = 0; /* the same id twice is one proposal (as the page's API has it) */
+      for (size_t k = 0; k < a->n; k++)
+        dup |= a->ids[k] == id;
+      if (!dup && a->n == PROMOTE_MAX_IDS)
         return wl_err(WL_E_TOOBIG, "at most %d ids at once", PROMOTE_MAX_IDS);
-      a->ids[a->n++] = id;
+      if (!dup)
+        a->ids[a->n++] = id;
     } else {
       return wl_err(WL_E_INVAL, "%s: %s (see promote --help)", argv[i],
                     missing ? "needs a value" : "not a proposal id or option");
@@ -313,9 +324,10 @@ static void promote_print(wl_cli *cli, wl_engine *e, const wl_promote_report *r,
     print_rule(cli->out, what, &r->rules[i], &r->rows[i]);
   }
   if (!dry_run)
-    fprintf(cli->out, "%zu rule%s added (%zu filters), %zu already present\n",
+    fprintf(cli->out, "%zu rule%s added (%zu filter%s), %zu already present\n",
             r->res.added_rules, r->res.added_rules == 1 ? "" : "s",
-            r->res.added_filters + r->res.adopted_filters, r->res.same_rules);
+            r->res.added_filters + r->res.adopted_filters,
+            r->res.added_filters + r->res.adopted_filters == 1 ? "" : "s", r->res.same_rules);
 }
 
 int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
@@ -342,6 +354,11 @@ int wl_cmd_promote(wl_cli *cli, int argc, char **argv) {
                     (a->dry_run ? WL_PROMOTE_DRY_RUN : 0) |
                         (a->skip_missing ? WL_PROMOTE_SKIP_MISSING : 0), &r);
   promote_print(cli, e, &r, a->dry_run, rc);
+  if (!rc && a->expires && r.rebound) /* a re-bind keeps its rule as it was (rebind.h) */
+    fprintf(cli->err, "wfplearn promote: --for: %zu app update%s re-bound to %s rule%s, which "
+                      "keep%s %s expiry (--for applies to new rules only)\n",
+            r.rebound, r.rebound == 1 ? "" : "s", r.rebound == 1 ? "its" : "their",
+            r.rebound == 1 ? "" : "s", r.rebound == 1 ? "s" : "", r.rebound == 1 ? "its" : "their");
   wl_promote_report_free(&r);
   wl_engine_close(e);
   wl_store_close(s);

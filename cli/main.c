@@ -20,7 +20,7 @@ static const wl_cmd commands[] = {
     {"import", wl_cmd_import, "load Windows logs (secjson, evtxml, pfirewall) into the store"},
     {"status", wl_cmd_status, "mode, capture state, events, drops, apps, flows, rules, size"},
     {"review", wl_cmd_review, "numbered proposals: what was seen and is not yet allowed"},
-    {"promote", wl_cmd_promote, "turn proposals into permanent permit rules, atomically"},
+    {"promote", wl_cmd_promote, "turn proposals into permit rules (or temporary ones), atomically"},
     {"rules", wl_cmd_rules, "list the whitelist rules and their filters"},
     {"revoke", wl_cmd_revoke, "remove rules and their filters"},
     {"verify", wl_cmd_verify, "compare the rules with the filters the engine really has"},
@@ -57,7 +57,7 @@ static void usage(FILE *f) {
           "  --engine SPEC    wfp (Windows), sim or sim:STATEFILE (default: %s; on Windows\n"
           "                   the simulated engine only as sim:STATEFILE)\n"
           "  --version        print the version\n"
-          "  -h, --help       this text; COMMAND --help for each command\n"
+          "  -h, --help       this text; COMMAND --help (or help COMMAND) for each command\n"
           "\n"
           "example:\n"
           "  wfplearn --db week.db learn --source sim:traffic.jsonl && wfplearn --db week.db "
@@ -121,7 +121,19 @@ int wl_cli_main(int argc, char **argv) {
     }
     cli.db_path = db_default;
   }
-  const wl_cmd *cmd = find_command(argv[i]);
+  int help = strcmp(argv[i], "help") == 0 && i + 1 < argc; /* `help CMD` = `CMD --help` */
+  char help_arg[] = "--help", *help_argv[] = {help ? argv[i + 1] : NULL, help_arg, NULL};
+  if (strcmp(argv[i], "help") == 0 && !help) {
+    usage(stdout);
+    return 0;
+  }
+  const wl_cmd *cmd = find_command(argv[i + help]);
+  if (!cmd && help) {
+    fprintf(stderr, "wfplearn help: unknown command '%s' (see wfplearn --help)\n", argv[i + 1]);
+    return 1;
+  }
+  if (help)
+    return cmd->fn(&cli, 2, help_argv) == WL_OK ? 0 : 2;
   if (!cmd) {
     fprintf(stderr, "wfplearn: unknown command '%s' (see wfplearn --help)\n", argv[i]);
     return 1;

@@ -15,6 +15,7 @@
 #include "ui/ui_os.h"
 #include "whitelist/apply.h"
 #include "whitelist/enforce.h"
+#include "whitelist/expiry.h"
 #include "whitelist/open.h"
 #include "whitelist/proposal.h"
 
@@ -23,10 +24,12 @@
 #define API_ENFORCE_DEFAULT_S 60u
 #define API_ENFORCE_MAX_S     86400u
 
-typedef struct api_body { /* a POST body: {"ids": [...], "scope": "...", "confirm_within": S} */
+typedef struct api_body { /* a POST body: {"ids": [...], "scope": "...", "for": "D",
+                           *               "confirm_within": S} */
   int64_t ids[API_MAX_IDS];
   size_t n_ids;
   int scope; /* -1: the proposed one */
+  uint64_t expires; /* "for": promote --for D's deadline; 0 permanent */
   unsigned within_s;
   int inbound;
 } api_body;
@@ -92,6 +95,10 @@ static int body_parse(const wl_http_req *req, api_body *b) {
   if (!rc && (v = wl_json_get(root, "scope")) != NULL && v->type != WL_JSON_NULL)
     rc = v->type == WL_JSON_STRING ? wl_scope_parse(v->str, &b->scope)
                                    : wl_err(WL_E_INVAL, "\"scope\" must be a string");
+  if (!rc && (v = wl_json_get(root, "for")) != NULL && v->type != WL_JSON_NULL)
+    rc = v->type == WL_JSON_STRING ? wl_expiry_parse_for(v->str, wl_time_now(), &b->expires)
+                                   : wl_err(WL_E_INVAL, "\"for\" must be a string (30m, 2h, "
+                                            "3d, 1w) or null");
   if (!rc && (v = wl_json_get(root, "inbound")) != NULL)
     b->inbound = v->type == WL_JSON_TRUE;
   wl_json_arena_free(&a);
@@ -151,9 +158,9 @@ static void get_timeline(wl_ui *u, const wl_http_req *req, FILE *f, wl_http_resp
 
 /* ---------------------------------------------------------------- POST */
 
-/* promote: what `wfplearn promote ID... [--scope S]` does (wl_promote), all or none. */
+/* promote: what `wfplearn promote ID... [--scope S] [--for D]` does (wl_promote), all or none. */
 static int promote_rules(wl_engine *e, wl_store *s, const api_body *b, FILE *f) {
-  wl_promote_report r = {0}; /* an app no longer on disk fails it all, with its name */
+  wl_promote_report r = {.expires = b->expires}; /* an app no longer on disk fails it all */
   int rc = wl_promote(e, s, b->ids, b->n_ids, b->scope, 0, &r);
   if (!rc) {
     fprintf(f, "{\"added\":%zu,\"filters\":%zu,\"same\":%zu,\"put_back\":%zu,\"rebound\":%zu,"

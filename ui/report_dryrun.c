@@ -45,7 +45,7 @@ void wl_report_dryrun(FILE *f, const wl_dryrun *d, const wl_dryrun_opts *o) {
   for (size_t i = 0; i < d->napps; i++) {
     const wl_dryrun_app *a = &d->apps[i];
     fputs(i ? ",\n{\"app\":" : "\n{\"app\":", f);
-    wl_json_write_string(f, a->app);
+    wl_json_write_string(f, a->app[0] ? a->app : NULL); /* as review: null for no app */
     fprintf(f,
             ",\"dir\":\"%s\",\"allowed\":%llu,\"blocked\":%llu,\"by_block\":%llu,"
             "\"by_rule\":%llu,\"by_exception\":%llu,\"missing\":%s}",

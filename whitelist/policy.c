@@ -10,6 +10,12 @@
  * UTC); absent or null is permanent. Import keeps it, and skips (saying so) a rule whose
  * deadline has passed.
  *
+ * "signer" (absent when unsigned or unknown) is the Authenticode signer recorded for the ruled
+ * binary: with it, an update of the app in a version folder re-binds the rule (rebind.h) on the
+ * importing machine too. A file without it (older policies) takes the signer of the binary found
+ * here, as promote does. A re-bound rule's previous path (prev_app) is not exported: it is kept
+ * only until the old binary of this machine is gone, and means nothing on another one.
+ *
  * "app" is the DOS path (null: any app); the NT path and the filter keys are not exported:
  * both depend on the machine and are derived again on import. "proto" is a number or null
  * (any), "ports" numbers or "LO-HI" strings (outbound: remote ports, inbound: local ports),
@@ -29,6 +35,7 @@
 #include "common/wl_json.h"
 #include "whitelist/apply.h"
 #include "whitelist/policy.h"
+#include "whitelist/rebind.h"
 #include "whitelist/whitelist_int.h"
 
 /* ---------------------------------------------------------------- export */
@@ -84,6 +91,10 @@ void wl_policy_write_rule(FILE *f, const wl_rule_row *r, const char *extra,
   fputs(", \"package\": ", f);
   wl_json_write_string(f, r->package[0] ? r->package : NULL);
   fprintf(f, ", \"created\": \"%s\"", created);
+  if (r->signer[0]) { /* who signed the ruled binary: its updates re-bind (issue 15, item 4) */
+    fputs(", \"signer\": ", f);
+    wl_json_write_string(f, r->signer);
+  }
   if (r->expires) { /* a temporary rule keeps its deadline (issue 15, item 7) */
     char expires[WL_TIME_STR_MAX];
     wl_time_format(r->expires, expires);
@@ -249,6 +260,8 @@ static int read_rule(const wl_json *o, size_t idx, unsigned flags, wl_rule_row *
     rc = opt_string(wl_json_get(o, "package"), row->package, sizeof row->package, idx, "package");
   if (!rc)
     rc = check_sid(row->package, idx, "package");
+  if (!rc) /* absent in policies older than issue 15: read_rules asks this machine */
+    rc = opt_string(wl_json_get(o, "signer"), row->signer, sizeof row->signer, idx, "signer");
   if (!rc)
     rc = array_csv(wl_json_get(o, "ports"), 1, row->ports, sizeof row->ports, idx);
   if (!rc)
@@ -399,8 +412,10 @@ static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsign
     memset(&b->rows[k], 0, sizeof b->rows[k]);
     memset(&b->rules[k], 0, sizeof b->rules[k]);
     int rc = read_rule(o, i + 1, flags, &b->rows[k], &b->rules[k]);
-    if (!rc && b->rows[k].expires && b->rows[k].expires <= now) { /* a temporary rule past
-                                                                   * its deadline: not added */
+    if (rc) /* its message names the rule already */
+      return wl_err_prefix(rc, "%s", path);
+    if (b->rows[k].expires && b->rows[k].expires <= now) { /* a temporary rule past its
+                                                            * deadline: not added */
       char t[WL_TIME_STR_MAX];
       wl_time_format(b->rows[k].expires, t);
       if (report_to)
@@ -408,8 +423,7 @@ static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsign
       rep->expired++;
       continue;
     }
-    if (!rc)
-      rc = wl_rule_resolve(e, NULL, &b->rules[k]);
+    rc = wl_rule_resolve(e, NULL, &b->rules[k]);
     if (rc == WL_E_NOTFOUND) {
       if (report_to)
         fprintf(report_to, "%s: rule %u: missing: %s\n", path, (unsigned)(i + 1), wl_errmsg());
@@ -420,6 +434,10 @@ static int read_rules(wl_engine *e, const char *path, const wl_json *arr, unsign
     }
     if (rc)
       return wl_err_prefix(rc, "%s: rule %u", path, (unsigned)(i + 1));
+    if (!b->rows[k].signer[0]) { /* no signer in the file: the binary's here, as promote does */
+      wl_rebind_signer_of(e, b->rules[k].app, b->rules[k].signer, sizeof b->rules[k].signer);
+      wl_strlcpy(b->rows[k].signer, b->rules[k].signer, sizeof b->rows[k].signer);
+    }
     k++;
   }
   b->n = k;

@@ -2,8 +2,8 @@
 // Debian's chromium, against a `wfplearn ui` that tests/ui/browser.sh started on a learned week:
 // the page loads with the token from its URL and shows the store's status, the learning
 // window (learn --for 7d) and the service's state; Allow on a proposal
-// moves it to the rules and the sim engine holds its filters (wfplearn verify); Revoke removes
-// them; the backtest before Enforce is enforce --dry-run's; Enforce shows a countdown, Confirm makes it stick, Relax undoes it; a timeline chart
+// ("for 1 day": a temporary rule) moves it to the rules and the sim engine holds its filters
+// (wfplearn verify); Revoke removes them; an unused rule's card proposes its revoke; the backtest before Enforce is enforce --dry-run's; Enforce shows a countdown, Confirm makes it stick, Relax undoes it; a timeline chart
 // draws; no CSP violation or page error happens. Screenshots at 1280x800 and phone width go
 // to WL_OUT. Exit 77 only when chromium cannot be started at all.
 import { createRequire } from 'node:module';
@@ -83,7 +83,10 @@ try {
   check(await card.locator('svg.chart rect').count() > 0, 'the timeline chart draws bars for #' + first.id);
   await card.screenshot({ path: WL_OUT + '/02-proposal-timeline.png' });
 
-  // 3. Allow: one click promotes; the entry moves to the rules; the engine holds its filters
+  // 3. Allow for 1 day (the page's "for D", promote --for): one click promotes a temporary
+  // rule; the entry moves to the rules; the engine holds its filters
+  await card.locator(`select[data-for="${first.id}"]`).selectOption('1d');
+  const t1 = Date.now();
   await card.locator('button.allow').click();
   await page.waitForSelector(`#rules li[data-rule]`);
   await page.locator(`article.proposal[data-id="${first.id}"]`).waitFor({ state: 'detached' });
@@ -91,8 +94,11 @@ try {
   const rules = JSON.parse(wfplearn('rules', '--json').out);
   check(rules.length === 1 && rules[0].filters.length > 0, `rules --json has it with ${rules[0]?.filters.length} filters`);
   const use = await page.textContent(`#rules li[data-rule="${rules[0].id}"] .use`);
-  check(rules[0].hits === 0 && rules[0].expires === null && use === '0 hits',
-    'the rule shows its use (issue 15): ' + use);
+  const deadline = Date.parse(rules[0].expires);
+  check(deadline >= t1 + 86400e3 - 5e3 && deadline <= Date.now() + 86400e3 + 5e3 && rules[0].expires_in_s > 86300,
+    'Allow "for 1 day" made a rule that expires in a day: ' + rules[0].expires);
+  check(rules[0].hits === 0 && /^0 hits, expires in (23 h 59 min|1 d 0 h)$/.test(use),
+    'the rule shows its use and time left (issue 15): ' + use);
   const v = wfplearn('verify');
   check(v.code === 0 && v.out.includes(`${rules[0].filters.length} of ${rules[0].filters.length} filters present`),
     'the sim engine holds the rule\'s filters (wfplearn verify: ' + v.out.trim().split('\n').pop() + ')');
@@ -118,6 +124,16 @@ try {
   check(await page.isVisible('#dryrun-table') && (await page.locator('#dryrun-table tbody tr').count()) === dry.apps.length,
     `Backtest before Enforce: ${dry.events} attempts, ${dry.would_block} would be blocked, ${dry.apps.length} app rows as the CLI's`);
   await page.screenshot({ path: WL_OUT + '/03b-backtest.png', fullPage: true });
+  // "inbound too": the backtest becomes enforce --dry-run --inbound's; unticked, the outbound one
+  const dryIn = JSON.parse(wfplearn('enforce', '--dry-run', '--inbound', '--json').out);
+  await page.locator('#enforce-inbound').check();
+  await page.waitForFunction((d) => { const t = document.getElementById('dryrun-text').textContent;
+    return t.includes('outbound and inbound') && t.includes('block ' + d.would_block + ' (' + d.by_block + ' by'); }, dryIn);
+  check(dryIn.by_block !== dry.by_block, `"inbound too" shows the backtest with --inbound: ${dryIn.would_block} blocked, `
+    + `${dryIn.by_block} by the default block (outbound only: ${dry.by_block})`);
+  await page.locator('#enforce-inbound').uncheck();
+  await page.waitForFunction((d) => { const t = document.getElementById('dryrun-text').textContent;
+    return t.includes('(outbound default block)') && t.includes('block ' + d.would_block + ' (' + d.by_block + ' by'); }, dry);
   await page.fill('#enforce-within', '120');
   await page.locator('#enforce-btn').click();
   await page.waitForSelector('#confirm-btn:not([hidden])');
@@ -133,6 +149,31 @@ try {
   await page.locator('#relax-btn').click();
   await page.waitForFunction(() => document.getElementById('st-mode').textContent === 'learn');
   check(JSON.parse(wfplearn('status', '--json').out).mode === 'learn', 'Relax: back to learn');
+
+  // 5b. an unused rule (issue 15): 30 days of event time pass with no hit for a rule -- here its
+  // row is made 60 days older, which is what the store would hold a month later -- and review
+  // proposes it for revoke in its own card; the card's Revoke removes it
+  const victim = JSON.parse(wfplearn('rules', '--json').out)[0].id;
+  execFileSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); ' +
+    'c.execute("UPDATE rules SET created = created - 60*864000000000 WHERE id = ?", (int(sys.argv[2]),)); c.commit()',
+    WL_DB, String(victim)]);
+  const revokes = JSON.parse(wfplearn('review', '--json').out).filter((p) => p.kind === 'revoke');
+  check(revokes.length === 1 && revokes[0].rule.id === victim && revokes[0].flags.includes('unused'),
+    'review --json proposes rule ' + victim + ' for revoke (unused)');
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  const ucard = page.locator(`article[data-unused-rule="${victim}"]`);
+  await ucard.waitFor();
+  const utext = await ucard.textContent();
+  check(await page.locator('article.unused').count() === 1 && /Unused rules, proposed for revoke \(1\)/.test(await page.textContent('#unused'))
+    && utext.includes('rule ' + victim) && /never used since .*0 hits in all; nothing it allows was seen in the last 30 days/.test(utext),
+    'the unused rule has its card: ' + utext);
+  await page.screenshot({ path: WL_OUT + '/05b-unused.png', fullPage: true });
+  await ucard.getByRole('button', { name: 'Revoke' }).click();
+  await ucard.waitFor({ state: 'detached' });
+  const left = JSON.parse(wfplearn('rules', '--json').out);
+  check(left.length === nrules - 1 && !left.some((r) => r.id === victim) && await page.locator('article.unused').count() === 0,
+    'its Revoke removed rule ' + victim + ' and the card (' + left.length + ' rules left)');
 
   // 6. phone width
   await page.setViewportSize({ width: 390, height: 844 });

@@ -168,6 +168,9 @@ static void test_methods_and_bodies(void **state) {
   expect(post("/api/promote", "{\"ids\": [-3]}"), 400, "not an id");
   expect(post("/api/promote", "{\"ids\": []}"), 400, "which proposals");
   expect(post("/api/promote", "{\"ids\": [3], \"scope\": \"everything\"}"), 400, NULL);
+  expect(post("/api/promote", "{\"ids\": [3], \"for\": \"2x\"}"), 400, "expected how long");
+  expect(post("/api/promote", "{\"ids\": [3], \"for\": \"400d\"}"), 400, "at most a year");
+  expect(post("/api/promote", "{\"ids\": [3], \"for\": 3600}"), 400, "must be a string (30m");
   expect(post("/api/revoke", "{}"), 400, "which rules");
   expect(post("/api/enforce", "{\"confirm_within\": 0}"), 400, "confirm_within");
   expect(post("/api/enforce", "{\"confirm_within\": \"soon\"}"), 400, "confirm_within");
@@ -286,7 +289,8 @@ static void test_promote_revoke(void **state) {
   assert_non_null(strstr(a.body, "\"allowed\":["));
   expect(a, 200, NULL);
   size_t before = world_count_filters(&g_w, NULL);
-  snprintf(body, sizeof body, "{\"ids\":[%lld],\"scope\":\"app\"}", (long long)id);
+  snprintf(body, sizeof body, "{\"ids\":[%lld],\"scope\":\"app\",\"for\":\"2h\"}",
+           (long long)id); /* the page's "for 2 hours": promote --for 2h */
   a = post("/api/promote", body);
   assert_int_equal(member_int(a.body, "added"), 1);
   int64_t filters = member_int(a.body, "filters");
@@ -302,6 +306,10 @@ static void test_promote_revoke(void **state) {
   const char *r = strstr(a.body, "{\"id\":");
   assert_non_null(r);
   int64_t rule = strtoll(r + 6, NULL, 10);
+  const char *in = strstr(a.body, "\"expires_in_s\":"); /* the one rule's time left */
+  assert_non_null(in);
+  long long left = strtoll(in + 15, NULL, 10);
+  assert_true(left > 7100 && left <= 7200);
   expect(a, 200, NULL);
   /* promoting it again adds nothing */
   snprintf(body, sizeof body, "{\"ids\":[%lld]}", (long long)id);

@@ -124,13 +124,15 @@ static void test_user_errors(void **state) {
       {"revoke", "-1", NULL, "-1"},
       {"verify", "--frobnicate", NULL, "--frobnicate"},
       {"enforce", "--confirm-within", "0", "0"},
+      {"enforce", "--confirm-within", "abc", "--confirm-within abc"}, /* names the option */
+      {"help", "frobnicate", NULL, "unknown command 'frobnicate'"},
       {"enforce", "--frobnicate", NULL, "--frobnicate"},
       {"confirm", NULL, NULL, "nothing to confirm"},
       {"export", "--format", "xml", "xml"},
       {"import-policy", "/nonexistent/policy.json", NULL, "/nonexistent/policy.json"},
       {"uninstall", "--frobnicate", NULL, "--frobnicate"},
   };
-  char out[4096];
+  static char out[8192];
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     if (world_run(&w, bad[i][0], bad[i][1], bad[i][2], NULL) != 1)
       fail_msg("%s %s: not exit 1", bad[i][0], bad[i][1] ? bad[i][1] : "");
@@ -139,9 +141,16 @@ static void test_user_errors(void **state) {
   }
   static const char *helps[] = {"review", "promote", "rules", "revoke", "verify", "enforce",
                                 "confirm", "relax", "export", "import-policy", "uninstall"};
-  for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+  static char out2[8192];
+  for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
     if (world_run(&w, helps[i], "--help", NULL) != 0)
       fail_msg("%s --help: not exit 0", helps[i]);
+    /* `wfplearn help CMD` prints what `CMD --help` does */
+    spawn_out(&w, out2, sizeof out2, helps[i], "--help", NULL);
+    spawn_out(&w, out, sizeof out, "help", helps[i], NULL);
+    if (strncmp(out, "usage: wfplearn ", 16) || strcmp(out, out2))
+      fail_msg("help %s: not %s --help's text: %s", helps[i], helps[i], out);
+  }
   assert_int_equal(world_count_filters(&w, NULL), 0); /* none of it changed the engine */
   world_remove(&w);
 }
@@ -273,8 +282,17 @@ static void test_json_fields(void **state) {
   }
   assert_int_equal(no_app, 1);
   wl_json_arena_free(&a);
-  /* rules --json after promoting two */
-  assert_int_equal(world_run(&w, "promote", first, second, NULL), 0);
+  /* enforce --dry-run --json names the no-app events' app null, as review does */
+  static const char no_app_el[] = "{\"app\":null,\"dir\":\"in\"";
+  assert_int_equal(world_spawn_wait(&w, 20000, "enforce", "--dry-run", "--json", NULL), 0);
+  assert_true(world_read(w.scratch, buf, sizeof buf) > 0);
+  if (!strstr(buf, no_app_el) || strstr(buf, "\"app\":\"\""))
+    fail_msg("enforce --dry-run --json: no %s: %s", no_app_el, buf);
+  /* rules --json after promoting two, one of them named twice: two rules, nothing "present" */
+  assert_int_equal(world_spawn_wait(&w, 20000, "promote", first, first, second, NULL), 0);
+  assert_true(world_read(w.scratch, buf, sizeof buf) > 0);
+  if (strstr(buf, "rule 0:") || !strstr(buf, "2 rules added (") || !strstr(buf, ", 0 already"))
+    fail_msg("promote %s %s %s: %s", first, first, second, buf);
   assert_int_equal(world_spawn_wait(&w, 20000, "rules", "--json", NULL), 0);
   doc = parse_out(&w, &a, buf, sizeof buf);
   assert_int_equal(doc->len, 2);

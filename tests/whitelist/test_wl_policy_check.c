@@ -156,6 +156,30 @@ static void test_bom_and_version(void **s) {
          "\"version\" must be the integer 1");
 }
 
+static int signer_cb(void *ctx, const wl_rule_row *r) {
+  snprintf(ctx, 256, "%s", r->signer);
+  return 0;
+}
+
+/* "signer" (issue 15): a string or absent; anything else is refused naming the rule once
+ * ("policy.json: rule 1: ...", not "rule 1: rule 1: ..."); a good one is kept on the rule. */
+static void test_signer(void **s) {
+  (void)s;
+  import(HEAD "{\"app\": \"" FF "\", \"dir\": \"out\", \"signer\": 5}]}", 0, WL_E_PARSE,
+         ".json: rule 1: \"signer\" must be a string or null");
+  import(HEAD "{\"app\": \"" FF "\", \"dir\": \"sideways\"}]}", 0, WL_E_PARSE,
+         ".json: rule 1: \"dir\" must be");
+  const char *text = HEAD "{\"app\": \"" FF "\", \"dir\": \"out\", \"signer\": \"Mozilla "
+                          "Corporation\"}]}";
+  assert_int_equal(import(text, 0, WL_OK, NULL), 1);
+  char signer[256] = "";
+  wl_store *st = NULL;
+  assert_int_equal(wl_store_open(db, NULL, &st), WL_OK);
+  assert_int_equal(wl_store_rules(st, signer_cb, signer), WL_OK);
+  wl_store_close(st);
+  assert_string_equal(signer, "Mozilla Corporation");
+}
+
 int main(void) {
   const char *d = wl_test_dir();
   snprintf(db, sizeof db, "%s/wl_policy_check.db", d);
@@ -165,7 +189,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_policy_imports), cmocka_unit_test(test_bad_sids), cmocka_unit_test(test_same_app_twice_in_file),
       cmocka_unit_test(test_bad_app_paths),       cmocka_unit_test(test_any_app_needs_the_flag),
-      cmocka_unit_test(test_bom_and_version),
+      cmocka_unit_test(test_bom_and_version),     cmocka_unit_test(test_signer),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   wl_test_remove_db(db);

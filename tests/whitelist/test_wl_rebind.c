@@ -255,8 +255,14 @@ static void test_update_old_gone(void **state) {
   assert_int_equal(p.update_of, 1);
   char arg[24];
   snprintf(arg, sizeof arg, "%lld", (long long)id);
-  assert_int_equal(world_run(&w, "promote", arg, arg, NULL), 0); /* twice: one re-bind */
+  /* twice: one re-bind; --for does not make the re-bound rule temporary, and says so */
+  char out[4096];
+  assert_int_equal(world_spawn_wait(&w, SPAWN_MS, "promote", arg, arg, "--for", "1h", NULL), 0);
+  assert_true(world_read(w.scratch, out, sizeof out) > 0);
+  if (!strstr(out, "--for: 1 app update re-bound to its rule, which keeps its expiry"))
+    fail_msg("promote --for of an app update: %s", out);
   rule_row(&w, 1, &row);
+  assert_int_equal(row.expires, 0);
   assert_same_path(row.app, NEW);
   assert_string_equal(row.prev_app, ""); /* its filters went with the re-bind */
   assert_int_equal(world_count_filters(&w, NULL), before);
@@ -343,11 +349,72 @@ static void test_package_update(void **state) {
   world_remove(&w);
 }
 
+static void set_signer(const world *w, const char *path, const char *signer) {
+  wl_engine *e = world_engine(w);
+  assert_int_equal(wl_sim_set_file_signer(e, path, signer), WL_OK);
+  wl_engine_close(e);
+}
+
+/* Revoke rule `id`, import `policy`: the rule comes back as rule `id` + 1; its signer. */
+static void reimport(const world *w, int64_t id, const char *policy, wl_rule_row *row) {
+  char arg[24];
+  snprintf(arg, sizeof arg, "%lld", (long long)id);
+  assert_int_equal(world_run(w, "revoke", arg, NULL), 0);
+  assert_int_equal(world_run(w, "import-policy", policy, NULL), 0);
+  rule_row(w, id + 1, row);
+  assert_same_path(row->app, OLD);
+}
+
+/* A policy carries the rule's signer, so an imported rule's app update re-binds (issue 15
+ * polish); a policy without "signer" (older wfplearn) takes the signer of the binary here. */
+static void test_policy_carries_signer(void **state) {
+  (void)state;
+  world w;
+  static wl_proposal p;
+  static wl_rule_row row;
+  char policy[WORLD_PATH + 16], old_policy[WORLD_PATH + 16], out[16384];
+  learn_chat(&w, "rb-pol");
+  snprintf(policy, sizeof policy, "%s.policy.json", w.scratch);
+  snprintf(old_policy, sizeof old_policy, "%s.old.json", w.scratch);
+  assert_int_equal(world_run(&w, "export", "-o", policy, NULL), 0);
+  assert_true(world_read(policy, out, sizeof out) > 0);
+  assert_non_null(strstr(out, "\"signer\": \"" SIGNER "\""));
+  assert_null(strstr(out, "prev_app")); /* machine-local: not exported */
+  /* the older format: the same file without "signer" */
+  char *at = strstr(out, ", \"signer\": \"" SIGNER "\"");
+  memmove(at, at + strlen(", \"signer\": \"" SIGNER "\""),
+          strlen(at + strlen(", \"signer\": \"" SIGNER "\"")) + 1);
+  FILE *f = fopen(old_policy, "w");
+  assert_non_null(f);
+  fputs(out, f);
+  fclose(f);
+  /* the file's signer wins: this machine's binary reads as unsigned now */
+  set_signer(&w, OLD, NULL);
+  reimport(&w, 1, policy, &row);
+  assert_string_equal(row.signer, SIGNER);
+  reimport(&w, 2, old_policy, &row); /* no signer in the file: this machine's (none) */
+  assert_string_equal(row.signer, "");
+  set_signer(&w, OLD, SIGNER);
+  reimport(&w, 3, old_policy, &row); /* ... now signed here */
+  assert_string_equal(row.signer, SIGNER);
+  /* the imported rule's update is re-bound, not flagged signer_changed */
+  learn(&w, NEW, SIGNER, NULL, 1);
+  int64_t id = proposal_of(&w, NEW, &p);
+  assert_int_equal(p.update_of, 4);
+  assert_int_equal(p.flags & WL_PROPOSAL_FLAG_SIGNER_CHANGED, 0);
+  promote(&w, id);
+  rule_row(&w, 4, &row);
+  assert_same_path(row.app, NEW);
+  remove(policy);
+  remove(old_policy);
+  world_remove(&w);
+}
+
 static int rebind_tests(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_update_same_signer), cmocka_unit_test(test_update_old_gone),
       cmocka_unit_test(test_update_other_signer), cmocka_unit_test(test_update_unsigned),
-      cmocka_unit_test(test_package_update),
+      cmocka_unit_test(test_package_update), cmocka_unit_test(test_policy_carries_signer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

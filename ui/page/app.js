@@ -93,6 +93,7 @@ function renderStatus(st) {
 function renderEnforce(st) {
   const pending = st.mode === 'pending', enforcing = st.mode === 'enforce';
   document.getElementById('enforce-btn').hidden = pending || enforcing;
+  document.getElementById('enforce-inbound').parentElement.hidden = pending || enforcing;
   document.getElementById('confirm-btn').hidden = !pending;
   document.getElementById('relax-btn').hidden = !(pending || enforcing);
   document.getElementById('enforce-text').textContent = pending
@@ -115,13 +116,22 @@ function renderEnforce(st) {
 }
 
 /* What Enforce would do (GET /api/dryrun = enforce --dry-run --json): the recorded attempts
- * replayed against the rules, the default block and its exceptions; shown while learning. */
+ * replayed against the rules, the default block and its exceptions; shown while learning. The
+ * "inbound too" box drives both the backtest and the Enforce button (enforce --inbound); the
+ * baseline exceptions are always kept by the page's Enforce, so the backtest keeps them too. */
+const inboundWanted = () => document.getElementById('enforce-inbound').checked;
+function loadDryrun() {
+  api('GET', 'dryrun' + (inboundWanted() ? '?inbound=1' : '')).then(renderDryrun, (e) => say(e.message, true));
+}
+
 function renderDryrun(d) {
   const box = document.getElementById('dryrun');
   if (document.getElementById('st-mode').textContent !== 'learn') d = null; // came in after Enforce
+  if (d && d.inbound !== inboundWanted()) return; // the box changed since: its own answer comes
   box.hidden = !d;
   if (!d) return;
-  document.getElementById('dryrun-text').textContent = 'Backtest: of the ' + d.events
+  document.getElementById('dryrun-text').textContent = 'Backtest (' + (d.inbound ? 'outbound and inbound' : 'outbound')
+    + ' default block): of the ' + d.events
     + ' connection attempts recorded, enforce would allow ' + d.allowed + ' and block ' + d.would_block
     + ' (' + d.by_block + ' by the default block, the rest by filters already there)'
     + (d.apps_missing ? ' (' + d.apps_missing + ' apps no longer on disk)' : '')
@@ -181,8 +191,12 @@ function updateText(p) {
 function proposalCard(p) {
   const scope = el('select', { 'aria-label': 'scope of the rule for proposal ' + p.id, 'data-scope-for': p.id },
     ['app', 'port', 'remote'].map((s) => el('option', { value: s, selected: s === p.scope }, s)));
+  /* promote --for D: a temporary rule, removed with its filters at the deadline (issue 15) */
+  const dur = el('select', { 'aria-label': 'how long the rule for proposal ' + p.id + ' lasts', 'data-for': p.id },
+    [['', 'permanently'], ['1h', 'for 1 hour'], ['1d', 'for 1 day'], ['7d', 'for 7 days']].map(([v, t]) =>
+      el('option', { value: v }, t)));
   const allow = el('button', { type: 'button', class: 'allow', 'data-allow': p.id,
-    onclick: () => promote([p.id], scope.value, allow) }, 'Allow');
+    onclick: () => promote([p.id], scope.value, allow, dur.value) }, 'Allow');
   const chartBox = el('div', { class: 'chart-box' });
   const tlBtn = el('button', { type: 'button', class: 'secondary', onclick: () => showTimeline(p, chartBox, tlBtn) }, 'Timeline');
   const ends = p.remotes.length ? p.remotes.join(', ') + (p.remotes_more ? ' …' : '') : 'any address';
@@ -204,7 +218,7 @@ function proposalCard(p) {
     p.flags.length ? el('ul', { class: 'flags' }, p.flags.map((f) =>
       el('li', {}, el('b', {}, f), ': ' + (flagNotes[f] || '')))) : null,
     p.promotable ? null : el('p', { class: 'warn' }, 'Nothing narrows this proposal with its scope: choose another.'),
-    el('div', { class: 'row' }, el('label', {}, 'scope ', scope), allow, tlBtn),
+    el('div', { class: 'row' }, el('label', {}, 'scope ', scope), el('label', {}, 'allow ', dur), allow, tlBtn),
     chartBox);
 }
 
@@ -285,11 +299,13 @@ async function act(what, body, btn, done) {
   await refresh();
 }
 
-function promote(ids, scope, btn) {
+function promote(ids, scope, btn, forD) {
   const body = { ids };
   if (scope) body.scope = scope;
+  if (forD) body.for = forD;
   return act('promote', body, btn, (r) => `${r.added} rule${r.added === 1 ? '' : 's'} added (${r.filters} filters)` +
-    (r.same ? `, ${r.same} already present` : ''));
+    (forD && r.added ? `, for ${forD}` : '') + (r.same ? `, ${r.same} already present` : '') +
+    (r.rebound ? `, ${r.rebound} re-bound to the app's update` + (forD ? ' (a re-bound rule keeps its expiry)' : '') : ''));
 }
 
 async function refresh() {
@@ -299,7 +315,7 @@ async function refresh() {
     renderProposals(props);
     renderRules(rules);
     /* the backtest replays every recorded event (about 1 s per 200,000): it comes in on its own */
-    if (st.mode === 'learn') api('GET', 'dryrun').then(renderDryrun, (e) => say(e.message, true));
+    if (st.mode === 'learn') loadDryrun();
     else renderDryrun(null);
     document.body.dataset.ready = '1';
   } catch (e) {
@@ -310,7 +326,11 @@ async function refresh() {
 document.addEventListener('DOMContentLoaded', async () => {
   document.getElementById('enforce-btn').addEventListener('click', (ev) => {
     const s = parseInt(document.getElementById('enforce-within').value, 10) || 60;
-    act('enforce', { confirm_within: s }, ev.target, (r) => `enforce pending: confirm within ${r.confirm_within} s`);
+    act('enforce', { confirm_within: s, inbound: inboundWanted() }, ev.target,
+      (r) => `enforce pending: confirm within ${r.confirm_within} s`);
+  });
+  document.getElementById('enforce-inbound').addEventListener('change', () => {
+    if (document.getElementById('st-mode').textContent === 'learn') loadDryrun();
   });
   document.getElementById('confirm-btn').addEventListener('click', (ev) =>
     act('confirm', {}, ev.target, 'enforce confirmed: the default block is persistent'));
