@@ -174,6 +174,8 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
   size_t items = n; /* and the unused rules, proposed for revoke (issue 15, item 6) */
   if (!rc)
     rc = json ? wl_report_unused(cli->out, s, &items) : wl_cli_review_unused(cli, s);
+  if (!rc && json) /* and the table-only evidence (issue 19; the text lists it last) */
+    rc = wl_report_held(cli->out, s, &items);
   if (!rc && json)
     fputs(items ? "]\n" : "[]\n", cli->out);
   else if (!rc)

@@ -54,7 +54,7 @@ section "6. Promote the proposals nobody has to think twice about"
 ids=$(W review --json | python3 -c '
 import json, sys
 print(" ".join(str(p["id"]) for p in json.load(sys.stdin)
-               if p["dir"] == "out" and not p["flags"]))')
+               if "id" in p and p["dir"] == "out" and not p["flags"]))')  # not revoke/held
 echo "\$ wfplearn promote $ids"
 W promote $ids
 W rules

@@ -265,6 +265,8 @@ int wl_report_proposals(FILE *f, wl_store *s, const char *engine_spec, uint64_t 
   }
   if (!rc) /* then the unused rules, proposed for revoke (report_use.c) */
     rc = wl_report_unused(f, s, &n);
+  if (!rc) /* then the table-only evidence (report_held.c) */
+    rc = wl_report_held(f, s, &n);
   if (!rc)
     fputs(n ? "]\n" : "[]\n", f);
   wl_proposals_free(p);

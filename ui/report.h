@@ -79,5 +79,10 @@ void wl_report_rule_use(FILE *f, const wl_rule_row *row, const struct wl_rule_us
  * "flags":["unused"]} per unused rule ("rule" is the object of `rules --json`), each preceded by "[" when *items is 0 and ",\n " otherwise (*items counts the
  * array's elements so far: the caller closes the array). */
 int wl_report_unused(FILE *f, wl_store *s, size_t *items);
+/* ---- report_held.c: table-only evidence (issue 19, item 3) ---- */
+/* review's "held" elements, after the revoke ones: one {"kind":"held","app",...} per long-lived
+ * connection seen only in the connection tables (store/held.h), with the same "[" / ",\n "
+ * and *items convention as wl_report_unused. Evidence, not proposals: no id. */
+int wl_report_held(FILE *f, wl_store *s, size_t *items);
 
 #endif

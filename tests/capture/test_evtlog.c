@@ -13,7 +13,8 @@
  *    next start's stop and by `uninstall`'s wl_capture_restore_saved_options;
  *  - `--source eventlog` alone records the traffic and leaves WFP's options as they were;
  *  - item 3: blind and without fallback, the connections the tables showed in two reads are
- *    recorded as held, table-only (no event covers them), and review's section lists them.
+ *    recorded as held, table-only (no event covers them), review's section lists them and
+ *    review --json has one "held" element each, after the proposals.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -386,6 +387,28 @@ static void test_held_table_only(void **state) {
   out[got] = 0;
   fclose(m);
   assert_non_null(strstr(out, "\"held\":{\"connections\":3,\"table_only\":3,\"programs\":1}"));
+  /* review --json: one "held" element each, after the proposals (ui/report_held.c) */
+  char big[16384] = "";
+  m = tmpfile();
+  assert_non_null(m);
+  wl_cli cli = {.db_path = f.db, .engine_spec = f.spec, .out = m, .err = stderr};
+  char *argv[] = {"review", "--json", NULL};
+  assert_int_equal(wl_cmd_review(&cli, 2, argv), WL_OK);
+  rewind(m);
+  got = fread(big, 1, sizeof big - 1, m);
+  big[got] = 0;
+  fclose(m);
+  assert_true(got > 2 && big[0] == '[' && !strcmp(big + got - 2, "]\n"));
+  size_t nheld = 0;
+  for (const char *p = big; (p = strstr(p, "{\"kind\":\"held\"")) != NULL; p++)
+    nheld++;
+  assert_int_equal(nheld, 3);
+  const char *h1 = strstr(big, "\"remote\":\"1.2.3.1\",\"remote_port\":443");
+  assert_non_null(h1);
+  assert_non_null(strstr(big, "{\"kind\":\"held\",\"app\":\"C:\\\\x\\\\b.exe\",\"state\":"
+                              "\"established\",\"proto\":6,\"ip_version\":4,\"local_port\":50001,"));
+  assert_non_null(strstr(h1, "\"flags\":[\"table-only\"]}"));
+  assert_null(strstr(strstr(big, "{\"kind\":\"held\""), "\"promotable\"")); /* proposals first */
   fx_done(&f);
 }
 

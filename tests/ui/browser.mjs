@@ -3,8 +3,11 @@
 // the page loads with the token from its URL and shows the store's status, the learning
 // window (learn --for 7d) and the service's state; Allow on a proposal
 // ("for 1 day": a temporary rule) moves it to the rules and the sim engine holds its filters
-// (wfplearn verify); Revoke removes them; an unused rule's card proposes its revoke; the backtest before Enforce is enforce --dry-run's; Enforce shows a countdown, Confirm makes it stick, Relax undoes it; a timeline chart
-// draws; no CSP violation or page error happens. Screenshots at 1280x800 and phone width go
+// (wfplearn verify); Revoke removes them; an unused rule's card proposes its revoke; the backtest
+// before Enforce is enforce --dry-run's; Enforce shows a countdown, Confirm makes it stick, Relax
+// undoes it; a timeline chart draws; connections seen only in the connection tables are listed
+// apart, without an Allow, and counted in the header (issue 19); no CSP violation or page error
+// happens. Screenshots at 1280x800 and phone width go
 // to WL_OUT. Exit 77 only when chromium cannot be started at all.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
@@ -74,6 +77,30 @@ try {
   check(cards === review.length && cards > 0, `${cards} proposal cards, as review --json has ${review.length}`);
   await page.screenshot({ path: WL_OUT + '/01-review-1280x800.png' });
   await page.screenshot({ path: WL_OUT + '/01-review-full.png', fullPage: true });
+
+  // 1b. table-only evidence (issue 19): with browser.sh's seed, the connections only the sim's
+  // connection tables showed are listed apart, without an Allow, and counted in the header
+  if (process.env.WL_HELD) {
+    const held = review.filter((p) => p.kind === 'held');
+    check(held.length === 2 && held.every((h) => h.app === 'C:\\Tools\\keeper.exe' && h.flags[0] === 'table-only'),
+      'review --json has the 2 table-only connections of C:\\Tools\\keeper.exe');
+    const sec = page.locator('#held-section');
+    check(await sec.isVisible() && (await sec.locator('h2').textContent()).startsWith('Seen only in the connection tables'),
+      'the page shows the "Seen only in the connection tables" section');
+    const hcards = sec.locator('article.held');
+    check(await hcards.count() === 2 && (await hcards.first().textContent()).includes('C:\\Tools\\keeper.exe'),
+      'with a card per connection naming the program');
+    check(await sec.locator('button').count() === 0
+      && (await hcards.first().textContent()).includes('not a proposal'), 'no Allow button: the cards say it is evidence');
+    check(await page.locator('#proposals article[data-held]').count() === 0, 'and none among the proposals');
+    const hs = await page.textContent('#st-held');
+    check(await page.isVisible('#st-held-row') && hs.includes(status.held.connections + ' long-lived')
+      && hs.includes(status.held.table_only + ' seen only there'), 'the header counts them: ' + hs);
+    await sec.screenshot({ path: WL_OUT + '/01c-table-only.png' });
+  } else {
+    check(await page.locator('#held-section').isHidden() && await page.locator('#st-held-row').isHidden(),
+      'no table-only section or count without held connections');
+  }
 
   // 2. timeline chart of the first proposal
   const first = review.find((p) => p.promotable && p.dir === 'out') || review[0];

@@ -7,7 +7,9 @@
  *   - POST promote / revoke / enforce / confirm / relax do what the commands do: filters in the
  *     sim engine appear and go, the mode moves learn -> pending -> enforce -> learn;
  *   - bad JSON, unknown ids and bad values answer {"error": "..."} with 400 / 404;
- *   - each proposal's hourly timeline adds up to the allowed and blocked counts review shows.
+ *   - each proposal's hourly timeline adds up to the allowed and blocked counts review shows;
+ *   - connections seen only in the connection tables come as "held" elements after the
+ *     proposals (ui/report_held.c), the same as `review --json`, and counted in /api/status.
  * The server runs in this process; the client is tests/ui/http_client.h. The test executable
  * doubles as wfplearn for enforce's watchdog (tests/support/test_wl_world.h). */
 #include <setjmp.h>
@@ -22,6 +24,8 @@
 
 #include "common/wl_err.h"
 #include "common/wl_json.h"
+#include "common/wl_text.h"
+#include "store/held.h"
 #include "tests/support/test_wl_world.h"
 #include "tests/ui/http_client.h"
 #include "ui/ui.h"
@@ -357,6 +361,74 @@ static void test_enforce_confirm_relax(void **state) {
   assert_int_equal(enf, 0);
 }
 
+/* ---------------------------------------------------------------- table-only evidence */
+
+/* Two long-lived connections of a program no event names, noted as the capture's self-check
+ * notes its table reads (store/held.h): a listener and an outbound connection. */
+static void note_held(void) {
+  wl_store *s = NULL;
+  wl_held h[2];
+  memset(h, 0, sizeof h);
+  for (int i = 0; i < 2; i++) {
+    snprintf(h[i].app, sizeof h[i].app, "C:\\Tools\\keeper.exe");
+    h[i].proto = 6;
+    h[i].ip_version = 4;
+  }
+  h[0].state = WL_HELD_LISTEN;
+  h[0].local_port = 8443;
+  h[1].state = WL_HELD_ESTABLISHED;
+  h[1].local_port = 50123;
+  h[1].remote_port = 443;
+  assert_int_equal(wl_addr_parse("203.0.113.7", 11, &h[1].ip_version, h[1].remote_addr), WL_OK);
+  uint64_t t0 = 134000000000000000ull; /* 2025 */
+  assert_int_equal(wl_store_open(g_w.db, NULL, &s), WL_OK);
+  assert_int_equal(wl_store_held_note(s, h, 2, t0), WL_OK);
+  assert_int_equal(wl_store_held_note(s, h, 2, t0 + 50000000ull), WL_OK); /* 5 s later */
+  wl_store_close(s);
+}
+
+static void test_held_element(void **state) {
+  (void)state;
+  note_held();
+  ans a = get("/api/proposals");
+  assert_string_equal(a.body, cli_json("review"));
+  wl_json_arena ar = {0};
+  const wl_json *root = NULL;
+  assert_int_equal(wl_json_parse(&ar, a.body, strlen(a.body), &root, NULL), WL_OK);
+  size_t n = 0, proposals_after = 0;
+  for (const wl_json *p = root->child; p; p = p->next) {
+    const wl_json *kind = wl_json_get(p, "kind");
+    if (!kind || strcmp(kind->str, "held")) {
+      proposals_after += n != 0; /* every held element comes last */
+      continue;
+    }
+    n++;
+    assert_string_equal(wl_json_get(p, "app")->str, "C:\\Tools\\keeper.exe");
+    assert_null(wl_json_get(p, "id")); /* evidence: nothing to promote */
+    uint64_t reads = 0, port = 0;
+    assert_int_equal(wl_json_uint64(wl_json_get(p, "reads"), &reads), WL_OK);
+    assert_int_equal(reads, 2);
+    assert_string_equal(wl_json_get(p, "first_seen")->str, "2025-08-18T14:13:20.0000000Z");
+    if (!strcmp(wl_json_get(p, "state")->str, "listen")) {
+      assert_int_equal(wl_json_uint64(wl_json_get(p, "local_port"), &port), WL_OK);
+      assert_int_equal(port, 8443);
+      assert_int_equal(wl_json_get(p, "remote")->type, WL_JSON_NULL);
+    } else {
+      assert_string_equal(wl_json_get(p, "state")->str, "established");
+      assert_string_equal(wl_json_get(p, "remote")->str, "203.0.113.7");
+      assert_int_equal(wl_json_uint64(wl_json_get(p, "remote_port"), &port), WL_OK);
+      assert_int_equal(port, 443);
+    }
+  }
+  assert_int_equal(n, 2);
+  assert_int_equal(proposals_after, 0);
+  wl_json_arena_free(&ar);
+  expect(a, 200, NULL);
+  a = get("/api/status");
+  assert_non_null(strstr(a.body, "\"held\":{\"connections\":2,\"table_only\":2,\"programs\":1}"));
+  expect(a, 200, NULL);
+}
+
 /* ---------------------------------------------------------------- setup */
 
 static int setup(void **state) {
@@ -390,6 +462,7 @@ static int ui_tests(void) {
       cmocka_unit_test(test_timeline_counts),
       cmocka_unit_test(test_promote_revoke),
       cmocka_unit_test(test_enforce_confirm_relax),
+      cmocka_unit_test(test_held_element), /* last: its elements have no id */
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

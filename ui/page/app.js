@@ -285,6 +285,45 @@ function renderRules(rules) {
   })));
 }
 
+/* ---------------------------------------------------------------- table-only evidence */
+
+/* review's "held" elements (issue 19): long-lived connections seen only in the connection
+ * tables. Evidence, not proposals: no id, no Allow; each card says so. */
+function heldCard(h) {
+  const where = h.state === 'listen' ? 'listening on port ' + h.local_port
+    : (h.ip_version === 6 ? '[' + h.remote + ']' : h.remote) + ':' + h.remote_port;
+  return el('article', { class: 'proposal held', 'data-held': h.app },
+    el('div', { class: 'head' },
+      el('span', { class: 'dir' }, h.state === 'listen' ? 'listening' : 'connected'),
+      el('b', {}, h.app)),
+    el('dl', {},
+      el('dt', {}, 'seen'), el('dd', {}, protoName(h.proto) + ' ' + where),
+      el('dt', {}, 'when'), el('dd', {}, fmtTime(h.first_seen) + ' .. ' + fmtTime(h.last_seen)
+        + ' (' + h.reads + ' table reads)')),
+    el('p', { class: 'evidence' }, 'Table-only evidence, not a proposal: no event was recorded for '
+      + 'this connection, so there is nothing to Allow here.'));
+}
+
+const HELD_SHOWN = 50; /* the rest counted, as review's text does */
+
+function renderHeld(items) {
+  const held = items.filter((p) => p.kind === 'held');
+  document.getElementById('held-section').hidden = !held.length;
+  document.getElementById('held-count').textContent = '(' + held.length + ')';
+  const more = held.length - HELD_SHOWN;
+  document.getElementById('held').replaceChildren(...held.slice(0, HELD_SHOWN).map(heldCard),
+    ...(more > 0 ? [el('p', { class: 'empty' }, '... and ' + more + ' more (wfplearn review)')] : []));
+}
+
+/* status's "held" counts in the header, when there are any */
+function renderHeldStatus(st) {
+  const k = st.held || { connections: 0, table_only: 0, programs: 0 };
+  document.getElementById('st-held-row').hidden = !k.connections;
+  document.getElementById('st-held').textContent = k.connections + ' long-lived connection'
+    + (k.connections === 1 ? '' : 's') + ', ' + k.table_only + ' seen only there ('
+    + k.programs + ' program' + (k.programs === 1 ? '' : 's') + ')';
+}
+
 /* ---------------------------------------------------------------- actions */
 
 async function act(what, body, btn, done) {
@@ -312,7 +351,9 @@ async function refresh() {
   try {
     const [st, props, rules] = await Promise.all([api('GET', 'status'), api('GET', 'proposals'), api('GET', 'rules')]);
     renderStatus(st);
-    renderProposals(props);
+    renderHeldStatus(st);
+    renderProposals(props.filter((p) => p.kind !== 'held'));
+    renderHeld(props);
     renderRules(rules);
     /* the backtest replays every recorded event (about 1 s per 200,000): it comes in on its own */
     if (st.mode === 'learn') loadDryrun();
