@@ -4,7 +4,9 @@
  *   flows of one app the flows UNIQUE(app, ...) index
  *   drops by filter  drops_hourly, keyed (hour, filter_id): `since` is rounded down to the
  *                    hour, so a summary covers whole hours
- *   events by time   the events primary key (ts, id)
+ *   events by time   store_events.c (the blocks)
+ * The rollups lag the event blocks by the pending ones (store_rollup.c): a writing handle rolls
+ * them up before it reads; a read-only one adds them up in memory (pending_*).
  * Callbacks run while a statement is open: they may call other store functions, but not the
  * same listing again.
  */
@@ -111,6 +113,9 @@ static int emit_app(const sink *k) {
 int wl_store_apps(wl_store *s, uint64_t since, wl_app_cb cb, void *ctx) {
   if (!s || !cb)
     return wl_err(WL_E_INVAL, "wl_store_apps: NULL argument");
+  int pending = 0, prc = wl_rollup_before_read(s, &pending);
+  if (prc != WL_OK)
+    return prc;
   app_item it;
   int64_t newest = 0;
   int rc = wl_store_counter_get(s, "last_ts", &newest);
@@ -150,6 +155,9 @@ static int emit_flow(const sink *k) { return k->cb.flow(k->ctx, k->item); }
 int wl_store_flows(wl_store *s, int64_t app_id, uint64_t since, wl_flow_cb cb, void *ctx) {
   if (!s || !cb)
     return wl_err(WL_E_INVAL, "wl_store_flows: NULL argument");
+  int pending = 0, prc = wl_rollup_before_read(s, &pending);
+  if (prc != WL_OK)
+    return prc;
   sqlite3_stmt *st = wl_st(s, app_id < 0 ? ST_FLOWS_ALL : ST_FLOWS_APP);
   if (!st)
     return WL_E_DB;
@@ -182,6 +190,9 @@ static int emit_drop(const sink *k) { return k->cb.drop(k->ctx, k->item); }
 int wl_store_drops_by_filter(wl_store *s, uint64_t since, wl_drop_cb cb, void *ctx) {
   if (!s || !cb)
     return wl_err(WL_E_INVAL, "wl_store_drops_by_filter: NULL argument");
+  int pending = 0, prc = wl_rollup_before_read(s, &pending);
+  if (prc != WL_OK)
+    return prc;
   sqlite3_stmt *st = wl_st(s, ST_DROPS);
   if (!st)
     return WL_E_DB;
@@ -189,59 +200,4 @@ int wl_store_drops_by_filter(wl_store *s, uint64_t since, wl_drop_cb cb, void *c
   wl_drop_summary d;
   sink k = {.fill = fill_drop, .emit = emit_drop, .item = &d, .ctx = ctx, .cb.drop = cb};
   return each_row(s, st, &k, "summing drops by filter");
-}
-
-/* ---------------------------------------------------------------- events */
-
-static void col_addr(sqlite3_stmt *st, int i, uint8_t out[16]) {
-  int n = sqlite3_column_bytes(st, i);
-  const void *b = sqlite3_column_blob(st, i);
-  memset(out, 0, 16);
-  if (b && n > 0)
-    memcpy(out, b, n > 16 ? 16 : (size_t)n);
-}
-
-/* Rebuilds the event: the flow gives direction, protocol, remote address and the port it
- * keeps; the row gives the other port (see store_write.c). */
-static void fill_event(sqlite3_stmt *st, void *item) {
-  wl_event *ev = item;
-  wl_event_clear(ev);
-  ev->ts = wl_store_col_u64(st, 0);
-  int64_t bits = sqlite3_column_int64(st, 5);
-  ev->has = (uint32_t)(bits >> 16);
-  ev->is_loopback = (uint8_t)(bits >> 8);
-  ev->type = (uint8_t)((bits >> 4) & 15);
-  ev->origin = (uint8_t)(bits & 15);
-  col_addr(st, 2, ev->local_addr);
-  ev->filter_id = wl_store_col_u64(st, 3);
-  ev->layer_id = (uint16_t)sqlite3_column_int(st, 4);
-  ev->reauth = (uint32_t)sqlite3_column_int64(st, 6);
-  ev->dir = (uint8_t)sqlite3_column_int(st, 7);
-  ev->proto = (uint8_t)sqlite3_column_int(st, 8);
-  ev->ip_version = (uint8_t)sqlite3_column_int(st, 9);
-  col_addr(st, 10, ev->remote_addr);
-  uint16_t port = sqlite3_column_type(st, 1) == SQLITE_NULL
-                      ? 0
-                      : (uint16_t)(sqlite3_column_int(st, 1) + 32768); /* see store_write.c */
-  ev->remote_port = ev->dir == WL_DIR_IN ? port : (uint16_t)sqlite3_column_int(st, 11);
-  ev->local_port = ev->dir == WL_DIR_OUT ? port : (uint16_t)sqlite3_column_int(st, 12);
-  wl_store_col_text(st, 13, ev->app, sizeof ev->app);
-  wl_store_col_text(st, 14, ev->app_dos, sizeof ev->app_dos);
-  wl_store_col_text(st, 15, ev->user, sizeof ev->user);
-  wl_store_col_text(st, 16, ev->package, sizeof ev->package);
-}
-
-static int emit_event(const sink *k) { return k->cb.event(k->ctx, k->item); }
-
-int wl_store_events(wl_store *s, uint64_t since, uint64_t until, wl_event_cb cb, void *ctx) {
-  if (!s || !cb)
-    return wl_err(WL_E_INVAL, "wl_store_events: NULL argument");
-  sqlite3_stmt *st = wl_st(s, ST_EVENTS);
-  if (!st)
-    return WL_E_DB;
-  wl_store_bind_u64(st, 1, since);
-  sqlite3_bind_int64(st, 2, until ? (int64_t)until : INT64_MAX);
-  wl_event ev;
-  sink k = {.fill = fill_event, .emit = emit_event, .item = &ev, .ctx = ctx, .cb.event = cb};
-  return each_row(s, st, &k, "listing events");
 }

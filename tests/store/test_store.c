@@ -45,7 +45,8 @@ static void test_migrate_empty_and_reopen(void **state) {
   assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_write(s, NULL, 0, NULL), WL_E_READONLY);
   wl_store_close(s);
-  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='events'"), 1);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='blocks'"), 1);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='events'"), 0);
   assert_int_equal(raw_int("PRAGMA application_id"), 0x77666c6e);
 }
 
@@ -210,13 +211,16 @@ static void test_migrate_v1_filter_keys(void **state) {
   raw_exec("ALTER TABLE filters_seen DROP COLUMN filter_key;"
            "ALTER TABLE filters_seen DROP COLUMN provider_key;"
            "ALTER TABLE apps DROP COLUMN truncated;"
+           "DROP TABLE blocks; DROP TABLE pending;" /* version 3's (issue 16) */
+           "CREATE TABLE events(ts INTEGER NOT NULL, id INTEGER NOT NULL, flow INTEGER NOT NULL,"
+           " port INTEGER, ctx INTEGER NOT NULL, PRIMARY KEY(ts, id)) WITHOUT ROWID;"
            "UPDATE meta SET value=1 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
   assert_non_null(strstr(wl_errmsg(), "upgrading"));
   assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 1);
   s = open_ok(NULL);
-  assert_int_equal(wl_store_schema_version(s), 2);
+  assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_filter_info_get(s, 65001, &out), WL_OK);
   assert_string_equal(out.name, "default inbound block");
   assert_string_equal(out.filter_key, "");
@@ -224,7 +228,8 @@ static void test_migrate_v1_filter_keys(void **state) {
   assert_int_equal(wl_store_filter_info_get(s, 65001, &out), WL_OK);
   assert_string_equal(out.filter_key, fi.filter_key);
   wl_store_close(s);
-  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"), 2);
+  assert_int_equal(raw_int("SELECT value FROM meta WHERE key='schema_version'"),
+                   WL_STORE_SCHEMA_VERSION);
   s = open_ok(&ro); /* now current: read-only opens work again */
   wl_store_close(s);
 }
@@ -478,7 +483,7 @@ static void test_out_of_order_and_ties(void **state) {
 static void test_failed_batch_rolls_back(void **state) {
   (void)state;
   static const char *const triggers[] = {
-      "CREATE TRIGGER inject BEFORE INSERT ON events WHEN NEW.id = 1700 "
+      "CREATE TRIGGER inject BEFORE INSERT ON blocks "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
       "CREATE TRIGGER inject BEFORE INSERT ON flows WHEN (SELECT count(*) FROM flows) = %lld "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
@@ -486,7 +491,7 @@ static void test_failed_batch_rolls_back(void **state) {
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
       "CREATE TRIGGER inject BEFORE INSERT ON ctx WHEN (SELECT count(*) FROM ctx) = %lld "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
-      "CREATE TRIGGER inject BEFORE DELETE ON events "
+      "CREATE TRIGGER inject BEFORE DELETE ON blocks "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
   };
   const size_t n = 6000;
