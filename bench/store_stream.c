@@ -4,6 +4,9 @@
  *                                            busy workstation: 300 apps and 5,000 remote hosts,
  *                                            each drawn Zipf (s=1.1) on its own, 20 % drops,
  *                                            10 % of hosts IPv6, 10 % inbound; ~1 ms apart
+ *   store_stream write DB EVENTS [SEED]      the same events (generated in memory) through
+ *                                            wl_store_write in batches of 8,192
+ *                                            (WL_CAPTURE_BATCH): the store's own part of learn
  *   store_stream ceiling DB EVENTS [SEED]    the same events (generated in memory, not parsed)
  *                                            inserted by SQLite itself: one prepared INSERT a
  *                                            row into a plain table (no index), 10,000 rows per
@@ -18,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "capture/replay.h"
+#include "store/store.h"
 #include "common/wl_hash.h"
 #include "common/wl_text.h"
 #include "tests/support/test_store_gen.h"
@@ -26,6 +32,10 @@
 #define APPS 300
 #define HOSTS 5000
 #define CEILING_TXN 10000
+#define BATCH 8192
+
+/* CPU time of this process: on a shared 2-core machine wall time also measures the others. */
+static double cpu_s(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 typedef struct stream {
   tsg_zipf apps, hosts;
@@ -130,12 +140,13 @@ static int cmd_ceiling(const char *db, uint64_t n, uint64_t seed) {
       sqlite3_prepare_v2(h, "INSERT INTO events VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1, &st,
                          NULL) != SQLITE_OK)
     return fprintf(stderr, "store_stream: ceiling: %s\n", h ? sqlite3_errmsg(h) : "no memory"), 2;
-  double secs = 0;
+  double secs = 0, cpu = 0;
   for (uint64_t done = 0; done < n;) {
     size_t k = n - done < CEILING_TXN ? (size_t)(n - done) : CEILING_TXN;
     for (size_t i = 0; i < k; i++) /* generated outside the timed part */
       stream_next(&g, &ev[i]);
     uint64_t t = wl_time_mono_ns();
+    double c = cpu_s();
     sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
     for (size_t i = 0; i < k; i++) {
       const wl_event *e = &ev[i];
@@ -155,11 +166,55 @@ static int cmd_ceiling(const char *db, uint64_t n, uint64_t seed) {
     if (sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
       return fprintf(stderr, "store_stream: commit: %s\n", sqlite3_errmsg(h)), 2;
     secs += (double)(wl_time_mono_ns() - t) / 1e9;
+    cpu += cpu_s() - c;
     done += k;
   }
   sqlite3_finalize(st);
   sqlite3_close(h);
-  printf("ceiling %llu rows %.3f s %.0f rows/s\n", (unsigned long long)n, secs, (double)n / secs);
+  printf("ceiling %llu rows %.3f s %.0f rows/s wall, %.3f s CPU\n", (unsigned long long)n, secs,
+         (double)n / secs, cpu);
+  free(ev);
+  stream_free(&g);
+  return 0;
+}
+
+/* The store's part: the same events through wl_store_write, batches of BATCH, timed there. */
+static int cmd_write(const char *db, uint64_t n, uint64_t seed) {
+  char q[1100];
+  stream g;
+  wl_store *s = NULL;
+  wl_event *ev = malloc(BATCH * sizeof *ev);
+  remove(db);
+  snprintf(q, sizeof q, "%s-wal", db);
+  remove(q);
+  if (!ev || stream_init(&g, seed) || wl_store_open(db, NULL, &s) != WL_OK)
+    return fprintf(stderr, "store_stream: write: %s\n", wl_errmsg()), 2;
+  double secs = 0, cpu = 0;
+  for (uint64_t done = 0; done < n;) {
+    size_t k = n - done < BATCH ? (size_t)(n - done) : BATCH;
+    for (size_t i = 0; i < k; i++)
+      stream_next(&g, &ev[i]);
+    uint64_t t = wl_time_mono_ns();
+    double c = cpu_s();
+    if (wl_store_write(s, ev, k, NULL) != WL_OK)
+      return fprintf(stderr, "store_stream: write: %s\n", wl_errmsg()), 2;
+    secs += (double)(wl_time_mono_ns() - t) / 1e9;
+    cpu += cpu_s() - c;
+    done += k;
+  }
+  uint64_t t = wl_time_mono_ns();
+  double c = cpu_s();
+  wl_store_close(s); /* the last rollup */
+  secs += (double)(wl_time_mono_ns() - t) / 1e9;
+  cpu += cpu_s() - c;
+  wl_store_opts ro = {.read_only = 1};
+  wl_store_stats st;
+  if (wl_store_open(db, &ro, &s) != WL_OK || wl_store_stats_get(s, &st) != WL_OK)
+    return fprintf(stderr, "store_stream: reopen: %s\n", wl_errmsg()), 2;
+  wl_store_close(s);
+  printf("store %llu events %.3f s %.0f events/s wall, %.3f s CPU; %llu flows, "
+         "%.1f bytes/event\n", (unsigned long long)n, secs, (double)n / secs, cpu,
+         (unsigned long long)st.flows, (double)st.db_bytes / (double)st.events);
   free(ev);
   stream_free(&g);
   return 0;
@@ -169,9 +224,12 @@ int main(int argc, char **argv) {
   uint64_t seed = argc > 4 ? strtoull(argv[4], NULL, 10) : 16;
   if (argc >= 4 && strcmp(argv[1], "gen") == 0)
     return cmd_gen(argv[2], strtoull(argv[3], NULL, 10), seed);
+  if (argc >= 4 && strcmp(argv[1], "write") == 0)
+    return cmd_write(argv[2], strtoull(argv[3], NULL, 10), seed);
   if (argc >= 4 && strcmp(argv[1], "ceiling") == 0)
     return cmd_ceiling(argv[2], strtoull(argv[3], NULL, 10), seed);
   fprintf(stderr, "usage: store_stream gen FILE EVENTS [SEED]\n"
+                  "       store_stream write DB EVENTS [SEED]\n"
                   "       store_stream ceiling DB EVENTS [SEED]\n");
   return 1;
 }

@@ -1,6 +1,7 @@
 /* schema_v3_blocks.c — migration v2 -> v3 (issue 16): raw events as compressed column blocks.
  *
- * Version 3 replaces the events table (a row per event, ~30 bytes each) with
+ * Version 3 makes flows a table keyed by its id (the flow key a unique index, flows_key), and
+ * replaces the events table (a row per event, ~30 bytes each) with
  *   blocks(seq, ts_min, ts_max, n, data)   one row per batch: data is store_block.c's format,
  *                                           ts_min/ts_max its first and last event's time
  *                                           (blocks_ts: reads by time and retention by age)
@@ -18,6 +19,19 @@
 #include "store/store_int.h"
 
 static const char v3_ddl[] =
+    /* flows keyed by id (a rowid table), the flow key a unique index: a rollup adds to flows
+     * by id, one seek each, in id order; new flows append (issue 16) */
+    "CREATE TABLE flows_v3(id INTEGER PRIMARY KEY, app INTEGER NOT NULL, dir INTEGER NOT NULL,"
+    " proto INTEGER NOT NULL, ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL,"
+    " remote_port INTEGER NOT NULL, local_port INTEGER NOT NULL, action INTEGER NOT NULL,"
+    " count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " last_filter_id INTEGER NOT NULL);"
+    "INSERT INTO flows_v3 SELECT id, app, dir, proto, ip_version, remote_addr, remote_port,"
+    " local_port, action, count, first_seen, last_seen, last_filter_id FROM flows ORDER BY id;"
+    "DROP TABLE flows;"
+    "ALTER TABLE flows_v3 RENAME TO flows;"
+    "CREATE UNIQUE INDEX flows_key ON flows(app, dir, proto, ip_version, remote_addr,"
+    " remote_port, local_port, action);"
     "CREATE TABLE blocks(seq INTEGER PRIMARY KEY, ts_min INTEGER NOT NULL,"
     " ts_max INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX blocks_ts ON blocks(ts_min);"

@@ -45,13 +45,17 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_FLOW_NEW] =
         "INSERT INTO flows(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
         "count,first_seen,last_seen,last_filter_id,id) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,0,?9,?9,?10,?11) ON CONFLICT DO NOTHING",
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,0,?9,?9,?10,?11) "
+        "ON CONFLICT(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action) "
+        "DO NOTHING",
     [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
                      "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
                      "AND action=?8",
     [ST_FLOW_ADD] = "UPDATE flows SET count=count+?2, first_seen=min(first_seen,?3), "
                     "last_filter_id=CASE WHEN ?4>=last_seen THEN ?5 ELSE last_filter_id END, "
-                    "last_seen=max(last_seen,?4) WHERE id=?1 RETURNING app, action",
+                    "last_seen=max(last_seen,?4) WHERE id=?1",
+    [ST_FLOW_APP] = "SELECT app, action FROM flows WHERE id=?1", /* no RETURNING: it costs an
+                                                                  * ephemeral table a statement */
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",

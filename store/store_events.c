@@ -154,7 +154,7 @@ static void fill_app(sqlite3_stmt *st, void *e) {
 
 /* Rebuilds the event of row: see store_write.c for what each part keeps. */
 static int rebuild(wl_store *s, reader *r, const wl_block_row *row) {
-  void *pf, *pc, *pa;
+  void *pf = NULL, *pc = NULL, *pa = NULL;
   int rc;
   if ((rc = lookup(s, &r->flows, ST_FLOW_BY_ID, row->flow, fill_flow, "flow", &pf)) != WL_OK ||
       (rc = lookup(s, &r->ctxs, ST_CTX_BY_ID, row->ctx, fill_ctx, "context", &pc)) != WL_OK)

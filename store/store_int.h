@@ -31,10 +31,10 @@
 /* Rollups (store_rollup.c): the pending blocks are rolled up at the end of a batch once this
  * many events are pending, or this long after the last rollup, or when the batch is smaller
  * than WL_STORE_ROLLUP_SMALL (a quiet stream: nothing to save by waiting). */
-#define WL_STORE_ROLLUP_EVENTS 65536u
+#define WL_STORE_ROLLUP_EVENTS 262144u
 #define WL_STORE_ROLLUP_NS (2ull * 1000000000ull)
 #define WL_STORE_ROLLUP_SMALL 1024u
-#define WL_STORE_ROLLUP_SLOTS (1u << 17) /* flows rolled up at once, power of two */
+#define WL_STORE_ROLLUP_SLOTS (1u << 18) /* flows rolled up at once, power of two */
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
 #define WL_STORE_RETAIN_TICKS (7ull * WL_STORE_DAY_TICKS)
@@ -51,7 +51,7 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOW_NEW, ST_FLOW_FIND, ST_FLOW_ADD, ST_DROP_ADD, ST_KEY_INSERT,
+  ST_FLOW_NEW, ST_FLOW_FIND, ST_FLOW_ADD, ST_FLOW_APP, ST_DROP_ADD, ST_KEY_INSERT,
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
@@ -154,7 +154,9 @@ typedef struct wl_batch_tot {
  * when first used. */
 typedef struct wl_rollup {
   wl_htab flows, drops, apps, ctx;
+  wl_htab owner; /* flow id -> its app and action, filled by the write path (wl_rollup_owner) */
   uint32_t *used, nused; /* the used slots of flows, in order: written and cleared by list */
+  uint64_t *pairs;       /* (id, slot) of each, for writing them out in id order */
   struct wl_rollup_buf *buf; /* a codec and one block's rows, for reading blocks back */
 } wl_rollup;
 
@@ -238,6 +240,8 @@ int wl_schema_v3_blocks(sqlite3 *db, const char *path);
 
 /* store_rollup.c */
 void wl_rollup_free(wl_rollup *r);
+/* The write path tells the rollups a flow's app and action (saves a query per flow). */
+void wl_rollup_owner(wl_store *s, uint64_t flow, int64_t app, int drop);
 /* Rolls every pending block up into flows, apps and drops_hourly and clears pending, inside
  * the transaction open on s. */
 int wl_rollup_run(wl_store *s);

@@ -39,6 +39,12 @@ typedef struct roll_app {
   uint64_t allowed, blocked, first, last;
 } roll_app;
 
+typedef struct roll_owner {
+  uint64_t tag; /* flow id */
+  int64_t app;
+  uint64_t drop;
+} roll_owner;
+
 typedef struct roll_ctx {
   uint64_t tag; /* ctx id */
   uint64_t filter;
@@ -59,7 +65,9 @@ void wl_rollup_free(wl_rollup *r) {
   wl_htab_free(&r->drops);
   wl_htab_free(&r->apps);
   wl_htab_free(&r->ctx);
+  wl_htab_free(&r->owner);
   free(r->used);
+  free(r->pairs);
   if (r->buf) {
     wl_block_codec_free(&r->buf->codec);
     free(r->buf);
@@ -75,12 +83,30 @@ static int roll_init(wl_store *s) {
       wl_htab_init(&r->drops, SMALL_SLOTS, sizeof(roll_drop)) != WL_OK ||
       wl_htab_init(&r->apps, SMALL_SLOTS, sizeof(roll_app)) != WL_OK ||
       wl_htab_init(&r->ctx, SMALL_SLOTS, sizeof(roll_ctx)) != WL_OK ||
+      wl_htab_init(&r->owner, WL_STORE_FLOW_SLOTS, sizeof(roll_owner)) != WL_OK ||
       !(r->used = malloc(WL_STORE_ROLLUP_SLOTS * sizeof *r->used)) ||
+      !(r->pairs = malloc(WL_STORE_ROLLUP_SLOTS * 2 * sizeof *r->pairs)) ||
       !(r->buf = calloc(1, sizeof *r->buf)) || wl_block_codec_init(&r->buf->codec) != WL_OK) {
     wl_rollup_free(r);
     return wl_err(WL_E_NOMEM, "%s: no memory for the rollups", s->path);
   }
   return WL_OK;
+}
+
+void wl_rollup_owner(wl_store *s, uint64_t flow, int64_t app, int drop) {
+  wl_htab *t = &s->roll.owner;
+  uint32_t slot;
+  if (roll_init(s) != WL_OK) {
+    wl_err_clear(); /* only a shortcut: the rollup asks flows */
+    return;
+  }
+  if (wl_htab_full(t))
+    wl_htab_clear(t);
+  if (wl_htab_add(t, flow, NULL, NULL, &slot) == 1) {
+    roll_owner *w = wl_htab_entry(t, slot);
+    w->app = app;
+    w->drop = (uint64_t)drop;
+  }
 }
 
 /* ---------------------------------------------------------------- adding up */
@@ -207,23 +233,56 @@ static void flows_clear(wl_rollup *r) {
   r->nused = 0;
 }
 
+static int by_id(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Each flow's totals added to its row, in id order (flows is keyed by id: neighbouring rows
+ * share pages). The used slots are sorted by the id their entry holds, through a list of
+ * (id, slot) pairs built in the entries' own storage order. */
 static int flows_out(wl_store *s) {
   wl_htab *t = &s->roll.flows;
   int rc = WL_OK;
+  uint64_t *pairs = s->roll.pairs;
+  for (uint32_t i = 0; i < s->roll.nused; i++) {
+    pairs[2 * i] = ((const wl_roll_flow *)wl_htab_entry(t, s->roll.used[i]))->tag;
+    pairs[2 * i + 1] = s->roll.used[i];
+  }
+  qsort(pairs, s->roll.nused, 2 * sizeof *pairs, by_id);
+  for (uint32_t i = 0; i < s->roll.nused; i++)
+    s->roll.used[i] = (uint32_t)pairs[2 * i + 1];
   for (uint32_t i = 0; i < s->roll.nused && rc == WL_OK; i++) {
     wl_roll_flow *f = wl_htab_entry(t, s->roll.used[i]);
-    sqlite3_stmt *st = wl_st(s, ST_FLOW_ADD);
-    if (!st)
-      return WL_E_DB;
-    wl_store_bind_u64(st, 1, f->tag);
-    wl_store_bind_u64(st, 2, f->count);
-    wl_store_bind_u64(st, 3, f->first);
-    wl_store_bind_u64(st, 4, f->last);
-    wl_store_bind_u64(st, 5, f->filter);
-    int r = sqlite3_step(st);
-    uint64_t app = r == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
-    int drop = r == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
-    sqlite3_reset(st);
+    uint64_t app;
+    int drop, r = SQLITE_ROW;
+    sqlite3_stmt *st;
+    uint32_t o = wl_htab_find(&s->roll.owner, f->tag, NULL, NULL);
+    if (o != WL_HTAB_NONE) {
+      const roll_owner *w = wl_htab_entry(&s->roll.owner, o);
+      app = (uint64_t)w->app;
+      drop = (int)w->drop;
+    } else {
+      if (!(st = wl_st(s, ST_FLOW_APP)))
+        return WL_E_DB;
+      wl_store_bind_u64(st, 1, f->tag);
+      r = sqlite3_step(st);
+      app = r == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
+      drop = r == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
+      sqlite3_reset(st);
+    }
+    if (r == SQLITE_ROW) {
+      if (!(st = wl_st(s, ST_FLOW_ADD)))
+        return WL_E_DB;
+      wl_store_bind_u64(st, 1, f->tag);
+      wl_store_bind_u64(st, 2, f->count);
+      wl_store_bind_u64(st, 3, f->first);
+      wl_store_bind_u64(st, 4, f->last);
+      wl_store_bind_u64(st, 5, f->filter);
+      r = sqlite3_step(st);
+      sqlite3_reset(st);
+      r = r == SQLITE_DONE ? SQLITE_ROW : r;
+    }
     if (r == SQLITE_DONE)
       rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
                   s->path, (unsigned long long)f->tag);

@@ -113,6 +113,7 @@ int wl_store_write_reset(wl_store *s) {
   wl_bin_cache_clear(&s->ctx_cache);
   wl_bin_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx);
+  wl_htab_clear(&s->roll.owner);
   s->next_id = s->begun_id;
   s->next_flow = s->begun_flow;
   s->first_ts = s->begun_first;
@@ -375,8 +376,10 @@ static int intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, in
     if (rc == WL_OK && *id == 0)
       rc = wl_err(WL_E_INTERNAL, "%s: a flow neither added nor found", s->path);
   }
-  if (rc == WL_OK)
+  if (rc == WL_OK) {
     wl_bin_cache_put(&s->flow_cache, key, *id);
+    wl_rollup_owner(s, (uint64_t)*id, k->app, k->action == WL_EVT_DROP);
+  }
   return rc;
 }
 
@@ -601,7 +604,7 @@ static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
 /* Roll the pending blocks up now? (see the top of the file) */
 static int rollup_due(const wl_store *s, uint64_t now_ns) {
   uint64_t pending = s->unrolled + s->tot.stored;
-  return pending && (pending >= WL_STORE_ROLLUP_EVENTS || s->tot.stored < WL_STORE_ROLLUP_SMALL ||
+  return pending && (pending >= WL_STORE_ROLLUP_EVENTS ||
                      now_ns - s->rolled_ns >= WL_STORE_ROLLUP_NS);
 }
 
@@ -640,6 +643,7 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_bin_cache_clear(&s->ctx_cache);
   wl_bin_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
+  wl_htab_clear(&s->roll.owner);
   chunk_reset(s);
 }
 

@@ -98,7 +98,7 @@ static void test_schema_mismatch_detected(void **state) {
       {"DROP TABLE ctx", "no table 'ctx'"},
       {"DROP TABLE sids; CREATE TABLE sids(id INTEGER PRIMARY KEY, name TEXT)", "'sids' has"},
       {"ALTER TABLE apps ADD COLUMN extra INTEGER", "'apps' has"},
-      {"DROP INDEX flows_id", "no index 'flows_id'"},
+      {"DROP INDEX flows_key", "no index 'flows_key'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     remove_db(db_path);
@@ -211,7 +211,14 @@ static void test_migrate_v1_filter_keys(void **state) {
   raw_exec("ALTER TABLE filters_seen DROP COLUMN filter_key;"
            "ALTER TABLE filters_seen DROP COLUMN provider_key;"
            "ALTER TABLE apps DROP COLUMN truncated;"
-           "DROP TABLE blocks; DROP TABLE pending;" /* version 3's (issue 16) */
+           "DROP TABLE blocks; DROP TABLE pending; DROP TABLE flows;" /* version 3's */
+           "CREATE TABLE flows(app INTEGER NOT NULL, dir INTEGER NOT NULL, proto INTEGER NOT NULL,"
+           " ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL, remote_port INTEGER NOT NULL,"
+           " local_port INTEGER NOT NULL, action INTEGER NOT NULL, id INTEGER NOT NULL,"
+           " count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+           " last_filter_id INTEGER NOT NULL, PRIMARY KEY(app, dir, proto, ip_version, remote_addr,"
+           " remote_port, local_port, action)) WITHOUT ROWID;"
+           "CREATE UNIQUE INDEX flows_id ON flows(id);"
            "CREATE TABLE events(ts INTEGER NOT NULL, id INTEGER NOT NULL, flow INTEGER NOT NULL,"
            " port INTEGER, ctx INTEGER NOT NULL, PRIMARY KEY(ts, id)) WITHOUT ROWID;"
            "UPDATE meta SET value=1 WHERE key='schema_version'");
