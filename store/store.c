@@ -79,10 +79,10 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen,truncated "
                 "FROM apps WHERE last_seen>=?1 ORDER BY allowed+blocked DESC, id",
     [ST_FLOWS_APP] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-                     "count,first_seen,last_seen,last_filter_id FROM flows "
+                     "count,first_seen,last_seen,last_filter_id,id FROM flows "
                      "WHERE app=?1 AND last_seen>=?2",
     [ST_FLOWS_ALL] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-                     "count,first_seen,last_seen,last_filter_id FROM flows "
+                     "count,first_seen,last_seen,last_filter_id,id FROM flows "
                      "WHERE last_seen>=?2",
     [ST_DROPS] = "SELECT d.filter_id, sum(d.count) AS c, f.name, f.provider, f.sublayer, "
                  "f.action, f.ours, f.filter_key, f.provider_key FROM drops_hourly d "
@@ -548,6 +548,7 @@ int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out) {
   s->read_only = opts && opts->read_only;
   s->retain_ticks = opts && opts->retain_ticks ? opts->retain_ticks : WL_STORE_RETAIN_TICKS;
   s->retain_bytes = opts && opts->retain_bytes ? opts->retain_bytes : WL_STORE_RETAIN_BYTES;
+  s->rollup_events = opts && opts->rollup_events ? opts->rollup_events : WL_STORE_ROLLUP_EVENTS;
   int rc;
   if (s->read_only) { /* stat, not open: a close would drop this process's locks (wl_os.h) */
     wl_file_id id;

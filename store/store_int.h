@@ -164,7 +164,7 @@ struct wl_store {
   sqlite3 *db;
   char *path;
   int read_only, in_txn, schema_version;
-  uint64_t retain_ticks, retain_bytes;
+  uint64_t retain_ticks, retain_bytes, rollup_events;
   sqlite3_stmt *st[ST_COUNT];
   /* write state, persisted in meta with each batch and restored on rollback */
   uint64_t next_id, next_flow, first_ts, last_ts;
@@ -255,6 +255,14 @@ typedef struct wl_roll_flow {
   uint64_t tag; /* flow id */
   uint64_t count, first, last, filter;
 } wl_roll_flow;
+typedef struct wl_roll_drop {
+  uint64_t tag;
+  uint64_t hour, filter, count;
+} wl_roll_drop;
+typedef struct wl_roll_app {
+  uint64_t tag; /* app id */
+  uint64_t allowed, blocked, first, last;
+} wl_roll_app;
 
 /* store_write.c */
 int wl_store_write_init(wl_store *s);

@@ -29,15 +29,8 @@
 
 #define SMALL_SLOTS 4096u
 
-typedef struct roll_drop {
-  uint64_t tag;
-  uint64_t hour, filter, count;
-} roll_drop;
-
-typedef struct roll_app {
-  uint64_t tag; /* app id */
-  uint64_t allowed, blocked, first, last;
-} roll_app;
+typedef wl_roll_drop roll_drop;
+typedef wl_roll_app roll_app;
 
 typedef struct roll_owner {
   uint64_t tag; /* flow id */
@@ -386,8 +379,36 @@ int wl_rollup_run(wl_store *s) {
   return rc;
 }
 
+/* Read-only: the apps' totals of the pending flows, in s->roll.apps (never written out). */
+static int apps_in_memory(wl_store *s, int *complete) {
+  wl_rollup *r = &s->roll;
+  for (uint32_t i = 0; i < r->nused; i++) {
+    const wl_roll_flow *f = wl_htab_entry(&r->flows, r->used[i]);
+    sqlite3_stmt *st = wl_st(s, ST_FLOW_APP);
+    if (!st)
+      return WL_E_DB;
+    wl_store_bind_u64(st, 1, f->tag);
+    int sr = sqlite3_step(st);
+    uint64_t app = sr == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
+    int drop = sr == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
+    sqlite3_reset(st);
+    if (sr != SQLITE_ROW)
+      return sr == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, sr, "reading a flow");
+    if (wl_htab_full(&r->apps)) {
+      *complete = 0;
+      return WL_OK;
+    }
+    int rc = app_add(s, app, drop, f); /* not full: never writes */
+    if (rc != WL_OK)
+      return rc;
+  }
+  return WL_OK;
+}
+
 int wl_rollup_collect(wl_store *s, int *complete) {
   int rc = scan_pending(s, 0, complete);
+  if (rc == WL_OK)
+    rc = apps_in_memory(s, complete);
   if (rc != WL_OK)
     roll_clear(&s->roll);
   return rc;

@@ -604,7 +604,7 @@ static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
 /* Roll the pending blocks up now? (see the top of the file) */
 static int rollup_due(const wl_store *s, uint64_t now_ns) {
   uint64_t pending = s->unrolled + s->tot.stored;
-  return pending && (pending >= WL_STORE_ROLLUP_EVENTS ||
+  return pending && (pending >= s->rollup_events ||
                      now_ns - s->rolled_ns >= WL_STORE_ROLLUP_NS);
 }
 

@@ -16,7 +16,9 @@
 # stream (bench/store_stream.c: 300 apps, 5,000 hosts, Zipf, 20 % drops, 10 % IPv6) through the
 # real path, `wfplearn learn --source replay:FILE`, right after SQLite's own bulk insert of the
 # same events (the ceiling), and prints one line: N, flows, ceiling s, wfplearn s, ratio
-# (ceiling s / wfplearn s: >= 1 means faster than SQLite's bulk insert), bytes/event, max RSS.
+# (ceiling s / wfplearn s: >= 1 means faster than SQLite's bulk insert), bytes/event, max RSS;
+# before it, the store's own part (`store_stream write`: the same events from memory through
+# wl_store_write) with its wall and CPU time next to the ceiling's.
 # STORE_ONLY_STREAM=1 stops after it.
 # Sizes: STORE_EVENTS (default 5000000), STORE_WEEK_EVENTS (default 10000000), STORE_BATCH
 # (default 2048, WL_CAPTURE_BATCH). The databases go to STORE_BENCH_DIR (default: the build folder) and are
@@ -35,7 +37,15 @@ mkdir -p "$dir"
 stream_line() { # N: one line of the table
   local n=$1 f=$dir/stream.jsonl db=$dir/stream.db ceil t rss ev flows bytes
   "$b/bin/store_stream" gen "$f" "$n"
-  ceil=$("$b/bin/store_stream" ceiling "$dir/ceiling.db" "$n" | awk '{print $4}')
+  "$b/bin/store_stream" ceiling "$dir/ceiling.db" "$n" | tee "$dir/ceiling.out"
+  ceil=$(awk '{print $4}' "$dir/ceiling.out")
+  # the store's own part (events in memory, wl_store_write): CPU time against the ceiling's
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "store max RSS %M KB" "$b/bin/store_stream" write "$dir/write.db" "$n"
+  else
+    "$b/bin/store_stream" write "$dir/write.db" "$n"
+  fi
+  rm -f "$dir/write.db" "$dir/write.db-wal" "$dir/write.db-shm"
   rm -f "$db" "$db-wal" "$db-shm" "$dir/ceiling.db" "$dir/ceiling.db-wal"
   local t0 t1
   t0=$(date +%s.%N)
