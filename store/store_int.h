@@ -29,11 +29,10 @@
 #define WL_STORE_BLOCK_MAX 16384u      /* events in one block (store_block.c) */
 #define WL_BLOCK_RAW_MAX (WL_STORE_BLOCK_MAX * 33u) /* ts, flow, ctx 10 varint bytes, port 3 */
 /* Rollups (store_rollup.c): the pending blocks are rolled up at the end of a batch once this
- * many events are pending, or this long after the last rollup, or when the batch is smaller
- * than WL_STORE_ROLLUP_SMALL (a quiet stream: nothing to save by waiting). */
+ * many events are pending (wl_store_opts.rollup_events), or this long after the last rollup;
+ * and at a writing open and close. Readers add what is pending meanwhile. */
 #define WL_STORE_ROLLUP_EVENTS 262144u
 #define WL_STORE_ROLLUP_NS (2ull * 1000000000ull)
-#define WL_STORE_ROLLUP_SMALL 1024u
 #define WL_STORE_ROLLUP_SLOTS (1u << 18) /* flows rolled up at once, power of two */
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
