@@ -7,10 +7,10 @@
 # --native: only what the native build and the demo need (no mingw, wine or win-deps).
 #
 # 1. Debian packages (apt-get, as root or through sudo): native gcc/cmake, libsqlite3-dev,
-#    libcmocka-dev, libexpat1-dev, libmicrohttpd-dev; chromium, nodejs and npm for the review
+#    libcmocka-dev, libexpat1-dev, libzstd-dev (the store's event blocks), libmicrohttpd-dev; chromium, nodejs and npm for the review
 #    page's browser test (then `npm ci`: playwright-core from package-lock.json); mingw-w64 and
 #    wine for the Windows build; clang for fuzzing; wixl/msitools for the MSI.
-# 2. BUILD_ROOT/win-deps: SQLite, cmocka, expat and libmicrohttpd cross-built for mingw from Debian's *source*
+# 2. BUILD_ROOT/win-deps: SQLite, cmocka, expat, libmicrohttpd and zstd cross-built for mingw from Debian's *source*
 #    packages (scripts/win-deps.sh, which also adds the deb-src entry it needs).
 # 3. BUILD_ROOT/wineprefix: a wine prefix of our own (never the user's ~/.wine).
 set -euo pipefail
@@ -29,7 +29,7 @@ sudo_if() {
 }
 apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
 
-pkgs=(build-essential cmake pkg-config libsqlite3-dev libcmocka-dev libexpat1-dev python3)
+pkgs=(build-essential cmake pkg-config libsqlite3-dev libcmocka-dev libexpat1-dev libzstd-dev python3)
 # the review page (`wfplearn ui`): libmicrohttpd; its browser test: chromium, node and npm (a
 # node that brings its own npm, as NodeSource's does, makes Debian's npm package unnecessary)
 pkgs+=(libmicrohttpd-dev chromium nodejs)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # win-deps.sh — cross-build the third-party libraries of the Windows build (SQLite, cmocka,
-# expat, libmicrohttpd) for x86_64-w64-mingw32 from Debian's *source* packages into
+# expat, libmicrohttpd, zstd) for x86_64-w64-mingw32 from Debian's *source* packages into
 # PREFIX/{include,lib} (static libraries only). Nothing is fetched from anywhere but the
 # configured Debian repository and nothing lands in the repo: sources are cached beside PREFIX
 # (PREFIX-src, override with WL_WIN_DEPS_SRC).
@@ -29,7 +29,8 @@ jobs=${WL_JOBS:-2}
 stamp=$prefix/.stamp
 # up to date: the recipe matches and every library of the list is there
 complete() {
-  [ "$(cat "$stamp" 2>/dev/null)" = "$recipe" ] && [ -f "$prefix/lib/libmicrohttpd.a" ]
+  [ "$(cat "$stamp" 2>/dev/null)" = "$recipe" ] && [ -f "$prefix/lib/libmicrohttpd.a" ] &&
+    [ -f "$prefix/lib/libzstd.a" ]
 }
 if complete; then
   echo "win-deps: $prefix up to date"
@@ -216,9 +217,33 @@ build_mhd() {
   rm -rf "$prefix/lib/pkgconfig/libmicrohttpd.pc"
 }
 
+# zstd (the store's event blocks, issue 16): Debian's libzstd source, the library's C files
+# compiled straight with mingw (its Makefile and CMake build want more than we need): compression
+# and decompression only (no dictionary builder, no legacy formats, no multithreading, no
+# assembly: the x86-64 Huffman decoder is a GNU-as file for ELF). Users define nothing extra.
+build_zstd() {
+  [ -f "$prefix/include/zstd.h" ] && [ -f "$prefix/lib/libzstd.a" ] && return 0
+  local dir b logf=$src/libzstd.log f objs=()
+  dir=$(fetch libzstd)
+  b=$src/build-libzstd
+  : >"$logf"
+  log "libzstd: cross-compiling $(basename "$dir")"
+  rm -rf "$b" && mkdir -p "$b"
+  for f in "$dir"/lib/common/*.c "$dir"/lib/compress/*.c "$dir"/lib/decompress/*.c; do
+    run "$logf" "$cc" -O2 -DZSTD_DISABLE_ASM -DZSTD_LEGACY_SUPPORT=0 \
+      -I"$dir/lib" -I"$dir/lib/common" -c "$f" -o "$b/$(basename "$f" .c).o"
+    objs+=("$b/$(basename "$f" .c).o")
+  done
+  mkdir -p "$prefix/lib" "$prefix/include"
+  rm -f "$prefix/lib/libzstd.a"
+  run "$logf" "$triple-ar" rcs "$prefix/lib/libzstd.a" "${objs[@]}"
+  install -m 644 "$dir/lib/zstd.h" "$dir/lib/zstd_errors.h" "$prefix/include/"
+}
+
 build_sqlite
 build_cmocka
 build_expat
 build_mhd
+build_zstd
 echo "$recipe" >"$stamp"
 log "ok: $prefix ($(cd "$prefix/lib" && echo *.a))"

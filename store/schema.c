@@ -75,7 +75,8 @@ static const char schema_v2[] =
 
 /* v5: store_held.c */
 extern const char wl_store_schema_v3_held[];
-/* migration(k) takes a file from version k-1 to k (SQL text). */
+/* migration(k) takes a file from version k-1 to k (SQL text;
+ * NULL: none)... */
 static const char *migration(int k) {
   switch (k) {
   case 1: return schema_v1;
@@ -86,6 +87,10 @@ static const char *migration(int k) {
   default: return NULL;
   }
 }
+/* ...or a function where data must be converted (its own file; it gets the database and the
+ * path for messages, returns WL_*). */
+static int (*const migration_fns[WL_STORE_SCHEMA_VERSION + 1])(sqlite3 *, const char *) = {
+    [6] = wl_schema_v3_blocks}; /* issue 16: events -> blocks (schema_v3_blocks.c) */
 
 /* ---------------------------------------------------------------- files */
 
@@ -273,8 +278,14 @@ int wl_schema_verify(wl_store *s, int v) {
     return WL_OK;
   sqlite3 *want = NULL;
   int rc = sqlite3_open_v2(":memory:", &want, SQLITE_OPEN_READWRITE, NULL), ret = WL_OK;
-  for (int k = 1; rc == SQLITE_OK && k <= v; k++)
-    rc = sqlite3_exec(want, migration(k), NULL, NULL, NULL);
+  for (int k = 1; rc == SQLITE_OK && ret == WL_OK && k <= v; k++) {
+    if (migration(k))
+      rc = sqlite3_exec(want, migration(k), NULL, NULL, NULL);
+    if (rc == SQLITE_OK && migration_fns[k])
+      ret = migration_fns[k](want, s->path);
+  }
+  if (ret != WL_OK)
+    return sqlite3_close(want), ret;
   if (rc != SQLITE_OK)
     ret = expected_err(s, want, rc, "building the expected schema");
   else
@@ -299,7 +310,10 @@ static int migrate_step(wl_store *s, int *version) {
   }
   while (v < WL_STORE_SCHEMA_VERSION) { /* all missing ones in one transaction: a failure
                                         * leaves the file as it was, never half-way */
-    if ((rc = wl_store_exec(s, migration(v + 1), "migrating the schema")) != WL_OK)
+    if (migration(v + 1) &&
+        (rc = wl_store_exec(s, migration(v + 1), "migrating the schema")) != WL_OK)
+      goto out;
+    if (migration_fns[v + 1] && (rc = migration_fns[v + 1](s->db, s->path)) != WL_OK)
       goto out;
     if ((rc = wl_store_meta_set_int(s, "schema_version", v + 1)) != WL_OK)
       goto out;

@@ -41,25 +41,34 @@ static const char *const st_sql[ST_COUNT] = {
                     "local_addr=?4 AND reauth=?5 AND user=?6 AND package=?7",
     [ST_CTX_INSERT] = "INSERT INTO ctx(bits,filter_id,layer,local_addr,reauth,user,package) "
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    [ST_FLOW_UPSERT] =
+    /* flows: a new flow is added when first seen with count 0; counts come with rollups */
+    [ST_FLOW_NEW] =
         "INSERT INTO flows(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
         "count,first_seen,last_seen,last_filter_id,id) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,0,?9,?9,?10,?11) "
         "ON CONFLICT(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action) "
-        "DO UPDATE SET count=count+excluded.count, "
-        "first_seen=min(first_seen,excluded.first_seen), "
-        "last_filter_id=CASE WHEN excluded.last_seen>=last_seen THEN excluded.last_filter_id "
-        "ELSE last_filter_id END, last_seen=max(last_seen,excluded.last_seen) "
-        "RETURNING id",
-    [ST_EVENT_INSERT] = "INSERT INTO events(ts,id,flow,port,ctx) VALUES(?1,?2,?3,?4,?5)",
+        "DO NOTHING",
+    [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
+                     "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
+                     "AND action=?8",
+    [ST_FLOW_ADD] = "UPDATE flows SET count=count+?2, first_seen=min(first_seen,?3), "
+                    "last_filter_id=CASE WHEN ?4>=last_seen THEN ?5 ELSE last_filter_id END, "
+                    "last_seen=max(last_seen,?4) WHERE id=?1",
+    [ST_FLOW_APP] = "SELECT app, action FROM flows WHERE id=?1", /* no RETURNING: it costs an
+                                                                  * ephemeral table a statement */
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",
-    [ST_OLDEST] = "SELECT ts FROM events ORDER BY ts, id LIMIT 1",
-    [ST_BOUNDARY] = "SELECT ts, id FROM events ORDER BY ts, id LIMIT 1 OFFSET ?1",
-    [ST_DEL_AGE] = "DELETE FROM events WHERE ts<?1",
-    [ST_DEL_B] = "DELETE FROM events WHERE (ts,id)<(?1,?2)",
-    [ST_DEL_ALL] = "DELETE FROM events",
+    [ST_BLOCK_INSERT] = "INSERT INTO blocks(ts_min,ts_max,n,data) VALUES(?1,?2,?3,?4)",
+    [ST_PENDING_INSERT] = "INSERT INTO pending(seq) VALUES(?1)",
+    [ST_PENDING_SCAN] = "SELECT b.data FROM pending p JOIN blocks b ON b.seq=p.seq "
+                        "ORDER BY p.seq",
+    [ST_PENDING_CLEAR] = "DELETE FROM pending",
+    [ST_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM pending)",
+    [ST_CTX_INFO] = "SELECT bits, filter_id FROM ctx WHERE id=?1",
+    [ST_PRUNE_SCAN] = "SELECT seq, ts_max, n, seq IN (SELECT seq FROM pending) FROM blocks "
+                      "ORDER BY ts_min, seq LIMIT ?1",
+    [ST_BLOCK_DEL] = "DELETE FROM blocks WHERE seq=?1",
     [ST_USED_BYTES] = "SELECT (p.page_count-f.freelist_count)*z.page_size "
                       "FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() z",
     [ST_FILTER_PUT] = "INSERT OR REPLACE INTO filters_seen(filter_id,name,provider,sublayer,"
@@ -70,22 +79,23 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen,truncated "
                 "FROM apps WHERE last_seen>=?1 ORDER BY allowed+blocked DESC, id",
     [ST_FLOWS_APP] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-                     "count,first_seen,last_seen,last_filter_id FROM flows "
+                     "count,first_seen,last_seen,last_filter_id,id FROM flows "
                      "WHERE app=?1 AND last_seen>=?2",
     [ST_FLOWS_ALL] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-                     "count,first_seen,last_seen,last_filter_id FROM flows "
+                     "count,first_seen,last_seen,last_filter_id,id FROM flows "
                      "WHERE last_seen>=?2",
     [ST_DROPS] = "SELECT d.filter_id, sum(d.count) AS c, f.name, f.provider, f.sublayer, "
                  "f.action, f.ours, f.filter_key, f.provider_key FROM drops_hourly d "
                  "LEFT JOIN filters_seen f ON f.filter_id=d.filter_id "
                  "WHERE d.hour>=?1 GROUP BY d.filter_id ORDER BY c DESC, d.filter_id",
-    [ST_EVENTS] = "SELECT e.ts, e.port, c.local_addr, c.filter_id, c.layer, c.bits, c.reauth, "
-                  "f.dir, f.proto, f.ip_version, f.remote_addr, f.remote_port, f.local_port, "
-                  "a.path, a.dos_path, u.sid, p.sid FROM events e "
-                  "JOIN flows f ON f.id=e.flow JOIN apps a ON a.id=f.app "
-                  "JOIN ctx c ON c.id=e.ctx "
-                  "LEFT JOIN sids u ON u.id=c.user LEFT JOIN sids p ON p.id=c.package "
-                  "WHERE e.ts>=?1 AND e.ts<?2 ORDER BY e.ts, e.id",
+    [ST_BLOCKS_RANGE] = "SELECT seq, ts_min, data FROM blocks WHERE ts_min<?2 AND ts_max>=?1 "
+                        "ORDER BY ts_min, seq",
+    [ST_FLOW_BY_ID] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port "
+                      "FROM flows WHERE id=?1",
+    [ST_CTX_BY_ID] = "SELECT c.bits, c.filter_id, c.layer, c.local_addr, c.reauth, u.sid, p.sid "
+                     "FROM ctx c LEFT JOIN sids u ON u.id=c.user "
+                     "LEFT JOIN sids p ON p.id=c.package WHERE c.id=?1",
+    [ST_APP_BY_ID] = "SELECT path, dos_path FROM apps WHERE id=?1",
     [ST_RULE_ADD] = "INSERT INTO rules(app,app_nt,dir,proto,scope,ports,remotes,user,package,"
                     "filters,evidence,origin,created,signer,prev_app,prev_app_nt,expires) "
                     "VALUES(?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
@@ -481,10 +491,30 @@ static int check_schema(wl_store *s) {
  * (bench/store_bench write): 2.8 s either way on an idle disk; 5.7 s -> 2.8 s while another
  * process writes and fsyncs (dd conv=fsync); 3.2-13 s -> 2.7 s on this shared machine under
  * load. The WAL file stays about 16 MB (journal_size_limit truncates it back after a larger
- * transaction); status's db_bytes counts it. */
+ * transaction); status's db_bytes counts it. The page cache is 64 MB (issue 16): a new flow is
+ * an insert into the flows_key index and a rollup a seek per flow in flows, so once those
+ * outgrow the cache each costs a read from the OS; issue 16's stress stream through
+ * store_stream write, CPU time: 1M events 3.6 s, 3M 13.6 s (x3.8) with 16 MB; 3.8 s and 11.9 s
+ * (x3.2) with 64 MB, max RSS 92 and 128 MB. */
 #define WAL_PRAGMAS                                                                            \
   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4000; "       \
-  "PRAGMA journal_size_limit=16777216; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY"
+  "PRAGMA journal_size_limit=16777216; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"
+
+/* A writing handle rolls the pending blocks up as it goes (store_rollup.c): at open (what a
+ * killed writer left), and at close, so that readers afterwards need not. Best effort: a
+ * failure leaves them pending, which every reader and the next rollup handle; the message of an
+ * earlier error is kept. */
+static void rollup_quietly(wl_store *s) {
+  char keep[512];
+  int pending;
+  wl_strlcpy(keep, wl_errmsg(), sizeof keep);
+  if (wl_rollup_before_read(s, &pending) != WL_OK || keep[0]) {
+    if (keep[0])
+      wl_err(WL_E_DB, "%s", keep);
+    else
+      wl_err_clear();
+  }
+}
 
 static int open_db(wl_store *s, const wl_store_opts *o) {
   int flags = s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
@@ -503,6 +533,8 @@ static int open_db(wl_store *s, const wl_store_opts *o) {
     rc = wl_schema_migrate(s);
   if (rc == WL_OK)
     rc = wl_store_write_init(s);
+  if (rc == WL_OK)
+    rollup_quietly(s);
   return rc;
 }
 
@@ -522,6 +554,7 @@ int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out) {
   s->read_only = opts && opts->read_only;
   s->retain_ticks = opts && opts->retain_ticks ? opts->retain_ticks : WL_STORE_RETAIN_TICKS;
   s->retain_bytes = opts && opts->retain_bytes ? opts->retain_bytes : WL_STORE_RETAIN_BYTES;
+  s->rollup_events = opts && opts->rollup_events ? opts->rollup_events : WL_STORE_ROLLUP_EVENTS;
   int rc;
   if (s->read_only) { /* stat, not open: a close would drop this process's locks (wl_os.h) */
     wl_file_id id;
@@ -545,6 +578,8 @@ int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out) {
 void wl_store_close(wl_store *s) {
   if (!s)
     return;
+  if (s->db && !s->read_only && s->chunk && !s->in_txn)
+    rollup_quietly(s);
   if (s->db && s->in_txn && !sqlite3_get_autocommit(s->db))
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   for (int i = 0; i < ST_COUNT; i++)

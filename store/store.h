@@ -3,11 +3,14 @@
  * One writer connection (the consumer thread), WAL, synchronous=NORMAL, prepared statements
  * kept for the life of the handle, one transaction per batch. Tables (see db/schema.c):
  *   apps(id, path, dos_path, first_seen, last_seen, truncated) interned app paths
- *   flows(app, dir, proto, ip_version, remote_addr, remote_port, local_port, action,
+ *   flows(id, app, dir, proto, ip_version, remote_addr, remote_port, local_port, action,
  *         count, first_seen, last_seen, last_filter_id)     the rollup; outbound keeps
  *         local_port = 0 (ephemeral), inbound keeps remote_port = 0 (ephemeral) and the local
  *         port the app listened on
- *   events(...)                                               raw rows, bounded by age and size
+ *   blocks(seq, ts_min, ts_max, n, data)                      raw events, a compressed column
+ *                                                             block per batch (schema 3),
+ *                                                             bounded by age and size
+ *   pending(seq)                                              blocks not rolled up yet
  *   filters_seen(filter_id, name, provider, sublayer, action, ours, filter_key,
  *                provider_key)                                attribution (keys: schema 2)
  *   hits_hourly(filter_key, filter_id, hour, count, last_ts)  allow events per filter key and
@@ -34,9 +37,14 @@ typedef struct wl_store_opts {
   uint64_t retain_ticks;    /* raw events older than newest-minus-this are pruned; 0 = 7 days */
   uint64_t retain_bytes;    /* raw events beyond this many bytes are pruned; 0 = 1 GiB */
   uint32_t busy_timeout_ms; /* wait this long for a lock held by another process; 0 = 5000 */
+  uint32_t rollup_events;   /* roll the event blocks up into flows/apps/drops once this many
+                             * events are pending (or 2 s after the last rollup); 0 = 262144 */
 } wl_store_opts;
-/* retain_bytes is measured on the database's used pages (rollups included): while they exceed
- * it, the oldest raw events go; flows, apps and rules are never pruned.
+/* Raw events are kept in blocks (one or a few per batch) and pruned a whole block at a time:
+ * a block goes when its newest event is older than the window; a batch's events already older
+ * than the window when it is written go into a block of their own, pruned in that batch.
+ * retain_bytes is measured on the database's used pages (rollups included): while they exceed
+ * it, the oldest blocks go; flows, apps and rules are never pruned.
  * retain_ticks is a window of event time counted back from the newest event the store holds:
  * not the wall clock (a store reviewed or replayed later is not emptied) and not the time of
  * writing. So an import of logs older than the window keeps their rollups (flows, apps, drops
@@ -51,7 +59,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 5 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 6 /* bump with every migration in db/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),
@@ -78,9 +86,13 @@ typedef struct wl_batch_counters {
                              * caller (wl_event_is_connection) */
 } wl_batch_counters;
 
-/* One transaction: intern apps, upsert flows (repeats coalesced in memory first), insert raw
- * events, add counters, prune a bounded slice of expired raw events. On WL_E_BUSY / WL_E_NOSPACE
- * / WL_E_IO nothing of the batch is kept and the caller may retry the same batch later. */
+/* One transaction: intern apps, add the flows not seen before, append the raw events as a
+ * compressed block, add counters, prune a bounded slice of expired blocks; every
+ * opts.rollup_events events (or 2 s) the same transaction also rolls the blocks written since
+ * the last rollup up into the flows' counts, the apps' totals and the drops per hour. Until
+ * then readers add those blocks themselves, so every read sees every committed batch. On
+ * WL_E_BUSY / WL_E_NOSPACE / WL_E_IO nothing of the batch is kept and the caller may retry the
+ * same batch later. */
 int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_counters *c);
 /* Importers: like wl_store_write, but each event carries a record key (a 64-bit hash of file
  * identity + record identity); events whose key was stored before are skipped and counted in

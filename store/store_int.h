@@ -24,7 +24,16 @@
 #define WL_STORE_CACHE_SLOTS 1024u     /* app path cache, power of two */
 #define WL_STORE_SID_SLOTS 256u        /* SID string cache, power of two */
 #define WL_STORE_CTX_SLOTS 4096u       /* event context cache, power of two */
-#define WL_STORE_PRUNE_MIN 1024u       /* rows a batch may prune beyond twice its own size */
+#define WL_STORE_PRUNE_MIN 1024u       /* events a batch may prune beyond twice its own size */
+#define WL_STORE_FLOW_SLOTS (1u << 18) /* flow key -> id cache, power of two */
+#define WL_STORE_BLOCK_MAX 16384u      /* events in one block (store_block.c) */
+#define WL_BLOCK_RAW_MAX (WL_STORE_BLOCK_MAX * 33u) /* ts, flow, ctx 10 varint bytes, port 3 */
+/* Rollups (store_rollup.c): the pending blocks are rolled up at the end of a batch once this
+ * many events are pending (wl_store_opts.rollup_events), or this long after the last rollup;
+ * and at a writing open and close. Readers add what is pending meanwhile. */
+#define WL_STORE_ROLLUP_EVENTS 262144u
+#define WL_STORE_ROLLUP_NS (2ull * 1000000000ull)
+#define WL_STORE_ROLLUP_SLOTS (1u << 18) /* flows rolled up at once, power of two */
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
 #define WL_STORE_RETAIN_TICKS (7ull * WL_STORE_DAY_TICKS)
@@ -41,10 +50,12 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOW_UPSERT, ST_EVENT_INSERT, ST_DROP_ADD, ST_KEY_INSERT,
-  ST_OLDEST, ST_BOUNDARY, ST_DEL_AGE, ST_DEL_B, ST_DEL_ALL, ST_USED_BYTES,
+  ST_FLOW_NEW, ST_FLOW_FIND, ST_FLOW_ADD, ST_FLOW_APP, ST_DROP_ADD, ST_KEY_INSERT,
+  ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
+  ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
-  ST_STATS_COUNTS, ST_APPS, ST_FLOWS_APP, ST_FLOWS_ALL, ST_DROPS, ST_EVENTS,
+  ST_STATS_COUNTS, ST_APPS, ST_FLOWS_APP, ST_FLOWS_ALL, ST_DROPS,
+  ST_BLOCKS_RANGE, ST_FLOW_BY_ID, ST_CTX_BY_ID, ST_APP_BY_ID,
   ST_RULE_ADD, ST_RULE_UPDATE, ST_RULE_GET, ST_RULE_DEL, ST_RULES,
   ST_HITS_ADD, /* rule use (store_hits.c) */
   ST_COUNT
@@ -110,11 +121,26 @@ typedef struct wl_flow_key {
 } wl_flow_key;
 _Static_assert(sizeof(wl_flow_key) == WL_AGG_KEY, "flow key fills the map key exactly");
 
-/* One chunk of a batch on its way to the tables. */
+/* One event as a block stores it (store_block.c): its time, its flow's id, the port the flow
+ * does not keep (wl_block_port_put: 0 = unknown) and its context's id. */
+typedef struct wl_block_row {
+  uint64_t ts, flow, ctx;
+  uint32_t port, pad;
+} wl_block_row;
+
+/* zstd contexts and the buffers of one block, allocated once (WL_BLOCK_RAW_MAX and
+ * ZSTD_compressBound of it, WL_STORE_BLOCK_MAX rows for sorting). */
+typedef struct wl_block_codec {
+  struct ZSTD_CCtx_s *cctx;
+  struct ZSTD_DCtx_s *dctx;
+  uint8_t *raw, *out;
+  size_t out_cap;
+  wl_block_row *tmp;
+} wl_block_codec;
+
+/* The block being filled by the batch in progress. */
 typedef struct wl_chunk {
-  const wl_event *ev[WL_STORE_CHUNK];
-  uint32_t flow_slot[WL_STORE_CHUNK];
-  int64_t ctx[WL_STORE_CHUNK]; /* ctx row ids */
+  wl_block_row row[WL_STORE_BLOCK_MAX];
   uint32_t n;
 } wl_chunk;
 
@@ -123,22 +149,37 @@ typedef struct wl_batch_tot {
   uint64_t stored, pruned, skipped, not_conn, new_flows, future;
 } wl_batch_tot;
 
+/* What a rollup adds up before writing it (store_rollup.c): per flow id, per (hour, filter) of
+ * drops, per app; and a cache of each context's filter and action. wl_htab tables, allocated
+ * when first used. */
+typedef struct wl_rollup {
+  wl_htab flows, drops, apps, ctx;
+  wl_htab owner; /* flow id -> its app and action, filled by the write path (wl_rollup_owner) */
+  uint32_t *used, nused; /* the used slots of flows, in order: written and cleared by list */
+  uint64_t *pairs;       /* (id, slot) of each, for writing them out in id order */
+  struct wl_rollup_buf *buf; /* a codec and one block's rows, for reading blocks back */
+} wl_rollup;
+
 struct wl_store {
   sqlite3 *db;
   char *path;
   int read_only, in_txn, schema_version;
-  uint64_t retain_ticks, retain_bytes;
+  uint64_t retain_ticks, retain_bytes, rollup_events;
   sqlite3_stmt *st[ST_COUNT];
   /* write state, persisted in meta with each batch and restored on rollback */
   uint64_t next_id, next_flow, first_ts, last_ts;
   uint64_t begun_id, begun_flow, begun_first, begun_last; /* the same at wl_store_begin */
   uint64_t future_limit; /* wall clock + WL_STORE_FUTURE_TICKS at the batch's start */
   uint64_t meta_last_ts; /* last_ts as meta holds it (last_ts differs when that was future) */
-  wl_agg_map flows, apps, drops;
+  wl_agg_map apps; /* endpoints (new flows) per app, added at each block */
   wl_str_cache app_cache, sid_cache;
-  wl_bin_cache ctx_cache;
+  wl_bin_cache ctx_cache, flow_cache;
   wl_chunk *chunk;
+  wl_block_codec codec;
   wl_batch_tot tot;
+  wl_rollup roll;
+  uint64_t unrolled;     /* events this handle wrote since its last rollup */
+  uint64_t rolled_ns;    /* wl_time_mono_ns of its last rollup */
 };
 
 /* store.c */
@@ -191,6 +232,48 @@ void wl_bin_cache_free(wl_bin_cache *c);
 void wl_bin_cache_clear(wl_bin_cache *c);
 int64_t wl_bin_cache_find(const wl_bin_cache *c, const void *key); /* 0 when absent */
 void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id);
+
+/* store_block.c */
+int wl_block_codec_init(wl_block_codec *z);
+void wl_block_codec_free(wl_block_codec *z); /* NULL-safe, twice too */
+/* Sorts rows by time (stable) and encodes them; *out points into the codec, valid until its
+ * next use. 1 <= n <= WL_STORE_BLOCK_MAX. */
+int wl_block_encode(wl_block_codec *z, wl_block_row *rows, size_t n, const void **out,
+                    size_t *len);
+/* rows has room for WL_STORE_BLOCK_MAX. WL_E_CORRUPT when the block is not well formed. */
+int wl_block_decode(wl_block_codec *z, const void *data, size_t len, wl_block_row *rows,
+                    size_t *n);
+uint32_t wl_block_port_put(int has, uint16_t port);
+int wl_block_port_get(uint32_t v, uint16_t *port); /* 0 when unknown */
+
+/* schema_v3_blocks.c: v2 -> v3, raw event rows into blocks (db may be an empty database). */
+int wl_schema_v3_blocks(sqlite3 *db, const char *path);
+
+/* store_rollup.c */
+void wl_rollup_free(wl_rollup *r);
+/* The write path tells the rollups a flow's app and action (saves a query per flow). */
+void wl_rollup_owner(wl_store *s, uint64_t flow, int64_t app, int drop);
+/* Rolls every pending block up into flows, apps and drops_hourly and clears pending, inside
+ * the transaction open on s. */
+int wl_rollup_run(wl_store *s);
+/* Before a read: when blocks are pending, a writing handle rolls them up in a transaction of
+ * its own; a read-only one adds them in memory (wl_rollup_pending_* below). */
+int wl_rollup_before_read(wl_store *s, int *pending);
+/* Read-only handles: the pending blocks' totals, collected into s->roll (flows by id, drops by
+ * hour and filter, apps by id); *complete 0 when they did not fit (WL_STORE_ROLLUP_SLOTS). */
+int wl_rollup_collect(wl_store *s, int *complete);
+typedef struct wl_roll_flow {
+  uint64_t tag; /* flow id */
+  uint64_t count, first, last, filter;
+} wl_roll_flow;
+typedef struct wl_roll_drop {
+  uint64_t tag;
+  uint64_t hour, filter, count;
+} wl_roll_drop;
+typedef struct wl_roll_app {
+  uint64_t tag; /* app id */
+  uint64_t allowed, blocked, first, last;
+} wl_roll_app;
 
 /* store_write.c */
 int wl_store_write_init(wl_store *s);

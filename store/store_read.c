@@ -4,14 +4,18 @@
  *   flows of one app the flows UNIQUE(app, ...) index
  *   drops by filter  drops_hourly, keyed (hour, filter_id): `since` is rounded down to the
  *                    hour, so a summary covers whole hours
- *   events by time   the events primary key (ts, id)
+ *   events by time   store_events.c (the blocks)
+ * The rollups lag the event blocks by the pending ones (store_rollup.c): a writing handle rolls
+ * them up before it reads; a read-only one adds them up in memory (pending_*).
  * Callbacks run while a statement is open: they may call other store functions, but not the
  * same listing again.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_os.h"
 #include "store/store_int.h"
 
@@ -60,6 +64,9 @@ typedef struct sink {
   void (*fill)(sqlite3_stmt *st, void *item);
   int (*emit)(const struct sink *k);
   void *item, *ctx;
+  wl_store *s;     /* with merge: the pending totals in s->roll are added (read-only) */
+  int merge;
+  uint64_t since;
   union {
     wl_app_cb app;
     wl_flow_cb flow;
@@ -79,6 +86,14 @@ static int each_row(wl_store *s, sqlite3_stmt *st, const sink *k, const char *wh
     ret = wl_store_sqlerr(s, rc, what);
   sqlite3_reset(st);
   return ret;
+}
+
+/* Read-only, blocks pending: their totals into s->roll; pending stays 1 when they fit (else
+ * what is read lags by the pending blocks, as a reader of an older wfplearn would). */
+static int collect(wl_store *s, int *pending) {
+  int complete = 0, rc = wl_rollup_collect(s, &complete);
+  *pending = rc == WL_OK && complete;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- apps */
@@ -108,9 +123,64 @@ static int emit_app(const sink *k) {
   return k->cb.app(k->ctx, &it->a);
 }
 
+static int by_events(const void *a, const void *b) {
+  const wl_app_summary *x = &((const app_item *)a)->a, *y = &((const app_item *)b)->a;
+  uint64_t tx = x->allowed + x->blocked, ty = y->allowed + y->blocked;
+  if (tx != ty)
+    return tx > ty ? -1 : 1;
+  return x->app_id < y->app_id ? -1 : x->app_id > y->app_id;
+}
+
+/* Read-only with pending totals (s->roll.apps): every app read, added to, filtered and sorted
+ * again, as ST_APPS would have. */
+static int apps_merged(wl_store *s, sqlite3_stmt *st, uint64_t newest, uint64_t since,
+                       wl_app_cb cb, void *ctx) {
+  app_item *v = NULL;
+  size_t n = 0, cap = 0;
+  int rc, ret = WL_OK;
+  wl_store_bind_u64(st, 1, 0);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      app_item *p = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof *v);
+      if (!p) {
+        ret = wl_err(WL_E_NOMEM, "%s: no memory to list apps", s->path);
+        break;
+      }
+      v = p;
+    }
+    app_item *it = &v[n];
+    it->newest = newest;
+    fill_app(st, it);
+    uint32_t slot = wl_htab_find(&s->roll.apps, (uint64_t)it->a.app_id, NULL, NULL);
+    if (slot != WL_HTAB_NONE) {
+      const wl_roll_app *p = wl_htab_entry(&s->roll.apps, slot);
+      it->a.allowed += p->allowed;
+      it->a.blocked += p->blocked;
+      it->a.first_seen = p->first < it->a.first_seen ? p->first : it->a.first_seen;
+      it->a.last_seen = p->last > it->a.last_seen ? p->last : it->a.last_seen;
+      it->a.is_new = it->a.first_seen + WL_STORE_RETAIN_TICKS >= newest;
+    }
+    n += it->a.last_seen >= since;
+  }
+  if (ret == WL_OK && rc != SQLITE_DONE)
+    ret = wl_store_sqlerr(s, rc, "listing apps");
+  sqlite3_reset(st);
+  if (ret == WL_OK && n)
+    qsort(v, n, sizeof *v, by_events);
+  for (size_t i = 0; ret == WL_OK && i < n; i++)
+    ret = cb(ctx, &v[i].a);
+  free(v);
+  return ret;
+}
+
 int wl_store_apps(wl_store *s, uint64_t since, wl_app_cb cb, void *ctx) {
   if (!s || !cb)
     return wl_err(WL_E_INVAL, "wl_store_apps: NULL argument");
+  int pending = 0, prc = wl_rollup_before_read(s, &pending);
+  if (prc != WL_OK)
+    return prc;
+  if (pending && (prc = collect(s, &pending)) != WL_OK)
+    return prc;
   app_item it;
   int64_t newest = 0;
   int rc = wl_store_counter_get(s, "last_ts", &newest);
@@ -118,6 +188,8 @@ int wl_store_apps(wl_store *s, uint64_t since, wl_app_cb cb, void *ctx) {
   if (!st)
     return rc != WL_OK ? rc : WL_E_DB;
   it.newest = (uint64_t)newest;
+  if (pending)
+    return apps_merged(s, st, it.newest, since, cb, ctx);
   wl_store_bind_u64(st, 1, since);
   sink k = {.fill = fill_app, .emit = emit_app, .item = &it, .ctx = ctx, .cb.app = cb};
   return each_row(s, st, &k, "listing apps");
@@ -145,19 +217,55 @@ static void fill_flow(sqlite3_stmt *st, void *item) {
   f->last_filter_id = wl_store_col_u64(st, 11);
 }
 
-static int emit_flow(const sink *k) { return k->cb.flow(k->ctx, k->item); }
+typedef struct flow_item {
+  wl_flow f;
+  uint64_t id;
+} flow_item;
+
+static void fill_flow_item(sqlite3_stmt *st, void *item) {
+  flow_item *it = item;
+  fill_flow(st, &it->f);
+  it->id = wl_store_col_u64(st, 12);
+}
+
+/* A read-only handle adds the pending blocks' totals (store_rollup.c), then applies since. */
+static int emit_flow(const sink *k) {
+  flow_item *it = k->item;
+  wl_flow *f = &it->f;
+  if (k->merge) {
+    uint32_t slot = wl_htab_find(&k->s->roll.flows, it->id, NULL, NULL);
+    if (slot != WL_HTAB_NONE) {
+      const wl_roll_flow *p = wl_htab_entry(&k->s->roll.flows, slot);
+      f->count += p->count;
+      f->first_seen = p->first < f->first_seen ? p->first : f->first_seen;
+      if (p->last >= f->last_seen) {
+        f->last_seen = p->last;
+        f->last_filter_id = p->filter;
+      }
+    }
+    if (f->last_seen < k->since)
+      return 0;
+  }
+  return k->cb.flow(k->ctx, f);
+}
 
 int wl_store_flows(wl_store *s, int64_t app_id, uint64_t since, wl_flow_cb cb, void *ctx) {
   if (!s || !cb)
     return wl_err(WL_E_INVAL, "wl_store_flows: NULL argument");
+  int pending = 0, prc = wl_rollup_before_read(s, &pending);
+  if (prc != WL_OK)
+    return prc;
+  if (pending && (prc = collect(s, &pending)) != WL_OK)
+    return prc;
   sqlite3_stmt *st = wl_st(s, app_id < 0 ? ST_FLOWS_ALL : ST_FLOWS_APP);
   if (!st)
     return WL_E_DB;
   if (app_id >= 0)
     sqlite3_bind_int64(st, 1, app_id);
-  wl_store_bind_u64(st, 2, since);
-  wl_flow f;
-  sink k = {.fill = fill_flow, .emit = emit_flow, .item = &f, .ctx = ctx, .cb.flow = cb};
+  wl_store_bind_u64(st, 2, pending ? 0 : since);
+  flow_item f;
+  sink k = {.fill = fill_flow_item, .emit = emit_flow, .item = &f, .ctx = ctx, .cb.flow = cb,
+            .s = s, .merge = pending, .since = since};
   return each_row(s, st, &k, "listing flows");
 }
 
@@ -179,69 +287,74 @@ static void fill_drop(sqlite3_stmt *st, void *item) {
 
 static int emit_drop(const sink *k) { return k->cb.drop(k->ctx, k->item); }
 
+static int by_count(const void *a, const void *b) {
+  const wl_drop_summary *x = a, *y = b;
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return x->filter.filter_id < y->filter.filter_id ? -1 : x->filter.filter_id > y->filter.filter_id;
+}
+
+/* Read-only with pending drops (s->roll.drops, per hour and filter): added to the sums. */
+static int drops_merged(wl_store *s, sqlite3_stmt *st, uint64_t hour, wl_drop_cb cb,
+                        void *ctx) {
+  const wl_htab *t = &s->roll.drops;
+  size_t cap = 64 + t->n, n = 0; /* what ST_DROPS gives plus a filter per pending entry */
+  wl_drop_summary *v = malloc(cap * sizeof *v);
+  int rc, ret = v ? WL_OK : wl_err(WL_E_NOMEM, "%s: no memory to sum drops", s->path);
+  while (ret == WL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap - t->n) {
+      wl_drop_summary *p = realloc(v, (cap *= 2) * sizeof *v);
+      if (!p) {
+        ret = wl_err(WL_E_NOMEM, "%s: no memory to sum drops", s->path);
+        break;
+      }
+      v = p;
+    }
+    fill_drop(st, &v[n++]);
+  }
+  if (ret == WL_OK && rc != SQLITE_DONE)
+    ret = wl_store_sqlerr(s, rc, "summing drops by filter");
+  sqlite3_reset(st);
+  for (uint32_t i = 0; ret == WL_OK && i < wl_htab_slots(t); i++) {
+    if (!wl_htab_used(t, i))
+      continue;
+    const wl_roll_drop *d = wl_htab_entry(t, i);
+    if (d->hour < hour)
+      continue;
+    size_t j = 0;
+    while (j < n && v[j].filter.filter_id != d->filter)
+      j++;
+    if (j == n) {
+      n++;
+      if (wl_store_filter_info_get(s, d->filter, &v[j].filter) == WL_E_NOTFOUND)
+        wl_err_clear(); /* never attributed: the id alone, as the join gives */
+      v[j].count = 0;
+    }
+    v[j].count += d->count;
+  }
+  if (ret == WL_OK && n)
+    qsort(v, n, sizeof *v, by_count);
+  for (size_t i = 0; ret == WL_OK && i < n; i++)
+    ret = cb(ctx, &v[i]);
+  free(v);
+  return ret;
+}
+
 int wl_store_drops_by_filter(wl_store *s, uint64_t since, wl_drop_cb cb, void *ctx) {
   if (!s || !cb)
     return wl_err(WL_E_INVAL, "wl_store_drops_by_filter: NULL argument");
+  int pending = 0, prc = wl_rollup_before_read(s, &pending);
+  if (prc != WL_OK)
+    return prc;
+  if (pending && (prc = collect(s, &pending)) != WL_OK)
+    return prc;
   sqlite3_stmt *st = wl_st(s, ST_DROPS);
   if (!st)
     return WL_E_DB;
   wl_store_bind_u64(st, 1, since / WL_STORE_HOUR_TICKS);
+  if (pending)
+    return drops_merged(s, st, since / WL_STORE_HOUR_TICKS, cb, ctx);
   wl_drop_summary d;
   sink k = {.fill = fill_drop, .emit = emit_drop, .item = &d, .ctx = ctx, .cb.drop = cb};
   return each_row(s, st, &k, "summing drops by filter");
-}
-
-/* ---------------------------------------------------------------- events */
-
-static void col_addr(sqlite3_stmt *st, int i, uint8_t out[16]) {
-  int n = sqlite3_column_bytes(st, i);
-  const void *b = sqlite3_column_blob(st, i);
-  memset(out, 0, 16);
-  if (b && n > 0)
-    memcpy(out, b, n > 16 ? 16 : (size_t)n);
-}
-
-/* Rebuilds the event: the flow gives direction, protocol, remote address and the port it
- * keeps; the row gives the other port (see store_write.c). */
-static void fill_event(sqlite3_stmt *st, void *item) {
-  wl_event *ev = item;
-  wl_event_clear(ev);
-  ev->ts = wl_store_col_u64(st, 0);
-  int64_t bits = sqlite3_column_int64(st, 5);
-  ev->has = (uint32_t)(bits >> 16);
-  ev->is_loopback = (uint8_t)(bits >> 8);
-  ev->type = (uint8_t)((bits >> 4) & 15);
-  ev->origin = (uint8_t)(bits & 15);
-  col_addr(st, 2, ev->local_addr);
-  ev->filter_id = wl_store_col_u64(st, 3);
-  ev->layer_id = (uint16_t)sqlite3_column_int(st, 4);
-  ev->reauth = (uint32_t)sqlite3_column_int64(st, 6);
-  ev->dir = (uint8_t)sqlite3_column_int(st, 7);
-  ev->proto = (uint8_t)sqlite3_column_int(st, 8);
-  ev->ip_version = (uint8_t)sqlite3_column_int(st, 9);
-  col_addr(st, 10, ev->remote_addr);
-  uint16_t port = sqlite3_column_type(st, 1) == SQLITE_NULL
-                      ? 0
-                      : (uint16_t)(sqlite3_column_int(st, 1) + 32768); /* see store_write.c */
-  ev->remote_port = ev->dir == WL_DIR_IN ? port : (uint16_t)sqlite3_column_int(st, 11);
-  ev->local_port = ev->dir == WL_DIR_OUT ? port : (uint16_t)sqlite3_column_int(st, 12);
-  wl_store_col_text(st, 13, ev->app, sizeof ev->app);
-  wl_store_col_text(st, 14, ev->app_dos, sizeof ev->app_dos);
-  wl_store_col_text(st, 15, ev->user, sizeof ev->user);
-  wl_store_col_text(st, 16, ev->package, sizeof ev->package);
-}
-
-static int emit_event(const sink *k) { return k->cb.event(k->ctx, k->item); }
-
-int wl_store_events(wl_store *s, uint64_t since, uint64_t until, wl_event_cb cb, void *ctx) {
-  if (!s || !cb)
-    return wl_err(WL_E_INVAL, "wl_store_events: NULL argument");
-  sqlite3_stmt *st = wl_st(s, ST_EVENTS);
-  if (!st)
-    return WL_E_DB;
-  wl_store_bind_u64(st, 1, since);
-  sqlite3_bind_int64(st, 2, until ? (int64_t)until : INT64_MAX);
-  wl_event ev;
-  sink k = {.fill = fill_event, .emit = emit_event, .item = &ev, .ctx = ctx, .cb.event = cb};
-  return each_row(s, st, &k, "listing events");
 }

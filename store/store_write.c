@@ -1,15 +1,21 @@
 /* store_write.c — the write path: one transaction per batch.
  *
- * A batch is cut into chunks of WL_STORE_CHUNK events. For each chunk: app paths and SIDs are
- * interned (through the caches), repeats of a flow are coalesced in memory, then each distinct
- * flow is upserted once (INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: the id we offered
- * comes back only when the flow is new), the per-app totals are added once
- * per app, the raw events are inserted referencing their flow, and drops are added to the
- * hourly per-filter rollup. At the end of the batch a bounded slice of raw events is pruned
- * (by age relative to the newest event, and by the database's used size) and the counters go
- * into meta, all in the same transaction. On any failure the transaction is rolled back, the
- * in-memory state (caches, next event id, first/last time) is restored, and the caller may
- * retry the same batch.
+ * For each event: its app path and SIDs are interned (through the caches), its context (ctx)
+ * too, and its flow key is turned into the flow's id through a cache; a flow seen for the first
+ * time is added to flows then (count 0, its app's endpoints + 1). The event itself becomes a
+ * row of the block in progress (store_block.c): time, flow id, the port the flow does not keep,
+ * context id. At the end of the batch (and every WL_STORE_BLOCK_MAX events) the block is
+ * encoded, inserted into blocks and listed in pending. Counts, first/last seen and drops per
+ * hour are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
+ * WL_STORE_ROLLUP_EVENTS events or WL_STORE_ROLLUP_NS, in the transaction of the batch that
+ * triggers it, so a batch no longer rewrites pages all over a flows table that grows with the
+ * week. A kill -9 loses nothing of a committed batch: pending says which blocks are not in the
+ * rollups yet, and the next rollup (at the latest at the next writing open) adds them; readers
+ * add them too (store_read.c). Then a bounded slice of expired blocks is pruned (by age
+ * relative to the newest event, and by the database's used size) and the counters go into
+ * meta, all in the same transaction. On any failure the transaction is rolled back, the
+ * in-memory state (caches, next ids, first/last time) is restored, and the caller may retry
+ * the same batch.
  *
  * Flow key rules (store.h): outbound flows keep local_port 0 and the event row keeps the local
  * port; inbound flows keep remote_port 0 and the event row keeps the remote port. A field whose
@@ -40,7 +46,7 @@ typedef struct batch_saved {
  * the future a store written before WL_STORE_FUTURE_TICKS may hold. */
 static int newest_sane_ts(wl_store *s, uint64_t *out) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT max(ts) FROM events WHERE ts<=?1", -1, &st, NULL);
+  int rc = sqlite3_prepare_v2(s->db, "SELECT max(ts_max) FROM blocks WHERE ts_max<=?1", -1, &st, NULL);
   if (rc != SQLITE_OK)
     return wl_store_sqlerr(s, rc, "reading the newest event");
   int64_t v = 0;
@@ -71,12 +77,14 @@ int wl_store_write_load(wl_store *s) {
 
 int wl_store_write_init(wl_store *s) {
   int rc;
-  if ((rc = wl_agg_init(&s->flows)) != WL_OK || (rc = wl_agg_init(&s->apps)) != WL_OK ||
-      (rc = wl_agg_init(&s->drops)) != WL_OK ||
+  if ((rc = wl_agg_init(&s->apps)) != WL_OK ||
       (rc = wl_str_cache_init(&s->app_cache, WL_STORE_CACHE_SLOTS)) != WL_OK ||
       (rc = wl_str_cache_init(&s->sid_cache, WL_STORE_SID_SLOTS)) != WL_OK ||
-      (rc = wl_bin_cache_init(&s->ctx_cache, WL_STORE_CTX_SLOTS)) != WL_OK)
+      (rc = wl_bin_cache_init(&s->ctx_cache, WL_STORE_CTX_SLOTS)) != WL_OK ||
+      (rc = wl_bin_cache_init(&s->flow_cache, WL_STORE_FLOW_SLOTS)) != WL_OK ||
+      (rc = wl_block_codec_init(&s->codec)) != WL_OK)
     return rc;
+  s->rolled_ns = wl_time_mono_ns();
   if (!(s->chunk = calloc(1, sizeof *s->chunk)))
     return wl_err(WL_E_NOMEM, "%s: no memory for the batch buffer", s->path);
   /* the undo statements now, so that rolling back never parses SQL (store.c: undo) */
@@ -103,6 +111,9 @@ int wl_store_write_reset(wl_store *s) {
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
+  wl_bin_cache_clear(&s->flow_cache);
+  wl_htab_clear(&s->roll.ctx);
+  wl_htab_clear(&s->roll.owner);
   s->next_id = s->begun_id;
   s->next_flow = s->begun_flow;
   s->first_ts = s->begun_first;
@@ -111,12 +122,13 @@ int wl_store_write_reset(wl_store *s) {
 }
 
 void wl_store_write_free(wl_store *s) {
-  wl_agg_free(&s->flows);
   wl_agg_free(&s->apps);
-  wl_agg_free(&s->drops);
   wl_str_cache_free(&s->app_cache);
   wl_str_cache_free(&s->sid_cache);
   wl_bin_cache_free(&s->ctx_cache);
+  wl_bin_cache_free(&s->flow_cache);
+  wl_block_codec_free(&s->codec);
+  wl_rollup_free(&s->roll);
   free(s->chunk);
   s->chunk = NULL;
 }
@@ -286,12 +298,7 @@ static void flow_key_of(const wl_event *ev, int64_t app, uint8_t action, wl_flow
     k->local_port = ev->local_port;
 }
 
-/* Upsert one coalesced flow; adds its counts to its app's delta. */
-static int flow_upsert(wl_store *s, wl_agg_ent *f) {
-  const wl_flow_key *k = (const wl_flow_key *)f->key;
-  sqlite3_stmt *st = wl_st(s, ST_FLOW_UPSERT);
-  if (!st)
-    return WL_E_DB;
+static void bind_flow_key(sqlite3_stmt *st, const wl_flow_key *k) {
   sqlite3_bind_int64(st, 1, k->app);
   sqlite3_bind_int(st, 2, k->dir);
   sqlite3_bind_int(st, 3, k->proto);
@@ -300,34 +307,9 @@ static int flow_upsert(wl_store *s, wl_agg_ent *f) {
   sqlite3_bind_int(st, 6, k->remote_port);
   sqlite3_bind_int(st, 7, k->local_port);
   sqlite3_bind_int(st, 8, k->action);
-  for (int i = 0; i < 4; i++)
-    wl_store_bind_u64(st, 9 + i, f->v[i]);
-  wl_store_bind_u64(st, 13, s->next_flow); /* used only if the flow is new */
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
-    return wl_store_sqlerr(s, rc, "upserting a flow");
-  }
-  f->id = sqlite3_column_int64(st, 0);
-  int is_new = (uint64_t)f->id == s->next_flow;
-  s->next_flow += (uint64_t)is_new;
-  sqlite3_reset(st);
-  uint8_t akey[WL_AGG_KEY] = {0};
-  memcpy(akey, &k->app, sizeof k->app);
-  int fresh;
-  wl_agg_ent *a = &s->apps.e[wl_agg_get(&s->apps, akey, &fresh)];
-  if (fresh) {
-    a->v[3] = f->v[1];
-    a->v[4] = f->v[2];
-  }
-  a->v[k->action == WL_EVT_DROP ? 1 : 0] += f->v[0];
-  a->v[2] += (uint64_t)is_new;
-  a->v[3] = f->v[1] < a->v[3] ? f->v[1] : a->v[3];
-  a->v[4] = f->v[2] > a->v[4] ? f->v[2] : a->v[4];
-  s->tot.new_flows += (uint64_t)is_new;
-  return WL_OK;
 }
 
+/* Per app, the flows added since the last block (their endpoints). */
 static int apps_add(wl_store *s) {
   for (uint32_t i = 0; i < s->apps.n; i++) {
     wl_agg_ent *a = &s->apps.e[s->apps.list[i]];
@@ -337,89 +319,135 @@ static int apps_add(wl_store *s) {
     if (!st)
       return WL_E_DB;
     sqlite3_bind_int64(st, 1, app);
-    for (int j = 0; j < 5; j++)
-      wl_store_bind_u64(st, 2 + j, a->v[j]);
+    sqlite3_bind_int64(st, 2, 0);
+    sqlite3_bind_int64(st, 3, 0);
+    wl_store_bind_u64(st, 4, a->v[0]);
+    wl_store_bind_u64(st, 5, a->v[1]);
+    wl_store_bind_u64(st, 6, a->v[2]);
     int rc = wl_store_step_done(s, st, "updating app totals");
     if (rc != WL_OK)
       return rc;
   }
+  wl_agg_reset(&s->apps);
   return WL_OK;
 }
 
-/* ---------------------------------------------------------------- events */
-
-/* The port the flow does not keep is stored minus 32768: ephemeral ports fit 2 bytes. */
-static int event_insert(wl_store *s, const wl_event *ev, int64_t flow, int64_t ctx) {
-  sqlite3_stmt *st = wl_st(s, ST_EVENT_INSERT);
+/* A flow seen for the first time: its row, count 0 (rollups add the counts). */
+static int flow_new(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
+  sqlite3_stmt *st = wl_st(s, ST_FLOW_NEW);
   if (!st)
     return WL_E_DB;
-  uint8_t dir = ev->has & WL_HAS_DIR ? ev->dir : 0;
-  wl_store_bind_u64(st, 1, ev->ts);
-  wl_store_bind_u64(st, 2, s->next_id++);
-  sqlite3_bind_int64(st, 3, flow);
-  if (dir == WL_DIR_OUT && (ev->has & WL_HAS_LOCAL_PORT))
-    sqlite3_bind_int(st, 4, (int)ev->local_port - 32768);
-  else if (dir == WL_DIR_IN && (ev->has & WL_HAS_REMOTE_PORT))
-    sqlite3_bind_int(st, 4, (int)ev->remote_port - 32768);
-  sqlite3_bind_int64(st, 5, ctx);
-  return wl_store_step_done(s, st, "inserting an event");
-}
-
-static void drop_count(wl_store *s, const wl_event *ev) {
-  uint64_t key[WL_AGG_KEY / 8] = {0};
-  key[0] = ev->ts / WL_STORE_HOUR_TICKS;
-  key[1] = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  bind_flow_key(st, k);
+  wl_store_bind_u64(st, 9, ev->ts);
+  wl_store_bind_u64(st, 10, ev->has & WL_HAS_FILTER ? ev->filter_id : 0);
+  wl_store_bind_u64(st, 11, s->next_flow);
+  int rc = wl_store_step_done(s, st, "adding a flow");
+  if (rc != WL_OK || sqlite3_changes(s->db) == 0)
+    return rc; /* there already: *id stays 0 */
+  *id = (int64_t)s->next_flow++;
+  s->tot.new_flows++;
+  if (s->apps.n == WL_STORE_CHUNK && (rc = apps_add(s)) != WL_OK)
+    return rc;
+  uint8_t akey[WL_AGG_KEY] = {0};
+  memcpy(akey, &k->app, sizeof k->app);
   int fresh;
-  s->drops.e[wl_agg_get(&s->drops, key, &fresh)].v[0]++;
+  wl_agg_ent *a = &s->apps.e[wl_agg_get(&s->apps, akey, &fresh)];
+  if (fresh)
+    a->v[1] = a->v[2] = ev->ts;
+  a->v[0]++;
+  a->v[1] = ev->ts < a->v[1] ? ev->ts : a->v[1];
+  a->v[2] = ev->ts > a->v[2] ? ev->ts : a->v[2];
+  return WL_OK;
 }
 
-static int drops_add(wl_store *s) {
-  for (uint32_t i = 0; i < s->drops.n; i++) {
-    wl_agg_ent *d = &s->drops.e[s->drops.list[i]];
-    uint64_t key[2];
-    memcpy(key, d->key, sizeof key);
-    sqlite3_stmt *st = wl_st(s, ST_DROP_ADD);
+/* The flow's id: from the cache, else from flows, else a new flow. */
+static int intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
+  uint8_t key[WL_BIN_KEY] = {0};
+  memcpy(key, k, sizeof *k);
+  if ((*id = wl_bin_cache_find(&s->flow_cache, key)) != 0)
+    return WL_OK;
+  int rc = flow_new(s, k, ev, id);
+  if (rc == WL_OK && *id == 0) {
+    sqlite3_stmt *st = wl_st(s, ST_FLOW_FIND);
     if (!st)
       return WL_E_DB;
-    wl_store_bind_u64(st, 1, key[0]);
-    wl_store_bind_u64(st, 2, key[1]);
-    wl_store_bind_u64(st, 3, d->v[0]);
-    int rc = wl_store_step_done(s, st, "counting drops");
-    if (rc != WL_OK)
-      return rc;
+    bind_flow_key(st, k);
+    rc = wl_store_step_int64(s, st, id, "finding a flow");
+    if (rc == WL_OK && *id == 0)
+      rc = wl_err(WL_E_INTERNAL, "%s: a flow neither added nor found", s->path);
   }
+  if (rc == WL_OK) {
+    wl_bin_cache_put(&s->flow_cache, key, *id);
+    wl_rollup_owner(s, (uint64_t)*id, k->app, k->action == WL_EVT_DROP);
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------- blocks */
+
+/* rows[0..n) as one block into blocks, listed in pending. */
+static int block_put(wl_store *s, wl_block_row *rows, size_t n) {
+  const void *data;
+  size_t len;
+  int rc = wl_block_encode(&s->codec, rows, n, &data, &len);
+  if (rc != WL_OK)
+    return rc;
+  sqlite3_stmt *st = wl_st(s, ST_BLOCK_INSERT);
+  if (!st)
+    return WL_E_DB;
+  wl_store_bind_u64(st, 1, rows[0].ts); /* sorted by the encoder */
+  wl_store_bind_u64(st, 2, rows[n - 1].ts);
+  sqlite3_bind_int64(st, 3, (int64_t)n);
+  sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_STATIC);
+  if ((rc = wl_store_step_done(s, st, "inserting an event block")) != WL_OK)
+    return rc;
+  if (!(st = wl_st(s, ST_PENDING_INSERT)))
+    return WL_E_DB;
+  sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+  return wl_store_step_done(s, st, "listing a block for the rollups");
+}
+
+/* The block in progress. Its events already older than the retention window (an import of old
+ * logs, a batch spanning more than the window) go into a block of their own, which prune()
+ * drops in this same batch once rolled up: retention stays exact for what a batch brings. */
+static int block_flush(wl_store *s) {
+  wl_chunk *c = s->chunk;
+  int rc = apps_add(s);
+  if (rc != WL_OK || c->n == 0)
+    return rc;
+  uint64_t cutoff = s->last_ts > s->retain_ticks ? s->last_ts - s->retain_ticks : 0;
+  size_t old = 0, k = 0;
+  for (size_t i = 0; i < c->n; i++)
+    old += c->row[i].ts < cutoff;
+  if (old && old < c->n) { /* stable partition: the old ones first */
+    wl_block_row *t = s->codec.tmp;
+    for (size_t i = 0; i < c->n; i++)
+      if (c->row[i].ts < cutoff)
+        t[k++] = c->row[i];
+    for (size_t i = 0; i < c->n; i++)
+      if (c->row[i].ts >= cutoff)
+        t[k++] = c->row[i];
+    memcpy(c->row, t, c->n * sizeof *t);
+    rc = block_put(s, c->row, old);
+    if (rc == WL_OK)
+      rc = block_put(s, c->row + old, c->n - old);
+  } else {
+    rc = block_put(s, c->row, c->n);
+  }
+  if (rc != WL_OK)
+    return rc;
+  s->tot.stored += c->n;
+  s->next_id += c->n;
+  c->n = 0;
   return WL_OK;
 }
 
 static void chunk_reset(wl_store *s) {
-  wl_agg_reset(&s->flows);
   wl_agg_reset(&s->apps);
-  wl_agg_reset(&s->drops);
   s->chunk->n = 0;
 }
 
-static int chunk_flush(wl_store *s) {
-  wl_chunk *c = s->chunk;
-  int rc = WL_OK;
-  for (uint32_t i = 0; i < s->flows.n && rc == WL_OK; i++)
-    rc = flow_upsert(s, &s->flows.e[s->flows.list[i]]);
-  if (rc == WL_OK)
-    rc = apps_add(s);
-  for (uint32_t i = 0; i < c->n && rc == WL_OK; i++) {
-    const wl_event *ev = c->ev[i];
-    rc = event_insert(s, ev, s->flows.e[c->flow_slot[i]].id, c->ctx[i]);
-    if (action_of(ev->type) == WL_EVT_DROP)
-      drop_count(s, ev);
-  }
-  if (rc == WL_OK)
-    rc = drops_add(s);
-  if (rc == WL_OK)
-    s->tot.stored += c->n;
-  chunk_reset(s);
-  return rc;
-}
-
-/* Intern, coalesce and queue one event; flushes the chunk when full. */
+/* Intern and queue one event; writes the block when full. */
 static int add_event(wl_store *s, const wl_event *ev) {
   uint8_t action = action_of(ev->type);
   if (!action || ev->ts > s->future_limit) {
@@ -433,25 +461,26 @@ static int add_event(wl_store *s, const wl_event *ev) {
   }
   wl_chunk *c = s->chunk;
   int rc = WL_OK;
-  if (c->n == WL_STORE_CHUNK && (rc = chunk_flush(s)) != WL_OK)
+  if (c->n == WL_STORE_BLOCK_MAX && (rc = block_flush(s)) != WL_OK)
     return rc;
-  int64_t app = 0;
-  if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &c->ctx[c->n])) != WL_OK)
-    return rc;
+  int64_t app = 0, ctx = 0, flow = 0;
   wl_flow_key k;
+  if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &ctx)) != WL_OK)
+    return rc;
   flow_key_of(ev, app, action, &k);
-  int fresh;
-  uint32_t slot = wl_agg_get(&s->flows, &k, &fresh);
-  uint64_t *v = s->flows.e[slot].v, filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
-  if (fresh || ev->ts >= v[2]) {
-    v[2] = ev->ts;
-    v[3] = filter;
-  }
-  if (fresh || ev->ts < v[1])
-    v[1] = ev->ts;
-  v[0]++;
-  c->ev[c->n] = ev;
-  c->flow_slot[c->n++] = slot;
+  if ((rc = intern_flow(s, &k, ev, &flow)) != WL_OK)
+    return rc;
+  wl_block_row *r = &c->row[c->n++];
+  r->ts = ev->ts;
+  r->flow = (uint64_t)flow;
+  r->ctx = (uint64_t)ctx;
+  r->pad = 0;
+  if (k.dir == WL_DIR_OUT)
+    r->port = wl_block_port_put((ev->has & WL_HAS_LOCAL_PORT) != 0, ev->local_port);
+  else if (k.dir == WL_DIR_IN)
+    r->port = wl_block_port_put((ev->has & WL_HAS_REMOTE_PORT) != 0, ev->remote_port);
+  else
+    r->port = 0;
   if (s->first_ts == 0 || ev->ts < s->first_ts)
     s->first_ts = ev->ts;
   if (ev->ts > s->last_ts)
@@ -461,55 +490,62 @@ static int add_event(wl_store *s, const wl_event *ev) {
 
 /* ---------------------------------------------------------------- retention */
 
-static int step_row(wl_store *s, sqlite3_stmt *st, int *have, int64_t *a, int64_t *b) {
-  int rc = sqlite3_step(st);
-  *have = rc == SQLITE_ROW;
-  if (*have) {
-    *a = sqlite3_column_int64(st, 0);
-    if (b)
-      *b = sqlite3_column_int64(st, 1);
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, rc, "pruning");
-}
-
-/* Delete at most 2 x stored + WL_STORE_PRUNE_MIN of the oldest raw events: those older than
- * the newest event minus retain_ticks, or the oldest ones while the database's used pages
- * exceed retain_bytes. More than a batch brings, so a backlog drains; bounded, so no stall. */
+/* Drop whole blocks, oldest first, at most about 2 x stored + WL_STORE_PRUNE_MIN events of
+ * them (at least one block): those whose newest event is older than the newest event minus
+ * retain_ticks, or the oldest ones while the database's used pages exceed retain_bytes. More
+ * than a batch brings, so a backlog drains; bounded, so no stall. A block still pending is
+ * rolled up first (its events must reach the rollups before they go). */
 static int prune(wl_store *s) {
   sqlite3_stmt *st;
-  int have, rc;
-  int64_t oldest = 0, used = 0, bts = 0, bid = 0;
+  int rc;
+  int64_t used = 0;
   uint64_t cutoff = s->last_ts > s->retain_ticks ? s->last_ts - s->retain_ticks : 0;
-  if (!(st = wl_st(s, ST_OLDEST)) || (rc = step_row(s, st, &have, &oldest, NULL)) != WL_OK)
+  uint64_t budget = 2 * s->tot.stored + WL_STORE_PRUNE_MIN, seqs[64];
+  size_t nseq = 0;
+  int rolled = 0;
+  if (!(st = wl_st(s, ST_USED_BYTES)) ||
+      (rc = wl_store_step_int64(s, st, &used, "pruning")) != WL_OK)
     return st ? rc : WL_E_DB;
-  if (!have)
-    return WL_OK;
-  if (!(st = wl_st(s, ST_USED_BYTES)) || (rc = step_row(s, st, &have, &used, NULL)) != WL_OK)
-    return st ? rc : WL_E_DB;
-  int by_size = (uint64_t)used > s->retain_bytes, by_age = (uint64_t)oldest < cutoff;
-  if (!by_size && !by_age)
-    return WL_OK;
-  if (!(st = wl_st(s, ST_BOUNDARY)))
-    return WL_E_DB;
-  sqlite3_bind_int64(st, 1, (int64_t)(2 * s->tot.stored + WL_STORE_PRUNE_MIN));
-  if ((rc = step_row(s, st, &have, &bts, &bid)) != WL_OK)
-    return rc;
-  /* Rows below the boundary are the slice; by age, when the boundary is not older than the
-   * cutoff, everything older than the cutoff is below it. Both are ranges of the primary key:
-   * a backlog (say, retention just shortened) is never scanned as a whole. */
-  int below = have && (by_size || (uint64_t)bts < cutoff);
-  if (!(st = wl_st(s, below ? ST_DEL_B : by_size ? ST_DEL_ALL : ST_DEL_AGE)))
-    return WL_E_DB;
-  if (below) {
-    sqlite3_bind_int64(st, 1, bts);
-    sqlite3_bind_int64(st, 2, bid);
-  } else if (!by_size) {
-    wl_store_bind_u64(st, 1, cutoff);
+  int by_size = (uint64_t)used > s->retain_bytes;
+  for (;;) {
+    if (!(st = wl_st(s, ST_PRUNE_SCAN)))
+      return WL_E_DB;
+    sqlite3_bind_int64(st, 1, (int64_t)(sizeof seqs / sizeof seqs[0]));
+    int r, again = 0;
+    nseq = 0;
+    uint64_t take = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+      uint64_t ts_max = wl_store_col_u64(st, 1), n = wl_store_col_u64(st, 2);
+      if (!by_size && ts_max >= cutoff)
+        continue;
+      if (nseq && take + n > budget)
+        break;
+      if (sqlite3_column_int(st, 3) && !rolled) {
+        again = 1; /* roll the pending blocks up, then scan again */
+        break;
+      }
+      seqs[nseq++] = wl_store_col_u64(st, 0);
+      take += n;
+      s->tot.pruned += n;
+    }
+    sqlite3_reset(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+      return wl_store_sqlerr(s, r, "pruning");
+    if (!again)
+      break;
+    s->tot.pruned -= take;
+    if ((rc = wl_rollup_run(s)) != WL_OK)
+      return rc;
+    rolled = 1;
   }
-  if ((rc = wl_store_step_done(s, st, "pruning old events")) == WL_OK)
-    s->tot.pruned += (uint64_t)sqlite3_changes(s->db);
-  return rc;
+  for (size_t i = 0; i < nseq; i++) {
+    if (!(st = wl_st(s, ST_BLOCK_DEL)))
+      return WL_E_DB;
+    wl_store_bind_u64(st, 1, seqs[i]);
+    if ((rc = wl_store_step_done(s, st, "pruning old events")) != WL_OK)
+      return rc;
+  }
+  return WL_OK;
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -565,15 +601,33 @@ static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
   return WL_OK;
 }
 
+/* Roll the pending blocks up now? (see the top of the file) */
+static int rollup_due(const wl_store *s, uint64_t now_ns) {
+  uint64_t pending = s->unrolled + s->tot.stored;
+  return pending && (pending >= s->rollup_events ||
+                     now_ns - s->rolled_ns >= WL_STORE_ROLLUP_NS);
+}
+
 static int batch_end(wl_store *s, const wl_batch_counters *c, uint64_t dups,
                      const batch_saved *sv) {
-  int rc = chunk_flush(s);
+  int rc = block_flush(s), rolled = 0;
+  uint64_t now_ns = wl_time_mono_ns();
+  if (rc == WL_OK && rollup_due(s, now_ns)) {
+    rc = wl_rollup_run(s);
+    rolled = 1;
+  }
   if (rc == WL_OK)
     rc = prune(s);
   if (rc == WL_OK)
     rc = add_counters(s, c, dups, sv);
   if (rc == WL_OK)
     rc = wl_store_txn_commit(s);
+  if (rc == WL_OK && rolled) {
+    s->unrolled = 0;
+    s->rolled_ns = now_ns;
+  } else if (rc == WL_OK) {
+    s->unrolled += s->tot.stored;
+  }
   return rc;
 }
 
@@ -587,6 +641,9 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
+  wl_bin_cache_clear(&s->flow_cache);
+  wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
+  wl_htab_clear(&s->roll.owner);
   chunk_reset(s);
 }
 

@@ -45,7 +45,8 @@ static void test_migrate_empty_and_reopen(void **state) {
   assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(wl_store_write(s, NULL, 0, NULL), WL_E_READONLY);
   wl_store_close(s);
-  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='events'"), 1);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='blocks'"), 1);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='events'"), 0);
   assert_int_equal(raw_int("PRAGMA application_id"), 0x77666c6e);
 }
 
@@ -97,7 +98,7 @@ static void test_schema_mismatch_detected(void **state) {
       {"DROP TABLE ctx", "no table 'ctx'"},
       {"DROP TABLE sids; CREATE TABLE sids(id INTEGER PRIMARY KEY, name TEXT)", "'sids' has"},
       {"ALTER TABLE apps ADD COLUMN extra INTEGER", "'apps' has"},
-      {"DROP INDEX flows_id", "no index 'flows_id'"},
+      {"DROP INDEX flows_key", "no index 'flows_key'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     remove_db(db_path);
@@ -479,7 +480,7 @@ static void test_out_of_order_and_ties(void **state) {
 static void test_failed_batch_rolls_back(void **state) {
   (void)state;
   static const char *const triggers[] = {
-      "CREATE TRIGGER inject BEFORE INSERT ON events WHEN NEW.id = 1700 "
+      "CREATE TRIGGER inject BEFORE INSERT ON blocks "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
       "CREATE TRIGGER inject BEFORE INSERT ON flows WHEN (SELECT count(*) FROM flows) = %lld "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
@@ -487,7 +488,7 @@ static void test_failed_batch_rolls_back(void **state) {
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
       "CREATE TRIGGER inject BEFORE INSERT ON ctx WHEN (SELECT count(*) FROM ctx) = %lld "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
-      "CREATE TRIGGER inject BEFORE DELETE ON events "
+      "CREATE TRIGGER inject BEFORE DELETE ON blocks "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
   };
   const size_t n = 6000;

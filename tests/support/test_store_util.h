@@ -18,13 +18,25 @@ int setup_path(void **state);
 int teardown_path(void **state);
 wl_store *open_ok(const wl_store_opts *o);
 void raw_exec(const char *sql);
-/* SQL that takes a current store back to what version 2 wrote: undoes migrations 3.. (add the
+/* SQL that takes a current store back to what version 2 wrote: undoes migrations 3.. (rows of the
+ * raw events and flows are not kept: the tests that need them build version-2 data
+ * themselves, test_store_migrate; add the
  * new migration's undo here when WL_STORE_SCHEMA_VERSION grows; then set schema_version). */
 #define TSU_UNDO_TO_V2                                                                     \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
   "DROP TABLE hits_hourly; ALTER TABLE rules DROP COLUMN expires;" /* 4: store_hits.c */   \
-  "DROP TABLE held;" /* 5: store_held.c */
+  "DROP TABLE held;" /* 5: store_held.c */                                                \
+  "DROP TABLE blocks; DROP TABLE pending; DROP TABLE flows;" /* 6: schema_v3_blocks.c */    \
+  "CREATE TABLE flows(app INTEGER NOT NULL, dir INTEGER NOT NULL, proto INTEGER NOT NULL,"   \
+  " ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL, remote_port INTEGER NOT NULL,"  \
+  " local_port INTEGER NOT NULL, action INTEGER NOT NULL, id INTEGER NOT NULL,"             \
+  " count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"       \
+  " last_filter_id INTEGER NOT NULL, PRIMARY KEY(app, dir, proto, ip_version, remote_addr," \
+  " remote_port, local_port, action)) WITHOUT ROWID;"                                       \
+  "CREATE UNIQUE INDEX flows_id ON flows(id);"                                              \
+  "CREATE TABLE events(ts INTEGER NOT NULL, id INTEGER NOT NULL, flow INTEGER NOT NULL,"    \
+  " port INTEGER, ctx INTEGER NOT NULL, PRIMARY KEY(ts, id)) WITHOUT ROWID;"
 int64_t raw_int(const char *sql);
 /* n events, ts advancing by 0..step with some out-of-order jitter. */
 wl_event *make_stream(size_t n, uint32_t nflows, uint32_t napps, uint64_t seed, uint64_t step);
