@@ -113,7 +113,8 @@ int wl_store_write_reset(wl_store *s) {
   wl_bin_cache_clear(&s->ctx_cache);
   wl_bin_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx);
-  wl_htab_clear(&s->roll.owner);
+  if (s->roll.owner.n)
+    wl_htab_clear(&s->roll.owner);
   s->next_id = s->begun_id;
   s->next_flow = s->begun_flow;
   s->first_ts = s->begun_first;
@@ -643,7 +644,8 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_bin_cache_clear(&s->ctx_cache);
   wl_bin_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
-  wl_htab_clear(&s->roll.owner);
+  if (s->roll.owner.n)
+    wl_htab_clear(&s->roll.owner);
   chunk_reset(s);
 }
 
