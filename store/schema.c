@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
@@ -340,9 +341,15 @@ int wl_schema_migrate(wl_store *s) {
 int wl_schema_quick_check(wl_store *s) {
   sqlite3_stmt *st = NULL;
   char first[256] = "";
-  int problems = 0, rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+  int problems = 0, failed = SQLITE_OK;
+  int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *t = (const char *)sqlite3_column_text(st, 0);
+    /* "unable to get the page. error code=N": the check could not read a page (out of memory,
+     * an I/O error), which says nothing about the file: that failure, not damage */
+    const char *code = t ? strstr(t, "error code=") : NULL;
+    if (code && failed == SQLITE_OK)
+      failed = atoi(code + strlen("error code="));
     if (t && strcmp(t, "ok") != 0 && problems++ == 0)
       wl_strlcpy(first, t, sizeof first);
     rc = SQLITE_OK;
@@ -350,6 +357,8 @@ int wl_schema_quick_check(wl_store *s) {
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE)
     return wl_store_sqlerr(s, rc, "PRAGMA quick_check");
+  if ((failed & 0xff) == SQLITE_NOMEM || (failed & 0xff) == SQLITE_IOERR)
+    return wl_store_sqlerr(s, failed, "PRAGMA quick_check");
   if (problems)
     return wl_err(WL_E_CORRUPT, "%s: the database file is damaged: quick_check found %d "
                   "problem(s), first: %s", s->path, problems, first);
