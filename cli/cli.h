@@ -85,7 +85,7 @@ int wl_cli_since(wl_store *s, const char *v, uint64_t *since);
  * hit, time left of a temporary rule, "unused". */
 void wl_cli_rule_use_text(FILE *f, const wl_rule_row *row, const wl_rule_use *u, uint64_t now);
 /* review's text for the unused rules (proposed for revoke), after the proposals. */
-int wl_cli_review_unused(wl_cli *cli, wl_store *s);
+int wl_cli_review_unused(wl_cli *cli, wl_store *s, size_t *n);
 /* Before a command runs (main.c): remove the temporary rules past their deadline (argv[0] is
  * the command). Not for --help, status, service, watchdog, uninstall, merge-policy, nor
  * without a store; a failure is a warning on cli->err and the command runs anyway. */

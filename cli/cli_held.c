@@ -31,8 +31,8 @@ static int print_one(void *ctx, const wl_held *h) {
                   "evidence, not a proposal):\n");
   if (o->n > LIST_MAX)
     return 0; /* counted below */
-  wl_time_format(h->first_seen, first);
-  wl_time_format(h->last_seen, last);
+  wl_time_text(h->first_seen, first);
+  wl_time_text(h->last_seen, last);
   if (h->state == WL_HELD_LISTEN)
     snprintf(ep, sizeof ep, "listening on %u", (unsigned)h->local_port);
   else

@@ -17,16 +17,16 @@
 void wl_cli_rule_use_text(FILE *f, const wl_rule_row *row, const wl_rule_use *u, uint64_t now) {
   char t[WL_TIME_STR_MAX], left[32];
   if (u->last_hit)
-    wl_time_format(u->last_hit, t);
-  fprintf(f, "      hits %llu, last %.19s", (unsigned long long)u->hits,
+    wl_time_text(u->last_hit, t);
+  fprintf(f, "      hits %llu, last %s", (unsigned long long)u->hits,
           u->last_hit ? t : "never");
   if (row->expires) {
     wl_expiry_left_text(row->expires, now, left, sizeof left);
-    wl_time_format(row->expires, t);
+    wl_time_text(row->expires, t);
     if (now >= row->expires)
-      fprintf(f, "; expired at %.19sZ (removed by the service or the next command)", t);
+      fprintf(f, "; expired at %s (removed by the service or the next command)", t);
     else
-      fprintf(f, "; expires in %s (%.19sZ)", left, t);
+      fprintf(f, "; expires in %s (%s)", left, t);
   }
   if (u->unused)
     fprintf(f, "; unused for %d days (see review)", WL_RULE_UNUSED_DAYS);
@@ -46,8 +46,8 @@ static int print_unused(void *ctx, const wl_rule_row *row, const wl_rule_use *u)
   if (!c->n++)
     fprintf(c->f, "\nUnused rules, proposed for revoke (nothing they allow was seen in the %d "
                   "days before the newest event):\n", WL_RULE_UNUSED_DAYS);
-  wl_time_format(u->last_hit ? u->last_hit : row->created, t);
-  fprintf(c->f, "rule %-4lld %-3s %s%s%s%s%s\n     %s %.19s; %llu hits in all\n     ! unused: "
+  wl_time_text(u->last_hit ? u->last_hit : row->created, t);
+  fprintf(c->f, "rule %-4lld %-3s %s%s%s%s%s\n     %s %s; %llu hits in all\n     ! unused: "
           "revoke it with wfplearn revoke %lld (nothing is revoked by itself)\n",
           (long long)row->id, row->dir == WL_DIR_IN ? "in" : "out",
           row->app[0] ? row->app : "(any app)", row->ports[0] ? "  ports " : "", row->ports,
@@ -57,9 +57,11 @@ static int print_unused(void *ctx, const wl_rule_row *row, const wl_rule_use *u)
   return 0;
 }
 
-int wl_cli_review_unused(wl_cli *cli, wl_store *s) {
+int wl_cli_review_unused(wl_cli *cli, wl_store *s, size_t *n) {
   unused_ctx c = {cli->out, 0};
-  return wl_rules_each_use(s, print_unused, &c);
+  int rc = wl_rules_each_use(s, print_unused, &c);
+  *n = c.n;
+  return rc;
 }
 
 static void sweep_log(void *ctx, int warning, const char *line) {

@@ -69,7 +69,7 @@ static void enforce_usage(FILE *f) {
 static void dryrun_text(FILE *f, const wl_dryrun *d, const wl_enforce_opts *o) {
   char since[WL_TIME_STR_MAX] = "the first kept event";
   if (d->since)
-    wl_time_format(d->since, since);
+    wl_time_text(d->since, since);
   fprintf(f, "enforce --dry-run: %llu connection attempts since %s, replayed against %zu rule%s,\n"
              "the default block (%s, baseline %s) and its exceptions, and the engine's other "
              "filters (%zu in all)\n\n",
@@ -206,7 +206,7 @@ int wl_cmd_enforce(wl_cli *cli, int argc, char **argv) {
 }
 
 static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
-                  int (*fn)(wl_engine *, wl_store *), const char *done) {
+                  int (*fn)(wl_engine *, wl_store *), const char *done, const char *already) {
   if (wl_cli_wants_help(argc, argv)) {
     fputs(usage, cli->out);
     return WL_OK;
@@ -221,10 +221,13 @@ static int simple(wl_cli *cli, int argc, char **argv, const char *usage,
     rc = wl_enforce_lock(cli->db_path, &lock); /* one of enforce/confirm/relax at a time */
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, wl_cli_engine(cli), 0, &s, &e);
+  char mode[16] = ""; /* already: what to say instead when the mode was learn before */
+  if (!rc && already && wl_enforce_mode(s, mode, sizeof mode) != WL_OK)
+    wl_err_clear();
   if (!rc)
     rc = fn(e, s);
   if (!rc)
-    fprintf(cli->out, "%s\n", done);
+    fprintf(cli->out, "%s\n", already && !strcmp(mode, "learn") ? already : done);
   wl_engine_close(e);
   wl_store_close(s);
   wl_os_lock_release(lock);
@@ -240,7 +243,7 @@ int wl_cmd_confirm(wl_cli *cli, int argc, char **argv) {
                 "\n"
                 "example:\n"
                 "  wfplearn enforce --confirm-within 60 && wfplearn confirm\n",
-                wl_enforce_confirm, "enforce confirmed: the default block is persistent");
+                wl_enforce_confirm, "enforce confirmed: the default block is persistent", NULL);
 }
 
 int wl_cmd_relax(wl_cli *cli, int argc, char **argv) {
@@ -252,7 +255,8 @@ int wl_cmd_relax(wl_cli *cli, int argc, char **argv) {
                 "\n"
                 "example:\n"
                 "  wfplearn relax\n",
-                wl_enforce_relax, "relaxed: no default block; mode learn (the rules stay)");
+                wl_enforce_relax, "relaxed: no default block; mode learn (the rules stay)",
+                "nothing to relax: already in learn mode, no default block");
 }
 
 /* Internal: `wfplearn --db DB --engine SPEC watchdog --within S --token T [--inbound]`,

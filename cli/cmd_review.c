@@ -27,7 +27,7 @@ static void review_usage(FILE *f) {
           "stability (the share of the latest day's traffic a rule learned from the days before\n"
           "would have allowed), an app update (\"update of rule N\": promote re-binds rule N)\n"
           "and risk flags (temp-path, seen-once, no-app, svchost, unstable, unsigned,\n"
-          "signer_changed). Ids are stable: promote ID means the same app and direction\n"
+          "signer-changed). Ids are stable: promote ID means the same app and direction\n"
           "whatever review printed since. At the end, rules unused for 30 days of event time,\n"
           "proposed for revoke (never revoked by themselves).\n"
           "\n"
@@ -77,17 +77,23 @@ static void text_scope(FILE *f, const wl_proposal *p, wl_rule *r) {
   fputc('\n', f);
 }
 
-static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
+/* since: review --since's start (0 none); a flow seen since then may have begun before it, and
+ * first_seen is its first sighting, so the line says so. */
+static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r, uint64_t since) {
   char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
-  wl_time_format(p->evidence.first_seen, t1);
-  wl_time_format(p->evidence.last_seen, t2);
+  wl_time_text(p->evidence.first_seen, t1);
+  wl_time_text(p->evidence.last_seen, t2);
   fprintf(f, "#%-4lld %-3s %s\n", (long long)p->id, p->dir == WL_DIR_IN ? "in" : "out",
           shown_app(p) ? shown_app(p) : "(no app)");
   text_scope(f, p, r);
-  fprintf(f, "     allowed %llu, blocked %llu; %s%u remote address%s; %.19s .. %.19s\n",
+  fprintf(f, "     allowed %llu, blocked %llu; %s%u remote address%s; first seen %s%s, "
+             "last %s\n",
           (unsigned long long)p->evidence.allowed, (unsigned long long)p->evidence.blocked,
           p->evidence.addrs_overflow ? "more than " : "", (unsigned)p->evidence.n_addrs,
-          p->evidence.n_addrs == 1 && !p->evidence.addrs_overflow ? "" : "es", t1, t2);
+          p->evidence.n_addrs == 1 && !p->evidence.addrs_overflow ? "" : "es", t1,
+          since && p->evidence.first_seen < since ? " (before --since: these flows began earlier)"
+                                                  : "",
+          t2);
   fputs(p->dir == WL_DIR_IN ? "     from e.g." : "     to e.g.", f);
   for (uint32_t i = 0; i < p->evidence.n_addrs && i < 3; i++) {
     char ep[WL_EP_STR_MAX];
@@ -121,6 +127,8 @@ static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r
   if (p->stability >= 0)
     fprintf(f, "     stability %.2f%s%s%s\n", p->stability, why[0] ? " (missed: " : "", why,
             why[0] ? ")" : "");
+  else if (p->update_of) /* rebind.c: its path is new, its predecessor ruled */
+    fprintf(f, "     stability unknown (a new version of rule %lld's app)\n", (long long)p->update_of);
   else
     fputs("     stability unknown (too little data)\n", f);
   wl_report_rebind_text(f, p);
@@ -168,16 +176,21 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
       fputs(i ? ",\n " : "[", cli->out);
       wl_report_proposal(cli->out, s, &p[i], r);
     } else {
-      text_proposal(cli->out, s, &p[i], r);
+      text_proposal(cli->out, s, &p[i], r, since);
     }
   }
-  size_t items = n; /* and the unused rules, proposed for revoke (issue 15, item 6) */
+  size_t items = n, unused = 0; /* and the unused rules, proposed for revoke (issue 15, item 6) */
   if (!rc)
-    rc = json ? wl_report_unused(cli->out, s, &items) : wl_cli_review_unused(cli, s);
+    rc = json ? wl_report_unused(cli->out, s, &items) : wl_cli_review_unused(cli, s, &unused);
   if (!rc && json) /* and the table-only evidence (issue 19; the text lists it last) */
     rc = wl_report_held(cli->out, s, &items);
   if (!rc && json)
     fputs(items ? "]\n" : "[]\n", cli->out);
+  else if (!rc && unused)
+    fprintf(cli->out, "\n%zu proposal%s, %zu unused rule%s proposed for revoke. Promote with: "
+                      "wfplearn promote ID... [--scope app|port|remote] [--for D] [--dry-run]; "
+                      "revoke with: wfplearn revoke ID...\n",
+            n, n == 1 ? "" : "s", unused, unused == 1 ? "" : "s");
   else if (!rc)
     fprintf(cli->out, "%s%zu proposal%s. Promote with: wfplearn promote ID... "
                       "[--scope app|port|remote] [--for D] [--dry-run]\n",
@@ -232,7 +245,7 @@ static void print_filters(FILE *f, wl_engine *e, const wl_rule *r) {
 static void print_rule(FILE *f, const char *what, const wl_rule *r, const wl_rule_row *row) {
   char until[WL_TIME_STR_MAX] = "";
   if (row->expires) /* promote --for */
-    wl_time_format(row->expires, until);
+    wl_time_text(row->expires, until);
   fprintf(f, "%s %s %s %s%s%s%s%s%s%s%s%s\n", what, r->dir == WL_DIR_IN ? "in" : "out",
           r->app[0] ? r->app : "(any app)", proto_name(r->proto),
           row->ports[0] ? " ports " : "", row->ports, row->remotes[0] ? " remotes " : "",

@@ -78,7 +78,7 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
   fprintf(f, "mode      %s", x->mode);
   unsigned long long deadline = strtoull(x->deadline, NULL, 10);
   if (!strcmp(x->mode, "pending") && deadline) {
-    wl_time_format((uint64_t)deadline, a);
+    wl_time_text((uint64_t)deadline, a);
     fprintf(f, " (wfplearn confirm before %s, or it is rolled back)", a);
   }
   fprintf(f, "\ncapture   %s\n", x->capture[0] ? x->capture : "never ran");
@@ -106,8 +106,8 @@ static void print_human(FILE *f, const char *path, const status *x, wl_engine *e
   fprintf(f, "apps      %llu\nflows     %llu\nrules     %llu\n", (unsigned long long)st->apps,
           (unsigned long long)st->flows, (unsigned long long)st->rules);
   if (st->first_ts) {
-    wl_time_format(st->first_ts, a);
-    wl_time_format(st->last_ts, b);
+    wl_time_text(st->first_ts, a);
+    wl_time_text(st->last_ts, b);
     fprintf(f, "seen      %s .. %s\n", a, b);
   }
   print_window(f, x);

@@ -52,7 +52,10 @@ int wl_cmd_uninstall(wl_cli *cli, int argc, char **argv) {
     rc = wl_uninstall(e, s, &rep);
   if (!rc && s)
     rc = wl_capture_restore_saved_options(s, e);
-  if (!rc)
+  if (!rc && !rep.filters && !rep.sublayers && !rep.providers && !rep.watchdog_released)
+    fprintf(cli->out, "nothing to remove: no wfplearn filter, sublayer or provider in the "
+                      "engine%s\n", s ? "; engine options restored" : "");
+  else if (!rc)
     fprintf(cli->out,
             "removed %zu filter%s, %zu sublayer, %zu provider%s%s\n", rep.filters,
             rep.filters == 1 ? "" : "s", rep.sublayers, rep.providers,

@@ -21,6 +21,9 @@ uint64_t wl_time_mono_ns(void); /* monotonic clock, nanoseconds, for rates and t
 int wl_time_parse(const char *s, size_t len, uint64_t *ticks);
 /* Always UTC with 7 fraction digits: exact to 100 ns. Returns the length written. */
 size_t wl_time_format(uint64_t ticks, char buf[WL_TIME_STR_MAX]);
+/* For people (the text outputs): UTC to the second, "2026-11-24T03:30:49Z". JSON and files
+ * keep wl_time_format's exact form. Returns the length written. */
+size_t wl_time_text(uint64_t ticks, char buf[WL_TIME_STR_MAX]);
 /* "30s", "15m", "2h", "7d", "1w", or plain seconds → ticks. */
 int wl_duration_parse(const char *s, uint64_t *ticks);
 

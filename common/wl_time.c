@@ -147,6 +147,15 @@ size_t wl_time_format(uint64_t ticks, char buf[WL_TIME_STR_MAX]) {
   return n < 0 ? 0 : (size_t)n;
 }
 
+size_t wl_time_text(uint64_t ticks, char buf[WL_TIME_STR_MAX]) {
+  size_t n = wl_time_format(ticks, buf);
+  if (n < 20) /* "YYYY-MM-DDTHH:MM:SS" is 19 */
+    return n;
+  buf[19] = 'Z';
+  buf[20] = 0;
+  return 20;
+}
+
 int wl_duration_parse(const char *s, uint64_t *ticks) {
   if (!s || !ticks)
     return wl_err(WL_E_INVAL, "wl_duration_parse: NULL argument");

@@ -46,16 +46,16 @@ static void left_text(uint64_t ticks, char *out, size_t cap) {
 
 void wl_window_describe(const wl_window *w, uint64_t now, char *out, size_t cap) {
   char a[WL_TIME_STR_MAX], b[WL_TIME_STR_MAX], left[32];
-  wl_time_format(w->since, a);
+  wl_time_text(w->since, a);
   switch (w->state) {
   case WL_WINDOW_ACTIVE:
-    wl_time_format(w->until, b);
+    wl_time_text(w->until, b);
     left_text(wl_window_left(w, now), left, sizeof left);
     snprintf(out, cap, "active since %s until %s (%s left)", a, b, left);
     break;
   case WL_WINDOW_ENDED:
   case WL_WINDOW_STOPPED:
-    wl_time_format(w->ended, b);
+    wl_time_text(w->ended, b);
     snprintf(out, cap, "%s at %s (began %s): %s", wl_window_state_name(w->state), b, a,
              w->summary);
     break;

@@ -6,7 +6,7 @@
  *   "update": null, or {"rule": N, "kind": "squirrel"|"dotted"|"windowsapps",
  *             "signer": {"checked": bool, "status": "signed"|"unsigned"|"untrusted"|null,
  *                        "name": str|null, "rule_signer": str|null}}
- * The flags `unsigned` / `signer_changed` say why a candidate is not re-bound. And in
+ * The flags `unsigned` / `signer-changed` say why a candidate is not re-bound. And in
  * `rules`: the signer recorded with a rule and the path it was re-bound from ("signer",
  * "prev_app": str or null).
  */

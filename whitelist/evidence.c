@@ -249,7 +249,7 @@ const char *wl_proposal_flag_name(uint32_t flag) {
   case WL_PROPOSAL_FLAG_UNMAPPED: return "unmapped";
   case WL_PROPOSAL_FLAG_UNSTABLE: return "unstable";
   case WL_PROPOSAL_FLAG_UNSIGNED: return "unsigned";
-  case WL_PROPOSAL_FLAG_SIGNER_CHANGED: return "signer_changed";
+  case WL_PROPOSAL_FLAG_SIGNER_CHANGED: return "signer-changed";
   default: return "?";
   }
 }

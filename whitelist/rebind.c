@@ -33,6 +33,17 @@ static const wl_rule *candidate(const wl_rule *rules, size_t nr, const wl_propos
   return NULL;
 }
 
+/* An update's path is new by nature: its predecessor was ruled, so "new path" says nothing
+ * against it. An app never seen before the cut has only that reason (proposals.c missed_why):
+ * its stability becomes unknown and the unstable flag goes. */
+static void forgive_new_path(wl_proposal *p) {
+  if (!(p->unstable_why & WL_STABILITY_NEW_PATH))
+    return;
+  p->unstable_why = 0;
+  p->stability = -1;
+  p->flags &= ~(uint32_t)WL_PROPOSAL_FLAG_UNSTABLE;
+}
+
 static void annotate_one(wl_engine *e, const wl_rule *rules, size_t nr, wl_proposal *p) {
   int kind = 0;
   p->update_of = p->update_candidate = 0;
@@ -55,9 +66,10 @@ static void annotate_one(wl_engine *e, const wl_rule *rules, size_t nr, wl_propo
   p->signer_checked = 1;
   p->signer_status = sg.status;
   wl_strlcpy(p->signer, sg.name, sizeof p->signer);
-  if (sg.status == WL_SIGN_SIGNED && c->signer[0] && !strcmp(sg.name, c->signer))
+  if (sg.status == WL_SIGN_SIGNED && c->signer[0] && !strcmp(sg.name, c->signer)) {
     p->update_of = c->id;
-  else
+    forgive_new_path(p);
+  } else
     p->flags |=
         sg.status == WL_SIGN_UNSIGNED ? WL_PROPOSAL_FLAG_UNSIGNED : WL_PROPOSAL_FLAG_SIGNER_CHANGED;
 }

@@ -18,7 +18,7 @@
  * off mid-update.
  *
  * Not re-bound (a normal proposal, flagged): the new binary is unsigned (flag `unsigned`), or
- * signed by someone else, or rule N has no signer recorded (flag `signer_changed`). Without an
+ * signed by someone else, or rule N has no signer recorded (flag `signer-changed`). Without an
  * engine that can tell signers (review run with none, or WL_E_UNSUPPORTED), review shows the
  * candidate with the signer unchecked, and promote, which always asks the engine, re-binds only
  * on a match.
@@ -35,7 +35,7 @@
 
 /* Fill the update fields of proposals p[0..n) (proposal.h): update_candidate and update_kind
  * from the paths of the rules of the same direction, then, when e is not NULL, the new
- * binary's signer and update_of or the unsigned / signer_changed flag. e may be NULL. */
+ * binary's signer and update_of or the unsigned / signer-changed flag. e may be NULL. */
 int wl_rebind_annotate(wl_engine *e, wl_store *s, wl_proposal *p, size_t n);
 
 /* What a re-bind did, for promote to print. */

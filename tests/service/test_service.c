@@ -204,6 +204,11 @@ static void test_window_plan(void **state) {
   w = (wl_window){.state = WL_WINDOW_ACTIVE, .since = T0, .until = T0 + 7 * 86400 * SEC};
   wl_window_describe(&w, T0 + 3600 * SEC, line, sizeof line);
   assert_non_null(strstr(line, "(6d 23h left)"));
+  /* a text: times UTC to the second, with their Z (as every text output) */
+  const char *t = strstr(line, "active since ");
+  assert_non_null(t);
+  t += strlen("active since ");
+  assert_true(strlen(t) > 20 && t[10] == 'T' && t[19] == 'Z' && t[20] == ' ');
 }
 
 static char db[1024], state_file[1024], traffic[1024];

@@ -124,7 +124,7 @@ try {
   const deadline = Date.parse(rules[0].expires);
   check(deadline >= t1 + 86400e3 - 5e3 && deadline <= Date.now() + 86400e3 + 5e3 && rules[0].expires_in_s > 86300,
     'Allow "for 1 day" made a rule that expires in a day: ' + rules[0].expires);
-  check(rules[0].hits === 0 && /^0 hits, expires in (23 h 59 min|1 d 0 h)$/.test(use),
+  check(rules[0].hits === 0 && /^0 hits, expires in (23h 59m|1d 0h)$/.test(use),
     'the rule shows its use and time left (issue 15): ' + use);
   const v = wfplearn('verify');
   check(v.code === 0 && v.out.includes(`${rules[0].filters.length} of ${rules[0].filters.length} filters present`),

@@ -316,12 +316,55 @@ static void test_json_fields(void **state) {
   world_remove(&w);
 }
 
+/* A text time right after `label` in out: UTC to the second with its Z ("...T00:43:06Z"). */
+static void text_time_after(const char *out, const char *label) {
+  const char *t = strstr(out, label);
+  if (!t)
+    fail_msg("no \"%s\" in: %s", label, out);
+  t += strlen(label);
+  if (strlen(t) < 20 || t[4] != '-' || t[10] != 'T' || t[19] != 'Z')
+    fail_msg("\"%s\" is not followed by a UTC time to the second: %.40s", label, t);
+}
+
+/* What a new user read (issue 15 polish): text times with Z, review --since saying a flow began
+ * before it, relax and uninstall saying when nothing was left to do. */
+static void test_plain_texts(void **state) {
+  (void)state;
+  static char out[1 << 18];
+  world w;
+  world_init(&w, "texts", 17);
+  learn(&w);
+  spawn_out(&w, out, sizeof out, "review", NULL, NULL);
+  text_time_after(out, "first seen ");
+  text_time_after(out, ", last ");
+  assert_non_null(strstr(out, " proposals. Promote with"));
+  assert_null(strstr(out, "(before --since"));
+  /* the traffic is 08:00:00..08:00:35, the no-app datagram 09:00: from 08:00:10 */
+  spawn_out(&w, out, sizeof out, "review", "--since", "3590s");
+  if (!strstr(out, "(before --since: these flows began earlier)"))
+    fail_msg("review --since 3590s: %s", out);
+  spawn_out(&w, out, sizeof out, "status", NULL, NULL);
+  text_time_after(out, "seen      ");
+  text_time_after(out, " .. ");
+  /* relax in learn mode, uninstall twice: nothing left to do, said so */
+  spawn_out(&w, out, sizeof out, "relax", NULL, NULL);
+  if (!strstr(out, "nothing to relax: already in learn mode") || strstr(out, "relaxed:"))
+    fail_msg("relax in learn mode: %s", out);
+  spawn_out(&w, out, sizeof out, "uninstall", NULL, NULL);
+  spawn_out(&w, out, sizeof out, "uninstall", NULL, NULL);
+  if (!strstr(out, "nothing to remove: no wfplearn filter, sublayer or provider") ||
+      strstr(out, "0 sublayer"))
+    fail_msg("uninstall twice: %s", out);
+  world_remove(&w);
+}
+
 static int cli_tests(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_missing_store),
       cmocka_unit_test(test_user_errors),
       cmocka_unit_test(test_sim_said_and_bare_sim_refused),
       cmocka_unit_test(test_json_fields),
+      cmocka_unit_test(test_plain_texts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

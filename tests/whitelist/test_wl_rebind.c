@@ -8,7 +8,7 @@
  *     next promote, and verify agrees); promoted when the old binary is already gone, they go
  *     at once;
  *   - the same update signed by someone else, or unsigned: a normal proposal flagged
- *     signer_changed / unsigned, promote adds a second rule and rule 1 is untouched;
+ *     signer-changed / unsigned, promote adds a second rule and rule 1 is untouched;
  *   - a packaged app (events with a package SID) gets a package rule: its filters carry
  *     ALE_PACKAGE_ID and no app id, so its next version in a new WindowsApps folder is still
  *     allowed under enforce, and review does not propose it again; another package at that
@@ -198,6 +198,10 @@ static void test_update_same_signer(void **state) {
   assert_true(p.signer_checked);
   assert_string_equal(p.signer, SIGNER);
   assert_int_equal(p.flags & (WL_PROPOSAL_FLAG_UNSIGNED | WL_PROPOSAL_FLAG_SIGNER_CHANGED), 0);
+  /* its path is new since the cut, yet its predecessor was ruled: not "unstable" (new path) */
+  assert_int_equal(p.flags & WL_PROPOSAL_FLAG_UNSTABLE, 0);
+  assert_int_equal(p.unstable_why, 0);
+  assert_true(p.stability < 0);
   /* review --json and text review say it */
   assert_int_equal(world_spawn_wait(&w, SPAWN_MS, "review", "--json", NULL), 0);
   assert_true(world_read(w.scratch, out, sizeof out) > 0);
@@ -206,6 +210,7 @@ static void test_update_same_signer(void **state) {
   assert_int_equal(world_spawn_wait(&w, SPAWN_MS, "review", NULL), 0);
   assert_true(world_read(w.scratch, out, sizeof out) > 0);
   assert_non_null(strstr(out, "update of rule 1 (squirrel version folder"));
+  assert_null(strstr(out, "new path"));
   /* one promote re-binds rule 1: the new path allowed, the old one too while it exists */
   promote(&w, id);
   rule_row(&w, 1, &row);
@@ -287,7 +292,7 @@ static void other_signer(const char *tag, const char *signer, uint32_t flag) {
   assert_true(world_read(w.scratch, out, sizeof out) > 0);
   assert_non_null(strstr(out, "\"update_of\":null,\"update\":{\"rule\":1"));
   assert_non_null(strstr(out, flag == WL_PROPOSAL_FLAG_UNSIGNED ? "\"unsigned\""
-                                                                 : "\"signer_changed\""));
+                                                                 : "\"signer-changed\""));
   promote(&w, id);
   rule_row(&w, 1, &row);
   assert_same_path(row.app, OLD); /* untouched */
@@ -397,7 +402,7 @@ static void test_policy_carries_signer(void **state) {
   set_signer(&w, OLD, SIGNER);
   reimport(&w, 3, old_policy, &row); /* ... now signed here */
   assert_string_equal(row.signer, SIGNER);
-  /* the imported rule's update is re-bound, not flagged signer_changed */
+  /* the imported rule's update is re-bound, not flagged signer-changed */
   learn(&w, NEW, SIGNER, NULL, 1);
   int64_t id = proposal_of(&w, NEW, &p);
   assert_int_equal(p.update_of, 4);

@@ -275,6 +275,14 @@ static void test_unused_proposed_for_revoke(void **state) {
   wl_json_arena_free(&ar);
   spawn_out(&w, buf, 65536, "review", NULL, NULL, NULL);
   assert_non_null(strstr(buf, "Unused rules, proposed for revoke"));
+  /* the closing count has them too, and the text time its Z */
+  if (!strstr(buf, ", 2 unused rules proposed for revoke. Promote with"))
+    fail_msg("review's closing count: %s", buf);
+  const char *created = strstr(buf, "never used; created ");
+  assert_non_null(created);
+  created += strlen("never used; created ");
+  if (strlen(created) < 20 || created[10] != 'T' || created[19] != 'Z')
+    fail_msg("created: %.30s", created);
   char line[64];
   snprintf(line, sizeof line, "wfplearn revoke %lld", (long long)c);
   assert_non_null(strstr(buf, line));

@@ -253,6 +253,11 @@ static void test_flags(void **state) {
                got, cases[i].want);
   }
   assert_string_equal(wl_proposal_flag_name(WL_PROPOSAL_FLAG_SEEN_ONCE), "seen-once");
+  /* one spelling for the JSON flag strings (docs/cli.md): words joined by '-', never '_' */
+  for (uint32_t bit = 1; bit <= WL_PROPOSAL_FLAG_LAST; bit <<= 1)
+    if (strchr(wl_proposal_flag_name(bit), '_'))
+      fail_msg("flag 0x%x is named %s", bit, wl_proposal_flag_name(bit));
+  assert_string_equal(wl_proposal_flag_name(WL_PROPOSAL_FLAG_SIGNER_CHANGED), "signer-changed");
   assert_non_null(strstr(wl_proposal_flag_note(WL_PROPOSAL_FLAG_SVCHOST), "every service"));
 }
 

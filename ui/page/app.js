@@ -48,9 +48,11 @@ const protoName = (p) => ({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' }[p] ||
 
 /* ---------------------------------------------------------------- status and enforce */
 
-/* time left of a temporary rule: "2 d 3 h", "1 h 59 min", "4 min" */
-const fmtIn = (s) => (s >= 86400 ? Math.floor(s / 86400) + ' d ' + Math.floor(s % 86400 / 3600) + ' h'
-  : s >= 3600 ? Math.floor(s / 3600) + ' h ' + Math.floor(s % 3600 / 60) + ' min' : Math.ceil(s / 60) + ' min');
+/* time left of a temporary rule as `rules` prints it (wl_expiry_left_text): "2d 3h", "1h 59m",
+ * "4m 30s" */
+const fmtIn = (s) => (s >= 86400 ? Math.floor(s / 86400) + 'd ' + Math.floor(s % 86400 / 3600) + 'h'
+  : s >= 3600 ? Math.floor(s / 3600) + 'h ' + Math.floor(s % 3600 / 60) + 'm'
+  : Math.floor(s / 60) + 'm ' + s % 60 + 's');
 const fmtLeft = (s) => (s >= 86400 ? Math.floor(s / 86400) + ' d ' : '') + Math.floor(s % 86400 / 3600) + ' h left';
 
 /* The learning window (status's "window", service/window.h): active with its end and what is
@@ -210,7 +212,7 @@ function proposalCard(p) {
     el('dl', { class: 'facts' },
       el('dt', {}, 'seen'), el('dd', {}, fmtTime(p.first_seen) + ' .. ' + fmtTime(p.last_seen)),
       el('dt', {}, 'endpoints'), el('dd', {}, (p.proto === null ? 'any protocol' : protoName(p.proto)) + ', ' + ports + ' · ' + ends),
-      el('dt', {}, 'stability'), el('dd', { class: 'stability' }, p.stability === null ? 'unknown (too little data)'
+      el('dt', {}, 'stability'), el('dd', { class: 'stability' }, p.stability === null ? (p.update_of ? 'unknown (a new version of rule ' + p.update_of + "'s app)" : 'unknown (too little data)')
         : Math.round(p.stability * 100) + '% of the latest traffic' + (p.unstable_why.length ? ' (missed: ' + p.unstable_why.join(', ') + ')' : '')),
       p.update ? [el('dt', {}, 'update'), el('dd', { class: 'update' }, updateText(p))] : null,
       p.blocked_by.length ? [el('dt', {}, 'blocked by'), el('dd', {}, p.blocked_by.map((b) =>
