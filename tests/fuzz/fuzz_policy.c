@@ -22,6 +22,7 @@
 #include "tests/support/fleet_parse.h"
 #include "whitelist/apply.h"
 #include "whitelist/policy.h"
+#include "whitelist/rebind.h"
 #include "whitelist/whitelist_int.h"
 
 #define CHECK(c) \
@@ -43,6 +44,10 @@ int wl_rules_add(wl_engine *e, wl_store *s, const wl_rule *rules, wl_rule_row *r
 int wl_store_rules(wl_store *s, wl_rule_cb cb, void *ctx) {
   (void)s, (void)cb, (void)ctx;
   return WL_E_UNSUPPORTED;
+}
+void wl_rebind_signer_of(wl_engine *e, const char *app, char *out, size_t cap) {
+  (void)e, (void)app, (void)cap;
+  out[0] = 0;
 }
 
 static char *run(int fmt, const wl_fleet_rule *r, size_t n, unsigned flags, wl_fleet_stats *st) {
