@@ -17,36 +17,80 @@ static int bad(const char *field, const char *why) {
   return wl_err(WL_E_PARSE, "\"%s\": %s", field, why);
 }
 
-static int get_uint(const wl_json *o, const char *key, uint64_t max, uint64_t *out, int *found) {
-  const wl_json *v = wl_json_get(o, key);
+/* The members a line may carry, looked up once per line: fields() walks the object's members
+ * a single time and keeps the first of each name, as wl_json_get would find it. */
+enum {
+  F_TS, F_TYPE, F_DIR, F_APP, F_APP_DOS, F_APP_TRUNC, F_LOCAL, F_REMOTE, F_LOCAL_PORT,
+  F_REMOTE_PORT, F_IP_VERSION, F_PROTO, F_FILTER_ID, F_LAYER_ID, F_REAUTH, F_LOOPBACK, F_USER,
+  F_PACKAGE, F_COUNT
+};
+static const char *const field_names[F_COUNT] = {
+    "ts", "type", "dir", "app", "app_dos", "app_truncated", "local", "remote", "local_port",
+    "remote_port", "ip_version", "proto", "filter_id", "layer_id", "reauth", "loopback", "user",
+    "package"};
+
+typedef struct fields {
+  const wl_json *v[F_COUNT];
+} fields;
+
+static int field_of(const char *k, size_t n) {
+  int f = -1;
+  switch (n) { /* candidates by length, then one exact compare */
+  case 2: f = F_TS; break;
+  case 3: f = k[0] == 'd' ? F_DIR : F_APP; break;
+  case 4: f = k[0] == 't' ? F_TYPE : F_USER; break;
+  case 5: f = k[0] == 'l' ? F_LOCAL : F_PROTO; break;
+  case 6: f = k[2] == 'm' ? F_REMOTE : F_REAUTH; break;
+  case 7: f = k[0] == 'a' ? F_APP_DOS : F_PACKAGE; break;
+  case 8: f = k[1] == 'o' ? F_LOOPBACK : F_LAYER_ID; break;
+  case 9: f = F_FILTER_ID; break;
+  case 10: f = k[0] == 'l' ? F_LOCAL_PORT : F_IP_VERSION; break;
+  case 11: f = F_REMOTE_PORT; break;
+  case 13: f = F_APP_TRUNC; break;
+  default: return -1;
+  }
+  return memcmp(k, field_names[f], n) == 0 ? f : -1;
+}
+
+static void fields_of(const wl_json *o, fields *fs) {
+  memset(fs, 0, sizeof *fs);
+  for (const wl_json *c = o->child; c; c = c->next) {
+    int f = field_of(c->key, c->key_len);
+    if (f >= 0 && !fs->v[f])
+      fs->v[f] = c;
+  }
+}
+
+static int get_uint(const fields *o, int key, uint64_t max, uint64_t *out, int *found) {
+  const wl_json *v = o->v[key];
   *found = 0;
   if (!v || v->type == WL_JSON_NULL)
     return WL_OK;
   if (v->type != WL_JSON_NUMBER || wl_json_uint64(v, out) != WL_OK || *out > max)
-    return bad(key, "expected a non-negative integer in range");
+    return bad(field_names[key], "expected a non-negative integer in range");
   *found = 1;
   return WL_OK;
 }
 
 /* A string member; NULL when absent or null. *rc set on a non-string. */
-static const char *get_str(const wl_json *o, const char *key, int *rc) {
-  const wl_json *v = wl_json_get(o, key);
+static const char *get_str(const fields *o, int key, int *rc) {
+  const wl_json *v = o->v[key];
   if (!v || v->type == WL_JSON_NULL)
     return NULL;
   if (v->type != WL_JSON_STRING || strlen(v->str) != v->len) {
-    *rc = bad(key, "expected a string without NUL");
+    *rc = bad(field_names[key], "expected a string without NUL");
     return NULL;
   }
   return v->str;
 }
 
-static int get_bool(const wl_json *o, const char *key, int *val, int *found) {
-  const wl_json *v = wl_json_get(o, key);
+static int get_bool(const fields *o, int key, int *val, int *found) {
+  const wl_json *v = o->v[key];
   *found = 0;
   if (!v || v->type == WL_JSON_NULL)
     return WL_OK;
   if (v->type != WL_JSON_TRUE && v->type != WL_JSON_FALSE)
-    return bad(key, "expected true or false");
+    return bad(field_names[key], "expected true or false");
   *val = v->type == WL_JSON_TRUE;
   *found = 1;
   return WL_OK;
@@ -64,11 +108,11 @@ static int parse_ep(const char *key, const char *s, uint8_t *ipv, uint8_t addr[1
   return WL_OK;
 }
 
-static int parse_endpoints(const wl_json *o, wl_event *ev) {
+static int parse_endpoints(const fields *o, wl_event *ev) {
   int rc = WL_OK, hp;
   const char *keys[2] = {"local", "remote"};
   for (int i = 0; i < 2 && rc == WL_OK; i++) {
-    const char *s = get_str(o, keys[i], &rc);
+    const char *s = get_str(o, i ? F_REMOTE : F_LOCAL, &rc);
     if (!s)
       continue;
     uint8_t ipv = 0, addr[16] = {0};
@@ -89,22 +133,22 @@ static int parse_endpoints(const wl_json *o, wl_event *ev) {
 }
 
 /* Ports known without an address, and the IP version when no address says it. */
-static int parse_port_fields(const wl_json *o, wl_event *ev) {
+static int parse_port_fields(const fields *o, wl_event *ev) {
   uint64_t v;
   int found, rc;
-  if ((rc = get_uint(o, "local_port", 65535, &v, &found)) != WL_OK)
+  if ((rc = get_uint(o, F_LOCAL_PORT, 65535, &v, &found)) != WL_OK)
     return rc;
   if (found) {
     ev->local_port = (uint16_t)v;
     ev->has |= WL_HAS_LOCAL_PORT;
   }
-  if ((rc = get_uint(o, "remote_port", 65535, &v, &found)) != WL_OK)
+  if ((rc = get_uint(o, F_REMOTE_PORT, 65535, &v, &found)) != WL_OK)
     return rc;
   if (found) {
     ev->remote_port = (uint16_t)v;
     ev->has |= WL_HAS_REMOTE_PORT;
   }
-  if ((rc = get_uint(o, "ip_version", 6, &v, &found)) != WL_OK)
+  if ((rc = get_uint(o, F_IP_VERSION, 6, &v, &found)) != WL_OK)
     return rc;
   if (found) {
     if ((v != 4 && v != 6) || ((ev->has & WL_HAS_IP_VERSION) && ev->ip_version != v))
@@ -115,22 +159,22 @@ static int parse_port_fields(const wl_json *o, wl_event *ev) {
   return WL_OK;
 }
 
-static int parse_required(const wl_json *o, wl_event *ev) {
+static int parse_required(const fields *o, wl_event *ev) {
   int rc = WL_OK, type;
-  const char *ts = get_str(o, "ts", &rc);
+  const char *ts = get_str(o, F_TS, &rc);
   if (rc != WL_OK)
     return rc;
   if (!ts || wl_time_parse(ts, strlen(ts), &ev->ts) != WL_OK)
     return bad("ts", "missing, or not an RFC 3339 time");
   if (wl_event_ts_too_new(ev->ts))
     return bad("ts", "more than a day past this machine's clock");
-  const char *t = get_str(o, "type", &rc);
+  const char *t = get_str(o, F_TYPE, &rc);
   if (rc != WL_OK)
     return rc;
   if (!t || wl_event_type_parse(t, &type) != WL_OK)
     return bad("type", "missing, or not allow|drop|cap-allow|cap-drop");
   ev->type = (uint8_t)type;
-  const char *d = get_str(o, "dir", &rc);
+  const char *d = get_str(o, F_DIR, &rc);
   if (rc != WL_OK)
     return rc;
   if (d && strcmp(d, "?") != 0) {
@@ -155,12 +199,12 @@ static int copy_utf8(char *dst, const char *src, size_t cap) {
 }
 
 /* app, app_dos and app_truncated: paths longer than WL_PATH_MAX are cut and flagged. */
-static int parse_app(const wl_json *o, wl_event *ev) {
+static int parse_app(const fields *o, wl_event *ev) {
   int rc = WL_OK, trunc = 0, found;
-  const char *app = get_str(o, "app", &rc);
-  const char *dos = rc == WL_OK ? get_str(o, "app_dos", &rc) : NULL;
+  const char *app = get_str(o, F_APP, &rc);
+  const char *dos = rc == WL_OK ? get_str(o, F_APP_DOS, &rc) : NULL;
   if (rc == WL_OK)
-    rc = get_bool(o, "app_truncated", &trunc, &found);
+    rc = get_bool(o, F_APP_TRUNC, &trunc, &found);
   if (rc != WL_OK)
     return rc;
   if (app && app[0]) {
@@ -173,49 +217,78 @@ static int parse_app(const wl_json *o, wl_event *ev) {
   return WL_OK;
 }
 
-static int parse_sid(const wl_json *o, const char *key, char *out, size_t cap, int *known) {
+/* The canonical form of the last SIDs read: a line's SID text, when it is one of these exactly,
+ * gives the same canonical text without the string -> binary -> string round trip. */
+static int sid_cached(wl_replay_sids *c, const char *s, size_t n, char *out, size_t cap) {
+  if (!c || n >= sizeof c->in[0])
+    return 0;
+  for (unsigned i = 0; i < WL_REPLAY_SIDS_KEPT; i++)
+    if (c->in_len[i] == n && memcmp(c->in[i], s, n) == 0 && c->out_len[i] < cap) {
+      memcpy(out, c->out[i], c->out_len[i] + 1u);
+      return 1;
+    }
+  return 0;
+}
+
+static void sid_keep(wl_replay_sids *c, const char *s, size_t n, const char *canon) {
+  size_t m = strlen(canon);
+  if (!c || n >= sizeof c->in[0] || m >= sizeof c->out[0])
+    return;
+  unsigned i = c->next++ % WL_REPLAY_SIDS_KEPT;
+  memcpy(c->in[i], s, n + 1);
+  memcpy(c->out[i], canon, m + 1);
+  c->in_len[i] = (uint8_t)n;
+  c->out_len[i] = (uint8_t)m;
+}
+
+static int parse_sid(const fields *o, int key, wl_replay_sids *c, char *out, size_t cap,
+                     int *known) {
   int rc = WL_OK;
   uint8_t bin[WL_SID_MAX];
   const char *s = get_str(o, key, &rc);
   *known = 0;
   if (rc != WL_OK || !s || !s[0])
     return rc;
-  int n = wl_sid_from_string(s, bin);
-  if (n <= 0 || wl_sid_to_string(bin, (size_t)n, out, cap) != WL_OK)
-    return bad(key, "not a SID (S-1-...)");
+  size_t len = o->v[key]->len;
+  if (!sid_cached(c, s, len, out, cap)) {
+    int n = wl_sid_from_string(s, bin);
+    if (n <= 0 || wl_sid_to_string(bin, (size_t)n, out, cap) != WL_OK)
+      return bad(field_names[key], "not a SID (S-1-...)");
+    sid_keep(c, s, len, out);
+  }
   *known = 1;
   return WL_OK;
 }
 
-static int parse_ids(const wl_json *o, wl_event *ev) {
+static int parse_ids(const fields *o, wl_event *ev) {
   uint64_t v;
   int found, rc;
-  if ((rc = get_uint(o, "proto", 255, &v, &found)) != WL_OK)
+  if ((rc = get_uint(o, F_PROTO, 255, &v, &found)) != WL_OK)
     return rc;
   if (found) {
     ev->proto = (uint8_t)v;
     ev->has |= WL_HAS_PROTO;
   }
-  if ((rc = get_uint(o, "filter_id", UINT64_MAX, &v, &found)) != WL_OK)
+  if ((rc = get_uint(o, F_FILTER_ID, UINT64_MAX, &v, &found)) != WL_OK)
     return rc;
   if (found && v != 0) {
     ev->filter_id = v;
     ev->has |= WL_HAS_FILTER;
   }
-  if ((rc = get_uint(o, "layer_id", 0xFFFE, &v, &found)) != WL_OK)
+  if ((rc = get_uint(o, F_LAYER_ID, 0xFFFE, &v, &found)) != WL_OK)
     return rc;
   if (found) {
     ev->layer_id = (uint16_t)v;
     ev->has |= WL_HAS_LAYER;
   }
-  if ((rc = get_uint(o, "reauth", UINT32_MAX, &v, &found)) != WL_OK)
+  if ((rc = get_uint(o, F_REAUTH, UINT32_MAX, &v, &found)) != WL_OK)
     return rc;
   if (found) {
     ev->reauth = (uint32_t)v;
     ev->has |= WL_HAS_REAUTH;
   }
   int lb;
-  if ((rc = get_bool(o, "loopback", &lb, &found)) != WL_OK)
+  if ((rc = get_bool(o, F_LOOPBACK, &lb, &found)) != WL_OK)
     return rc;
   if (found) {
     ev->is_loopback = (uint8_t)lb;
@@ -224,12 +297,12 @@ static int parse_ids(const wl_json *o, wl_event *ev) {
   return WL_OK;
 }
 
-static int parse_sids(const wl_json *o, wl_event *ev) {
+static int parse_sids(const fields *o, wl_replay_sids *c, wl_event *ev) {
   int rc, known;
-  if ((rc = parse_sid(o, "user", ev->user, sizeof ev->user, &known)) != WL_OK)
+  if ((rc = parse_sid(o, F_USER, c, ev->user, sizeof ev->user, &known)) != WL_OK)
     return rc;
   ev->has |= known ? WL_HAS_USER : 0;
-  if ((rc = parse_sid(o, "package", ev->package, sizeof ev->package, &known)) != WL_OK)
+  if ((rc = parse_sid(o, F_PACKAGE, c, ev->package, sizeof ev->package, &known)) != WL_OK)
     return rc;
   if (known && strcmp(ev->package, "S-1-0-0") == 0) { /* the nobody SID: no package */
     ev->package[0] = '\0';
@@ -246,28 +319,36 @@ static int blank_or_comment(const char *line, size_t len) {
   return i == len || line[i] == '#';
 }
 
-int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev) {
+int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_sids *sids, const char *line,
+                                size_t len, wl_event *ev) {
   wl_event_clear(ev);
   ev->origin = WL_ORIGIN_REPLAY;
   if (blank_or_comment(line, len))
     return 0;
   if (len > WL_REPLAY_LINE_MAX)
     return wl_err(WL_E_PARSE, "line longer than %u bytes", WL_REPLAY_LINE_MAX);
-  const wl_json *o;
+  const wl_json *root;
   wl_json_error je;
   wl_json_arena_reset(a);
-  int rc = wl_json_parse(a, line, len, &o, &je);
+  int rc = wl_json_parse(a, line, len, &root, &je);
   if (rc == WL_E_PARSE)
     return wl_err(WL_E_PARSE, "column %zu: %s", je.column, je.reason);
   if (rc != WL_OK)
     return rc;
-  if (o->type != WL_JSON_OBJECT)
+  if (root->type != WL_JSON_OBJECT)
     return wl_err(WL_E_PARSE, "expected a JSON object");
+  fields f;
+  const fields *o = &f;
+  fields_of(root, &f);
   if ((rc = parse_required(o, ev)) != WL_OK || (rc = parse_app(o, ev)) != WL_OK ||
       (rc = parse_endpoints(o, ev)) != WL_OK || (rc = parse_port_fields(o, ev)) != WL_OK ||
-      (rc = parse_ids(o, ev)) != WL_OK || (rc = parse_sids(o, ev)) != WL_OK)
+      (rc = parse_ids(o, ev)) != WL_OK || (rc = parse_sids(o, sids, ev)) != WL_OK)
     return rc;
   return 1;
+}
+
+int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev) {
+  return wl_replay_parse_line_cached(a, NULL, line, len, ev);
 }
 
 /* ---- formatting one line ---- */
@@ -385,6 +466,7 @@ struct wl_replay_reader {
   size_t nerr;
   char errors[WL_REPLAY_ERRORS_KEPT][WL_REPLAY_ERROR_MAX];
   wl_json_arena arena;
+  wl_replay_sids sids;
   char buf[WL_REPLAY_LINE_MAX + 2];
 };
 
@@ -433,7 +515,7 @@ int wl_replay_next(wl_replay_reader *r, wl_event *ev) {
       note_malformed(r, got == WL_LINE_LONG ? "line too long" : "a NUL byte in the line");
       continue;
     }
-    int rc = wl_replay_parse_line(&r->arena, r->buf, n, ev);
+    int rc = wl_replay_parse_line_cached(&r->arena, &r->sids, r->buf, n, ev);
     if (rc == 1)
       return 1;
     if (rc == WL_E_PARSE)

@@ -26,6 +26,17 @@
 /* Parse one line (no newline needed). Returns 1 with *ev filled, 0 for a blank or comment
  * line, WL_E_PARSE with a message naming the field or column. a is reset and reused. */
 int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev);
+/* The same, remembering the canonical form of the last WL_REPLAY_SIDS_KEPT SID texts in c (zero
+ * it before the first line; NULL = no memory): a stream names the same few users again and
+ * again. The result is exactly wl_replay_parse_line's. */
+#define WL_REPLAY_SIDS_KEPT 4
+typedef struct wl_replay_sids {
+  char in[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX], out[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX];
+  uint8_t in_len[WL_REPLAY_SIDS_KEPT], out_len[WL_REPLAY_SIDS_KEPT];
+  unsigned next;
+} wl_replay_sids;
+int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_sids *c, const char *line,
+                                size_t len, wl_event *ev);
 /* Format ev as one line ending in '\n'. Returns the length it needed (like snprintf); a line
  * always fits in WL_REPLAY_LINE_MAX. */
 size_t wl_replay_format(const wl_event *ev, char *buf, size_t cap);

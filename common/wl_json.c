@@ -223,13 +223,43 @@ static int parse_escape(parser *ps, unsigned char **o) {
   return 0;
 }
 
+/* Word-at-a-time scanning (SWAR): a byte of a string is "plain" when it is not '"', not '\\',
+ * not a control character and ASCII, i.e. copied as it is. special8() is nonzero when any of the
+ * 8 bytes of w is not plain (each test is an exact "any byte" test); plain runs are then copied
+ * a word at a time and only the bytes around a special one take the byte-by-byte path. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t haszero8(uint64_t w) { return (w - ONES) & ~w & HIGHS; }
+static inline uint64_t special8(uint64_t w) {
+  return haszero8(w ^ (ONES * '"')) | haszero8(w ^ (ONES * '\\')) |
+         ((w - ONES * 0x20) & ~w & HIGHS) | (w & HIGHS);
+}
+static inline uint64_t load8(const unsigned char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w; /* byte order does not matter: every test is over all 8 bytes */
+}
+static inline int plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+/* End of the plain run starting at p (p itself when *p is special, end when none). */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end) {
+  while (end - p >= 8 && !special8(load8(p)))
+    p += 8;
+  while (p < end && plain(*p))
+    p++;
+  return p;
+}
+
 /* Parses the string at ps->p (opening quote) into the arena; NUL-terminated. */
 static int parse_string(parser *ps, const char **out, size_t *out_len) {
-  const unsigned char *q = ps->p + 1;
+  const unsigned char *q = plain_run(ps->p + 1, ps->end);
+  int simple = q < ps->end && *q == '"'; /* only plain bytes: one copy */
   /* The unescaped form is never longer than the raw text (\uXXXX=6 bytes -> <=3,
    * a pair of 12 -> 4; U+FFFD from 6 -> 3). Scan to the closing quote to size it. */
-  while (q < ps->end && *q != '"')
+  while (q < ps->end && *q != '"') {
     q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+    q = plain_run(q, ps->end);
+  }
   if (q >= ps->end)
     return fail(ps, "unterminated string");
   unsigned char *buf = arena_alloc(ps->a, (size_t)(q - ps->p));
@@ -237,9 +267,30 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
     return nomem(ps);
   unsigned char *o = buf;
   ps->p++;
+  if (simple) {
+    size_t n = (size_t)(q - ps->p);
+    memcpy(o, ps->p, n);
+    o += n;
+    ps->p = q;
+  }
   while (*ps->p != '"') {
+    /* Whole plain words: they lie before the closing quote, so the output (never ahead of
+     * the input) has room for all 8 bytes. */
+    while (ps->end - ps->p >= 8) {
+      uint64_t w = load8(ps->p);
+      if (special8(w))
+        break;
+      memcpy(o, &w, 8);
+      o += 8;
+      ps->p += 8;
+    }
     unsigned char c = *ps->p;
-    if (c == '\\') {
+    if (plain(c)) {
+      *o++ = c;
+      ps->p++;
+    } else if (c == '"') {
+      break;
+    } else if (c == '\\') {
       if (parse_escape(ps, &o))
         return ps->rc;
     } else if (c < 0x20) {
