@@ -6,36 +6,40 @@
  * hints, so a recorded stream replays with its DOS paths on any machine.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture/capture_impl.h"
+#include "capture/replay_memo.h"
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "event/decode.h"
 
-/* app "\device\harddiskvolume3\x\a.exe" + app_dos "C:\x\a.exe" → C: = \device\harddiskvolume3 */
-static void learn_drive(wl_capture *c, wl_path_map *seen, const wl_event *ev) {
+/* app "\device\harddiskvolume3\x\a.exe" + app_dos "C:\x\a.exe" → C: = \device\harddiskvolume3.
+ * Returns 1 when it added a drive to seen (so running it again may do something), else 0. */
+static int learn_drive(wl_capture *c, wl_path_map *seen, const wl_event *ev) {
   const char *nt = ev->app, *dos = ev->app_dos;
   size_t ln = strlen(nt), ld = strlen(dos);
   if (!(ev->has & WL_HAS_APP) || ld < 3 || dos[1] != ':' || dos[2] != '\\' || ln <= ld ||
       wl_strncasecmp(nt, "\\device\\", 8) != 0 ||
       wl_strncasecmp(nt + ln - (ld - 2), dos + 2, ld - 2) != 0)
-    return;
+    return 0;
   char device[sizeof seen->drives[0].device], probe[WL_PATH_MAX];
   size_t dl = ln - (ld - 2);
   if (dl >= sizeof device)
-    return;
+    return 0;
   memcpy(device, nt, dl);
   device[dl] = '\0';
   if (wl_path_to_dos(seen, nt, probe, sizeof probe) == 1 && wl_strncasecmp(probe, dos, 2) == 0)
-    return; /* known already */
+    return 0; /* known already */
   if (wl_path_map_add(seen, dos[0], device) != WL_OK)
-    return;
+    return 0;
   wl_mutex_lock(&c->hint_lock);
   wl_path_map_add(&c->hints, dos[0], device);
   atomic_fetch_add(&c->hint_gen, 1);
   wl_mutex_unlock(&c->hint_lock);
+  return 1;
 }
 
 /* Recorded time: wait until (ts - first) / speed has passed since the first event. */
@@ -84,6 +88,9 @@ void *wl_capture_source_replay(void *arg) {
   wl_raw_event raw;
   uint64_t first_ts = 0, t0_ns = 0;
   int rc = 0, started = 0;
+  uint32_t seen_gen = 0; /* counts the drives learn_drive added to seen */
+  /* Only a speed-up: without it (out of memory) every line is simply computed in full. */
+  wl_replay_memo *memo = calloc(1, sizeof *memo);
   wl_path_map_init(&seen);
   while (!atomic_load(&c->stop_req) && (rc = wl_replay_next(c->reader, &ev)) == 1) {
     if (!started) {
@@ -91,10 +98,16 @@ void *wl_capture_source_replay(void *arg) {
       first_ts = ev.ts;
       t0_ns = wl_time_mono_ns();
     }
-    learn_drive(c, &seen, &ev);
+    wl_replay_memo_slot *slot = wl_replay_memo_app(memo, &ev);
+    if (!wl_replay_memo_drive_known(slot, &ev, seen_gen)) {
+      if (learn_drive(c, &seen, &ev))
+        seen_gen++;
+      else if (slot)
+        wl_replay_memo_drive_note(slot, &ev, seen_gen);
+    }
     if (pace(c, first_ts, t0_ns, ev.ts))
       break;
-    wl_encode(&ev, &raw);
+    wl_replay_memo_encode(memo, slot, &ev, &raw);
     raw.origin = WL_ORIGIN_REPLAY;
     if (push_wait(c, &raw))
       break;
@@ -102,6 +115,7 @@ void *wl_capture_source_replay(void *arg) {
   }
   if (rc < 0)
     wl_capture_set_error(c, rc);
+  free(memo);
   report_malformed(c);
   atomic_store(&c->producer_done, 1);
   return NULL;

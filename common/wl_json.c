@@ -224,11 +224,17 @@ static int parse_escape(parser *ps, unsigned char **o) {
 }
 
 /* Word-at-a-time scanning (SWAR): a byte of a string is "plain" when it is not '"', not '\\',
- * not a control character and ASCII, i.e. copied as it is. special8() is nonzero when any of the
- * 8 bytes of w is not plain (each test is an exact "any byte" test); plain runs are then copied
- * a word at a time and only the bytes around a special one take the byte-by-byte path. */
+ * not a control character and ASCII, i.e. copied as it is. special8() has the high bit set of
+ * every byte of w that is not plain, exactly for the lowest such byte (a borrow only reaches the
+ * bytes above a real hit), so on a little-endian machine its lowest set bit says which byte of
+ * the 8 comes first; big-endian machines take the byte-by-byte loop. */
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WL_JSON_SWAR 1
+#else
+#define WL_JSON_SWAR 0
+#endif
 static inline uint64_t haszero8(uint64_t w) { return (w - ONES) & ~w & HIGHS; }
 static inline uint64_t special8(uint64_t w) {
   return haszero8(w ^ (ONES * '"')) | haszero8(w ^ (ONES * '\\')) |
@@ -237,14 +243,20 @@ static inline uint64_t special8(uint64_t w) {
 static inline uint64_t load8(const unsigned char *p) {
   uint64_t w;
   memcpy(&w, p, 8);
-  return w; /* byte order does not matter: every test is over all 8 bytes */
+  return w;
 }
-static inline int plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+static inline int plain(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
 
 /* End of the plain run starting at p (p itself when *p is special, end when none). */
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end) {
-  while (end - p >= 8 && !special8(load8(p)))
+  while (WL_JSON_SWAR && end - p >= 8) {
+    uint64_t m = special8(load8(p));
+    if (m)
+      return p + (__builtin_ctzll(m) >> 3);
     p += 8;
+  }
   while (p < end && plain(*p))
     p++;
   return p;
@@ -262,49 +274,55 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
   }
   if (q >= ps->end)
     return fail(ps, "unterminated string");
-  unsigned char *buf = arena_alloc(ps->a, (size_t)(q - ps->p));
+  /* 8 bytes of slack: the copy below stores whole words, the last one possibly reaching up to
+   * 7 bytes past the closing quote's place. */
+  unsigned char *buf = arena_alloc(ps->a, (size_t)(q - ps->p) + 8);
   if (!buf)
     return nomem(ps);
   unsigned char *o = buf;
-  ps->p++;
+  const unsigned char *p = ps->p + 1;
   if (simple) {
-    size_t n = (size_t)(q - ps->p);
-    memcpy(o, ps->p, n);
-    o += n;
-    ps->p = q;
+    memcpy(o, p, (size_t)(q - p));
+    o += q - p;
+    p = q;
   }
-  while (*ps->p != '"') {
-    /* Whole plain words: they lie before the closing quote, so the output (never ahead of
-     * the input) has room for all 8 bytes. */
-    while (ps->end - ps->p >= 8) {
-      uint64_t w = load8(ps->p);
-      if (special8(w))
-        break;
+  for (;;) {
+    /* Copy a word, then keep only its plain bytes; p stays at or before the closing quote,
+     * and o never runs ahead of p - (opening quote + 1), so o + 8 stays inside buf. */
+    while (WL_JSON_SWAR && ps->end - p >= 8) {
+      uint64_t w = load8(p), m;
       memcpy(o, &w, 8);
+      if ((m = special8(w)) != 0) {
+        size_t k = __builtin_ctzll(m) >> 3;
+        o += k;
+        p += k;
+        break;
+      }
       o += 8;
-      ps->p += 8;
+      p += 8;
     }
-    unsigned char c = *ps->p;
-    if (plain(c)) {
-      *o++ = c;
-      ps->p++;
-    } else if (c == '"') {
+    while (plain(*p)) /* the closing quote stops it */
+      *o++ = *p++;
+    unsigned char c = *p;
+    ps->p = p;
+    if (c == '"')
       break;
-    } else if (c == '\\') {
+    if (c == '\\') {
       if (parse_escape(ps, &o))
         return ps->rc;
     } else if (c < 0x20) {
       return fail(ps, "control character in string (must be escaped)");
     } else {
-      size_t n = utf8_valid(ps->p, ps->end);
+      size_t n = utf8_valid(p, ps->end);
       if (!n)
         return fail(ps, "invalid UTF-8 in string");
-      memcpy(o, ps->p, n);
+      memcpy(o, p, n);
       o += n;
       ps->p += n;
     }
+    p = ps->p;
   }
-  ps->p++;
+  ps->p = p + 1;
   *o = 0;
   *out = (const char *)buf;
   *out_len = (size_t)(o - buf);

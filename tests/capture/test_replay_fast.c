@@ -1,0 +1,223 @@
+/* test_replay_fast.c — the replay path's shortcuts give exactly what the plain computation
+ * gives: a line's members found by name in one pass (first of a name wins, near-miss names are
+ * unknown keys, every name reaches its own field), the remembered SID texts
+ * (wl_replay_parse_line_cached against wl_replay_parse_line, results and messages), and the
+ * replay source's memory of apps and users (wl_replay_memo_encode against wl_encode, byte for
+ * byte, with thousands of apps so slots are taken over; the drive memo's conditions).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "capture/replay.h"
+#include "capture/replay_memo.h"
+#include "common/wl_err.h"
+#include "common/wl_text.h"
+#include "event/decode.h"
+
+static wl_json_arena arena;
+
+static const char *const names[] = {
+    "ts", "type", "dir", "app", "app_dos", "app_truncated", "local", "remote", "local_port",
+    "remote_port", "ip_version", "proto", "filter_id", "layer_id", "reauth", "loopback", "user",
+    "package"};
+#define N_NAMES (sizeof names / sizeof names[0])
+#define TS_TYPE "\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\""
+
+static int parse(const char *line, wl_event *ev) {
+  return wl_replay_parse_line(&arena, line, strlen(line), ev);
+}
+
+/* Each name, first in the line with an array value, is the field the error names: a name
+ * reaching another field (or none) would give another message or none. */
+static void test_every_name(void **state) {
+  (void)state;
+  char line[256], want[64];
+  wl_event ev;
+  for (size_t i = 0; i < N_NAMES; i++) {
+    snprintf(line, sizeof line, "{\"%s\":[]," TS_TYPE ",\"%s\":null}", names[i], names[i]);
+    assert_int_equal(parse(line, &ev), WL_E_PARSE);
+    snprintf(want, sizeof want, "\"%s\": ", names[i]);
+    assert_memory_equal(wl_errmsg(), want, strlen(want));
+    /* the same name later with a bad value is not looked at: the first one wins */
+    if (strcmp(names[i], "ts") && strcmp(names[i], "type")) {
+      snprintf(line, sizeof line, "{" TS_TYPE ",\"%s\":null,\"%s\":[]}", names[i], names[i]);
+      assert_int_equal(parse(line, &ev), 1);
+      assert_int_equal(ev.has, 0);
+    }
+  }
+}
+
+/* Names one letter off, one letter short or long, or of another case are unknown keys. */
+static void test_near_names(void **state) {
+  (void)state;
+  char line[256], key[32];
+  wl_event ev;
+  for (size_t i = 0; i < N_NAMES; i++) {
+    size_t n = strlen(names[i]);
+    for (size_t k = 0; k <= n; k++) {
+      for (int variant = 0; variant < 4; variant++) {
+        memcpy(key, names[i], n + 1);
+        if (variant == 0 && k < n)
+          key[k] ^= 0x20; /* case */
+        else if (variant == 1 && k < n)
+          key[k] = key[k] == 'x' ? 'y' : 'x';
+        else if (variant == 2) {
+          memmove(key + k + 1, key + k, n - k + 1);
+          key[k] = 'e';
+        } else if (variant == 3 && k < n)
+          memmove(key + k, key + k + 1, n - k);
+        else
+          continue;
+        int known = 0;
+        for (size_t j = 0; j < N_NAMES; j++)
+          known |= strcmp(key, names[j]) == 0;
+        if (known)
+          continue; /* the change made another real name */
+        snprintf(line, sizeof line, "{" TS_TYPE ",\"%s\":[]}", key);
+        assert_int_equal(parse(line, &ev), 1);
+        assert_int_equal(ev.has, 0);
+      }
+    }
+  }
+}
+
+static const char *const sids[] = {
+    "S-1-5-18", "S-1-5-21-1004336348-1177238915-682003330-1001", "s-1-5-18", "S-1-5-19",
+    "S-1-15-2-1-2-3-4-5-6-7", "S-1-0-0", "S-1-5", "root", "S-1-5-", "S-1-5-18-", "S-1-99999999999999",
+    "S-1-5-4294967296", "S-1-5-4294967295", "", "S-1-281474976710655-1", "S-1-5-21-1-2-3-1002",
+};
+
+/* Cached and uncached parsing agree on every line, in a long mixed sequence that fills and
+ * turns over the remembered entries. */
+static void test_sid_memory(void **state) {
+  (void)state;
+  wl_replay_sids *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  char line[512], msg[512];
+  wl_event a, b;
+  uint32_t x = 12345;
+  for (int i = 0; i < 4000; i++) {
+    x = x * 1103515245u + 12345u;
+    const char *u = sids[(x >> 8) % (sizeof sids / sizeof sids[0])];
+    const char *p = sids[(x >> 20) % (sizeof sids / sizeof sids[0])];
+    snprintf(line, sizeof line, "{" TS_TYPE ",\"user\":\"%s\",\"package\":\"%s\"}", u, p);
+    int ra = wl_replay_parse_line(&arena, line, strlen(line), &a);
+    snprintf(msg, sizeof msg, "%s", wl_errmsg());
+    int rb = wl_replay_parse_line_cached(&arena, c, line, strlen(line), &b);
+    assert_int_equal(ra, rb);
+    if (ra == 1)
+      assert_memory_equal(&a, &b, sizeof a);
+    else
+      assert_string_equal(msg, wl_errmsg());
+  }
+  free(c);
+}
+
+static void make_event(wl_event *ev, uint32_t x, int napps) {
+  static const char *const users[] = {"S-1-5-18", "S-1-5-21-1-2-3-1001", "", "S-1-5-19"};
+  wl_event_clear(ev);
+  ev->ts = 133000000000000000ull + x;
+  ev->type = WL_EVT_DROP;
+  ev->has = WL_HAS_PROTO | WL_HAS_DIR;
+  ev->proto = 6;
+  ev->dir = WL_DIR_OUT;
+  unsigned app = (x >> 4) % (unsigned)napps;
+  if (app % 7 != 6) {
+    ev->has |= WL_HAS_APP;
+    size_t len = (size_t)snprintf(ev->app, sizeof ev->app, "\\device\\harddiskvolume3\\app%u\\%s.exe",
+                                  app, app % 5 == 1 ? "caf\xc3\xa9\xf0\x9f\x98\x80" : "b");
+    if (app % 11 == 3) { /* around and past what a slot keeps */
+      size_t want = 200 + app % 120;
+      while (len < want && len + 1 < sizeof ev->app)
+        ev->app[len++] = 'z';
+      ev->app[len] = '\0';
+    }
+    if ((x >> 12) % 9 == 0)
+      ev->has |= WL_HAS_APP_TRUNC;
+  }
+  if ((x >> 14) % 3 == 0)
+    snprintf(ev->app_dos, sizeof ev->app_dos, "C:\\app%u\\b.exe", app);
+  const char *u = users[(x >> 16) % 4];
+  if (u[0]) {
+    ev->has |= WL_HAS_USER;
+    snprintf(ev->user, sizeof ev->user, "%s", u);
+  }
+  if ((x >> 18) % 5 == 0) {
+    ev->has |= WL_HAS_PACKAGE;
+    snprintf(ev->package, sizeof ev->package, "S-1-15-2-1-2-%u", x % 3);
+  }
+}
+
+/* wl_replay_memo_encode == wl_encode, byte for byte, with few apps (hits) and with many more
+ * apps than slots (slots taken over again and again). */
+static void test_memo_encode(void **state) {
+  (void)state;
+  wl_replay_memo *m = calloc(1, sizeof *m);
+  assert_non_null(m);
+  wl_raw_event *want = malloc(sizeof *want), *got = malloc(sizeof *got);
+  assert_true(want && got);
+  wl_event ev, before;
+  int napps[] = {5, 300, 5000};
+  uint32_t x = 777;
+  for (size_t k = 0; k < 3; k++)
+    for (int i = 0; i < 20000; i++) {
+      x = x * 1664525u + 1013904223u;
+      make_event(&ev, x, napps[k]);
+      before = ev;
+      wl_encode(&ev, want);
+      wl_replay_memo_slot *s = wl_replay_memo_app(i % 97 == 5 ? NULL : m, &ev);
+      wl_replay_memo_encode(i % 89 == 7 ? NULL : m, s, &ev, got);
+      assert_memory_equal(want, got, sizeof *want);
+      assert_memory_equal(&ev, &before, sizeof ev);
+    }
+  free(want);
+  free(got);
+  free(m);
+}
+
+static void test_memo_drive(void **state) {
+  (void)state;
+  wl_replay_memo *m = calloc(1, sizeof *m);
+  assert_non_null(m);
+  wl_event ev;
+  make_event(&ev, 0, 1);
+  ev.has |= WL_HAS_APP;
+  snprintf(ev.app, sizeof ev.app, "\\device\\harddiskvolume3\\a.exe");
+  snprintf(ev.app_dos, sizeof ev.app_dos, "C:\\a.exe");
+  wl_replay_memo_slot *s = wl_replay_memo_app(m, &ev);
+  assert_non_null(s);
+  assert_false(wl_replay_memo_drive_known(s, &ev, 0));
+  wl_replay_memo_drive_note(s, &ev, 3);
+  assert_true(wl_replay_memo_drive_known(s, &ev, 3));
+  assert_false(wl_replay_memo_drive_known(s, &ev, 4)); /* seen changed since */
+  snprintf(ev.app_dos, sizeof ev.app_dos, "D:\\a.exe");
+  assert_false(wl_replay_memo_drive_known(s, &ev, 3)); /* another app_dos */
+  ev.app_dos[0] = '\0';
+  assert_false(wl_replay_memo_drive_known(s, &ev, 3));
+  assert_false(wl_replay_memo_drive_known(NULL, &ev, 3));
+  ev.has &= ~WL_HAS_APP;
+  assert_null(wl_replay_memo_app(m, &ev));
+  free(m);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  wl_json_arena_free(&arena);
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_name), cmocka_unit_test(test_near_names),
+      cmocka_unit_test(test_sid_memory), cmocka_unit_test(test_memo_encode),
+      cmocka_unit_test(test_memo_drive),
+  };
+  return cmocka_run_group_tests(tests, NULL, teardown);
+}
