@@ -46,7 +46,7 @@ static int cjson_line(const char *l, size_t n, char *sink, size_t cap) {
 __attribute__((noinline)) static size_t parse_all(int mode, char **lines, size_t *lens,
                                                   size_t n) {
   wl_json_arena a = {0};
-  wl_replay_sids *sids = calloc(1, sizeof *sids);
+  wl_replay_cache *sids = calloc(1, sizeof *sids);
   wl_event *ev = malloc(sizeof *ev);
   char sink[1024];
   size_t ok = 0;

@@ -97,8 +97,43 @@ static int get_bool(const fields *o, int key, int *val, int *found) {
 }
 
 /* "addr:port", "[v6]:port" or a bare address (port unknown). */
-static int parse_ep(const char *key, const char *s, uint8_t *ipv, uint8_t addr[16], uint16_t *port,
-                    int *has_port) {
+/* Decimal digits at *p, at most maxd of them, no leading zero, <= max; advances *p. */
+static int dec(const char **p, unsigned maxd, unsigned max, unsigned *out) {
+  const char *s = *p;
+  unsigned v = 0, n = 0;
+  while (n < maxd && s[n] >= '0' && s[n] <= '9')
+    v = v * 10 + (unsigned)(s[n++] - '0');
+  if (!n || (n > 1 && s[0] == '0') || v > max || (s[n] >= '0' && s[n] <= '9'))
+    return -1;
+  *p = s + n;
+  *out = v;
+  return 0;
+}
+
+/* The common "a.b.c.d" or "a.b.c.d:port" read directly: 1 when s is exactly that (what
+ * wl_addr_parse / wl_endpoint_parse would read the same way), 0 for anything else. */
+static int fast_v4(const char *s, uint8_t *ipv, uint8_t addr[16], uint16_t *port,
+                   int *has_port) {
+  unsigned v[4], pv = 0;
+  for (int k = 0; k < 4; k++)
+    if ((k && *s++ != '.') || dec(&s, 3, 255, &v[k]))
+      return 0;
+  int hp = *s == ':';
+  if ((hp && (++s, dec(&s, 5, 65535, &pv))) || *s)
+    return 0;
+  memset(addr, 0, 16);
+  for (int k = 0; k < 4; k++)
+    addr[k] = (uint8_t)v[k];
+  *ipv = 4;
+  *port = (uint16_t)pv;
+  *has_port = hp;
+  return 1;
+}
+
+static int parse_ep(const char *key, const char *s, int fast, uint8_t *ipv, uint8_t addr[16],
+                    uint16_t *port, int *has_port) {
+  if (fast && fast_v4(s, ipv, addr, port, has_port))
+    return WL_OK;
   const char *colon = strchr(s, ':');
   *has_port = s[0] == '[' || (colon && colon == strrchr(s, ':'));
   int rc = *has_port ? wl_endpoint_parse(s, strlen(s), ipv, addr, port)
@@ -108,7 +143,7 @@ static int parse_ep(const char *key, const char *s, uint8_t *ipv, uint8_t addr[1
   return WL_OK;
 }
 
-static int parse_endpoints(const fields *o, wl_event *ev) {
+static int parse_endpoints(const fields *o, int fast, wl_event *ev) {
   int rc = WL_OK, hp;
   const char *keys[2] = {"local", "remote"};
   for (int i = 0; i < 2 && rc == WL_OK; i++) {
@@ -117,7 +152,7 @@ static int parse_endpoints(const fields *o, wl_event *ev) {
       continue;
     uint8_t ipv = 0, addr[16] = {0};
     uint16_t port = 0;
-    if ((rc = parse_ep(keys[i], s, &ipv, addr, &port, &hp)) != WL_OK)
+    if ((rc = parse_ep(keys[i], s, fast, &ipv, addr, &port, &hp)) != WL_OK)
       break;
     if ((ev->has & WL_HAS_IP_VERSION) && ev->ip_version != ipv)
       return bad(keys[i], "IP version differs from the other endpoint");
@@ -159,12 +194,44 @@ static int parse_port_fields(const fields *o, wl_event *ev) {
   return WL_OK;
 }
 
-static int parse_required(const fields *o, wl_event *ev) {
+/* "YYYY-MM-DDTHH:MM:SS.fffffffZ" (what learn --record writes): the time is that of its first
+ * 20 characters plus the fraction, so a line sharing them with the last one so read needs only
+ * the fraction. 1 with *ts, or 0 (not that shape, or another prefix). */
+static int ts_fraction(const char *s, size_t n, uint64_t *frac) {
+  uint64_t f = 0;
+  if (n != 28 || s[19] != '.' || s[27] != 'Z')
+    return 0;
+  for (int k = 20; k < 27; k++) {
+    if (s[k] < '0' || s[k] > '9')
+      return 0;
+    f = f * 10 + (uint64_t)(s[k] - '0');
+  }
+  *frac = f;
+  return 1;
+}
+
+static int parse_ts(wl_replay_cache *c, const char *s, size_t n, uint64_t *ts) {
+  uint64_t frac;
+  int shaped = c && ts_fraction(s, n, &frac);
+  if (shaped && c->ts_known && memcmp(c->ts_prefix, s, 20) == 0) {
+    *ts = c->ts_base + frac;
+    return WL_OK;
+  }
+  int rc = wl_time_parse(s, n, ts);
+  if (rc == WL_OK && shaped) {
+    memcpy(c->ts_prefix, s, 20);
+    c->ts_base = *ts - frac;
+    c->ts_known = 1;
+  }
+  return rc;
+}
+
+static int parse_required(const fields *o, wl_replay_cache *c, wl_event *ev) {
   int rc = WL_OK, type;
   const char *ts = get_str(o, F_TS, &rc);
   if (rc != WL_OK)
     return rc;
-  if (!ts || wl_time_parse(ts, strlen(ts), &ev->ts) != WL_OK)
+  if (!ts || parse_ts(c, ts, o->v[F_TS]->len, &ev->ts) != WL_OK)
     return bad("ts", "missing, or not an RFC 3339 time");
   if (wl_event_ts_too_new(ev->ts))
     return bad("ts", "more than a day past this machine's clock");
@@ -219,7 +286,7 @@ static int parse_app(const fields *o, wl_event *ev) {
 
 /* The canonical form of the last SIDs read: a line's SID text, when it is one of these exactly,
  * gives the same canonical text without the string -> binary -> string round trip. */
-static int sid_cached(wl_replay_sids *c, const char *s, size_t n, char *out, size_t cap) {
+static int sid_cached(wl_replay_cache *c, const char *s, size_t n, char *out, size_t cap) {
   if (!c || n >= sizeof c->in[0])
     return 0;
   for (unsigned i = 0; i < WL_REPLAY_SIDS_KEPT; i++)
@@ -230,7 +297,7 @@ static int sid_cached(wl_replay_sids *c, const char *s, size_t n, char *out, siz
   return 0;
 }
 
-static void sid_keep(wl_replay_sids *c, const char *s, size_t n, const char *canon) {
+static void sid_keep(wl_replay_cache *c, const char *s, size_t n, const char *canon) {
   size_t m = strlen(canon);
   if (!c || n >= sizeof c->in[0] || m >= sizeof c->out[0])
     return;
@@ -241,7 +308,7 @@ static void sid_keep(wl_replay_sids *c, const char *s, size_t n, const char *can
   c->out_len[i] = (uint8_t)m;
 }
 
-static int parse_sid(const fields *o, int key, wl_replay_sids *c, char *out, size_t cap,
+static int parse_sid(const fields *o, int key, wl_replay_cache *c, char *out, size_t cap,
                      int *known) {
   int rc = WL_OK;
   uint8_t bin[WL_SID_MAX];
@@ -297,7 +364,7 @@ static int parse_ids(const fields *o, wl_event *ev) {
   return WL_OK;
 }
 
-static int parse_sids(const fields *o, wl_replay_sids *c, wl_event *ev) {
+static int parse_sids(const fields *o, wl_replay_cache *c, wl_event *ev) {
   int rc, known;
   if ((rc = parse_sid(o, F_USER, c, ev->user, sizeof ev->user, &known)) != WL_OK)
     return rc;
@@ -319,36 +386,47 @@ static int blank_or_comment(const char *line, size_t len) {
   return i == len || line[i] == '#';
 }
 
-int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_sids *sids, const char *line,
-                                size_t len, wl_event *ev) {
+/* flat: try wl_json_parse_flat first (the reader); 0 = the full reader only (the reference). */
+static int parse_line(wl_json_arena *a, wl_replay_cache *c, int flat, const char *line,
+                      size_t len, wl_event *ev) {
   wl_event_clear(ev);
   ev->origin = WL_ORIGIN_REPLAY;
   if (blank_or_comment(line, len))
     return 0;
   if (len > WL_REPLAY_LINE_MAX)
     return wl_err(WL_E_PARSE, "line longer than %u bytes", WL_REPLAY_LINE_MAX);
-  const wl_json *root;
-  wl_json_error je;
-  wl_json_arena_reset(a);
-  int rc = wl_json_parse(a, line, len, &root, &je);
-  if (rc == WL_E_PARSE)
-    return wl_err(WL_E_PARSE, "column %zu: %s", je.column, je.reason);
-  if (rc != WL_OK)
-    return rc;
-  if (root->type != WL_JSON_OBJECT)
-    return wl_err(WL_E_PARSE, "expected a JSON object");
   fields f;
   const fields *o = &f;
-  fields_of(root, &f);
-  if ((rc = parse_required(o, ev)) != WL_OK || (rc = parse_app(o, ev)) != WL_OK ||
-      (rc = parse_endpoints(o, ev)) != WL_OK || (rc = parse_port_fields(o, ev)) != WL_OK ||
-      (rc = parse_ids(o, ev)) != WL_OK || (rc = parse_sids(o, sids, ev)) != WL_OK)
+  wl_json nodes[F_COUNT];
+  wl_json_arena_reset(a);
+  int rc = WL_OK;
+  if (!flat || wl_json_parse_flat(a, line, len, field_of, nodes, f.v, F_COUNT) != WL_OK) {
+    const wl_json *root; /* anything but a flat object, errors included: the full reader */
+    wl_json_error je;
+    wl_json_arena_reset(a);
+    rc = wl_json_parse(a, line, len, &root, &je);
+    if (rc == WL_E_PARSE)
+      return wl_err(WL_E_PARSE, "column %zu: %s", je.column, je.reason);
+    if (rc != WL_OK)
+      return rc;
+    if (root->type != WL_JSON_OBJECT)
+      return wl_err(WL_E_PARSE, "expected a JSON object");
+    fields_of(root, &f);
+  }
+  if ((rc = parse_required(o, c, ev)) != WL_OK || (rc = parse_app(o, ev)) != WL_OK ||
+      (rc = parse_endpoints(o, flat, ev)) != WL_OK || (rc = parse_port_fields(o, ev)) != WL_OK ||
+      (rc = parse_ids(o, ev)) != WL_OK || (rc = parse_sids(o, c, ev)) != WL_OK)
     return rc;
   return 1;
 }
 
 int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev) {
-  return wl_replay_parse_line_cached(a, NULL, line, len, ev);
+  return parse_line(a, NULL, 0, line, len, ev);
+}
+
+int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_cache *c, const char *line,
+                                size_t len, wl_event *ev) {
+  return parse_line(a, c, 1, line, len, ev);
 }
 
 /* ---- formatting one line ---- */
@@ -466,7 +544,7 @@ struct wl_replay_reader {
   size_t nerr;
   char errors[WL_REPLAY_ERRORS_KEPT][WL_REPLAY_ERROR_MAX];
   wl_json_arena arena;
-  wl_replay_sids sids;
+  wl_replay_cache cache;
   char buf[WL_REPLAY_LINE_MAX + 2];
 };
 
@@ -515,7 +593,7 @@ int wl_replay_next(wl_replay_reader *r, wl_event *ev) {
       note_malformed(r, got == WL_LINE_LONG ? "line too long" : "a NUL byte in the line");
       continue;
     }
-    int rc = wl_replay_parse_line_cached(&r->arena, &r->sids, r->buf, n, ev);
+    int rc = wl_replay_parse_line_cached(&r->arena, &r->cache, r->buf, n, ev);
     if (rc == 1)
       return 1;
     if (rc == WL_E_PARSE)

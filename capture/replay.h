@@ -26,16 +26,23 @@
 /* Parse one line (no newline needed). Returns 1 with *ev filled, 0 for a blank or comment
  * line, WL_E_PARSE with a message naming the field or column. a is reset and reused. */
 int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_event *ev);
-/* The same, remembering the canonical form of the last WL_REPLAY_SIDS_KEPT SID texts in c (zero
- * it before the first line; NULL = no memory): a stream names the same few users again and
- * again. The result is exactly wl_replay_parse_line's. */
+/* The same, faster, as the reader uses it: a line that is a flat object (scalar values, names
+ * without escapes) is read by wl_json_parse_flat, anything else by wl_json_parse as above; the
+ * cache c (zero it before the first line; NULL = none) remembers the canonical form of the last
+ * WL_REPLAY_SIDS_KEPT SID texts (a stream names the same few users again and again) and the
+ * value of the last "YYYY-MM-DDTHH:MM:SS." time prefix; plain "a.b.c.d[:port]" endpoints are
+ * read directly. The result and the message are exactly wl_replay_parse_line's (fuzz_replay and
+ * test_replay_fast compare them). */
 #define WL_REPLAY_SIDS_KEPT 4
-typedef struct wl_replay_sids {
+typedef struct wl_replay_cache {
   char in[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX], out[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX];
   uint8_t in_len[WL_REPLAY_SIDS_KEPT], out_len[WL_REPLAY_SIDS_KEPT];
   unsigned next;
-} wl_replay_sids;
-int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_sids *c, const char *line,
+  char ts_prefix[20]; /* "YYYY-MM-DDTHH:MM:SS." of ts_base; ts_known 0 = none yet */
+  int ts_known;
+  uint64_t ts_base;   /* its time with a fraction of 0 */
+} wl_replay_cache;
+int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_cache *c, const char *line,
                                 size_t len, wl_event *ev);
 /* Format ev as one line ending in '\n'. Returns the length it needed (like snprintf); a line
  * always fits in WL_REPLAY_LINE_MAX. */

@@ -124,7 +124,9 @@ static int nomem(parser *ps) {
   return fail_at(ps, ps->p, WL_E_NOMEM, "out of memory (arena limit reached)");
 }
 
-static void skip_ws(parser *ps) {
+static inline void skip_ws(parser *ps) {
+  if (ps->p < ps->end && *ps->p > ' ')
+    return; /* the usual case: no whitespace at all */
   while (ps->p < ps->end &&
          (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
     ps->p++;
@@ -198,11 +200,18 @@ static int parse_escape(parser *ps, unsigned char **o) {
   const unsigned char *bs = ps->p;
   if (ps->end - ps->p < 2)
     return fail(ps, "unterminated string");
-  unsigned char c = ps->p[1];
-  static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-  const char *k = c ? strchr(from, c) : NULL;
-  if (k) {
-    *(*o)++ = (unsigned char)to[k - from];
+  unsigned char c = ps->p[1], to = 0;
+  switch (c) {
+  case '"': case '\\': case '/': to = c; break;
+  case 'b': to = '\b'; break;
+  case 'f': to = '\f'; break;
+  case 'n': to = '\n'; break;
+  case 'r': to = '\r'; break;
+  case 't': to = '\t'; break;
+  default: break;
+  }
+  if (to) {
+    *(*o)++ = to;
     ps->p += 2;
     return 0;
   }
@@ -223,39 +232,62 @@ static int parse_escape(parser *ps, unsigned char **o) {
   return 0;
 }
 
-/* Word-at-a-time scanning (SWAR): a byte of a string is "plain" when it is not '"', not '\\',
- * not a control character and ASCII, i.e. copied as it is. special8() has the high bit set of
- * every byte of w that is not plain, exactly for the lowest such byte (a borrow only reaches the
- * bytes above a real hit), so on a little-endian machine its lowest set bit says which byte of
- * the 8 comes first; big-endian machines take the byte-by-byte loop. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define WL_JSON_SWAR 1
+/* Block-at-a-time scanning: a byte of a string is "plain" when it is not '"', not '\\', not a
+ * control character and ASCII, i.e. copied as it is. first_special() gives the index of the
+ * first byte of a BLK-byte block that is not plain (BLK when all are): 16 bytes with SSE2
+ * (every x86-64), else 8 bytes as one word (SWAR) on a little-endian machine: the mask sets
+ * the high bit of every byte that is not plain, exactly for the lowest such byte (a borrow only
+ * reaches the bytes above a real hit), so its lowest set bit names it. Other machines read
+ * 1-byte blocks. WL_JSON_BLOCK=16|8|1 forces one (test_json_strings_8 and _1 run the others). */
+#if !defined(WL_JSON_BLOCK)
+#if defined(__SSE2__)
+#define WL_JSON_BLOCK 16
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WL_JSON_BLOCK 8
 #else
-#define WL_JSON_SWAR 0
+#define WL_JSON_BLOCK 1
 #endif
-static inline uint64_t haszero8(uint64_t w) { return (w - ONES) & ~w & HIGHS; }
-static inline uint64_t special8(uint64_t w) {
-  return haszero8(w ^ (ONES * '"')) | haszero8(w ^ (ONES * '\\')) |
-         ((w - ONES * 0x20) & ~w & HIGHS) | (w & HIGHS);
-}
-static inline uint64_t load8(const unsigned char *p) {
-  uint64_t w;
-  memcpy(&w, p, 8);
-  return w;
-}
+#endif
 static inline int plain(unsigned char c) {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+#if WL_JSON_BLOCK == 16
+#include <emmintrin.h>
+#define BLK 16
+static inline size_t first_special(const unsigned char *p) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                            _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+  /* signed: bytes >= 0x80 are negative, so below 0x20 as the control characters are */
+  sp = _mm_or_si128(sp, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+  unsigned m = (unsigned)_mm_movemask_epi8(sp);
+  return m ? (size_t)__builtin_ctz(m) : BLK;
+}
+#elif WL_JSON_BLOCK == 8
+#define BLK 8
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t haszero8(uint64_t w) { return (w - ONES) & ~w & HIGHS; }
+static inline size_t first_special(const unsigned char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  uint64_t m = haszero8(w ^ (ONES * '"')) | haszero8(w ^ (ONES * '\\')) |
+               ((w - ONES * 0x20) & ~w & HIGHS) | (w & HIGHS);
+  return m ? (size_t)(__builtin_ctzll(m) >> 3) : BLK;
+}
+#else
+#define BLK 1
+static inline size_t first_special(const unsigned char *p) { return plain(*p) ? 1 : 0; }
+#endif
+
 /* End of the plain run starting at p (p itself when *p is special, end when none). */
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end) {
-  while (WL_JSON_SWAR && end - p >= 8) {
-    uint64_t m = special8(load8(p));
-    if (m)
-      return p + (__builtin_ctzll(m) >> 3);
-    p += 8;
+  while ((size_t)(end - p) >= BLK) {
+    size_t k = first_special(p);
+    if (k < BLK)
+      return p + k;
+    p += BLK;
   }
   while (p < end && plain(*p))
     p++;
@@ -274,9 +306,9 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
   }
   if (q >= ps->end)
     return fail(ps, "unterminated string");
-  /* 8 bytes of slack: the copy below stores whole words, the last one possibly reaching up to
-   * 7 bytes past the closing quote's place. */
-  unsigned char *buf = arena_alloc(ps->a, (size_t)(q - ps->p) + 8);
+  /* BLK bytes of slack: the copy below stores whole blocks, the last one possibly reaching up
+   * to BLK - 1 bytes past the closing quote's place. */
+  unsigned char *buf = arena_alloc(ps->a, (size_t)(q - ps->p) + BLK);
   if (!buf)
     return nomem(ps);
   unsigned char *o = buf;
@@ -287,19 +319,15 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
     p = q;
   }
   for (;;) {
-    /* Copy a word, then keep only its plain bytes; p stays at or before the closing quote,
-     * and o never runs ahead of p - (opening quote + 1), so o + 8 stays inside buf. */
-    while (WL_JSON_SWAR && ps->end - p >= 8) {
-      uint64_t w = load8(p), m;
-      memcpy(o, &w, 8);
-      if ((m = special8(w)) != 0) {
-        size_t k = __builtin_ctzll(m) >> 3;
-        o += k;
-        p += k;
+    /* Copy a block, then keep only its plain bytes; p stays at or before the closing quote,
+     * and o never runs ahead of p - (opening quote + 1), so o + BLK stays inside buf. */
+    while ((size_t)(ps->end - p) >= BLK) {
+      memcpy(o, p, BLK);
+      size_t k = first_special(p);
+      o += k;
+      p += k;
+      if (k < BLK)
         break;
-      }
-      o += 8;
-      p += 8;
     }
     while (plain(*p)) /* the closing quote stops it */
       *o++ = *p++;
@@ -510,6 +538,80 @@ int wl_json_parse(wl_json_arena *a, const char *text, size_t len, const wl_json 
     return fail(&ps, "unexpected data after the value");
   *out = root;
   return WL_OK;
+}
+
+/* ---------------------------------------------------------------- flat objects */
+
+/* One scalar value at ps->p (after whitespace) into v. 0, or nonzero for anything else. */
+static int flat_value(parser *ps, wl_json *v) {
+  skip_ws(ps);
+  if (ps->p >= ps->end)
+    return 1;
+  memset(v, 0, sizeof *v);
+  switch (*ps->p) {
+  case '"': v->type = WL_JSON_STRING; return parse_string(ps, &v->str, &v->len);
+  case 't': v->type = WL_JSON_TRUE; return parse_literal(ps, "true", 4);
+  case 'f': v->type = WL_JSON_FALSE; return parse_literal(ps, "false", 5);
+  case 'n': v->type = WL_JSON_NULL; return parse_literal(ps, "null", 4);
+  default:
+    if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) {
+      v->type = WL_JSON_NUMBER;
+      return parse_number(ps, v);
+    }
+    return 1; /* a nested value, or an error */
+  }
+}
+
+int wl_json_parse_flat(wl_json_arena *a, const char *text, size_t len,
+                       int (*slot_of)(const char *key, size_t n), wl_json *nodes,
+                       const wl_json **found, size_t nslots) {
+  if (!a || !text || !slot_of || len > WL_JSON_MAX_INPUT)
+    return 1;
+  const unsigned char *s = (const unsigned char *)text;
+  parser ps = {a, s, s + len, s, NULL, 0};
+  memset(found, 0, nslots * sizeof *found);
+  skip_ws(&ps);
+  if (ps.p >= ps.end || *ps.p != '{')
+    return 1;
+  ps.p++;
+  skip_ws(&ps);
+  if (ps.p < ps.end && *ps.p == '}') {
+    ps.p++;
+  } else {
+    for (;;) {
+      if (ps.p >= ps.end || *ps.p != '"')
+        return 1;
+      const unsigned char *k = ps.p + 1, *q = plain_run(k, ps.end);
+      if (q >= ps.end || *q != '"')
+        return 1; /* an escaped or unusual key (or an error): the full reader decides */
+      ps.p = q + 1;
+      skip_ws(&ps);
+      if (ps.p >= ps.end || *ps.p != ':')
+        return 1;
+      ps.p++;
+      int slot = slot_of((const char *)k, (size_t)(q - k));
+      wl_json tmp, *v = slot >= 0 && (size_t)slot < nslots && !found[slot] ? &nodes[slot] : &tmp;
+      if (flat_value(&ps, v))
+        return 1;
+      v->key = (const char *)k;
+      v->key_len = (size_t)(q - k);
+      if (v != &tmp)
+        found[slot] = v;
+      skip_ws(&ps);
+      if (ps.p < ps.end && *ps.p == ',') {
+        ps.p++;
+        skip_ws(&ps);
+        continue;
+      }
+      if (ps.p < ps.end && *ps.p == '}') {
+        ps.p++;
+        break;
+      }
+      return 1;
+    }
+  }
+  skip_ws(&ps);
+  return ps.p == ps.end ? WL_OK : 1;
 }
 
 /* ---------------------------------------------------------------- lookups */

@@ -58,6 +58,18 @@ void wl_json_arena_free(wl_json_arena *a);
 int wl_json_parse(wl_json_arena *a, const char *text, size_t len, const wl_json **out,
                   wl_json_error *err);
 
+/* The fast path of a hot one-object-a-line reader (capture/replay.c): text must be an object
+ * whose member values are all scalars (string, number, true, false, null) and whose names have
+ * no escapes. A member whose name slot_of maps to 0..nslots-1 is kept, the first of a name only,
+ * in nodes[slot] with found[slot] pointing at it (NULL: absent); its key points into text and is
+ * NOT NUL-terminated; strings and numbers are as wl_json_parse gives them, in the arena. Returns
+ * WL_OK, or nonzero for any other text (a nested value, an escaped name, an error of any kind):
+ * hand that to wl_json_parse, which accepts or rejects it with the exact message. Whatever this
+ * accepts, wl_json_parse accepts with the same members. */
+int wl_json_parse_flat(wl_json_arena *a, const char *text, size_t len,
+                       int (*slot_of)(const char *key, size_t n), wl_json *nodes,
+                       const wl_json **found, size_t nslots);
+
 /* Lookups; all accept NULL and return NULL / nonzero error on a missing or mistyped value. */
 const wl_json *wl_json_get(const wl_json *obj, const char *key);        /* exact, first match */
 const wl_json *wl_json_get_ci(const wl_json *obj, const char *key);     /* ASCII case-insensitive */

@@ -1,6 +1,7 @@
 /* test_replay_fast.c — the replay path's shortcuts give exactly what the plain computation
  * gives: a line's members found by name in one pass (first of a name wins, near-miss names are
- * unknown keys, every name reaches its own field), the remembered SID texts
+ * unknown keys, every name reaches its own field), the flat-object reader against the full one
+ * (every prefix of lines of every shape: results, events, messages), the remembered SID texts
  * (wl_replay_parse_line_cached against wl_replay_parse_line, results and messages), and the
  * replay source's memory of apps and users (wl_replay_memo_encode against wl_encode, byte for
  * byte, with thousands of apps so slots are taken over; the drive memo's conditions).
@@ -98,7 +99,7 @@ static const char *const sids[] = {
  * turns over the remembered entries. */
 static void test_sid_memory(void **state) {
   (void)state;
-  wl_replay_sids *c = calloc(1, sizeof *c);
+  wl_replay_cache *c = calloc(1, sizeof *c);
   assert_non_null(c);
   char line[512], msg[512];
   wl_event a, b;
@@ -116,6 +117,99 @@ static void test_sid_memory(void **state) {
       assert_memory_equal(&a, &b, sizeof a);
     else
       assert_string_equal(msg, wl_errmsg());
+  }
+  free(c);
+}
+
+/* Both readers on one line: the same result, event bytes and message. */
+static void agree(wl_replay_cache *c, const char *line, size_t len) {
+  static char msg[4096];
+  wl_event a, b;
+  char *copy = malloc(len + 1); /* exact size: ASan sees a read past the line */
+  assert_non_null(copy);
+  memcpy(copy, line, len);
+  copy[len] = '\0';
+  int ra = wl_replay_parse_line(&arena, copy, len, &a);
+  snprintf(msg, sizeof msg, "%s", wl_errmsg());
+  int rb = wl_replay_parse_line_cached(&arena, c, copy, len, &b);
+  free(copy);
+  assert_int_equal(ra, rb);
+  if (ra == 1)
+    assert_memory_equal(&a, &b, sizeof a);
+  else if (ra < 0)
+    assert_string_equal(msg, wl_errmsg());
+}
+
+static const char *const flat_lines[] = {
+    "{\"ts\":\"2022-06-18T04:26:40.0012629Z\",\"type\":\"allow\",\"dir\":\"out\",\"app\":"
+    "\"\\\\device\\\\harddiskvolume3\\\\program files\\\\app3\\\\bin3.exe\",\"app_dos\":"
+    "\"C:\\\\Program Files\\\\app3\\\\bin3.exe\",\"proto\":6,\"local\":\"192.168.1.23:60690\","
+    "\"remote\":\"101.31.124.224:80\",\"filter_id\":65000,\"layer_id\":48,\"user\":\"S-1-5-18\","
+    "\"loopback\":false,\"reauth\":2,\"package\":null,\"x\":-1.5e3,\"\":true}",
+    " {\t\"ts\" : \"2026-01-01T00:00:00Z\" ,\r\n\"type\":\"drop\" , \"app_truncated\" : true } ",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\",\"extra\":[1,{\"a\":2}],\"dir\":\"in\"}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"typ\\u0065\":\"drop\"}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\",\"caf\xc3\xa9\":1}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\",\"app\":\"\\u00e9\\ud83d\\ude00\\ud800\"}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\",\"proto\":06}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\",\"loopback\":tru}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\"}{}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\",}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\" \"type\":\"drop\"}",
+    "{\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"drop\",\"user\":\"S-1-5-18\",\"user\":5}",
+    "{}", "[]", "\"x\"", "5", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", "{\"a\" 1}", "{\"a\":}",
+};
+
+/* The flat reader and the full one agree on lines of every shape, and on every prefix of them
+ * (each prefix a different error, or a different line). */
+static void test_flat_agrees(void **state) {
+  (void)state;
+  wl_replay_cache *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  for (size_t i = 0; i < sizeof flat_lines / sizeof flat_lines[0]; i++) {
+    size_t n = strlen(flat_lines[i]);
+    for (size_t k = 0; k <= n; k++)
+      agree(c, flat_lines[i], k);
+  }
+  free(c);
+}
+
+static const char *const endpoints[] = {
+    "1.2.3.4", "1.2.3.4:0", "0.0.0.0:80", "255.255.255.255:65535", "01.2.3.4", "1.2.3.4:065",
+    "256.1.1.1", "1.2.3.4:65536", "1.2.3", "1.2.3.4.5", "1.2.3.4:", ":80", "1.2.3.4:80:1",
+    "[1.2.3.4]:80", "1.2.3.4 ", " 1.2.3.4", "1234.1.1.1", "1.2.3.4:123456", "1.2.3.4:1234567",
+    "1..3.4", "1.2.3.4%1", "[2001:db8::1]:443", "2001:db8::1", "::ffff:1.2.3.4", "1.2.3.-4",
+    "1.2.3.4:-1", "1.2.3.4:8o", "10.0.0.1:00", "100.200.250.199:9999",
+};
+static const char *const times[] = {
+    "2026-01-01T00:00:00.0000001Z", "2026-01-01T00:00:00.9999999Z", "2026-01-01T00:00:01.0000000Z",
+    "2026-01-01T00:00:00.1234567Z", "2026-01-01T00:00:00.1234567z", "2026-01-01T00:00:00.123456Z",
+    "2026-01-01T00:00:00.12345678Z", "2026-01-01T00:00:00.12345a7Z", "2026-01-01t00:00:00.1234567Z",
+    "2026-02-30T00:00:00.1234567Z", "2026-02-30T00:00:00.7654321Z", "2026-01-01T00:00:00.1234567+",
+    "2026-01-01 00:00:00.1234567Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.5+02:00",
+    "1600-01-01T00:00:00.1234567Z", "2026-01-01T00:00:00.1234567Z", "9999-12-31T23:59:59.9999999Z",
+    "2026-01-01T00:00:00.0000000Z", "2026-01-01T00:00:00.0000009Z",
+};
+
+/* The direct "a.b.c.d[:port]" reader and the remembered time prefix against the full readers,
+ * with the cache carried from line to line (so a prefix read earlier serves later lines). */
+static void test_fast_fields_agree(void **state) {
+  (void)state;
+  char line[256];
+  wl_replay_cache *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  for (int round = 0; round < 2; round++) {
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
+      snprintf(line, sizeof line, "{" TS_TYPE ",\"remote\":\"%s\",\"local\":\"%s\"}",
+               endpoints[i], endpoints[(i + 3) % (sizeof endpoints / sizeof endpoints[0])]);
+      agree(c, line, strlen(line));
+      snprintf(line, sizeof line, "{" TS_TYPE ",\"local\":\"%s\"}", endpoints[i]);
+      agree(c, line, strlen(line));
+    }
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+      snprintf(line, sizeof line, "{\"ts\":\"%s\",\"type\":\"drop\"}", times[i]);
+      agree(c, line, strlen(line));
+    }
   }
   free(c);
 }
@@ -217,7 +311,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_name), cmocka_unit_test(test_near_names),
       cmocka_unit_test(test_sid_memory), cmocka_unit_test(test_memo_encode),
-      cmocka_unit_test(test_memo_drive),
+      cmocka_unit_test(test_memo_drive), cmocka_unit_test(test_flat_agrees),
+      cmocka_unit_test(test_fast_fields_agree),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -2,14 +2,17 @@
  * and the decoder behind it. Built only with -DWL_FUZZ=ON and clang (tests/CMakeLists.txt);
  * scripts/checks/fuzz-replay.sh runs it for a fixed number of iterations.
  *
- * The input is split into lines; each goes through wl_replay_parse_line. Besides "no crash, no
- * sanitizer report", for every line that parses it checks: the event formats to a line that
+ * The input is split into lines; each goes through wl_replay_parse_line (the full JSON reader)
+ * and wl_replay_parse_line_cached (the reader's fast path: flat objects, remembered SIDs), which
+ * must agree exactly: the same result, the same event bytes, the same message. Besides "no
+ * crash, no sanitizer report", for every line that parses it checks: the event formats to a line that
  * fits WL_REPLAY_LINE_MAX and parses back to the same event (a fixed point), and the
  * encode → decode round trip of the raw record gives the same fields (those the raw shape of
  * the event's type can carry).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +26,8 @@
       abort();                                                                                     \
   } while (0)
 
-static wl_json_arena arena; /* reused across inputs: exercises reset */
+static wl_json_arena arena, arena2; /* reused across inputs: exercises reset */
+static wl_replay_cache sids;         /* kept across inputs, as the reader keeps it */
 
 static int same(const wl_event *a, const wl_event *b) {
   return a->has == b->has && a->ts == b->ts && a->type == b->type && a->dir == b->dir &&
@@ -39,8 +43,15 @@ static int same(const wl_event *a, const wl_event *b) {
 static void check_line(const char *line, size_t len) {
   static char out[WL_REPLAY_LINE_MAX];
   wl_event a, b;
+  static char msg[4096];
   int rc = wl_replay_parse_line(&arena, line, len, &a);
   CHECK(rc == 1 || rc == 0 || rc < 0);
+  snprintf(msg, sizeof msg, "%s", wl_errmsg());
+  CHECK(wl_replay_parse_line_cached(&arena2, &sids, line, len, &b) == rc);
+  if (rc == 1)
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+  else if (rc < 0)
+    CHECK(strcmp(msg, wl_errmsg()) == 0);
   if (rc != 1)
     return;
   size_t n = wl_replay_format(&a, out, sizeof out);
