@@ -61,12 +61,28 @@ static void fields_of(const wl_json *o, fields *fs) {
   }
 }
 
+/* Up to 19 plain digits (no overflow possible): what wl_json_uint64 gives, read inline. */
+static int short_uint(const wl_json *v, uint64_t *out) {
+  uint64_t x = 0;
+  if (v->len == 0 || v->len > 19)
+    return 0;
+  for (size_t i = 0; i < v->len; i++) {
+    unsigned d = (unsigned)(unsigned char)v->str[i] - '0';
+    if (d > 9)
+      return 0;
+    x = x * 10 + d;
+  }
+  *out = x;
+  return 1;
+}
+
 static int get_uint(const fields *o, int key, uint64_t max, uint64_t *out, int *found) {
   const wl_json *v = o->v[key];
   *found = 0;
   if (!v || v->type == WL_JSON_NULL)
     return WL_OK;
-  if (v->type != WL_JSON_NUMBER || wl_json_uint64(v, out) != WL_OK || *out > max)
+  if (v->type != WL_JSON_NUMBER || (!short_uint(v, out) && wl_json_uint64(v, out) != WL_OK) ||
+      *out > max)
     return bad(field_names[key], "expected a non-negative integer in range");
   *found = 1;
   return WL_OK;

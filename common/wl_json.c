@@ -313,12 +313,16 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
     return nomem(ps);
   unsigned char *o = buf;
   const unsigned char *p = ps->p + 1;
-  if (simple) {
-    memcpy(o, p, (size_t)(q - p));
-    o += q - p;
+  if (simple) { /* short ones as one fixed-size block copy (buf has BLK bytes of slack) */
+    size_t n = (size_t)(q - p);
+    if (n <= BLK && (size_t)(ps->end - p) >= BLK)
+      memcpy(o, p, BLK);
+    else
+      memcpy(o, p, n);
+    o += n;
     p = q;
   }
-  for (;;) {
+  while (p != q) {
     /* Copy a block, then keep only its plain bytes; p stays at or before the closing quote,
      * and o never runs ahead of p - (opening quote + 1), so o + BLK stays inside buf. */
     while ((size_t)(ps->end - p) >= BLK) {
@@ -332,9 +336,15 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
     while (plain(*p)) /* the closing quote stops it */
       *o++ = *p++;
     unsigned char c = *p;
-    ps->p = p;
     if (c == '"')
       break;
+    /* p < q here, so p[1] is still inside the text */
+    if (c == '\\' && (p[1] == '\\' || p[1] == '"' || p[1] == '/')) { /* paths: "\\" */
+      *o++ = p[1];
+      p += 2;
+      continue;
+    }
+    ps->p = p;
     if (c == '\\') {
       if (parse_escape(ps, &o))
         return ps->rc;
