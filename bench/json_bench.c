@@ -2,8 +2,9 @@
  * (issue 16: "if a well-kept JSON library beats the hand-written reader, use it"):
  *   json_bench wl FILE N       wl_json_parse of each line (the tree only)
  *   json_bench replay FILE N   wl_replay_parse_line_cached (tree + fields into a wl_event)
- *   json_bench cjson FILE N    cJSON_ParseWithLength + the replay fields looked up by name
- *                              (only when built with Debian's libcjson-dev)
+ *   json_bench cjson FILE N    cJSON_ParseWithLength + the replay fields looked up by name,
+ *                              strings copied out (only when built with Debian's libcjson-dev)
+ *   json_bench cjson-parse FILE N   cJSON_ParseWithLength + cJSON_Delete only
  * The first N lines are read into memory first; only parse_all() does the measured work, so
  *   valgrind --tool=callgrind --toggle-collect=parse_all json_bench MODE FILE N
  * gives its instructions; divide by N for a line.
@@ -26,17 +27,19 @@ static const char *const names[] = {
 #ifdef WL_HAVE_CJSON
 /* What the replay reader needs from a line: every field's value (strings copied out, as the
  * event keeps them, numbers read). */
-static int cjson_line(const char *l, size_t n, char *sink, size_t cap) {
+static int cjson_line(const char *l, size_t n, char *sink, size_t cap, int fields) {
   cJSON *o = cJSON_ParseWithLength(l, n);
   if (!o)
     return 0;
   int ok = cJSON_IsObject(o);
-  for (size_t i = 0; ok && i < sizeof names / sizeof names[0]; i++) {
+  for (size_t i = 0; ok && fields && i < sizeof names / sizeof names[0]; i++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, names[i]);
-    if (cJSON_IsString(v))
-      snprintf(sink, cap, "%s", v->valuestring);
-    else if (cJSON_IsNumber(v))
+    if (cJSON_IsString(v)) {
+      size_t m = strlen(v->valuestring);
+      memcpy(sink, v->valuestring, m < cap ? m + 1 : cap);
+    } else if (cJSON_IsNumber(v)) {
       sink[0] = (char)v->valueint;
+    }
   }
   cJSON_Delete(o);
   return ok;
@@ -60,7 +63,7 @@ __attribute__((noinline)) static size_t parse_all(int mode, char **lines, size_t
       ok += wl_replay_parse_line_cached(&a, sids, lines[i], lens[i], ev) == 1;
     } else {
 #ifdef WL_HAVE_CJSON
-      ok += (size_t)cjson_line(lines[i], lens[i], sink, sizeof sink);
+      ok += (size_t)cjson_line(lines[i], lens[i], sink, sizeof sink, mode == 2);
 #endif
     }
   }
@@ -73,12 +76,15 @@ __attribute__((noinline)) static size_t parse_all(int mode, char **lines, size_t
 
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: json_bench wl|replay|cjson FILE N\n");
+    fprintf(stderr, "usage: json_bench wl|replay|cjson|cjson-parse FILE N\n");
     return 2;
   }
-  int mode = !strcmp(argv[1], "wl") ? 0 : !strcmp(argv[1], "replay") ? 1 : 2;
+  int mode = !strcmp(argv[1], "wl")       ? 0
+             : !strcmp(argv[1], "replay") ? 1
+             : !strcmp(argv[1], "cjson")  ? 2
+                                          : 3;
 #ifndef WL_HAVE_CJSON
-  if (mode == 2) {
+  if (mode >= 2) {
     fprintf(stderr, "json_bench: built without libcjson-dev\n");
     return 77;
   }

@@ -68,29 +68,33 @@ void wl_json_arena_free(wl_json_arena *a) {
   a->used = a->cap = 0;
 }
 
-/* n bytes aligned to 16 from the current chunk, or a new chunk at least twice as large. */
-static void *arena_alloc(wl_json_arena *a, size_t n) {
-  n = (n + 15u) & ~(size_t)15u;
+/* A new chunk at least twice as large as the current one, holding n (aligned) bytes. */
+static void *arena_grow(wl_json_arena *a, size_t n) {
   chunk *c = a->chunks;
-  if (!c || a->cap - a->used < n) {
-    size_t total = c ? c->total : 0;
-    size_t size = c ? c->size * 2 : WL_JSON_CHUNK_MIN;
-    while (size < n)
-      size *= 2;
-    if (total + size > WL_JSON_ARENA_MAX || size > WL_JSON_ARENA_MAX)
-      return NULL;
-    chunk *nc = malloc(CHUNK_HDR + size);
-    if (!nc)
-      return NULL;
-    nc->prev = c;
-    nc->size = size;
-    nc->total = total + size;
-    a->chunks = nc;
-    a->used = 0;
-    a->cap = size;
-    c = nc;
-  }
-  void *p = (char *)c + CHUNK_HDR + a->used;
+  size_t total = c ? c->total : 0;
+  size_t size = c ? c->size * 2 : WL_JSON_CHUNK_MIN;
+  while (size < n)
+    size *= 2;
+  if (total + size > WL_JSON_ARENA_MAX || size > WL_JSON_ARENA_MAX)
+    return NULL;
+  chunk *nc = malloc(CHUNK_HDR + size);
+  if (!nc)
+    return NULL;
+  nc->prev = c;
+  nc->size = size;
+  nc->total = total + size;
+  a->chunks = nc;
+  a->used = n;
+  a->cap = size;
+  return (char *)nc + CHUNK_HDR;
+}
+
+/* n bytes aligned to 16 from the current chunk, or from a new one. */
+static inline void *arena_alloc(wl_json_arena *a, size_t n) {
+  n = (n + 15u) & ~(size_t)15u;
+  if (!a->chunks || a->cap - a->used < n)
+    return arena_grow(a, n);
+  void *p = (char *)a->chunks + CHUNK_HDR + a->used;
   a->used += n;
   return p;
 }
