@@ -1,4 +1,4 @@
-/* wl_json.c — strict RFC 8259 reader into a chunked arena, plus string escaping.
+/* wl_json.c — strict RFC 8259 reader into a chunked arena (the writers: wl_json_write.c).
  *
  * Every format wfplearn reads is JSON lines, so parsing is on the hot path of imports and
  * replays: one recursive-descent pass, no per-node malloc (nodes, keys, unescaped strings and
@@ -8,8 +8,11 @@
  * Strings must be valid UTF-8 (RFC 8259 section 8.1); \u escapes decode surrogate pairs and
  * turn lone surrogates into U+FFFD. Numbers keep their text so 64-bit integers stay exact;
  * the integer readers also accept strings ("5156", "0x10") because Security logs quote them.
+ * Strings are scanned a block at a time (SSE2 or SWAR, see first_special) and one-level objects
+ * of scalars have a tree-less reader, wl_json_parse_flat, for the replay reader's hot path.
  */
 #include "common/wl_json.h"
+#include "common/wl_json_int.h"
 
 #include <locale.h>
 #include <math.h>
@@ -169,7 +172,7 @@ static int hex4(const unsigned char *p, unsigned *out) {
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
  * <= U+10FFFF), or 0 if invalid or cut short by end. */
-static size_t utf8_valid(const unsigned char *p, const unsigned char *end) {
+size_t wl_json_utf8_len(const unsigned char *p, const unsigned char *end) {
   unsigned c = p[0];
   size_t n;
   unsigned lo = 0x80, hi = 0xBF;
@@ -355,7 +358,7 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
     } else if (c < 0x20) {
       return fail(ps, "control character in string (must be escaped)");
     } else {
-      size_t n = utf8_valid(p, ps->end);
+      size_t n = wl_json_utf8_len(p, ps->end);
       if (!n)
         return fail(ps, "invalid UTF-8 in string");
       memcpy(o, p, n);
@@ -758,83 +761,4 @@ int wl_json_double(const wl_json *v, double *out) {
     return wl_err(WL_E_PARSE, "JSON: number \"%.40s\" out of range", v->str);
   *out = d;
   return WL_OK;
-}
-
-/* ---------------------------------------------------------------- writers */
-
-/* Output of the escaper: a bounded buffer or a FILE (through a small staging buffer). */
-typedef struct sink {
-  char *buf;
-  size_t cap, n; /* n counts every byte produced, written or not */
-  FILE *f;
-  char stage[256];
-  size_t staged;
-} sink;
-
-static void sink_put(sink *k, const char *p, size_t len) {
-  for (size_t i = 0; i < len; i++, k->n++) {
-    if (k->f) {
-      if (k->staged == sizeof k->stage) {
-        fwrite(k->stage, 1, k->staged, k->f);
-        k->staged = 0;
-      }
-      k->stage[k->staged++] = p[i];
-    } else if (k->n + 1 < k->cap) {
-      k->buf[k->n] = p[i];
-    }
-  }
-}
-
-/* Invalid UTF-8 bytes are written as \ufffd so the output is always valid JSON. */
-static void escape_to(sink *k, const char *s) {
-  if (!s) {
-    sink_put(k, "null", 4);
-    return;
-  }
-  const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-  sink_put(k, "\"", 1);
-  while (p < end) {
-    unsigned c = *p;
-    size_t run = 0;
-    char esc[8];
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\', esc[1] = (char)c;
-      sink_put(k, esc, 2);
-      run = 1;
-    } else if (c < 0x20) {
-      static const char sh[] = "btn\0fr"; /* \b=8 \t=9 \n=10 \f=12 \r=13 */
-      if (c >= 8 && c <= 13 && sh[c - 8]) {
-        esc[0] = '\\', esc[1] = sh[c - 8];
-        sink_put(k, esc, 2);
-      } else {
-        snprintf(esc, sizeof esc, "\\u%04x", c);
-        sink_put(k, esc, 6);
-      }
-      run = 1;
-    } else if ((run = utf8_valid(p, end)) != 0) {
-      sink_put(k, (const char *)p, run);
-    } else {
-      sink_put(k, "\\ufffd", 6);
-      run = 1;
-    }
-    p += run;
-  }
-  sink_put(k, "\"", 1);
-}
-
-size_t wl_json_escape(char *buf, size_t cap, const char *s) {
-  sink k = {.buf = buf, .cap = buf ? cap : 0};
-  escape_to(&k, s);
-  if (k.cap)
-    buf[k.n < k.cap ? k.n : k.cap - 1] = 0;
-  return k.n;
-}
-
-void wl_json_write_string(FILE *f, const char *s) {
-  if (!f)
-    return;
-  sink k = {.f = f};
-  escape_to(&k, s);
-  if (k.staged)
-    fwrite(k.stage, 1, k.staged, f);
 }
