@@ -4,7 +4,9 @@
  * Besides "no crash, no sanitizer report", it checks invariants that must hold for any input:
  * child counts match the lists, strings are NUL-terminated at their length, an escaped string
  * reads back identically, and every successfully parsed address, endpoint, prefix, time, GUID
- * and SID formats to text that parses back to the same value.
+ * and SID formats to text that parses back to the same value. wl_json_parse_flat accepts only
+ * what wl_json_parse accepts, as a one-level object of scalars, with the same first member of
+ * each slot (names mapped to 8 slots by their first byte).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +23,35 @@
       abort();   \
   } while (0)
 
-static wl_json_arena arena, side; /* reused across inputs: exercises reset */
+static wl_json_arena arena, side, flat; /* reused across inputs: exercises reset */
+
+#define SLOTS 8
+static int slot_of(const char *k, size_t n) { return n ? (unsigned char)k[0] % SLOTS : -1; }
+
+/* What the flat reader kept against the tree's first member of each slot. */
+static void check_flat(int rc, const wl_json *root, const uint8_t *data, size_t size) {
+  wl_json nodes[SLOTS];
+  const wl_json *found[SLOTS];
+  wl_json_arena_reset(&flat);
+  if (wl_json_parse_flat(&flat, (const char *)data, size, slot_of, nodes, found, SLOTS) != WL_OK)
+    return;
+  CHECK(rc == WL_OK && root->type == WL_JSON_OBJECT);
+  for (const wl_json *c = root->child; c; c = c->next)
+    CHECK(c->type != WL_JSON_ARRAY && c->type != WL_JSON_OBJECT);
+  for (int k = 0; k < SLOTS; k++) {
+    const wl_json *first = NULL, *f = found[k];
+    for (const wl_json *c = root->child; c && !first; c = c->next)
+      if (slot_of(c->key, c->key_len) == k)
+        first = c;
+    CHECK(!first == !f);
+    if (!first)
+      continue;
+    CHECK(first->type == f->type && first->key_len == f->key_len &&
+          !memcmp(first->key, f->key, f->key_len));
+    if (f->type == WL_JSON_STRING || f->type == WL_JSON_NUMBER)
+      CHECK(first->len == f->len && !memcmp(first->str, f->str, f->len) && !f->str[f->len]);
+  }
+}
 
 static void check_text(const char *s, size_t len) {
   uint8_t ver, addr[16], ver2, addr2[16], plen;
@@ -105,6 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     walk(root, 1);
   else
     CHECK(rc == WL_E_PARSE && err.column >= 1 && err.column <= size + 1 && err.reason[0]);
+  check_flat(rc, root, data, size);
   /* the raw bytes as text too (bounded so the per-input cost stays small) */
   if (size < 128) {
     char s[128];
