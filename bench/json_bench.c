@@ -19,12 +19,12 @@
 #include <cjson/cJSON.h>
 #endif
 
+#ifdef WL_HAVE_CJSON
 static const char *const names[] = {
     "ts", "type", "dir", "app", "app_dos", "app_truncated", "local", "remote", "local_port",
     "remote_port", "ip_version", "proto", "filter_id", "layer_id", "reauth", "loopback", "user",
     "package"};
 
-#ifdef WL_HAVE_CJSON
 /* What the replay reader needs from a line: every field's value (strings copied out, as the
  * event keeps them, numbers read). */
 static int cjson_line(const char *l, size_t n, char *sink, size_t cap, int fields) {
