@@ -42,7 +42,12 @@ typedef struct app_ent {
   wl_proposal *grp[2];      /* [0] out, [1] in */
   int64_t covered_by[2];    /* a rule that covered one of its flows, per direction */
   wl_evidence *early[2];    /* stability: its uncovered flows first seen before the cut */
-  wl_rule *early_rule[2];   /* the rule learned from early[d]; NULL when none could be built */
+  wl_rule *early_rule[2];   /* the rule learned from early[d]; NULL when none could be built.
+                             * Its app is checked once (early_app) and then cleared, so the
+                             * check per later flow compares no paths */
+  int early_app[2];         /* early_rule[d]'s app matches this app */
+  const char *exc_path;     /* path for wl_exception_covers: "" when not a DNS client (the only
+                             * use it makes of the path), so no path is compared per flow */
   double later[2], later_ok[2]; /* attempts after the cut, and those early_rule allows */
   uint32_t why[2];          /* WL_STABILITY_NEW_* of what early_rule missed */
 } app_ent;
@@ -60,6 +65,7 @@ typedef struct build_ctx {
   later_flow *later;        /* stability: uncovered flows seen after the cut, in store order */
   size_t n_later, cap_later;
   wl_rule *rules;
+  wl_rule *bare;            /* rules[i] with its app cleared: for the apps it was matched to */
   size_t n_rules;
   size_t *any_app;          /* rules with no app */
   size_t n_any;
@@ -103,6 +109,7 @@ static int app_cb(void *ctx, const wl_app_summary *a) {
     free(e->rules);
     return c->rc = wl_err(WL_E_NOMEM, "proposals: app %lld", (long long)a->app_id);
   }
+  e->exc_path = wl_is_dns_client(e->path) ? e->path : "";
   c->n_apps++;
   for (size_t i = 0; i < c->n_rules; i++)
     if ((c->rules[i].app[0] || c->rules[i].app_nt[0]) &&
@@ -125,8 +132,8 @@ static app_ent *find_app(build_ctx *c, int64_t id) {
 }
 
 static int64_t covering_rule(build_ctx *c, const app_ent *a, const wl_flow *f) {
-  for (size_t i = 0; i < a->n_rules; i++)
-    if (wl_rule_covers(&c->rules[a->rules[i]], a->path, a->dos, f))
+  for (size_t i = 0; i < a->n_rules; i++) /* their app matched a's once, in app_cb */
+    if (wl_rule_covers(&c->bare[a->rules[i]], a->path, a->dos, f))
       return c->rules[a->rules[i]].id;
   for (size_t i = 0; i < c->n_any; i++)
     if (wl_rule_covers(&c->rules[c->any_app[i]], a->path, a->dos, f))
@@ -169,7 +176,7 @@ static int flow_cb(void *ctx, const wl_flow *f) {
   if (f->dir != WL_DIR_IN && f->dir != WL_DIR_OUT)
     return 0;
   app_ent *a = find_app(c, f->app_id);
-  if (!a || wl_exception_covers(f, a->path))
+  if (!a || wl_exception_covers(f, a->exc_path))
     return 0;
   int64_t by = covering_rule(c, a, f);
   if (by) {
@@ -227,6 +234,7 @@ static void ctx_free(build_ctx *c) {
   }
   free(c->apps);
   free(c->rules);
+  free(c->bare);
   free(c->any_app);
   free(c->later);
 }
@@ -240,8 +248,14 @@ static int gather(wl_store *s, uint64_t since, int64_t only_app, uint64_t cut, b
   if (rc)
     return rc;
   c->any_app = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->any_app);
-  if (!c->any_app)
+  c->bare = malloc((c->n_rules ? c->n_rules : 1) * sizeof *c->bare);
+  if (!c->any_app || !c->bare)
     return wl_err(WL_E_NOMEM, "proposals: out of memory");
+  for (size_t i = 0; i < c->n_rules; i++) {
+    c->bare[i] = c->rules[i];
+    c->bare[i].app[0] = c->bare[i].app_nt[0] = '\0';
+    c->bare[i].prev_app[0] = c->bare[i].prev_app_nt[0] = '\0';
+  }
   for (size_t i = 0; i < c->n_rules; i++)
     if (!c->rules[i].app[0] && !c->rules[i].app_nt[0])
       c->any_app[c->n_any++] = i;
@@ -308,7 +322,8 @@ static void later_check(build_ctx *c, const later_flow *l) {
   f.remote_port = l->remote_port;
   f.local_port = l->local_port;
   memcpy(f.remote_addr, l->remote_addr, sizeof f.remote_addr);
-  if (a->early_rule[in] && wl_rule_covers(a->early_rule[in], a->path, a->dos, &f))
+  if (a->early_rule[in] && a->early_app[in] &&
+      wl_rule_covers(a->early_rule[in], a->path, a->dos, &f))
     a->later_ok[in] += l->w;
   else if (a->early_rule[in] || !a->early[in])
     a->why[in] |= missed_why(a->early[in], a->early_rule[in], &f);
@@ -328,6 +343,8 @@ static int learn_early(app_ent *a, int in) {
   finish(tmp);
   if (wl_proposal_rule(tmp, -1, r) == WL_OK) {
     a->early_rule[in] = r;
+    a->early_app[in] = wl_rule_app_matches(r, a->path, a->dos);
+    r->app[0] = r->app_nt[0] = r->prev_app[0] = r->prev_app_nt[0] = '\0'; /* checked above */
     r = NULL;
   }
   wl_err_clear(); /* an early part no rule fits: stability unknown, not an error */
