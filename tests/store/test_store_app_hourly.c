@@ -1,8 +1,8 @@
 /* test_store_app_hourly.c — events per (app, direction, hour) (issue 16; store/store_app_hourly.c,
  * what the page's timeline reads): against a brute-force count of the raw events, through a
  * writing handle (rolled up before it reads, rollups every few hundred events meanwhile) and a
- * read-only one while the writer still has blocks pending; the [since, until) bounds; a failed
- * batch leaves no counts; and the v6 -> v7 migration, which counts the blocks already rolled
+ * read-only one while the writer still has blocks pending; the [since, until) bounds; a rollup
+ * that fails rolls its counts back (and the flow ids it handed out are not misattributed); and the v6 -> v7 migration, which counts the blocks already rolled
  * up and leaves the pending ones to the rollup (neither lost nor counted twice).
  */
 #include <setjmp.h>
@@ -205,12 +205,42 @@ static void test_v6_migrates(void **state) {
   free(ev);
 }
 
+/* A batch whose rollup fails after writing app_hourly (a trigger on drops_hourly, written after
+ * it) rolls back with it; the flow ids it had handed out go to other flows in the next batches,
+ * whose counts must not land on the flows of the rolled-back batch (the caches of flows). */
+static void test_failed_rollup_rolls_back(void **state) {
+  (void)state;
+  wl_store_opts o = {.rollup_events = 700};
+  wl_event *ev = stream();
+  wl_event *other = make_stream(6000, 900, 9, 78, 20 * 10000000ull); /* other flows */
+  wl_store *s = open_ok(&o);
+  write_batches(s, ev, 3000, 9);
+  raw_exec("CREATE TRIGGER inject BEFORE INSERT ON drops_hourly "
+           "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  int rc = wl_store_write(s, other, 2000, NULL);
+  assert_int_equal(rc, WL_E_INVAL);
+  assert_non_null(strstr(wl_errmsg(), "injected"));
+  wl_err_clear();
+  raw_exec("DROP TRIGGER inject");
+  write_batches(s, other + 2000, 4000, 10);
+  write_batches(s, ev + 3000, 4000, 11);
+  assert_int_equal(check_all(s, ev[0].ts / TH - 2), kept(s));
+  wl_store_close(s);
+  wl_store_opts ro = {.read_only = 1};
+  s = open_ok(&ro);
+  assert_int_equal(check_all(s, ev[0].ts / TH - 2), kept(s));
+  wl_store_close(s);
+  free(other);
+  free(ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_matches_raw_events, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_read_only_adds_pending, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_bounds, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_v6_migrates, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_failed_rollup_rolls_back, setup_path, teardown_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
