@@ -54,7 +54,7 @@ typedef struct app_ent {
 
 /* An uncovered flow with attempts after the cut (stability's later part). */
 typedef struct later_flow {
-  double w;              /* its attempts after the cut (prorated: see later_of) */
+  double w;              /* its attempts after the cut (prorated: see later_add) */
   uint32_t app;          /* index into build_ctx.apps */
   uint8_t dir, proto, ip_version, action;
   uint16_t remote_port, local_port;
