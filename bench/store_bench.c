@@ -169,18 +169,49 @@ static int q_drop(void *c, const wl_drop_summary *d) {
   ((qctx *)c)->n++;
   return 0;
 }
+static int q_hour(void *c, const wl_app_hour *h) {
+  (void)h;
+  ((qctx *)c)->n++;
+  return 0;
+}
+typedef struct q_apps {
+  int64_t id[4096];
+  size_t n;
+} q_apps;
+static int q_app_id(void *c, const wl_app_summary *a) {
+  q_apps *q = c;
+  if (q->n < sizeof q->id / sizeof q->id[0])
+    q->id[q->n++] = a->app_id;
+  return 0;
+}
+/* Every app's timeline, both directions, over the week before `last` (what ui/timeline.c asks). */
+static int q_timelines(wl_store *s, uint64_t last, qctx *c) {
+  static q_apps apps;
+  uint64_t week = 7ull * 86400ull * 10000000ull;
+  apps.n = 0;
+  int rc = wl_store_apps(s, 0, q_app_id, &apps);
+  for (size_t i = 0; rc == WL_OK && i < apps.n; i++)
+    for (int d = WL_DIR_IN; rc == WL_OK && d <= WL_DIR_OUT; d++)
+      rc = wl_store_app_hours(s, apps.id[i], d, last > week ? last - week : 0, last + 1, q_hour, c);
+  return rc;
+}
 static int q_event(void *c, const wl_event *e) {
   (void)e;
   ((qctx *)c)->n++;
   return 0;
 }
 
+/* The review queries, then (Q_EVENTS_HOUR) a walk of raw events: what the backtest (dry-run)
+ * and the SID lookups of promote read, not review; timed for them. The page's timeline reads
+ * the hourly counts (Q_TIMELINE_ALL: every app and direction's week, as many answers as the
+ * page can ask for). */
 enum { Q_STATS, Q_APPS, Q_APPS_DAY, Q_FLOWS_TOP, Q_FLOWS_ALL_DAY, Q_FLOWS_ALL, Q_DROPS,
-       Q_DROPS_DAY, Q_EVENTS_HOUR, Q_N };
+       Q_DROPS_DAY, Q_TIMELINE_TOP, Q_TIMELINE_ALL, Q_EVENTS_HOUR, Q_N };
 static const char *const qname[Q_N] = {
     "status (stats)", "apps (per-app summary, all)", "apps seen in the last day",
     "endpoints of the busiest app", "flows of every app, last day", "flows of every app, all",
-    "drops by filter, all", "drops by filter, last day", "raw events of the last hour"};
+    "drops by filter, all", "drops by filter, last day", "timeline of the busiest app (week)",
+    "timeline of every app and dir (week)", "raw events, last hour (backtest path)"};
 
 static int run_query(wl_store *s, int q, uint64_t last, qctx *c) {
   wl_store_stats st;
@@ -194,6 +225,10 @@ static int run_query(wl_store *s, int q, uint64_t last, qctx *c) {
   case Q_FLOWS_ALL: return wl_store_flows(s, -1, 0, q_flow, c);
   case Q_DROPS: return wl_store_drops_by_filter(s, 0, q_drop, c);
   case Q_DROPS_DAY: return wl_store_drops_by_filter(s, day, q_drop, c);
+  case Q_TIMELINE_TOP:
+    return wl_store_app_hours(s, c->top_app, WL_DIR_OUT, last - 7 * (last - day), last + 1,
+                              q_hour, c);
+  case Q_TIMELINE_ALL: return q_timelines(s, last, c);
   default: return wl_store_events(s, hour, 0, q_event, c);
   }
 }

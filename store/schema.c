@@ -27,6 +27,7 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "store/app_hourly.h"
 #include "store/store_int.h"
 
 /* Version 1. */
@@ -91,7 +92,8 @@ static const char *migration(int k) {
 /* ...or a function where data must be converted (its own file; it gets the database and the
  * path for messages, returns WL_*). */
 static int (*const migration_fns[WL_STORE_SCHEMA_VERSION + 1])(sqlite3 *, const char *) = {
-    [6] = wl_schema_v3_blocks}; /* issue 16: events -> blocks (schema_v3_blocks.c) */
+    [6] = wl_schema_v3_blocks, /* issue 16: events -> blocks (schema_v3_blocks.c) */
+    [7] = wl_schema_app_hourly}; /* issue 16: events per app and hour (store_app_hourly.c) */
 
 /* ---------------------------------------------------------------- files */
 

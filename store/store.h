@@ -15,6 +15,8 @@
  *                provider_key)                                attribution (keys: schema 2)
  *   hits_hourly(filter_key, filter_id, hour, count, last_ts)  allow events per filter key and
  *                                                             hour: rule use (schema 3)
+ *   app_hourly(app, dir, hour, allowed, blocked)              events per app, direction and
+ *                                                             hour: the page's timeline (7)
  *   rules(...)                                                the whitelist (whitelist/ owns
  *                                                             the meaning; the store keeps rows)
  *   import_keys(key)                                          records already imported
@@ -59,7 +61,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 6 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 7 /* bump with every migration in db/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),
@@ -185,6 +187,17 @@ int wl_store_filter_hits(wl_store *s, uint64_t since, wl_hits_cb cb, void *ctx);
 /* The write path's hook (store_write.c, inside the batch transaction): counts the batch's
  * allow events into the rollup. */
 int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n);
+
+/* Events per hour of one app and direction (store/store_app_hourly.c, schema 7), allowed and
+ * blocked, rolled up with the flows (not pruned with the raw events): the hours that overlap
+ * [since, until) (until 0 = no end), hour = ts / 3600 s. An hour may come twice (its rolled-up
+ * part, then what a read-only handle adds of the pending blocks): add them up. */
+typedef struct wl_app_hour {
+  uint64_t hour, allowed, blocked;
+} wl_app_hour;
+typedef int (*wl_app_hour_cb)(void *ctx, const wl_app_hour *h);
+int wl_store_app_hours(wl_store *s, int64_t app_id, int dir, uint64_t since, uint64_t until,
+                       wl_app_hour_cb cb, void *ctx);
 
 /* Raw events in time order within [since, until) (until 0 = no end). */
 typedef int (*wl_event_cb)(void *ctx, const wl_event *ev);

@@ -152,8 +152,10 @@ typedef struct wl_batch_tot {
 /* What a rollup adds up before writing it (store_rollup.c): per flow id, per (hour, filter) of
  * drops, per app; and a cache of each context's filter and action. wl_htab tables, allocated
  * when first used. */
+typedef struct wl_app_hourly wl_app_hourly; /* store_app_hourly.c */
 typedef struct wl_rollup {
   wl_htab flows, drops, apps, ctx;
+  wl_app_hourly *hourly; /* events per (app, dir, hour): store_app_hourly.c */
   wl_htab owner; /* flow id -> its app and action, filled by the write path (wl_rollup_owner) */
   uint32_t *used, nused; /* the used slots of flows, in order: written and cleared by list */
   uint64_t *pairs;       /* (id, slot) of each, for writing them out in id order */

@@ -25,6 +25,7 @@
 
 #include "common/wl_err.h"
 #include "common/wl_hash.h"
+#include "store/app_hourly.h"
 #include "store/store_int.h"
 
 #define SMALL_SLOTS 4096u
@@ -59,6 +60,7 @@ void wl_rollup_free(wl_rollup *r) {
   wl_htab_free(&r->apps);
   wl_htab_free(&r->ctx);
   wl_htab_free(&r->owner);
+  wl_app_hourly_free(r->hourly);
   free(r->used);
   free(r->pairs);
   if (r->buf) {
@@ -312,6 +314,8 @@ static int drops_out(wl_store *s) {
 static int all_out(wl_store *s) {
   int rc = flows_out(s);
   if (rc == WL_OK)
+    rc = wl_app_hourly_out(s);
+  if (rc == WL_OK)
     rc = drops_out(s);
   if (rc == WL_OK)
     rc = apps_out(s);
@@ -324,6 +328,7 @@ static void roll_clear(wl_rollup *r) {
     wl_htab_clear(&r->drops);
   if (r->apps.n)
     wl_htab_clear(&r->apps);
+  wl_app_hourly_clear(r->hourly);
 }
 
 /* ---------------------------------------------------------------- the pending blocks */
@@ -347,7 +352,8 @@ static int scan_pending(wl_store *s, int write, int *complete) {
                          (size_t)sqlite3_column_bytes(st, 0), r->buf->rows, &n);
     for (size_t i = 0; i < n && rc == WL_OK; i++) {
       const roll_ctx *c = NULL;
-      if ((rc = ctx_info(s, r->buf->rows[i].ctx, &c)) != WL_OK)
+      if ((rc = ctx_info(s, r->buf->rows[i].ctx, &c)) != WL_OK ||
+          (rc = wl_app_hourly_row(s, &r->buf->rows[i], (int)c->drop, write)) != WL_OK)
         break;
       if (!add_row(r, &r->buf->rows[i], c))
         continue;

@@ -15,7 +15,11 @@
 
 void wl_evidence_init(wl_evidence *evd) { memset(evd, 0, sizeof *evd); }
 
+/* A set that overflowed is full and says "many": nothing added to it changes it, so it is not
+ * searched again (review adds every flow of the week; the busy apps overflow early). */
 static void add_proto(wl_evidence *evd, uint8_t proto) {
+  if (evd->protos_overflow)
+    return;
   for (uint32_t i = 0; i < evd->n_protos; i++)
     if (evd->protos[i] == proto)
       return;
@@ -27,11 +31,17 @@ static void add_proto(wl_evidence *evd, uint8_t proto) {
 
 /* Sorted insert; ports 0 (protocols without ports) are not kept. */
 static void add_port(wl_evidence *evd, uint16_t port) {
-  uint32_t i = 0;
-  if (port == 0)
+  uint32_t i = 0, lo = 0, hi = evd->n_ports;
+  if (port == 0 || evd->ports_overflow)
     return;
-  while (i < evd->n_ports && evd->ports[i] < port)
-    i++;
+  while (lo < hi) { /* the first port >= port */
+    uint32_t mid = (lo + hi) / 2;
+    if (evd->ports[mid] < port)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  i = lo;
   if (i < evd->n_ports && evd->ports[i] == port)
     return;
   if (evd->n_ports == WL_EVIDENCE_MAX_PORTS) {
@@ -44,6 +54,8 @@ static void add_port(wl_evidence *evd, uint16_t port) {
 }
 
 static void add_addr(wl_evidence *evd, const wl_flow *f, uint16_t port) {
+  if (evd->addrs_overflow)
+    return;
   for (uint32_t i = 0; i < evd->n_addrs; i++)
     if (evd->addrs[i].ip_version == f->ip_version &&
         !memcmp(evd->addrs[i].addr, f->remote_addr, 16))
@@ -59,6 +71,8 @@ static void add_addr(wl_evidence *evd, const wl_flow *f, uint16_t port) {
 }
 
 static void add_prefix(wl_evidence *evd, const wl_flow *f) {
+  if (evd->prefixes_overflow)
+    return;
   wl_prefix p = {0};
   p.ip_version = f->ip_version;
   p.len = f->ip_version == 4 ? WL_EVIDENCE_V4_PREFIX : WL_EVIDENCE_V6_PREFIX;
