@@ -269,6 +269,13 @@ uint32_t wl_addr_to_v4_host(const uint8_t addr[16]) {
 
 /* ---------------------------------------------------------------- UTF-16LE <-> UTF-8 */
 
+/* The word-at-a-time ASCII paths below read little-endian words with memcpy. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WL_TEXT_LE 1
+#else
+#define WL_TEXT_LE 0
+#endif
+
 size_t wl_utf8_encode(uint32_t cp, char o[4]) {
   if (cp < 0x80) {
     o[0] = (char)cp;
@@ -299,9 +306,34 @@ size_t wl_utf16le_to_utf8(const uint8_t *u16, size_t nbytes, char *out, size_t c
     cap = 0;
   int full = 0;
   for (size_t i = 0; i < units; i++) {
+#if WL_TEXT_LE
+    /* four ASCII units (1..0x7F) at once: paths are mostly ASCII */
+    while (i + 4 <= units && !full && w + 4 < cap) {
+      uint64_t q;
+      memcpy(&q, u16 + 2 * i, 8);
+      if ((q & 0xFF80FF80FF80FF80ULL) || ((q - 0x0001000100010001ULL) & 0x8000800080008000ULL))
+        break; /* a unit >= 0x80, or a NUL */
+      uint32_t b = (uint32_t)(q & 0xFF) | (uint32_t)(q >> 8 & 0xFF00) |
+                   (uint32_t)(q >> 16 & 0xFF0000) | (uint32_t)(q >> 24 & 0xFF000000);
+      memcpy(out + w, &b, 4);
+      w += 4;
+      n += 4;
+      i += 4;
+    }
+    if (i >= units)
+      break;
+#endif
     uint32_t c = (uint32_t)u16[2 * i] | (uint32_t)u16[2 * i + 1] << 8;
     if (c == 0)
       break;
+    if (c < 0x80) {
+      if (!full && w + 1 < cap)
+        out[w++] = (char)c;
+      else
+        full = 1;
+      n++;
+      continue;
+    }
     if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units) {
       uint32_t lo = (uint32_t)u16[2 * i + 2] | (uint32_t)u16[2 * i + 3] << 8;
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
@@ -367,6 +399,36 @@ size_t wl_utf8_to_utf16le(const char *s, size_t len, uint8_t *out, size_t cap) {
   if (!s)
     return 0;
   while (i < len) {
+#if WL_TEXT_LE
+    /* eight ASCII bytes at once, widened to eight units */
+    while (out && i + 8 <= len && n + 16 <= cap) {
+      uint64_t q;
+      memcpy(&q, u + i, 8);
+      if (q & 0x8080808080808080ULL)
+        break;
+      for (int h = 0; h < 2; h++, q >>= 32) {
+        uint64_t x = q & 0xFFFFFFFFULL;
+        x = (x | x << 16) & 0x0000FFFF0000FFFFULL;
+        x = (x | x << 8) & 0x00FF00FF00FF00FFULL;
+        memcpy(out + n + 8 * h, &x, 8);
+      }
+      n += 16;
+      i += 8;
+    }
+    if (i >= len)
+      break;
+#endif
+    if (u[i] < 0x80) {
+      if (out && n + 2 <= cap) {
+        out[n] = u[i];
+        out[n + 1] = 0;
+      } else {
+        out = NULL;
+      }
+      n += 2;
+      i++;
+      continue;
+    }
     uint32_t cp = dec_utf8(u, len, &i);
     uint16_t w[2];
     size_t k = 1;
@@ -393,6 +455,28 @@ size_t wl_utf8_to_utf16le(const char *s, size_t len, uint8_t *out, size_t cap) {
 
 #define WL_SID_MAX_SUBAUTH 15 /* SID_MAX_SUB_AUTHORITIES, winnt.h */
 
+/* Decimal digits of v at out (no terminator); returns the count. */
+static size_t fmt_u32(uint32_t v, char *out) {
+  char d[10];
+  size_t k = 0;
+  do {
+    d[k++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < k; i++)
+    out[i] = d[k - 1 - i];
+  return k;
+}
+
+/* Upper-case hex of v in exactly `digits` digits. */
+static void fmt_hex(uint64_t v, unsigned digits, char *out) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (unsigned i = digits; i-- > 0; v >>= 4)
+    out[i] = hex[v & 15];
+}
+
+/* Written by hand, not with sprintf: it runs for every event's user and package SID (the
+ * decoder, the replay reader), and sprintf's format machinery cost ~2k instructions a SID. */
 int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
   if (!sid || !out || !cap)
     return wl_err(WL_E_INVAL, "wl_sid_to_string: NULL argument");
@@ -410,27 +494,38 @@ int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
   uint64_t auth = 0;
   for (int k = 2; k < 8; k++)
     auth = auth << 8 | sid[k];
+  /* the longest text, "S-1-0x" + 12 hex digits + 15 × "-4294967295", is 183 bytes */
   char tmp[WL_SID_STR_MAX];
-  size_t n;
-  if (auth >> 32) /* as ConvertSidToStringSid: large authorities in hex */
-    n = (size_t)sprintf(tmp, "S-1-0x%04X%08X", (unsigned)(auth >> 32), (unsigned)auth);
-  else
-    n = (size_t)sprintf(tmp, "S-1-%u", (unsigned)auth);
+  char *t = cap >= WL_SID_STR_MAX ? out : tmp;
+  size_t n = 4;
+  memcpy(t, "S-1-", 4);
+  if (auth >> 32) { /* as ConvertSidToStringSid: large authorities in hex */
+    memcpy(t + n, "0x", 2);
+    fmt_hex(auth, 12, t + n + 2);
+    n += 14;
+  } else {
+    n += fmt_u32((uint32_t)auth, t + n);
+  }
   for (unsigned k = 0; k < count; k++) {
     const uint8_t *p = sid + 8 + 4 * k;
     uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                  (uint32_t)p[3] << 24;
-    n += (size_t)sprintf(tmp + n, "-%u", (unsigned)v);
+    t[n++] = '-';
+    n += fmt_u32(v, t + n);
   }
-  if (n >= cap)
+  t[n] = 0;
+  if (n >= cap) {
+    out[0] = 0;
     return wl_err(WL_E_FULL, "SID: %u characters do not fit in %u", (unsigned)n,
                   (unsigned)cap);
-  memcpy(out, tmp, n + 1);
+  }
+  if (t != out)
+    memcpy(out, t, n + 1);
   return WL_OK;
 }
 
 /* One '-'-separated decimal field (or 0x-hex when hex_ok) of s at *p, <= max. */
-static int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
+static inline int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
   const char *s = *p;
   unsigned base = 10;
   uint64_t v = 0;
@@ -439,10 +534,20 @@ static int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
     s += 2;
   }
   const char *st = s;
-  for (int d; (d = hexval(*s)) >= 0 && (unsigned)d < base; s++) {
-    v = v * base + (unsigned)d;
-    if (v > max)
-      return -1;
+  if (base == 10) { /* the usual case, without hexval per digit */
+    while (*s == '0')
+      s++; /* leading zeros change nothing */
+    const char *sig = s;
+    for (unsigned d; (d = (unsigned)((unsigned char)*s - '0')) <= 9; s++)
+      v = v * 10 + d; /* wraps past 19 digits: those are refused below */
+    if (s - sig > 19 || v > max)
+      return -1; /* max < 10^19, so more digits than that exceed it */
+  } else {
+    for (int d; (d = hexval(*s)) >= 0; s++) {
+      v = v * 16 + (unsigned)d;
+      if (v > max)
+        return -1;
+    }
   }
   if (s == st || (*s && *s != '-'))
     return -1;
