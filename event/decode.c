@@ -145,6 +145,7 @@ typedef struct sid_ent {
 struct wl_decoder {
   size_t app_sets, sid_mask; /* app_sets - 1: a mask too */
   uint64_t clock;
+  wl_decoder_hash_fn hash; /* NULL: wl_hash_bytes */
   app_ent *apps;
   sid_ent *sids;
   wl_decoder_stats st;
@@ -187,6 +188,16 @@ void wl_decoder_destroy(wl_decoder *d) {
 
 void wl_decoder_get_stats(const wl_decoder *d, wl_decoder_stats *out) { *out = d->st; }
 
+void wl_decoder_set_hash(wl_decoder *d, wl_decoder_hash_fn fn) {
+  d->hash = fn;
+  memset(d->apps, 0, (d->app_sets * APP_WAYS) * sizeof *d->apps);
+  memset(d->sids, 0, (d->sid_mask + 1) * sizeof *d->sids);
+}
+
+static uint64_t key_hash(const wl_decoder *d, const void *p, size_t n) {
+  return d->hash ? d->hash(p, n) : wl_hash_bytes(p, n);
+}
+
 /* The app from the cache, or decoded and remembered; then its DOS form under map. */
 static void decode_app_cached(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map,
                               wl_event *ev) {
@@ -194,7 +205,7 @@ static void decode_app_cached(wl_decoder *d, const wl_raw_event *raw, const wl_p
     return;
   size_t n = app_bytes(raw);
   uint8_t part = n < raw->app_id_size;
-  uint64_t h = wl_hash_bytes(raw->app_id, n) ^ part;
+  uint64_t h = key_hash(d, raw->app_id, n);
   app_ent *set = &d->apps[(h & (d->app_sets - 1)) * APP_WAYS], *e = NULL, *old = set;
   for (int w = 0; w < APP_WAYS && !e; w++) {
     app_ent *x = &set[w];
@@ -245,7 +256,7 @@ static int decode_sid_cached(wl_decoder *d, const uint8_t *sid, uint8_t len, cha
     return decode_sid(sid, len, out, cap);
   assert(cap == sizeof d->sids[0].str); /* what the cached text was made for */
   uint8_t n = len > WL_SID_MAX ? WL_SID_MAX : len;
-  uint64_t h = wl_hash_bytes(sid, n);
+  uint64_t h = key_hash(d, sid, n);
   sid_ent *e = &d->sids[h & d->sid_mask];
   if (e->used && e->hash == h && e->n == n && memcmp(e->bin, sid, n) == 0) {
     d->st.sid_hits++;

@@ -66,6 +66,10 @@ void wl_decoder_destroy(wl_decoder *d); /* NULL is fine */
 int wl_decoder_decode(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map,
                       wl_event *ev);
 void wl_decoder_get_stats(const wl_decoder *d, wl_decoder_stats *out);
+/* Another hash of the keys (NULL: wl_hash_bytes), which empties the caches. For tests: a
+ * hash with equal values for every key shows that only a whole-key compare makes a hit. */
+typedef uint64_t (*wl_decoder_hash_fn)(const void *key, size_t n);
+void wl_decoder_set_hash(wl_decoder *d, wl_decoder_hash_fn fn);
 
 /* The inverse, for sources that read decoded records (replay files): fills raw so that
  * wl_decode(raw) gives back ev (app truncated to WL_RAW_APP_MAX bytes of UTF-16LE, then
