@@ -455,17 +455,30 @@ size_t wl_utf8_to_utf16le(const char *s, size_t len, uint8_t *out, size_t cap) {
 
 #define WL_SID_MAX_SUBAUTH 15 /* SID_MAX_SUB_AUTHORITIES, winnt.h */
 
-/* Decimal digits of v at out (no terminator); returns the count. */
+/* Decimal digits of v at out (no terminator), two at a time; returns the count. */
 static size_t fmt_u32(uint32_t v, char *out) {
-  char d[10];
-  size_t k = 0;
-  do {
-    d[k++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < k; i++)
-    out[i] = d[k - 1 - i];
-  return k;
+  static const char two[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                            "34353637383940414243444546474849505152535455565758596061626364656667"
+                            "6869707172737475767778798081828384858687888990919293949596979899";
+  _Static_assert(sizeof two == 201, "the hundred pairs 00..99");
+  size_t len = 1;
+  for (uint32_t t = v; t >= 10; t /= 10)
+    len++;
+  char *p = out + len;
+  while (v >= 100) {
+    uint32_t r = v % 100;
+    v /= 100;
+    p -= 2;
+    p[0] = two[2 * r];
+    p[1] = two[2 * r + 1];
+  }
+  if (v >= 10) {
+    p[-2] = two[2 * v];
+    p[-1] = two[2 * v + 1];
+  } else {
+    p[-1] = (char)('0' + v);
+  }
+  return len;
 }
 
 /* Upper-case hex of v in exactly `digits` digits. */
@@ -524,8 +537,24 @@ int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
   return WL_OK;
 }
 
-/* One '-'-separated decimal field (or 0x-hex when hex_ok) of s at *p, <= max. */
-static inline int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
+#if WL_TEXT_LE
+/* Eight ASCII digits at once (the little-endian word of s[0..8)), as in simdjson and
+ * fast_float: whether all eight are '0'..'9', and their value. */
+static int digits8_ok(uint64_t q) {
+  return ((q & 0xF0F0F0F0F0F0F0F0ULL) |
+          (((q + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) == 0x3333333333333333ULL;
+}
+static uint64_t digits8(uint64_t q) {
+  q = ((q & 0x0F0F0F0F0F0F0F0FULL) * 2561) >> 8;
+  q = ((q & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
+  return ((q & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
+}
+#endif
+
+/* One '-'-separated decimal field (or 0x-hex when hex_ok) of s at *p (the string ends at
+ * end), <= max. */
+static inline int sid_field(const char **p, const char *end, uint64_t max, int hex_ok,
+                            uint64_t *out) {
   const char *s = *p;
   unsigned base = 10;
   uint64_t v = 0;
@@ -538,8 +567,14 @@ static inline int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *
     while (*s == '0')
       s++; /* leading zeros change nothing */
     const char *sig = s;
+#if WL_TEXT_LE
+    for (uint64_t q; end - s >= 8 && (memcpy(&q, s, 8), digits8_ok(q)); s += 8)
+      v = v * 100000000u + digits8(q); /* wraps past 19 digits: refused below */
+#else
+    (void)end;
+#endif
     for (unsigned d; (d = (unsigned)((unsigned char)*s - '0')) <= 9; s++)
-      v = v * 10 + d; /* wraps past 19 digits: those are refused below */
+      v = v * 10 + d;
     if (s - sig > 19 || v > max)
       return -1; /* max < 10^19, so more digits than that exceed it */
   } else {
@@ -559,19 +594,19 @@ static inline int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *
 int wl_sid_from_string(const char *s, uint8_t out[WL_SID_MAX]) {
   if (!s || !out)
     return wl_err(WL_E_INVAL, "wl_sid_from_string: NULL argument");
-  const char *p = s + 2;
+  const char *p = s + 2, *end = s + strlen(s);
   uint64_t auth, v;
   unsigned count = 0;
   if ((s[0] != 'S' && s[0] != 's') || s[1] != '-' || p[0] != '1' || p[1] != '-')
     goto bad;
   p += 2;
-  if (sid_field(&p, 0xFFFFFFFFFFFFull, 1, &auth))
+  if (sid_field(&p, end, 0xFFFFFFFFFFFFull, 1, &auth))
     goto bad;
   for (int k = 0; k < 6; k++)
     out[2 + k] = (uint8_t)(auth >> (8 * (5 - k)));
   while (*p == '-') {
     p++;
-    if (count == WL_SID_MAX_SUBAUTH || sid_field(&p, 0xFFFFFFFFu, 0, &v))
+    if (count == WL_SID_MAX_SUBAUTH || sid_field(&p, end, 0xFFFFFFFFu, 0, &v))
       goto bad;
     for (int k = 0; k < 4; k++)
       out[8 + 4 * count + (unsigned)k] = (uint8_t)(v >> (8 * k));
