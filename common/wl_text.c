@@ -461,9 +461,11 @@ static size_t fmt_u32(uint32_t v, char *out) {
                             "34353637383940414243444546474849505152535455565758596061626364656667"
                             "6869707172737475767778798081828384858687888990919293949596979899";
   _Static_assert(sizeof two == 201, "the hundred pairs 00..99");
-  size_t len = 1;
-  for (uint32_t t = v; t >= 10; t /= 10)
-    len++;
+  size_t len;
+  if (v < 100000)
+    len = v < 100 ? (v < 10 ? 1 : 2) : v < 10000 ? (v < 1000 ? 3 : 4) : 5;
+  else
+    len = v < 10000000 ? (v < 1000000 ? 6 : 7) : v < 1000000000 ? (v < 100000000 ? 8 : 9) : 10;
   char *p = out + len;
   while (v >= 100) {
     uint32_t r = v % 100;
@@ -488,9 +490,55 @@ static void fmt_hex(uint64_t v, unsigned digits, char *out) {
     out[i] = hex[v & 15];
 }
 
+/* The last few SIDs converted on this thread, each way: an event stream names the same one or
+ * two users again and again (the replay reader parses each SID's text and formats it back, the
+ * decoder formats it, wl_encode parses it). A hit needs the whole key equal; errors are never
+ * remembered. Per thread, so no locks: 2 × SID_MEMO × 264 bytes of thread-local storage. */
+#define SID_MEMO 4
+typedef struct sid_memo {
+  uint8_t nbin, nstr; /* 0: empty */
+  uint8_t bin[WL_SID_MAX];
+  char str[WL_SID_STR_MAX];
+} sid_memo;
+static _Thread_local sid_memo to_memo[SID_MEMO], from_memo[SID_MEMO];
+static _Thread_local unsigned to_next, from_next;
+
+static void memo_put(sid_memo *m, unsigned *next, const uint8_t *bin, size_t nbin,
+                     const char *str, size_t nstr) {
+  if (nstr >= WL_SID_STR_MAX)
+    return;
+  sid_memo *e = &m[*next];
+  *next = (*next + 1) % SID_MEMO;
+  e->nbin = (uint8_t)nbin;
+  e->nstr = (uint8_t)nstr;
+  memcpy(e->bin, bin, nbin);
+  memcpy(e->str, str, nstr + 1);
+}
+
 /* Written by hand, not with sprintf: it runs for every event's user and package SID (the
  * decoder, the replay reader), and sprintf's format machinery cost ~2k instructions a SID. */
+static int sid_format(const uint8_t *sid, size_t nbytes, char *out, size_t cap);
+
 int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
+  if (sid && out && cap && nbytes >= 8 && sid[0] == 1 && sid[1] <= WL_SID_MAX_SUBAUTH &&
+      nbytes >= 8 + 4 * (size_t)sid[1]) {
+    size_t need = 8 + 4 * (size_t)sid[1];
+    for (int i = 0; i < SID_MEMO; i++) {
+      const sid_memo *e = &to_memo[i];
+      if (e->nbin == need && e->nstr < cap && memcmp(e->bin, sid, need) == 0) {
+        memcpy(out, e->str, (size_t)e->nstr + 1);
+        return WL_OK;
+      }
+    }
+    int rc = sid_format(sid, nbytes, out, cap);
+    if (rc == WL_OK)
+      memo_put(to_memo, &to_next, sid, need, out, strlen(out));
+    return rc;
+  }
+  return sid_format(sid, nbytes, out, cap);
+}
+
+static int sid_format(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
   if (!sid || !out || !cap)
     return wl_err(WL_E_INVAL, "wl_sid_to_string: NULL argument");
   out[0] = 0;
@@ -591,10 +639,27 @@ static inline int sid_field(const char **p, const char *end, uint64_t max, int h
   return 0;
 }
 
+static int sid_parse(const char *s, const char *end, uint8_t out[WL_SID_MAX]);
+
 int wl_sid_from_string(const char *s, uint8_t out[WL_SID_MAX]) {
   if (!s || !out)
     return wl_err(WL_E_INVAL, "wl_sid_from_string: NULL argument");
-  const char *p = s + 2, *end = s + strlen(s);
+  size_t len = strlen(s);
+  for (int i = 0; i < SID_MEMO; i++) {
+    const sid_memo *e = &from_memo[i];
+    if (e->nbin && e->nstr == len && memcmp(e->str, s, len) == 0) {
+      memcpy(out, e->bin, e->nbin);
+      return e->nbin;
+    }
+  }
+  int n = sid_parse(s, s + len, out);
+  if (n > 0)
+    memo_put(from_memo, &from_next, out, (size_t)n, s, len);
+  return n;
+}
+
+static int sid_parse(const char *s, const char *end, uint8_t out[WL_SID_MAX]) {
+  const char *p = s + 2;
   uint64_t auth, v;
   unsigned count = 0;
   if ((s[0] != 'S' && s[0] != 's') || s[1] != '-' || p[0] != '1' || p[1] != '-')
@@ -608,9 +673,11 @@ int wl_sid_from_string(const char *s, uint8_t out[WL_SID_MAX]) {
     p++;
     if (count == WL_SID_MAX_SUBAUTH || sid_field(&p, end, 0xFFFFFFFFu, 0, &v))
       goto bad;
-    for (int k = 0; k < 4; k++)
-      out[8 + 4 * count + (unsigned)k] = (uint8_t)(v >> (8 * k));
-    count++;
+    uint8_t *o = out + 8 + 4 * count++; /* little-endian */
+    o[0] = (uint8_t)v;
+    o[1] = (uint8_t)(v >> 8);
+    o[2] = (uint8_t)(v >> 16);
+    o[3] = (uint8_t)(v >> 24);
   }
   if (*p)
     goto bad;

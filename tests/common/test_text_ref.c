@@ -1,6 +1,7 @@
 /* test_text_ref.c — the fast text conversions of wl_text.c against the straightforward ones
  * they replaced (kept here as references): SIDs to text without sprintf, SID text parsed with
- * leading zeros and long digit runs, and the word-at-a-time ASCII paths of UTF-16LE <-> UTF-8.
+ * leading zeros and long digit runs (both through the per-thread memo of recent SIDs: half the
+ * inputs repeat), and the word-at-a-time ASCII paths of UTF-16LE <-> UTF-8.
  * Random inputs (fixed seed) with every output capacity, odd sizes, NULs, surrogates paired and
  * not, invalid UTF-8, unaligned buffers: return values and every output byte must match. */
 #include <setjmp.h>
@@ -216,10 +217,23 @@ static uint32_t rand_u32(void) {
   }
 }
 
+/* Half the inputs come again from a pool of recent ones, so that wl_text.c's per-thread memo
+ * of recent SIDs answers them (and the other half replaces its entries). */
+#define POOL 6
+
 static void test_sid_to_string_ref(void **state) {
   (void)state;
+  static uint8_t pool[POOL][WL_SID_MAX + 8];
+  static size_t pool_n[POOL];
   for (int it = 0; it < 100000; it++) {
     uint8_t sid[WL_SID_MAX + 8];
+    size_t nbytes;
+    if (it >= POOL && rnd(2)) {
+      unsigned k = rnd(POOL);
+      memcpy(sid, pool[k], sizeof sid);
+      nbytes = pool_n[k];
+      goto convert;
+    }
     unsigned count = rnd(17); /* 16: too many */
     sid[0] = (uint8_t)(rnd(20) ? 1 : rnd(3));
     sid[1] = (uint8_t)count;
@@ -230,9 +244,14 @@ static void test_sid_to_string_ref(void **state) {
       uint32_t v = rand_u32();
       memcpy(sid + 8 + 4 * k, &v, 4);
     }
-    size_t nbytes = 8 + 4 * (size_t)(count > 15 ? 15 : count);
+    nbytes = 8 + 4 * (size_t)(count > 15 ? 15 : count);
     if (!rnd(8))
       nbytes -= rnd((unsigned)nbytes + 1); /* short */
+    else if (!rnd(8))
+      nbytes += rnd(8); /* bytes after the SID: not part of it */
+    memcpy(pool[it % POOL], sid, sizeof sid);
+    pool_n[it % POOL] = nbytes;
+  convert:;
     size_t cap = rnd(3) ? WL_SID_STR_MAX : 1 + rnd(WL_SID_STR_MAX);
     char a[WL_SID_STR_MAX], b[WL_SID_STR_MAX];
     memset(a, 'x', sizeof a);
@@ -256,13 +275,20 @@ static void test_sid_from_string_ref(void **state) {
                                        * the neighbours of '0'..'9' */
                                       "1234567:", "12345:789", "123456/8", "1234567890:",
                                       "12345678a", "99999999", "00000000123456789"};
+  static char pool[POOL][600];
   for (int it = 0; it < 100000; it++) {
     char s[600];
-    size_t n = (size_t)snprintf(s, sizeof s, "%s", rnd(10) ? "S-1-" : (rnd(2) ? "s-1-" : "S-2-"));
-    unsigned fields = rnd(18);
-    for (unsigned f = 0; f <= fields && n + 40 < sizeof s; f++)
-      n += (size_t)snprintf(s + n, sizeof s - n, "%s%s", f ? "-" : "",
-                            parts[rnd(sizeof parts / sizeof parts[0])]);
+    if (it >= POOL && rnd(2)) {
+      memcpy(s, pool[rnd(POOL)], sizeof s);
+    } else {
+      size_t n = (size_t)snprintf(s, sizeof s, "%s",
+                                  rnd(10) ? "S-1-" : (rnd(2) ? "s-1-" : "S-2-"));
+      unsigned fields = rnd(18);
+      for (unsigned f = 0; f <= fields && n + 40 < sizeof s; f++)
+        n += (size_t)snprintf(s + n, sizeof s - n, "%s%s", f ? "-" : "",
+                              parts[rnd(sizeof parts / sizeof parts[0])]);
+      memcpy(pool[it % POOL], s, sizeof s);
+    }
     uint8_t a[WL_SID_MAX], b[WL_SID_MAX];
     int ra = ref_sid_from_string(s, a), rb = wl_sid_from_string(s, b);
     if (ra != rb)
