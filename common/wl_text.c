@@ -693,6 +693,11 @@ bad:
 int wl_strncasecmp(const char *a, const char *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
     int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    if (ca == cb) { /* the usual case: no case folding needed */
+      if (!ca)
+        break;
+      continue;
+    }
     if (ca >= 'A' && ca <= 'Z')
       ca += 32;
     if (cb >= 'A' && cb <= 'Z')

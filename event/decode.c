@@ -126,7 +126,7 @@ typedef struct app_ent {
   uint32_t has;       /* WL_HAS_APP | WL_HAS_APP_TRUNC as decoded */
   uint32_t app_len, dos_len;
   uint64_t dos_gen;
-  uint64_t used_at;   /* the decoder's clock at the last hit: the set's oldest is replaced */
+  uint64_t used_at; /* the decoder's clock at the last hit: the set's oldest is replaced */
   uint8_t blob[WL_RAW_APP_MAX];
   char app[WL_PATH_MAX];
   char dos[WL_PATH_MAX];

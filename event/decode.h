@@ -63,8 +63,7 @@ void wl_decoder_destroy(wl_decoder *d); /* NULL is fine */
 /* wl_decode(raw, ev), except that the bytes after a string's terminator are left as they were
  * (every field and string is reset). With a map, an app that is an NT path (not a DOS one:
  * wl_path_is_dos) gets ev->app_dos = wl_path_to_dos(map, app) when that maps, else "". */
-int wl_decoder_decode(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map,
-                      wl_event *ev);
+int wl_decoder_decode(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map, wl_event *ev);
 void wl_decoder_get_stats(const wl_decoder *d, wl_decoder_stats *out);
 /* Another hash of the keys (NULL: wl_hash_bytes), which empties the caches. For tests: a
  * hash with equal values for every key shows that only a whole-key compare makes a hit. */

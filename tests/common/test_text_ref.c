@@ -1,7 +1,7 @@
 /* test_text_ref.c — the fast text conversions of wl_text.c against the straightforward ones
  * they replaced (kept here as references): SIDs to text without sprintf, SID text parsed with
  * leading zeros and long digit runs (both through the per-thread memo of recent SIDs: half the
- * inputs repeat), and the word-at-a-time ASCII paths of UTF-16LE <-> UTF-8.
+ * inputs repeat), the word-at-a-time ASCII paths of UTF-16LE <-> UTF-8, and wl_strncasecmp.
  * Random inputs (fixed seed) with every output capacity, odd sizes, NULs, surrogates paired and
  * not, invalid UTF-8, unaligned buffers: return values and every output byte must match. */
 #include <setjmp.h>
@@ -46,8 +46,7 @@ static int ref_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_
     n = (size_t)sprintf(tmp, "S-1-%u", (unsigned)auth);
   for (unsigned k = 0; k < count; k++) {
     const uint8_t *p = sid + 8 + 4 * k;
-    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
+    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     n += (size_t)sprintf(tmp + n, "-%u", (unsigned)v);
   }
   if (n >= cap)
@@ -266,23 +265,21 @@ static void test_sid_to_string_ref(void **state) {
 
 static void test_sid_from_string_ref(void **state) {
   (void)state;
-  static const char *const parts[] = {"0", "00", "007", "18", "21", "4294967295", "4294967296",
-                                      "0000000000000000000000000000018", "18446744073709551616",
-                                      "99999999999999999999", "1234567890123456789", "0x",
-                                      "0xFF", "0x0000000000FF", "0x1000000000000", "x", "",
-                                      "281474976710655", "281474976710656", "5 ",
-                                      /* a non-digit inside an 8-digit word: ':' and '/' are
-                                       * the neighbours of '0'..'9' */
-                                      "1234567:", "12345:789", "123456/8", "1234567890:",
-                                      "12345678a", "99999999", "00000000123456789"};
+  static const char *const parts[] = {
+      "0", "00", "007", "18", "21", "4294967295", "4294967296", "0000000000000000000000000000018",
+      "18446744073709551616", "99999999999999999999", "1234567890123456789", "0x", "0xFF",
+      "0x0000000000FF", "0x1000000000000", "x", "", "281474976710655", "281474976710656", "5 ",
+      /* a non-digit inside an 8-digit word: ':' and '/' are
+       * the neighbours of '0'..'9' */
+      "1234567:", "12345:789", "123456/8", "1234567890:", "12345678a", "99999999",
+      "00000000123456789"};
   static char pool[POOL][600];
   for (int it = 0; it < 100000; it++) {
     char s[600];
     if (it >= POOL && rnd(2)) {
       memcpy(s, pool[rnd(POOL)], sizeof s);
     } else {
-      size_t n = (size_t)snprintf(s, sizeof s, "%s",
-                                  rnd(10) ? "S-1-" : (rnd(2) ? "s-1-" : "S-2-"));
+      size_t n = (size_t)snprintf(s, sizeof s, "%s", rnd(10) ? "S-1-" : (rnd(2) ? "s-1-" : "S-2-"));
       unsigned fields = rnd(18);
       for (unsigned f = 0; f <= fields && n + 40 < sizeof s; f++)
         n += (size_t)snprintf(s + n, sizeof s - n, "%s%s", f ? "-" : "",
@@ -345,9 +342,9 @@ static void test_utf16_to_utf8_ref(void **state) {
 
 static void test_utf8_to_utf16_ref(void **state) {
   (void)state;
-  static const char *const pieces[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff",
-                                       "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "",
-                                       "\xf4\x90\x80\x80"};
+  static const char *const pieces[] = {
+      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff", "\xc3",
+      "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf",         "",     "\xf4\x90\x80\x80"};
   for (int it = 0; it < 100000; it++) {
     char s[200];
     size_t len = 0, want = rnd(120), off = rnd(3);
@@ -374,12 +371,49 @@ static void test_utf8_to_utf16_ref(void **state) {
   }
 }
 
+static int ref_strncasecmp(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    if (ca >= 'A' && ca <= 'Z')
+      ca += 32;
+    if (cb >= 'A' && cb <= 'Z')
+      cb += 32;
+    if (ca != cb)
+      return ca - cb;
+    if (!ca)
+      break;
+  }
+  return 0;
+}
+
+static void test_strncasecmp_ref(void **state) {
+  (void)state;
+  static const char alpha[] = "aAbBzZ@[`{\\/0\xc3\xa9";
+  for (int it = 0; it < 100000; it++) {
+    char a[24], b[24];
+    size_t la = rnd(20), lb = rnd(3) ? la : rnd(20);
+    for (size_t i = 0; i < la; i++)
+      a[i] = alpha[rnd(sizeof alpha - 1)];
+    a[la] = 0;
+    for (size_t i = 0; i < lb; i++) { /* mostly a's letters, in either case */
+      char c = i < la && rnd(6) ? a[i] : alpha[rnd(sizeof alpha - 1)];
+      b[i] = (char)(c >= 'a' && c <= 'z' && rnd(2)   ? c - 32
+                    : c >= 'A' && c <= 'Z' && rnd(2) ? c + 32
+                                                     : c);
+    }
+    b[lb] = 0;
+    size_t n = rnd(22);
+    int ra = ref_strncasecmp(a, b, n), rb = wl_strncasecmp(a, b, n);
+    if (ra != rb)
+      fail_msg("\"%s\" \"%s\" %zu: %d, reference %d", a, b, n, rb, ra);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sid_to_string_ref),
-      cmocka_unit_test(test_sid_from_string_ref),
-      cmocka_unit_test(test_utf16_to_utf8_ref),
-      cmocka_unit_test(test_utf8_to_utf16_ref),
+      cmocka_unit_test(test_sid_to_string_ref), cmocka_unit_test(test_sid_from_string_ref),
+      cmocka_unit_test(test_utf16_to_utf8_ref), cmocka_unit_test(test_utf8_to_utf16_ref),
+      cmocka_unit_test(test_strncasecmp_ref),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -414,7 +414,7 @@ static void rand_raw(wl_raw_event *r) {
   r->has_payload = (uint8_t)rnd(2);
   r->filter_id = rnd(3);
   r->layer_id = (uint16_t)(rnd(2) ? 36 + rnd(20) : WL_RAW_LAYER_UNKNOWN);
-  static const uint32_t dirs[] = {WL_RAW_DIR_IN, WL_RAW_DIR_OUT, WL_RAW_DIR_FORWARD, 0, 1,
+  static const uint32_t dirs[] = {WL_RAW_DIR_IN,     WL_RAW_DIR_OUT, WL_RAW_DIR_FORWARD, 0, 1,
                                   WL_RAW_DIR_UNKNOWN};
   r->direction = dirs[rnd(6)];
   r->reauth_reason = rnd(4);
@@ -472,8 +472,7 @@ static void test_differential(void **state) {
                 (unsigned long long)f.app_hits, (unsigned long long)f.app_misses,
                 (unsigned long long)f.dos_maps, (unsigned long long)f.sid_hits,
                 (unsigned long long)f.sid_misses);
-  assert_true(t.app_hits > 1000 && t.app_misses > 1000 && t.sid_hits > 100 &&
-              t.sid_misses > 1000);
+  assert_true(t.app_hits > 1000 && t.app_misses > 1000 && t.sid_hits > 100 && t.sid_misses > 1000);
   assert_true(f.app_hits > 10 * f.app_misses && f.sid_hits > f.sid_misses);
   wl_decoder_stats c = stats(blind);
   assert_true(c.app_hits > 500 && c.app_misses > 1000 && c.sid_hits > 500);
