@@ -284,6 +284,20 @@ static void test_bad_sids(void **state) {
   wl_decoder_destroy(d);
 }
 
+/* wl_event_reset: every field zero and every string empty, whatever the event held. */
+static void test_event_reset(void **state) {
+  (void)state;
+  wl_event ev, zero;
+  memset(&ev, 0x5A, sizeof ev);
+  wl_event_clear(&zero);
+  wl_event_reset(&ev);
+  assert_memory_equal(&ev, &zero, offsetof(wl_event, app));
+  assert_string_equal(ev.app, "");
+  assert_string_equal(ev.app_dos, "");
+  assert_string_equal(ev.user, "");
+  assert_string_equal(ev.package, "");
+}
+
 static void test_create_args(void **state) {
   (void)state;
   wl_decoder *d = (wl_decoder *)1;
@@ -485,7 +499,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hit_and_miss), cmocka_unit_test(test_collisions),
       cmocka_unit_test(test_map_changes),  cmocka_unit_test(test_bad_sids),
-      cmocka_unit_test(test_create_args),  cmocka_unit_test(test_differential),
+      cmocka_unit_test(test_create_args),  cmocka_unit_test(test_event_reset),
+      cmocka_unit_test(test_differential),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
