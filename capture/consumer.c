@@ -23,6 +23,7 @@
 
 struct wl_capture_consumer {
   wl_raw_event *raw; /* WL_CAPTURE_POP */
+  wl_decoder *dec;   /* its caches of app ids (with their DOS form under `map`) and SIDs */
   wl_event *ev;      /* WL_CAPTURE_BATCH */
   size_t n;          /* decoded events waiting in ev[] */
   uint64_t batch_ns; /* when the first of them arrived */
@@ -53,7 +54,10 @@ int wl_capture_consumer_create(wl_capture *c) {
   if (!k->raw || !k->ev)
     return wl_err(WL_E_NOMEM, "capture: out of memory for a batch of %u", WL_CAPTURE_BATCH);
   wl_path_map_init(&k->map);
-  int rc = wl_htab_init(&k->apps, WL_CAPTURE_APP_SET, sizeof(uint64_t));
+  int rc = wl_decoder_create(0, 0, &k->dec);
+  if (rc != WL_OK)
+    return rc;
+  rc = wl_htab_init(&k->apps, WL_CAPTURE_APP_SET, sizeof(uint64_t));
   return rc == WL_OK ? wl_htab_init(&k->flows, WL_CAPTURE_FLOW_SET, sizeof(uint64_t)) : rc;
 }
 
@@ -63,6 +67,7 @@ void wl_capture_consumer_destroy(wl_capture *c) {
     return;
   free(k->raw);
   free(k->ev);
+  wl_decoder_destroy(k->dec);
   wl_htab_free(&k->apps);
   wl_htab_free(&k->flows);
   free(k);
@@ -129,23 +134,20 @@ static void merge_hints(wl_capture *c, wl_capture_consumer *k) {
   k->hint_gen = gen;
 }
 
-static int is_dos_path(const char *p) {
-  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) || (p[0] == '\\' && p[1] == '\\');
-}
-
-/* app_dos from the map; a DOS app (replay files) becomes its NT form when a drive maps. */
+/* app_dos from the map; a DOS app (replay files) becomes its NT form when a drive maps. The
+ * decoder mapped an NT app already, under the map as it was (hints merged): what is left is a
+ * DOS app, and an NT app no drive maps (then the map may be read again). */
 static void map_app(wl_capture *c, wl_capture_consumer *k, wl_event *ev) {
   if (!(ev->has & WL_HAS_APP))
     return;
-  merge_hints(c, k);
-  if (is_dos_path(ev->app)) {
+  if (wl_path_is_dos(ev->app)) {
     char nt[WL_PATH_MAX];
     wl_strlcpy(ev->app_dos, ev->app, sizeof ev->app_dos);
     if (wl_path_to_nt(&k->map, ev->app, nt, sizeof nt) == 1)
       wl_strlcpy(ev->app, nt, sizeof ev->app);
     return;
   }
-  if (wl_path_to_dos(&k->map, ev->app, ev->app_dos, sizeof ev->app_dos) == 1)
+  if (ev->app_dos[0])
     return;
   if (c->kind != WL_CAPTURE_REPLAY && map_stale(k, ev->app, wl_time_mono_ns())) {
     load_drive_map(c, k);
@@ -158,16 +160,18 @@ static void map_app(wl_capture *c, wl_capture_consumer *k, wl_event *ev) {
 
 /* ---- live counters ---- */
 
+/* In-memory sets, so wl_hash_bytes (8 bytes a step), not byte-serial FNV-1a. */
 static void count_distinct(wl_capture *c, wl_capture_consumer *k, const wl_event *ev) {
-  uint64_t app = wl_fnv1a64(WL_FNV1A64_INIT, ev->app, strlen(ev->app));
+  uint64_t app = wl_hash_bytes(ev->app, strlen(ev->app));
   if (set_add(&k->apps, app))
     atomic_fetch_add(&c->apps, 1);
   /* the store's flow key: outbound keeps the remote port, inbound the local one */
-  uint8_t key[24] = {ev->dir, ev->proto, ev->ip_version, ev->type};
+  uint8_t key[32] = {ev->dir, ev->proto, ev->ip_version, ev->type};
   uint16_t port = ev->dir == WL_DIR_IN ? ev->local_port : ev->remote_port;
   memcpy(key + 4, &port, 2);
   memcpy(key + 6, ev->remote_addr, 16);
-  if (set_add(&k->flows, wl_fnv1a64(app, key, sizeof key)))
+  memcpy(key + 24, &app, 8);
+  if (set_add(&k->flows, wl_hash_bytes(key, sizeof key)))
     atomic_fetch_add(&c->flows, 1);
 }
 
@@ -235,9 +239,11 @@ static int flush(wl_capture *c, wl_capture_consumer *k) {
 
 /* Decode what was popped into the batch; other types are only counted. */
 static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
+  if (popped)
+    merge_hints(c, k); /* a replay's hint is published before the event that taught it */
   for (size_t i = 0; i < popped; i++) {
     wl_event *ev = &k->ev[k->n];
-    if (!wl_decode(&k->raw[i], ev)) {
+    if (!wl_decoder_decode(k->dec, &k->raw[i], &k->map, ev)) {
       k->skipped++;
       continue;
     }

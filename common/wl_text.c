@@ -269,6 +269,13 @@ uint32_t wl_addr_to_v4_host(const uint8_t addr[16]) {
 
 /* ---------------------------------------------------------------- UTF-16LE <-> UTF-8 */
 
+/* The word-at-a-time ASCII paths below read little-endian words with memcpy. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WL_TEXT_LE 1
+#else
+#define WL_TEXT_LE 0
+#endif
+
 size_t wl_utf8_encode(uint32_t cp, char o[4]) {
   if (cp < 0x80) {
     o[0] = (char)cp;
@@ -299,9 +306,34 @@ size_t wl_utf16le_to_utf8(const uint8_t *u16, size_t nbytes, char *out, size_t c
     cap = 0;
   int full = 0;
   for (size_t i = 0; i < units; i++) {
+#if WL_TEXT_LE
+    /* four ASCII units (1..0x7F) at once: paths are mostly ASCII */
+    while (i + 4 <= units && !full && w + 4 < cap) {
+      uint64_t q;
+      memcpy(&q, u16 + 2 * i, 8);
+      if ((q & 0xFF80FF80FF80FF80ULL) || ((q - 0x0001000100010001ULL) & 0x8000800080008000ULL))
+        break; /* a unit >= 0x80, or a NUL */
+      uint32_t b = (uint32_t)(q & 0xFF) | (uint32_t)(q >> 8 & 0xFF00) |
+                   (uint32_t)(q >> 16 & 0xFF0000) | (uint32_t)(q >> 24 & 0xFF000000);
+      memcpy(out + w, &b, 4);
+      w += 4;
+      n += 4;
+      i += 4;
+    }
+    if (i >= units)
+      break;
+#endif
     uint32_t c = (uint32_t)u16[2 * i] | (uint32_t)u16[2 * i + 1] << 8;
     if (c == 0)
       break;
+    if (c < 0x80) {
+      if (!full && w + 1 < cap)
+        out[w++] = (char)c;
+      else
+        full = 1;
+      n++;
+      continue;
+    }
     if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units) {
       uint32_t lo = (uint32_t)u16[2 * i + 2] | (uint32_t)u16[2 * i + 3] << 8;
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
@@ -367,6 +399,36 @@ size_t wl_utf8_to_utf16le(const char *s, size_t len, uint8_t *out, size_t cap) {
   if (!s)
     return 0;
   while (i < len) {
+#if WL_TEXT_LE
+    /* eight ASCII bytes at once, widened to eight units */
+    while (out && i + 8 <= len && n + 16 <= cap) {
+      uint64_t q;
+      memcpy(&q, u + i, 8);
+      if (q & 0x8080808080808080ULL)
+        break;
+      for (int h = 0; h < 2; h++, q >>= 32) {
+        uint64_t x = q & 0xFFFFFFFFULL;
+        x = (x | x << 16) & 0x0000FFFF0000FFFFULL;
+        x = (x | x << 8) & 0x00FF00FF00FF00FFULL;
+        memcpy(out + n + 8 * h, &x, 8);
+      }
+      n += 16;
+      i += 8;
+    }
+    if (i >= len)
+      break;
+#endif
+    if (u[i] < 0x80) {
+      if (out && n + 2 <= cap) {
+        out[n] = u[i];
+        out[n + 1] = 0;
+      } else {
+        out = NULL;
+      }
+      n += 2;
+      i++;
+      continue;
+    }
     uint32_t cp = dec_utf8(u, len, &i);
     uint16_t w[2];
     size_t k = 1;
@@ -393,7 +455,90 @@ size_t wl_utf8_to_utf16le(const char *s, size_t len, uint8_t *out, size_t cap) {
 
 #define WL_SID_MAX_SUBAUTH 15 /* SID_MAX_SUB_AUTHORITIES, winnt.h */
 
+/* Decimal digits of v at out (no terminator), two at a time; returns the count. */
+static size_t fmt_u32(uint32_t v, char *out) {
+  static const char two[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                            "34353637383940414243444546474849505152535455565758596061626364656667"
+                            "6869707172737475767778798081828384858687888990919293949596979899";
+  _Static_assert(sizeof two == 201, "the hundred pairs 00..99");
+  size_t len;
+  if (v < 100000)
+    len = v < 100 ? (v < 10 ? 1 : 2) : v < 10000 ? (v < 1000 ? 3 : 4) : 5;
+  else
+    len = v < 10000000 ? (v < 1000000 ? 6 : 7) : v < 1000000000 ? (v < 100000000 ? 8 : 9) : 10;
+  char *p = out + len;
+  while (v >= 100) {
+    uint32_t r = v % 100;
+    v /= 100;
+    p -= 2;
+    p[0] = two[2 * r];
+    p[1] = two[2 * r + 1];
+  }
+  if (v >= 10) {
+    p[-2] = two[2 * v];
+    p[-1] = two[2 * v + 1];
+  } else {
+    p[-1] = (char)('0' + v);
+  }
+  return len;
+}
+
+/* Upper-case hex of v in exactly `digits` digits. */
+static void fmt_hex(uint64_t v, unsigned digits, char *out) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (unsigned i = digits; i-- > 0; v >>= 4)
+    out[i] = hex[v & 15];
+}
+
+/* The last few SIDs converted on this thread, each way: an event stream names the same one or
+ * two users again and again (the replay reader parses each SID's text and formats it back, the
+ * decoder formats it, wl_encode parses it). A hit needs the whole key equal; errors are never
+ * remembered. Per thread, so no locks: 2 × SID_MEMO × 264 bytes of thread-local storage. */
+#define SID_MEMO 4
+typedef struct sid_memo {
+  uint8_t nbin, nstr; /* 0: empty */
+  uint8_t bin[WL_SID_MAX];
+  char str[WL_SID_STR_MAX];
+} sid_memo;
+static _Thread_local sid_memo to_memo[SID_MEMO], from_memo[SID_MEMO];
+static _Thread_local unsigned to_next, from_next;
+
+static void memo_put(sid_memo *m, unsigned *next, const uint8_t *bin, size_t nbin,
+                     const char *str, size_t nstr) {
+  if (nstr >= WL_SID_STR_MAX)
+    return;
+  sid_memo *e = &m[*next];
+  *next = (*next + 1) % SID_MEMO;
+  e->nbin = (uint8_t)nbin;
+  e->nstr = (uint8_t)nstr;
+  memcpy(e->bin, bin, nbin);
+  memcpy(e->str, str, nstr + 1);
+}
+
+/* Written by hand, not with sprintf: it runs for every event's user and package SID (the
+ * decoder, the replay reader), and sprintf's format machinery cost ~2k instructions a SID. */
+static int sid_format(const uint8_t *sid, size_t nbytes, char *out, size_t cap);
+
 int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
+  if (sid && out && cap && nbytes >= 8 && sid[0] == 1 && sid[1] <= WL_SID_MAX_SUBAUTH &&
+      nbytes >= 8 + 4 * (size_t)sid[1]) {
+    size_t need = 8 + 4 * (size_t)sid[1];
+    for (int i = 0; i < SID_MEMO; i++) {
+      const sid_memo *e = &to_memo[i];
+      if (e->nbin == need && e->nstr < cap && memcmp(e->bin, sid, need) == 0) {
+        memcpy(out, e->str, (size_t)e->nstr + 1);
+        return WL_OK;
+      }
+    }
+    int rc = sid_format(sid, nbytes, out, cap);
+    if (rc == WL_OK)
+      memo_put(to_memo, &to_next, sid, need, out, strlen(out));
+    return rc;
+  }
+  return sid_format(sid, nbytes, out, cap);
+}
+
+static int sid_format(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
   if (!sid || !out || !cap)
     return wl_err(WL_E_INVAL, "wl_sid_to_string: NULL argument");
   out[0] = 0;
@@ -410,27 +555,54 @@ int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap) {
   uint64_t auth = 0;
   for (int k = 2; k < 8; k++)
     auth = auth << 8 | sid[k];
+  /* the longest text, "S-1-0x" + 12 hex digits + 15 × "-4294967295", is 183 bytes */
   char tmp[WL_SID_STR_MAX];
-  size_t n;
-  if (auth >> 32) /* as ConvertSidToStringSid: large authorities in hex */
-    n = (size_t)sprintf(tmp, "S-1-0x%04X%08X", (unsigned)(auth >> 32), (unsigned)auth);
-  else
-    n = (size_t)sprintf(tmp, "S-1-%u", (unsigned)auth);
+  char *t = cap >= WL_SID_STR_MAX ? out : tmp;
+  size_t n = 4;
+  memcpy(t, "S-1-", 4);
+  if (auth >> 32) { /* as ConvertSidToStringSid: large authorities in hex */
+    memcpy(t + n, "0x", 2);
+    fmt_hex(auth, 12, t + n + 2);
+    n += 14;
+  } else {
+    n += fmt_u32((uint32_t)auth, t + n);
+  }
   for (unsigned k = 0; k < count; k++) {
     const uint8_t *p = sid + 8 + 4 * k;
     uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                  (uint32_t)p[3] << 24;
-    n += (size_t)sprintf(tmp + n, "-%u", (unsigned)v);
+    t[n++] = '-';
+    n += fmt_u32(v, t + n);
   }
-  if (n >= cap)
+  t[n] = 0;
+  if (n >= cap) {
+    out[0] = 0;
     return wl_err(WL_E_FULL, "SID: %u characters do not fit in %u", (unsigned)n,
                   (unsigned)cap);
-  memcpy(out, tmp, n + 1);
+  }
+  if (t != out)
+    memcpy(out, t, n + 1);
   return WL_OK;
 }
 
-/* One '-'-separated decimal field (or 0x-hex when hex_ok) of s at *p, <= max. */
-static int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
+#if WL_TEXT_LE
+/* Eight ASCII digits at once (the little-endian word of s[0..8)), as in simdjson and
+ * fast_float: whether all eight are '0'..'9', and their value. */
+static int digits8_ok(uint64_t q) {
+  return ((q & 0xF0F0F0F0F0F0F0F0ULL) |
+          (((q + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) == 0x3333333333333333ULL;
+}
+static uint64_t digits8(uint64_t q) {
+  q = ((q & 0x0F0F0F0F0F0F0F0FULL) * 2561) >> 8;
+  q = ((q & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
+  return ((q & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
+}
+#endif
+
+/* One '-'-separated decimal field (or 0x-hex when hex_ok) of s at *p (the string ends at
+ * end), <= max. */
+static inline int sid_field(const char **p, const char *end, uint64_t max, int hex_ok,
+                            uint64_t *out) {
   const char *s = *p;
   unsigned base = 10;
   uint64_t v = 0;
@@ -439,10 +611,26 @@ static int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
     s += 2;
   }
   const char *st = s;
-  for (int d; (d = hexval(*s)) >= 0 && (unsigned)d < base; s++) {
-    v = v * base + (unsigned)d;
-    if (v > max)
-      return -1;
+  if (base == 10) { /* the usual case, without hexval per digit */
+    while (*s == '0')
+      s++; /* leading zeros change nothing */
+    const char *sig = s;
+#if WL_TEXT_LE
+    for (uint64_t q; end - s >= 8 && (memcpy(&q, s, 8), digits8_ok(q)); s += 8)
+      v = v * 100000000u + digits8(q); /* wraps past 19 digits: refused below */
+#else
+    (void)end;
+#endif
+    for (unsigned d; (d = (unsigned)((unsigned char)*s - '0')) <= 9; s++)
+      v = v * 10 + d;
+    if (s - sig > 19 || v > max)
+      return -1; /* max < 10^19, so more digits than that exceed it */
+  } else {
+    for (int d; (d = hexval(*s)) >= 0; s++) {
+      v = v * 16 + (unsigned)d;
+      if (v > max)
+        return -1;
+    }
   }
   if (s == st || (*s && *s != '-'))
     return -1;
@@ -451,26 +639,45 @@ static int sid_field(const char **p, uint64_t max, int hex_ok, uint64_t *out) {
   return 0;
 }
 
+static int sid_parse(const char *s, const char *end, uint8_t out[WL_SID_MAX]);
+
 int wl_sid_from_string(const char *s, uint8_t out[WL_SID_MAX]) {
   if (!s || !out)
     return wl_err(WL_E_INVAL, "wl_sid_from_string: NULL argument");
+  size_t len = strlen(s);
+  for (int i = 0; i < SID_MEMO; i++) {
+    const sid_memo *e = &from_memo[i];
+    if (e->nbin && e->nstr == len && memcmp(e->str, s, len) == 0) {
+      memcpy(out, e->bin, e->nbin);
+      return e->nbin;
+    }
+  }
+  int n = sid_parse(s, s + len, out);
+  if (n > 0)
+    memo_put(from_memo, &from_next, out, (size_t)n, s, len);
+  return n;
+}
+
+static int sid_parse(const char *s, const char *end, uint8_t out[WL_SID_MAX]) {
   const char *p = s + 2;
   uint64_t auth, v;
   unsigned count = 0;
   if ((s[0] != 'S' && s[0] != 's') || s[1] != '-' || p[0] != '1' || p[1] != '-')
     goto bad;
   p += 2;
-  if (sid_field(&p, 0xFFFFFFFFFFFFull, 1, &auth))
+  if (sid_field(&p, end, 0xFFFFFFFFFFFFull, 1, &auth))
     goto bad;
   for (int k = 0; k < 6; k++)
     out[2 + k] = (uint8_t)(auth >> (8 * (5 - k)));
   while (*p == '-') {
     p++;
-    if (count == WL_SID_MAX_SUBAUTH || sid_field(&p, 0xFFFFFFFFu, 0, &v))
+    if (count == WL_SID_MAX_SUBAUTH || sid_field(&p, end, 0xFFFFFFFFu, 0, &v))
       goto bad;
-    for (int k = 0; k < 4; k++)
-      out[8 + 4 * count + (unsigned)k] = (uint8_t)(v >> (8 * k));
-    count++;
+    uint8_t *o = out + 8 + 4 * count++; /* little-endian */
+    o[0] = (uint8_t)v;
+    o[1] = (uint8_t)(v >> 8);
+    o[2] = (uint8_t)(v >> 16);
+    o[3] = (uint8_t)(v >> 24);
   }
   if (*p)
     goto bad;
@@ -486,6 +693,11 @@ bad:
 int wl_strncasecmp(const char *a, const char *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
     int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    if (ca == cb) { /* the usual case: no case folding needed */
+      if (!ca)
+        break;
+      continue;
+    }
     if (ca >= 'A' && ca <= 'Z')
       ca += 32;
     if (cb >= 'A' && cb <= 'Z')

@@ -60,7 +60,9 @@ size_t wl_utf8_encode(uint32_t cp, char out[4]);
 #define WL_SID_MAX 68      /* SECURITY_MAX_SID_SIZE */
 #define WL_SID_STR_MAX 192 /* "S-1-15-3-1024-..." */
 /* Binary SID (revision 1, count, 6-byte authority big-endian, count × uint32 LE) → string.
- * WL_E_PARSE when nbytes is too small for its own subauthority count. */
+ * WL_E_PARSE when nbytes is too small for its own subauthority count. Both directions keep a
+ * per-thread memo of their last few conversions (an event stream repeats its SIDs); the
+ * results are the same as without it. */
 int wl_sid_to_string(const uint8_t *sid, size_t nbytes, char *out, size_t cap);
 /* Returns the binary size written, or a negative WL_E_* code. */
 int wl_sid_from_string(const char *s, uint8_t out[WL_SID_MAX]);

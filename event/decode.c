@@ -2,12 +2,19 @@
  * every value used here is from fwpmtypes.h as documented on Microsoft Learn
  * (FWPM_NET_EVENT_HEADER3, FWPM_NET_EVENT_CLASSIFY_DROP2, FWPM_NET_EVENT_CLASSIFY_ALLOW0,
  * FWPM_NET_EVENT_CAPABILITY_DROP0/ALLOW0, FWP_IP_VERSION, FWP_DIRECTION's msFwp values). Runs on
- * the consumer thread only, never on a BFE callback thread.
+ * the consumer thread only, never on a BFE callback thread. The consumer's wl_decoder adds two
+ * small caches in front of the app id and SID conversions (see decode.h); with none, every
+ * event is converted afresh (wl_decode).
  */
 #include "event/decode.h"
 
+#include <assert.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_text.h"
 
 static int map_type(uint32_t raw_type) {
@@ -77,14 +84,17 @@ static int has_nul_unit(const uint8_t *u16, size_t n) {
 
 /* The app id blob: UTF-16LE of app_id_size bytes, of which app_id_copied were kept. A copy that
  * stopped short of the blob is truncated unless a NUL ended the string inside the copy. */
-static void decode_app(const wl_raw_event *raw, wl_event *ev) {
-  if (!(raw->flags & WL_RAW_APP_ID_SET) || raw->app_id_size == 0)
-    return;
+static size_t app_bytes(const wl_raw_event *raw) {
   size_t n = raw->app_id_copied;
   if (n > raw->app_id_size)
     n = raw->app_id_size;
-  if (n > WL_RAW_APP_MAX)
-    n = WL_RAW_APP_MAX;
+  return n > WL_RAW_APP_MAX ? WL_RAW_APP_MAX : n;
+}
+
+static void decode_app(const wl_raw_event *raw, wl_event *ev) {
+  if (!(raw->flags & WL_RAW_APP_ID_SET) || raw->app_id_size == 0)
+    return;
+  size_t n = app_bytes(raw);
   size_t need = wl_utf16le_to_utf8(raw->app_id, n, ev->app, sizeof ev->app);
   int cut = n < raw->app_id_size && !has_nul_unit(raw->app_id, n);
   if (need == 0)
@@ -106,12 +116,172 @@ static int decode_sid(const uint8_t *sid, uint8_t len, char *out, size_t cap) {
   return 1;
 }
 
-static void decode_sids(const wl_raw_event *raw, wl_event *ev) {
+/* ---- the caches (decode.h: wl_decoder) ---- */
+
+typedef struct app_ent {
+  uint64_t hash;
+  uint8_t used, part; /* part: the copy stopped short of the blob's size (decode_app's `cut`) */
+  uint8_t dos_valid;  /* dos[] holds the mapping under the map of gen dos_gen */
+  uint32_t n;         /* blob bytes decoded: the key is n, part and blob[0..n) */
+  uint32_t has;       /* WL_HAS_APP | WL_HAS_APP_TRUNC as decoded */
+  uint32_t app_len, dos_len;
+  uint64_t dos_gen;
+  uint64_t used_at; /* the decoder's clock at the last hit: the set's oldest is replaced */
+  uint8_t blob[WL_RAW_APP_MAX];
+  char app[WL_PATH_MAX];
+  char dos[WL_PATH_MAX];
+} app_ent;
+
+typedef struct sid_ent {
+  uint64_t hash;
+  uint8_t used, n; /* the key: bin[0..n) */
+  uint8_t len;     /* strlen(str) */
+  uint8_t bin[WL_SID_MAX];
+  char str[WL_SID_STR_MAX];
+} sid_ent;
+
+#define APP_WAYS 4 /* app entries per set */
+
+struct wl_decoder {
+  size_t app_sets, sid_mask; /* app_sets - 1: a mask too */
+  uint64_t clock;
+  wl_decoder_hash_fn hash; /* NULL: wl_hash_bytes */
+  app_ent *apps;
+  sid_ent *sids;
+  wl_decoder_stats st;
+};
+
+static int pow2(size_t n) { return n && !(n & (n - 1)); }
+
+int wl_decoder_create(size_t app_slots, size_t sid_slots, wl_decoder **out) {
+  *out = NULL;
+  if (!app_slots)
+    app_slots = WL_DECODER_APP_SLOTS;
+  if (!sid_slots)
+    sid_slots = WL_DECODER_SID_SLOTS;
+  if (!pow2(app_slots) || app_slots < APP_WAYS || !pow2(sid_slots) || app_slots > 65536 ||
+      sid_slots > 65536)
+    return wl_err(WL_E_INVAL, "decoder: cache slots %zu / %zu: powers of two, %d to 65536 apps",
+                  app_slots, sid_slots, APP_WAYS);
+  wl_decoder *d = calloc(1, sizeof *d);
+  if (d) {
+    d->apps = calloc(app_slots, sizeof *d->apps);
+    d->sids = calloc(sid_slots, sizeof *d->sids);
+  }
+  if (!d || !d->apps || !d->sids) {
+    wl_decoder_destroy(d);
+    return wl_err(WL_E_NOMEM, "decoder: out of memory for its caches");
+  }
+  d->app_sets = app_slots / APP_WAYS;
+  d->sid_mask = sid_slots - 1;
+  *out = d;
+  return WL_OK;
+}
+
+void wl_decoder_destroy(wl_decoder *d) {
+  if (!d)
+    return;
+  free(d->apps);
+  free(d->sids);
+  free(d);
+}
+
+void wl_decoder_get_stats(const wl_decoder *d, wl_decoder_stats *out) { *out = d->st; }
+
+void wl_decoder_set_hash(wl_decoder *d, wl_decoder_hash_fn fn) {
+  d->hash = fn;
+  memset(d->apps, 0, (d->app_sets * APP_WAYS) * sizeof *d->apps);
+  memset(d->sids, 0, (d->sid_mask + 1) * sizeof *d->sids);
+}
+
+static uint64_t key_hash(const wl_decoder *d, const void *p, size_t n) {
+  return d->hash ? d->hash(p, n) : wl_hash_bytes(p, n);
+}
+
+/* The app from the cache, or decoded and remembered; then its DOS form under map. */
+static void decode_app_cached(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map,
+                              wl_event *ev) {
+  if (!(raw->flags & WL_RAW_APP_ID_SET) || raw->app_id_size == 0)
+    return;
+  size_t n = app_bytes(raw);
+  uint8_t part = n < raw->app_id_size;
+  uint64_t h = key_hash(d, raw->app_id, n);
+  app_ent *set = &d->apps[(h & (d->app_sets - 1)) * APP_WAYS], *e = NULL, *old = set;
+  for (int w = 0; w < APP_WAYS && !e; w++) {
+    app_ent *x = &set[w];
+    if (x->hash == h && x->used && x->n == n && x->part == part &&
+        memcmp(x->blob, raw->app_id, n) == 0)
+      e = x;
+    else if (x->used_at < old->used_at)
+      old = x; /* never used: 0, the oldest of all */
+  }
+  d->clock++;
+  if (e) {
+    d->st.app_hits++;
+    ev->has |= e->has;
+    memcpy(ev->app, e->app, e->app_len + 1);
+  } else {
+    d->st.app_misses++;
+    decode_app(raw, ev);
+    e = old;
+    e->used = 1;
+    e->hash = h;
+    e->n = (uint32_t)n;
+    e->part = part;
+    memcpy(e->blob, raw->app_id, n);
+    e->has = ev->has & (WL_HAS_APP | WL_HAS_APP_TRUNC);
+    e->app_len = (uint32_t)strlen(ev->app);
+    memcpy(e->app, ev->app, e->app_len + 1);
+    e->dos_valid = 0;
+  }
+  e->used_at = d->clock;
+  if (!map || !(e->has & WL_HAS_APP))
+    return;
+  if (!e->dos_valid || e->dos_gen != map->gen) {
+    d->st.dos_maps++;
+    e->dos[0] = '\0';
+    if (wl_path_is_dos(e->app) || wl_path_to_dos(map, e->app, e->dos, sizeof e->dos) != 1)
+      e->dos[0] = '\0';
+    e->dos_len = (uint32_t)strlen(e->dos);
+    e->dos_gen = map->gen;
+    e->dos_valid = 1;
+  }
+  memcpy(ev->app_dos, e->dos, e->dos_len + 1);
+}
+
+/* decode_sid through the cache (d NULL: without). Only SIDs that decode are remembered. */
+static int decode_sid_cached(wl_decoder *d, const uint8_t *sid, uint8_t len, char *out,
+                             size_t cap) {
+  if (!d || len == 0)
+    return decode_sid(sid, len, out, cap);
+  assert(cap == sizeof d->sids[0].str); /* what the cached text was made for */
+  uint8_t n = len > WL_SID_MAX ? WL_SID_MAX : len;
+  uint64_t h = key_hash(d, sid, n);
+  sid_ent *e = &d->sids[h & d->sid_mask];
+  if (e->used && e->hash == h && e->n == n && memcmp(e->bin, sid, n) == 0) {
+    d->st.sid_hits++;
+    memcpy(out, e->str, (size_t)e->len + 1);
+    return 1;
+  }
+  d->st.sid_misses++;
+  if (!decode_sid(sid, len, out, cap))
+    return 0;
+  e->used = 1;
+  e->hash = h;
+  e->n = n;
+  memcpy(e->bin, sid, n);
+  e->len = (uint8_t)strlen(out);
+  memcpy(e->str, out, (size_t)e->len + 1);
+  return 1;
+}
+
+static void decode_sids(wl_decoder *d, const wl_raw_event *raw, wl_event *ev) {
   if ((raw->flags & WL_RAW_USER_ID_SET) &&
-      decode_sid(raw->user_sid, raw->user_sid_len, ev->user, sizeof ev->user))
+      decode_sid_cached(d, raw->user_sid, raw->user_sid_len, ev->user, sizeof ev->user))
     ev->has |= WL_HAS_USER;
   if ((raw->flags & WL_RAW_PACKAGE_ID_SET) &&
-      decode_sid(raw->package_sid, raw->package_sid_len, ev->package, sizeof ev->package)) {
+      decode_sid_cached(d, raw->package_sid, raw->package_sid_len, ev->package,
+                        sizeof ev->package)) {
     if (strcmp(ev->package, "S-1-0-0") == 0)
       ev->package[0] = '\0'; /* SECURITY_NULL_SID: "no package" */
     else
@@ -187,7 +357,22 @@ int wl_decode(const wl_raw_event *raw, wl_event *ev) {
     return 0;
   decode_header(raw, ev);
   decode_app(raw, ev);
-  decode_sids(raw, ev);
+  decode_sids(NULL, raw, ev);
+  decode_payload(raw, ev);
+  return 1;
+}
+
+int wl_decoder_decode(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map,
+                      wl_event *ev) {
+  wl_event_reset(ev); /* not 2.5 KB of memset per event */
+  ev->ts = raw->timestamp;
+  ev->origin = raw->origin;
+  ev->type = (uint8_t)map_type(raw->type);
+  if (ev->type == WL_EVT_OTHER)
+    return 0;
+  decode_header(raw, ev);
+  decode_app_cached(d, raw, map, ev);
+  decode_sids(d, raw, ev);
   decode_payload(raw, ev);
   return 1;
 }
@@ -267,6 +452,11 @@ static void encode_app(const wl_event *ev, wl_raw_event *raw) {
   raw->flags |= WL_RAW_APP_ID_SET;
 }
 
+_Static_assert(offsetof(wl_raw_event, package_sid) > offsetof(wl_raw_event, user_sid) &&
+                   offsetof(wl_raw_event, app_id) > offsetof(wl_raw_event, package_sid) &&
+                   sizeof(wl_raw_event) - offsetof(wl_raw_event, app_id) - WL_RAW_APP_MAX < 8,
+               "wl_raw_event: the SIDs and the app id come last");
+
 static void encode_sid(int known, const char *s, uint8_t *out, uint8_t *len, uint32_t *flags,
                        uint32_t bit) {
   if (!known || s[0] == '\0')
@@ -300,7 +490,8 @@ static void encode_payload(const wl_event *ev, wl_raw_event *raw) {
 }
 
 void wl_encode(const wl_event *ev, wl_raw_event *raw) {
-  memset(raw, 0, sizeof *raw);
+  /* the fixed fields; the SID and app id bytes past their lengths are never read */
+  memset(raw, 0, offsetof(wl_raw_event, user_sid));
   raw->timestamp = ev->ts;
   raw->origin = ev->origin;
   raw->type = unmap_type(ev->type);

@@ -1,12 +1,25 @@
 /* event.c — small helpers of the event model: clearing and the names used in files/output. */
 #include "event/event.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "common/wl_text.h"
 
 void wl_event_clear(wl_event *ev) { memset(ev, 0, sizeof *ev); }
+
+/* the strings are wl_event's last fields, after all the others */
+_Static_assert(offsetof(wl_event, app_dos) == offsetof(wl_event, app) + WL_PATH_MAX &&
+                   offsetof(wl_event, user) == offsetof(wl_event, app_dos) + WL_PATH_MAX &&
+                   offsetof(wl_event, package) == offsetof(wl_event, user) + WL_SID_STR_MAX &&
+                   sizeof(wl_event) - offsetof(wl_event, package) - WL_SID_STR_MAX < 8,
+               "wl_event: the four strings come last");
+
+void wl_event_reset(wl_event *ev) {
+  memset(ev, 0, offsetof(wl_event, app));
+  ev->app[0] = ev->app_dos[0] = ev->user[0] = ev->package[0] = '\0';
+}
 
 static const char *const type_names[] = {
     [WL_EVT_OTHER] = "other",     [WL_EVT_DROP] = "drop",         [WL_EVT_ALLOW] = "allow",

@@ -171,6 +171,10 @@ typedef struct wl_event {
 
 /* Reset to "nothing known". */
 void wl_event_clear(wl_event *ev);
+/* The same for every field and string, but only the strings' first byte is written (the bytes
+ * after a terminator keep what they held): ~30 stores instead of a 2.5 KB memset, for loops
+ * that fill an event per record (the consumer's decoder). */
+void wl_event_reset(wl_event *ev);
 /* Short names used in files and output: "allow"/"drop"/"cap-allow"/"cap-drop"/"other",
  * "in"/"out"/"?" and back. Parsers return WL_E_PARSE for unknown text. */
 const char *wl_event_type_name(int type);

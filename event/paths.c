@@ -14,6 +14,7 @@
  */
 #include "event/paths.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "common/wl_err.h"
@@ -25,9 +26,17 @@
 static char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 static char upper_ascii(char c) { return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c; }
 
+/* The last gen handed out: every map change takes the next, so no two states of any maps
+ * share one (a cache of mapped paths cannot mistake a re-read map for the one it knew). */
+static _Atomic uint64_t gen_last;
+
+static uint64_t next_gen(void) { return atomic_fetch_add(&gen_last, 1) + 1; }
+
 void wl_path_map_init(wl_path_map *m) {
-  if (m)
-    memset(m, 0, sizeof *m);
+  if (!m)
+    return;
+  memset(m, 0, sizeof *m);
+  m->gen = next_gen();
 }
 
 int wl_path_map_add(wl_path_map *m, char letter, const char *device) {
@@ -58,6 +67,7 @@ int wl_path_map_add(wl_path_map *m, char letter, const char *device) {
   d->device[len] = '\0';
   if (slot == m->n)
     m->n++;
+  m->gen = next_gen();
   return WL_OK;
 }
 
@@ -92,18 +102,28 @@ static int join2(const char *a, size_t alen, const char *b, char *out, size_t ca
   return 1;
 }
 
+/* Whether nt's first n bytes are `lower` (lower-case, no NUL among them) ignoring ASCII case;
+ * the caller knows nt is longer than n. Compared from the end: device names share their
+ * start (\device\harddiskvolume). */
+static int prefix_is(const char *nt, const char *lower, size_t n) {
+  while (n-- > 0)
+    if (lower_ascii(nt[n]) != lower[n])
+      return 0;
+  return 1;
+}
+
 int wl_path_to_dos(const wl_path_map *m, const char *nt, char *out, size_t cap) {
   if (!nt || !out)
     return 0;
   size_t len = strlen(nt);
-  if (len > MUP_LEN && wl_strncasecmp(nt, MUP_PREFIX, MUP_LEN) == 0)
+  if (len > MUP_LEN && prefix_is(nt, MUP_PREFIX, MUP_LEN))
     return join2("\\\\", 2, nt + MUP_LEN, out, cap);
   const wl_drive *best = NULL;
   size_t best_len = 0;
   for (size_t i = 0; m && i < m->n; i++) {
     const wl_drive *d = &m->drives[i];
     size_t dl = strlen(d->device);
-    if (dl == 0 || len <= dl || nt[dl] != '\\' || wl_strncasecmp(nt, d->device, dl) != 0)
+    if (dl == 0 || len <= dl || nt[dl] != '\\' || !prefix_is(nt, d->device, dl))
       continue;
     if (!best || dl > best_len || (dl == best_len && d->letter < best->letter)) {
       best = d;
@@ -143,6 +163,10 @@ int wl_path_to_nt(const wl_path_map *m, const char *dos, char *out, size_t cap) 
     if (m->drives[i].letter == up)
       return lower_join(m->drives[i].device, dos + 2, out, cap);
   return 0;
+}
+
+int wl_path_is_dos(const char *p) {
+  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) || (p[0] == '\\' && p[1] == '\\');
 }
 
 const char *wl_path_basename(const char *path) {

@@ -23,6 +23,7 @@
 #define WL_PATHS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bytes of an NT device name kept, terminator included. Volume devices are short
  * (\device\harddiskvolume3), but QueryDosDevice gives longer targets: a mapped network drive
@@ -39,6 +40,9 @@ typedef struct wl_drive {
 
 typedef struct wl_path_map {
   size_t n;
+  uint64_t gen; /* new with every init and add, unique across maps: a cache of mapped paths
+                 * (the decoder's) keeps the gen it mapped with and is stale once it differs.
+                 * So change a map only through these functions. */
   wl_drive drives[26];
 } wl_path_map;
 
@@ -52,6 +56,9 @@ int wl_path_map_add_spec(wl_path_map *m, const char *spec);
 int wl_path_to_dos(const wl_path_map *m, const char *nt, char *out, size_t cap);
 /* DOS → NT device path, lower-cased as WFP's app ids are. Same returns. */
 int wl_path_to_nt(const wl_path_map *m, const char *dos, char *out, size_t cap);
+/* 1 for a DOS path ("C:\x", "C:/x") or a UNC one ("\\server\share"): what wl_path_to_nt
+ * takes, never an NT device path. */
+int wl_path_is_dos(const char *p);
 /* The file name part after the last '\' or '/' (the whole string when none). */
 const char *wl_path_basename(const char *path);
 

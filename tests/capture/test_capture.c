@@ -16,7 +16,8 @@
  *  - attribution: filter lookups failing while the engine is down are retried until they work,
  *    and at most WL_CAPTURE_ATTRIB_TRIES times each;
  *  - the drive map is read again when an app's device was not in it (a drive added mid-capture,
- *    a 200-character device name: issue 12 item 13);
+ *    a 200-character device name: issue 12 item 13), and a drive re-pointed is seen by the
+ *    decoder's cache of DOS forms;
  *  - a store locked by another process: the batch is kept and retried, logged once, nothing lost;
  *  - malformed replay lines are skipped, counted and reported with FILE:LINE.
  * Files live in $WL_BUILD_DIR. */
@@ -587,6 +588,45 @@ static void test_drive_map_refresh(void **state) {
   fx_done(&f);
 }
 
+/* A drive re-pointed while learn runs (C: moved to another volume, the old one now D:): the
+ * consumer's decoder keeps an app's DOS form in its cache, and must map it again once the map
+ * was re-read. The same app id as the first event, after an unknown device made the consumer
+ * re-read the map, gets D:. */
+static void test_drive_map_repointed(void **state) {
+  (void)state;
+  fixture f;
+  wl_engine *e;
+  wl_capture *c;
+  fx_init(&f, "repoint");
+  assert_int_equal(wl_engine_open(f.spec, 0, &e), WL_OK);
+  wl_capture_opts o = opts_for(&f, "wfp");
+  assert_int_equal(wl_capture_start(&o, f.store, &c), WL_OK);
+  wait_for(c, 0, 1);
+  classify_app(e, "C:\\x\\c.exe", 1); /* \device\harddiskvolume3\x\c.exe: C: */
+  wait_for(c, 1, 1);
+  assert_int_equal(wl_sim_set_drive(e, 'C', "\\device\\harddiskvolume7"), WL_OK);
+  assert_int_equal(wl_sim_set_drive(e, 'D', "\\device\\harddiskvolume3"), WL_OK);
+  assert_int_equal(wl_sim_set_drive(e, 'E', "\\device\\harddiskvolume9"), WL_OK);
+  wl_sleep_ms(WL_CAPTURE_MAP_MIN_MS + 50);
+  classify_app(e, "E:\\x\\e.exe", 2); /* a device not in the map: it is read again */
+  wait_for(c, 2, 1);
+  classify_app(e, "D:\\x\\c.exe", 3); /* the first app's very id */
+  wait_for(c, 3, 1);
+  assert_int_equal(wl_capture_stop(c), WL_OK);
+  wl_capture_destroy(c);
+  app_find want[] = {{"\\device\\harddiskvolume3\\x\\c.exe", "", 0},
+                     {"\\device\\harddiskvolume9\\x\\e.exe", "", 0},
+                     {NULL, "", 0}};
+  assert_int_equal(wl_store_apps(f.store, 0, find_app, want), WL_OK);
+  for (app_find *w = want; w->nt; w++)
+    if (!w->seen)
+      fail_msg("app %s not stored", w->nt);
+  assert_string_equal(want[0].dos, "D:\\x\\c.exe");
+  assert_string_equal(want[1].dos, "E:\\x\\e.exe");
+  wl_engine_close(e);
+  fx_done(&f);
+}
+
 /* ---- attribution by filter key across a BFE restart (issue 12, item 6) ---- */
 
 static void classify_line(wl_engine *e, const char *line) {
@@ -884,6 +924,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_subscribe_failures_retried),
       cmocka_unit_test(test_reconnect_and_backfill),
       cmocka_unit_test(test_drive_map_refresh),
+      cmocka_unit_test(test_drive_map_repointed),
       cmocka_unit_test(test_attribution_after_bfe_restart),
       cmocka_unit_test(test_attribution_retried),
       cmocka_unit_test(test_attribution_bounded),

@@ -1,6 +1,7 @@
 /* test_paths.c — NT <-> DOS path mapping (event/paths.h), table-driven: volume1 vs volume10,
  * \device\mup\ shares, case-insensitive device matching, unknown devices left alone, bad drive
- * specs, small output buffers, replacing a drive, basename. */
+ * specs, small output buffers, replacing a drive, basename, the map's gen (what the decoder's
+ * cache of DOS forms compares), wl_path_is_dos. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,12 +177,48 @@ static void test_basename(void **state) {
   assert_string_equal(wl_path_basename(NULL), "");
 }
 
+/* gen: new with every init and successful add, never the same across maps or re-reads */
+static void test_gen(void **state) {
+  (void)state;
+  wl_path_map a, b;
+  wl_path_map_init(&a);
+  wl_path_map_init(&b);
+  uint64_t g0 = a.gen, g1 = b.gen;
+  assert_true(g0 != g1);
+  assert_int_equal(wl_path_map_add(&a, 'C', "\\device\\harddiskvolume3"), WL_OK);
+  assert_int_equal(wl_path_map_add(&b, 'C', "\\device\\harddiskvolume3"), WL_OK);
+  assert_true(a.gen != g0 && b.gen != g1 && a.gen != b.gen);
+  uint64_t g2 = a.gen;
+  assert_int_equal(wl_path_map_add(&a, 'C', "\\device\\harddiskvolume4"), WL_OK);
+  assert_true(a.gen != g2);
+  g2 = a.gen;
+  assert_int_equal(wl_path_map_add(&a, '1', "\\device\\x"), WL_E_INVAL);
+  assert_true(a.gen == g2); /* refused: unchanged */
+  wl_path_map_init(&a); /* read again, the same drive as before */
+  assert_int_equal(wl_path_map_add(&a, 'C', "\\device\\harddiskvolume4"), WL_OK);
+  assert_true(a.gen != g2);
+  wl_err_clear();
+}
+
+static void test_is_dos(void **state) {
+  (void)state;
+  assert_true(wl_path_is_dos("C:\\x"));
+  assert_true(wl_path_is_dos("c:/x"));
+  assert_true(wl_path_is_dos("\\\\server\\share"));
+  assert_false(wl_path_is_dos("C:x"));
+  assert_false(wl_path_is_dos("C:"));
+  assert_false(wl_path_is_dos("\\device\\harddiskvolume3\\x"));
+  assert_false(wl_path_is_dos(""));
+  assert_false(wl_path_is_dos("x"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_to_dos),           cmocka_unit_test(test_to_nt),
       cmocka_unit_test(test_empty_map_and_null), cmocka_unit_test(test_bad_specs),
       cmocka_unit_test(test_replace_and_full), cmocka_unit_test(test_small_buffers),
-      cmocka_unit_test(test_basename),
+      cmocka_unit_test(test_basename),         cmocka_unit_test(test_gen),
+      cmocka_unit_test(test_is_dos),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
