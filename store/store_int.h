@@ -50,7 +50,8 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOW_NEW, ST_FLOW_FIND, ST_FLOW_ADD, ST_FLOW_APP, ST_DROP_ADD, ST_KEY_INSERT,
+  ST_FLOWS_NEW, ST_FLOWS_LOST, ST_FLOW_FIND, ST_FLOWS_ADD, ST_FLOWS_BAD, ST_FLOW_APP,
+  ST_DROP_ADD, ST_KEY_INSERT,
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
@@ -121,6 +122,32 @@ typedef struct wl_flow_key {
 } wl_flow_key;
 _Static_assert(sizeof(wl_flow_key) == WL_AGG_KEY, "flow key fills the map key exactly");
 
+/* A flow first seen since the last block, given an id now and written with the block
+ * (store_write.c: flows_flush), through wl_new_flows (store_vtab.c). */
+typedef struct wl_new_flow {
+  wl_flow_key k;
+  uint64_t id, ts, filter;
+  uint64_t real; /* 0, or the id flows already had for k (store_write.c: flows_lost) */
+} wl_new_flow;
+
+/* Flow key -> id cache (40-byte keys: wl_flow_key), cleared when three quarters full. */
+typedef struct wl_flow_ent {
+  uint64_t tag; /* wl_htab's */
+  wl_flow_key key;
+  int64_t id; /* > 0 */
+} wl_flow_ent;
+typedef struct wl_flow_cache {
+  wl_htab t;
+} wl_flow_cache;
+
+/* Rows a virtual table of store_vtab.c reads: row i is at base + stride * (idx ? idx[i] : i). */
+typedef struct wl_vrows {
+  const void *base;
+  size_t stride;
+  const uint32_t *idx;
+  uint32_t n;
+} wl_vrows;
+
 /* One event as a block stores it (store_block.c): its time, its flow's id, the port the flow
  * does not keep (wl_block_port_put: 0 = unknown) and its context's id. */
 typedef struct wl_block_row {
@@ -173,8 +200,12 @@ struct wl_store {
   uint64_t meta_last_ts; /* last_ts as meta holds it (last_ts differs when that was future) */
   wl_agg_map apps; /* endpoints (new flows) per app, added at each block */
   wl_str_cache app_cache, sid_cache;
-  wl_bin_cache ctx_cache, flow_cache;
+  wl_bin_cache ctx_cache;
+  wl_flow_cache flow_cache;
   wl_chunk *chunk;
+  wl_new_flow *fresh; /* the flows first seen in the block in progress (WL_STORE_BLOCK_MAX) */
+  uint32_t nfresh;
+  wl_vrows vnew, vadd; /* what wl_new_flows and wl_flow_adds read (store_vtab.c) */
   wl_block_codec codec;
   wl_batch_tot tot;
   wl_rollup roll;
@@ -232,6 +263,11 @@ void wl_bin_cache_free(wl_bin_cache *c);
 void wl_bin_cache_clear(wl_bin_cache *c);
 int64_t wl_bin_cache_find(const wl_bin_cache *c, const void *key); /* 0 when absent */
 void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id);
+int wl_flow_cache_init(wl_flow_cache *c, uint32_t slots);
+void wl_flow_cache_free(wl_flow_cache *c);
+void wl_flow_cache_clear(wl_flow_cache *c);
+int64_t wl_flow_cache_find(const wl_flow_cache *c, const wl_flow_key *key); /* 0: absent */
+void wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id); /* add/replace */
 
 /* store_block.c */
 int wl_block_codec_init(wl_block_codec *z);
@@ -274,6 +310,9 @@ typedef struct wl_roll_app {
   uint64_t tag; /* app id */
   uint64_t allowed, blocked, first, last;
 } wl_roll_app;
+
+/* store_vtab.c: wl_new_flows over s->vnew, wl_flow_adds over s->vadd */
+int wl_vtab_register(wl_store *s);
 
 /* store_write.c */
 int wl_store_write_init(wl_store *s);

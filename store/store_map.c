@@ -187,3 +187,49 @@ void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id) {
   memcpy(e->key, key, WL_BIN_KEY);
   e->id = id;
 }
+
+/* ---------------------------------------------------------------- flow key → id */
+
+_Static_assert(offsetof(wl_flow_ent, tag) == 0 && sizeof(wl_flow_ent) == 56, "a wl_htab entry");
+
+static int flow_eq(const void *entry, const void *key) {
+  return memcmp(&((const wl_flow_ent *)entry)->key, key, sizeof(wl_flow_key)) == 0;
+}
+
+int wl_flow_cache_init(wl_flow_cache *c, uint32_t slots) {
+  int rc = wl_htab_init(&c->t, slots, sizeof(wl_flow_ent));
+  return rc == WL_E_NOMEM ? wl_err(WL_E_NOMEM, "store: no memory for the flow cache") : rc;
+}
+
+void wl_flow_cache_free(wl_flow_cache *c) {
+  if (c)
+    wl_htab_free(&c->t);
+}
+
+void wl_flow_cache_clear(wl_flow_cache *c) {
+  if (c && c->t.n) /* an empty one is not touched: it is 14 MB */
+    wl_htab_clear(&c->t);
+}
+
+int64_t wl_flow_cache_find(const wl_flow_cache *c, const wl_flow_key *key) {
+  uint32_t slot = wl_htab_find(&c->t, wl_hash_bytes(key, sizeof *key), key, flow_eq);
+  return slot == WL_HTAB_NONE ? 0 : ((const wl_flow_ent *)wl_htab_entry(&c->t, slot))->id;
+}
+
+/* Add, or replace the id of a key there (id > 0). Clears the cache first when three quarters
+ * full. */
+void wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id) {
+  assert(id > 0);
+  uint64_t tag = wl_hash_bytes(key, sizeof *key);
+  uint32_t slot = wl_htab_find(&c->t, tag, key, flow_eq);
+  if (slot == WL_HTAB_NONE) {
+    if (wl_htab_full(&c->t))
+      wl_flow_cache_clear(c);
+    int rc = wl_htab_add(&c->t, tag, key, flow_eq, &slot);
+    assert(rc == 1); /* absent, and there is room: cleared above when full */
+    (void)rc;
+  }
+  wl_flow_ent *e = wl_htab_entry(&c->t, slot);
+  e->key = *key;
+  e->id = id;
+}

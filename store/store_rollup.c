@@ -231,13 +231,41 @@ static int by_id(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The app and action of flow f: from what the write path told (wl_rollup_owner), else from
+ * flows. */
+static int flow_owner(wl_store *s, uint64_t flow, uint64_t *app, int *drop) {
+  uint32_t o = wl_htab_find(&s->roll.owner, flow, NULL, NULL);
+  if (o != WL_HTAB_NONE) {
+    const roll_owner *w = wl_htab_entry(&s->roll.owner, o);
+    *app = (uint64_t)w->app;
+    *drop = (int)w->drop;
+    return WL_OK;
+  }
+  sqlite3_stmt *st = wl_st(s, ST_FLOW_APP);
+  if (!st)
+    return WL_E_DB;
+  wl_store_bind_u64(st, 1, flow);
+  int r = sqlite3_step(st);
+  *app = r == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
+  *drop = r == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
+  sqlite3_reset(st);
+  if (r == SQLITE_DONE)
+    return wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
+                  s->path, (unsigned long long)flow);
+  return r == SQLITE_ROW ? WL_OK : wl_store_sqlerr(s, r, "reading a flow");
+}
+
 /* Each flow's totals added to its row, in id order (flows is keyed by id: neighbouring rows
- * share pages). The used slots are sorted by the id their entry holds, through a list of
- * (id, slot) pairs built in the entries' own storage order. */
+ * share pages), all in one statement over wl_flow_adds (store_vtab.c). The used slots are
+ * sorted by the id their entry holds, through a list of (id, slot) pairs built in the
+ * entries' own storage order. A flow missing from flows is found by ST_FLOWS_BAD (the upsert
+ * made it a row of app 0), or, two or more, by the key they then share. */
 static int flows_out(wl_store *s) {
   wl_htab *t = &s->roll.flows;
   int rc = WL_OK;
   uint64_t *pairs = s->roll.pairs;
+  if (s->roll.nused == 0)
+    return WL_OK;
   for (uint32_t i = 0; i < s->roll.nused; i++) {
     pairs[2 * i] = ((const wl_roll_flow *)wl_htab_entry(t, s->roll.used[i]))->tag;
     pairs[2 * i + 1] = s->roll.used[i];
@@ -246,44 +274,35 @@ static int flows_out(wl_store *s) {
   for (uint32_t i = 0; i < s->roll.nused; i++)
     s->roll.used[i] = (uint32_t)pairs[2 * i + 1];
   for (uint32_t i = 0; i < s->roll.nused && rc == WL_OK; i++) {
-    wl_roll_flow *f = wl_htab_entry(t, s->roll.used[i]);
+    const wl_roll_flow *f = wl_htab_entry(t, s->roll.used[i]);
     uint64_t app;
-    int drop, r = SQLITE_ROW;
-    sqlite3_stmt *st;
-    uint32_t o = wl_htab_find(&s->roll.owner, f->tag, NULL, NULL);
-    if (o != WL_HTAB_NONE) {
-      const roll_owner *w = wl_htab_entry(&s->roll.owner, o);
-      app = (uint64_t)w->app;
-      drop = (int)w->drop;
-    } else {
-      if (!(st = wl_st(s, ST_FLOW_APP)))
-        return WL_E_DB;
-      wl_store_bind_u64(st, 1, f->tag);
-      r = sqlite3_step(st);
-      app = r == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
-      drop = r == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
-      sqlite3_reset(st);
-    }
-    if (r == SQLITE_ROW) {
-      if (!(st = wl_st(s, ST_FLOW_ADD)))
-        return WL_E_DB;
-      wl_store_bind_u64(st, 1, f->tag);
-      wl_store_bind_u64(st, 2, f->count);
-      wl_store_bind_u64(st, 3, f->first);
-      wl_store_bind_u64(st, 4, f->last);
-      wl_store_bind_u64(st, 5, f->filter);
-      r = sqlite3_step(st);
-      sqlite3_reset(st);
-      r = r == SQLITE_DONE ? SQLITE_ROW : r;
-    }
-    if (r == SQLITE_DONE)
-      rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
-                  s->path, (unsigned long long)f->tag);
-    else if (r != SQLITE_ROW)
-      rc = wl_store_sqlerr(s, r, "adding to a flow");
-    else
+    int drop;
+    if ((rc = flow_owner(s, f->tag, &app, &drop)) == WL_OK)
       rc = app_add(s, app, drop, f);
   }
+  sqlite3_stmt *st = NULL;
+  if (rc == WL_OK) {
+    s->vadd = (wl_vrows){.base = t->ent, .stride = t->esize, .idx = s->roll.used,
+                         .n = s->roll.nused};
+    if (!(st = wl_st(s, ST_FLOWS_ADD)))
+      rc = WL_E_DB;
+  }
+  if (rc == WL_OK) {
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if ((r & 0xff) == SQLITE_CONSTRAINT)
+      rc = wl_err(WL_E_CORRUPT, "%s: event blocks name flows that are not in flows", s->path);
+    else if (r != SQLITE_DONE)
+      rc = wl_store_sqlerr(s, r, "adding to the flows");
+  }
+  s->vadd.n = 0;
+  int64_t bad = 0;
+  if (rc == WL_OK)
+    rc = (st = wl_st(s, ST_FLOWS_BAD)) ? wl_store_step_int64(s, st, &bad, "checking the flows")
+                                       : WL_E_DB;
+  if (rc == WL_OK && bad)
+    rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %lld, which is not in flows",
+                s->path, (long long)bad);
   flows_clear(&s->roll);
   return rc;
 }

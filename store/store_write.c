@@ -24,6 +24,7 @@
  * are not new connections (flow established, listen, bind: wl_event_is_connection), under
  * not_connections.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,11 +82,12 @@ int wl_store_write_init(wl_store *s) {
       (rc = wl_str_cache_init(&s->app_cache, WL_STORE_CACHE_SLOTS)) != WL_OK ||
       (rc = wl_str_cache_init(&s->sid_cache, WL_STORE_SID_SLOTS)) != WL_OK ||
       (rc = wl_bin_cache_init(&s->ctx_cache, WL_STORE_CTX_SLOTS)) != WL_OK ||
-      (rc = wl_bin_cache_init(&s->flow_cache, WL_STORE_FLOW_SLOTS)) != WL_OK ||
-      (rc = wl_block_codec_init(&s->codec)) != WL_OK)
+      (rc = wl_flow_cache_init(&s->flow_cache, WL_STORE_FLOW_SLOTS)) != WL_OK ||
+      (rc = wl_block_codec_init(&s->codec)) != WL_OK || (rc = wl_vtab_register(s)) != WL_OK)
     return rc;
   s->rolled_ns = wl_time_mono_ns();
-  if (!(s->chunk = calloc(1, sizeof *s->chunk)))
+  if (!(s->chunk = calloc(1, sizeof *s->chunk)) ||
+      !(s->fresh = malloc(WL_STORE_BLOCK_MAX * sizeof *s->fresh)))
     return wl_err(WL_E_NOMEM, "%s: no memory for the batch buffer", s->path);
   /* the undo statements now, so that rolling back never parses SQL (store.c: undo) */
   if (!wl_st(s, ST_ROLLBACK) || !wl_st(s, ST_ROLLBACK_TO) || !wl_st(s, ST_RELEASE))
@@ -111,7 +113,7 @@ int wl_store_write_reset(wl_store *s) {
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
-  wl_bin_cache_clear(&s->flow_cache);
+  wl_flow_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx);
   if (s->roll.owner.n)
     wl_htab_clear(&s->roll.owner);
@@ -127,11 +129,13 @@ void wl_store_write_free(wl_store *s) {
   wl_str_cache_free(&s->app_cache);
   wl_str_cache_free(&s->sid_cache);
   wl_bin_cache_free(&s->ctx_cache);
-  wl_bin_cache_free(&s->flow_cache);
+  wl_flow_cache_free(&s->flow_cache);
   wl_block_codec_free(&s->codec);
   wl_rollup_free(&s->roll);
   free(s->chunk);
+  free(s->fresh);
   s->chunk = NULL;
+  s->fresh = NULL;
 }
 
 /* ---------------------------------------------------------------- interning */
@@ -333,55 +337,103 @@ static int apps_add(wl_store *s) {
   return WL_OK;
 }
 
-/* A flow seen for the first time: its row, count 0 (rollups add the counts). */
-static int flow_new(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
-  sqlite3_stmt *st = wl_st(s, ST_FLOW_NEW);
-  if (!st)
-    return WL_E_DB;
-  bind_flow_key(st, k);
-  wl_store_bind_u64(st, 9, ev->ts);
-  wl_store_bind_u64(st, 10, ev->has & WL_HAS_FILTER ? ev->filter_id : 0);
-  wl_store_bind_u64(st, 11, s->next_flow);
-  int rc = wl_store_step_done(s, st, "adding a flow");
-  if (rc != WL_OK || sqlite3_changes(s->db) == 0)
-    return rc; /* there already: *id stays 0 */
-  *id = (int64_t)s->next_flow++;
-  s->tot.new_flows++;
+/* An app's endpoints: one more flow, first seen at ts. */
+static int endpoint_add(wl_store *s, int64_t app, uint64_t ts) {
+  int rc;
   if (s->apps.n == WL_STORE_CHUNK && (rc = apps_add(s)) != WL_OK)
     return rc;
   uint8_t akey[WL_AGG_KEY] = {0};
-  memcpy(akey, &k->app, sizeof k->app);
+  memcpy(akey, &app, sizeof app);
   int fresh;
   wl_agg_ent *a = &s->apps.e[wl_agg_get(&s->apps, akey, &fresh)];
   if (fresh)
-    a->v[1] = a->v[2] = ev->ts;
+    a->v[1] = a->v[2] = ts;
   a->v[0]++;
-  a->v[1] = ev->ts < a->v[1] ? ev->ts : a->v[1];
-  a->v[2] = ev->ts > a->v[2] ? ev->ts : a->v[2];
+  a->v[1] = ts < a->v[1] ? ts : a->v[1];
+  a->v[2] = ts > a->v[2] ? ts : a->v[2];
   return WL_OK;
 }
 
-/* The flow's id: from the cache, else from flows, else a new flow. */
-static int intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
-  uint8_t key[WL_BIN_KEY] = {0};
-  memcpy(key, k, sizeof *k);
-  if ((*id = wl_bin_cache_find(&s->flow_cache, key)) != 0)
-    return WL_OK;
-  int rc = flow_new(s, k, ev, id);
-  if (rc == WL_OK && *id == 0) {
-    sqlite3_stmt *st = wl_st(s, ST_FLOW_FIND);
-    if (!st)
+/* The flow's id: from the cache, else a new id now; the flow is added to flows with the
+ * block (flows_flush), which finds the ids of keys flows already had. */
+static void intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
+  if ((*id = wl_flow_cache_find(&s->flow_cache, k)) != 0)
+    return;
+  wl_new_flow *f = &s->fresh[s->nfresh++];
+  f->k = *k;
+  f->id = s->next_flow++;
+  f->ts = ev->ts;
+  f->filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  f->real = 0;
+  *id = (int64_t)f->id;
+  wl_flow_cache_set(&s->flow_cache, k, *id);
+  wl_rollup_owner(s, f->id, k->app, k->action == WL_EVT_DROP);
+}
+
+/* Rare: new ids given to keys flows already had (the cache had forgotten them, or another
+ * writer added them). Each gets the id flows has, in the cache and in the block's rows. */
+static int flows_lost(wl_store *s, uint64_t *added) {
+  uint64_t base = s->fresh[0].id; /* the ids of fresh are base, base + 1, ... */
+  sqlite3_stmt *st = wl_st(s, ST_FLOWS_LOST);
+  if (!st)
+    return WL_E_DB;
+  int r, rc = WL_OK;
+  uint32_t lost = 0;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    uint64_t i = wl_store_col_u64(st, 0) - base;
+    assert(i < s->nfresh);
+    s->fresh[i].real = UINT64_MAX; /* found below */
+    lost++;
+  }
+  sqlite3_reset(st);
+  if (r != SQLITE_DONE)
+    return wl_store_sqlerr(s, r, "finding the flows already there");
+  *added = s->nfresh - lost;
+  for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++) {
+    wl_new_flow *f = &s->fresh[i];
+    if (!f->real)
+      continue;
+    int64_t id = 0;
+    if (!(st = wl_st(s, ST_FLOW_FIND)))
       return WL_E_DB;
-    bind_flow_key(st, k);
-    rc = wl_store_step_int64(s, st, id, "finding a flow");
-    if (rc == WL_OK && *id == 0)
+    bind_flow_key(st, &f->k);
+    if ((rc = wl_store_step_int64(s, st, &id, "finding a flow")) == WL_OK && id <= 0)
       rc = wl_err(WL_E_INTERNAL, "%s: a flow neither added nor found", s->path);
+    if (rc != WL_OK)
+      return rc;
+    f->real = (uint64_t)id;
+    wl_flow_cache_set(&s->flow_cache, &f->k, id);
+    wl_rollup_owner(s, f->real, f->k.app, f->k.action == WL_EVT_DROP);
   }
-  if (rc == WL_OK) {
-    wl_bin_cache_put(&s->flow_cache, key, *id);
-    wl_rollup_owner(s, (uint64_t)*id, k->app, k->action == WL_EVT_DROP);
+  wl_chunk *c = s->chunk;
+  for (uint32_t j = 0; j < c->n; j++) {
+    uint64_t i = c->row[j].flow - base;
+    if (c->row[j].flow >= base && i < s->nfresh && s->fresh[i].real)
+      c->row[j].flow = s->fresh[i].real;
   }
-  return rc;
+  return WL_OK;
+}
+
+/* The flows first seen in the block in progress, added to flows in one statement, and to
+ * their apps' endpoints. */
+static int flows_flush(wl_store *s) {
+  if (s->nfresh == 0)
+    return WL_OK;
+  s->vnew = (wl_vrows){.base = s->fresh, .stride = sizeof *s->fresh, .n = s->nfresh};
+  sqlite3_stmt *st = wl_st(s, ST_FLOWS_NEW);
+  int rc = st ? wl_store_step_done(s, st, "adding flows") : WL_E_DB;
+  uint64_t added = rc == WL_OK ? (uint64_t)sqlite3_changes(s->db) : 0;
+  if (rc == WL_OK && added != s->nfresh)
+    rc = flows_lost(s, &added);
+  for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++)
+    if (!s->fresh[i].real)
+      rc = endpoint_add(s, s->fresh[i].k.app, s->fresh[i].ts);
+  s->vnew.n = 0;
+  if (rc != WL_OK)
+    return rc;
+  s->tot.new_flows += added;
+  s->nfresh = 0;
+  return WL_OK;
 }
 
 /* ---------------------------------------------------------------- blocks */
@@ -413,7 +465,9 @@ static int block_put(wl_store *s, wl_block_row *rows, size_t n) {
  * drops in this same batch once rolled up: retention stays exact for what a batch brings. */
 static int block_flush(wl_store *s) {
   wl_chunk *c = s->chunk;
-  int rc = apps_add(s);
+  int rc = flows_flush(s);
+  if (rc == WL_OK)
+    rc = apps_add(s);
   if (rc != WL_OK || c->n == 0)
     return rc;
   uint64_t cutoff = s->last_ts > s->retain_ticks ? s->last_ts - s->retain_ticks : 0;
@@ -446,6 +500,7 @@ static int block_flush(wl_store *s) {
 static void chunk_reset(wl_store *s) {
   wl_agg_reset(&s->apps);
   s->chunk->n = 0;
+  s->nfresh = 0;
 }
 
 /* Intern and queue one event; writes the block when full. */
@@ -469,8 +524,7 @@ static int add_event(wl_store *s, const wl_event *ev) {
   if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &ctx)) != WL_OK)
     return rc;
   flow_key_of(ev, app, action, &k);
-  if ((rc = intern_flow(s, &k, ev, &flow)) != WL_OK)
-    return rc;
+  intern_flow(s, &k, ev, &flow);
   wl_block_row *r = &c->row[c->n++];
   r->ts = ev->ts;
   r->flow = (uint64_t)flow;
@@ -642,7 +696,7 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
-  wl_bin_cache_clear(&s->flow_cache);
+  wl_flow_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
   if (s->roll.owner.n)
     wl_htab_clear(&s->roll.owner);
