@@ -41,15 +41,15 @@ static const char *const st_sql[ST_COUNT] = {
                     "local_addr=?4 AND reauth=?5 AND user=?6 AND package=?7",
     [ST_CTX_INSERT] = "INSERT INTO ctx(bits,filter_id,layer,local_addr,reauth,user,package) "
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    /* flows: the flows first seen in a block are added with it, count 0, through the
-     * wl_new_flows table (store_vtab.c); a key already there (the cache had forgotten it) is
-     * left alone and ST_FLOWS_LOST names the ids that were not added. Counts come with
-     * rollups. */
+    /* flows: the flows first seen in a block are added with it, with their totals in that
+     * block, through the wl_new_flows table (store_vtab.c); a key already there (the cache had
+     * forgotten it) is left alone and ST_FLOWS_LOST names the ids that were not added. Later
+     * blocks' events come with rollups. */
     [ST_FLOWS_NEW] =
         "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
         "action,count,first_seen,last_seen,last_filter_id) "
-        "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,0,ts,ts,"
-        "filter FROM wl_new_flows WHERE 1 "
+        "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,count,"
+        "first,last,filter FROM wl_new_flows WHERE 1 "
         "ON CONFLICT(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action) "
         "DO NOTHING",
     [ST_FLOWS_LOST] = "SELECT v.id FROM wl_new_flows v "
@@ -75,9 +75,9 @@ static const char *const st_sql[ST_COUNT] = {
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",
     [ST_BLOCK_INSERT] = "INSERT INTO blocks(ts_min,ts_max,n,data) VALUES(?1,?2,?3,?4)",
-    [ST_PENDING_INSERT] = "INSERT INTO pending(seq) VALUES(?1)",
-    [ST_PENDING_SCAN] = "SELECT b.data FROM pending p JOIN blocks b ON b.seq=p.seq "
-                        "ORDER BY p.seq",
+    [ST_PENDING_INSERT] = "INSERT INTO pending(seq,born_lo,born_hi) VALUES(?1,?2,?3)",
+    [ST_PENDING_SCAN] = "SELECT b.data, p.born_lo, p.born_hi FROM pending p "
+                        "JOIN blocks b ON b.seq=p.seq ORDER BY p.seq",
     [ST_PENDING_CLEAR] = "DELETE FROM pending",
     [ST_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM pending)",
     [ST_CTX_INFO] = "SELECT bits, filter_id FROM ctx WHERE id=?1",

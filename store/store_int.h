@@ -126,7 +126,8 @@ _Static_assert(sizeof(wl_flow_key) == WL_AGG_KEY, "flow key fills the map key ex
  * (store_write.c: flows_flush), through wl_new_flows (store_vtab.c). */
 typedef struct wl_new_flow {
   wl_flow_key k;
-  uint64_t id, ts, filter;
+  uint64_t id;
+  uint64_t count, first, last, filter; /* its events in the block (filter: the last one's) */
   uint64_t real; /* 0, or the id flows already had for k (store_write.c: flows_lost) */
 } wl_new_flow;
 
@@ -205,6 +206,7 @@ struct wl_store {
   wl_chunk *chunk;
   wl_new_flow *fresh; /* the flows first seen in the block in progress (WL_STORE_BLOCK_MAX) */
   uint32_t nfresh;
+  uint64_t born_lo, born_hi; /* the ids fresh had, for the block's pending row */
   wl_vrows vnew, vadd; /* what wl_new_flows and wl_flow_adds read (store_vtab.c) */
   wl_block_codec codec;
   wl_batch_tot tot;
@@ -267,7 +269,8 @@ int wl_flow_cache_init(wl_flow_cache *c, uint32_t slots);
 void wl_flow_cache_free(wl_flow_cache *c);
 void wl_flow_cache_clear(wl_flow_cache *c);
 int64_t wl_flow_cache_find(const wl_flow_cache *c, const wl_flow_key *key); /* 0: absent */
-void wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id); /* add/replace */
+/* Add or replace; 1 when the cache was full and cleared first. */
+int wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id);
 
 /* store_block.c */
 int wl_block_codec_init(wl_block_codec *z);
@@ -324,5 +327,6 @@ int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, stat
 /* Schema migrations kept in their own files (schema.c's chain calls them): the SQL taking a
  * file from the version before to the one named. */
 const char *wl_schema_v3_rebind(void); /* v2 -> v3: rules.signer, prev_app, prev_app_nt */
+const char *wl_schema_v7_born(void);   /* v6 -> v7: pending.born_lo, born_hi */
 
 #endif

@@ -217,14 +217,17 @@ int64_t wl_flow_cache_find(const wl_flow_cache *c, const wl_flow_key *key) {
 }
 
 /* Add, or replace the id of a key there (id > 0). Clears the cache first when three quarters
- * full. */
-void wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id) {
+ * full: 1 when it did. */
+int wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id) {
   assert(id > 0);
   uint64_t tag = wl_hash_bytes(key, sizeof *key);
   uint32_t slot = wl_htab_find(&c->t, tag, key, flow_eq);
+  int cleared = 0;
   if (slot == WL_HTAB_NONE) {
-    if (wl_htab_full(&c->t))
+    if (wl_htab_full(&c->t)) {
       wl_flow_cache_clear(c);
+      cleared = 1;
+    }
     int rc = wl_htab_add(&c->t, tag, key, flow_eq, &slot);
     assert(rc == 1); /* absent, and there is room: cleared above when full */
     (void)rc;
@@ -232,4 +235,5 @@ void wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id) {
   wl_flow_ent *e = wl_htab_entry(&c->t, slot);
   e->key = *key;
   e->id = id;
+  return cleared;
 }

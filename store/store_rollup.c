@@ -141,25 +141,30 @@ static int drop_eq(const void *e, const void *k) {
   return d->hour == key[0] && d->filter == key[1];
 }
 
-/* 1 when it did not fit (the caller writes the totals out, or gives up) */
-static int add_row(wl_rollup *r, const wl_block_row *row, const roll_ctx *c) {
-  if (wl_htab_full(&r->flows) || (c->drop && wl_htab_full(&r->drops)))
+/* 1 when it did not fit (the caller writes the totals out, or gives up). born: the row's flow
+ * was born in its block, which added the block's events to the flow and its app already
+ * (pending.born_lo/born_hi, store_write.c): only the drops count it. */
+static int add_row(wl_rollup *r, const wl_block_row *row, const roll_ctx *c, int born) {
+  if ((!born && wl_htab_full(&r->flows)) || (c->drop && wl_htab_full(&r->drops)))
     return 1;
   uint32_t slot;
-  int fresh = wl_htab_add(&r->flows, row->flow, NULL, NULL, &slot);
-  wl_roll_flow *f = wl_htab_entry(&r->flows, slot);
-  if (fresh == 1) {
-    r->used[r->nused++] = slot;
-    f->count = 0;
-    f->first = f->last = row->ts;
-    f->filter = c->filter;
-  }
-  f->count++;
-  if (row->ts < f->first)
-    f->first = row->ts;
-  if (row->ts >= f->last) {
-    f->last = row->ts;
-    f->filter = c->filter;
+  int fresh;
+  if (!born) {
+    fresh = wl_htab_add(&r->flows, row->flow, NULL, NULL, &slot);
+    wl_roll_flow *f = wl_htab_entry(&r->flows, slot);
+    if (fresh == 1) {
+      r->used[r->nused++] = slot;
+      f->count = 0;
+      f->first = f->last = row->ts;
+      f->filter = c->filter;
+    }
+    f->count++;
+    if (row->ts < f->first)
+      f->first = row->ts;
+    if (row->ts >= f->last) {
+      f->last = row->ts;
+      f->filter = c->filter;
+    }
   }
   if (!c->drop)
     return 0;
@@ -362,20 +367,23 @@ static int scan_pending(wl_store *s, int write, int *complete) {
   int sr;
   while (rc == WL_OK && *complete && (sr = sqlite3_step(st)) == SQLITE_ROW) {
     size_t n = 0;
+    uint64_t lo = wl_store_col_u64(st, 1), hi = wl_store_col_u64(st, 2);
     rc = wl_block_decode(&r->buf->codec, sqlite3_column_blob(st, 0),
                          (size_t)sqlite3_column_bytes(st, 0), r->buf->rows, &n);
     for (size_t i = 0; i < n && rc == WL_OK; i++) {
       const roll_ctx *c = NULL;
-      if ((rc = ctx_info(s, r->buf->rows[i].ctx, &c)) != WL_OK)
+      const wl_block_row *row = &r->buf->rows[i];
+      int born = row->flow >= lo && row->flow < hi;
+      if ((rc = ctx_info(s, row->ctx, &c)) != WL_OK)
         break;
-      if (!add_row(r, &r->buf->rows[i], c))
+      if (!add_row(r, row, c, born))
         continue;
       if (!write) {
         *complete = 0;
         break;
       }
       if ((rc = all_out(s)) == WL_OK)
-        add_row(r, &r->buf->rows[i], c); /* fits now */
+        add_row(r, row, c, born); /* fits now */
     }
   }
   if (rc == WL_OK && *complete && sr != SQLITE_DONE)

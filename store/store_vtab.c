@@ -1,7 +1,9 @@
 /* store_vtab.c — two eponymous virtual tables over rows the write path holds in memory, so
  * that one statement writes a whole set of flows (issue 16):
  *   wl_new_flows(id, app, dir, proto, ip_version, remote_addr, remote_port, local_port, action,
- *                ts, filter)     the flows first seen since the last block (store_write.c);
+ *                count, first, last, filter)
+ *                                the flows first seen in the block (store_write.c), with their
+ *                                totals in it;
  *   wl_flow_adds(id, count, first, last, filter)
  *                                the totals a rollup adds to flows (store_rollup.c).
  * Why: a statement per flow cost SQLite's fixed cost of a statement (bind, step, reset, halt:
@@ -38,7 +40,7 @@ typedef struct vmod {
 
 static const vmod mods[2] = {
     {"wl_new_flows", "CREATE TABLE x(id, app, dir, proto, ip_version, remote_addr, remote_port, "
-                     "local_port, action, ts, filter)"},
+                     "local_port, action, count, first, last, filter)"},
     {"wl_flow_adds", "CREATE TABLE x(id, count, first, last, filter)"},
 };
 
@@ -127,7 +129,9 @@ static int v_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col) {
     case 6: sqlite3_result_int(ctx, f->k.remote_port); break;
     case 7: sqlite3_result_int(ctx, f->k.local_port); break;
     case 8: sqlite3_result_int(ctx, f->k.action); break;
-    case 9: sqlite3_result_int64(ctx, (sqlite3_int64)f->ts); break;
+    case 9: sqlite3_result_int64(ctx, (sqlite3_int64)f->count); break;
+    case 10: sqlite3_result_int64(ctx, (sqlite3_int64)f->first); break;
+    case 11: sqlite3_result_int64(ctx, (sqlite3_int64)f->last); break;
     default: sqlite3_result_int64(ctx, (sqlite3_int64)f->filter); break;
     }
     return SQLITE_OK;

@@ -324,8 +324,8 @@ static int apps_add(wl_store *s) {
     if (!st)
       return WL_E_DB;
     sqlite3_bind_int64(st, 1, app);
-    sqlite3_bind_int64(st, 2, 0);
-    sqlite3_bind_int64(st, 3, 0);
+    wl_store_bind_u64(st, 2, a->v[3]);
+    wl_store_bind_u64(st, 3, a->v[4]);
     wl_store_bind_u64(st, 4, a->v[0]);
     wl_store_bind_u64(st, 5, a->v[1]);
     wl_store_bind_u64(st, 6, a->v[2]);
@@ -337,37 +337,59 @@ static int apps_add(wl_store *s) {
   return WL_OK;
 }
 
-/* An app's endpoints: one more flow, first seen at ts. */
-static int endpoint_add(wl_store *s, int64_t app, uint64_t ts) {
+/* A flow born in the block: one more endpoint of its app, and its events in the block added to
+ * the app's totals (a rollup leaves them out: pending.born_lo/born_hi). */
+static int endpoint_add(wl_store *s, const wl_new_flow *f) {
   int rc;
   if (s->apps.n == WL_STORE_CHUNK && (rc = apps_add(s)) != WL_OK)
     return rc;
   uint8_t akey[WL_AGG_KEY] = {0};
-  memcpy(akey, &app, sizeof app);
+  memcpy(akey, &f->k.app, sizeof f->k.app);
   int fresh;
   wl_agg_ent *a = &s->apps.e[wl_agg_get(&s->apps, akey, &fresh)];
-  if (fresh)
-    a->v[1] = a->v[2] = ts;
+  if (fresh) {
+    a->v[1] = f->first;
+    a->v[2] = f->last;
+  }
   a->v[0]++;
-  a->v[1] = ts < a->v[1] ? ts : a->v[1];
-  a->v[2] = ts > a->v[2] ? ts : a->v[2];
+  a->v[f->k.action == WL_EVT_DROP ? 4 : 3] += f->count;
+  a->v[1] = f->first < a->v[1] ? f->first : a->v[1];
+  a->v[2] = f->last > a->v[2] ? f->last : a->v[2];
   return WL_OK;
 }
 
 /* The flow's id: from the cache, else a new id now; the flow is added to flows with the
- * block (flows_flush), which finds the ids of keys flows already had. */
-static void intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
-  if ((*id = wl_flow_cache_find(&s->flow_cache, k)) != 0)
-    return;
-  wl_new_flow *f = &s->fresh[s->nfresh++];
-  f->k = *k;
-  f->id = s->next_flow++;
-  f->ts = ev->ts;
-  f->filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
-  f->real = 0;
-  *id = (int64_t)f->id;
-  wl_flow_cache_set(&s->flow_cache, k, *id);
-  wl_rollup_owner(s, f->id, k->app, k->action == WL_EVT_DROP);
+ * block (flows_flush), which finds the ids of keys flows already had. The events of a flow
+ * born in the block are added up in its wl_new_flow as they come. */
+static int64_t intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev) {
+  int64_t id = wl_flow_cache_find(&s->flow_cache, k);
+  uint64_t filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  wl_new_flow *f;
+  if (id == 0) {
+    f = &s->fresh[s->nfresh++];
+    f->k = *k;
+    f->id = s->next_flow++;
+    f->count = 0;
+    f->first = f->last = ev->ts;
+    f->real = 0;
+    id = (int64_t)f->id;
+    if (wl_flow_cache_set(&s->flow_cache, k, id)) /* cleared: the block's own flows stay */
+      for (uint32_t i = 0; i + 1 < s->nfresh; i++)
+        wl_flow_cache_set(&s->flow_cache, &s->fresh[i].k, (int64_t)s->fresh[i].id);
+    wl_rollup_owner(s, f->id, k->app, k->action == WL_EVT_DROP);
+  } else if (s->nfresh && (uint64_t)id >= s->fresh[0].id) { /* born in this block */
+    f = &s->fresh[(uint64_t)id - s->fresh[0].id];
+    assert(f->id == (uint64_t)id);
+  } else {
+    return id;
+  }
+  f->count++;
+  f->first = ev->ts < f->first ? ev->ts : f->first;
+  if (ev->ts >= f->last) { /* the rollup's rule: the newest event's filter, the later on a tie */
+    f->last = ev->ts;
+    f->filter = filter;
+  }
+  return id;
 }
 
 /* Rare: new ids given to keys flows already had (the cache had forgotten them, or another
@@ -397,7 +419,8 @@ static int flows_lost(wl_store *s, uint64_t *added) {
     if (!(st = wl_st(s, ST_FLOW_FIND)))
       return WL_E_DB;
     bind_flow_key(st, &f->k);
-    if ((rc = wl_store_step_int64(s, st, &id, "finding a flow")) == WL_OK && id <= 0)
+    if ((rc = wl_store_step_int64(s, st, &id, "finding a flow")) == WL_OK &&
+        (id <= 0 || (uint64_t)id >= base)) /* a key twice in fresh: intern_flow prevents it */
       rc = wl_err(WL_E_INTERNAL, "%s: a flow neither added nor found", s->path);
     if (rc != WL_OK)
       return rc;
@@ -417,6 +440,7 @@ static int flows_lost(wl_store *s, uint64_t *added) {
 /* The flows first seen in the block in progress, added to flows in one statement, and to
  * their apps' endpoints. */
 static int flows_flush(wl_store *s) {
+  s->born_lo = s->born_hi = 0;
   if (s->nfresh == 0)
     return WL_OK;
   s->vnew = (wl_vrows){.base = s->fresh, .stride = sizeof *s->fresh, .n = s->nfresh};
@@ -427,11 +451,13 @@ static int flows_flush(wl_store *s) {
     rc = flows_lost(s, &added);
   for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++)
     if (!s->fresh[i].real)
-      rc = endpoint_add(s, s->fresh[i].k.app, s->fresh[i].ts);
+      rc = endpoint_add(s, &s->fresh[i]);
   s->vnew.n = 0;
   if (rc != WL_OK)
     return rc;
   s->tot.new_flows += added;
+  s->born_lo = s->fresh[0].id;
+  s->born_hi = s->born_lo + s->nfresh;
   s->nfresh = 0;
   return WL_OK;
 }
@@ -457,6 +483,8 @@ static int block_put(wl_store *s, wl_block_row *rows, size_t n) {
   if (!(st = wl_st(s, ST_PENDING_INSERT)))
     return WL_E_DB;
   sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+  wl_store_bind_u64(st, 2, s->born_lo);
+  wl_store_bind_u64(st, 3, s->born_hi);
   return wl_store_step_done(s, st, "listing a block for the rollups");
 }
 
@@ -524,7 +552,7 @@ static int add_event(wl_store *s, const wl_event *ev) {
   if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &ctx)) != WL_OK)
     return rc;
   flow_key_of(ev, app, action, &k);
-  intern_flow(s, &k, ev, &flow);
+  flow = intern_flow(s, &k, ev);
   wl_block_row *r = &c->row[c->n++];
   r->ts = ev->ts;
   r->flow = (uint64_t)flow;
