@@ -30,9 +30,14 @@
 #define WL_BLOCK_RAW_MAX (WL_STORE_BLOCK_MAX * 33u) /* ts, flow, ctx 10 varint bytes, port 3 */
 /* Rollups (store_rollup.c): the pending blocks are rolled up at the end of a batch once this
  * many events are pending (wl_store_opts.rollup_events), or this long after the last rollup;
- * and at a writing open and close. Readers add what is pending meanwhile. */
+ * and at a writing open and close. Readers add what is pending meanwhile. The event count
+ * bounds what a reader adds up and what a crash leaves to rebuild; the time only bounds how
+ * stale the tables are for a reader that does not add pending blocks (sqlite3 itself). A
+ * rollup writes each flow and app it touched (and every app costs a statement), so at a
+ * moderate rate a short period costs more than the events: 30 s (was 2 s; under callgrind,
+ * ~50x slower, 2 s of wall time came every 17k events of the stress stream). */
 #define WL_STORE_ROLLUP_EVENTS 262144u
-#define WL_STORE_ROLLUP_NS (2ull * 1000000000ull)
+#define WL_STORE_ROLLUP_NS (30ull * 1000000000ull)
 #define WL_STORE_ROLLUP_SLOTS (1u << 18) /* flows rolled up at once, power of two */
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
