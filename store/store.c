@@ -43,7 +43,7 @@ static const char *const st_sql[ST_COUNT] = {
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
     /* flows: the flows first seen in a block are added with it, with their totals in that
      * block, through the wl_new_flows table (store_vtab.c); a key already there (the cache had
-     * forgotten it) is left alone and ST_FLOWS_LOST names the ids that were not added. Later
+     * forgotten it) is left alone and ST_FLOWS_LOST lists the ids that were added. Later
      * blocks' events come with rollups. */
     [ST_FLOWS_NEW] =
         "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
@@ -52,8 +52,7 @@ static const char *const st_sql[ST_COUNT] = {
         "first,last,filter FROM wl_new_flows WHERE 1 "
         "ON CONFLICT(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action) "
         "DO NOTHING",
-    [ST_FLOWS_LOST] = "SELECT v.id FROM wl_new_flows v "
-                      "WHERE NOT EXISTS(SELECT 1 FROM flows f WHERE f.id=v.id)",
+    [ST_FLOWS_LOST] = "SELECT id FROM flows WHERE id>=?1 AND id<?2", /* the ones added */
     [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
                      "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
                      "AND action=?8",

@@ -8,6 +8,8 @@
  * interning; the tables are the truth). All five are common/wl_hash.h tables, allocated once:
  * 96 bytes a slot for the maps (8192 slots each, plus 4 a slot for the list of used slots), 32
  * for the string caches (1024 and 256 slots, plus the strings), 72 for the context cache (4096).
+ * The flow-key cache: 56 bytes a slot (40-byte key), WL_STORE_FLOW_SLOTS = 2^18: 14 MB, cleared
+ * when three quarters full; the new flows of a block: WL_STORE_BLOCK_MAX x 88 bytes (1.4 MB).
  */
 #ifndef WL_STORE_INT_H
 #define WL_STORE_INT_H

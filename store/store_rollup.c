@@ -17,6 +17,11 @@
  * Contexts: a cache of each context's filter and action (4096 slots, cleared when full). The
  * decoding buffers are one block's (WL_STORE_BLOCK_MAX rows).
  *
+ * Flows born in a block (ids in its pending row's [born_lo, born_hi), store_write.c) were added
+ * with that block's events already counted, in flows and in apps: a rollup adds those rows to
+ * the drops only (add_row's born). The flows it does add to are written in one upsert over
+ * store_vtab.c's wl_flow_adds (flows_out).
+ *
  * A read-only handle cannot write: wl_rollup_collect adds the pending blocks up in the same
  * tables for the readers to add to what they read (store_read.c), as long as they fit.
  */

@@ -2,11 +2,16 @@
  *
  * For each event: its app path and SIDs are interned (through the caches), its context (ctx)
  * too, and its flow key is turned into the flow's id through a cache; a flow seen for the first
- * time is added to flows then (count 0, its app's endpoints + 1). The event itself becomes a
- * row of the block in progress (store_block.c): time, flow id, the port the flow does not keep,
- * context id. At the end of the batch (and every WL_STORE_BLOCK_MAX events) the block is
- * encoded, inserted into blocks and listed in pending. Counts, first/last seen and drops per
- * hour are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
+ * time gets the next id in memory (intern_flow) and its events in the block are added up there.
+ * The event itself becomes a row of the block in progress (store_block.c): time, flow id, the
+ * port the flow does not keep, context id. At the end of the batch (and every
+ * WL_STORE_BLOCK_MAX events) the block's new flows are added to flows in one statement, with
+ * their totals in the block (flows_flush, through store_vtab.c's wl_new_flows; a key flows
+ * already had, which the cache had forgotten, keeps its id: flows_lost), their apps get the
+ * endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
+ * with the range of ids born in it (pending.born_lo/born_hi: the rollups leave those flows'
+ * events in this block out, they are counted). Counts, first/last seen and drops per hour of
+ * the other flows are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
  * WL_STORE_ROLLUP_EVENTS events or WL_STORE_ROLLUP_NS, in the transaction of the batch that
  * triggers it, so a batch no longer rewrites pages all over a flows table that grows with the
  * week. A kill -9 loses nothing of a committed batch: pending says which blocks are not in the
@@ -399,13 +404,17 @@ static int flows_lost(wl_store *s, uint64_t *added) {
   sqlite3_stmt *st = wl_st(s, ST_FLOWS_LOST);
   if (!st)
     return WL_E_DB;
+  for (uint32_t i = 0; i < s->nfresh; i++)
+    s->fresh[i].real = UINT64_MAX; /* not added: its id is found below */
+  wl_store_bind_u64(st, 1, base);
+  wl_store_bind_u64(st, 2, base + s->nfresh);
   int r, rc = WL_OK;
-  uint32_t lost = 0;
-  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+  uint32_t lost = s->nfresh;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) { /* a rowid range: the ones added */
     uint64_t i = wl_store_col_u64(st, 0) - base;
     assert(i < s->nfresh);
-    s->fresh[i].real = UINT64_MAX; /* found below */
-    lost++;
+    s->fresh[i].real = 0;
+    lost--;
   }
   sqlite3_reset(st);
   if (r != SQLITE_DONE)
