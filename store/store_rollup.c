@@ -81,7 +81,7 @@ static int roll_init(wl_store *s) {
       wl_htab_init(&r->drops, SMALL_SLOTS, sizeof(roll_drop)) != WL_OK ||
       wl_htab_init(&r->apps, SMALL_SLOTS, sizeof(roll_app)) != WL_OK ||
       wl_htab_init(&r->ctx, SMALL_SLOTS, sizeof(roll_ctx)) != WL_OK ||
-      wl_htab_init(&r->owner, WL_STORE_FLOW_SLOTS, sizeof(roll_owner)) != WL_OK ||
+      wl_htab_init(&r->owner, WL_STORE_OWNER_SLOTS, sizeof(roll_owner)) != WL_OK ||
       !(r->used = malloc(WL_STORE_ROLLUP_SLOTS * sizeof *r->used)) ||
       !(r->pairs = malloc(WL_STORE_ROLLUP_SLOTS * 2 * sizeof *r->pairs)) ||
       !(r->buf = calloc(1, sizeof *r->buf)) || wl_block_codec_init(&r->buf->codec) != WL_OK) {

@@ -378,9 +378,7 @@ static int64_t intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev
     f->first = f->last = ev->ts;
     f->real = 0;
     id = (int64_t)f->id;
-    if (wl_flow_cache_set(&s->flow_cache, k, id)) /* cleared: the block's own flows stay */
-      for (uint32_t i = 0; i + 1 < s->nfresh; i++)
-        wl_flow_cache_set(&s->flow_cache, &s->fresh[i].k, (int64_t)s->fresh[i].id);
+    wl_flow_cache_set(&s->flow_cache, k, id); /* a generation holds more than a block */
     wl_rollup_owner(s, f->id, k->app, k->action == WL_EVT_DROP);
   } else if (s->nfresh && (uint64_t)id >= s->fresh[0].id) { /* born in this block */
     f = &s->fresh[(uint64_t)id - s->fresh[0].id];
