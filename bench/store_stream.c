@@ -11,6 +11,9 @@
  *                                            inserted by SQLite itself: one prepared INSERT a
  *                                            row into a plain table (no index), 10,000 rows per
  *                                            transaction, WAL + synchronous=NORMAL
+ *   store_stream reopen DB                   a writing open after a writer was killed: the
+ *                                            events it left pending and the open's time (the
+ *                                            rollup of what a crash leaves)
  * `scripts/bench/store.sh` times `wfplearn learn --source replay:FILE` on the file next to the
  * ceiling, in the same run, and prints the ratio. The generator is deterministic per seed; the
  * ceiling's rows are the stream's own fields (time, app (as an interned id), direction, protocol, remote address
@@ -225,16 +228,43 @@ static int cmd_write(const char *db, uint64_t n, uint64_t seed) {
   return 0;
 }
 
+/* What a crash costs: a writing open of DB (a writer was killed), which rolls up what the
+ * killed writer left pending; prints the events pending before and the open's time. */
+static int cmd_reopen(const char *db) {
+  sqlite3 *h = NULL;
+  sqlite3_stmt *st = NULL;
+  long long pending = -1;
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(h, "SELECT coalesce(sum(b.n), 0) FROM pending p JOIN blocks b "
+                            "ON b.seq=p.seq", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    pending = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  wl_store *s = NULL;
+  uint64_t t = wl_time_mono_ns();
+  double c = cpu_s();
+  if (wl_store_open(db, NULL, &s) != WL_OK)
+    return fprintf(stderr, "store_stream: reopen: %s\n", wl_errmsg()), 2;
+  printf("reopen: %lld events were pending; open (with their rollup) %.3f s wall, %.3f s "
+         "CPU\n", pending, (double)(wl_time_mono_ns() - t) / 1e9, cpu_s() - c);
+  wl_store_close(s);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   uint64_t seed = argc > 4 ? strtoull(argv[4], NULL, 10) : 16;
   if (argc >= 4 && strcmp(argv[1], "gen") == 0)
     return cmd_gen(argv[2], strtoull(argv[3], NULL, 10), seed);
   if (argc >= 4 && strcmp(argv[1], "write") == 0)
     return cmd_write(argv[2], strtoull(argv[3], NULL, 10), seed);
+  if (argc >= 3 && strcmp(argv[1], "reopen") == 0)
+    return cmd_reopen(argv[2]);
   if (argc >= 4 && strcmp(argv[1], "ceiling") == 0)
     return cmd_ceiling(argv[2], strtoull(argv[3], NULL, 10), seed);
   fprintf(stderr, "usage: store_stream gen FILE EVENTS [SEED]\n"
                   "       store_stream write DB EVENTS [SEED]\n"
-                  "       store_stream ceiling DB EVENTS [SEED]\n");
+                  "       store_stream ceiling DB EVENTS [SEED]\n"
+                  "       store_stream reopen DB\n");
   return 1;
 }

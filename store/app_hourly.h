@@ -12,7 +12,7 @@ int wl_app_hourly_row(wl_store *s, const wl_block_row *row, int drop, int write)
 int wl_app_hourly_out(wl_store *s);          /* the totals into app_hourly (the rollup's all_out) */
 void wl_app_hourly_clear(wl_app_hourly *h);  /* NULL-safe: forget totals and flows (roll_clear) */
 void wl_app_hourly_free(wl_app_hourly *h);   /* NULL-safe */
-/* v6 -> v7: the table, filled from the blocks already rolled up (schema.c's chain). */
+/* v7 -> v8: the table, filled from the blocks already rolled up (schema.c's chain). */
 int wl_schema_app_hourly(sqlite3 *db, const char *path);
 
 #endif

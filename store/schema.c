@@ -86,6 +86,7 @@ static const char *migration(int k) {
   case 3: return wl_schema_v3_rebind(); /* schema_v3_rebind.c: rules.signer, prev_app(_nt) */
   case 4: return wl_schema_v3_rule_use(); /* store_hits.c: hits_hourly, rules.expires */
   case 5: return wl_store_schema_v3_held; /* store_held.c: held (issue 19 item 3) */
+  case 7: return wl_schema_v7_born(); /* schema_v7_born.c: pending's born flows (issue 16) */
   default: return NULL;
   }
 }
@@ -93,7 +94,7 @@ static const char *migration(int k) {
  * path for messages, returns WL_*). */
 static int (*const migration_fns[WL_STORE_SCHEMA_VERSION + 1])(sqlite3 *, const char *) = {
     [6] = wl_schema_v3_blocks, /* issue 16: events -> blocks (schema_v3_blocks.c) */
-    [7] = wl_schema_app_hourly}; /* issue 16: events per app and hour (store_app_hourly.c) */
+    [8] = wl_schema_app_hourly}; /* issue 16: events per app and hour (store_app_hourly.c) */
 
 /* ---------------------------------------------------------------- files */
 

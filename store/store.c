@@ -41,28 +41,42 @@ static const char *const st_sql[ST_COUNT] = {
                     "local_addr=?4 AND reauth=?5 AND user=?6 AND package=?7",
     [ST_CTX_INSERT] = "INSERT INTO ctx(bits,filter_id,layer,local_addr,reauth,user,package) "
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    /* flows: a new flow is added when first seen with count 0; counts come with rollups */
-    [ST_FLOW_NEW] =
-        "INSERT INTO flows(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-        "count,first_seen,last_seen,last_filter_id,id) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,0,?9,?9,?10,?11) "
+    /* flows: the flows first seen in a block are added with it, with their totals in that
+     * block, through the wl_new_flows table (store_vtab.c); a key already there (the cache had
+     * forgotten it) is left alone and ST_FLOWS_LOST lists the ids that were added. Later
+     * blocks' events come with rollups. */
+    [ST_FLOWS_NEW] =
+        "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
+        "action,count,first_seen,last_seen,last_filter_id) "
+        "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,count,"
+        "first,last,filter FROM wl_new_flows WHERE 1 "
         "ON CONFLICT(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action) "
         "DO NOTHING",
+    [ST_FLOWS_LOST] = "SELECT id FROM flows WHERE id>=?1 AND id<?2", /* the ones added */
     [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
                      "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
                      "AND action=?8",
-    [ST_FLOW_ADD] = "UPDATE flows SET count=count+?2, first_seen=min(first_seen,?3), "
-                    "last_filter_id=CASE WHEN ?4>=last_seen THEN ?5 ELSE last_filter_id END, "
-                    "last_seen=max(last_seen,?4) WHERE id=?1",
+    /* a rollup's totals, added to every flow it touched in one statement (wl_flow_adds). An
+     * upsert on id costs less than UPDATE ... FROM; an id not in flows would be inserted as a
+     * row of app 0, which ST_FLOWS_BAD then finds (the transaction is rolled back). */
+    [ST_FLOWS_ADD] =
+        "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
+        "action,count,first_seen,last_seen,last_filter_id) "
+        "SELECT id,0,0,0,0,x'',0,0,0,count,first,last,filter FROM wl_flow_adds WHERE 1 "
+        "ON CONFLICT(id) DO UPDATE SET count=count+excluded.count, "
+        "first_seen=min(first_seen,excluded.first_seen), "
+        "last_filter_id=CASE WHEN excluded.last_seen>=last_seen THEN excluded.last_filter_id "
+        "ELSE last_filter_id END, last_seen=max(last_seen,excluded.last_seen)",
+    [ST_FLOWS_BAD] = "SELECT id FROM flows WHERE app=0 LIMIT 1",
     [ST_FLOW_APP] = "SELECT app, action FROM flows WHERE id=?1", /* no RETURNING: it costs an
                                                                   * ephemeral table a statement */
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",
     [ST_BLOCK_INSERT] = "INSERT INTO blocks(ts_min,ts_max,n,data) VALUES(?1,?2,?3,?4)",
-    [ST_PENDING_INSERT] = "INSERT INTO pending(seq) VALUES(?1)",
-    [ST_PENDING_SCAN] = "SELECT b.data FROM pending p JOIN blocks b ON b.seq=p.seq "
-                        "ORDER BY p.seq",
+    [ST_PENDING_INSERT] = "INSERT INTO pending(seq,born_lo,born_hi) VALUES(?1,?2,?3)",
+    [ST_PENDING_SCAN] = "SELECT b.data, p.born_lo, p.born_hi FROM pending p "
+                        "JOIN blocks b ON b.seq=p.seq ORDER BY p.seq",
     [ST_PENDING_CLEAR] = "DELETE FROM pending",
     [ST_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM pending)",
     [ST_CTX_INFO] = "SELECT bits, filter_id FROM ctx WHERE id=?1",

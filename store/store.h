@@ -61,7 +61,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 7 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 8 /* bump with every migration in db/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),
@@ -188,7 +188,7 @@ int wl_store_filter_hits(wl_store *s, uint64_t since, wl_hits_cb cb, void *ctx);
  * allow events into the rollup. */
 int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n);
 
-/* Events per hour of one app and direction (store/store_app_hourly.c, schema 7), allowed and
+/* Events per hour of one app and direction (store/store_app_hourly.c, schema 8), allowed and
  * blocked, rolled up with the flows (not pruned with the raw events): the hours that overlap
  * [since, until) (until 0 = no end), hour = ts / 3600 s. An hour may come twice (its rolled-up
  * part, then what a read-only handle adds of the pending blocks): add them up. */

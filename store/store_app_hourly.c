@@ -2,7 +2,7 @@
  * review page's per-app timeline shows (ui/timeline.c), without walking a week of raw events
  * (seconds at ten million; issue 16).
  *
- * Table app_hourly (schema version 7, wl_schema_app_hourly below):
+ * Table app_hourly (schema version 8, wl_schema_app_hourly below):
  *   (app, dir, hour) → allowed, blocked        hour = ts / WL_STORE_HOUR_TICKS
  * Filled by the rollup (store_rollup.c calls in here), so it changes exactly when flows, apps
  * and drops_hourly do: in the transaction that empties `pending`. A kill -9 therefore never
@@ -24,7 +24,7 @@
  * Flows are never deleted and their app and direction never change.
  * Memory: 40 bytes x HOURLY_SLOTS + 16 x (KNOWN_SLOTS + FRESH_SLOTS), about 4.8 MB, once used.
  *
- * The migration to version 7 fills the table from the blocks already rolled up (the raw
+ * The migration to version 8 fills the table from the blocks already rolled up (the raw
  * events kept: the last 7 days by default).
  */
 #include <stdlib.h>
@@ -318,7 +318,7 @@ int wl_app_hourly_out(wl_store *s) {
   return s->roll.hourly ? sums_out(s->roll.hourly) : WL_OK;
 }
 
-/* ---------------------------------------------------------------- migration (v6 -> v7) */
+/* ---------------------------------------------------------------- migration (v7 -> v8) */
 
 /* Context id -> 1 when a drop (a small cache; the migration reads each context once or so). */
 typedef struct ctx_ent {

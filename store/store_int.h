@@ -8,6 +8,9 @@
  * interning; the tables are the truth). All five are common/wl_hash.h tables, allocated once:
  * 96 bytes a slot for the maps (8192 slots each, plus 4 a slot for the list of used slots), 32
  * for the string caches (1024 and 256 slots, plus the strings), 72 for the context cache (4096).
+ * The flow-key cache: 56 bytes a slot (40-byte key), WL_STORE_FLOW_SLOTS = 2^19 in two
+ * generations of 2^18: 28 MB (2^18 in all: 3M events of the stress stream missed 134k stored
+ * flows and took 10.3 s of CPU; 2^19: 21k, 8.8 s); the new flows of a block: WL_STORE_BLOCK_MAX x 88 bytes (1.4 MB).
  */
 #ifndef WL_STORE_INT_H
 #define WL_STORE_INT_H
@@ -25,14 +28,20 @@
 #define WL_STORE_SID_SLOTS 256u        /* SID string cache, power of two */
 #define WL_STORE_CTX_SLOTS 4096u       /* event context cache, power of two */
 #define WL_STORE_PRUNE_MIN 1024u       /* events a batch may prune beyond twice its own size */
-#define WL_STORE_FLOW_SLOTS (1u << 18) /* flow key -> id cache, power of two */
+#define WL_STORE_FLOW_SLOTS (1u << 19) /* flow key -> id cache, power of two */
+#define WL_STORE_OWNER_SLOTS (1u << 18) /* flow id -> app, action (store_rollup.c) */
 #define WL_STORE_BLOCK_MAX 16384u      /* events in one block (store_block.c) */
 #define WL_BLOCK_RAW_MAX (WL_STORE_BLOCK_MAX * 33u) /* ts, flow, ctx 10 varint bytes, port 3 */
 /* Rollups (store_rollup.c): the pending blocks are rolled up at the end of a batch once this
  * many events are pending (wl_store_opts.rollup_events), or this long after the last rollup;
- * and at a writing open and close. Readers add what is pending meanwhile. */
+ * and at a writing open and close. Readers add what is pending meanwhile. The event count
+ * bounds what a reader adds up and what a crash leaves to rebuild; the time only bounds how
+ * stale the tables are for a reader that does not add pending blocks (sqlite3 itself). A
+ * rollup writes each flow and app it touched (and every app costs a statement), so at a
+ * moderate rate a short period costs more than the events: 30 s (was 2 s; under callgrind,
+ * ~50x slower, 2 s of wall time came every 17k events of the stress stream). */
 #define WL_STORE_ROLLUP_EVENTS 262144u
-#define WL_STORE_ROLLUP_NS (2ull * 1000000000ull)
+#define WL_STORE_ROLLUP_NS (30ull * 1000000000ull)
 #define WL_STORE_ROLLUP_SLOTS (1u << 18) /* flows rolled up at once, power of two */
 #define WL_STORE_DAY_TICKS (86400ull * 10000000ull)
 #define WL_STORE_HOUR_TICKS (3600ull * 10000000ull)
@@ -50,7 +59,8 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOW_NEW, ST_FLOW_FIND, ST_FLOW_ADD, ST_FLOW_APP, ST_DROP_ADD, ST_KEY_INSERT,
+  ST_FLOWS_NEW, ST_FLOWS_LOST, ST_FLOW_FIND, ST_FLOWS_ADD, ST_FLOWS_BAD, ST_FLOW_APP,
+  ST_DROP_ADD, ST_KEY_INSERT,
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
@@ -121,6 +131,34 @@ typedef struct wl_flow_key {
 } wl_flow_key;
 _Static_assert(sizeof(wl_flow_key) == WL_AGG_KEY, "flow key fills the map key exactly");
 
+/* A flow first seen since the last block, given an id now and written with the block
+ * (store_write.c: flows_flush), through wl_new_flows (store_vtab.c). */
+typedef struct wl_new_flow {
+  wl_flow_key k;
+  uint64_t id;
+  uint64_t count, first, last, filter; /* its events in the block (filter: the last one's) */
+  uint64_t real; /* 0, or the id flows already had for k (store_write.c: flows_lost) */
+} wl_new_flow;
+
+/* Flow key -> id cache (40-byte keys: wl_flow_key), in two generations (store_map.c). */
+typedef struct wl_flow_ent {
+  uint64_t tag; /* wl_htab's */
+  wl_flow_key key;
+  int64_t id; /* > 0 */
+} wl_flow_ent;
+typedef struct wl_flow_cache {
+  wl_htab t[2]; /* two generations (store_map.c) */
+  int cur;      /* the current one */
+} wl_flow_cache;
+
+/* Rows a virtual table of store_vtab.c reads: row i is at base + stride * (idx ? idx[i] : i). */
+typedef struct wl_vrows {
+  const void *base;
+  size_t stride;
+  const uint32_t *idx;
+  uint32_t n;
+} wl_vrows;
+
 /* One event as a block stores it (store_block.c): its time, its flow's id, the port the flow
  * does not keep (wl_block_port_put: 0 = unknown) and its context's id. */
 typedef struct wl_block_row {
@@ -175,8 +213,13 @@ struct wl_store {
   uint64_t meta_last_ts; /* last_ts as meta holds it (last_ts differs when that was future) */
   wl_agg_map apps; /* endpoints (new flows) per app, added at each block */
   wl_str_cache app_cache, sid_cache;
-  wl_bin_cache ctx_cache, flow_cache;
+  wl_bin_cache ctx_cache;
+  wl_flow_cache flow_cache;
   wl_chunk *chunk;
+  wl_new_flow *fresh; /* the flows first seen in the block in progress (WL_STORE_BLOCK_MAX) */
+  uint32_t nfresh;
+  uint64_t born_lo, born_hi; /* the ids fresh had, for the block's pending row */
+  wl_vrows vnew, vadd; /* what wl_new_flows and wl_flow_adds read (store_vtab.c) */
   wl_block_codec codec;
   wl_batch_tot tot;
   wl_rollup roll;
@@ -234,6 +277,11 @@ void wl_bin_cache_free(wl_bin_cache *c);
 void wl_bin_cache_clear(wl_bin_cache *c);
 int64_t wl_bin_cache_find(const wl_bin_cache *c, const void *key); /* 0 when absent */
 void wl_bin_cache_put(wl_bin_cache *c, const void *key, int64_t id);
+int wl_flow_cache_init(wl_flow_cache *c, uint32_t slots);
+void wl_flow_cache_free(wl_flow_cache *c);
+void wl_flow_cache_clear(wl_flow_cache *c);
+int64_t wl_flow_cache_find(wl_flow_cache *c, const wl_flow_key *key); /* 0: absent */
+void wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id); /* add/replace */
 
 /* store_block.c */
 int wl_block_codec_init(wl_block_codec *z);
@@ -277,6 +325,9 @@ typedef struct wl_roll_app {
   uint64_t allowed, blocked, first, last;
 } wl_roll_app;
 
+/* store_vtab.c: wl_new_flows over s->vnew, wl_flow_adds over s->vadd */
+int wl_vtab_register(wl_store *s);
+
 /* store_write.c */
 int wl_store_write_init(wl_store *s);
 void wl_store_write_free(wl_store *s);
@@ -287,5 +338,6 @@ int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, stat
 /* Schema migrations kept in their own files (schema.c's chain calls them): the SQL taking a
  * file from the version before to the one named. */
 const char *wl_schema_v3_rebind(void); /* v2 -> v3: rules.signer, prev_app, prev_app_nt */
+const char *wl_schema_v7_born(void);   /* v6 -> v7: pending.born_lo, born_hi */
 
 #endif

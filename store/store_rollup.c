@@ -17,6 +17,11 @@
  * Contexts: a cache of each context's filter and action (4096 slots, cleared when full). The
  * decoding buffers are one block's (WL_STORE_BLOCK_MAX rows).
  *
+ * Flows born in a block (ids in its pending row's [born_lo, born_hi), store_write.c) were added
+ * with that block's events already counted, in flows and in apps: a rollup adds those rows to
+ * the drops only (add_row's born). The flows it does add to are written in one upsert over
+ * store_vtab.c's wl_flow_adds (flows_out).
+ *
  * A read-only handle cannot write: wl_rollup_collect adds the pending blocks up in the same
  * tables for the readers to add to what they read (store_read.c), as long as they fit.
  */
@@ -78,7 +83,7 @@ static int roll_init(wl_store *s) {
       wl_htab_init(&r->drops, SMALL_SLOTS, sizeof(roll_drop)) != WL_OK ||
       wl_htab_init(&r->apps, SMALL_SLOTS, sizeof(roll_app)) != WL_OK ||
       wl_htab_init(&r->ctx, SMALL_SLOTS, sizeof(roll_ctx)) != WL_OK ||
-      wl_htab_init(&r->owner, WL_STORE_FLOW_SLOTS, sizeof(roll_owner)) != WL_OK ||
+      wl_htab_init(&r->owner, WL_STORE_OWNER_SLOTS, sizeof(roll_owner)) != WL_OK ||
       !(r->used = malloc(WL_STORE_ROLLUP_SLOTS * sizeof *r->used)) ||
       !(r->pairs = malloc(WL_STORE_ROLLUP_SLOTS * 2 * sizeof *r->pairs)) ||
       !(r->buf = calloc(1, sizeof *r->buf)) || wl_block_codec_init(&r->buf->codec) != WL_OK) {
@@ -143,25 +148,30 @@ static int drop_eq(const void *e, const void *k) {
   return d->hour == key[0] && d->filter == key[1];
 }
 
-/* 1 when it did not fit (the caller writes the totals out, or gives up) */
-static int add_row(wl_rollup *r, const wl_block_row *row, const roll_ctx *c) {
-  if (wl_htab_full(&r->flows) || (c->drop && wl_htab_full(&r->drops)))
+/* 1 when it did not fit (the caller writes the totals out, or gives up). born: the row's flow
+ * was born in its block, which added the block's events to the flow and its app already
+ * (pending.born_lo/born_hi, store_write.c): only the drops count it. */
+static int add_row(wl_rollup *r, const wl_block_row *row, const roll_ctx *c, int born) {
+  if ((!born && wl_htab_full(&r->flows)) || (c->drop && wl_htab_full(&r->drops)))
     return 1;
   uint32_t slot;
-  int fresh = wl_htab_add(&r->flows, row->flow, NULL, NULL, &slot);
-  wl_roll_flow *f = wl_htab_entry(&r->flows, slot);
-  if (fresh == 1) {
-    r->used[r->nused++] = slot;
-    f->count = 0;
-    f->first = f->last = row->ts;
-    f->filter = c->filter;
-  }
-  f->count++;
-  if (row->ts < f->first)
-    f->first = row->ts;
-  if (row->ts >= f->last) {
-    f->last = row->ts;
-    f->filter = c->filter;
+  int fresh;
+  if (!born) {
+    fresh = wl_htab_add(&r->flows, row->flow, NULL, NULL, &slot);
+    wl_roll_flow *f = wl_htab_entry(&r->flows, slot);
+    if (fresh == 1) {
+      r->used[r->nused++] = slot;
+      f->count = 0;
+      f->first = f->last = row->ts;
+      f->filter = c->filter;
+    }
+    f->count++;
+    if (row->ts < f->first)
+      f->first = row->ts;
+    if (row->ts >= f->last) {
+      f->last = row->ts;
+      f->filter = c->filter;
+    }
   }
   if (!c->drop)
     return 0;
@@ -233,13 +243,41 @@ static int by_id(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The app and action of flow f: from what the write path told (wl_rollup_owner), else from
+ * flows. */
+static int flow_owner(wl_store *s, uint64_t flow, uint64_t *app, int *drop) {
+  uint32_t o = wl_htab_find(&s->roll.owner, flow, NULL, NULL);
+  if (o != WL_HTAB_NONE) {
+    const roll_owner *w = wl_htab_entry(&s->roll.owner, o);
+    *app = (uint64_t)w->app;
+    *drop = (int)w->drop;
+    return WL_OK;
+  }
+  sqlite3_stmt *st = wl_st(s, ST_FLOW_APP);
+  if (!st)
+    return WL_E_DB;
+  wl_store_bind_u64(st, 1, flow);
+  int r = sqlite3_step(st);
+  *app = r == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
+  *drop = r == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
+  sqlite3_reset(st);
+  if (r == SQLITE_DONE)
+    return wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
+                  s->path, (unsigned long long)flow);
+  return r == SQLITE_ROW ? WL_OK : wl_store_sqlerr(s, r, "reading a flow");
+}
+
 /* Each flow's totals added to its row, in id order (flows is keyed by id: neighbouring rows
- * share pages). The used slots are sorted by the id their entry holds, through a list of
- * (id, slot) pairs built in the entries' own storage order. */
+ * share pages), all in one statement over wl_flow_adds (store_vtab.c). The used slots are
+ * sorted by the id their entry holds, through a list of (id, slot) pairs built in the
+ * entries' own storage order. A flow missing from flows is found by ST_FLOWS_BAD (the upsert
+ * made it a row of app 0), or, two or more, by the key they then share. */
 static int flows_out(wl_store *s) {
   wl_htab *t = &s->roll.flows;
   int rc = WL_OK;
   uint64_t *pairs = s->roll.pairs;
+  if (s->roll.nused == 0)
+    return WL_OK;
   for (uint32_t i = 0; i < s->roll.nused; i++) {
     pairs[2 * i] = ((const wl_roll_flow *)wl_htab_entry(t, s->roll.used[i]))->tag;
     pairs[2 * i + 1] = s->roll.used[i];
@@ -248,44 +286,35 @@ static int flows_out(wl_store *s) {
   for (uint32_t i = 0; i < s->roll.nused; i++)
     s->roll.used[i] = (uint32_t)pairs[2 * i + 1];
   for (uint32_t i = 0; i < s->roll.nused && rc == WL_OK; i++) {
-    wl_roll_flow *f = wl_htab_entry(t, s->roll.used[i]);
+    const wl_roll_flow *f = wl_htab_entry(t, s->roll.used[i]);
     uint64_t app;
-    int drop, r = SQLITE_ROW;
-    sqlite3_stmt *st;
-    uint32_t o = wl_htab_find(&s->roll.owner, f->tag, NULL, NULL);
-    if (o != WL_HTAB_NONE) {
-      const roll_owner *w = wl_htab_entry(&s->roll.owner, o);
-      app = (uint64_t)w->app;
-      drop = (int)w->drop;
-    } else {
-      if (!(st = wl_st(s, ST_FLOW_APP)))
-        return WL_E_DB;
-      wl_store_bind_u64(st, 1, f->tag);
-      r = sqlite3_step(st);
-      app = r == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
-      drop = r == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
-      sqlite3_reset(st);
-    }
-    if (r == SQLITE_ROW) {
-      if (!(st = wl_st(s, ST_FLOW_ADD)))
-        return WL_E_DB;
-      wl_store_bind_u64(st, 1, f->tag);
-      wl_store_bind_u64(st, 2, f->count);
-      wl_store_bind_u64(st, 3, f->first);
-      wl_store_bind_u64(st, 4, f->last);
-      wl_store_bind_u64(st, 5, f->filter);
-      r = sqlite3_step(st);
-      sqlite3_reset(st);
-      r = r == SQLITE_DONE ? SQLITE_ROW : r;
-    }
-    if (r == SQLITE_DONE)
-      rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
-                  s->path, (unsigned long long)f->tag);
-    else if (r != SQLITE_ROW)
-      rc = wl_store_sqlerr(s, r, "adding to a flow");
-    else
+    int drop;
+    if ((rc = flow_owner(s, f->tag, &app, &drop)) == WL_OK)
       rc = app_add(s, app, drop, f);
   }
+  sqlite3_stmt *st = NULL;
+  if (rc == WL_OK) {
+    s->vadd = (wl_vrows){.base = t->ent, .stride = t->esize, .idx = s->roll.used,
+                         .n = s->roll.nused};
+    if (!(st = wl_st(s, ST_FLOWS_ADD)))
+      rc = WL_E_DB;
+  }
+  if (rc == WL_OK) {
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if ((r & 0xff) == SQLITE_CONSTRAINT)
+      rc = wl_err(WL_E_CORRUPT, "%s: event blocks name flows that are not in flows", s->path);
+    else if (r != SQLITE_DONE)
+      rc = wl_store_sqlerr(s, r, "adding to the flows");
+  }
+  s->vadd.n = 0;
+  int64_t bad = 0;
+  if (rc == WL_OK)
+    rc = (st = wl_st(s, ST_FLOWS_BAD)) ? wl_store_step_int64(s, st, &bad, "checking the flows")
+                                       : WL_E_DB;
+  if (rc == WL_OK && bad)
+    rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %lld, which is not in flows",
+                s->path, (long long)bad);
   flows_clear(&s->roll);
   return rc;
 }
@@ -348,21 +377,24 @@ static int scan_pending(wl_store *s, int write, int *complete) {
   int sr;
   while (rc == WL_OK && *complete && (sr = sqlite3_step(st)) == SQLITE_ROW) {
     size_t n = 0;
+    uint64_t lo = wl_store_col_u64(st, 1), hi = wl_store_col_u64(st, 2);
     rc = wl_block_decode(&r->buf->codec, sqlite3_column_blob(st, 0),
                          (size_t)sqlite3_column_bytes(st, 0), r->buf->rows, &n);
     for (size_t i = 0; i < n && rc == WL_OK; i++) {
       const roll_ctx *c = NULL;
-      if ((rc = ctx_info(s, r->buf->rows[i].ctx, &c)) != WL_OK ||
-          (rc = wl_app_hourly_row(s, &r->buf->rows[i], (int)c->drop, write)) != WL_OK)
+      const wl_block_row *row = &r->buf->rows[i];
+      int born = row->flow >= lo && row->flow < hi;
+      if ((rc = ctx_info(s, row->ctx, &c)) != WL_OK ||
+          (rc = wl_app_hourly_row(s, row, (int)c->drop, write)) != WL_OK)
         break;
-      if (!add_row(r, &r->buf->rows[i], c))
+      if (!add_row(r, row, c, born))
         continue;
       if (!write) {
         *complete = 0;
         break;
       }
       if ((rc = all_out(s)) == WL_OK)
-        add_row(r, &r->buf->rows[i], c); /* fits now */
+        add_row(r, row, c, born); /* fits now */
     }
   }
   if (rc == WL_OK && *complete && sr != SQLITE_DONE)

@@ -2,11 +2,16 @@
  *
  * For each event: its app path and SIDs are interned (through the caches), its context (ctx)
  * too, and its flow key is turned into the flow's id through a cache; a flow seen for the first
- * time is added to flows then (count 0, its app's endpoints + 1). The event itself becomes a
- * row of the block in progress (store_block.c): time, flow id, the port the flow does not keep,
- * context id. At the end of the batch (and every WL_STORE_BLOCK_MAX events) the block is
- * encoded, inserted into blocks and listed in pending. Counts, first/last seen and drops per
- * hour are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
+ * time gets the next id in memory (intern_flow) and its events in the block are added up there.
+ * The event itself becomes a row of the block in progress (store_block.c): time, flow id, the
+ * port the flow does not keep, context id. At the end of the batch (and every
+ * WL_STORE_BLOCK_MAX events) the block's new flows are added to flows in one statement, with
+ * their totals in the block (flows_flush, through store_vtab.c's wl_new_flows; a key flows
+ * already had, which the cache had forgotten, keeps its id: flows_lost), their apps get the
+ * endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
+ * with the range of ids born in it (pending.born_lo/born_hi: the rollups leave those flows'
+ * events in this block out, they are counted). Counts, first/last seen and drops per hour of
+ * the other flows are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
  * WL_STORE_ROLLUP_EVENTS events or WL_STORE_ROLLUP_NS, in the transaction of the batch that
  * triggers it, so a batch no longer rewrites pages all over a flows table that grows with the
  * week. A kill -9 loses nothing of a committed batch: pending says which blocks are not in the
@@ -24,6 +29,7 @@
  * are not new connections (flow established, listen, bind: wl_event_is_connection), under
  * not_connections.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,11 +87,12 @@ int wl_store_write_init(wl_store *s) {
       (rc = wl_str_cache_init(&s->app_cache, WL_STORE_CACHE_SLOTS)) != WL_OK ||
       (rc = wl_str_cache_init(&s->sid_cache, WL_STORE_SID_SLOTS)) != WL_OK ||
       (rc = wl_bin_cache_init(&s->ctx_cache, WL_STORE_CTX_SLOTS)) != WL_OK ||
-      (rc = wl_bin_cache_init(&s->flow_cache, WL_STORE_FLOW_SLOTS)) != WL_OK ||
-      (rc = wl_block_codec_init(&s->codec)) != WL_OK)
+      (rc = wl_flow_cache_init(&s->flow_cache, WL_STORE_FLOW_SLOTS)) != WL_OK ||
+      (rc = wl_block_codec_init(&s->codec)) != WL_OK || (rc = wl_vtab_register(s)) != WL_OK)
     return rc;
   s->rolled_ns = wl_time_mono_ns();
-  if (!(s->chunk = calloc(1, sizeof *s->chunk)))
+  if (!(s->chunk = calloc(1, sizeof *s->chunk)) ||
+      !(s->fresh = malloc(WL_STORE_BLOCK_MAX * sizeof *s->fresh)))
     return wl_err(WL_E_NOMEM, "%s: no memory for the batch buffer", s->path);
   /* the undo statements now, so that rolling back never parses SQL (store.c: undo) */
   if (!wl_st(s, ST_ROLLBACK) || !wl_st(s, ST_ROLLBACK_TO) || !wl_st(s, ST_RELEASE))
@@ -111,7 +118,7 @@ int wl_store_write_reset(wl_store *s) {
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
-  wl_bin_cache_clear(&s->flow_cache);
+  wl_flow_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx);
   if (s->roll.owner.n)
     wl_htab_clear(&s->roll.owner);
@@ -127,11 +134,13 @@ void wl_store_write_free(wl_store *s) {
   wl_str_cache_free(&s->app_cache);
   wl_str_cache_free(&s->sid_cache);
   wl_bin_cache_free(&s->ctx_cache);
-  wl_bin_cache_free(&s->flow_cache);
+  wl_flow_cache_free(&s->flow_cache);
   wl_block_codec_free(&s->codec);
   wl_rollup_free(&s->roll);
   free(s->chunk);
+  free(s->fresh);
   s->chunk = NULL;
+  s->fresh = NULL;
 }
 
 /* ---------------------------------------------------------------- interning */
@@ -320,8 +329,8 @@ static int apps_add(wl_store *s) {
     if (!st)
       return WL_E_DB;
     sqlite3_bind_int64(st, 1, app);
-    sqlite3_bind_int64(st, 2, 0);
-    sqlite3_bind_int64(st, 3, 0);
+    wl_store_bind_u64(st, 2, a->v[3]);
+    wl_store_bind_u64(st, 3, a->v[4]);
     wl_store_bind_u64(st, 4, a->v[0]);
     wl_store_bind_u64(st, 5, a->v[1]);
     wl_store_bind_u64(st, 6, a->v[2]);
@@ -333,55 +342,131 @@ static int apps_add(wl_store *s) {
   return WL_OK;
 }
 
-/* A flow seen for the first time: its row, count 0 (rollups add the counts). */
-static int flow_new(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
-  sqlite3_stmt *st = wl_st(s, ST_FLOW_NEW);
-  if (!st)
-    return WL_E_DB;
-  bind_flow_key(st, k);
-  wl_store_bind_u64(st, 9, ev->ts);
-  wl_store_bind_u64(st, 10, ev->has & WL_HAS_FILTER ? ev->filter_id : 0);
-  wl_store_bind_u64(st, 11, s->next_flow);
-  int rc = wl_store_step_done(s, st, "adding a flow");
-  if (rc != WL_OK || sqlite3_changes(s->db) == 0)
-    return rc; /* there already: *id stays 0 */
-  *id = (int64_t)s->next_flow++;
-  s->tot.new_flows++;
+/* A flow born in the block: one more endpoint of its app, and its events in the block added to
+ * the app's totals (a rollup leaves them out: pending.born_lo/born_hi). */
+static int endpoint_add(wl_store *s, const wl_new_flow *f) {
+  int rc;
   if (s->apps.n == WL_STORE_CHUNK && (rc = apps_add(s)) != WL_OK)
     return rc;
   uint8_t akey[WL_AGG_KEY] = {0};
-  memcpy(akey, &k->app, sizeof k->app);
+  memcpy(akey, &f->k.app, sizeof f->k.app);
   int fresh;
   wl_agg_ent *a = &s->apps.e[wl_agg_get(&s->apps, akey, &fresh)];
-  if (fresh)
-    a->v[1] = a->v[2] = ev->ts;
+  if (fresh) {
+    a->v[1] = f->first;
+    a->v[2] = f->last;
+  }
   a->v[0]++;
-  a->v[1] = ev->ts < a->v[1] ? ev->ts : a->v[1];
-  a->v[2] = ev->ts > a->v[2] ? ev->ts : a->v[2];
+  a->v[f->k.action == WL_EVT_DROP ? 4 : 3] += f->count;
+  a->v[1] = f->first < a->v[1] ? f->first : a->v[1];
+  a->v[2] = f->last > a->v[2] ? f->last : a->v[2];
   return WL_OK;
 }
 
-/* The flow's id: from the cache, else from flows, else a new flow. */
-static int intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *id) {
-  uint8_t key[WL_BIN_KEY] = {0};
-  memcpy(key, k, sizeof *k);
-  if ((*id = wl_bin_cache_find(&s->flow_cache, key)) != 0)
-    return WL_OK;
-  int rc = flow_new(s, k, ev, id);
-  if (rc == WL_OK && *id == 0) {
-    sqlite3_stmt *st = wl_st(s, ST_FLOW_FIND);
-    if (!st)
+/* The flow's id: from the cache, else a new id now; the flow is added to flows with the
+ * block (flows_flush), which finds the ids of keys flows already had. The events of a flow
+ * born in the block are added up in its wl_new_flow as they come. */
+static int64_t intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev) {
+  int64_t id = wl_flow_cache_find(&s->flow_cache, k);
+  uint64_t filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
+  wl_new_flow *f;
+  if (id == 0) {
+    f = &s->fresh[s->nfresh++];
+    f->k = *k;
+    f->id = s->next_flow++;
+    f->count = 0;
+    f->first = f->last = ev->ts;
+    f->real = 0;
+    id = (int64_t)f->id;
+    wl_flow_cache_set(&s->flow_cache, k, id); /* a generation holds more than a block */
+    wl_rollup_owner(s, f->id, k->app, k->action == WL_EVT_DROP);
+  } else if (s->nfresh && (uint64_t)id >= s->fresh[0].id) { /* born in this block */
+    f = &s->fresh[(uint64_t)id - s->fresh[0].id];
+    assert(f->id == (uint64_t)id);
+  } else {
+    return id;
+  }
+  f->count++;
+  f->first = ev->ts < f->first ? ev->ts : f->first;
+  if (ev->ts >= f->last) { /* the rollup's rule: the newest event's filter, the later on a tie */
+    f->last = ev->ts;
+    f->filter = filter;
+  }
+  return id;
+}
+
+/* Rare: new ids given to keys flows already had (the cache had forgotten them, or another
+ * writer added them). Each gets the id flows has, in the cache and in the block's rows. */
+static int flows_lost(wl_store *s, uint64_t *added) {
+  uint64_t base = s->fresh[0].id; /* the ids of fresh are base, base + 1, ... */
+  sqlite3_stmt *st = wl_st(s, ST_FLOWS_LOST);
+  if (!st)
+    return WL_E_DB;
+  for (uint32_t i = 0; i < s->nfresh; i++)
+    s->fresh[i].real = UINT64_MAX; /* not added: its id is found below */
+  wl_store_bind_u64(st, 1, base);
+  wl_store_bind_u64(st, 2, base + s->nfresh);
+  int r, rc = WL_OK;
+  uint32_t lost = s->nfresh;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) { /* a rowid range: the ones added */
+    uint64_t i = wl_store_col_u64(st, 0) - base;
+    assert(i < s->nfresh);
+    s->fresh[i].real = 0;
+    lost--;
+  }
+  sqlite3_reset(st);
+  if (r != SQLITE_DONE)
+    return wl_store_sqlerr(s, r, "finding the flows already there");
+  *added = s->nfresh - lost;
+  for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++) {
+    wl_new_flow *f = &s->fresh[i];
+    if (!f->real)
+      continue;
+    int64_t id = 0;
+    if (!(st = wl_st(s, ST_FLOW_FIND)))
       return WL_E_DB;
-    bind_flow_key(st, k);
-    rc = wl_store_step_int64(s, st, id, "finding a flow");
-    if (rc == WL_OK && *id == 0)
+    bind_flow_key(st, &f->k);
+    if ((rc = wl_store_step_int64(s, st, &id, "finding a flow")) == WL_OK &&
+        (id <= 0 || (uint64_t)id >= base)) /* a key twice in fresh: intern_flow prevents it */
       rc = wl_err(WL_E_INTERNAL, "%s: a flow neither added nor found", s->path);
+    if (rc != WL_OK)
+      return rc;
+    f->real = (uint64_t)id;
+    wl_flow_cache_set(&s->flow_cache, &f->k, id);
+    wl_rollup_owner(s, f->real, f->k.app, f->k.action == WL_EVT_DROP);
   }
-  if (rc == WL_OK) {
-    wl_bin_cache_put(&s->flow_cache, key, *id);
-    wl_rollup_owner(s, (uint64_t)*id, k->app, k->action == WL_EVT_DROP);
+  wl_chunk *c = s->chunk;
+  for (uint32_t j = 0; j < c->n; j++) {
+    uint64_t i = c->row[j].flow - base;
+    if (c->row[j].flow >= base && i < s->nfresh && s->fresh[i].real)
+      c->row[j].flow = s->fresh[i].real;
   }
-  return rc;
+  return WL_OK;
+}
+
+/* The flows first seen in the block in progress, added to flows in one statement, and to
+ * their apps' endpoints. */
+static int flows_flush(wl_store *s) {
+  s->born_lo = s->born_hi = 0;
+  if (s->nfresh == 0)
+    return WL_OK;
+  s->vnew = (wl_vrows){.base = s->fresh, .stride = sizeof *s->fresh, .n = s->nfresh};
+  sqlite3_stmt *st = wl_st(s, ST_FLOWS_NEW);
+  int rc = st ? wl_store_step_done(s, st, "adding flows") : WL_E_DB;
+  uint64_t added = rc == WL_OK ? (uint64_t)sqlite3_changes(s->db) : 0;
+  if (rc == WL_OK && added != s->nfresh)
+    rc = flows_lost(s, &added);
+  for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++)
+    if (!s->fresh[i].real)
+      rc = endpoint_add(s, &s->fresh[i]);
+  s->vnew.n = 0;
+  if (rc != WL_OK)
+    return rc;
+  s->tot.new_flows += added;
+  s->born_lo = s->fresh[0].id;
+  s->born_hi = s->born_lo + s->nfresh;
+  s->nfresh = 0;
+  return WL_OK;
 }
 
 /* ---------------------------------------------------------------- blocks */
@@ -405,6 +490,8 @@ static int block_put(wl_store *s, wl_block_row *rows, size_t n) {
   if (!(st = wl_st(s, ST_PENDING_INSERT)))
     return WL_E_DB;
   sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+  wl_store_bind_u64(st, 2, s->born_lo);
+  wl_store_bind_u64(st, 3, s->born_hi);
   return wl_store_step_done(s, st, "listing a block for the rollups");
 }
 
@@ -413,7 +500,9 @@ static int block_put(wl_store *s, wl_block_row *rows, size_t n) {
  * drops in this same batch once rolled up: retention stays exact for what a batch brings. */
 static int block_flush(wl_store *s) {
   wl_chunk *c = s->chunk;
-  int rc = apps_add(s);
+  int rc = flows_flush(s);
+  if (rc == WL_OK)
+    rc = apps_add(s);
   if (rc != WL_OK || c->n == 0)
     return rc;
   uint64_t cutoff = s->last_ts > s->retain_ticks ? s->last_ts - s->retain_ticks : 0;
@@ -446,6 +535,7 @@ static int block_flush(wl_store *s) {
 static void chunk_reset(wl_store *s) {
   wl_agg_reset(&s->apps);
   s->chunk->n = 0;
+  s->nfresh = 0;
 }
 
 /* Intern and queue one event; writes the block when full. */
@@ -469,8 +559,7 @@ static int add_event(wl_store *s, const wl_event *ev) {
   if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &ctx)) != WL_OK)
     return rc;
   flow_key_of(ev, app, action, &k);
-  if ((rc = intern_flow(s, &k, ev, &flow)) != WL_OK)
-    return rc;
+  flow = intern_flow(s, &k, ev);
   wl_block_row *r = &c->row[c->n++];
   r->ts = ev->ts;
   r->flow = (uint64_t)flow;
@@ -642,7 +731,7 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_str_cache_clear(&s->app_cache);
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
-  wl_bin_cache_clear(&s->flow_cache);
+  wl_flow_cache_clear(&s->flow_cache);
   wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
   if (s->roll.owner.n)
     wl_htab_clear(&s->roll.owner);

@@ -2,7 +2,7 @@
  * what the page's timeline reads): against a brute-force count of the raw events, through a
  * writing handle (rolled up before it reads, rollups every few hundred events meanwhile) and a
  * read-only one while the writer still has blocks pending; the [since, until) bounds; a rollup
- * that fails rolls its counts back (and the flow ids it handed out are not misattributed); and the v6 -> v7 migration, which counts the blocks already rolled
+ * that fails rolls its counts back (and the flow ids it handed out are not misattributed); and the v7 -> v8 migration, which counts the blocks already rolled
  * up and leaves the pending ones to the rollup (neither lost nor counted twice).
  */
 #include <setjmp.h>
@@ -119,7 +119,7 @@ static void test_matches_raw_events(void **state) {
   free(ev);
 }
 
-/* Blocks pending for sure: a writer that never rolls up on its own (the 2 s timer aside). */
+/* Blocks pending for sure: a writer that never rolls up on its own (the rollup timer aside). */
 static void test_read_only_adds_pending(void **state) {
   (void)state;
   wl_store_opts o = {.rollup_events = 1u << 30};
@@ -129,7 +129,7 @@ static void test_read_only_adds_pending(void **state) {
   wl_store_opts ro = {.read_only = 1};
   wl_store *r = open_ok(&ro);
   if (raw_int("SELECT count(*) FROM pending") == 0)
-    print_message("note: the writer rolled up (its 2 s timer): nothing pending to add\n");
+    print_message("note: the writer rolled up (its timer): nothing pending to add\n");
   assert_true(check_all(r, ev[0].ts / TH - 2) == kept(r));
   wl_store_close(r);
   wl_store_close(s);
@@ -172,10 +172,10 @@ static void test_bounds(void **state) {
   free(ev);
 }
 
-/* A version-6 store: the table dropped and the version set back, with some blocks pending (a
+/* A version-7 store: the table dropped and the version set back, with some blocks pending (a
  * writer killed before its rollup): the migration counts the rolled-up blocks, the rollup at
  * open the pending ones. */
-static void test_v6_migrates(void **state) {
+static void test_v7_migrates(void **state) {
   (void)state;
   wl_event *ev = stream();
   wl_store *s = open_ok(NULL);
@@ -185,8 +185,8 @@ static void test_v6_migrates(void **state) {
   s = open_ok(&o);
   assert_int_equal(wl_store_write(s, ev + N_EV - 2500, 2500, NULL), WL_OK);
   int64_t pending = raw_int("SELECT count(*) FROM pending");
-  /* as version 6 wrote it, while the writer is still open (its close would roll up) */
-  raw_exec("DROP TABLE app_hourly; UPDATE meta SET value=6 WHERE key='schema_version'");
+  /* as version 7 wrote it, while the writer is still open (its close would roll up) */
+  raw_exec("DROP TABLE app_hourly; UPDATE meta SET value=7 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   wl_store *r = NULL;
   assert_int_equal(wl_store_open(db_path, &ro, &r), WL_E_READONLY); /* needs migrating */
@@ -197,7 +197,7 @@ static void test_v6_migrates(void **state) {
   assert_int_equal(check_all(r, ev[0].ts / TH - 2), kept(r));
   wl_store_close(r);
   if (pending == 0)
-    print_message("note: the writer rolled up (its 2 s timer): no pending blocks migrated\n");
+    print_message("note: the writer rolled up (its timer): no pending blocks migrated\n");
   wl_store_close(s); /* its pending blocks were rolled up by the migrating open: nothing left */
   s = open_ok(&ro);
   assert_int_equal(check_all(s, ev[0].ts / TH - 2), kept(s));
@@ -239,7 +239,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_matches_raw_events, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_read_only_adds_pending, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_bounds, setup_path, teardown_path),
-      cmocka_unit_test_setup_teardown(test_v6_migrates, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_v7_migrates, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_failed_rollup_rolls_back, setup_path, teardown_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

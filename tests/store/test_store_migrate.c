@@ -1,5 +1,8 @@
 /* test_store_migrate.c — stores written by older versions open and migrate (issue 16).
  *
+ * Version 6 (pending blocks without the flows born in them) migrates to 7 and rolls up to the
+ * same totals: test_migrate_v6_pending.
+ *
  * A version-2 store (and a version-1 one: filters_seen without its keys, apps without
  * `truncated`) is built here with the DDL those versions had (kept in this file, as schema.c
  * asks) and filled with SQL the way their writer did: apps, SIDs, contexts, flows keyed by
@@ -237,8 +240,56 @@ static void test_migrate_v1_through_v2(void **state) {
   check_migrates(1);
 }
 
+/* Version 6 (issue 16's block store, before pending said which flows a block gave birth to):
+ * a v6 writer added a new flow with count 0 and left every event of a pending block to the
+ * rollups. A current store is taken back to that state with every block pending (counts,
+ * app totals and drops zeroed, pending without born_lo/born_hi, schema_version 6); opening
+ * it migrates and rolls the blocks up to the same totals, and it goes on. */
+static void test_migrate_v6_pending(void **state) {
+  (void)state;
+  wl_event *ev = make_stream(N, 400, 30, 66, 10000000);
+  tsg_model m = {0};
+  for (size_t i = 0; i < N / 2; i++)
+    tsg_model_add(&m, &ev[i]);
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, N / 2, 6);
+  wl_store_close(s);
+  int64_t drops = raw_int("SELECT sum(count) FROM drops_hourly");
+  assert_true(drops > 0);
+  raw_exec("UPDATE flows SET count=0, last_seen=first_seen, last_filter_id=0;"
+           "UPDATE apps SET allowed=0, blocked=0; DELETE FROM drops_hourly;"
+           "INSERT INTO pending(seq) SELECT seq FROM blocks;"
+           "ALTER TABLE pending DROP COLUMN born_hi; ALTER TABLE pending DROP COLUMN born_lo;"
+           "DROP TABLE app_hourly;" /* 8, store_app_hourly.c */
+           "UPDATE meta SET value=6 WHERE key='schema_version'");
+  wl_store_opts ro = {.read_only = 1};
+  assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
+  s = open_ok(NULL); /* migrates, then rolls the pending blocks up */
+  assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
+  assert_int_equal(raw_int("SELECT count(*) FROM pending"), 0);
+  assert_int_equal(raw_int("SELECT sum(count) FROM drops_hourly"), drops);
+  app_names apps = {0};
+  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
+  compare_flows(s, &m, &apps);
+  compare_apps(&m, &apps);
+  write_batches(s, ev + N / 2, N - N / 2, 7);
+  for (size_t i = N / 2; i < N; i++)
+    tsg_model_add(&m, &ev[i]);
+  wl_store_close(s);
+  s = open_ok(&ro);
+  memset(&apps, 0, sizeof apps);
+  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
+  compare_flows(s, &m, &apps);
+  compare_apps(&m, &apps);
+  compare_events(s, ev, N, 0, 0);
+  wl_store_close(s);
+  tsg_model_free(&m);
+  free(ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_migrate_v6_pending, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v2_events_to_blocks, setup_path,
                                       teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v1_through_v2, setup_path, teardown_path),

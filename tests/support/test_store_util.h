@@ -23,11 +23,11 @@ void raw_exec(const char *sql);
  * themselves, test_store_migrate; add the
  * new migration's undo here when WL_STORE_SCHEMA_VERSION grows; then set schema_version). */
 #define TSU_UNDO_TO_V2                                                                     \
-  "DROP TABLE app_hourly;" /* 7: store_app_hourly.c */                                      \
+  "DROP TABLE app_hourly;" /* 8: store_app_hourly.c */                                      \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
   "DROP TABLE hits_hourly; ALTER TABLE rules DROP COLUMN expires;" /* 4: store_hits.c */   \
-  "DROP TABLE held;" /* 5: store_held.c */                                                \
+  "DROP TABLE held;" /* 5: store_held.c (7 goes with pending) */ \
   "DROP TABLE blocks; DROP TABLE pending; DROP TABLE flows;" /* 6: schema_v3_blocks.c */    \
   "CREATE TABLE flows(app INTEGER NOT NULL, dir INTEGER NOT NULL, proto INTEGER NOT NULL,"   \
   " ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL, remote_port INTEGER NOT NULL,"  \
