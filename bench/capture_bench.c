@@ -1,8 +1,11 @@
 /* capture_bench.c — costs on the capture path, per event:
  *   callback   wl_capture_callback into a ring with room (what a BFE worker pays: one ~1.3 KB
  *              copy and a CAS), and on a full ring (the drop path);
- *   decode     wl_decode of realistic raw records (v4/v6, app id, SIDs, payload);
- *   parse      wl_replay_parse_line of event stream lines.
+ *   decode     wl_decode of realistic raw records (v4/v6, app id, SIDs, payload), and
+ *              wl_decoder_decode (what the consumer runs: the same with its app id and SID
+ *              caches, no drive map) over the same 64 records;
+ *   parse      wl_replay_parse_line of event stream lines (the full reader), and
+ *              wl_replay_parse_line_cached (what the replay source runs).
  * Prints one line per measure. Run by scripts/bench/capture.sh (Release build).
  *   capture_bench [N]   (default 2000000 events)
  */
@@ -91,6 +94,16 @@ static void bench_decode(const wl_raw_event *raw, uint64_t n) {
   for (uint64_t i = 0; i < n; i++)
     kept += (uint64_t)wl_decode(&raw[i % VARIANTS], ev);
   printf("decode: %.1f ns/event (%llu kept)\n", ns_per(t0, n), (unsigned long long)kept);
+  wl_decoder *d = NULL;
+  if (wl_decoder_create(0, 0, &d) != 0)
+    exit(1);
+  kept = 0;
+  t0 = wl_time_mono_ns();
+  for (uint64_t i = 0; i < n; i++)
+    kept += (uint64_t)wl_decoder_decode(d, &raw[i % VARIANTS], NULL, ev);
+  printf("decode with the consumer's caches: %.1f ns/event (%llu kept)\n", ns_per(t0, n),
+         (unsigned long long)kept);
+  wl_decoder_destroy(d);
   free(ev);
 }
 
@@ -108,6 +121,16 @@ static void bench_parse(const wl_raw_event *raw, uint64_t n) {
     ok += wl_replay_parse_line(&a, l, strlen(l) - 1, &ev) == 1;
   }
   printf("replay parse: %.1f ns/line (%llu ok)\n", ns_per(t0, n), (unsigned long long)ok);
+  wl_replay_cache c;
+  memset(&c, 0, sizeof c);
+  ok = 0;
+  t0 = wl_time_mono_ns();
+  for (uint64_t i = 0; i < n; i++) {
+    const char *l = lines[i % VARIANTS];
+    ok += wl_replay_parse_line_cached(&a, &c, l, strlen(l) - 1, &ev) == 1;
+  }
+  printf("replay parse, the replay source's reader: %.1f ns/line (%llu ok)\n", ns_per(t0, n),
+         (unsigned long long)ok);
   wl_json_arena_free(&a);
 }
 
