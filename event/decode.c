@@ -348,33 +348,35 @@ static void decode_payload(const wl_raw_event *raw, wl_event *ev) {
   }
 }
 
-int wl_decode(const wl_raw_event *raw, wl_event *ev) {
-  wl_event_clear(ev);
+/* Both decoders: the raw record into a cleared ev (0: not an event type we keep). Without a
+ * decoder the app id is converted every time and no DOS form is looked up. */
+static int decode_into(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map,
+                       wl_event *ev) {
   ev->ts = raw->timestamp;
   ev->origin = raw->origin;
   ev->type = (uint8_t)map_type(raw->type);
   if (ev->type == WL_EVT_OTHER)
     return 0;
   decode_header(raw, ev);
-  decode_app(raw, ev);
-  decode_sids(NULL, raw, ev);
+  if (d)
+    decode_app_cached(d, raw, map, ev);
+  else
+    decode_app(raw, ev);
+  decode_sids(d, raw, ev);
   decode_payload(raw, ev);
   return 1;
 }
 
+int wl_decode(const wl_raw_event *raw, wl_event *ev) {
+  wl_event_clear(ev);
+  return decode_into(NULL, raw, NULL, ev);
+}
+
 int wl_decoder_decode(wl_decoder *d, const wl_raw_event *raw, const wl_path_map *map,
                       wl_event *ev) {
+  assert(d);
   wl_event_reset(ev); /* not 2.5 KB of memset per event */
-  ev->ts = raw->timestamp;
-  ev->origin = raw->origin;
-  ev->type = (uint8_t)map_type(raw->type);
-  if (ev->type == WL_EVT_OTHER)
-    return 0;
-  decode_header(raw, ev);
-  decode_app_cached(d, raw, map, ev);
-  decode_sids(d, raw, ev);
-  decode_payload(raw, ev);
-  return 1;
+  return decode_into(d, raw, map, ev);
 }
 
 /* ---- encode: a decoded event back into the raw shape (file sources) ---- */

@@ -151,7 +151,7 @@ static void get_timeline(wl_ui *u, const wl_http_req *req, FILE *f, wl_http_resp
   int rc = (!v || !*v || *end || id < 1) ? wl_err(WL_E_INVAL, "timeline needs ?id=PROPOSAL")
                                          : open_store(u, 0, &s, NULL);
   if (!rc)
-    rc = wl_ui_timeline_write(&u->timelines, s, id, f);
+    rc = wl_ui_timeline_write(s, id, f);
   wl_store_close(s);
   wl_ui_answer(resp, rc, f);
 }

@@ -4,8 +4,7 @@
  * The store keeps those counts per (app, direction, hour), rolled up with the flows
  * (wl_store_app_hours, store/store_app_hourly.c): an answer reads at most WL_UI_TIMELINE_HOURS
  * rows, whatever the size of the week (it used to walk the week's raw events: seconds on ten
- * million, hence a cache of every app's rows). The cache handle the page keeps is no longer
- * needed; it stays in the interface, always NULL.
+ * million, hence a cache of every app's rows, no longer needed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +16,6 @@
 #include "whitelist/proposal.h"
 
 #define TL_HOUR (3600 * WL_TICKS_PER_SEC)
-
-struct wl_ui_timelines {
-  int unused;
-};
-
-void wl_ui_timelines_free(wl_ui_timelines *c) { free(c); }
 
 typedef struct tl_row {
   uint64_t start; /* hour number of bucket 0 */
@@ -72,8 +65,7 @@ static void write_row(FILE *f, int64_t id, const char *app, int dir, const tl_ro
   fputs("}\n", f);
 }
 
-int wl_ui_timeline_write(wl_ui_timelines **cache, wl_store *s, int64_t id, FILE *f) {
-  (void)cache;
+int wl_ui_timeline_write(wl_store *s, int64_t id, FILE *f) {
   app_path *x = calloc(1, sizeof *x);
   tl_row *r = calloc(1, sizeof *r);
   wl_store_stats st;

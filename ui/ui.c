@@ -176,6 +176,5 @@ void wl_ui_stop(wl_ui *u) {
   if (!u)
     return;
   wl_http_stop(u->http); /* no request runs past this */
-  wl_ui_timelines_free(u->timelines);
   free(u);
 }

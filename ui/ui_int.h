@@ -10,11 +10,8 @@
 #include "ui/http.h"
 #include "ui/ui.h"
 
-typedef struct wl_ui_timelines wl_ui_timelines; /* ui/timeline.c */
-
 struct wl_ui {
   wl_http *http;
-  wl_ui_timelines *timelines; /* hourly counts of every (app, direction), while the store holds */
   char db_path[1024], engine_spec[1100];
   char token[2 * WL_UI_TOKEN_BYTES + 1];
   char url[WL_UI_URL_MAX];
@@ -35,12 +32,9 @@ void wl_ui_answer(wl_http_resp *resp, int rc, FILE *f);
 void wl_ui_error(wl_http_resp *resp, int status, const char *msg);
 
 /* GET /api/timeline?id=P (ui/timeline.c): hourly allowed/blocked counts of proposal P's app and
- * direction over the week ending at the newest event; *cache is reused while the store's events
- * are unchanged. Release the cache with wl_ui_timelines_free. */
+ * direction over the week ending at the newest event (the store's hourly rollup). */
 #define WL_UI_TIMELINE_HOURS 168
-#define WL_UI_TIMELINE_ROWS  1024 /* (app, direction) pairs the cache keeps */
-int wl_ui_timeline_write(wl_ui_timelines **cache, wl_store *s, int64_t id, FILE *f);
-void wl_ui_timelines_free(wl_ui_timelines *c);
+int wl_ui_timeline_write(wl_store *s, int64_t id, FILE *f);
 
 /* The /api/ routes (ui/api.c); the request has passed the Host, token and Origin checks. */
 void wl_ui_api(wl_ui *u, const wl_http_req *req, wl_http_resp *resp);
