@@ -6,6 +6,8 @@
  * store seq = t + 1. If seq < t the slot still holds an unread record from one lap ago: full.
  * The single consumer at head h waits for seq == h + 1 (acquire), copies the record out and
  * frees the slot for the next lap with a release store seq = h + capacity.
+ * wl_ring_push is claim + copy + publish; wl_ring_pop is peek + (front, copy, release) per
+ * record, so the in-place calls are the only code that touches the sequence numbers.
  * Head, tail and the counters each sit on their own cache line so producers and the consumer
  * do not false-share.
  */
@@ -26,6 +28,7 @@ _Static_assert((WL_RING_MAX_CAPACITY & (WL_RING_MAX_CAPACITY - 1)) == 0, "a powe
 struct wl_ring {
   alignas(WL_CACHE_LINE) _Atomic uint64_t tail; /* next position producers claim */
   alignas(WL_CACHE_LINE) _Atomic uint64_t head; /* next position the consumer reads */
+  size_t peeked; /* consumer only: records from head seen published by wl_ring_peek */
   alignas(WL_CACHE_LINE) _Atomic uint64_t dropped;
   _Atomic uint64_t pushed;
   alignas(WL_CACHE_LINE) size_t capacity, mask, record_size, slot_size;
@@ -100,7 +103,7 @@ void wl_ring_destroy(wl_ring *r) {
   free(r->self_block);
 }
 
-int wl_ring_push(wl_ring *r, const void *rec) {
+void *wl_ring_claim(wl_ring *r, uint64_t *ticket) {
   uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
   for (;;) {
     uint64_t seq = atomic_load_explicit(slot_seq(r, pos), memory_order_acquire);
@@ -110,16 +113,30 @@ int wl_ring_push(wl_ring *r, const void *rec) {
         break; /* slot claimed */
       /* pos was reloaded by the failed CAS: try again */
     } else if (seq < pos) {
-      return WL_E_FULL; /* the slot still holds last lap's record */
+      return NULL; /* the slot still holds last lap's record */
     } else {
       pos = atomic_load_explicit(&r->tail, memory_order_relaxed); /* another producer won */
     }
   }
   /* claimed: only this producer writes the slot until it publishes pos + 1 */
   assert(atomic_load_explicit(slot_seq(r, pos), memory_order_relaxed) == pos);
-  memcpy(slot_data(r, pos), rec, r->record_size);
-  atomic_store_explicit(slot_seq(r, pos), pos + 1, memory_order_release);
+  *ticket = pos;
+  return slot_data(r, pos);
+}
+
+void wl_ring_publish(wl_ring *r, uint64_t ticket) {
+  assert(atomic_load_explicit(slot_seq(r, ticket), memory_order_relaxed) == ticket);
+  atomic_store_explicit(slot_seq(r, ticket), ticket + 1, memory_order_release);
   atomic_fetch_add_explicit(&r->pushed, 1, memory_order_relaxed);
+}
+
+int wl_ring_push(wl_ring *r, const void *rec) {
+  uint64_t ticket;
+  void *slot = wl_ring_claim(r, &ticket);
+  if (!slot)
+    return WL_E_FULL;
+  memcpy(slot, rec, r->record_size);
+  wl_ring_publish(r, ticket);
   return WL_OK;
 }
 
@@ -134,21 +151,43 @@ int wl_ring_push_or_drop(wl_ring *r, const void *rec) {
   return rc;
 }
 
-size_t wl_ring_pop(wl_ring *r, void *out, size_t max) {
+size_t wl_ring_peek(wl_ring *r, size_t max) {
   uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-  unsigned char *dst = out;
-  size_t n = 0;
-  for (; n < max; n++, head++) {
-    _Atomic uint64_t *seq = slot_seq(r, head);
-    uint64_t s = atomic_load_explicit(seq, memory_order_acquire);
+  size_t n = r->peeked;
+  for (; n < max && n < r->capacity; n++) {
+    uint64_t s = atomic_load_explicit(slot_seq(r, head + n), memory_order_acquire);
     /* free for this lap or published in it: a slot is never ahead of the consumer by a lap */
-    assert(s == head || s == head + 1);
-    if (s != head + 1)
+    assert(s == head + n || s == head + n + 1);
+    if (s != head + n + 1)
       break; /* empty, or the producer of this slot has not published yet */
-    memcpy(dst + n * r->record_size, slot_data(r, head), r->record_size);
-    atomic_store_explicit(seq, head + r->capacity, memory_order_release);
   }
+  r->peeked = n > r->peeked ? n : r->peeked;
+  return n < max ? n : max;
+}
+
+const void *wl_ring_front(const wl_ring *r) {
+  assert(r->peeked > 0);
+  return slot_data(r, atomic_load_explicit(&((wl_ring *)r)->head, memory_order_relaxed));
+}
+
+void wl_ring_release(wl_ring *r, size_t n) {
+  assert(n <= r->peeked);
+  uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+  for (size_t i = 0; i < n; i++, head++) {
+    assert(atomic_load_explicit(slot_seq(r, head), memory_order_relaxed) == head + 1);
+    atomic_store_explicit(slot_seq(r, head), head + r->capacity, memory_order_release);
+  }
+  r->peeked -= n;
   atomic_store_explicit(&r->head, head, memory_order_relaxed);
+}
+
+size_t wl_ring_pop(wl_ring *r, void *out, size_t max) {
+  unsigned char *dst = out;
+  size_t n = wl_ring_peek(r, max);
+  for (size_t i = 0; i < n; i++) {
+    memcpy(dst + i * r->record_size, wl_ring_front(r), r->record_size);
+    wl_ring_release(r, 1);
+  }
   return n;
 }
 

@@ -7,7 +7,9 @@
  * publishes it with a release store of the slot's sequence; the consumer reads with acquire.
  * Head and tail live on separate cache lines. wl_ring_push never blocks and never allocates:
  * when the ring is full it returns WL_E_FULL and the caller counts a drop (wl_ring_dropped
- * keeps a counter callers may bump with wl_ring_count_drop). Memory: capacity × (record size
+ * keeps a counter callers may bump with wl_ring_count_drop). Both ends can also work in place
+ * (claim/publish, peek/front/release), so a record is built and read in its slot, not copied
+ * through a buffer on each side. Memory: capacity × (record size
  * rounded up to 8 + 8) bytes, allocated once by wl_ring_create.
  */
 #ifndef WL_RING_H
@@ -28,6 +30,13 @@ void wl_ring_destroy(wl_ring *r); /* NULL is fine */
 
 /* Any thread. Copies record_size bytes from rec. WL_OK, or WL_E_FULL (nothing written). */
 int wl_ring_push(wl_ring *r, const void *rec);
+/* Any thread: push in place. wl_ring_claim takes the next slot and returns its record (8-byte
+ * aligned, record_size bytes holding whatever an earlier lap left) for the caller to fill, with
+ * *ticket set; NULL when the ring is full (nothing claimed: the caller waits or counts a drop
+ * exactly as after WL_E_FULL). wl_ring_publish(ticket) then hands it to the consumer. Every
+ * claim must be published, soon: the consumer reads in order and waits at a claimed slot. */
+void *wl_ring_claim(wl_ring *r, uint64_t *ticket);
+void wl_ring_publish(wl_ring *r, uint64_t ticket);
 /* Any thread: push, and on WL_E_FULL add one to the drop counter. */
 int wl_ring_push_or_drop(wl_ring *r, const void *rec);
 void wl_ring_count_drop(wl_ring *r);
@@ -35,6 +44,14 @@ void wl_ring_count_drop(wl_ring *r);
 /* Consumer thread only. Copies up to max records into out (max × record_size bytes) in FIFO
  * order of publication; returns how many (0 when empty). */
 size_t wl_ring_pop(wl_ring *r, void *out, size_t max);
+/* Consumer thread only: pop in place, without the copy. wl_ring_peek returns how many records
+ * (up to max) are published in a row from the oldest; that many may then be read in FIFO order,
+ * each at wl_ring_front (the oldest not yet released, valid until released) and freed for the
+ * producers with wl_ring_release(r, n) once read (n at most what is peeked and unreleased). A
+ * slot is free again only when released, so release each record as soon as it is read. */
+size_t wl_ring_peek(wl_ring *r, size_t max);
+const void *wl_ring_front(const wl_ring *r);
+void wl_ring_release(wl_ring *r, size_t n);
 
 size_t wl_ring_capacity(const wl_ring *r);
 size_t wl_ring_record_size(const wl_ring *r);
