@@ -45,7 +45,8 @@
  * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT: ~10 MB), one batch of
  * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because each store
  * transaction rewrites every page its events touch: with wide traffic most of the flows table,
- * so fewer, larger transactions write less), WL_CAPTURE_POP raw records, the attribution cache
+ * so fewer, larger transactions write less; records are decoded in their ring slots, not copied
+ * out), the attribution cache
  * (WL_CAPTURE_FILTER_CACHE ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET /
  * WL_CAPTURE_FLOW_SET hashes, saturating: beyond them the counts stop growing).
  */
@@ -62,7 +63,7 @@
 
 #define WL_CAPTURE_RING_DEFAULT   (1u << 13)
 #define WL_CAPTURE_BATCH          8192u /* events per store transaction, at most */
-#define WL_CAPTURE_POP            512u  /* raw records taken from the ring at a time */
+#define WL_CAPTURE_POP            512u  /* raw records peeked (decoded in place) at a time */
 #define WL_CAPTURE_FLUSH_MS       100u
 #define WL_CAPTURE_FILTER_CACHE   4096u
 #define WL_CAPTURE_APP_SET        (1u << 16)

@@ -22,7 +22,6 @@
 #define STOP_RETRIES 10 /* store retries allowed once a stop was requested */
 
 struct wl_capture_consumer {
-  wl_raw_event *raw; /* WL_CAPTURE_POP */
   wl_decoder *dec;   /* its caches of app ids (with their DOS form under `map`) and SIDs */
   wl_event *ev;      /* WL_CAPTURE_BATCH */
   size_t n;          /* decoded events waiting in ev[] */
@@ -49,9 +48,8 @@ int wl_capture_consumer_create(wl_capture *c) {
   if (!k)
     return wl_err(WL_E_NOMEM, "capture: out of memory");
   c->cons = k;
-  k->raw = malloc(WL_CAPTURE_POP * sizeof *k->raw);
   k->ev = malloc(WL_CAPTURE_BATCH * sizeof *k->ev);
-  if (!k->raw || !k->ev)
+  if (!k->ev)
     return wl_err(WL_E_NOMEM, "capture: out of memory for a batch of %u", WL_CAPTURE_BATCH);
   wl_path_map_init(&k->map);
   int rc = wl_decoder_create(0, 0, &k->dec);
@@ -65,7 +63,6 @@ void wl_capture_consumer_destroy(wl_capture *c) {
   wl_capture_consumer *k = c ? c->cons : NULL;
   if (!k)
     return;
-  free(k->raw);
   free(k->ev);
   wl_decoder_destroy(k->dec);
   wl_htab_free(&k->apps);
@@ -237,13 +234,16 @@ static int flush(wl_capture *c, wl_capture_consumer *k) {
   return WL_OK;
 }
 
-/* Decode what was popped into the batch; other types are only counted. */
+/* Decode the popped records in place, each straight into the batch's next slot and its ring
+ * slot freed at once; other types are only counted. */
 static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
   if (popped)
     merge_hints(c, k); /* a replay's hint is published before the event that taught it */
   for (size_t i = 0; i < popped; i++) {
     wl_event *ev = &k->ev[k->n];
-    if (!wl_decoder_decode(k->dec, &k->raw[i], &k->map, ev)) {
+    int ok = wl_decoder_decode(k->dec, wl_ring_front(c->ring), &k->map, ev);
+    wl_ring_release(c->ring, 1);
+    if (!ok) {
       k->skipped++;
       continue;
     }
@@ -288,7 +288,9 @@ static void discard_until_done(wl_capture *c, wl_capture_consumer *k) {
   wl_capture_request_stop(c);
   for (;;) {
     int done = atomic_load(&c->producer_done);
-    if (wl_ring_pop(c->ring, k->raw, WL_CAPTURE_POP) == 0) {
+    size_t n = wl_ring_peek(c->ring, WL_CAPTURE_POP);
+    wl_ring_release(c->ring, n);
+    if (n == 0) {
       if (done)
         return;
       wl_sleep_ms(1);
@@ -305,7 +307,7 @@ void *wl_capture_consumer_main(void *arg) {
     size_t room = WL_CAPTURE_BATCH - k->n;
     if (room > WL_CAPTURE_POP)
       room = WL_CAPTURE_POP;
-    size_t popped = room ? wl_ring_pop(c->ring, k->raw, room) : 0;
+    size_t popped = room ? wl_ring_peek(c->ring, room) : 0; /* take() releases them */
     take(c, k, popped);
     update_rate(c, k);
     int idle = room > 0 && popped == 0;

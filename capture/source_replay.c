@@ -1,6 +1,7 @@
 /* source_replay.c — the `replay:FILE` source: read a JSON-lines event stream, turn each event
- * back into the raw shape (wl_encode) so it takes the same path as live events, and push it;
- * when the ring is full, wait (a file never loses an event). Speed 0 pushes as fast as the
+ * back into the raw shape (wl_encode) so it takes the same path as live events, written straight
+ * into a claimed ring slot (no record built on the stack and copied in); when the ring is full,
+ * wait (a file never loses an event). Speed 0 pushes as fast as the
  * consumer takes them; speed X waits out the recorded gaps divided by X. Drive letters are
  * learned from lines carrying both "app" and "app_dos" and handed to the consumer as path
  * hints, so a recorded stream replays with its DOS paths on any machine.
@@ -57,17 +58,20 @@ static int pace(wl_capture *c, uint64_t first_ts, uint64_t t0_ns, uint64_t ts) {
   }
 }
 
-static int push_wait(wl_capture *c, const wl_raw_event *raw) {
-  if (c->sink.lossy) {
-    wl_ring_push_or_drop(c->ring, raw);
-    return 0;
-  }
-  while (wl_ring_push(c->ring, raw) == WL_E_FULL) {
+/* A slot for the next record (*ticket set), waiting while the ring is full; NULL when stopping,
+ * or when lossy and full (a drop counted, as wl_ring_push_or_drop does). */
+static wl_raw_event *claim_wait(wl_capture *c, uint64_t *ticket) {
+  wl_raw_event *raw;
+  while (!(raw = wl_ring_claim(c->ring, ticket))) {
+    if (c->sink.lossy) {
+      wl_ring_count_drop(c->ring);
+      return NULL;
+    }
     if (atomic_load(&c->stop_req))
-      return 1;
+      return NULL;
     wl_sleep_ms(1);
   }
-  return 0;
+  return raw;
 }
 
 static void report_malformed(wl_capture *c) {
@@ -85,7 +89,6 @@ void *wl_capture_source_replay(void *arg) {
   wl_capture *c = arg;
   wl_path_map seen;
   wl_event ev;
-  wl_raw_event raw;
   uint64_t first_ts = 0, t0_ns = 0;
   int rc = 0, started = 0;
   uint32_t seen_gen = 0; /* counts the drives learn_drive added to seen */
@@ -107,10 +110,15 @@ void *wl_capture_source_replay(void *arg) {
     }
     if (pace(c, first_ts, t0_ns, ev.ts))
       break;
-    wl_replay_memo_encode(memo, slot, &ev, &raw);
-    raw.origin = WL_ORIGIN_REPLAY;
-    if (push_wait(c, &raw))
-      break;
+    uint64_t ticket;
+    wl_raw_event *raw = claim_wait(c, &ticket);
+    if (!raw && !c->sink.lossy)
+      break; /* stopping */
+    if (raw) { /* filled and published at once: the consumer waits at a claimed slot */
+      wl_replay_memo_encode(memo, slot, &ev, raw);
+      raw->origin = WL_ORIGIN_REPLAY;
+      wl_ring_publish(c->ring, ticket);
+    }
     atomic_fetch_add(&c->emitted, 1);
   }
   if (rc < 0)
