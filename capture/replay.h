@@ -54,7 +54,9 @@ typedef struct wl_replay_reader wl_replay_reader;
 int wl_replay_open(const char *path, wl_replay_reader **out);
 void wl_replay_close(wl_replay_reader *r); /* NULL-safe */
 /* Next event: 1 with *ev, 0 at the end, WL_E_IO. Malformed lines are skipped and counted; the
- * first WL_REPLAY_ERRORS_KEPT are kept as "FILE:LINE: reason". */
+ * first WL_REPLAY_ERRORS_KEPT are kept as "FILE:LINE: reason". *ev is read as
+ * wl_replay_parse_line_cached reads it, but reset (wl_event_reset), not cleared: every field and
+ * string is the same, the bytes after a string's terminator are what *ev held before. */
 int wl_replay_next(wl_replay_reader *r, wl_event *ev);
 uint64_t wl_replay_lines(const wl_replay_reader *r);
 uint64_t wl_replay_malformed(const wl_replay_reader *r);

@@ -4,7 +4,9 @@
  * (every prefix of lines of every shape: results, events, messages), the remembered SID texts
  * (wl_replay_parse_line_cached against wl_replay_parse_line, results and messages), and the
  * replay source's memory of apps and users (wl_replay_memo_encode against wl_encode, byte for
- * byte, with thousands of apps so slots are taken over; the drive memo's conditions).
+ * byte, with thousands of apps so slots are taken over; the drive memo's conditions), and the
+ * reader's loop (wl_replay_next resets its event instead of clearing it) against
+ * wl_replay_parse_line, one event over the next, long strings followed by short ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,8 @@
 #include "common/wl_err.h"
 #include "common/wl_text.h"
 #include "event/decode.h"
+#include "tests/support/test_event.h"
+#include "tests/support/test_files.h"
 
 static wl_json_arena arena;
 
@@ -314,6 +318,57 @@ static void test_memo_drive(void **state) {
   free(m);
 }
 
+/* wl_replay_next reuses one event, only reset between lines: every field and string is what
+ * the reference reader gives on a cleared event, whatever the line before held (apps long and
+ * short, with and without app_dos, SIDs and none, the flat lines of every shape and the
+ * malformed ones skipped between them). */
+static void test_reader_reset_agrees(void **state) {
+  (void)state;
+  char path[512], *text = malloc(1u << 20);
+  static char line[WL_REPLAY_LINE_MAX];
+  assert_non_null(text);
+  size_t len = 0, nflat = sizeof flat_lines / sizeof flat_lines[0];
+  wl_event ev, want;
+  for (uint32_t i = 0; i < 600; i++) {
+    make_event(&ev, i * 2654435761u, 40);
+    len += wl_replay_format(&ev, text + len, (1u << 20) - len);
+    if (i % 4 == 0) { /* a flat-lines line between them (errors included) */
+      const char *f = flat_lines[(i / 4) % nflat];
+      size_t n = strlen(f);
+      if (memchr(f, '\n', n) || memchr(f, '\r', n))
+        continue; /* one line each */
+      memcpy(text + len, f, n);
+      text[len + n] = '\n';
+      len += n + 1;
+    }
+  }
+  assert_true(len < (1u << 20));
+  text[len] = '\0';
+  wl_test_write_file(wl_test_path(path, sizeof path, "reset.jsonl"), text);
+  wl_replay_reader *r;
+  assert_int_equal(wl_replay_open(path, &r), WL_OK);
+  memset(&ev, 0x5A, sizeof ev); /* what a stale event would hold */
+  size_t at = 0, got = 0;
+  while (wl_replay_next(r, &ev) == 1) {
+    int rc;
+    do { /* the next line the reference reads as an event */
+      char *nl = memchr(text + at, '\n', len - at);
+      assert_non_null(nl);
+      size_t n = (size_t)(nl - (text + at));
+      memcpy(line, text + at, n);
+      at += n + 1;
+      rc = wl_replay_parse_line(&arena, line, n, &want);
+    } while (rc != 1);
+    wl_test_assert_event(&want, &ev);
+    assert_string_equal(want.app_dos, ev.app_dos);
+    assert_int_equal(want.origin, ev.origin);
+    got++;
+  }
+  assert_true(got >= 600 && wl_replay_malformed(r) > 0);
+  wl_replay_close(r);
+  free(text);
+}
+
 static int teardown(void **state) {
   (void)state;
   wl_json_arena_free(&arena);
@@ -325,7 +380,7 @@ int main(void) {
       cmocka_unit_test(test_every_name), cmocka_unit_test(test_near_names),
       cmocka_unit_test(test_sid_memory), cmocka_unit_test(test_memo_encode),
       cmocka_unit_test(test_memo_drive), cmocka_unit_test(test_flat_agrees),
-      cmocka_unit_test(test_fast_fields_agree),
+      cmocka_unit_test(test_fast_fields_agree), cmocka_unit_test(test_reader_reset_agrees),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
