@@ -30,10 +30,14 @@ int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_even
  * without escapes) is read by wl_json_parse_flat, anything else by wl_json_parse as above; the
  * cache c (zero it before the first line; NULL = none) remembers the canonical form of the last
  * WL_REPLAY_SIDS_KEPT SID texts (a stream names the same few users again and again) and the
- * value of the last "YYYY-MM-DDTHH:MM:SS." time prefix; plain "a.b.c.d[:port]" endpoints are
+ * value of the last "YYYY-MM-DDTHH:MM:SS." time prefix, and the clock: the future-ts bound
+ * (wl_event_ts_too_new) is read once every WL_REPLAY_CLOCK_LINES lines, and a ts past it is
+ * checked against a fresh read before it is refused, so only a wall clock set back within those
+ * lines could let through what a fresh read refuses; plain "a.b.c.d[:port]" endpoints are
  * read directly. The result and the message are exactly wl_replay_parse_line's (fuzz_replay and
  * test_replay_fast compare them). */
 #define WL_REPLAY_SIDS_KEPT 4
+#define WL_REPLAY_CLOCK_LINES 1024
 typedef struct wl_replay_cache {
   char in[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX], out[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX];
   uint8_t in_len[WL_REPLAY_SIDS_KEPT], out_len[WL_REPLAY_SIDS_KEPT];
@@ -41,6 +45,8 @@ typedef struct wl_replay_cache {
   char ts_prefix[20]; /* "YYYY-MM-DDTHH:MM:SS." of ts_base; ts_known 0 = none yet */
   int ts_known;
   uint64_t ts_base;   /* its time with a fraction of 0 */
+  uint64_t ts_bound;  /* wl_time_now() + WL_EVENT_FUTURE_TICKS, read when clock_left was 0 */
+  unsigned clock_left;
 } wl_replay_cache;
 int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_cache *c, const char *line,
                                 size_t len, wl_event *ev);

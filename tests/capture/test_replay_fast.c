@@ -369,6 +369,28 @@ static void test_reader_reset_agrees(void **state) {
   free(text);
 }
 
+/* The future-ts bound read once per WL_REPLAY_CLOCK_LINES lines refuses and lets through what a
+ * clock read per line does: times just under and just over a day ahead, far ahead and now,
+ * over several refreshes of the bound. */
+static void test_future_bound_agrees(void **state) {
+  (void)state;
+  wl_replay_cache *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  char line[256], ts[WL_TIME_STR_MAX];
+  const uint64_t hour = 3600ull * 10000000ull;
+  uint64_t now = wl_time_now();
+  const uint64_t when[] = {now, now + 23 * hour, now + 25 * hour, 2650467743990000000ull};
+  size_t refused = 0;
+  for (uint32_t i = 0; i < 3 * WL_REPLAY_CLOCK_LINES + 7; i++) {
+    wl_time_format(when[i % 4] + i, ts);
+    snprintf(line, sizeof line, "{\"ts\":\"%s\",\"type\":\"drop\"}", ts);
+    agree(c, line, strlen(line));
+    refused += wl_replay_parse_line_cached(&arena, c, line, strlen(line), &(wl_event){0}) < 0;
+  }
+  assert_int_equal(refused, (3 * WL_REPLAY_CLOCK_LINES + 7) / 2); /* the two future ones */
+  free(c);
+}
+
 static int teardown(void **state) {
   (void)state;
   wl_json_arena_free(&arena);
@@ -381,6 +403,7 @@ int main(void) {
       cmocka_unit_test(test_sid_memory), cmocka_unit_test(test_memo_encode),
       cmocka_unit_test(test_memo_drive), cmocka_unit_test(test_flat_agrees),
       cmocka_unit_test(test_fast_fields_agree), cmocka_unit_test(test_reader_reset_agrees),
+      cmocka_unit_test(test_future_bound_agrees),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
