@@ -8,6 +8,7 @@
  * counters are atomics in the session, read by any thread.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,14 @@ static int flush(wl_capture *c, wl_capture_consumer *k) {
   return WL_OK;
 }
 
+/* A hint: the lines of a raw record the decoder reads first (the fixed fields, the SIDs and
+ * the start of the app id; a typical app id ends within them). */
+static void prefetch_raw(const wl_raw_event *raw) {
+  const char *p = (const char *)raw;
+  for (size_t off = 0; off < offsetof(wl_raw_event, app_id) + 256; off += 64)
+    __builtin_prefetch(p + off);
+}
+
 /* Decode the popped records in place, each straight into the batch's next slot and its ring
  * slot freed at once; other types are only counted. */
 static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
@@ -259,6 +268,8 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
     merge_hints(c, k); /* a replay's hint is published before the event that taught it */
   for (size_t i = 0; i < popped; i++) {
     wl_event *ev = &k->ev[k->n];
+    if (i + 1 < popped) /* the next record, written on the producer's core: its lines come */
+      prefetch_raw(wl_ring_at(c->ring, 1)); /* over while this one is decoded */
     int ok = wl_decoder_decode(k->dec, wl_ring_front(c->ring), &k->map, ev);
     wl_ring_release(c->ring, 1);
     if (!ok) {

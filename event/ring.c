@@ -165,10 +165,12 @@ size_t wl_ring_peek(wl_ring *r, size_t max) {
   return n < max ? n : max;
 }
 
-const void *wl_ring_front(const wl_ring *r) {
-  assert(r->peeked > 0);
-  return slot_data(r, atomic_load_explicit(&((wl_ring *)r)->head, memory_order_relaxed));
+const void *wl_ring_at(const wl_ring *r, size_t i) {
+  assert(i < r->peeked);
+  return slot_data(r, atomic_load_explicit(&((wl_ring *)r)->head, memory_order_relaxed) + i);
 }
+
+const void *wl_ring_front(const wl_ring *r) { return wl_ring_at(r, 0); }
 
 void wl_ring_release(wl_ring *r, size_t n) {
   assert(n <= r->peeked);

@@ -51,6 +51,9 @@ size_t wl_ring_pop(wl_ring *r, void *out, size_t max);
  * slot is free again only when released, so release each record as soon as it is read. */
 size_t wl_ring_peek(wl_ring *r, size_t max);
 const void *wl_ring_front(const wl_ring *r);
+/* The i-th peeked record after the front (i = 0 is the front; i < peeked and unreleased), e.g.
+ * to prefetch the next record while decoding this one. */
+const void *wl_ring_at(const wl_ring *r, size_t i);
 void wl_ring_release(wl_ring *r, size_t n);
 
 size_t wl_ring_capacity(const wl_ring *r);

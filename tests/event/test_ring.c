@@ -2,7 +2,7 @@
  * drops counted exactly when the consumer stalls, and a two-producer one-consumer stress test
  * checking that every record arrives exactly once and in per-producer order (also run under
  * ThreadSanitizer). The in-place calls (claim/publish, peek/front/release) get the same cases:
- * FIFO over many laps mixed with push/pop, a full ring counting drops and freeing a slot only
+ * FIFO over many laps mixed with push/pop (wl_ring_at on every peeked one), a full ring counting drops and freeing a slot only
  * on release, peek bounded by the capacity, and the threaded stress test done in place. */
 #include "common/wl_thread.h"
 #include <setjmp.h>
@@ -154,6 +154,8 @@ static void test_in_place_wrap_around(void **state) {
     }
     size_t n = wl_ring_peek(r, max);
     assert_true(n <= max && n == wl_ring_peek(r, max)); /* peeking again changes nothing */
+    for (size_t k = 0; k < n; k++) /* every peeked one readable, across the wrap too */
+      assert_int_equal(((const rec *)wl_ring_at(r, k))->seq, next_pop + k);
     for (size_t k = 0; k < n; k++) {
       const rec *x = wl_ring_front(r);
       char expect[40];
