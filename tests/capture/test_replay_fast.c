@@ -366,6 +366,7 @@ static void test_reader_reset_agrees(void **state) {
   }
   assert_true(got >= 600 && wl_replay_malformed(r) > 0);
   wl_replay_close(r);
+  remove(path);
   free(text);
 }
 
