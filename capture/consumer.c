@@ -164,7 +164,7 @@ static void map_app(wl_capture *c, wl_capture_consumer *k, wl_event *ev) {
  * 4 MB and each event's slot a cache miss: the hashes are computed and their slots prefetched
  * here, and added while the next event is decoded (count_flush adds the last one). The sets
  * see the same adds in the same order; the live counters lag by at most one event. */
-static void count_flush(wl_capture *c, wl_capture_consumer *k) {
+static inline void count_flush(wl_capture *c, wl_capture_consumer *k) {
   if (!k->npend)
     return;
   k->npend = 0;
