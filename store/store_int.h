@@ -196,7 +196,7 @@ typedef struct wl_rollup {
   wl_app_hourly *hourly; /* events per (app, dir, hour): store_app_hourly.c */
   wl_htab owner; /* flow id -> its app and action, filled by the write path (wl_rollup_owner) */
   uint32_t *used, nused; /* the used slots of flows, in order: written and cleared by list */
-  uint64_t *pairs;       /* (id, slot) of each, for writing them out in id order */
+  uint64_t *pairs;       /* 2 x WL_STORE_ROLLUP_SLOTS: sorting used by id (store_rollup.c) */
   struct wl_rollup_buf *buf; /* a codec and one block's rows, for reading blocks back */
 } wl_rollup;
 
