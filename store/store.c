@@ -42,17 +42,18 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_CTX_INSERT] = "INSERT INTO ctx(bits,filter_id,layer,local_addr,reauth,user,package) "
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
     /* flows: the flows first seen in a block are added with it, with their totals in that
-     * block, through the wl_new_flows table (store_vtab.c); a key already there (the cache had
-     * forgotten it) is left alone and ST_FLOWS_LOST lists the ids that were added. Later
-     * blocks' events come with rollups. */
+     * block, through the wl_new_flows table (store_vtab.c); the writer's map of every flow
+     * (store_flowmap.c) says which are new. Later blocks' events come with rollups. */
     [ST_FLOWS_NEW] =
         "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
         "action,count,first_seen,last_seen,last_filter_id) "
         "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,count,"
-        "first,last,filter FROM wl_new_flows WHERE 1 "
-        "ON CONFLICT(app,dir,proto,ip_version,remote_addr,remote_port,local_port,action) "
-        "DO NOTHING",
-    [ST_FLOWS_LOST] = "SELECT id FROM flows WHERE id>=?1 AND id<?2", /* the ones added */
+        "first,last,filter FROM wl_new_flows",
+    [ST_FLOWS_SINCE] = "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
+                       "action FROM flows WHERE id>=?1",
+    [ST_FLOW_KEY] = "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
+                    "action FROM flows WHERE id=?1",
+    /* a scan: only for two keys of one hash (store_flowmap.c) */
     [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
                      "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
                      "AND action=?8",

@@ -10,7 +10,8 @@
  * for the string caches (1024 and 256 slots, plus the strings), 72 for the context cache (4096).
  * The flow-key cache: 56 bytes a slot (40-byte key), WL_STORE_FLOW_SLOTS = 2^19 in two
  * generations of 2^18: 28 MB (2^18 in all: 3M events of the stress stream missed 134k stored
- * flows and took 10.3 s of CPU; 2^19: 21k, 8.8 s); the new flows of a block: WL_STORE_BLOCK_MAX x 88 bytes (1.4 MB).
+ * flows and took 10.3 s of CPU; 2^19: 21k, 8.8 s); the new flows of a block: WL_STORE_BLOCK_MAX x 80 bytes (1.3 MB).
+ * The map of every flow (store_flowmap.c): 16 bytes a slot, doubled at 3/4 full (16 MB at 738k flows).
  */
 #ifndef WL_STORE_INT_H
 #define WL_STORE_INT_H
@@ -59,7 +60,7 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOWS_NEW, ST_FLOWS_LOST, ST_FLOW_FIND, ST_FLOWS_ADD, ST_FLOWS_BAD, ST_FLOW_APP,
+  ST_FLOWS_NEW, ST_FLOWS_SINCE, ST_FLOW_KEY, ST_FLOW_FIND, ST_FLOWS_ADD, ST_FLOWS_BAD, ST_FLOW_APP,
   ST_DROP_ADD, ST_KEY_INSERT,
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
@@ -137,7 +138,6 @@ typedef struct wl_new_flow {
   wl_flow_key k;
   uint64_t id;
   uint64_t count, first, last, filter; /* its events in the block (filter: the last one's) */
-  uint64_t real; /* 0, or the id flows already had for k (store_write.c: flows_lost) */
 } wl_new_flow;
 
 /* Flow key -> id cache (40-byte keys: wl_flow_key), in two generations (store_map.c). */
@@ -196,7 +196,7 @@ typedef struct wl_rollup {
   wl_app_hourly *hourly; /* events per (app, dir, hour): store_app_hourly.c */
   wl_htab owner; /* flow id -> its app and action, filled by the write path (wl_rollup_owner) */
   uint32_t *used, nused; /* the used slots of flows, in order: written and cleared by list */
-  uint64_t *pairs;       /* (id, slot) of each, for writing them out in id order */
+  uint64_t *pairs;       /* 2 x WL_STORE_ROLLUP_SLOTS: sorting used by id (store_rollup.c) */
   struct wl_rollup_buf *buf; /* a codec and one block's rows, for reading blocks back */
 } wl_rollup;
 
@@ -225,6 +225,8 @@ struct wl_store {
   wl_rollup roll;
   uint64_t unrolled;     /* events this handle wrote since its last rollup */
   uint64_t rolled_ns;    /* wl_time_mono_ns of its last rollup */
+  wl_htab fmap;          /* every flow: key hash -> id (store_flowmap.c) */
+  uint64_t fmap_seq;     /* fmap holds every flow below this id; 0: rebuilt at the next batch */
 };
 
 /* store.c */
@@ -339,5 +341,14 @@ int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, stat
  * file from the version before to the one named. */
 const char *wl_schema_v3_rebind(void); /* v2 -> v3: rules.signer, prev_app, prev_app_nt */
 const char *wl_schema_v7_born(void);   /* v6 -> v7: pending.born_lo, born_hi */
+const char *wl_schema_v9_flows_app(void); /* v8 -> v9: flows_key gone, flows_app */
+
+/* store_flowmap.c: every flow's key in the writer's memory (no unique index on disk) */
+int wl_flowmap_sync(wl_store *s);   /* at a batch's start: the flows added since, or all */
+void wl_flowmap_done(wl_store *s);  /* the batch committed: it holds every flow below next_flow */
+void wl_flowmap_forget(wl_store *s); /* rolled back: rebuilt at the next batch */
+void wl_flowmap_free(wl_store *s);
+int wl_flowmap_find(wl_store *s, const wl_flow_key *k, int64_t *id); /* *id 0: not a flow */
+int wl_flowmap_add(wl_store *s, const wl_flow_key *k, int64_t id); /* WL_E_NOMEM */
 
 #endif

@@ -1,14 +1,14 @@
 /* store_write.c — the write path: one transaction per batch.
  *
  * For each event: its app path and SIDs are interned (through the caches), its context (ctx)
- * too, and its flow key is turned into the flow's id through a cache; a flow seen for the first
- * time gets the next id in memory (intern_flow) and its events in the block are added up there.
+ * too, and its flow key is turned into the flow's id through a cache, then the map of every flow
+ * (store_flowmap.c); a flow seen for the first time gets the next id in memory (intern_flow) and
+ * its events in the block are added up there.
  * The event itself becomes a row of the block in progress (store_block.c): time, flow id, the
  * port the flow does not keep, context id. At the end of the batch (and every
  * WL_STORE_BLOCK_MAX events) the block's new flows are added to flows in one statement, with
- * their totals in the block (flows_flush, through store_vtab.c's wl_new_flows; a key flows
- * already had, which the cache had forgotten, keeps its id: flows_lost), their apps get the
- * endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
+ * their totals in the block (flows_flush, through store_vtab.c's wl_new_flows), their apps get
+ * the endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
  * with the range of ids born in it (pending.born_lo/born_hi: the rollups leave those flows'
  * events in this block out, they are counted). Counts, first/last seen and drops per hour of
  * the other flows are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
@@ -119,6 +119,7 @@ int wl_store_write_reset(wl_store *s) {
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
   wl_flow_cache_clear(&s->flow_cache);
+  wl_flowmap_forget(s);
   wl_htab_clear(&s->roll.ctx);
   if (s->roll.owner.n)
     wl_htab_clear(&s->roll.owner);
@@ -135,6 +136,7 @@ void wl_store_write_free(wl_store *s) {
   wl_str_cache_free(&s->sid_cache);
   wl_bin_cache_free(&s->ctx_cache);
   wl_flow_cache_free(&s->flow_cache);
+  wl_flowmap_free(s);
   wl_block_codec_free(&s->codec);
   wl_rollup_free(&s->roll);
   free(s->chunk);
@@ -308,17 +310,6 @@ static void flow_key_of(const wl_event *ev, int64_t app, uint8_t action, wl_flow
     k->local_port = ev->local_port;
 }
 
-static void bind_flow_key(sqlite3_stmt *st, const wl_flow_key *k) {
-  sqlite3_bind_int64(st, 1, k->app);
-  sqlite3_bind_int(st, 2, k->dir);
-  sqlite3_bind_int(st, 3, k->proto);
-  sqlite3_bind_int(st, 4, k->ip_version);
-  sqlite3_bind_blob(st, 5, k->remote_addr, k->alen, SQLITE_STATIC);
-  sqlite3_bind_int(st, 6, k->remote_port);
-  sqlite3_bind_int(st, 7, k->local_port);
-  sqlite3_bind_int(st, 8, k->action);
-}
-
 /* Per app, the flows added since the last block (their endpoints). */
 static int apps_add(wl_store *s) {
   for (uint32_t i = 0; i < s->apps.n; i++) {
@@ -363,20 +354,28 @@ static int endpoint_add(wl_store *s, const wl_new_flow *f) {
   return WL_OK;
 }
 
-/* The flow's id: from the cache, else a new id now; the flow is added to flows with the
- * block (flows_flush), which finds the ids of keys flows already had. The events of a flow
- * born in the block are added up in its wl_new_flow as they come. */
-static int64_t intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev) {
+/* The flow's id: from the cache, else from the map of every flow (store_flowmap.c), else a new
+ * id now; the flow is added to flows with the block (flows_flush). The events of a flow born in
+ * the block are added up in its wl_new_flow as they come. */
+static int intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *out) {
   int64_t id = wl_flow_cache_find(&s->flow_cache, k);
   uint64_t filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
   wl_new_flow *f;
+  int rc;
   if (id == 0) {
+    if ((rc = wl_flowmap_find(s, k, &id)) != WL_OK)
+      return rc;
+    if (id != 0)
+      wl_flow_cache_set(&s->flow_cache, k, id);
+  }
+  if (id == 0) {
+    if ((rc = wl_flowmap_add(s, k, (int64_t)s->next_flow)) != WL_OK)
+      return rc;
     f = &s->fresh[s->nfresh++];
     f->k = *k;
     f->id = s->next_flow++;
     f->count = 0;
     f->first = f->last = ev->ts;
-    f->real = 0;
     id = (int64_t)f->id;
     wl_flow_cache_set(&s->flow_cache, k, id); /* a generation holds more than a block */
     wl_rollup_owner(s, f->id, k->app, k->action == WL_EVT_DROP);
@@ -384,7 +383,8 @@ static int64_t intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev
     f = &s->fresh[(uint64_t)id - s->fresh[0].id];
     assert(f->id == (uint64_t)id);
   } else {
-    return id;
+    *out = id;
+    return WL_OK;
   }
   f->count++;
   f->first = ev->ts < f->first ? ev->ts : f->first;
@@ -392,60 +392,12 @@ static int64_t intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev
     f->last = ev->ts;
     f->filter = filter;
   }
-  return id;
-}
-
-/* Rare: new ids given to keys flows already had (the cache had forgotten them, or another
- * writer added them). Each gets the id flows has, in the cache and in the block's rows. */
-static int flows_lost(wl_store *s, uint64_t *added) {
-  uint64_t base = s->fresh[0].id; /* the ids of fresh are base, base + 1, ... */
-  sqlite3_stmt *st = wl_st(s, ST_FLOWS_LOST);
-  if (!st)
-    return WL_E_DB;
-  for (uint32_t i = 0; i < s->nfresh; i++)
-    s->fresh[i].real = UINT64_MAX; /* not added: its id is found below */
-  wl_store_bind_u64(st, 1, base);
-  wl_store_bind_u64(st, 2, base + s->nfresh);
-  int r, rc = WL_OK;
-  uint32_t lost = s->nfresh;
-  while ((r = sqlite3_step(st)) == SQLITE_ROW) { /* a rowid range: the ones added */
-    uint64_t i = wl_store_col_u64(st, 0) - base;
-    assert(i < s->nfresh);
-    s->fresh[i].real = 0;
-    lost--;
-  }
-  sqlite3_reset(st);
-  if (r != SQLITE_DONE)
-    return wl_store_sqlerr(s, r, "finding the flows already there");
-  *added = s->nfresh - lost;
-  for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++) {
-    wl_new_flow *f = &s->fresh[i];
-    if (!f->real)
-      continue;
-    int64_t id = 0;
-    if (!(st = wl_st(s, ST_FLOW_FIND)))
-      return WL_E_DB;
-    bind_flow_key(st, &f->k);
-    if ((rc = wl_store_step_int64(s, st, &id, "finding a flow")) == WL_OK &&
-        (id <= 0 || (uint64_t)id >= base)) /* a key twice in fresh: intern_flow prevents it */
-      rc = wl_err(WL_E_INTERNAL, "%s: a flow neither added nor found", s->path);
-    if (rc != WL_OK)
-      return rc;
-    f->real = (uint64_t)id;
-    wl_flow_cache_set(&s->flow_cache, &f->k, id);
-    wl_rollup_owner(s, f->real, f->k.app, f->k.action == WL_EVT_DROP);
-  }
-  wl_chunk *c = s->chunk;
-  for (uint32_t j = 0; j < c->n; j++) {
-    uint64_t i = c->row[j].flow - base;
-    if (c->row[j].flow >= base && i < s->nfresh && s->fresh[i].real)
-      c->row[j].flow = s->fresh[i].real;
-  }
+  *out = id;
   return WL_OK;
 }
 
 /* The flows first seen in the block in progress, added to flows in one statement, and to
- * their apps' endpoints. */
+ * their apps' endpoints. The flow map said none of their keys is in flows. */
 static int flows_flush(wl_store *s) {
   s->born_lo = s->born_hi = 0;
   if (s->nfresh == 0)
@@ -453,16 +405,15 @@ static int flows_flush(wl_store *s) {
   s->vnew = (wl_vrows){.base = s->fresh, .stride = sizeof *s->fresh, .n = s->nfresh};
   sqlite3_stmt *st = wl_st(s, ST_FLOWS_NEW);
   int rc = st ? wl_store_step_done(s, st, "adding flows") : WL_E_DB;
-  uint64_t added = rc == WL_OK ? (uint64_t)sqlite3_changes(s->db) : 0;
-  if (rc == WL_OK && added != s->nfresh)
-    rc = flows_lost(s, &added);
+  if (rc == WL_OK && (uint64_t)sqlite3_changes(s->db) != s->nfresh)
+    rc = wl_err(WL_E_INTERNAL, "%s: %d of %u new flows added", s->path, sqlite3_changes(s->db),
+                s->nfresh);
   for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++)
-    if (!s->fresh[i].real)
-      rc = endpoint_add(s, &s->fresh[i]);
+    rc = endpoint_add(s, &s->fresh[i]);
   s->vnew.n = 0;
   if (rc != WL_OK)
     return rc;
-  s->tot.new_flows += added;
+  s->tot.new_flows += s->nfresh;
   s->born_lo = s->fresh[0].id;
   s->born_hi = s->born_lo + s->nfresh;
   s->nfresh = 0;
@@ -559,7 +510,8 @@ static int add_event(wl_store *s, const wl_event *ev) {
   if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &ctx)) != WL_OK)
     return rc;
   flow_key_of(ev, app, action, &k);
-  flow = intern_flow(s, &k, ev);
+  if ((rc = intern_flow(s, &k, ev, &flow)) != WL_OK)
+    return rc;
   wl_block_row *r = &c->row[c->n++];
   r->ts = ev->ts;
   r->flow = (uint64_t)flow;
@@ -680,7 +632,7 @@ static int batch_begin(wl_store *s, batch_saved *sv, const char *fn) {
   int rc = wl_store_txn_begin(s);
   if (rc != WL_OK)
     return rc;
-  if ((rc = wl_store_write_load(s)) != WL_OK) {
+  if ((rc = wl_store_write_load(s)) != WL_OK || (rc = wl_flowmap_sync(s)) != WL_OK) {
     wl_store_txn_abort(s);
     return rc;
   }
@@ -712,6 +664,8 @@ static int batch_end(wl_store *s, const wl_batch_counters *c, uint64_t dups,
     rc = add_counters(s, c, dups, sv);
   if (rc == WL_OK)
     rc = wl_store_txn_commit(s);
+  if (rc == WL_OK)
+    wl_flowmap_done(s); /* it holds every flow up to next_flow */
   if (rc == WL_OK && rolled) {
     s->unrolled = 0;
     s->rolled_ns = now_ns;
@@ -732,6 +686,7 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_str_cache_clear(&s->sid_cache);
   wl_bin_cache_clear(&s->ctx_cache);
   wl_flow_cache_clear(&s->flow_cache);
+  wl_flowmap_forget(s);
   wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
   if (s->roll.owner.n)
     wl_htab_clear(&s->roll.owner);

@@ -32,6 +32,32 @@ static wl_store *open_second(void) {
   return s;
 }
 
+/* The flows of a rolled-back transaction are not in flows: the writer's map of every flow
+ * (store_flowmap.c) must not keep them, nor keep their ids, which the next batch gives again
+ * (to other flows, here). Then the same flows come again and are added once. */
+static void test_rolled_back_flows_come_again(void **state) {
+  (void)state;
+  wl_event *ev = make_stream(900, 300, 7, 12, 10000000);
+  wl_store *s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, ev, 100, NULL), WL_OK);
+  assert_int_equal(wl_store_begin(s), WL_OK);
+  assert_int_equal(wl_store_write(s, ev + 100, 300, NULL), WL_OK);
+  assert_int_equal(wl_store_rollback(s), WL_OK);
+  assert_int_equal(wl_store_write(s, ev + 400, 250, NULL), WL_OK); /* the ids given again */
+  assert_int_equal(wl_store_write(s, ev + 100, 300, NULL), WL_OK);
+  assert_int_equal(wl_store_write(s, ev + 650, 250, NULL), WL_OK);
+  wl_store_close(s);
+  tsg_model m = {0};
+  for (int i = 0; i < 900; i++)
+    tsg_model_add(&m, &ev[i]);
+  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
+  assert_int_equal(raw_int("SELECT sum(count) FROM flows"), m.stored);
+  assert_int_equal(raw_int("SELECT count(*) FROM (SELECT DISTINCT app, dir, proto, ip_version,"
+                           " remote_addr, remote_port, local_port, action FROM flows)"), m.n);
+  tsg_model_free(&m);
+  free(ev);
+}
+
 /* Batches through two handles in turn, each with flows the other has not seen. */
 static void test_two_writers_interleave(void **state) {
   (void)state;
@@ -164,6 +190,8 @@ static void test_stored_future_anchor_is_clamped(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_two_writers_interleave, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_rolled_back_flows_come_again, setup_path,
+                                      teardown_path),
       cmocka_unit_test_setup_teardown(test_writer_inside_transaction_after_other, setup_path,
                                       teardown_path),
       cmocka_unit_test_setup_teardown(test_capture_lock_names_holder, setup_path, teardown_path),

@@ -22,7 +22,13 @@ void raw_exec(const char *sql);
  * raw events and flows are not kept: the tests that need them build version-2 data
  * themselves, test_store_migrate; add the
  * new migration's undo here when WL_STORE_SCHEMA_VERSION grows; then set schema_version). */
+/* Version 9 undone (schema_v9_flows_app.c): the unique key index back. */
+#define TSU_UNDO_V9                                                                        \
+  "DROP INDEX flows_app;"                                                                   \
+  "CREATE UNIQUE INDEX flows_key ON flows(app, dir, proto, ip_version, remote_addr,"        \
+  " remote_port, local_port, action);"
 #define TSU_UNDO_TO_V2                                                                     \
+  TSU_UNDO_V9                                                                               \
   "DROP TABLE app_hourly;" /* 8: store_app_hourly.c */                                      \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
