@@ -31,6 +31,7 @@
 #include "common/wl_err.h"
 #include "common/wl_hash.h"
 #include "store/app_hourly.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 #define SMALL_SLOTS 4096u
@@ -315,6 +316,8 @@ static int flows_out(wl_store *s) {
   if (rc == WL_OK && bad)
     rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %lld, which is not in flows",
                 s->path, (long long)bad);
+  if (rc == WL_OK) /* the packed copy review reads (store_flow_pack.c) */
+    rc = wl_flow_pack_add(s, t, s->roll.used, s->roll.nused);
   flows_clear(&s->roll);
   return rc;
 }
@@ -407,6 +410,8 @@ int wl_rollup_run(wl_store *s) {
   int complete, rc = scan_pending(s, 1, &complete);
   if (rc == WL_OK)
     rc = all_out(s);
+  if (rc == WL_OK)
+    rc = wl_flow_pack_tail(s); /* new flows into the packed copy (store_flow_pack.c) */
   sqlite3_stmt *st = rc == WL_OK ? wl_st(s, ST_PENDING_CLEAR) : NULL;
   if (rc == WL_OK)
     rc = st ? wl_store_step_done(s, st, "clearing the pending blocks") : WL_E_DB;
