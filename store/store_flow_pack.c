@@ -45,7 +45,7 @@ static size_t put_v(uint8_t *p, uint64_t v) {
   return n;
 }
 
-static int get_v(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+static int get_v_slow(const uint8_t **p, const uint8_t *end, uint64_t *v) {
   uint64_t x = 0;
   for (int shift = 0; *p < end && shift < 64; shift += 7) {
     uint8_t b = *(*p)++;
@@ -56,6 +56,15 @@ static int get_v(const uint8_t **p, const uint8_t *end, uint64_t *v) {
     }
   }
   return 0;
+}
+
+/* Most values are one byte (flags, small ids): that case inline. */
+static inline int get_v(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+  if (*p < end && **p < 0x80) {
+    *v = *(*p)++;
+    return 1;
+  }
+  return get_v_slow(p, end, v);
 }
 
 static uint64_t zz(uint64_t a, uint64_t b) { /* a - b, zigzag */
@@ -95,13 +104,13 @@ static int rec_get(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, uint6
                    uint64_t prev_first) {
   uint64_t v[8];
   wl_flow *f = &r->f;
-  memset(f, 0, sizeof *f);
   for (int i = 0; i < 8; i++)
     if (!get_v(p, end, &v[i]))
       return 0;
   if (*p >= end || **p > 16 || (size_t)(end - *p) < 1u + **p)
     return 0;
   size_t len = *(*p)++;
+  memset(f->remote_addr, 0, sizeof f->remote_addr);
   memcpy(f->remote_addr, *p, len);
   *p += len;
   uint64_t first, last;
@@ -416,5 +425,10 @@ int wl_schema_v9_pack(sqlite3 *db, const char *path) {
     sqlite3_free(msg);
     return rc;
   }
-  return tail(db, path, NULL);
+  if (sqlite3_exec(db, "DELETE FROM meta WHERE key='pack_hi'", NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = wl_err(WL_E_DB, "%s: resetting meta.pack_hi: %s", path, msg ? msg : "?");
+    sqlite3_free(msg);
+    return rc;
+  }
+  return tail(db, path, NULL); /* every row: pack_hi starts at 0 */
 }
