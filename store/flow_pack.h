@@ -14,11 +14,11 @@ typedef struct wl_pack_flow {
 /* After ST_FLOWS_ADD added the rollup's totals t[used[0..n)] (sorted by id) to flows, in its
  * transaction: the same totals added to the packed rows (flows_out). */
 int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32_t n);
-/* Before the watermark moves, in the rollup's transaction: the flows rows above meta.pack_hi
- * appended (wl_rollup_run). */
-int wl_flow_pack_tail(wl_store *s);
-/* Every flow of the flows table as it is in this transaction, in id order: the pack, then the
- * rows above pack_hi. cb returns non-zero to stop (returned). */
+/* After the write path inserted a block's new flows (fresh[i] with real == 0; ids ascending),
+ * in its transaction: the same rows appended (store_write.c's flows_flush). */
+int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n);
+/* Every flow of the flows table as it is in this transaction, in id order. cb returns non-zero
+ * to stop (returned). */
 typedef int (*wl_pack_cb)(void *ctx, const wl_pack_flow *f);
 int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx);
 /* v8 -> v9: flow_pack, filled from flows (schema.c's chain). */

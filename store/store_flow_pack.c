@@ -7,17 +7,19 @@
  * 660 a row. flow_pack holds the same flows WL_PACK_IDS ids to a row, varint-coded in id order,
  * so a listing is a few thousand blob reads and a decode of ~40 instructions a flow.
  *
- * Exactness: flow_pack holds, for every flow with id <= meta.pack_hi, exactly its flows row.
- * The rows change in two places only: a block's new flows are inserted by the write path (ids
- * above every id before them), and a rollup adds totals to rows (ST_FLOWS_ADD). The rollup's
- * hooks keep the copy: wl_flow_pack_add applies the same arithmetic as ST_FLOWS_ADD to the
- * packed rows it touches (ids <= pack_hi; after that upsert, in its transaction), and
- * wl_flow_pack_tail, before the watermark moves, appends every flows row above pack_hi (read
- * after the rollup's upserts, so with their final totals) and raises pack_hi. So a kill -9
- * neither loses nor double-counts, and a reader (wl_flow_pack_each) gets the flows table by
- * reading the pack, then the rows above pack_hi from flows, in id order: the order and values
- * of `SELECT ... FROM flows` (a rowid scan). test_store_flow_pack compares the two.
+ * Exactness: flow_pack holds exactly the flows table's rows. The rows change in two places
+ * only, each with a hook here in the same transaction: a block's new flows are inserted by the
+ * write path (store_write.c's flows_flush; ids above every id before them), which
+ * wl_flow_pack_born appends, and a rollup adds totals to rows (ST_FLOWS_ADD), which
+ * wl_flow_pack_add applies with the same arithmetic. So a kill -9 neither loses nor
+ * double-counts, and a reader (wl_flow_pack_each) gets the rows and the order of
+ * `SELECT ... FROM flows` (a rowid scan); a read-only handle adds the pending blocks to them as
+ * before (store_read.c). A flow the rollup touches that is not packed is WL_E_CORRUPT (the
+ * rollup rolls back). test_store_flow_pack compares the pack with the flows table.
  *
+ * Rows: flow_pack(chunk, last_id, last_first, data): chunk n holds the ids
+ * [n << WL_PACK_SHIFT, (n + 1) << WL_PACK_SHIFT); last_id and last_first are its last record's
+ * (what an appended record is coded against, so new flows are appended without decoding).
  * Record (all varints, unsigned LEB128): id minus the previous record's id (the first: minus
  * the chunk's first id), app, dir, proto, ip_version, action, remote_port, local_port, the
  * length of remote_addr without its trailing zero bytes then those bytes, count, first_seen
@@ -194,26 +196,43 @@ static int chunk_load(const dbx *s, sqlite3_stmt *get, int64_t no, chunk *c) {
   return rc;
 }
 
+static int grow(uint8_t **buf, size_t *cap, size_t need) {
+  if (need <= *cap)
+    return WL_OK;
+  size_t n = *cap ? *cap : 4096;
+  while (n < need)
+    n *= 2;
+  uint8_t *b = realloc(*buf, n);
+  if (!b)
+    return wl_err(WL_E_NOMEM, "flow_pack: out of memory");
+  *buf = b;
+  *cap = n;
+  return WL_OK;
+}
+
+static int put_row(const dbx *s, sqlite3_stmt *put, int64_t no, uint64_t last_id,
+                   uint64_t last_first, const uint8_t *data, size_t len) {
+  sqlite3_bind_int64(put, 1, no);
+  sqlite3_bind_int64(put, 2, (int64_t)last_id);
+  sqlite3_bind_int64(put, 3, (int64_t)last_first);
+  sqlite3_bind_blob(put, 4, data, (int)len, SQLITE_STATIC);
+  int r = sqlite3_step(put);
+  sqlite3_reset(put);
+  return r == SQLITE_DONE ? WL_OK : sqlerr(s, r, "writing flow_pack");
+}
+
 static int chunk_save(const dbx *s, sqlite3_stmt *put, chunk *c) {
-  size_t need = c->n * REC_MAX + 1, len = 0;
-  if (need > c->buf_cap) {
-    uint8_t *b = realloc(c->buf, need);
-    if (!b)
-      return wl_err(WL_E_NOMEM, "flow_pack: out of memory");
-    c->buf = b;
-    c->buf_cap = need;
-  }
+  size_t len = 0;
+  int rc = grow(&c->buf, &c->buf_cap, c->n * REC_MAX + 1);
+  if (rc != WL_OK)
+    return rc;
   uint64_t id = (uint64_t)c->no << WL_PACK_SHIFT, first = 0;
   for (size_t i = 0; i < c->n; i++) {
     len += rec_put(c->buf + len, &c->r[i], id, first);
     id = c->r[i].id;
     first = c->r[i].f.first_seen;
   }
-  sqlite3_bind_int64(put, 1, c->no);
-  sqlite3_bind_blob(put, 2, c->buf, (int)len, SQLITE_STATIC);
-  int r = sqlite3_step(put);
-  sqlite3_reset(put);
-  return r == SQLITE_DONE ? WL_OK : sqlerr(s, r, "writing flow_pack");
+  return put_row(s, put, c->no, id, first, c->buf, len);
 }
 
 static void chunk_free(chunk *c) {
@@ -222,31 +241,8 @@ static void chunk_free(chunk *c) {
 }
 
 static const char sql_get[] = "SELECT data FROM flow_pack WHERE chunk=?1";
-static const char sql_put[] = "INSERT OR REPLACE INTO flow_pack(chunk, data) VALUES(?1, ?2)";
-static const char sql_tail[] =
-    "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,count,"
-    "first_seen,last_seen,last_filter_id FROM flows WHERE id>?1 ORDER BY id";
-
-static void fill(sqlite3_stmt *st, wl_pack_flow *r) {
-  wl_flow *f = &r->f;
-  memset(f, 0, sizeof *f);
-  r->id = (uint64_t)sqlite3_column_int64(st, 0);
-  f->app_id = sqlite3_column_int64(st, 1);
-  f->dir = (uint8_t)sqlite3_column_int(st, 2);
-  f->proto = (uint8_t)sqlite3_column_int(st, 3);
-  f->ip_version = (uint8_t)sqlite3_column_int(st, 4);
-  int n = sqlite3_column_bytes(st, 5);
-  const void *b = sqlite3_column_blob(st, 5);
-  if (b && n > 0)
-    memcpy(f->remote_addr, b, n > 16 ? 16 : (size_t)n);
-  f->remote_port = (uint16_t)sqlite3_column_int(st, 6);
-  f->local_port = (uint16_t)sqlite3_column_int(st, 7);
-  f->action = (uint8_t)sqlite3_column_int(st, 8);
-  f->count = (uint64_t)sqlite3_column_int64(st, 9);
-  f->first_seen = (uint64_t)sqlite3_column_int64(st, 10);
-  f->last_seen = (uint64_t)sqlite3_column_int64(st, 11);
-  f->last_filter_id = (uint64_t)sqlite3_column_int64(st, 12);
-}
+static const char sql_put[] =
+    "INSERT OR REPLACE INTO flow_pack(chunk, last_id, last_first, data) VALUES(?1, ?2, ?3, ?4)";
 
 static int prep(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **st) {
   int r = sqlite3_prepare_v3(db, sql, -1, 0, st, NULL);
@@ -255,92 +251,99 @@ static int prep(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **s
   return WL_OK;
 }
 
-static int meta_hi(sqlite3 *db, const char *path, uint64_t *hi) {
-  sqlite3_stmt *st = NULL;
-  int rc = prep(db, path, "SELECT value FROM meta WHERE key='pack_hi'", &st);
-  *hi = 0;
-  if (rc == WL_OK) {
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-      *hi = (uint64_t)sqlite3_column_int64(st, 0);
-    else if (r != SQLITE_DONE)
-      rc = wl_err(WL_E_DB, "%s: reading meta.pack_hi: %s", path, sqlite3_errmsg(db));
-  }
-  sqlite3_finalize(st);
-  return rc;
-}
+/* ---------------------------------------------------------------- new flows */
 
-/* Appends every flows row above pack_hi (db, path: the migration has no wl_store). */
-static int tail(sqlite3 *db, const char *path, wl_store *s) {
-  sqlite3_stmt *get = NULL, *put = NULL, *st = NULL, *set = NULL;
-  chunk c = {.no = -1};
-  uint64_t hi = 0, top = 0;
-  int rc = meta_hi(db, path, &hi), r = SQLITE_DONE;
-  if (rc == WL_OK && (rc = prep(db, path, sql_get, &get)) == WL_OK &&
-      (rc = prep(db, path, sql_put, &put)) == WL_OK && (rc = prep(db, path, sql_tail, &st)) == WL_OK)
-    rc = prep(db, path,
-              "INSERT INTO meta(key, value) VALUES('pack_hi', ?1) "
-              "ON CONFLICT(key) DO UPDATE SET value=excluded.value", &set);
+/* Appends recs[0..n) (ids ascending, above every id packed) to their chunks. */
+static int append(const dbx *x, const wl_pack_flow *recs, size_t n) {
+  sqlite3_stmt *get = NULL, *put = NULL;
+  uint8_t *buf = NULL;
+  size_t cap = 0;
+  int rc = prep(x->db, x->path, "SELECT last_id, last_first, data FROM flow_pack WHERE chunk=?1",
+                &get);
   if (rc == WL_OK)
-    sqlite3_bind_int64(st, 1, (int64_t)hi);
-  dbx x = {db, path, s};
-  while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
-    wl_pack_flow f;
-    fill(st, &f);
-    int64_t no = (int64_t)(f.id >> WL_PACK_SHIFT);
-    if (no != c.no) {
-      if (c.no >= 0 && (rc = chunk_save(&x, put, &c)) != WL_OK)
-        break;
-      if ((rc = chunk_load(&x, get, no, &c)) != WL_OK)
-        break;
+    rc = prep(x->db, x->path, sql_put, &put);
+  for (size_t i = 0; rc == WL_OK && i < n;) {
+    int64_t no = (int64_t)(recs[i].id >> WL_PACK_SHIFT);
+    size_t j = i;
+    while (j < n && (int64_t)(recs[j].id >> WL_PACK_SHIFT) == no)
+      j++;
+    uint64_t id = (uint64_t)no << WL_PACK_SHIFT, first = 0;
+    size_t len = 0;
+    sqlite3_bind_int64(get, 1, no);
+    int r = sqlite3_step(get);
+    if (r == SQLITE_ROW) {
+      id = (uint64_t)sqlite3_column_int64(get, 0);
+      first = (uint64_t)sqlite3_column_int64(get, 1);
+      len = (size_t)sqlite3_column_bytes(get, 2);
+      if ((rc = grow(&buf, &cap, len + (j - i) * REC_MAX)) == WL_OK && len)
+        memcpy(buf, sqlite3_column_blob(get, 2), len);
+    } else if (r != SQLITE_DONE) {
+      rc = sqlerr(x, r, "reading flow_pack");
+    } else {
+      rc = grow(&buf, &cap, (j - i) * REC_MAX);
     }
-    if (c.n == c.cap) {
-      size_t cap = c.cap ? 2 * c.cap : 256;
-      wl_pack_flow *n = realloc(c.r, cap * sizeof *n);
-      if (!n) {
-        rc = wl_err(WL_E_NOMEM, "flow_pack: out of memory");
-        break;
-      }
-      c.r = n;
-      c.cap = cap;
+    sqlite3_reset(get);
+    if (rc == WL_OK && recs[i].id <= id && len)
+      rc = wl_err(WL_E_CORRUPT, "%s: flow %llu is older than flow_pack's last", x->path,
+                  (unsigned long long)recs[i].id);
+    for (; rc == WL_OK && i < j; i++) {
+      len += rec_put(buf + len, &recs[i], id, first);
+      id = recs[i].id;
+      first = recs[i].f.first_seen;
     }
-    c.r[c.n++] = f;
-    top = f.id;
-  }
-  if (rc == WL_OK && r != SQLITE_DONE)
-    rc = sqlerr(&x, r, "listing new flows");
-  if (rc == WL_OK && c.no >= 0)
-    rc = chunk_save(&x, put, &c);
-  if (rc == WL_OK && top > hi) {
-    sqlite3_bind_int64(set, 1, (int64_t)top);
-    if (sqlite3_step(set) != SQLITE_DONE)
-      rc = wl_err(WL_E_DB, "%s: setting meta.pack_hi: %s", path, sqlite3_errmsg(db));
+    if (rc == WL_OK)
+      rc = put_row(x, put, no, id, first, buf, len);
   }
   sqlite3_finalize(get);
   sqlite3_finalize(put);
-  sqlite3_finalize(st);
-  sqlite3_finalize(set);
-  chunk_free(&c);
+  free(buf);
   return rc;
 }
 
-int wl_flow_pack_tail(wl_store *s) { return tail(s->db, s->path, s); }
+int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n) {
+  wl_pack_flow *recs = n ? malloc(n * sizeof *recs) : NULL;
+  size_t k = 0;
+  if (n && !recs)
+    return wl_err(WL_E_NOMEM, "flow_pack: out of memory");
+  for (uint32_t i = 0; i < n; i++) {
+    const wl_new_flow *nf = &fresh[i];
+    if (nf->real) /* flows had its key already: not added */
+      continue;
+    wl_pack_flow *r = &recs[k++];
+    wl_flow *f = &r->f;
+    memset(f, 0, sizeof *f);
+    r->id = nf->id;
+    f->app_id = nf->k.app;
+    f->dir = nf->k.dir;
+    f->proto = nf->k.proto;
+    f->ip_version = nf->k.ip_version;
+    f->action = nf->k.action;
+    memcpy(f->remote_addr, nf->k.remote_addr, nf->k.alen > 16 ? 16 : nf->k.alen);
+    f->remote_port = nf->k.remote_port;
+    f->local_port = nf->k.local_port;
+    f->count = nf->count;
+    f->first_seen = nf->first;
+    f->last_seen = nf->last;
+    f->last_filter_id = nf->filter;
+  }
+  dbx x = {s->db, s->path, s};
+  int rc = k ? append(&x, recs, k) : WL_OK;
+  free(recs);
+  return rc;
+}
 
 /* ---------------------------------------------------------------- the rollup's totals */
 
 int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32_t n) {
-  uint64_t hi = 0;
   sqlite3_stmt *get = NULL, *put = NULL;
   chunk c = {.no = -1};
   dbx x = {s->db, s->path, s};
-  int rc = meta_hi(s->db, s->path, &hi);
-  if (rc == WL_OK && (rc = prep(s->db, s->path, sql_get, &get)) == WL_OK)
+  int rc = prep(s->db, s->path, sql_get, &get);
+  if (rc == WL_OK)
     rc = prep(s->db, s->path, sql_put, &put);
   size_t k = 0; /* c.r[k]: where the search for the next id starts (ids ascend) */
   for (uint32_t i = 0; rc == WL_OK && i < n; i++) {
     const wl_roll_flow *d = wl_htab_entry(t, used[i]);
-    if (d->tag > hi)
-      break; /* not packed yet: wl_flow_pack_tail reads it with its totals */
     int64_t no = (int64_t)(d->tag >> WL_PACK_SHIFT);
     if (no != c.no) {
       if (c.no >= 0 && (rc = chunk_save(&x, put, &c)) != WL_OK)
@@ -376,10 +379,8 @@ int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32
 
 int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
   sqlite3_stmt *st = NULL;
-  uint64_t hi = 0;
-  int rc = meta_hi(s->db, s->path, &hi), r = SQLITE_DONE;
-  if (rc == WL_OK)
-    rc = prep(s->db, s->path, "SELECT chunk, data FROM flow_pack ORDER BY chunk", &st);
+  int r = SQLITE_DONE;
+  int rc = prep(s->db, s->path, "SELECT chunk, data FROM flow_pack ORDER BY chunk", &st);
   while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t no = sqlite3_column_int64(st, 0);
     const uint8_t *p = sqlite3_column_blob(st, 1);
@@ -399,36 +400,64 @@ int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
   if (rc == WL_OK && r != SQLITE_DONE)
     rc = wl_store_sqlerr(s, r, "reading flow_pack");
   sqlite3_finalize(st);
-  st = NULL;
-  if (rc == WL_OK)
-    rc = prep(s->db, s->path, sql_tail, &st);
-  if (rc == WL_OK)
-    sqlite3_bind_int64(st, 1, (int64_t)hi);
-  while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
-    wl_pack_flow f;
-    fill(st, &f);
-    rc = cb(ctx, &f);
-  }
-  if (rc == WL_OK && r != SQLITE_DONE)
-    rc = wl_store_sqlerr(s, r, "listing flows");
-  sqlite3_finalize(st);
   return rc;
 }
 
 /* ---------------------------------------------------------------- migration */
 
+static void fill(sqlite3_stmt *st, wl_pack_flow *r) {
+  wl_flow *f = &r->f;
+  memset(f, 0, sizeof *f);
+  r->id = (uint64_t)sqlite3_column_int64(st, 0);
+  f->app_id = sqlite3_column_int64(st, 1);
+  f->dir = (uint8_t)sqlite3_column_int(st, 2);
+  f->proto = (uint8_t)sqlite3_column_int(st, 3);
+  f->ip_version = (uint8_t)sqlite3_column_int(st, 4);
+  int n = sqlite3_column_bytes(st, 5);
+  const void *b = sqlite3_column_blob(st, 5);
+  if (b && n > 0)
+    memcpy(f->remote_addr, b, n > 16 ? 16 : (size_t)n);
+  f->remote_port = (uint16_t)sqlite3_column_int(st, 6);
+  f->local_port = (uint16_t)sqlite3_column_int(st, 7);
+  f->action = (uint8_t)sqlite3_column_int(st, 8);
+  f->count = (uint64_t)sqlite3_column_int64(st, 9);
+  f->first_seen = (uint64_t)sqlite3_column_int64(st, 10);
+  f->last_seen = (uint64_t)sqlite3_column_int64(st, 11);
+  f->last_filter_id = (uint64_t)sqlite3_column_int64(st, 12);
+}
+
+/* v8 -> v9: the table, filled from flows a chunk at a time. */
 int wl_schema_v9_pack(sqlite3 *db, const char *path) {
-  char *msg = NULL;
-  if (sqlite3_exec(db, "CREATE TABLE flow_pack(chunk INTEGER PRIMARY KEY, data BLOB NOT NULL)",
-                   NULL, NULL, &msg) != SQLITE_OK) {
-    int rc = wl_err(WL_E_DB, "%s: creating flow_pack: %s", path, msg ? msg : "?");
-    sqlite3_free(msg);
-    return rc;
+  dbx x = {db, path, NULL};
+  sqlite3_stmt *st = NULL;
+  wl_pack_flow *recs = malloc((((size_t)1 << WL_PACK_SHIFT) + 1) * sizeof *recs); /* a chunk and the next */
+  size_t n = 0;
+  int r = SQLITE_DONE, rc = recs ? WL_OK : wl_err(WL_E_NOMEM, "flow_pack: out of memory");
+  if (rc == WL_OK &&
+      sqlite3_exec(db, "CREATE TABLE flow_pack(chunk INTEGER PRIMARY KEY, last_id INTEGER NOT "
+                   "NULL, last_first INTEGER NOT NULL, data BLOB NOT NULL)",
+                   NULL, NULL, NULL) != SQLITE_OK)
+    rc = sqlerr(&x, SQLITE_ERROR, "creating flow_pack");
+  if (rc == WL_OK)
+    rc = prep(db, path,
+              "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
+              "count,first_seen,last_seen,last_filter_id FROM flows ORDER BY id",
+              &st);
+  while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+    fill(st, &recs[n]);
+    if (n && recs[n].id >> WL_PACK_SHIFT != recs[0].id >> WL_PACK_SHIFT) {
+      wl_pack_flow next = recs[n];
+      rc = append(&x, recs, n);
+      recs[0] = next;
+      n = 0;
+    }
+    n++;
   }
-  if (sqlite3_exec(db, "DELETE FROM meta WHERE key='pack_hi'", NULL, NULL, &msg) != SQLITE_OK) {
-    int rc = wl_err(WL_E_DB, "%s: resetting meta.pack_hi: %s", path, msg ? msg : "?");
-    sqlite3_free(msg);
-    return rc;
-  }
-  return tail(db, path, NULL); /* every row: pack_hi starts at 0 */
+  if (rc == WL_OK && r != SQLITE_DONE)
+    rc = sqlerr(&x, r, "listing flows");
+  if (rc == WL_OK && n)
+    rc = append(&x, recs, n);
+  sqlite3_finalize(st);
+  free(recs);
+  return rc;
 }

@@ -410,8 +410,6 @@ int wl_rollup_run(wl_store *s) {
   int complete, rc = scan_pending(s, 1, &complete);
   if (rc == WL_OK)
     rc = all_out(s);
-  if (rc == WL_OK)
-    rc = wl_flow_pack_tail(s); /* new flows into the packed copy (store_flow_pack.c) */
   sqlite3_stmt *st = rc == WL_OK ? wl_st(s, ST_PENDING_CLEAR) : NULL;
   if (rc == WL_OK)
     rc = st ? wl_store_step_done(s, st, "clearing the pending blocks") : WL_E_DB;

@@ -261,7 +261,7 @@ static void test_migrate_v6_pending(void **state) {
            "INSERT INTO pending(seq) SELECT seq FROM blocks;"
            "ALTER TABLE pending DROP COLUMN born_hi; ALTER TABLE pending DROP COLUMN born_lo;"
            "DROP TABLE app_hourly;" /* 8, store_app_hourly.c */
-           "DROP TABLE flow_pack; DELETE FROM meta WHERE key='pack_hi';" /* 9 */
+           "DROP TABLE flow_pack;" /* 9 */
            "UPDATE meta SET value=6 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);

@@ -23,7 +23,7 @@ void raw_exec(const char *sql);
  * themselves, test_store_migrate; add the
  * new migration's undo here when WL_STORE_SCHEMA_VERSION grows; then set schema_version). */
 #define TSU_UNDO_TO_V2                                                                     \
-  "DROP TABLE flow_pack; DELETE FROM meta WHERE key='pack_hi';" /* 9: store_flow_pack.c */ \
+  "DROP TABLE flow_pack;" /* 9: store_flow_pack.c */ \
   "DROP TABLE app_hourly;" /* 8: store_app_hourly.c */                                      \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
