@@ -20,10 +20,11 @@
  * Rows: flow_pack(chunk, last_id, last_first, data): chunk n holds the ids
  * [n << WL_PACK_SHIFT, (n + 1) << WL_PACK_SHIFT); last_id and last_first are its last record's
  * (what an appended record is coded against, so new flows are appended without decoding).
- * Record (all varints, unsigned LEB128): id minus the previous record's id (the first: minus
- * the chunk's first id), app, dir, proto, ip_version, action, remote_port, local_port, the
- * length of remote_addr without its trailing zero bytes then those bytes, count, first_seen
- * zigzag-minus the previous record's, last_seen zigzag-minus first_seen, last_filter_id.
+ * Record: varints (unsigned LEB128) id minus the previous record's id (the first: minus the
+ * chunk's first id) and app; bytes dir, proto, ip_version, action; remote_port and local_port
+ * (2 bytes each, little-endian); the length of remote_addr without its trailing zero bytes,
+ * then those bytes; varints count, first_seen zigzag-minus the previous record's, last_seen
+ * zigzag-minus first_seen, last_filter_id.
  * About 25-30 bytes a flow.
  */
 #include <stdlib.h>
@@ -85,12 +86,14 @@ static size_t rec_put(uint8_t *p, const wl_pack_flow *r, uint64_t prev_id, uint6
     len--;
   n += put_v(p + n, r->id - prev_id);
   n += put_v(p + n, (uint64_t)f->app_id);
-  n += put_v(p + n, f->dir);
-  n += put_v(p + n, f->proto);
-  n += put_v(p + n, f->ip_version);
-  n += put_v(p + n, f->action);
-  n += put_v(p + n, f->remote_port);
-  n += put_v(p + n, f->local_port);
+  p[n++] = f->dir;
+  p[n++] = f->proto;
+  p[n++] = f->ip_version;
+  p[n++] = f->action;
+  p[n++] = (uint8_t)f->remote_port;
+  p[n++] = (uint8_t)(f->remote_port >> 8);
+  p[n++] = (uint8_t)f->local_port;
+  p[n++] = (uint8_t)(f->local_port >> 8);
   p[n++] = (uint8_t)len;
   memcpy(p + n, f->remote_addr, len);
   n += len;
@@ -119,56 +122,63 @@ static inline const uint8_t *get_fast(const uint8_t *p, uint64_t *v) {
   return p;
 }
 
-static void rec_set(wl_pack_flow *r, const uint64_t v[12], uint64_t prev_id, uint64_t prev_first) {
+#define FIXED 9 /* dir, proto, ip_version, action, remote_port, local_port (LE), addr length */
+
+static void rec_set(wl_pack_flow *r, const uint64_t v[6], const uint8_t *fx, uint64_t prev_id,
+                    uint64_t prev_first) {
   wl_flow *f = &r->f;
   r->id = prev_id + v[0];
   f->app_id = (int64_t)v[1];
-  f->dir = (uint8_t)v[2];
-  f->proto = (uint8_t)v[3];
-  f->ip_version = (uint8_t)v[4];
-  f->action = (uint8_t)v[5];
-  f->remote_port = (uint16_t)v[6];
-  f->local_port = (uint16_t)v[7];
-  f->count = v[8];
-  f->first_seen = unzz(prev_first, v[9]);
-  f->last_seen = unzz(f->first_seen, v[10]);
-  f->last_filter_id = v[11];
+  f->dir = fx[0];
+  f->proto = fx[1];
+  f->ip_version = fx[2];
+  f->action = fx[3];
+  f->remote_port = (uint16_t)(fx[4] | fx[5] << 8);
+  f->local_port = (uint16_t)(fx[6] | fx[7] << 8);
+  f->count = v[2];
+  f->first_seen = unzz(prev_first, v[3]);
+  f->last_seen = unzz(f->first_seen, v[4]);
+  f->last_filter_id = v[5];
 }
 
 /* One record at *p (advanced); 0 when the bytes are not a record. */
 static int rec_get(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, uint64_t prev_id,
                    uint64_t prev_first) {
-  uint64_t v[12];
+  uint64_t v[6];
   wl_flow *f = &r->f;
-  const uint8_t *q = *p;
+  const uint8_t *q = *p, *fx;
+  size_t len;
   if (end - q >= REC_MAX) { /* room for the longest record: no checks per byte */
-    for (int i = 0; i < 8; i++)
-      q = get_fast(q, &v[i]);
-    size_t len = *q++;
+    q = get_fast(q, &v[0]);
+    q = get_fast(q, &v[1]);
+    fx = q;
+    q += FIXED;
+    len = fx[FIXED - 1];
     if (len > 16)
       return 0;
     memset(f->remote_addr, 0, sizeof f->remote_addr);
     memcpy(f->remote_addr, q, len);
     q += len;
-    for (int i = 8; i < 12; i++)
+    for (int i = 2; i < 6; i++)
       q = get_fast(q, &v[i]);
     *p = q;
-    rec_set(r, v, prev_id, prev_first);
+    rec_set(r, v, fx, prev_id, prev_first);
     return 1;
   }
-  for (int i = 0; i < 8; i++)
-    if (!get_v(p, end, &v[i]))
-      return 0;
-  if (*p >= end || **p > 16 || (size_t)(end - *p) < 1u + **p)
+  if (!get_v(p, end, &v[0]) || !get_v(p, end, &v[1]) || end - *p < FIXED)
     return 0;
-  size_t len = *(*p)++;
+  fx = *p;
+  *p += FIXED;
+  len = fx[FIXED - 1];
+  if (len > 16 || (size_t)(end - *p) < len)
+    return 0;
   memset(f->remote_addr, 0, sizeof f->remote_addr);
   memcpy(f->remote_addr, *p, len);
   *p += len;
-  for (int i = 8; i < 12; i++)
+  for (int i = 2; i < 6; i++)
     if (!get_v(p, end, &v[i]))
       return 0;
-  rec_set(r, v, prev_id, prev_first);
+  rec_set(r, v, fx, prev_id, prev_first);
   return 1;
 }
 
