@@ -21,6 +21,9 @@ int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n);
  * to stop (returned). */
 typedef int (*wl_pack_cb)(void *ctx, const wl_pack_flow *f);
 int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx);
+/* A flows row from columns app, dir, proto, ip_version, remote_addr, remote_port, local_port,
+ * action, count, first_seen, last_seen, last_filter_id (ST_FLOWS_APP's order; store_read.c). */
+void wl_store_fill_flow(sqlite3_stmt *st, wl_flow *f);
 /* v8 -> v9: flow_pack, filled from flows (schema.c's chain). */
 int wl_schema_v9_pack(sqlite3 *db, const char *path);
 

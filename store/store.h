@@ -17,6 +17,9 @@
  *                                                             hour: rule use (schema 3)
  *   app_hourly(app, dir, hour, allowed, blocked)              events per app, direction and
  *                                                             hour: the page's timeline (7)
+ *   flow_pack(chunk, last_id, last_first, data)               flows again, 1024 ids a row,
+ *                                                             packed: what the listing of
+ *                                                             every flow reads (schema 9)
  *   rules(...)                                                the whitelist (whitelist/ owns
  *                                                             the meaning; the store keeps rows)
  *   import_keys(key)                                          records already imported

@@ -455,27 +455,6 @@ int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
 
 /* ---------------------------------------------------------------- migration */
 
-static void fill(sqlite3_stmt *st, wl_pack_flow *r) {
-  wl_flow *f = &r->f;
-  memset(f, 0, sizeof *f);
-  r->id = (uint64_t)sqlite3_column_int64(st, 0);
-  f->app_id = sqlite3_column_int64(st, 1);
-  f->dir = (uint8_t)sqlite3_column_int(st, 2);
-  f->proto = (uint8_t)sqlite3_column_int(st, 3);
-  f->ip_version = (uint8_t)sqlite3_column_int(st, 4);
-  int n = sqlite3_column_bytes(st, 5);
-  const void *b = sqlite3_column_blob(st, 5);
-  if (b && n > 0)
-    memcpy(f->remote_addr, b, n > 16 ? 16 : (size_t)n);
-  f->remote_port = (uint16_t)sqlite3_column_int(st, 6);
-  f->local_port = (uint16_t)sqlite3_column_int(st, 7);
-  f->action = (uint8_t)sqlite3_column_int(st, 8);
-  f->count = (uint64_t)sqlite3_column_int64(st, 9);
-  f->first_seen = (uint64_t)sqlite3_column_int64(st, 10);
-  f->last_seen = (uint64_t)sqlite3_column_int64(st, 11);
-  f->last_filter_id = (uint64_t)sqlite3_column_int64(st, 12);
-}
-
 /* v8 -> v9: the table, filled from flows a chunk at a time. */
 int wl_schema_v9_pack(sqlite3 *db, const char *path) {
   dbx x = {db, path, NULL};
@@ -490,11 +469,12 @@ int wl_schema_v9_pack(sqlite3 *db, const char *path) {
     rc = sqlerr(&x, SQLITE_ERROR, "creating flow_pack");
   if (rc == WL_OK)
     rc = prep(db, path,
-              "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-              "count,first_seen,last_seen,last_filter_id FROM flows ORDER BY id",
+              "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
+              "count,first_seen,last_seen,last_filter_id,id FROM flows ORDER BY id",
               &st);
   while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
-    fill(st, &recs[n]);
+    wl_store_fill_flow(st, &recs[n].f);
+    recs[n].id = (uint64_t)sqlite3_column_int64(st, 12);
     if (n && recs[n].id >> WL_PACK_SHIFT != recs[0].id >> WL_PACK_SHIFT) {
       wl_pack_flow next = recs[n];
       rc = append(&x, recs, n);

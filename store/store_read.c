@@ -198,8 +198,7 @@ int wl_store_apps(wl_store *s, uint64_t since, wl_app_cb cb, void *ctx) {
 
 /* ---------------------------------------------------------------- flows */
 
-static void fill_flow(sqlite3_stmt *st, void *item) {
-  wl_flow *f = item;
+void wl_store_fill_flow(sqlite3_stmt *st, wl_flow *f) {
   memset(f, 0, sizeof *f);
   f->app_id = sqlite3_column_int64(st, 0);
   f->dir = (uint8_t)sqlite3_column_int(st, 1);
@@ -225,7 +224,7 @@ typedef struct flow_item {
 
 static void fill_flow_item(sqlite3_stmt *st, void *item) {
   flow_item *it = item;
-  fill_flow(st, &it->f);
+  wl_store_fill_flow(st, &it->f);
   it->id = wl_store_col_u64(st, 12);
 }
 
