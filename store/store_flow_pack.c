@@ -27,6 +27,7 @@
  * zigzag-minus first_seen, last_filter_id.
  * About 25-30 bytes a flow.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -427,9 +428,35 @@ int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32
 
 /* ---------------------------------------------------------------- readers */
 
+/* The listing reads every page of flow_pack once: kept in the page cache (64 MB, store.c) they
+ * only cost page faults (0.02-0.04 s for the 20 MB of a million flows; 0.01 s through a 2 MB
+ * cache). Outside a transaction (so no dirty page is spilled) the cache is small meanwhile. */
+static int64_t cache_shrink(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int64_t old = 0;
+  if (!sqlite3_get_autocommit(db) ||
+      sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) != SQLITE_OK)
+    return 0;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    old = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  if (old && sqlite3_exec(db, "PRAGMA cache_size=-2048", NULL, NULL, NULL) != SQLITE_OK)
+    old = 0;
+  return old;
+}
+
+static void cache_restore(sqlite3 *db, int64_t old) {
+  char sql[64];
+  if (!old)
+    return;
+  snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)old);
+  sqlite3_exec(db, sql, NULL, NULL, NULL); /* a failure leaves the small cache: slower only */
+}
+
 int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
   sqlite3_stmt *st = NULL;
   int r = SQLITE_DONE;
+  int64_t cache = cache_shrink(s->db);
   int rc = prep(s->db, s->path, "SELECT chunk, data FROM flow_pack ORDER BY chunk", &st);
   while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t no = sqlite3_column_int64(st, 0);
@@ -450,6 +477,7 @@ int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
   if (rc == WL_OK && r != SQLITE_DONE)
     rc = wl_store_sqlerr(s, r, "reading flow_pack");
   sqlite3_finalize(st);
+  cache_restore(s->db, cache);
   return rc;
 }
 
