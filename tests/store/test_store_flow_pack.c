@@ -219,15 +219,7 @@ static void test_failed_rollup_rolls_back(void **state) {
   wl_event *ev = stream();
   wl_event *other = make_stream(6000, 900, 9, 78, 20 * 10000000ull); /* other flows */
   wl_store *s = open_ok(&o);
-  write_batches(s, ev, 3000, 9);
-  raw_exec("CREATE TRIGGER inject BEFORE INSERT ON drops_hourly "
-           "BEGIN SELECT RAISE(ABORT, 'injected'); END");
-  int rc = wl_store_write(s, other, 2000, NULL);
-  assert_int_equal(rc, WL_E_INVAL);
-  wl_err_clear();
-  raw_exec("DROP TRIGGER inject");
-  write_batches(s, other + 2000, 4000, 10);
-  write_batches(s, ev + 3000, 4000, 11);
+  write_past_failed_rollup(s, ev, other);
   check_listing(s, 0);
   check_pack(s);
   wl_store_close(s);

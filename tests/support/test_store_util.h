@@ -44,6 +44,11 @@ int64_t raw_int(const char *sql);
 wl_event *make_stream(size_t n, uint32_t nflows, uint32_t napps, uint64_t seed, uint64_t step);
 /* Writes ev in batches of odd sizes (1 .. 9000), with counters. */
 void write_batches(wl_store *s, const wl_event *ev, size_t n, uint64_t seed);
+/* A writer (rollups every few hundred events) given ev[0..7000) and other[0..6000) (other
+ * flows), with a batch of other whose rollup fails after writing the rollups (a trigger on
+ * drops_hourly, written last) and is rolled back (WL_E_INVAL "injected"); the rest then written.
+ * What the store holds must be as if that batch had never been tried. */
+void write_past_failed_rollup(wl_store *s, const wl_event *ev, const wl_event *other);
 
 typedef struct app_names {
   int64_t id[256];
