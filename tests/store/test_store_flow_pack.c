@@ -231,6 +231,37 @@ static void test_failed_rollup_rolls_back(void **state) {
   free(ev);
 }
 
+/* A rollup's event at the same time as the flow's last one takes its filter (ST_FLOWS_ADD's
+ * `excluded.last_seen >= last_seen`): the pack must do the same. */
+static void test_same_time_takes_filter(void **state) {
+  (void)state;
+  wl_event *ev = stream();
+  size_t d = 0;
+  while (ev[d].type != WL_EVT_DROP && ev[d].type != WL_EVT_CAP_DROP)
+    d++;
+  wl_event *two = calloc(2, sizeof *two);
+  assert_non_null(two);
+  two[0] = two[1] = ev[d]; /* one flow, one time, two filters */
+  two[0].filter_id = 1001;
+  two[1].filter_id = 1002;
+  two[0].has |= WL_HAS_FILTER;
+  two[1].has |= WL_HAS_FILTER;
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, 2000, 13);
+  assert_int_equal(wl_store_write(s, &two[0], 1, NULL), WL_OK);
+  wl_store_close(s); /* rolled up: the second rollup adds a same-time event */
+  s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, &two[1], 1, NULL), WL_OK);
+  wl_store_close(s);
+  assert_int_equal(raw_int("SELECT count(*) FROM flows WHERE last_filter_id=1002"), 1);
+  wl_store_opts ro = {.read_only = 1};
+  s = open_ok(&ro);
+  check_pack(s);
+  wl_store_close(s);
+  free(two);
+  free(ev);
+}
+
 /* A damaged chunk is reported (WL_E_CORRUPT, naming it), never read past or taken as flows; a
  * rollup that would add to a flow missing from the pack rolls back the same way. */
 static void test_damaged_chunk(void **state) {
@@ -270,6 +301,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_read_only_adds_pending, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_v8_migrates, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_failed_rollup_rolls_back, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_same_time_takes_filter, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_damaged_chunk, setup_path, teardown_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
