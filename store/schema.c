@@ -28,6 +28,7 @@
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "store/app_hourly.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 /* Version 1. */
@@ -95,7 +96,8 @@ static const char *migration(int k) {
  * path for messages, returns WL_*). */
 static int (*const migration_fns[WL_STORE_SCHEMA_VERSION + 1])(sqlite3 *, const char *) = {
     [6] = wl_schema_v3_blocks, /* issue 16: events -> blocks (schema_v3_blocks.c) */
-    [8] = wl_schema_app_hourly}; /* issue 16: events per app and hour (store_app_hourly.c) */
+    [8] = wl_schema_app_hourly, /* issue 16: events per app and hour (store_app_hourly.c) */
+    [10] = wl_schema_v10_pack}; /* issue 16: review's packed flows (store_flow_pack.c) */
 
 /* ---------------------------------------------------------------- files */
 

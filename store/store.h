@@ -17,6 +17,9 @@
  *                                                             hour: rule use (schema 3)
  *   app_hourly(app, dir, hour, allowed, blocked)              events per app, direction and
  *                                                             hour: the page's timeline (7)
+ *   flow_pack(chunk, last_id, last_first, data)               flows again, 1024 ids a row,
+ *                                                             packed: what the listing of
+ *                                                             every flow reads (schema 10)
  *   rules(...)                                                the whitelist (whitelist/ owns
  *                                                             the meaning; the store keeps rows)
  *   import_keys(key)                                          records already imported
@@ -61,7 +64,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 9 /* bump with every migration in db/schema.c */
+#define WL_STORE_SCHEMA_VERSION 10/* bump with every migration in db/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),

@@ -17,6 +17,7 @@
 #include "common/wl_err.h"
 #include "common/wl_hash.h"
 #include "common/wl_os.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 static uint64_t file_size(const char *path, const char *suffix) {
@@ -197,8 +198,7 @@ int wl_store_apps(wl_store *s, uint64_t since, wl_app_cb cb, void *ctx) {
 
 /* ---------------------------------------------------------------- flows */
 
-static void fill_flow(sqlite3_stmt *st, void *item) {
-  wl_flow *f = item;
+void wl_store_fill_flow(sqlite3_stmt *st, wl_flow *f) {
   memset(f, 0, sizeof *f);
   f->app_id = sqlite3_column_int64(st, 0);
   f->dir = (uint8_t)sqlite3_column_int(st, 1);
@@ -224,7 +224,7 @@ typedef struct flow_item {
 
 static void fill_flow_item(sqlite3_stmt *st, void *item) {
   flow_item *it = item;
-  fill_flow(st, &it->f);
+  wl_store_fill_flow(st, &it->f);
   it->id = wl_store_col_u64(st, 12);
 }
 
@@ -249,6 +249,16 @@ static int emit_flow(const sink *k) {
   return k->cb.flow(k->ctx, f);
 }
 
+static int emit_packed(void *ctx, const wl_pack_flow *p) {
+  const sink *k = ctx;
+  flow_item *it = k->item;
+  if (!k->merge && p->f.last_seen < k->since) /* what ST_FLOWS_APP's WHERE does */
+    return 0;
+  it->f = p->f;
+  it->id = p->id;
+  return emit_flow(k);
+}
+
 int wl_store_flows(wl_store *s, int64_t app_id, uint64_t since, wl_flow_cb cb, void *ctx) {
   if (!s || !cb)
     return wl_err(WL_E_INVAL, "wl_store_flows: NULL argument");
@@ -257,15 +267,17 @@ int wl_store_flows(wl_store *s, int64_t app_id, uint64_t since, wl_flow_cb cb, v
     return prc;
   if (pending && (prc = collect(s, &pending)) != WL_OK)
     return prc;
-  sqlite3_stmt *st = wl_st(s, app_id < 0 ? ST_FLOWS_ALL : ST_FLOWS_APP);
+  flow_item f;
+  sink k = {.fill = fill_flow_item, .emit = emit_flow, .item = &f, .ctx = ctx, .cb.flow = cb,
+            .s = s, .merge = pending, .since = since};
+  if (app_id < 0) /* every flow: from the packed copy (store_flow_pack.c), same rows and order */
+    return wl_flow_pack_each(s, emit_packed, &k);
+  sqlite3_stmt *st = wl_st(s, ST_FLOWS_APP);
   if (!st)
     return WL_E_DB;
   if (app_id >= 0)
     sqlite3_bind_int64(st, 1, app_id);
   wl_store_bind_u64(st, 2, pending ? 0 : since);
-  flow_item f;
-  sink k = {.fill = fill_flow_item, .emit = emit_flow, .item = &f, .ctx = ctx, .cb.flow = cb,
-            .s = s, .merge = pending, .since = since};
   return each_row(s, st, &k, "listing flows");
 }
 

@@ -31,6 +31,7 @@
 #include "common/wl_err.h"
 #include "common/wl_hash.h"
 #include "store/app_hourly.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 #define SMALL_SLOTS 4096u
@@ -335,6 +336,8 @@ static int flows_out(wl_store *s) {
   if (rc == WL_OK && bad)
     rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %lld, which is not in flows",
                 s->path, (long long)bad);
+  if (rc == WL_OK) /* the packed copy review reads (store_flow_pack.c) */
+    rc = wl_flow_pack_add(s, t, s->roll.used, s->roll.nused);
   flows_clear(&s->roll);
   return rc;
 }

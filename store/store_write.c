@@ -35,6 +35,7 @@
 
 #include "common/wl_err.h"
 #include "common/wl_text.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 /* bits column: has << 16 | is_loopback << 8 | type << 4 | origin */
@@ -410,6 +411,8 @@ static int flows_flush(wl_store *s) {
                 s->nfresh);
   for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++)
     rc = endpoint_add(s, &s->fresh[i]);
+  if (rc == WL_OK) /* the packed copy review reads (store_flow_pack.c) */
+    rc = wl_flow_pack_born(s, s->fresh, s->nfresh);
   s->vnew.n = 0;
   if (rc != WL_OK)
     return rc;

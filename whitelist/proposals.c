@@ -71,6 +71,9 @@ typedef struct build_ctx {
   size_t n_any;
   app_ent *apps;
   size_t n_apps, cap_apps;
+  uint32_t *by_id;          /* app id -> index + 1 into apps (0: none), ids < n_by_id; NULL when
+                             * the ids are too sparse (find_app bisects then) */
+  size_t n_by_id;
   int64_t only_app;         /* < 0: all */
   uint64_t cut;             /* stability: flows first seen before it learn; 0 = not computed */
   int rc;
@@ -124,6 +127,9 @@ static int app_cmp(const void *a, const void *b) {
 }
 
 static app_ent *find_app(build_ctx *c, int64_t id) {
+  if (c->by_id) /* every flow looks its app up: an index, not a bisection */
+    return id >= 0 && (uint64_t)id < c->n_by_id && c->by_id[id] ? &c->apps[c->by_id[id] - 1]
+                                                                 : NULL;
   app_ent key = {0};
   key.id = id;
   if (!c->n_apps)
@@ -233,6 +239,7 @@ static void ctx_free(build_ctx *c) {
     }
   }
   free(c->apps);
+  free(c->by_id);
   free(c->rules);
   free(c->bare);
   free(c->any_app);
@@ -264,6 +271,14 @@ static int gather(wl_store *s, uint64_t since, int64_t only_app, uint64_t cut, b
     return rc ? rc : c->rc;
   if (c->n_apps > 1)
     qsort(c->apps, c->n_apps, sizeof *c->apps, app_cmp);
+  /* app ids are the apps table's rowids, dense from 1: an index when it stays small */
+  if (c->n_apps && c->apps[0].id >= 0 &&
+      (uint64_t)c->apps[c->n_apps - 1].id < 4 * (uint64_t)c->n_apps + 4096 &&
+      (c->by_id = calloc((size_t)c->apps[c->n_apps - 1].id + 1, sizeof *c->by_id)) != NULL) {
+    c->n_by_id = (size_t)c->apps[c->n_apps - 1].id + 1;
+    for (size_t i = 0; i < c->n_apps; i++)
+      c->by_id[c->apps[i].id] = (uint32_t)(i + 1);
+  }
   rc = wl_store_flows(s, only_app, since, flow_cb, c);
   return rc ? rc : c->rc;
 }

@@ -186,7 +186,8 @@ static void test_v7_migrates(void **state) {
   assert_int_equal(wl_store_write(s, ev + N_EV - 2500, 2500, NULL), WL_OK);
   int64_t pending = raw_int("SELECT count(*) FROM pending");
   /* as version 7 wrote it, while the writer is still open (its close would roll up) */
-  raw_exec(TSU_UNDO_V9 "DROP TABLE app_hourly; UPDATE meta SET value=7 WHERE key='schema_version'");
+  raw_exec(TSU_UNDO_V10 TSU_UNDO_V9
+           "DROP TABLE app_hourly; UPDATE meta SET value=7 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   wl_store *r = NULL;
   assert_int_equal(wl_store_open(db_path, &ro, &r), WL_E_READONLY); /* needs migrating */
@@ -214,16 +215,7 @@ static void test_failed_rollup_rolls_back(void **state) {
   wl_event *ev = stream();
   wl_event *other = make_stream(6000, 900, 9, 78, 20 * 10000000ull); /* other flows */
   wl_store *s = open_ok(&o);
-  write_batches(s, ev, 3000, 9);
-  raw_exec("CREATE TRIGGER inject BEFORE INSERT ON drops_hourly "
-           "BEGIN SELECT RAISE(ABORT, 'injected'); END");
-  int rc = wl_store_write(s, other, 2000, NULL);
-  assert_int_equal(rc, WL_E_INVAL);
-  assert_non_null(strstr(wl_errmsg(), "injected"));
-  wl_err_clear();
-  raw_exec("DROP TRIGGER inject");
-  write_batches(s, other + 2000, 4000, 10);
-  write_batches(s, ev + 3000, 4000, 11);
+  write_past_failed_rollup(s, ev, other);
   assert_int_equal(check_all(s, ev[0].ts / TH - 2), kept(s));
   wl_store_close(s);
   wl_store_opts ro = {.read_only = 1};

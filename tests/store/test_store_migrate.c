@@ -260,7 +260,7 @@ static void test_migrate_v6_pending(void **state) {
            "UPDATE apps SET allowed=0, blocked=0; DELETE FROM drops_hourly;"
            "INSERT INTO pending(seq) SELECT seq FROM blocks;"
            "ALTER TABLE pending DROP COLUMN born_hi; ALTER TABLE pending DROP COLUMN born_lo;"
-           TSU_UNDO_V9 "DROP TABLE app_hourly;" /* 8, store_app_hourly.c */
+           TSU_UNDO_V10 TSU_UNDO_V9 "DROP TABLE app_hourly;" /* 8, store_app_hourly.c */
            "UPDATE meta SET value=6 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
@@ -300,7 +300,7 @@ static void test_migrate_v8_key_index(void **state) {
   write_batches(s, ev, N / 2, 8);
   wl_store_close(s);
   int64_t flows = raw_int("SELECT count(*) FROM flows");
-  raw_exec(TSU_UNDO_V9 "UPDATE meta SET value=8 WHERE key='schema_version'");
+  raw_exec(TSU_UNDO_V10 TSU_UNDO_V9 "UPDATE meta SET value=8 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
   wl_err_clear();

@@ -307,3 +307,15 @@ int count_event(void *ctx, const wl_event *ev) {
   return 0;
 }
 
+
+void write_past_failed_rollup(wl_store *s, const wl_event *ev, const wl_event *other) {
+  write_batches(s, ev, 3000, 9);
+  raw_exec("CREATE TRIGGER inject BEFORE INSERT ON drops_hourly "
+           "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  assert_int_equal(wl_store_write(s, other, 2000, NULL), WL_E_INVAL);
+  assert_non_null(strstr(wl_errmsg(), "injected"));
+  wl_err_clear();
+  raw_exec("DROP TRIGGER inject");
+  write_batches(s, other + 2000, 4000, 10);
+  write_batches(s, ev + 3000, 4000, 11);
+}

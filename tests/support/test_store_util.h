@@ -27,8 +27,10 @@ void raw_exec(const char *sql);
   "DROP INDEX flows_app;"                                                                   \
   "CREATE UNIQUE INDEX flows_key ON flows(app, dir, proto, ip_version, remote_addr,"        \
   " remote_port, local_port, action);"
+/* Version 10 undone (store_flow_pack.c). */
+#define TSU_UNDO_V10 "DROP TABLE flow_pack;"
 #define TSU_UNDO_TO_V2                                                                     \
-  TSU_UNDO_V9                                                                               \
+  TSU_UNDO_V10 TSU_UNDO_V9                                                                  \
   "DROP TABLE app_hourly;" /* 8: store_app_hourly.c */                                      \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
@@ -49,6 +51,11 @@ int64_t raw_int(const char *sql);
 wl_event *make_stream(size_t n, uint32_t nflows, uint32_t napps, uint64_t seed, uint64_t step);
 /* Writes ev in batches of odd sizes (1 .. 9000), with counters. */
 void write_batches(wl_store *s, const wl_event *ev, size_t n, uint64_t seed);
+/* A writer (rollups every few hundred events) given ev[0..7000) and other[0..6000) (other
+ * flows), with a batch of other whose rollup fails after writing the rollups (a trigger on
+ * drops_hourly, written last) and is rolled back (WL_E_INVAL "injected"); the rest then written.
+ * What the store holds must be as if that batch had never been tried. */
+void write_past_failed_rollup(wl_store *s, const wl_event *ev, const wl_event *other);
 
 typedef struct app_names {
   int64_t id[256];

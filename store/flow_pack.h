@@ -1,0 +1,30 @@
+/* flow_pack.h — store_flow_pack.c: the packed copy of the flows table that the listing of every
+ * flow reads (issue 16), the rollup's two hooks that keep it, and its migration. Inside store/
+ * only. */
+#ifndef WL_STORE_FLOW_PACK_H
+#define WL_STORE_FLOW_PACK_H
+
+#include "store/store_int.h"
+
+typedef struct wl_pack_flow {
+  wl_flow f;
+  uint64_t id;
+} wl_pack_flow;
+
+/* After ST_FLOWS_ADD added the rollup's totals t[used[0..n)] (sorted by id) to flows, in its
+ * transaction: the same totals added to the packed rows (flows_out). */
+int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32_t n);
+/* After the write path inserted a block's new flows (fresh[i] with real == 0; ids ascending),
+ * in its transaction: the same rows appended (store_write.c's flows_flush). */
+int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n);
+/* Every flow of the flows table as it is in this transaction, in id order. cb returns non-zero
+ * to stop (returned). */
+typedef int (*wl_pack_cb)(void *ctx, const wl_pack_flow *f);
+int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx);
+/* A flows row from columns app, dir, proto, ip_version, remote_addr, remote_port, local_port,
+ * action, count, first_seen, last_seen, last_filter_id (ST_FLOWS_APP's order; store_read.c). */
+void wl_store_fill_flow(sqlite3_stmt *st, wl_flow *f);
+/* v9 -> v10: flow_pack, filled from flows (schema.c's chain). */
+int wl_schema_v10_pack(sqlite3 *db, const char *path);
+
+#endif

@@ -1,0 +1,308 @@
+/* test_store_flow_pack.c — the packed copy of the flows table (issue 16; store/store_flow_pack.c,
+ * what review's listing of every flow reads): against the flows table itself, row by row and in
+ * id order, after rollups every few hundred events and at close; the listing of every flow
+ * (wl_store_flows(-1), from the pack) against the per-app listings (straight from flows) for a
+ * read-only handle while the writer still has blocks pending, with and without since; a rollup
+ * that fails rolls the pack back with it; and the v9 -> v10 migration, with blocks pending.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "common/wl_err.h"
+#include "store/flow_pack.h"
+#include "store/store.h"
+#include "tests/support/test_store_util.h"
+
+#define N_EV 20000
+
+typedef struct list {
+  wl_pack_flow *v;
+  size_t n, cap;
+} list;
+
+static void push(list *l, uint64_t id, const wl_flow *f) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 1024;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+    assert_non_null(l->v);
+  }
+  memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+  l->v[l->n].id = id;
+  l->v[l->n].f = *f;
+  l->n++;
+}
+
+static int pack_cb(void *ctx, const wl_pack_flow *f) {
+  push(ctx, f->id, &f->f);
+  return 0;
+}
+
+static int flow_cb(void *ctx, const wl_flow *f) {
+  push(ctx, 0, f);
+  return 0;
+}
+
+/* The flows table as SQLite has it, in id order (a reader of the file: what is committed). */
+static void raw_flows(list *l) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,"
+                                      "local_port,action,count,first_seen,last_seen,last_filter_id"
+                                      " FROM flows ORDER BY id",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    wl_flow f;
+    memset(&f, 0, sizeof f);
+    f.app_id = sqlite3_column_int64(st, 1);
+    f.dir = (uint8_t)sqlite3_column_int(st, 2);
+    f.proto = (uint8_t)sqlite3_column_int(st, 3);
+    f.ip_version = (uint8_t)sqlite3_column_int(st, 4);
+    int n = sqlite3_column_bytes(st, 5);
+    if (n > 0)
+      memcpy(f.remote_addr, sqlite3_column_blob(st, 5), n > 16 ? 16 : (size_t)n);
+    f.remote_port = (uint16_t)sqlite3_column_int(st, 6);
+    f.local_port = (uint16_t)sqlite3_column_int(st, 7);
+    f.action = (uint8_t)sqlite3_column_int(st, 8);
+    f.count = (uint64_t)sqlite3_column_int64(st, 9);
+    f.first_seen = (uint64_t)sqlite3_column_int64(st, 10);
+    f.last_seen = (uint64_t)sqlite3_column_int64(st, 11);
+    f.last_filter_id = (uint64_t)sqlite3_column_int64(st, 12);
+    push(l, (uint64_t)sqlite3_column_int64(st, 0), &f);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+static void assert_same(const list *a, const list *b) {
+  assert_int_equal(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++) {
+    assert_int_equal(a->v[i].id, b->v[i].id);
+    assert_memory_equal(&a->v[i].f, &b->v[i].f, sizeof a->v[i].f);
+  }
+}
+
+/* s (a writer with nothing pending, or any handle): its pack read through wl_flow_pack_each
+ * equals the committed flows table; and wl_store_flows(-1) gives the same flows. */
+static void check_pack(wl_store *s) {
+  list want = {0}, have = {0}, all = {0};
+  raw_flows(&want);
+  assert_true(want.n > 100);
+  assert_int_equal(wl_flow_pack_each(s, pack_cb, &have), WL_OK);
+  assert_same(&want, &have);
+  assert_int_equal(wl_store_flows(s, -1, 0, flow_cb, &all), WL_OK);
+  for (size_t i = 0; i < want.n; i++)
+    all.v[i].id = want.v[i].id;
+  assert_same(&want, &all);
+  free(want.v);
+  free(have.v);
+  free(all.v);
+}
+
+static int by_flow(const void *a, const void *b) {
+  return memcmp(&((const wl_pack_flow *)a)->f, &((const wl_pack_flow *)b)->f, sizeof(wl_flow));
+}
+
+/* Every flow at or after since (pending blocks added): the listing of every app (the pack) has
+ * the flows the per-app listings (flows, through its index) have. */
+static void check_listing(wl_store *s, uint64_t since) {
+  static app_names apps;
+  list all = {0}, per = {0};
+  memset(&apps, 0, sizeof apps);
+  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), WL_OK);
+  assert_int_equal(wl_store_flows(s, -1, since, flow_cb, &all), WL_OK);
+  for (int i = 0; i < apps.n; i++)
+    assert_int_equal(wl_store_flows(s, apps.id[i], since, flow_cb, &per), WL_OK);
+  assert_true(all.n > 10);
+  qsort(all.v, all.n, sizeof *all.v, by_flow);
+  qsort(per.v, per.n, sizeof *per.v, by_flow);
+  assert_same(&all, &per);
+  free(all.v);
+  free(per.v);
+}
+
+static wl_event *stream(void) {
+  return make_stream(N_EV, 3000, 9, 77, 20 * 10000000ull);
+}
+
+static void test_matches_flows(void **state) {
+  (void)state;
+  wl_store_opts o = {.rollup_events = 700};
+  wl_event *ev = stream();
+  wl_store *s = open_ok(&o);
+  write_batches(s, ev, N_EV / 2, 5);
+  wl_store_opts ro = {.read_only = 1};
+  wl_store *r = open_ok(&ro);
+  check_listing(r, 0); /* the writer's last blocks (maybe) pending */
+  check_listing(r, ev[N_EV / 4].ts);
+  wl_store_close(r);
+  write_batches(s, ev + N_EV / 2, N_EV - N_EV / 2, 6);
+  check_listing(s, ev[N_EV / 3].ts); /* the writer rolls up before it reads */
+  check_pack(s);
+  wl_store_close(s);
+  s = open_ok(&ro);
+  check_pack(s);
+  check_listing(s, 0);
+  wl_store_close(s);
+  free(ev);
+}
+
+/* Blocks pending for sure: a writer that never rolls up on its own (the rollup timer aside). */
+static void test_read_only_adds_pending(void **state) {
+  (void)state;
+  wl_event *ev = stream();
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, 8000, 7);
+  wl_store_close(s);
+  wl_store_opts o = {.rollup_events = 1u << 30};
+  s = open_ok(&o);
+  assert_int_equal(wl_store_write(s, ev + 8000, 4000, NULL), WL_OK);
+  wl_store_opts ro = {.read_only = 1};
+  wl_store *r = open_ok(&ro);
+  if (raw_int("SELECT count(*) FROM pending") == 0)
+    print_message("note: the writer rolled up (its timer): nothing pending to add\n");
+  check_listing(r, 0);
+  check_listing(r, ev[9000].ts);
+  wl_store_close(r);
+  wl_store_close(s);
+  s = open_ok(&ro);
+  check_pack(s);
+  wl_store_close(s);
+  free(ev);
+}
+
+/* A version-9 store with blocks pending: the migration packs what flows has; the rollup at that
+ * open adds the pending blocks to it. */
+static void test_v9_migrates(void **state) {
+  (void)state;
+  wl_event *ev = stream();
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, N_EV - 2500, 8);
+  wl_store_close(s);
+  wl_store_opts o = {.rollup_events = 1u << 30};
+  s = open_ok(&o);
+  assert_int_equal(wl_store_write(s, ev + N_EV - 2500, 2500, NULL), WL_OK);
+  raw_exec(TSU_UNDO_V10
+           "UPDATE meta SET value=9 WHERE key='schema_version'");
+  wl_store_opts ro = {.read_only = 1};
+  wl_store *r = NULL;
+  assert_int_equal(wl_store_open(db_path, &ro, &r), WL_E_READONLY); /* needs migrating */
+  wl_err_clear();
+  wl_store_opts q = {.quick_check = 1};
+  r = open_ok(&q);
+  assert_int_equal(wl_store_schema_version(r), WL_STORE_SCHEMA_VERSION);
+  check_listing(r, 0);
+  check_pack(r);
+  wl_store_close(r);
+  wl_store_close(s);
+  s = open_ok(&ro);
+  check_pack(s);
+  wl_store_close(s);
+  free(ev);
+}
+
+/* A rollup that fails after the flows and the pack were written (a trigger on drops_hourly,
+ * written after them) rolls both back. */
+static void test_failed_rollup_rolls_back(void **state) {
+  (void)state;
+  wl_store_opts o = {.rollup_events = 700};
+  wl_event *ev = stream();
+  wl_event *other = make_stream(6000, 900, 9, 78, 20 * 10000000ull); /* other flows */
+  wl_store *s = open_ok(&o);
+  write_past_failed_rollup(s, ev, other);
+  check_listing(s, 0);
+  check_pack(s);
+  wl_store_close(s);
+  wl_store_opts ro = {.read_only = 1};
+  s = open_ok(&ro);
+  check_pack(s);
+  wl_store_close(s);
+  free(other);
+  free(ev);
+}
+
+/* A rollup's event at the same time as the flow's last one takes its filter (ST_FLOWS_ADD's
+ * `excluded.last_seen >= last_seen`): the pack must do the same. */
+static void test_same_time_takes_filter(void **state) {
+  (void)state;
+  wl_event *ev = stream();
+  size_t d = 0;
+  while (ev[d].type != WL_EVT_DROP && ev[d].type != WL_EVT_CAP_DROP)
+    d++;
+  wl_event *two = calloc(2, sizeof *two);
+  assert_non_null(two);
+  two[0] = two[1] = ev[d]; /* one flow, one time, two filters */
+  two[0].filter_id = 1001;
+  two[1].filter_id = 1002;
+  two[0].has |= WL_HAS_FILTER;
+  two[1].has |= WL_HAS_FILTER;
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, 2000, 13);
+  assert_int_equal(wl_store_write(s, &two[0], 1, NULL), WL_OK);
+  wl_store_close(s); /* rolled up: the second rollup adds a same-time event */
+  s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, &two[1], 1, NULL), WL_OK);
+  wl_store_close(s);
+  assert_int_equal(raw_int("SELECT count(*) FROM flows WHERE last_filter_id=1002"), 1);
+  wl_store_opts ro = {.read_only = 1};
+  s = open_ok(&ro);
+  check_pack(s);
+  wl_store_close(s);
+  free(two);
+  free(ev);
+}
+
+/* A damaged chunk is reported (WL_E_CORRUPT, naming it), never read past or taken as flows; a
+ * rollup that would add to a flow missing from the pack rolls back the same way. */
+static void test_damaged_chunk(void **state) {
+  (void)state;
+  wl_event *ev = stream();
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, 3000, 12);
+  wl_store_close(s);
+  list l = {0};
+  raw_exec("UPDATE flow_pack SET data=substr(data, 1, length(data) - 1) WHERE chunk=0");
+  wl_store_opts ro = {.read_only = 1};
+  s = open_ok(&ro);
+  assert_int_equal(wl_store_flows(s, -1, 0, flow_cb, &l), WL_E_CORRUPT);
+  assert_non_null(strstr(wl_errmsg(), "flow_pack chunk 0"));
+  wl_err_clear();
+  wl_store_close(s);
+  raw_exec("UPDATE flow_pack SET data=x'ffffffffffffffffffffff' WHERE chunk=0");
+  s = open_ok(&ro);
+  assert_int_equal(wl_store_flows(s, -1, 0, flow_cb, &l), WL_E_CORRUPT);
+  wl_err_clear();
+  wl_store_close(s);
+  raw_exec("DELETE FROM flow_pack");
+  wl_store_opts o = {.rollup_events = 700};
+  s = open_ok(&o);
+  /* the same flows again: the rollup a batch triggers finds them unpacked */
+  assert_int_equal(wl_store_write(s, ev, 3000, NULL), WL_E_CORRUPT);
+  assert_non_null(strstr(wl_errmsg(), "not in flow_pack"));
+  wl_err_clear();
+  wl_store_close(s);
+  free(l.v);
+  free(ev);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_matches_flows, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_read_only_adds_pending, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_v9_migrates, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_failed_rollup_rolls_back, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_same_time_takes_filter, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_damaged_chunk, setup_path, teardown_path),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
