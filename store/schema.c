@@ -27,6 +27,7 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "common/wl_thread.h"
 #include "store/app_hourly.h"
 #include "store/flow_pack.h"
 #include "store/store_int.h"
@@ -201,22 +202,41 @@ int wl_schema_version_of(wl_store *s, int *version) {
 
 /* ---------------------------------------------------------------- verify */
 
-/* Column names of table `name`, in order, comma-joined ("" when there is no such table). */
-static int columns_of(sqlite3 *db, const char *name, char *out, size_t cap) {
+/* A database's tables and indexes as text, one "type name columns" line each (columns
+ * comma-joined in order; none for an index), sorted by name. */
+static const char list_sql[] =
+    "SELECT m.type || ' ' || m.name || ' ' || coalesce((SELECT group_concat(name, ',') FROM"
+    " (SELECT name FROM pragma_table_info(m.name) ORDER BY cid)), '') FROM sqlite_master m"
+    " WHERE m.name NOT LIKE 'sqlite_%' AND m.type IN ('table','index') ORDER BY m.name";
+
+/* *out: the listing, malloc'd; SQLite's code on failure. */
+static int list_schema(sqlite3 *db, char **out) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db,
-                              "SELECT group_concat(name, ',') FROM "
-                              "(SELECT name FROM pragma_table_info(?1) ORDER BY cid)",
-                              -1, &st, NULL);
-  out[0] = 0;
-  if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) == SQLITE_OK &&
-      (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const unsigned char *t = sqlite3_column_text(st, 0);
-    wl_strlcpy(out, t ? (const char *)t : "", cap);
+  char *text = NULL;
+  size_t len = 0;
+  int rc = sqlite3_prepare_v2(db, list_sql, -1, &st, NULL);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *line = (const char *)sqlite3_column_text(st, 0);
+    size_t n = line ? strlen(line) : 0;
+    char *grown = realloc(text, len + n + 2);
+    if (!grown) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    text = grown;
+    memcpy(text + len, line ? line : "", n);
+    len += n;
+    text[len++] = '\n';
+    text[len] = 0;
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);
-  return rc;
+  if (rc != SQLITE_DONE) {
+    free(text);
+    return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+  }
+  *out = text ? text : calloc(1, 1);
+  return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
 
 /* SQLite failing on the expected schema (an in-memory database of our own) says nothing about
@@ -226,63 +246,13 @@ static int expected_err(wl_store *s, sqlite3 *want, int rc, const char *what) {
                 what, want ? sqlite3_errmsg(want) : sqlite3_errstr(rc));
 }
 
-/* Table `name` has the same columns in the file as in the expected schema: WL_E_CORRUPT when
- * not; a failure to read either is reported as what it is. */
-static int compare_columns(wl_store *s, sqlite3 *want, int v, const char *name) {
-  char a[2048], b[2048];
-  int rc = columns_of(want, name, a, sizeof a);
-  if (rc != SQLITE_OK)
-    return expected_err(s, want, rc, "reading the expected columns");
-  if ((rc = columns_of(s->db, name, b, sizeof b)) != SQLITE_OK)
-    return wl_store_sqlerr(s, rc, "reading the columns of the schema");
-  if (strcmp(a, b) != 0)
-    return wl_err(WL_E_CORRUPT,
-                  "%s: says schema version %d but table '%s' has columns (%s), "
-                  "not (%s): it was written by a build with a different schema; move it away "
-                  "(learn starts a new store)",
-                  s->path, v, name, b, a);
-  return WL_OK;
-}
+/* The listing of what migrations 1..v create in an empty database. The current version's is
+ * built once per process and kept (review opens the store twice; building it runs every
+ * migration in memory, ~20M instructions each time); older versions' only when a file says so. */
+static wl_mutex expected_lock = WL_MUTEX_INIT;
+static char *expected_now; /* WL_STORE_SCHEMA_VERSION's, for the life of the process */
 
-/* Every table and index that migrations 1..v create in an empty database must be in the file
- * under the same kind, and every such table with the same columns. Catches a schema changed
- * without a version bump (a development build's file failed with "no such table: ctx"). */
-static int compare_schema(wl_store *s, sqlite3 *want, int v) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(want,
-                              "SELECT type, name FROM sqlite_master WHERE name NOT LIKE "
-                              "'sqlite_%' AND type IN ('table','index') ORDER BY name",
-                              -1, &st, NULL);
-  int ret = WL_OK;
-  while (ret == WL_OK && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *type = (const char *)sqlite3_column_text(st, 0);
-    const char *name = (const char *)sqlite3_column_text(st, 1);
-    int64_t n = 0;
-    int found = 0;
-    char q[256];
-    snprintf(q, sizeof q, "SELECT count(*) FROM sqlite_master WHERE type='%s' AND name='%s'", type,
-             name); /* our own names: [a-z_] */
-    if ((ret = query_int(s, q, &n, &found)) != WL_OK)
-      break;
-    if (n == 0)
-      ret = wl_err(WL_E_CORRUPT,
-                   "%s: says schema version %d but has no %s '%s': it was "
-                   "written by a build with a different schema; move it away (learn starts a "
-                   "new store)",
-                   s->path, v, type, name);
-    else if (strcmp(type, "table") == 0)
-      ret = compare_columns(s, want, v, name);
-    rc = SQLITE_OK;
-  }
-  if (ret == WL_OK && rc != SQLITE_DONE)
-    ret = expected_err(s, want, rc, "listing the expected schema");
-  sqlite3_finalize(st);
-  return ret;
-}
-
-int wl_schema_verify(wl_store *s, int v) {
-  if (v < 1 || v > WL_STORE_SCHEMA_VERSION)
-    return WL_OK;
+static int build_expected(wl_store *s, int v, char **out) {
   sqlite3 *want = NULL;
   int rc = sqlite3_open_v2(":memory:", &want, SQLITE_OPEN_READWRITE, NULL), ret = WL_OK;
   for (int k = 1; rc == SQLITE_OK && ret == WL_OK && k <= v; k++) {
@@ -291,14 +261,88 @@ int wl_schema_verify(wl_store *s, int v) {
     if (rc == SQLITE_OK && migration_fns[k])
       ret = migration_fns[k](want, s->path);
   }
-  if (ret != WL_OK)
-    return sqlite3_close(want), ret;
-  if (rc != SQLITE_OK)
+  if (ret == WL_OK && rc == SQLITE_OK)
+    rc = list_schema(want, out);
+  if (ret == WL_OK && rc != SQLITE_OK)
     ret = expected_err(s, want, rc, "building the expected schema");
-  else
-    ret = compare_schema(s, want, v);
   sqlite3_close(want);
   return ret;
+}
+
+static int expected_of(wl_store *s, int v, char **out, int *owned) {
+  *owned = v != WL_STORE_SCHEMA_VERSION;
+  if (*owned)
+    return build_expected(s, v, out);
+  wl_mutex_lock(&expected_lock);
+  int rc = expected_now ? WL_OK : build_expected(s, v, &expected_now);
+  *out = expected_now;
+  wl_mutex_unlock(&expected_lock);
+  return rc;
+}
+
+/* The line of a listing, at or after *at, for the name of line `want` (both sorted), or NULL. */
+static const char *line_for(const char **at, const char *want) {
+  const char *name = strchr(want, ' ') + 1;
+  size_t nlen = (size_t)(strchr(name, ' ') - name);
+  for (const char *l = *at; *l; l = strchr(l, '\n') + 1) {
+    const char *n = strchr(l, ' ') + 1;
+    size_t len = (size_t)(strchr(n, ' ') - n);
+    int c = strncmp(n, name, len < nlen ? len : nlen);
+    if (c > 0 || (c == 0 && len > nlen))
+      break; /* sorted: past it */
+    if (c == 0 && len == nlen) {
+      *at = l;
+      return l;
+    }
+  }
+  return NULL;
+}
+
+/* Every table and index that migrations 1..v create in an empty database must be in the file
+ * under the same kind, and every such table with the same columns. Catches a schema changed
+ * without a version bump (a development build's file failed with "no such table: ctx"). */
+static int compare_schema(wl_store *s, int v, const char *want, const char *have) {
+  const char *at = have;
+  for (const char *w = want; *w; w = strchr(w, '\n') + 1) {
+    size_t wlen = (size_t)(strchr(w, '\n') - w);
+    const char *name = strchr(w, ' ') + 1, *cols = strchr(name, ' ') + 1;
+    const char *h = line_for(&at, w);
+    int tlen = (int)(name - 1 - w), nlen = (int)(cols - 1 - name), clen = (int)(w + wlen - cols);
+    if (!h || strncmp(h, w, (size_t)tlen + 1) != 0)
+      return wl_err(WL_E_CORRUPT,
+                    "%s: says schema version %d but has no %.*s '%.*s': it was written by a "
+                    "build with a different schema; move it away (learn starts a new store)",
+                    s->path, v, tlen, w, nlen, name);
+    const char *hcols = strchr(strchr(h, ' ') + 1, ' ') + 1;
+    int hlen = (int)(strchr(hcols, '\n') - hcols);
+    if (hlen != clen || strncmp(hcols, cols, (size_t)clen) != 0)
+      return wl_err(WL_E_CORRUPT,
+                    "%s: says schema version %d but table '%.*s' has columns (%.*s), not (%.*s): "
+                    "it was written by a build with a different schema; move it away (learn "
+                    "starts a new store)",
+                    s->path, v, nlen, name, hlen, hcols, clen, cols);
+  }
+  return WL_OK;
+}
+
+int wl_schema_verify(wl_store *s, int v) {
+  if (v < 1 || v > WL_STORE_SCHEMA_VERSION)
+    return WL_OK;
+  char *want = NULL, *have = NULL;
+  int owned = 0, rc = expected_of(s, v, &want, &owned);
+  if (rc != WL_OK)
+    goto out;
+  int r = list_schema(s->db, &have);
+  if (r != SQLITE_OK) {
+    rc = wl_store_sqlerr(s, r, "reading the schema");
+    goto out;
+  }
+  rc = compare_schema(s, v, want, have);
+out:
+  free(have);
+  if (owned)
+    free(want);
+  return rc;
 }
 
 /* ---------------------------------------------------------------- migrate */
