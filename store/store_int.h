@@ -283,6 +283,10 @@ int wl_flow_cache_init(wl_flow_cache *c, uint32_t slots);
 void wl_flow_cache_free(wl_flow_cache *c);
 void wl_flow_cache_clear(wl_flow_cache *c);
 int64_t wl_flow_cache_find(wl_flow_cache *c, const wl_flow_key *key); /* 0: absent */
+/* The key's tag (its hash), the cache line of its slot in the current generation fetched: a
+ * find_tag a little later (the write path stages the next event meanwhile) finds it there. */
+uint64_t wl_flow_cache_hint(const wl_flow_cache *c, const wl_flow_key *key);
+int64_t wl_flow_cache_find_tag(wl_flow_cache *c, const wl_flow_key *key, uint64_t tag);
 void wl_flow_cache_set(wl_flow_cache *c, const wl_flow_key *key, int64_t id); /* add/replace */
 
 /* store_block.c */

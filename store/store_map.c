@@ -244,8 +244,18 @@ static void flow_put(wl_htab *t, uint64_t tag, const wl_flow_key *key, int64_t i
   e->id = id;
 }
 
-int64_t wl_flow_cache_find(wl_flow_cache *c, const wl_flow_key *key) {
+uint64_t wl_flow_cache_hint(const wl_flow_cache *c, const wl_flow_key *key) {
   uint64_t tag = wl_hash_bytes(key, sizeof *key);
+  wl_htab_prefetch(&c->t[c->cur], tag);
+  return tag;
+}
+
+int64_t wl_flow_cache_find(wl_flow_cache *c, const wl_flow_key *key) {
+  return wl_flow_cache_find_tag(c, key, wl_hash_bytes(key, sizeof *key));
+}
+
+int64_t wl_flow_cache_find_tag(wl_flow_cache *c, const wl_flow_key *key, uint64_t tag) {
+  assert(tag == wl_hash_bytes(key, sizeof *key));
   wl_htab *cur = &c->t[c->cur], *prev = &c->t[c->cur ^ 1];
   uint32_t slot = wl_htab_find(cur, tag, key, flow_eq);
   if (slot != WL_HTAB_NONE)

@@ -357,8 +357,9 @@ static int endpoint_add(wl_store *s, const wl_new_flow *f) {
 /* The flow's id: from the cache, else from the map of every flow (store_flowmap.c), else a new
  * id now; the flow is added to flows with the block (flows_flush). The events of a flow born in
  * the block are added up in its wl_new_flow as they come. */
-static int intern_flow(wl_store *s, const wl_flow_key *k, const wl_event *ev, int64_t *out) {
-  int64_t id = wl_flow_cache_find(&s->flow_cache, k);
+static int intern_flow(wl_store *s, const wl_flow_key *k, uint64_t tag, const wl_event *ev,
+                       int64_t *out) {
+  int64_t id = wl_flow_cache_find_tag(&s->flow_cache, k, tag);
   uint64_t filter = ev->has & WL_HAS_FILTER ? ev->filter_id : 0;
   wl_new_flow *f;
   int rc;
@@ -492,8 +493,21 @@ static void chunk_reset(wl_store *s) {
 }
 
 /* Intern and queue one event; writes the block when full. */
-static int add_event(wl_store *s, const wl_event *ev) {
+/* One event in two steps, so that wl_store_write can stage event i + 1 before it places event
+ * i: the flow cache's slot for i + 1 (a 28 MB table, a cache miss on most lookups) is fetched
+ * while event i is placed. Staging interns the app and context (their ids still come in the
+ * events' order) and makes the flow key; placing finds or makes the flow and writes the row. */
+typedef struct staged {
+  const wl_event *ev;
+  wl_flow_key k;
+  uint64_t tag; /* the flow cache's, for k */
+  int64_t ctx;
+  int keep; /* 0: counted as skipped or not a connection, nothing to place */
+} staged;
+
+static int stage_event(wl_store *s, const wl_event *ev, staged *e) {
   uint8_t action = action_of(ev->type);
+  e->keep = 0;
   if (!action || ev->ts > s->future_limit) {
     s->tot.skipped++;
     s->tot.future += (uint64_t)(action != 0);
@@ -503,25 +517,36 @@ static int add_event(wl_store *s, const wl_event *ev) {
     s->tot.not_conn++;
     return WL_OK;
   }
+  int64_t app = 0;
+  int rc;
+  if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &e->ctx)) != WL_OK)
+    return rc;
+  flow_key_of(ev, app, action, &e->k);
+  e->tag = wl_flow_cache_hint(&s->flow_cache, &e->k);
+  e->ev = ev;
+  e->keep = 1;
+  return WL_OK;
+}
+
+static int place_event(wl_store *s, const staged *e) {
+  if (!e->keep)
+    return WL_OK;
+  const wl_event *ev = e->ev;
   wl_chunk *c = s->chunk;
   int rc = WL_OK;
   if (c->n == WL_STORE_BLOCK_MAX && (rc = block_flush(s)) != WL_OK)
     return rc;
-  int64_t app = 0, ctx = 0, flow = 0;
-  wl_flow_key k;
-  if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &ctx)) != WL_OK)
-    return rc;
-  flow_key_of(ev, app, action, &k);
-  if ((rc = intern_flow(s, &k, ev, &flow)) != WL_OK)
+  int64_t flow = 0;
+  if ((rc = intern_flow(s, &e->k, e->tag, ev, &flow)) != WL_OK)
     return rc;
   wl_block_row *r = &c->row[c->n++];
   r->ts = ev->ts;
   r->flow = (uint64_t)flow;
-  r->ctx = (uint64_t)ctx;
+  r->ctx = (uint64_t)e->ctx;
   r->pad = 0;
-  if (k.dir == WL_DIR_OUT)
+  if (e->k.dir == WL_DIR_OUT)
     r->port = wl_block_port_put((ev->has & WL_HAS_LOCAL_PORT) != 0, ev->local_port);
-  else if (k.dir == WL_DIR_IN)
+  else if (e->k.dir == WL_DIR_IN)
     r->port = wl_block_port_put((ev->has & WL_HAS_REMOTE_PORT) != 0, ev->remote_port);
   else
     r->port = 0;
@@ -530,6 +555,12 @@ static int add_event(wl_store *s, const wl_event *ev) {
   if (ev->ts > s->last_ts)
     s->last_ts = ev->ts;
   return WL_OK;
+}
+
+static int add_event(wl_store *s, const wl_event *ev) {
+  staged e;
+  int rc = stage_event(s, ev, &e);
+  return rc == WL_OK ? place_event(s, &e) : rc;
 }
 
 /* ---------------------------------------------------------------- retention */
@@ -707,8 +738,12 @@ int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_cou
   int rc = batch_begin(s, &sv, "wl_store_write");
   if (rc != WL_OK)
     return rc;
+  staged e[2]; /* event i placed once i + 1 is staged (stage_event) */
+  if (n)
+    rc = stage_event(s, &ev[0], &e[0]);
   for (size_t i = 0; i < n && rc == WL_OK; i++)
-    rc = add_event(s, &ev[i]);
+    if (i + 1 == n || (rc = stage_event(s, &ev[i + 1], &e[(i + 1) & 1])) == WL_OK)
+      rc = place_event(s, &e[i & 1]);
   if (rc == WL_OK) /* rule use: allow events per filter key and hour (store_hits.c) */
     rc = wl_store_hits_batch(s, ev, n);
   if (rc == WL_OK)
