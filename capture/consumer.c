@@ -261,18 +261,6 @@ static void prefetch_raw(const wl_raw_event *raw) {
     __builtin_prefetch(p + off);
 }
 
-/* A hint: the lines of a batch slot the decoder writes (the fixed fields, the start of the app
- * path, the first bytes of app_dos, the user SID and package), fetched for writing: the batch
- * is 20 MB, so each slot's lines are cold when an event is decoded into them. */
-static void prefetch_ev(wl_event *ev) {
-  char *p = (char *)ev;
-  for (size_t off = 0; off < offsetof(wl_event, app) + 192; off += 64)
-    __builtin_prefetch(p + off, 1);
-  __builtin_prefetch(ev->app_dos, 1);
-  __builtin_prefetch(ev->user, 1);
-  __builtin_prefetch(ev->package, 1);
-}
-
 /* Decode the popped records in place, each straight into the batch's next slot and its ring
  * slot freed at once; other types are only counted. */
 static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
@@ -283,7 +271,7 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
     if (i + 1 < popped) { /* the next record, written on the producer's core, and the next */
       prefetch_raw(wl_ring_at(c->ring, 1)); /* batch slot: their lines come while this one */
       if (k->n + 1 < WL_CAPTURE_BATCH)      /* is decoded */
-        prefetch_ev(&k->ev[k->n + 1]);
+        wl_event_prefetch(&k->ev[k->n + 1], 1);
     }
     int ok = wl_decoder_decode(k->dec, wl_ring_front(c->ring), &k->map, ev);
     wl_ring_release(c->ring, 1);

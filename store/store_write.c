@@ -741,9 +741,12 @@ int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_cou
   staged e[2]; /* event i placed once i + 1 is staged (stage_event) */
   if (n)
     rc = stage_event(s, &ev[0], &e[0]);
-  for (size_t i = 0; i < n && rc == WL_OK; i++)
+  for (size_t i = 0; i < n && rc == WL_OK; i++) {
+    if (i + 2 < n) /* its lines come while i + 1 is staged and i placed */
+      wl_event_prefetch(&ev[i + 2], 0);
     if (i + 1 == n || (rc = stage_event(s, &ev[i + 1], &e[(i + 1) & 1])) == WL_OK)
       rc = place_event(s, &e[i & 1]);
+  }
   if (rc == WL_OK) /* rule use: allow events per filter key and hour (store_hits.c) */
     rc = wl_store_hits_batch(s, ev, n);
   if (rc == WL_OK)
