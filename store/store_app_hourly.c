@@ -314,6 +314,12 @@ int wl_app_hourly_row(wl_store *s, const wl_block_row *row, int drop, int write)
   return hourly_add(s->roll.hourly, row, drop, write);
 }
 
+void wl_app_hourly_prefetch(const wl_store *s, uint64_t flow) {
+  const wl_app_hourly *h = s->roll.hourly;
+  if (h && h->known.ent && h->fresh.ent)
+    wl_htab_prefetch(flow < h->committed ? &h->known : &h->fresh, flow);
+}
+
 int wl_app_hourly_out(wl_store *s) {
   return s->roll.hourly ? sums_out(s->roll.hourly) : WL_OK;
 }

@@ -406,6 +406,10 @@ static int scan_pending(wl_store *s, int write, int *complete) {
     for (size_t i = 0; i < n && rc == WL_OK; i++) {
       const roll_ctx *c = NULL;
       const wl_block_row *row = &r->buf->rows[i];
+      if (i + 8 < n) { /* the flow tables are large: the slots of a row ahead come meanwhile */
+        wl_htab_prefetch(&r->flows, row[8].flow);
+        wl_app_hourly_prefetch(s, row[8].flow);
+      }
       int born = row->flow >= lo && row->flow < hi;
       if ((rc = ctx_info(s, row->ctx, &c)) != WL_OK ||
           (rc = wl_app_hourly_row(s, row, (int)c->drop, write)) != WL_OK)
