@@ -98,7 +98,7 @@ static void check_pack(wl_store *s) {
   list want = {0}, have = {0}, all = {0};
   raw_flows(&want);
   assert_true(want.n > 100);
-  assert_int_equal(wl_flow_pack_each(s, pack_cb, &have), WL_OK);
+  assert_int_equal(wl_flow_pack_each(s, -1, pack_cb, &have), WL_OK);
   assert_same(&want, &have);
   assert_int_equal(wl_store_flows(s, -1, 0, flow_cb, &all), WL_OK);
   for (size_t i = 0; i < want.n; i++)
@@ -192,7 +192,7 @@ static void test_v9_migrates(void **state) {
   wl_store_opts o = {.rollup_events = 1u << 30};
   s = open_ok(&o);
   assert_int_equal(wl_store_write(s, ev + N_EV - 2500, 2500, NULL), WL_OK);
-  raw_exec(TSU_UNDO_V10
+  raw_exec(TSU_UNDO_V11 TSU_UNDO_V10
            "UPDATE meta SET value=9 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   wl_store *r = NULL;
