@@ -69,7 +69,7 @@ static const char *const st_sql[ST_COUNT] = {
         "first_seen=min(first_seen,excluded.first_seen), "
         "last_filter_id=CASE WHEN excluded.last_seen>=last_seen THEN excluded.last_filter_id "
         "ELSE last_filter_id END, last_seen=max(last_seen,excluded.last_seen)",
-    [ST_FLOWS_BAD] = "SELECT id FROM flows WHERE app=0 LIMIT 1",
+    [ST_FLOWS_BAD] = "SELECT id FROM flows WHERE app=0 LIMIT 1", /* a lookup in flows_app0 */
     [ST_FLOW_APP] = "SELECT app, action FROM flows WHERE id=?1", /* no RETURNING: it costs an
                                                                   * ephemeral table a statement */
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
