@@ -22,6 +22,9 @@ int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n);
  * (returned). */
 typedef int (*wl_pack_cb)(void *ctx, const wl_pack_flow *f);
 int wl_flow_pack_each(wl_store *s, int64_t app, wl_pack_cb cb, void *ctx);
+/* The same for the apps a in [0, max] with set[a] != 0. */
+int wl_flow_pack_each_of(wl_store *s, const uint8_t *set, int64_t max, wl_pack_cb cb,
+                         void *ctx);
 /* A flows row from columns app, dir, proto, ip_version, remote_addr, remote_port, local_port,
  * action, count, first_seen, last_seen, last_filter_id (the migration's order). */
 void wl_store_fill_flow(sqlite3_stmt *st, wl_flow *f);

@@ -179,8 +179,8 @@ static void test_same_as_sql(void **state) {
   static const uint8_t addrs[4][16] = {
       {1, 2, 3, 4}, {10, 0, 0, 0}, {0}, {0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
   static const uint16_t ports[3] = {0, 443, 8080};
-  char nt[4][64], dos[4][64];
-  for (int i = 0; i < 4; i++) {
+  char nt[5][64], dos[5][64]; /* a4.exe: flows, no held row (its records are skipped) */
+  for (int i = 0; i < 5; i++) {
     snprintf(nt[i], sizeof nt[i], "\\device\\harddiskvolume3\\p\\a%d.exe", i);
     snprintf(dos[i], sizeof dos[i], "C:\\p\\a%d.exe", i);
   }
@@ -205,7 +205,7 @@ static void test_same_as_sql(void **state) {
   assert_int_equal(wl_store_held_note(s, h, 300, T0 + 10000000ull), WL_OK);
   static wl_event ev[120];
   for (int i = 0; i < 120; i++) {
-    int app = (int)(rnd(&x) % 4), ad = (int)(rnd(&x) % 4);
+    int app = (int)(rnd(&x) % 5), ad = (int)(rnd(&x) % 4);
     event_to(&ev[i], nt[app], dos[app], rnd(&x) % 2 ? WL_DIR_OUT : WL_DIR_IN);
     ev[i].ts = T0 + (uint64_t)i;
     ev[i].proto = rnd(&x) % 4 ? 6 : 17;
