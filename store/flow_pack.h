@@ -17,12 +17,16 @@ int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32
 /* After the write path inserted a block's new flows (fresh[i] with real == 0; ids ascending),
  * in its transaction: the same rows appended (store_write.c's flows_flush). */
 int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n);
-/* Every flow of the flows table as it is in this transaction, in id order. cb returns non-zero
- * to stop (returned). */
+/* Every flow of the flows table as it is in this transaction (of app `app` only when app >= 0:
+ * the others' records are skipped undecoded), in id order. cb returns non-zero to stop
+ * (returned). */
 typedef int (*wl_pack_cb)(void *ctx, const wl_pack_flow *f);
-int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx);
+int wl_flow_pack_each(wl_store *s, int64_t app, wl_pack_cb cb, void *ctx);
+/* The same for the apps a in [0, max] with set[a] != 0. */
+int wl_flow_pack_each_of(wl_store *s, const uint8_t *set, int64_t max, wl_pack_cb cb,
+                         void *ctx);
 /* A flows row from columns app, dir, proto, ip_version, remote_addr, remote_port, local_port,
- * action, count, first_seen, last_seen, last_filter_id (ST_FLOWS_APP's order; store_read.c). */
+ * action, count, first_seen, last_seen, last_filter_id (the migration's order). */
 void wl_store_fill_flow(sqlite3_stmt *st, wl_flow *f);
 /* v9 -> v10: flow_pack, filled from flows (schema.c's chain). */
 int wl_schema_v10_pack(sqlite3 *db, const char *path);

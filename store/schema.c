@@ -90,6 +90,7 @@ static const char *migration(int k) {
   case 5: return wl_store_schema_v3_held; /* store_held.c: held (issue 19 item 3) */
   case 7: return wl_schema_v7_born(); /* schema_v7_born.c: pending's born flows (issue 16) */
   case 9: return wl_schema_v9_flows_app(); /* store_flowmap.c: no unique key index (issue 16) */
+  case 11: return wl_schema_v11_no_app_index(); /* schema_v9_flows_app.c: nor flows_app */
   default: return NULL;
   }
 }

@@ -53,7 +53,8 @@ static const char *const st_sql[ST_COUNT] = {
                        "action FROM flows WHERE id>=?1",
     [ST_FLOW_KEY] = "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
                     "action FROM flows WHERE id=?1",
-    /* a scan: only for two keys of one hash (store_flowmap.c) */
+    /* a full scan of flows (no index on it but the rowid since schema 11): only for two keys
+     * of one 64-bit hash (store_flowmap.c), never seen */
     [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
                      "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
                      "AND action=?8",
@@ -68,7 +69,7 @@ static const char *const st_sql[ST_COUNT] = {
         "first_seen=min(first_seen,excluded.first_seen), "
         "last_filter_id=CASE WHEN excluded.last_seen>=last_seen THEN excluded.last_filter_id "
         "ELSE last_filter_id END, last_seen=max(last_seen,excluded.last_seen)",
-    [ST_FLOWS_BAD] = "SELECT id FROM flows WHERE app=0 LIMIT 1",
+    [ST_FLOWS_BAD] = "SELECT id FROM flows WHERE app=0 LIMIT 1", /* a lookup in flows_app0 */
     [ST_FLOW_APP] = "SELECT app, action FROM flows WHERE id=?1", /* no RETURNING: it costs an
                                                                   * ephemeral table a statement */
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
@@ -93,12 +94,6 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_STATS_COUNTS] = "SELECT (SELECT count(*) FROM apps), (SELECT count(*) FROM rules)",
     [ST_APPS] = "SELECT id,path,dos_path,allowed,blocked,endpoints,first_seen,last_seen,truncated "
                 "FROM apps WHERE last_seen>=?1 ORDER BY allowed+blocked DESC, id",
-    [ST_FLOWS_APP] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-                     "count,first_seen,last_seen,last_filter_id,id FROM flows "
-                     "WHERE app=?1 AND last_seen>=?2",
-    [ST_FLOWS_ALL] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,"
-                     "count,first_seen,last_seen,last_filter_id,id FROM flows "
-                     "WHERE last_seen>=?2",
     [ST_DROPS] = "SELECT d.filter_id, sum(d.count) AS c, f.name, f.provider, f.sublayer, "
                  "f.action, f.ours, f.filter_key, f.provider_key FROM drops_hourly d "
                  "LEFT JOIN filters_seen f ON f.filter_id=d.filter_id "

@@ -451,7 +451,51 @@ static void cache_restore(sqlite3 *db, int64_t old) {
   sqlite3_exec(db, sql, NULL, NULL, NULL); /* a failure leaves the small cache: slower only */
 }
 
-int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
+/* The record at *p (advanced) if its app is `app`: 1; another app's: skipped (its id and
+ * first_seen, which the next record is coded against, still decoded), 2; 0 when the bytes
+ * are not a record. The skip reads the app (the second varint) and steps over the rest. */
+typedef struct app_sel {
+  int64_t app;       /* the app wanted (set NULL) */
+  const uint8_t *set; /* or: set[a] != 0 for the apps a <= max wanted */
+  int64_t max;
+} app_sel;
+
+static inline int wanted(const app_sel *w, uint64_t a) {
+  return w->set ? a <= (uint64_t)w->max && w->set[a] : (int64_t)a == w->app;
+}
+
+static int rec_get_app(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, const app_sel *w,
+                       uint64_t *prev_id, uint64_t *prev_first) {
+  if (end - *p < REC_MAX) { /* the chunk's tail: decoded whole, with checks */
+    if (!rec_get(p, end, r, *prev_id, *prev_first))
+      return 0;
+    *prev_id = r->id;
+    *prev_first = r->f.first_seen;
+    return wanted(w, (uint64_t)r->f.app_id) ? 1 : 2;
+  }
+  uint64_t d, a, first;
+  const uint8_t *q = get_fast(get_fast(*p, &d), &a);
+  if (wanted(w, a)) {
+    if (!rec_get(p, end, r, *prev_id, *prev_first))
+      return 0;
+    *prev_id = r->id;
+    *prev_first = r->f.first_seen;
+    return 1;
+  }
+  size_t len = q[FIXED - 1];
+  if (len > 16)
+    return 0;
+  uint64_t skip;
+  q = get_fast(q + FIXED + len, &skip); /* count */
+  q = get_fast(q, &first);
+  q = get_fast(get_fast(q, &skip), &skip); /* last_seen, last_filter_id */
+  *prev_id += d;
+  *prev_first = unzz(*prev_first, first);
+  *p = q;
+  return 2;
+}
+
+static int each(wl_store *s, const app_sel *w, wl_pack_cb cb, void *ctx) {
   sqlite3_stmt *st = NULL;
   int r = SQLITE_DONE;
   int64_t cache = cache_shrink(s->db);
@@ -463,13 +507,17 @@ int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
     uint64_t id = (uint64_t)no << WL_PACK_SHIFT, first = 0;
     wl_pack_flow f;
     while (rc == WL_OK && p < end) {
-      if (!rec_get(&p, end, &f, id, first)) {
+      int got = !w ? rec_get(&p, end, &f, id, first) : rec_get_app(&p, end, &f, w, &id, &first);
+      if (!got) {
         rc = corrupt(s->path, no);
         break;
       }
-      id = f.id;
-      first = f.f.first_seen;
-      rc = cb(ctx, &f);
+      if (!w) {
+        id = f.id;
+        first = f.f.first_seen;
+      }
+      if (got == 1)
+        rc = cb(ctx, &f);
     }
   }
   if (rc == WL_OK && r != SQLITE_DONE)
@@ -477,6 +525,17 @@ int wl_flow_pack_each(wl_store *s, wl_pack_cb cb, void *ctx) {
   sqlite3_finalize(st);
   cache_restore(s->db, cache);
   return rc;
+}
+
+int wl_flow_pack_each(wl_store *s, int64_t app, wl_pack_cb cb, void *ctx) {
+  app_sel w = {.app = app};
+  return each(s, app < 0 ? NULL : &w, cb, ctx);
+}
+
+int wl_flow_pack_each_of(wl_store *s, const uint8_t *set, int64_t max, wl_pack_cb cb,
+                         void *ctx) {
+  app_sel w = {.set = set, .max = max};
+  return each(s, &w, cb, ctx);
 }
 
 /* ---------------------------------------------------------------- migration */

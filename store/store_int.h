@@ -65,7 +65,7 @@ enum wl_st {
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
-  ST_STATS_COUNTS, ST_APPS, ST_FLOWS_APP, ST_FLOWS_ALL, ST_DROPS,
+  ST_STATS_COUNTS, ST_APPS, ST_DROPS,
   ST_BLOCKS_RANGE, ST_FLOW_BY_ID, ST_CTX_BY_ID, ST_APP_BY_ID,
   ST_RULE_ADD, ST_RULE_UPDATE, ST_RULE_GET, ST_RULE_DEL, ST_RULES,
   ST_HITS_ADD, /* rule use (store_hits.c) */
@@ -346,6 +346,7 @@ int wl_store_write_reset(wl_store *s); /* after a rollback: caches cleared, stat
 const char *wl_schema_v3_rebind(void); /* v2 -> v3: rules.signer, prev_app, prev_app_nt */
 const char *wl_schema_v7_born(void);   /* v6 -> v7: pending.born_lo, born_hi */
 const char *wl_schema_v9_flows_app(void); /* v8 -> v9: flows_key gone, flows_app */
+const char *wl_schema_v11_no_app_index(void); /* v10 -> v11: flows_app gone, flows_app0 */
 
 /* store_flowmap.c: every flow's key in the writer's memory (no unique index on disk) */
 int wl_flowmap_sync(wl_store *s);   /* at a batch's start: the flows added since, or all */

@@ -222,12 +222,6 @@ typedef struct flow_item {
   uint64_t id;
 } flow_item;
 
-static void fill_flow_item(sqlite3_stmt *st, void *item) {
-  flow_item *it = item;
-  wl_store_fill_flow(st, &it->f);
-  it->id = wl_store_col_u64(st, 12);
-}
-
 /* A read-only handle adds the pending blocks' totals (store_rollup.c), then applies since. */
 static int emit_flow(const sink *k) {
   flow_item *it = k->item;
@@ -252,7 +246,7 @@ static int emit_flow(const sink *k) {
 static int emit_packed(void *ctx, const wl_pack_flow *p) {
   const sink *k = ctx;
   flow_item *it = k->item;
-  if (!k->merge && p->f.last_seen < k->since) /* what ST_FLOWS_APP's WHERE does */
+  if (!k->merge && p->f.last_seen < k->since) /* `WHERE last_seen >= since` */
     return 0;
   it->f = p->f;
   it->id = p->id;
@@ -268,17 +262,11 @@ int wl_store_flows(wl_store *s, int64_t app_id, uint64_t since, wl_flow_cb cb, v
   if (pending && (prc = collect(s, &pending)) != WL_OK)
     return prc;
   flow_item f;
-  sink k = {.fill = fill_flow_item, .emit = emit_flow, .item = &f, .ctx = ctx, .cb.flow = cb,
+  sink k = {.emit = emit_flow, .item = &f, .ctx = ctx, .cb.flow = cb,
             .s = s, .merge = pending, .since = since};
-  if (app_id < 0) /* every flow: from the packed copy (store_flow_pack.c), same rows and order */
-    return wl_flow_pack_each(s, emit_packed, &k);
-  sqlite3_stmt *st = wl_st(s, ST_FLOWS_APP);
-  if (!st)
-    return WL_E_DB;
-  if (app_id >= 0)
-    sqlite3_bind_int64(st, 1, app_id);
-  wl_store_bind_u64(st, 2, pending ? 0 : since);
-  return each_row(s, st, &k, "listing flows");
+  /* every flow, or one app's (no index on flows.app since schema 11): from the packed copy
+   * (store_flow_pack.c), the rows and order of `SELECT ... FROM flows [WHERE app=?] ORDER BY id` */
+  return wl_flow_pack_each(s, app_id < 0 ? -1 : app_id, emit_packed, &k);
 }
 
 /* ---------------------------------------------------------------- drops */

@@ -102,7 +102,7 @@ static void test_schema_mismatch_detected(void **state) {
       {"DROP TABLE ctx", "no table 'ctx'"},
       {"DROP TABLE sids; CREATE TABLE sids(id INTEGER PRIMARY KEY, name TEXT)", "'sids' has"},
       {"ALTER TABLE apps ADD COLUMN extra INTEGER", "'apps' has"},
-      {"DROP INDEX flows_app", "no index 'flows_app'"},
+      {"DROP INDEX flows_app0", "no index 'flows_app0'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     remove_db(db_path);

@@ -98,12 +98,24 @@ static void check_pack(wl_store *s) {
   list want = {0}, have = {0}, all = {0};
   raw_flows(&want);
   assert_true(want.n > 100);
-  assert_int_equal(wl_flow_pack_each(s, pack_cb, &have), WL_OK);
+  assert_int_equal(wl_flow_pack_each(s, -1, pack_cb, &have), WL_OK);
   assert_same(&want, &have);
   assert_int_equal(wl_store_flows(s, -1, 0, flow_cb, &all), WL_OK);
   for (size_t i = 0; i < want.n; i++)
     all.v[i].id = want.v[i].id;
   assert_same(&want, &all);
+  for (size_t i = 0; i < want.n; i++) /* per app (flows_app gone, schema 11): its rows of flows */
+    if (i == 0 || want.v[i].f.app_id != want.v[i - 1].f.app_id) {
+      int64_t app = want.v[i].f.app_id;
+      list one = {0}, got = {0};
+      for (size_t j = 0; j < want.n; j++)
+        if (want.v[j].f.app_id == app)
+          push(&one, 0, &want.v[j].f);
+      assert_int_equal(wl_store_flows(s, app, 0, flow_cb, &got), WL_OK);
+      assert_same(&one, &got);
+      free(one.v);
+      free(got.v);
+    }
   free(want.v);
   free(have.v);
   free(all.v);
@@ -113,16 +125,27 @@ static int by_flow(const void *a, const void *b) {
   return memcmp(&((const wl_pack_flow *)a)->f, &((const wl_pack_flow *)b)->f, sizeof(wl_flow));
 }
 
-/* Every flow at or after since (pending blocks added): the listing of every app (the pack) has
- * the flows the per-app listings (flows, through its index) have. */
+/* Every flow at or after since (pending blocks added): the listing of every app has the flows
+ * the per-app listings have, each app's in the same order (both read the pack since schema 11;
+ * check_pack and test_read_only_adds_pending hold them to the flows table and to a model). */
 static void check_listing(wl_store *s, uint64_t since) {
   static app_names apps;
   list all = {0}, per = {0};
   memset(&apps, 0, sizeof apps);
   assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), WL_OK);
   assert_int_equal(wl_store_flows(s, -1, since, flow_cb, &all), WL_OK);
-  for (int i = 0; i < apps.n; i++)
-    assert_int_equal(wl_store_flows(s, apps.id[i], since, flow_cb, &per), WL_OK);
+  for (int i = 0; i < apps.n; i++) {
+    list one = {0}, sub = {0}; /* in id order: the app's rows of the listing of every flow */
+    assert_int_equal(wl_store_flows(s, apps.id[i], since, flow_cb, &one), WL_OK);
+    for (size_t j = 0; j < all.n; j++)
+      if (all.v[j].f.app_id == apps.id[i])
+        push(&sub, 0, &all.v[j].f);
+    assert_same(&sub, &one);
+    for (size_t j = 0; j < one.n; j++)
+      push(&per, 0, &one.v[j].f);
+    free(one.v);
+    free(sub.v);
+  }
   assert_true(all.n > 10);
   qsort(all.v, all.n, sizeof *all.v, by_flow);
   qsort(per.v, per.n, sizeof *per.v, by_flow);
@@ -173,6 +196,13 @@ static void test_read_only_adds_pending(void **state) {
     print_message("note: the writer rolled up (its timer): nothing pending to add\n");
   check_listing(r, 0);
   check_listing(r, ev[9000].ts);
+  tsg_model m = {0}; /* the flows table and the pending blocks, all apps and app by app */
+  for (size_t i = 0; i < 12000; i++)
+    tsg_model_add(&m, &ev[i]);
+  app_names apps = {0};
+  assert_int_equal(wl_store_apps(r, 0, collect_app, &apps), WL_OK);
+  compare_flows(r, &m, &apps);
+  tsg_model_free(&m);
   wl_store_close(r);
   wl_store_close(s);
   s = open_ok(&ro);
@@ -192,7 +222,7 @@ static void test_v9_migrates(void **state) {
   wl_store_opts o = {.rollup_events = 1u << 30};
   s = open_ok(&o);
   assert_int_equal(wl_store_write(s, ev + N_EV - 2500, 2500, NULL), WL_OK);
-  raw_exec(TSU_UNDO_V10
+  raw_exec(TSU_UNDO_V11 TSU_UNDO_V10
            "UPDATE meta SET value=9 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   wl_store *r = NULL;

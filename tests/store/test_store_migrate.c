@@ -260,7 +260,7 @@ static void test_migrate_v6_pending(void **state) {
            "UPDATE apps SET allowed=0, blocked=0; DELETE FROM drops_hourly;"
            "INSERT INTO pending(seq) SELECT seq FROM blocks;"
            "ALTER TABLE pending DROP COLUMN born_hi; ALTER TABLE pending DROP COLUMN born_lo;"
-           TSU_UNDO_V10 TSU_UNDO_V9 "DROP TABLE app_hourly;" /* 8, store_app_hourly.c */
+           TSU_UNDO_V11 TSU_UNDO_V10 TSU_UNDO_V9 "DROP TABLE app_hourly;" /* 8, store_app_hourly.c */
            "UPDATE meta SET value=6 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
@@ -287,8 +287,8 @@ static void test_migrate_v6_pending(void **state) {
   free(ev);
 }
 
-/* Version 8 (a unique index on the flow key, flows_key): opening it drops that index for
- * flows_app; the writer then finds every existing flow from its map (store_flowmap.c), so the
+/* Version 8 (a unique index on the flow key, flows_key): opening it drops that index (for
+ * flows_app, which 11 drops too); the writer then finds every existing flow from its map (store_flowmap.c), so the
  * same flows coming again add no row, and new ones do. */
 static void test_migrate_v8_key_index(void **state) {
   (void)state;
@@ -300,14 +300,15 @@ static void test_migrate_v8_key_index(void **state) {
   write_batches(s, ev, N / 2, 8);
   wl_store_close(s);
   int64_t flows = raw_int("SELECT count(*) FROM flows");
-  raw_exec(TSU_UNDO_V10 TSU_UNDO_V9 "UPDATE meta SET value=8 WHERE key='schema_version'");
+  raw_exec(TSU_UNDO_V11 TSU_UNDO_V10 TSU_UNDO_V9
+           "UPDATE meta SET value=8 WHERE key='schema_version'");
   wl_store_opts ro = {.read_only = 1};
   assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
   wl_err_clear();
   s = open_ok(NULL);
   assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
   assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='flows_key'"), 0);
-  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='flows_app'"), 1);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='flows_app'"), 0); /* 11 */
   assert_int_equal(raw_int("SELECT count(*) FROM flows"), flows);
   write_batches(s, ev, N / 4, 9); /* flows it has: none added */
   assert_int_equal(raw_int("SELECT count(*) FROM flows"), flows);
@@ -326,8 +327,44 @@ static void test_migrate_v8_key_index(void **state) {
   free(ev);
 }
 
+/* Version 10 (flows_app, the index on flows(app)): opening it drops that index for the empty
+ * partial flows_app0 (schema_v9_flows_app.c); the by-app listings (from flow_pack) and the
+ * rollup's check of a missing flow (a lookup in flows_app0) still work. */
+static void test_migrate_v10_app_index(void **state) {
+  (void)state;
+  wl_event *ev = make_stream(N, 400, 30, 89, 10000000);
+  tsg_model m = {0};
+  for (size_t i = 0; i < N; i++)
+    tsg_model_add(&m, &ev[i]);
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, N / 2, 11);
+  wl_store_close(s);
+  raw_exec(TSU_UNDO_V11 "UPDATE meta SET value=10 WHERE key='schema_version'");
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='flows_app'"), 1);
+  wl_store_opts ro = {.read_only = 1};
+  assert_int_equal(wl_store_open(db_path, &ro, &s), WL_E_READONLY);
+  wl_err_clear();
+  s = open_ok(NULL);
+  assert_int_equal(wl_store_schema_version(s), WL_STORE_SCHEMA_VERSION);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='flows_app'"), 0);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name='flows_app0'"), 1);
+  assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                           "tbl_name='flows' AND name NOT LIKE 'sqlite_autoindex%'"), 1);
+  write_batches(s, ev + N / 2, N - N / 2, 12);
+  wl_store_close(s);
+  s = open_ok(&ro);
+  app_names apps = {0};
+  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
+  compare_flows(s, &m, &apps); /* every app's listing too */
+  compare_apps(&m, &apps);
+  wl_store_close(s);
+  tsg_model_free(&m);
+  free(ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_migrate_v10_app_index, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v8_key_index, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v6_pending, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v2_events_to_blocks, setup_path,

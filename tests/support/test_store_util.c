@@ -147,7 +147,7 @@ void compare_flows(wl_store *s, const tsg_model *m, const app_names *apps) {
   flow_check c = {.m = m, .apps = apps, .seen = calloc(m->n + 1, 1)};
   assert_int_equal(wl_store_flows(s, -1, 0, check_flow, &c), 0);
   assert_int_equal(c.n, m->n);
-  /* and per app, through the index */
+  /* and per app (from flow_pack since schema 11) */
   memset(c.seen, 0, m->n);
   c.n = 0;
   for (int i = 0; i < apps->n; i++)

@@ -27,10 +27,12 @@ void raw_exec(const char *sql);
   "DROP INDEX flows_app;"                                                                   \
   "CREATE UNIQUE INDEX flows_key ON flows(app, dir, proto, ip_version, remote_addr,"        \
   " remote_port, local_port, action);"
+/* Version 11 undone (schema_v9_flows_app.c): flows_app back, flows_app0 gone. */
+#define TSU_UNDO_V11 "DROP INDEX flows_app0; CREATE INDEX flows_app ON flows(app);"
 /* Version 10 undone (store_flow_pack.c). */
 #define TSU_UNDO_V10 "DROP TABLE flow_pack;"
 #define TSU_UNDO_TO_V2                                                                     \
-  TSU_UNDO_V10 TSU_UNDO_V9                                                                  \
+  TSU_UNDO_V11 TSU_UNDO_V10 TSU_UNDO_V9                                                     \
   "DROP TABLE app_hourly;" /* 8: store_app_hourly.c */                                      \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
