@@ -65,6 +65,33 @@ void wl_htab_free(wl_htab *t) {
   t->n = 0;
 }
 
+static int never_eq(const void *entry, const void *key) {
+  (void)entry, (void)key;
+  return 0;
+}
+
+int wl_htab_grow(wl_htab *t) {
+  assert(t->ent);
+  if (wl_htab_slots(t) >= WL_HTAB_MAX_SLOTS)
+    return wl_err(WL_E_TOOBIG, "hash table of %u slots: cannot grow", wl_htab_slots(t));
+  wl_htab n;
+  int rc = wl_htab_init(&n, wl_htab_slots(t) * 2, t->esize);
+  if (rc != WL_OK)
+    return rc;
+  for (uint32_t i = 0; i <= t->mask; i++) {
+    if (!wl_htab_used(t, i))
+      continue;
+    uint64_t tag = wl_htab_tag_(t, i);
+    uint32_t slot = wl_htab_probe_(&n, &tag, NULL, never_eq); /* the first empty one */
+    memcpy(wl_htab_entry(&n, slot), wl_htab_entry(t, i), t->esize);
+    n.n++;
+  }
+  assert(n.n == t->n);
+  free(t->ent);
+  *t = n;
+  return WL_OK;
+}
+
 void wl_htab_clear(wl_htab *t) {
   if (!t || !t->ent)
     return;

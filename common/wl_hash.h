@@ -84,6 +84,10 @@ typedef struct wl_htab {
 int wl_htab_init(wl_htab *t, uint32_t slots, size_t esize);
 void wl_htab_free(wl_htab *t); /* NULL, a zeroed table, or twice: fine */
 void wl_htab_clear(wl_htab *t); /* O(slots × esize) */
+/* Twice the slots, every entry moved over (a map that must not forget, unlike a cache that
+ * clears when full). On failure (WL_E_NOMEM, or WL_E_TOOBIG past WL_HTAB_MAX_SLOTS) the table is
+ * as it was. */
+int wl_htab_grow(wl_htab *t);
 /* Clear a table whose used slots are exactly slots[0..n) (callers that list them): O(n). */
 void wl_htab_clear_slots(wl_htab *t, const uint32_t *slots, uint32_t n);
 

@@ -43,7 +43,7 @@ typedef struct wl_store_opts {
   uint64_t retain_bytes;    /* raw events beyond this many bytes are pruned; 0 = 1 GiB */
   uint32_t busy_timeout_ms; /* wait this long for a lock held by another process; 0 = 5000 */
   uint32_t rollup_events;   /* roll the event blocks up into flows/apps/drops once this many
-                             * events are pending (or 2 s after the last rollup); 0 = 262144 */
+                             * events are pending (or 30 s after the last rollup); 0 = 524288 */
 } wl_store_opts;
 /* Raw events are kept in blocks (one or a few per batch) and pruned a whole block at a time:
  * a block goes when its newest event is older than the window; a batch's events already older

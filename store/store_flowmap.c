@@ -47,19 +47,9 @@ static int fm_room(wl_store *s) {
   wl_htab *t = &s->fmap;
   if (t->ent && !wl_htab_full(t))
     return WL_OK;
-  uint32_t slots = t->ent ? wl_htab_slots(t) * 2 : FLOWMAP_MIN_SLOTS;
-  wl_htab n;
-  if (slots > WL_HTAB_MAX_SLOTS || wl_htab_init(&n, slots, sizeof(fm_ent)) != WL_OK)
-    return wl_err(WL_E_NOMEM, "%s: no memory for the map of %u flows", s->path, t->n);
-  for (uint32_t i = 0; t->ent && i <= t->mask; i++) {
-    const fm_ent *e = wl_htab_entry(t, i);
-    uint32_t slot;
-    if (e->tag && wl_htab_add(&n, e->tag, NULL, NULL, &slot) == 1)
-      ((fm_ent *)wl_htab_entry(&n, slot))->id = e->id;
-  }
-  wl_htab_free(t);
-  *t = n;
-  return WL_OK;
+  int rc = t->ent ? wl_htab_grow(t) : wl_htab_init(t, FLOWMAP_MIN_SLOTS, sizeof(fm_ent));
+  return rc == WL_OK ? WL_OK
+                     : wl_err(WL_E_NOMEM, "%s: no memory for the map of %u flows", s->path, t->n);
 }
 
 static int fm_put(wl_store *s, uint64_t tag, int64_t id) {

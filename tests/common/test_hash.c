@@ -211,6 +211,51 @@ static void test_htab_byte_keys_colliding(void **state) {
   wl_htab_free(&t);
 }
 
+/* wl_htab_grow: twice the slots, every entry (colliding tags included) found again with its
+ * value, room for more; grown again and again while a set is added. */
+static void test_htab_grow(void **state) {
+  (void)state;
+  wl_htab t;
+  assert_int_equal(wl_htab_init(&t, 16, sizeof(bent)), WL_OK);
+  uint8_t key[12] = {0};
+  uint32_t slot;
+  for (uint8_t i = 0; i < 12; i++) { /* full, every tag 42 */
+    key[11] = i;
+    assert_int_equal(wl_htab_add(&t, 42, key, bent_eq, &slot), 1);
+    bent *e = wl_htab_entry(&t, slot);
+    memcpy(e->key, key, 12);
+    e->count = 100u + i;
+  }
+  assert_true(wl_htab_full(&t));
+  assert_int_equal(wl_htab_grow(&t), WL_OK);
+  assert_int_equal(wl_htab_slots(&t), 32);
+  assert_int_equal(t.n, 12);
+  assert_false(wl_htab_full(&t));
+  for (uint8_t i = 0; i < 12; i++) {
+    key[11] = i;
+    slot = wl_htab_find(&t, 42, key, bent_eq);
+    assert_int_not_equal(slot, WL_HTAB_NONE);
+    assert_int_equal(((bent *)wl_htab_entry(&t, slot))->count, 100u + i);
+  }
+  key[11] = 12;
+  assert_int_equal(wl_htab_add(&t, 42, key, bent_eq, &slot), 1);
+  wl_htab_free(&t);
+
+  /* a set of 5,000 ids grown from 4 slots whenever full: every id there once */
+  assert_int_equal(wl_htab_init(&t, 4, sizeof(uint64_t)), WL_OK);
+  for (uint64_t id = 1; id <= 5000; id++) {
+    if (wl_htab_full(&t))
+      assert_int_equal(wl_htab_grow(&t), WL_OK);
+    assert_int_equal(wl_htab_add(&t, id * 7919, NULL, NULL, &slot), 1);
+  }
+  assert_int_equal(t.n, 5000);
+  assert_int_equal(wl_htab_slots(&t), 8192);
+  for (uint64_t id = 1; id <= 5000; id++)
+    assert_int_not_equal(wl_htab_find(&t, id * 7919, NULL, NULL), WL_HTAB_NONE);
+  assert_int_equal(wl_htab_find(&t, 5001 * 7919, NULL, NULL), WL_HTAB_NONE);
+  wl_htab_free(&t);
+}
+
 typedef struct sent {
   uint64_t tag;
   const char *key;
@@ -341,6 +386,7 @@ int main(void) {
       cmocka_unit_test(test_htab_u64_set_bound),
       cmocka_unit_test(test_htab_tag_zero),
       cmocka_unit_test(test_htab_byte_keys_colliding),
+      cmocka_unit_test(test_htab_grow),
       cmocka_unit_test(test_htab_string_keys),
       cmocka_unit_test(test_htab_clear_slots),
       cmocka_unit_test(test_htab_model),
