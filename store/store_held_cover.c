@@ -199,6 +199,12 @@ static int add_pairs(const keyed *k, size_t n, int64_t app, const char *path, pa
   return WL_OK;
 }
 
+/* qsort, but never with a NULL base: an empty set has none (UBSan: qsort's base is nonnull). */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+  if (n > 1)
+    qsort(base, n, size, cmp);
+}
+
 static int by_hash(const void *a, const void *b) {
   const ent *x = a, *y = b;
   return x->hash < y->hash ? -1 : x->hash > y->hash;
@@ -223,7 +229,7 @@ static int index_keys(heldset *x, const pair *p, size_t np) {
         ckey_hash(p[j].app, h->proto, WL_DIR_OUT, h->remote_port, h->remote_addr), p[j].app,
         p[j].i};
   }
-  qsort(x->e, ne, sizeof *x->e, by_hash);
+  sort(x->e, ne, sizeof *x->e, by_hash);
   for (size_t j = 0; j < ne; j++)
     x->start[(x->e[j].hash >> (64 - x->bits)) + 1]++;
   for (size_t b = 0; b < (size_t)1 << x->bits; b++)
@@ -242,7 +248,7 @@ static int match_apps(heldset *x) {
   for (size_t i = 0; k && i < x->n; i++)
     k[i] = (keyed){x->r[i].app, (uint32_t)i};
   if (rc == WL_OK)
-    qsort(k, x->n, sizeof *k, by_nocase);
+    sort(k, x->n, sizeof *k, by_nocase);
   while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(st, 0);
     const char *path = (const char *)sqlite3_column_text(st, 1);
@@ -350,7 +356,7 @@ int wl_store_held_counts(wl_store *s, wl_held_counts *out) {
   memset(out, 0, sizeof *out);
   int rc = heldset_load(s, &x);
   if (rc == WL_OK) {
-    qsort(x.r, x.n, sizeof *x.r, by_listing);
+    sort(x.r, x.n, sizeof *x.r, by_listing);
     out->held = x.n;
     for (size_t i = 0; i < x.n && !x.r[i].covered; i++) {
       out->table_only++;
@@ -366,7 +372,7 @@ int wl_store_held_list(wl_store *s, int table_only, wl_held_cb cb, void *ctx) {
   wl_held h;
   int rc = heldset_load(s, &x);
   if (rc == WL_OK)
-    qsort(x.r, x.n, sizeof *x.r, by_listing);
+    sort(x.r, x.n, sizeof *x.r, by_listing);
   for (size_t i = 0; rc == WL_OK && i < x.n && !(table_only && x.r[i].covered); i++) {
     const row *r = &x.r[i];
     memset(&h, 0, sizeof h);
