@@ -91,6 +91,7 @@ static const char *migration(int k) {
   case 7: return wl_schema_v7_born(); /* schema_v7_born.c: pending's born flows (issue 16) */
   case 9: return wl_schema_v9_flows_app(); /* store_flowmap.c: no unique key index (issue 16) */
   case 11: return wl_schema_v11_no_app_index(); /* schema_v9_flows_app.c: nor flows_app */
+  case 12: return wl_schema_v12_keys_only(); /* schema_v9_flows_app.c: totals in flow_pack only */
   default: return NULL;
   }
 }

@@ -41,14 +41,14 @@ static const char *const st_sql[ST_COUNT] = {
                     "local_addr=?4 AND reauth=?5 AND user=?6 AND package=?7",
     [ST_CTX_INSERT] = "INSERT INTO ctx(bits,filter_id,layer,local_addr,reauth,user,package) "
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    /* flows: the flows first seen in a block are added with it, with their totals in that
-     * block, through the wl_new_flows table (store_vtab.c); the writer's map of every flow
-     * (store_flowmap.c) says which are new. Later blocks' events come with rollups. */
+    /* flows: the keys of the flows first seen in a block are added with it, through the
+     * wl_new_flows table (store_vtab.c); the writer's map of every flow (store_flowmap.c) says
+     * which are new. A flows row is never written again: the totals are in flow_pack (schema
+     * 12, store_flow_pack.c), the block's and later rollups'. */
     [ST_FLOWS_NEW] =
         "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
-        "action,count,first_seen,last_seen,last_filter_id) "
-        "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action,count,"
-        "first,last,filter FROM wl_new_flows",
+        "action) SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action "
+        "FROM wl_new_flows",
     [ST_FLOWS_SINCE] = "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
                        "action FROM flows WHERE id>=?1",
     [ST_FLOW_KEY] = "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
@@ -58,18 +58,6 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
                      "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
                      "AND action=?8",
-    /* a rollup's totals, added to every flow it touched in one statement (wl_flow_adds). An
-     * upsert on id costs less than UPDATE ... FROM; an id not in flows would be inserted as a
-     * row of app 0, which ST_FLOWS_BAD then finds (the transaction is rolled back). */
-    [ST_FLOWS_ADD] =
-        "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
-        "action,count,first_seen,last_seen,last_filter_id) "
-        "SELECT id,0,0,0,0,x'',0,0,0,count,first,last,filter FROM wl_flow_adds WHERE 1 "
-        "ON CONFLICT(id) DO UPDATE SET count=count+excluded.count, "
-        "first_seen=min(first_seen,excluded.first_seen), "
-        "last_filter_id=CASE WHEN excluded.last_seen>=last_seen THEN excluded.last_filter_id "
-        "ELSE last_filter_id END, last_seen=max(last_seen,excluded.last_seen)",
-    [ST_FLOWS_BAD] = "SELECT id FROM flows WHERE app=0 LIMIT 1", /* a lookup in flows_app0 */
     [ST_FLOW_APP] = "SELECT app, action FROM flows WHERE id=?1", /* no RETURNING: it costs an
                                                                   * ephemeral table a statement */
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "

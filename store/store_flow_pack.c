@@ -1,5 +1,6 @@
-/* store_flow_pack.c — a packed copy of the flows table for the readers that list every flow
- * (review, the page's proposals), kept by the rollup in its own transaction (issue 16).
+/* store_flow_pack.c — the flows packed for the readers that list every flow (review, the
+ * page's proposals), and since schema 12 the only home of their totals, kept by the write path
+ * and the rollup in their own transactions (issue 16).
  *
  * Why: review lists every flow of the week in id order (a million rows on a busy workstation).
  * Through SQLite that costs about 2,800 instructions a row, most of them column decoding
@@ -7,15 +8,16 @@
  * 660 a row. flow_pack holds the same flows WL_PACK_IDS ids to a row, varint-coded in id order,
  * so a listing is a few thousand blob reads and a decode of ~40 instructions a flow.
  *
- * Exactness: flow_pack holds exactly the flows table's rows. The rows change in two places
- * only, each with a hook here in the same transaction: a block's new flows are inserted by the
- * write path (store_write.c's flows_flush; ids above every id before them), which
- * wl_flow_pack_born appends, and a rollup adds totals to rows (ST_FLOWS_ADD), which
- * wl_flow_pack_add applies with the same arithmetic. So a kill -9 neither loses nor
- * double-counts, and a reader (wl_flow_pack_each) gets the rows and the order of
- * `SELECT ... FROM flows` (a rowid scan); a read-only handle adds the pending blocks to them as
- * before (store_read.c). A flow the rollup touches that is not packed is WL_E_CORRUPT (the
- * rollup rolls back). test_store_flow_pack compares the pack with the flows table.
+ * Exactness: flow_pack holds exactly the flows table's keys, with their totals. They change in
+ * two places only, each in one transaction: a block's new flows are inserted into flows by the
+ * write path (store_write.c's flows_flush; ids above every id before them) and appended here
+ * with that block's totals (wl_flow_pack_born), and a rollup adds totals to records
+ * (wl_flow_pack_add; until schema 12 it added the same to the flows rows, ST_FLOWS_ADD). So a
+ * kill -9 neither loses nor double-counts, and a reader (wl_flow_pack_each) gets the flows of
+ * `SELECT ... FROM flows` in its order (a rowid scan); a read-only handle adds the pending
+ * blocks to them as before (store_read.c). A flow the rollup touches that is not packed is
+ * WL_E_CORRUPT (the rollup rolls back). test_store_flow_pack compares the pack with the flows
+ * table's keys and with the events written.
  *
  * Rows: flow_pack(chunk, last_id, last_first, data): chunk n holds the ids
  * [n << WL_PACK_SHIFT, (n + 1) << WL_PACK_SHIFT); last_id and last_first are its last record's
@@ -408,7 +410,7 @@ int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32
                   (unsigned long long)d->tag);
       break;
     }
-    wl_flow *f = &c.r[k].f; /* ST_FLOWS_ADD's arithmetic */
+    wl_flow *f = &c.r[k].f; /* what the v11 upsert ST_FLOWS_ADD did to the flows row */
     f->count += d->count;
     f->first_seen = d->first < f->first_seen ? d->first : f->first_seen;
     if (d->last >= f->last_seen) {

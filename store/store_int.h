@@ -64,7 +64,7 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOWS_NEW, ST_FLOWS_SINCE, ST_FLOW_KEY, ST_FLOW_FIND, ST_FLOWS_ADD, ST_FLOWS_BAD, ST_FLOW_APP,
+  ST_FLOWS_NEW, ST_FLOWS_SINCE, ST_FLOW_KEY, ST_FLOW_FIND, ST_FLOW_APP,
   ST_DROP_ADD, ST_KEY_INSERT,
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
@@ -155,11 +155,10 @@ typedef struct wl_flow_cache {
   int cur;      /* the current one */
 } wl_flow_cache;
 
-/* Rows a virtual table of store_vtab.c reads: row i is at base + stride * (idx ? idx[i] : i). */
+/* Rows the virtual table of store_vtab.c reads: row i is at base + stride * i. */
 typedef struct wl_vrows {
   const void *base;
   size_t stride;
-  const uint32_t *idx;
   uint32_t n;
 } wl_vrows;
 
@@ -223,7 +222,7 @@ struct wl_store {
   wl_new_flow *fresh; /* the flows first seen in the block in progress (WL_STORE_BLOCK_MAX) */
   uint32_t nfresh;
   uint64_t born_lo, born_hi; /* the ids fresh had, for the block's pending row */
-  wl_vrows vnew, vadd; /* what wl_new_flows and wl_flow_adds read (store_vtab.c) */
+  wl_vrows vnew; /* what wl_new_flows reads (store_vtab.c) */
   wl_block_codec codec;
   wl_batch_tot tot;
   wl_rollup roll;
@@ -335,7 +334,7 @@ typedef struct wl_roll_app {
   uint64_t allowed, blocked, first, last;
 } wl_roll_app;
 
-/* store_vtab.c: wl_new_flows over s->vnew, wl_flow_adds over s->vadd */
+/* store_vtab.c: wl_new_flows over s->vnew */
 int wl_vtab_register(wl_store *s);
 
 /* store_write.c */
@@ -351,6 +350,7 @@ const char *wl_schema_v3_rebind(void); /* v2 -> v3: rules.signer, prev_app, prev
 const char *wl_schema_v7_born(void);   /* v6 -> v7: pending.born_lo, born_hi */
 const char *wl_schema_v9_flows_app(void); /* v8 -> v9: flows_key gone, flows_app */
 const char *wl_schema_v11_no_app_index(void); /* v10 -> v11: flows_app gone, flows_app0 */
+const char *wl_schema_v12_keys_only(void);    /* v11 -> v12: flows' totals and flows_app0 gone */
 
 /* store_flowmap.c: every flow's key in the writer's memory (no unique index on disk) */
 int wl_flowmap_sync(wl_store *s);   /* at a batch's start: the flows added since, or all */

@@ -18,9 +18,10 @@
  * decoding buffers are one block's (WL_STORE_BLOCK_MAX rows).
  *
  * Flows born in a block (ids in its pending row's [born_lo, born_hi), store_write.c) were added
- * with that block's events already counted, in flows and in apps: a rollup adds those rows to
- * the drops only (add_row's born). The flows it does add to are written in one upsert over
- * store_vtab.c's wl_flow_adds (flows_out).
+ * with that block's events already counted, in flow_pack and in apps: a rollup adds those rows
+ * to the drops only (add_row's born). The totals of the flows it does add to go to their packed
+ * records, a chunk of 1,024 ids read and written once (flows_out); since schema 12 the flows
+ * rows (the keys) are not rewritten.
  *
  * A read-only handle cannot write: wl_rollup_collect adds the pending blocks up in the same
  * tables for the readers to add to what they read (store_read.c), as long as they fit.
@@ -309,10 +310,10 @@ static int flow_owner(wl_store *s, uint64_t flow, uint64_t *app, int *drop) {
   return WL_OK;
 }
 
-/* Each flow's totals added to its row, in id order (flows is keyed by id: neighbouring rows
- * share pages), all in one statement over wl_flow_adds (store_vtab.c), the used slots sorted
- * by the id their entry holds (sort_used). A flow missing from flows is found by ST_FLOWS_BAD
- * (the upsert made it a row of app 0). */
+/* Each flow's totals added to its packed record (wl_flow_pack_add, store_flow_pack.c: the only
+ * home of the totals since schema 12), in id order, the used slots sorted by the id their entry
+ * holds (sort_used); and each flow's to its app's. A flow missing from the pack is
+ * WL_E_CORRUPT there, one missing from flows in flow_owner (when it has to ask). */
 static int flows_out(wl_store *s) {
   wl_htab *t = &s->roll.flows;
   int rc = WL_OK;
@@ -326,30 +327,7 @@ static int flows_out(wl_store *s) {
     if ((rc = flow_owner(s, f->tag, &app, &drop)) == WL_OK)
       rc = app_add(s, app, drop, f);
   }
-  sqlite3_stmt *st = NULL;
-  if (rc == WL_OK) {
-    s->vadd = (wl_vrows){.base = t->ent, .stride = t->esize, .idx = s->roll.used,
-                         .n = s->roll.nused};
-    if (!(st = wl_st(s, ST_FLOWS_ADD)))
-      rc = WL_E_DB;
-  }
-  if (rc == WL_OK) {
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if ((r & 0xff) == SQLITE_CONSTRAINT)
-      rc = wl_err(WL_E_CORRUPT, "%s: event blocks name flows that are not in flows", s->path);
-    else if (r != SQLITE_DONE)
-      rc = wl_store_sqlerr(s, r, "adding to the flows");
-  }
-  s->vadd.n = 0;
-  int64_t bad = 0;
   if (rc == WL_OK)
-    rc = (st = wl_st(s, ST_FLOWS_BAD)) ? wl_store_step_int64(s, st, &bad, "checking the flows")
-                                       : WL_E_DB;
-  if (rc == WL_OK && bad)
-    rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %lld, which is not in flows",
-                s->path, (long long)bad);
-  if (rc == WL_OK) /* the packed copy review reads (store_flow_pack.c) */
     rc = wl_flow_pack_add(s, t, s->roll.used, s->roll.nused);
   flows_clear(&s->roll);
   return rc;

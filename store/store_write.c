@@ -7,7 +7,8 @@
  * The event itself becomes a row of the block in progress (store_block.c): time, flow id, the
  * port the flow does not keep, context id. At the end of the batch (and every
  * WL_STORE_BLOCK_MAX events) the block's new flows are added to flows in one statement, with
- * their totals in the block (flows_flush, through store_vtab.c's wl_new_flows), their apps get
+ * their totals in the block (flows_flush: the keys to flows through store_vtab.c's
+ * wl_new_flows, the keys and totals to flow_pack, the totals' only home), their apps get
  * the endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
  * with the range of ids born in it (pending.born_lo/born_hi: the rollups leave those flows'
  * events in this block out, they are counted). Counts, first/last seen and drops per hour of

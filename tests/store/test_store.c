@@ -102,7 +102,8 @@ static void test_schema_mismatch_detected(void **state) {
       {"DROP TABLE ctx", "no table 'ctx'"},
       {"DROP TABLE sids; CREATE TABLE sids(id INTEGER PRIMARY KEY, name TEXT)", "'sids' has"},
       {"ALTER TABLE apps ADD COLUMN extra INTEGER", "'apps' has"},
-      {"DROP INDEX flows_app0", "no index 'flows_app0'"},
+      {"DROP INDEX blocks_ts", "no index 'blocks_ts'"},
+      {"ALTER TABLE flows ADD COLUMN count INTEGER", "'flows' has"}, /* schema 11's, in 12 */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     remove_db(db_path);
@@ -578,9 +579,11 @@ static void test_keyed_duplicates(void **state) {
   free(ev);
 }
 
-/* Issue 16: a rollup adds to flows in one upsert over wl_flow_adds (store_rollup.c). A block
- * naming a flow that is not in flows (the row deleted behind the store's back) is a damaged
- * store: WL_E_CORRUPT naming the flow, the rollup rolled back, nothing inserted for it. */
+/* Issue 16: a rollup adds each flow's totals to its app's, asking flows for the app of a flow
+ * its handle did not see born (store_rollup.c's flow_owner). A block naming a flow that is not
+ * in flows (rows deleted behind the store's back) is a damaged store: WL_E_CORRUPT naming the
+ * flow, the rollup rolled back, nothing inserted for it. (A flow missing from flow_pack, where
+ * the totals go: test_store_flow_pack test_damaged_chunk.) */
 static void test_rollup_missing_flow_is_corrupt(void **state) {
   (void)state;
   wl_event *ev = make_stream(400, 20, 3, 41, 10000000);
@@ -590,14 +593,14 @@ static void test_rollup_missing_flow_is_corrupt(void **state) {
   app_names apps = {0};
   assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0); /* rolls up */
   assert_int_equal(wl_store_write(s, ev + 200, 200, NULL), WL_OK); /* seen again: pending */
-  int64_t flows = raw_int("SELECT count(*) FROM flows");
-  raw_exec("DELETE FROM flows WHERE id=(SELECT id FROM flows ORDER BY count DESC LIMIT 1)");
+  raw_exec("DELETE FROM flows");
+  wl_store *t = open_ok(&o); /* another writer: it has to ask flows */
   memset(&apps, 0, sizeof apps);
-  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), WL_E_CORRUPT);
+  assert_int_equal(wl_store_apps(t, 0, collect_app, &apps), WL_E_CORRUPT);
   assert_non_null(strstr(wl_errmsg(), "not in flows"));
-  assert_int_equal(raw_int("SELECT count(*) FROM flows"), flows - 1); /* rolled back */
-  assert_int_equal(raw_int("SELECT count(*) FROM flows WHERE app=0"), 0);
+  assert_int_equal(raw_int("SELECT count(*) FROM flows"), 0); /* rolled back */
   assert_true(raw_int("SELECT count(*) FROM pending") > 0);
+  wl_store_close(t);
   wl_store_close(s);
   free(ev);
 }

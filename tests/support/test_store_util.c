@@ -17,6 +17,7 @@
 
 #include "common/wl_err.h"
 #include "common/wl_os.h"
+#include "store/flow_pack.h"
 #include "tests/support/test_files.h"
 
 
@@ -65,6 +66,72 @@ int64_t raw_int(const char *sql) {
   sqlite3_finalize(st);
   sqlite3_close(db);
   return v;
+}
+
+typedef struct pack_list {
+  wl_pack_flow *v;
+  size_t n, cap;
+} pack_list;
+
+static int pack_keep(void *ctx, const wl_pack_flow *f) {
+  pack_list *l = ctx;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 1024;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+    assert_non_null(l->v);
+  }
+  l->v[l->n++] = *f;
+  return 0;
+}
+
+void tsu_undo_v12(void) {
+  pack_list l = {0};
+  wl_store_opts ro = {.read_only = 1};
+  wl_store *r = NULL;
+  assert_int_equal(wl_store_open(db_path, &ro, &r), WL_OK);
+  assert_int_equal(wl_flow_pack_each(r, -1, pack_keep, &l), WL_OK);
+  wl_store_close(r);
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "BEGIN;" TSU_UNDO_V12_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "UPDATE flows SET count=?2, first_seen=?3, last_seen=?4, "
+                                      "last_filter_id=?5 WHERE id=?1",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  for (size_t i = 0; i < l.n; i++) {
+    const wl_flow *f = &l.v[i].f;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)l.v[i].id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)f->count);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)f->first_seen);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)f->last_seen);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)f->last_filter_id);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value=11 WHERE key='schema_version'; COMMIT",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  free(l.v);
+}
+
+static int add_count(void *ctx, const wl_flow *f) {
+  *(uint64_t *)ctx += f->count;
+  return 0;
+}
+
+uint64_t tsu_flow_events(void) {
+  wl_store_opts ro = {.read_only = 1};
+  wl_store *r = NULL;
+  uint64_t n = 0;
+  assert_int_equal(wl_store_open(db_path, &ro, &r), WL_OK);
+  assert_int_equal(wl_store_flows(r, -1, 0, add_count, &n), WL_OK);
+  wl_store_close(r);
+  return n;
 }
 
 /* A seeded stream: ts increase by 0..2 s, with some out-of-order jitter. */

@@ -27,12 +27,27 @@ void raw_exec(const char *sql);
   "DROP INDEX flows_app;"                                                                   \
   "CREATE UNIQUE INDEX flows_key ON flows(app, dir, proto, ip_version, remote_addr,"        \
   " remote_port, local_port, action);"
+/* Version 12 undone (schema_v9_flows_app.c), the schema only: flows' total columns (all 0) and
+ * flows_app0 back. tsu_undo_v12 also fills the totals from flow_pack. */
+#define TSU_UNDO_V12_SCHEMA                                                                \
+  "ALTER TABLE flows ADD COLUMN count INTEGER NOT NULL DEFAULT 0;"                         \
+  "ALTER TABLE flows ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;"                    \
+  "ALTER TABLE flows ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"                     \
+  "ALTER TABLE flows ADD COLUMN last_filter_id INTEGER NOT NULL DEFAULT 0;"                \
+  "CREATE INDEX flows_app0 ON flows(app) WHERE app=0;"
+/* Version 12 undone with the data: the committed flows get flow_pack's totals back (what
+ * schema 11 kept in both), read through a read-only handle. Then SQL of TSU_UNDO_V11... may
+ * follow, and a schema_version of 11 or below. */
+void tsu_undo_v12(void);
+/* The events counted in every flow of the store at db_path (wl_store_flows through a
+ * read-only handle: the committed rollups and pending blocks). */
+uint64_t tsu_flow_events(void);
 /* Version 11 undone (schema_v9_flows_app.c): flows_app back, flows_app0 gone. */
 #define TSU_UNDO_V11 "DROP INDEX flows_app0; CREATE INDEX flows_app ON flows(app);"
 /* Version 10 undone (store_flow_pack.c). */
 #define TSU_UNDO_V10 "DROP TABLE flow_pack;"
 #define TSU_UNDO_TO_V2                                                                     \
-  TSU_UNDO_V11 TSU_UNDO_V10 TSU_UNDO_V9                                                     \
+  TSU_UNDO_V12_SCHEMA TSU_UNDO_V11 TSU_UNDO_V10 TSU_UNDO_V9                                                     \
   "DROP TABLE app_hourly;" /* 8: store_app_hourly.c */                                      \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
