@@ -9,8 +9,6 @@
  * the rollup's transaction (totals written out when the table fills); 0: a read-only handle's
  * collection (they stop being added when it fills, and are then not used). */
 int wl_app_hourly_row(wl_store *s, const wl_block_row *row, int drop, int write);
-/* A hint for a row a few ahead: the slot of its flow's app and direction fetched. */
-void wl_app_hourly_prefetch(const wl_store *s, uint64_t flow);
 int wl_app_hourly_out(wl_store *s);          /* the totals into app_hourly (the rollup's all_out) */
 void wl_app_hourly_clear(wl_app_hourly *h);  /* NULL-safe: forget totals and flows (roll_clear) */
 void wl_app_hourly_free(wl_app_hourly *h);   /* NULL-safe */

@@ -58,8 +58,6 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
                      "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
                      "AND action=?8",
-    [ST_FLOW_APP] = "SELECT app, action FROM flows WHERE id=?1", /* no RETURNING: it costs an
-                                                                  * ephemeral table a statement */
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",

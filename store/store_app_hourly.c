@@ -14,16 +14,13 @@
  *
  * Per rollup: the events are added up in memory per (app, dir, hour), HOURLY_SLOTS entries
  * (written out and started again when full, same transaction; a read-only handle stops adding
- * and reads what is rolled up only). A flow's app and direction are read from flows once and
- * kept: in `known` (KNOWN_SLOTS, doubled when full) when the flow is committed for good, in
- * `fresh` (FRESH_SLOTS, emptied at every rollup) otherwise. A writer's flow is committed when
- * its id is below the handle's next flow id as it was at its last COMMIT (SQLite's commit hook
- * records it; a rollback hook forgets a commit that did not complete): ids at or above it may
- * belong to a transaction that rolls back and be given to another flow afterwards, so they are
- * not kept past the rollup. A read-only handle and the migration see committed flows only.
- * Flows are never deleted and their app and direction never change.
- * Memory: 40 bytes x HOURLY_SLOTS + 16 x (KNOWN_SLOTS + FRESH_SLOTS), about 4.8 MB, once used;
- * `known` grows past 2^18 slots with a week of more than 196k flows (16 MB at 738k).
+ * and reads what is rolled up only). A flow's app and direction come from the store's owners
+ * (owners.h: recorded at the flow's birth by the write path, else read from flows and kept;
+ * forgotten when a transaction that may have born flows rolls back); the migration keeps its
+ * own. Flows are never deleted and their app and direction never change. (Until the owners
+ * array, two hash maps of flows here, `known` and `fresh`, split by the id at the handle's last
+ * COMMIT: 16 bytes a flow, a cache miss an event.)
+ * Memory: 40 bytes x HOURLY_SLOTS, 320 KB, once used.
  *
  * The migration to version 8 fills the table from the blocks already rolled up (the raw
  * events kept: the last 7 days by default).
@@ -37,8 +34,6 @@
 #include "store/store_int.h"
 
 #define HOURLY_SLOTS 8192u     /* (app, dir, hour) totals, power of two */
-#define KNOWN_SLOTS (1u << 18) /* committed flow id -> app, dir, power of two */
-#define FRESH_SLOTS (1u << 15) /* this rollup's other flows */
 #define CTX_SLOTS 4096u        /* migration only: context id -> drop */
 
 typedef struct hour_ent {
@@ -48,23 +43,14 @@ typedef struct hour_ent {
   uint64_t allowed, blocked;
 } hour_ent;
 
-typedef struct flow_ent {
-  uint64_t tag;     /* flow id */
-  uint64_t app_dir; /* app << 8 | dir */
-} flow_ent;
-
 struct wl_app_hourly {
-  wl_htab sums, known, fresh;
-  uint64_t committed;   /* flow ids below are committed (UINT64_MAX: all, read-only; 0 for a
-                         * writer: not known yet, read from meta.flow_seq at its next rollup) */
-  uint64_t commit_seen; /* next_flow at the last COMMIT, not yet taken into committed */
-  int have_commit, rolled_back;
-  uint64_t loaded_to;   /* writer: flows below this id were range-read (range_load) */
-  int ranged;           /* range_load ran in this rollup */
+  wl_htab sums;
+  wl_owners *owners; /* the store's, or `own` (the migration) */
+  wl_owners own;
   sqlite3 *db;
   wl_store *s;       /* NULL during the migration (errors then name path) */
   const char *path;
-  sqlite3_stmt *flow_st, *add_st;
+  sqlite3_stmt *add_st;
   int partial;       /* read-only: the sums did not fit, so they are not used */
 };
 
@@ -88,158 +74,33 @@ static int sql_fail(wl_app_hourly *h, int rc, const char *what) {
 void wl_app_hourly_free(wl_app_hourly *h) {
   if (!h)
     return;
-  if (h->s && !h->s->read_only) {
-    sqlite3_commit_hook(h->db, NULL, NULL);
-    sqlite3_rollback_hook(h->db, NULL, NULL);
-  }
   wl_htab_free(&h->sums);
-  wl_htab_free(&h->known);
-  wl_htab_free(&h->fresh);
-  sqlite3_finalize(h->flow_st);
+  wl_owners_free(&h->own);
   sqlite3_finalize(h->add_st);
   free(h);
 }
 
-static int on_commit(void *arg) {
-  wl_app_hourly *h = arg;
-  h->commit_seen = h->s->next_flow;
-  h->have_commit = 1;
-  return 0; /* never vetoes */
-}
-
-static void on_rollback(void *arg) {
-  wl_app_hourly *h = arg;
-  h->have_commit = 0;
-  h->rolled_back = 1; /* a transaction spanning several batches may have had rollups */
-}
-
 static int hourly_new(sqlite3 *db, wl_store *s, const char *path, wl_app_hourly **out) {
   wl_app_hourly *h = calloc(1, sizeof *h);
-  if (!h || wl_htab_init(&h->sums, HOURLY_SLOTS, sizeof(hour_ent)) != WL_OK ||
-      wl_htab_init(&h->known, KNOWN_SLOTS, sizeof(flow_ent)) != WL_OK ||
-      wl_htab_init(&h->fresh, FRESH_SLOTS, sizeof(flow_ent)) != WL_OK) {
+  if (!h || wl_htab_init(&h->sums, HOURLY_SLOTS, sizeof(hour_ent)) != WL_OK) {
     wl_app_hourly_free(h);
     return wl_err(WL_E_NOMEM, "%s: no memory for the hourly app totals", path);
   }
   h->db = db;
   h->s = s;
   h->path = path;
-  h->committed = UINT64_MAX;
-  if (s && !s->read_only) { /* what this handle's earlier transactions committed */
-    h->committed = 0;
-    h->loaded_to = s->next_flow > KNOWN_SLOTS / 2 ? s->next_flow - KNOWN_SLOTS / 2 : 0;
-    sqlite3_commit_hook(db, on_commit, h);
-    sqlite3_rollback_hook(db, on_rollback, h);
-  }
+  h->owners = s ? &s->owners : &h->own;
   *out = h;
   return WL_OK;
 }
 
-/* At every rollup's start and after a failed one: the sums and this rollup's flows go; a
- * commit seen since the last rollup (and not rolled back) makes its flows permanent. */
+/* At every rollup's start and after a failed one: the sums go. */
 void wl_app_hourly_clear(wl_app_hourly *h) {
   if (!h)
     return;
   if (h->sums.n)
     wl_htab_clear(&h->sums);
-  if (h->fresh.n)
-    wl_htab_clear(&h->fresh);
-  if (h->rolled_back && h->committed != UINT64_MAX) {
-    if (h->known.n)
-      wl_htab_clear(&h->known);
-    h->committed = 0;
-  }
-  if (h->have_commit && h->committed != UINT64_MAX && h->commit_seen > h->committed)
-    h->committed = h->commit_seen;
-  h->have_commit = h->rolled_back = 0;
   h->partial = 0;
-  h->ranged = 0;
-}
-
-static const flow_ent no_flow = {0, 0};
-
-/* `known` doubles when full (it only holds committed flows, which never change): cleared at
- * 2^18 slots, a week past 196k flows read each one back from flows at every rollup (3M stress
- * events: hourly_add 339 M -> 1,539 M instructions from 1M). `fresh` is emptied. */
-static void room_for_one(wl_app_hourly *h, wl_htab *t) {
-  if (!wl_htab_full(t))
-    return;
-  if (t == &h->known && wl_htab_grow(t) == WL_OK)
-    return;
-  if (t == &h->known)
-    wl_err_clear(); /* no memory to grow: forgotten, read again */
-  wl_htab_clear(t);
-}
-
-/* The app and direction of flow `id` (&no_flow when flows has no such row: counted nowhere). */
-static int flow_of(wl_app_hourly *h, uint64_t id, const flow_ent **out) {
-  wl_htab *t = id < h->committed ? &h->known : &h->fresh;
-  uint32_t slot = wl_htab_find(t, id, NULL, NULL);
-  if (slot != WL_HTAB_NONE) {
-    *out = wl_htab_entry(t, slot);
-    return WL_OK;
-  }
-  int rc = SQLITE_OK;
-  if (!h->flow_st)
-    rc = sqlite3_prepare_v2(h->db, "SELECT app, dir FROM flows WHERE id=?1", -1, &h->flow_st,
-                            NULL);
-  if (rc != SQLITE_OK)
-    return sql_fail(h, rc, "reading a flow's app");
-  sqlite3_bind_int64(h->flow_st, 1, (sqlite3_int64)id);
-  rc = sqlite3_step(h->flow_st);
-  uint64_t app = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(h->flow_st, 0) : 0;
-  uint64_t dir = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int(h->flow_st, 1) : 0;
-  sqlite3_reset(h->flow_st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return sql_fail(h, rc, "reading a flow's app");
-  if (rc == SQLITE_DONE) {
-    *out = &no_flow;
-    return WL_OK;
-  }
-  room_for_one(h, t);
-  wl_htab_add(t, id, NULL, NULL, &slot);
-  flow_ent *e = wl_htab_entry(t, slot);
-  e->app_dir = app << 8 | (dir & 0xff);
-  *out = e;
-  return WL_OK;
-}
-
-/* A writer, at a rollup's first event: the flows created since the last rollup, which its events
- * are mostly about, read in one range of ids (a point lookup each costs ten times more). */
-static int range_load(wl_app_hourly *h) {
-  uint64_t to = h->s->next_flow, from = h->loaded_to < to ? h->loaded_to : to;
-  h->ranged = 1;
-  if (h->committed == 0) { /* what the last commit left in meta (this batch writes it later) */
-    int64_t v = 0;
-    int rc = wl_store_counter_get(h->s, "flow_seq", &v);
-    if (rc != WL_OK)
-      return rc;
-    h->committed = v > 0 ? (uint64_t)v : 0;
-  }
-  h->loaded_to = to;
-  if (to - from > KNOWN_SLOTS / 2) /* more than fits well: looked up one by one */
-    return WL_OK;
-  if (h->committed < to) /* the uncommitted ones go to `fresh`: read again next time */
-    h->loaded_to = h->committed > from ? h->committed : from;
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(h->db, "SELECT id, app, dir FROM flows WHERE id>=?1 AND id<?2", -1,
-                              &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)to);
-  }
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
-    wl_htab *t = id < h->committed ? &h->known : &h->fresh;
-    uint32_t sl;
-    room_for_one(h, t);
-    if (wl_htab_add(t, id, NULL, NULL, &sl) == 1)
-      ((flow_ent *)wl_htab_entry(t, sl))->app_dir =
-          (uint64_t)sqlite3_column_int64(st, 1) << 8 | (uint64_t)(sqlite3_column_int(st, 2) & 0xff);
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE || rc == SQLITE_OK ? WL_OK : sql_fail(h, rc, "reading new flows");
 }
 
 static int hour_eq(const void *entry, const void *key) {
@@ -282,17 +143,15 @@ static int sums_out(wl_app_hourly *h) {
 /* One event: its flow's (app, dir) and its hour, allowed or blocked. write 0 (read-only): when
  * the sums are full they are marked partial and no longer added to. */
 static int hourly_add(wl_app_hourly *h, const wl_block_row *row, int drop, int write) {
-  const flow_ent *f = NULL;
-  int rc;
+  wl_owner f;
+  int found, rc;
   if (h->partial)
     return WL_OK;
-  if (h->s && !h->s->read_only && !h->ranged && (rc = range_load(h)) != WL_OK)
+  if ((rc = wl_owners_get(h->owners, h->s, h->db, h->path, row->flow, &f, &found)) != WL_OK)
     return rc;
-  if ((rc = flow_of(h, row->flow, &f)) != WL_OK)
-    return rc;
-  if (f == &no_flow)
+  if (!found)
     return WL_OK; /* the rollup itself reports it */
-  uint64_t key[2] = {f->app_dir >> 8, (row->ts / WL_STORE_HOUR_TICKS) << 8 | (f->app_dir & 0xff)};
+  uint64_t key[2] = {(uint64_t)f.app, (row->ts / WL_STORE_HOUR_TICKS) << 8 | f.dir};
   uint64_t tag = wl_hash_bytes(key, sizeof key);
   uint32_t slot = wl_htab_find(&h->sums, tag, key, hour_eq);
   if (slot == WL_HTAB_NONE) {
@@ -324,12 +183,6 @@ int wl_app_hourly_row(wl_store *s, const wl_block_row *row, int drop, int write)
       return rc;
   }
   return hourly_add(s->roll.hourly, row, drop, write);
-}
-
-void wl_app_hourly_prefetch(const wl_store *s, uint64_t flow) {
-  const wl_app_hourly *h = s->roll.hourly;
-  if (h && h->known.ent && h->fresh.ent)
-    wl_htab_prefetch(flow < h->committed ? &h->known : &h->fresh, flow);
 }
 
 int wl_app_hourly_out(wl_store *s) {

@@ -12,6 +12,8 @@
  * generations of 2^18: 28 MB (2^18 in all: 3M events of the stress stream missed 134k stored
  * flows and took 10.3 s of CPU; 2^19: 21k, 8.8 s); the new flows of a block: WL_STORE_BLOCK_MAX x 80 bytes (1.3 MB).
  * The map of every flow (store_flowmap.c): 16 bytes a slot, doubled at 3/4 full (16 MB at 738k flows).
+ * Each flow's app, direction and action for the rollups (store_owners.c): 8 bytes a flow id, in
+ * chunks of 64k ids made when used (6 MB at 738k flows).
  */
 #ifndef WL_STORE_INT_H
 #define WL_STORE_INT_H
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #include "common/wl_hash.h"
+#include "store/owners.h"
 #include "store/store.h"
 
 #define WL_STORE_CHUNK 4096u           /* events coalesced per flush */
@@ -30,7 +33,6 @@
 #define WL_STORE_CTX_SLOTS 4096u       /* event context cache, power of two */
 #define WL_STORE_PRUNE_MIN 1024u       /* events a batch may prune beyond twice its own size */
 #define WL_STORE_FLOW_SLOTS (1u << 19) /* flow key -> id cache, power of two */
-#define WL_STORE_OWNER_SLOTS (1u << 18) /* flow id -> app, action (store_rollup.c) */
 #define WL_STORE_BLOCK_MAX 16384u      /* events in one block (store_block.c) */
 #define WL_BLOCK_RAW_MAX (WL_STORE_BLOCK_MAX * 33u) /* ts, flow, ctx 10 varint bytes, port 3 */
 /* Rollups (store_rollup.c): the pending blocks are rolled up at the end of a batch once this
@@ -64,7 +66,7 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOWS_NEW, ST_FLOWS_SINCE, ST_FLOW_KEY, ST_FLOW_FIND, ST_FLOW_APP,
+  ST_FLOWS_NEW, ST_FLOWS_SINCE, ST_FLOW_KEY, ST_FLOW_FIND,
   ST_DROP_ADD, ST_KEY_INSERT,
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
@@ -197,7 +199,6 @@ typedef struct wl_app_hourly wl_app_hourly; /* store_app_hourly.c */
 typedef struct wl_rollup {
   wl_htab flows, drops, apps, ctx;
   wl_app_hourly *hourly; /* events per (app, dir, hour): store_app_hourly.c */
-  wl_htab owner; /* flow id -> its app and action, filled by the write path (wl_rollup_owner) */
   uint32_t *used, nused; /* the used slots of flows, in order: written and cleared by list */
   uint64_t *pairs;       /* 2 x WL_STORE_ROLLUP_SLOTS: sorting used by id (store_rollup.c) */
   struct wl_rollup_buf *buf; /* a codec and one block's rows, for reading blocks back */
@@ -225,6 +226,7 @@ struct wl_store {
   wl_vrows vnew; /* what wl_new_flows reads (store_vtab.c) */
   wl_block_codec codec;
   wl_batch_tot tot;
+  wl_owners owners; /* flow id -> app, dir, action (owners.h): the write path records births */
   wl_rollup roll;
   uint64_t unrolled;     /* events this handle wrote since its last rollup */
   uint64_t rolled_ns;    /* wl_time_mono_ns of its last rollup */
@@ -310,8 +312,6 @@ int wl_schema_v3_blocks(sqlite3 *db, const char *path);
 
 /* store_rollup.c */
 void wl_rollup_free(wl_rollup *r);
-/* The write path tells the rollups a flow's app and action (saves a query per flow). */
-void wl_rollup_owner(wl_store *s, uint64_t flow, int64_t app, int drop);
 /* Rolls every pending block up into flows, apps and drops_hourly and clears pending, inside
  * the transaction open on s. */
 int wl_rollup_run(wl_store *s);

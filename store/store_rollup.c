@@ -40,12 +40,6 @@
 typedef wl_roll_drop roll_drop;
 typedef wl_roll_app roll_app;
 
-typedef struct roll_owner {
-  uint64_t tag; /* flow id */
-  int64_t app;
-  uint64_t drop;
-} roll_owner;
-
 typedef struct roll_ctx {
   uint64_t tag; /* ctx id */
   uint64_t filter;
@@ -66,7 +60,6 @@ void wl_rollup_free(wl_rollup *r) {
   wl_htab_free(&r->drops);
   wl_htab_free(&r->apps);
   wl_htab_free(&r->ctx);
-  wl_htab_free(&r->owner);
   wl_app_hourly_free(r->hourly);
   free(r->used);
   free(r->pairs);
@@ -85,7 +78,6 @@ static int roll_init(wl_store *s) {
       wl_htab_init(&r->drops, SMALL_SLOTS, sizeof(roll_drop)) != WL_OK ||
       wl_htab_init(&r->apps, SMALL_SLOTS, sizeof(roll_app)) != WL_OK ||
       wl_htab_init(&r->ctx, SMALL_SLOTS, sizeof(roll_ctx)) != WL_OK ||
-      wl_htab_init(&r->owner, WL_STORE_OWNER_SLOTS, sizeof(roll_owner)) != WL_OK ||
       !(r->used = malloc(WL_STORE_ROLLUP_SLOTS * sizeof *r->used)) ||
       !(r->pairs = malloc(WL_STORE_ROLLUP_SLOTS * 2 * sizeof *r->pairs)) ||
       !(r->buf = calloc(1, sizeof *r->buf)) || wl_block_codec_init(&r->buf->codec) != WL_OK) {
@@ -93,32 +85,6 @@ static int roll_init(wl_store *s) {
     return wl_err(WL_E_NOMEM, "%s: no memory for the rollups", s->path);
   }
   return WL_OK;
-}
-
-/* The owner map grows with the flows (24 bytes a flow over a power of two: 12 MB at 378k flows,
- * 24 MB at 738k): when it was cleared at 2^18 slots, every flow of a week past 196k was read
- * back from flows at each rollup (3M stress events: 346k statements, 4.8 G instructions, a
- * third of the store's). Cleared only when it cannot grow. */
-static void owner_put(wl_store *s, uint64_t flow, int64_t app, int drop) {
-  wl_htab *t = &s->roll.owner;
-  uint32_t slot;
-  if (wl_htab_full(t) && wl_htab_grow(t) != WL_OK) {
-    wl_err_clear(); /* only a shortcut: the rollup asks flows */
-    wl_htab_clear(t);
-  }
-  if (wl_htab_add(t, flow, NULL, NULL, &slot) == 1) {
-    roll_owner *w = wl_htab_entry(t, slot);
-    w->app = app;
-    w->drop = (uint64_t)drop;
-  }
-}
-
-void wl_rollup_owner(wl_store *s, uint64_t flow, int64_t app, int drop) {
-  if (roll_init(s) != WL_OK) {
-    wl_err_clear(); /* only a shortcut: the rollup asks flows */
-    return;
-  }
-  owner_put(s, flow, app, drop);
 }
 
 /* ---------------------------------------------------------------- adding up */
@@ -283,31 +249,17 @@ static void sort_used(wl_rollup *r) {
     r->used[i] = (uint32_t)(a[i] & ((1u << SLOT_BITS) - 1));
 }
 
-/* The app and action of flow f: from what the write path told (wl_rollup_owner), else from
- * flows. */
+/* The app and action of flow f (owners.h: what the write path recorded, else read from flows). */
 static int flow_owner(wl_store *s, uint64_t flow, uint64_t *app, int *drop) {
-  uint32_t o = wl_htab_find(&s->roll.owner, flow, NULL, NULL);
-  if (o != WL_HTAB_NONE) {
-    const roll_owner *w = wl_htab_entry(&s->roll.owner, o);
-    *app = (uint64_t)w->app;
-    *drop = (int)w->drop;
-    return WL_OK;
-  }
-  sqlite3_stmt *st = wl_st(s, ST_FLOW_APP);
-  if (!st)
-    return WL_E_DB;
-  wl_store_bind_u64(st, 1, flow);
-  int r = sqlite3_step(st);
-  *app = r == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
-  *drop = r == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
-  sqlite3_reset(st);
-  if (r == SQLITE_DONE)
-    return wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
-                  s->path, (unsigned long long)flow);
-  if (r != SQLITE_ROW)
-    return wl_store_sqlerr(s, r, "reading a flow");
-  owner_put(s, flow, (int64_t)*app, *drop); /* a flow older than this handle: read once */
-  return WL_OK;
+  wl_owner o;
+  int found;
+  int rc = wl_owners_get(&s->owners, s, s->db, s->path, flow, &o, &found);
+  if (rc == WL_OK && !found)
+    rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
+                s->path, (unsigned long long)flow);
+  *app = found ? (uint64_t)o.app : 0;
+  *drop = found && o.drop;
+  return rc;
 }
 
 /* Each flow's totals added to its packed record (wl_flow_pack_add, store_flow_pack.c: the only
@@ -399,7 +351,7 @@ static int scan_pending(wl_store *s, int write, int *complete) {
       const wl_block_row *row = &r->buf->rows[i];
       if (i + 8 < n) { /* the flow tables are large: the slots of a row ahead come meanwhile */
         wl_htab_prefetch(&r->flows, row[8].flow);
-        wl_app_hourly_prefetch(s, row[8].flow);
+        wl_owners_prefetch(&s->owners, row[8].flow);
       }
       int born = row->flow >= lo && row->flow < hi;
       if ((rc = ctx_info(s, row->ctx, &c)) != WL_OK ||
@@ -440,22 +392,18 @@ static int apps_in_memory(wl_store *s, int *complete) {
   wl_rollup *r = &s->roll;
   for (uint32_t i = 0; i < r->nused; i++) {
     const wl_roll_flow *f = wl_htab_entry(&r->flows, r->used[i]);
-    sqlite3_stmt *st = wl_st(s, ST_FLOW_APP);
-    if (!st)
-      return WL_E_DB;
-    wl_store_bind_u64(st, 1, f->tag);
-    int sr = sqlite3_step(st);
-    uint64_t app = sr == SQLITE_ROW ? wl_store_col_u64(st, 0) : 0;
-    int drop = sr == SQLITE_ROW && sqlite3_column_int(st, 1) == WL_EVT_DROP;
-    sqlite3_reset(st);
-    if (sr != SQLITE_ROW)
-      return sr == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, sr, "reading a flow");
+    wl_owner o;
+    int found;
+    int rc = wl_owners_get(&s->owners, s, s->db, s->path, f->tag, &o, &found);
+    if (rc != WL_OK || !found)
+      return rc;
+    uint64_t app = (uint64_t)o.app;
+    int drop = o.drop;
     if (wl_htab_full(&r->apps)) {
       *complete = 0;
       return WL_OK;
     }
-    int rc = app_add(s, app, drop, f); /* not full: never writes */
-    if (rc != WL_OK)
+    if ((rc = app_add(s, app, drop, f)) != WL_OK) /* not full: never writes */
       return rc;
   }
   return WL_OK;

@@ -122,8 +122,7 @@ int wl_store_write_reset(wl_store *s) {
   wl_flow_cache_clear(&s->flow_cache);
   wl_flowmap_forget(s);
   wl_htab_clear(&s->roll.ctx);
-  if (s->roll.owner.n)
-    wl_htab_clear(&s->roll.owner);
+  wl_owners_clear(&s->owners); /* ids born in the rolled-back transaction may come back */
   s->next_id = s->begun_id;
   s->next_flow = s->begun_flow;
   s->first_ts = s->begun_first;
@@ -140,6 +139,7 @@ void wl_store_write_free(wl_store *s) {
   wl_flowmap_free(s);
   wl_block_codec_free(&s->codec);
   wl_rollup_free(&s->roll);
+  wl_owners_free(&s->owners);
   free(s->chunk);
   free(s->fresh);
   s->chunk = NULL;
@@ -380,7 +380,7 @@ static int intern_flow(wl_store *s, const wl_flow_key *k, uint64_t tag, const wl
     f->first = f->last = ev->ts;
     id = (int64_t)f->id;
     wl_flow_cache_set(&s->flow_cache, k, id); /* a generation holds more than a block */
-    wl_rollup_owner(s, f->id, k->app, k->action == WL_EVT_DROP);
+    wl_owners_set(&s->owners, f->id, k->app, k->dir, k->action == WL_EVT_DROP);
   } else if (s->nfresh && (uint64_t)id >= s->fresh[0].id) { /* born in this block */
     f = &s->fresh[(uint64_t)id - s->fresh[0].id];
     assert(f->id == (uint64_t)id);
@@ -727,8 +727,7 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_flow_cache_clear(&s->flow_cache);
   wl_flowmap_forget(s);
   wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
-  if (s->roll.owner.n)
-    wl_htab_clear(&s->roll.owner);
+  wl_owners_clear(&s->owners); /* and so may flow ids */
   chunk_reset(s);
 }
 
