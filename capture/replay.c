@@ -33,23 +33,26 @@ typedef struct fields {
   const wl_json *v[F_COUNT];
 } fields;
 
+/* One compare of a literal's length: the compiler makes it a load or two, not a call (a memcmp
+ * call a member was 5 % of the reader thread's samples). */
+#define KEY_IS(lit, f) (memcmp(k, lit, sizeof lit - 1) == 0 ? (f) : -1)
+
 static int field_of(const char *k, size_t n) {
-  int f = -1;
   switch (n) { /* candidates by length, then one exact compare */
-  case 2: f = F_TS; break;
-  case 3: f = k[0] == 'd' ? F_DIR : F_APP; break;
-  case 4: f = k[0] == 't' ? F_TYPE : F_USER; break;
-  case 5: f = k[0] == 'l' ? F_LOCAL : F_PROTO; break;
-  case 6: f = k[2] == 'm' ? F_REMOTE : F_REAUTH; break;
-  case 7: f = k[0] == 'a' ? F_APP_DOS : F_PACKAGE; break;
-  case 8: f = k[1] == 'o' ? F_LOOPBACK : F_LAYER_ID; break;
-  case 9: f = F_FILTER_ID; break;
-  case 10: f = k[0] == 'l' ? F_LOCAL_PORT : F_IP_VERSION; break;
-  case 11: f = F_REMOTE_PORT; break;
-  case 13: f = F_APP_TRUNC; break;
+  case 2: return KEY_IS("ts", F_TS);
+  case 3: return k[0] == 'd' ? KEY_IS("dir", F_DIR) : KEY_IS("app", F_APP);
+  case 4: return k[0] == 't' ? KEY_IS("type", F_TYPE) : KEY_IS("user", F_USER);
+  case 5: return k[0] == 'l' ? KEY_IS("local", F_LOCAL) : KEY_IS("proto", F_PROTO);
+  case 6: return k[2] == 'm' ? KEY_IS("remote", F_REMOTE) : KEY_IS("reauth", F_REAUTH);
+  case 7: return k[0] == 'a' ? KEY_IS("app_dos", F_APP_DOS) : KEY_IS("package", F_PACKAGE);
+  case 8: return k[1] == 'o' ? KEY_IS("loopback", F_LOOPBACK) : KEY_IS("layer_id", F_LAYER_ID);
+  case 9: return KEY_IS("filter_id", F_FILTER_ID);
+  case 10: return k[0] == 'l' ? KEY_IS("local_port", F_LOCAL_PORT)
+                              : KEY_IS("ip_version", F_IP_VERSION);
+  case 11: return KEY_IS("remote_port", F_REMOTE_PORT);
+  case 13: return KEY_IS("app_truncated", F_APP_TRUNC);
   default: return -1;
   }
-  return memcmp(k, field_names[f], n) == 0 ? f : -1;
 }
 
 static void fields_of(const wl_json *o, fields *fs) {
@@ -93,7 +96,7 @@ static const char *get_str(const fields *o, int key, int *rc) {
   const wl_json *v = o->v[key];
   if (!v || v->type == WL_JSON_NULL)
     return NULL;
-  if (v->type != WL_JSON_STRING || strlen(v->str) != v->len) {
+  if (v->type != WL_JSON_STRING || v->has_nul) {
     *rc = bad(field_names[key], "expected a string without NUL");
     return NULL;
   }
@@ -284,10 +287,14 @@ static int parse_required(const fields *o, wl_replay_cache *c, wl_event *ev) {
   return WL_OK;
 }
 
-/* Copy with truncation at a character boundary (the JSON reader gave valid UTF-8). 1 if cut. */
-static int copy_utf8(char *dst, const char *src, size_t cap) {
-  if (wl_strlcpy(dst, src, cap) < cap)
+/* Copy of src (len bytes, no NUL among them: get_str) with truncation at a character boundary
+ * (the JSON reader gave valid UTF-8). 1 if cut. */
+static int copy_utf8(char *dst, const char *src, size_t len, size_t cap) {
+  if (len < cap) {
+    memcpy(dst, src, len + 1);
     return 0;
+  }
+  wl_strlcpy(dst, src, cap);
   size_t n = strlen(dst);
   while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
     n--; /* src[n] continues the character dst would end inside of */
@@ -306,11 +313,11 @@ static int parse_app(const fields *o, wl_event *ev) {
     return rc;
   if (app && app[0]) {
     ev->has |= WL_HAS_APP;
-    if (copy_utf8(ev->app, app, sizeof ev->app) || trunc)
+    if (copy_utf8(ev->app, app, o->v[F_APP]->len, sizeof ev->app) || trunc)
       ev->has |= WL_HAS_APP_TRUNC;
   }
   if (dos)
-    copy_utf8(ev->app_dos, dos, sizeof ev->app_dos);
+    copy_utf8(ev->app_dos, dos, o->v[F_APP_DOS]->len, sizeof ev->app_dos);
   return WL_OK;
 }
 

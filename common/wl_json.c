@@ -302,7 +302,7 @@ static const unsigned char *plain_run(const unsigned char *p, const unsigned cha
 }
 
 /* Parses the string at ps->p (opening quote) into the arena; NUL-terminated. */
-static int parse_string(parser *ps, const char **out, size_t *out_len) {
+static int parse_string(parser *ps, const char **out, size_t *out_len, int *has_nul) {
   const unsigned char *q = plain_run(ps->p + 1, ps->end);
   int simple = q < ps->end && *q == '"'; /* only plain bytes: one copy */
   /* The unescaped form is never longer than the raw text (\uXXXX=6 bytes -> <=3,
@@ -371,6 +371,8 @@ static int parse_string(parser *ps, const char **out, size_t *out_len) {
   *o = 0;
   *out = (const char *)buf;
   *out_len = (size_t)(o - buf);
+  if (has_nul) /* only an escape makes one: a raw control byte is refused above */
+    *has_nul = !simple && memchr(buf, 0, *out_len) != NULL;
   return 0;
 }
 
@@ -449,7 +451,7 @@ static int parse_value(parser *ps, wl_json **out, unsigned depth);
 static int parse_key(parser *ps, const char **key, size_t *key_len) {
   if (ps->p >= ps->end || *ps->p != '"')
     return fail(ps, "expected a string key");
-  if (parse_string(ps, key, key_len))
+  if (parse_string(ps, key, key_len, NULL))
     return ps->rc;
   skip_ws(ps);
   if (ps->p >= ps->end || *ps->p != ':')
@@ -525,7 +527,7 @@ static int parse_value(parser *ps, wl_json **out, unsigned depth) {
     if (depth > WL_JSON_MAX_DEPTH)
       return fail(ps, "nesting deeper than WL_JSON_MAX_DEPTH");
     return parse_container(ps, v, depth);
-  case WL_JSON_STRING: return parse_string(ps, &v->str, &v->len);
+  case WL_JSON_STRING: return parse_string(ps, &v->str, &v->len, &v->has_nul);
   case WL_JSON_NUMBER: return parse_number(ps, v);
   case WL_JSON_TRUE: return parse_literal(ps, "true", 4);
   case WL_JSON_FALSE: return parse_literal(ps, "false", 5);
@@ -566,7 +568,7 @@ static int flat_value(parser *ps, wl_json *v) {
     return 1;
   memset(v, 0, sizeof *v);
   switch (*ps->p) {
-  case '"': v->type = WL_JSON_STRING; return parse_string(ps, &v->str, &v->len);
+  case '"': v->type = WL_JSON_STRING; return parse_string(ps, &v->str, &v->len, &v->has_nul);
   case 't': v->type = WL_JSON_TRUE; return parse_literal(ps, "true", 4);
   case 'f': v->type = WL_JSON_FALSE; return parse_literal(ps, "false", 5);
   case 'n': v->type = WL_JSON_NULL; return parse_literal(ps, "null", 4);

@@ -34,6 +34,8 @@ struct wl_json {
   size_t key_len;
   const char *str;  /* STRING: unescaped UTF-8 (NUL-terminated, may contain NUL); NUMBER: text */
   size_t len;       /* STRING/NUMBER: byte length; ARRAY/OBJECT: number of children */
+  int has_nul;      /* STRING: holds a NUL byte (only a \u0000 escape makes one), so str read
+                     * as a C string stops short of len */
   wl_json *child;   /* first child of ARRAY/OBJECT */
   wl_json *next;    /* next sibling */
 };

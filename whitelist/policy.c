@@ -148,7 +148,7 @@ static size_t json_text(const wl_json *v, char *buf, size_t cap, size_t at) {
     if (c != v->child)
       at += (size_t)snprintf(buf + at, at < cap ? cap - at : 0, ",");
     if (obj) {
-      wl_json k = {WL_JSON_STRING, NULL, 0, c->key, c->key_len, NULL, NULL};
+      wl_json k = {.type = WL_JSON_STRING, .str = c->key, .len = c->key_len};
       at = json_text(&k, buf, cap, at);
       at += (size_t)snprintf(buf + at, at < cap ? cap - at : 0, ":");
     }
