@@ -320,6 +320,7 @@ static int parse_string(parser *ps, const char **out, size_t *out_len, int *has_
     return nomem(ps);
   unsigned char *o = buf;
   const unsigned char *p = ps->p + 1;
+  int nul = 0; /* a \u0000 was unescaped */
   if (simple) { /* short ones as one fixed-size block copy (buf has BLK bytes of slack) */
     size_t n = (size_t)(q - p);
     if (n <= BLK && (size_t)(ps->end - p) >= BLK)
@@ -355,6 +356,7 @@ static int parse_string(parser *ps, const char **out, size_t *out_len, int *has_
     if (c == '\\') {
       if (parse_escape(ps, &o))
         return ps->rc;
+      nul |= o[-1] == 0; /* a code point's last byte is 0 only for U+0000 itself */
     } else if (c < 0x20) {
       return fail(ps, "control character in string (must be escaped)");
     } else {
@@ -372,7 +374,7 @@ static int parse_string(parser *ps, const char **out, size_t *out_len, int *has_
   *out = (const char *)buf;
   *out_len = (size_t)(o - buf);
   if (has_nul) /* only an escape makes one: a raw control byte is refused above */
-    *has_nul = !simple && memchr(buf, 0, *out_len) != NULL;
+    *has_nul = nul;
   return 0;
 }
 

@@ -88,7 +88,41 @@ static void test_strings_good(void **state) {
         assert_int_equal(v->len, wn - 2);
         assert_memory_equal(v->str, want + 1, wn - 2);
         assert_int_equal(v->str[v->len], 0);
+        assert_int_equal(v->has_nul, 0);
       }
+}
+
+static int slot_k(const char *key, size_t n) { return n == 1 && key[0] == 'k' ? 0 : -1; }
+
+/* has_nul: set exactly when the value holds a NUL byte, which only \u0000 makes (the replay
+ * reader refuses such a string instead of measuring it); the same from the flat reader. */
+static void test_string_nul(void **state) {
+  (void)state;
+  static const struct {
+    const char *raw;
+    size_t len;
+    int nul;
+  } cases[] = {
+      {"\"a\\u0000b\"", 3, 1}, {"\"\\u0000\"", 1, 1}, {"\"\\\\u0000\"", 6, 0},
+      {"\"\\u0100\"", 2, 0},   {"\"a\\\\b\\\"\"", 4, 0}, {"\"\\n\\u0000\\t\"", 3, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const wl_json *v;
+    wl_json_error je;
+    assert_int_equal(parse_exact(cases[i].raw, strlen(cases[i].raw), &v, &je), WL_OK);
+    assert_int_equal(v->type, WL_JSON_STRING);
+    assert_int_equal(v->len, cases[i].len);
+    assert_int_equal(v->has_nul, cases[i].nul);
+    char obj[64];
+    int n = snprintf(obj, sizeof obj, "{\"k\":%s}", cases[i].raw);
+    wl_json node;
+    const wl_json *found = NULL;
+    wl_json_arena_reset(&arena);
+    assert_int_equal(wl_json_parse_flat(&arena, obj, (size_t)n, slot_k, &node, &found, 1), WL_OK);
+    assert_non_null(found);
+    assert_int_equal(found->len, cases[i].len);
+    assert_int_equal(found->has_nul, cases[i].nul);
+  }
 }
 
 typedef struct {
@@ -163,6 +197,7 @@ int main(void) {
       cmocka_unit_test(test_strings_good),
       cmocka_unit_test(test_strings_bad),
       cmocka_unit_test(test_strings_in_objects),
+      cmocka_unit_test(test_string_nul),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
