@@ -8,6 +8,7 @@
 
 #include "capture/replay.h"
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "common/wl_os.h"
 #include "common/wl_text.h"
 
@@ -24,6 +25,7 @@ enum {
   F_REMOTE_PORT, F_IP_VERSION, F_PROTO, F_FILTER_ID, F_LAYER_ID, F_REAUTH, F_LOOPBACK, F_USER,
   F_PACKAGE, F_COUNT
 };
+_Static_assert(F_APP_DOS == F_APP + 1 && F_COUNT <= 32, "parse_line's raw paths: a mask, in order");
 static const char *const field_names[F_COUNT] = {
     "ts", "type", "dir", "app", "app_dos", "app_truncated", "local", "remote", "local_port",
     "remote_port", "ip_version", "proto", "filter_id", "layer_id", "reauth", "loopback", "user",
@@ -416,6 +418,40 @@ static int parse_sids(const fields *o, wl_replay_cache *c, wl_event *ev) {
   return WL_OK;
 }
 
+/* A raw app or app_dos (wl_json.raw) made a plain string: from the cache when its raw text is
+ * there, else unescaped (and kept, unless it would evict the slot `other` just gave out, which
+ * the other field points into). WL_E_PARSE: not a valid string (the full reader says why). */
+static int resolve_path(wl_json_arena *a, wl_replay_cache *c, wl_json *v, unsigned *slot,
+                        unsigned other) {
+  unsigned i = (unsigned)(wl_hash_bytes(v->str, v->len) % WL_REPLAY_PATHS);
+  wl_replay_path *p = &c->paths[i];
+  *slot = i;
+  if (v->len && p->raw_len == v->len && memcmp(p->raw, v->str, v->len) == 0) {
+    v->str = p->text;
+    v->len = p->len;
+    v->raw = 0;
+    return WL_OK;
+  }
+  const char *s;
+  size_t n;
+  int nul, rc = wl_json_unescape(a, v, &s, &n, &nul);
+  if (rc != WL_OK)
+    return rc;
+  if (v->len && v->len <= WL_REPLAY_PATH_RAW && !nul && i != other) {
+    memcpy(p->raw, v->str, v->len);
+    memcpy(p->text, s, n + 1);
+    p->raw_len = (uint16_t)v->len;
+    p->len = (uint16_t)n;
+  } else if (i == other) {
+    *slot = WL_REPLAY_PATHS; /* not this field's: the other keeps it */
+  }
+  v->str = s;
+  v->len = n;
+  v->has_nul = nul;
+  v->raw = 0;
+  return WL_OK;
+}
+
 static int blank_or_comment(const char *line, size_t len) {
   size_t i = 0;
   while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
@@ -445,7 +481,19 @@ static int parse_line(wl_json_arena *a, wl_replay_cache *c, int how, const char 
   wl_json nodes[F_COUNT];
   wl_json_arena_reset(a);
   int rc = WL_OK;
-  if (!flat || wl_json_parse_flat(a, line, len, field_of, nodes, f.v, F_COUNT) != WL_OK) {
+  uint32_t raw = c ? (1u << F_APP | 1u << F_APP_DOS) : 0;
+  unsigned used = WL_REPLAY_PATHS;
+  int tree = !flat || wl_json_parse_flat_raw(a, line, len, field_of, nodes, f.v, F_COUNT, raw);
+  for (int k = F_APP; !tree && k <= F_APP_DOS && rc == WL_OK; k++) /* F_APP_DOS follows */
+    if (f.v[k] && f.v[k]->raw)
+      rc = resolve_path(a, c, &nodes[k], &used, used);
+  if (rc == WL_E_NOMEM)
+    return rc;
+  if (rc != WL_OK) { /* not a valid string: the full reader says why */
+    tree = 1;
+    rc = WL_OK;
+  }
+  if (tree) {
     const wl_json *root; /* anything but a flat object, errors included: the full reader */
     wl_json_error je;
     wl_json_arena_reset(a);

@@ -39,6 +39,17 @@ int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_even
  * test_replay_fast compare them). */
 #define WL_REPLAY_SIDS_KEPT 4
 #define WL_REPLAY_CLOCK_LINES 1024
+/* It also keeps the app and app_dos texts it unescaped, by their raw text (as the line has it,
+ * between the quotes): WL_REPLAY_PATHS slots, direct-mapped by a hash of the raw text, of raw
+ * texts up to WL_REPLAY_PATH_RAW bytes. A path seen before is then one memcmp, not an unescape
+ * (wl_json_parse_flat_raw). */
+#define WL_REPLAY_PATHS 256
+#define WL_REPLAY_PATH_RAW 160
+typedef struct wl_replay_path {
+  uint16_t raw_len, len; /* raw_len 0: empty */
+  char raw[WL_REPLAY_PATH_RAW];
+  char text[WL_REPLAY_PATH_RAW + 1]; /* never longer than its raw form; NUL-terminated */
+} wl_replay_path;
 typedef struct wl_replay_cache {
   char in[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX], out[WL_REPLAY_SIDS_KEPT][WL_SID_STR_MAX];
   uint8_t in_len[WL_REPLAY_SIDS_KEPT], out_len[WL_REPLAY_SIDS_KEPT];
@@ -48,6 +59,7 @@ typedef struct wl_replay_cache {
   uint64_t ts_base;   /* its time with a fraction of 0 */
   uint64_t ts_bound;  /* wl_time_now() + WL_EVENT_FUTURE_TICKS, read when clock_left was 0 */
   unsigned clock_left;
+  wl_replay_path paths[WL_REPLAY_PATHS];
 } wl_replay_cache;
 int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_cache *c, const char *line,
                                 size_t len, wl_event *ev);

@@ -583,9 +583,51 @@ static int flat_value(parser *ps, wl_json *v) {
   }
 }
 
+/* A string at ps->p left raw (wl_json.raw): the closing quote found, nothing checked. The
+ * closing quote is the first '"' after an even number of backslashes (memchr: a path's
+ * escaped backslashes cut the byte runs plain_run walks short). */
+static int flat_raw(parser *ps, wl_json *v) {
+  const unsigned char *q = ps->p + 1;
+  for (;;) {
+    q = memchr(q, '"', (size_t)(ps->end - q));
+    if (!q)
+      return 1;
+    const unsigned char *b = q;
+    while (b > ps->p + 1 && b[-1] == '\\')
+      b--;
+    if (((q - b) & 1) == 0)
+      break;
+    q++; /* an escaped quote */
+  }
+  memset(v, 0, sizeof *v);
+  v->type = WL_JSON_STRING;
+  v->str = (const char *)ps->p + 1;
+  v->len = (size_t)(q - (ps->p + 1));
+  v->raw = 1;
+  ps->p = q + 1;
+  return 0;
+}
+
+int wl_json_unescape(wl_json_arena *a, const wl_json *v, const char **out, size_t *out_len,
+                     int *has_nul) {
+  if (!a || !v || !v->raw || !v->str)
+    return WL_E_INVAL;
+  const unsigned char *open = (const unsigned char *)v->str - 1;
+  parser ps = {a, open, open + v->len + 2, open, NULL, 0};
+  if (parse_string(&ps, out, out_len, has_nul))
+    return ps.rc ? ps.rc : WL_E_PARSE;
+  return ps.p == ps.end ? WL_OK : WL_E_PARSE; /* the quote flat_raw found closes it */
+}
+
 int wl_json_parse_flat(wl_json_arena *a, const char *text, size_t len,
                        int (*slot_of)(const char *key, size_t n), wl_json *nodes,
                        const wl_json **found, size_t nslots) {
+  return wl_json_parse_flat_raw(a, text, len, slot_of, nodes, found, nslots, 0);
+}
+
+int wl_json_parse_flat_raw(wl_json_arena *a, const char *text, size_t len,
+                           int (*slot_of)(const char *key, size_t n), wl_json *nodes,
+                           const wl_json **found, size_t nslots, uint32_t raw_slots) {
   if (!a || !text || !slot_of || len > WL_JSON_MAX_INPUT)
     return 1;
   const unsigned char *s = (const unsigned char *)text;
@@ -612,7 +654,10 @@ int wl_json_parse_flat(wl_json_arena *a, const char *text, size_t len,
       ps.p++;
       int slot = slot_of((const char *)k, (size_t)(q - k));
       wl_json tmp, *v = slot >= 0 && (size_t)slot < nslots && !found[slot] ? &nodes[slot] : &tmp;
-      if (flat_value(&ps, v))
+      int raw = v != &tmp && slot < 32 && (raw_slots >> slot & 1u);
+      if (raw)
+        skip_ws(&ps);
+      if (raw && ps.p < ps.end && *ps.p == '"' ? flat_raw(&ps, v) : flat_value(&ps, v))
         return 1;
       v->key = (const char *)k;
       v->key_len = (size_t)(q - k);

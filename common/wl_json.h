@@ -36,6 +36,9 @@ struct wl_json {
   size_t len;       /* STRING/NUMBER: byte length; ARRAY/OBJECT: number of children */
   int has_nul;      /* STRING: holds a NUL byte (only a \u0000 escape makes one), so str read
                      * as a C string stops short of len */
+  int raw;          /* STRING of one of wl_json_parse_flat's raw slots: str, len are the text
+                     * between the quotes as it is in the input (escapes and all, not checked,
+                     * not NUL-terminated): wl_json_unescape reads it */
   wl_json *child;   /* first child of ARRAY/OBJECT */
   wl_json *next;    /* next sibling */
 };
@@ -71,6 +74,21 @@ int wl_json_parse(wl_json_arena *a, const char *text, size_t len, const wl_json 
 int wl_json_parse_flat(wl_json_arena *a, const char *text, size_t len,
                        int (*slot_of)(const char *key, size_t n), wl_json *nodes,
                        const wl_json **found, size_t nslots);
+/* The same, except that a string value of a slot s with bit s of raw_slots set is left raw
+ * (wl_json.raw): only its closing quote is found. Such a value may still be one wl_json_parse
+ * refuses (a control character, a bad escape or UTF-8): what this accepts, wl_json_parse
+ * accepts with the same members only when wl_json_unescape accepts every raw value. (The replay
+ * reader keeps the raw text of the app paths it has unescaped: a path seen before is one
+ * memcmp, not another unescape.) */
+int wl_json_parse_flat_raw(wl_json_arena *a, const char *text, size_t len,
+                           int (*slot_of)(const char *key, size_t n), wl_json *nodes,
+                           const wl_json **found, size_t nslots, uint32_t raw_slots);
+/* The value of a raw string (v->raw), unescaped into a, NUL-terminated, as wl_json_parse would
+ * give it (*has_nul as wl_json.has_nul). WL_OK, WL_E_PARSE (not a valid JSON string: the reason
+ * is wl_json_parse's) or WL_E_NOMEM. v must come from wl_json_parse_flat_raw on text that is
+ * still there. */
+int wl_json_unescape(wl_json_arena *a, const wl_json *v, const char **out, size_t *out_len,
+                     int *has_nul);
 
 /* Lookups; all accept NULL and return NULL / nonzero error on a missing or mistyped value. */
 const wl_json *wl_json_get(const wl_json *obj, const char *key);        /* exact, first match */

@@ -6,7 +6,9 @@
  * reads back identically, and every successfully parsed address, endpoint, prefix, time, GUID
  * and SID formats to text that parses back to the same value. wl_json_parse_flat accepts only
  * what wl_json_parse accepts, as a one-level object of scalars, with the same first member of
- * each slot (names mapped to 8 slots by their first byte).
+ * each slot (names mapped to 8 slots by their first byte); and wl_json_parse_flat_raw (slots
+ * 0-3 raw) the same once wl_json_unescape accepts each raw string, which then reads as the tree
+ * has it; when an unescape fails, wl_json_parse fails too.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +52,44 @@ static void check_flat(int rc, const wl_json *root, const uint8_t *data, size_t 
           !memcmp(first->key, f->key, f->key_len));
     if (f->type == WL_JSON_STRING || f->type == WL_JSON_NUMBER)
       CHECK(first->len == f->len && !memcmp(first->str, f->str, f->len) && !f->str[f->len]);
+  }
+}
+
+/* The flat reader with raw slots: its raw strings unescaped are the tree's. */
+static void check_flat_raw(int rc, const wl_json *root, const uint8_t *data, size_t size) {
+  wl_json nodes[SLOTS];
+  const wl_json *found[SLOTS];
+  wl_json_arena_reset(&flat);
+  if (wl_json_parse_flat_raw(&flat, (const char *)data, size, slot_of, nodes, found, SLOTS,
+                             0x0fu) != WL_OK)
+    return;
+  for (int k = 0; k < SLOTS; k++) {
+    const wl_json *f = found[k];
+    if (!f || !f->raw)
+      continue;
+    CHECK(k < 4 && f->type == WL_JSON_STRING);
+    const char *s;
+    size_t n;
+    int nul;
+    if (wl_json_unescape(&flat, f, &s, &n, &nul) != WL_OK) {
+      CHECK(rc != WL_OK);
+      return;
+    }
+    nodes[k].str = s;
+    nodes[k].len = n;
+    nodes[k].has_nul = nul;
+  }
+  CHECK(rc == WL_OK && root->type == WL_JSON_OBJECT);
+  for (int k = 0; k < SLOTS; k++) {
+    const wl_json *first = NULL, *f = found[k];
+    for (const wl_json *c = root->child; c && !first; c = c->next)
+      if (slot_of(c->key, c->key_len) == k)
+        first = c;
+    CHECK(!first == !f);
+    if (first && (f->type == WL_JSON_STRING || f->type == WL_JSON_NUMBER))
+      CHECK(first->type == f->type && first->len == f->len &&
+            !memcmp(first->str, f->str, f->len) && !f->str[f->len] &&
+            (f->type != WL_JSON_STRING || first->has_nul == f->has_nul));
   }
 }
 
@@ -136,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   else
     CHECK(rc == WL_E_PARSE && err.column >= 1 && err.column <= size + 1 && err.reason[0]);
   check_flat(rc, root, data, size);
+  check_flat_raw(rc, root, data, size);
   /* the raw bytes as text too (bounded so the per-input cost stays small) */
   if (size < 128) {
     char s[128];
