@@ -30,6 +30,14 @@ static wl_json_arena arena, side, flat; /* reused across inputs: exercises reset
 #define SLOTS 8
 static int slot_of(const char *k, size_t n) { return n ? (unsigned char)k[0] % SLOTS : -1; }
 
+/* The tree's first member whose name maps to slot k, as the flat reader keeps it. */
+static const wl_json *first_in_slot(const wl_json *root, int k) {
+  for (const wl_json *c = root->child; c; c = c->next)
+    if (slot_of(c->key, c->key_len) == k)
+      return c;
+  return NULL;
+}
+
 /* What the flat reader kept against the tree's first member of each slot. */
 static void check_flat(int rc, const wl_json *root, const uint8_t *data, size_t size) {
   wl_json nodes[SLOTS];
@@ -41,10 +49,7 @@ static void check_flat(int rc, const wl_json *root, const uint8_t *data, size_t 
   for (const wl_json *c = root->child; c; c = c->next)
     CHECK(c->type != WL_JSON_ARRAY && c->type != WL_JSON_OBJECT);
   for (int k = 0; k < SLOTS; k++) {
-    const wl_json *first = NULL, *f = found[k];
-    for (const wl_json *c = root->child; c && !first; c = c->next)
-      if (slot_of(c->key, c->key_len) == k)
-        first = c;
+    const wl_json *first = first_in_slot(root, k), *f = found[k];
     CHECK(!first == !f);
     if (!first)
       continue;
@@ -81,10 +86,7 @@ static void check_flat_raw(int rc, const wl_json *root, const uint8_t *data, siz
   }
   CHECK(rc == WL_OK && root->type == WL_JSON_OBJECT);
   for (int k = 0; k < SLOTS; k++) {
-    const wl_json *first = NULL, *f = found[k];
-    for (const wl_json *c = root->child; c && !first; c = c->next)
-      if (slot_of(c->key, c->key_len) == k)
-        first = c;
+    const wl_json *first = first_in_slot(root, k), *f = found[k];
     CHECK(!first == !f);
     if (first && (f->type == WL_JSON_STRING || f->type == WL_JSON_NUMBER))
       CHECK(first->type == f->type && first->len == f->len &&

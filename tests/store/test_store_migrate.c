@@ -288,6 +288,19 @@ static void test_migrate_v6_pending(void **state) {
   free(ev);
 }
 
+/* The closed store at db_path, read-only: one flows row a key of m, the counts of every event
+ * in the flows' and the apps' totals. */
+static void check_against_model(const tsg_model *m) {
+  wl_store_opts ro = {.read_only = 1};
+  wl_store *s = open_ok(&ro);
+  app_names apps = {0};
+  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
+  compare_flows(s, m, &apps);
+  compare_apps(m, &apps);
+  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m->n);
+  wl_store_close(s);
+}
+
 /* Version 8 (a unique index on the flow key, flows_key): opening it drops that index (for
  * flows_app, which 11 drops too); the writer then finds every existing flow from its map (store_flowmap.c), so the
  * same flows coming again add no row, and new ones do. */
@@ -318,13 +331,7 @@ static void test_migrate_v8_key_index(void **state) {
   for (size_t i = 0; i < N / 4; i++)
     tsg_model_add(&m, &ev[i]);
   wl_store_close(s);
-  s = open_ok(&ro);
-  app_names apps = {0};
-  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
-  compare_flows(s, &m, &apps); /* one row a key, the counts of every event */
-  compare_apps(&m, &apps);
-  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
-  wl_store_close(s);
+  check_against_model(&m);
   tsg_model_free(&m);
   free(ev);
 }
@@ -403,13 +410,7 @@ static void test_migrate_v11_keys_only(void **state) {
   write_batches(r, ev + N / 2 + N / 8, N - N / 2 - N / 8, 14);
   wl_store_close(r);
   wl_store_close(s);
-  s = open_ok(&ro);
-  app_names apps = {0};
-  assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0);
-  compare_flows(s, &m, &apps); /* one row a key, the counts of every event */
-  compare_apps(&m, &apps);
-  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
-  wl_store_close(s);
+  check_against_model(&m);
   tsg_model_free(&m);
   free(ev);
 }
