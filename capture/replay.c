@@ -419,10 +419,11 @@ static int parse_sids(const fields *o, wl_replay_cache *c, wl_event *ev) {
 }
 
 /* A raw app or app_dos (wl_json.raw) made a plain string: from the cache when its raw text is
- * there, else unescaped (and kept, unless it would evict the slot `other` just gave out, which
- * the other field points into). WL_E_PARSE: not a valid string (the full reader says why). */
-static int resolve_path(wl_json_arena *a, wl_replay_cache *c, wl_json *v, unsigned *slot,
-                        unsigned other) {
+ * there, else unescaped and kept in its slot, unless that slot is `busy` (app's, which app
+ * points into: app_dos must not evict it). *slot: the slot. WL_E_PARSE: not a valid string (the
+ * full reader says why). */
+static int resolve_path(wl_json_arena *a, wl_replay_cache *c, wl_json *v, unsigned busy,
+                        unsigned *slot) {
   unsigned i = (unsigned)(wl_hash_bytes(v->str, v->len) % WL_REPLAY_PATHS);
   wl_replay_path *p = &c->paths[i];
   *slot = i;
@@ -437,13 +438,11 @@ static int resolve_path(wl_json_arena *a, wl_replay_cache *c, wl_json *v, unsign
   int nul, rc = wl_json_unescape(a, v, &s, &n, &nul);
   if (rc != WL_OK)
     return rc;
-  if (v->len && v->len <= WL_REPLAY_PATH_RAW && !nul && i != other) {
+  if (v->len && v->len <= WL_REPLAY_PATH_RAW && !nul && i != busy) {
     memcpy(p->raw, v->str, v->len);
     memcpy(p->text, s, n + 1);
     p->raw_len = (uint16_t)v->len;
     p->len = (uint16_t)n;
-  } else if (i == other) {
-    *slot = WL_REPLAY_PATHS; /* not this field's: the other keeps it */
   }
   v->str = s;
   v->len = n;
@@ -482,11 +481,11 @@ static int parse_line(wl_json_arena *a, wl_replay_cache *c, int how, const char 
   wl_json_arena_reset(a);
   int rc = WL_OK;
   uint32_t raw = c ? (1u << F_APP | 1u << F_APP_DOS) : 0;
-  unsigned used = WL_REPLAY_PATHS;
+  unsigned busy = WL_REPLAY_PATHS; /* none yet */
   int tree = !flat || wl_json_parse_flat_raw(a, line, len, field_of, nodes, f.v, F_COUNT, raw);
   for (int k = F_APP; !tree && k <= F_APP_DOS && rc == WL_OK; k++) /* F_APP_DOS follows */
     if (f.v[k] && f.v[k]->raw)
-      rc = resolve_path(a, c, &nodes[k], &used, used);
+      rc = resolve_path(a, c, &nodes[k], busy, &busy);
   if (rc == WL_E_NOMEM)
     return rc;
   if (rc != WL_OK) { /* not a valid string: the full reader says why */

@@ -610,7 +610,7 @@ static int flat_raw(parser *ps, wl_json *v) {
 int wl_json_unescape(wl_json_arena *a, const wl_json *v, const char **out, size_t *out_len,
                      int *has_nul) {
   if (!a || !v || !v->raw || !v->str)
-    return WL_E_INVAL;
+    return wl_err(WL_E_INVAL, "wl_json_unescape: not a raw string");
   const unsigned char *open = (const unsigned char *)v->str - 1;
   parser ps = {a, open, open + v->len + 2, open, NULL, 0};
   if (parse_string(&ps, out, out_len, has_nul))

@@ -19,9 +19,8 @@
 #define WL_STORE_OWNERS_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
-
-#include "store/store.h"
 
 #define WL_OWNERS_CHUNK 65536u /* ids a chunk: 512 KB */
 #define WL_OWNERS_READ 4096u   /* ids read from flows in one query when one is missing */
@@ -43,9 +42,9 @@ typedef struct wl_owner {
 void wl_owners_set(wl_owners *o, uint64_t id, int64_t app, int dir, int drop);
 /* Flow id's owner: from memory, or read from flows of db (with the ids after it, up to
  * WL_OWNERS_READ of them). *found 0 when flows has no such row. WL_OK, or the SQLite error
- * converted with wl_store_sqlerr(s) (s NULL: a message naming path). */
-int wl_owners_get(wl_owners *o, wl_store *s, sqlite3 *db, const char *path, uint64_t id,
-                  wl_owner *out, int *found);
+ * (wl_store_sqlerr_at, naming path). */
+int wl_owners_get(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
+                  int *found);
 /* A hint for an id a few rows ahead: its entry fetched. */
 void wl_owners_prefetch(const wl_owners *o, uint64_t id);
 void wl_owners_clear(wl_owners *o); /* forget every id (a rollback) */

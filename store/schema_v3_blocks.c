@@ -37,16 +37,6 @@ static const char v3_ddl[] =
     "CREATE INDEX blocks_ts ON blocks(ts_min);"
     "CREATE TABLE pending(seq INTEGER PRIMARY KEY);";
 
-static int sql_fail(sqlite3 *db, const char *path, int rc, const char *what) {
-  if ((rc & 0xff) == SQLITE_NOMEM)
-    return wl_err(WL_E_NOMEM, "%s: %s: out of memory", path, what);
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    return wl_err(WL_E_BUSY, "%s: %s: the database is locked", path, what);
-  if ((rc & 0xff) == SQLITE_FULL)
-    return wl_err(WL_E_NOSPACE, "%s: %s: the disk is full", path, what);
-  return wl_err(WL_E_DB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
-}
-
 /* One block of rows[0..n) into blocks. */
 static int put_block(sqlite3 *db, const char *path, sqlite3_stmt *ins, wl_block_codec *z,
                      wl_block_row *rows, size_t n) {
@@ -61,7 +51,7 @@ static int put_block(sqlite3 *db, const char *path, sqlite3_stmt *ins, wl_block_
   sqlite3_bind_blob(ins, 4, data, (int)len, SQLITE_STATIC);
   rc = sqlite3_step(ins);
   sqlite3_reset(ins);
-  return rc == SQLITE_DONE ? WL_OK : sql_fail(db, path, rc, "migrating events to blocks");
+  return rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr_at(db, path, rc, "migrating events to blocks");
 }
 
 /* The rows of events, in (ts, id) order, into blocks. The port column kept the port minus
@@ -73,7 +63,7 @@ static int convert(sqlite3 *db, const char *path, wl_block_codec *z, wl_block_ro
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(db, "INSERT INTO blocks(ts_min,ts_max,n,data) VALUES(?1,?2,?3,?4)",
                             -1, &ins, NULL);
-  int ret = rc == SQLITE_OK ? WL_OK : sql_fail(db, path, rc, "migrating events to blocks");
+  int ret = rc == SQLITE_OK ? WL_OK : wl_store_sqlerr_at(db, path, rc, "migrating events to blocks");
   size_t n = 0;
   while (ret == WL_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
     wl_block_row *r = &rows[n++];
@@ -90,7 +80,7 @@ static int convert(sqlite3 *db, const char *path, wl_block_codec *z, wl_block_ro
     }
   }
   if (ret == WL_OK && rc != SQLITE_DONE)
-    ret = sql_fail(db, path, rc, "reading events to migrate");
+    ret = wl_store_sqlerr_at(db, path, rc, "reading events to migrate");
   if (ret == WL_OK && n)
     ret = put_block(db, path, ins, z, rows, n);
   sqlite3_finalize(sel);
@@ -101,7 +91,7 @@ static int convert(sqlite3 *db, const char *path, wl_block_codec *z, wl_block_ro
 int wl_schema_v3_blocks(sqlite3 *db, const char *path) {
   int rc = sqlite3_exec(db, v3_ddl, NULL, NULL, NULL);
   if (rc != SQLITE_OK)
-    return sql_fail(db, path, rc, "migrating the schema to version 3");
+    return wl_store_sqlerr_at(db, path, rc, "migrating the schema to version 3");
   wl_block_codec z;
   wl_block_row *rows = malloc(WL_STORE_BLOCK_MAX * sizeof *rows);
   int ret = rows ? wl_block_codec_init(&z) : wl_err(WL_E_NOMEM, "%s: no memory to migrate", path);
@@ -113,6 +103,6 @@ int wl_schema_v3_blocks(sqlite3 *db, const char *path) {
   wl_block_codec_free(&z);
   free(rows);
   if (ret == WL_OK && (rc = sqlite3_exec(db, "DROP TABLE events", NULL, NULL, NULL)) != SQLITE_OK)
-    ret = sql_fail(db, path, rc, "dropping the old events table");
+    ret = wl_store_sqlerr_at(db, path, rc, "dropping the old events table");
   return ret;
 }

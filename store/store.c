@@ -165,8 +165,10 @@ static int code_of(sqlite3 *db, int rc) {
 }
 
 int wl_store_sqlerr(wl_store *s, int rc, const char *what) {
-  sqlite3 *db = s ? s->db : NULL;
-  const char *path = s && s->path ? s->path : "store";
+  return wl_store_sqlerr_at(s ? s->db : NULL, s && s->path ? s->path : "store", rc, what);
+}
+
+int wl_store_sqlerr_at(sqlite3 *db, const char *path, int rc, const char *what) {
   const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   int code = code_of(db, rc), sys = db ? sqlite3_system_errno(db) : 0;
   uint64_t free_bytes = 0;

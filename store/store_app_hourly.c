@@ -48,7 +48,6 @@ struct wl_app_hourly {
   wl_owners *owners; /* the store's, or `own` (the migration) */
   wl_owners own;
   sqlite3 *db;
-  wl_store *s;       /* NULL during the migration (errors then name path) */
   const char *path;
   sqlite3_stmt *add_st;
   int partial;       /* read-only: the sums did not fit, so they are not used */
@@ -60,15 +59,7 @@ static const char create_sql[] =
     " WITHOUT ROWID";
 
 static int sql_fail(wl_app_hourly *h, int rc, const char *what) {
-  if (h->s)
-    return wl_store_sqlerr(h->s, rc, what);
-  if ((rc & 0xff) == SQLITE_NOMEM)
-    return wl_err(WL_E_NOMEM, "%s: %s: out of memory", h->path, what);
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    return wl_err(WL_E_BUSY, "%s: %s: the database is locked", h->path, what);
-  if ((rc & 0xff) == SQLITE_FULL)
-    return wl_err(WL_E_NOSPACE, "%s: %s: the disk is full", h->path, what);
-  return wl_err(WL_E_DB, "%s: %s: %s", h->path, what, sqlite3_errmsg(h->db));
+  return wl_store_sqlerr_at(h->db, h->path, rc, what);
 }
 
 void wl_app_hourly_free(wl_app_hourly *h) {
@@ -87,7 +78,6 @@ static int hourly_new(sqlite3 *db, wl_store *s, const char *path, wl_app_hourly 
     return wl_err(WL_E_NOMEM, "%s: no memory for the hourly app totals", path);
   }
   h->db = db;
-  h->s = s;
   h->path = path;
   h->owners = s ? &s->owners : &h->own;
   *out = h;
@@ -147,7 +137,7 @@ static int hourly_add(wl_app_hourly *h, const wl_block_row *row, int drop, int w
   int found, rc;
   if (h->partial)
     return WL_OK;
-  if ((rc = wl_owners_get(h->owners, h->s, h->db, h->path, row->flow, &f, &found)) != WL_OK)
+  if ((rc = wl_owners_get(h->owners, h->db, h->path, row->flow, &f, &found)) != WL_OK)
     return rc;
   if (!found)
     return WL_OK; /* the rollup itself reports it */

@@ -195,17 +195,14 @@ typedef struct chunk {
   size_t buf_cap;
 } chunk;
 
-/* Where the chunks live: the store (its error mapping) or, in the migration, only a database. */
+/* Where the chunks live: the store's database or, in the migration, one without a handle. */
 typedef struct dbx {
   sqlite3 *db;
   const char *path;
-  wl_store *s; /* NULL in the migration */
 } dbx;
 
 static int sqlerr(const dbx *x, int r, const char *what) {
-  if (x->s)
-    return wl_store_sqlerr(x->s, r, what);
-  return wl_err(WL_E_DB, "%s: %s: %s", x->path, what, sqlite3_errmsg(x->db));
+  return wl_store_sqlerr_at(x->db, x->path, r, what);
 }
 
 static int corrupt(const char *path, int64_t no) {
@@ -377,7 +374,7 @@ int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n) {
     f->last_seen = nf->last;
     f->last_filter_id = nf->filter;
   }
-  dbx x = {s->db, s->path, s};
+  dbx x = {s->db, s->path};
   int rc = k ? append(&x, recs, k) : WL_OK;
   free(recs);
   return rc;
@@ -388,7 +385,7 @@ int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n) {
 int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32_t n) {
   sqlite3_stmt *get = NULL, *put = NULL;
   chunk c = {.no = -1};
-  dbx x = {s->db, s->path, s};
+  dbx x = {s->db, s->path};
   int rc = prep(s->db, s->path, sql_get, &get);
   if (rc == WL_OK)
     rc = prep(s->db, s->path, sql_put, &put);
@@ -544,7 +541,7 @@ int wl_flow_pack_each_of(wl_store *s, const uint8_t *set, int64_t max, wl_pack_c
 
 /* v9 -> v10: the table, filled from flows a chunk at a time. */
 int wl_schema_v10_pack(sqlite3 *db, const char *path) {
-  dbx x = {db, path, NULL};
+  dbx x = {db, path};
   sqlite3_stmt *st = NULL;
   wl_pack_flow *recs = malloc((((size_t)1 << WL_PACK_SHIFT) + 1) * sizeof *recs); /* a chunk and the next */
   size_t n = 0;

@@ -237,6 +237,8 @@ struct wl_store {
 /* store.c */
 sqlite3_stmt *wl_st(wl_store *s, enum wl_st id); /* prepared once, reset; NULL + wl_err */
 int wl_store_sqlerr(wl_store *s, int rc, const char *what); /* → WL_E_*, message names file */
+/* The same where there is no handle yet (migrations): db may be NULL, path names the file. */
+int wl_store_sqlerr_at(sqlite3 *db, const char *path, int rc, const char *what);
 int wl_store_step_done(wl_store *s, sqlite3_stmt *st, const char *what); /* SQLITE_DONE/ROW */
 /* Steps a bound one-column query and resets it: *out = its int64, or 0 when it gave no row. */
 int wl_store_step_int64(wl_store *s, sqlite3_stmt *st, int64_t *out, const char *what);

@@ -47,14 +47,6 @@ void wl_owners_prefetch(const wl_owners *o, uint64_t id) {
     __builtin_prefetch(e);
 }
 
-static int sql_fail(wl_store *s, sqlite3 *db, const char *path, int rc) {
-  if (s)
-    return wl_store_sqlerr(s, rc, "reading flows");
-  if ((rc & 0xff) == SQLITE_NOMEM)
-    return wl_err(WL_E_NOMEM, "%s: reading flows: out of memory", path);
-  return wl_err(WL_E_DB, "%s: reading flows: %s", path, sqlite3_errmsg(db));
-}
-
 static int unpack(uint64_t v, wl_owner *out) {
   if (!(v & 1))
     return 0;
@@ -66,14 +58,14 @@ static int unpack(uint64_t v, wl_owner *out) {
 
 /* Flows [id, id + WL_OWNERS_READ) from the file, kept; id's own row also into *out (so it is
  * found even when there was no memory to keep it). */
-static int read_range(wl_owners *o, wl_store *s, sqlite3 *db, const char *path, uint64_t id,
-                      wl_owner *out, int *found) {
+static int read_range(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
+                      int *found) {
   int rc = SQLITE_OK;
   if (!o->range)
     rc = sqlite3_prepare_v2(db, "SELECT id, app, dir, action FROM flows WHERE id>=?1 AND id<?2",
                             -1, &o->range, NULL);
   if (rc != SQLITE_OK)
-    return sql_fail(s, db, path, rc);
+    return wl_store_sqlerr_at(db, path, rc, "reading flows");
   sqlite3_bind_int64(o->range, 1, (sqlite3_int64)id);
   sqlite3_bind_int64(o->range, 2, (sqlite3_int64)(id + WL_OWNERS_READ));
   while ((rc = sqlite3_step(o->range)) == SQLITE_ROW) {
@@ -91,15 +83,15 @@ static int read_range(wl_owners *o, wl_store *s, sqlite3 *db, const char *path, 
     }
   }
   sqlite3_reset(o->range);
-  return rc == SQLITE_DONE ? WL_OK : sql_fail(s, db, path, rc);
+  return rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr_at(db, path, rc, "reading flows");
 }
 
-int wl_owners_get(wl_owners *o, wl_store *s, sqlite3 *db, const char *path, uint64_t id,
-                  wl_owner *out, int *found) {
+int wl_owners_get(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
+                  int *found) {
   const uint64_t *e = entry(o, id);
   if ((*found = e && unpack(*e, out)) != 0 || id == 0 || id > (uint64_t)INT64_MAX - WL_OWNERS_READ)
     return WL_OK;
-  return read_range(o, s, db, path, id, out, found);
+  return read_range(o, db, path, id, out, found);
 }
 
 void wl_owners_clear(wl_owners *o) {

@@ -253,7 +253,7 @@ static void sort_used(wl_rollup *r) {
 static int flow_owner(wl_store *s, uint64_t flow, uint64_t *app, int *drop) {
   wl_owner o;
   int found;
-  int rc = wl_owners_get(&s->owners, s, s->db, s->path, flow, &o, &found);
+  int rc = wl_owners_get(&s->owners, s->db, s->path, flow, &o, &found);
   if (rc == WL_OK && !found)
     rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
                 s->path, (unsigned long long)flow);
@@ -394,7 +394,7 @@ static int apps_in_memory(wl_store *s, int *complete) {
     const wl_roll_flow *f = wl_htab_entry(&r->flows, r->used[i]);
     wl_owner o;
     int found;
-    int rc = wl_owners_get(&s->owners, s, s->db, s->path, f->tag, &o, &found);
+    int rc = wl_owners_get(&s->owners, s->db, s->path, f->tag, &o, &found);
     if (rc != WL_OK || !found)
       return rc;
     uint64_t app = (uint64_t)o.app;
