@@ -202,15 +202,28 @@ int wl_event_is_connection(const wl_event *ev);
  * 40-byte DOS path crosses into a second line about half the time, and that line missed in
  * the store's compare of app_dos (strcmp was 10 % of the consumer thread's samples with one
  * line fetched, 3.5 % with two, learn of 1M stress events, perf). */
-static inline void wl_event_prefetch(const wl_event *ev, int write) {
+/* Always inlined: GCC sees no side effect in a prefetch, so at -O2 (RelWithDebInfo: the
+ * shipped Windows build) it took a call it had not inlined for a dead call to a const function
+ * and removed it with all its prefetches (-O3 inlined it and kept them). if/else, not ?:: the
+ * read/write flag must be a constant, and Debian's clang 14 crashes at -O0 on a ?: of two
+ * __builtin_prefetch calls. */
+#define WL_EVENT_PREFETCH_(addr, write) \
+  do {                                  \
+    if (write)                          \
+      __builtin_prefetch((addr), 1);    \
+    else                                \
+      __builtin_prefetch((addr), 0);    \
+  } while (0)
+static inline __attribute__((always_inline)) void wl_event_prefetch(const wl_event *ev,
+                                                                 int write) {
   const char *p = (const char *)ev;
   for (size_t off = 0; off < offsetof(wl_event, app) + 192; off += 64)
-    write ? __builtin_prefetch(p + off, 1) : __builtin_prefetch(p + off, 0);
-  write ? __builtin_prefetch(ev->app_dos, 1) : __builtin_prefetch(ev->app_dos, 0);
-  write ? __builtin_prefetch(ev->app_dos + 63, 1) : __builtin_prefetch(ev->app_dos + 63, 0);
-  write ? __builtin_prefetch(ev->user, 1) : __builtin_prefetch(ev->user, 0);
-  write ? __builtin_prefetch(ev->user + 63, 1) : __builtin_prefetch(ev->user + 63, 0);
-  write ? __builtin_prefetch(ev->package, 1) : __builtin_prefetch(ev->package, 0);
+    WL_EVENT_PREFETCH_(p + off, write);
+  WL_EVENT_PREFETCH_(ev->app_dos, write);
+  WL_EVENT_PREFETCH_(ev->app_dos + 63, write);
+  WL_EVENT_PREFETCH_(ev->user, write);
+  WL_EVENT_PREFETCH_(ev->user + 63, write);
+  WL_EVENT_PREFETCH_(ev->package, write);
 }
 
 #endif
