@@ -26,6 +26,20 @@ void wl_capture_log(wl_capture *c, const char *fmt, ...) {
     fprintf(stderr, "wfplearn: %s\n", line);
 }
 
+static int ended(wl_capture *c) {
+  return atomic_load(&c->consumer_done) || atomic_load(&c->error);
+}
+
+/* The waiters of wl_capture_wait: under end_lock, so a waiter that found nothing ended yet is
+ * already waiting when the broadcast comes. */
+static void wake_waiters(wl_capture *c) {
+  if (!c->end_ready)
+    return;
+  wl_mutex_lock(&c->end_lock);
+  wl_cond_broadcast(&c->end_cond);
+  wl_mutex_unlock(&c->end_lock);
+}
+
 /* The first fatal error wins; its message (set on this thread) is kept for the caller, who
  * reports it (wl_capture_stop sets it again on the caller's thread). */
 void wl_capture_set_error(wl_capture *c, int rc) {
@@ -38,6 +52,25 @@ void wl_capture_set_error(wl_capture *c, int rc) {
   if (atomic_compare_exchange_strong(&c->error, &zero, rc))
     wl_strlcpy(c->errmsg, msg, sizeof c->errmsg);
   wl_mutex_unlock(&c->hint_lock);
+  wake_waiters(c);
+}
+
+void wl_capture_consumer_ended(wl_capture *c) {
+  atomic_store(&c->consumer_done, 1);
+  wake_waiters(c);
+}
+
+int wl_capture_wait(wl_capture *c, unsigned ms) {
+  uint64_t until = wl_time_mono_ns() + (uint64_t)ms * 1000000u;
+  if (!c->end_ready) { /* no condition variable: poll */
+    wl_sleep_ms(ms);
+    return ended(c);
+  }
+  wl_mutex_lock(&c->end_lock);
+  for (uint64_t now; !ended(c) && (now = wl_time_mono_ns()) < until;)
+    wl_cond_timedwait(&c->end_cond, &c->end_lock, (unsigned)((until - now + 999999u) / 1000000u));
+  wl_mutex_unlock(&c->end_lock);
+  return ended(c);
 }
 
 int wl_capture_sleep(wl_capture *c, unsigned ms) {
@@ -149,6 +182,13 @@ static int alloc_session(const wl_capture_opts *o, wl_store *store, wl_capture *
     return wl_err(WL_E_NOMEM, "capture: out of memory");
   wl_mutex_init(&c->engine_lock);
   wl_mutex_init(&c->hint_lock);
+  if (wl_mutex_init(&c->end_lock) == WL_OK) {
+    if (wl_cond_init(&c->end_cond) == WL_OK)
+      c->end_ready = 1;
+    else
+      wl_mutex_destroy(&c->end_lock);
+  }
+  wl_err_clear(); /* without them, wl_capture_wait polls */
   wl_path_map_init(&c->hints);
   c->store = store;
   *out = c;
@@ -288,5 +328,9 @@ void wl_capture_destroy(wl_capture *c) {
   wl_ring_destroy(c->ring);
   wl_mutex_destroy(&c->engine_lock);
   wl_mutex_destroy(&c->hint_lock);
+  if (c->end_ready) {
+    wl_cond_destroy(&c->end_cond);
+    wl_mutex_destroy(&c->end_lock);
+  }
   free(c);
 }

@@ -175,6 +175,10 @@ int wl_capture_start(const wl_capture_opts *o, wl_store *store, wl_capture **out
 /* Any thread (not a signal handler: use a flag): ask the source to stop producing. */
 void wl_capture_request_stop(wl_capture *c);
 void wl_capture_stats_get(wl_capture *c, wl_capture_stats *out);
+/* Wait at most ms for the capture to end by itself (stats' done, or an error): 1 as soon as it
+ * has, else 0 when the time ran out. A file source's end is seen when it happens, not at the
+ * next poll. */
+int wl_capture_wait(wl_capture *c, unsigned ms);
 /* Stop the source, drain the ring, flush the last batch, unsubscribe, restore the engine
  * options, mark the store stopped. Returns the first error of the session (WL_OK when clean).
  * Safe to call twice. */

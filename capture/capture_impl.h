@@ -99,6 +99,10 @@ struct wl_capture {
   _Atomic int evtlog_on;
   _Atomic uint64_t ev_records, duplicates;
 
+  wl_mutex end_lock; /* end_cond: signalled when the consumer ends or an error is set */
+  wl_cond end_cond;
+  int end_ready;      /* both initialised */
+
   wl_mutex hint_lock; /* replay: drive letters learned from app/app_dos pairs */
   wl_path_map hints;
   _Atomic unsigned hint_gen;
@@ -107,6 +111,8 @@ struct wl_capture {
 /* capture.c */
 void wl_capture_log(wl_capture *c, const char *fmt, ...) WL_PRINTF(2, 3);
 void wl_capture_set_error(wl_capture *c, int rc);
+/* The consumer has ended: consumer_done set and wl_capture_wait woken. */
+void wl_capture_consumer_ended(wl_capture *c);
 /* Sleep up to ms, in slices, returning early when a stop was requested. 1 if stopping. */
 int wl_capture_sleep(wl_capture *c, unsigned ms);
 

@@ -371,6 +371,6 @@ void *wl_capture_consumer_main(void *arg) {
     discard_until_done(c, k);
   }
   atomic_store(&c->rate, 0);
-  atomic_store(&c->consumer_done, 1);
+  wl_capture_consumer_ended(c);
   return NULL;
 }

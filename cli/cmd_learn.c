@@ -242,7 +242,7 @@ static int wait_for_end(wl_capture *cap, status *st, uint64_t duration, opt_watc
   uint64_t start = wl_time_mono_ns(), last = start, polled = start;
   wl_capture_stats s;
   for (;;) {
-    wl_sleep_ms(50);
+    wl_capture_wait(cap, 50); /* woken at the end of a file at once */
     wl_capture_stats_get(cap, &s);
     uint64_t now = wl_time_mono_ns();
     if (s.done || s.error || atomic_load(&interrupted))

@@ -104,14 +104,16 @@ static wl_capture_opts opts_for(fixture *f, const char *source) {
   return o;
 }
 
-/* Run a file source to its end; returns the session's stats after stop. */
+/* Run a file source to its end; returns the session's stats after stop. The end is waited for
+ * with wl_capture_wait and a bound far past ctest's timeout: a wait that is not woken when the
+ * consumer ends fails the test by its time. */
 static void run_to_end(fixture *f, const wl_capture_opts *o, wl_capture_stats *st) {
   wl_capture *c;
   assert_int_equal(wl_capture_start(o, f->store, &c), WL_OK);
-  do {
-    wl_sleep_ms(10);
-    wl_capture_stats_get(c, st);
-  } while (!st->done && !st->error);
+  assert_int_equal(wl_capture_wait(c, 3600u * 1000u), 1);
+  wl_capture_stats_get(c, st);
+  assert_true(st->done || st->error);
+  assert_int_equal(wl_capture_wait(c, 3600u * 1000u), 1); /* ended: at once */
   assert_int_equal(wl_capture_stop(c), WL_OK);
   wl_capture_stats_get(c, st);
   wl_capture_destroy(c);
