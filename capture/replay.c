@@ -637,8 +637,7 @@ struct wl_replay_reader {
   char errors[WL_REPLAY_ERRORS_KEPT][WL_REPLAY_ERROR_MAX];
   wl_json_arena arena;
   wl_replay_cache cache;
-  char buf[WL_REPLAY_LINE_MAX + 2];
-  char iobuf[WL_REPLAY_READ_BUF]; /* f's stdio buffer (a file's; closed before it is freed) */
+  wl_lines lines; /* its lines.line: the line number */
 };
 
 int wl_replay_open(const char *path, wl_replay_reader **out) {
@@ -653,12 +652,14 @@ int wl_replay_open(const char *path, wl_replay_reader **out) {
     return wl_err(WL_E_NOTFOUND, "%s: cannot open the event stream", path);
   } else {
     r->own = 1;
+    (void)setvbuf(r->f, NULL, _IONBF, 0); /* the line reader's chunks are the buffer */
   }
   wl_strlcpy(r->name, strcmp(path, "-") == 0 ? "<stdin>" : path, sizeof r->name);
-  /* a file is read WL_REPLAY_READ_BUF at a time, not 4 KB (only a speed-up: stdio's own
-   * buffer when this fails); not stdin, which outlives the reader and its buffer */
-  if (r->own)
-    (void)setvbuf(r->f, r->iobuf, _IOFBF, sizeof r->iobuf);
+  int rc = wl_lines_init(&r->lines, r->f, WL_REPLAY_LINE_MAX);
+  if (rc != WL_OK) {
+    wl_replay_close(r);
+    return rc;
+  }
   *out = r;
   return WL_OK;
 }
@@ -668,6 +669,7 @@ void wl_replay_close(wl_replay_reader *r) {
     return;
   if (r->own)
     fclose(r->f);
+  wl_lines_free(&r->lines);
   wl_json_arena_free(&r->arena);
   free(r);
 }
@@ -682,15 +684,16 @@ static void note_malformed(wl_replay_reader *r, const char *why) {
 int wl_replay_next(wl_replay_reader *r, wl_event *ev) {
   for (;;) {
     size_t n = 0;
-    int got = wl_os_read_line(r->f, r->buf, sizeof r->buf, r->line + 1, &n);
+    char *line;
+    int got = wl_lines_next(&r->lines, &line, &n);
     if (got == WL_LINE_EOF)
       return ferror(r->f) ? wl_err(WL_E_IO, "%s: read error", r->name) : 0;
-    r->line++;
+    r->line = r->lines.line;
     if (got != WL_LINE_OK) {
       note_malformed(r, got == WL_LINE_LONG ? "line too long" : "a NUL byte in the line");
       continue;
     }
-    int rc = parse_line(&r->arena, &r->cache, READ_FLAT_RESET, r->buf, n, ev);
+    int rc = parse_line(&r->arena, &r->cache, READ_FLAT_RESET, line, n, ev);
     if (rc == 1)
       return 1;
     if (rc == WL_E_PARSE)

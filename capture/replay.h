@@ -21,7 +21,6 @@
  * ignored; blank lines and lines starting with '#' are not events. */
 #define WL_REPLAY_LINE_MAX    (64u * 1024) /* longer lines are malformed */
 #define WL_REPLAY_ERRORS_KEPT 5
-#define WL_REPLAY_READ_BUF    (256u * 1024) /* the stream's stdio buffer */
 #define WL_REPLAY_ERROR_MAX   256
 
 /* Parse one line (no newline needed). Returns 1 with *ev filled, 0 for a blank or comment

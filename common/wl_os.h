@@ -91,13 +91,24 @@ void wl_os_lock_release(wl_os_lock *l); /* NULL-safe */
  * More than max bytes: WL_E_TOOBIG; WL_E_NOTFOUND. Opened so that a concurrent replace still
  * succeeds (FILE_SHARE_DELETE on Windows). */
 int wl_os_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
-/* The one line reader (common/line_read.c): the next line of f into buf (cap >= 3 bytes),
- * NUL-terminated, without its "\n" or "\r\n" (*len bytes); on line 1 (lineno) a UTF-8 byte
- * order mark is skipped. Returns WL_LINE_OK, WL_LINE_EOF (nothing left, or a read error:
- * ferror), WL_LINE_LONG (longer than cap - 2 bytes: consumed to its end) or WL_LINE_NUL (the
- * line holds a NUL byte; consumed). Bounded; no allocation. */
+/* The one line reader (common/line_read.c): f read in chunks into the reader's buffer, each
+ * line handed out in place (*line: writable, valid until the next call), NUL-terminated, without
+ * its "\n" or "\r\n" (*len bytes); a UTF-8 byte order mark at the start of the file skipped.
+ * wl_lines_next returns WL_LINE_OK, WL_LINE_EOF (nothing left, or a read error: ferror(f)),
+ * WL_LINE_LONG (more than max bytes before its newline: consumed to its end, never held) or
+ * WL_LINE_NUL (the line holds a NUL byte; consumed). r->line counts the lines read, bad ones
+ * included. Memory: max plus a 256 KB chunk. f stays the caller's. */
 enum { WL_LINE_EOF = 0, WL_LINE_OK = 1, WL_LINE_LONG = 2, WL_LINE_NUL = 3 };
-int wl_os_read_line(FILE *f, char *buf, size_t cap, uint64_t lineno, size_t *len);
+typedef struct wl_lines {
+  FILE *f;
+  char *buf;
+  size_t cap, max, pos, end; /* buf[pos, end): read, not yet handed out */
+  uint64_t line;
+  int eof, skipping;         /* skipping: inside a line already known to be too long */
+} wl_lines;
+int wl_lines_init(wl_lines *r, FILE *f, size_t max); /* WL_E_NOMEM, WL_E_INVAL */
+int wl_lines_next(wl_lines *r, char **line, size_t *len);
+void wl_lines_free(wl_lines *r); /* NULL-safe, and after a failed init */
 /* The first n bytes (fewer when the file is shorter: *got). WL_E_NOTFOUND. */
 int wl_os_file_peek(const char *path, uint8_t *buf, size_t n, size_t *got);
 /* Write data to "path.tmp" and rename it over path atomically. */

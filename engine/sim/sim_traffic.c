@@ -225,11 +225,11 @@ int wl_sim_traffic_run(void *impl, wl_sim_classify_fn classify, const char *path
   FILE *f = NULL;
   if (wl_os_fopen(path, "rb", &f) != WL_OK)
     return wl_err(WL_E_NOTFOUND, "%s: cannot open the traffic file", path);
-  int rc = (buf = malloc(TRAFFIC_LINE_MAX + 2)) ? WL_OK : wl_err(WL_E_NOMEM, "%s: no memory", path);
+  wl_lines lines;
+  int rc = wl_lines_init(&lines, f, TRAFFIC_LINE_MAX);
   size_t len = 0;
   for (int r; rc == WL_OK && !atomic_load(stop) &&
-              (r = wl_os_read_line(f, buf, TRAFFIC_LINE_MAX + 2, st->lines + 1, &len)) !=
-                  WL_LINE_EOF;) {
+              (r = wl_lines_next(&lines, &buf, &len)) != WL_LINE_EOF;) {
     st->lines++;
     if (r != WL_LINE_OK)
       keep_error(st, path, st->lines,
@@ -240,7 +240,7 @@ int wl_sim_traffic_run(void *impl, wl_sim_classify_fn classify, const char *path
   if (rc == WL_OK && ferror(f))
     rc = wl_err(WL_E_IO, "%s: read error after line %llu", path, (unsigned long long)st->lines);
   fclose(f);
-  free(buf);
+  wl_lines_free(&lines);
   wl_json_arena_free(&arena);
   return rc;
 }
