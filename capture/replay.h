@@ -41,8 +41,10 @@ int wl_replay_parse_line(wl_json_arena *a, const char *line, size_t len, wl_even
 /* It also keeps the app and app_dos texts it unescaped, by their raw text (as the line has it,
  * between the quotes): WL_REPLAY_PATHS slots, direct-mapped by a hash of the raw text, of raw
  * texts up to WL_REPLAY_PATH_RAW bytes. A path seen before is then one memcmp, not an unescape
- * (wl_json_parse_flat_raw). */
-#define WL_REPLAY_PATHS 256
+ * (wl_json_parse_flat_raw). 4,096 slots (1.3 MB, the hot ones a few KB): issue 16's stress
+ * stream names 600 paths (300 apps, each with app and app_dos); direct-mapped, 256 slots made
+ * 104k unescapes in 200k lines, 1,024 made 48k, 4,096 next to none (-245 instructions a line). */
+#define WL_REPLAY_PATHS 4096
 #define WL_REPLAY_PATH_RAW 160
 typedef struct wl_replay_path {
   uint16_t raw_len, len; /* raw_len 0: empty */
