@@ -482,7 +482,10 @@ static int parse_line(wl_json_arena *a, wl_replay_cache *c, int how, const char 
   int rc = WL_OK;
   uint32_t raw = c ? (1u << F_APP | 1u << F_APP_DOS) : 0;
   unsigned busy = WL_REPLAY_PATHS; /* none yet */
-  int tree = !flat || wl_json_parse_flat_raw(a, line, len, field_of, nodes, f.v, F_COUNT, raw);
+  int tree = !flat || (c ? wl_json_parse_flat_shaped(&c->shapes, a, line, len, field_of, nodes,
+                                                     f.v, F_COUNT, raw)
+                          : wl_json_parse_flat_raw(a, line, len, field_of, nodes, f.v, F_COUNT,
+                                                   raw));
   for (int k = F_APP; !tree && k <= F_APP_DOS && rc == WL_OK; k++) /* F_APP_DOS follows */
     if (f.v[k] && f.v[k]->raw)
       rc = resolve_path(a, c, &nodes[k], busy, &busy);

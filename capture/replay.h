@@ -60,6 +60,7 @@ typedef struct wl_replay_cache {
   uint64_t ts_base;   /* its time with a fraction of 0 */
   uint64_t ts_bound;  /* wl_time_now() + WL_EVENT_FUTURE_TICKS, read when clock_left was 0 */
   unsigned clock_left;
+  wl_json_shapes shapes; /* the layouts of recent lines (wl_json_parse_flat_shaped) */
   wl_replay_path paths[WL_REPLAY_PATHS];
 } wl_replay_cache;
 int wl_replay_parse_line_cached(wl_json_arena *a, wl_replay_cache *c, const char *line,

@@ -288,7 +288,7 @@ static inline size_t first_special(const unsigned char *p) { return plain(*p) ? 
 #endif
 
 /* End of the plain run starting at p (p itself when *p is special, end when none). */
-static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end) {
+static inline const unsigned char *plain_run(const unsigned char *p, const unsigned char *end) {
   while ((size_t)(end - p) >= BLK) {
     size_t k = first_special(p);
     if (k < BLK)
@@ -299,6 +299,12 @@ static const unsigned char *plain_run(const unsigned char *p, const unsigned cha
     p++;
   return p;
 }
+
+const unsigned char *wl_json_plain_run(const unsigned char *p, const unsigned char *end) {
+  return plain_run(p, end);
+}
+
+void *wl_json_arena_alloc(wl_json_arena *a, size_t n) { return arena_alloc(a, n); }
 
 /* Parses the string at ps->p (opening quote) into the arena; NUL-terminated. */
 static int parse_string(parser *ps, const char **out, size_t *out_len, int *has_nul) {
@@ -582,22 +588,26 @@ static int flat_value(parser *ps, wl_json *v) {
   }
 }
 
-/* A string at ps->p left raw (wl_json.raw): the closing quote found, nothing checked. The
- * closing quote is the first '"' after an even number of backslashes (memchr: a path's
- * escaped backslashes cut the byte runs plain_run walks short). */
-static int flat_raw(parser *ps, wl_json *v) {
-  const unsigned char *q = ps->p + 1;
+const unsigned char *wl_json_raw_close(const unsigned char *open, const unsigned char *end) {
+  const unsigned char *q = open + 1;
   for (;;) {
-    q = memchr(q, '"', (size_t)(ps->end - q));
+    q = memchr(q, '"', (size_t)(end - q));
     if (!q)
-      return 1;
+      return NULL;
     const unsigned char *b = q;
-    while (b > ps->p + 1 && b[-1] == '\\')
+    while (b > open + 1 && b[-1] == '\\')
       b--;
     if (((q - b) & 1) == 0)
-      break;
+      return q;
     q++; /* an escaped quote */
   }
+}
+
+/* A string at ps->p left raw (wl_json.raw): the closing quote found, nothing checked. */
+static int flat_raw(parser *ps, wl_json *v) {
+  const unsigned char *q = wl_json_raw_close(ps->p, ps->end);
+  if (!q)
+    return 1;
   memset(v, 0, sizeof *v);
   v->type = WL_JSON_STRING;
   v->str = (const char *)ps->p + 1;

@@ -83,6 +83,37 @@ int wl_json_parse_flat(wl_json_arena *a, const char *text, size_t len,
 int wl_json_parse_flat_raw(wl_json_arena *a, const char *text, size_t len,
                            int (*slot_of)(const char *key, size_t n), wl_json *nodes,
                            const wl_json **found, size_t nslots, uint32_t raw_slots);
+/* wl_json_parse_flat_raw for a stream of lines, with a memory of their layouts (the replay
+ * reader's): the members in order, each one's name and kind of value, written without
+ * whitespace, of the last WL_JSON_SHAPES lines that were laid out differently. A line laid out
+ * like one of them is read by comparing each member's `,"name":` in one memcmp and reading its
+ * value (a string of plain printable ASCII, a number, a literal, or a raw slot's string), with no
+ * name lookups and no whitespace skipping; any other line is read by wl_json_parse_flat_raw, and
+ * its layout learned when the lookups can be skipped for it. The result (return, nodes, found,
+ * what the arena holds) is exactly wl_json_parse_flat_raw's for every line: fuzz_json reads
+ * random lines both ways. Zero *sh before the first line; keep it across lines. */
+#define WL_JSON_SHAPES 4
+#define WL_JSON_SHAPE_MEMBERS 24 /* lines with more members are read without a layout */
+#define WL_JSON_SHAPE_NAME 32    /* nor are lines with longer member names */
+typedef struct wl_json_shape {
+  uint32_t n;         /* members; 0: none learned here */
+  uint32_t raw_slots; /* the raw_slots it was learned with */
+  struct {
+    int8_t slot;
+    uint8_t kind, sep_len; /* sep: `{"name":` for the first member, `,"name":` after */
+    char sep[WL_JSON_SHAPE_NAME + 4];
+  } m[WL_JSON_SHAPE_MEMBERS];
+} wl_json_shape;
+typedef struct wl_json_shapes {
+  wl_json_shape s[WL_JSON_SHAPES];
+  unsigned last;  /* the layout that matched last: tried first */
+  unsigned next;  /* the one a new layout replaces */
+  unsigned pause; /* lines left before learning again, after a layout that did not hold */
+} wl_json_shapes;
+int wl_json_parse_flat_shaped(wl_json_shapes *sh, wl_json_arena *a, const char *text,
+                              size_t len, int (*slot_of)(const char *key, size_t n),
+                              wl_json *nodes, const wl_json **found, size_t nslots,
+                              uint32_t raw_slots);
 /* The value of a raw string (v->raw), unescaped into a, NUL-terminated, as wl_json_parse would
  * give it (*has_nul as wl_json.has_nul). WL_OK, WL_E_PARSE (not a valid JSON string: the reason
  * is wl_json_parse's) or WL_E_NOMEM. v must come from wl_json_parse_flat_raw on text that is

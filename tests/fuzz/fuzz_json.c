@@ -8,7 +8,9 @@
  * what wl_json_parse accepts, as a one-level object of scalars, with the same first member of
  * each slot (names mapped to 8 slots by their first byte); and wl_json_parse_flat_raw (slots
  * 0-3 raw) the same once wl_json_unescape accepts each raw string, which then reads as the tree
- * has it; when an unescape fails, wl_json_parse fails too.
+ * has it; when an unescape fails, wl_json_parse fails too. wl_json_parse_flat_shaped reads each
+ * line of the input (and of the inputs before: its layouts are kept across them) exactly as
+ * wl_json_parse_flat_raw does: the same result, members, names, texts and flags.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +94,40 @@ static void check_flat_raw(int rc, const wl_json *root, const uint8_t *data, siz
       CHECK(first->type == f->type && first->len == f->len &&
             !memcmp(first->str, f->str, f->len) && !f->str[f->len] &&
             (f->type != WL_JSON_STRING || first->has_nul == f->has_nul));
+  }
+}
+
+static wl_json_shapes shapes; /* kept across inputs, as the replay reader keeps them */
+static wl_json_arena shaped;
+
+/* Each line of the input by its layout and by the flat reader: the same reading. */
+static void check_shaped(const uint8_t *data, size_t size) {
+  const char *p = (const char *)data, *end = p + size;
+  uint32_t raw = size && (data[0] & 1) ? 0x0fu : 0x05u; /* the raw slots vary too */
+  while (p <= end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    wl_json n1[SLOTS], n2[SLOTS];
+    const wl_json *f1[SLOTS], *f2[SLOTS];
+    wl_json_arena_reset(&flat);
+    wl_json_arena_reset(&shaped);
+    int r1 = wl_json_parse_flat_raw(&flat, p, len, slot_of, n1, f1, SLOTS, raw);
+    int r2 = wl_json_parse_flat_shaped(&shapes, &shaped, p, len, slot_of, n2, f2, SLOTS, raw);
+    CHECK(r1 == r2);
+    for (int k = 0; r1 == WL_OK && k < SLOTS; k++) {
+      const wl_json *a = f1[k], *b = f2[k];
+      CHECK(!a == !b);
+      if (!a)
+        continue;
+      CHECK(a->type == b->type && a->key == b->key && a->key_len == b->key_len &&
+            a->raw == b->raw && a->has_nul == b->has_nul);
+      if (a->type == WL_JSON_STRING || a->type == WL_JSON_NUMBER)
+        CHECK(a->len == b->len && !memcmp(a->str, b->str, a->len) &&
+              (a->raw ? a->str == b->str : !b->str[b->len]));
+    }
+    if (!nl)
+      break;
+    p = nl + 1;
   }
 }
 
@@ -179,6 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(rc == WL_E_PARSE && err.column >= 1 && err.column <= size + 1 && err.reason[0]);
   check_flat(rc, root, data, size);
   check_flat_raw(rc, root, data, size);
+  check_shaped(data, size);
   /* the raw bytes as text too (bounded so the per-input cost stays small) */
   if (size < 128) {
     char s[128];
