@@ -100,7 +100,8 @@ static const char *migration(int k) {
 static int (*const migration_fns[WL_STORE_SCHEMA_VERSION + 1])(sqlite3 *, const char *) = {
     [6] = wl_schema_v3_blocks, /* issue 16: events -> blocks (schema_v3_blocks.c) */
     [8] = wl_schema_app_hourly, /* issue 16: events per app and hour (store_app_hourly.c) */
-    [10] = wl_schema_v10_pack}; /* issue 16: review's packed flows (store_flow_pack.c) */
+    [10] = wl_schema_v10_pack, /* issue 16: review's packed flows (store_flow_pack.c) */
+    [13] = wl_schema_v13_keys}; /* issue 16: flows dropped, its keys in flow_pack only */
 
 /* ---------------------------------------------------------------- files */
 

@@ -41,23 +41,6 @@ static const char *const st_sql[ST_COUNT] = {
                     "local_addr=?4 AND reauth=?5 AND user=?6 AND package=?7",
     [ST_CTX_INSERT] = "INSERT INTO ctx(bits,filter_id,layer,local_addr,reauth,user,package) "
                       "VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    /* flows: the keys of the flows first seen in a block are added with it, through the
-     * wl_new_flows table (store_vtab.c); the writer's map of every flow (store_flowmap.c) says
-     * which are new. A flows row is never written again: the totals are in flow_pack (schema
-     * 12, store_flow_pack.c), the block's and later rollups'. */
-    [ST_FLOWS_NEW] =
-        "INSERT INTO flows(id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
-        "action) SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,action "
-        "FROM wl_new_flows",
-    [ST_FLOWS_SINCE] = "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
-                       "action FROM flows WHERE id>=?1",
-    [ST_FLOW_KEY] = "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,local_port,"
-                    "action FROM flows WHERE id=?1",
-    /* a full scan of flows (no index on it but the rowid since schema 11): only for two keys
-     * of one 64-bit hash (store_flowmap.c), never seen */
-    [ST_FLOW_FIND] = "SELECT id FROM flows WHERE app=?1 AND dir=?2 AND proto=?3 AND "
-                     "ip_version=?4 AND remote_addr=?5 AND remote_port=?6 AND local_port=?7 "
-                     "AND action=?8",
     [ST_DROP_ADD] = "INSERT INTO drops_hourly(hour,filter_id,count) VALUES(?1,?2,?3) "
                     "ON CONFLICT(hour,filter_id) DO UPDATE SET count=count+excluded.count",
     [ST_KEY_INSERT] = "INSERT OR IGNORE INTO import_keys(key) VALUES(?1)",
@@ -86,8 +69,6 @@ static const char *const st_sql[ST_COUNT] = {
                  "WHERE d.hour>=?1 GROUP BY d.filter_id ORDER BY c DESC, d.filter_id",
     [ST_BLOCKS_RANGE] = "SELECT seq, ts_min, data FROM blocks WHERE ts_min<?2 AND ts_max>=?1 "
                         "ORDER BY ts_min, seq",
-    [ST_FLOW_BY_ID] = "SELECT app,dir,proto,ip_version,remote_addr,remote_port,local_port "
-                      "FROM flows WHERE id=?1",
     [ST_CTX_BY_ID] = "SELECT c.bits, c.filter_id, c.layer, c.local_addr, c.reauth, u.sid, p.sid "
                      "FROM ctx c LEFT JOIN sids u ON u.id=c.user "
                      "LEFT JOIN sids p ON p.id=c.package WHERE c.id=?1",

@@ -64,7 +64,7 @@ typedef struct wl_store_opts {
 int wl_store_open(const char *path, const wl_store_opts *opts, wl_store **out);
 void wl_store_close(wl_store *s); /* NULL-safe */
 int wl_store_schema_version(wl_store *s);
-#define WL_STORE_SCHEMA_VERSION 12 /* bump with every migration in store/schema.c */
+#define WL_STORE_SCHEMA_VERSION 13 /* bump with every migration in store/schema.c */
 
 /* ---- one capture per store ----
  * An OS lock on the file "STORE.capture.lock" (owner-only, a symbolic link there refused),

@@ -8,17 +8,20 @@
  * from its flow (direction, protocol, remote address, the port the flow keeps, app), its
  * context (has/type/origin/loopback bits, filter, layer, local address, reauth, SIDs) and the
  * port its row keeps. Those come from small caches filled by id lookups (flow ids repeat: a few
- * flows make most events), cleared when three quarters full.
+ * flows make most events), cleared when three quarters full; a flow missing there brings its
+ * whole chunk of flow_pack (1,024 ids, the only copy of the keys since schema 13).
  *
  * Bounds: an open block holds its own rows (at most WL_STORE_BLOCK_MAX); only blocks that
  * overlap in time are open at once. Caches: 16384 flows (56 bytes each), 1024 contexts and 256
  * apps (their strings inline).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "common/wl_hash.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 #define FLOW_SLOTS 16384u
@@ -57,6 +60,8 @@ typedef struct reader {
   wl_block_codec codec;
   wl_block_row *scratch; /* WL_STORE_BLOCK_MAX rows */
   wl_htab flows, ctxs, apps;
+  wl_pack_chunk *keys;   /* the chunk of flow_pack read last (lookup_flow) */
+  sqlite3_stmt *get;     /* its statement */
   cursor *open;
   size_t nopen, cap;
   wl_event ev;
@@ -68,6 +73,8 @@ static void reader_free(reader *r) {
   wl_htab_free(&r->flows);
   wl_htab_free(&r->ctxs);
   wl_htab_free(&r->apps);
+  free(r->keys);
+  sqlite3_finalize(r->get);
   for (size_t i = 0; i < r->nopen; i++)
     free(r->open[i].rows);
   free(r->open);
@@ -79,10 +86,12 @@ static int reader_init(wl_store *s, reader *r) {
       !(r->scratch = malloc(WL_STORE_BLOCK_MAX * sizeof *r->scratch)) ||
       wl_htab_init(&r->flows, FLOW_SLOTS, sizeof(ev_flow)) != WL_OK ||
       wl_htab_init(&r->ctxs, CTX_SLOTS, sizeof(ev_ctx)) != WL_OK ||
-      wl_htab_init(&r->apps, APP_SLOTS, sizeof(ev_app)) != WL_OK) {
+      wl_htab_init(&r->apps, APP_SLOTS, sizeof(ev_app)) != WL_OK ||
+      !(r->keys = malloc(sizeof *r->keys))) {
     reader_free(r);
     return wl_err(WL_E_NOMEM, "%s: no memory to read events", s->path);
   }
+  r->keys->no = -1;
   return WL_OK;
 }
 
@@ -124,15 +133,40 @@ static int lookup(wl_store *s, wl_htab *t, enum wl_st which, uint64_t id,
   return WL_OK;
 }
 
-static void fill_flow(sqlite3_stmt *st, void *e) {
-  ev_flow *f = e;
-  f->app = sqlite3_column_int64(st, 0);
-  f->dir = (uint8_t)sqlite3_column_int(st, 1);
-  f->proto = (uint8_t)sqlite3_column_int(st, 2);
-  f->ip_version = (uint8_t)sqlite3_column_int(st, 3);
-  col_addr(st, 4, f->remote_addr);
-  f->remote_port = (uint16_t)sqlite3_column_int(st, 5);
-  f->local_port = (uint16_t)sqlite3_column_int(st, 6);
+/* Flow id from the cache, else its chunk of flow_pack read and all of it cached (the events of
+ * a block name flows all over the week's ids: 1,024 decoded at once, ~40 instructions each). */
+static int lookup_flow(wl_store *s, reader *r, uint64_t id, const ev_flow **out) {
+  uint32_t slot = wl_htab_find(&r->flows, id, NULL, NULL);
+  const wl_pack_flow *p;
+  if (slot != WL_HTAB_NONE) {
+    *out = wl_htab_entry(&r->flows, slot);
+    return WL_OK;
+  }
+  int rc = wl_flow_pack_find(s->db, s->path, &r->get, r->keys, id, &p);
+  if (rc != WL_OK)
+    return rc;
+  if (!p)
+    return wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not stored",
+                  s->path, (unsigned long long)id);
+  if (r->flows.n + r->keys->n > wl_htab_slots(&r->flows) / 4 * 3)
+    wl_htab_clear(&r->flows);
+  for (size_t i = 0; i < r->keys->n; i++) {
+    const wl_pack_flow *k = &r->keys->r[i];
+    if (wl_htab_add(&r->flows, k->id, NULL, NULL, &slot) < 0)
+      continue;
+    ev_flow *f = wl_htab_entry(&r->flows, slot);
+    f->app = k->f.app_id;
+    f->dir = k->f.dir;
+    f->proto = k->f.proto;
+    f->ip_version = k->f.ip_version;
+    memcpy(f->remote_addr, k->f.remote_addr, 16);
+    f->remote_port = k->f.remote_port;
+    f->local_port = k->f.local_port;
+  }
+  slot = wl_htab_find(&r->flows, id, NULL, NULL);
+  assert(slot != WL_HTAB_NONE);
+  *out = wl_htab_entry(&r->flows, slot);
+  return WL_OK;
 }
 
 static void fill_ctx(sqlite3_stmt *st, void *e) {
@@ -154,12 +188,12 @@ static void fill_app(sqlite3_stmt *st, void *e) {
 
 /* Rebuilds the event of row: see store_write.c for what each part keeps. */
 static int rebuild(wl_store *s, reader *r, const wl_block_row *row) {
-  void *pf = NULL, *pc = NULL, *pa = NULL;
+  void *pc = NULL, *pa = NULL;
+  const ev_flow *f = NULL;
   int rc;
-  if ((rc = lookup(s, &r->flows, ST_FLOW_BY_ID, row->flow, fill_flow, "flow", &pf)) != WL_OK ||
+  if ((rc = lookup_flow(s, r, row->flow, &f)) != WL_OK ||
       (rc = lookup(s, &r->ctxs, ST_CTX_BY_ID, row->ctx, fill_ctx, "context", &pc)) != WL_OK)
     return rc;
-  const ev_flow *f = pf;
   const ev_ctx *c = pc;
   if ((rc = lookup(s, &r->apps, ST_APP_BY_ID, (uint64_t)f->app, fill_app, "app", &pa)) !=
       WL_OK)

@@ -24,10 +24,18 @@
  * (what an appended record is coded against, so new flows are appended without decoding).
  * Record: varints (unsigned LEB128) id minus the previous record's id (the first: minus the
  * chunk's first id) and app; bytes dir, proto, ip_version, action; remote_port and local_port
- * (2 bytes each, little-endian); the length of remote_addr without its trailing zero bytes,
- * then those bytes; varints count, first_seen zigzag-minus the previous record's, last_seen
- * zigzag-minus first_seen, last_filter_id.
- * About 25-30 bytes a flow.
+ * (2 bytes each, little-endian); a byte: the length of remote_addr without its trailing zero
+ * bytes (bits 0-4) and how many bytes of it the flow's key holds (bits 5-6, schema 13: 0 none,
+ * 1 four, 2 sixteen, 3 the number in a byte after the address), then those bytes; varints
+ * count, first_seen zigzag-minus the previous record's, last_seen zigzag-minus first_seen,
+ * last_filter_id. About 25-30 bytes a flow.
+ *
+ * Since schema 13 this is the only copy of the flows' keys too: the flows table is gone (its
+ * insert was a fifth of the write path's instructions). What read a flow by id reads its chunk
+ * (wl_flow_pack_chunk: 1,024 flows decoded at once), the writer's map of every flow is loaded
+ * from here (wl_flow_pack_each_from), and the migration (wl_schema_v13_keys) writes each
+ * record's key length from the flows row before dropping the table (records of schemas 10-12
+ * had bits 5-6 clear).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +45,7 @@
 #include "store/flow_pack.h"
 
 #define WL_PACK_SHIFT 10 /* ids per chunk: 1024 */
-#define REC_MAX 128      /* the longest record: 11 varints of <= 10 bytes, 1 + 16 addr bytes */
+#define REC_MAX 128      /* the longest record: 11 varints of <= 10 bytes, 2 + 16 addr bytes */
 
 /* ---------------------------------------------------------------- codec */
 
@@ -97,9 +105,12 @@ static size_t rec_put(uint8_t *p, const wl_pack_flow *r, uint64_t prev_id, uint6
   p[n++] = (uint8_t)(f->remote_port >> 8);
   p[n++] = (uint8_t)f->local_port;
   p[n++] = (uint8_t)(f->local_port >> 8);
-  p[n++] = (uint8_t)len;
+  unsigned code = r->alen == 0 ? 0 : r->alen == 4 ? 1 : r->alen == 16 ? 2 : 3;
+  p[n++] = (uint8_t)(len | code << 5);
   memcpy(p + n, f->remote_addr, len);
   n += len;
+  if (code == 3)
+    p[n++] = r->alen;
   n += put_v(p + n, f->count);
   n += put_v(p + n, zz(f->first_seen, prev_first));
   n += put_v(p + n, zz(f->last_seen, f->first_seen));
@@ -144,6 +155,21 @@ static void rec_set(wl_pack_flow *r, const uint64_t v[6], const uint8_t *fx, uin
   f->last_filter_id = v[5];
 }
 
+/* The key's address length from the length byte b (bits 5-6), the explicit one read at *p
+ * (advanced) when there is one; 0 when it is out of range. */
+static inline int key_len(wl_pack_flow *r, uint8_t b, const uint8_t **p, const uint8_t *end) {
+  static const uint8_t by_code[3] = {0, 4, 16};
+  unsigned code = b >> 5 & 3;
+  if (code < 3) {
+    r->alen = by_code[code];
+    return 1;
+  }
+  if (*p >= end || **p > 16)
+    return 0;
+  r->alen = *(*p)++;
+  return 1;
+}
+
 /* One record at *p (advanced); 0 when the bytes are not a record. */
 static int rec_get(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, uint64_t prev_id,
                    uint64_t prev_first) {
@@ -156,12 +182,14 @@ static int rec_get(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, uint6
     q = get_fast(q, &v[1]);
     fx = q;
     q += FIXED;
-    len = fx[FIXED - 1];
+    len = fx[FIXED - 1] & 31;
     if (len > 16)
       return 0;
     memset(f->remote_addr, 0, sizeof f->remote_addr);
     memcpy(f->remote_addr, q, len);
     q += len;
+    if (!key_len(r, fx[FIXED - 1], &q, q + 1))
+      return 0;
     for (int i = 2; i < 6; i++)
       q = get_fast(q, &v[i]);
     *p = q;
@@ -172,12 +200,14 @@ static int rec_get(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, uint6
     return 0;
   fx = *p;
   *p += FIXED;
-  len = fx[FIXED - 1];
+  len = fx[FIXED - 1] & 31;
   if (len > 16 || (size_t)(end - *p) < len)
     return 0;
   memset(f->remote_addr, 0, sizeof f->remote_addr);
   memcpy(f->remote_addr, *p, len);
   *p += len;
+  if (!key_len(r, fx[FIXED - 1], p, end))
+    return 0;
   for (int i = 2; i < 6; i++)
     if (!get_v(p, end, &v[i]))
       return 0;
@@ -367,6 +397,7 @@ int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n) {
     f->ip_version = nf->k.ip_version;
     f->action = nf->k.action;
     memcpy(f->remote_addr, nf->k.remote_addr, nf->k.alen > 16 ? 16 : nf->k.alen);
+    r->alen = nf->k.alen > 16 ? 16 : nf->k.alen;
     f->remote_port = nf->k.remote_port;
     f->local_port = nf->k.local_port;
     f->count = nf->count;
@@ -481,10 +512,11 @@ static int rec_get_app(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, c
     *prev_first = r->f.first_seen;
     return 1;
   }
-  size_t len = q[FIXED - 1];
+  size_t len = q[FIXED - 1] & 31;
   if (len > 16)
     return 0;
   uint64_t skip;
+  len += (q[FIXED - 1] >> 5 & 3) == 3; /* the key's address length after the address */
   q = get_fast(q + FIXED + len, &skip); /* count */
   q = get_fast(q, &first);
   q = get_fast(get_fast(q, &skip), &skip); /* last_seen, last_filter_id */
@@ -494,11 +526,14 @@ static int rec_get_app(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, c
   return 2;
 }
 
-static int each(wl_store *s, const app_sel *w, wl_pack_cb cb, void *ctx) {
+static int each(wl_store *s, const app_sel *w, uint64_t from, wl_pack_cb cb, void *ctx) {
   sqlite3_stmt *st = NULL;
   int r = SQLITE_DONE;
   int64_t cache = cache_shrink(s->db);
-  int rc = prep(s->db, s->path, "SELECT chunk, data FROM flow_pack ORDER BY chunk", &st);
+  int rc = prep(s->db, s->path,
+                "SELECT chunk, data FROM flow_pack WHERE chunk>=?1 ORDER BY chunk", &st);
+  if (rc == WL_OK)
+    sqlite3_bind_int64(st, 1, (int64_t)(from >> WL_PACK_SHIFT));
   while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t no = sqlite3_column_int64(st, 0);
     const uint8_t *p = sqlite3_column_blob(st, 1);
@@ -515,7 +550,7 @@ static int each(wl_store *s, const app_sel *w, wl_pack_cb cb, void *ctx) {
         id = f.id;
         first = f.f.first_seen;
       }
-      if (got == 1)
+      if (got == 1 && f.id >= from)
         rc = cb(ctx, &f);
     }
   }
@@ -528,13 +563,82 @@ static int each(wl_store *s, const app_sel *w, wl_pack_cb cb, void *ctx) {
 
 int wl_flow_pack_each(wl_store *s, int64_t app, wl_pack_cb cb, void *ctx) {
   app_sel w = {.app = app};
-  return each(s, app < 0 ? NULL : &w, cb, ctx);
+  return each(s, app < 0 ? NULL : &w, 0, cb, ctx);
+}
+
+int wl_flow_pack_each_from(wl_store *s, uint64_t from, wl_pack_cb cb, void *ctx) {
+  return each(s, NULL, from, cb, ctx);
 }
 
 int wl_flow_pack_each_of(wl_store *s, const uint8_t *set, int64_t max, wl_pack_cb cb,
                          void *ctx) {
   app_sel w = {.set = set, .max = max};
-  return each(s, &w, cb, ctx);
+  return each(s, &w, 0, cb, ctx);
+}
+
+/* ---------------------------------------------------------------- by id */
+
+static int chunk_read(sqlite3 *db, const char *path, sqlite3_stmt **get, int64_t no,
+                      wl_pack_chunk *c) {
+  dbx x = {db, path};
+  int rc = *get ? WL_OK : prep(db, path, sql_get, get);
+  c->no = -1;
+  c->n = 0;
+  if (rc != WL_OK)
+    return rc;
+  sqlite3_bind_int64(*get, 1, no);
+  int r = sqlite3_step(*get);
+  if (r == SQLITE_ROW) {
+    const uint8_t *p = sqlite3_column_blob(*get, 0);
+    const uint8_t *end = p + sqlite3_column_bytes(*get, 0);
+    uint64_t id = (uint64_t)no << WL_PACK_SHIFT, first = 0;
+    while (rc == WL_OK && p < end) {
+      if (c->n == WL_PACK_IDS || !rec_get(&p, end, &c->r[c->n], id, first))
+        rc = corrupt(path, no);
+      else {
+        id = c->r[c->n].id;
+        first = c->r[c->n].f.first_seen;
+        c->n++;
+      }
+    }
+  } else if (r != SQLITE_DONE) {
+    rc = sqlerr(&x, r, "reading flow_pack");
+  }
+  sqlite3_reset(*get);
+  if (rc == WL_OK)
+    c->no = no;
+  else
+    c->n = 0;
+  return rc;
+}
+
+static const wl_pack_flow *chunk_at(const wl_pack_chunk *c, uint64_t id) {
+  size_t lo = 0, hi = c->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (c->r[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < c->n && c->r[lo].id == id ? &c->r[lo] : NULL;
+}
+
+int wl_flow_pack_find(sqlite3 *db, const char *path, sqlite3_stmt **get, wl_pack_chunk *c,
+                      uint64_t id, const wl_pack_flow **out) {
+  _Static_assert(WL_PACK_IDS == 1u << WL_PACK_SHIFT, "a chunk's ids");
+  int64_t no = (int64_t)(id >> WL_PACK_SHIFT);
+  *out = NULL;
+  if (id == 0 || id > (uint64_t)INT64_MAX)
+    return WL_OK;
+  if (c->no == no && (*out = chunk_at(c, id)) != NULL)
+    return WL_OK;
+  if (c->no == no && c->n && c->r[c->n - 1].id > id)
+    return WL_OK; /* a gap in ids held: no such flow */
+  int rc = chunk_read(db, path, get, no, c);
+  if (rc == WL_OK)
+    *out = chunk_at(c, id);
+  return rc;
 }
 
 /* ---------------------------------------------------------------- migration */
@@ -558,6 +662,8 @@ int wl_schema_v10_pack(sqlite3 *db, const char *path) {
               &st);
   while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
     wl_store_fill_flow(st, &recs[n].f);
+    int alen = sqlite3_column_bytes(st, 4);
+    recs[n].alen = (uint8_t)(alen > 16 ? 16 : alen);
     recs[n].id = (uint64_t)sqlite3_column_int64(st, 12);
     if (n && recs[n].id >> WL_PACK_SHIFT != recs[0].id >> WL_PACK_SHIFT) {
       wl_pack_flow next = recs[n];
@@ -573,5 +679,89 @@ int wl_schema_v10_pack(sqlite3 *db, const char *path) {
     rc = append(&x, recs, n);
   sqlite3_finalize(st);
   free(recs);
+  return rc;
+}
+
+/* v12 -> v13: each chunk's records get their key's address length from the flows rows of
+ * their ids (records of schemas 10-12 had none), then flows goes. Every record must have its
+ * row and every row its record: counted. The chunks are listed first, then each is read and
+ * rewritten (no statement steps over flow_pack while it changes). */
+int wl_schema_v13_keys(sqlite3 *db, const char *path) {
+  dbx x = {db, path};
+  sqlite3_stmt *list = NULL, *get = NULL, *rows = NULL, *put = NULL;
+  chunk c = {.no = -1};
+  int64_t packed = 0, listed = -1, *nos = NULL;
+  size_t nno = 0, cap = 0;
+  int r = SQLITE_DONE;
+  int rc = prep(db, path, "SELECT chunk FROM flow_pack ORDER BY chunk", &list);
+  while (rc == WL_OK && (r = sqlite3_step(list)) == SQLITE_ROW) {
+    if (nno == cap) {
+      size_t ncap = cap ? 2 * cap : 256;
+      int64_t *n = realloc(nos, ncap * sizeof *n);
+      if (!n) {
+        rc = wl_err(WL_E_NOMEM, "flow_pack: out of memory");
+        break;
+      }
+      nos = n;
+      cap = ncap;
+    }
+    nos[nno++] = sqlite3_column_int64(list, 0);
+  }
+  if (rc == WL_OK && r != SQLITE_DONE)
+    rc = sqlerr(&x, r, "listing flow_pack");
+  sqlite3_finalize(list);
+  if (rc == WL_OK)
+    rc = prep(db, path, sql_get, &get);
+  if (rc == WL_OK)
+    rc = prep(db, path,
+              "SELECT id, length(remote_addr) FROM flows WHERE id>=?1 AND id<?2 ORDER BY id",
+              &rows);
+  if (rc == WL_OK)
+    rc = prep(db, path, sql_put, &put);
+  for (size_t i = 0; rc == WL_OK && i < nno; i++) {
+    int64_t no = nos[i];
+    if ((rc = chunk_load(&x, get, no, &c)) != WL_OK)
+      break;
+    sqlite3_bind_int64(rows, 1, no << WL_PACK_SHIFT);
+    sqlite3_bind_int64(rows, 2, (no + 1) << WL_PACK_SHIFT);
+    size_t k = 0;
+    while (rc == WL_OK && (r = sqlite3_step(rows)) == SQLITE_ROW) {
+      uint64_t id = (uint64_t)sqlite3_column_int64(rows, 0);
+      int alen = sqlite3_column_int(rows, 1);
+      if (k == c.n || c.r[k].id != id)
+        rc = wl_err(WL_E_CORRUPT, "%s: flow %llu is in flows but not in flow_pack", path,
+                    (unsigned long long)id);
+      else
+        c.r[k++].alen = (uint8_t)(alen > 16 ? 16 : alen);
+    }
+    if (rc == WL_OK && r != SQLITE_DONE)
+      rc = sqlerr(&x, r, "listing flows");
+    sqlite3_reset(rows);
+    if (rc == WL_OK && k != c.n)
+      rc = wl_err(WL_E_CORRUPT, "%s: flow %llu is in flow_pack but not in flows", path,
+                  (unsigned long long)c.r[k].id);
+    if (rc == WL_OK)
+      rc = chunk_save(&x, put, &c);
+    packed += (int64_t)c.n;
+  }
+  sqlite3_finalize(get);
+  sqlite3_finalize(rows);
+  sqlite3_finalize(put);
+  chunk_free(&c);
+  free(nos);
+  if (rc == WL_OK) {
+    sqlite3_stmt *st = NULL;
+    rc = prep(db, path, "SELECT count(*) FROM flows", &st);
+    if (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
+      listed = sqlite3_column_int64(st, 0);
+    else if (rc == WL_OK)
+      rc = sqlerr(&x, r, "counting flows");
+    sqlite3_finalize(st);
+  }
+  if (rc == WL_OK && listed != packed)
+    rc = wl_err(WL_E_CORRUPT, "%s: flows holds %lld flows, flow_pack %lld", path,
+                (long long)listed, (long long)packed);
+  if (rc == WL_OK && sqlite3_exec(db, "DROP TABLE flows", NULL, NULL, NULL) != SQLITE_OK)
+    rc = sqlerr(&x, SQLITE_ERROR, "dropping flows");
   return rc;
 }

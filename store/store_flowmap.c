@@ -5,25 +5,28 @@
  * a busy stream (0.19 new flows an event, ~1,500 a batch) nearly every index page was rewritten
  * at every commit (490 MB written for a 24 MB store at 1M events), and each new flow cost an
  * index descent over eight columns: the store's largest cost. The writer now keeps a map of
- * every flow in flows, the 64-bit hash of its key (wl_flow_key) -> its id, in a wl_htab of
+ * every stored flow, the 64-bit hash of its key (wl_flow_key) -> its id, in a wl_htab of
  * 16-byte slots doubled at three quarters full: 16 bytes a flow at worst over 2^k slots, 16 MB
- * for 738k flows. The read side's by-app queries read flow_pack (store_flow_pack.c): flows has
- * no index but its rowid since schema 11 (its index on app, flows_app, cost ~4,800 instructions
- * a new flow and ~300 dirty pages a commit).
+ * for 738k flows. The read side's by-app queries read flow_pack (store_flow_pack.c); the flows
+ * table lost its index on app in schema 11 (~4,800 instructions a new flow and ~300 dirty pages
+ * a commit) and went in schema 13 (its insert: ~3,900 instructions a new flow).
  *
  * Exact, not a cache: at a batch's start (wl_flowmap_sync, in the batch's write transaction) the
- * map is brought up to date from flows: all of it the first time, else the ids from where it
- * stops (flow ids come from meta's flow_seq, so what another writer added since is exactly that
- * range). A flow the batch adds goes in as it is born. A batch that rolls back may leave ids
- * that are not in flows: the map is rebuilt at the next batch (wl_flowmap_forget). A hash found
- * is checked against the row; a different key with the same hash (never seen: about 2^-24 over
- * a million flows) is looked up by a full scan of flows instead (ST_FLOW_FIND: no index since
- * schema 11; acceptable for what has never been seen), and not kept in the map.
+ * map is brought up to date from flow_pack (since schema 13 the only copy of the keys): all of it
+ * the first time, else the ids from where it stops (flow ids come from meta's flow_seq, so what
+ * another writer added since is exactly that range). A flow the batch adds goes in as it is
+ * born. A batch that rolls back may leave ids that are not stored: the map is rebuilt at the
+ * next batch (wl_flowmap_forget). A hash found is checked against the stored key (its chunk of
+ * flow_pack decoded, kept for the next check); a different key with the same hash (never seen:
+ * about 2^-24 over a million flows) is looked up by a pass over the app's packed flows instead,
+ * and not kept in the map.
  */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 #define FLOWMAP_MIN_SLOTS (1u << 16)
@@ -36,9 +39,17 @@ typedef struct fm_ent {
 void wl_flowmap_free(wl_store *s) {
   wl_htab_free(&s->fmap);
   s->fmap_seq = 0;
+  free(s->fmap_keys);
+  s->fmap_keys = NULL;
+  sqlite3_finalize(s->fmap_get);
+  s->fmap_get = NULL;
 }
 
-void wl_flowmap_forget(wl_store *s) { s->fmap_seq = 0; }
+void wl_flowmap_forget(wl_store *s) {
+  s->fmap_seq = 0;
+  if (s->fmap_keys) /* ids of the rolled-back transaction may come back with other keys */
+    s->fmap_keys->no = -1;
+}
 
 void wl_flowmap_done(wl_store *s) { s->fmap_seq = s->next_flow; }
 
@@ -68,21 +79,25 @@ int wl_flowmap_add(wl_store *s, const wl_flow_key *k, int64_t id) {
   return fm_put(s, wl_hash_bytes(k, sizeof *k), id);
 }
 
-/* The key of a row of ST_FLOWS_SINCE / ST_FLOW_KEY, as store_write.c builds it (columns 1..8). */
-static void key_of_row(sqlite3_stmt *st, wl_flow_key *k) {
+/* A packed flow's key, as store_write.c builds it. */
+static void key_of(const wl_pack_flow *p, wl_flow_key *k) {
   memset(k, 0, sizeof *k);
-  k->app = sqlite3_column_int64(st, 1);
-  k->dir = (uint8_t)sqlite3_column_int(st, 2);
-  k->proto = (uint8_t)sqlite3_column_int(st, 3);
-  k->ip_version = (uint8_t)sqlite3_column_int(st, 4);
-  int alen = sqlite3_column_bytes(st, 5);
-  const void *a = sqlite3_column_blob(st, 5);
-  k->alen = (uint8_t)(alen > 16 ? 16 : alen);
-  if (a && k->alen)
-    memcpy(k->remote_addr, a, k->alen);
-  k->remote_port = (uint16_t)sqlite3_column_int(st, 6);
-  k->local_port = (uint16_t)sqlite3_column_int(st, 7);
-  k->action = (uint8_t)sqlite3_column_int(st, 8);
+  k->app = p->f.app_id;
+  k->dir = p->f.dir;
+  k->proto = p->f.proto;
+  k->ip_version = p->f.ip_version;
+  k->alen = p->alen;
+  memcpy(k->remote_addr, p->f.remote_addr, p->alen);
+  k->remote_port = p->f.remote_port;
+  k->local_port = p->f.local_port;
+  k->action = p->f.action;
+}
+
+static int load_cb(void *ctx, const wl_pack_flow *p) {
+  wl_store *s = ctx;
+  wl_flow_key k;
+  key_of(p, &k);
+  return wl_flowmap_add(s, &k, (int64_t)p->id);
 }
 
 int wl_flowmap_sync(wl_store *s) {
@@ -90,41 +105,42 @@ int wl_flowmap_sync(wl_store *s) {
     return WL_OK; /* nobody added flows since this handle's last batch */
   if (!s->fmap_seq && s->fmap.n)
     wl_htab_clear(&s->fmap);
-  sqlite3_stmt *st = wl_st(s, ST_FLOWS_SINCE);
-  if (!st)
-    return WL_E_DB;
-  sqlite3_bind_int64(st, 1, (int64_t)s->fmap_seq);
-  int r, rc = WL_OK;
-  while (rc == WL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
-    wl_flow_key k;
-    key_of_row(st, &k);
-    rc = wl_flowmap_add(s, &k, sqlite3_column_int64(st, 0));
-  }
-  sqlite3_reset(st);
-  if (rc == WL_OK && r != SQLITE_DONE)
-    rc = wl_store_sqlerr(s, r, "reading the flows' keys");
-  if (rc == WL_OK)
-    s->fmap_seq = s->next_flow;
-  else
-    s->fmap_seq = 0;
+  int rc = wl_flow_pack_each_from(s, s->fmap_seq, load_cb, s);
+  s->fmap_seq = rc == WL_OK ? s->next_flow : 0;
   return rc;
 }
 
-/* Is the flow of this id the key? */
+/* Is the stored flow of this id the key? */
 static int row_is(wl_store *s, int64_t id, const wl_flow_key *k, int *same) {
-  sqlite3_stmt *st = wl_st(s, ST_FLOW_KEY);
-  if (!st)
-    return WL_E_DB;
-  sqlite3_bind_int64(st, 1, id);
-  int r = sqlite3_step(st);
+  const wl_pack_flow *p;
   *same = 0;
-  if (r == SQLITE_ROW) {
+  if (!s->fmap_keys) {
+    if (!(s->fmap_keys = malloc(sizeof *s->fmap_keys)))
+      return wl_err(WL_E_NOMEM, "%s: no memory for a chunk of flows", s->path);
+    s->fmap_keys->no = -1;
+  }
+  int rc = wl_flow_pack_find(s->db, s->path, &s->fmap_get, s->fmap_keys, (uint64_t)id, &p);
+  if (rc == WL_OK && p) {
     wl_flow_key got;
-    key_of_row(st, &got);
+    key_of(p, &got);
     *same = memcmp(&got, k, sizeof got) == 0;
   }
-  sqlite3_reset(st);
-  return r == SQLITE_ROW || r == SQLITE_DONE ? WL_OK : wl_store_sqlerr(s, r, "reading a flow");
+  return rc;
+}
+
+typedef struct scan {
+  const wl_flow_key *k;
+  int64_t id;
+} scan;
+
+static int scan_cb(void *ctx, const wl_pack_flow *p) {
+  scan *x = ctx;
+  wl_flow_key got;
+  key_of(p, &got);
+  if (memcmp(&got, x->k, sizeof got) != 0)
+    return 0;
+  x->id = (int64_t)p->id;
+  return 1; /* found: stop */
 }
 
 int wl_flowmap_find(wl_store *s, const wl_flow_key *k, int64_t *id) {
@@ -135,7 +151,7 @@ int wl_flowmap_find(wl_store *s, const wl_flow_key *k, int64_t *id) {
   if (slot == WL_HTAB_NONE)
     return WL_OK;
   int64_t cand = ((const fm_ent *)wl_htab_entry(&s->fmap, slot))->id;
-  if (s->nfresh && (uint64_t)cand >= s->fresh[0].id) { /* born in this block: not in flows yet */
+  if (s->nfresh && (uint64_t)cand >= s->fresh[0].id) { /* born in this block: not packed yet */
     uint64_t i = (uint64_t)cand - s->fresh[0].id;
     if (i < s->nfresh && memcmp(&s->fresh[i].k, k, sizeof *k) == 0)
       *id = cand;
@@ -151,19 +167,12 @@ int wl_flowmap_find(wl_store *s, const wl_flow_key *k, int64_t *id) {
   }
   if (*id)
     return WL_OK;
-  sqlite3_stmt *st = wl_st(s, ST_FLOW_FIND); /* two keys, one hash: a full scan, never seen */
-  if (!st)
-    return WL_E_DB;
-  sqlite3_bind_int64(st, 1, k->app);
-  sqlite3_bind_int(st, 2, k->dir);
-  sqlite3_bind_int(st, 3, k->proto);
-  sqlite3_bind_int(st, 4, k->ip_version);
-  sqlite3_bind_blob(st, 5, k->remote_addr, k->alen, SQLITE_STATIC);
-  sqlite3_bind_int(st, 6, k->remote_port);
-  sqlite3_bind_int(st, 7, k->local_port);
-  sqlite3_bind_int(st, 8, k->action);
-  int rc = wl_store_step_int64(s, st, id, "finding a flow");
-  if (rc == WL_OK && *id == 0) /* the block's own flows are not in flows yet */
+  scan x = {k, 0}; /* two keys, one hash: a pass over the app's flows, never seen */
+  int rc = wl_flow_pack_each(s, k->app, scan_cb, &x);
+  if (rc == 1)
+    rc = WL_OK;
+  *id = x.id;
+  if (rc == WL_OK && *id == 0) /* the block's own flows are not packed yet */
     for (uint32_t i = 0; i < s->nfresh && !*id; i++)
       if (memcmp(&s->fresh[i].k, k, sizeof *k) == 0)
         *id = (int64_t)s->fresh[i].id;

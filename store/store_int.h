@@ -66,13 +66,12 @@ enum wl_st {
   ST_META_GET, ST_META_SET, ST_COUNTER_ADD,
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
-  ST_FLOWS_NEW, ST_FLOWS_SINCE, ST_FLOW_KEY, ST_FLOW_FIND,
   ST_DROP_ADD, ST_KEY_INSERT,
   ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
   ST_STATS_COUNTS, ST_APPS, ST_DROPS,
-  ST_BLOCKS_RANGE, ST_FLOW_BY_ID, ST_CTX_BY_ID, ST_APP_BY_ID,
+  ST_BLOCKS_RANGE, ST_CTX_BY_ID, ST_APP_BY_ID,
   ST_RULE_ADD, ST_RULE_UPDATE, ST_RULE_GET, ST_RULE_DEL, ST_RULES,
   ST_HITS_ADD, /* rule use (store_hits.c) */
   ST_COUNT
@@ -157,13 +156,6 @@ typedef struct wl_flow_cache {
   int cur;      /* the current one */
 } wl_flow_cache;
 
-/* Rows the virtual table of store_vtab.c reads: row i is at base + stride * i. */
-typedef struct wl_vrows {
-  const void *base;
-  size_t stride;
-  uint32_t n;
-} wl_vrows;
-
 /* One event as a block stores it (store_block.c): its time, its flow's id, the port the flow
  * does not keep (wl_block_port_put: 0 = unknown) and its context's id. */
 typedef struct wl_block_row {
@@ -223,7 +215,6 @@ struct wl_store {
   wl_new_flow *fresh; /* the flows first seen in the block in progress (WL_STORE_BLOCK_MAX) */
   uint32_t nfresh;
   uint64_t born_lo, born_hi; /* the ids fresh had, for the block's pending row */
-  wl_vrows vnew; /* what wl_new_flows reads (store_vtab.c) */
   wl_block_codec codec;
   wl_batch_tot tot;
   wl_owners owners; /* flow id -> app, dir, action (owners.h): the write path records births */
@@ -232,6 +223,8 @@ struct wl_store {
   uint64_t rolled_ns;    /* wl_time_mono_ns of its last rollup */
   wl_htab fmap;          /* every flow: key hash -> id (store_flowmap.c) */
   uint64_t fmap_seq;     /* fmap holds every flow below this id; 0: rebuilt at the next batch */
+  struct wl_pack_chunk *fmap_keys; /* the keys of one chunk of flows, to check a map hit */
+  sqlite3_stmt *fmap_get;          /* its statement (store_flowmap.c) */
 };
 
 /* store.c */
@@ -335,9 +328,6 @@ typedef struct wl_roll_app {
   uint64_t tag; /* app id */
   uint64_t allowed, blocked, first, last;
 } wl_roll_app;
-
-/* store_vtab.c: wl_new_flows over s->vnew */
-int wl_vtab_register(wl_store *s);
 
 /* store_write.c */
 int wl_store_write_init(wl_store *s);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/wl_err.h"
+#include "store/flow_pack.h"
 #include "store/store_int.h"
 
 static uint64_t *entry(const wl_owners *o, uint64_t id) {
@@ -56,42 +57,39 @@ static int unpack(uint64_t v, wl_owner *out) {
   return 1;
 }
 
-/* Flows [id, id + WL_OWNERS_READ) from the file, kept; id's own row also into *out (so it is
- * found even when there was no memory to keep it). */
-static int read_range(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
+/* The flows of id's chunk of flow_pack, kept; id's own into *out (so it is found even when
+ * there was no memory to keep it). */
+static int read_chunk(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
                       int *found) {
-  int rc = SQLITE_OK;
-  if (!o->range)
-    rc = sqlite3_prepare_v2(db, "SELECT id, app, dir, action FROM flows WHERE id>=?1 AND id<?2",
-                            -1, &o->range, NULL);
-  if (rc != SQLITE_OK)
-    return wl_store_sqlerr_at(db, path, rc, "reading flows");
-  sqlite3_bind_int64(o->range, 1, (sqlite3_int64)id);
-  sqlite3_bind_int64(o->range, 2, (sqlite3_int64)(id + WL_OWNERS_READ));
-  while ((rc = sqlite3_step(o->range)) == SQLITE_ROW) {
-    int64_t f = sqlite3_column_int64(o->range, 0), app = sqlite3_column_int64(o->range, 1);
-    int dir = sqlite3_column_int(o->range, 2);
-    int drop = sqlite3_column_int(o->range, 3) == WL_EVT_DROP;
-    if (f <= 0 || app < 0 || app >= ((int64_t)1 << 56))
-      continue; /* not a flow this store writes: never kept, never found */
-    wl_owners_set(o, (uint64_t)f, app, dir, drop);
-    if ((uint64_t)f == id) {
-      out->app = app;
-      out->dir = (uint8_t)dir;
-      out->drop = (uint8_t)drop;
-      *found = 1;
-    }
+  if (!o->keys) {
+    if (!(o->keys = malloc(sizeof *o->keys)))
+      return wl_err(WL_E_NOMEM, "%s: no memory for a chunk of flows", path);
+    o->keys->no = -1;
   }
-  sqlite3_reset(o->range);
-  return rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr_at(db, path, rc, "reading flows");
+  const wl_pack_flow *p;
+  int rc = wl_flow_pack_find(db, path, &o->get, o->keys, id, &p);
+  if (rc != WL_OK || !p)
+    return rc;
+  for (size_t i = 0; i < o->keys->n; i++) {
+    const wl_pack_flow *f = &o->keys->r[i];
+    if (f->id > 0 && f->f.app_id >= 0 && f->f.app_id < ((int64_t)1 << 56))
+      wl_owners_set(o, f->id, f->f.app_id, f->f.dir, f->f.action == WL_EVT_DROP);
+  }
+  if (p->f.app_id < 0 || p->f.app_id >= ((int64_t)1 << 56))
+    return WL_OK; /* not a flow this store writes: never kept, never found */
+  out->app = p->f.app_id;
+  out->dir = p->f.dir;
+  out->drop = p->f.action == WL_EVT_DROP;
+  *found = 1;
+  return WL_OK;
 }
 
 int wl_owners_get(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
                   int *found) {
   const uint64_t *e = entry(o, id);
-  if ((*found = e && unpack(*e, out)) != 0 || id == 0 || id > (uint64_t)INT64_MAX - WL_OWNERS_READ)
+  if ((*found = e && unpack(*e, out)) != 0 || id == 0)
     return WL_OK;
-  return read_range(o, db, path, id, out, found);
+  return read_chunk(o, db, path, id, out, found);
 }
 
 void wl_owners_clear(wl_owners *o) {
@@ -99,6 +97,8 @@ void wl_owners_clear(wl_owners *o) {
     free(o->chunk[c]);
     o->chunk[c] = NULL;
   }
+  if (o && o->keys)
+    o->keys->no = -1;
 }
 
 void wl_owners_free(wl_owners *o) {
@@ -106,6 +106,7 @@ void wl_owners_free(wl_owners *o) {
     return;
   wl_owners_clear(o);
   free(o->chunk);
-  sqlite3_finalize(o->range);
+  free(o->keys);
+  sqlite3_finalize(o->get);
   memset(o, 0, sizeof *o);
 }

@@ -6,15 +6,14 @@
  * its events in the block are added up there.
  * The event itself becomes a row of the block in progress (store_block.c): time, flow id, the
  * port the flow does not keep, context id. At the end of the batch (and every
- * WL_STORE_BLOCK_MAX events) the block's new flows are added to flows in one statement, with
- * their totals in the block (flows_flush: the keys to flows through store_vtab.c's
- * wl_new_flows, the keys and totals to flow_pack, the totals' only home), their apps get
+ * WL_STORE_BLOCK_MAX events) the block's new flows are appended to flow_pack with their totals
+ * in the block (flows_flush; flow_pack is their only home since schema 13), their apps get
  * the endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
  * with the range of ids born in it (pending.born_lo/born_hi: the rollups leave those flows'
  * events in this block out, they are counted). Counts, first/last seen and drops per hour of
  * the other flows are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
  * WL_STORE_ROLLUP_EVENTS events or WL_STORE_ROLLUP_NS, in the transaction of the batch that
- * triggers it, so a batch no longer rewrites pages all over a flows table that grows with the
+ * triggers it, so a batch no longer rewrites pages all over a flow table that grows with the
  * week. A kill -9 loses nothing of a committed batch: pending says which blocks are not in the
  * rollups yet, and the next rollup (at the latest at the next writing open) adds them; readers
  * add them too (store_read.c). Then a bounded slice of expired blocks is pruned (by age
@@ -89,7 +88,7 @@ int wl_store_write_init(wl_store *s) {
       (rc = wl_str_cache_init(&s->app_cache, WL_STORE_CACHE_SLOTS)) != WL_OK ||
       (rc = wl_str_cache_init(&s->sid_cache, WL_STORE_SID_SLOTS)) != WL_OK ||
       (rc = wl_bin_cache_init(&s->ctx_cache, WL_STORE_CTX_SLOTS)) != WL_OK ||
-      (rc = wl_block_codec_init(&s->codec)) != WL_OK || (rc = wl_vtab_register(s)) != WL_OK)
+      (rc = wl_block_codec_init(&s->codec)) != WL_OK)
     return rc;
   s->rolled_ns = wl_time_mono_ns();
   if (!(s->chunk = calloc(1, sizeof *s->chunk)) ||
@@ -356,7 +355,7 @@ static int endpoint_add(wl_store *s, const wl_new_flow *f) {
 }
 
 /* The flow's id: from the cache, else from the map of every flow (store_flowmap.c), else a new
- * id now; the flow is added to flows with the block (flows_flush). The events of a flow born in
+ * id now; the flow is packed with the block (flows_flush). The events of a flow born in
  * the block are added up in its wl_new_flow as they come. */
 static int intern_flow(wl_store *s, const wl_flow_key *k, uint64_t tag, const wl_event *ev,
                        int64_t *out) {
@@ -398,23 +397,17 @@ static int intern_flow(wl_store *s, const wl_flow_key *k, uint64_t tag, const wl
   return WL_OK;
 }
 
-/* The flows first seen in the block in progress, added to flows in one statement, and to
- * their apps' endpoints. The flow map said none of their keys is in flows. */
+/* The flows first seen in the block in progress, appended to flow_pack, and to their apps'
+ * endpoints. The flow map said none of their keys is stored. */
 static int flows_flush(wl_store *s) {
   s->born_lo = s->born_hi = 0;
   if (s->nfresh == 0)
     return WL_OK;
-  s->vnew = (wl_vrows){.base = s->fresh, .stride = sizeof *s->fresh, .n = s->nfresh};
-  sqlite3_stmt *st = wl_st(s, ST_FLOWS_NEW);
-  int rc = st ? wl_store_step_done(s, st, "adding flows") : WL_E_DB;
-  if (rc == WL_OK && (uint64_t)sqlite3_changes(s->db) != s->nfresh)
-    rc = wl_err(WL_E_INTERNAL, "%s: %d of %u new flows added", s->path, sqlite3_changes(s->db),
-                s->nfresh);
+  int rc = WL_OK;
   for (uint32_t i = 0; i < s->nfresh && rc == WL_OK; i++)
     rc = endpoint_add(s, &s->fresh[i]);
-  if (rc == WL_OK) /* the packed copy review reads (store_flow_pack.c) */
+  if (rc == WL_OK) /* keys and totals: their only copy (store_flow_pack.c) */
     rc = wl_flow_pack_born(s, s->fresh, s->nfresh);
-  s->vnew.n = 0;
   if (rc != WL_OK)
     return rc;
   s->tot.new_flows += s->nfresh;
