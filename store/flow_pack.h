@@ -33,7 +33,7 @@ int wl_flow_pack_add(wl_store *s, const wl_htab *t, const uint32_t *used, uint32
 /* After the write path inserted a block's new flows (fresh[i] with real == 0; ids ascending),
  * in its transaction: the same rows appended (store_write.c's flows_flush). */
 int wl_flow_pack_born(wl_store *s, const wl_new_flow *fresh, uint32_t n);
-/* Every flow of the flows table as it is in this transaction (of app `app` only when app >= 0:
+/* Every flow as it is in this transaction (of app `app` only when app >= 0:
  * the others' records are skipped undecoded), in id order. cb returns non-zero to stop
  * (returned). */
 typedef int (*wl_pack_cb)(void *ctx, const wl_pack_flow *f);

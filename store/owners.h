@@ -27,8 +27,10 @@ struct wl_pack_chunk;
 typedef struct wl_owners {
   uint64_t **chunk; /* chunk[id / WL_OWNERS_CHUNK][id % WL_OWNERS_CHUNK]; 0 = not known */
   size_t nchunks;
-  sqlite3_stmt *get;           /* a chunk of flow_pack (wl_flow_pack_find) */
+  sqlite3_stmt *get;           /* a chunk of flow_pack (wl_flow_pack_find), or (legacy) a range
+                                * of flows rows */
   struct wl_pack_chunk *keys;  /* what it read last (82 KB, made when first needed) */
+  int legacy; /* the keys are in the flows table: a migration from before schema 10 */
 } wl_owners;
 
 typedef struct wl_owner {

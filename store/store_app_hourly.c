@@ -15,11 +15,12 @@
  * Per rollup: the events are added up in memory per (app, dir, hour), HOURLY_SLOTS entries
  * (written out and started again when full, same transaction; a read-only handle stops adding
  * and reads what is rolled up only). A flow's app and direction come from the store's owners
- * (owners.h: recorded at the flow's birth by the write path, else read from flows and kept;
- * forgotten when a transaction that may have born flows rolls back); the migration keeps its
- * own. Flows are never deleted and their app and direction never change. (Until the owners
- * array, two hash maps of flows here, `known` and `fresh`, split by the id at the handle's last
- * COMMIT: 16 bytes a flow, a cache miss an event.)
+ * (owners.h: recorded at the flow's birth by the write path, else read from flow_pack and
+ * kept; forgotten when a transaction that may have born flows rolls back); the migration keeps
+ * its own, read from the flows table of its time (schema 8). Flows are never deleted and their
+ * app and direction never change. (Until the owners array, two hash maps of flows here, `known`
+ * and `fresh`, split by the id at the handle's last COMMIT: 16 bytes a flow, a cache miss an
+ * event.)
  * Memory: 40 bytes x HOURLY_SLOTS, 320 KB, once used.
  *
  * The migration to version 8 fills the table from the blocks already rolled up (the raw
@@ -80,6 +81,7 @@ static int hourly_new(sqlite3 *db, wl_store *s, const char *path, wl_app_hourly 
   h->db = db;
   h->path = path;
   h->owners = s ? &s->owners : &h->own;
+  h->own.legacy = 1; /* the migration (schema 8): the keys are in flows */
   *out = h;
   return WL_OK;
 }

@@ -1,6 +1,6 @@
-/* store_flow_pack.c — the flows packed for the readers that list every flow (review, the
- * page's proposals), and since schema 12 the only home of their totals, kept by the write path
- * and the rollup in their own transactions (issue 16).
+/* store_flow_pack.c — the flows packed: what the readers that list every flow read (review,
+ * the page's proposals), since schema 12 the only home of their totals and since schema 13 of
+ * their keys, kept by the write path and the rollup in their own transactions (issue 16).
  *
  * Why: review lists every flow of the week in id order (a million rows on a busy workstation).
  * Through SQLite that costs about 2,800 instructions a row, most of them column decoding
@@ -8,16 +8,15 @@
  * 660 a row. flow_pack holds the same flows WL_PACK_IDS ids to a row, varint-coded in id order,
  * so a listing is a few thousand blob reads and a decode of ~40 instructions a flow.
  *
- * Exactness: flow_pack holds exactly the flows table's keys, with their totals. They change in
- * two places only, each in one transaction: a block's new flows are inserted into flows by the
- * write path (store_write.c's flows_flush; ids above every id before them) and appended here
- * with that block's totals (wl_flow_pack_born), and a rollup adds totals to records
- * (wl_flow_pack_add; until schema 12 it added the same to the flows rows, ST_FLOWS_ADD). So a
- * kill -9 neither loses nor double-counts, and a reader (wl_flow_pack_each) gets the flows of
- * `SELECT ... FROM flows` in its order (a rowid scan); a read-only handle adds the pending
- * blocks to them as before (store_read.c). A flow the rollup touches that is not packed is
- * WL_E_CORRUPT (the rollup rolls back). test_store_flow_pack compares the pack with the flows
- * table's keys and with the events written.
+ * Exactness: flow_pack holds every flow, key and totals. They change in two places only, each
+ * in one transaction: a block's new flows are appended here by the write path with that block's
+ * totals (store_write.c's flows_flush, wl_flow_pack_born; ids above every id before them), and
+ * a rollup adds totals to records (wl_flow_pack_add; until schema 12 it added the same to the
+ * flows rows, ST_FLOWS_ADD). So a kill -9 neither loses nor double-counts, and a reader
+ * (wl_flow_pack_each) gets every flow in id order; a read-only handle adds the pending blocks
+ * to them as before (store_read.c). A flow the rollup touches that is not packed is
+ * WL_E_CORRUPT (the rollup rolls back). test_store_flow_pack compares the listing with the
+ * flows read by id and with the events written.
  *
  * Rows: flow_pack(chunk, last_id, last_first, data): chunk n holds the ids
  * [n << WL_PACK_SHIFT, (n + 1) << WL_PACK_SHIFT); last_id and last_first are its last record's
@@ -728,13 +727,15 @@ int wl_schema_v13_keys(sqlite3 *db, const char *path) {
     while (rc == WL_OK && (r = sqlite3_step(rows)) == SQLITE_ROW) {
       uint64_t id = (uint64_t)sqlite3_column_int64(rows, 0);
       int alen = sqlite3_column_int(rows, 1);
+      if (k < c.n && c.r[k].id < id) /* both in id order: the record has no row */
+        break;
       if (k == c.n || c.r[k].id != id)
         rc = wl_err(WL_E_CORRUPT, "%s: flow %llu is in flows but not in flow_pack", path,
                     (unsigned long long)id);
       else
         c.r[k++].alen = (uint8_t)(alen > 16 ? 16 : alen);
     }
-    if (rc == WL_OK && r != SQLITE_DONE)
+    if (rc == WL_OK && r != SQLITE_DONE && r != SQLITE_ROW)
       rc = sqlerr(&x, r, "listing flows");
     sqlite3_reset(rows);
     if (rc == WL_OK && k != c.n)

@@ -84,12 +84,47 @@ static int read_chunk(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, 
   return WL_OK;
 }
 
+#define LEGACY_READ 4096u /* ids read from flows in one query (legacy) */
+
+/* A migration before schema 10 (no flow_pack yet): flows [id, id + LEGACY_READ) from the flows
+ * table, kept; id's own into *out. */
+static int read_flows(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
+                      int *found) {
+  int rc = SQLITE_OK;
+  if (id > (uint64_t)INT64_MAX - LEGACY_READ)
+    return WL_OK;
+  if (!o->get)
+    rc = sqlite3_prepare_v2(db, "SELECT id, app, dir, action FROM flows WHERE id>=?1 AND id<?2",
+                            -1, &o->get, NULL);
+  if (rc != SQLITE_OK)
+    return wl_store_sqlerr_at(db, path, rc, "reading flows");
+  sqlite3_bind_int64(o->get, 1, (sqlite3_int64)id);
+  sqlite3_bind_int64(o->get, 2, (sqlite3_int64)(id + LEGACY_READ));
+  while ((rc = sqlite3_step(o->get)) == SQLITE_ROW) {
+    int64_t f = sqlite3_column_int64(o->get, 0), app = sqlite3_column_int64(o->get, 1);
+    int dir = sqlite3_column_int(o->get, 2);
+    int drop = sqlite3_column_int(o->get, 3) == WL_EVT_DROP;
+    if (f <= 0 || app < 0 || app >= ((int64_t)1 << 56))
+      continue; /* not a flow this store writes: never kept, never found */
+    wl_owners_set(o, (uint64_t)f, app, dir, drop);
+    if ((uint64_t)f == id) {
+      out->app = app;
+      out->dir = (uint8_t)dir;
+      out->drop = (uint8_t)drop;
+      *found = 1;
+    }
+  }
+  sqlite3_reset(o->get);
+  return rc == SQLITE_DONE ? WL_OK : wl_store_sqlerr_at(db, path, rc, "reading flows");
+}
+
 int wl_owners_get(wl_owners *o, sqlite3 *db, const char *path, uint64_t id, wl_owner *out,
                   int *found) {
   const uint64_t *e = entry(o, id);
   if ((*found = e && unpack(*e, out)) != 0 || id == 0)
     return WL_OK;
-  return read_chunk(o, db, path, id, out, found);
+  return o->legacy ? read_flows(o, db, path, id, out, found)
+                   : read_chunk(o, db, path, id, out, found);
 }
 
 void wl_owners_clear(wl_owners *o) {

@@ -264,8 +264,8 @@ int wl_store_flows(wl_store *s, int64_t app_id, uint64_t since, wl_flow_cb cb, v
   flow_item f;
   sink k = {.emit = emit_flow, .item = &f, .ctx = ctx, .cb.flow = cb,
             .s = s, .merge = pending, .since = since};
-  /* every flow, or one app's (no index on flows.app since schema 11): from the packed copy
-   * (store_flow_pack.c), the rows and order of `SELECT ... FROM flows [WHERE app=?] ORDER BY id` */
+  /* every flow, or one app's, in id order: from flow_pack (store_flow_pack.c), since schema 13
+   * the only copy of the flows */
   return wl_flow_pack_each(s, app_id < 0 ? -1 : app_id, emit_packed, &k);
 }
 

@@ -249,13 +249,14 @@ static void sort_used(wl_rollup *r) {
     r->used[i] = (uint32_t)(a[i] & ((1u << SLOT_BITS) - 1));
 }
 
-/* The app and action of flow f (owners.h: what the write path recorded, else read from flows). */
+/* The app and action of flow f (owners.h: what the write path recorded, else read from
+ * flow_pack). */
 static int flow_owner(wl_store *s, uint64_t flow, uint64_t *app, int *drop) {
   wl_owner o;
   int found;
   int rc = wl_owners_get(&s->owners, s->db, s->path, flow, &o, &found);
   if (rc == WL_OK && !found)
-    rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not in flows",
+    rc = wl_err(WL_E_CORRUPT, "%s: an event block names flow %llu, which is not stored",
                 s->path, (unsigned long long)flow);
   *app = found ? (uint64_t)o.app : 0;
   *drop = found && o.drop;

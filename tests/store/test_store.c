@@ -19,9 +19,25 @@
 #include "common/wl_err.h"
 #include "common/wl_os.h"
 #include "store/store.h"
+#include "store/flow_pack.h"
 #include "tests/support/test_store_util.h"
 
 /* ---------------------------------------------------------------- schema */
+
+/* The key lengths of the packed flows (schema 13: flow_pack is the only copy of the keys). */
+typedef struct key_lengths {
+  uint64_t flows, v4_four, v4_other;
+} key_lengths;
+
+static int count_key_lengths(void *ctx, const wl_pack_flow *p) {
+  key_lengths *k = ctx;
+  k->flows++;
+  if (p->f.ip_version == 4) {
+    k->v4_four += p->alen == 4;
+    k->v4_other += p->alen != 0 && p->alen != 4;
+  }
+  return 0;
+}
 
 static void test_migrate_empty_and_reopen(void **state) {
   (void)state;
@@ -103,7 +119,7 @@ static void test_schema_mismatch_detected(void **state) {
       {"DROP TABLE sids; CREATE TABLE sids(id INTEGER PRIMARY KEY, name TEXT)", "'sids' has"},
       {"ALTER TABLE apps ADD COLUMN extra INTEGER", "'apps' has"},
       {"DROP INDEX blocks_ts", "no index 'blocks_ts'"},
-      {"ALTER TABLE flows ADD COLUMN count INTEGER", "'flows' has"}, /* schema 11's, in 12 */
+      {"ALTER TABLE flow_pack ADD COLUMN extra INTEGER", "'flow_pack' has"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     remove_db(db_path);
@@ -334,12 +350,14 @@ static void test_rollup_matches_brute_force(void **state) {
   assert_int_equal(st.events_kept, m.stored);
   assert_int_equal(st.flows, m.n);
   assert_int_equal(st.apps, apps.n);
-  /* compact: IPv4 addresses as 4 bytes, no address as none */
-  assert_int_equal(raw_int("SELECT count(*) FROM flows WHERE ip_version=4 AND "
-                           "length(remote_addr) NOT IN (0, 4)"), 0);
+  /* compact: IPv4 addresses as 4 bytes, no address as none (the keys' lengths in flow_pack) */
+  key_lengths kl = {0};
+  assert_int_equal(wl_flow_pack_each(s, -1, count_key_lengths, &kl), WL_OK);
+  assert_int_equal(kl.v4_other, 0);
+  assert_true(kl.v4_four > 0);
+  assert_int_equal(kl.flows, m.n);
   assert_int_equal(raw_int("SELECT count(*) FROM ctx WHERE length(local_addr) NOT IN (0,4,16)"),
                    0);
-  assert_true(raw_int("SELECT count(*) FROM flows WHERE length(remote_addr)=4") > 0);
   assert_true(st.skipped >= m.skipped);
   assert_true(st.db_bytes > 0);
   assert_true(st.first_ts <= ev[0].ts && st.last_ts >= ev[n - 1].ts);
@@ -487,7 +505,7 @@ static void test_failed_batch_rolls_back(void **state) {
   static const char *const triggers[] = {
       "CREATE TRIGGER inject BEFORE INSERT ON blocks "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
-      "CREATE TRIGGER inject BEFORE INSERT ON flows WHEN (SELECT count(*) FROM flows) = %lld "
+      "CREATE TRIGGER inject BEFORE INSERT ON flow_pack WHEN NEW.last_id >= %lld "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
       "CREATE TRIGGER inject BEFORE UPDATE ON apps WHEN NEW.endpoints > OLD.endpoints + 5 "
       "BEGIN SELECT RAISE(ABORT, 'injected'); END",
@@ -511,7 +529,8 @@ static void test_failed_batch_rolls_back(void **state) {
       s = open_ok(&o);
     }
     char sql[512];
-    long long at = raw_int(t == 1 ? "SELECT count(*) FROM flows" : "SELECT count(*) FROM ctx");
+    long long at = raw_int(t == 1 ? "SELECT max(last_id) FROM flow_pack" /* the newest flow */
+                                  : "SELECT count(*) FROM ctx");
     snprintf(sql, sizeof sql, triggers[t], at + 20);
     raw_exec(sql);
     int rc = wl_store_write(s, ev + 1000, 3000, NULL);
@@ -579,9 +598,9 @@ static void test_keyed_duplicates(void **state) {
   free(ev);
 }
 
-/* Issue 16: a rollup adds each flow's totals to its app's, asking flows for the app of a flow
- * its handle did not see born (store_rollup.c's flow_owner). A block naming a flow that is not
- * in flows (rows deleted behind the store's back) is a damaged store: WL_E_CORRUPT naming the
+/* Issue 16: a rollup adds each flow's totals to its app's, asking flow_pack for the app of a
+ * flow its handle did not see born (store_rollup.c's flow_owner). A block naming a flow that is
+ * not stored (rows deleted behind the store's back) is a damaged store: WL_E_CORRUPT naming the
  * flow, the rollup rolled back, nothing inserted for it. (A flow missing from flow_pack, where
  * the totals go: test_store_flow_pack test_damaged_chunk.) */
 static void test_rollup_missing_flow_is_corrupt(void **state) {
@@ -593,12 +612,12 @@ static void test_rollup_missing_flow_is_corrupt(void **state) {
   app_names apps = {0};
   assert_int_equal(wl_store_apps(s, 0, collect_app, &apps), 0); /* rolls up */
   assert_int_equal(wl_store_write(s, ev + 200, 200, NULL), WL_OK); /* seen again: pending */
-  raw_exec("DELETE FROM flows");
-  wl_store *t = open_ok(&o); /* another writer: it has to ask flows */
+  raw_exec("DELETE FROM flow_pack");
+  wl_store *t = open_ok(&o); /* another writer: it has to ask flow_pack */
   memset(&apps, 0, sizeof apps);
   assert_int_equal(wl_store_apps(t, 0, collect_app, &apps), WL_E_CORRUPT);
-  assert_non_null(strstr(wl_errmsg(), "not in flows"));
-  assert_int_equal(raw_int("SELECT count(*) FROM flows"), 0); /* rolled back */
+  assert_non_null(strstr(wl_errmsg(), "which is not stored"));
+  assert_int_equal(raw_int("SELECT count(*) FROM flow_pack"), 0); /* rolled back */
   assert_true(raw_int("SELECT count(*) FROM pending") > 0);
   wl_store_close(t);
   wl_store_close(s);

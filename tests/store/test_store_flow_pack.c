@@ -1,8 +1,9 @@
 /* test_store_flow_pack.c — the packed flows (issue 16; store/store_flow_pack.c, what review's
- * listing of every flow reads, and since schema 12 the only copy of the totals): its keys
- * against the flows table's, row by row and in id order, after rollups every few hundred events
+ * listing of every flow reads, since schema 12 the only copy of the totals and since schema 13
+ * of the keys): the listing's keys against the flows read one by one by id
+ * (wl_flow_pack_find), in id order, after rollups every few hundred events
  * and at close (the totals against a model of the events: compare_flows); the listing of every flow
- * (wl_store_flows(-1), from the pack) against the per-app listings (straight from flows) for a
+ * (wl_store_flows(-1), from the pack) against the per-app listings for a
  * read-only handle while the writer still has blocks pending, with and without since; a rollup
  * that fails rolls the pack back with it; and the v9 -> v10 migration, with blocks pending.
  */
@@ -51,34 +52,37 @@ static int flow_cb(void *ctx, const wl_flow *f) {
   return 0;
 }
 
-/* The flows table as SQLite has it, in id order (a reader of the file: what is committed): the
- * keys (the totals are in flow_pack only, schema 12). */
+/* The committed flows read one by one by id (wl_flow_pack_find, the readers by id: 1, 2, ...
+ * until an id is not stored, which must be the last one + 1), keys only: the listing must give
+ * the same. Since schema 13 flow_pack is the only copy of the keys. */
 static void raw_flows(list *l) {
   sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
+  sqlite3_stmt *get = NULL;
+  wl_pack_chunk *c = malloc(sizeof *c);
+  assert_non_null(c);
+  c->no = -1;
   assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(db,
-                                      "SELECT id,app,dir,proto,ip_version,remote_addr,remote_port,"
-                                      "local_port,action FROM flows ORDER BY id",
-                                      -1, &st, NULL),
-                   SQLITE_OK);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    wl_flow f;
-    memset(&f, 0, sizeof f);
-    f.app_id = sqlite3_column_int64(st, 1);
-    f.dir = (uint8_t)sqlite3_column_int(st, 2);
-    f.proto = (uint8_t)sqlite3_column_int(st, 3);
-    f.ip_version = (uint8_t)sqlite3_column_int(st, 4);
-    int n = sqlite3_column_bytes(st, 5);
-    if (n > 0)
-      memcpy(f.remote_addr, sqlite3_column_blob(st, 5), n > 16 ? 16 : (size_t)n);
-    f.remote_port = (uint16_t)sqlite3_column_int(st, 6);
-    f.local_port = (uint16_t)sqlite3_column_int(st, 7);
-    f.action = (uint8_t)sqlite3_column_int(st, 8);
-    push(l, (uint64_t)sqlite3_column_int64(st, 0), &f);
+  const wl_pack_flow *p = NULL;
+  assert_int_equal(wl_flow_pack_find(db, db_path, &get, c, 0, &p), WL_OK);
+  assert_null(p);
+  for (uint64_t id = 1;; id++) {
+    assert_int_equal(wl_flow_pack_find(db, db_path, &get, c, id, &p), WL_OK);
+    if (!p)
+      break;
+    assert_int_equal(p->id, id);
+    wl_flow f = p->f;
+    f.count = f.first_seen = f.last_seen = f.last_filter_id = 0;
+    push(l, id, &f);
   }
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(last_id) FROM flow_pack", -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int64(st, 0), l->n);
   sqlite3_finalize(st);
+  sqlite3_finalize(get);
   sqlite3_close(db);
+  free(c);
 }
 
 static void assert_same(const list *a, const list *b) {
@@ -101,7 +105,7 @@ static list keys_of(const list *a) {
 }
 
 /* s (a writer with nothing pending, or any handle): its pack read through wl_flow_pack_each
- * has the committed flows table's keys, and every flow counted; wl_store_flows(-1) gives the
+ * has the keys the committed flows have read by id, and every flow counted; wl_store_flows(-1) gives the
  * pack's flows, totals included. */
 static void check_pack(wl_store *s) {
   list want = {0}, have = {0}, all = {0};
@@ -336,9 +340,11 @@ static void test_damaged_chunk(void **state) {
   assert_int_equal(wl_store_flows(s, -1, 0, flow_cb, &l), WL_E_CORRUPT);
   wl_err_clear();
   wl_store_close(s);
-  raw_exec("DELETE FROM flow_pack");
+  remove_db(db_path);
   wl_store_opts o = {.rollup_events = 700};
   s = open_ok(&o);
+  assert_int_equal(wl_store_write(s, ev, 300, NULL), WL_OK); /* born, packed, pending */
+  raw_exec("DELETE FROM flow_pack"); /* behind the writer's back */
   /* the same flows again: the rollup a batch triggers finds them unpacked */
   assert_int_equal(wl_store_write(s, ev, 3000, NULL), WL_E_CORRUPT);
   assert_non_null(strstr(wl_errmsg(), "not in flow_pack"));

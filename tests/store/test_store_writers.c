@@ -50,10 +50,11 @@ static void test_rolled_back_flows_come_again(void **state) {
   tsg_model m = {0};
   for (int i = 0; i < 900; i++)
     tsg_model_add(&m, &ev[i]);
-  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
+  uint64_t flows, distinct;
+  tsu_flow_keys(&flows, &distinct);
+  assert_int_equal(flows, m.n);
+  assert_int_equal(distinct, m.n);
   assert_int_equal(tsu_flow_events(), m.stored);
-  assert_int_equal(raw_int("SELECT count(*) FROM (SELECT DISTINCT app, dir, proto, ip_version,"
-                           " remote_addr, remote_port, local_port, action FROM flows)"), m.n);
   tsg_model_free(&m);
   free(ev);
 }
@@ -80,7 +81,10 @@ static void test_two_writers_interleave(void **state) {
     tsg_model_add(&m, &ev[i]);
   for (int i = 0; i < 20; i++)
     tsg_model_add(&m, &ev[i]);
-  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
+  uint64_t flows, distinct;
+  tsu_flow_keys(&flows, &distinct);
+  assert_int_equal(flows, m.n);
+  assert_int_equal(distinct, m.n);
   assert_int_equal(raw_int("SELECT sum(n) FROM blocks"), m.stored);
   assert_int_equal(tsu_flow_events(), m.stored);
   assert_int_equal(raw_int("SELECT value FROM meta WHERE key='events'"), m.stored);
@@ -108,7 +112,10 @@ static void test_writer_inside_transaction_after_other(void **state) {
     tsg_model_add(&m, &ev[i % 200]);
   assert_int_equal(raw_int("SELECT sum(n) FROM blocks"), m.stored);
   assert_int_equal(tsu_flow_events(), m.stored);
-  assert_int_equal(raw_int("SELECT count(*) FROM flows"), m.n);
+  uint64_t flows, distinct;
+  tsu_flow_keys(&flows, &distinct);
+  assert_int_equal(flows, m.n);
+  assert_int_equal(distinct, m.n);
   tsg_model_free(&m);
   free(ev);
 }

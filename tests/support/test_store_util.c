@@ -84,38 +84,196 @@ static int pack_keep(void *ctx, const wl_pack_flow *f) {
   return 0;
 }
 
-void tsu_undo_v12(void) {
+static size_t varint_len(const uint8_t *p, const uint8_t *end) {
+  size_t n = 0;
+  while (p + n < end && (p[n] & 0x80))
+    n++;
+  assert_true(p + n < end);
+  return n + 1;
+}
+
+/* flow_pack's records as schema 12 wrote them: the length byte without the key's length (bits
+ * 5-6), no byte after the address. The layout: store_flow_pack.c's header. */
+static void pack_as_v12(sqlite3 *db) {
+  sqlite3_stmt *st, *up;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT chunk, data FROM flow_pack", -1, &st, NULL),
+                   SQLITE_OK);
+  size_t nrow = 0, cap = 0;
+  struct old_row { int64_t no; uint8_t *data; size_t len; } *rows = NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const uint8_t *p = sqlite3_column_blob(st, 1), *end = p + sqlite3_column_bytes(st, 1);
+    uint8_t *out = malloc((size_t)(end - p) + 1), *o = out;
+    assert_non_null(out);
+    while (p < end) {
+      size_t n = varint_len(p, end); /* id */
+      n += varint_len(p + n, end);   /* app */
+      memcpy(o, p, n + 8);           /* and dir, proto, ip_version, action, the ports */
+      o += n + 8;
+      p += n + 8;
+      unsigned kept = *p & 31, code = *p >> 5 & 3;
+      *o++ = (uint8_t)kept;
+      p++;
+      memcpy(o, p, kept);
+      o += kept;
+      p += kept + (code == 3);
+      for (int i = 0; i < 4; i++) { /* count, first, last, filter */
+        n = varint_len(p, end);
+        memcpy(o, p, n);
+        o += n;
+        p += n;
+      }
+    }
+    if (nrow == cap) {
+      cap = cap ? 2 * cap : 64;
+      rows = realloc(rows, cap * sizeof *rows);
+      assert_non_null(rows);
+    }
+    rows[nrow].no = sqlite3_column_int64(st, 0);
+    rows[nrow].data = out;
+    rows[nrow++].len = (size_t)(o - out);
+  }
+  sqlite3_finalize(st);
+  assert_int_equal(sqlite3_prepare_v2(db, "UPDATE flow_pack SET data=?2 WHERE chunk=?1", -1,
+                                      &up, NULL),
+                   SQLITE_OK);
+  for (size_t i = 0; i < nrow; i++) {
+    sqlite3_bind_int64(up, 1, rows[i].no);
+    sqlite3_bind_blob(up, 2, rows[i].data, (int)rows[i].len, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(up), SQLITE_DONE);
+    sqlite3_reset(up);
+    free(rows[i].data);
+  }
+  sqlite3_finalize(up);
+  free(rows);
+}
+
+static pack_list read_pack(void);
+
+/* Back to version `to` (12 or 11) with the data: see test_store_util.h. */
+static void undo_to(int to) {
+  pack_list l = read_pack();
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "BEGIN;" TSU_UNDO_V13_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
+  if (to == 11)
+    assert_int_equal(sqlite3_exec(db, TSU_UNDO_V12_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      to == 11 ? "INSERT INTO flows(id,app,dir,proto,ip_version,"
+                                                 "remote_addr,remote_port,local_port,action,"
+                                                 "count,first_seen,last_seen,last_filter_id) "
+                                                 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                                                 "?13)"
+                                               : "INSERT INTO flows(id,app,dir,proto,ip_version,"
+                                                 "remote_addr,remote_port,local_port,action) "
+                                                 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  for (size_t i = 0; i < l.n; i++) {
+    const wl_flow *f = &l.v[i].f;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)l.v[i].id);
+    sqlite3_bind_int64(st, 2, f->app_id);
+    sqlite3_bind_int(st, 3, f->dir);
+    sqlite3_bind_int(st, 4, f->proto);
+    sqlite3_bind_int(st, 5, f->ip_version);
+    sqlite3_bind_blob(st, 6, f->remote_addr, l.v[i].alen, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, f->remote_port);
+    sqlite3_bind_int(st, 8, f->local_port);
+    sqlite3_bind_int(st, 9, f->action);
+    if (to == 11) {
+      sqlite3_bind_int64(st, 10, (sqlite3_int64)f->count);
+      sqlite3_bind_int64(st, 11, (sqlite3_int64)f->first_seen);
+      sqlite3_bind_int64(st, 12, (sqlite3_int64)f->last_seen);
+      sqlite3_bind_int64(st, 13, (sqlite3_int64)f->last_filter_id);
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  pack_as_v12(db);
+  char sql[128];
+  snprintf(sql, sizeof sql, "UPDATE meta SET value=%d WHERE key='schema_version'; COMMIT", to);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  free(l.v);
+}
+
+void tsu_undo_v13(void) { undo_to(12); }
+void tsu_undo_v12(void) { undo_to(11); }
+
+static pack_list read_pack(void) {
   pack_list l = {0};
   wl_store_opts ro = {.read_only = 1};
   wl_store *r = NULL;
   assert_int_equal(wl_store_open(db_path, &ro, &r), WL_OK);
   assert_int_equal(wl_flow_pack_each(r, -1, pack_keep, &l), WL_OK);
   wl_store_close(r);
-  sqlite3 *db;
+  return l;
+}
+
+/* The key of a packed flow as bytes, for sorting. */
+typedef struct key_bytes {
+  uint8_t b[40];
+} key_bytes;
+
+static int key_cmp(const void *a, const void *b) { return memcmp(a, b, sizeof(key_bytes)); }
+
+void tsu_flow_keys(uint64_t *flows, uint64_t *distinct) {
+  pack_list l = read_pack();
+  key_bytes *k = calloc(l.n ? l.n : 1, sizeof *k);
+  assert_non_null(k);
+  for (size_t i = 0; i < l.n; i++) {
+    const wl_flow *f = &l.v[i].f;
+    uint8_t *b = k[i].b;
+    memcpy(b, &f->app_id, 8);
+    b[8] = f->dir;
+    b[9] = f->proto;
+    b[10] = f->ip_version;
+    b[11] = f->action;
+    b[12] = l.v[i].alen;
+    memcpy(b + 13, f->remote_addr, 16);
+    memcpy(b + 29, &f->remote_port, 2);
+    memcpy(b + 31, &f->local_port, 2);
+  }
+  qsort(k, l.n, sizeof *k, key_cmp);
+  uint64_t d = 0;
+  for (size_t i = 0; i < l.n; i++)
+    d += i == 0 || key_cmp(&k[i], &k[i - 1]) != 0;
+  *flows = l.n;
+  *distinct = d;
+  free(k);
+  free(l.v);
+}
+
+void tsu_attach_flows(sqlite3 *db) {
+  pack_list l = read_pack();
   sqlite3_stmt *st;
-  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, "BEGIN;" TSU_UNDO_V12_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(db,
-                                      "UPDATE flows SET count=?2, first_seen=?3, last_seen=?4, "
-                                      "last_filter_id=?5 WHERE id=?1",
+  assert_int_equal(sqlite3_exec(db, "ATTACH ':memory:' AS v12;"
+                                    "CREATE TABLE v12.flows(id INTEGER PRIMARY KEY,"
+                                    " app INTEGER NOT NULL, dir INTEGER NOT NULL,"
+                                    " proto INTEGER NOT NULL, ip_version INTEGER NOT NULL,"
+                                    " remote_addr BLOB NOT NULL, remote_port INTEGER NOT NULL,"
+                                    " local_port INTEGER NOT NULL, action INTEGER NOT NULL)",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO v12.flows VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
                                       -1, &st, NULL),
                    SQLITE_OK);
   for (size_t i = 0; i < l.n; i++) {
     const wl_flow *f = &l.v[i].f;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)l.v[i].id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)f->count);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)f->first_seen);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)f->last_seen);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)f->last_filter_id);
+    sqlite3_bind_int64(st, 2, f->app_id);
+    sqlite3_bind_int(st, 3, f->dir);
+    sqlite3_bind_int(st, 4, f->proto);
+    sqlite3_bind_int(st, 5, f->ip_version);
+    sqlite3_bind_blob(st, 6, f->remote_addr, l.v[i].alen, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, f->remote_port);
+    sqlite3_bind_int(st, 8, f->local_port);
+    sqlite3_bind_int(st, 9, f->action);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-    assert_int_equal(sqlite3_changes(db), 1);
     sqlite3_reset(st);
   }
   sqlite3_finalize(st);
-  assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value=11 WHERE key='schema_version'; COMMIT",
-                                NULL, NULL, NULL),
-                   SQLITE_OK);
-  sqlite3_close(db);
   free(l.v);
 }
 

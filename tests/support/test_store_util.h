@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
 #include "tests/support/test_store_gen.h"
 
@@ -27,6 +29,16 @@ void raw_exec(const char *sql);
   "DROP INDEX flows_app;"                                                                   \
   "CREATE UNIQUE INDEX flows_key ON flows(app, dir, proto, ip_version, remote_addr,"        \
   " remote_port, local_port, action);"
+/* Version 13 undone (store_flow_pack.c), the schema only: the flows table of the keys, empty.
+ * tsu_undo_v13 also fills it from flow_pack and writes flow_pack's records as schema 12 did. */
+#define TSU_UNDO_V13_SCHEMA                                                                \
+  "CREATE TABLE flows(id INTEGER PRIMARY KEY, app INTEGER NOT NULL, dir INTEGER NOT NULL,"  \
+  " proto INTEGER NOT NULL, ip_version INTEGER NOT NULL, remote_addr BLOB NOT NULL,"        \
+  " remote_port INTEGER NOT NULL, local_port INTEGER NOT NULL, action INTEGER NOT NULL);"
+/* Version 13 undone with the data: flows holds every packed flow's key (its remote_addr as many
+ * bytes as the key has), flow_pack's records lose their key lengths (bits 5-6 of the length
+ * byte and the byte after an odd-sized address), schema_version 12. */
+void tsu_undo_v13(void);
 /* Version 12 undone (schema_v9_flows_app.c), the schema only: flows' total columns (all 0) and
  * flows_app0 back. tsu_undo_v12 also fills the totals from flow_pack. */
 #define TSU_UNDO_V12_SCHEMA                                                                \
@@ -35,10 +47,16 @@ void raw_exec(const char *sql);
   "ALTER TABLE flows ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"                     \
   "ALTER TABLE flows ADD COLUMN last_filter_id INTEGER NOT NULL DEFAULT 0;"                \
   "CREATE INDEX flows_app0 ON flows(app) WHERE app=0;"
-/* Version 12 undone with the data: the committed flows get flow_pack's totals back (what
- * schema 11 kept in both), read through a read-only handle. Then SQL of TSU_UNDO_V11... may
- * follow, and a schema_version of 11 or below. */
+/* Versions 13 and 12 undone with the data: as tsu_undo_v13, and the flows get flow_pack's
+ * totals back (what schema 11 kept in both), read through a read-only handle; schema_version
+ * 11. Then SQL of TSU_UNDO_V11... may follow, and a schema_version below. */
 void tsu_undo_v12(void);
+/* The flows of the store at db_path (flow_pack, through a read-only handle), and how many
+ * distinct keys they have (key bytes as the key holds them: wl_pack_flow.alen). */
+void tsu_flow_keys(uint64_t *flows, uint64_t *distinct);
+/* ATTACH ':memory:' AS v12 on db with a table v12.flows as schema 12 had it, filled with every
+ * flow of the store at db_path: for SQL written against flows (an old query as an oracle). */
+void tsu_attach_flows(sqlite3 *db);
 /* The events counted in every flow of the store at db_path (wl_store_flows through a
  * read-only handle: the committed rollups and pending blocks). */
 uint64_t tsu_flow_events(void);
@@ -47,7 +65,7 @@ uint64_t tsu_flow_events(void);
 /* Version 10 undone (store_flow_pack.c). */
 #define TSU_UNDO_V10 "DROP TABLE flow_pack;"
 #define TSU_UNDO_TO_V2                                                                     \
-  TSU_UNDO_V12_SCHEMA TSU_UNDO_V11 TSU_UNDO_V10 TSU_UNDO_V9                                                     \
+  TSU_UNDO_V13_SCHEMA TSU_UNDO_V12_SCHEMA TSU_UNDO_V11 TSU_UNDO_V10 TSU_UNDO_V9                                                     \
   "DROP TABLE app_hourly;" /* 8: store_app_hourly.c */                                      \
   "ALTER TABLE rules DROP COLUMN signer; ALTER TABLE rules DROP COLUMN prev_app;"         \
   "ALTER TABLE rules DROP COLUMN prev_app_nt;" /* 3: schema_v3_rebind.c */                 \
