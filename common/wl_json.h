@@ -101,7 +101,8 @@ typedef struct wl_json_shape {
   struct {
     int8_t slot;
     uint8_t kind, sep_len; /* sep: `{"name":` for the first member, `,"name":` after */
-    char sep[WL_JSON_SHAPE_NAME + 4];
+    uint64_t tail;         /* the bytes of sep's last 8-byte word that are sep's */
+    char sep[WL_JSON_SHAPE_NAME + 8]; /* zero after sep_len bytes */
   } m[WL_JSON_SHAPE_MEMBERS];
 } wl_json_shape;
 typedef struct wl_json_shapes {
