@@ -44,11 +44,9 @@
  *
  * Memory: the ring (capacity × ~1.3 KB, default WL_CAPTURE_RING_DEFAULT: ~10 MB), one batch of
  * decoded events (WL_CAPTURE_BATCH × ~2.5 KB: ~20 MB; large batches because each store
- * transaction rewrites every page its events touch: with wide traffic most of the flows table,
- * so fewer, larger transactions write less; records are decoded in their ring slots, not copied
- * out), the attribution cache
- * (WL_CAPTURE_FILTER_CACHE ids) and the live distinct-app/flow sets (WL_CAPTURE_APP_SET /
- * WL_CAPTURE_FLOW_SET hashes, saturating: beyond them the counts stop growing).
+ * transaction has a fixed cost; records are decoded in their ring slots, not copied out) and the
+ * attribution cache (WL_CAPTURE_FILTER_CACHE ids). The distinct apps and flows are counted by
+ * the store (a bit an id: wl_store_session_counts).
  */
 #ifndef WL_CAPTURE_H
 #define WL_CAPTURE_H
@@ -66,8 +64,6 @@
 #define WL_CAPTURE_POP            512u  /* raw records peeked (decoded in place) at a time */
 #define WL_CAPTURE_FLUSH_MS       100u
 #define WL_CAPTURE_FILTER_CACHE   4096u
-#define WL_CAPTURE_APP_SET        (1u << 16)
-#define WL_CAPTURE_FLOW_SET       (1u << 19)
 #define WL_CAPTURE_PROBE_MS       2000u
 #define WL_CAPTURE_RETRY_MIN_MS   100u
 #define WL_CAPTURE_RETRY_MAX_MS   5000u
@@ -151,7 +147,7 @@ typedef struct wl_capture_stats {
   uint64_t malformed;    /* replay/traffic lines skipped */
   uint64_t emitted;      /* what the source produced: sim net events (after the run), replay
                           * events read; for wfp events received + drops */
-  uint64_t apps, flows;  /* distinct this session (saturating sets) */
+  uint64_t apps, flows;  /* distinct ones stored this session (after each batch) */
   uint64_t events_per_s; /* over the last second or so */
   uint64_t subscribe_failures, reconnects, store_retries;
   uint64_t attrib_pending; /* filter ids whose lookup failed, waiting to be asked again */

@@ -1,11 +1,12 @@
 /* consumer.c — the one thread that empties the ring: pop a batch, decode (allow events that are
  * not new connections — flow established, listen, bind — are only counted, never stored as
  * connections: wl_event_is_connection), map NT paths to DOS,
- * attribute filter ids, count distinct apps and flows, and write the store in one transaction
+ * attribute filter ids, and write the store in one transaction
  * per WL_CAPTURE_BATCH events or per WL_CAPTURE_FLUSH_MS, whichever comes first. A store that is
  * busy, full or failing I/O keeps the batch: the write is retried with backoff (logged once per
  * streak) while the ring absorbs what arrives (and the live callback counts drops). Live
- * counters are atomics in the session, read by any thread.
+ * counters are atomics in the session, read by any thread; the distinct apps and flows are the
+ * store's (wl_store_session_counts), taken after each batch.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -22,9 +23,6 @@
 
 #define STOP_RETRIES 10 /* store retries allowed once a stop was requested */
 
-#define COUNT_LAG 8u /* events between a set slot's prefetch and its add: a power of two */
-_Static_assert((COUNT_LAG & (COUNT_LAG - 1)) == 0, "COUNT_LAG indexes a ring by masking");
-
 struct wl_capture_consumer {
   wl_decoder *dec;   /* its caches of app ids (with their DOS form under `map`) and SIDs */
   wl_event *ev;      /* WL_CAPTURE_BATCH */
@@ -36,18 +34,8 @@ struct wl_capture_consumer {
   uint64_t unknown[WL_CAPTURE_MAP_UNKNOWN]; /* hashes of device prefixes that missed since */
   size_t nunknown;
   unsigned hint_gen;
-  wl_htab apps, flows; /* sets of FNV-1a hashes (entries: the tag alone), saturating */
-  uint64_t app_h[COUNT_LAG], flow_h[COUNT_LAG]; /* hashes waiting to be added (count_distinct) */
-  unsigned npend, pend_head;
   uint64_t rate_ns, rate_events;
 };
-
-/* 1 when h was new. Saturates: at 3/4 full (wl_htab_full) nothing more is added, so the
- * counts stop growing and lookups stay fast. A hash of 0 counts as 1. */
-static int set_add(wl_htab *s, uint64_t h) {
-  uint32_t slot;
-  return wl_htab_add(s, h, NULL, NULL, &slot) == 1;
-}
 
 int wl_capture_consumer_create(wl_capture *c) {
   wl_capture_consumer *k = calloc(1, sizeof *k);
@@ -58,11 +46,7 @@ int wl_capture_consumer_create(wl_capture *c) {
   if (!k->ev)
     return wl_err(WL_E_NOMEM, "capture: out of memory for a batch of %u", WL_CAPTURE_BATCH);
   wl_path_map_init(&k->map);
-  int rc = wl_decoder_create(0, 0, &k->dec);
-  if (rc != WL_OK)
-    return rc;
-  rc = wl_htab_init(&k->apps, WL_CAPTURE_APP_SET, sizeof(uint64_t));
-  return rc == WL_OK ? wl_htab_init(&k->flows, WL_CAPTURE_FLOW_SET, sizeof(uint64_t)) : rc;
+  return wl_decoder_create(0, 0, &k->dec);
 }
 
 void wl_capture_consumer_destroy(wl_capture *c) {
@@ -71,8 +55,6 @@ void wl_capture_consumer_destroy(wl_capture *c) {
     return;
   free(k->ev);
   wl_decoder_destroy(k->dec);
-  wl_htab_free(&k->apps);
-  wl_htab_free(&k->flows);
   free(k);
   c->cons = NULL;
 }
@@ -163,46 +145,6 @@ static void map_app(wl_capture *c, wl_capture_consumer *k, wl_event *ev) {
 
 /* ---- live counters ---- */
 
-/* In-memory sets, so wl_hash_bytes (8 bytes a step), not byte-serial FNV-1a. The flow set is
- * 4 MB and each event's slot a cache miss: the hashes are computed and their slots prefetched
- * here, and added COUNT_LAG events later (count_flush adds the rest at the end of each take).
- * With a lag of one event the add still waited for the line (the loads after the prefetch held
- * 44 % of wl_capture_consumer_main's own samples, learn of 1M stress events). The sets see the
- * same adds in the same order; the live counters lag by at most COUNT_LAG events. */
-static inline void count_one(wl_capture *c, wl_capture_consumer *k) {
-  unsigned i = k->pend_head;
-  k->pend_head = (i + 1) & (COUNT_LAG - 1);
-  k->npend--;
-  if (set_add(&k->apps, k->app_h[i]))
-    atomic_fetch_add(&c->apps, 1);
-  if (set_add(&k->flows, k->flow_h[i]))
-    atomic_fetch_add(&c->flows, 1);
-}
-
-static void count_flush(wl_capture *c, wl_capture_consumer *k) {
-  while (k->npend)
-    count_one(c, k);
-}
-
-static void count_distinct(wl_capture *c, wl_capture_consumer *k, const wl_event *ev) {
-  uint64_t app = wl_hash_bytes(ev->app, strlen(ev->app));
-  /* the store's flow key: outbound keeps the remote port, inbound the local one */
-  uint8_t key[32] = {ev->dir, ev->proto, ev->ip_version, ev->type};
-  uint16_t port = ev->dir == WL_DIR_IN ? ev->local_port : ev->remote_port;
-  memcpy(key + 4, &port, 2);
-  memcpy(key + 6, ev->remote_addr, 16);
-  memcpy(key + 24, &app, 8);
-  uint64_t flow = wl_hash_bytes(key, sizeof key);
-  wl_htab_prefetch(&k->apps, app);
-  wl_htab_prefetch(&k->flows, flow);
-  if (k->npend == COUNT_LAG)
-    count_one(c, k);
-  unsigned tail = (k->pend_head + k->npend) & (COUNT_LAG - 1);
-  k->app_h[tail] = app;
-  k->flow_h[tail] = flow;
-  k->npend++;
-}
-
 static void update_rate(wl_capture *c, wl_capture_consumer *k) {
   uint64_t now = wl_time_mono_ns(), ev = atomic_load(&c->events);
   if (k->rate_ns == 0) {
@@ -225,6 +167,10 @@ static void after_write(wl_capture *c, wl_capture_consumer *k, uint64_t drops) {
   atomic_fetch_add(&c->backfilled, k->backfilled);
   atomic_fetch_add(&c->not_conn, k->not_conn);
   k->drops_written = drops;
+  uint64_t apps, flows; /* the store's: the apps and flows it wrote events for (store_seen.c) */
+  wl_store_session_counts(c->store, &apps, &flows);
+  atomic_store(&c->apps, apps);
+  atomic_store(&c->flows, flows);
   for (size_t i = 0; c->record && i < k->n; i++)
     if (wl_replay_write(c->record, &k->ev[i]) != WL_OK) {
       wl_capture_log(c, "record file: %s; recording stopped", wl_errmsg());
@@ -305,7 +251,6 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
     map_app(c, k, ev);
     if (ev->has & WL_HAS_FILTER)
       wl_capture_attribute(c, ev->filter_id);
-    count_distinct(c, k, ev);
     if (ev->origin == WL_ORIGIN_BACKFILL)
       k->backfilled++;
     if (c->kind == WL_CAPTURE_WFP && !evtlog && ev->ts > k->max_ts) /* the engine's clock: backfill's bound */
@@ -313,7 +258,6 @@ static void take(wl_capture *c, wl_capture_consumer *k, size_t popped) {
     if (k->n++ == 0 && k->batch_ns == 0)
       k->batch_ns = wl_time_mono_ns();
   }
-  count_flush(c, k);
 }
 
 static int due(wl_capture *c, wl_capture_consumer *k) {

@@ -99,6 +99,9 @@ typedef struct wl_batch_counters {
  * WL_E_BUSY / WL_E_NOSPACE / WL_E_IO nothing of the batch is kept and the caller may retry the
  * same batch later. */
 int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_counters *c);
+/* The distinct apps and flows this handle has written events for since it was opened (a
+ * batch that rolled back not counted; store_seen.c): the capture's live counters. */
+void wl_store_session_counts(const wl_store *s, uint64_t *apps, uint64_t *flows);
 /* Importers: like wl_store_write, but each event carries a record key (a 64-bit hash of file
  * identity + record identity); events whose key was stored before are skipped and counted in
  * *duplicates. */

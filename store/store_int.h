@@ -156,6 +156,20 @@ typedef struct wl_flow_cache {
   int cur;      /* the current one */
 } wl_flow_cache;
 
+/* A set of ids, a bit each, whose additions since the last commit can be undone
+ * (store_seen.c). */
+typedef struct wl_idset {
+  uint64_t *w; /* bit id % 64 of w[id / 64] */
+  size_t nw;
+  uint64_t n;    /* ids in the set */
+  uint64_t *log; /* the ids added since the last commit */
+  size_t nlog, caplog;
+} wl_idset;
+void wl_idset_add(wl_idset *s, uint64_t id);
+void wl_idset_commit(wl_idset *s);
+void wl_idset_undo(wl_idset *s);
+void wl_idset_free(wl_idset *s);
+
 /* One event as a block stores it (store_block.c): its time, its flow's id, the port the flow
  * does not keep (wl_block_port_put: 0 = unknown) and its context's id. */
 typedef struct wl_block_row {
@@ -218,6 +232,7 @@ struct wl_store {
   wl_block_codec codec;
   wl_batch_tot tot;
   wl_owners owners; /* flow id -> app, dir, action (owners.h): the write path records births */
+  wl_idset seen_apps, seen_flows; /* what this handle wrote events for (store_seen.c) */
   wl_rollup roll;
   uint64_t unrolled;     /* events this handle wrote since its last rollup */
   uint64_t rolled_ns;    /* wl_time_mono_ns of its last rollup */

@@ -139,6 +139,8 @@ void wl_store_write_free(wl_store *s) {
   wl_block_codec_free(&s->codec);
   wl_rollup_free(&s->roll);
   wl_owners_free(&s->owners);
+  wl_idset_free(&s->seen_apps);
+  wl_idset_free(&s->seen_flows);
   free(s->chunk);
   free(s->fresh);
   s->chunk = NULL;
@@ -515,6 +517,7 @@ static int stage_event(wl_store *s, const wl_event *ev, staged *e) {
   int rc;
   if ((rc = intern_app(s, ev, &app)) != WL_OK || (rc = intern_ctx(s, ev, &e->ctx)) != WL_OK)
     return rc;
+  wl_idset_add(&s->seen_apps, (uint64_t)app);
   flow_key_of(ev, app, action, &e->k);
   e->tag = wl_flow_cache_hint(&s->flow_cache, &e->k);
   e->ev = ev;
@@ -533,6 +536,7 @@ static int place_event(wl_store *s, const staged *e) {
   int64_t flow = 0;
   if ((rc = intern_flow(s, &e->k, e->tag, ev, &flow)) != WL_OK)
     return rc;
+  wl_idset_add(&s->seen_flows, (uint64_t)flow);
   wl_block_row *r = &c->row[c->n++];
   r->ts = ev->ts;
   r->flow = (uint64_t)flow;
@@ -696,8 +700,11 @@ static int batch_end(wl_store *s, const wl_batch_counters *c, uint64_t dups,
     rc = add_counters(s, c, dups, sv);
   if (rc == WL_OK)
     rc = wl_store_txn_commit(s);
-  if (rc == WL_OK)
+  if (rc == WL_OK) {
     wl_flowmap_done(s); /* it holds every flow up to next_flow */
+    wl_idset_commit(&s->seen_apps);
+    wl_idset_commit(&s->seen_flows);
+  }
   if (rc == WL_OK && rolled) {
     s->unrolled = 0;
     s->rolled_ns = now_ns;
@@ -721,6 +728,8 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_flowmap_forget(s);
   wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
   wl_owners_clear(&s->owners); /* and so may flow ids */
+  wl_idset_undo(&s->seen_apps);
+  wl_idset_undo(&s->seen_flows);
   chunk_reset(s);
 }
 
