@@ -190,9 +190,6 @@ typedef struct wl_filter_hits {
 } wl_filter_hits;
 typedef int (*wl_hits_cb)(void *ctx, const wl_filter_hits *h);
 int wl_store_filter_hits(wl_store *s, uint64_t since, wl_hits_cb cb, void *ctx);
-/* The write path's hook (store_write.c, inside the batch transaction): counts the batch's
- * allow events into the rollup. */
-int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n);
 
 /* Events per hour of one app and direction (store/store_app_hourly.c, schema 8), allowed and
  * blocked, rolled up with the flows (not pruned with the raw events): the hours that overlap

@@ -13,8 +13,8 @@
  * (a known, rare loss rather than a wrong attribution). Rows are never pruned (a rollup, like
  * drops_hourly): about 40 bytes a filter an hour it permitted something.
  *
- * wl_store_hits_batch runs inside the batch transaction of wl_store_write (one hook in
- * store_write.c) and counts what that batch stores: allow events (classify and capability)
+ * wl_store_hits_add runs inside the batch transaction of wl_store_write (a hook in
+ * store_write.c, for each event as it is placed) and counts what that batch stores: allow events (classify and capability)
  * that are new connections (wl_event_is_connection) and not dated past the future limit,
  * with a filter id. Imports (wl_store_write_keyed) are not counted: their filter ids belong to
  * the engine that logged them. Per batch: the events are coalesced in memory by (hour, filter)
@@ -26,7 +26,6 @@
 #include "common/wl_err.h"
 #include "store/store_int.h"
 
-#define HITS_AGG 64u /* distinct (hour, filter) per flush; a batch rarely has more than a few */
 
 const char *wl_schema_v3_rule_use(void) {
   return "CREATE TABLE hits_hourly(filter_key TEXT NOT NULL, filter_id INTEGER NOT NULL,"
@@ -36,59 +35,56 @@ const char *wl_schema_v3_rule_use(void) {
          "ALTER TABLE rules ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;";
 }
 
-typedef struct hit_agg {
-  uint64_t hour, filter_id, count, last_ts;
-} hit_agg;
-
 static int counted(const wl_store *s, const wl_event *ev) {
   return (ev->type == WL_EVT_ALLOW || ev->type == WL_EVT_CAP_ALLOW) &&
          (ev->has & WL_HAS_FILTER) && ev->filter_id != 0 && ev->ts <= s->future_limit &&
          wl_event_is_connection(ev);
 }
 
-static int flush(wl_store *s, hit_agg *a, size_t n) {
-  for (size_t i = 0; i < n; i++) {
+int wl_store_hits_flush(wl_store *s, wl_hits *h) {
+  for (size_t i = 0; i < h->na; i++) {
     sqlite3_stmt *st = wl_st(s, ST_HITS_ADD); /* WL_STORE_HITS_ADD_SQL */
     if (!st)
       return WL_E_DB;
-    wl_store_bind_u64(st, 1, a[i].hour);
-    wl_store_bind_u64(st, 2, a[i].filter_id);
-    wl_store_bind_u64(st, 3, a[i].count);
-    wl_store_bind_u64(st, 4, a[i].last_ts);
+    wl_store_bind_u64(st, 1, h->a[i].hour);
+    wl_store_bind_u64(st, 2, h->a[i].filter_id);
+    wl_store_bind_u64(st, 3, h->a[i].count);
+    wl_store_bind_u64(st, 4, h->a[i].last_ts);
     int ret = wl_store_step_done(s, st, "counting rule use");
     if (ret != WL_OK)
       return ret;
   }
+  h->na = h->last = 0;
   return WL_OK;
 }
 
-int wl_store_hits_batch(wl_store *s, const wl_event *ev, size_t n) {
-  hit_agg a[HITS_AGG];
-  size_t na = 0, last = 0;
-  int rc = WL_OK;
-  for (size_t i = 0; i < n && rc == WL_OK; i++) {
-    if (!counted(s, &ev[i]))
-      continue;
-    uint64_t hour = ev[i].ts / WL_STORE_HOUR_TICKS;
-    size_t k = last < na && a[last].hour == hour && a[last].filter_id == ev[i].filter_id
-                   ? last
-                   : na;
-    for (size_t j = 0; k == na && j < na; j++)
-      if (a[j].hour == hour && a[j].filter_id == ev[i].filter_id)
-        k = j;
-    if (k == na && na == HITS_AGG) {
-      rc = flush(s, a, na);
-      na = k = 0;
-    }
-    if (k == na)
-      a[na++] = (hit_agg){hour, ev[i].filter_id, 0, 0};
-    a[k].count++;
-    a[k].last_ts = ev[i].ts > a[k].last_ts ? ev[i].ts : a[k].last_ts;
-    last = k;
+int wl_store_hits_add(wl_store *s, wl_hits *h, const wl_event *ev) {
+  if (!counted(s, ev))
+    return WL_OK;
+  uint64_t hour = ev->ts / WL_STORE_HOUR_TICKS;
+  size_t na = h->na, k = h->last < na && h->a[h->last].hour == hour &&
+                                 h->a[h->last].filter_id == ev->filter_id
+                             ? h->last
+                             : na;
+  for (size_t j = 0; k == na && j < na; j++)
+    if (h->a[j].hour == hour && h->a[j].filter_id == ev->filter_id)
+      k = j;
+  if (k == na && na == WL_STORE_HITS_AGG) {
+    int rc = wl_store_hits_flush(s, h);
+    if (rc != WL_OK)
+      return rc;
+    na = k = 0;
   }
-  if (rc == WL_OK && na)
-    rc = flush(s, a, na);
-  return rc;
+  if (k == na) {
+    h->a[na].hour = hour;
+    h->a[na].filter_id = ev->filter_id;
+    h->a[na].count = h->a[na].last_ts = 0;
+    h->na = ++na;
+  }
+  h->a[k].count++;
+  h->a[k].last_ts = ev->ts > h->a[k].last_ts ? ev->ts : h->a[k].last_ts;
+  h->last = k;
+  return WL_OK;
 }
 
 int wl_store_filter_hits(wl_store *s, uint64_t since, wl_hits_cb cb, void *ctx) {

@@ -268,6 +268,18 @@ int wl_schema_verify(wl_store *s, int version);
 int wl_schema_quick_check(wl_store *s);
 /* store_hits.c: the v2 -> v3 migration (rule use, temporary rules), SQL text */
 const char *wl_schema_v3_rule_use(void);
+/* The write path's hooks (store_write.c, inside the batch transaction): each event counted as it
+ * is placed, while its lines are in the cache (a second pass over a batch of 8,192 events, 20 MB,
+ * missed on every one), the table written when full and at the batch's end. */
+#define WL_STORE_HITS_AGG 64u /* distinct (hour, filter) per flush; a batch rarely has more */
+typedef struct wl_hits {
+  struct {
+    uint64_t hour, filter_id, count, last_ts;
+  } a[WL_STORE_HITS_AGG];
+  size_t na, last;
+} wl_hits;
+int wl_store_hits_add(wl_store *s, wl_hits *h, const wl_event *ev);
+int wl_store_hits_flush(wl_store *s, wl_hits *h);
 /* ST_HITS_ADD: ?1 hour, ?2 filter id, ?3 count, ?4 newest ts; the key looked up in filters_seen
  * now, the id kept only when none is known (store_hits.c). */
 #define WL_STORE_HITS_ADD_SQL \

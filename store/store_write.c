@@ -741,6 +741,8 @@ int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_cou
   if (rc != WL_OK)
     return rc;
   staged e[2]; /* event i placed once i + 1 is staged (stage_event) */
+  wl_hits h;    /* rule use: allow events per filter key and hour (store_hits.c) */
+  h.na = h.last = 0;
   if (n)
     rc = stage_event(s, &ev[0], &e[0]);
   for (size_t i = 0; i < n && rc == WL_OK; i++) {
@@ -748,9 +750,11 @@ int wl_store_write(wl_store *s, const wl_event *ev, size_t n, const wl_batch_cou
       wl_event_prefetch(&ev[i + 2], 0);
     if (i + 1 == n || (rc = stage_event(s, &ev[i + 1], &e[(i + 1) & 1])) == WL_OK)
       rc = place_event(s, &e[i & 1]);
+    if (rc == WL_OK)
+      rc = wl_store_hits_add(s, &h, &ev[i]);
   }
-  if (rc == WL_OK) /* rule use: allow events per filter key and hour (store_hits.c) */
-    rc = wl_store_hits_batch(s, ev, n);
+  if (rc == WL_OK)
+    rc = wl_store_hits_flush(s, &h);
   if (rc == WL_OK)
     rc = batch_end(s, c, 0, &sv);
   if (rc != WL_OK)
