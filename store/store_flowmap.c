@@ -5,24 +5,26 @@
  * a busy stream (0.19 new flows an event, ~1,500 a batch) nearly every index page was rewritten
  * at every commit (490 MB written for a 24 MB store at 1M events), and each new flow cost an
  * index descent over eight columns: the store's largest cost. The writer now keeps a map of
- * every stored flow, the 64-bit hash of its key (wl_flow_key) -> its id, in a wl_htab of
- * 16-byte slots doubled at three quarters full: 16 bytes a flow at worst over 2^k slots, 16 MB
+ * every stored flow, two 64-bit hashes of its key (wl_flow_key) -> its id, in a wl_htab of
+ * 24-byte slots doubled at three quarters full: 24 bytes a flow at worst over 2^k slots, 24 MB
  * for 738k flows. The read side's by-app queries read flow_pack (store_flow_pack.c); the flows
  * table lost its index on app in schema 11 (~4,800 instructions a new flow and ~300 dirty pages
  * a commit) and went in schema 13 (its insert: ~3,900 instructions a new flow).
  *
- * Exact, not a cache: at a batch's start (wl_flowmap_sync, in the batch's write transaction) the
- * map is brought up to date from flow_pack (since schema 13 the only copy of the keys): all of it
- * the first time, else the ids from where it stops (flow ids come from meta's flow_seq, so what
- * another writer added since is exactly that range). A flow the batch adds goes in as it is
- * born. A batch that rolls back may leave ids that are not stored: the map is rebuilt at the
- * next batch (wl_flowmap_forget). A hash found is checked against the stored key (its chunk of
- * flow_pack decoded, kept for the next check); a different key with the same hash (never seen:
- * about 2^-24 over a million flows) is looked up by a pass over the app's packed flows instead,
- * and not kept in the map.
+ * Complete, not a cache: at a batch's start (wl_flowmap_sync, in the batch's write transaction)
+ * the map is brought up to date from flow_pack (since schema 13 the only copy of the keys): all
+ * of it the first time, else the ids from where it stops (flow ids come from meta's flow_seq, so
+ * what another writer added since is exactly that range). A flow the batch adds goes in as it
+ * is born. A batch that rolls back may leave ids that are not stored: the map is rebuilt at the
+ * next batch (wl_flowmap_forget). An entry holds a second, independent 64-bit hash of the key
+ * (FNV-1a, not the table's multiply-rotate), and a key is its flow when both match: two keys
+ * agreeing on 128 bits of hash, ~10^-27 over a million flows, is the one way this could merge
+ * two flows. (Until schema 13 a hit was checked against the flows row, a point read; against
+ * flow_pack it would decode a chunk of 1,024 flows each time, a third of the time of a 10M-event
+ * store.) A key whose first hash another key holds (about 2^-24 over a million flows) is looked
+ * up by a pass over its app's packed flows instead, and not kept in the map.
  */
 #include <assert.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/wl_err.h"
@@ -32,24 +34,21 @@
 #define FLOWMAP_MIN_SLOTS (1u << 16)
 
 typedef struct fm_ent {
-  uint64_t tag; /* wl_htab's: the key's hash */
+  uint64_t tag;   /* wl_htab's: the key's hash (wl_hash_bytes) */
+  uint64_t check; /* a second one (check_of) */
   int64_t id;
 } fm_ent;
+
+static uint64_t check_of(const wl_flow_key *k) {
+  return wl_fnv1a64(WL_FNV1A64_INIT, k, sizeof *k);
+}
 
 void wl_flowmap_free(wl_store *s) {
   wl_htab_free(&s->fmap);
   s->fmap_seq = 0;
-  free(s->fmap_keys);
-  s->fmap_keys = NULL;
-  sqlite3_finalize(s->fmap_get);
-  s->fmap_get = NULL;
 }
 
-void wl_flowmap_forget(wl_store *s) {
-  s->fmap_seq = 0;
-  if (s->fmap_keys) /* ids of the rolled-back transaction may come back with other keys */
-    s->fmap_keys->no = -1;
-}
+void wl_flowmap_forget(wl_store *s) { s->fmap_seq = 0; }
 
 void wl_flowmap_done(wl_store *s) { s->fmap_seq = s->next_flow; }
 
@@ -63,20 +62,23 @@ static int fm_room(wl_store *s) {
                      : wl_err(WL_E_NOMEM, "%s: no memory for the map of %u flows", s->path, t->n);
 }
 
-static int fm_put(wl_store *s, uint64_t tag, int64_t id) {
+static int fm_put(wl_store *s, uint64_t tag, uint64_t check, int64_t id) {
   int rc = fm_room(s);
   if (rc != WL_OK)
     return rc;
   uint32_t slot;
+  fm_ent *e;
   if (wl_htab_add(&s->fmap, tag, NULL, NULL, &slot) == 0 &&
-      ((fm_ent *)wl_htab_entry(&s->fmap, slot))->id != id)
+      ((e = wl_htab_entry(&s->fmap, slot))->id != id || e->check != check))
     return WL_OK; /* another key's hash: that key keeps the slot, this one is found by scan */
-  ((fm_ent *)wl_htab_entry(&s->fmap, slot))->id = id;
+  e = wl_htab_entry(&s->fmap, slot);
+  e->check = check;
+  e->id = id;
   return WL_OK;
 }
 
 int wl_flowmap_add(wl_store *s, const wl_flow_key *k, int64_t id) {
-  return fm_put(s, wl_hash_bytes(k, sizeof *k), id);
+  return fm_put(s, wl_hash_bytes(k, sizeof *k), check_of(k), id);
 }
 
 /* A packed flow's key, as store_write.c builds it. */
@@ -110,24 +112,6 @@ int wl_flowmap_sync(wl_store *s) {
   return rc;
 }
 
-/* Is the stored flow of this id the key? */
-static int row_is(wl_store *s, int64_t id, const wl_flow_key *k, int *same) {
-  const wl_pack_flow *p;
-  *same = 0;
-  if (!s->fmap_keys) {
-    if (!(s->fmap_keys = malloc(sizeof *s->fmap_keys)))
-      return wl_err(WL_E_NOMEM, "%s: no memory for a chunk of flows", s->path);
-    s->fmap_keys->no = -1;
-  }
-  int rc = wl_flow_pack_find(s->db, s->path, &s->fmap_get, s->fmap_keys, (uint64_t)id, &p);
-  if (rc == WL_OK && p) {
-    wl_flow_key got;
-    key_of(p, &got);
-    *same = memcmp(&got, k, sizeof got) == 0;
-  }
-  return rc;
-}
-
 typedef struct scan {
   const wl_flow_key *k;
   int64_t id;
@@ -150,20 +134,17 @@ int wl_flowmap_find(wl_store *s, const wl_flow_key *k, int64_t *id) {
   uint32_t slot = wl_htab_find(&s->fmap, wl_hash_bytes(k, sizeof *k), NULL, NULL);
   if (slot == WL_HTAB_NONE)
     return WL_OK;
-  int64_t cand = ((const fm_ent *)wl_htab_entry(&s->fmap, slot))->id;
-  if (s->nfresh && (uint64_t)cand >= s->fresh[0].id) { /* born in this block: not packed yet */
+  const fm_ent *e = wl_htab_entry(&s->fmap, slot);
+  int64_t cand = e->id;
+  if (s->nfresh && (uint64_t)cand >= s->fresh[0].id) { /* born in this block: its key here */
     uint64_t i = (uint64_t)cand - s->fresh[0].id;
     if (i < s->nfresh && memcmp(&s->fresh[i].k, k, sizeof *k) == 0)
       *id = cand;
     else if (i >= s->nfresh)
       return wl_err(WL_E_INTERNAL, "%s: the flow map names flow %lld, not added yet",
                     s->path, (long long)cand);
-  } else {
-    int same, rc = row_is(s, cand, k, &same);
-    if (rc != WL_OK)
-      return rc;
-    if (same)
-      *id = cand;
+  } else if (e->check == check_of(k)) {
+    *id = cand;
   }
   if (*id)
     return WL_OK;

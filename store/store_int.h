@@ -238,8 +238,6 @@ struct wl_store {
   uint64_t rolled_ns;    /* wl_time_mono_ns of its last rollup */
   wl_htab fmap;          /* every flow: key hash -> id (store_flowmap.c) */
   uint64_t fmap_seq;     /* fmap holds every flow below this id; 0: rebuilt at the next batch */
-  struct wl_pack_chunk *fmap_keys; /* the keys of one chunk of flows, to check a map hit */
-  sqlite3_stmt *fmap_get;          /* its statement (store_flowmap.c) */
 };
 
 /* store.c */
