@@ -407,6 +407,18 @@ static void test_migrate_v10_app_index(void **state) {
   free(ev);
 }
 
+/* A store holding ev[0, N/2) rolled up (written in batches of `seed`'s sizes) and ev[N/2,
+ * N/2 + N/8) pending: the writer that wrote those is returned open (its close would roll up). */
+static wl_store *with_pending(const wl_event *ev, uint64_t seed) {
+  wl_store *s = open_ok(NULL);
+  write_batches(s, ev, N / 2, seed);
+  wl_store_close(s);
+  wl_store_opts o = {.rollup_events = 1u << 30};
+  s = open_ok(&o);
+  assert_int_equal(wl_store_write(s, ev + N / 2, N / 8, NULL), WL_OK); /* pending */
+  return s;
+}
+
 /* Version 11 (the totals in flows and in flow_pack), with blocks pending: opening it drops
  * flows' total columns and flows_app0 (schema_v9_flows_app.c) and rolls the pending blocks up
  * into the pack alone; nothing is lost nor counted twice, the flows rows keep their keys, and
@@ -417,12 +429,7 @@ static void test_migrate_v11_keys_only(void **state) {
   tsg_model m = {0};
   for (size_t i = 0; i < N; i++)
     tsg_model_add(&m, &ev[i]);
-  wl_store *s = open_ok(NULL);
-  write_batches(s, ev, N / 2, 13);
-  wl_store_close(s);
-  wl_store_opts o = {.rollup_events = 1u << 30};
-  s = open_ok(&o);
-  assert_int_equal(wl_store_write(s, ev + N / 2, N / 8, NULL), WL_OK); /* pending */
+  wl_store *s = with_pending(ev, 13);
   tsu_undo_v12(); /* while the writer is open: its close would roll up */
   assert_true(raw_int("SELECT count(*) FROM pending") > 0);
   key_sum keys = table_keys();
@@ -462,12 +469,7 @@ static void test_migrate_v12_flows_dropped(void **state) {
   tsg_model m = {0};
   for (size_t i = 0; i < N; i++)
     tsg_model_add(&m, &ev[i]);
-  wl_store *s = open_ok(NULL);
-  write_batches(s, ev, N / 2, 15);
-  wl_store_close(s);
-  wl_store_opts o = {.rollup_events = 1u << 30};
-  s = open_ok(&o);
-  assert_int_equal(wl_store_write(s, ev + N / 2, N / 8, NULL), WL_OK); /* pending */
+  wl_store *s = with_pending(ev, 15);
   key_sum before = pack_keys();
   tsu_undo_v13(); /* while the writer is open: its close would roll up */
   assert_true(raw_int("SELECT count(*) FROM pending") > 0);
@@ -491,11 +493,7 @@ static void test_migrate_v12_flows_dropped(void **state) {
   wl_store_close(s);
   /* again, undamaged */
   remove_db(db_path);
-  s = open_ok(NULL);
-  write_batches(s, ev, N / 2, 15);
-  wl_store_close(s);
-  s = open_ok(&o);
-  assert_int_equal(wl_store_write(s, ev + N / 2, N / 8, NULL), WL_OK);
+  s = with_pending(ev, 15);
   tsu_undo_v13();
   r = open_ok(NULL);
   assert_int_equal(wl_store_schema_version(r), WL_STORE_SCHEMA_VERSION);

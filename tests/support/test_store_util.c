@@ -149,6 +149,21 @@ static void pack_as_v12(sqlite3 *db) {
 
 static pack_list read_pack(void);
 
+/* A flow's id and key as ?1..?9 of an INSERT into a flows table of schema 12 (remote_addr as
+ * many bytes as the key has). */
+static void bind_key(sqlite3_stmt *st, const wl_pack_flow *p) {
+  const wl_flow *f = &p->f;
+  sqlite3_bind_int64(st, 1, (sqlite3_int64)p->id);
+  sqlite3_bind_int64(st, 2, f->app_id);
+  sqlite3_bind_int(st, 3, f->dir);
+  sqlite3_bind_int(st, 4, f->proto);
+  sqlite3_bind_int(st, 5, f->ip_version);
+  sqlite3_bind_blob(st, 6, f->remote_addr, p->alen, SQLITE_STATIC);
+  sqlite3_bind_int(st, 7, f->remote_port);
+  sqlite3_bind_int(st, 8, f->local_port);
+  sqlite3_bind_int(st, 9, f->action);
+}
+
 /* Back to version `to` (12 or 11) with the data: see test_store_util.h. */
 static void undo_to(int to) {
   pack_list l = read_pack();
@@ -171,15 +186,7 @@ static void undo_to(int to) {
                    SQLITE_OK);
   for (size_t i = 0; i < l.n; i++) {
     const wl_flow *f = &l.v[i].f;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)l.v[i].id);
-    sqlite3_bind_int64(st, 2, f->app_id);
-    sqlite3_bind_int(st, 3, f->dir);
-    sqlite3_bind_int(st, 4, f->proto);
-    sqlite3_bind_int(st, 5, f->ip_version);
-    sqlite3_bind_blob(st, 6, f->remote_addr, l.v[i].alen, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, f->remote_port);
-    sqlite3_bind_int(st, 8, f->local_port);
-    sqlite3_bind_int(st, 9, f->action);
+    bind_key(st, &l.v[i]);
     if (to == 11) {
       sqlite3_bind_int64(st, 10, (sqlite3_int64)f->count);
       sqlite3_bind_int64(st, 11, (sqlite3_int64)f->first_seen);
@@ -260,16 +267,7 @@ void tsu_attach_flows(sqlite3 *db) {
                                       -1, &st, NULL),
                    SQLITE_OK);
   for (size_t i = 0; i < l.n; i++) {
-    const wl_flow *f = &l.v[i].f;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)l.v[i].id);
-    sqlite3_bind_int64(st, 2, f->app_id);
-    sqlite3_bind_int(st, 3, f->dir);
-    sqlite3_bind_int(st, 4, f->proto);
-    sqlite3_bind_int(st, 5, f->ip_version);
-    sqlite3_bind_blob(st, 6, f->remote_addr, l.v[i].alen, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, f->remote_port);
-    sqlite3_bind_int(st, 8, f->local_port);
-    sqlite3_bind_int(st, 9, f->action);
+    bind_key(st, &l.v[i]);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_reset(st);
   }
