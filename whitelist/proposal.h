@@ -51,6 +51,10 @@ typedef struct wl_evidence {
   uint32_t n_addrs;
   wl_evidence_addr addrs[WL_EVIDENCE_MAX_ADDRS];
   int addrs_overflow;
+  /* evidence.c's indexes, so a flow's port and address are found in a probe or two: the ports
+   * kept (0: empty slot), and 1 + the position in addrs of each address (0: empty) */
+  uint16_t port_set[2 * WL_EVIDENCE_MAX_PORTS];
+  uint8_t addr_at[2 * WL_EVIDENCE_MAX_ADDRS];
   uint64_t public_flows;                 /* flows to an internet address (wl_addr_is_local 0) */
   uint32_t n_prefixes;
   wl_prefix prefixes[WL_EVIDENCE_MAX_PREFIXES];
