@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -438,6 +439,83 @@ static void test_identity(void **state) {
   assert_string_not_equal(ia, ib);
 }
 
+/* The port and address sets against a plain model, for runs of random flows that repeat
+ * (found again through the evidence's indexes) and that overflow: the ports kept are the first
+ * 64 distinct ones, sorted, and the 65th sets the overflow; the addresses the first 64 distinct
+ * (version and bytes), in order, each with the port of its first flow. */
+static void test_evidence_sets(void **state) {
+  (void)state;
+  uint64_t x = 88172645463325252ull;
+  for (int run = 0; run < 40; run++) {
+    wl_evidence *evd = calloc(1, sizeof *evd);
+    assert_non_null(evd);
+    wl_evidence_init(evd);
+    uint16_t mports[200];
+    size_t nports = 0;
+    int povf = 0;
+    wl_evidence_addr maddrs[200];
+    size_t naddrs = 0;
+    int aovf = 0;
+    unsigned port_pool = 10 + (unsigned)run * 3, addr_pool = 8 + (unsigned)run * 3;
+    for (int i = 0; i < 3000; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      wl_flow f;
+      memset(&f, 0, sizeof f);
+      f.app_id = 1;
+      f.dir = WL_DIR_OUT;
+      f.proto = 6;
+      f.action = WL_EVT_ALLOW;
+      f.count = 1;
+      f.ip_version = (x >> 20) & 1 ? 6 : 4;
+      unsigned a = (unsigned)(x % addr_pool);
+      f.remote_addr[0] = (uint8_t)(a * 37 + 1), f.remote_addr[1] = (uint8_t)(a >> 3);
+      if (f.ip_version == 6)
+        f.remote_addr[15] = (uint8_t)a;
+      f.remote_port = (uint16_t)(1 + (x >> 32) % port_pool * 251);
+      wl_evidence_add(evd, &f);
+      /* the model */
+      int seen = 0;
+      for (size_t k = 0; k < nports; k++)
+        seen |= mports[k] == f.remote_port;
+      if (!seen && !povf) {
+        if (nports == WL_EVIDENCE_MAX_PORTS)
+          povf = 1;
+        else
+          mports[nports++] = f.remote_port;
+      }
+      seen = 0;
+      for (size_t k = 0; k < naddrs; k++)
+        seen |= maddrs[k].ip_version == f.ip_version && !memcmp(maddrs[k].addr, f.remote_addr, 16);
+      if (!seen && !aovf) {
+        if (naddrs == WL_EVIDENCE_MAX_ADDRS) {
+          aovf = 1;
+        } else {
+          maddrs[naddrs].ip_version = f.ip_version;
+          memcpy(maddrs[naddrs].addr, f.remote_addr, 16);
+          maddrs[naddrs++].port = f.remote_port;
+        }
+      }
+    }
+    for (size_t i = 1; i < nports; i++) /* sort the model's ports */
+      for (size_t k = i; k > 0 && mports[k - 1] > mports[k]; k--) {
+        uint16_t t = mports[k];
+        mports[k] = mports[k - 1];
+        mports[k - 1] = t;
+      }
+    assert_int_equal(evd->n_ports, nports);
+    assert_int_equal(evd->ports_overflow, povf);
+    assert_memory_equal(evd->ports, mports, nports * sizeof mports[0]);
+    assert_int_equal(evd->n_addrs, naddrs);
+    assert_int_equal(evd->addrs_overflow, aovf);
+    for (size_t i = 0; i < naddrs; i++) {
+      assert_int_equal(evd->addrs[i].ip_version, maddrs[i].ip_version);
+      assert_memory_equal(evd->addrs[i].addr, maddrs[i].addr, 16);
+      assert_int_equal(evd->addrs[i].port, maddrs[i].port);
+    }
+    free(evd);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scope_table),   cmocka_unit_test(test_addr_local),
@@ -445,7 +523,7 @@ int main(void) {
       cmocka_unit_test(test_flags),         cmocka_unit_test(test_proposal_ids),
       cmocka_unit_test(test_ports_text),    cmocka_unit_test(test_remotes_text),
       cmocka_unit_test(test_covers),        cmocka_unit_test(test_exceptions),
-      cmocka_unit_test(test_identity),
+      cmocka_unit_test(test_identity),      cmocka_unit_test(test_evidence_sets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
