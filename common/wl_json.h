@@ -86,12 +86,13 @@ int wl_json_parse_flat_raw(wl_json_arena *a, const char *text, size_t len,
 /* wl_json_parse_flat_raw for a stream of lines, with a memory of their layouts (the replay
  * reader's): the members in order, each one's name and kind of value, written without
  * whitespace, of the last WL_JSON_SHAPES lines that were laid out differently. A line laid out
- * like one of them is read by comparing each member's `,"name":` in one memcmp and reading its
- * value (a string of plain printable ASCII, a number, a literal, or a raw slot's string), with no
- * name lookups and no whitespace skipping; any other line is read by wl_json_parse_flat_raw, and
- * its layout learned when the lookups can be skipped for it. The result (return, nodes, found,
- * what the arena holds) is exactly wl_json_parse_flat_raw's for every line: fuzz_json reads
- * random lines both ways. Zero *sh before the first line; keep it across lines. */
+ * like one of them is read by comparing each member's `,"name":` (8 bytes at a time) and reading
+ * its value (a string of plain printable ASCII, a number, a literal, or a raw slot's string), with
+ * no name lookups and no whitespace skipping; any other line is read by wl_json_parse_flat_raw,
+ * and its layout learned when the lookups can be skipped for it. The result (return, nodes,
+ * found: types, names, texts, flags) is exactly wl_json_parse_flat_raw's for every line, the
+ * copies in a held in one arena block a line: fuzz_json reads random lines both ways. Zero *sh
+ * before the first line; keep it across lines. */
 #define WL_JSON_SHAPES 4
 #define WL_JSON_SHAPE_MEMBERS 24 /* lines with more members are read without a layout */
 #define WL_JSON_SHAPE_NAME 32    /* nor are lines with longer member names */

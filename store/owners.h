@@ -4,9 +4,10 @@
  * Flow ids are dense (1, 2, 3 ... in the order flows are born) and a flow's key never changes
  * once written, so this is an array indexed by id, in chunks of WL_OWNERS_CHUNK ids allocated
  * when first used: the write path records each flow it gives birth to (appends, no cache miss),
- * and an id it does not know is read from flow_pack with the rest of its chunk (1,024 ids). It replaced two hash maps keyed by flow id (the rollup's owner map and
- * app_hourly's map of committed flows: 24 and 16 bytes a flow over a power of two, a cache miss
- * each per event rolled up) with 8 bytes a flow.
+ * and an id it does not know is read from flow_pack with the rest of its chunk (1,024 ids). It
+ * replaced two hash maps keyed by flow id (the rollup's owner map and app_hourly's map of
+ * committed flows: 24 and 16 bytes a flow over a power of two, a cache miss each per event
+ * rolled up) with 8 bytes a flow.
  *
  * A flow born in a transaction that rolls back may see its id given to another flow: the write
  * path clears the array whenever its transaction or savepoint rolls back (store_write.c's

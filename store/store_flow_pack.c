@@ -44,6 +44,7 @@
 #include "store/flow_pack.h"
 
 #define WL_PACK_SHIFT 10 /* ids per chunk: 1024 */
+_Static_assert(WL_PACK_IDS == 1u << WL_PACK_SHIFT, "a chunk's ids (flow_pack.h)");
 #define REC_MAX 128      /* the longest record: 11 varints of <= 10 bytes, 2 + 16 addr bytes */
 
 /* ---------------------------------------------------------------- codec */
@@ -218,8 +219,8 @@ static int rec_get(const uint8_t **p, const uint8_t *end, wl_pack_flow *r, uint6
 
 typedef struct chunk {
   int64_t no;           /* chunk number: ids [no << SHIFT, (no + 1) << SHIFT) */
-  wl_pack_flow *r;      /* its flows, in id order */
-  size_t n, cap;
+  wl_pack_flow *r;      /* its flows, in id order (room for WL_PACK_IDS) */
+  size_t n;
   uint8_t *buf;         /* encoding buffer */
   size_t buf_cap;
 } chunk;
@@ -238,27 +239,30 @@ static int corrupt(const char *path, int64_t no) {
   return wl_err(WL_E_CORRUPT, "%s: flow_pack chunk %lld is damaged", path, (long long)no);
 }
 
-static int decode(const char *path, int64_t no, const uint8_t *b, size_t len, chunk *c) {
+/* The records of chunk no (b[0..len)) into r[0..*n): at most WL_PACK_IDS, ids ascending. */
+static int decode_recs(const char *path, int64_t no, const uint8_t *b, size_t len,
+                       wl_pack_flow *r, size_t *n) {
   const uint8_t *p = b, *end = b + len;
   uint64_t id = (uint64_t)no << WL_PACK_SHIFT, first = 0;
-  c->no = no;
-  c->n = 0;
+  *n = 0;
   while (p < end) {
-    if (c->n == c->cap) {
-      size_t cap = c->cap ? 2 * c->cap : 256;
-      wl_pack_flow *r = realloc(c->r, cap * sizeof *r);
-      if (!r)
-        return wl_err(WL_E_NOMEM, "flow_pack: out of memory");
-      c->r = r;
-      c->cap = cap;
-    }
-    if (!rec_get(&p, end, &c->r[c->n], id, first))
+    if (*n == WL_PACK_IDS || !rec_get(&p, end, &r[*n], id, first)) {
+      *n = 0;
       return corrupt(path, no);
-    id = c->r[c->n].id;
-    first = c->r[c->n].f.first_seen;
-    c->n++;
+    }
+    id = r[*n].id;
+    first = r[*n].f.first_seen;
+    (*n)++;
   }
   return WL_OK;
+}
+
+static int decode(const char *path, int64_t no, const uint8_t *b, size_t len, chunk *c) {
+  c->no = no;
+  c->n = 0;
+  if (!c->r && !(c->r = malloc(WL_PACK_IDS * sizeof *c->r)))
+    return wl_err(WL_E_NOMEM, "flow_pack: out of memory");
+  return decode_recs(path, no, b, len, c->r, &c->n);
 }
 
 static int chunk_load(const dbx *s, sqlite3_stmt *get, int64_t no, chunk *c) {
@@ -587,27 +591,14 @@ static int chunk_read(sqlite3 *db, const char *path, sqlite3_stmt **get, int64_t
     return rc;
   sqlite3_bind_int64(*get, 1, no);
   int r = sqlite3_step(*get);
-  if (r == SQLITE_ROW) {
-    const uint8_t *p = sqlite3_column_blob(*get, 0);
-    const uint8_t *end = p + sqlite3_column_bytes(*get, 0);
-    uint64_t id = (uint64_t)no << WL_PACK_SHIFT, first = 0;
-    while (rc == WL_OK && p < end) {
-      if (c->n == WL_PACK_IDS || !rec_get(&p, end, &c->r[c->n], id, first))
-        rc = corrupt(path, no);
-      else {
-        id = c->r[c->n].id;
-        first = c->r[c->n].f.first_seen;
-        c->n++;
-      }
-    }
-  } else if (r != SQLITE_DONE) {
+  if (r == SQLITE_ROW)
+    rc = decode_recs(path, no, sqlite3_column_blob(*get, 0),
+                     (size_t)sqlite3_column_bytes(*get, 0), c->r, &c->n);
+  else if (r != SQLITE_DONE)
     rc = sqlerr(&x, r, "reading flow_pack");
-  }
   sqlite3_reset(*get);
   if (rc == WL_OK)
     c->no = no;
-  else
-    c->n = 0;
   return rc;
 }
 
@@ -625,7 +616,6 @@ static const wl_pack_flow *chunk_at(const wl_pack_chunk *c, uint64_t id) {
 
 int wl_flow_pack_find(sqlite3 *db, const char *path, sqlite3_stmt **get, wl_pack_chunk *c,
                       uint64_t id, const wl_pack_flow **out) {
-  _Static_assert(WL_PACK_IDS == 1u << WL_PACK_SHIFT, "a chunk's ids");
   int64_t no = (int64_t)(id >> WL_PACK_SHIFT);
   *out = NULL;
   if (id == 0 || id > (uint64_t)INT64_MAX)
@@ -646,7 +636,7 @@ int wl_flow_pack_find(sqlite3 *db, const char *path, sqlite3_stmt **get, wl_pack
 int wl_schema_v10_pack(sqlite3 *db, const char *path) {
   dbx x = {db, path};
   sqlite3_stmt *st = NULL;
-  wl_pack_flow *recs = malloc((((size_t)1 << WL_PACK_SHIFT) + 1) * sizeof *recs); /* a chunk and the next */
+  wl_pack_flow *recs = malloc((WL_PACK_IDS + 1) * sizeof *recs); /* a chunk and the next */
   size_t n = 0;
   int r = SQLITE_DONE, rc = recs ? WL_OK : wl_err(WL_E_NOMEM, "flow_pack: out of memory");
   if (rc == WL_OK &&

@@ -58,7 +58,6 @@ typedef struct heldset {
   ent *e;             /* sorted by hash; those of the hash's top `bits` bits b are */
   uint32_t *start;    /* e[start[b] .. start[b + 1]) */
   int bits;
-  int rc;
 } heldset;
 
 static uint64_t ckey_hash(int64_t app, uint8_t proto, uint8_t dir, uint16_t port,
@@ -307,7 +306,7 @@ static int heldset_load(wl_store *s, heldset *x) {
     rc = match_apps(x);
   if (rc == WL_OK && x->e) {
     rc = wl_flow_pack_each_of(s, x->has, x->max_app, cover_cb, x); /* others skipped */
-    rc = x->rc ? x->rc : rc == STOP ? WL_OK : rc;
+    rc = rc == STOP ? WL_OK : rc;
   }
   return rc;
 }
