@@ -70,51 +70,58 @@ static void add_port(wl_evidence *evd, uint16_t port) {
  * as addrs holds, 1 + the position, 0 empty), so an address is found in a probe or two, not by
  * comparing it with up to 64. */
 #define ADDR_SLOTS (2 * WL_EVIDENCE_MAX_ADDRS)
-static unsigned addr_slot(const wl_flow *f) {
+static unsigned addr_slot(uint8_t ip_version, const uint8_t addr[16]) {
   uint64_t x, y;
-  memcpy(&x, f->remote_addr, 8);
-  memcpy(&y, f->remote_addr + 8, 8);
-  uint64_t h = (x ^ (y * 0x9e3779b97f4a7c15ULL) ^ f->ip_version) * 0xbf58476d1ce4e5b9ULL;
+  memcpy(&x, addr, 8);
+  memcpy(&y, addr + 8, 8);
+  uint64_t h = (x ^ (y * 0x9e3779b97f4a7c15ULL) ^ ip_version) * 0xbf58476d1ce4e5b9ULL;
   return (unsigned)(h >> 32) & (ADDR_SLOTS - 1);
 }
 
-static void add_addr(wl_evidence *evd, const wl_flow *f, uint16_t port) {
+static void add_addr(wl_evidence *evd, uint8_t ip_version, const uint8_t addr[16],
+                     uint16_t port) {
   if (evd->addrs_overflow)
     return;
-  unsigned i = addr_slot(f);
+  unsigned i = addr_slot(ip_version, addr);
   for (uint8_t k; (k = evd->addr_at[i]) != 0; i = (i + 1) & (ADDR_SLOTS - 1))
-    if (evd->addrs[k - 1].ip_version == f->ip_version &&
-        !memcmp(evd->addrs[k - 1].addr, f->remote_addr, 16))
+    if (evd->addrs[k - 1].ip_version == ip_version && !memcmp(evd->addrs[k - 1].addr, addr, 16))
       return;
   if (evd->n_addrs == WL_EVIDENCE_MAX_ADDRS) {
     evd->addrs_overflow = 1;
     return;
   }
   wl_evidence_addr *a = &evd->addrs[evd->n_addrs++];
-  a->ip_version = f->ip_version;
-  memcpy(a->addr, f->remote_addr, 16);
+  a->ip_version = ip_version;
+  memcpy(a->addr, addr, 16);
   a->port = port;
   evd->addr_at[i] = (uint8_t)evd->n_addrs;
 }
 
-static void add_prefix(wl_evidence *evd, const wl_flow *f) {
+static void add_prefix(wl_evidence *evd, const wl_prefix *p) {
+  if (evd->prefixes_overflow)
+    return;
+  for (uint32_t i = 0; i < evd->n_prefixes; i++)
+    if (evd->prefixes[i].ip_version == p->ip_version && !memcmp(evd->prefixes[i].addr, p->addr, 16))
+      return;
+  if (evd->n_prefixes == WL_EVIDENCE_MAX_PREFIXES)
+    evd->prefixes_overflow = 1;
+  else
+    evd->prefixes[evd->n_prefixes++] = *p;
+}
+
+static void add_prefix_of(wl_evidence *evd, const wl_flow *f) {
   if (evd->prefixes_overflow)
     return;
   wl_prefix p = {0};
   p.ip_version = f->ip_version;
   p.len = f->ip_version == 4 ? WL_EVIDENCE_V4_PREFIX : WL_EVIDENCE_V6_PREFIX;
   memcpy(p.addr, f->remote_addr, p.len / 8); /* both lengths are whole bytes */
-  for (uint32_t i = 0; i < evd->n_prefixes; i++)
-    if (evd->prefixes[i].ip_version == p.ip_version && !memcmp(evd->prefixes[i].addr, p.addr, 16))
-      return;
-  if (evd->n_prefixes == WL_EVIDENCE_MAX_PREFIXES)
-    evd->prefixes_overflow = 1;
-  else
-    evd->prefixes[evd->n_prefixes++] = p;
+  add_prefix(evd, &p);
 }
 
-/* Keep the WL_EVIDENCE_MAX_FILTERS filters with the most drops; the rest are summed. A filter that
- * falls out is not counted again if it returns (the sum stays an upper bound of "others"). */
+/* Keep the WL_EVIDENCE_MAX_FILTERS filters with the most drops (ties: the lower id first, so
+ * the order does not depend on the flows'); the rest are summed. A filter that falls out is not
+ * counted again if it returns (the sum stays an upper bound of "others"). */
 static void add_filter(wl_evidence *evd, uint64_t id, uint64_t count) {
   uint32_t i = 0;
   for (; i < evd->n_filters; i++)
@@ -132,7 +139,10 @@ static void add_filter(wl_evidence *evd, uint64_t id, uint64_t count) {
     }
   }
   evd->filters[i].count += count;
-  for (; i > 0 && evd->filters[i].count > evd->filters[i - 1].count; i--) {
+  for (; i > 0 && (evd->filters[i].count > evd->filters[i - 1].count ||
+                   (evd->filters[i].count == evd->filters[i - 1].count &&
+                    evd->filters[i].filter_id < evd->filters[i - 1].filter_id));
+       i--) {
     wl_evidence_filter t = evd->filters[i];
     evd->filters[i] = evd->filters[i - 1];
     evd->filters[i - 1] = t;
@@ -157,9 +167,43 @@ void wl_evidence_add(wl_evidence *evd, const wl_flow *f) {
   if (f->ip_version == 4 || f->ip_version == 6) {
     if (!wl_addr_is_local(f->ip_version, f->remote_addr))
       evd->public_flows++;
-    add_addr(evd, f, port);
-    add_prefix(evd, f);
+    add_addr(evd, f->ip_version, f->remote_addr, port);
+    add_prefix_of(evd, f);
   }
+}
+
+/* Each set takes more's members after its own, as if more's flows had been added after evd's.
+ * The addresses in more's order: a member more kept is one of the first it saw, so those that
+ * fit here are the ones the flows would have added. Ports are kept sorted, so once the union
+ * overflows the members kept may differ; nothing reads an overflowed set's members. A set more
+ * overflowed overflows the union too. Filters: more's kept ones by their drops, the rest summed
+ * (add_filter's approximation either way). */
+void wl_evidence_merge(wl_evidence *evd, const wl_evidence *more) {
+  if (!more->flows)
+    return;
+  if (!evd->flows || more->first_seen < evd->first_seen)
+    evd->first_seen = more->first_seen;
+  if (more->last_seen > evd->last_seen)
+    evd->last_seen = more->last_seen;
+  evd->allowed += more->allowed;
+  evd->blocked += more->blocked;
+  evd->flows += more->flows;
+  evd->public_flows += more->public_flows;
+  for (uint32_t i = 0; i < more->n_filters; i++)
+    add_filter(evd, more->filters[i].filter_id, more->filters[i].count);
+  evd->other_filter_drops += more->other_filter_drops;
+  for (uint32_t i = 0; i < more->n_protos; i++)
+    add_proto(evd, more->protos[i]);
+  for (uint32_t i = 0; i < more->n_ports; i++)
+    add_port(evd, more->ports[i]);
+  for (uint32_t i = 0; i < more->n_addrs; i++)
+    add_addr(evd, more->addrs[i].ip_version, more->addrs[i].addr, more->addrs[i].port);
+  for (uint32_t i = 0; i < more->n_prefixes; i++)
+    add_prefix(evd, &more->prefixes[i]);
+  evd->protos_overflow |= more->protos_overflow;
+  evd->ports_overflow |= more->ports_overflow;
+  evd->addrs_overflow |= more->addrs_overflow;
+  evd->prefixes_overflow |= more->prefixes_overflow;
 }
 
 /* ---------------------------------------------------------------- scope */

@@ -66,6 +66,11 @@ typedef struct wl_evidence {
 
 void wl_evidence_init(wl_evidence *evd);
 void wl_evidence_add(wl_evidence *evd, const wl_flow *f);
+/* evd as if the flows of `more` had been added to it after its own: the same counts, times,
+ * overflow flags and addresses (in that order, with their ports) as wl_evidence_add in that
+ * order; the same ports, protocols and prefixes while they fit (an overflowed set's members mean
+ * nothing but "many"); the top filters the same kind of approximation. */
+void wl_evidence_merge(wl_evidence *evd, const wl_evidence *more);
 
 /* ---- scope ---- */
 /* Scope choice thresholds (see wl_scope_choose). */

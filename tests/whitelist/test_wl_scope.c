@@ -516,6 +516,102 @@ static void test_evidence_sets(void **state) {
   }
 }
 
+/* wl_evidence_merge(a, b) against adding a's flows and then b's to one evidence: 60 runs of up
+ * to 600 random flows split between the two at random (pools small and large, so sets fit in
+ * some runs and overflow in others; drops over 2 to 6 filters, in some runs a few of one
+ * attempt each so that filters tie). */
+static void merge_flow(uint64_t *x, unsigned pool, wl_flow *f) {
+  *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+  memset(f, 0, sizeof *f);
+  f->app_id = 1;
+  f->dir = WL_DIR_OUT;
+  unsigned a = (unsigned)(*x % pool);
+  f->proto = (uint8_t)(1 + (*x >> 8) % (pool / 8 + 1));
+  f->action = (*x >> 12) & 1 ? WL_EVT_DROP : WL_EVT_ALLOW;
+  f->last_filter_id = 70000 + (*x >> 16) % (2 + pool % 5);
+  f->count = 1 + (*x >> 24) % 5;
+  f->first_seen = 1000 + (*x >> 28) % 100000;
+  f->last_seen = f->first_seen + (*x >> 40) % 1000;
+  f->ip_version = (*x >> 20) & 1 ? 6 : 4;
+  f->remote_addr[0] = (uint8_t)(a * 37 + 1), f->remote_addr[1] = (uint8_t)(a >> 3);
+  f->remote_addr[2] = (uint8_t)(a % 11);
+  if (f->ip_version == 6)
+    f->remote_addr[15] = (uint8_t)a;
+  f->remote_port = (uint16_t)(1 + (*x >> 32) % pool * 251);
+}
+
+static void test_evidence_merge(void **state) {
+  (void)state;
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  wl_evidence *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b), *all = calloc(1, sizeof *all);
+  assert_true(a && b && all);
+  for (int run = 0; run < 60; run++) {
+    wl_flow flows[600];
+    unsigned pool = 4 + (unsigned)run * 3, n = 1 + (unsigned)(x % 600);
+    int in_a[600], few = run % 4 == 1; /* a few drops of one each: filters tie */
+    if (few)
+      n = 2 + (unsigned)(x % 12);
+    for (unsigned i = 0; i < n; i++) {
+      merge_flow(&x, pool, &flows[i]);
+      if (few)
+        flows[i].count = 1;
+      in_a[i] = run % 10 == 0 ? run % 20 == 0 : (x >> 50) % 3 != 0; /* some runs all one side */
+    }
+    wl_evidence_init(a);
+    wl_evidence_init(b);
+    wl_evidence_init(all);
+    for (unsigned i = 0; i < n; i++)
+      wl_evidence_add(in_a[i] ? a : b, &flows[i]);
+    for (int pass = 1; pass >= 0; pass--) /* a's flows, then b's */
+      for (unsigned i = 0; i < n; i++)
+        if (in_a[i] == pass)
+          wl_evidence_add(all, &flows[i]);
+    wl_evidence_merge(a, b);
+    assert_int_equal(a->allowed, all->allowed);
+    assert_int_equal(a->blocked, all->blocked);
+    assert_int_equal(a->flows, all->flows);
+    assert_int_equal(a->public_flows, all->public_flows);
+    assert_int_equal(a->first_seen, all->first_seen);
+    assert_int_equal(a->last_seen, all->last_seen);
+    assert_int_equal(a->protos_overflow, all->protos_overflow);
+    assert_int_equal(a->ports_overflow, all->ports_overflow);
+    assert_int_equal(a->addrs_overflow, all->addrs_overflow);
+    assert_int_equal(a->prefixes_overflow, all->prefixes_overflow);
+    assert_int_equal(a->n_protos, all->n_protos);
+    assert_memory_equal(a->protos, all->protos, a->n_protos);
+    assert_int_equal(a->n_addrs, all->n_addrs); /* the addresses in order, with their ports */
+    for (uint32_t i = 0; i < a->n_addrs; i++) {
+      assert_int_equal(a->addrs[i].ip_version, all->addrs[i].ip_version);
+      assert_memory_equal(a->addrs[i].addr, all->addrs[i].addr, 16);
+      assert_int_equal(a->addrs[i].port, all->addrs[i].port);
+    }
+    assert_int_equal(a->n_prefixes, all->n_prefixes);
+    assert_memory_equal(a->prefixes, all->prefixes, a->n_prefixes * sizeof a->prefixes[0]);
+    if (!all->ports_overflow) { /* an overflowed set's members say nothing but "many" */
+      assert_int_equal(a->n_ports, all->n_ports);
+      assert_memory_equal(a->ports, all->ports, a->n_ports * sizeof a->ports[0]);
+    }
+    uint64_t sum = a->other_filter_drops; /* every drop kept or summed */
+    for (uint32_t i = 0; i < a->n_filters; i++)
+      sum += a->filters[i].count;
+    assert_int_equal(sum, a->blocked);
+    if (!all->other_filter_drops) { /* every filter fit: the same, by drops then id */
+      assert_int_equal(a->n_filters, all->n_filters);
+      assert_int_equal(a->other_filter_drops, 0);
+      assert_memory_equal(a->filters, all->filters, a->n_filters * sizeof a->filters[0]);
+      for (uint32_t i = 1; i < a->n_filters; i++) /* whatever order the flows came in */
+        assert_true(a->filters[i - 1].count > a->filters[i].count ||
+                    (a->filters[i - 1].count == a->filters[i].count &&
+                     a->filters[i - 1].filter_id < a->filters[i].filter_id));
+    }
+    wl_scope_choice ca = wl_scope_choose(a, WL_DIR_OUT, 0), cb = wl_scope_choose(all, WL_DIR_OUT, 0);
+    assert_memory_equal(&ca, &cb, sizeof ca);
+  }
+  free(a);
+  free(b);
+  free(all);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scope_table),   cmocka_unit_test(test_addr_local),
@@ -524,6 +620,7 @@ int main(void) {
       cmocka_unit_test(test_ports_text),    cmocka_unit_test(test_remotes_text),
       cmocka_unit_test(test_covers),        cmocka_unit_test(test_exceptions),
       cmocka_unit_test(test_identity),      cmocka_unit_test(test_evidence_sets),
+      cmocka_unit_test(test_evidence_merge),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
