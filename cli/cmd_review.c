@@ -79,7 +79,8 @@ static void text_scope(FILE *f, const wl_proposal *p, wl_rule *r) {
 
 /* since: review --since's start (0 none); a flow seen since then may have begun before it, and
  * first_seen is its first sighting, so the line says so. */
-static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r, uint64_t since) {
+static void text_proposal(FILE *f, wl_store *s, wl_filter_names *names, const wl_proposal *p,
+                          wl_rule *r, uint64_t since) {
   char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
   wl_time_text(p->evidence.first_seen, t1);
   wl_time_text(p->evidence.last_seen, t2);
@@ -106,21 +107,21 @@ static void text_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r
   }
   fputc('\n', f);
   for (uint32_t i = 0; i < p->evidence.n_filters; i++) {
-    wl_filter_info fi;
     if (p->evidence.filters[i].filter_id == 0) { /* the source recorded no filter (pfirewall.log) */
       fprintf(f, "     blocked, no filter recorded x%llu\n",
               (unsigned long long)p->evidence.filters[i].count);
       continue;
     }
-    if (wl_store_filter_info_get(s, p->evidence.filters[i].filter_id, &fi) == WL_OK && fi.name[0])
+    const wl_filter_info *fi = wl_filter_names_get(names, s, p->evidence.filters[i].filter_id);
+    if (fi && fi->name[0])
       fprintf(f, "     blocked by filter %llu \"%s\"%s%s%s x%llu\n",
-              (unsigned long long)fi.filter_id, fi.name, fi.provider[0] ? " (" : "", fi.provider,
-              fi.provider[0] ? ")" : "", (unsigned long long)p->evidence.filters[i].count);
+              (unsigned long long)fi->filter_id, fi->name, fi->provider[0] ? " (" : "",
+              fi->provider, fi->provider[0] ? ")" : "",
+              (unsigned long long)p->evidence.filters[i].count);
     else
       fprintf(f, "     blocked by filter %llu x%llu\n",
               (unsigned long long)p->evidence.filters[i].filter_id,
               (unsigned long long)p->evidence.filters[i].count);
-    wl_err_clear();
   }
   char why[96];
   wl_stability_why_text(p->unstable_why, why, sizeof why);
@@ -162,6 +163,7 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
   size_t n = 0;
   uint64_t since = 0;
   wl_rule *r = malloc(sizeof *r);
+  wl_filter_names names = {0};
   int rc = r ? wl_whitelist_need_store(cli->db_path) : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
     rc = wl_whitelist_open(cli->db_path, NULL, 0, &s, NULL);
@@ -174,11 +176,12 @@ int wl_cmd_review(wl_cli *cli, int argc, char **argv) {
   for (size_t i = 0; !rc && i < n; i++) {
     if (json) {
       fputs(i ? ",\n " : "[", cli->out);
-      wl_report_proposal(cli->out, s, &p[i], r);
+      wl_report_proposal(cli->out, s, &names, &p[i], r);
     } else {
-      text_proposal(cli->out, s, &p[i], r, since);
+      text_proposal(cli->out, s, &names, &p[i], r, since);
     }
   }
+  wl_filter_names_free(&names);
   size_t items = n, unused = 0; /* and the unused rules, proposed for revoke (issue 15, item 6) */
   if (!rc)
     rc = json ? wl_report_unused(cli->out, s, &items) : wl_cli_review_unused(cli, s, &unused);

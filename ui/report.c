@@ -191,24 +191,24 @@ static void json_flags(FILE *f, uint32_t flags) {
   fputc(']', f);
 }
 
-static void json_blocked_by(FILE *f, wl_store *s, const wl_evidence *evd) {
+static void json_blocked_by(FILE *f, wl_store *s, wl_filter_names *names,
+                            const wl_evidence *evd) {
   fputc('[', f);
   for (uint32_t i = 0; i < evd->n_filters; i++) {
-    wl_filter_info fi;
-    int known = wl_store_filter_info_get(s, evd->filters[i].filter_id, &fi) == WL_OK;
+    const wl_filter_info *fi = wl_filter_names_get(names, s, evd->filters[i].filter_id);
     fprintf(f, "%s{\"filter_id\":%llu,\"count\":%llu,\"name\":", i ? "," : "",
             (unsigned long long)evd->filters[i].filter_id,
             (unsigned long long)evd->filters[i].count);
-    wl_json_write_string(f, known && fi.name[0] ? fi.name : NULL);
+    wl_json_write_string(f, fi && fi->name[0] ? fi->name : NULL);
     fputs(",\"provider\":", f);
-    wl_json_write_string(f, known && fi.provider[0] ? fi.provider : NULL);
-    fprintf(f, ",\"ours\":%s}", known && fi.ours ? "true" : "false");
+    wl_json_write_string(f, fi && fi->provider[0] ? fi->provider : NULL);
+    fprintf(f, ",\"ours\":%s}", fi && fi->ours ? "true" : "false");
   }
   fputc(']', f);
-  wl_err_clear();
 }
 
-void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) {
+void wl_report_proposal(FILE *f, wl_store *s, wl_filter_names *names, const wl_proposal *p,
+                        wl_rule *r) {
   char t1[WL_TIME_STR_MAX], t2[WL_TIME_STR_MAX];
   int ok = wl_proposal_rule(p, -1, r) == WL_OK;
   wl_time_format(p->evidence.first_seen, t1);
@@ -246,7 +246,7 @@ void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r) 
           "\"blocked_by\":",
           (unsigned long long)p->evidence.flows, (unsigned)p->evidence.n_addrs,
           p->evidence.addrs_overflow ? "true" : "false", ok ? "true" : "false");
-  json_blocked_by(f, s, &p->evidence);
+  json_blocked_by(f, s, names, &p->evidence);
   wl_report_rebind_json(f, p);
   fputc('}', f);
   wl_err_clear();
@@ -256,13 +256,15 @@ int wl_report_proposals(FILE *f, wl_store *s, const char *engine_spec, uint64_t 
   wl_proposal *p = NULL;
   size_t n = 0;
   wl_rule *r = malloc(sizeof *r);
+  wl_filter_names names = {0};
   int rc = r ? wl_proposals_build(s, since, &p, &n) : wl_err(WL_E_NOMEM, "out of memory");
   if (!rc)
     rc = wl_report_rebind_annotate(s, engine_spec, p, n);
   for (size_t i = 0; !rc && i < n; i++) {
     fputs(i ? ",\n " : "[", f);
-    wl_report_proposal(f, s, &p[i], r);
+    wl_report_proposal(f, s, &names, &p[i], r);
   }
+  wl_filter_names_free(&names);
   if (!rc) /* then the unused rules, proposed for revoke (report_use.c) */
     rc = wl_report_unused(f, s, &n);
   if (!rc) /* then the table-only evidence (report_held.c) */

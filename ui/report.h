@@ -44,8 +44,24 @@ unsigned long long wl_status_per_day(const wl_status *x, uint64_t now);
 /* The ",\"sublayers\":{name: weight|null}" member (null when e is NULL or cannot be read). */
 void wl_report_sublayers(FILE *f, wl_engine *e);
 
-/* One element of `review --json`. r is scratch space for the proposed rule. */
-void wl_report_proposal(FILE *f, wl_store *s, const wl_proposal *p, wl_rule *r);
+/* report_filters.c — the filters named under a listing's proposals ("blocked by"), each looked
+ * up in the store once: start from {0}, wl_filter_names_free when the listing is done. */
+typedef struct wl_filter_names {
+  struct wl_filter_name {
+    wl_filter_info fi;
+    int known; /* 0: never attributed (the store has no row for it) */
+  } *v, spare;  /* spare: a lookup past the most kept, or when v cannot grow */
+  size_t n, cap;
+} wl_filter_names;
+/* The filter's name, provider and keys as recorded; NULL when it was never attributed. Valid
+ * until the next call. */
+const wl_filter_info *wl_filter_names_get(wl_filter_names *m, wl_store *s, uint64_t filter_id);
+void wl_filter_names_free(wl_filter_names *m);
+
+/* One element of `review --json`. r is scratch space for the proposed rule; names: the
+ * listing's filter names. */
+void wl_report_proposal(FILE *f, wl_store *s, wl_filter_names *names, const wl_proposal *p,
+                        wl_rule *r);
 /* `review --json` whole: the proposals seen at or after since (0 = all), one a line; app
  * updates checked through engine_spec (NULL: signers not checked), report_rebind.c. */
 int wl_report_proposals(FILE *f, wl_store *s, const char *engine_spec, uint64_t since);
