@@ -246,8 +246,8 @@ static int emit_flow(const sink *k) {
 static int emit_packed(void *ctx, const wl_pack_flow *p) {
   const sink *k = ctx;
   flow_item *it = k->item;
-  if (!k->merge && p->f.last_seen < k->since) /* `WHERE last_seen >= since` */
-    return 0;
+  if (!k->merge) /* nothing pending to add: the record as it is, `WHERE last_seen >= since` */
+    return p->f.last_seen < k->since ? 0 : k->cb.flow(k->ctx, &p->f);
   it->f = p->f;
   it->id = p->id;
   return emit_flow(k);

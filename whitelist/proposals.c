@@ -41,7 +41,9 @@ typedef struct app_ent {
   char *path, *dos;
   int truncated;            /* the store's apps.truncated */
   size_t *rules, n_rules;   /* indexes into ctx.rules that name this app */
-  wl_proposal *grp[2];      /* [0] out, [1] in */
+  wl_evidence *ev[2];       /* [0] out, [1] in: the evidence of its proposal in that direction
+                             * (NULL: no uncovered flow, no proposal); during the pass only of
+                             * the flows not in early[d] */
   int64_t covered_by[2];    /* a rule that covered one of its flows, per direction */
   wl_evidence *early[2];    /* stability: its uncovered flows first seen before the cut */
   wl_rule *early_rule[2];   /* the rule learned from early[d]; NULL when none could be built.
@@ -192,26 +194,16 @@ static int flow_cb(void *ctx, const wl_flow *f) {
     a->covered_by[f->dir == WL_DIR_IN] = by;
     return 0;
   }
-  wl_proposal **g = &a->grp[f->dir == WL_DIR_IN];
-  if (!*g) {
-    if (!(*g = calloc(1, sizeof **g)))
-      return c->rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
-    (*g)->id = wl_proposal_id(a->id, f->dir);
-    (*g)->app_id = a->id;
-    (*g)->dir = f->dir;
-    wl_strlcpy((*g)->app, a->path, sizeof (*g)->app);
-    wl_strlcpy((*g)->app_dos, a->dos, sizeof (*g)->app_dos);
-    (*g)->flags = a->truncated ? WL_PROPOSAL_FLAG_TRUNCATED : 0;
-    (*g)->stability = -1;
-    wl_evidence_init(&(*g)->evidence);
-  }
+  int in = f->dir == WL_DIR_IN;
+  if (!a->ev[in] && !(a->ev[in] = calloc(1, sizeof *a->ev[in]))) /* a proposal: the proposals
+                                                                 * are made when the pass ends */
+    return c->rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
   if (c->cut && f->first_seen < c->cut) { /* the proposal's share: merged in (early_merge) */
-    wl_evidence **e = &a->early[f->dir == WL_DIR_IN];
-    if (!*e && !(*e = calloc(1, sizeof **e)))
+    if (!a->early[in] && !(a->early[in] = calloc(1, sizeof *a->early[in])))
       return c->rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
-    wl_evidence_add(*e, f);
+    wl_evidence_add(a->early[in], f);
   } else {
-    wl_evidence_add(&(*g)->evidence, f);
+    wl_evidence_add(a->ev[in], f);
   }
   if (c->keep_later && f->last_seen >= c->cut)
     return later_add(c, a, f);
@@ -224,13 +216,28 @@ static int flow_cb(void *ctx, const wl_flow *f) {
 static void early_merge(build_ctx *c) {
   for (size_t i = 0; i < c->n_apps; i++)
     for (int d = 0; d < 2; d++) {
-      wl_proposal *p = c->apps[i].grp[d];
-      if (!p || !c->apps[i].early[d])
+      wl_evidence *e = c->apps[i].ev[d];
+      if (!e || !c->apps[i].early[d])
         continue;
-      wl_evidence late = p->evidence;
-      p->evidence = *c->apps[i].early[d];
-      wl_evidence_merge(&p->evidence, &late);
+      wl_evidence late = *e;
+      *e = *c->apps[i].early[d];
+      wl_evidence_merge(e, &late);
     }
+}
+
+/* a's proposal in direction in (a->ev[in] set), its evidence complete (early_merge): what
+ * finish() completes; stability unknown until stability_of. */
+static void proposal_of(const app_ent *a, int in, wl_proposal *p) {
+  assert(a->ev[in]);
+  memset(p, 0, sizeof *p);
+  p->dir = in ? WL_DIR_IN : WL_DIR_OUT;
+  p->id = wl_proposal_id(a->id, p->dir);
+  p->app_id = a->id;
+  wl_strlcpy(p->app, a->path, sizeof p->app);
+  wl_strlcpy(p->app_dos, a->dos, sizeof p->app_dos);
+  p->flags = a->truncated ? WL_PROPOSAL_FLAG_TRUNCATED : 0;
+  p->stability = -1;
+  p->evidence = *a->ev[in];
 }
 
 /* Flags, protocol and scope once the evidence is complete. */
@@ -252,7 +259,7 @@ static void ctx_free(build_ctx *c) {
     free(c->apps[i].dos);
     free(c->apps[i].rules);
     for (int d = 0; d < 2; d++) {
-      free(c->apps[i].grp[d]);
+      free(c->apps[i].ev[d]);
       free(c->apps[i].early[d]);
       free(c->apps[i].early_rule[d]);
     }
@@ -377,7 +384,7 @@ static int learn_early(app_ent *a, int in) {
     rc = wl_err(WL_E_NOMEM, "proposals: out of memory");
     goto out;
   }
-  *tmp = *a->grp[in];
+  proposal_of(a, in, tmp);
   tmp->evidence = *a->early[in];
   finish(tmp);
   if (wl_proposal_rule(tmp, -1, r) == WL_OK) {
@@ -393,7 +400,8 @@ out:
   return rc;
 }
 
-static void stability_of(app_ent *a, int in, wl_proposal *p) {
+/* p's stability from what stability() found (c->cut set). */
+static void stability_of(const app_ent *a, int in, wl_proposal *p) {
   int unknown = a->later[in] < WL_STABILITY_MIN_LATER || (a->early[in] && !a->early_rule[in]);
   p->stability = unknown ? -1 : a->later_ok[in] / a->later[in];
   p->unstable_why = unknown ? 0 : a->why[in];
@@ -401,19 +409,16 @@ static void stability_of(app_ent *a, int in, wl_proposal *p) {
     p->flags |= WL_PROPOSAL_FLAG_UNSTABLE;
 }
 
-/* Stability of every proposal gathered in c (c->cut set): early rules, then the later flows. */
+/* Stability of every proposal gathered in c (c->cut set): early rules, then the later flows;
+ * stability_of gives each proposal its part. */
 static int stability(build_ctx *c) {
   int rc = WL_OK;
   for (size_t i = 0; !rc && i < c->n_apps; i++)
     for (int d = 0; !rc && d < 2; d++)
-      if (c->apps[i].grp[d] && c->apps[i].early[d])
+      if (c->apps[i].ev[d] && c->apps[i].early[d])
         rc = learn_early(&c->apps[i], d);
   for (size_t i = 0; !rc && i < c->n_later; i++)
     later_check(c, &c->later[i]);
-  for (size_t i = 0; !rc && i < c->n_apps; i++)
-    for (int d = 0; d < 2; d++)
-      if (c->apps[i].grp[d])
-        stability_of(&c->apps[i], d, c->apps[i].grp[d]);
   return rc ? rc : c->rc;
 }
 
@@ -446,15 +451,17 @@ int wl_proposals_build(wl_store *s, uint64_t since, wl_proposal **out, size_t *n
   if (rc)
     goto out;
   for (size_t i = 0; i < c.n_apps; i++)
-    count += (c.apps[i].grp[0] != NULL) + (c.apps[i].grp[1] != NULL);
+    count += (c.apps[i].ev[0] != NULL) + (c.apps[i].ev[1] != NULL);
   if (count && !(arr = malloc(count * sizeof *arr))) {
     rc = wl_err(WL_E_NOMEM, "proposals: %u proposals", (unsigned)count);
     goto out;
   }
   for (size_t i = 0; i < c.n_apps; i++)
     for (int d = 0; d < 2; d++)
-      if (c.apps[i].grp[d]) {
-        arr[k] = *c.apps[i].grp[d];
+      if (c.apps[i].ev[d]) {
+        proposal_of(&c.apps[i], d, &arr[k]);
+        if (c.cut)
+          stability_of(&c.apps[i], d, &arr[k]);
         finish(&arr[k++]);
       }
   assert(k == count);
@@ -492,7 +499,7 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
   assert(c.n_apps == 1 && c.apps[0].id == app_id); /* app ids are the apps table's keys */
   const app_ent *a = &c.apps[0];
   int in = dir == WL_DIR_IN;
-  if (!a->grp[in]) {
+  if (!a->ev[in]) {
     out->covered_by = a->covered_by[in];
     if (a->covered_by[in])
       rc = wl_err(WL_E_EXISTS, "proposal %lld: already covered by rule %lld", (long long)id,
@@ -502,7 +509,7 @@ int wl_proposal_get(wl_store *s, int64_t id, wl_proposal *out) {
                   (long long)id, in ? "inbound" : "outbound");
     goto out;
   }
-  *out = *a->grp[in];
+  proposal_of(a, in, out);
   finish(out);
 out:
   ctx_free(&c);
