@@ -263,6 +263,12 @@ int wl_schema_migrate(wl_store *s);                      /* to WL_STORE_SCHEMA_V
 int wl_schema_version_of(wl_store *s, int *version);     /* 0 for an empty file */
 /* The file has the tables (and their columns) and indexes version v defines: WL_E_CORRUPT. */
 int wl_schema_verify(wl_store *s, int version);
+/* What migrations 1..v create in an empty database, one "type name columns" line each, sorted
+ * by name (*out malloc'd; path names the store in errors), and the current version's written
+ * down (schema_listing.c, checked against the former by test_store_migrate). */
+int wl_schema_expected_build(int v, const char *path, char **out);
+#define WL_SCHEMA_LISTING_VERSION 13
+extern const char wl_schema_listing[];
 int wl_schema_quick_check(wl_store *s);
 /* store_hits.c: the v2 -> v3 migration (rule use, temporary rules), SQL text */
 const char *wl_schema_v3_rule_use(void);

@@ -25,6 +25,7 @@
 #include "common/wl_err.h"
 #include "store/store.h"
 #include "store/flow_pack.h"
+#include "store/store_int.h"
 #include "tests/support/test_store_util.h"
 
 /* Version 1 as schema.c created it (the tables this test fills; the rest are created empty). */
@@ -514,8 +515,42 @@ static void test_migrate_v12_flows_dropped(void **state) {
   free(ev);
 }
 
+/* The current schema's listing as written down (schema_listing.c) is the one the migrations
+ * build: on a difference, the new text to paste there. And a store the migrations made has it. */
+static void test_schema_listing(void **state) {
+  (void)state;
+  char *built = NULL;
+  assert_int_equal(wl_schema_expected_build(WL_STORE_SCHEMA_VERSION, "listing", &built), WL_OK);
+  if (strcmp(built, wl_schema_listing) != 0) {
+    fprintf(stderr, "schema_listing.c is out of date; the migrations build:\n");
+    for (const char *l = built; *l;) {
+      const char *nl = strchr(l, '\n');
+      fprintf(stderr, "    \"%.*s\\n\"\n", (int)(nl - l), l);
+      l = nl + 1;
+    }
+    fail_msg("schema_listing.c differs from what the migrations build (above)");
+  }
+  free(built);
+  wl_store *s = open_ok(NULL);
+  assert_int_equal(wl_schema_verify(s, WL_STORE_SCHEMA_VERSION), WL_OK);
+  wl_store_close(s);
+  /* the listing is what an open checks: a column more, a table fewer */
+  static const char *const damage[][2] = {{"ALTER TABLE apps ADD COLUMN extra INTEGER", "apps"},
+                                          {"DROP TABLE app_hourly", "app_hourly"}};
+  for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+    remove_db(db_path);
+    wl_store_close(open_ok(NULL));
+    raw_exec(damage[i][0]);
+    wl_store *t = NULL;
+    assert_int_equal(wl_store_open(db_path, NULL, &t), WL_E_CORRUPT);
+    assert_null(t);
+    assert_non_null(strstr(wl_errmsg(), damage[i][1]));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_schema_listing, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v12_flows_dropped, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v11_keys_only, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_migrate_v10_app_index, setup_path, teardown_path),
