@@ -38,7 +38,9 @@ typedef struct wl_evidence_filter {
 } wl_evidence_filter;
 
 /* What the flows of one (app, direction) showed. Every set is bounded; overflow flags say
- * "more than fits", which the scope choice reads as "many". */
+ * "more than fits", which the scope choice reads as "many". The addresses are kept in the
+ * order first seen: in a proposal, that of its flows first seen before the stability cut, then
+ * the others', each in the store's id order (proposals.c gathers the two apart and merges). */
 typedef struct wl_evidence {
   uint64_t allowed, blocked, flows;
   uint64_t first_seen, last_seen;
