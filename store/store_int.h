@@ -11,7 +11,8 @@
  * The flow-key cache: 56 bytes a slot (40-byte key), WL_STORE_FLOW_SLOTS = 2^19 in two
  * generations of 2^18: 28 MB (2^18 in all: 3M events of the stress stream missed 134k stored
  * flows and took 10.3 s of CPU; 2^19: 21k, 8.8 s); the new flows of a block: WL_STORE_BLOCK_MAX x 80 bytes (1.3 MB).
- * The map of every flow (store_flowmap.c): 16 bytes a slot, doubled at 3/4 full (16 MB at 738k flows).
+ * The map of every flow (store_flowmap.c): 24 bytes a slot, doubled at 3/4 full (24 MB at 738k
+ * flows).
  * Each flow's app, direction and action for the rollups (store_owners.c): 8 bytes a flow id, in
  * chunks of 64k ids made when used (6 MB at 738k flows).
  */

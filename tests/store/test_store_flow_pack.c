@@ -5,7 +5,8 @@
  * and at close (the totals against a model of the events: compare_flows); the listing of every flow
  * (wl_store_flows(-1), from the pack) against the per-app listings for a
  * read-only handle while the writer still has blocks pending, with and without since; a rollup
- * that fails rolls the pack back with it; and the v9 -> v10 migration, with blocks pending.
+ * that fails rolls the pack back with it; the v9 -> v10 migration, with blocks pending; and the
+ * writer's map of every flow when a key's first hash is another's (test_map_first_hash_taken).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +20,10 @@
 #include <sqlite3.h>
 
 #include "common/wl_err.h"
+#include "common/wl_hash.h"
 #include "store/flow_pack.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "tests/support/test_store_util.h"
 
 #define N_EV 20000
@@ -354,6 +357,93 @@ static void test_damaged_chunk(void **state) {
   free(ev);
 }
 
+/* ---- the flow map's two hashes (store_flowmap.c): a key whose first hash another key holds */
+
+/* A map entry as store_flowmap.c lays it out (fm_ent): wl_htab's tag, the second hash, the id. */
+typedef struct map_ent {
+  uint64_t tag, check;
+  int64_t id;
+} map_ent;
+
+typedef struct key_find {
+  uint16_t port;
+  wl_flow_key k;
+  int64_t id;
+} key_find;
+
+/* The key of the packed flow with that remote port, as store_flowmap.c's key_of builds it. */
+static int key_cb(void *ctx, const wl_pack_flow *p) {
+  key_find *x = ctx;
+  if (p->f.remote_port != x->port)
+    return 0;
+  memset(&x->k, 0, sizeof x->k);
+  x->k.app = p->f.app_id;
+  x->k.dir = p->f.dir;
+  x->k.proto = p->f.proto;
+  x->k.ip_version = p->f.ip_version;
+  x->k.alen = p->alen;
+  memcpy(x->k.remote_addr, p->f.remote_addr, p->alen);
+  x->k.remote_port = p->f.remote_port;
+  x->k.local_port = p->f.local_port;
+  x->k.action = p->f.action;
+  x->id = (int64_t)p->id;
+  return 1;
+}
+
+/* Flows A, B (ports 1001, 1002) stored; then, in a handle whose cache has never seen them, B's
+ * map entry is taken over as if another key with B's first hash held it (A's id, a second hash
+ * of nobody's), and so is the slot of a new flow C (port 1003). B's events must still go to B
+ * (found by the pass over its app's flows) and C must become a flow of its own: neither merged
+ * into A, which a map trusting its first hash would do. */
+static void test_map_first_hash_taken(void **state) {
+  (void)state;
+  wl_event *ev = stream();
+  size_t a = 0;
+  while (ev[a].type != WL_EVT_ALLOW || ev[a].ip_version != 4)
+    a++;
+  wl_event e[4];
+  for (int i = 0; i < 4; i++) {
+    e[i] = ev[a];
+    e[i].remote_port = (uint16_t)(1001 + i); /* A, B, C, D */
+  }
+  wl_store *s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, e, 2, NULL), WL_OK); /* A, B */
+  wl_store_close(s);
+  s = open_ok(NULL);
+  assert_int_equal(wl_store_write(s, &e[3], 1, NULL), WL_OK); /* D: the map loads A and B */
+  key_find kb = {.port = 1002}, ka = {.port = 1001};
+  assert_int_equal(wl_flow_pack_each(s, -1, key_cb, &kb), 1);
+  assert_int_equal(wl_flow_pack_each(s, -1, key_cb, &ka), 1);
+  assert_int_equal(s->fmap.esize, sizeof(map_ent));
+  wl_flow_key kc = kb.k;
+  kc.remote_port = 1003;
+  const wl_flow_key *keys[2] = {&kb.k, &kc};
+  for (int i = 0; i < 2; i++) {
+    uint64_t tag = wl_hash_bytes(keys[i], sizeof *keys[i]);
+    uint32_t slot;
+    assert_true(wl_htab_add(&s->fmap, tag, NULL, NULL, &slot) == i); /* B's there, C's not */
+    map_ent *m = wl_htab_entry(&s->fmap, slot);
+    m->check = 12345; /* nobody's */
+    m->id = ka.id;
+  }
+  wl_event again[3] = {e[1], e[2], e[1]}; /* B, C, B */
+  assert_int_equal(wl_store_write(s, again, 3, NULL), WL_OK);
+  wl_store_close(s);
+  wl_store_opts ro = {.read_only = 1};
+  s = open_ok(&ro);
+  list all = {0};
+  assert_int_equal(wl_store_flows(s, -1, 0, flow_cb, &all), WL_OK);
+  assert_int_equal(all.n, 4);
+  for (size_t i = 0; i < all.n; i++) {
+    uint16_t port = all.v[i].f.remote_port;
+    assert_true(port >= 1001 && port <= 1004);
+    assert_int_equal(all.v[i].f.count, port == 1002 ? 3 : 1);
+  }
+  free(all.v);
+  wl_store_close(s);
+  free(ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_matches_flows, setup_path, teardown_path),
@@ -362,6 +452,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_failed_rollup_rolls_back, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_same_time_takes_filter, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_damaged_chunk, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_map_first_hash_taken, setup_path, teardown_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
