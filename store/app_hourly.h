@@ -10,6 +10,7 @@
  * collection (they stop being added when it fills, and are then not used). */
 int wl_app_hourly_row(wl_store *s, const wl_block_row *row, int drop, int write);
 int wl_app_hourly_out(wl_store *s);          /* the totals into app_hourly (the rollup's all_out) */
+int wl_app_hourly_partial(const wl_store *s); /* 1: write 0 filled the sums (they are not used) */
 void wl_app_hourly_clear(wl_app_hourly *h);  /* NULL-safe: forget totals and flows (roll_clear) */
 void wl_app_hourly_free(wl_app_hourly *h);   /* NULL-safe */
 /* v7 -> v8: the table, filled from the blocks already rolled up (schema.c's chain). */

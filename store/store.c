@@ -49,6 +49,7 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_PENDING_SCAN] = "SELECT b.data, p.born_lo, p.born_hi FROM pending p "
                         "JOIN blocks b ON b.seq=p.seq ORDER BY p.seq",
     [ST_PENDING_CLEAR] = "DELETE FROM pending",
+    [ST_PENDING_SEQS] = "SELECT seq FROM pending ORDER BY seq",
     [ST_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM pending)",
     [ST_CTX_INFO] = "SELECT bits, filter_id FROM ctx WHERE id=?1",
     [ST_PRUNE_SCAN] = "SELECT seq, ts_max, n, seq IN (SELECT seq FROM pending) FROM blocks "

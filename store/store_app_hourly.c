@@ -177,6 +177,10 @@ int wl_app_hourly_row(wl_store *s, const wl_block_row *row, int drop, int write)
   return hourly_add(s->roll.hourly, row, drop, write);
 }
 
+int wl_app_hourly_partial(const wl_store *s) {
+  return s->roll.hourly && s->roll.hourly->partial;
+}
+
 int wl_app_hourly_out(wl_store *s) {
   return s->roll.hourly ? sums_out(s->roll.hourly) : WL_OK;
 }

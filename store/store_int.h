@@ -68,7 +68,7 @@ enum wl_st {
   ST_APP_FIND, ST_APP_INSERT, ST_APP_SET_DOS, ST_APP_ADD,
   ST_SID_FIND, ST_SID_INSERT, ST_CTX_FIND, ST_CTX_INSERT,
   ST_DROP_ADD, ST_KEY_INSERT,
-  ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_ANY,
+  ST_BLOCK_INSERT, ST_PENDING_INSERT, ST_PENDING_SCAN, ST_PENDING_CLEAR, ST_PENDING_SEQS, ST_PENDING_ANY,
   ST_CTX_INFO, ST_PRUNE_SCAN, ST_BLOCK_DEL, ST_USED_BYTES,
   ST_FILTER_PUT, ST_FILTER_GET,
   ST_STATS_COUNTS, ST_APPS, ST_DROPS,
@@ -203,12 +203,19 @@ typedef struct wl_batch_tot {
  * drops, per app; and a cache of each context's filter and action. wl_htab tables, allocated
  * when first used. */
 typedef struct wl_app_hourly wl_app_hourly; /* store_app_hourly.c */
+#define WL_ROLLUP_LIVE_BLOCKS 1024u /* blocks a writer adds up as it writes them, at most */
 typedef struct wl_rollup {
   wl_htab flows, drops, apps, ctx;
   wl_app_hourly *hourly; /* events per (app, dir, hour): store_app_hourly.c */
   uint32_t *used, nused; /* the used slots of flows, in order: written and cleared by list */
   uint64_t *pairs;       /* 2 x WL_STORE_ROLLUP_SLOTS: sorting used by id (store_rollup.c) */
   struct wl_rollup_buf *buf; /* a codec and one block's rows, for reading blocks back */
+  /* A writer adds its blocks up as it lists them in pending (wl_rollup_add_block): live 1 says
+   * flows, drops and hourly hold exactly the rows of the blocks seq[0..nseq), and the rollup
+   * uses them when pending lists those blocks and no other, instead of reading them back. */
+  int live;
+  uint32_t nseq;
+  int64_t seq[WL_ROLLUP_LIVE_BLOCKS];
 } wl_rollup;
 
 struct wl_store {
@@ -345,6 +352,13 @@ int wl_rollup_run(wl_store *s);
 /* Before a read: when blocks are pending, a writing handle rolls them up in a transaction of
  * its own; a read-only one adds them in memory (wl_rollup_pending_* below). */
 int wl_rollup_before_read(wl_store *s, int *pending);
+/* The write path, in its transaction, right after it listed block seq in pending (rows as the
+ * block holds them, sorted; ids in [born_lo, born_hi) born in it): its rows added up now, so
+ * the rollup need not read the block back. Errors are the store's (a context not readable). */
+int wl_rollup_add_block(wl_store *s, int64_t seq, const wl_block_row *rows, size_t n,
+                        uint64_t born_lo, uint64_t born_hi);
+/* A transaction of the writer rolled back: what it added up may not be in the file. */
+void wl_rollup_forget(wl_store *s);
 /* Read-only handles: the pending blocks' totals, collected into s->roll (flows by id, drops by
  * hour and filter, apps by id); *complete 0 when they did not fit (WL_STORE_ROLLUP_SLOTS). */
 int wl_rollup_collect(wl_store *s, int *complete);

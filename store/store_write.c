@@ -11,7 +11,8 @@
  * the endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
  * with the range of ids born in it (pending.born_lo/born_hi: the rollups leave those flows'
  * events in this block out, they are counted). Counts, first/last seen and drops per hour of
- * the other flows are not touched per batch: the pending blocks are rolled up (store_rollup.c) every
+ * the other flows are not touched per batch: each block's rows are added up in memory as it is
+ * listed (wl_rollup_add_block), and the pending blocks are rolled up (store_rollup.c) every
  * WL_STORE_ROLLUP_EVENTS events or WL_STORE_ROLLUP_NS, in the transaction of the batch that
  * triggers it, so a batch no longer rewrites pages all over a flow table that grows with the
  * week. A kill -9 loses nothing of a committed batch: pending says which blocks are not in the
@@ -120,7 +121,7 @@ int wl_store_write_reset(wl_store *s) {
   wl_bin_cache_clear(&s->ctx_cache);
   wl_flow_cache_clear(&s->flow_cache);
   wl_flowmap_forget(s);
-  wl_htab_clear(&s->roll.ctx);
+  wl_rollup_forget(s);
   wl_owners_clear(&s->owners); /* ids born in the rolled-back transaction may come back */
   s->next_id = s->begun_id;
   s->next_flow = s->begun_flow;
@@ -439,10 +440,14 @@ static int block_put(wl_store *s, wl_block_row *rows, size_t n) {
     return rc;
   if (!(st = wl_st(s, ST_PENDING_INSERT)))
     return WL_E_DB;
-  sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+  int64_t seq = sqlite3_last_insert_rowid(s->db);
+  sqlite3_bind_int64(st, 1, seq);
   wl_store_bind_u64(st, 2, s->born_lo);
   wl_store_bind_u64(st, 3, s->born_hi);
-  return wl_store_step_done(s, st, "listing a block for the rollups");
+  if ((rc = wl_store_step_done(s, st, "listing a block for the rollups")) != WL_OK)
+    return rc;
+  /* added up now, while its rows are here in the order the block keeps them */
+  return wl_rollup_add_block(s, seq, rows, n, s->born_lo, s->born_hi);
 }
 
 /* The block in progress. Its events already older than the retention window (an import of old
@@ -726,7 +731,7 @@ static void batch_fail(wl_store *s, const batch_saved *sv) {
   wl_bin_cache_clear(&s->ctx_cache);
   wl_flow_cache_clear(&s->flow_cache);
   wl_flowmap_forget(s);
-  wl_htab_clear(&s->roll.ctx); /* context ids of a rolled-back transaction may come back */
+  wl_rollup_forget(s); /* its sums, and context ids of a rolled-back transaction may come back */
   wl_owners_clear(&s->owners); /* and so may flow ids */
   wl_idset_undo(&s->seen_apps);
   wl_idset_undo(&s->seen_flows);

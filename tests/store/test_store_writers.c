@@ -23,6 +23,7 @@
 #include "common/wl_os.h"
 #include "common/wl_text.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "tests/support/test_store_util.h"
 
 static wl_store *open_second(void) {
@@ -120,6 +121,87 @@ static void test_writer_inside_transaction_after_other(void **state) {
   free(ev);
 }
 
+/* ---------------------------------------------------------------- rollups added up as written */
+
+static int no_flow(void *ctx, const wl_flow *f) {
+  (void)ctx;
+  (void)f;
+  return 0;
+}
+
+static void write_ok(wl_store *s, const wl_event *ev, size_t n) {
+  if (wl_store_write(s, ev, n, NULL) != WL_OK)
+    fail_msg("writing %zu events: %s", n, wl_errmsg());
+}
+
+/* A writer adds its blocks up as it lists them (store_rollup.c, wl_rollup_add_block) and its
+ * rollup uses those sums only when pending lists exactly its blocks: every way out of that must
+ * give the totals of a rollup that reads the blocks back. Here: another writer's block pending,
+ * a block of its list rolled up by the other writer, more blocks than its list holds, and a
+ * transaction rolled back; then flows, apps, drops and the hourly totals against the model. */
+static void test_rollup_as_written(void **state) {
+  (void)state;
+  const size_t n = 5000;
+  wl_event *ev = make_stream(n, 300, 9, 21, 10000000);
+  wl_store_opts o = {.rollup_events = 1u << 30}; /* rollups only when asked for, and at close */
+  wl_store *a = open_ok(&o), *b = NULL;
+  assert_int_equal(wl_store_open(db_path, &o, &b), WL_OK);
+  write_ok(a, ev, 500); /* a's blocks added up as they are listed, and rolled up from that */
+  assert_true(a->roll.live && a->roll.nseq >= 1);
+  assert_int_equal(wl_store_flows(a, 0, 0, no_flow, NULL), WL_OK);
+  assert_true(a->roll.live && a->roll.nseq == 0);
+  assert_int_equal(raw_int("SELECT count(*) FROM pending"), 0);
+  write_ok(a, ev + 500, 300);
+  write_ok(b, ev + 800, 300); /* b's block pending too: a reads them all back */
+  uint32_t b_blocks = b->roll.nseq;
+  assert_true(b->roll.live && b_blocks >= 1);
+  assert_int_equal(wl_store_flows(a, 0, 0, no_flow, NULL), WL_OK);
+  assert_int_equal(raw_int("SELECT count(*) FROM pending"), 0);
+  write_ok(b, ev + 1100, 300); /* b's list still names the block a rolled up */
+  assert_true(b->roll.live && b->roll.nseq > b_blocks);
+  assert_int_equal(wl_store_flows(b, 0, 0, no_flow, NULL), WL_OK); /* must not count it again */
+  for (size_t i = 1400; i < 1400 + WL_ROLLUP_LIVE_BLOCKS + 100; i++)
+    write_ok(a, ev + i, 1); /* a block each (some events are not stored): more than the list */
+  assert_false(a->roll.live);
+  assert_int_equal(wl_store_flows(a, 0, 0, no_flow, NULL), WL_OK);
+  assert_true(a->roll.live);
+  size_t at = 1400 + WL_ROLLUP_LIVE_BLOCKS + 100;
+  assert_int_equal(wl_store_begin(a), WL_OK);
+  write_ok(a, ev + at, 200);
+  assert_true(a->roll.live && a->roll.nseq >= 1);
+  assert_int_equal(wl_store_rollback(a), WL_OK); /* its sums are not the file's */
+  assert_false(a->roll.live);
+  write_ok(a, ev + at, n - at);
+  write_ok(b, ev, 100); /* left pending for close */
+  wl_store_close(a);
+  wl_store_close(b);
+  tsg_model m = {0};
+  for (size_t i = 0; i < n; i++)
+    tsg_model_add(&m, &ev[i]);
+  for (size_t i = 0; i < 100; i++)
+    tsg_model_add(&m, &ev[i]);
+  wl_event *all = malloc((n + 100) * sizeof *all);
+  assert_non_null(all);
+  memcpy(all, ev, n * sizeof *ev);
+  memcpy(all + n, ev, 100 * sizeof *ev);
+  wl_store_opts ro = {.read_only = 1};
+  wl_store *r = open_ok(&ro);
+  app_names apps = {0};
+  assert_int_equal(wl_store_apps(r, 0, collect_app, &apps), 0);
+  compare_flows(r, &m, &apps);
+  compare_apps(&m, &apps);
+  compare_drops(r, all, n + 100, 0, NULL);
+  wl_store_close(r);
+  uint64_t drops = 0;
+  for (size_t i = 0; i < m.n; i++)
+    drops += m.flows[i].f.action == WL_EVT_DROP ? m.flows[i].f.count : 0;
+  assert_int_equal(raw_int("SELECT sum(allowed) + sum(blocked) FROM app_hourly"), m.stored);
+  assert_int_equal(raw_int("SELECT sum(blocked) FROM app_hourly"), drops);
+  tsg_model_free(&m);
+  free(all);
+  free(ev);
+}
+
 /* ---------------------------------------------------------------- the capture lock */
 
 static void test_capture_lock_names_holder(void **state) {
@@ -197,6 +279,7 @@ static void test_stored_future_anchor_is_clamped(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_two_writers_interleave, setup_path, teardown_path),
+      cmocka_unit_test_setup_teardown(test_rollup_as_written, setup_path, teardown_path),
       cmocka_unit_test_setup_teardown(test_rolled_back_flows_come_again, setup_path,
                                       teardown_path),
       cmocka_unit_test_setup_teardown(test_writer_inside_transaction_after_other, setup_path,
