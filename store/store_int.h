@@ -352,11 +352,13 @@ int wl_rollup_run(wl_store *s);
 /* Before a read: when blocks are pending, a writing handle rolls them up in a transaction of
  * its own; a read-only one adds them in memory (wl_rollup_pending_* below). */
 int wl_rollup_before_read(wl_store *s, int *pending);
+/* store_prune.c: a bounded slice of the blocks past retention dropped, in the batch's
+ * transaction (pending ones rolled up first) */
+int wl_store_prune(wl_store *s);
 /* The write path, in its transaction, right after it listed block seq in pending (rows as the
- * block holds them, sorted; ids in [born_lo, born_hi) born in it): its rows added up now, so
- * the rollup need not read the block back. Errors are the store's (a context not readable). */
-int wl_rollup_add_block(wl_store *s, int64_t seq, const wl_block_row *rows, size_t n,
-                        uint64_t born_lo, uint64_t born_hi);
+ * block holds them, sorted; the ids in [s->born_lo, s->born_hi) born in it): its rows added up
+ * now, so the rollup need not read the block back. Errors are the store's (a context). */
+int wl_rollup_add_block(wl_store *s, int64_t seq, const wl_block_row *rows, size_t n);
 /* A transaction of the writer rolled back: what it added up may not be in the file. */
 void wl_rollup_forget(wl_store *s);
 /* Read-only handles: the pending blocks' totals, collected into s->roll (flows by id, drops by

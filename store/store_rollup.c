@@ -403,9 +403,9 @@ static void live_start(wl_rollup *r) {
   r->nseq = 0;
 }
 
-int wl_rollup_add_block(wl_store *s, int64_t seq, const wl_block_row *rows, size_t n,
-                        uint64_t born_lo, uint64_t born_hi) {
+int wl_rollup_add_block(wl_store *s, int64_t seq, const wl_block_row *rows, size_t n) {
   wl_rollup *r = &s->roll;
+  uint64_t born_lo = s->born_lo, born_hi = s->born_hi;
   int rc = WL_OK;
   if (!r->live)
     return WL_OK;

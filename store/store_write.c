@@ -10,16 +10,15 @@
  * in the block (flows_flush; flow_pack is their only home since schema 13), their apps get
  * the endpoints and totals, and the block is encoded, inserted into blocks and listed in pending
  * with the range of ids born in it (pending.born_lo/born_hi: the rollups leave those flows'
- * events in this block out, they are counted). Counts, first/last seen and drops per hour of
- * the other flows are not touched per batch: each block's rows are added up in memory as it is
- * listed (wl_rollup_add_block), and the pending blocks are rolled up (store_rollup.c) every
- * WL_STORE_ROLLUP_EVENTS events or WL_STORE_ROLLUP_NS, in the transaction of the batch that
+ * events in this block out, they are counted). The other flows' counts, first/last seen and
+ * drops per hour are added up in memory (wl_rollup_add_block) and rolled up (store_rollup.c)
+ * every WL_STORE_ROLLUP_EVENTS events or WL_STORE_ROLLUP_NS, in the transaction of the batch that
  * triggers it, so a batch no longer rewrites pages all over a flow table that grows with the
  * week. A kill -9 loses nothing of a committed batch: pending says which blocks are not in the
  * rollups yet, and the next rollup (at the latest at the next writing open) adds them; readers
- * add them too (store_read.c). Then a bounded slice of expired blocks is pruned (by age
- * relative to the newest event, and by the database's used size) and the counters go into
- * meta, all in the same transaction. On any failure the transaction is rolled back, the
+ * add them too (store_read.c). Then a bounded slice of expired blocks is pruned
+ * (store_prune.c: by age relative to the newest event, and by the database's used size) and
+ * the counters go into meta, all in the same transaction. On any failure the transaction is rolled back, the
  * in-memory state (caches, next ids, first/last time) is restored, and the caller may retry
  * the same batch.
  *
@@ -438,21 +437,20 @@ static int block_put(wl_store *s, wl_block_row *rows, size_t n) {
   sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_STATIC);
   if ((rc = wl_store_step_done(s, st, "inserting an event block")) != WL_OK)
     return rc;
+  int64_t seq = sqlite3_last_insert_rowid(s->db);
   if (!(st = wl_st(s, ST_PENDING_INSERT)))
     return WL_E_DB;
-  int64_t seq = sqlite3_last_insert_rowid(s->db);
   sqlite3_bind_int64(st, 1, seq);
   wl_store_bind_u64(st, 2, s->born_lo);
   wl_store_bind_u64(st, 3, s->born_hi);
-  if ((rc = wl_store_step_done(s, st, "listing a block for the rollups")) != WL_OK)
-    return rc;
-  /* added up now, while its rows are here in the order the block keeps them */
-  return wl_rollup_add_block(s, seq, rows, n, s->born_lo, s->born_hi);
+  rc = wl_store_step_done(s, st, "listing a block for the rollups"); /* then added up now, */
+  return rc ? rc : wl_rollup_add_block(s, seq, rows, n); /* its rows as the block keeps them */
 }
 
 /* The block in progress. Its events already older than the retention window (an import of old
- * logs, a batch spanning more than the window) go into a block of their own, which prune()
- * drops in this same batch once rolled up: retention stays exact for what a batch brings. */
+ * logs, a batch spanning more than the window) go into a block of their own, which
+ * wl_store_prune (store_prune.c) drops in this same batch once rolled up: retention stays exact
+ * for what a batch brings. */
 static int block_flush(wl_store *s) {
   wl_chunk *c = s->chunk;
   int rc = flows_flush(s);
@@ -566,66 +564,6 @@ static int add_event(wl_store *s, const wl_event *ev) {
   return rc == WL_OK ? place_event(s, &e) : rc;
 }
 
-/* ---------------------------------------------------------------- retention */
-
-/* Drop whole blocks, oldest first, at most about 2 x stored + WL_STORE_PRUNE_MIN events of
- * them (at least one block): those whose newest event is older than the newest event minus
- * retain_ticks, or the oldest ones while the database's used pages exceed retain_bytes. More
- * than a batch brings, so a backlog drains; bounded, so no stall. A block still pending is
- * rolled up first (its events must reach the rollups before they go). */
-static int prune(wl_store *s) {
-  sqlite3_stmt *st;
-  int rc;
-  int64_t used = 0;
-  uint64_t cutoff = s->last_ts > s->retain_ticks ? s->last_ts - s->retain_ticks : 0;
-  uint64_t budget = 2 * s->tot.stored + WL_STORE_PRUNE_MIN, seqs[64];
-  size_t nseq = 0;
-  int rolled = 0;
-  if (!(st = wl_st(s, ST_USED_BYTES)) ||
-      (rc = wl_store_step_int64(s, st, &used, "pruning")) != WL_OK)
-    return st ? rc : WL_E_DB;
-  int by_size = (uint64_t)used > s->retain_bytes;
-  for (;;) {
-    if (!(st = wl_st(s, ST_PRUNE_SCAN)))
-      return WL_E_DB;
-    sqlite3_bind_int64(st, 1, (int64_t)(sizeof seqs / sizeof seqs[0]));
-    int r, again = 0;
-    nseq = 0;
-    uint64_t take = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-      uint64_t ts_max = wl_store_col_u64(st, 1), n = wl_store_col_u64(st, 2);
-      if (!by_size && ts_max >= cutoff)
-        continue;
-      if (nseq && take + n > budget)
-        break;
-      if (sqlite3_column_int(st, 3) && !rolled) {
-        again = 1; /* roll the pending blocks up, then scan again */
-        break;
-      }
-      seqs[nseq++] = wl_store_col_u64(st, 0);
-      take += n;
-      s->tot.pruned += n;
-    }
-    sqlite3_reset(st);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-      return wl_store_sqlerr(s, r, "pruning");
-    if (!again)
-      break;
-    s->tot.pruned -= take;
-    if ((rc = wl_rollup_run(s)) != WL_OK)
-      return rc;
-    rolled = 1;
-  }
-  for (size_t i = 0; i < nseq; i++) {
-    if (!(st = wl_st(s, ST_BLOCK_DEL)))
-      return WL_E_DB;
-    wl_store_bind_u64(st, 1, seqs[i]);
-    if ((rc = wl_store_step_done(s, st, "pruning old events")) != WL_OK)
-      return rc;
-  }
-  return WL_OK;
-}
-
 /* ---------------------------------------------------------------- batches */
 
 static int add_counters(wl_store *s, const wl_batch_counters *c, uint64_t dups,
@@ -700,7 +638,7 @@ static int batch_end(wl_store *s, const wl_batch_counters *c, uint64_t dups,
     rolled = 1;
   }
   if (rc == WL_OK)
-    rc = prune(s);
+    rc = wl_store_prune(s);
   if (rc == WL_OK)
     rc = add_counters(s, c, dups, sv);
   if (rc == WL_OK)
