@@ -414,6 +414,10 @@ int wl_rollup_add_block(wl_store *s, int64_t seq, const wl_block_row *rows, size
   for (size_t i = 0; i < n; i++) {
     const roll_ctx *c = NULL;
     const wl_block_row *row = &rows[i];
+    if (i + 8 < n) { /* as scan_pending: the slots of a row ahead come meanwhile */
+      wl_htab_prefetch(&r->flows, row[8].flow);
+      wl_owners_prefetch(&s->owners, row[8].flow);
+    }
     if ((rc = ctx_info(s, row->ctx, &c)) != WL_OK ||
         (rc = wl_app_hourly_row(s, row, (int)c->drop, 0)) != WL_OK)
       goto drop;
