@@ -14,18 +14,18 @@
  * drops_hourly): about 40 bytes a filter an hour it permitted something.
  *
  * wl_store_hits_add runs inside the batch transaction of wl_store_write (a hook in
- * store_write.c, for each event as it is placed) and counts what that batch stores: allow events (classify and capability)
- * that are new connections (wl_event_is_connection) and not dated past the future limit,
- * with a filter id. Imports (wl_store_write_keyed) are not counted: their filter ids belong to
- * the engine that logged them. Per batch: the events are coalesced in memory by (hour, filter)
- * in a bounded table (HITS_AGG entries, flushed when full), then one upsert per entry through
- * the handle's prepared statement ST_HITS_ADD (WL_STORE_HITS_ADD_SQL in store_int.h).
+ * store_write.c, for each event as it is placed) and counts what that batch stores: allow
+ * events (classify and capability) that are new connections (wl_event_is_connection) and not
+ * dated past the future limit, with a filter id. Imports (wl_store_write_keyed) are not
+ * counted: their filter ids belong to the engine that logged them. Per batch: the events are
+ * coalesced in memory by (hour, filter) in a bounded table (WL_STORE_HITS_AGG entries, flushed
+ * when full), then one upsert per entry through the handle's prepared statement ST_HITS_ADD
+ * (WL_STORE_HITS_ADD_SQL in store_int.h).
  */
 #include <string.h>
 
 #include "common/wl_err.h"
 #include "store/store_int.h"
-
 
 const char *wl_schema_v3_rule_use(void) {
   return "CREATE TABLE hits_hourly(filter_key TEXT NOT NULL, filter_id INTEGER NOT NULL,"

@@ -421,16 +421,14 @@ int wl_rollup_add_block(wl_store *s, int64_t seq, const wl_block_row *rows, size
     if ((rc = ctx_info(s, row->ctx, &c)) != WL_OK ||
         (rc = wl_app_hourly_row(s, row, (int)c->drop, 0)) != WL_OK)
       goto drop;
-    /* full: the rollup reads the blocks back instead (this one's rows are in the tables now) */
+    /* a table full: the rollup reads the blocks back instead */
     if (wl_app_hourly_partial(s) || add_row(r, row, c, row->flow >= born_lo && row->flow < born_hi))
       goto drop;
   }
   r->seq[r->nseq++] = seq;
   return WL_OK;
-drop:
-  roll_clear(r);
-  r->live = 0;
-  r->nseq = 0;
+drop: /* the tables may hold part of this block: read the blocks back at the rollup */
+  wl_rollup_forget(s);
   return rc; /* a failure fails the batch (SQLite may have rolled its transaction back) */
 }
 

@@ -18,9 +18,9 @@
  * rollups yet, and the next rollup (at the latest at the next writing open) adds them; readers
  * add them too (store_read.c). Then a bounded slice of expired blocks is pruned
  * (store_prune.c: by age relative to the newest event, and by the database's used size) and
- * the counters go into meta, all in the same transaction. On any failure the transaction is rolled back, the
- * in-memory state (caches, next ids, first/last time) is restored, and the caller may retry
- * the same batch.
+ * the counters go into meta, all in the same transaction. On any failure the transaction is
+ * rolled back, the in-memory state (caches, next ids, first/last time) is restored, and the
+ * caller may retry the same batch.
  *
  * Flow key rules (store.h): outbound flows keep local_port 0 and the event row keeps the local
  * port; inbound flows keep remote_port 0 and the event row keeps the remote port. A field whose

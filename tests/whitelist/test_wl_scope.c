@@ -604,7 +604,8 @@ static void test_evidence_merge(void **state) {
                     (a->filters[i - 1].count == a->filters[i].count &&
                      a->filters[i - 1].filter_id < a->filters[i].filter_id));
     }
-    wl_scope_choice ca = wl_scope_choose(a, WL_DIR_OUT, 0), cb = wl_scope_choose(all, WL_DIR_OUT, 0);
+    wl_scope_choice ca = wl_scope_choose(a, WL_DIR_OUT, 0);
+    wl_scope_choice cb = wl_scope_choose(all, WL_DIR_OUT, 0);
     assert_memory_equal(&ca, &cb, sizeof ca);
   }
   free(a);
